@@ -1,0 +1,199 @@
+"""Money: ISO 4217 minor units, half-up rounding, strict decimal parsing and a `Money` value.
+
+Every amount is a `Decimal`, never a float (DESIGN §6). Unit prices keep up to six decimals;
+an invoice line is rounded once, to its currency's minor units, half up (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Final
+
+from libs.platform.errors import ValidationFailed
+
+# Active ISO 4217 codes (List One) with their minor units. Codes whose minor unit is "N.A."
+# (precious metals, SDR, test and bond-market units, XXX) are left out: nothing is billed in
+# them. Withdrawn codes (HRK, BGN, ANG, SLL, CUC, ZWL, ...) are left out on purpose too.
+_THREE_PLACES = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR_PLACES = "CLF UYW"
+_ZERO_PLACES = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_TWO_PLACES = (
+    "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BMD BND BOB BOV BRL BSD BTN BWP BYN BZD "
+    "CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP "
+    "GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK "
+    "LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO "
+    "NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS "
+    "SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST "
+    "XCD XCG YER ZAR ZMW ZWG"
+)
+
+CURRENCY_MINOR_UNITS: Final[dict[str, int]] = {
+    code: places
+    for codes, places in (
+        (_ZERO_PLACES, 0),
+        (_TWO_PLACES, 2),
+        (_THREE_PLACES, 3),
+        (_FOUR_PLACES, 4),
+    )
+    for code in codes.split()
+}
+
+UNIT_PRICE_PLACES: Final = 6
+MAX_INTEGER_DIGITS: Final = 18
+# Without an explicit `max_places`, a parsed value may still not carry more decimals than
+# this, so that no request can make the service work on absurdly long numbers.
+MAX_FRACTION_DIGITS: Final = 18
+
+# Enough digits that quantizing any value of at most 18 integer digits never overflows the
+# context (the default 28 digits would raise InvalidOperation on large amounts).
+_CONTEXT: Final = Context(prec=60, rounding=ROUND_HALF_UP)
+_PLAIN_DECIMAL: Final = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?")
+
+
+class UnknownCurrency(ValidationFailed):
+    """A currency code that is not an active ISO 4217 code."""
+
+
+class CurrencyMismatch(ValidationFailed):
+    """Amounts in two different currencies were combined."""
+
+
+def is_known_currency(code: str) -> bool:
+    """Tell whether `code` is an active ISO 4217 code (exact, upper case)."""
+    return isinstance(code, str) and code in CURRENCY_MINOR_UNITS
+
+
+def minor_units(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (USD 2, JPY 0, BHD 3, CLF 4)."""
+    try:
+        return CURRENCY_MINOR_UNITS[currency]
+    except (KeyError, TypeError):
+        raise UnknownCurrency.single(
+            "currency",
+            f"{currency!r} is not an active ISO 4217 currency code",
+            code="unknown_currency",
+        ) from None
+
+
+def _quantize(amount: Decimal, places: int) -> Decimal:
+    if not amount.is_finite():
+        raise ValueError(f"cannot round non-finite amount {amount}")
+    result = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_CONTEXT)
+    # -0.001 rounds to -0.00; a negative zero must never reach an invoice.
+    return result.copy_abs() if result.is_zero() else result
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor units, half away from zero (JPY 1234.5 → 1235)."""
+    return _quantize(amount, minor_units(currency))
+
+
+def round_unit_price(value: Decimal) -> Decimal:
+    """Round a unit price to six decimals, half up."""
+    return _quantize(value, UNIT_PRICE_PLACES)
+
+
+def parse_decimal(
+    value: str,
+    *,
+    field: str,
+    max_places: int | None = None,
+    allow_negative: bool = False,
+) -> Decimal:
+    """Parse a plain decimal string such as "12.50" strictly, or raise ValidationFailed."""
+    if not isinstance(value, str):
+        raise ValidationFailed.single(field, 'must be a decimal string such as "12.50"')
+    match = _PLAIN_DECIMAL.fullmatch(value)
+    if match is None:
+        raise ValidationFailed.single(
+            field,
+            f'{_shorten(value)!r} is not a plain decimal number such as "12.50" '
+            "(no exponent, sign '+', spaces, NaN or Infinity)",
+        )
+    sign, integer, fraction = match.group(1), match.group(2), match.group(3) or ""
+    if len(integer.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise ValidationFailed.single(
+            field, f"must have at most {MAX_INTEGER_DIGITS} digits before the decimal point"
+        )
+    limit = MAX_FRACTION_DIGITS if max_places is None else max_places
+    if len(fraction) > limit:
+        raise ValidationFailed.single(
+            field, f"must have at most {limit} decimal place{'' if limit == 1 else 's'}"
+        )
+    result = Decimal(value)
+    if result.is_zero():
+        return result.copy_abs()
+    if sign and not allow_negative:
+        raise ValidationFailed.single(field, "must not be negative")
+    return result
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in one currency; adding or subtracting another currency is refused."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, Decimal | int):
+            raise TypeError(f"Money amount must be a Decimal, not {type(self.amount).__name__}")
+        if isinstance(self.amount, int):
+            object.__setattr__(self, "amount", Decimal(self.amount))
+        if not self.amount.is_finite():
+            raise ValueError(f"Money amount must be finite, not {self.amount}")
+        minor_units(self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Zero in the given currency."""
+        return cls(Decimal(0), currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch.single(
+                "currency",
+                f"cannot combine {self.currency} and {other.currency} amounts",
+                code="currency_mismatch",
+            )
+
+    def __add__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def rounded(self) -> Money:
+        """The amount rounded to the currency's minor units, half up."""
+        return Money(round_money(self.amount, self.currency), self.currency)
+
+    def format(self) -> str:
+        """The rounded amount with exactly the currency's minor-unit places, e.g. "12.50"."""
+        return format(round_money(self.amount, self.currency), "f")
+
+    def __str__(self) -> str:
+        return f"{self.format()} {self.currency}"
+
+
+def sum_money(amounts: Iterable[Money | Decimal], currency: str) -> Money:
+    """Add amounts in one currency (zero when empty); a Money in another currency is refused."""
+    total = Money.zero(currency)
+    for item in amounts:
+        total = total + (item if isinstance(item, Money) else Money(item, currency))
+    return total
