@@ -1,0 +1,184 @@
+"""Billing periods: half-open date ranges, bill-cycle days, anchors and proration by days.
+
+Rules (DESIGN §6, §7): a period is `[start, end)`; a bill-cycle day of 29-31 falls back to
+the month's last day and is recomputed from the original day every month (31 → Feb 28 →
+Mar 31); quarterly and annual periods anchor on the subscription's start date; proration is
+by days of the full period that contains the partial one.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import MAXYEAR, MINYEAR, date, datetime
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from enum import StrEnum
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from libs.platform.errors import ValidationFailed
+
+# Proration is left unrounded (a line is rounded once, by round_money); 50 significant digits
+# keep the error of a share far below any currency's minor unit.
+_PRORATION_CONTEXT: Final = Context(prec=50, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class BillingPeriod:
+    """A half-open date range `[start, end)`; `end` is the first day after the period."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if not self.start < self.end:
+            raise ValidationFailed.single(
+                "end", f"a period must end after it starts ({self.start} → {self.end})"
+            )
+
+    @property
+    def days(self) -> int:
+        """Number of days in the period."""
+        return (self.end - self.start).days
+
+    def contains(self, d: date) -> bool:
+        """Tell whether the day `d` falls in the period."""
+        return self.start <= d < self.end
+
+    def intersection(self, other: BillingPeriod) -> BillingPeriod | None:
+        """The days both periods share, or None when they do not overlap."""
+        start, end = max(self.start, other.start), min(self.end, other.end)
+        return BillingPeriod(start, end) if start < end else None
+
+    def __str__(self) -> str:
+        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+class BillingFrequency(StrEnum):
+    """How often a subscription is billed."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+
+    @property
+    def months(self) -> int:
+        """Length of one period in months."""
+        return _MONTHS[self]
+
+
+_MONTHS: Final = {
+    BillingFrequency.MONTHLY: 1,
+    BillingFrequency.QUARTERLY: 3,
+    BillingFrequency.ANNUAL: 12,
+}
+
+
+def _check_cycle_day(bill_cycle_day: int) -> None:
+    if isinstance(bill_cycle_day, bool) or not isinstance(bill_cycle_day, int):
+        raise ValidationFailed.single("bill_cycle_day", "must be a whole number from 1 to 31")
+    if not 1 <= bill_cycle_day <= 31:
+        raise ValidationFailed.single(
+            "bill_cycle_day", f"must be from 1 to 31, not {bill_cycle_day}"
+        )
+
+
+def cycle_date(year: int, month: int, bill_cycle_day: int) -> date:
+    """The bill-cycle day in the given month, clamped to its last day (31 → 2027-02-28)."""
+    _check_cycle_day(bill_cycle_day)
+    if not MINYEAR <= year <= MAXYEAR:
+        # Only reachable from dates at the very end of the calendar; refuse them as input.
+        raise ValidationFailed.single("date", f"billing periods end before the year {MAXYEAR}")
+    return date(year, month, min(bill_cycle_day, calendar.monthrange(year, month)[1]))
+
+
+def add_months(d: date, n: int, day: int | None = None) -> date:
+    """The date `n` months after `d` on `day` (default `d.day`), clamped to the month's end."""
+    index = d.year * 12 + (d.month - 1) + n
+    return cycle_date(index // 12, index % 12 + 1, d.day if day is None else day)
+
+
+def _period_around(d: date, anchor: date, day: int, months: int) -> BillingPeriod:
+    # Periods are anchor + k * months, each recomputed from the original day so that a short
+    # month never shifts the ones after it.
+    elapsed = (d.year - anchor.year) * 12 + (d.month - anchor.month)
+    k = elapsed // months
+    start = add_months(anchor, k * months, day)
+    if start > d:
+        k -= 1
+        start = add_months(anchor, k * months, day)
+    return BillingPeriod(start, add_months(anchor, (k + 1) * months, day))
+
+
+def monthly_period_containing(d: date, bill_cycle_day: int) -> BillingPeriod:
+    """The monthly period that contains `d`, starting on the (clamped) bill-cycle day."""
+    _check_cycle_day(bill_cycle_day)
+    return _period_around(d, date(d.year, d.month, 1), bill_cycle_day, 1)
+
+
+def period_containing(d: date, frequency: BillingFrequency, anchor: date | int) -> BillingPeriod:
+    """The period containing `d`: monthly on a bill-cycle day, else anchored on a start date.
+
+    For monthly billing `anchor` is the bill-cycle day (or a date, whose day is used); for
+    quarterly and annual billing it must be the subscription's start date.
+    """
+    frequency = BillingFrequency(frequency)
+    if frequency is BillingFrequency.MONTHLY:
+        day = anchor.day if isinstance(anchor, date) else anchor
+        return monthly_period_containing(d, day)
+    if not isinstance(anchor, date):
+        raise ValidationFailed.single(
+            "anchor", f"{frequency.value} periods anchor on the subscription's start date"
+        )
+    return _period_around(d, anchor, anchor.day, frequency.months)
+
+
+def periods_between(
+    start: date, end: date, frequency: BillingFrequency, anchor: date | int
+) -> Iterator[BillingPeriod]:
+    """Consecutive periods covering `[start, end)` exactly; the first and last may be partial.
+
+    Prorate a partial one against `period_containing(p.start, frequency, anchor)`.
+    """
+    if end < start:
+        raise ValidationFailed.single("end", f"must not be before start ({start} → {end})")
+    current = start
+    while current < end:
+        full = period_containing(current, frequency, anchor)
+        upper = min(full.end, end)
+        yield BillingPeriod(current, upper)
+        current = upper
+
+
+def prorate(amount: Decimal, partial: BillingPeriod, full: BillingPeriod) -> Decimal:
+    """amount * days(partial ∩ full) / days(full), unrounded (round once per line later)."""
+    overlap = partial.intersection(full)
+    if overlap is None:
+        return Decimal(0)
+    if overlap.days == full.days:
+        return amount
+    return _PRORATION_CONTEXT.divide(
+        _PRORATION_CONTEXT.multiply(amount, Decimal(overlap.days)), Decimal(full.days)
+    )
+
+
+def time_zone(tz_name: str) -> ZoneInfo:
+    """The IANA time zone of that name, or ValidationFailed on field `time_zone`."""
+    try:
+        if not isinstance(tz_name, str) or not tz_name:
+            raise ValueError(tz_name)
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise ValidationFailed.single(
+            "time_zone",
+            f"{tz_name!r} is not a known IANA time zone such as 'Europe/Paris' or 'UTC'",
+            code="unknown_time_zone",
+        ) from None
+
+
+def local_date(ts: datetime, tz_name: str) -> date:
+    """The account-local date on which the aware timestamp `ts` falls."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError(f"timestamp {ts.isoformat()} has no time zone; expected aware UTC")
+    return ts.astimezone(time_zone(tz_name)).date()
