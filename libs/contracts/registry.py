@@ -1,0 +1,52 @@
+"""The catalog of event types: which topic each travels on and which payload model it has.
+
+Payload models register themselves with `@event_type(...)`; the docs page of topics and
+events (`make contracts-docs`) is generated from this registry, never written by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from libs.contracts.envelope import EventPayload
+
+P = TypeVar("P", bound=type[EventPayload])
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event type: name, topic, payload model and schema version."""
+
+    type: str
+    topic: str
+    model: type[EventPayload]
+    schema_version: int
+    summary: str
+
+
+EVENT_TYPES: dict[str, EventSpec] = {}
+
+
+def event_type(name: str, *, topic: str, schema_version: int = 1) -> Callable[[P], P]:
+    """Register a payload model as the payload of event type `name` on `topic`."""
+
+    def register(model: P) -> P:
+        if name in EVENT_TYPES and EVENT_TYPES[name].model is not model:
+            raise ValueError(f"event type {name} registered twice")
+        summary = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+        EVENT_TYPES[name] = EventSpec(name, topic, model, schema_version, summary)
+        model.__event_type__ = name  # type: ignore[attr-defined]
+        return model
+
+    return register
+
+
+def spec_of(payload: EventPayload | type[EventPayload]) -> EventSpec:
+    """The registered spec of a payload (instance or class)."""
+    model = payload if isinstance(payload, type) else type(payload)
+    name = getattr(model, "__event_type__", None)
+    if name is None:
+        raise LookupError(f"{model.__name__} is not a registered event payload")
+    return EVENT_TYPES[name]

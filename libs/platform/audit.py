@@ -1,0 +1,107 @@
+"""The audit log: every state change records who, when and what (DESIGN §6)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.platform.auth import Principal, require_roles
+from libs.platform.db import UtcDateTime, utcnow
+from libs.platform.ids import new_id
+from libs.platform.pagination import Page, PageParams, paginate
+from libs.platform.settings import Role
+
+
+class AuditRecord(SQLModel, table=True):
+    """One recorded change."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=80)
+    entity_type: str = Field(max_length=60)
+    entity_id: str = Field(max_length=60)
+    changes: str = Field(sa_column=Column(Text, nullable=False))
+    correlation_id: str | None = Field(default=None, max_length=64)
+
+
+class AuditEntry(BaseModel):
+    """An audit record as finance reads it."""
+
+    id: str
+    occurred_at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    changes: dict[str, Any]
+    correlation_id: str | None = None
+
+
+def new_audit_record(
+    *, actor: str, action: str, entity_type: str, entity_id: str, changes: dict[str, Any], correlation_id: str | None
+) -> AuditRecord:
+    """Build an audit record (the caller adds it to its transaction)."""
+    return AuditRecord(
+        id=new_id("aud"),
+        occurred_at=utcnow(),
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=json.dumps(changes, default=str, sort_keys=True),
+        correlation_id=correlation_id,
+    )
+
+
+def _public(record: AuditRecord) -> AuditEntry:
+    return AuditEntry(
+        id=record.id,
+        occurred_at=record.occurred_at,
+        actor=record.actor,
+        action=record.action,
+        entity_type=record.entity_type,
+        entity_id=record.entity_id,
+        changes=json.loads(record.changes),
+        correlation_id=record.correlation_id,
+    )
+
+
+async def list_audit(
+    *, session: AsyncSession, page: Any, entity_type: str | None, entity_id: str | None
+) -> Page[AuditEntry]:
+    """A page of audit records, optionally for one entity."""
+    stmt = select(AuditRecord)
+    if entity_type:
+        stmt = stmt.where(AuditRecord.entity_type == entity_type)
+    if entity_id:
+        stmt = stmt.where(AuditRecord.entity_id == entity_id)
+    return await paginate(session, stmt, AuditRecord.id, page, _public)  # type: ignore[arg-type]
+
+
+def audit_router() -> APIRouter:
+    """`GET /v1/audit-log` for finance, admin and ops."""
+    router = APIRouter(tags=["audit"])
+
+    @router.get("/v1/audit-log", response_model=Page[AuditEntry], summary="List audited changes")
+    async def get_audit_log(
+        request: Request,
+        page: PageParams,
+        _: Annotated[Principal, Depends(require_roles(Role.FINANCE, Role.OPS))],
+        entity_type: Annotated[str | None, Query(max_length=60)] = None,
+        entity_id: Annotated[str | None, Query(max_length=60)] = None,
+    ) -> Page[AuditEntry]:
+        async with request.app.state.runtime.db.session() as session:
+            return await list_audit(session=session, page=page, entity_type=entity_type, entity_id=entity_id)
+
+    return router

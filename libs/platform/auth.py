@@ -1,0 +1,84 @@
+"""API-key authentication with roles (admin, crm, erp, finance, ops read-only), DESIGN §6.
+
+A key arrives as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Admin may do anything;
+each write route names the other roles it admits; every role may read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from libs.platform.settings import Role
+
+_bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+class Principal(BaseModel):
+    """Who is calling: a key fingerprint (never the key itself) and its role."""
+
+    key_id: str
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"{self.role.value}:{self.key_id}"
+
+
+def key_fingerprint(key: str) -> str:
+    """A short, stable, non-reversible id of an API key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def presented_key(request: Request) -> str | None:
+    """The API key in the request headers, if any."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def _authenticate(request: Request) -> Principal:
+    key = presented_key(request)
+    keys: dict[str, Role] = request.app.state.api_keys
+    if key:
+        for known, role in keys.items():
+            if hmac.compare_digest(known.encode(), key.encode()):
+                return Principal(key_id=key_fingerprint(key), role=role)
+    raise HTTPException(
+        status_code=401,
+        detail="A valid API key is required (Authorization: Bearer <key> or X-API-Key)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency admitting admin and the given roles."""
+    allowed = {Role.ADMIN, *roles}
+
+    async def dependency(
+        request: Request,
+        _b: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+        _h: Annotated[str | None, Depends(_header)] = None,
+    ) -> Principal:
+        principal = _authenticate(request)
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(status_code=403, detail=f"role {principal.role.value} may not do this; needs one of {names}")
+        request.state.principal = principal
+        return principal
+
+    return dependency
+
+
+ALL_ROLES = tuple(Role)
+Reader = Annotated[Principal, Depends(require_roles(*ALL_ROLES))]
+Admin = Annotated[Principal, Depends(require_roles())]

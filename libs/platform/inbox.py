@@ -1,0 +1,225 @@
+"""Idempotent consumer (DESIGN §4): each applied `event_id` is recorded in an inbox table in the
+same transaction as the handler's effect; offsets are committed only after that transaction.
+
+A redelivered event finds its id in the inbox and is skipped, so every event takes effect
+exactly once. An event a handler rejects as invalid goes to the dead-letter table (and the
+inbox) instead of blocking its partition; any other failure rolls the batch back and retries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy import Column, Integer, Text, select
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.contracts.envelope import Envelope
+from libs.platform.db import Database, UtcDateTime, utcnow
+from libs.platform.errors import DomainError
+from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
+
+log = get_logger("inbox")
+
+EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class InboxEntry(SQLModel, table=True):
+    """An event a consumer group has applied."""
+
+    __tablename__ = "inbox"
+
+    consumer_group: str = Field(primary_key=True, max_length=120)
+    event_id: str = Field(primary_key=True, max_length=36)
+    event_type: str = Field(max_length=120)
+    processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class DeadLetter(SQLModel, table=True):
+    """An event that could not be applied, kept for an operator to look at and replay."""
+
+    __tablename__ = "dead_letters"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    consumer_group: str = Field(max_length=120)
+    topic: str = Field(max_length=120)
+    partition: int
+    offset: int
+    event_id: str | None = Field(default=None, max_length=36)
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class IdempotentConsumer:
+    """Consumes topics in a named group, applies handlers by event type, exactly once."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, EventHandler],
+        bootstrap_servers: str,
+        batch_size: int = 500,
+        client_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.handlers = dict(handlers)
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.client_id = client_id or group_id
+        self.applied_total = 0
+        self.skipped_duplicates = 0
+        self.consumer: AIOKafkaConsumer | None = None
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        # Offsets are committed by hand, after the database transaction (commit policy: manual).
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.group_id,
+            client_id=self.client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.batch_size,
+            session_timeout_ms=30_000,
+            heartbeat_interval_ms=3_000,
+        )
+
+    async def start(self) -> None:
+        """Join the group."""
+        self.consumer = self._new_consumer()
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        """Leave the group (uncommitted work is redelivered to the next member)."""
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and apply batches until `stop` is set."""
+        if self.consumer is None:
+            await self.start()
+        assert self.consumer is not None
+        while not stop.is_set():
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+            records = [r for part in batches.values() for r in part]
+            if not records:
+                continue
+            try:
+                await self.apply(records)
+                await self.consumer.commit()
+            except Exception as exc:
+                log.warning("consumer.batch_failed", group=self.group_id, error=str(exc))
+                # Nothing of the batch was kept: go back to the last committed offsets and retry.
+                for tp in batches:
+                    committed = await self.consumer.committed(tp)
+                    if committed is None:
+                        await self.consumer.seek_to_beginning(tp)
+                    else:
+                        self.consumer.seek(tp, committed)
+                await asyncio.sleep(1.0)
+
+    async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> int:
+        """Apply a batch of records in one transaction; returns how many took effect."""
+        parsed: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str]] = []
+        for record in records:
+            try:
+                parsed.append((record, Envelope.from_bytes(record.value), ""))
+            except ValidationError as exc:
+                parsed.append((record, None, f"not an event envelope: {exc.errors()[:3]}"))
+        ids = [str(e.event_id) for _, e, _ in parsed if e is not None]
+        applied = 0
+        async with self.db.session() as session:
+            seen: set[str] = set()
+            if ids:
+                rows = await session.exec(
+                    select(InboxEntry.event_id).where(  # type: ignore[call-overload]
+                        InboxEntry.consumer_group == self.group_id,
+                        InboxEntry.event_id.in_(ids),  # type: ignore[attr-defined]
+                    )
+                )
+                seen = set(rows.all())
+            for record, envelope, parse_error in parsed:
+                if envelope is None:
+                    self._dead_letter(session, record, None, parse_error)
+                    continue
+                event_id = str(envelope.event_id)
+                if event_id in seen:
+                    self.skipped_duplicates += 1
+                    continue
+                seen.add(event_id)
+                handler = self.handlers.get(envelope.type)
+                if handler is not None:
+                    if not await self._apply_one(session, handler, record, envelope):
+                        continue
+                    applied += 1
+                session.add(
+                    InboxEntry(
+                        consumer_group=self.group_id,
+                        event_id=event_id,
+                        event_type=envelope.type,
+                        processed_at=utcnow(),
+                    )
+                )
+            await session.commit()
+        self.applied_total += applied
+        return applied
+
+    async def _apply_one(
+        self,
+        session: AsyncSession,
+        handler: EventHandler,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope,
+    ) -> bool:
+        token = set_correlation_id(envelope.correlation_id)
+        try:
+            async with session.begin_nested():
+                await handler(session, envelope)
+            return True
+        except (DomainError, ValidationError) as exc:
+            # The event itself is unusable: park it and move on rather than block the partition.
+            self._dead_letter(session, record, envelope, f"{type(exc).__name__}: {exc}")
+            session.add(
+                InboxEntry(
+                    consumer_group=self.group_id,
+                    event_id=str(envelope.event_id),
+                    event_type=envelope.type,
+                    processed_at=utcnow(),
+                )
+            )
+            return False
+        finally:
+            reset_correlation_id(token)
+
+    def _dead_letter(
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope | None,
+        error: str,
+    ) -> None:
+        log.error("consumer.dead_letter", group=self.group_id, topic=record.topic, offset=record.offset, error=error)
+        session.add(
+            DeadLetter(
+                consumer_group=self.group_id,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                event_id=str(envelope.event_id) if envelope else None,
+                error=error,
+                body=(record.value or b"").decode("utf-8", "replace"),
+                created_at=utcnow(),
+            )
+        )

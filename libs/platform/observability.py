@@ -1,0 +1,86 @@
+"""Health, readiness and Prometheus metrics, the same on every service (DESIGN §6)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from libs.platform.logging import (
+    CORRELATION_HEADER,
+    new_correlation_id,
+    reset_correlation_id,
+    set_correlation_id,
+)
+
+
+class ServiceMetrics:
+    """A registry of its own per app, so several apps can live in one test process."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+            registry=self.registry,
+        )
+        self.outbox_published = Gauge("outbox_published_total", "Events published by the relay", ["service"], registry=self.registry)
+        self.events_applied = Gauge("consumer_events_applied_total", "Events applied by consumers", ["service"], registry=self.registry)
+        self.duplicates_skipped = Gauge(
+            "consumer_duplicates_skipped_total", "Redelivered events skipped by the inbox", ["service"], registry=self.registry
+        )
+        self.service = service
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Carries the correlation id from the request header into logs and events, and back out;
+    counts requests and their latency by route template."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+        token = set_correlation_id(correlation_id[:64])
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            reset_correlation_id(token)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics: ServiceMetrics = request.app.state.metrics
+        metrics.requests.labels(metrics.service, request.method, template, str(response.status_code)).inc()
+        metrics.latency.labels(metrics.service, request.method, template).observe(time.perf_counter() - started)
+        response.headers[CORRELATION_HEADER] = correlation_id[:64]
+        return response
+
+
+def health_router() -> APIRouter:
+    """`/healthz` (the process is up), `/readyz` (database and broker answer), `/metrics`."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness")
+    async def healthz(request: Request) -> dict[str, str]:
+        return {"status": "ok", "service": request.app.state.runtime.settings.service_name}
+
+    @router.get("/readyz", summary="Readiness: database and broker", responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> Any:
+        checks = await request.app.state.runtime.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        runtime = request.app.state.runtime
+        m: ServiceMetrics = request.app.state.metrics
+        if runtime.relay is not None:
+            m.outbox_published.labels(m.service).set(runtime.relay.published_total)
+        m.events_applied.labels(m.service).set(sum(c.applied_total for c in runtime.consumers))
+        m.duplicates_skipped.labels(m.service).set(sum(c.skipped_duplicates for c in runtime.consumers))
+        return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

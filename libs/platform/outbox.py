@@ -1,0 +1,214 @@
+"""Transactional outbox (DESIGN §4): events are written in the same transaction as the change
+and a relay publishes them afterwards, at least once, in insertion order.
+
+Published rows are kept for a retention window so that `republish` can replay them to a broker
+that forgot them (the local broker keeps data in memory); consumers' inboxes make that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, select, text, update
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.contracts.envelope import Envelope, EventPayload
+from libs.contracts.registry import spec_of
+from libs.platform.db import Database, UtcDateTime, utcnow
+from libs.platform.logging import current_correlation_id, get_logger
+
+log = get_logger("outbox")
+
+# Fixed key so only one relay per database publishes at a time (keeps per-key order on
+# PostgreSQL with several replicas).
+_RELAY_LOCK_KEY = 7_300_442_001
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One event waiting to be (or already) published."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "id"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
+    event_id: str = Field(max_length=36, unique=True)
+    event_type: str = Field(max_length=120)
+    topic: str = Field(max_length=120)
+    key: str = Field(max_length=120)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+def build_envelope(
+    payload: EventPayload,
+    *,
+    producer: str,
+    key: str,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Envelope:
+    """Wrap a registered payload in the envelope, carrying the current correlation id."""
+    spec = spec_of(payload)
+    return Envelope(
+        type=spec.type,
+        schema_version=spec.schema_version,
+        producer=producer,
+        key=key,
+        correlation_id=correlation_id or current_correlation_id(),
+        causation_id=causation_id,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Stage envelopes in the caller's transaction; they are published after it commits."""
+    now = utcnow()
+    for envelope in envelopes:
+        session.add(
+            OutboxMessage(
+                event_id=str(envelope.event_id),
+                event_type=envelope.type,
+                topic=spec_of_type(envelope.type),
+                key=envelope.key,
+                body=envelope.model_dump_json(),
+                created_at=now,
+            )
+        )
+
+
+def spec_of_type(event_type_name: str) -> str:
+    """The topic an event type travels on."""
+    from libs.contracts.registry import EVENT_TYPES
+
+    return EVENT_TYPES[event_type_name].topic
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """What the relay hands to a publisher."""
+
+    topic: str
+    key: str
+    value: bytes
+
+
+class EventPublisher(Protocol):
+    """The bootstrap seam between the relay and the broker (a fake in unit tests)."""
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Publish every message or raise; order within a key is preserved."""
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows in batches, marks them published, purges old ones."""
+
+    def __init__(
+        self,
+        db: Database,
+        publisher: EventPublisher,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.2,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.retention = retention
+        self.wakeup = asyncio.Event()
+        self.published_total = 0
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self.db.session() as session:
+            if self.db.dialect == "postgresql":
+                got = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY})
+                if not got.scalar():
+                    return 0
+            rows = (
+                await session.exec(
+                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)  # type: ignore[call-overload]
+                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self.publisher.publish(
+                [OutboundMessage(topic=r.topic, key=r.key, value=r.body.encode()) for r in rows]
+            )
+            await session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                .values(published_at=utcnow())
+            )
+            await session.commit()
+        self.published_total += len(rows)
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Publish until nothing is pending; returns the count."""
+        total = 0
+        while published := await self.publish_pending():
+            total += published
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop` is set: publish, purge now and then, wait for a nudge or the poll."""
+        last_purge = utcnow()
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                if utcnow() - last_purge > timedelta(minutes=10):
+                    await self.purge()
+                    last_purge = utcnow()
+            except Exception as exc:  # keep relaying after a broker or database hiccup
+                log.warning("outbox.relay_failed", error=str(exc))
+                published = 0
+                await asyncio.sleep(1.0)
+            if published < self.batch_size:
+                self.wakeup.clear()
+                try:
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_interval_s)
+                except TimeoutError:
+                    pass
+
+    async def purge(self) -> int:
+        """Delete published rows older than the retention window."""
+        cutoff = utcnow() - self.retention
+        async with self.db.session() as session:
+            result = await session.exec(
+                delete(OutboxMessage).where(OutboxMessage.published_at < cutoff)  # type: ignore[operator]
+            )
+            await session.commit()
+        return int(result.rowcount or 0)
+
+    async def republish(self, since: datetime | None = None) -> int:
+        """Mark retained published rows (optionally from `since`) to be published again."""
+        async with self.db.session() as session:
+            stmt = update(OutboxMessage).where(OutboxMessage.published_at.is_not(None))  # type: ignore[union-attr]
+            if since is not None:
+                stmt = stmt.where(OutboxMessage.created_at >= since)  # type: ignore[operator]
+            result = await session.exec(stmt.values(published_at=None))
+            await session.commit()
+        self.wakeup.set()
+        return int(result.rowcount or 0)
+
+    async def pending_count(self) -> int:
+        """How many rows wait to be published."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(OutboxMessage.id).where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr, call-overload]
+            )
+            return len(rows.all())

@@ -1,0 +1,150 @@
+"""RFC 9457 problem+json for every error a service returns (DESIGN §6).
+
+Domain errors map by their `status`; request validation failures become 422 with one entry per
+field; nothing reaches the client as an unformatted 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from libs.platform.errors import DomainError, FieldError, ValidationFailed
+from libs.platform.logging import current_correlation_id, get_logger
+
+log = get_logger("problems")
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    """One invalid field."""
+
+    field: str = Field(examples=["tiers.1.up_to"])
+    message: str
+    code: str = "invalid"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(default="about:blank", examples=["/problems/validation_failed"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    code: str | None = None
+    correlation_id: str | None = None
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": title}
+    for status, title in {
+        400: "Bad request",
+        401: "Missing or invalid API key",
+        403: "Role not allowed",
+        404: "Not found",
+        409: "Conflict",
+        422: "Validation failed",
+    }.items()
+}
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    title: str,
+    code: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build a problem+json response."""
+    body = Problem(
+        type=f"/problems/{code}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        code=code,
+        correlation_id=current_correlation_id(),
+        errors=[FieldProblem(field=e.field, message=e.message, code=e.code) for e in errors or []],
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def field_errors_from_pydantic(errors: list[Any]) -> list[FieldError]:
+    """Translate pydantic error dicts into field errors with dotted paths (no `body.` prefix)."""
+    result = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in {"body", "query", "path", "header"} and len(loc) > 1:
+            loc = loc[1:] if loc[0] == "body" else loc
+        message = str(err.get("msg", "invalid value"))
+        message = message.removeprefix("Value error, ")
+        result.append(FieldError(".".join(loc) or "body", message, str(err.get("type", "invalid"))))
+    return result
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else None
+        return problem_response(
+            request, status=exc.status, title=exc.title, code=exc.code, detail=exc.detail, errors=errors
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            request,
+            status=422,
+            title="Validation failed",
+            code="validation_failed",
+            detail="The request has invalid fields",
+            errors=field_errors_from_pydantic(list(exc.errors())),
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
+        return problem_response(
+            request,
+            status=422,
+            title="Validation failed",
+            code="validation_failed",
+            detail="The request has invalid fields",
+            errors=field_errors_from_pydantic(list(exc.errors())),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+        return problem_response(
+            request,
+            status=exc.status_code,
+            title=titles.get(exc.status_code, "Error"),
+            code=titles.get(exc.status_code, "error").lower().replace(" ", "_"),
+            detail=str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request.unhandled_error", path=request.url.path)
+        return problem_response(
+            request,
+            status=500,
+            title="Internal error",
+            code="internal_error",
+            detail="An unexpected error occurred; it has been logged with the correlation id.",
+        )

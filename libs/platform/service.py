@@ -1,0 +1,215 @@
+"""The runtime every service shares and the factory of its FastAPI app.
+
+`ServiceRuntime` owns the database, the outbox relay and the consumers; each service's
+`bootstrap.py` builds one (real adapters, or fakes in unit tests) and `create_service_app`
+wraps it with auth, errors, idempotency, logging, metrics, health and local Swagger UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from libs.contracts.topics import ALL_TOPICS
+from libs.platform.audit import audit_router
+from libs.platform.auth import Principal
+from libs.platform.broker import KafkaPublisher, ensure_topics
+from libs.platform.db import Database
+from libs.platform.idempotency import IdempotencyMiddleware
+from libs.platform.inbox import EventHandler, IdempotentConsumer
+from libs.platform.logging import configure_logging, get_logger
+from libs.platform.migrations import upgrade_async
+from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
+from libs.platform.outbox import OutboxRelay
+from libs.platform.problems import PROBLEM_RESPONSES, install_problem_handlers
+from libs.platform.settings import ServiceSettings
+from libs.platform.unit_of_work import SYSTEM_ACTOR, UnitOfWork
+
+log = get_logger("service")
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group of this service: what it reads and which handler applies each type."""
+
+    group_id: str
+    topics: Sequence[str]
+    handlers: Mapping[str, EventHandler]
+
+
+@dataclass
+class ServiceRuntime:
+    """Database, relay and consumers of one service process."""
+
+    settings: ServiceSettings
+    migrations_dir: Path
+    consumer_specs: Sequence[ConsumerSpec] = ()
+    db: Database = field(init=False)
+    publisher: KafkaPublisher | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[IdempotentConsumer] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.db = Database(self.settings.resolved_database_url())
+
+    def unit_of_work(self, principal: Principal | None = None) -> UnitOfWork:
+        """A new unit of work acting for `principal` (or the system)."""
+        return UnitOfWork(
+            self.db,
+            producer=self.settings.service_name,
+            actor=principal.actor if principal else SYSTEM_ACTOR,
+            on_commit=self.relay.wakeup.set if self.relay else None,
+        )
+
+    async def start(self) -> None:
+        """Migrate, then start the relay and the consumers (unless the bus is disabled)."""
+        if self.settings.migrate_on_start:
+            await upgrade_async(self.migrations_dir, self.db.url)
+        if not self.settings.bus_enabled:
+            return
+        bootstrap = self.settings.kafka_bootstrap_servers
+        await ensure_topics(
+            bootstrap,
+            ALL_TOPICS,
+            partitions=self.settings.kafka_topic_partitions,
+            replication_factor=self.settings.kafka_replication_factor,
+        )
+        self.publisher = KafkaPublisher(bootstrap, client_id=self.settings.service_name)
+        await self.publisher.start()
+        self.relay = OutboxRelay(
+            self.db,
+            self.publisher,
+            batch_size=self.settings.relay_batch_size,
+            poll_interval_s=self.settings.relay_poll_interval_s,
+            retention=timedelta(hours=self.settings.outbox_retention_hours),
+        )
+        self._stop = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
+        for spec in self.consumer_specs:
+            consumer = IdempotentConsumer(
+                self.db,
+                group_id=spec.group_id,
+                topics=spec.topics,
+                handlers=spec.handlers,
+                bootstrap_servers=bootstrap,
+                batch_size=self.settings.consumer_batch_size,
+            )
+            await consumer.start()
+            self.consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}"))
+
+    async def stop(self) -> None:
+        """Stop consumers and relay, flush the producer, close the database."""
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=5)
+        self._tasks.clear()
+        for consumer in self.consumers:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+        self.consumers.clear()
+        if self.publisher is not None:
+            with contextlib.suppress(Exception):
+                await self.publisher.stop()
+            self.publisher = None
+        await self.db.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        """`ok` or the error of each dependency."""
+        checks: dict[str, str] = {}
+        try:
+            await self.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        if self.settings.bus_enabled:
+            try:
+                assert self.publisher is not None, "producer not started"
+                await self.publisher.ping()
+                checks["broker"] = "ok"
+            except Exception as exc:
+                checks["broker"] = f"error: {type(exc).__name__}"
+        return checks
+
+
+def _mount_local_docs(app: FastAPI, title: str) -> None:
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{title} — API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
+
+def create_service_app(
+    *,
+    runtime: ServiceRuntime,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_startup: Callable[[ServiceRuntime], Any] | None = None,
+) -> FastAPI:
+    """The FastAPI app of a service, with every cross-cutting concern wired the same way."""
+    settings = runtime.settings
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        if on_startup is not None:
+            result = on_startup(runtime)
+            if asyncio.iscoroutine(result):
+                await result
+        log.info("service.started", service=settings.service_name, port=settings.port)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses=PROBLEM_RESPONSES,
+    )
+    app.state.runtime = runtime
+    app.state.api_keys = settings.api_key_roles()
+    app.state.metrics = ServiceMetrics(settings.service_name)
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    _mount_local_docs(app, title)
+    app.include_router(health_router())
+    app.include_router(audit_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    """The runtime of the app serving `request` (a FastAPI dependency)."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,95 @@
+"""The unit of work: one database transaction holding a change, the events it causes (outbox)
+and its audit records — committed together or not at all (STYLE §5).
+
+Handlers call `uow.emit(...)` and `uow.audit(...)`; nothing is sent to the broker from business
+code. Services subclass it to add their repositories; tests use an in-memory fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.contracts.envelope import Envelope, EventPayload
+from libs.platform.audit import new_audit_record
+from libs.platform.db import Database
+from libs.platform.logging import current_correlation_id
+from libs.platform.outbox import add_to_outbox, build_envelope
+
+SYSTEM_ACTOR = "system"
+
+
+class UnitOfWork:
+    """A transaction on the service's own database plus its outbox and audit rows."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        producer: str,
+        actor: str = SYSTEM_ACTOR,
+        on_commit: Callable[[], None] | None = None,
+        session: AsyncSession | None = None,
+    ) -> None:
+        self.db = db
+        self.producer = producer
+        self.actor = actor
+        self.on_commit = on_commit
+        self._external_session = session
+        self.session: AsyncSession = session  # type: ignore[assignment]
+        self.envelopes: list[Envelope] = []
+
+    async def __aenter__(self) -> Self:
+        if self._external_session is None:
+            self.session = self.db.sessions()
+        self.envelopes = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._external_session is None:
+            await self.session.rollback()
+            await self.session.close()
+
+    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
+        """Record an event to publish when (and only if) this unit of work commits."""
+        envelope = build_envelope(payload, producer=self.producer, key=key, causation_id=causation_id)
+        self.envelopes.append(envelope)
+        return envelope
+
+    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
+        """Record who changed what, in this transaction."""
+        self.session.add(
+            new_audit_record(
+                actor=self.actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                changes=changes,
+                correlation_id=current_correlation_id(),
+            )
+        )
+
+    async def flush(self) -> None:
+        """Send pending changes to the database without committing (to see constraint errors)."""
+        await self.session.flush()
+
+    async def commit(self) -> None:
+        """Commit the change, its outbox rows and audit rows in one transaction."""
+        add_to_outbox(self.session, self.envelopes)
+        if self._external_session is None:
+            await self.session.commit()
+        else:
+            await self.session.flush()
+        self.envelopes = []
+        if self.on_commit is not None:
+            self.on_commit()
+
+    async def rollback(self) -> None:
+        """Drop everything staged."""
+        self.envelopes = []
+        await self.session.rollback()

@@ -1,0 +1,21 @@
+"""The catalog service's FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from libs.platform.service import create_service_app
+from catalog.bootstrap import bootstrap
+from catalog.config import CatalogSettings
+
+DESCRIPTION = "Products, versioned prices, vendor cost books, bundles, discounts, support-contract templates and quotes."
+
+
+def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise)."""
+    return create_service_app(
+        runtime=bootstrap(settings),
+        title="Catalog service",
+        description=DESCRIPTION,
+        routers=[],
+    )

@@ -1,0 +1,21 @@
+"""The invoicing service's FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from libs.platform.service import create_service_app
+from invoicing.bootstrap import bootstrap
+from invoicing.config import InvoicingSettings
+
+DESCRIPTION = "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning and revenue schedules."
+
+
+def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise)."""
+    return create_service_app(
+        runtime=bootstrap(settings),
+        title="Invoicing service",
+        description=DESCRIPTION,
+        routers=[],
+    )

@@ -1,0 +1,15 @@
+"""Wires the invoicing service: settings, database, outbox relay and consumers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from libs.platform.service import ServiceRuntime
+from invoicing.config import InvoicingSettings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def bootstrap(settings: InvoicingSettings | None = None) -> ServiceRuntime:
+    """Build the runtime of the invoicing service."""
+    return ServiceRuntime(settings=settings or InvoicingSettings(), migrations_dir=MIGRATIONS_DIR)

@@ -1,0 +1,21 @@
+"""The rating service's FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from libs.platform.service import create_service_app
+from rating.bootstrap import bootstrap
+from rating.config import RatingSettings
+
+DESCRIPTION = "Meters, usage ingestion and deduplication, rated usage, balances and entitlement checks."
+
+
+def create_app(settings: RatingSettings | None = None) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise)."""
+    return create_service_app(
+        runtime=bootstrap(settings),
+        title="Rating service",
+        description=DESCRIPTION,
+        routers=[],
+    )
