@@ -114,7 +114,11 @@ def parse_decimal(
             "(no exponent, sign '+', spaces, NaN or Infinity)",
         )
     sign, integer, fraction = match.group(1), match.group(2), match.group(3) or ""
-    if len(integer.lstrip("0")) > MAX_INTEGER_DIGITS:
+    # Digits are counted as written (leading zeros too) so that a JSON-schema pattern such as
+    # `^[0-9]{1,18}(\.[0-9]{1,2})?$` describes exactly what is accepted.
+    if sign and not allow_negative:
+        raise ValidationFailed.single(field, "must not be negative")
+    if len(integer) > MAX_INTEGER_DIGITS:
         raise ValidationFailed.single(
             field, f"must have at most {MAX_INTEGER_DIGITS} digits before the decimal point"
         )
@@ -124,11 +128,7 @@ def parse_decimal(
             field, f"must have at most {limit} decimal place{'' if limit == 1 else 's'}"
         )
     result = Decimal(value)
-    if result.is_zero():
-        return result.copy_abs()
-    if sign and not allow_negative:
-        raise ValidationFailed.single(field, "must not be negative")
-    return result
+    return result.copy_abs() if result.is_zero() else result
 
 
 def _shorten(value: str, limit: int = 40) -> str:

@@ -113,10 +113,10 @@ def test_round_money_is_symmetric_around_zero(amount: Decimal, currency: str) ->
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12.50", "12.50"), ("0", "0"), ("007.1", "7.1"), ("-0.00", "0.00")],
+    [("12.50", "12.50"), ("0", "0"), ("007.1", "7.1"), ("-0.00", "0.00"), ("-3.5", "-3.5")],
 )
 def test_parse_decimal_accepts_plain_notation(text: str, expected: str) -> None:
-    assert str(parse_decimal(text, field="price")) == expected
+    assert str(parse_decimal(text, field="price", allow_negative=True)) == expected
 
 
 @pytest.mark.parametrize(
@@ -140,6 +140,8 @@ def test_parse_decimal_accepts_plain_notation(text: str, expected: str) -> None:
         "١٢",
         "0x10",
         "1234567890123456789",
+        "0000000000000000000",
+        "-0",
     ],
 )
 def test_parse_decimal_refuses_anything_else(text: str) -> None:
