@@ -1,0 +1,51 @@
+"""The single pure pricing engine: tiers, packages, cost-plus, discounts and proration.
+
+Stdlib and `libs.platform.money` only, so every service's `domain/` can use it.
+"""
+
+from libs.pricing.discounts import (
+    Discount,
+    DiscountKind,
+    DiscountLine,
+    DiscountResult,
+    apply_discounts,
+    effective_percent_off,
+    needs_approval,
+)
+from libs.pricing.engine import (
+    Charge,
+    TierLine,
+    apply_minimum,
+    cost_plus_unit_price,
+    rate,
+    vendor_cost,
+)
+from libs.pricing.model import ChargeType, CostBook, PriceSpec, PricingModel, Tier, TierMode
+from libs.pricing.proration import change_proration, prorate_amount
+from libs.pricing.validation import validate_cost_book, validate_price_spec
+
+__all__ = [
+    "Charge",
+    "ChargeType",
+    "CostBook",
+    "Discount",
+    "DiscountKind",
+    "DiscountLine",
+    "DiscountResult",
+    "PriceSpec",
+    "PricingModel",
+    "Tier",
+    "TierLine",
+    "TierMode",
+    "apply_discounts",
+    "apply_minimum",
+    "change_proration",
+    "cost_plus_unit_price",
+    "effective_percent_off",
+    "needs_approval",
+    "prorate_amount",
+    "rate",
+    "validate_cost_book",
+    "validate_price_spec",
+    "vendor_cost",
+]

@@ -1,0 +1,247 @@
+"""Turns a quantity into an amount under a price spec (DESIGN §7).
+
+The one implementation of the pricing math: catalog quotes, provisioning orders, rating and
+invoicing all call `rate`. Amounts are exact until `Charge.rounded_amount`, which rounds the
+line once to the currency's minor units; the tier breakdown stays unrounded.
+
+Decisions worth knowing:
+- Included units are a free first band counted against total usage, for every model but flat.
+  Graduated: a band's billable units are the part of it above the included quantity.
+  Volume (and volume cost books): the band is chosen by the TOTAL quantity and its price is
+  applied to quantity minus included units.
+- A tier's flat fee is charged when at least one billable unit falls in that band (volume: in
+  the chosen band); a band covered only by included units charges nothing.
+- Flat means a fixed amount: any positive quantity is charged `amount` once (N seats do not
+  make N x amount; per_unit is the per-seat model). A zero quantity is charged nothing, like
+  every other model, so a removed line costs zero.
+- Package: `unit_price` is the price of one package; ceil(billable / package_size) packages.
+- Cost-plus: volume books give a unit price of band cost x (1 + markup/100) kept to 6 decimals,
+  times billable units; graduated books give the banded cost total x (1 + markup/100).
+- All arithmetic runs in a local 50-digit decimal context, so 10^15 units keep their cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+
+from libs.platform.errors import ValidationFailed
+from libs.platform.money import round_money, round_unit_price
+from libs.pricing.model import ZERO, CostBook, PriceSpec, PricingModel, Tier, TierMode
+from libs.pricing.validation import validate_cost_book, validate_price_spec
+
+PRECISION = 50
+ONE = Decimal("1")
+HUNDRED = Decimal("100")
+
+
+@dataclass(frozen=True)
+class TierLine:
+    """One informational, unrounded band of a charge.
+
+    `band_from` is exclusive and `band_to` inclusive (None = open-ended): units 1,001-10,000
+    show as band_from=1000, band_to=10000. For the package model `quantity` counts packages.
+    """
+
+    band_from: Decimal
+    band_to: Decimal | None
+    quantity: Decimal
+    unit_price: Decimal
+    flat_fee: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Charge:
+    """The priced quantity: exact amount, the line rounded once, and how it was built."""
+
+    currency: str
+    quantity: Decimal
+    billable_quantity: Decimal
+    amount: Decimal
+    rounded_amount: Decimal
+    breakdown: tuple[TierLine, ...]
+    effective_unit_price: Decimal
+    minimum_shortfall: Decimal = ZERO
+
+
+@contextmanager
+def _exact() -> Iterator[None]:
+    """A decimal context wide enough that no realistic amount loses a digit."""
+    with localcontext(prec=PRECISION, rounding=ROUND_HALF_UP):
+        yield
+
+
+def rate(spec: PriceSpec, quantity: Decimal) -> Charge:
+    """Price `quantity` under `spec`; raises ValidationFailed for a bad spec or quantity."""
+    validate_price_spec(spec)
+    qty = _check_quantity(quantity)
+    with _exact():
+        included = Decimal(spec.included_quantity)
+        billable = max(ZERO, qty - included) if spec.model != PricingModel.FLAT else qty
+        amount, lines = _price(spec, qty, included, billable)
+        rounded = round_money(amount, spec.currency)
+        shortfall = ZERO
+        if spec.minimum_commitment is not None:
+            # Against the rounded line, so line + shortfall line is exactly the floor.
+            shortfall = round_money(apply_minimum(rounded, spec.minimum_commitment), spec.currency)
+        effective = round_unit_price(amount / qty) if qty > 0 else ZERO
+        return Charge(
+            currency=spec.currency,
+            quantity=qty,
+            billable_quantity=billable,
+            amount=amount,
+            rounded_amount=rounded,
+            breakdown=tuple(lines),
+            effective_unit_price=effective,
+            minimum_shortfall=shortfall,
+        )
+
+
+def vendor_cost(book: CostBook, quantity: Decimal) -> Decimal:
+    """What the vendor charges for `quantity` units under its cost book (exact, no markup)."""
+    validate_cost_book(book)
+    qty = _check_quantity(quantity)
+    with _exact():
+        if book.mode == TierMode.VOLUME:
+            return _volume(book.tiers, qty, ZERO)[0]
+        return _graduated(book.tiers, qty, ZERO)[0]
+
+
+def cost_plus_unit_price(book: CostBook, quantity: Decimal) -> Decimal:
+    """Our unit price for `quantity`: vendor unit cost x (1 + markup/100), to 6 decimals.
+
+    Volume books use the band the total falls in; graduated books the average cost per unit
+    of the banded total (the first band's price for a zero quantity).
+    """
+    validate_cost_book(book)
+    qty = _check_quantity(quantity)
+    with _exact():
+        factor = _markup_factor(book)
+        if book.mode == TierMode.VOLUME:
+            return round_unit_price(_volume_band(book.tiers, qty)[1].unit_price * factor)
+        if qty == 0:
+            return round_unit_price(book.tiers[0].unit_price * factor)
+        return round_unit_price(_graduated(book.tiers, qty, ZERO)[0] * factor / qty)
+
+
+def apply_minimum(charge_amount: Decimal, minimum: Decimal | None) -> Decimal:
+    """The shortfall (>= 0) that lifts `charge_amount` to the minimum commitment."""
+    if minimum is None:
+        return ZERO
+    with _exact():
+        return max(ZERO, Decimal(minimum) - Decimal(charge_amount))
+
+
+def _price(
+    spec: PriceSpec, qty: Decimal, included: Decimal, billable: Decimal
+) -> tuple[Decimal, list[TierLine]]:
+    model = spec.model
+    if model == PricingModel.FLAT:
+        assert spec.amount is not None
+        if qty == 0:
+            return ZERO, []
+        flat = Decimal(spec.amount)
+        return flat, [TierLine(ZERO, None, ONE, flat, ZERO, flat)]
+    if model == PricingModel.TIERED_GRADUATED:
+        return _graduated(spec.tiers, qty, included)
+    if model == PricingModel.TIERED_VOLUME:
+        return _volume(spec.tiers, qty, included)
+    if model == PricingModel.COST_PLUS:
+        assert spec.cost_book is not None
+        return _cost_plus(spec.cost_book, qty, included)
+    assert spec.unit_price is not None
+    price = Decimal(spec.unit_price)
+    lines = _included_line(qty, included)
+    if model == PricingModel.PACKAGE:
+        assert spec.package_size is not None
+        packages = (billable / Decimal(spec.package_size)).to_integral_value(ROUND_CEILING)
+        amount = packages * price
+        if packages > 0:
+            lines.append(TierLine(included, None, packages, price, ZERO, amount))
+        return amount, lines
+    amount = billable * price
+    if billable > 0:
+        lines.append(TierLine(included, None, billable, price, ZERO, amount))
+    return amount, lines
+
+
+def _graduated(
+    tiers: Sequence[Tier], qty: Decimal, included: Decimal, factor: Decimal = ONE
+) -> tuple[Decimal, list[TierLine]]:
+    lines = _included_line(qty, included)
+    total = ZERO
+    lower = ZERO
+    for tier in tiers:
+        upper = tier.up_to
+        start = max(lower, included)
+        end = qty if upper is None else min(qty, Decimal(upper))
+        units = end - start
+        if units > 0:
+            price = Decimal(tier.unit_price) * factor
+            fee = Decimal(tier.flat_fee) * factor
+            amount = units * price + fee
+            total += amount
+            lines.append(TierLine(start, upper, units, price, fee, amount))
+        if upper is None or qty <= upper:
+            break
+        lower = Decimal(upper)
+    return total, lines
+
+
+def _volume(
+    tiers: Sequence[Tier], qty: Decimal, included: Decimal, factor: Decimal = ONE
+) -> tuple[Decimal, list[TierLine]]:
+    lower, tier = _volume_band(tiers, qty)
+    lines = _included_line(qty, included)
+    billable = max(ZERO, qty - included)
+    if billable == 0:
+        return ZERO, lines
+    # A no-op for a plain tier price (validated to 6 decimals); keeps a marked-up cost to 6.
+    price = round_unit_price(Decimal(tier.unit_price) * factor)
+    fee = Decimal(tier.flat_fee) * factor
+    amount = billable * price + fee
+    lines.append(TierLine(lower, tier.up_to, billable, price, fee, amount))
+    return amount, lines
+
+
+def _volume_band(tiers: Sequence[Tier], qty: Decimal) -> tuple[Decimal, Tier]:
+    """The band the total quantity falls in, with its exclusive lower edge."""
+    lower = ZERO
+    for tier in tiers:
+        if tier.up_to is None or qty <= tier.up_to:
+            return lower, tier
+        lower = Decimal(tier.up_to)
+    return lower, tiers[-1]
+
+
+def _cost_plus(book: CostBook, qty: Decimal, included: Decimal) -> tuple[Decimal, list[TierLine]]:
+    factor = _markup_factor(book)
+    if book.mode == TierMode.VOLUME:
+        return _volume(book.tiers, qty, included, factor)
+    # Banded cost total x (1 + markup): each band's line carries its marked-up, unrounded price
+    # so the lines still add up to the amount.
+    return _graduated(book.tiers, qty, included, factor)
+
+
+def _markup_factor(book: CostBook) -> Decimal:
+    return ONE + Decimal(book.markup_percent) / HUNDRED
+
+
+def _included_line(qty: Decimal, included: Decimal) -> list[TierLine]:
+    if included <= 0 or qty <= 0:
+        return []
+    return [TierLine(ZERO, included, min(qty, included), ZERO, ZERO, ZERO)]
+
+
+def _check_quantity(quantity: Decimal) -> Decimal:
+    if isinstance(quantity, bool) or not isinstance(quantity, Decimal | int):
+        raise ValidationFailed.single("quantity", "must be a decimal number")
+    qty = Decimal(quantity)
+    if not qty.is_finite():
+        raise ValidationFailed.single("quantity", "must be a finite number")
+    if qty < 0:
+        raise ValidationFailed.single("quantity", "must not be negative")
+    return qty

@@ -1,0 +1,88 @@
+"""Value objects of a price: pricing models, tiers, vendor cost books and the price spec.
+
+Plain frozen dataclasses so that catalog, provisioning, rating and invoicing can build them
+from their own storage without this package knowing about any of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal("0")
+
+
+class PricingModel(StrEnum):
+    """How a quantity turns into an amount."""
+
+    FLAT = "flat"
+    PER_UNIT = "per_unit"
+    TIERED_GRADUATED = "tiered_graduated"
+    TIERED_VOLUME = "tiered_volume"
+    PACKAGE = "package"
+    COST_PLUS = "cost_plus"
+
+
+class ChargeType(StrEnum):
+    """When a price is charged: every period, per measured usage, or once."""
+
+    RECURRING = "recurring"
+    USAGE = "usage"
+    ONE_TIME = "one_time"
+
+
+class TierMode(StrEnum):
+    """Graduated: each band's units at the band's price; volume: all at the total's band."""
+
+    GRADUATED = "graduated"
+    VOLUME = "volume"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One price band; `up_to` is inclusive and None only on the last (open-ended) tier."""
+
+    up_to: Decimal | None
+    unit_price: Decimal
+    flat_fee: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class CostBook:
+    """A vendor's tiered cost per unit and the markup (in percent) we add on top of it."""
+
+    tiers: tuple[Tier, ...]
+    mode: TierMode
+    markup_percent: Decimal
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tiers", tuple(self.tiers))
+
+
+@dataclass(frozen=True)
+class PriceSpec:
+    """Everything needed to price a quantity.
+
+    Fields used per model:
+    - flat: `amount` (a fixed amount per period or occurrence);
+    - per_unit: `unit_price`;
+    - tiered_graduated / tiered_volume: `tiers`;
+    - package: `unit_price` (the price of one package) and `package_size`;
+    - cost_plus: `cost_book`.
+    `included_quantity` (free first units, counted against total usage) applies to every model
+    but flat; `minimum_commitment` (a per-period floor, in money) to every model.
+    """
+
+    model: PricingModel
+    currency: str
+    unit_price: Decimal | None = None
+    amount: Decimal | None = None
+    tiers: tuple[Tier, ...] = field(default=())
+    package_size: Decimal | None = None
+    included_quantity: Decimal = ZERO
+    minimum_commitment: Decimal | None = None
+    cost_book: CostBook | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tiers", tuple(self.tiers))
