@@ -7,15 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
+from libs.platform.money import is_known_currency
+from libs.platform.periods import time_zone
 
 from .events import DomainEvent
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 # ISO 3166-1 alpha-2, shipped with the code: reference data is never fetched at run time.
 _ISO_3166_ALPHA_2 = """
@@ -126,8 +126,8 @@ class BillingProfile:
 def is_valid_time_zone(name: str) -> bool:
     """True when `name` is an IANA time zone known to the bundled tz database."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        time_zone(name)
+    except ValidationFailed:
         return False
     return True
 
@@ -143,7 +143,7 @@ def collect_billing_profile_errors(
     profile: BillingProfile, errors: FieldErrors, prefix: str = "billing_profile"
 ) -> None:
     """Add every problem of the profile to `errors` (for validators that check more)."""
-    if not CURRENCY_RE.match(profile.currency or ""):
+    if not is_known_currency(profile.currency):
         errors.add(f"{prefix}.currency", "must be an ISO 4217 code such as USD")
     if not is_valid_time_zone(profile.time_zone or ""):
         errors.add(f"{prefix}.time_zone", "must be an IANA time zone such as Europe/Paris")

@@ -10,8 +10,9 @@ from enum import StrEnum
 
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
+from libs.platform.money import is_known_currency
 
-from .accounts import CURRENCY_RE, EMAIL_RE, Account, BillingProfile, Contact, ContactRole, Customer
+from .accounts import EMAIL_RE, Account, BillingProfile, Contact, ContactRole, Customer
 from .events import DomainEvent
 from .orders import OrderLine, SalesOrder
 
@@ -277,7 +278,7 @@ class DealRegistration:
         licensing = self.licensing
         if not licensing.currency:
             errors.add("licensing.currency", "is required", "required")
-        elif not CURRENCY_RE.match(licensing.currency):
+        elif not is_known_currency(licensing.currency):
             errors.add("licensing.currency", "must be an ISO 4217 code such as USD")
         if licensing.license_type is None:
             errors.add("licensing.license_type", "is required", "required")

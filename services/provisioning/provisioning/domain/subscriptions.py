@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -11,6 +10,7 @@ from typing import TypedDict
 
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
+from libs.platform.periods import add_months
 
 from .events import DomainEvent
 
@@ -171,13 +171,6 @@ class _EventFields(TypedDict):
     commitment_quantity: Decimal
     effective_date: date
     by: str
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` moved by whole months, clamped to the target month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass
