@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from provisioning.domain.fulfillments import (
     CommittedLicenseBalance,
     Fulfillment,
@@ -249,3 +251,24 @@ def test_nothing_changes_after_completion_or_cancellation(ending: str, action: s
     assert fulfillment.status is status
     assert fulfillment.events == events
     assert fulfillment.lines[0].quantity == Decimal(1)
+
+
+@settings(max_examples=50)
+@given(st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=8))
+def test_remaining_never_goes_negative_and_matches_the_stored_fulfillments(
+    cohorts: list[int],
+) -> None:
+    order = approved_order(line(quantity="300", license_type=LicenseType.COMMITTED))
+    committed_line = order.lines[0]
+    balances = committed_balances(order, [])
+    recorded: list[Fulfillment] = []
+    for size in cohorts:
+        quantities = {committed_line.id: Decimal(size)}
+        if 0 < size <= balances[committed_line.id].remaining:
+            recorded.append(Fulfillment.schedule(order, quantities, balances=balances, by=PM))
+        else:
+            with pytest.raises(ValidationFailed):
+                Fulfillment.schedule(order, quantities, balances=balances, by=PM)
+    running = balances[committed_line.id]
+    assert Decimal(0) <= running.remaining <= Decimal(300)
+    assert committed_balances(order, recorded)[committed_line.id] == running

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from provisioning.domain.orders import (
     OrderApproved,
     OrderCancelled,
@@ -198,3 +200,25 @@ def test_illegal_transitions_conflict(status: OrderStatus, action: str) -> None:
         ACTIONS[action](order)
     assert order.status is status
     assert order.events == []
+
+
+money = st.decimals(min_value=0, max_value=100_000, places=2, allow_nan=False)
+percents = st.decimals(min_value="0.01", max_value=100, places=2, allow_nan=False)
+
+
+@given(
+    quantity=st.integers(min_value=1, max_value=1_000),
+    price=money,
+    percents_off=st.lists(percents, max_size=3),
+    amounts_off=st.lists(money.filter(lambda a: a > 0), max_size=2),
+)
+def test_discounts_never_take_a_line_below_zero(
+    quantity: int, price: Decimal, percents_off: list[Decimal], amounts_off: list[Decimal]
+) -> None:
+    discounts = [discount(str(p), threshold="100") for p in percents_off] + [
+        discount(amount=str(a), threshold="100") for a in amounts_off
+    ]
+    stacked = line(quantity=str(quantity), price=str(price), discounts=discounts)
+    assert Decimal(0) <= stacked.net_amount <= stacked.list_amount
+    assert Decimal(0) <= stacked.effective_discount_percent <= Decimal(100)
+    assert stacked.net_amount + stacked.discount_amount == stacked.list_amount
