@@ -1,0 +1,230 @@
+"""Wire types shared by every API and message: money, unit prices, quantities, currencies.
+
+Money and prices travel as JSON strings ("12.50"), never numbers (DESIGN §7); quantities may
+also be JSON integers. Each type's JSON schema is exactly what its validator accepts, so that
+OpenAPI clients and schema fuzzers see the truth. Validators raise only pydantic errors
+(`PydanticCustomError` is a `ValueError`), so bad input is always an ordinary 422.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from libs.platform.errors import ValidationFailed
+from libs.platform.money import (
+    CURRENCY_MINOR_UNITS,
+    MAX_INTEGER_DIGITS,
+    UNIT_PRICE_PLACES,
+    is_known_currency,
+    parse_decimal,
+)
+
+# The most minor-unit places of any ISO 4217 currency (CLF, UYW); whether an amount suits its
+# own currency is checked where the currency is known.
+AMOUNT_PLACES: Final = 4
+QUANTITY_PLACES: Final = 6
+PERCENT_PLACES: Final = 4
+
+_INT = f"[0-9]{{1,{MAX_INTEGER_DIGITS}}}"
+AMOUNT_PATTERN: Final = rf"^-?{_INT}(\.[0-9]{{1,{AMOUNT_PLACES}}})?$"
+NON_NEGATIVE_AMOUNT_PATTERN: Final = rf"^{_INT}(\.[0-9]{{1,{AMOUNT_PLACES}}})?$"
+UNIT_PRICE_PATTERN: Final = rf"^{_INT}(\.[0-9]{{1,{UNIT_PRICE_PLACES}}})?$"
+QUANTITY_PATTERN: Final = rf"^{_INT}(\.[0-9]{{1,{QUANTITY_PLACES}}})?$"
+PERCENT_PATTERN: Final = (
+    rf"^(100(\.0{{1,{PERCENT_PLACES}}})?|[0-9]{{1,2}}(\.[0-9]{{1,{PERCENT_PLACES}}})?)$"
+)
+CURRENCY_PATTERN: Final = r"^[A-Z]{3}$"
+# Larger JSON integers do not survive JavaScript clients nor float-based schema tools (which
+# would read a bound of 10**18 - 1 as 1e18); larger quantities travel as decimal strings.
+MAX_INTEGER_QUANTITY: Final = 2**53 - 1
+
+_MONEY_STRING = 'money must be a JSON string such as "12.50"'
+_QUANTITY_KIND = 'a quantity must be an integer or a decimal string such as "1.5"'
+_PERCENT_STRING = 'a percent must be a JSON string such as "12.5"'
+_PERCENT_RE: Final = re.compile(PERCENT_PATTERN[1:-1])
+_CURRENCY_RE: Final = re.compile(CURRENCY_PATTERN[1:-1])
+# Responses may carry any plain decimal (an unrounded tier breakdown, say): describe them
+# loosely in the serialization schema so that valid responses never break it.
+_DECIMAL_OUT: Final = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError("decimal_format", message)
+
+
+def _as_text(value: object, *, wrong_type: str, allow_int: bool) -> str:
+    """The decimal text of a wire value; Decimal objects are accepted from Python code."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _refuse("must be a finite number")
+        return format(value.copy_abs() if value.is_zero() else value, "f")
+    if allow_int and isinstance(value, float) and value.is_integer():
+        # JSON Schema (and so every schema fuzzer) counts 2.0 as the integer 2; within the
+        # exact range of a double it is one. Any other float is refused below.
+        value = int(value)
+    if allow_int and isinstance(value, int) and not isinstance(value, bool):
+        # Checked before str(): a huge integer would otherwise hit Python's digit limit.
+        if not 0 <= value <= MAX_INTEGER_QUANTITY:
+            raise _refuse(
+                f"must be from 0 to {MAX_INTEGER_QUANTITY} as a JSON integer; "
+                'send larger quantities as a decimal string such as "1.5"'
+            )
+        return str(value)
+    raise PydanticCustomError("decimal_type", wrong_type)
+
+
+def _parse(text: str, *, max_places: int, allow_negative: bool) -> Decimal:
+    try:
+        return parse_decimal(
+            text, field="value", max_places=max_places, allow_negative=allow_negative
+        )
+    except ValidationFailed as exc:
+        raise _refuse(exc.errors[0].message if exc.errors else exc.detail) from None
+
+
+def _decimal_validator(*, max_places: int, allow_negative: bool) -> Any:
+    def validate(value: object) -> Decimal:
+        text = _as_text(value, wrong_type=_MONEY_STRING, allow_int=False)
+        return _parse(text, max_places=max_places, allow_negative=allow_negative)
+
+    return PlainValidator(validate)
+
+
+def _validate_quantity(value: object) -> Decimal:
+    text = _as_text(value, wrong_type=_QUANTITY_KIND, allow_int=True)
+    return _parse(text, max_places=QUANTITY_PLACES, allow_negative=False)
+
+
+def _validate_percent(value: object) -> Decimal:
+    text = _as_text(value, wrong_type=_PERCENT_STRING, allow_int=False)
+    result = _parse(text, max_places=PERCENT_PLACES, allow_negative=False)
+    if result > 100:
+        raise _refuse("must be at most 100")
+    if not _PERCENT_RE.fullmatch(text):
+        raise _refuse('must be written like "12.5", without leading zeros')
+    return result
+
+
+def _validate_currency(value: object) -> str:
+    if not isinstance(value, str) or not _CURRENCY_RE.fullmatch(value):
+        raise PydanticCustomError(
+            "currency_format",
+            'a currency must be a 3-letter upper-case ISO 4217 code such as "USD"',
+        )
+    if not is_known_currency(value):
+        raise PydanticCustomError(
+            "unknown_currency",
+            "{code} is not an active ISO 4217 currency code",
+            {"code": value},
+        )
+    return value
+
+
+def _decimal_text(value: Decimal) -> str:
+    # format(..., "f"), not str(): str(Decimal("0.0000001")) is "1E-7".
+    return format(value, "f")
+
+
+_AS_STRING: Final = PlainSerializer(_decimal_text, return_type=str, when_used="json")
+
+
+def _string_schema(pattern: str, description: str, example: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "description": description, "examples": [example]},
+        mode="validation",
+    )
+
+
+_OUT_SCHEMA: Final = WithJsonSchema(_DECIMAL_OUT, mode="serialization")
+
+Amount = Annotated[
+    Decimal,
+    _decimal_validator(max_places=AMOUNT_PLACES, allow_negative=True),
+    _AS_STRING,
+    _string_schema(AMOUNT_PATTERN, "Money as a decimal string; may be negative.", "12.50"),
+    _OUT_SCHEMA,
+]
+"""Money as a JSON string ("12.50", "-5.00"); a JSON number is refused."""
+
+NonNegativeAmount = Annotated[
+    Decimal,
+    _decimal_validator(max_places=AMOUNT_PLACES, allow_negative=False),
+    _AS_STRING,
+    _string_schema(
+        NON_NEGATIVE_AMOUNT_PATTERN, "Money as a decimal string, not negative.", "12.50"
+    ),
+    _OUT_SCHEMA,
+]
+"""Money that cannot be negative, as a JSON string."""
+
+UnitPrice = Annotated[
+    Decimal,
+    _decimal_validator(max_places=UNIT_PRICE_PLACES, allow_negative=False),
+    _AS_STRING,
+    _string_schema(
+        UNIT_PRICE_PATTERN, "Unit price as a decimal string, up to 6 decimals.", "0.0075"
+    ),
+    _OUT_SCHEMA,
+]
+"""A price per unit, up to six decimals, as a JSON string."""
+
+Quantity = Annotated[
+    Decimal,
+    PlainValidator(_validate_quantity),
+    _AS_STRING,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER_QUANTITY},
+                {"type": "string", "pattern": QUANTITY_PATTERN},
+            ],
+            "description": "A non-negative quantity: an integer or a decimal string "
+            "with up to 6 decimals.",
+            "examples": [12345, "1.5"],
+        },
+        mode="validation",
+    ),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}, mode="serialization"),
+]
+"""A non-negative quantity: a JSON integer or a decimal string, up to six decimals."""
+
+Percent = Annotated[
+    Decimal,
+    PlainValidator(_validate_percent),
+    _AS_STRING,
+    _string_schema(PERCENT_PATTERN, "A percentage from 0 to 100, up to 4 decimals.", "12.5"),
+    _OUT_SCHEMA,
+]
+"""A percentage from 0 to 100 with up to four decimals, as a JSON string."""
+
+CurrencyCode = Annotated[
+    str,
+    PlainValidator(_validate_currency),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": CURRENCY_PATTERN,
+            "enum": sorted(CURRENCY_MINOR_UNITS),
+            "description": "An active ISO 4217 currency code.",
+            "examples": ["USD"],
+        }
+    ),
+]
+"""An active ISO 4217 currency code such as "USD"."""
+
+__all__ = [
+    "AMOUNT_PLACES",
+    "Amount",
+    "CurrencyCode",
+    "NonNegativeAmount",
+    "Percent",
+    "Quantity",
+    "UnitPrice",
+]
