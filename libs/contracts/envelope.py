@@ -20,14 +20,26 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique per event; consumers deduplicate on it.")
-    type: str = Field(description="Dotted event type, past tense.", examples=["subscription.activated"])
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4, description="Unique per event; consumers deduplicate on it."
+    )
+    type: str = Field(
+        description="Dotted event type, past tense.", examples=["subscription.activated"]
+    )
     schema_version: int = Field(default=1, ge=1, description="Bumped on a breaking payload change.")
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="UTC time of the change.")
+    occurred_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), description="UTC time of the change."
+    )
     producer: str = Field(description="Service that emitted the event.", examples=["catalog"])
-    correlation_id: str | None = Field(default=None, description="Id of the request or flow that started it all.")
-    causation_id: str | None = Field(default=None, description="event_id or request id that caused this event.")
-    key: str = Field(description="Partition key, usually the account id; keeps one account's events in order.")
+    correlation_id: str | None = Field(
+        default=None, description="Id of the request or flow that started it all."
+    )
+    causation_id: str | None = Field(
+        default=None, description="event_id or request id that caused this event."
+    )
+    key: str = Field(
+        description="Partition key, usually the account id; keeps one account's events in order."
+    )
     payload: dict[str, Any] = Field(description="The typed payload, as JSON.")
 
     def payload_as(self, model: type[EventPayload]) -> Any:

@@ -49,7 +49,13 @@ class AuditEntry(BaseModel):
 
 
 def new_audit_record(
-    *, actor: str, action: str, entity_type: str, entity_id: str, changes: dict[str, Any], correlation_id: str | None
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    changes: dict[str, Any],
+    correlation_id: str | None,
 ) -> AuditRecord:
     """Build an audit record (the caller adds it to its transaction)."""
     return AuditRecord(
@@ -102,6 +108,8 @@ def audit_router() -> APIRouter:
         entity_id: Annotated[str | None, Query(max_length=60)] = None,
     ) -> Page[AuditEntry]:
         async with request.app.state.runtime.db.session() as session:
-            return await list_audit(session=session, page=page, entity_type=entity_type, entity_id=entity_id)
+            return await list_audit(
+                session=session, page=page, entity_type=entity_type, entity_id=entity_id
+            )
 
     return router

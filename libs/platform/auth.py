@@ -72,7 +72,10 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
         principal = _authenticate(request)
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
-            raise HTTPException(status_code=403, detail=f"role {principal.role.value} may not do this; needs one of {names}")
+            raise HTTPException(
+                status_code=403,
+                detail=f"role {principal.role.value} may not do this; needs one of {names}",
+            )
         request.state.principal = principal
         return principal
 

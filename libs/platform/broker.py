@@ -37,7 +37,10 @@ async def ensure_topics(
         missing = [t for t in dict.fromkeys(topics) if t not in existing]
         if not missing:
             return
-        new = [NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor) for t in missing]
+        new = [
+            NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor)
+            for t in missing
+        ]
         try:
             await admin.create_topics(new)
         except TopicAlreadyExistsError:
@@ -120,9 +123,12 @@ class LocalBroker:
             [
                 str(binary),
                 "broker",
-                "--listener-url", f"tcp://{self.host}:{self.port}",
-                "--advertised-listener-url", f"tcp://{self.host}:{self.port}",
-                "--storage-engine", "memory://tansu/",
+                "--listener-url",
+                f"tcp://{self.host}:{self.port}",
+                "--advertised-listener-url",
+                f"tcp://{self.host}:{self.port}",
+                "--storage-engine",
+                "memory://tansu/",
             ],
             env=env,
             stdout=subprocess.DEVNULL,

@@ -24,7 +24,12 @@ def async_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername in {"sqlite", "sqlite+pysqlite"}:
         parsed = parsed.set(drivername="sqlite+aiosqlite")
-    elif parsed.drivername in {"postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"}:
+    elif parsed.drivername in {
+        "postgresql",
+        "postgres",
+        "postgresql+psycopg2",
+        "postgresql+psycopg",
+    }:
         parsed = parsed.set(drivername="postgresql+asyncpg")
     return parsed.render_as_string(hide_password=False)
 

@@ -56,7 +56,10 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return await call_next(request)
         if not key or len(key) > MAX_KEY_LENGTH:
             return problem_response(
-                request, status=422, title="Validation failed", code="validation_failed",
+                request,
+                status=422,
+                title="Validation failed",
+                code="validation_failed",
                 detail=f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters",
             )
         db: Database = request.app.state.runtime.db
@@ -68,7 +71,11 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         async with db.session() as session:
             session.add(
                 IdempotencyRecord(
-                    owner=owner, key=key, request_hash=fingerprint, path=request.url.path, created_at=utcnow()
+                    owner=owner,
+                    key=key,
+                    request_hash=fingerprint,
+                    path=request.url.path,
+                    created_at=utcnow(),
                 )
             )
             try:
@@ -84,12 +91,18 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 ).scalar_one()
                 if existing.request_hash != fingerprint:
                     return problem_response(
-                        request, status=409, title="Conflict", code="idempotency_key_reused",
+                        request,
+                        status=409,
+                        title="Conflict",
+                        code="idempotency_key_reused",
                         detail=f"{HEADER} {key!r} was already used with a different request",
                     )
                 if existing.status_code is None:
                     return problem_response(
-                        request, status=409, title="Conflict", code="idempotency_key_in_flight",
+                        request,
+                        status=409,
+                        title="Conflict",
+                        code="idempotency_key_in_flight",
                         detail=f"a request with {HEADER} {key!r} is still being processed",
                     )
                 return Response(

@@ -45,7 +45,9 @@ class DeadLetter(SQLModel, table=True):
 
     __tablename__ = "dead_letters"
 
-    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
+    )
     consumer_group: str = Field(max_length=120)
     topic: str = Field(max_length=120)
     partition: int
@@ -69,6 +71,8 @@ class IdempotentConsumer:
         bootstrap_servers: str,
         batch_size: int = 500,
         client_id: str | None = None,
+        session_timeout_ms: int = 10_000,
+        rebalance_timeout_ms: int = 5_000,
     ) -> None:
         self.db = db
         self.group_id = group_id
@@ -77,6 +81,8 @@ class IdempotentConsumer:
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.client_id = client_id or group_id
+        self.session_timeout_ms = session_timeout_ms
+        self.rebalance_timeout_ms = rebalance_timeout_ms
         self.applied_total = 0
         self.skipped_duplicates = 0
         self.consumer: AIOKafkaConsumer | None = None
@@ -91,8 +97,11 @@ class IdempotentConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,
-            session_timeout_ms=30_000,
-            heartbeat_interval_ms=3_000,
+            # A joining member waits up to the rebalance timeout for the others; a member that
+            # vanished without leaving is noticed after the session timeout.
+            session_timeout_ms=self.session_timeout_ms,
+            heartbeat_interval_ms=max(100, self.session_timeout_ms // 10),
+            rebalance_timeout_ms=self.rebalance_timeout_ms,
         )
 
     async def start(self) -> None:
@@ -143,13 +152,13 @@ class IdempotentConsumer:
         async with self.db.session() as session:
             seen: set[str] = set()
             if ids:
-                rows = await session.exec(
-                    select(InboxEntry.event_id).where(  # type: ignore[call-overload]
-                        InboxEntry.consumer_group == self.group_id,
+                rows = await session.execute(
+                    select(InboxEntry.event_id).where(
+                        InboxEntry.consumer_group == self.group_id,  # type: ignore[arg-type]
                         InboxEntry.event_id.in_(ids),  # type: ignore[attr-defined]
                     )
                 )
-                seen = set(rows.all())
+                seen = set(rows.scalars().all())
             for record, envelope, parse_error in parsed:
                 if envelope is None:
                     self._dead_letter(session, record, None, parse_error)
@@ -210,7 +219,13 @@ class IdempotentConsumer:
         envelope: Envelope | None,
         error: str,
     ) -> None:
-        log.error("consumer.dead_letter", group=self.group_id, topic=record.topic, offset=record.offset, error=error)
+        log.error(
+            "consumer.dead_letter",
+            group=self.group_id,
+            topic=record.topic,
+            offset=record.offset,
+            error=error,
+        )
         session.add(
             DeadLetter(
                 consumer_group=self.group_id,

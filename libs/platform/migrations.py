@@ -52,13 +52,18 @@ def _run_sync(connection: Connection, target_metadata: Any) -> None:
         render_as_batch=is_sqlite,
     )
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(str(connection.engine.url))})
+        connection.execute(
+            sa.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(str(connection.engine.url))}
+        )
     try:
         with context.begin_transaction():
             context.run_migrations()
     finally:
         if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_key(str(connection.engine.url))})
+            connection.execute(
+                sa.text("SELECT pg_advisory_unlock(:k)"),
+                {"k": _lock_key(str(connection.engine.url))},
+            )
             connection.commit()
 
 
@@ -83,7 +88,12 @@ def create_platform_tables(op: Any) -> None:
     """Create the platform tables; call from a service's first migration."""
     op.create_table(
         "outbox",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("event_id", sa.String(36), nullable=False, unique=True),
         sa.Column("event_type", sa.String(120), nullable=False),
         sa.Column("topic", sa.String(120), nullable=False),

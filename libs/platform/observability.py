@@ -7,7 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from libs.platform.logging import (
@@ -24,16 +31,34 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+            "http_requests_total",
+            "HTTP requests",
+            ["service", "method", "route", "status"],
             registry=self.registry,
         )
-        self.outbox_published = Gauge("outbox_published_total", "Events published by the relay", ["service"], registry=self.registry)
-        self.events_applied = Gauge("consumer_events_applied_total", "Events applied by consumers", ["service"], registry=self.registry)
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["service", "method", "route"],
+            registry=self.registry,
+        )
+        self.outbox_published = Gauge(
+            "outbox_published_total",
+            "Events published by the relay",
+            ["service"],
+            registry=self.registry,
+        )
+        self.events_applied = Gauge(
+            "consumer_events_applied_total",
+            "Events applied by consumers",
+            ["service"],
+            registry=self.registry,
+        )
         self.duplicates_skipped = Gauge(
-            "consumer_duplicates_skipped_total", "Redelivered events skipped by the inbox", ["service"], registry=self.registry
+            "consumer_duplicates_skipped_total",
+            "Redelivered events skipped by the inbox",
+            ["service"],
+            registry=self.registry,
         )
         self.service = service
 
@@ -53,8 +78,12 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         metrics: ServiceMetrics = request.app.state.metrics
-        metrics.requests.labels(metrics.service, request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(metrics.service, request.method, template).observe(time.perf_counter() - started)
+        metrics.requests.labels(
+            metrics.service, request.method, template, str(response.status_code)
+        ).inc()
+        metrics.latency.labels(metrics.service, request.method, template).observe(
+            time.perf_counter() - started
+        )
         response.headers[CORRELATION_HEADER] = correlation_id[:64]
         return response
 
@@ -67,11 +96,18 @@ def health_router() -> APIRouter:
     async def healthz(request: Request) -> dict[str, str]:
         return {"status": "ok", "service": request.app.state.runtime.settings.service_name}
 
-    @router.get("/readyz", summary="Readiness: database and broker", responses={503: {"description": "Not ready"}})
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and broker",
+        responses={503: {"description": "Not ready"}},
+    )
     async def readyz(request: Request) -> Any:
         checks = await request.app.state.runtime.readiness()
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:
@@ -80,7 +116,9 @@ def health_router() -> APIRouter:
         if runtime.relay is not None:
             m.outbox_published.labels(m.service).set(runtime.relay.published_total)
         m.events_applied.labels(m.service).set(sum(c.applied_total for c in runtime.consumers))
-        m.duplicates_skipped.labels(m.service).set(sum(c.skipped_duplicates for c in runtime.consumers))
+        m.duplicates_skipped.labels(m.service).set(
+            sum(c.skipped_duplicates for c in runtime.consumers)
+        )
         return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -37,7 +37,9 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(
         default=None,
-        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
     )
     event_id: str = Field(max_length=36, unique=True)
     event_type: str = Field(max_length=120)
@@ -45,7 +47,9 @@ class OutboxMessage(SQLModel, table=True):
     key: str = Field(max_length=120)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    published_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    published_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
 
 
 def build_envelope(
@@ -132,12 +136,16 @@ class OutboxRelay:
         """Publish one batch of pending rows; returns how many were published."""
         async with self.db.session() as session:
             if self.db.dialect == "postgresql":
-                got = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY})
+                got = await session.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY}
+                )
                 if not got.scalar():
                     return 0
             rows = (
                 await session.exec(
-                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)  # type: ignore[call-overload]
+                    select(
+                        OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body
+                    )  # type: ignore[call-overload]
                     .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
                     .order_by(OutboxMessage.id)
                     .limit(self.batch_size)

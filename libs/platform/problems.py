@@ -77,7 +77,10 @@ def problem_response(
         errors=[FieldProblem(field=e.field, message=e.message, code=e.code) for e in errors or []],
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
     )
 
 
@@ -101,7 +104,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         errors = exc.errors if isinstance(exc, ValidationFailed) else None
         return problem_response(
-            request, status=exc.status, title=exc.title, code=exc.code, detail=exc.detail, errors=errors
+            request,
+            status=exc.status,
+            title=exc.title,
+            code=exc.code,
+            detail=exc.detail,
+            errors=errors,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -128,7 +136,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+        titles = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not found",
+            405: "Method not allowed",
+        }
         return problem_response(
             request,
             status=exc.status_code,

@@ -107,10 +107,14 @@ class ServiceRuntime:
                 handlers=spec.handlers,
                 bootstrap_servers=bootstrap,
                 batch_size=self.settings.consumer_batch_size,
+                session_timeout_ms=self.settings.consumer_session_timeout_ms,
+                rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
             )
             await consumer.start()
             self.consumers.append(consumer)
-            self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}"))
+            self._tasks.append(
+                asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}")
+            )
 
     async def stop(self) -> None:
         """Stop consumers and relay, flush the producer, close the database."""
@@ -148,7 +152,11 @@ class ServiceRuntime:
 
 
 def _mount_local_docs(app: FastAPI, title: str) -> None:
-    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    app.mount(
+        "/static/swagger-ui",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

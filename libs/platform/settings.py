@@ -48,6 +48,8 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     outbox_retention_hours: int = Field(default=24 * 7, ge=1)
     consumer_batch_size: int = Field(default=500, ge=1)
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    consumer_rebalance_timeout_ms: int = Field(default=5_000, ge=500)
     log_json: bool | None = None
     log_level: str = "INFO"
     migrate_on_start: bool = True
@@ -66,7 +68,9 @@ class ServiceSettings(BaseSettings):
             keys = self.api_key_roles()
             if not keys:
                 raise ValueError("API_KEYS (or API_KEYS_FILE) must be set outside development")
-            weak = [k for k in keys if len(k) < 24 or any(m in k.lower() for m in DEFAULT_KEY_MARKERS)]
+            weak = [
+                k for k in keys if len(k) < 24 or any(m in k.lower() for m in DEFAULT_KEY_MARKERS)
+            ]
             if weak:
                 raise ValueError("API keys must be at least 24 characters and not a default value")
         return self

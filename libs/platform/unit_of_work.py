@@ -49,7 +49,10 @@ class UnitOfWork:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self._external_session is None:
             await self.session.rollback()
@@ -57,7 +60,9 @@ class UnitOfWork:
 
     def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
         """Record an event to publish when (and only if) this unit of work commits."""
-        envelope = build_envelope(payload, producer=self.producer, key=key, causation_id=causation_id)
+        envelope = build_envelope(
+            payload, producer=self.producer, key=key, causation_id=causation_id
+        )
         self.envelopes.append(envelope)
         return envelope
 

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real local broker, SQLite files and (when reachable) PostgreSQL databases."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from libs.platform.broker import LocalBroker, free_port
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    """Bootstrap servers of a Kafka-protocol broker: KAFKA_BOOTSTRAP_SERVERS, else a local Tansu."""
+    external = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    local = LocalBroker(port=free_port()).start()
+    try:
+        yield local.bootstrap_servers
+    finally:
+        local.stop()
+
+
+def _postgres_admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+
+def run_sync(coro: Any) -> Any:
+    """Run a coroutine to completion on a private loop in another thread (safe from sync fixtures)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _postgres_problem(url: str) -> str | None:
+    import asyncpg
+
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(url), timeout=3)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
+
+
+async def _execute(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """URL of a reachable PostgreSQL server (skips the test with the reason otherwise)."""
+    url = _postgres_admin_url()
+    problem = run_sync(_postgres_problem(url))
+    if problem:
+        pytest.skip(f"PostgreSQL not reachable at {url} ({problem}); set TEST_DATABASE_URL")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    run_sync(_execute(postgres_admin_url, f'CREATE DATABASE "{name}"'))
+    base, _, _ = postgres_admin_url.rpartition("/")
+    yield f"{base}/{name}"
+    run_sync(_execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file for one test."""
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using it runs on SQLite and on PostgreSQL (skipped when unreachable)."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+    return str(request.getfixturevalue("postgres_url"))
