@@ -23,9 +23,7 @@ class Envelope(BaseModel):
     event_id: uuid.UUID = Field(
         default_factory=uuid.uuid4, description="Unique per event; consumers deduplicate on it."
     )
-    type: str = Field(
-        description="Dotted event type, past tense.", examples=["subscription.activated"]
-    )
+    type: str = Field(description="Dotted event type, past tense.", examples=["subscription.activated"])
     schema_version: int = Field(default=1, ge=1, description="Bumped on a breaking payload change.")
     occurred_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC), description="UTC time of the change."

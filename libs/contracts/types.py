@@ -35,9 +35,7 @@ AMOUNT_PATTERN: Final = rf"^-?{_INT}(\.[0-9]{{1,{AMOUNT_PLACES}}})?$"
 NON_NEGATIVE_AMOUNT_PATTERN: Final = rf"^{_INT}(\.[0-9]{{1,{AMOUNT_PLACES}}})?$"
 UNIT_PRICE_PATTERN: Final = rf"^{_INT}(\.[0-9]{{1,{UNIT_PRICE_PLACES}}})?$"
 QUANTITY_PATTERN: Final = rf"^{_INT}(\.[0-9]{{1,{QUANTITY_PLACES}}})?$"
-PERCENT_PATTERN: Final = (
-    rf"^(100(\.0{{1,{PERCENT_PLACES}}})?|[0-9]{{1,2}}(\.[0-9]{{1,{PERCENT_PLACES}}})?)$"
-)
+PERCENT_PATTERN: Final = rf"^(100(\.0{{1,{PERCENT_PLACES}}})?|[0-9]{{1,2}}(\.[0-9]{{1,{PERCENT_PLACES}}})?)$"
 CURRENCY_PATTERN: Final = r"^[A-Z]{3}$"
 # Larger JSON integers do not survive JavaScript clients nor float-based schema tools (which
 # would read a bound of 10**18 - 1 as 1e18); larger quantities travel as decimal strings.
@@ -82,9 +80,7 @@ def _as_text(value: object, *, wrong_type: str, allow_int: bool) -> str:
 
 def _parse(text: str, *, max_places: int, allow_negative: bool) -> Decimal:
     try:
-        return parse_decimal(
-            text, field="value", max_places=max_places, allow_negative=allow_negative
-        )
+        return parse_decimal(text, field="value", max_places=max_places, allow_negative=allow_negative)
     except ValidationFailed as exc:
         raise _refuse(exc.errors[0].message if exc.errors else exc.detail) from None
 
@@ -157,9 +153,7 @@ NonNegativeAmount = Annotated[
     Decimal,
     _decimal_validator(max_places=AMOUNT_PLACES, allow_negative=False),
     _AS_STRING,
-    _string_schema(
-        NON_NEGATIVE_AMOUNT_PATTERN, "Money as a decimal string, not negative.", "12.50"
-    ),
+    _string_schema(NON_NEGATIVE_AMOUNT_PATTERN, "Money as a decimal string, not negative.", "12.50"),
     _OUT_SCHEMA,
 ]
 """Money that cannot be negative, as a JSON string."""
@@ -168,9 +162,7 @@ UnitPrice = Annotated[
     Decimal,
     _decimal_validator(max_places=UNIT_PRICE_PLACES, allow_negative=False),
     _AS_STRING,
-    _string_schema(
-        UNIT_PRICE_PATTERN, "Unit price as a decimal string, up to 6 decimals.", "0.0075"
-    ),
+    _string_schema(UNIT_PRICE_PATTERN, "Unit price as a decimal string, up to 6 decimals.", "0.0075"),
     _OUT_SCHEMA,
 ]
 """A price per unit, up to six decimals, as a JSON string."""
@@ -185,8 +177,7 @@ Quantity = Annotated[
                 {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER_QUANTITY},
                 {"type": "string", "pattern": QUANTITY_PATTERN},
             ],
-            "description": "A non-negative quantity: an integer or a decimal string "
-            "with up to 6 decimals.",
+            "description": "A non-negative quantity: an integer or a decimal string with up to 6 decimals.",
             "examples": [12345, "1.5"],
         },
         mode="validation",

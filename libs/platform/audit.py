@@ -108,8 +108,6 @@ def audit_router() -> APIRouter:
         entity_id: Annotated[str | None, Query(max_length=60)] = None,
     ) -> Page[AuditEntry]:
         async with request.app.state.runtime.db.session() as session:
-            return await list_audit(
-                session=session, page=page, entity_type=entity_type, entity_id=entity_id
-            )
+            return await list_audit(session=session, page=page, entity_type=entity_type, entity_id=entity_id)
 
     return router

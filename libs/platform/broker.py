@@ -41,10 +41,8 @@ async def ensure_topics(
             NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor)
             for t in missing
         ]
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # another service created it first
     finally:
         await admin.close()
 
@@ -73,9 +71,7 @@ class KafkaPublisher:
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
         """Send every message and wait until the broker acknowledged all of them."""
-        futures = [
-            await self.producer.send(m.topic, value=m.value, key=m.key.encode()) for m in messages
-        ]
+        futures = [await self.producer.send(m.topic, value=m.value, key=m.key.encode()) for m in messages]
         await asyncio.gather(*futures)
 
     async def ping(self, timeout_s: float = 2.0) -> None:

@@ -45,9 +45,7 @@ class DeadLetter(SQLModel, table=True):
 
     __tablename__ = "dead_letters"
 
-    id: int | None = Field(
-        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
     consumer_group: str = Field(max_length=120)
     topic: str = Field(max_length=120)
     partition: int

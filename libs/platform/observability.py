@@ -78,9 +78,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         metrics: ServiceMetrics = request.app.state.metrics
-        metrics.requests.labels(
-            metrics.service, request.method, template, str(response.status_code)
-        ).inc()
+        metrics.requests.labels(metrics.service, request.method, template, str(response.status_code)).inc()
         metrics.latency.labels(metrics.service, request.method, template).observe(
             time.perf_counter() - started
         )
@@ -116,9 +114,7 @@ def health_router() -> APIRouter:
         if runtime.relay is not None:
             m.outbox_published.labels(m.service).set(runtime.relay.published_total)
         m.events_applied.labels(m.service).set(sum(c.applied_total for c in runtime.consumers))
-        m.duplicates_skipped.labels(m.service).set(
-            sum(c.skipped_duplicates for c in runtime.consumers)
-        )
+        m.duplicates_skipped.labels(m.service).set(sum(c.skipped_duplicates for c in runtime.consumers))
         return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

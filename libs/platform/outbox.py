@@ -8,6 +8,7 @@ that forgot them (the local broker keeps data in memory); consumers' inboxes mak
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,9 +38,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(
         default=None,
-        sa_column=Column(
-            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     )
     event_id: str = Field(max_length=36, unique=True)
     event_type: str = Field(max_length=120)
@@ -47,9 +46,7 @@ class OutboxMessage(SQLModel, table=True):
     key: str = Field(max_length=120)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    published_at: datetime | None = Field(
-        default=None, sa_column=Column(UtcDateTime(), nullable=True)
-    )
+    published_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 def build_envelope(
@@ -143,9 +140,7 @@ class OutboxRelay:
                     return 0
             rows = (
                 await session.exec(
-                    select(
-                        OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body
-                    )  # type: ignore[call-overload]
+                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)  # type: ignore[call-overload]
                     .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
                     .order_by(OutboxMessage.id)
                     .limit(self.batch_size)
@@ -187,10 +182,8 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
             if published < self.batch_size:
                 self.wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_interval_s)
-                except TimeoutError:
-                    pass
 
     async def purge(self) -> int:
         """Delete published rows older than the retention window."""

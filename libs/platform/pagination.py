@@ -53,9 +53,7 @@ def decode_cursor(cursor: str) -> str:
 
 
 def page_request(
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="Cursor from a previous page.")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="Cursor from a previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
 ) -> PageRequest:
     """FastAPI dependency reading `cursor` and `limit`."""
@@ -81,7 +79,5 @@ async def paginate(
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]
     items = [to_public(r) for r in rows]
-    next_cursor = (
-        encode_cursor(str(getattr(rows[-1], key_column.key))) if has_more and rows else None
-    )
+    next_cursor = encode_cursor(str(getattr(rows[-1], key_column.key))) if has_more and rows else None
     return Page[T](data=items, next_cursor=next_cursor, has_more=has_more)

@@ -79,9 +79,7 @@ def _check_cycle_day(bill_cycle_day: int) -> None:
     if isinstance(bill_cycle_day, bool) or not isinstance(bill_cycle_day, int):
         raise ValidationFailed.single("bill_cycle_day", "must be a whole number from 1 to 31")
     if not 1 <= bill_cycle_day <= 31:
-        raise ValidationFailed.single(
-            "bill_cycle_day", f"must be from 1 to 31, not {bill_cycle_day}"
-        )
+        raise ValidationFailed.single("bill_cycle_day", f"must be from 1 to 31, not {bill_cycle_day}")
 
 
 def cycle_date(year: int, month: int, bill_cycle_day: int) -> date:

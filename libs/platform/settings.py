@@ -68,9 +68,7 @@ class ServiceSettings(BaseSettings):
             keys = self.api_key_roles()
             if not keys:
                 raise ValueError("API_KEYS (or API_KEYS_FILE) must be set outside development")
-            weak = [
-                k for k in keys if len(k) < 24 or any(m in k.lower() for m in DEFAULT_KEY_MARKERS)
-            ]
+            weak = [k for k in keys if len(k) < 24 or any(m in k.lower() for m in DEFAULT_KEY_MARKERS)]
             if weak:
                 raise ValueError("API keys must be at least 24 characters and not a default value")
         return self

@@ -60,9 +60,7 @@ class UnitOfWork:
 
     def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
         """Record an event to publish when (and only if) this unit of work commits."""
-        envelope = build_envelope(
-            payload, producer=self.producer, key=key, causation_id=causation_id
-        )
+        envelope = build_envelope(payload, producer=self.producer, key=key, causation_id=causation_id)
         self.envelopes.append(envelope)
         return envelope
 

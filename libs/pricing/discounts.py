@@ -58,9 +58,7 @@ class DiscountResult:
     needs_approval: bool
 
 
-def apply_discounts(
-    list_amount: Decimal, discounts: Sequence[Discount], currency: str
-) -> DiscountResult:
+def apply_discounts(list_amount: Decimal, discounts: Sequence[Discount], currency: str) -> DiscountResult:
     """Apply `discounts` to a line's list amount (rounded once first) without going below zero."""
     _validate(list_amount, discounts)
     with localcontext(prec=_PRECISION, rounding=ROUND_HALF_UP):
@@ -103,9 +101,7 @@ def needs_approval(list_amount: Decimal, discounts: Sequence[Discount]) -> bool:
         listed = Decimal(list_amount)
         total = min(listed, sum((_raw_amount(listed, d) for d in discounts), ZERO))
         percent = effective_percent_off(listed, total)
-        return any(
-            d.threshold_percent is not None and percent > d.threshold_percent for d in discounts
-        )
+        return any(d.threshold_percent is not None and percent > d.threshold_percent for d in discounts)
 
 
 def _raw_amount(listed: Decimal, discount: Discount) -> Decimal:

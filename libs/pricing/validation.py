@@ -130,9 +130,7 @@ def _check_cost_book(book: CostBook, prefix: str, errors: FieldErrors) -> None:
 
 def _check_currency(currency: object, errors: FieldErrors) -> int | None:
     if not isinstance(currency, str) or not is_known_currency(currency):
-        errors.add(
-            "currency", f"{currency!r} is not an active ISO 4217 currency code", "unknown_currency"
-        )
+        errors.add("currency", f"{currency!r} is not an active ISO 4217 currency code", "unknown_currency")
         return None
     return minor_units(currency)
 

@@ -25,9 +25,7 @@ async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan (migrations, relay, consumers) and yield a client bound to it."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", timeout=30
-        ) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
             yield client
 
 

@@ -96,9 +96,7 @@ def test_quantity_accepts_integers_and_decimal_strings(value: object, expected: 
     assert change.quantity == Decimal(expected)
 
 
-@pytest.mark.parametrize(
-    "value", [1.5, 0.1, -1.0, 1e300, -1, "-1", "1e3", "1.0000001", 10**18, True, None]
-)
+@pytest.mark.parametrize("value", [1.5, 0.1, -1.0, 1e300, -1, "-1", "1e3", "1.0000001", 10**18, True, None])
 def test_quantity_refuses_floats_negatives_and_huge_numbers(value: object) -> None:
     assert "quantity" in errors_for({**VALID, "quantity": value})
 

@@ -33,9 +33,7 @@ def _fresh_event_type() -> tuple[type[LedgerPosted], str, str]:
     """A payload type of its own on a topic of its own, so tests never see each other's events."""
     suffix = uuid.uuid4().hex[:8]
     topic, name = f"test.bus.{suffix}", f"test.ledger_posted_{suffix}"
-    model = event_type(name, topic=topic)(
-        type(f"LedgerPosted{suffix}", (LedgerPosted,), {"__doc__": "x"})
-    )
+    model = event_type(name, topic=topic)(type(f"LedgerPosted{suffix}", (LedgerPosted,), {"__doc__": "x"}))
     return model, topic, name
 
 
@@ -51,9 +49,7 @@ class AppliedPosting(SQLModel, table=True):
 
 async def _database(url: str) -> Database:
     db = Database(url)
-    tables = [
-        t.__table__ for t in (OutboxMessage, InboxEntry, DeadLetter, AuditRecord, AppliedPosting)
-    ]  # type: ignore[attr-defined]
+    tables = [t.__table__ for t in (OutboxMessage, InboxEntry, DeadLetter, AuditRecord, AppliedPosting)]  # type: ignore[attr-defined]
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=tables))
     return db
@@ -63,9 +59,7 @@ async def _apply_posting(session: AsyncSession, envelope: Envelope) -> None:
     posting = envelope.payload_as(LedgerPosted)
     # A plain INSERT: a second application of the same event would violate the primary key.
     session.add(
-        AppliedPosting(
-            event_id=str(envelope.event_id), account_id=posting.account_id, amount=posting.amount
-        )
+        AppliedPosting(event_id=str(envelope.event_id), account_id=posting.account_id, amount=posting.amount)
     )
 
 
@@ -124,9 +118,7 @@ async def test_event_applied_exactly_once_although_delivered_twice(bus, broker: 
     task = asyncio.create_task(consumer.run(stop))
     try:
         await eventually(lambda: _count(db), until=lambda n: n == 25)
-        await eventually(
-            lambda: asyncio.sleep(0, consumer.skipped_duplicates), until=lambda n: n == 25
-        )
+        await eventually(lambda: asyncio.sleep(0, consumer.skipped_duplicates), until=lambda n: n == 25)
     finally:
         stop.set()
         await task

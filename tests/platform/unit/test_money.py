@@ -78,9 +78,7 @@ def test_round_money_half_up_per_currency(amount: str, currency: str, expected: 
 
 
 def test_round_money_handles_the_largest_amounts() -> None:
-    assert round_money(Decimal("999999999999999999.995"), "USD") == Decimal(
-        "1000000000000000000.00"
-    )
+    assert round_money(Decimal("999999999999999999.995"), "USD") == Decimal("1000000000000000000.00")
 
 
 def test_round_unit_price_keeps_six_places() -> None:
@@ -89,16 +87,12 @@ def test_round_unit_price_keeps_six_places() -> None:
     assert str(round_unit_price(Decimal("12"))) == "12.000000"
 
 
-amounts = st.decimals(
-    min_value=Decimal("-1e15"), max_value=Decimal("1e15"), places=8, allow_nan=False
-)
+amounts = st.decimals(min_value=Decimal("-1e15"), max_value=Decimal("1e15"), places=8, allow_nan=False)
 currencies = st.sampled_from(sorted(CURRENCY_MINOR_UNITS))
 
 
 @given(amounts, currencies)
-def test_round_money_is_idempotent_and_within_half_a_minor_unit(
-    amount: Decimal, currency: str
-) -> None:
+def test_round_money_is_idempotent_and_within_half_a_minor_unit(amount: Decimal, currency: str) -> None:
     rounded = round_money(amount, currency)
     assert round_money(rounded, currency) == rounded
     assert -rounded.as_tuple().exponent == minor_units(currency)  # type: ignore[operator]

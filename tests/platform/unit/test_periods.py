@@ -36,9 +36,7 @@ def test_period_is_half_open() -> None:
     assert str(april) == "[2026-04-01, 2026-05-01)"
 
 
-@pytest.mark.parametrize(
-    ("start", "end"), [("2026-04-01", "2026-04-01"), ("2026-05-01", "2026-04-01")]
-)
+@pytest.mark.parametrize(("start", "end"), [("2026-04-01", "2026-04-01"), ("2026-05-01", "2026-04-01")])
 def test_period_must_end_after_it_starts(start: str, end: str) -> None:
     with pytest.raises(ValidationFailed):
         period(start, end)
@@ -135,9 +133,7 @@ def test_quarterly_needs_a_start_date() -> None:
 
 
 def test_periods_between_clips_the_edges() -> None:
-    periods = list(
-        periods_between(date(2026, 4, 16), date(2026, 7, 10), BillingFrequency.MONTHLY, 1)
-    )
+    periods = list(periods_between(date(2026, 4, 16), date(2026, 7, 10), BillingFrequency.MONTHLY, 1))
     assert periods == [
         period("2026-04-16", "2026-05-01"),
         period("2026-05-01", "2026-06-01"),
@@ -203,12 +199,8 @@ def test_monthly_period_contains_its_day_and_starts_on_the_cycle_day(d: date, da
     assert 28 <= found.days <= 31
 
 
-@given(
-    days_2026_2030, frequencies, st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
-)
-def test_anchored_period_contains_its_day(
-    d: date, frequency: BillingFrequency, anchor: date
-) -> None:
+@given(days_2026_2030, frequencies, st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
+def test_anchored_period_contains_its_day(d: date, frequency: BillingFrequency, anchor: date) -> None:
     found = period_containing(d, frequency, anchor)
     assert found.contains(d)
     assert found.start in {add_months(anchor, k * frequency.months) for k in range(-200, 200)}
@@ -252,9 +244,7 @@ def test_prorated_consecutive_parts_add_up_to_the_whole(
     amount: Decimal, d: date, day: int, cuts: list[int]
 ) -> None:
     full = monthly_period_containing(d, day)
-    edges = sorted(
-        {full.start, full.end} | {full.start + timedelta(days=c) for c in cuts if c < full.days}
-    )
+    edges = sorted({full.start, full.end} | {full.start + timedelta(days=c) for c in cuts if c < full.days})
     parts = [BillingPeriod(a, b) for a, b in pairwise(edges)]
     total = sum((prorate(amount, p, full) for p in parts), Decimal(0))
     # Shares are unrounded; only the last digits of the default 28-digit context may differ.

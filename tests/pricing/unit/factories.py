@@ -14,9 +14,7 @@ def tiers(*bands: tuple[str | None, str]) -> tuple[Tier, ...]:
     return tuple(Tier(None if up is None else D(up), D(price)) for up, price in bands)
 
 
-def graduated(
-    *bands: tuple[str | None, str], included: str = "0", currency: str = "USD"
-) -> PriceSpec:
+def graduated(*bands: tuple[str | None, str], included: str = "0", currency: str = "USD") -> PriceSpec:
     """A graduated tiered price."""
     return PriceSpec(
         PricingModel.TIERED_GRADUATED, currency, tiers=tiers(*bands), included_quantity=D(included)
@@ -25,16 +23,12 @@ def graduated(
 
 def volume(*bands: tuple[str | None, str], included: str = "0", currency: str = "USD") -> PriceSpec:
     """A volume tiered price."""
-    return PriceSpec(
-        PricingModel.TIERED_VOLUME, currency, tiers=tiers(*bands), included_quantity=D(included)
-    )
+    return PriceSpec(PricingModel.TIERED_VOLUME, currency, tiers=tiers(*bands), included_quantity=D(included))
 
 
 def per_unit(price: str, included: str = "0", currency: str = "USD") -> PriceSpec:
     """A per-unit price."""
-    return PriceSpec(
-        PricingModel.PER_UNIT, currency, unit_price=D(price), included_quantity=D(included)
-    )
+    return PriceSpec(PricingModel.PER_UNIT, currency, unit_price=D(price), included_quantity=D(included))
 
 
 def wfm_book(mode: TierMode = TierMode.VOLUME) -> CostBook:

@@ -9,9 +9,7 @@ from hypothesis import strategies as st
 from libs.pricing import Tier
 
 prices = st.decimals(min_value=0, max_value=1000, places=6, allow_nan=False, allow_infinity=False)
-quantities = st.decimals(
-    min_value=0, max_value=10**15, places=3, allow_nan=False, allow_infinity=False
-)
+quantities = st.decimals(min_value=0, max_value=10**15, places=3, allow_nan=False, allow_infinity=False)
 currencies = st.sampled_from(["USD", "JPY", "BHD", "EUR", "KWD", "CLF"])
 
 

@@ -19,9 +19,7 @@ AMOUNT = DiscountKind.AMOUNT
 
 
 def test_discounts_add_up_on_the_undiscounted_amount() -> None:
-    result = apply_discounts(
-        D("1000.00"), [Discount(PERCENT, D(10)), Discount(PERCENT, D(5))], "USD"
-    )
+    result = apply_discounts(D("1000.00"), [Discount(PERCENT, D(10)), Discount(PERCENT, D(5))], "USD")
 
     assert [line.amount for line in result.lines] == [D("100.00"), D("50.00")]
     assert result.total_discount == D("150.00")
@@ -30,9 +28,7 @@ def test_discounts_add_up_on_the_undiscounted_amount() -> None:
 
 
 def test_two_discounts_above_100_percent_stop_at_zero() -> None:
-    result = apply_discounts(
-        D("200.00"), [Discount(PERCENT, D(70)), Discount(PERCENT, D(60))], "USD"
-    )
+    result = apply_discounts(D("200.00"), [Discount(PERCENT, D(70)), Discount(PERCENT, D(60))], "USD")
 
     assert [line.amount for line in result.lines] == [D("140.00"), D("60.00")]
     assert [line.capped for line in result.lines] == [False, True]

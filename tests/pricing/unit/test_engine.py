@@ -292,9 +292,7 @@ def test_apply_minimum_returns_the_shortfall() -> None:
 
 
 def test_charge_carries_the_shortfall_against_the_rounded_line() -> None:
-    spec = PriceSpec(
-        PricingModel.PER_UNIT, "USD", unit_price=D("0.9999"), minimum_commitment=D("100.00")
-    )
+    spec = PriceSpec(PricingModel.PER_UNIT, "USD", unit_price=D("0.9999"), minimum_commitment=D("100.00"))
 
     charge = rate(spec, D(100))  # 99.99 exact → 99.99 rounded
 
@@ -355,9 +353,7 @@ def test_volume_amount_is_billable_times_the_totals_band_price(
 
 
 @given(currencies, prices, quantities)
-def test_rounded_amount_is_within_half_a_minor_unit(
-    currency: str, price: Decimal, quantity: Decimal
-) -> None:
+def test_rounded_amount_is_within_half_a_minor_unit(currency: str, price: Decimal, quantity: Decimal) -> None:
     charge = rate(per_unit(str(price), currency=currency), quantity)
     half_unit = D(1).scaleb(-minor_units(currency)) / 2
 

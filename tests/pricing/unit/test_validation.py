@@ -123,9 +123,7 @@ def test_float_money_is_refused() -> None:
 
 
 def test_minimum_commitment_is_money_in_the_currency() -> None:
-    found = problems(
-        PriceSpec(PricingModel.PER_UNIT, "JPY", unit_price=D(1), minimum_commitment=D("10.5"))
-    )
+    found = problems(PriceSpec(PricingModel.PER_UNIT, "JPY", unit_price=D(1), minimum_commitment=D("10.5")))
 
     assert list(found) == ["minimum_commitment"]
 

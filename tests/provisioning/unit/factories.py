@@ -31,9 +31,7 @@ def billing_profile(**overrides: Any) -> BillingProfile:
     return BillingProfile(**values)
 
 
-def account(
-    *, parent: Account | None = None, bills_to_parent: bool = False, **profile: Any
-) -> Account:
+def account(*, parent: Account | None = None, bills_to_parent: bool = False, **profile: Any) -> Account:
     """An opened account (events cleared) under an optional parent."""
     opened = Account.open(
         customer_id="cus_test",
@@ -47,9 +45,7 @@ def account(
     return opened
 
 
-def discount(
-    percent: str | None = None, *, amount: str | None = None, threshold: str = "10"
-) -> LineDiscount:
+def discount(percent: str | None = None, *, amount: str | None = None, threshold: str = "10") -> LineDiscount:
     """A catalog discount with an approval threshold percent."""
     return LineDiscount(
         discount_id="disc_test",

@@ -89,9 +89,7 @@ def test_registering_a_customer_and_opening_an_account_record_events() -> None:
     assert customer.id.startswith("cus_")
     assert isinstance(customer.events[0], CustomerRegistered)
 
-    opened = Account.open(
-        customer_id=customer.id, name="Redfin", billing_profile=billing_profile(), by=CLERK
-    )
+    opened = Account.open(customer_id=customer.id, name="Redfin", billing_profile=billing_profile(), by=CLERK)
     assert opened.id.startswith("acct_")
     event = opened.events[0]
     assert isinstance(event, AccountOpened)

@@ -130,9 +130,7 @@ def test_case_3_pay_as_you_go_bills_actuals_on_one_completion() -> None:
 
 
 def test_a_discounted_line_carries_its_percent_to_invoicing() -> None:
-    order = approved_order(
-        line(license_type=LicenseType.NONE, discounts=[discount("10", threshold="10")])
-    )
+    order = approved_order(line(license_type=LicenseType.NONE, discounts=[discount("10", threshold="10")]))
     fulfillment = Fulfillment.record_completed(
         order, all_lines(order, "1"), balances={}, on=WORKSHOP_DAY, by=PM
     )

@@ -169,9 +169,7 @@ ACTIONS: dict[str, Callable[[Subscription], None]] = {
 
 
 @pytest.mark.parametrize(("state", "action"), ILLEGAL)
-def test_illegal_transitions_conflict_and_change_nothing(
-    state: SubscriptionState, action: str
-) -> None:
+def test_illegal_transitions_conflict_and_change_nothing(state: SubscriptionState, action: str) -> None:
     sub = in_state(state)
     history_before = list(sub.history)
     with pytest.raises(Conflict):
