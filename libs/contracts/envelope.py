@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +41,7 @@ class Envelope(BaseModel):
     )
     payload: dict[str, Any] = Field(description="The typed payload, as JSON.")
 
-    def payload_as(self, model: type[EventPayload]) -> Any:
+    def payload_as(self, model: builtins.type[EventPayload]) -> Any:
         """Parse the payload into its typed contract model."""
         return model.model_validate(self.payload)
 

@@ -6,6 +6,7 @@ events (`make contracts-docs`) is generated from this registry, never written by
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,7 +22,7 @@ class EventSpec:
 
     type: str
     topic: str
-    model: type[EventPayload]
+    model: builtins.type[EventPayload]
     schema_version: int
     summary: str
 

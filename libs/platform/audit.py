@@ -92,7 +92,7 @@ async def list_audit(
         stmt = stmt.where(AuditRecord.entity_type == entity_type)
     if entity_id:
         stmt = stmt.where(AuditRecord.entity_id == entity_id)
-    return await paginate(session, stmt, AuditRecord.id, page, _public)  # type: ignore[arg-type]
+    return await paginate(session, stmt, AuditRecord.id, page, _public)
 
 
 def audit_router() -> APIRouter:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, Text, delete, select
+from sqlalchemy import Column, LargeBinary, Text, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
@@ -84,11 +84,11 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 await session.rollback()
                 existing = (
                     await session.exec(
-                        select(IdempotencyRecord).where(  # type: ignore[call-overload]
-                            IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
+                        select(IdempotencyRecord).where(
+                            col(IdempotencyRecord.owner) == owner, col(IdempotencyRecord.key) == key
                         )
                     )
-                ).scalar_one()
+                ).one()
                 if existing.request_hash != fingerprint:
                     return problem_response(
                         request,
@@ -119,8 +119,8 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             if response.status_code >= 500 or response.status_code in {401, 403, 429}:
                 # Not an answer to the request itself: let the client retry with the same key.
                 await session.exec(
-                    delete(IdempotencyRecord).where(  # type: ignore[arg-type]
-                        IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
+                    delete(IdempotencyRecord).where(
+                        col(IdempotencyRecord.owner) == owner, col(IdempotencyRecord.key) == key
                     )
                 )
             else:

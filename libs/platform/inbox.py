@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Column, Integer, Text, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
@@ -151,9 +151,9 @@ class IdempotentConsumer:
             seen: set[str] = set()
             if ids:
                 rows = await session.execute(
-                    select(InboxEntry.event_id).where(
-                        InboxEntry.consumer_group == self.group_id,  # type: ignore[arg-type]
-                        InboxEntry.event_id.in_(ids),  # type: ignore[attr-defined]
+                    select(col(InboxEntry.event_id)).where(
+                        col(InboxEntry.consumer_group) == self.group_id,
+                        col(InboxEntry.event_id).in_(ids),
                     )
                 )
                 seen = set(rows.scalars().all())

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, select, text, update
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, text, update
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope, EventPayload
@@ -140,9 +140,9 @@ class OutboxRelay:
                     return 0
             rows = (
                 await session.exec(
-                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)  # type: ignore[call-overload]
-                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.id)
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.published_at).is_(None))
+                    .order_by(col(OutboxMessage.id))
                     .limit(self.batch_size)
                 )
             ).all()
@@ -153,7 +153,7 @@ class OutboxRelay:
             )
             await session.exec(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
                 .values(published_at=utcnow())
             )
             await session.commit()
@@ -189,27 +189,23 @@ class OutboxRelay:
         """Delete published rows older than the retention window."""
         cutoff = utcnow() - self.retention
         async with self.db.session() as session:
-            result = await session.exec(
-                delete(OutboxMessage).where(OutboxMessage.published_at < cutoff)  # type: ignore[operator]
-            )
+            result = await session.exec(delete(OutboxMessage).where(col(OutboxMessage.published_at) < cutoff))
             await session.commit()
         return int(result.rowcount or 0)
 
     async def republish(self, since: datetime | None = None) -> int:
         """Mark retained published rows (optionally from `since`) to be published again."""
-        async with self.db.session() as session:
-            stmt = update(OutboxMessage).where(OutboxMessage.published_at.is_not(None))  # type: ignore[union-attr]
-            if since is not None:
-                stmt = stmt.where(OutboxMessage.created_at >= since)  # type: ignore[operator]
-            result = await session.exec(stmt.values(published_at=None))
-            await session.commit()
+        count = await mark_for_republish(self.db, since)
         self.wakeup.set()
-        return int(result.rowcount or 0)
+        return count
 
-    async def pending_count(self) -> int:
-        """How many rows wait to be published."""
-        async with self.db.session() as session:
-            rows = await session.exec(
-                select(OutboxMessage.id).where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr, call-overload]
-            )
-            return len(rows.all())
+
+async def mark_for_republish(db: Database, since: datetime | None = None) -> int:
+    """Mark retained published rows (optionally created from `since`) as pending again."""
+    async with db.session() as session:
+        stmt = update(OutboxMessage).where(col(OutboxMessage.published_at).is_not(None))
+        if since is not None:
+            stmt = stmt.where(col(OutboxMessage.created_at) >= since)
+        result = await session.exec(stmt.values(published_at=None))
+        await session.commit()
+    return int(result.rowcount or 0)

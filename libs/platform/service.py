@@ -82,12 +82,7 @@ class ServiceRuntime:
         if not self.settings.bus_enabled:
             return
         bootstrap = self.settings.kafka_bootstrap_servers
-        await ensure_topics(
-            bootstrap,
-            ALL_TOPICS,
-            partitions=self.settings.kafka_topic_partitions,
-            replication_factor=self.settings.kafka_replication_factor,
-        )
+        await self._ensure_topics_when_broker_is_up(bootstrap)
         self.publisher = KafkaPublisher(bootstrap, client_id=self.settings.service_name)
         await self.publisher.start()
         self.relay = OutboxRelay(
@@ -115,6 +110,24 @@ class ServiceRuntime:
             self._tasks.append(
                 asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}")
             )
+
+    async def _ensure_topics_when_broker_is_up(self, bootstrap: str) -> None:
+        # Services may start before the broker (make run, compose): wait for it, bounded.
+        deadline = asyncio.get_running_loop().time() + self.settings.broker_wait_s
+        while True:
+            try:
+                await ensure_topics(
+                    bootstrap,
+                    ALL_TOPICS,
+                    partitions=self.settings.kafka_topic_partitions,
+                    replication_factor=self.settings.kafka_replication_factor,
+                )
+                return
+            except Exception as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                log.info("service.waiting_for_broker", bootstrap=bootstrap, error=type(exc).__name__)
+                await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
         """Stop consumers and relay, flush the producer, close the database."""

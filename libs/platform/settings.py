@@ -44,6 +44,7 @@ class ServiceSettings(BaseSettings):
     api_keys: str = ""
     api_keys_file: str = ""
     bus_enabled: bool = True
+    broker_wait_s: float = Field(default=60.0, ge=0)
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     outbox_retention_hours: int = Field(default=24 * 7, ge=1)

@@ -1,0 +1,81 @@
+# Two commands do everything on a fresh machine with Python 3.11, make and git:
+#   make run   — virtualenv, install, keys, migrate, broker + all five services (Ctrl-C stops all)
+#   make test  — virtualenv, install, lint, types, import rules, the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SERVICES := catalog provisioning rating invoicing overage
+
+ifdef KAFKA_BOOTSTRAP_SERVERS
+export EXTERNAL_KAFKA := $(KAFKA_BOOTSTRAP_SERVERS)
+else
+export KAFKA_BOOTSTRAP_SERVERS := 127.0.0.1:9092
+endif
+export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install run migrate keys test lint types imports pytest bench contracts-docs republish compose-up compose-down clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+keys: install
+	@mkdir -p var
+	@$(BIN)/python -m libs.platform.cli keys $(API_KEYS_FILE) > var/admin-key
+
+migrate: install
+	$(BIN)/python -m libs.platform.cli migrate $(SERVICES)
+
+run: install keys migrate
+	@echo ""
+	@echo "Broker        $(KAFKA_BOOTSTRAP_SERVERS)"
+	@echo "catalog       http://127.0.0.1:8001   docs http://127.0.0.1:8001/docs"
+	@echo "provisioning  http://127.0.0.1:8002   docs http://127.0.0.1:8002/docs"
+	@echo "rating        http://127.0.0.1:8003   docs http://127.0.0.1:8003/docs"
+	@echo "invoicing     http://127.0.0.1:8004   docs http://127.0.0.1:8004/docs"
+	@echo "overage       http://127.0.0.1:8005   docs http://127.0.0.1:8005/docs"
+	@echo "Admin API key $$(cat var/admin-key)   (all keys: $(API_KEYS_FILE))"
+	@echo "Ctrl-C stops everything."
+	@echo ""
+	$(BIN)/honcho start -f Procfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy libs $(foreach s,$(SERVICES),services/$(s)/$(s)/domain)
+
+imports: install
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint types imports pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+contracts-docs: install
+	$(BIN)/python -m libs.contracts.docs
+
+republish: install
+	@test -n "$(SERVICE)" || (echo "usage: make republish SERVICE=catalog [SINCE=2026-11-01T00:00:00+00:00]"; exit 2)
+	$(BIN)/python -m libs.platform.cli republish $(SERVICE) $(if $(SINCE),--since $(SINCE))
+
+compose-up:
+	docker compose up --build -d
+
+compose-down:
+	docker compose down -v
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Operator commands shared by every service: `python -m libs.platform.cli <command>`.
+
+- `keys FILE` — write development API keys (one per role) unless the file exists; print admin's.
+- `migrate SERVICE…` — apply a service's migrations to its configured database.
+- `republish SERVICE [--since ISO]` — mark retained outbox rows to be published again, so that
+  consumers can rebuild their read models after the in-memory broker forgot everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import secrets
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from libs.platform.settings import Role
+
+SERVICES = ("catalog", "provisioning", "rating", "invoicing", "overage")
+
+
+def write_dev_keys(path: Path) -> str:
+    """Create the development key file if missing; return the admin key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = {role: f"dev-{role.value}-{secrets.token_urlsafe(24)}" for role in Role}
+        path.write_text(",".join(f"{role.value}:{key}" for role, key in keys.items()) + "\n")
+        path.chmod(0o600)
+    pairs = dict(item.split(":", 1) for item in path.read_text().strip().split(","))
+    return pairs[Role.ADMIN.value]
+
+
+def _runtime(service: str):  # type: ignore[no-untyped-def]
+    module = importlib.import_module(f"{service}.bootstrap")
+    return module.bootstrap()
+
+
+def migrate(services: list[str]) -> None:
+    """Apply migrations of each named service."""
+    from libs.platform.migrations import upgrade
+
+    for service in services:
+        runtime = _runtime(service)
+        upgrade(runtime.migrations_dir, runtime.db.url)
+        print(f"{service}: migrated {runtime.db.url.split('@')[-1]}")
+
+
+async def republish(service: str, since: datetime | None) -> int:
+    """Mark retained outbox rows of `service` for publishing again; the running relay sends them."""
+    from libs.platform.outbox import mark_for_republish
+
+    runtime = _runtime(service)
+    try:
+        return await mark_for_republish(runtime.db, since)
+    finally:
+        await runtime.db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m libs.platform.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    keys = sub.add_parser("keys", help="write development API keys")
+    keys.add_argument("file", type=Path)
+    mig = sub.add_parser("migrate", help="apply migrations")
+    mig.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICES)}")
+    rep = sub.add_parser("republish", help="re-publish retained outbox events")
+    rep.add_argument("service", choices=SERVICES)
+    rep.add_argument("--since", type=datetime.fromisoformat, default=None)
+    args = parser.parse_args(argv)
+    if args.command == "keys":
+        print(write_dev_keys(args.file))
+    elif args.command == "migrate":
+        unknown = sorted(set(args.services) - set(SERVICES))
+        if unknown:
+            parser.error(f"unknown services: {', '.join(unknown)}")
+        migrate(args.services or list(SERVICES))
+    else:
+        count = asyncio.run(republish(args.service, args.since))
+        print(f"{args.service}: {count} events marked for publishing again")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
