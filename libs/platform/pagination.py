@@ -47,9 +47,12 @@ def decode_cursor(cursor: str) -> str:
     """The sort key inside a cursor; a malformed cursor is a 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
+        key = base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed.single("cursor", "cursor is not one this API returned") from exc
+    if not key or not key.isprintable():
+        raise ValidationFailed.single("cursor", "cursor is not one this API returned")
+    return key
 
 
 def page_request(

@@ -1,0 +1,158 @@
+"""Cross-cutting behaviour every service shares, shown on a small app built the same way."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from libs.contracts.types import Amount, CurrencyCode
+from libs.platform.auth import Principal, require_roles
+from libs.platform.errors import Conflict
+from libs.platform.service import create_service_app
+from libs.platform.settings import Role
+from rating.bootstrap import bootstrap
+from rating.config import RatingSettings
+from tests.support.services import auth, running_app, service_settings
+
+
+class CreditRequest(BaseModel):
+    account_id: str
+    amount: Amount
+    currency: CurrencyCode
+
+
+def _test_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/test-credits", status_code=201)
+    async def create_credit(
+        body: CreditRequest,
+        request: Request,
+        principal: Annotated[Principal, Depends(require_roles(Role.FINANCE))],
+    ) -> dict[str, str]:
+        if body.account_id == "acct_closed":
+            raise Conflict("account is closed")
+        async with request.app.state.runtime.unit_of_work(principal) as uow:
+            uow.audit("credit.created", "account", body.account_id, {"amount": str(body.amount)})
+            await uow.commit()
+        return {"account_id": body.account_id, "amount": str(body.amount), "currency": body.currency}
+
+    return router
+
+
+@pytest.fixture
+async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = service_settings(RatingSettings, database_url=database_url, bootstrap=None)
+    app = create_service_app(
+        runtime=bootstrap(settings), title="Test", description="test", routers=[_test_router()]
+    )
+    async with running_app(app) as c:
+        yield c
+
+
+async def test_health_readiness_metrics_and_local_docs(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "/static/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert (await client.get("/static/swagger-ui/swagger-ui-bundle.js")).status_code == 200
+    metrics = await client.get("/metrics")
+    assert 'http_requests_total{method="GET",route="/healthz"' in metrics.text
+
+
+async def test_missing_key_is_401_and_wrong_role_is_403_as_problem_json(client: httpx.AsyncClient) -> None:
+    body = {"account_id": "acct_1", "amount": "10.00", "currency": "USD"}
+    missing = await client.post("/v1/test-credits", json=body)
+    assert missing.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    wrong_role = await client.post("/v1/test-credits", json=body, headers=auth(Role.OPS))
+    assert wrong_role.status_code == 403
+    assert wrong_role.json()["status"] == 403
+    assert (await client.post("/v1/test-credits", json=body, headers=auth(Role.FINANCE))).status_code == 201
+
+
+async def test_invalid_fields_are_reported_together_with_their_paths(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/test-credits",
+        json={"account_id": "acct_1", "amount": 10.5, "currency": "XYZ"},
+        headers=auth(Role.FINANCE),
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "/problems/validation_failed"
+    assert {e["field"] for e in problem["errors"]} == {"amount", "currency"}
+    float_money = await client.post(
+        "/v1/test-credits",
+        json={"account_id": "acct_1", "amount": "1e-9", "currency": "USD"},
+        headers=auth(Role.FINANCE),
+    )
+    assert float_money.status_code == 422
+
+
+async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/test-credits",
+        content=b'{"account_id": ',
+        headers={**auth(Role.FINANCE), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_domain_conflict_is_409(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/test-credits",
+        json={"account_id": "acct_closed", "amount": "1.00", "currency": "USD"},
+        headers=auth(Role.FINANCE),
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "account is closed"
+
+
+async def test_idempotency_key_replays_same_request_and_refuses_another(client: httpx.AsyncClient) -> None:
+    headers = {**auth(Role.FINANCE), "Idempotency-Key": "credit-0001"}
+    body = {"account_id": "acct_2", "amount": "25.50", "currency": "USD"}
+    first = await client.post("/v1/test-credits", json=body, headers=headers)
+    again = await client.post("/v1/test-credits", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    other = await client.post("/v1/test-credits", json={**body, "amount": "99.00"}, headers=headers)
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    # Only one change happened: the audit log holds one record for the account.
+    log = await client.get("/v1/audit-log", params={"entity_id": "acct_2"}, headers=auth(Role.FINANCE))
+    assert len(log.json()["data"]) == 1
+
+
+async def test_audit_log_pages_with_a_cursor_and_records_who(client: httpx.AsyncClient) -> None:
+    for i in range(5):
+        body = {"account_id": f"acct_p{i}", "amount": "1.00", "currency": "USD"}
+        assert (
+            await client.post("/v1/test-credits", json=body, headers=auth(Role.FINANCE))
+        ).status_code == 201
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2, "entity_type": "account"}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/v1/audit-log", params=params, headers=auth(Role.OPS))).json()
+        seen += [entry["entity_id"] for entry in page["data"]]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert seen == [f"acct_p{i}" for i in range(5)]
+    bad = await client.get("/v1/audit-log", params={"cursor": "%%%"}, headers=auth(Role.OPS))
+    assert bad.status_code == 422
+
+
+async def test_correlation_id_travels_back_in_the_response(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Correlation-ID": "corr-123"})
+    assert response.headers["x-correlation-id"] == "corr-123"
