@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from libs.platform.service import create_service_app
+from catalog.api import bundles, contract_templates, cost_books, discounts, prices, products, quotes
 from catalog.bootstrap import bootstrap
 from catalog.config import CatalogSettings
+from libs.platform.service import create_service_app
 
-DESCRIPTION = "Products, versioned prices, vendor cost books, bundles, discounts, support-contract templates and quotes."
+DESCRIPTION = (
+    "Products, versioned prices, vendor cost books, bundles, discounts, support-contract templates "
+    "and quotes."
+)
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
@@ -17,5 +21,13 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         runtime=bootstrap(settings),
         title="Catalog service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[
+            products.router,
+            prices.router,
+            cost_books.router,
+            bundles.router,
+            discounts.router,
+            contract_templates.router,
+            quotes.router,
+        ],
     )

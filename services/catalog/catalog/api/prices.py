@@ -1,0 +1,60 @@
+"""`/v1/prices`: publish, version and look up prices as of a date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from catalog import handlers
+from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
+from catalog.api.schemas import PriceCreate, PricePublic, PriceVersionCreate
+from libs.contracts.types import CurrencyCode
+from libs.platform.pagination import Page, PageParams
+
+router = APIRouter(prefix="/v1/prices", tags=["prices"])
+PriceId = Annotated[str, id_path("Price id (price_…).")]
+
+
+@router.post("", status_code=201, response_model=PricePublic, summary="Publish a new price (version 1)")
+async def create_price(body: PriceCreate, uow: WriteUow) -> PricePublic:
+    return await handlers.create_price(uow=uow, command=body)
+
+
+@router.get("", response_model=Page[PricePublic], summary="List prices (latest versions)")
+async def list_prices(
+    uow: ReadUow,
+    page: PageParams,
+    product_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+) -> Page[PricePublic]:
+    return await handlers.list_prices(uow=uow, page=page, product_id=product_id, currency=currency)
+
+
+@router.get(
+    "/{price_id}",
+    response_model=PricePublic,
+    summary="Get a price, optionally the version in force on a date",
+)
+async def get_price(
+    price_id: PriceId,
+    uow: ReadUow,
+    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; 404 when no version is in force.")] = None,
+) -> PricePublic:
+    return await handlers.get_price(uow=uow, price_id=price_id, as_of=as_of)
+
+
+@router.post(
+    "/{price_id}/versions",
+    status_code=201,
+    response_model=PricePublic,
+    summary="Publish a new version of a price from an effective date",
+)
+async def publish_price_version(price_id: PriceId, body: PriceVersionCreate, uow: WriteUow) -> PricePublic:
+    return await handlers.publish_price_version(uow=uow, price_id=price_id, command=body)
+
+
+@router.get("/{price_id}/versions", response_model=Page[PricePublic], summary="List a price's versions")
+async def list_price_versions(price_id: PriceId, uow: ReadUow, page: PageParams) -> Page[PricePublic]:
+    return await handlers.list_price_versions(uow=uow, price_id=price_id, page=page)

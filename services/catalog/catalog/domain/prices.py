@@ -1,0 +1,105 @@
+"""Price terms: how a published price maps onto the pricing engine, and what makes it valid.
+
+The math is in `libs.pricing`; this module only turns catalog data into a `PriceSpec` and
+adds the catalog's own rules (charge type vs billing period, cost book currency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from libs.platform.errors import FieldErrors, ValidationFailed
+from libs.pricing import ChargeType, CostBook, PriceSpec, PricingModel, Tier, validate_price_spec
+
+ZERO = Decimal(0)
+
+
+class BillingPeriod(StrEnum):
+    """How often a recurring or usage price is billed; `term` once for the whole term."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+    TERM = "term"
+
+
+class BillingTiming(StrEnum):
+    """Whether a period is billed at its start or its end."""
+
+    IN_ADVANCE = "in_advance"
+    IN_ARREARS = "in_arrears"
+
+
+@dataclass(frozen=True)
+class PriceTerms:
+    """The pricing fields of one price version (which of them are used depends on `model`)."""
+
+    model: PricingModel
+    unit_price: Decimal | None = None
+    amount: Decimal | None = None
+    tiers: tuple[Tier, ...] = field(default=())
+    package_size: Decimal | None = None
+    included_quantity: Decimal = ZERO
+    minimum_commitment: Decimal | None = None
+    cost_book_id: str | None = None
+
+
+def check_charge_schedule(
+    charge_type: ChargeType, billing_period: BillingPeriod | None, timing: BillingTiming
+) -> None:
+    """Recurring and usage prices need a billing period; one-time prices have none; usage is in arrears."""
+    errors = FieldErrors()
+    if charge_type == ChargeType.ONE_TIME and billing_period is not None:
+        errors.add("billing_period", "a one_time price has no billing period", "not_allowed")
+    if charge_type != ChargeType.ONE_TIME and billing_period is None:
+        errors.add("billing_period", f"is required for a {charge_type.value} price", "required")
+    if charge_type == ChargeType.USAGE and timing != BillingTiming.IN_ARREARS:
+        # Usage is only known once the period is over.
+        errors.add("timing", "a usage price is billed in_arrears")
+    errors.raise_if_any("The price's charge schedule is invalid")
+
+
+def price_spec(terms: PriceTerms, currency: str, cost_book: CostBook | None) -> PriceSpec:
+    """The pricing engine's view of `terms` (with the cost book version in force for cost-plus)."""
+    return PriceSpec(
+        model=terms.model,
+        currency=currency,
+        unit_price=terms.unit_price,
+        amount=terms.amount,
+        tiers=terms.tiers,
+        package_size=terms.package_size,
+        included_quantity=terms.included_quantity,
+        minimum_commitment=terms.minimum_commitment,
+        cost_book=cost_book,
+    )
+
+
+def validate_price_terms(
+    terms: PriceTerms, currency: str, cost_book: CostBook | None, cost_book_currency: str | None
+) -> None:
+    """Refuse terms the engine cannot price, a cost book id off cost_plus, or a foreign-currency book."""
+    errors = FieldErrors()
+    if terms.model == PricingModel.COST_PLUS:
+        if terms.cost_book_id is None:
+            errors.add("cost_book_id", "is required for the cost_plus model", "required")
+        elif cost_book_currency is not None and cost_book_currency != currency:
+            errors.add(
+                "cost_book_id",
+                f"the cost book is in {cost_book_currency}, the price in {currency}",
+                "currency_mismatch",
+            )
+    elif terms.cost_book_id is not None:
+        errors.add("cost_book_id", f"is not used by the {terms.model.value} model", "not_allowed")
+    errors.raise_if_any("The price is invalid")
+    try:
+        validate_price_spec(price_spec(terms, currency, cost_book))
+    except ValidationFailed as exc:
+        # The engine names the book `cost_book`; a catalog client refers to it by id.
+        for problem in exc.errors:
+            name = problem.field
+            if name == "cost_book" or name.startswith("cost_book."):
+                name = "cost_book_id"
+            errors.add(name, problem.message, problem.code)
+        errors.raise_if_any(exc.detail)
