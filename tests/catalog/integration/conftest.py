@@ -7,9 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from catalog.app import create_app
 from catalog.config import CatalogSettings
+from libs.platform.audit import AuditRecord
+from libs.platform.outbox import OutboxMessage
+from libs.platform.service import ServiceRuntime
 from libs.platform.settings import Role
 from tests.support.services import auth, running_app, service_settings
 
@@ -17,8 +21,9 @@ from tests.support.services import auth, running_app, service_settings
 class CatalogClient:
     """An API client that sends the admin key and checks the status of setup calls."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, runtime: ServiceRuntime) -> None:
         self.http = http
+        self.runtime = runtime
 
     async def post(self, path: str, body: Any, role: Role = Role.ADMIN, **kw: Any) -> httpx.Response:
         return await self.http.post(path, json=body, headers={**auth(role), **kw.pop("headers", {})}, **kw)
@@ -35,18 +40,31 @@ class CatalogClient:
         assert response.status_code == 201, response.text
         return response.json()
 
+    async def event_types(self) -> list[str]:
+        """Types of the events the catalog wrote to its outbox, oldest first."""
+        async with self.runtime.db.session() as session:
+            rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
+            return [row.event_type for row in rows.all()]
+
+    async def audit_count(self) -> int:
+        """How many audit records the catalog holds."""
+        async with self.runtime.db.session() as session:
+            return len((await session.exec(select(AuditRecord))).all())
+
 
 @pytest.fixture
 async def catalog(database_url: str) -> AsyncIterator[CatalogClient]:
     """The catalog API on SQLite and on PostgreSQL, bus off."""
     settings = service_settings(CatalogSettings, database_url=database_url, bootstrap=None)
-    async with running_app(create_app(settings)) as client:
-        yield CatalogClient(client)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        yield CatalogClient(client, app.state.runtime)
 
 
 @pytest.fixture
 async def sqlite_catalog(sqlite_url: str) -> AsyncIterator[CatalogClient]:
     """The catalog API on SQLite only (for input-validation tests that do not depend on the backend)."""
     settings = service_settings(CatalogSettings, database_url=sqlite_url, bootstrap=None)
-    async with running_app(create_app(settings)) as client:
-        yield CatalogClient(client)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        yield CatalogClient(client, app.state.runtime)
