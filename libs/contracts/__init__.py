@@ -1,3 +1,13 @@
-"""Schemas of every message that crosses a service boundary, the envelope and the topics."""
+"""Schemas of every message that crosses a service boundary, the envelope and the topics.
 
-from libs.contracts import catalog  # noqa: F401
+Importing this package registers every event type (see `registry.EVENT_TYPES`).
+"""
+
+from libs.contracts import (  # noqa: F401  # noqa: F401
+    catalog,
+    collections,
+    envelope,
+    provisioning,
+    registry,
+    topics,
+)

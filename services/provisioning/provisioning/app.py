@@ -5,17 +5,25 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from libs.platform.service import create_service_app
+from provisioning.api import customers, deals, fulfillments, named_users, orders, subscriptions, workflows
 from provisioning.bootstrap import bootstrap
+from provisioning.catalog_client import CatalogClient
 from provisioning.config import ProvisioningSettings
 
-DESCRIPTION = "Partners and deal registrations, customers and accounts, sales orders, provisioning workflows, subscriptions, license fulfillment and named users."
+DESCRIPTION = (
+    "Partners and deal registrations, customers and accounts, sales orders, provisioning "
+    "workflows, subscriptions, license fulfillment and named users."
+)
+ROUTERS = (customers, deals, orders, workflows, subscriptions, fulfillments, named_users)
 
 
-def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
+def create_app(
+    settings: ProvisioningSettings | None = None, *, catalog: CatalogClient | None = None
+) -> FastAPI:
+    """Build the app (real adapters unless a catalog client is given)."""
     return create_service_app(
-        runtime=bootstrap(settings),
+        runtime=bootstrap(settings, catalog=catalog),
         title="Provisioning service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[module.router for module in ROUTERS],
     )

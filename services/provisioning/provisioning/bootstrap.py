@@ -1,15 +1,50 @@
-"""Wires the provisioning service: settings, database, outbox relay and consumers."""
+"""Wires the provisioning service: settings, database, outbox relay, consumers and the catalog.
+
+`bootstrap` is the seam tests use: give it a catalog client (an in-memory fake, or an httpx
+client bound to the real catalog app in-process) and everything else stays real.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from libs.platform.service import ServiceRuntime
+from provisioning.catalog_client import CatalogClient, HttpCatalogClient
 from provisioning.config import ProvisioningSettings
+from provisioning.consumers import consumer_specs
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def bootstrap(settings: ProvisioningSettings | None = None) -> ServiceRuntime:
-    """Build the runtime of the provisioning service."""
-    return ServiceRuntime(settings=settings or ProvisioningSettings(), migrations_dir=MIGRATIONS_DIR)
+@dataclass
+class ProvisioningRuntime(ServiceRuntime):
+    """The shared runtime plus the catalog this service prices orders with."""
+
+    catalog: CatalogClient = field(default=None)  # type: ignore[assignment]
+
+    async def stop(self) -> None:
+        """Stop the platform parts, then close the catalog's connections."""
+        await super().stop()
+        close = getattr(self.catalog, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+def bootstrap(
+    settings: ProvisioningSettings | None = None, *, catalog: CatalogClient | None = None
+) -> ProvisioningRuntime:
+    """Build the runtime of the provisioning service (real catalog client unless one is given)."""
+    settings = settings or ProvisioningSettings()
+    runtime = ProvisioningRuntime(
+        settings=settings,
+        migrations_dir=MIGRATIONS_DIR,
+        catalog=catalog
+        or HttpCatalogClient(
+            settings.catalog_url, settings.catalog_api_key, timeout_s=settings.catalog_timeout_s
+        ),
+    )
+    runtime.consumer_specs = consumer_specs(runtime)
+    return runtime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from libs.platform.settings import ServiceSettings
 
 
@@ -10,3 +12,9 @@ class ProvisioningSettings(ServiceSettings):
 
     service_name: str = "provisioning"
     port: int = 8002
+    catalog_api_key: str = Field(
+        default="", description="API key provisioning presents to the catalog (CATALOG_API_KEY)."
+    )
+    catalog_timeout_s: float = Field(
+        default=5.0, gt=0, description="Per-request timeout towards the catalog."
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
+from libs.platform.errors import ValidationFailed
 from provisioning.domain.accounts import (
     Account,
     AccountHierarchy,
@@ -20,8 +22,6 @@ from provisioning.domain.accounts import (
     TaxTreatment,
     validate_billing_profile,
 )
-
-from libs.platform.errors import ValidationFailed
 
 from .factories import CLERK, account, billing_profile
 

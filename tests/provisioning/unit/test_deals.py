@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
+from libs.platform.errors import Conflict, ValidationFailed
 from provisioning.domain.deals import (
     AgreementContact,
     DealConverted,
@@ -17,8 +19,6 @@ from provisioning.domain.deals import (
     RequestedDiscount,
 )
 from provisioning.domain.orders import OrderStatus
-
-from libs.platform.errors import Conflict, ValidationFailed
 
 from .factories import CLERK, billing_profile, complete_registration, line, partner
 

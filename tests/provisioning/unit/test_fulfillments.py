@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from libs.platform.errors import Conflict, NotFound, ValidationFailed
 from provisioning.domain.fulfillments import (
     CommittedLicenseBalance,
     Fulfillment,
@@ -19,8 +21,6 @@ from provisioning.domain.fulfillments import (
 )
 from provisioning.domain.orders import OrderStatus, SalesOrder
 from provisioning.domain.subscriptions import LicenseType
-
-from libs.platform.errors import Conflict, NotFound, ValidationFailed
 
 from .factories import approved_order, discount, draft_order, line
 

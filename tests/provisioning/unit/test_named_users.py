@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from provisioning.domain.named_users import NamedUserPool, NamedUserTransferred
 
 from libs.platform.errors import ValidationFailed
+from provisioning.domain.named_users import NamedUserPool, NamedUserTransferred
 
 ADMIN = "usr_pm"
 PROGRAMS = [f"program_{n}" for n in range(1, 11)]

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from libs.platform.errors import Conflict, Forbidden, ValidationFailed
 from provisioning.domain.orders import (
     OrderApproved,
     OrderCancelled,
@@ -18,8 +20,6 @@ from provisioning.domain.orders import (
     OrderSubmitted,
     SalesOrder,
 )
-
-from libs.platform.errors import Conflict, Forbidden, ValidationFailed
 
 from .factories import CLERK, discount, draft_order, line
 

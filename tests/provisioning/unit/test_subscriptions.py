@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
+from libs.platform.errors import Conflict, ValidationFailed
 from provisioning.domain.subscriptions import (
     ChangeKind,
     LicenseType,
@@ -20,8 +22,6 @@ from provisioning.domain.subscriptions import (
     SubscriptionState,
     SubscriptionSuspended,
 )
-
-from libs.platform.errors import Conflict, ValidationFailed
 
 from .factories import CLERK, subscription
 

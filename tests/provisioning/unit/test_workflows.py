@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+
+from libs.platform.errors import Conflict, NotFound, ValidationFailed
 from provisioning.domain.workflows import (
     RESOLD_WFM_SEATS,
     STANDARD_ACTIVATION,
@@ -18,8 +20,6 @@ from provisioning.domain.workflows import (
     overdue,
     template_for,
 )
-
-from libs.platform.errors import Conflict, NotFound, ValidationFailed
 
 from .factories import CLERK
 

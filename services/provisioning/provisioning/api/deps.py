@@ -1,0 +1,41 @@
+"""What every provisioning route depends on: runtime, read session, catalog, callers by role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.platform.auth import Principal, require_roles
+from libs.platform.settings import Role
+from provisioning.bootstrap import ProvisioningRuntime
+from provisioning.catalog_client import CatalogClient
+
+
+def _runtime(request: Request) -> ProvisioningRuntime:
+    runtime: ProvisioningRuntime = request.app.state.runtime
+    return runtime
+
+
+async def _session(runtime: Annotated[ProvisioningRuntime, Depends(_runtime)]) -> AsyncIterator[AsyncSession]:
+    async with runtime.db.session() as session:
+        yield session
+
+
+def _catalog(runtime: Annotated[ProvisioningRuntime, Depends(_runtime)]) -> CatalogClient:
+    return runtime.catalog
+
+
+RuntimeDep = Annotated[ProvisioningRuntime, Depends(_runtime)]
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+CatalogDep = Annotated[CatalogClient, Depends(_catalog)]
+
+# Sales, partner managers and account managers (the CRM) create and change customers, deals,
+# orders, fulfillments and named users; finance approves discounts and works its tasks.
+Seller = Annotated[Principal, Depends(require_roles(Role.CRM))]
+Approver = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
+Operator = Annotated[Principal, Depends(require_roles(Role.CRM, Role.FINANCE))]
+
+Id = Annotated[str, Path(min_length=1, max_length=60, description="An id this API returned.")]

@@ -1,0 +1,71 @@
+"""`/v1/named-users`: named-user pools, assignments and seat transfers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from libs.platform.auth import Reader
+from libs.platform.pagination import Page, PageParams
+from provisioning import handlers
+from provisioning import schemas as s
+from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep
+
+router = APIRouter(tags=["named users"])
+
+
+@router.post("/v1/named-users/pools", status_code=201, response_model=s.PoolPublic, summary="Create a pool")
+async def create_pool(body: s.PoolCreate, caller: Seller, rt: RuntimeDep) -> s.PoolPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.create_pool(uow=uow, command=body, actor=caller.actor)
+
+
+@router.get("/v1/named-users/pools", response_model=Page[s.PoolPublic], summary="List pools")
+async def list_pools(
+    _: Reader,
+    session: SessionDep,
+    page: PageParams,
+    account_id: Annotated[str | None, Query(max_length=60)] = None,
+) -> Page[s.PoolPublic]:
+    return await handlers.list_pools(session=session, page=page, account_id=account_id)
+
+
+@router.get(
+    "/v1/named-users/pools/{pool_id}", response_model=s.PoolPublic, summary="Get a pool and its usage"
+)
+async def get_pool(pool_id: Id, _: Reader, session: SessionDep) -> s.PoolPublic:
+    return await handlers.get_pool(session=session, pool_id=pool_id)
+
+
+@router.post(
+    "/v1/named-users/pools/{pool_id}/assignments",
+    status_code=201,
+    response_model=s.AssignmentPublic,
+    summary="Give a user programs (pool size and per-user program limit enforced)",
+)
+async def assign(pool_id: Id, body: s.AssignmentCreate, caller: Seller, rt: RuntimeDep) -> s.AssignmentPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.assign_named_user(uow=uow, pool_id=pool_id, command=body, actor=caller.actor)
+
+
+@router.get(
+    "/v1/named-users/pools/{pool_id}/assignments",
+    response_model=Page[s.AssignmentPublic],
+    summary="List a pool's named users",
+)
+async def list_assignments(
+    pool_id: Id, _: Reader, session: SessionDep, page: PageParams
+) -> Page[s.AssignmentPublic]:
+    return await handlers.list_assignments(session=session, pool_id=pool_id, page=page)
+
+
+@router.post(
+    "/v1/named-users/pools/{pool_id}/transfers",
+    status_code=201,
+    response_model=s.TransferPublic,
+    summary="Transfer a seat (yearly allowance enforced)",
+)
+async def transfer(pool_id: Id, body: s.TransferCreate, caller: Seller, rt: RuntimeDep) -> s.TransferPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.transfer_named_user(uow=uow, pool_id=pool_id, command=body, actor=caller.actor)

@@ -1,0 +1,103 @@
+"""`/v1/orders`: sales orders priced by the catalog, submitted, approved, cancelled."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from libs.platform.auth import Reader
+from libs.platform.pagination import Page, PageParams
+from provisioning import handlers
+from provisioning import schemas as s
+from provisioning.api.deps import Approver, CatalogDep, Id, RuntimeDep, Seller, SessionDep
+from provisioning.domain.orders import OrderStatus
+
+router = APIRouter(tags=["orders"])
+
+
+@router.post("/v1/orders", status_code=201, response_model=s.OrderPublic, summary="Draft an order")
+async def create_order(
+    body: s.OrderCreate, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
+) -> s.OrderPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.create_order(uow=uow, catalog=catalog, command=body, actor=caller.actor)
+
+
+@router.get("/v1/orders", response_model=Page[s.OrderPublic], summary="List orders")
+async def list_orders(
+    _: Reader,
+    session: SessionDep,
+    page: PageParams,
+    account_id: Annotated[str | None, Query(max_length=60)] = None,
+    status: OrderStatus | None = None,
+) -> Page[s.OrderPublic]:
+    return await handlers.list_orders(
+        session=session, page=page, account_id=account_id, status=status.value if status else None
+    )
+
+
+@router.get("/v1/orders/{order_id}", response_model=s.OrderPublic, summary="Get an order")
+async def get_order(order_id: Id, _: Reader, session: SessionDep) -> s.OrderPublic:
+    return await handlers.get_order(session=session, order_id=order_id)
+
+
+@router.post(
+    "/v1/orders/{order_id}/lines", response_model=s.OrderPublic, summary="Add lines to a draft order"
+)
+async def add_lines(
+    order_id: Id, body: s.OrderLinesAdd, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
+) -> s.OrderPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.add_order_lines(
+            uow=uow, catalog=catalog, order_id=order_id, command=body, actor=caller.actor
+        )
+
+
+@router.delete(
+    "/v1/orders/{order_id}/lines/{line_id}",
+    response_model=s.OrderPublic,
+    summary="Remove a draft order's line",
+)
+async def remove_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.remove_order_line(
+            uow=uow, order_id=order_id, line_id=line_id, actor=caller.actor
+        )
+
+
+@router.post(
+    "/v1/orders/{order_id}/submit",
+    response_model=s.OrderPublic,
+    summary="Submit to contracts (approved at once unless a discount exceeds its threshold)",
+)
+async def submit_order(order_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> s.OrderPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.submit_order(uow=uow, catalog=catalog, order_id=order_id, actor=caller.actor)
+
+
+@router.post(
+    "/v1/orders/{order_id}/approve",
+    response_model=s.OrderPublic,
+    summary="Approve an order waiting for a discount approval (finance or admin)",
+)
+async def approve_order(order_id: Id, caller: Approver, rt: RuntimeDep) -> s.OrderPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.approve_order(
+            uow=uow, order_id=order_id, role=caller.role.value, actor=caller.actor
+        )
+
+
+@router.post("/v1/orders/{order_id}/cancel", response_model=s.OrderPublic, summary="Cancel an order")
+async def cancel_order(order_id: Id, body: s.CancelRequest, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.cancel_order(uow=uow, order_id=order_id, reason=body.reason, actor=caller.actor)
+
+
+@router.get(
+    "/v1/orders/{order_id}/commitments",
+    response_model=s.CommitmentsPublic,
+    summary="Committed-license balances: committed, launched and remaining per line",
+)
+async def commitments(order_id: Id, _: Reader, session: SessionDep) -> s.CommitmentsPublic:
+    return await handlers.order_commitments(session=session, order_id=order_id)

@@ -1,0 +1,103 @@
+"""`/v1/subscriptions`: subscriptions, their history and lifecycle actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from libs.platform.auth import Reader
+from libs.platform.pagination import Page, PageParams
+from provisioning import handlers
+from provisioning import schemas as s
+from provisioning.api.deps import Id, Operator, RuntimeDep, SessionDep
+from provisioning.domain.subscriptions import SubscriptionState
+
+router = APIRouter(tags=["subscriptions"])
+Filter = Annotated[str | None, Query(max_length=60)]
+
+
+@router.get("/v1/subscriptions", response_model=Page[s.SubscriptionPublic], summary="List subscriptions")
+async def list_subscriptions(
+    _: Reader,
+    session: SessionDep,
+    page: PageParams,
+    account_id: Filter = None,
+    order_id: Filter = None,
+    state: SubscriptionState | None = None,
+) -> Page[s.SubscriptionPublic]:
+    return await handlers.list_subscriptions(
+        session=session,
+        page=page,
+        account_id=account_id,
+        state=state.value if state else None,
+        order_id=order_id,
+    )
+
+
+@router.get(
+    "/v1/subscriptions/{subscription_id}", response_model=s.SubscriptionPublic, summary="Get a subscription"
+)
+async def get_subscription(subscription_id: Id, _: Reader, session: SessionDep) -> s.SubscriptionPublic:
+    return await handlers.get_subscription(session=session, subscription_id=subscription_id)
+
+
+@router.get(
+    "/v1/subscriptions/{subscription_id}/history",
+    response_model=Page[s.SubscriptionChangePublic],
+    summary="A subscription's change history with effective dates",
+)
+async def history(
+    subscription_id: Id, _: Reader, session: SessionDep, page: PageParams
+) -> Page[s.SubscriptionChangePublic]:
+    return await handlers.subscription_history(session=session, subscription_id=subscription_id, page=page)
+
+
+@router.post(
+    "/v1/subscriptions/{subscription_id}/suspend", response_model=s.SubscriptionPublic, summary="Suspend"
+)
+async def suspend(
+    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
+) -> s.SubscriptionPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.suspend_subscription(
+            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
+        )
+
+
+@router.post(
+    "/v1/subscriptions/{subscription_id}/resume", response_model=s.SubscriptionPublic, summary="Resume"
+)
+async def resume(
+    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
+) -> s.SubscriptionPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.resume_subscription(
+            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
+        )
+
+
+@router.post(
+    "/v1/subscriptions/{subscription_id}/cancel", response_model=s.SubscriptionPublic, summary="Cancel"
+)
+async def cancel(
+    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
+) -> s.SubscriptionPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.cancel_subscription(
+            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
+        )
+
+
+@router.post(
+    "/v1/subscriptions/{subscription_id}/change",
+    response_model=s.SubscriptionPublic,
+    summary="Change quantity or term end from an effective date",
+)
+async def change(
+    subscription_id: Id, body: s.SubscriptionChange, caller: Operator, rt: RuntimeDep
+) -> s.SubscriptionPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.change_subscription(
+            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
+        )

@@ -1,0 +1,708 @@
+"""What the provisioning API accepts (commands) and returns (public views).
+
+Requests are checked for shape here (types, lengths, wire formats from `libs.contracts.types`);
+business rules are checked by the domain, which reports every problem of a request in one 422.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from libs.contracts.types import Amount, CurrencyCode, Percent, Quantity, UnitPrice
+from libs.platform.money import round_money
+from provisioning.domain.accounts import ContactRole, DeliveryPreference, TaxTreatment
+from provisioning.domain.deals import DealLicenseType, DealStatus
+from provisioning.domain.fulfillments import FulfillmentStatus
+from provisioning.domain.orders import OrderKind, OrderStatus
+from provisioning.domain.subscriptions import (
+    ChangeKind,
+    LicenseType,
+    RenewalKind,
+    SubscriptionState,
+)
+from provisioning.domain.workflows import TaskState, WorkflowStatus
+
+# Text without NUL (PostgreSQL refuses it in text columns) and within the column's length.
+_NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
+ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
+LongText = Annotated[str, StringConstraints(max_length=4000, pattern=_NO_NUL)]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=_NO_NUL)]
+RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_NO_NUL)]
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
+# Dates bounded to what every backend stores and no contract ever needs beyond.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
+
+_PERCENT_STEP = Decimal("0.0001")
+
+
+def money_out(value: Decimal, currency: str) -> Decimal:
+    """An amount as shown: rounded to the currency's minor units."""
+    return round_money(value, currency)
+
+
+def decimal_out(value: Decimal) -> Decimal:
+    """The shortest exact form of a quantity or price (no exponent, no trailing zeros)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return Decimal(format(value.normalize(), "f"))
+
+
+def percent_out(value: Decimal) -> Decimal:
+    """A percent as shown: four decimals at most."""
+    return decimal_out(value.quantize(_PERCENT_STEP, rounding=ROUND_HALF_UP))
+
+
+class Command(BaseModel):
+    """Base of every request body: unknown fields are refused so typos are not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----- customers and accounts ---------------------------------------------------------------
+
+
+class ContactIn(Command):
+    """A contact and what it is for."""
+
+    name: Name
+    email: Email
+    role: ContactRole
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=_NO_NUL)] | None = None
+
+
+class TaxStatusIn(Command):
+    """Taxable, or exempt with a certificate number and expiry."""
+
+    treatment: TaxTreatment = TaxTreatment.TAXABLE
+    certificate_number: Annotated[str, StringConstraints(max_length=80, pattern=_NO_NUL)] | None = None
+    certificate_expiry: Day | None = None
+
+
+class TaxAddressIn(Command):
+    """Where the account is taxed."""
+
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(examples=["US"])
+    region: Annotated[str, StringConstraints(max_length=100, pattern=_NO_NUL)] | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20, pattern=_NO_NUL)] | None = None
+
+
+class BillingProfileIn(Command):
+    """How, when and in which currency an account is billed."""
+
+    currency: CurrencyCode
+    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)] = "UTC"
+    bill_cycle_day: int = Field(default=1, ge=1, le=31)
+    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    delivery: DeliveryPreference = DeliveryPreference.EMAIL
+    tax_status: TaxStatusIn = Field(default_factory=TaxStatusIn)
+    tax_address: TaxAddressIn | None = None
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+
+
+class CustomerCreate(Command):
+    """Register a customer."""
+
+    name: Name
+    partner_id: RefId | None = None
+
+
+class AccountCreate(Command):
+    """Open a billing account for a customer, optionally under a parent account."""
+
+    customer_id: RefId
+    name: Name
+    billing_profile: BillingProfileIn
+    parent_account_id: RefId | None = None
+    bills_to_parent: bool = False
+
+
+class AccountUpdate(Command):
+    """Change the billing profile and/or the place in the hierarchy (null parent detaches)."""
+
+    billing_profile: BillingProfileIn | None = None
+    parent_account_id: RefId | None = None
+    bills_to_parent: bool | None = None
+
+
+class CustomerPublic(BaseModel):
+    """A customer."""
+
+    id: str
+    name: str
+    partner_id: str | None
+    created_at: datetime
+
+
+class ContactPublic(BaseModel):
+    """A contact."""
+
+    name: str
+    email: str
+    role: ContactRole
+    phone: str | None = None
+
+
+class TaxStatusPublic(BaseModel):
+    """Tax status."""
+
+    treatment: TaxTreatment
+    certificate_number: str | None = None
+    certificate_expiry: date | None = None
+
+
+class TaxAddressPublic(BaseModel):
+    """Tax address."""
+
+    country: str
+    region: str | None = None
+    postal_code: str | None = None
+
+
+class BillingProfilePublic(BaseModel):
+    """A billing profile."""
+
+    currency: str
+    time_zone: str
+    bill_cycle_day: int
+    payment_terms_days: int
+    delivery: DeliveryPreference
+    tax_status: TaxStatusPublic
+    tax_address: TaxAddressPublic | None
+    contacts: list[ContactPublic]
+
+
+class AccountPublic(BaseModel):
+    """A billing account."""
+
+    id: str
+    customer_id: str
+    name: str
+    parent_account_id: str | None
+    bills_to_parent: bool
+    billing_profile: BillingProfilePublic
+    created_at: datetime
+    updated_at: datetime
+
+
+# ----- partners and deals -------------------------------------------------------------------
+
+
+class PartnerCreate(Command):
+    """Enrol a partner."""
+
+    name: Name
+    contact_email: Email | None = None
+
+
+class PartnerPublic(BaseModel):
+    """A partner."""
+
+    id: str
+    name: str
+    contact_email: str | None
+    active: bool
+    created_at: datetime
+
+
+class AgreementContactIn(Command):
+    """Who receives the license agreement."""
+
+    name: ShortText = ""
+    email: Annotated[str, StringConstraints(max_length=254, pattern=_NO_NUL)] = ""
+
+
+class LicensingIn(Command):
+    """Licensing details; every field may be filled in later."""
+
+    currency: CurrencyCode | None = None
+    license_type: DealLicenseType | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
+
+
+class RequestedDiscountIn(Command):
+    """A discount the partner asks for (granted only through order approval)."""
+
+    description: ShortText
+    percent: Percent
+
+
+class DealFields(Command):
+    """The details a partner fills in, step by step."""
+
+    opportunity_details: LongText | None = None
+    customer_company_name: ShortText | None = None
+    agreement_contact: AgreementContactIn | None = None
+    licensing: LicensingIn | None = None
+    discounts_requested: list[RequestedDiscountIn] | None = Field(default=None, max_length=20)
+    project_description: LongText | None = None
+
+
+class DealRegistrationCreate(DealFields):
+    """Register an opportunity for a partner."""
+
+    partner_id: RefId
+    opportunity_name: Name
+
+
+class DealRegistrationUpdate(DealFields):
+    """Fill in or change details; only the fields sent change (licensing merges field by field)."""
+
+    opportunity_name: ShortText | None = None
+
+
+class OrderLineIn(Command):
+    """A line to price: a catalog price, a quantity, discounts and a term.
+
+    New lines name `price_id`; amendment lines name `subscription_id` (the price defaults to the
+    subscription's) and an `effective_date`. `effective_date` of a new line is its term start.
+    """
+
+    price_id: CatalogId | None = None
+    quantity: Quantity
+    discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
+    term_months: int | None = Field(default=None, ge=1, le=600)
+    effective_date: Day | None = None
+    subscription_id: RefId | None = None
+    license_type: LicenseType | None = Field(
+        default=None, description="Overrides the product's license type from the catalog."
+    )
+
+
+class DealConvert(Command):
+    """Convert a deal: optionally a full billing profile and the lines of the draft order."""
+
+    billing_profile: BillingProfileIn | None = None
+    lines: list[OrderLineIn] = Field(default_factory=list, max_length=100)
+
+
+class FieldProblemPublic(BaseModel):
+    """One missing or invalid field."""
+
+    field: str
+    message: str
+
+
+class AgreementContactPublic(BaseModel):
+    """Who receives the license agreement."""
+
+    name: str | None
+    email: str | None
+
+
+class LicensingPublic(BaseModel):
+    """Licensing details."""
+
+    currency: str | None
+    license_type: DealLicenseType | None
+    start_date: date | None
+    end_date: date | None
+
+
+class RequestedDiscountPublic(BaseModel):
+    """A requested discount."""
+
+    description: str
+    percent: Percent
+
+
+class DealRegistrationPublic(BaseModel):
+    """A deal registration, with the checklist of what is still missing."""
+
+    id: str
+    partner_id: str
+    status: DealStatus
+    opportunity_name: str
+    opportunity_details: str | None
+    customer_company_name: str | None
+    agreement_contact: AgreementContactPublic | None
+    licensing: LicensingPublic
+    discounts_requested: list[RequestedDiscountPublic]
+    project_description: str | None
+    customer_id: str | None
+    order_id: str | None
+    missing: list[FieldProblemPublic] = Field(description="What must be filled in before converting.")
+    created_at: datetime
+    updated_at: datetime
+
+
+# ----- orders -------------------------------------------------------------------------------
+
+
+class OrderCreate(Command):
+    """A draft order for an account, priced by the catalog."""
+
+    account_id: RefId
+    kind: OrderKind = OrderKind.NEW
+    lines: list[OrderLineIn] = Field(default_factory=list, max_length=100)
+
+
+class OrderLinesAdd(Command):
+    """Lines to add to a draft order."""
+
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=100)
+
+
+class CancelRequest(Command):
+    """Why something is cancelled."""
+
+    reason: LongText | None = None
+
+
+class LineDiscountPublic(BaseModel):
+    """A discount on a line, as the catalog quoted it."""
+
+    discount_id: str
+    name: str
+    amount: Amount
+    approval_threshold_percent: Percent
+
+
+class OrderLinePublic(BaseModel):
+    """A priced order line."""
+
+    id: str
+    product_id: str
+    product_sku: str | None
+    product_name: str | None
+    price_id: str
+    price_version: int
+    charge_type: str | None
+    billing_period: str | None
+    license_type: LicenseType
+    quantity: Quantity
+    unit_price: UnitPrice
+    currency: str
+    list_amount: Amount
+    discounts: list[LineDiscountPublic]
+    discount_amount: Amount
+    net_amount: Amount
+    effective_percent_off: Percent
+    needs_approval: bool
+    term_months: int | None
+    effective_date: date | None
+    subscription_id: str | None
+
+
+class DealSummaryPublic(BaseModel):
+    """The deal an order came from: opportunity, agreement contact and licensing."""
+
+    deal_registration_id: str
+    partner_id: str
+    opportunity_name: str
+    opportunity_details: str | None
+    project_description: str | None
+    agreement_contact: AgreementContactPublic | None
+    licensing: LicensingPublic
+    requested_discounts: str | None
+
+
+class OrderPublic(BaseModel):
+    """A sales order."""
+
+    id: str
+    customer_id: str
+    account_id: str
+    kind: OrderKind
+    status: OrderStatus
+    currency: str
+    approval_required: bool
+    approved_by: str | None
+    lines: list[OrderLinePublic]
+    list_total: Amount
+    discount_total: Amount
+    net_total: Amount
+    deal: DealSummaryPublic | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DealConversionPublic(BaseModel):
+    """What converting a deal created."""
+
+    deal_registration: DealRegistrationPublic
+    customer: CustomerPublic
+    account: AccountPublic
+    order: OrderPublic
+
+
+class CommitmentPublic(BaseModel):
+    """The committed-license balance of one order line."""
+
+    order_line_id: str
+    product_id: str
+    committed: Quantity
+    launched: Quantity
+    remaining: Quantity
+
+
+class CommitmentsPublic(BaseModel):
+    """Committed-license balances of an order."""
+
+    order_id: str
+    lines: list[CommitmentPublic]
+
+
+# ----- workflows and tasks ------------------------------------------------------------------
+
+
+class TaskNotePublic(BaseModel):
+    """A note on a task."""
+
+    at: datetime
+    by: str
+    text: str
+
+
+class TaskPublic(BaseModel):
+    """A workflow task."""
+
+    id: str
+    workflow_id: str
+    key: str
+    title: str
+    owner_team: str
+    state: TaskState
+    assignee: str | None
+    due_date: date
+    requires: list[str]
+    completed_on: date | None
+    blocked_reason: str | None
+    overdue: bool
+    notes: list[TaskNotePublic]
+
+
+class WorkflowPublic(BaseModel):
+    """A provisioning workflow and its tasks."""
+
+    id: str
+    template_name: str
+    order_id: str
+    account_id: str
+    subscription_id: str | None
+    status: WorkflowStatus
+    started_on: date
+    completed_on: date | None
+    tasks: list[TaskPublic]
+
+
+class TaskUpdate(Command):
+    """Give a task to someone."""
+
+    assignee: UserId
+
+
+class TaskComplete(Command):
+    """Complete a task, on a date (today when omitted)."""
+
+    completed_on: Day | None = None
+
+
+class TaskBlock(Command):
+    """Block a task, with the reason."""
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_NO_NUL)]
+
+
+class TaskNoteCreate(Command):
+    """A note for a task."""
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=_NO_NUL)]
+
+
+# ----- subscriptions ------------------------------------------------------------------------
+
+
+class SubscriptionPublic(BaseModel):
+    """A subscription (service instance)."""
+
+    id: str
+    account_id: str
+    order_id: str | None
+    product_id: str
+    price_id: str
+    price_version: int
+    currency: str
+    unit_price: UnitPrice
+    discount_percent: Percent
+    charge_type: str | None
+    billing_period: str | None
+    quantity: Quantity
+    commitment_quantity: Quantity
+    license_type: LicenseType
+    term_start: date
+    term_end: date
+    renewal: RenewalKind
+    renewal_months: int | None
+    state: SubscriptionState
+    created_at: datetime
+    updated_at: datetime
+
+
+class SnapshotPublic(BaseModel):
+    """The billing-relevant facts before or after a change."""
+
+    state: SubscriptionState
+    quantity: Quantity
+    term_start: date
+    term_end: date
+    price_id: str
+    price_version: int
+
+
+class SubscriptionChangePublic(BaseModel):
+    """One entry of a subscription's history."""
+
+    sequence: int
+    kind: ChangeKind
+    effective_date: date
+    by: str
+    reason: str | None
+    before: SnapshotPublic
+    after: SnapshotPublic
+    recorded_at: datetime
+
+
+class SubscriptionAction(Command):
+    """Suspend, resume or cancel from a date (today when omitted)."""
+
+    effective_date: Day | None = None
+    reason: LongText | None = None
+
+
+class SubscriptionChange(Command):
+    """Change quantity and/or term end from an effective date."""
+
+    effective_date: Day
+    quantity: Quantity | None = None
+    term_end: Day | None = None
+
+
+# ----- fulfillments -------------------------------------------------------------------------
+
+
+class FulfillmentLineIn(Command):
+    """How much of an order line is launched or delivered."""
+
+    order_line_id: RefId
+    quantity: Quantity
+
+
+class FulfillmentCreate(Command):
+    """Record a fulfillment against an order: scheduled, or straight away completed."""
+
+    order_id: RefId
+    associated_project_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_NO_NUL)] | None
+    ) = None
+    status: FulfillmentStatus = FulfillmentStatus.SCHEDULED
+    completed_on: Day | None = None
+    lines: list[FulfillmentLineIn] = Field(min_length=1, max_length=100)
+
+
+class FulfillmentUpdate(Command):
+    """New quantities of some lines while scheduled."""
+
+    lines: list[FulfillmentLineIn] = Field(min_length=1, max_length=100)
+
+
+class FulfillmentLinePublic(BaseModel):
+    """A fulfilled line and what it bills."""
+
+    order_line_id: str
+    product_id: str
+    license_type: LicenseType
+    quantity: Quantity
+    billable_quantity: Quantity
+    unit_price: UnitPrice
+    discount_percent: Percent
+    billable_amount: Amount
+
+
+class FulfillmentPublic(BaseModel):
+    """A fulfillment."""
+
+    id: str
+    order_id: str
+    account_id: str
+    associated_project_id: str | None
+    status: FulfillmentStatus
+    completed_on: date | None
+    currency: str
+    lines: list[FulfillmentLinePublic]
+    billable_total: Amount
+    created_at: datetime
+    updated_at: datetime
+
+
+# ----- named users --------------------------------------------------------------------------
+
+
+class PoolCreate(Command):
+    """A named-user pool for an account's contract."""
+
+    account_id: RefId
+    size: int = Field(ge=1, le=10_000_000)
+    programs_per_user: int = Field(ge=1, le=1000)
+    contract_programs: list[ProgramName] = Field(min_length=1, max_length=1000)
+    contract_start: Day
+    transfer_percent: Percent = Decimal(10)
+    subscription_id: RefId | None = None
+
+
+class AssignmentCreate(Command):
+    """Give a user access to programs."""
+
+    user_id: UserId
+    programs: list[ProgramName] = Field(min_length=1, max_length=100)
+
+
+class TransferCreate(Command):
+    """Move a seat to another person."""
+
+    from_user: UserId
+    to_user: UserId
+    on_date: Day
+
+
+class PoolPublic(BaseModel):
+    """A named-user pool and how much of it is used."""
+
+    id: str
+    account_id: str
+    subscription_id: str | None
+    size: int
+    programs_per_user: int
+    contract_programs: list[str]
+    contract_start: date
+    transfer_percent: Percent
+    seats_used: int
+    seats_available: int
+    transfers_per_year: int
+    created_at: datetime
+
+
+class AssignmentPublic(BaseModel):
+    """A named user and their programs."""
+
+    pool_id: str
+    user_id: str
+    programs: list[str]
+
+
+class TransferPublic(BaseModel):
+    """A seat transfer."""
+
+    pool_id: str
+    from_user: str
+    to_user: str
+    on_date: date
+    contract_year: int
+    transfers_remaining: int

@@ -1,0 +1,130 @@
+"""Test doubles of provisioning's adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from provisioning.catalog_client import (
+    CatalogDiscount,
+    CatalogPrice,
+    CatalogProduct,
+    CatalogRejected,
+    CatalogUnavailable,
+    Quote,
+    QuotedDiscount,
+    QuotedLine,
+    QuoteItem,
+)
+
+
+@dataclass
+class InMemoryCatalog:
+    """A fake catalog for tests: products, prices and discounts in dicts, quotes by the contract.
+
+    Prices here are flat per-unit; `unavailable` makes every call fail like an outage.
+    """
+
+    products: dict[str, CatalogProduct] = field(default_factory=dict)
+    prices: dict[str, CatalogPrice] = field(default_factory=dict)
+    unit_prices: dict[str, Decimal] = field(default_factory=dict)
+    discounts: dict[str, CatalogDiscount] = field(default_factory=dict)
+    unavailable: bool = False
+    quote_calls: int = 0
+
+    def add_product(
+        self,
+        product_id: str,
+        *,
+        price_id: str,
+        unit_price: str,
+        currency: str = "USD",
+        kind: str | None = "service",
+        sku: str | None = None,
+        license_type: str | None = "subscription",
+        charge_type: str = "recurring",
+        billing_period: str | None = "monthly",
+        version: int = 1,
+    ) -> None:
+        """Add a product with one flat price."""
+        self.products[product_id] = CatalogProduct(
+            product_id, sku or product_id, product_id, kind, license_type
+        )
+        self.prices[price_id] = CatalogPrice(
+            price_id, product_id, currency, version, charge_type, billing_period, "in_advance"
+        )
+        self.unit_prices[price_id] = Decimal(unit_price)
+
+    def add_discount(self, discount_id: str, *, percent: str, threshold: str) -> None:
+        """Add a percent discount with its approval threshold."""
+        self.discounts[discount_id] = CatalogDiscount(
+            discount_id, discount_id, "percent", Decimal(percent), Decimal(threshold)
+        )
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise CatalogUnavailable()
+
+    async def get_product(self, product_id: str) -> CatalogProduct | None:
+        """The product or None."""
+        self._check()
+        return self.products.get(product_id)
+
+    async def get_price(self, price_id: str, *, as_of: date) -> CatalogPrice | None:
+        """The price or None."""
+        self._check()
+        return self.prices.get(price_id)
+
+    async def get_discount(self, discount_id: str) -> CatalogDiscount | None:
+        """The discount or None."""
+        self._check()
+        return self.discounts.get(discount_id)
+
+    async def quote(self, *, currency: str, as_of: date, items: Sequence[QuoteItem]) -> Quote:
+        """Flat per-unit pricing with percent discounts added up on the list amount."""
+        self._check()
+        self.quote_calls += 1
+        lines = []
+        for number, item in enumerate(items, start=1):
+            price = self.prices.get(item.price_id)
+            if price is None:
+                raise CatalogRejected(
+                    422, "unknown price", [{"field": f"items.{number - 1}.price_id", "message": "unknown"}]
+                )
+            unit = self.unit_prices[item.price_id]
+            list_amount = unit * item.quantity
+            applied = [self.discounts[d] for d in item.discount_ids]
+            quoted = tuple(
+                QuotedDiscount(d.id, d.name, list_amount * d.value / 100 if d.kind == "percent" else d.value)
+                for d in applied
+            )
+            off = min(sum((d.amount for d in quoted), Decimal(0)), list_amount)
+            percent = off / list_amount * 100 if list_amount else Decimal(0)
+            lines.append(
+                QuotedLine(
+                    number,
+                    price.product_id,
+                    price.id,
+                    price.version,
+                    item.quantity,
+                    unit,
+                    list_amount,
+                    quoted,
+                    off,
+                    list_amount - off,
+                    percent,
+                    any(percent > d.approval_threshold_percent for d in applied),
+                )
+            )
+        subtotal = sum((line.list_amount for line in lines), Decimal(0))
+        discount_total = sum((line.discount_amount for line in lines), Decimal(0))
+        return Quote(
+            "quo_fake",
+            tuple(lines),
+            subtotal,
+            discount_total,
+            subtotal - discount_total,
+            any(line.needs_approval for line in lines),
+        )
