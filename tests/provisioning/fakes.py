@@ -47,10 +47,11 @@ class InMemoryCatalog:
         charge_type: str = "recurring",
         billing_period: str | None = "monthly",
         version: int = 1,
+        vendor_id: str | None = None,
     ) -> None:
         """Add a product with one flat price."""
         self.products[product_id] = CatalogProduct(
-            product_id, sku or product_id, product_id, kind, license_type
+            product_id, sku or product_id, product_id, kind, license_type, vendor_id
         )
         self.prices[price_id] = CatalogPrice(
             price_id, product_id, currency, version, charge_type, billing_period, "in_advance"

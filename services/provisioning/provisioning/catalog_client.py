@@ -52,6 +52,7 @@ class CatalogProduct:
     name: str
     kind: str | None
     license_type: str | None
+    vendor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def product_from_json(data: dict[str, Any]) -> CatalogProduct:
         name=str(data.get("name") or data["id"]),
         kind=data.get("kind"),
         license_type=data.get("license_type"),
+        vendor_id=data.get("vendor_id"),
     )
 
 

@@ -540,6 +540,7 @@ async def price_lines(
             product_sku=product.sku,
             product_name=product.name,
             product_kind=product.kind,
+            product_vendor_id=product.vendor_id,
             charge_type=price.charge_type,
             billing_period=price.billing_period,
             billing_timing=price.timing,
@@ -771,7 +772,7 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
             order_line_id=line.id,
         )
         await repo.save_subscription(uow.session, sub_stored)
-        template = template_for(product_kind=pricing.product_kind, sku=pricing.product_sku)
+        template = template_for(product_kind=provisioning_kind(pricing), sku=pricing.product_sku)
         workflow = Workflow.start(
             template,
             order_id=order.id,
@@ -784,6 +785,13 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
         uow.audit("subscription.created", "subscription", subscription.id, {"order_line_id": line.id})
         uow.audit("workflow.started", "workflow", workflow.id, {"template": template.name})
         _emit_all(uow, publishing.workflow_payloads(workflow), order.account_id)
+
+
+def provisioning_kind(pricing: LinePricing) -> str | None:
+    """The kind of provisioning a product needs: a product bought from a vendor is resold seats."""
+    # The catalog says what a product is (license, workshop, …); whether it is resold shows in
+    # its vendor. Resold seats need the vendor paperwork workflow (seed 000).
+    return "resold_seats" if pricing.product_vendor_id else pricing.product_kind
 
 
 async def _apply_amendment(uow: UnitOfWork, order: SalesOrder, actor: str) -> None:

@@ -138,6 +138,7 @@ class OrderLineRow(SQLModel, table=True):
     product_sku: str | None = Field(default=None, max_length=100)
     product_name: str | None = Field(default=None, max_length=200)
     product_kind: str | None = Field(default=None, max_length=60)
+    product_vendor_id: str | None = Field(default=None, max_length=64)
     price_id: str = Field(max_length=60)
     price_version: int
     charge_type: str | None = Field(default=None, max_length=30)

@@ -338,6 +338,7 @@ class LinePricing:
     product_sku: str | None = None
     product_name: str | None = None
     product_kind: str | None = None
+    product_vendor_id: str | None = None
     charge_type: str | None = None
     billing_period: str | None = None
     billing_timing: str | None = None
@@ -389,6 +390,7 @@ def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
         product_sku=row.product_sku,
         product_name=row.product_name,
         product_kind=row.product_kind,
+        product_vendor_id=row.product_vendor_id,
         charge_type=row.charge_type,
         billing_period=row.billing_period,
         billing_timing=row.billing_timing,
@@ -474,6 +476,7 @@ async def save_order(session: AsyncSession, stored: StoredOrder, *, currency: st
                 product_sku=priced.product_sku,
                 product_name=priced.product_name,
                 product_kind=priced.product_kind,
+                product_vendor_id=priced.product_vendor_id,
                 price_id=line.price_id,
                 price_version=line.price_version,
                 charge_type=priced.charge_type,

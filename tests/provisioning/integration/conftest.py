@@ -18,7 +18,12 @@ def catalog() -> InMemoryCatalog:
     """A catalog with the products of the worked cases (seeds 000 and 003)."""
     fake = InMemoryCatalog()
     fake.add_product(
-        "prod_wfm", price_id="price_wfm", unit_price="12.00", kind="resold_seats", billing_period="annual"
+        "prod_wfm",
+        price_id="price_wfm",
+        unit_price="12.00",
+        kind="license",
+        vendor_id="ven_wfm",
+        billing_period="annual",
     )
     fake.add_product("prod_support", price_id="price_support", unit_price="300.00")
     fake.add_product(

@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("product_sku", sa.String(100), nullable=True),
         sa.Column("product_name", sa.String(200), nullable=True),
         sa.Column("product_kind", sa.String(60), nullable=True),
+        sa.Column("product_vendor_id", sa.String(64), nullable=True),
         sa.Column("price_id", sa.String(60), nullable=False),
         sa.Column("price_version", sa.Integer(), nullable=False),
         sa.Column("charge_type", sa.String(30), nullable=True),
