@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Column, Integer, Text, select
+from sqlalchemy import BigInteger, Column, Integer, Text, select
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,7 +49,7 @@ class DeadLetter(SQLModel, table=True):
     consumer_group: str = Field(max_length=120)
     topic: str = Field(max_length=120)
     partition: int
-    offset: int
+    offset: int = Field(sa_column=Column(BigInteger, nullable=False))
     event_id: str | None = Field(default=None, max_length=36)
     error: str = Field(sa_column=Column(Text, nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
