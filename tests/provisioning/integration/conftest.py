@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from provisioning.app import create_app
 from provisioning.config import ProvisioningSettings
@@ -71,9 +72,15 @@ def provisioning_settings(database_url: str, broker: str | None = None) -> Provi
 
 
 @pytest.fixture
-async def client(sqlite_url: str, catalog: InMemoryCatalog) -> AsyncIterator[httpx.AsyncClient]:
-    """Provisioning on SQLite with the fake catalog, bus off."""
-    async with running_app(create_app(provisioning_settings(sqlite_url), catalog=catalog)) as http:
+def provisioning_app(sqlite_url: str, catalog: InMemoryCatalog) -> FastAPI:
+    """Provisioning on SQLite with the fake catalog, bus off (not started)."""
+    return create_app(provisioning_settings(sqlite_url), catalog=catalog)
+
+
+@pytest.fixture
+async def client(provisioning_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the running `provisioning_app`."""
+    async with running_app(provisioning_app) as http:
         yield http
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlmodel import col, select
 
+from libs.platform.outbox import OutboxMessage
 from libs.platform.settings import Role
 from tests.support.services import auth
 
@@ -71,3 +75,28 @@ async def approved_order(
     submitted = await ok(await client.post(f"/v1/orders/{order['id']}/submit", headers=CRM))
     assert submitted["status"] == "approved", submitted
     return submitted
+
+
+async def active_subscription(client: httpx.AsyncClient, account_id: str, quantity: int = 10) -> str:
+    """A support subscription for 2027 walked through its one-step activation workflow."""
+    order = await approved_order(
+        client, account_id, [line("price_support", quantity, term_months=12, effective_date="2027-01-01")]
+    )
+    workflow = (await ok(await client.get(f"/v1/workflows?order_id={order['id']}", headers=OPS)))["data"][0]
+    for task in workflow["tasks"]:
+        await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=CRM))
+        await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=CRM))
+    return str(workflow["subscription_id"])
+
+
+async def outbox_payloads(app: FastAPI, event_type: str) -> list[dict[str, Any]]:
+    """Payloads of the events of one type the service wrote to its outbox, oldest first."""
+    async with app.state.runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.event_type == event_type)
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all()
+    return [json.loads(row.body)["payload"] for row in rows]
