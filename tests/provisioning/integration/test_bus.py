@@ -1,0 +1,162 @@
+"""Provisioning over the real broker: its events reach a consumer exactly once, and collections
+requests from invoicing suspend and resume an account's subscriptions exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.contracts.collections import ResumeRequested, SuspendRequested
+from libs.contracts.envelope import Envelope
+from libs.contracts.registry import EVENT_TYPES
+from libs.contracts.topics import INVOICING_EVENTS, PROVISIONING_EVENTS
+from libs.platform.broker import KafkaPublisher
+from libs.platform.db import Database
+from libs.platform.inbox import DeadLetter, IdempotentConsumer, InboxEntry
+from libs.platform.outbox import OutboundMessage, OutboxMessage, build_envelope
+from provisioning.app import create_app
+from tests.provisioning.fakes import InMemoryCatalog
+from tests.provisioning.integration.conftest import provisioning_settings
+from tests.provisioning.integration.factories import OPS, active_subscription, customer_with_account, ok
+from tests.support.polling import eventually
+from tests.support.services import running_app
+
+
+class ReceivedEvent(SQLModel, table=True):
+    """What the downstream test consumer applied: one row per event (a second one would fail)."""
+
+    __tablename__ = "test_provisioning_received"
+
+    event_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    event_type: str
+    key: str
+
+
+@pytest.fixture
+async def downstream(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/downstream.db")
+    tables = [t.__table__ for t in (InboxEntry, DeadLetter, ReceivedEvent)]  # type: ignore[attr-defined]
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=tables))
+    yield db
+    await db.dispose()
+
+
+async def _record(session: AsyncSession, envelope: Envelope) -> None:
+    session.add(ReceivedEvent(event_id=str(envelope.event_id), event_type=envelope.type, key=envelope.key))
+
+
+async def _received(db: Database, key: str) -> list[tuple[str, str]]:
+    async with db.session() as session:
+        rows = (await session.exec(select(ReceivedEvent).where(ReceivedEvent.key == key))).all()
+    return sorted((r.event_id, r.event_type) for r in rows)
+
+
+async def _published(app: FastAPI, key: str) -> list[tuple[str, str]]:
+    async with app.state.runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.published_at.is_not(None))  # type: ignore[union-attr]
+            )
+        ).all()
+    return sorted((r.event_id, r.event_type) for r in rows)
+
+
+async def _send(publisher: KafkaPublisher, envelope: Envelope) -> None:
+    await publisher.publish([OutboundMessage(INVOICING_EVENTS, envelope.key, envelope.to_bytes())])  # type: ignore[call-arg]
+
+
+async def _state(client: httpx.AsyncClient, subscription_id: str) -> str:
+    response = await client.get(f"/v1/subscriptions/{subscription_id}", headers=OPS)
+    return str(response.json()["state"])
+
+
+async def test_events_reach_a_consumer_exactly_once_and_collections_requests_apply_once(
+    broker: str, sqlite_url: str, catalog: InMemoryCatalog, downstream: Database
+) -> None:
+    app = create_app(provisioning_settings(sqlite_url, broker), catalog=catalog)
+    consumer_types = {name for name, spec in EVENT_TYPES.items() if spec.topic == PROVISIONING_EVENTS}
+    consumer = IdempotentConsumer(
+        downstream,
+        group_id=f"billing-test-{uuid.uuid4().hex[:8]}",
+        topics=[PROVISIONING_EVENTS],
+        handlers=dict.fromkeys(consumer_types, _record),
+        bootstrap_servers=broker,
+        session_timeout_ms=6_000,
+        rebalance_timeout_ms=1_000,
+    )
+    publisher = KafkaPublisher(broker, client_id="test-invoicing")
+    await publisher.start()
+    stop = asyncio.Event()
+    async with running_app(app) as client:
+        task = asyncio.create_task(consumer.run(stop))
+        try:
+            _, account_id = await customer_with_account(client)
+            subscription_id = await active_subscription(client, account_id)
+
+            expected = await eventually(
+                lambda: _published(app, account_id), until=lambda rows: len(rows) >= 6
+            )
+            types = [t for _, t in expected]
+            assert {"account.opened", "order.approved", "workflow.started", "subscription.activated"} <= set(
+                types
+            )
+            assert types.count("subscription.activated") == 1
+            await eventually(lambda: _received(downstream, account_id), until=lambda rows: rows == expected)
+
+            # Redelivery: the relay publishes everything again; the consumer applies nothing twice.
+            await app.state.runtime.relay.republish()
+            await eventually(
+                lambda: asyncio.sleep(0, consumer.skipped_duplicates), until=lambda n: n >= len(expected)
+            )
+            assert await _received(downstream, account_id) == expected
+
+            # Invoicing asks for a suspension, and the message is delivered twice.
+            requested_at = datetime(2027, 5, 3, 9, 30, tzinfo=UTC)
+            suspend = build_envelope(
+                SuspendRequested(account_id=account_id, reason="61 days past due", requested_at=requested_at),
+                producer="invoicing",
+                key=account_id,
+            )
+            await _send(publisher, suspend)
+            await _send(publisher, suspend)
+            await eventually(lambda: _state(client, subscription_id), until=lambda s: s == "suspended")
+            resume = build_envelope(
+                ResumeRequested(
+                    account_id=account_id, reason="paid", requested_at=requested_at.replace(day=10)
+                ),
+                producer="invoicing",
+                key=account_id,
+            )
+            await _send(publisher, resume)
+            await eventually(lambda: _state(client, subscription_id), until=lambda s: s == "active")
+
+            history = (
+                await ok(await client.get(f"/v1/subscriptions/{subscription_id}/history", headers=OPS))
+            )["data"]
+            assert [(h["kind"], h["effective_date"], h["by"]) for h in history] == [
+                ("activate", "2027-01-01", history[0]["by"]),
+                ("suspend", "2027-05-03", "collections"),
+                ("resume", "2027-05-10", "collections"),
+            ]
+            # The suspension and resumption reach billing too, each once.
+            received = await eventually(
+                lambda: _received(downstream, account_id),
+                until=lambda rows: {"subscription.suspended", "subscription.resumed"} <= {t for _, t in rows},
+            )
+            assert [t for _, t in received].count("subscription.suspended") == 1
+        finally:
+            stop.set()
+            await task
+            await consumer.stop()
+            await publisher.stop()
