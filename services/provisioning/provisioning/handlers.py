@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.collections import CollectionsRequest
@@ -181,12 +181,12 @@ async def update_account(
                 parent, hierarchy=hierarchy, bills_to_parent=command.bills_to_parent, by=actor
             )
     if command.billing_profile is not None:
-        parent = (
+        current_parent = (
             await repo.get_account(session, account.parent_account_id) if account.parent_account_id else None
         )
         account.change_billing_profile(
             billing_profile_of(command.billing_profile),
-            parent=parent,
+            parent=current_parent,
             children_billing_here=await repo.children_billing_to(session, account.id),
             by=actor,
         )
@@ -209,7 +209,7 @@ async def list_customers(*, session: AsyncSession, page: PageRequest, partner_id
     stmt = select(CustomerRow)
     if partner_id:
         stmt = stmt.where(CustomerRow.partner_id == partner_id)
-    return await paginate(session, stmt, CustomerRow.id, page, views.customer)  # type: ignore[arg-type]
+    return await paginate(session, stmt, CustomerRow.id, page, views.customer)
 
 
 async def get_account(*, session: AsyncSession, account_id: str) -> s.AccountPublic:
@@ -226,7 +226,7 @@ async def list_accounts(
         stmt = stmt.where(AccountRow.customer_id == customer_id)
     if parent_account_id:
         stmt = stmt.where(AccountRow.parent_account_id == parent_account_id)
-    return await paginate(session, stmt, AccountRow.id, page, views.account)  # type: ignore[arg-type]
+    return await paginate(session, stmt, AccountRow.id, page, views.account)
 
 
 # ----- partners and deals -------------------------------------------------------------------
@@ -248,7 +248,7 @@ async def get_partner(*, session: AsyncSession, partner_id: str) -> s.PartnerPub
 
 async def list_partners(*, session: AsyncSession, page: PageRequest) -> Page[Any]:
     """A page of partners."""
-    return await paginate(session, select(PartnerRow), PartnerRow.id, page, views.partner)  # type: ignore[arg-type]
+    return await paginate(session, select(PartnerRow), PartnerRow.id, page, views.partner)
 
 
 def _deal_changes(deal: DealRegistration, fields: s.DealFields) -> dict[str, Any]:
@@ -322,7 +322,7 @@ async def list_deals(
         stmt = stmt.where(DealRegistrationRow.partner_id == partner_id)
     if status:
         stmt = stmt.where(DealRegistrationRow.status == status)
-    return await paginate(session, stmt, DealRegistrationRow.id, page, views.deal)  # type: ignore[arg-type]
+    return await paginate(session, stmt, DealRegistrationRow.id, page, views.deal)
 
 
 def _months_between(start: date, end: date) -> int:
@@ -831,7 +831,7 @@ async def list_orders(
         stmt = stmt.where(SalesOrderRow.account_id == account_id)
     if status:
         stmt = stmt.where(SalesOrderRow.status == status)
-    ids = await paginate(session, stmt, SalesOrderRow.id, page, lambda r: r.id)  # type: ignore[arg-type]
+    ids = await paginate(session, stmt, SalesOrderRow.id, page, lambda r: r.id)
     data = [await get_order(session=session, order_id=i) for i in ids.data]
     return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
 
@@ -964,7 +964,7 @@ async def list_workflows(
         stmt = stmt.where(WorkflowRow.account_id == account_id)
     if status:
         stmt = stmt.where(WorkflowRow.status == status)
-    ids = await paginate(session, stmt, WorkflowRow.id, page, lambda r: r.id)  # type: ignore[arg-type]
+    ids = await paginate(session, stmt, WorkflowRow.id, page, lambda r: r.id)
     data = [await get_workflow(session=session, workflow_id=i) for i in ids.data]
     return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
 
@@ -992,7 +992,7 @@ async def list_tasks(
     day = as_of or today()
     stmt = select(WorkflowTaskRow)
     if overdue is not None:
-        late = (WorkflowTaskRow.state != TaskState.DONE.value) & (WorkflowTaskRow.due_date < day)  # type: ignore[operator]
+        late = (col(WorkflowTaskRow.state) != TaskState.DONE.value) & (col(WorkflowTaskRow.due_date) < day)
         stmt = stmt.where(late if overdue else ~late)
     if owner_team:
         stmt = stmt.where(WorkflowTaskRow.owner_team == owner_team)
@@ -1007,7 +1007,7 @@ async def list_tasks(
         stmt,
         WorkflowTaskRow.id,
         page,
-        lambda r: views.task(r.workflow_id, repo.task_from_row(r), day),  # type: ignore[arg-type]
+        lambda r: views.task(r.workflow_id, repo.task_from_row(r), day),
     )
 
 
@@ -1080,7 +1080,7 @@ async def subscription_history(
     """A subscription's change history, oldest first."""
     await repo.get_subscription(session, subscription_id)
     stmt = select(SubscriptionChangeRow).where(SubscriptionChangeRow.subscription_id == subscription_id)
-    return await paginate(session, stmt, SubscriptionChangeRow.id, page, views.history_entry)  # type: ignore[arg-type]
+    return await paginate(session, stmt, SubscriptionChangeRow.id, page, views.history_entry)
 
 
 async def list_subscriptions(
@@ -1099,7 +1099,7 @@ async def list_subscriptions(
         stmt = stmt.where(SubscriptionRow.state == state)
     if order_id:
         stmt = stmt.where(SubscriptionRow.order_id == order_id)
-    ids = await paginate(session, stmt, SubscriptionRow.id, page, lambda r: r.id)  # type: ignore[arg-type]
+    ids = await paginate(session, stmt, SubscriptionRow.id, page, lambda r: r.id)
     data = [await get_subscription(session=session, subscription_id=i) for i in ids.data]
     return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
 
@@ -1255,7 +1255,7 @@ async def list_fulfillments(
         stmt = stmt.where(FulfillmentRow.order_id == order_id)
     if status:
         stmt = stmt.where(FulfillmentRow.status == status)
-    ids = await paginate(session, stmt, FulfillmentRow.id, page, lambda r: r.id)  # type: ignore[arg-type]
+    ids = await paginate(session, stmt, FulfillmentRow.id, page, lambda r: r.id)
     data = [await get_fulfillment(session=session, fulfillment_id=i) for i in ids.data]
     return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
 
@@ -1331,7 +1331,7 @@ async def list_pools(*, session: AsyncSession, page: PageRequest, account_id: st
     stmt = select(NamedUserPoolRow)
     if account_id:
         stmt = stmt.where(NamedUserPoolRow.account_id == account_id)
-    ids = await paginate(session, stmt, NamedUserPoolRow.id, page, lambda r: r.id)  # type: ignore[arg-type]
+    ids = await paginate(session, stmt, NamedUserPoolRow.id, page, lambda r: r.id)
     data = [await get_pool(session=session, pool_id=i) for i in ids.data]
     return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
 

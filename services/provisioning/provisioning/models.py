@@ -20,15 +20,15 @@ import libs.platform.outbox  # noqa: F401
 from libs.platform.db import ExactDecimal, UtcDateTime
 
 
-def _money(nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _money(nullable: bool = False) -> sa.Column:
     return sa.Column(ExactDecimal(), nullable=nullable)
 
 
-def _ts(nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = False) -> sa.Column:
     return sa.Column(UtcDateTime(), nullable=nullable)
 
 
-def _text(nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _text(nullable: bool = False) -> sa.Column:
     return sa.Column(sa.Text, nullable=nullable)
 
 

@@ -141,8 +141,10 @@ def subscription_payloads(stored: StoredSubscription) -> Iterator[EventPayload]:
     """The wire events of a subscription's recorded events, with its billing facts."""
     sub = stored.subscription
     for event in sub.events:
+        if not isinstance(event, subs.SubscriptionEvent):
+            continue
         model = _SUBSCRIPTION_EVENTS.get(type(event))
-        if model is None or not isinstance(event, subs.SubscriptionEvent):
+        if model is None:
             continue
         extra: dict[str, object] = {}
         if isinstance(event, subs.SubscriptionChanged):

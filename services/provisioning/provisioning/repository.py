@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.db import utcnow
@@ -610,7 +610,7 @@ async def subscriptions_of_account(
                 SubscriptionRow.account_id == account_id,
                 SubscriptionRow.state.in_([s.value for s in states]),  # type: ignore[attr-defined]
             )
-            .order_by(SubscriptionRow.id)  # type: ignore[arg-type]
+            .order_by(SubscriptionRow.id)
             .with_for_update()
         )
     ).all()
@@ -847,7 +847,7 @@ async def fulfillments_of_order(session: AsyncSession, order_id: str) -> list[Fu
     """Every fulfillment recorded against an order."""
     rows = (
         await session.exec(
-            select(FulfillmentRow).where(FulfillmentRow.order_id == order_id).order_by(FulfillmentRow.id)  # type: ignore[arg-type]
+            select(FulfillmentRow).where(FulfillmentRow.order_id == order_id).order_by(FulfillmentRow.id)
         )
     ).all()
     return [(await _fulfillment_from_row(session, r)).fulfillment for r in rows]
@@ -959,8 +959,9 @@ async def save_pool(
         programs = pool.assignments.get(user)
         if programs is None:
             await session.exec(
-                delete(NamedUserAssignmentRow).where(  # type: ignore[arg-type]
-                    NamedUserAssignmentRow.pool_id == pool.id, NamedUserAssignmentRow.user_id == user
+                delete(NamedUserAssignmentRow).where(
+                    col(NamedUserAssignmentRow.pool_id) == pool.id,
+                    col(NamedUserAssignmentRow.user_id) == user,
                 )
             )
         else:
