@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Column, Integer, Text, select
+from sqlalchemy import BigInteger, Column, Integer, Text, insert, select
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -138,77 +138,102 @@ class IdempotentConsumer:
                 await asyncio.sleep(1.0)
 
     async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> int:
-        """Apply a batch of records in one transaction; returns how many took effect."""
+        """Apply a batch of records in one transaction; returns how many took effect.
+
+        The batch runs without savepoints (one round trip per effect, inbox rows in one
+        statement). Only when a handler rejects an event is the batch redone with a savepoint per
+        event, so that the bad event is parked and the others still apply.
+        """
         parsed: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str]] = []
         for record in records:
             try:
                 parsed.append((record, Envelope.from_bytes(record.value), ""))
             except ValidationError as exc:
                 parsed.append((record, None, f"not an event envelope: {exc.errors()[:3]}"))
-        ids = [str(e.event_id) for _, e, _ in parsed if e is not None]
-        applied = 0
         async with self.db.session() as session:
-            seen: set[str] = set()
-            if ids:
-                rows = await session.execute(
-                    select(col(InboxEntry.event_id)).where(
-                        col(InboxEntry.consumer_group) == self.group_id,
-                        col(InboxEntry.event_id).in_(ids),
-                    )
-                )
-                seen = set(rows.scalars().all())
-            for record, envelope, parse_error in parsed:
-                if envelope is None:
-                    self._dead_letter(session, record, None, parse_error)
-                    continue
-                event_id = str(envelope.event_id)
-                if event_id in seen:
-                    self.skipped_duplicates += 1
-                    continue
-                seen.add(event_id)
-                handler = self.handlers.get(envelope.type)
-                if handler is not None:
-                    if not await self._apply_one(session, handler, record, envelope):
-                        continue
-                    applied += 1
-                session.add(
-                    InboxEntry(
-                        consumer_group=self.group_id,
-                        event_id=event_id,
-                        event_type=envelope.type,
-                        processed_at=utcnow(),
-                    )
-                )
+            try:
+                applied, skipped = await self._apply_batch(session, parsed, isolate=False)
+            except (DomainError, ValidationError):
+                await session.rollback()
+                applied, skipped = await self._apply_batch(session, parsed, isolate=True)
             await session.commit()
         self.applied_total += applied
+        self.skipped_duplicates += skipped
         return applied
 
-    async def _apply_one(
+    async def _apply_batch(
+        self,
+        session: AsyncSession,
+        parsed: Sequence[tuple[ConsumerRecord[Any, Any], Envelope | None, str]],
+        *,
+        isolate: bool,
+    ) -> tuple[int, int]:
+        ids = [str(e.event_id) for _, e, _ in parsed if e is not None]
+        seen: set[str] = set()
+        if ids:
+            rows = await session.execute(
+                select(col(InboxEntry.event_id)).where(
+                    col(InboxEntry.consumer_group) == self.group_id,
+                    col(InboxEntry.event_id).in_(ids),
+                )
+            )
+            seen = set(rows.scalars().all())
+        applied = skipped = 0
+        inbox_rows: list[dict[str, Any]] = []
+        now = utcnow()
+        for record, envelope, parse_error in parsed:
+            if envelope is None:
+                self._dead_letter(session, record, None, parse_error)
+                continue
+            event_id = str(envelope.event_id)
+            if event_id in seen:
+                skipped += 1
+                continue
+            seen.add(event_id)
+            handler = self.handlers.get(envelope.type)
+            if handler is not None:
+                if isolate:
+                    if await self._apply_isolated(session, handler, record, envelope):
+                        applied += 1
+                else:
+                    await self._apply_one(session, handler, envelope)
+                    applied += 1
+            inbox_rows.append(
+                {
+                    "consumer_group": self.group_id,
+                    "event_id": event_id,
+                    "event_type": envelope.type,
+                    "processed_at": now,
+                }
+            )
+        if inbox_rows:
+            connection = await session.connection()
+            await connection.execute(insert(InboxEntry), inbox_rows)
+        return applied, skipped
+
+    async def _apply_one(self, session: AsyncSession, handler: EventHandler, envelope: Envelope) -> None:
+        token = set_correlation_id(envelope.correlation_id)
+        try:
+            await handler(session, envelope)
+            await session.flush()
+        finally:
+            reset_correlation_id(token)
+
+    async def _apply_isolated(
         self,
         session: AsyncSession,
         handler: EventHandler,
         record: ConsumerRecord[Any, Any],
         envelope: Envelope,
     ) -> bool:
-        token = set_correlation_id(envelope.correlation_id)
         try:
             async with session.begin_nested():
-                await handler(session, envelope)
+                await self._apply_one(session, handler, envelope)
             return True
         except (DomainError, ValidationError) as exc:
             # The event itself is unusable: park it and move on rather than block the partition.
             self._dead_letter(session, record, envelope, f"{type(exc).__name__}: {exc}")
-            session.add(
-                InboxEntry(
-                    consumer_group=self.group_id,
-                    event_id=str(envelope.event_id),
-                    event_type=envelope.type,
-                    processed_at=utcnow(),
-                )
-            )
             return False
-        finally:
-            reset_correlation_id(token)
 
     def _dead_letter(
         self,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, text, update
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, insert, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,20 +70,24 @@ def build_envelope(
     )
 
 
-def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-    """Stage envelopes in the caller's transaction; they are published after it commits."""
+async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Stage envelopes in the caller's transaction (one statement); published after it commits."""
+    if not envelopes:
+        return
     now = utcnow()
-    for envelope in envelopes:
-        session.add(
-            OutboxMessage(
-                event_id=str(envelope.event_id),
-                event_type=envelope.type,
-                topic=spec_of_type(envelope.type),
-                key=envelope.key,
-                body=envelope.model_dump_json(),
-                created_at=now,
-            )
-        )
+    rows = [
+        {
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.type,
+            "topic": spec_of_type(envelope.type),
+            "key": envelope.key,
+            "body": envelope.model_dump_json(),
+            "created_at": now,
+        }
+        for envelope in envelopes
+    ]
+    connection = await session.connection()
+    await connection.execute(insert(OutboxMessage), rows)
 
 
 def spec_of_type(event_type_name: str) -> str:

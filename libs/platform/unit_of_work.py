@@ -83,7 +83,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Commit the change, its outbox rows and audit rows in one transaction."""
-        add_to_outbox(self.session, self.envelopes)
+        await add_to_outbox(self.session, self.envelopes)
         if self._external_session is None:
             await self.session.commit()
         else:
