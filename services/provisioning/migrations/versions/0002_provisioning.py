@@ -375,18 +375,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_workflow_tasks_state"), ["state"], unique=False)
         batch_op.create_index(batch_op.f("ix_workflow_tasks_workflow_id"), ["workflow_id"], unique=False)
 
-    with op.batch_alter_table("dead_letters", schema=None) as batch_op:
-        batch_op.alter_column(
-            "offset", existing_type=sa.BIGINT(), type_=sa.Integer(), existing_nullable=False
-        )
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("dead_letters", schema=None) as batch_op:
-        batch_op.alter_column(
-            "offset", existing_type=sa.Integer(), type_=sa.BIGINT(), existing_nullable=False
-        )
-
     with op.batch_alter_table("workflow_tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_workflow_tasks_workflow_id"))
         batch_op.drop_index(batch_op.f("ix_workflow_tasks_state"))
