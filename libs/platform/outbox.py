@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, insert, text, update
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope, EventPayload
@@ -142,11 +143,14 @@ class OutboxRelay:
                 )
                 if not got.scalar():
                     return 0
+            connection = await session.connection()
+            table = OutboxMessage.__table__  # type: ignore[attr-defined]
+            # Plain rows, not ORM objects: the relay only forwards bytes.
             rows = (
-                await session.exec(
-                    select(OutboxMessage)
-                    .where(col(OutboxMessage.published_at).is_(None))
-                    .order_by(col(OutboxMessage.id))
+                await connection.execute(
+                    sa_select(table.c.id, table.c.topic, table.c.key, table.c.body)
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.id)
                     .limit(self.batch_size)
                 )
             ).all()
@@ -155,10 +159,8 @@ class OutboxRelay:
             await self.publisher.publish(
                 [OutboundMessage(topic=r.topic, key=r.key, value=r.body.encode()) for r in rows]
             )
-            await session.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
-                .values(published_at=utcnow())
+            await connection.execute(
+                update(table).where(table.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
             )
             await session.commit()
         self.published_total += len(rows)
