@@ -44,7 +44,7 @@ from catalog.api.schemas import (
     TierLinePublic,
     TierPublic,
 )
-from catalog.domain.bundles import BundleComponent, validate_components
+from catalog.domain.bundles import BundleComponent, expand, validate_components
 from catalog.domain.contract_templates import ContractTerms, validate_contract_terms
 from catalog.domain.cost_books import cost_book as build_cost_book
 from catalog.domain.discounts import DiscountTerms, validate_discount
@@ -1021,10 +1021,10 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
         bundle = await uow.catalog.get(Bundle, item.bundle_id)
         if not bundle.active:
             raise ValidationFailed.single(f"{field}.bundle_id", f"bundle {bundle.name!r} is not active")
-        for component in _components(bundle.components):
+        for component in expand(_components(bundle.components), item.quantity):
             product = await uow.catalog.get(Product, component.product_id)
             version = await _component_price(uow, product, command.currency, as_of, field)
-            quantity = _check_quantity(component.quantity * item.quantity, field)
+            quantity = _check_quantity(component.quantity, field)
             items.append(await _quote_item(uow, field, product, version, quantity, requested, as_of))
             bundle_of_line.append(bundle.id)
 

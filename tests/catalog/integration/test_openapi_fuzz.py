@@ -1,6 +1,6 @@
 """Schemathesis against the catalog's own OpenAPI: no request yields a 5xx or an off-schema response.
 
-Stateless, positive examples for every operation, with the admin key, on SQLite; the catalog is
+Stateless, positive examples for every operation, with the admin key, on SQLite and PostgreSQL; the catalog is
 seeded first so that lists and look-ups have rows to show. Sync on purpose: schemathesis runs
 the ASGI app (and its lifespan) on its own event-loop thread.
 """
@@ -8,7 +8,6 @@ the ASGI app (and its lifespan) on its own event-loop thread.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -57,12 +56,8 @@ def _seed(app: Any) -> dict[str, str]:
     }
 
 
-def test_no_request_yields_a_server_error_or_breaks_the_schema(tmp_path: Path) -> None:
-    app = create_app(
-        service_settings(
-            CatalogSettings, database_url=f"sqlite+aiosqlite:///{tmp_path}/fuzz.db", bootstrap=None
-        )
-    )
+def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str) -> None:
+    app = create_app(service_settings(CatalogSettings, database_url=database_url, bootstrap=None))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checks = [not_a_server_error, response_schema_conformance]
     headers = auth()
