@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from libs.platform.service import create_service_app
 from invoicing.bootstrap import bootstrap
 from invoicing.config import InvoicingSettings
+from libs.platform.service import create_service_app
 
-DESCRIPTION = "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning and revenue schedules."
+DESCRIPTION = (
+    "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning and revenue schedules."
+)
 
 
 def create_app(settings: InvoicingSettings | None = None) -> FastAPI:

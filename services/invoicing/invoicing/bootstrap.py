@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from libs.platform.service import ServiceRuntime
 from invoicing.config import InvoicingSettings
+from libs.platform.service import ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 

@@ -8,7 +8,9 @@ from libs.platform.service import create_service_app
 from overage.bootstrap import bootstrap
 from overage.config import OverageSettings
 
-DESCRIPTION = "Vendors and their signed webhooks, overage notices and cases, vendor commitments and payables, margins."
+DESCRIPTION = (
+    "Vendors and their signed webhooks, overage notices and cases, vendor commitments and payables, margins."
+)
 
 
 def create_app(settings: OverageSettings | None = None) -> FastAPI:

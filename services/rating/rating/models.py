@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libs.platform.audit  # noqa: F401
-import libs.platform.idempotency  # noqa: F401
-import libs.platform.inbox  # noqa: F401
+import libs.platform.audit
+import libs.platform.idempotency
+import libs.platform.inbox
 import libs.platform.outbox  # noqa: F401
