@@ -653,10 +653,14 @@ async def save_subscription(session: AsyncSession, stored: StoredSubscription) -
         },
     )
     await session.flush()
-    for sequence, change in enumerate(sub.history[stored.history_saved :], start=stored.history_saved + 1):
+    new_changes = sub.history[stored.history_saved :]
+    # History pages are ordered by id: ids made in one millisecond must still sort in sequence.
+    ids = sorted(new_id("subchg") for _ in new_changes)
+    for offset, change in enumerate(new_changes):
+        sequence = stored.history_saved + 1 + offset
         session.add(
             SubscriptionChangeRow(
-                id=new_id("subchg"),
+                id=ids[offset],
                 subscription_id=sub.id,
                 sequence=sequence,
                 kind=change.kind.value,
