@@ -240,9 +240,7 @@ class DealRegistration:
         self.status = DealStatus.CONVERTED
         self.customer_id = customer.id
         self.order_id = order.id
-        self.events.append(
-            DealConverted(self.id, self.partner_id, customer.id, account.id, order.id, by)
-        )
+        self.events.append(DealConverted(self.id, self.partner_id, customer.id, account.id, order.id, by))
         return DealConversion(customer, account, order)
 
     def _require_open(self, action: str) -> None:
@@ -270,9 +268,7 @@ class DealRegistration:
             if not discount.description.strip():
                 errors.add(f"discounts_requested.{index}.description", "is required", "required")
             if not Decimal(0) < discount.percent <= Decimal(100):
-                errors.add(
-                    f"discounts_requested.{index}.percent", "must be above 0 and at most 100"
-                )
+                errors.add(f"discounts_requested.{index}.percent", "must be above 0 and at most 100")
 
     def _collect_licensing_errors(self, errors: FieldErrors) -> None:
         licensing = self.licensing

@@ -209,9 +209,7 @@ class Fulfillment:
                 errors.add(name, "must be positive")
                 continue
             if order_line.license_type is LicenseType.COMMITTED:
-                errors.errors.extend(
-                    _balance_for(balances, line_id)._check_launch(quantity, name).errors
-                )
+                errors.errors.extend(_balance_for(balances, line_id)._check_launch(quantity, name).errors)
             lines.append(_line_for(order_line, quantity))
         errors.raise_if_any("The fulfillment cannot be recorded")
         # Checked everything first so a refused fulfillment consumes nothing.
@@ -226,9 +224,7 @@ class Fulfillment:
             associated_project_id=associated_project_id,
         )
         fulfillment.events.append(
-            FulfillmentScheduled(
-                fulfillment.id, order.id, order.account_id, associated_project_id, by
-            )
+            FulfillmentScheduled(fulfillment.id, order.id, order.account_id, associated_project_id, by)
         )
         return fulfillment
 

@@ -156,9 +156,7 @@ class NamedUserPool:
             errors.add("programs", "name at least one program", "required")
         for index, program in enumerate(requested):
             if program not in self.contract_programs:
-                errors.add(
-                    f"programs.{index}", f"{program!r} is not in the contract", "not_in_contract"
-                )
+                errors.add(f"programs.{index}", f"{program!r} is not in the contract", "not_in_contract")
         is_new_user = user_id not in self.assignments
         if is_new_user and self.seats_available <= 0:
             errors.add("user_id", f"all {self.size} named-user seats are taken", "pool_full")

@@ -267,9 +267,7 @@ class Subscription:
         before = self.snapshot()
         self.state = SubscriptionState.SUSPENDED
         self._record(ChangeKind.SUSPEND, effective, before, by, reason)
-        self.events.append(
-            SubscriptionSuspended(**self._event_fields(effective, by), reason=reason)
-        )
+        self.events.append(SubscriptionSuspended(**self._event_fields(effective, by), reason=reason))
 
     def resume(self, *, effective: date, by: str) -> None:
         """suspended → active."""
@@ -396,9 +394,7 @@ class Subscription:
         by: str,
         reason: str | None = None,
     ) -> None:
-        self.history.append(
-            SubscriptionChange(kind, effective, before, replace(self.snapshot()), by, reason)
-        )
+        self.history.append(SubscriptionChange(kind, effective, before, replace(self.snapshot()), by, reason))
 
     def _event_fields(self, effective: date, by: str) -> _EventFields:
         return {

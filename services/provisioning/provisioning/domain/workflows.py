@@ -312,9 +312,7 @@ class Workflow:
 
     def assign(self, key: str, assignee: str) -> None:
         """Give a task to a person; a done task keeps who did it."""
-        task = self._task_in(
-            key, "assign", TaskState.OPEN, TaskState.IN_PROGRESS, TaskState.BLOCKED
-        )
+        task = self._task_in(key, "assign", TaskState.OPEN, TaskState.IN_PROGRESS, TaskState.BLOCKED)
         task.assignee = assignee
 
     def add_note(self, key: str, text: str, *, by: str, at: datetime) -> None:
