@@ -95,6 +95,13 @@ class OrderLineInfo(EventPayload):
     term_months: int | None = None
     subscription_id: str | None = Field(default=None, description="Amendment lines: the subscription.")
     effective_date: date | None = None
+    renewal: str | None = Field(
+        default=None, description="New lines: auto_renew | expire, what the subscription does at term end."
+    )
+    renewal_months: int | None = Field(default=None, description="New auto_renew lines: months per renewal.")
+    commitment_quantity: Quantity | None = Field(
+        default=None, description="New lines: quantity committed for the whole term (at most `quantity`)."
+    )
 
 
 @event_type("order.submitted", topic=PROVISIONING_EVENTS)

@@ -54,8 +54,20 @@ from provisioning.domain.deals import (
 )
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, committed_balances
 from provisioning.domain.named_users import NamedUserPool
-from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus, SalesOrder
-from provisioning.domain.subscriptions import LicenseType, RenewalPolicy, Subscription, SubscriptionState
+from provisioning.domain.orders import (
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    SalesOrder,
+    collect_term_errors,
+)
+from provisioning.domain.subscriptions import (
+    LicenseType,
+    RenewalKind,
+    RenewalPolicy,
+    Subscription,
+    SubscriptionState,
+)
 from provisioning.domain.workflows import TaskState, Workflow, WorkflowStatus, template_for
 from provisioning.models import (
     AccountRow,
@@ -455,6 +467,14 @@ async def price_lines(
             price_id = price_id or sub_row.price_id
         elif line.subscription_id is not None:
             errors.add(f"{prefix}.subscription_id", "only amendment orders change existing subscriptions")
+        collect_term_errors(
+            kind=kind,
+            quantity=line.quantity,
+            commitment_quantity=line.commitment_quantity,
+            has_renewal=line.renewal is not None,
+            prefix=prefix,
+            errors=errors,
+        )
         if price_id is None:
             errors.add(f"{prefix}.price_id", "is required", "required")
             continue
@@ -535,6 +555,8 @@ async def price_lines(
             discounts=tuple(repo.line_discount(d) for d in quoted_discounts),
             subscription_id=line.subscription_id,
             effective_date=line.effective_date,
+            renewal=_renewal_policy(line.renewal),
+            commitment_quantity=line.commitment_quantity,
         )
         pricing = LinePricing(
             product_sku=product.sku,
@@ -571,8 +593,17 @@ def _quote_errors(exc: CatalogRejected, first_index: int) -> list[Any]:
     return errors.errors
 
 
+def _renewal_policy(renewal: s.RenewalIn | None) -> RenewalPolicy | None:
+    if renewal is None:
+        return None
+    if renewal.policy is RenewalKind.AUTO_RENEW:
+        return RenewalPolicy.auto_renew(renewal.months or 0)
+    return RenewalPolicy.expire()
+
+
 def _line_in(line: OrderLine) -> s.OrderLineIn:
     """The request that would price `line` again."""
+    renewal = line.renewal
     return s.OrderLineIn.model_construct(
         price_id=line.price_id,
         quantity=line.quantity,
@@ -581,6 +612,8 @@ def _line_in(line: OrderLine) -> s.OrderLineIn:
         effective_date=line.effective_date,
         subscription_id=line.subscription_id,
         license_type=line.license_type,
+        renewal=s.RenewalIn.model_construct(policy=renewal.kind, months=renewal.months) if renewal else None,
+        commitment_quantity=line.commitment_quantity,
     )
 
 
@@ -757,8 +790,8 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
             license_type=line.license_type,
             term_start=term_start,
             term_end=add_months(term_start, line.term_months or DEFAULT_TERM_MONTHS),
-            renewal=RenewalPolicy.expire(),
-            commitment_quantity=line.quantity if line.license_type is LicenseType.COMMITTED else Decimal(0),
+            renewal=line.renewal_policy,
+            commitment_quantity=line.committed_quantity,
             order_id=order.id,
         )
         sub_stored = StoredSubscription(

@@ -157,6 +157,10 @@ class OrderLineRow(SQLModel, table=True):
     term_months: int | None = None
     subscription_id: str | None = Field(default=None, max_length=40)
     effective_date: date | None = None
+    # Null on new lines means the default terms (expire; all of a committed license committed).
+    renewal_kind: str | None = Field(default=None, max_length=20)
+    renewal_months: int | None = None
+    commitment_quantity: Decimal | None = Field(default=None, sa_column=_money(True))
 
 
 class SubscriptionRow(SQLModel, table=True):

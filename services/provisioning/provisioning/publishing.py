@@ -59,7 +59,8 @@ def account_profile(account: Account, *, opened: bool) -> wire.AccountProfile:
     )
 
 
-def _line_info(line: ords.OrderLine) -> wire.OrderLineInfo:
+def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo:
+    new = kind is ords.OrderKind.NEW
     return wire.OrderLineInfo(
         order_line_id=line.id,
         product_id=line.product_id,
@@ -72,6 +73,9 @@ def _line_info(line: ords.OrderLine) -> wire.OrderLineInfo:
         term_months=line.term_months,
         subscription_id=line.subscription_id,
         effective_date=line.effective_date,
+        renewal=line.renewal_policy.kind.value if new else None,
+        renewal_months=line.renewal_policy.months if new else None,
+        commitment_quantity=decimal_out(line.committed_quantity) if new else None,
     )
 
 
@@ -95,7 +99,7 @@ def order_payloads(order: ords.SalesOrder) -> Iterator[EventPayload]:
                 kind=event.kind.value,
                 currency=event.currency,
                 automatic=event.automatic,
-                lines=[_line_info(line) for line in event.lines],
+                lines=[_line_info(line, event.kind) for line in event.lines],
             )
         elif isinstance(event, ords.OrderCancelled):
             yield wire.OrderCancelled(

@@ -385,6 +385,10 @@ def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
         discounts=tuple(line_discount(d) for d in quoted),
         subscription_id=row.subscription_id,
         effective_date=row.effective_date,
+        renewal=(
+            RenewalPolicy(RenewalKind(row.renewal_kind), row.renewal_months) if row.renewal_kind else None
+        ),
+        commitment_quantity=row.commitment_quantity,
     )
     pricing = LinePricing(
         product_sku=row.product_sku,
@@ -507,6 +511,9 @@ async def save_order(session: AsyncSession, stored: StoredOrder, *, currency: st
                 term_months=line.term_months,
                 subscription_id=line.subscription_id,
                 effective_date=line.effective_date,
+                renewal_kind=line.renewal.kind.value if line.renewal else None,
+                renewal_months=line.renewal.months if line.renewal else None,
+                commitment_quantity=line.commitment_quantity,
             )
         )
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from libs.contracts.types import Amount, CurrencyCode, Percent, Quantity, UnitPrice
 from libs.platform.money import round_money
@@ -258,6 +258,28 @@ class DealRegistrationUpdate(DealFields):
     opportunity_name: ShortText | None = None
 
 
+class RenewalIn(Command):
+    """What happens at the end of the term: auto-renew for `months`, or expire."""
+
+    policy: RenewalKind = Field(examples=["auto_renew"])
+    months: int | None = Field(default=None, ge=1, le=600, description="auto_renew only: months per renewal.")
+
+    @model_validator(mode="after")
+    def _months_with_auto_renew(self) -> RenewalIn:
+        if self.policy is RenewalKind.AUTO_RENEW and self.months is None:
+            raise ValueError("auto_renew needs the number of months")
+        if self.policy is RenewalKind.EXPIRE and self.months is not None:
+            raise ValueError("expire takes no months")
+        return self
+
+
+class RenewalPublic(BaseModel):
+    """What happens at the end of the term."""
+
+    policy: RenewalKind
+    months: int | None = None
+
+
 class OrderLineIn(Command):
     """A line to price: a catalog price, a quantity, discounts and a term.
 
@@ -273,6 +295,14 @@ class OrderLineIn(Command):
     subscription_id: RefId | None = None
     license_type: LicenseType | None = Field(
         default=None, description="Overrides the product's license type from the catalog."
+    )
+    renewal: RenewalIn | None = Field(
+        default=None, description="New lines: renewal at term end; expire when omitted."
+    )
+    commitment_quantity: Quantity | None = Field(
+        default=None,
+        description="New lines: quantity committed for the term, at most `quantity`; "
+        "defaults to the whole quantity of a committed license, else 0.",
     )
 
 
@@ -389,6 +419,10 @@ class OrderLinePublic(BaseModel):
     term_months: int | None
     effective_date: date | None
     subscription_id: str | None
+    renewal: RenewalPublic | None = Field(description="New lines: what the subscription does at term end.")
+    commitment_quantity: Quantity | None = Field(
+        description="New lines: the quantity committed for the term."
+    )
 
 
 class DealSummaryPublic(BaseModel):

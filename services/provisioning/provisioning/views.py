@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from libs.platform.db import utcnow
 from provisioning import schemas as s
@@ -11,6 +12,7 @@ from provisioning.domain.accounts import Account, BillingProfile
 from provisioning.domain.deals import DealRegistration
 from provisioning.domain.fulfillments import CommittedLicenseBalance, Fulfillment
 from provisioning.domain.named_users import NamedUserPool
+from provisioning.domain.orders import OrderKind, OrderLine
 from provisioning.domain.subscriptions import ChangeKind, SubscriptionState
 from provisioning.domain.workflows import Workflow, WorkflowTask
 from provisioning.models import (
@@ -131,6 +133,16 @@ def deal(row: DealRegistrationRow) -> s.DealRegistrationPublic:
     )
 
 
+def _line_terms(kind: OrderKind, line: OrderLine) -> dict[str, Any]:
+    if kind is OrderKind.AMENDMENT:
+        return {"renewal": None, "commitment_quantity": None}
+    policy = line.renewal_policy
+    return {
+        "renewal": s.RenewalPublic(policy=policy.kind, months=policy.months),
+        "commitment_quantity": decimal_out(line.committed_quantity),
+    }
+
+
 def order(stored: StoredOrder, *, currency: str, deal_row: DealRegistrationRow | None) -> s.OrderPublic:
     """An order as shown, with amounts rounded to the currency."""
     o = stored.order
@@ -168,6 +180,7 @@ def order(stored: StoredOrder, *, currency: str, deal_row: DealRegistrationRow |
                 term_months=line.term_months,
                 effective_date=line.effective_date,
                 subscription_id=line.subscription_id,
+                **_line_terms(o.kind, line),
             )
         )
     summary = None

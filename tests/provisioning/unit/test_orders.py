@@ -20,6 +20,7 @@ from provisioning.domain.orders import (
     OrderSubmitted,
     SalesOrder,
 )
+from provisioning.domain.subscriptions import LicenseType, RenewalKind, RenewalPolicy
 
 from .factories import CLERK, discount, draft_order, line
 
@@ -130,6 +131,37 @@ def test_amendment_lines_name_subscription_and_effective_date() -> None:
     )
     amendment.submit(by=CLERK)
     assert amendment.status is OrderStatus.APPROVED
+
+
+def test_line_terms_default_to_expire_and_the_whole_committed_license() -> None:
+    committed = line(quantity="300", license_type=LicenseType.COMMITTED)
+    plain = line(quantity="40")
+    assert (committed.renewal_policy.kind, committed.committed_quantity) == (RenewalKind.EXPIRE, 300)
+    assert (plain.renewal_policy.kind, plain.committed_quantity) == (RenewalKind.EXPIRE, 0)
+    agreed = line(quantity="40", renewal=RenewalPolicy.auto_renew(12), commitment_quantity=Decimal(25))
+    assert (agreed.renewal_policy.months, agreed.committed_quantity) == (12, 25)
+
+
+def test_a_commitment_stays_within_the_quantity_and_only_on_new_lines() -> None:
+    order = draft_order(
+        line(quantity="10", commitment_quantity=Decimal("10.5")), line(commitment_quantity=Decimal(-1))
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        order.submit(by=CLERK)
+    assert fields(caught.value) == {"lines.0.commitment_quantity", "lines.1.commitment_quantity"}
+
+    amendment = draft_order(
+        line(
+            subscription_id="sub_wfm",
+            effective_date=date(2026, 8, 1),
+            renewal=RenewalPolicy.expire(),
+            commitment_quantity=Decimal(1),
+        ),
+        kind=OrderKind.AMENDMENT,
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        amendment.submit(by=CLERK)
+    assert fields(caught.value) == {"lines.0.renewal", "lines.0.commitment_quantity"}
 
 
 def test_a_new_order_does_not_change_subscriptions() -> None:

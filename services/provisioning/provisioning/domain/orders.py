@@ -12,7 +12,7 @@ from libs.platform.errors import Conflict, FieldErrors, Forbidden, NotFound
 from libs.platform.ids import new_id
 
 from .events import DomainEvent
-from .subscriptions import LicenseType
+from .subscriptions import LicenseType, RenewalPolicy
 
 HUNDRED = Decimal(100)
 APPROVER_ROLES = frozenset({"finance", "admin"})
@@ -69,6 +69,21 @@ class OrderLine:
     # Amendment lines only: which subscription changes, and from when.
     subscription_id: str | None = None
     effective_date: date | None = None
+    # New lines only; None means the default (expire; the whole quantity of a committed license).
+    renewal: RenewalPolicy | None = None
+    commitment_quantity: Decimal | None = None
+
+    @property
+    def renewal_policy(self) -> RenewalPolicy:
+        """What the subscription made from this line does at term end (expire by default)."""
+        return self.renewal or RenewalPolicy.expire()
+
+    @property
+    def committed_quantity(self) -> Decimal:
+        """The quantity committed for the term: as agreed, else all of a committed license."""
+        if self.commitment_quantity is not None:
+            return self.commitment_quantity
+        return self.quantity if self.license_type is LicenseType.COMMITTED else Decimal(0)
 
     @property
     def list_amount(self) -> Decimal:
@@ -116,6 +131,8 @@ def order_line(
     discounts: Iterable[LineDiscount] = (),
     subscription_id: str | None = None,
     effective_date: date | None = None,
+    renewal: RenewalPolicy | None = None,
+    commitment_quantity: Decimal | None = None,
 ) -> OrderLine:
     """A new order line with a fresh id."""
     return OrderLine(
@@ -131,6 +148,8 @@ def order_line(
         discounts=tuple(discounts),
         subscription_id=subscription_id,
         effective_date=effective_date,
+        renewal=renewal,
+        commitment_quantity=commitment_quantity,
     )
 
 
@@ -346,6 +365,42 @@ class SalesOrder:
                 f"{prefix}.subscription_id",
                 "only amendment orders change existing subscriptions",
             )
+        collect_term_errors(
+            kind=self.kind,
+            quantity=line.quantity,
+            commitment_quantity=line.commitment_quantity,
+            has_renewal=line.renewal is not None,
+            prefix=prefix,
+            errors=errors,
+        )
+
+
+def collect_term_errors(
+    *,
+    kind: OrderKind,
+    quantity: Decimal,
+    commitment_quantity: Decimal | None,
+    has_renewal: bool,
+    prefix: str,
+    errors: FieldErrors,
+) -> None:
+    """A line's renewal and commitment: for new lines only, the commitment within the quantity."""
+    if kind is OrderKind.AMENDMENT:
+        given = {"renewal": has_renewal, "commitment_quantity": commitment_quantity is not None}
+        for name, sent in given.items():
+            if sent:
+                errors.add(f"{prefix}.{name}", "only new lines set the terms of a subscription")
+        return
+    if commitment_quantity is None:
+        return
+    if commitment_quantity < 0:
+        errors.add(f"{prefix}.commitment_quantity", "must not be negative")
+    elif commitment_quantity > quantity:
+        errors.add(
+            f"{prefix}.commitment_quantity",
+            f"must not exceed the line's quantity {quantity}",
+            "above_quantity",
+        )
 
 
 def _collect_discount_errors(discount: LineDiscount, prefix: str, errors: FieldErrors) -> None:
