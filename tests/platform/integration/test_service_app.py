@@ -9,15 +9,26 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
+from sqlmodel import select
 
+from libs.contracts.envelope import Envelope, EventPayload
+from libs.contracts.registry import event_type
 from libs.contracts.types import Amount, CurrencyCode
 from libs.platform.auth import Principal, require_roles
 from libs.platform.errors import Conflict
-from libs.platform.service import create_service_app
+from libs.platform.outbox import OutboxMessage
+from libs.platform.service import ServiceRuntime, create_service_app
 from libs.platform.settings import Role
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 from tests.support.services import auth, running_app, service_settings
+
+
+@event_type("test.credit_granted", topic="test.credits")
+class CreditGranted(EventPayload):
+    """A test event."""
+
+    account_id: str
 
 
 class CreditRequest(BaseModel):
@@ -39,6 +50,7 @@ def _test_router() -> APIRouter:
             raise Conflict("account is closed")
         async with request.app.state.runtime.unit_of_work(principal) as uow:
             uow.audit("credit.created", "account", body.account_id, {"amount": str(body.amount)})
+            uow.emit(CreditGranted(account_id=body.account_id), key=body.account_id)
             await uow.commit()
         return {"account_id": body.account_id, "amount": str(body.amount), "currency": body.currency}
 
@@ -46,11 +58,13 @@ def _test_router() -> APIRouter:
 
 
 @pytest.fixture
-async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = service_settings(RatingSettings, database_url=database_url, bootstrap=None)
-    app = create_service_app(
-        runtime=bootstrap(settings), title="Test", description="test", routers=[_test_router()]
-    )
+def app_runtime(database_url: str) -> ServiceRuntime:
+    return bootstrap(service_settings(RatingSettings, database_url=database_url, bootstrap=None))
+
+
+@pytest.fixture
+async def client(app_runtime: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_service_app(runtime=app_runtime, title="Test", description="test", routers=[_test_router()])
     async with running_app(app) as c:
         yield c
 
@@ -156,3 +170,17 @@ async def test_audit_log_pages_with_a_cursor_and_records_who(client: httpx.Async
 async def test_correlation_id_travels_back_in_the_response(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz", headers={"X-Correlation-ID": "corr-123"})
     assert response.headers["x-correlation-id"] == "corr-123"
+
+
+async def test_correlation_id_of_the_request_is_carried_into_its_events_and_audit(
+    client: httpx.AsyncClient, app_runtime: ServiceRuntime
+) -> None:
+    headers = {**auth(Role.FINANCE), "X-Correlation-ID": "corr-credit-9"}
+    body = {"account_id": "acct_c", "amount": "3.00", "currency": "USD"}
+    assert (await client.post("/v1/test-credits", json=body, headers=headers)).status_code == 201
+    async with app_runtime.db.session() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    envelopes = [Envelope.model_validate_json(r.body) for r in rows]
+    assert [e.correlation_id for e in envelopes if e.key == "acct_c"] == ["corr-credit-9"]
+    log = await client.get("/v1/audit-log", params={"entity_id": "acct_c"}, headers=auth(Role.FINANCE))
+    assert log.json()["data"][0]["correlation_id"] == "corr-credit-9"
