@@ -234,6 +234,15 @@ class SubscriptionExpired(SubscriptionEvent):
     """The term ended without renewal."""
 
 
+@event_type("subscription.renewed", topic=PROVISIONING_EVENTS)
+class SubscriptionRenewed(SubscriptionEvent):
+    """The term ended and auto-renewed: billing charges the new term from `effective_date`."""
+
+    previous_term_end: date = Field(
+        description="The term end that was reached; the new term runs [previous_term_end, term_end)."
+    )
+
+
 class FulfilledLine(EventPayload):
     """One line of a completed fulfillment."""
 
@@ -274,6 +283,7 @@ __all__ = [
     "SubscriptionCancelled",
     "SubscriptionChanged",
     "SubscriptionExpired",
+    "SubscriptionRenewed",
     "SubscriptionResumed",
     "SubscriptionSuspended",
     "WorkflowCompleted",

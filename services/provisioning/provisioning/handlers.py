@@ -8,6 +8,7 @@ take a plain session. Routes and consumers call exactly one handler each.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -67,6 +68,7 @@ from provisioning.domain.subscriptions import (
     RenewalPolicy,
     Subscription,
     SubscriptionState,
+    TermOutcome,
 )
 from provisioning.domain.workflows import TaskState, Workflow, WorkflowStatus, template_for
 from provisioning.models import (
@@ -101,6 +103,8 @@ MAX_LINE_QUANTITY = Decimal(1_000_000_000)
 # Charges that make a lasting service instance; one-time charges are billed on fulfillment.
 SUBSCRIPTION_CHARGE_TYPES = frozenset({"recurring", "usage", None})
 DEFAULT_TERM_MONTHS = 12
+# Subscriptions handled per round trip when terms end: one read of rows, one of their histories.
+TERM_END_CHUNK = 500
 
 
 def _emit_all(uow: UnitOfWork, payloads: Any, key: str) -> None:
@@ -1135,6 +1139,38 @@ async def list_subscriptions(
     ids = await paginate(session, stmt, SubscriptionRow.id, page, lambda r: r.id)
     data = [await get_subscription(session=session, subscription_id=i) for i in ids.data]
     return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
+
+
+async def process_term_ends(*, uow: UnitOfWork, as_of: date, actor: str) -> s.TermEndsPublic:
+    """Renew or expire every active subscription whose term ended by `as_of`.
+
+    Works through the due subscriptions a chunk at a time (two reads and a few set writes per
+    chunk), each chunk committed on its own with its events, so a long run holds no long lock and
+    an interrupted run is finished by running it again; a second run for a date changes nothing.
+    """
+    session = uow.session
+    outcomes: Counter[TermOutcome] = Counter()
+    after = ""
+    while chunk := await repo.subscriptions_at_term_end(session, as_of, after=after, limit=TERM_END_CHUNK):
+        for stored in chunk:
+            sub = stored.subscription
+            outcome = sub.process_term_ends(as_of=as_of, by=actor)
+            if outcome is None:
+                continue
+            outcomes[outcome] += 1
+            uow.audit(
+                f"subscription.{outcome.value}",
+                "subscription",
+                sub.id,
+                {"as_of": as_of.isoformat(), "term_end": sub.term_end.isoformat()},
+            )
+            _emit_all(uow, publishing.subscription_payloads(stored), sub.account_id)
+        await repo.save_subscriptions(session, chunk)
+        await uow.commit()
+        after = chunk[-1].subscription.id
+    return s.TermEndsPublic(
+        as_of=as_of, renewed=outcomes[TermOutcome.RENEWED], expired=outcomes[TermOutcome.EXPIRED]
+    )
 
 
 # ----- collections --------------------------------------------------------------------------

@@ -167,6 +167,8 @@ class SubscriptionRow(SQLModel, table=True):
     """A subscription (service instance) at its pinned price version."""
 
     __tablename__ = "subscriptions"
+    # Term-end runs look up active subscriptions by term end.
+    __table_args__ = (sa.Index("ix_subscriptions_state_term_end", "state", "term_end"),)
 
     id: str = Field(primary_key=True, max_length=40)
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=40)

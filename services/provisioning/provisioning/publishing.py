@@ -138,6 +138,7 @@ _SUBSCRIPTION_EVENTS: dict[type[subs.SubscriptionEvent], type[wire.SubscriptionE
     subs.SubscriptionResumed: wire.SubscriptionResumed,
     subs.SubscriptionCancelled: wire.SubscriptionCancelled,
     subs.SubscriptionExpired: wire.SubscriptionExpired,
+    subs.SubscriptionRenewed: wire.SubscriptionRenewed,
 }
 
 
@@ -159,6 +160,8 @@ def subscription_payloads(stored: StoredSubscription) -> Iterator[EventPayload]:
             }
         elif isinstance(event, subs.SubscriptionSuspended):
             extra = {"reason": event.reason}
+        elif isinstance(event, subs.SubscriptionRenewed):
+            extra = {"previous_term_end": event.previous_term_end}
         elif isinstance(event, subs.SubscriptionCancelled):
             extra = {"reason": event.reason, "ended_before_term": event.ended_before_term}
         yield model(

@@ -8,6 +8,7 @@ histories (subscription changes, seat transfers) are append-only.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -86,8 +87,8 @@ async def _row(session: AsyncSession, model: type[R], entity: str, key: str, *, 
     return row
 
 
-async def _upsert(session: AsyncSession, model: type[R], key: Any, values: dict[str, Any]) -> R:
-    row = await session.get(model, key)
+def _put(session: AsyncSession, model: type[R], row: R | None, values: dict[str, Any]) -> R:
+    """`row` with `values` set, or a new row of `model` when there is none."""
     if row is None:
         row = model(**values)
     else:
@@ -95,6 +96,10 @@ async def _upsert(session: AsyncSession, model: type[R], key: Any, values: dict[
             setattr(row, name, value)
     session.add(row)
     return row
+
+
+async def _upsert(session: AsyncSession, model: type[R], key: Any, values: dict[str, Any]) -> R:
+    return _put(session, model, await session.get(model, key), values)
 
 
 # ----- partners, deals ----------------------------------------------------------------------
@@ -549,14 +554,34 @@ def _snapshot(prefix: str, row: SubscriptionChangeRow) -> SubscriptionSnapshot:
     )
 
 
-async def _subscription_from_row(session: AsyncSession, row: SubscriptionRow) -> StoredSubscription:
-    changes = (
-        await session.exec(
-            select(SubscriptionChangeRow)
-            .where(SubscriptionChangeRow.subscription_id == row.id)
-            .order_by(SubscriptionChangeRow.sequence)  # type: ignore[arg-type]
-        )
-    ).all()
+async def _subscriptions_from_rows(
+    session: AsyncSession, rows: Sequence[SubscriptionRow]
+) -> list[StoredSubscription]:
+    """The subscriptions of `rows` with their histories, read in one query."""
+    histories: dict[str, list[SubscriptionChange]] = {row.id: [] for row in rows}
+    if rows:
+        changes = (
+            await session.exec(
+                select(SubscriptionChangeRow)
+                .where(col(SubscriptionChangeRow.subscription_id).in_(list(histories)))
+                .order_by(col(SubscriptionChangeRow.subscription_id), col(SubscriptionChangeRow.sequence))
+            )
+        ).all()
+        for c in changes:
+            histories[c.subscription_id].append(
+                SubscriptionChange(
+                    ChangeKind(c.kind),
+                    c.effective_date,
+                    _snapshot("before", c),
+                    _snapshot("after", c),
+                    c.by,
+                    c.reason,
+                )
+            )
+    return [_stored_subscription(row, histories[row.id]) for row in rows]
+
+
+def _stored_subscription(row: SubscriptionRow, history: list[SubscriptionChange]) -> StoredSubscription:
     subscription = Subscription(
         id=row.id,
         account_id=row.account_id,
@@ -571,17 +596,7 @@ async def _subscription_from_row(session: AsyncSession, row: SubscriptionRow) ->
         renewal=RenewalPolicy(RenewalKind(row.renewal_kind), row.renewal_months),
         state=SubscriptionState(row.state),
         order_id=row.order_id,
-        history=[
-            SubscriptionChange(
-                ChangeKind(c.kind),
-                c.effective_date,
-                _snapshot("before", c),
-                _snapshot("after", c),
-                c.by,
-                c.reason,
-            )
-            for c in changes
-        ],
+        history=history,
     )
     return StoredSubscription(
         subscription,
@@ -594,7 +609,7 @@ async def _subscription_from_row(session: AsyncSession, row: SubscriptionRow) ->
         order_line_id=row.order_line_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        history_saved=len(changes),
+        history_saved=len(history),
     )
 
 
@@ -603,7 +618,7 @@ async def get_subscription(
 ) -> StoredSubscription:
     """The subscription with its history, or NotFound."""
     row = await _row(session, SubscriptionRow, "subscription", subscription_id, for_update=for_update)
-    return await _subscription_from_row(session, row)
+    return (await _subscriptions_from_rows(session, [row]))[0]
 
 
 async def subscriptions_of_account(
@@ -615,61 +630,106 @@ async def subscriptions_of_account(
             select(SubscriptionRow)
             .where(
                 SubscriptionRow.account_id == account_id,
-                SubscriptionRow.state.in_([s.value for s in states]),  # type: ignore[attr-defined]
+                col(SubscriptionRow.state).in_([s.value for s in states]),
             )
             .order_by(SubscriptionRow.id)
             .with_for_update()
         )
     ).all()
-    return [await _subscription_from_row(session, r) for r in rows]
+    return await _subscriptions_from_rows(session, rows)
+
+
+async def subscriptions_at_term_end(
+    session: AsyncSession, as_of: date, *, after: str, limit: int
+) -> list[StoredSubscription]:
+    """Up to `limit` active subscriptions whose term ended by `as_of`, ids after `after`, locked.
+
+    Two queries per chunk whatever its size: the rows, then all their histories.
+    """
+    rows = (
+        await session.exec(
+            select(SubscriptionRow)
+            .where(
+                SubscriptionRow.state == SubscriptionState.ACTIVE.value,
+                col(SubscriptionRow.term_end) <= as_of,
+                col(SubscriptionRow.id) > after,
+            )
+            .order_by(SubscriptionRow.id)
+            .limit(limit)
+            .with_for_update()
+        )
+    ).all()
+    return await _subscriptions_from_rows(session, rows)
 
 
 async def save_subscription(session: AsyncSession, stored: StoredSubscription) -> None:
     """Insert or update a subscription and append its new history entries."""
-    sub, now = stored.subscription, utcnow()
-    stored.created_at = stored.created_at or now
-    stored.updated_at = now
-    await _upsert(
-        session,
-        SubscriptionRow,
-        sub.id,
-        {
-            "id": sub.id,
-            "account_id": sub.account_id,
-            "order_id": sub.order_id,
-            "order_line_id": stored.order_line_id,
-            "product_id": sub.product_id,
-            "price_id": sub.price_id,
-            "price_version": sub.price_version,
-            "currency": stored.currency,
-            "unit_price": stored.unit_price,
-            "discount_percent": stored.discount_percent,
-            "charge_type": stored.charge_type,
-            "billing_period": stored.billing_period,
-            "billing_timing": stored.billing_timing,
-            "quantity": sub.quantity,
-            "commitment_quantity": sub.commitment_quantity,
-            "license_type": sub.license_type.value,
-            "term_start": sub.term_start,
-            "term_end": sub.term_end,
-            "renewal_kind": sub.renewal.kind.value,
-            "renewal_months": sub.renewal.months,
-            "state": sub.state.value,
-            "created_at": stored.created_at,
-            "updated_at": now,
-        },
-    )
+    await save_subscriptions(session, [stored])
+
+
+async def save_subscriptions(session: AsyncSession, stored_many: Sequence[StoredSubscription]) -> None:
+    """Insert or update subscriptions and append their new history entries, in set statements."""
+    now = utcnow()
+    ids = [stored.subscription.id for stored in stored_many]
+    with session.no_autoflush:
+        # One read for every row (from the session's identity map where loaded), no flush per row.
+        rows = {
+            row.id: row
+            for row in (
+                await session.exec(select(SubscriptionRow).where(col(SubscriptionRow.id).in_(ids)))
+            ).all()
+        }
+    for stored in stored_many:
+        sub = stored.subscription
+        stored.created_at = stored.created_at or now
+        stored.updated_at = now
+        _put(
+            session,
+            SubscriptionRow,
+            rows.get(sub.id),
+            {
+                "id": sub.id,
+                "account_id": sub.account_id,
+                "order_id": sub.order_id,
+                "order_line_id": stored.order_line_id,
+                "product_id": sub.product_id,
+                "price_id": sub.price_id,
+                "price_version": sub.price_version,
+                "currency": stored.currency,
+                "unit_price": stored.unit_price,
+                "discount_percent": stored.discount_percent,
+                "charge_type": stored.charge_type,
+                "billing_period": stored.billing_period,
+                "billing_timing": stored.billing_timing,
+                "quantity": sub.quantity,
+                "commitment_quantity": sub.commitment_quantity,
+                "license_type": sub.license_type.value,
+                "term_start": sub.term_start,
+                "term_end": sub.term_end,
+                "renewal_kind": sub.renewal.kind.value,
+                "renewal_months": sub.renewal.months,
+                "state": sub.state.value,
+                "created_at": stored.created_at,
+                "updated_at": now,
+            },
+        )
+    # The subscriptions first (the history references them), then every new entry at once.
     await session.flush()
+    for stored in stored_many:
+        _add_history(session, stored, now)
+
+
+def _add_history(session: AsyncSession, stored: StoredSubscription, now: datetime) -> None:
+    sub = stored.subscription
     new_changes = sub.history[stored.history_saved :]
     # History pages are ordered by id: ids made in one millisecond must still sort in sequence.
     ids = sorted(new_id("subchg") for _ in new_changes)
     for offset, change in enumerate(new_changes):
-        sequence = stored.history_saved + 1 + offset
         session.add(
             SubscriptionChangeRow(
                 id=ids[offset],
                 subscription_id=sub.id,
-                sequence=sequence,
+                sequence=stored.history_saved + 1 + offset,
                 kind=change.kind.value,
                 effective_date=change.effective_date,
                 by=change.by[:80],

@@ -619,6 +619,20 @@ class SubscriptionChange(Command):
     term_end: Day | None = None
 
 
+class TermEndsRun(Command):
+    """Process the ends of terms up to and including a date."""
+
+    as_of: Day = Field(description="Every active subscription whose term_end is on or before it.")
+
+
+class TermEndsPublic(BaseModel):
+    """What a term-end run did."""
+
+    as_of: date
+    renewed: int = Field(description="Subscriptions auto-renewed (until their term runs past as_of).")
+    expired: int = Field(description="Subscriptions expired at their term end.")
+
+
 # ----- fulfillments -------------------------------------------------------------------------
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
+from provisioning import handlers
+from provisioning.app import create_app
 from tests.provisioning.fakes import InMemoryCatalog
+from tests.provisioning.integration.conftest import provisioning_settings
 from tests.provisioning.integration.factories import (
+    ADMIN,
     CRM,
+    FINANCE,
     OPS,
     approved_order,
     customer_with_account,
@@ -18,6 +27,7 @@ from tests.provisioning.integration.factories import (
     ok,
     outbox_payloads,
 )
+from tests.support.services import running_app
 
 AUTO_RENEW_12 = {"policy": "auto_renew", "months": 12}
 
@@ -26,6 +36,16 @@ AUTO_RENEW_12 = {"policy": "auto_renew", "months": 12}
 def committed_seats(catalog: InMemoryCatalog) -> None:
     """A recurring committed license: committed seats billed monthly."""
     catalog.add_product("prod_seats", price_id="price_seats", unit_price="20.00", license_type="committed")
+
+
+@pytest.fixture
+async def any_db_app(
+    database_url: str, catalog: InMemoryCatalog
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Provisioning on SQLite and on PostgreSQL with the fake catalog, bus off, and its app."""
+    app = create_app(provisioning_settings(database_url), catalog=catalog)
+    async with running_app(app) as http:
+        yield app, http
 
 
 async def _subscriptions(client: httpx.AsyncClient, order_id: str) -> dict[str, dict[str, Any]]:
@@ -228,3 +248,144 @@ async def test_deal_conversion_lines_take_terms(any_db_client: httpx.AsyncClient
     sub = (await _subscriptions(client, submitted["id"]))["price_seats"]
     assert (sub["renewal"], sub["renewal_months"], sub["commitment_quantity"]) == ("auto_renew", 36, "40")
     assert (sub["term_start"], sub["term_end"]) == ("2027-01-01", "2030-01-01")
+
+
+# ----- term ends ----------------------------------------------------------------------------
+
+
+async def _activated(client: httpx.AsyncClient, account_id: str, lines: list[dict[str, Any]]) -> list[str]:
+    """Subscriptions of one order walked through their workflows, by quantity (keep them distinct)."""
+    order = await approved_order(client, account_id, lines)
+    workflows = (await ok(await client.get(f"/v1/workflows?order_id={order['id']}", headers=OPS)))["data"]
+    for workflow in workflows:
+        for task in workflow["tasks"]:
+            await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=CRM))
+            await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=CRM))
+    subs = await _subscriptions_of_order(client, order["id"])
+    assert {sub["state"] for sub in subs} == {"active"}
+    return [sub["id"] for sub in sorted(subs, key=lambda sub: Decimal(sub["quantity"]))]
+
+
+async def _subscriptions_of_order(client: httpx.AsyncClient, order_id: str) -> list[dict[str, Any]]:
+    page = await ok(await client.get(f"/v1/subscriptions?order_id={order_id}&limit=200", headers=OPS))
+    return list(page["data"])
+
+
+@contextmanager
+def count_statements(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block (an executemany counts once)."""
+    statements: list[str] = []
+    engine = app.state.runtime.db.engine.sync_engine
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _support(quantity: int, **terms: Any) -> dict[str, Any]:
+    return line("price_support", quantity, **{"term_months": 12, "effective_date": "2027-01-01", **terms})
+
+
+async def _run(client: httpx.AsyncClient, as_of: str) -> dict[str, Any]:
+    return await ok(await client.post("/v1/subscriptions/term-ends", json={"as_of": as_of}, headers=FINANCE))
+
+
+async def test_term_ends_renew_or_expire_once(any_db_app: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    app, client = any_db_app
+    _, account_id = await customer_with_account(client)
+    yearly, expiring, monthly, suspended, later = await _activated(
+        client,
+        account_id,
+        [
+            _support(1, renewal=AUTO_RENEW_12),
+            _support(2),
+            _support(3, renewal={"policy": "auto_renew", "months": 1}),
+            _support(4, renewal=AUTO_RENEW_12),
+            _support(5, renewal=AUTO_RENEW_12, term_months=24),
+        ],
+    )
+    await ok(await client.post(f"/v1/subscriptions/{suspended}/suspend", json={}, headers=FINANCE))
+
+    assert await _run(client, "2027-12-31") == {"as_of": "2027-12-31", "renewed": 0, "expired": 0}
+    # The term is [2027-01-01, 2028-01-01): it ends on 2028-01-01.
+    assert await _run(client, "2028-01-01") == {"as_of": "2028-01-01", "renewed": 2, "expired": 1}
+    assert await _run(client, "2028-01-01") == {"as_of": "2028-01-01", "renewed": 0, "expired": 0}
+
+    async def state(sub_id: str) -> tuple[str, str]:
+        sub = await ok(await client.get(f"/v1/subscriptions/{sub_id}", headers=OPS))
+        return sub["state"], sub["term_end"]
+
+    assert await state(yearly) == ("active", "2029-01-01")
+    assert await state(expiring) == ("expired", "2028-01-01")
+    assert await state(monthly) == ("active", "2028-02-01")
+    assert await state(suspended) == ("suspended", "2028-01-01")
+    assert await state(later) == ("active", "2029-01-01")
+
+    # A later date renews the monthly one as often as needed to reach a running term.
+    assert await _run(client, "2028-03-15") == {"as_of": "2028-03-15", "renewed": 1, "expired": 0}
+    assert await state(monthly) == ("active", "2028-04-01")
+    history = (await ok(await client.get(f"/v1/subscriptions/{monthly}/history", headers=OPS)))["data"]
+    assert [(h["kind"], h["effective_date"], h["after"]["term_end"]) for h in history[1:]] == [
+        ("renewal", "2028-01-01", "2028-02-01"),
+        ("renewal", "2028-02-01", "2028-03-01"),
+        ("renewal", "2028-03-01", "2028-04-01"),
+    ]
+    expired_history = await ok(await client.get(f"/v1/subscriptions/{expiring}/history", headers=OPS))
+    assert expired_history["data"][-1]["kind"] == "expire"
+
+    renewed = await outbox_payloads(app, "subscription.renewed")
+    assert [(e["subscription_id"], e["previous_term_end"], e["term_end"]) for e in renewed] == [
+        (yearly, "2028-01-01", "2029-01-01"),
+        (monthly, "2028-01-01", "2028-02-01"),
+        (monthly, "2028-02-01", "2028-03-01"),
+        (monthly, "2028-03-01", "2028-04-01"),
+    ]
+    assert all(e["renewal"] == "auto_renew" and e["state"] == "active" for e in renewed)
+    expired = await outbox_payloads(app, "subscription.expired")
+    assert [(e["subscription_id"], e["effective_date"], e["state"]) for e in expired] == [
+        (expiring, "2028-01-01", "expired")
+    ]
+
+
+async def test_term_ends_are_for_finance_and_admin_and_need_a_date(client: httpx.AsyncClient) -> None:
+    body = {"as_of": "2028-01-01"}
+    for role, status in ((OPS, 403), (CRM, 403), (FINANCE, 200), (ADMIN, 200)):
+        assert (
+            await client.post("/v1/subscriptions/term-ends", json=body, headers=role)
+        ).status_code == status
+    for bad in ({}, {"as_of": "2028-02-30"}, {"as_of": "2028-01-01", "extra": 1}):
+        assert (await client.post("/v1/subscriptions/term-ends", json=bad, headers=ADMIN)).status_code == 422
+
+
+async def test_term_ends_work_in_chunks_with_a_fixed_number_of_statements(
+    any_db_app: tuple[FastAPI, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client = any_db_app
+    _, account_id = await customer_with_account(client)
+    monthly = {"policy": "auto_renew", "months": 1}
+    subs = await _activated(
+        client,
+        account_id,
+        [_support(q, renewal=monthly, term_months=12 if q <= 3 else 13) for q in range(1, 7)],
+    )
+
+    async def statements_of_run(as_of: str, renewed: int) -> int:
+        with count_statements(app) as statements:
+            assert await _run(client, as_of) == {"as_of": as_of, "renewed": renewed, "expired": 0}
+        return len(statements)
+
+    # Three subscriptions are due, then six: one chunk either way, the same statements.
+    three = await statements_of_run("2028-01-01", 3)
+    six = await statements_of_run("2028-02-01", 6)
+    assert six == three
+    # In chunks of four, six subscriptions take two rounds of reads and writes.
+    monkeypatch.setattr(handlers, "TERM_END_CHUNK", 4)
+    assert await statements_of_run("2028-03-01", 6) > six
+    for sub_id in subs:
+        sub = await ok(await client.get(f"/v1/subscriptions/{sub_id}", headers=OPS))
+        assert (sub["state"], sub["term_end"]) == ("active", "2028-04-01")

@@ -18,9 +18,11 @@ from provisioning.domain.subscriptions import (
     SubscriptionCancelled,
     SubscriptionChanged,
     SubscriptionExpired,
+    SubscriptionRenewed,
     SubscriptionResumed,
     SubscriptionState,
     SubscriptionSuspended,
+    TermOutcome,
 )
 
 from .factories import CLERK, subscription
@@ -124,9 +126,39 @@ def test_auto_renew_extends_the_term_by_n_months() -> None:
     assert sub.state is SubscriptionState.ACTIVE
     assert sub.term_end == date(2030, 3, 1)
     event = sub.events[-1]
-    assert isinstance(event, SubscriptionChanged)
-    assert event.change is ChangeKind.TERM_CHANGE
-    assert event.previous_term_end == date(2029, 3, 1)
+    assert isinstance(event, SubscriptionRenewed)
+    assert (event.effective_date, event.previous_term_end) == (date(2029, 3, 1), date(2029, 3, 1))
+    assert sub.history[-1].kind is ChangeKind.RENEWAL
+
+
+def test_term_ends_renew_until_the_term_runs_past_the_date_so_a_rerun_does_nothing() -> None:
+    sub = subscription(renewal=RenewalPolicy.auto_renew(1), active=True)
+    assert sub.process_term_ends(as_of=date(2029, 2, 28), by="scheduler") is None
+    assert sub.process_term_ends(as_of=date(2029, 5, 15), by="scheduler") is TermOutcome.RENEWED
+    assert sub.term_end == date(2029, 6, 1)
+    assert [e.previous_term_end for e in sub.events if isinstance(e, SubscriptionRenewed)] == [
+        date(2029, 3, 1),
+        date(2029, 4, 1),
+        date(2029, 5, 1),
+    ]
+    assert sub.process_term_ends(as_of=date(2029, 5, 15), by="scheduler") is None
+    assert len(sub.events) == 3
+
+
+def test_term_ends_expire_on_the_term_end_and_skip_inactive_subscriptions() -> None:
+    sub = subscription(active=True)
+    assert sub.process_term_ends(as_of=date(2029, 3, 1), by="scheduler") is TermOutcome.EXPIRED
+    assert (sub.state, sub.events[-1].effective_date) == (SubscriptionState.EXPIRED, date(2029, 3, 1))
+    assert sub.process_term_ends(as_of=date(2029, 3, 1), by="scheduler") is None
+    suspended = in_state(SubscriptionState.SUSPENDED)
+    assert suspended.process_term_ends(as_of=date(2040, 1, 1), by="scheduler") is None
+    pending = subscription()
+    assert pending.process_term_ends(as_of=date(2040, 1, 1), by="scheduler") is None
+
+
+def test_an_expiring_subscription_cannot_be_renewed() -> None:
+    with pytest.raises(Conflict):
+        subscription(active=True).renew(by="scheduler")
 
 
 ILLEGAL: list[tuple[SubscriptionState, str]] = [

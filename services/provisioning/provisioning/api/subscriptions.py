@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Id, Operator, RuntimeDep, SessionDep
+from provisioning.api.deps import Approver, Id, Operator, RuntimeDep, SessionDep
 from provisioning.domain.subscriptions import SubscriptionState
 
 router = APIRouter(tags=["subscriptions"])
@@ -33,6 +33,16 @@ async def list_subscriptions(
         state=state.value if state else None,
         order_id=order_id,
     )
+
+
+@router.post(
+    "/v1/subscriptions/term-ends",
+    response_model=s.TermEndsPublic,
+    summary="Renew or expire every active subscription whose term ended by a date (finance or admin)",
+)
+async def term_ends(body: s.TermEndsRun, caller: Approver, rt: RuntimeDep) -> s.TermEndsPublic:
+    async with rt.unit_of_work(caller) as uow:
+        return await handlers.process_term_ends(uow=uow, as_of=body.as_of, actor=caller.actor)
 
 
 @router.get(

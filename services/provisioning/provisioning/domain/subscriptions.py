@@ -48,6 +48,7 @@ class ChangeKind(StrEnum):
     RESUME = "resume"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    RENEWAL = "renewal"
 
 
 class RenewalKind(StrEnum):
@@ -156,6 +157,20 @@ class SubscriptionCancelled(SubscriptionEvent):
 @dataclass(frozen=True)
 class SubscriptionExpired(SubscriptionEvent):
     """The term ended without renewal."""
+
+
+@dataclass(frozen=True)
+class SubscriptionRenewed(SubscriptionEvent):
+    """The term ended and auto-renewed: `term_end` moved on from `previous_term_end`."""
+
+    previous_term_end: date = date.min
+
+
+class TermOutcome(StrEnum):
+    """What reaching the end of its term did to a subscription."""
+
+    RENEWED = "renewed"
+    EXPIRED = "expired"
 
 
 class _EventFields(TypedDict):
@@ -300,17 +315,36 @@ class Subscription:
         self._record(ChangeKind.EXPIRE, self.term_end, before, by)
         self.events.append(SubscriptionExpired(**self._event_fields(self.term_end, by)))
 
+    def renew(self, *, by: str) -> None:
+        """Auto-renew: the term goes on for the policy's months from the old term end."""
+        self._require_state("renew", SubscriptionState.ACTIVE)
+        if self.renewal.kind is not RenewalKind.AUTO_RENEW or not self.renewal.months:
+            raise Conflict("Cannot renew a subscription whose policy is to expire")
+        before = self.snapshot()
+        self.term_end = add_months(before.term_end, self.renewal.months)
+        self._record(ChangeKind.RENEWAL, before.term_end, before, by)
+        self.events.append(
+            SubscriptionRenewed(**self._event_fields(before.term_end, by), previous_term_end=before.term_end)
+        )
+
     def reach_term_end(self, *, by: str) -> None:
         """Apply the renewal policy at the end of the term: renew N months, or expire."""
         if self.renewal.kind is RenewalKind.EXPIRE or not self.renewal.months:
             self.expire(by=by)
-            return
-        self._require_state("renew", SubscriptionState.ACTIVE)
-        self.change_term(
-            new_term_end=add_months(self.term_end, self.renewal.months),
-            effective=self.term_end,
-            by=by,
-        )
+        else:
+            self.renew(by=by)
+
+    def process_term_ends(self, *, as_of: date, by: str) -> TermOutcome | None:
+        """Apply the renewal policy to every term of an active subscription ended by `as_of`.
+
+        Renews as often as needed to reach a term that is still running on `as_of`, so a second
+        run for the same date finds nothing to do. None when no term ended.
+        """
+        if self.state is not SubscriptionState.ACTIVE or self.term_end > as_of:
+            return None
+        while self.state is SubscriptionState.ACTIVE and self.term_end <= as_of:
+            self.reach_term_end(by=by)
+        return TermOutcome.RENEWED if self.state is SubscriptionState.ACTIVE else TermOutcome.EXPIRED
 
     def change_quantity(self, new_quantity: Decimal, *, effective: date, by: str) -> None:
         """Set a new quantity from `effective`: an upgrade or downgrade once active."""
