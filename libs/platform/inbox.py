@@ -15,8 +15,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Column, Integer, Text, insert, select
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy import BigInteger, Column, Integer, Text, insert
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
@@ -171,13 +171,13 @@ class IdempotentConsumer:
         ids = [str(e.event_id) for _, e, _ in parsed if e is not None]
         seen: set[str] = set()
         if ids:
-            rows = await session.execute(
+            rows = await session.exec(
                 select(col(InboxEntry.event_id)).where(
                     col(InboxEntry.consumer_group) == self.group_id,
                     col(InboxEntry.event_id).in_(ids),
                 )
             )
-            seen = set(rows.scalars().all())
+            seen = set(rows.all())
         applied = skipped = 0
         inbox_rows: list[dict[str, Any]] = []
         now = utcnow()

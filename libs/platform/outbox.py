@@ -137,13 +137,13 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
         async with self.db.session() as session:
+            connection = await session.connection()
             if self.db.dialect == "postgresql":
-                got = await session.execute(
+                got = await connection.execute(
                     text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY}
                 )
                 if not got.scalar():
                     return 0
-            connection = await session.connection()
             table = OutboxMessage.__table__  # type: ignore[attr-defined]
             # Plain rows, not ORM objects: the relay only forwards bytes.
             rows = (
