@@ -44,7 +44,7 @@ run: install keys migrate
 	@echo "Admin API key $$(cat var/admin-key)   (all keys: $(API_KEYS_FILE))"
 	@echo "Ctrl-C stops everything."
 	@echo ""
-	$(BIN)/honcho start -f Procfile
+	CATALOG_API_KEY=$$($(BIN)/python -m libs.platform.cli keys $(API_KEYS_FILE) --role crm) $(BIN)/honcho start -f Procfile
 
 lint: install
 	$(BIN)/ruff check .

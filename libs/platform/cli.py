@@ -1,6 +1,7 @@
 """Operator commands shared by every service: `python -m libs.platform.cli <command>`.
 
-- `keys FILE` — write development API keys (one per role) unless the file exists; print admin's.
+- `keys FILE [--role R]` — write development API keys (one per role) unless the file exists;
+  print the key of role R (admin).
 - `migrate SERVICE…` — apply a service's migrations to its configured database.
 - `republish SERVICE [--since ISO]` — mark retained outbox rows to be published again, so that
   consumers can rebuild their read models after the in-memory broker forgot everything.
@@ -21,15 +22,15 @@ from libs.platform.settings import Role
 SERVICES = ("catalog", "provisioning", "rating", "invoicing", "overage")
 
 
-def write_dev_keys(path: Path) -> str:
-    """Create the development key file if missing; return the admin key."""
+def write_dev_keys(path: Path, role: Role = Role.ADMIN) -> str:
+    """Create the development key file if missing; return the key of `role` (admin by default)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         keys = {role: f"dev-{role.value}-{secrets.token_urlsafe(24)}" for role in Role}
         path.write_text(",".join(f"{role.value}:{key}" for role, key in keys.items()) + "\n")
         path.chmod(0o600)
     pairs = dict(item.split(":", 1) for item in path.read_text().strip().split(","))
-    return pairs[Role.ADMIN.value]
+    return pairs[role.value]
 
 
 def _runtime(service: str):  # type: ignore[no-untyped-def]
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     keys = sub.add_parser("keys", help="write development API keys")
     keys.add_argument("file", type=Path)
+    keys.add_argument("--role", type=Role, default=Role.ADMIN, help="whose key to print (admin)")
     mig = sub.add_parser("migrate", help="apply migrations")
     mig.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICES)}")
     rep = sub.add_parser("republish", help="re-publish retained outbox events")
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--since", type=datetime.fromisoformat, default=None)
     args = parser.parse_args(argv)
     if args.command == "keys":
-        print(write_dev_keys(args.file))
+        print(write_dev_keys(args.file, args.role))
     elif args.command == "migrate":
         unknown = sorted(set(args.services) - set(SERVICES))
         if unknown:
