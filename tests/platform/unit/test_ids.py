@@ -24,3 +24,8 @@ def test_ids_made_later_sort_after_earlier_ones() -> None:
 
 def test_ids_do_not_repeat() -> None:
     assert len({new_id("sub") for _ in range(10_000)}) == 10_000
+
+
+def test_ids_made_in_the_same_millisecond_keep_their_order() -> None:
+    made = [new_id("task") for _ in range(1_000)]
+    assert made == sorted(made)
