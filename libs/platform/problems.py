@@ -112,8 +112,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=errors,
         )
 
-    @app.exception_handler(RequestValidationError)
-    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+        # A request body FastAPI could not parse, or a model a handler built from bad input.
+        assert isinstance(exc, RequestValidationError | ValidationError)
         return problem_response(
             request,
             status=422,
@@ -123,16 +124,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=field_errors_from_pydantic(list(exc.errors())),
         )
 
-    @app.exception_handler(ValidationError)
-    async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
-        return problem_response(
-            request,
-            status=422,
-            title="Validation failed",
-            code="validation_failed",
-            detail="The request has invalid fields",
-            errors=field_errors_from_pydantic(list(exc.errors())),
-        )
+    app.add_exception_handler(RequestValidationError, _invalid_input)
+    app.add_exception_handler(ValidationError, _invalid_input)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
