@@ -44,12 +44,22 @@ from catalog.api.schemas import (
     TierLinePublic,
     TierPublic,
 )
-from catalog.domain.bundles import BundleComponent, expand, validate_components
+from catalog.domain.bundles import BundleComponent, validate_components
 from catalog.domain.contract_templates import ContractTerms, validate_contract_terms
 from catalog.domain.cost_books import cost_book as build_cost_book
 from catalog.domain.discounts import DiscountTerms, validate_discount
-from catalog.domain.prices import PriceTerms, check_charge_schedule, price_spec, validate_price_terms
-from catalog.domain.quotes import QuoteItem, QuoteLine, RequestedDiscount, price_quote
+from catalog.domain.prices import PriceTerms, check_charge_schedule, validate_price_terms
+from catalog.domain.quotes import (
+    PriceInForce,
+    QuoteCatalog,
+    QuotedBundle,
+    QuotedProduct,
+    QuoteLine,
+    RequestedDiscount,
+    RequestedItem,
+    price_quote,
+    quote_items,
+)
 from catalog.domain.versions import (
     NoVersionInForce,
     VersionWindow,
@@ -83,12 +93,10 @@ from libs.contracts.catalog import (
 from libs.platform.db import utcnow
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
-from libs.platform.money import MAX_INTEGER_DIGITS, round_money
+from libs.platform.money import round_money
 from libs.platform.pagination import Page, PageRequest, paginate
 from libs.pricing import CostBook as PricingCostBook
 from libs.pricing import DiscountKind, PricingModel, Tier, TierMode
-
-QUANTITY_PLACES = 6
 
 
 def _today() -> date:
@@ -172,7 +180,7 @@ def product_public(row: Product) -> ProductPublic:
 def _product_changed(row: Product, change: str) -> ProductChanged:
     return ProductChanged(
         product_id=row.id,
-        change=change,  # type: ignore[arg-type]
+        change=change,
         sku=row.sku,
         name=row.name,
         kind=row.kind,
@@ -223,9 +231,9 @@ async def list_products(
     """A page of products, optionally of one kind or activity."""
     stmt = select(Product)
     if kind is not None:
-        stmt = stmt.where(Product.kind == kind)
+        stmt = stmt.where(col(Product.kind) == kind)
     if active is not None:
-        stmt = stmt.where(Product.active == active)
+        stmt = stmt.where(col(Product.active) == active)
     return await paginate(uow.session, stmt, Product.id, page, product_public)
 
 
@@ -342,7 +350,7 @@ async def list_cost_books(
     """A page of cost books (latest versions)."""
     stmt = latest_cost_book_versions()
     if vendor_id is not None:
-        stmt = stmt.where(CostBookVersion.vendor_id == vendor_id)
+        stmt = stmt.where(col(CostBookVersion.vendor_id) == vendor_id)
     return await paginate(
         uow.session, stmt, CostBookVersion.cost_book_id, page, lambda r: _cost_book_public(r, r.version)
     )
@@ -417,9 +425,9 @@ def _price_public(row: PriceVersion, latest_version: int) -> PricePublic:
         id=row.price_id,
         product_id=row.product_id,
         currency=row.currency,
-        charge_type=row.charge_type,  # type: ignore[arg-type]
-        billing_period=row.billing_period,  # type: ignore[arg-type]
-        timing=row.timing,  # type: ignore[arg-type]
+        charge_type=row.charge_type,
+        billing_period=row.billing_period,
+        timing=row.timing,
         version=row.version,
         latest_version=latest_version,
         model=PricingModel(row.model),
@@ -576,9 +584,9 @@ async def list_prices(
     """A page of prices (latest versions), optionally of one product or currency."""
     stmt = latest_price_versions()
     if product_id is not None:
-        stmt = stmt.where(PriceVersion.product_id == product_id)
+        stmt = stmt.where(col(PriceVersion.product_id) == product_id)
     if currency is not None:
-        stmt = stmt.where(PriceVersion.currency == currency)
+        stmt = stmt.where(col(PriceVersion.currency) == currency)
     return await paginate(
         uow.session, stmt, PriceVersion.price_id, page, lambda r: _price_public(r, r.version)
     )
@@ -627,7 +635,7 @@ def bundle_public(row: Bundle) -> BundlePublic:
 def _bundle_changed(row: Bundle, change: str) -> BundleChanged:
     return BundleChanged(
         bundle_id=row.id,
-        change=change,  # type: ignore[arg-type]
+        change=change,
         name=row.name,
         components=[
             BundleComponentTerms(product_id=c.product_id, quantity=c.quantity)
@@ -736,7 +744,7 @@ def _discount_changed(row: Discount, change: str) -> DiscountChanged:
     public = discount_public(row)
     return DiscountChanged(
         discount_id=row.id,
-        change=change,  # type: ignore[arg-type]
+        change=change,
         **public.model_dump(exclude={"id", "created_at", "updated_at"}),
     )
 
@@ -807,9 +815,9 @@ async def list_discounts(
     """A page of discounts, optionally the one with a promo code."""
     stmt = select(Discount)
     if promo_code is not None:
-        stmt = stmt.where(Discount.promo_code == promo_code)
+        stmt = stmt.where(col(Discount.promo_code) == promo_code)
     if active is not None:
-        stmt = stmt.where(Discount.active == active)
+        stmt = stmt.where(col(Discount.active) == active)
     return await paginate(uow.session, stmt, Discount.id, page, discount_public)
 
 
@@ -821,10 +829,10 @@ def template_public(row: ContractTemplate) -> ContractTemplatePublic:
     return ContractTemplatePublic(
         id=row.id,
         name=row.name,
-        kind=row.kind,  # type: ignore[arg-type]
+        kind=row.kind,
         period_months=row.period_months,
         hours=_plain_or_none(row.hours),
-        on_expiry=row.on_expiry,  # type: ignore[arg-type]
+        on_expiry=row.on_expiry,
         product_id=row.product_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -840,7 +848,7 @@ def _template_changed(row: ContractTemplate, change: str) -> ContractTemplateCha
     public = template_public(row)
     return ContractTemplateChanged(
         template_id=row.id,
-        change=change,  # type: ignore[arg-type]
+        change=change,
         **public.model_dump(exclude={"id", "created_at", "updated_at"}),
     )
 
@@ -908,41 +916,6 @@ async def list_contract_templates(
 # --- quotes ------------------------------------------------------------------------------
 
 
-async def _spec_in_force(uow: CatalogUnitOfWork, version: PriceVersion, as_of: date, field: str) -> Any:
-    book = None
-    if version.model == PricingModel.COST_PLUS and version.cost_book_id is not None:
-        # Prices referencing a cost book use the book's version in force on the quote date.
-        book = _pricing_cost_book(
-            await _cost_book_in_force(uow, version.cost_book_id, as_of, f"{field}.price_id")
-        )
-    return price_spec(_version_terms(version), version.currency, book)
-
-
-async def _price_version_in_force(
-    uow: CatalogUnitOfWork, price_id: str, as_of: date, field: str
-) -> PriceVersion:
-    await uow.catalog.get(Price, price_id)
-    versions = await uow.catalog.price_versions(price_id)
-    try:
-        return version_in_force(versions, as_of, entity="price", entity_id=price_id)
-    except NoVersionInForce as exc:
-        raise ValidationFailed.single(f"{field}.price_id", exc.detail, "no_version_in_force") from None
-
-
-def _check_quantity(quantity: Decimal, field: str) -> Decimal:
-    """A bundle-expanded quantity must still be a valid wire quantity."""
-    plain = _plain(quantity)
-    exponent = plain.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    if places > QUANTITY_PLACES or plain >= Decimal(10) ** MAX_INTEGER_DIGITS:
-        raise ValidationFailed.single(
-            f"{field}.quantity",
-            f"bundle quantity x component quantity must have at most {QUANTITY_PLACES} decimals "
-            f"and {MAX_INTEGER_DIGITS} digits",
-        )
-    return plain
-
-
 def _quote_line_public(line: QuoteLine, currency: str, bundle_id: str | None) -> QuoteLinePublic:
     return QuoteLinePublic(
         line_number=line.line_number,
@@ -993,6 +966,43 @@ def quote_public(row: Quote) -> QuotePublic:
     )
 
 
+def _price_in_force(row: PriceVersion) -> PriceInForce:
+    return PriceInForce(row.price_id, row.version, row.product_id, row.currency, _version_terms(row))
+
+
+async def _quote_catalog(
+    uow: CatalogUnitOfWork, currency: str, as_of: date, requested: Sequence[RequestedItem]
+) -> QuoteCatalog:
+    """Everything the requested items read, in one query per kind of row (not one per line)."""
+    repo = uow.catalog
+    prices = await repo.find_many(Price, [r.price_id for r in requested if r.price_id is not None])
+    versions = await repo.price_versions_in_force(prices, as_of)
+    bundles = await repo.find_many(Bundle, [r.bundle_id for r in requested if r.bundle_id is not None])
+    components = {b.id: tuple(_components(b.components)) for b in bundles.values()}
+    component_products = {c.product_id for parts in components.values() for c in parts}
+    component_versions = await repo.product_prices_in_force(component_products, currency, as_of)
+    products = await repo.find_many(
+        Product, [*(v.product_id for v in versions.values()), *sorted(component_products)]
+    )
+    in_force = [*versions.values(), *component_versions.values()]
+    book_ids = {
+        v.cost_book_id for v in in_force if v.model == PricingModel.COST_PLUS and v.cost_book_id is not None
+    }
+    books = await repo.cost_book_versions_in_force(book_ids, as_of)
+    return QuoteCatalog(
+        currency=currency,
+        as_of=as_of,
+        prices={
+            price_id: None if price_id not in versions else _price_in_force(versions[price_id])
+            for price_id in prices
+        },
+        bundles={b.id: QuotedBundle(b.id, b.name, b.active, components[b.id]) for b in bundles.values()},
+        component_prices={pid: _price_in_force(v) for pid, v in component_versions.items()},
+        products={p.id: QuotedProduct(p.id, p.sku, p.name, p.active) for p in products.values()},
+        cost_books={book_id: _pricing_cost_book(v) for book_id, v in books.items()},
+    )
+
+
 async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> QuotePublic:
     """Price items (prices or bundles) as of a date with their discounts, and save the quote."""
     as_of = command.as_of or _today()
@@ -1003,35 +1013,26 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
     quote_level = tuple(
         RequestedDiscount(terms[d], f"discount_ids.{j}") for j, d in enumerate(command.discount_ids)
     )
-
-    items: list[QuoteItem] = []
-    bundle_of_line: list[str | None] = []
-    for index, item in enumerate(command.items):
-        field = f"items.{index}"
-        requested = quote_level + tuple(
-            RequestedDiscount(terms[d], f"{field}.discount_ids.{j}") for j, d in enumerate(item.discount_ids)
+    requested = [
+        RequestedItem(
+            field=f"items.{index}",
+            price_id=item.price_id,
+            bundle_id=item.bundle_id,
+            quantity=item.quantity,
+            discounts=quote_level
+            + tuple(
+                RequestedDiscount(terms[d], f"items.{index}.discount_ids.{j}")
+                for j, d in enumerate(item.discount_ids)
+            ),
         )
-        if item.price_id is not None:
-            version = await _price_version_in_force(uow, item.price_id, as_of, field)
-            product = await uow.catalog.get(Product, version.product_id)
-            items.append(await _quote_item(uow, field, product, version, item.quantity, requested, as_of))
-            bundle_of_line.append(None)
-            continue
-        assert item.bundle_id is not None
-        bundle = await uow.catalog.get(Bundle, item.bundle_id)
-        if not bundle.active:
-            raise ValidationFailed.single(f"{field}.bundle_id", f"bundle {bundle.name!r} is not active")
-        for component in expand(_components(bundle.components), item.quantity):
-            product = await uow.catalog.get(Product, component.product_id)
-            version = await _component_price(uow, product, command.currency, as_of, field)
-            quantity = _check_quantity(component.quantity, field)
-            items.append(await _quote_item(uow, field, product, version, quantity, requested, as_of))
-            bundle_of_line.append(bundle.id)
+        for index, item in enumerate(command.items)
+    ]
+    items = quote_items(requested, await _quote_catalog(uow, command.currency, as_of, requested))
 
     priced = price_quote(command.currency, as_of, items)
     lines = [
-        _quote_line_public(line, command.currency, bundle_id)
-        for line, bundle_id in zip(priced.lines, bundle_of_line, strict=True)
+        _quote_line_public(line, command.currency, item.bundle_id)
+        for line, item in zip(priced.lines, items, strict=True)
     ]
     row = Quote(
         id=new_id("quo"),
@@ -1074,46 +1075,6 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
     )
     await uow.commit()
     return public
-
-
-async def _quote_item(
-    uow: CatalogUnitOfWork,
-    field: str,
-    product: Product,
-    version: PriceVersion,
-    quantity: Decimal,
-    requested: tuple[RequestedDiscount, ...],
-    as_of: date,
-) -> QuoteItem:
-    if not product.active:
-        raise ValidationFailed.single(f"{field}.price_id", f"product {product.sku!r} is not active")
-    return QuoteItem(
-        field=field,
-        product_id=product.id,
-        description=product.name,
-        price_id=version.price_id,
-        price_version=version.version,
-        spec=await _spec_in_force(uow, version, as_of, field),
-        quantity=quantity,
-        discounts=requested,
-    )
-
-
-async def _component_price(
-    uow: CatalogUnitOfWork, product: Product, currency: str, as_of: date, field: str
-) -> PriceVersion:
-    """The first price of a bundle component in the quote currency that is in force on `as_of`."""
-    for latest in await uow.catalog.prices_of_product(product.id, currency):
-        versions = await uow.catalog.price_versions(latest.price_id)
-        try:
-            return version_in_force(versions, as_of, entity="price", entity_id=latest.price_id)
-        except NoVersionInForce:
-            continue
-    raise ValidationFailed.single(
-        f"{field}.bundle_id",
-        f"component {product.sku!r} has no {currency} price in force on {as_of.isoformat()}",
-        "no_price_in_currency",
-    )
 
 
 async def get_quote(*, uow: CatalogUnitOfWork, quote_id: str) -> QuotePublic:

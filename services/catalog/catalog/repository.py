@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import and_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 from sqlmodel import SQLModel, col, select
@@ -55,14 +56,19 @@ class CatalogRepository:
             raise NotFound(ENTITY_NAMES.get(model, model.__name__.lower()), entity_id)
         return row
 
-    async def get_many(self, model: type[M], ids: Sequence[str]) -> dict[str, M]:
-        """Rows by id; the first unknown id raises NotFound (404)."""
+    async def find_many(self, model: type[M], ids: Collection[str]) -> dict[str, M]:
+        """The rows of these ids that exist, by id (one query; unknown ids are left out)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         key = model.id  # type: ignore[attr-defined]
         rows = (await self.session.exec(select(model).where(col(key).in_(wanted)))).all()
-        found = {row.id: row for row in rows}  # type: ignore[attr-defined]
+        return {row.id: row for row in rows}  # type: ignore[attr-defined]
+
+    async def get_many(self, model: type[M], ids: Sequence[str]) -> dict[str, M]:
+        """Rows by id; the first unknown id raises NotFound (404)."""
+        wanted = list(dict.fromkeys(ids))
+        found = await self.find_many(model, wanted)
         for entity_id in wanted:
             if entity_id not in found:
                 raise NotFound(ENTITY_NAMES.get(model, model.__name__.lower()), entity_id)
@@ -93,12 +99,67 @@ class CatalogRepository:
         )
         return list((await self.session.exec(stmt)).all())
 
-    async def prices_of_product(self, product_id: str, currency: str) -> list[PriceVersion]:
-        """The latest versions of a product's prices in a currency, oldest price first."""
-        stmt = latest_price_versions().where(
-            PriceVersion.product_id == product_id, PriceVersion.currency == currency
+    async def price_versions_in_force(
+        self, price_ids: Collection[str], as_of: date
+    ) -> dict[str, PriceVersion]:
+        """The version of each price in force on `as_of`, by price id (one query)."""
+        if not price_ids:
+            return {}
+        stmt = (
+            select(PriceVersion)
+            .where(col(PriceVersion.price_id).in_(set(price_ids)), _in_force(PriceVersion, as_of))
+            .order_by(col(PriceVersion.price_id), col(PriceVersion.version))
         )
-        return list((await self.session.exec(stmt.order_by(col(PriceVersion.price_id)))).all())
+        found: dict[str, PriceVersion] = {}
+        for row in (await self.session.exec(stmt)).all():
+            found.setdefault(row.price_id, row)
+        return found
+
+    async def product_prices_in_force(
+        self, product_ids: Collection[str], currency: str, as_of: date
+    ) -> dict[str, PriceVersion]:
+        """For each product, the version in force on `as_of` of its first price (by id) in `currency`."""
+        if not product_ids:
+            return {}
+        stmt = (
+            select(PriceVersion)
+            .where(
+                col(PriceVersion.product_id).in_(set(product_ids)),
+                PriceVersion.currency == currency,
+                _in_force(PriceVersion, as_of),
+            )
+            .order_by(col(PriceVersion.price_id), col(PriceVersion.version))
+        )
+        found: dict[str, PriceVersion] = {}
+        for row in (await self.session.exec(stmt)).all():
+            found.setdefault(row.product_id, row)
+        return found
+
+    async def cost_book_versions_in_force(
+        self, cost_book_ids: Collection[str], as_of: date
+    ) -> dict[str, CostBookVersion]:
+        """The version of each cost book in force on `as_of`, by cost book id (one query)."""
+        if not cost_book_ids:
+            return {}
+        stmt = (
+            select(CostBookVersion)
+            .where(
+                col(CostBookVersion.cost_book_id).in_(set(cost_book_ids)), _in_force(CostBookVersion, as_of)
+            )
+            .order_by(col(CostBookVersion.cost_book_id), col(CostBookVersion.version))
+        )
+        found: dict[str, CostBookVersion] = {}
+        for row in (await self.session.exec(stmt)).all():
+            found.setdefault(row.cost_book_id, row)
+        return found
+
+
+def _in_force(model: type[PriceVersion] | type[CostBookVersion], as_of: date) -> ColumnElement[bool]:
+    """Versions whose half-open range [effective_from, effective_to) holds `as_of`."""
+    return and_(
+        col(model.effective_from) <= as_of,
+        or_(col(model.effective_to).is_(None), col(model.effective_to) > as_of),
+    )
 
 
 def latest_price_versions() -> Select[Any]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from catalog.app import create_app
@@ -45,6 +47,21 @@ class CatalogClient:
         async with self.runtime.db.session() as session:
             rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
             return [row.event_type for row in rows.all()]
+
+    @contextmanager
+    def count_statements(self) -> Iterator[list[str]]:
+        """The SQL statements the catalog sends to its database inside the block."""
+        seen: list[str] = []
+
+        def record(*args: Any) -> None:
+            seen.append(args[2])
+
+        engine = self.runtime.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
 
     async def audit_count(self) -> int:
         """How many audit records the catalog holds."""

@@ -204,3 +204,26 @@ async def test_quote_unknown_ids_are_404_and_crm_may_quote(catalog: CatalogClien
     assert (
         await catalog.post("/v1/quotes", f.quote(f.quote_item(price, 1)), role=Role.OPS)
     ).status_code == 403
+
+
+async def test_a_quote_reads_the_catalog_in_a_fixed_number_of_statements(catalog: CatalogClient) -> None:
+    _, per_unit = await _priced_product(catalog)
+    book = await catalog.created("/v1/vendor-cost-books", f.cost_book())
+    resold = (await catalog.created("/v1/products", f.product(vendor_id="ven_rostering")))["id"]
+    cost_plus = (await catalog.created("/v1/prices", f.cost_plus_price(resold, book["id"])))["id"]
+    platform, _ = await _priced_product(catalog, kind="platform")
+    bundle = await catalog.created("/v1/bundles", f.bundle((platform, "1"), (resold, "2")))
+    partner = await catalog.created("/v1/discounts", f.discount())
+
+    def items(count: int) -> list[dict[str, Any]]:
+        lines = [f.quote_item(per_unit if i % 2 else cost_plus, i + 1, partner["id"]) for i in range(count)]
+        return [*lines, {"bundle_id": bundle["id"], "quantity": 2}]
+
+    async def statements(count: int) -> int:
+        with catalog.count_statements() as seen:
+            response = await catalog.post("/v1/quotes", f.quote(*items(count)))
+        assert response.status_code == 201, response.text
+        return len(seen)
+
+    # Price versions, products, cost books and discounts are read in sets, not per line.
+    assert await statements(2) == await statements(40)

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.quotes import price_quote
-from libs.platform.errors import ValidationFailed
+from catalog.domain.bundles import BundleComponent
+from catalog.domain.prices import PriceTerms
+from catalog.domain.quotes import (
+    PriceInForce,
+    QuoteCatalog,
+    QuotedBundle,
+    QuotedProduct,
+    RequestedItem,
+    price_quote,
+    quote_items,
+)
+from libs.platform.errors import NotFound, ValidationFailed
 from libs.platform.money import minor_units, round_money
-from libs.pricing import DiscountKind
+from libs.pricing import DiscountKind, PricingModel
 from tests.catalog.unit.factories import AS_OF, D, discount, item, per_unit, volume
 
 
@@ -98,3 +109,57 @@ def test_totals_are_sums_of_lines_rounded_once(
     assert quote.discount_total == sum((line.discount_amount for line in quote.lines), Decimal(0))
     assert quote.total == quote.subtotal - quote.discount_total
     assert quote.needs_approval == any(line.needs_approval for line in quote.lines)
+
+
+def _catalog(**overrides: Any) -> QuoteCatalog:
+    values: dict[str, Any] = {
+        "currency": "USD",
+        "as_of": AS_OF,
+        "prices": {
+            "price_a": PriceInForce("price_a", 2, "prod_a", "USD", PriceTerms(PricingModel.PER_UNIT, D("5")))
+        },
+        "bundles": {},
+        "component_prices": {},
+        "products": {"prod_a": QuotedProduct("prod_a", "SEAT", "Seat", True)},
+        "cost_books": {},
+    }
+    values.update(overrides)
+    return QuoteCatalog(**values)
+
+
+def test_items_resolve_prices_and_expand_bundles_from_the_loaded_catalog() -> None:
+    bundle = QuotedBundle("bnd_a", "Starter", True, (BundleComponent("prod_a", D("1.5")),))
+    catalog = _catalog(bundles={"bnd_a": bundle}, component_prices={"prod_a": _catalog().prices["price_a"]})
+
+    items = quote_items(
+        [
+            RequestedItem("items.0", "price_a", None, D("3")),
+            RequestedItem("items.1", None, "bnd_a", D("4")),
+        ],
+        catalog,
+    )
+
+    assert [(i.price_id, i.price_version, i.quantity, i.bundle_id) for i in items] == [
+        ("price_a", 2, D("3"), None),
+        ("price_a", 2, D("6"), "bnd_a"),
+    ]
+
+
+def test_items_without_a_version_or_cost_book_in_force_are_refused_on_their_field() -> None:
+    cost_plus = PriceInForce(
+        "price_c", 1, "prod_a", "USD", PriceTerms(PricingModel.COST_PLUS, cost_book_id="cb_a")
+    )
+
+    with pytest.raises(ValidationFailed) as no_version:
+        quote_items([RequestedItem("items.0", "price_a", None, D("1"))], _catalog(prices={"price_a": None}))
+    with pytest.raises(ValidationFailed) as no_book:
+        quote_items(
+            [RequestedItem("items.3", "price_c", None, D("1"))], _catalog(prices={"price_c": cost_plus})
+        )
+    with pytest.raises(NotFound):
+        quote_items([RequestedItem("items.0", "price_x", None, D("1"))], _catalog())
+
+    assert [(e.field, e.code) for e in no_version.value.errors] == [
+        ("items.0.price_id", "no_version_in_force")
+    ]
+    assert [(e.field, e.code) for e in no_book.value.errors] == [("items.3.price_id", "no_version_in_force")]

@@ -1,25 +1,39 @@
-"""Quote assembly: price each line with the pricing engine, apply discounts, total the quote.
+"""Quote assembly: resolve the items, price each line with the pricing engine, apply discounts,
+total the quote.
 
-Pure: the service layer resolves ids to price specs and discount terms, this module does the
-rest. Every line is rounded once (by `libs.pricing`); totals are sums of rounded lines. A
+Pure: the service layer loads everything a quote reads in a few set queries (a `QuoteCatalog`),
+this module does the rest. Every line is rounded once (by `libs.pricing`); totals are sums of rounded lines. A
 minimum-commitment shortfall is its own rounded amount on the line, counted in the subtotal and
 never discounted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from libs.platform.errors import FieldErrors, ValidationFailed
+from libs.platform.errors import FieldErrors, NotFound, ValidationFailed
 from libs.platform.money import MAX_INTEGER_DIGITS, round_money
-from libs.pricing import Discount, PriceSpec, TierLine, apply_discounts, needs_approval, rate
+from libs.pricing import (
+    CostBook,
+    Discount,
+    PriceSpec,
+    PricingModel,
+    TierLine,
+    apply_discounts,
+    needs_approval,
+    rate,
+)
 
+from .bundles import BundleComponent, expand
 from .discounts import DiscountKind, DiscountTerms
+from .prices import PriceTerms, price_spec
+from .versions import NoVersionInForce
 
 ZERO = Decimal(0)
+QUANTITY_PLACES = 6
 PERCENT_PLACES = Decimal("0.0001")
 # Every stored amount must fit the wire format (18 integer digits) and NUMERIC(38, 12).
 AMOUNT_LIMIT = Decimal(10) ** MAX_INTEGER_DIGITS
@@ -45,6 +59,67 @@ class QuoteItem:
     spec: PriceSpec
     quantity: Decimal
     discounts: tuple[RequestedDiscount, ...] = ()
+    bundle_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestedItem:
+    """An item of a quote request: a price or a bundle, a quantity and the discounts asked for."""
+
+    field: str
+    price_id: str | None
+    bundle_id: str | None
+    quantity: Decimal
+    discounts: tuple[RequestedDiscount, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuotedProduct:
+    """What a quote needs to know of a product."""
+
+    id: str
+    sku: str
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PriceInForce:
+    """The version of a price in force on the quote's date."""
+
+    price_id: str
+    version: int
+    product_id: str
+    currency: str
+    terms: PriceTerms
+
+
+@dataclass(frozen=True)
+class QuotedBundle:
+    """What a quote needs to know of a bundle."""
+
+    id: str
+    name: str
+    active: bool
+    components: tuple[BundleComponent, ...]
+
+
+@dataclass(frozen=True)
+class QuoteCatalog:
+    """Everything a quote reads from the catalog, loaded in sets before anything is priced.
+
+    `prices` holds every requested price that exists, with its version in force (None when no
+    version is); `component_prices` the first price in the quote's currency in force for each
+    bundle component's product; `cost_books` the version of each book in force on `as_of`.
+    """
+
+    currency: str
+    as_of: date
+    prices: Mapping[str, PriceInForce | None]
+    bundles: Mapping[str, QuotedBundle]
+    component_prices: Mapping[str, PriceInForce]
+    products: Mapping[str, QuotedProduct]
+    cost_books: Mapping[str, CostBook]
 
 
 @dataclass(frozen=True)
@@ -90,6 +165,96 @@ class PricedQuote:
     total: Decimal
     needs_approval: bool
     approval_reasons: tuple[str, ...]
+
+
+def quote_items(requested: Sequence[RequestedItem], catalog: QuoteCatalog) -> list[QuoteItem]:
+    """The lines to price, bundles expanded into their components (NotFound, ValidationFailed)."""
+    items: list[QuoteItem] = []
+    for request in requested:
+        if request.price_id is not None:
+            if request.price_id not in catalog.prices:
+                raise NotFound("price", request.price_id)
+            price = catalog.prices[request.price_id]
+            if price is None:
+                detail = NoVersionInForce("price", request.price_id, catalog.as_of).detail
+                raise ValidationFailed.single(f"{request.field}.price_id", detail, "no_version_in_force")
+            product = _product(catalog, price.product_id)
+            items.append(_item(request, catalog, product, price, request.quantity))
+            continue
+        assert request.bundle_id is not None
+        bundle = catalog.bundles.get(request.bundle_id)
+        if bundle is None:
+            raise NotFound("bundle", request.bundle_id)
+        if not bundle.active:
+            raise ValidationFailed.single(
+                f"{request.field}.bundle_id", f"bundle {bundle.name!r} is not active"
+            )
+        for component in expand(bundle.components, request.quantity):
+            product = _product(catalog, component.product_id)
+            component_price = catalog.component_prices.get(product.id)
+            if component_price is None:
+                raise ValidationFailed.single(
+                    f"{request.field}.bundle_id",
+                    f"component {product.sku!r} has no {catalog.currency} price in force on "
+                    f"{catalog.as_of.isoformat()}",
+                    "no_price_in_currency",
+                )
+            quantity = _component_quantity(component.quantity, request.field)
+            items.append(_item(request, catalog, product, component_price, quantity, bundle.id))
+    return items
+
+
+def _product(catalog: QuoteCatalog, product_id: str) -> QuotedProduct:
+    product = catalog.products.get(product_id)
+    if product is None:
+        raise NotFound("product", product_id)
+    return product
+
+
+def _item(
+    request: RequestedItem,
+    catalog: QuoteCatalog,
+    product: QuotedProduct,
+    price: PriceInForce,
+    quantity: Decimal,
+    bundle_id: str | None = None,
+) -> QuoteItem:
+    if not product.active:
+        raise ValidationFailed.single(f"{request.field}.price_id", f"product {product.sku!r} is not active")
+    book = None
+    if price.terms.model == PricingModel.COST_PLUS and price.terms.cost_book_id is not None:
+        # A cost-plus price uses its book's version in force on the quote's date.
+        book = catalog.cost_books.get(price.terms.cost_book_id)
+        if book is None:
+            detail = NoVersionInForce("cost book", price.terms.cost_book_id, catalog.as_of).detail
+            raise ValidationFailed.single(f"{request.field}.price_id", detail, "no_version_in_force")
+    return QuoteItem(
+        field=request.field,
+        product_id=product.id,
+        description=product.name,
+        price_id=price.price_id,
+        price_version=price.version,
+        spec=price_spec(price.terms, price.currency, book),
+        quantity=quantity,
+        discounts=request.discounts,
+        bundle_id=bundle_id,
+    )
+
+
+def _component_quantity(quantity: Decimal, field: str) -> Decimal:
+    """A bundle-expanded quantity must still be a valid wire quantity."""
+    plain = (
+        quantity.quantize(Decimal(1)) if quantity == quantity.to_integral_value() else quantity.normalize()
+    )
+    exponent = plain.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places > QUANTITY_PLACES or plain >= AMOUNT_LIMIT:
+        raise ValidationFailed.single(
+            f"{field}.quantity",
+            f"bundle quantity x component quantity must have at most {QUANTITY_PLACES} decimals "
+            f"and {MAX_INTEGER_DIGITS} digits",
+        )
+    return plain
 
 
 def check_items(currency: str, as_of: date, items: Sequence[QuoteItem]) -> None:
