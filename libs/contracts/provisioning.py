@@ -14,7 +14,7 @@ from pydantic import Field
 from libs.contracts.envelope import EventPayload
 from libs.contracts.registry import event_type
 from libs.contracts.topics import PROVISIONING_EVENTS
-from libs.contracts.types import CurrencyCode, Percent, Quantity, UnitPrice
+from libs.contracts.types import Amount, CurrencyCode, Percent, Quantity, UnitPrice
 
 
 class ContactInfo(EventPayload):
@@ -101,6 +101,9 @@ class OrderLineInfo(EventPayload):
     renewal_months: int | None = Field(default=None, description="New auto_renew lines: months per renewal.")
     commitment_quantity: Quantity | None = Field(
         default=None, description="New lines: quantity committed for the whole term (at most `quantity`)."
+    )
+    termination_fee_price_id: str | None = Field(
+        default=None, description="New lines: the one-time catalog price charged on early cancellation."
     )
 
 
@@ -221,12 +224,26 @@ class SubscriptionResumed(SubscriptionEvent):
     """Service is back from `effective_date`."""
 
 
+class TerminationFee(EventPayload):
+    """The one-time charge for cancelling a committed term early, priced by the catalog."""
+
+    price_id: str = Field(description="The catalog's one-time fee price.")
+    price_version: int = Field(ge=1, description="The price version the fee was quoted at.")
+    amount: Amount = Field(description="The fee, rounded to the currency's minor units.")
+    currency: CurrencyCode
+
+
 @event_type("subscription.cancelled", topic=PROVISIONING_EVENTS)
 class SubscriptionCancelled(SubscriptionEvent):
     """The subscription ends on `effective_date`; an early end may carry a termination fee."""
 
     reason: str | None = None
     ended_before_term: bool = Field(description="True when cancelled before the term's end.")
+    termination_fee: TerminationFee | None = Field(
+        default=None,
+        description="Set when a committed term with an agreed fee ends early: invoicing bills it once "
+        "as a one-time charge.",
+    )
 
 
 @event_type("subscription.expired", topic=PROVISIONING_EVENTS)

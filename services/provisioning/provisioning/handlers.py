@@ -23,7 +23,7 @@ from libs.platform.db import utcnow
 from libs.platform.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.logging import get_logger
-from libs.platform.money import round_unit_price
+from libs.platform.money import round_money, round_unit_price
 from libs.platform.pagination import Page, PageRequest, paginate
 from libs.platform.periods import add_months, local_date
 from libs.platform.unit_of_work import UnitOfWork
@@ -68,6 +68,7 @@ from provisioning.domain.subscriptions import (
     RenewalPolicy,
     Subscription,
     SubscriptionState,
+    TerminationFee,
     TermOutcome,
 )
 from provisioning.domain.workflows import TaskState, Workflow, WorkflowStatus, template_for
@@ -476,9 +477,12 @@ async def price_lines(
             quantity=line.quantity,
             commitment_quantity=line.commitment_quantity,
             has_renewal=line.renewal is not None,
+            has_termination_fee=line.termination_fee_price_id is not None,
             prefix=prefix,
             errors=errors,
         )
+        if line.termination_fee_price_id is not None and kind is OrderKind.NEW:
+            await _check_fee_price(catalog, line.termination_fee_price_id, currency, as_of, prefix, errors)
         if price_id is None:
             errors.add(f"{prefix}.price_id", "is required", "required")
             continue
@@ -561,6 +565,7 @@ async def price_lines(
             effective_date=line.effective_date,
             renewal=_renewal_policy(line.renewal),
             commitment_quantity=line.commitment_quantity,
+            termination_fee_price_id=line.termination_fee_price_id,
         )
         pricing = LinePricing(
             product_sku=product.sku,
@@ -578,6 +583,21 @@ async def price_lines(
         )
         priced.append((order_line, pricing))
     return PricedLines(priced, quote.id)
+
+
+async def _check_fee_price(
+    catalog: CatalogClient, price_id: str, currency: str, as_of: date, prefix: str, errors: FieldErrors
+) -> None:
+    name = f"{prefix}.termination_fee_price_id"
+    fee = await catalog.get_price(price_id, as_of=as_of)
+    if fee is None:
+        errors.add(name, f"no price {price_id!r} in force on {as_of}", "unknown_price")
+    elif fee.charge_type != "one_time":
+        errors.add(name, f"a termination fee is a one-time charge, not {fee.charge_type}", "not_one_time")
+    elif fee.currency != currency:
+        errors.add(
+            name, f"the price is in {fee.currency}; the account is billed in {currency}", "currency_mismatch"
+        )
 
 
 def _quote_errors(exc: CatalogRejected, first_index: int) -> list[Any]:
@@ -618,6 +638,7 @@ def _line_in(line: OrderLine) -> s.OrderLineIn:
         license_type=line.license_type,
         renewal=s.RenewalIn.model_construct(policy=renewal.kind, months=renewal.months) if renewal else None,
         commitment_quantity=line.commitment_quantity,
+        termination_fee_price_id=line.termination_fee_price_id,
     )
 
 
@@ -797,6 +818,7 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
             renewal=line.renewal_policy,
             commitment_quantity=line.committed_quantity,
             order_id=order.id,
+            termination_fee_price_id=line.termination_fee_price_id,
         )
         sub_stored = StoredSubscription(
             subscription,
@@ -1081,12 +1103,49 @@ async def resume_subscription(
 
 
 async def cancel_subscription(
-    *, uow: UnitOfWork, subscription_id: str, command: s.SubscriptionAction, actor: str
+    *,
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    subscription_id: str,
+    command: s.SubscriptionAction,
+    actor: str,
 ) -> s.SubscriptionPublic:
-    """active or suspended → cancelled from the effective date."""
+    """active or suspended → cancelled from the effective date.
+
+    Ending a committed term early with an agreed fee price charges the fee, quoted by the catalog
+    now for the committed quantity (a flat price is one fee, a per-unit price one per committed
+    unit), and puts it on `subscription.cancelled` for invoicing to bill.
+    """
     stored = await repo.get_subscription(uow.session, subscription_id, for_update=True)
-    stored.subscription.cancel(effective=command.effective_date or today(), by=actor, reason=command.reason)
+    sub = stored.subscription
+    effective = command.effective_date or today()
+    fee = await _termination_fee(catalog, stored) if sub.termination_fee_due(effective) else None
+    sub.cancel(effective=effective, by=actor, reason=command.reason, termination_fee=fee)
     return await _subscription_change(uow, stored, "subscription.cancelled", command.model_dump(mode="json"))
+
+
+async def _termination_fee(catalog: CatalogClient, stored: StoredSubscription) -> TerminationFee:
+    sub = stored.subscription
+    assert sub.termination_fee_price_id is not None
+    try:
+        quote = await catalog.quote(
+            currency=stored.currency,
+            as_of=today(),
+            items=[QuoteItem(sub.termination_fee_price_id, sub.commitment_quantity)],
+        )
+    except CatalogRejected as exc:
+        raise Conflict(
+            f"The termination fee price {sub.termination_fee_price_id!r} cannot be priced: {exc.detail}"
+        ) from None
+    if len(quote.lines) != 1:
+        raise Conflict("The catalog did not price the termination fee")
+    quoted = quote.lines[0]
+    return TerminationFee(
+        price_id=quoted.price_id,
+        price_version=quoted.price_version,
+        amount=round_money(quoted.net_amount, stored.currency),
+        currency=stored.currency,
+    )
 
 
 async def change_subscription(

@@ -161,6 +161,7 @@ class OrderLineRow(SQLModel, table=True):
     renewal_kind: str | None = Field(default=None, max_length=20)
     renewal_months: int | None = None
     commitment_quantity: Decimal | None = Field(default=None, sa_column=_money(True))
+    termination_fee_price_id: str | None = Field(default=None, max_length=60)
 
 
 class SubscriptionRow(SQLModel, table=True):
@@ -191,6 +192,10 @@ class SubscriptionRow(SQLModel, table=True):
     renewal_kind: str = Field(max_length=20)
     renewal_months: int | None = None
     state: str = Field(max_length=20, index=True)
+    termination_fee_price_id: str | None = Field(default=None, max_length=60)
+    # The fee charged at an early cancellation (in the subscription's currency).
+    termination_fee_price_version: int | None = None
+    termination_fee_amount: Decimal | None = Field(default=None, sa_column=_money(True))
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
 

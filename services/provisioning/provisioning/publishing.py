@@ -18,7 +18,7 @@ from provisioning.domain import subscriptions as subs
 from provisioning.domain import workflows as wfs
 from provisioning.domain.accounts import Account, Customer
 from provisioning.repository import StoredSubscription
-from provisioning.schemas import decimal_out, percent_out
+from provisioning.schemas import decimal_out, money_out, percent_out
 
 
 def customer_registered(customer: Customer) -> wire.CustomerRegisteredEvent:
@@ -76,6 +76,7 @@ def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo
         renewal=line.renewal_policy.kind.value if new else None,
         renewal_months=line.renewal_policy.months if new else None,
         commitment_quantity=decimal_out(line.committed_quantity) if new else None,
+        termination_fee_price_id=line.termination_fee_price_id,
     )
 
 
@@ -163,7 +164,19 @@ def subscription_payloads(stored: StoredSubscription) -> Iterator[EventPayload]:
         elif isinstance(event, subs.SubscriptionRenewed):
             extra = {"previous_term_end": event.previous_term_end}
         elif isinstance(event, subs.SubscriptionCancelled):
-            extra = {"reason": event.reason, "ended_before_term": event.ended_before_term}
+            fee = event.termination_fee
+            extra = {
+                "reason": event.reason,
+                "ended_before_term": event.ended_before_term,
+                "termination_fee": wire.TerminationFee(
+                    price_id=fee.price_id,
+                    price_version=fee.price_version,
+                    amount=money_out(fee.amount, fee.currency),
+                    currency=fee.currency,
+                )
+                if fee
+                else None,
+            }
         yield model(
             subscription_id=event.subscription_id,
             account_id=event.account_id,

@@ -54,6 +54,7 @@ from provisioning.domain.subscriptions import (
     SubscriptionChange,
     SubscriptionSnapshot,
     SubscriptionState,
+    TerminationFee,
 )
 from provisioning.domain.workflows import TaskNote, TaskState, Workflow, WorkflowStatus, WorkflowTask
 from provisioning.models import (
@@ -394,6 +395,7 @@ def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
             RenewalPolicy(RenewalKind(row.renewal_kind), row.renewal_months) if row.renewal_kind else None
         ),
         commitment_quantity=row.commitment_quantity,
+        termination_fee_price_id=row.termination_fee_price_id,
     )
     pricing = LinePricing(
         product_sku=row.product_sku,
@@ -519,6 +521,7 @@ async def save_order(session: AsyncSession, stored: StoredOrder, *, currency: st
                 renewal_kind=line.renewal.kind.value if line.renewal else None,
                 renewal_months=line.renewal.months if line.renewal else None,
                 commitment_quantity=line.commitment_quantity,
+                termination_fee_price_id=line.termination_fee_price_id,
             )
         )
 
@@ -596,6 +599,19 @@ def _stored_subscription(row: SubscriptionRow, history: list[SubscriptionChange]
         renewal=RenewalPolicy(RenewalKind(row.renewal_kind), row.renewal_months),
         state=SubscriptionState(row.state),
         order_id=row.order_id,
+        termination_fee_price_id=row.termination_fee_price_id,
+        termination_fee=(
+            TerminationFee(
+                row.termination_fee_price_id,
+                row.termination_fee_price_version,
+                row.termination_fee_amount,
+                row.currency,
+            )
+            if row.termination_fee_price_id
+            and row.termination_fee_price_version is not None
+            and row.termination_fee_amount is not None
+            else None
+        ),
         history=history,
     )
     return StoredSubscription(
@@ -680,7 +696,7 @@ async def save_subscriptions(session: AsyncSession, stored_many: Sequence[Stored
             ).all()
         }
     for stored in stored_many:
-        sub = stored.subscription
+        sub, fee = stored.subscription, stored.subscription.termination_fee
         stored.created_at = stored.created_at or now
         stored.updated_at = now
         _put(
@@ -709,6 +725,9 @@ async def save_subscriptions(session: AsyncSession, stored_many: Sequence[Stored
                 "renewal_kind": sub.renewal.kind.value,
                 "renewal_months": sub.renewal.months,
                 "state": sub.state.value,
+                "termination_fee_price_id": sub.termination_fee_price_id,
+                "termination_fee_price_version": fee.price_version if fee else None,
+                "termination_fee_amount": fee.amount if fee else None,
                 "created_at": stored.created_at,
                 "updated_at": now,
             },

@@ -304,6 +304,11 @@ class OrderLineIn(Command):
         description="New lines: quantity committed for the term, at most `quantity`; "
         "defaults to the whole quantity of a committed license, else 0.",
     )
+    termination_fee_price_id: CatalogId | None = Field(
+        default=None,
+        description="New lines: a one-time catalog price charged when the committed term is "
+        "cancelled early, quoted for the committed quantity at cancel time.",
+    )
 
 
 class DealConvert(Command):
@@ -423,6 +428,7 @@ class OrderLinePublic(BaseModel):
     commitment_quantity: Quantity | None = Field(
         description="New lines: the quantity committed for the term."
     )
+    termination_fee_price_id: str | None = Field(description="New lines: the early-cancellation fee price.")
 
 
 class DealSummaryPublic(BaseModel):
@@ -554,6 +560,15 @@ class TaskNoteCreate(Command):
 # ----- subscriptions ------------------------------------------------------------------------
 
 
+class TerminationFeePublic(BaseModel):
+    """The one-time charge for cancelling a committed term early."""
+
+    price_id: str
+    price_version: int
+    amount: Amount
+    currency: str
+
+
 class SubscriptionPublic(BaseModel):
     """A subscription (service instance)."""
 
@@ -576,6 +591,12 @@ class SubscriptionPublic(BaseModel):
     renewal: RenewalKind
     renewal_months: int | None
     state: SubscriptionState
+    termination_fee_price_id: str | None = Field(
+        description="Catalog price of the fee for cancelling the committed term early."
+    )
+    termination_fee: TerminationFeePublic | None = Field(
+        description="The fee charged when the subscription was cancelled before its term end."
+    )
     created_at: datetime
     updated_at: datetime
 

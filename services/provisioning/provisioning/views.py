@@ -135,11 +135,12 @@ def deal(row: DealRegistrationRow) -> s.DealRegistrationPublic:
 
 def _line_terms(kind: OrderKind, line: OrderLine) -> dict[str, Any]:
     if kind is OrderKind.AMENDMENT:
-        return {"renewal": None, "commitment_quantity": None}
+        return {"renewal": None, "commitment_quantity": None, "termination_fee_price_id": None}
     policy = line.renewal_policy
     return {
         "renewal": s.RenewalPublic(policy=policy.kind, months=policy.months),
         "commitment_quantity": decimal_out(line.committed_quantity),
+        "termination_fee_price_id": line.termination_fee_price_id,
     }
 
 
@@ -289,6 +290,17 @@ def subscription(stored: StoredSubscription) -> s.SubscriptionPublic:
         renewal=sub.renewal.kind,
         renewal_months=sub.renewal.months,
         state=sub.state,
+        termination_fee_price_id=sub.termination_fee_price_id,
+        termination_fee=(
+            s.TerminationFeePublic(
+                price_id=fee.price_id,
+                price_version=fee.price_version,
+                amount=money_out(fee.amount, fee.currency),
+                currency=fee.currency,
+            )
+            if (fee := sub.termination_fee)
+            else None
+        ),
         created_at=stored.created_at or utcnow(),
         updated_at=stored.updated_at or utcnow(),
     )

@@ -389,3 +389,87 @@ async def test_term_ends_work_in_chunks_with_a_fixed_number_of_statements(
     for sub_id in subs:
         sub = await ok(await client.get(f"/v1/subscriptions/{sub_id}", headers=OPS))
         assert (sub["state"], sub["term_end"]) == ("active", "2028-04-01")
+
+
+# ----- early cancellation fee ---------------------------------------------------------------
+
+
+def _seats(quantity: int, **terms: Any) -> dict[str, Any]:
+    return line("price_seats", quantity, **{"term_months": 12, "effective_date": "2027-01-01", **terms})
+
+
+async def _cancel(client: httpx.AsyncClient, sub_id: str, on: str) -> httpx.Response:
+    return await client.post(f"/v1/subscriptions/{sub_id}/cancel", json={"effective_date": on}, headers=CRM)
+
+
+async def test_cancelling_a_committed_term_early_charges_its_fee(
+    any_db_app: tuple[FastAPI, httpx.AsyncClient], catalog: InMemoryCatalog
+) -> None:
+    app, client = any_db_app
+    catalog.add_product(
+        "prod_exit", price_id="price_exit", unit_price="37.505", charge_type="one_time", billing_period=None
+    )
+    _, account_id = await customer_with_account(client)
+    committed, uncommitted, at_term_end, without_fee = await _activated(
+        client,
+        account_id,
+        [
+            _seats(40, termination_fee_price_id="price_exit"),
+            _seats(41, commitment_quantity=0, termination_fee_price_id="price_exit"),
+            _seats(42, termination_fee_price_id="price_exit"),
+            _seats(43),
+        ],
+    )
+    sub = await ok(await client.get(f"/v1/subscriptions/{committed}", headers=OPS))
+    assert (sub["termination_fee_price_id"], sub["termination_fee"]) == ("price_exit", None)
+
+    # The catalog prices the fee when the subscription is cancelled: down, nothing changes.
+    catalog.unavailable = True
+    assert (await _cancel(client, committed, "2027-06-01")).status_code == 503
+    catalog.unavailable = False
+    assert (await ok(await client.get(f"/v1/subscriptions/{committed}", headers=OPS)))["state"] == "active"
+
+    cancelled = await ok(await _cancel(client, committed, "2027-06-01"))
+    # 40 committed seats x 37.505 = 1,500.20.
+    fee = {"price_id": "price_exit", "price_version": 1, "amount": "1500.20", "currency": "USD"}
+    assert (cancelled["state"], cancelled["termination_fee"]) == ("cancelled", fee)
+    assert (await ok(await client.get(f"/v1/subscriptions/{committed}", headers=OPS)))[
+        "termination_fee"
+    ] == fee
+
+    # No commitment, no early end, or no fee price: no fee.
+    for sub_id, on in ((uncommitted, "2027-06-01"), (at_term_end, "2028-01-01"), (without_fee, "2027-06-01")):
+        assert (await ok(await _cancel(client, sub_id, on)))["termination_fee"] is None
+
+    events = {e["subscription_id"]: e for e in await outbox_payloads(app, "subscription.cancelled")}
+    assert (events[committed]["ended_before_term"], events[committed]["termination_fee"]) == (True, fee)
+    assert [events[s]["termination_fee"] for s in (uncommitted, at_term_end, without_fee)] == [None] * 3
+    assert events[at_term_end]["ended_before_term"] is False
+
+
+async def test_a_termination_fee_is_a_one_time_catalog_price_in_the_account_currency(
+    client: httpx.AsyncClient, catalog: InMemoryCatalog
+) -> None:
+    catalog.add_product(
+        "prod_exit_eur", price_id="price_exit_eur", unit_price="10.00", currency="EUR", charge_type="one_time"
+    )
+    _, account_id = await customer_with_account(client)
+    refused = await client.post(
+        "/v1/orders",
+        json={
+            "account_id": account_id,
+            "lines": [
+                _seats(1, termination_fee_price_id="price_nope"),
+                _seats(2, termination_fee_price_id="price_support"),
+                _seats(3, termination_fee_price_id="price_exit_eur"),
+            ],
+        },
+        headers=CRM,
+    )
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("lines.0.termination_fee_price_id", "unknown_price"),
+        ("lines.1.termination_fee_price_id", "not_one_time"),
+        ("lines.2.termination_fee_price_id", "currency_mismatch"),
+    ]
+    assert (await ok(await client.get(f"/v1/orders?account_id={account_id}", headers=OPS)))["data"] == []

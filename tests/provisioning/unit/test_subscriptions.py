@@ -22,6 +22,7 @@ from provisioning.domain.subscriptions import (
     SubscriptionResumed,
     SubscriptionState,
     SubscriptionSuspended,
+    TerminationFee,
     TermOutcome,
 )
 
@@ -292,3 +293,25 @@ def test_activation_outside_the_term_is_refused() -> None:
 def test_auto_renew_needs_a_positive_number_of_months() -> None:
     with pytest.raises(ValidationFailed):
         RenewalPolicy.auto_renew(0)
+
+
+def test_a_termination_fee_is_due_only_when_a_committed_term_with_a_fee_ends_early() -> None:
+    fee = TerminationFee("price_exit", 2, Decimal("500.00"), "USD")
+    committed = subscription(commitment="100", active=True)
+    committed.termination_fee_price_id = "price_exit"
+    assert committed.termination_fee_due(date(2028, 1, 1))
+    assert not committed.termination_fee_due(date(2029, 3, 1))  # the term end itself
+    uncommitted = subscription(active=True)
+    uncommitted.termination_fee_price_id = "price_exit"
+    assert not uncommitted.termination_fee_due(date(2028, 1, 1))
+    assert not subscription(commitment="100", active=True).termination_fee_due(date(2028, 1, 1))
+
+    with pytest.raises(Conflict):
+        committed.cancel(effective=date(2028, 1, 1), by=CLERK)  # the fee is due: it must be charged
+    with pytest.raises(Conflict):
+        uncommitted.cancel(effective=date(2028, 1, 1), by=CLERK, termination_fee=fee)
+    committed.cancel(effective=date(2028, 1, 1), by=CLERK, termination_fee=fee)
+    event = committed.events[-1]
+    assert isinstance(event, SubscriptionCancelled)
+    assert (event.ended_before_term, event.termination_fee) == (True, fee)
+    assert committed.termination_fee == fee

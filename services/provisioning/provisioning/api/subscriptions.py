@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Approver, Id, Operator, RuntimeDep, SessionDep
+from provisioning.api.deps import Approver, CatalogDep, Id, Operator, RuntimeDep, SessionDep
 from provisioning.domain.subscriptions import SubscriptionState
 
 router = APIRouter(tags=["subscriptions"])
@@ -88,14 +88,16 @@ async def resume(
 
 
 @router.post(
-    "/v1/subscriptions/{subscription_id}/cancel", response_model=s.SubscriptionPublic, summary="Cancel"
+    "/v1/subscriptions/{subscription_id}/cancel",
+    response_model=s.SubscriptionPublic,
+    summary="Cancel (a committed term ended early charges its termination fee, priced by the catalog)",
 )
 async def cancel(
-    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
+    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.SubscriptionPublic:
     async with rt.unit_of_work(caller) as uow:
         return await handlers.cancel_subscription(
-            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
+            uow=uow, catalog=catalog, subscription_id=subscription_id, command=body, actor=caller.actor
         )
 
 

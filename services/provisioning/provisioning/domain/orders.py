@@ -72,6 +72,7 @@ class OrderLine:
     # New lines only; None means the default (expire; the whole quantity of a committed license).
     renewal: RenewalPolicy | None = None
     commitment_quantity: Decimal | None = None
+    termination_fee_price_id: str | None = None
 
     @property
     def renewal_policy(self) -> RenewalPolicy:
@@ -133,6 +134,7 @@ def order_line(
     effective_date: date | None = None,
     renewal: RenewalPolicy | None = None,
     commitment_quantity: Decimal | None = None,
+    termination_fee_price_id: str | None = None,
 ) -> OrderLine:
     """A new order line with a fresh id."""
     return OrderLine(
@@ -150,6 +152,7 @@ def order_line(
         effective_date=effective_date,
         renewal=renewal,
         commitment_quantity=commitment_quantity,
+        termination_fee_price_id=termination_fee_price_id,
     )
 
 
@@ -370,6 +373,7 @@ class SalesOrder:
             quantity=line.quantity,
             commitment_quantity=line.commitment_quantity,
             has_renewal=line.renewal is not None,
+            has_termination_fee=line.termination_fee_price_id is not None,
             prefix=prefix,
             errors=errors,
         )
@@ -381,12 +385,17 @@ def collect_term_errors(
     quantity: Decimal,
     commitment_quantity: Decimal | None,
     has_renewal: bool,
+    has_termination_fee: bool,
     prefix: str,
     errors: FieldErrors,
 ) -> None:
-    """A line's renewal and commitment: for new lines only, the commitment within the quantity."""
+    """A line's renewal, commitment and fee: new lines only, the commitment within the quantity."""
     if kind is OrderKind.AMENDMENT:
-        given = {"renewal": has_renewal, "commitment_quantity": commitment_quantity is not None}
+        given = {
+            "renewal": has_renewal,
+            "commitment_quantity": commitment_quantity is not None,
+            "termination_fee_price_id": has_termination_fee,
+        }
         for name, sent in given.items():
             if sent:
                 errors.add(f"{prefix}.{name}", "only new lines set the terms of a subscription")

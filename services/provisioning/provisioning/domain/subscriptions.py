@@ -147,11 +147,22 @@ class SubscriptionResumed(SubscriptionEvent):
 
 
 @dataclass(frozen=True)
+class TerminationFee:
+    """The one-time charge for ending a committed term early, as the catalog priced it."""
+
+    price_id: str
+    price_version: int
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
 class SubscriptionCancelled(SubscriptionEvent):
     """The subscription ends on `effective_date`; an early end may carry a termination fee."""
 
     reason: str | None = None
     ended_before_term: bool = False
+    termination_fee: TerminationFee | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,9 @@ class Subscription:
     renewal: RenewalPolicy
     state: SubscriptionState = SubscriptionState.PENDING
     order_id: str | None = None
+    # The catalog price of the fee for ending a committed term early, and the fee once charged.
+    termination_fee_price_id: str | None = None
+    termination_fee: TerminationFee | None = None
     history: list[SubscriptionChange] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -223,6 +237,7 @@ class Subscription:
         renewal: RenewalPolicy,
         commitment_quantity: Decimal = Decimal(0),
         order_id: str | None = None,
+        termination_fee_price_id: str | None = None,
         trial: bool = False,
     ) -> Subscription:
         """A pending (or trial) subscription, waiting for its provisioning to finish."""
@@ -254,6 +269,7 @@ class Subscription:
             renewal=renewal,
             state=SubscriptionState.TRIAL if trial else SubscriptionState.PENDING,
             order_id=order_id,
+            termination_fee_price_id=termination_fee_price_id,
         )
 
     def snapshot(self) -> SubscriptionSnapshot:
@@ -292,18 +308,37 @@ class Subscription:
         self._record(ChangeKind.RESUME, effective, before, by)
         self.events.append(SubscriptionResumed(**self._event_fields(effective, by)))
 
-    def cancel(self, *, effective: date, by: str, reason: str | None = None) -> None:
-        """active or suspended → cancelled from `effective`."""
+    def termination_fee_due(self, effective: date) -> bool:
+        """True when cancelling from `effective` ends a committed term early and a fee is agreed."""
+        return (
+            self.state in {SubscriptionState.ACTIVE, SubscriptionState.SUSPENDED}
+            and effective < self.term_end
+            and self.commitment_quantity > 0
+            and self.termination_fee_price_id is not None
+        )
+
+    def cancel(
+        self,
+        *,
+        effective: date,
+        by: str,
+        reason: str | None = None,
+        termination_fee: TerminationFee | None = None,
+    ) -> None:
+        """active or suspended → cancelled from `effective`, with the fee when one is due."""
         self._require_state("cancel", SubscriptionState.ACTIVE, SubscriptionState.SUSPENDED)
+        if (termination_fee is not None) != self.termination_fee_due(effective):
+            raise Conflict("A termination fee is charged exactly when a committed term with a fee ends early")
         before = self.snapshot()
         self.state = SubscriptionState.CANCELLED
+        self.termination_fee = termination_fee
         self._record(ChangeKind.CANCEL, effective, before, by, reason)
         self.events.append(
             SubscriptionCancelled(
                 **self._event_fields(effective, by),
                 reason=reason,
-                # Billing decides on a termination fee; it needs to know the term was cut short.
                 ended_before_term=effective < self.term_end,
+                termination_fee=termination_fee,
             )
         )
 
