@@ -1,15 +1,48 @@
-"""Wires the catalog service: settings, database, outbox relay and consumers."""
+"""Wires the catalog service: settings, database, outbox relay, and the unit of work handlers get.
+
+`bootstrap` is the seam: the app gets units of work on the SQL repository; give it another
+factory (an in-memory fake, say) and the routes run the same handlers on that.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.config import CatalogSettings
+from catalog.repository import CatalogUnitOfWork, SqlCatalogUnitOfWork
+from libs.platform.auth import Principal
 from libs.platform.service import ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
+UnitOfWorkFactory = Callable[[Principal | None], CatalogUnitOfWork]
+"""A new unit of work acting for a caller (or the system)."""
 
-def bootstrap(settings: CatalogSettings | None = None) -> ServiceRuntime:
-    """Build the runtime of the catalog service."""
-    return ServiceRuntime(settings=settings or CatalogSettings(), migrations_dir=MIGRATIONS_DIR)
+
+@dataclass
+class CatalogRuntime(ServiceRuntime):
+    """The shared runtime plus the factory of the catalog's units of work."""
+
+    unit_of_work_factory: UnitOfWorkFactory | None = None
+
+    def catalog_unit_of_work(self, principal: Principal | None = None) -> CatalogUnitOfWork:
+        """A unit of work for `principal`: the given factory's, or one on the service's database."""
+        if self.unit_of_work_factory is not None:
+            return self.unit_of_work_factory(principal)
+        base = self.unit_of_work(principal)
+        return SqlCatalogUnitOfWork(
+            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit
+        )
+
+
+def bootstrap(
+    settings: CatalogSettings | None = None, *, unit_of_work: UnitOfWorkFactory | None = None
+) -> CatalogRuntime:
+    """Build the runtime of the catalog service (SQL units of work unless a factory is given)."""
+    return CatalogRuntime(
+        settings=settings or CatalogSettings(),
+        migrations_dir=MIGRATIONS_DIR,
+        unit_of_work_factory=unit_of_work,
+    )

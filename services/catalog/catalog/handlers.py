@@ -8,12 +8,10 @@ event, and commit once. Routes only parse and call one of these.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-from sqlmodel import col, select
+from typing import Any, TypeVar
 
 from catalog.api.schemas import (
     BundleComponentPublic,
@@ -78,7 +76,7 @@ from catalog.models import (
     Product,
     Quote,
 )
-from catalog.repository import CatalogUnitOfWork, latest_cost_book_versions, latest_price_versions
+from catalog.repository import CatalogUnitOfWork
 from libs.contracts.catalog import (
     BundleChanged,
     BundleComponentTerms,
@@ -94,9 +92,19 @@ from libs.platform.db import utcnow
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.money import round_money
-from libs.platform.pagination import Page, PageRequest, paginate
+from libs.platform.pagination import Page, PageRequest
 from libs.pricing import CostBook as PricingCostBook
 from libs.pricing import DiscountKind, PricingModel, Tier, TierMode
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def _public_page(rows: Page[R], to_public: Callable[[R], T]) -> Page[T]:
+    """A page of rows as their public views."""
+    return Page[T](
+        data=[to_public(r) for r in rows.data], next_cursor=rows.next_cursor, has_more=rows.has_more
+    )
 
 
 def _today() -> date:
@@ -195,7 +203,7 @@ def _product_changed(row: Product, change: str) -> ProductChanged:
 
 async def create_product(*, uow: CatalogUnitOfWork, command: ProductCreate) -> ProductPublic:
     """Add a product; its SKU must be new (409 otherwise)."""
-    if await uow.catalog.sku_taken(command.sku):
+    if await uow.catalog.exists(Product, sku=command.sku):
         raise Conflict(f"a product with SKU {command.sku!r} already exists")
     now = utcnow()
     row = Product(id=new_id("prod"), **command.model_dump(), active=True, created_at=now, updated_at=now)
@@ -229,12 +237,7 @@ async def list_products(
     *, uow: CatalogUnitOfWork, page: PageRequest, kind: str | None, active: bool | None
 ) -> Page[ProductPublic]:
     """A page of products, optionally of one kind or activity."""
-    stmt = select(Product)
-    if kind is not None:
-        stmt = stmt.where(col(Product.kind) == kind)
-    if active is not None:
-        stmt = stmt.where(col(Product.active) == active)
-    return await paginate(uow.session, stmt, Product.id, page, product_public)
+    return _public_page(await uow.catalog.page(Product, page, kind=kind, active=active), product_public)
 
 
 # --- vendor cost books -------------------------------------------------------------------
@@ -320,7 +323,7 @@ async def publish_cost_book_version(
 ) -> CostBookPublic:
     """Publish a new cost book version; the latest one ends where the new one starts."""
     book = await uow.catalog.get(CostBook, cost_book_id)
-    versions = await uow.catalog.cost_book_versions(cost_book_id)
+    versions = await uow.catalog.versions(CostBookVersion, cost_book_id)
     latest = versions[-1]
     window = next_window(latest, command.effective_from, command.effective_to)
     version = _cost_book_version(book, window, command, uow.actor)
@@ -337,7 +340,7 @@ async def publish_cost_book_version(
 async def get_cost_book(*, uow: CatalogUnitOfWork, cost_book_id: str, as_of: date | None) -> CostBookPublic:
     """The cost book version in force on `as_of` (404 if none), or the latest version."""
     book = await uow.catalog.get(CostBook, cost_book_id)
-    versions = await uow.catalog.cost_book_versions(cost_book_id)
+    versions = await uow.catalog.versions(CostBookVersion, cost_book_id)
     if as_of is None:
         return _cost_book_public(versions[-1], book.latest_version)
     row = version_in_force(versions, as_of, entity="cost book", entity_id=cost_book_id)
@@ -348,12 +351,8 @@ async def list_cost_books(
     *, uow: CatalogUnitOfWork, page: PageRequest, vendor_id: str | None
 ) -> Page[CostBookPublic]:
     """A page of cost books (latest versions)."""
-    stmt = latest_cost_book_versions()
-    if vendor_id is not None:
-        stmt = stmt.where(col(CostBookVersion.vendor_id) == vendor_id)
-    return await paginate(
-        uow.session, stmt, CostBookVersion.cost_book_id, page, lambda r: _cost_book_public(r, r.version)
-    )
+    rows = await uow.catalog.latest_versions_page(CostBookVersion, page, vendor_id=vendor_id)
+    return _public_page(rows, lambda r: _cost_book_public(r, r.version))
 
 
 async def list_cost_book_versions(
@@ -361,10 +360,8 @@ async def list_cost_book_versions(
 ) -> Page[CostBookPublic]:
     """A page of one cost book's versions, oldest first."""
     book = await uow.catalog.get(CostBook, cost_book_id)
-    stmt = select(CostBookVersion).where(CostBookVersion.cost_book_id == cost_book_id)
-    return await paginate(
-        uow.session, stmt, CostBookVersion.id, page, lambda r: _cost_book_public(r, book.latest_version)
-    )
+    rows = await uow.catalog.page(CostBookVersion, page, cost_book_id=cost_book_id)
+    return _public_page(rows, lambda r: _cost_book_public(r, book.latest_version))
 
 
 async def _cost_book_in_force(
@@ -372,7 +369,7 @@ async def _cost_book_in_force(
 ) -> CostBookVersion:
     """The cost book version in force on `as_of`; none in force is a 422 on `field`."""
     await uow.catalog.get(CostBook, cost_book_id)
-    versions = await uow.catalog.cost_book_versions(cost_book_id)
+    versions = await uow.catalog.versions(CostBookVersion, cost_book_id)
     try:
         return version_in_force(versions, as_of, entity="cost book", entity_id=cost_book_id)
     except NoVersionInForce as exc:
@@ -536,7 +533,7 @@ async def publish_price_version(
 ) -> PricePublic:
     """Publish a new version of a price; the latest version ends where the new one starts."""
     price = await uow.catalog.get(Price, price_id)
-    versions = await uow.catalog.price_versions(price_id)
+    versions = await uow.catalog.versions(PriceVersion, price_id)
     latest = versions[-1]
     window = next_window(latest, command.effective_from, command.effective_to)
     await _check_terms(uow, _price_terms(command), price.currency, window.effective_from)
@@ -571,7 +568,7 @@ async def publish_price_version(
 async def get_price(*, uow: CatalogUnitOfWork, price_id: str, as_of: date | None) -> PricePublic:
     """The price version in force on `as_of` (404 if none), or the latest version."""
     price = await uow.catalog.get(Price, price_id)
-    versions = await uow.catalog.price_versions(price_id)
+    versions = await uow.catalog.versions(PriceVersion, price_id)
     if as_of is None:
         return _price_public(versions[-1], price.latest_version)
     row = version_in_force(versions, as_of, entity="price", entity_id=price_id)
@@ -582,14 +579,10 @@ async def list_prices(
     *, uow: CatalogUnitOfWork, page: PageRequest, product_id: str | None, currency: str | None
 ) -> Page[PricePublic]:
     """A page of prices (latest versions), optionally of one product or currency."""
-    stmt = latest_price_versions()
-    if product_id is not None:
-        stmt = stmt.where(col(PriceVersion.product_id) == product_id)
-    if currency is not None:
-        stmt = stmt.where(col(PriceVersion.currency) == currency)
-    return await paginate(
-        uow.session, stmt, PriceVersion.price_id, page, lambda r: _price_public(r, r.version)
+    rows = await uow.catalog.latest_versions_page(
+        PriceVersion, page, product_id=product_id, currency=currency
     )
+    return _public_page(rows, lambda r: _price_public(r, r.version))
 
 
 async def list_price_versions(
@@ -597,10 +590,8 @@ async def list_price_versions(
 ) -> Page[PricePublic]:
     """A page of one price's versions, oldest first."""
     price = await uow.catalog.get(Price, price_id)
-    stmt = select(PriceVersion).where(PriceVersion.price_id == price_id)
-    return await paginate(
-        uow.session, stmt, PriceVersion.id, page, lambda r: _price_public(r, price.latest_version)
-    )
+    rows = await uow.catalog.page(PriceVersion, page, price_id=price_id)
+    return _public_page(rows, lambda r: _price_public(r, price.latest_version))
 
 
 # --- bundles -----------------------------------------------------------------------------
@@ -698,7 +689,7 @@ async def get_bundle(*, uow: CatalogUnitOfWork, bundle_id: str) -> BundlePublic:
 
 async def list_bundles(*, uow: CatalogUnitOfWork, page: PageRequest) -> Page[BundlePublic]:
     """A page of bundles."""
-    return await paginate(uow.session, select(Bundle), Bundle.id, page, bundle_public)
+    return _public_page(await uow.catalog.page(Bundle, page), bundle_public)
 
 
 # --- discounts ---------------------------------------------------------------------------
@@ -770,7 +761,7 @@ async def create_discount(*, uow: CatalogUnitOfWork, command: DiscountCreate) ->
     )
     validate_discount(_discount_terms(row))
     await uow.catalog.get_many(Product, command.product_ids)
-    if command.promo_code is not None and await uow.catalog.promo_code_taken(command.promo_code):
+    if command.promo_code is not None and await uow.catalog.exists(Discount, promo_code=command.promo_code):
         raise Conflict(f"promo code {command.promo_code!r} is already used by another discount")
     uow.catalog.add(row)
     public = discount_public(row)
@@ -813,12 +804,8 @@ async def list_discounts(
     *, uow: CatalogUnitOfWork, page: PageRequest, promo_code: str | None, active: bool | None
 ) -> Page[DiscountPublic]:
     """A page of discounts, optionally the one with a promo code."""
-    stmt = select(Discount)
-    if promo_code is not None:
-        stmt = stmt.where(col(Discount.promo_code) == promo_code)
-    if active is not None:
-        stmt = stmt.where(col(Discount.active) == active)
-    return await paginate(uow.session, stmt, Discount.id, page, discount_public)
+    rows = await uow.catalog.page(Discount, page, promo_code=promo_code, active=active)
+    return _public_page(rows, discount_public)
 
 
 # --- support-contract templates ----------------------------------------------------------
@@ -910,7 +897,7 @@ async def list_contract_templates(
     *, uow: CatalogUnitOfWork, page: PageRequest
 ) -> Page[ContractTemplatePublic]:
     """A page of contract templates."""
-    return await paginate(uow.session, select(ContractTemplate), ContractTemplate.id, page, template_public)
+    return _public_page(await uow.catalog.page(ContractTemplate, page), template_public)
 
 
 # --- quotes ------------------------------------------------------------------------------
@@ -976,7 +963,7 @@ async def _quote_catalog(
     """Everything the requested items read, in one query per kind of row (not one per line)."""
     repo = uow.catalog
     prices = await repo.find_many(Price, [r.price_id for r in requested if r.price_id is not None])
-    versions = await repo.price_versions_in_force(prices, as_of)
+    versions = await repo.versions_in_force(PriceVersion, prices, as_of)
     bundles = await repo.find_many(Bundle, [r.bundle_id for r in requested if r.bundle_id is not None])
     components = {b.id: tuple(_components(b.components)) for b in bundles.values()}
     component_products = {c.product_id for parts in components.values() for c in parts}
@@ -988,7 +975,7 @@ async def _quote_catalog(
     book_ids = {
         v.cost_book_id for v in in_force if v.model == PricingModel.COST_PLUS and v.cost_book_id is not None
     }
-    books = await repo.cost_book_versions_in_force(book_ids, as_of)
+    books = await repo.versions_in_force(CostBookVersion, book_ids, as_of)
     return QuoteCatalog(
         currency=currency,
         as_of=as_of,
@@ -1084,6 +1071,4 @@ async def get_quote(*, uow: CatalogUnitOfWork, quote_id: str) -> QuotePublic:
 
 async def list_quotes(*, uow: CatalogUnitOfWork, page: PageRequest) -> Page[QuotePublic]:
     """A page of quotes, oldest first."""
-    return await paginate(
-        uow.session, select(Quote).where(col(Quote.id).is_not(None)), Quote.id, page, quote_public
-    )
+    return _public_page(await uow.catalog.page(Quote, page), quote_public)

@@ -1,14 +1,21 @@
-"""Adapters: the catalog's repository over its own database and its unit of work."""
+"""Adapters: the catalog's repository and unit of work — the port handlers use, and its SQL adapter.
+
+Handlers see only `CatalogUnitOfWork` (a repository, the actor, `audit`, `emit`, `commit`);
+`bootstrap` builds the SQL one for the app, unit tests give handlers an in-memory fake
+(`tests/catalog/unit/fakes.py`). What both adapters share — a missing id is a 404, which
+version of a price is the latest — lives in the abstract repository, so they cannot drift.
+"""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Any, Self, TypeVar
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,10 +30,13 @@ from catalog.models import (
     Product,
     Quote,
 )
+from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.errors import Conflict, NotFound
+from libs.platform.pagination import Page, PageRequest, paginate
 from libs.platform.unit_of_work import UnitOfWork
 
 M = TypeVar("M", bound=SQLModel)
+V = TypeVar("V", PriceVersion, CostBookVersion)
 
 ENTITY_NAMES: dict[type[SQLModel], str] = {
     Product: "product",
@@ -38,9 +48,81 @@ ENTITY_NAMES: dict[type[SQLModel], str] = {
     Quote: "quote",
 }
 
+VERSIONED: dict[type[SQLModel], tuple[type[SQLModel], str]] = {
+    PriceVersion: (Price, "price_id"),
+    CostBookVersion: (CostBook, "cost_book_id"),
+}
+"""Each version table: the table of the versioned thing and the column naming it."""
 
-class CatalogRepository:
+
+def entity_name(model: type[SQLModel]) -> str:
+    """How an error message names a row of `model`."""
+    return ENTITY_NAMES.get(model, model.__name__.lower())
+
+
+def owner_of(version: PriceVersion | CostBookVersion) -> str:
+    """The id of the price or cost book a version belongs to."""
+    return str(getattr(version, VERSIONED[type(version)][1]))
+
+
+class CatalogRepository(abc.ABC):
     """Loads and stores catalog rows; raises NotFound for unknown ids."""
+
+    @abc.abstractmethod
+    def add(self, *rows: SQLModel) -> None:
+        """Stage new or changed rows in the current transaction."""
+
+    @abc.abstractmethod
+    async def find_many(self, model: type[M], ids: Collection[str]) -> dict[str, M]:
+        """The rows of these ids that exist, by id (one query; unknown ids are left out)."""
+
+    @abc.abstractmethod
+    async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
+        """True when a row of `model` has these column values."""
+
+    @abc.abstractmethod
+    async def versions(self, model: type[V], owner_id: str) -> list[V]:
+        """Every version of one price or cost book, oldest first."""
+
+    @abc.abstractmethod
+    async def versions_in_force(
+        self, model: type[V], owner_ids: Collection[str], as_of: date
+    ) -> dict[str, V]:
+        """The version of each price or cost book in force on `as_of`, by its id (one query)."""
+
+    @abc.abstractmethod
+    async def product_prices_in_force(
+        self, product_ids: Collection[str], currency: str, as_of: date
+    ) -> dict[str, PriceVersion]:
+        """For each product, the version in force on `as_of` of its first price (by id) in `currency`."""
+
+    @abc.abstractmethod
+    async def page(self, model: type[M], page: PageRequest, **equal: Any) -> Page[M]:
+        """A page of `model` ordered by id; `equal` filters on columns (None = no filter)."""
+
+    @abc.abstractmethod
+    async def latest_versions_page(self, model: type[V], page: PageRequest, **equal: Any) -> Page[V]:
+        """A page of the latest version of every price or cost book, ordered by its id."""
+
+    async def get(self, model: type[M], entity_id: str) -> M:
+        """The row of `model` with this id, or NotFound (404)."""
+        found = await self.find_many(model, [entity_id])
+        if entity_id not in found:
+            raise NotFound(entity_name(model), entity_id)
+        return found[entity_id]
+
+    async def get_many(self, model: type[M], ids: Sequence[str]) -> dict[str, M]:
+        """Rows by id; the first unknown id raises NotFound (404)."""
+        wanted = list(dict.fromkeys(ids))
+        found = await self.find_many(model, wanted)
+        for entity_id in wanted:
+            if entity_id not in found:
+                raise NotFound(entity_name(model), entity_id)
+        return found
+
+
+class SqlCatalogRepository(CatalogRepository):
+    """The catalog repository over the service's own database."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -50,10 +132,10 @@ class CatalogRepository:
         self.session.add_all(rows)
 
     async def get(self, model: type[M], entity_id: str) -> M:
-        """The row of `model` with this id, or NotFound (404)."""
+        """The row of `model` with this id, or NotFound (404); rows already loaded cost no query."""
         row = await self.session.get(model, entity_id)
         if row is None:
-            raise NotFound(ENTITY_NAMES.get(model, model.__name__.lower()), entity_id)
+            raise NotFound(entity_name(model), entity_id)
         return row
 
     async def find_many(self, model: type[M], ids: Collection[str]) -> dict[str, M]:
@@ -65,54 +147,32 @@ class CatalogRepository:
         rows = (await self.session.exec(select(model).where(col(key).in_(wanted)))).all()
         return {row.id: row for row in rows}  # type: ignore[attr-defined]
 
-    async def get_many(self, model: type[M], ids: Sequence[str]) -> dict[str, M]:
-        """Rows by id; the first unknown id raises NotFound (404)."""
-        wanted = list(dict.fromkeys(ids))
-        found = await self.find_many(model, wanted)
-        for entity_id in wanted:
-            if entity_id not in found:
-                raise NotFound(ENTITY_NAMES.get(model, model.__name__.lower()), entity_id)
-        return found
+    async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
+        """True when a row of `model` has these column values."""
+        stmt = select(model.id).where(*_equal(model, equal))  # type: ignore[attr-defined]
+        return (await self.session.exec(stmt)).first() is not None
 
-    async def sku_taken(self, sku: str) -> bool:
-        """True when a product already has this SKU."""
-        return (await self.session.exec(select(Product.id).where(Product.sku == sku))).first() is not None
-
-    async def promo_code_taken(self, code: str) -> bool:
-        """True when a discount already has this promo code."""
-        found = await self.session.exec(select(Discount.id).where(Discount.promo_code == code))
-        return found.first() is not None
-
-    async def price_versions(self, price_id: str) -> list[PriceVersion]:
-        """Every version of a price, oldest first."""
-        stmt = (
-            select(PriceVersion).where(PriceVersion.price_id == price_id).order_by(col(PriceVersion.version))
-        )
+    async def versions(self, model: type[V], owner_id: str) -> list[V]:
+        """Every version of one price or cost book, oldest first."""
+        owner = col(getattr(model, VERSIONED[model][1]))
+        stmt = select(model).where(owner == owner_id).order_by(col(model.version))
         return list((await self.session.exec(stmt)).all())
 
-    async def cost_book_versions(self, cost_book_id: str) -> list[CostBookVersion]:
-        """Every version of a cost book, oldest first."""
-        stmt = (
-            select(CostBookVersion)
-            .where(CostBookVersion.cost_book_id == cost_book_id)
-            .order_by(col(CostBookVersion.version))
-        )
-        return list((await self.session.exec(stmt)).all())
-
-    async def price_versions_in_force(
-        self, price_ids: Collection[str], as_of: date
-    ) -> dict[str, PriceVersion]:
-        """The version of each price in force on `as_of`, by price id (one query)."""
-        if not price_ids:
+    async def versions_in_force(
+        self, model: type[V], owner_ids: Collection[str], as_of: date
+    ) -> dict[str, V]:
+        """The version of each price or cost book in force on `as_of`, by its id (one query)."""
+        if not owner_ids:
             return {}
+        owner = col(getattr(model, VERSIONED[model][1]))
         stmt = (
-            select(PriceVersion)
-            .where(col(PriceVersion.price_id).in_(set(price_ids)), _in_force(PriceVersion, as_of))
-            .order_by(col(PriceVersion.price_id), col(PriceVersion.version))
+            select(model)
+            .where(owner.in_(set(owner_ids)), _in_force(model, as_of))
+            .order_by(owner, col(model.version))
         )
-        found: dict[str, PriceVersion] = {}
+        found: dict[str, V] = {}
         for row in (await self.session.exec(stmt)).all():
-            found.setdefault(row.price_id, row)
+            found.setdefault(owner_of(row), row)
         return found
 
     async def product_prices_in_force(
@@ -125,7 +185,7 @@ class CatalogRepository:
             select(PriceVersion)
             .where(
                 col(PriceVersion.product_id).in_(set(product_ids)),
-                PriceVersion.currency == currency,
+                col(PriceVersion.currency) == currency,
                 _in_force(PriceVersion, as_of),
             )
             .order_by(col(PriceVersion.price_id), col(PriceVersion.version))
@@ -135,23 +195,35 @@ class CatalogRepository:
             found.setdefault(row.product_id, row)
         return found
 
-    async def cost_book_versions_in_force(
-        self, cost_book_ids: Collection[str], as_of: date
-    ) -> dict[str, CostBookVersion]:
-        """The version of each cost book in force on `as_of`, by cost book id (one query)."""
-        if not cost_book_ids:
-            return {}
+    async def page(self, model: type[M], page: PageRequest, **equal: Any) -> Page[M]:
+        """A page of `model` ordered by id; `equal` filters on columns (None = no filter)."""
+        stmt = select(model).where(*_equal(model, equal))
+        return await paginate(self.session, stmt, model.id, page, _same)  # type: ignore[attr-defined]
+
+    async def latest_versions_page(self, model: type[V], page: PageRequest, **equal: Any) -> Page[V]:
+        """A page of the latest version of every price or cost book, ordered by its id."""
+        owner_model, owner_column = VERSIONED[model]
+        owner = col(getattr(model, owner_column))
         stmt = (
-            select(CostBookVersion)
-            .where(
-                col(CostBookVersion.cost_book_id).in_(set(cost_book_ids)), _in_force(CostBookVersion, as_of)
+            select(model)
+            .join(
+                owner_model,
+                and_(
+                    col(owner_model.id) == owner,  # type: ignore[attr-defined]
+                    col(owner_model.latest_version) == col(model.version),  # type: ignore[attr-defined]
+                ),
             )
-            .order_by(col(CostBookVersion.cost_book_id), col(CostBookVersion.version))
+            .where(*_equal(model, equal))
         )
-        found: dict[str, CostBookVersion] = {}
-        for row in (await self.session.exec(stmt)).all():
-            found.setdefault(row.cost_book_id, row)
-        return found
+        return await paginate(self.session, stmt, owner, page, _same)
+
+
+def _same(row: M) -> M:
+    return row
+
+
+def _equal(model: type[SQLModel], equal: dict[str, Any]) -> list[ColumnElement[bool]]:
+    return [col(getattr(model, name)) == value for name, value in equal.items() if value is not None]
 
 
 def _in_force(model: type[PriceVersion] | type[CostBookVersion], as_of: date) -> ColumnElement[bool]:
@@ -162,36 +234,39 @@ def _in_force(model: type[PriceVersion] | type[CostBookVersion], as_of: date) ->
     )
 
 
-def latest_price_versions() -> Select[Any]:
-    """The latest version of every price (for lists)."""
-    return select(PriceVersion).join(
-        Price,
-        and_(
-            col(Price.id) == col(PriceVersion.price_id),
-            col(Price.latest_version) == col(PriceVersion.version),
-        ),
-    )
+class CatalogUnitOfWork(Protocol):
+    """What a handler may do in one use case: read and stage rows, audit, emit, commit once."""
+
+    catalog: CatalogRepository
+    actor: str
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
+        """Record who changed what, in this unit of work."""
+
+    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
+        """Record an event to publish when (and only if) this unit of work commits."""
+
+    async def commit(self) -> None:
+        """Commit the staged rows, audit records and events together."""
 
 
-def latest_cost_book_versions() -> Select[Any]:
-    """The latest version of every cost book (for lists)."""
-    return select(CostBookVersion).join(
-        CostBook,
-        and_(
-            col(CostBook.id) == col(CostBookVersion.cost_book_id),
-            col(CostBook.latest_version) == col(CostBookVersion.version),
-        ),
-    )
-
-
-class CatalogUnitOfWork(UnitOfWork):
-    """The platform unit of work plus the catalog repository; a unique-key race becomes a 409."""
+class SqlCatalogUnitOfWork(UnitOfWork):
+    """The platform unit of work plus the SQL repository; a unique-key race becomes a 409."""
 
     catalog: CatalogRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.catalog = CatalogRepository(self.session)
+        self.catalog = SqlCatalogRepository(self.session)
         return self
 
     async def commit(self) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
+from catalog.bootstrap import CatalogRuntime
 from catalog.repository import CatalogUnitOfWork
 from libs.platform.auth import ALL_ROLES, Principal, require_roles
 from libs.platform.service import runtime_of
@@ -21,10 +22,8 @@ def _uow_for(*roles: Role) -> Callable[..., Any]:
         request: Request, principal: Annotated[Principal, Depends(require_roles(*roles))]
     ) -> AsyncIterator[CatalogUnitOfWork]:
         runtime = runtime_of(request)
-        base = runtime.unit_of_work(principal)
-        async with CatalogUnitOfWork(
-            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit
-        ) as uow:
+        assert isinstance(runtime, CatalogRuntime)
+        async with runtime.catalog_unit_of_work(principal) as uow:
             yield uow
 
     return dependency
