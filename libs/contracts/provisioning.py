@@ -287,11 +287,57 @@ class FulfillmentCompleted(EventPayload):
     lines: list[FulfilledLine]
 
 
+@event_type("named_user_pool.created", topic=PROVISIONING_EVENTS)
+class NamedUserPoolCreated(EventPayload):
+    """A named-user pool was set up: N named users, each in up to K of the contract's programs."""
+
+    pool_id: str = Field(examples=["pool_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    account_id: str
+    subscription_id: str | None = Field(default=None, description="The subscription the pool belongs to.")
+    size: int = Field(ge=1, description="Named users the contract allows.")
+    programs_per_user: int = Field(ge=1, description="Programs one named user may access at most.")
+    contract_programs: list[str] = Field(description="The programs of the contract.")
+    contract_start: date = Field(description="Start of contract year 1.")
+    transfer_percent: Percent = Field(description="Percent of the pool size that may move each year.")
+    transfers_per_year: int = Field(
+        ge=0, description="Seat transfers allowed per contract year from year 2: floor(size x percent / 100)."
+    )
+
+
+@event_type("named_user.assigned", topic=PROVISIONING_EVENTS)
+class NamedUserAssigned(EventPayload):
+    """A user got access to programs of a pool; a new user takes one seat."""
+
+    pool_id: str
+    account_id: str
+    user_id: str
+    programs: list[str] = Field(description="Every program the user may access now, sorted.")
+    seats_used: int = Field(ge=0, description="Distinct named users of the pool after the change.")
+    seats_available: int = Field(ge=0, description="Seats of the pool not given to anyone.")
+
+
+@event_type("named_user.transferred", topic=PROVISIONING_EVENTS)
+class NamedUserTransferred(EventPayload):
+    """A seat and its programs moved from one person to another."""
+
+    pool_id: str
+    account_id: str
+    from_user: str
+    to_user: str
+    programs: list[str] = Field(description="The programs that moved with the seat, sorted.")
+    on_date: date = Field(description="The day the seat moved.")
+    contract_year: int = Field(ge=1, description="The contract year the transfer counts against.")
+    transfers_remaining: int = Field(ge=0, description="Transfers still allowed in that contract year.")
+
+
 __all__ = [
     "AccountChanged",
     "AccountOpened",
     "CustomerRegisteredEvent",
     "FulfillmentCompleted",
+    "NamedUserAssigned",
+    "NamedUserPoolCreated",
+    "NamedUserTransferred",
     "OrderApproved",
     "OrderCancelled",
     "OrderFulfilled",

@@ -1410,6 +1410,7 @@ async def create_pool(*, uow: UnitOfWork, command: s.PoolCreate, actor: str) -> 
     stored = StoredPool(pool)
     await repo.save_pool(uow.session, stored)
     uow.audit("named_user_pool.created", "named_user_pool", pool.id, command.model_dump(mode="json"))
+    _emit_all(uow, publishing.pool_payloads(pool), pool.account_id)
     await uow.commit()
     return views.pool(stored)
 
@@ -1422,6 +1423,7 @@ async def assign_named_user(
     stored.pool.assign(command.user_id, command.programs, by=actor)
     await repo.save_pool(uow.session, stored, changed_users={command.user_id})
     uow.audit("named_user.assigned", "named_user_pool", pool_id, command.model_dump(mode="json"))
+    _emit_all(uow, publishing.pool_payloads(stored.pool), stored.pool.account_id)
     await uow.commit()
     return s.AssignmentPublic(
         pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
@@ -1437,6 +1439,7 @@ async def transfer_named_user(
     pool.transfer(command.from_user, command.to_user, on_date=command.on_date, by=actor)
     await repo.save_pool(uow.session, stored, changed_users={command.from_user, command.to_user})
     uow.audit("named_user.transferred", "named_user_pool", pool_id, command.model_dump(mode="json"))
+    _emit_all(uow, publishing.pool_payloads(pool), pool.account_id)
     await uow.commit()
     transfer = pool.transfers[-1]
     return s.TransferPublic(

@@ -4,15 +4,17 @@ requests from invoicing suspend and resume an account's subscriptions exactly on
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +29,7 @@ from libs.platform.outbox import OutboundMessage, OutboxMessage, build_envelope
 from provisioning.app import create_app
 from tests.provisioning.fakes import InMemoryCatalog
 from tests.provisioning.integration.conftest import provisioning_settings
-from tests.provisioning.integration.factories import OPS, active_subscription, customer_with_account, ok
+from tests.provisioning.integration.factories import CRM, OPS, active_subscription, customer_with_account, ok
 from tests.support.polling import eventually
 from tests.support.services import running_app
 
@@ -40,6 +42,7 @@ class ReceivedEvent(SQLModel, table=True):
     event_id: str = Field(sa_column=Column(String(36), primary_key=True))
     event_type: str
     key: str
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
 @pytest.fixture
@@ -53,7 +56,14 @@ async def downstream(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def _record(session: AsyncSession, envelope: Envelope) -> None:
-    session.add(ReceivedEvent(event_id=str(envelope.event_id), event_type=envelope.type, key=envelope.key))
+    session.add(
+        ReceivedEvent(
+            event_id=str(envelope.event_id),
+            event_type=envelope.type,
+            key=envelope.key,
+            payload=json.dumps(envelope.payload),
+        )
+    )
 
 
 async def _received(db: Database, key: str) -> list[tuple[str, str]]:
@@ -81,12 +91,10 @@ async def _state(client: httpx.AsyncClient, subscription_id: str) -> str:
     return str(response.json()["state"])
 
 
-async def test_events_reach_a_consumer_exactly_once_and_collections_requests_apply_once(
-    broker: str, sqlite_url: str, catalog: InMemoryCatalog, downstream: Database
-) -> None:
-    app = create_app(provisioning_settings(sqlite_url, broker), catalog=catalog)
+def _downstream_consumer(downstream: Database, broker: str) -> IdempotentConsumer:
+    """A billing-like consumer of every provisioning event type, in its own group."""
     consumer_types = {name for name, spec in EVENT_TYPES.items() if spec.topic == PROVISIONING_EVENTS}
-    consumer = IdempotentConsumer(
+    return IdempotentConsumer(
         downstream,
         group_id=f"billing-test-{uuid.uuid4().hex[:8]}",
         topics=[PROVISIONING_EVENTS],
@@ -95,6 +103,13 @@ async def test_events_reach_a_consumer_exactly_once_and_collections_requests_app
         session_timeout_ms=6_000,
         rebalance_timeout_ms=1_000,
     )
+
+
+async def test_events_reach_a_consumer_exactly_once_and_collections_requests_apply_once(
+    broker: str, sqlite_url: str, catalog: InMemoryCatalog, downstream: Database
+) -> None:
+    app = create_app(provisioning_settings(sqlite_url, broker), catalog=catalog)
+    consumer = _downstream_consumer(downstream, broker)
     publisher = KafkaPublisher(broker, client_id="test-invoicing")
     await publisher.start()
     stop = asyncio.Event()
@@ -160,3 +175,101 @@ async def test_events_reach_a_consumer_exactly_once_and_collections_requests_app
             await task
             await consumer.stop()
             await publisher.stop()
+
+
+async def _payloads(db: Database, key: str, event_type: str) -> list[dict[str, Any]]:
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(ReceivedEvent).where(ReceivedEvent.key == key, ReceivedEvent.event_type == event_type)
+            )
+        ).all()
+    return [json.loads(r.payload) for r in rows]
+
+
+async def test_named_user_events_reach_a_consumer_exactly_once(
+    broker: str, sqlite_url: str, catalog: InMemoryCatalog, downstream: Database
+) -> None:
+    app = create_app(provisioning_settings(sqlite_url, broker), catalog=catalog)
+    # Only the relay is under test: without its collections consumer the app need not wait to
+    # take over the consumer group the previous test's app left behind.
+    app.state.runtime.consumer_specs = []
+    consumer = _downstream_consumer(downstream, broker)
+    stop = asyncio.Event()
+    async with running_app(app) as client:
+        task = asyncio.create_task(consumer.run(stop))
+        try:
+            _, account_id = await customer_with_account(client)
+            pool = await ok(
+                await client.post(
+                    "/v1/named-users/pools",
+                    json={
+                        "account_id": account_id,
+                        "size": 10,
+                        "programs_per_user": 2,
+                        "contract_programs": ["sales", "service", "leadership"],
+                        "contract_start": "2026-01-01",
+                    },
+                    headers=CRM,
+                ),
+                201,
+            )
+            base = f"/v1/named-users/pools/{pool['id']}"
+            for user, programs in (("ada", ["sales"]), ("ada", ["service"]), ("bo", ["leadership"])):
+                body = {"user_id": user, "programs": programs}
+                await ok(await client.post(f"{base}/assignments", json=body, headers=CRM), 201)
+            transfer = {"from_user": "ada", "to_user": "cy", "on_date": "2027-06-01"}
+            await ok(await client.post(f"{base}/transfers", json=transfer, headers=CRM), 201)
+            # A refused change publishes nothing.
+            refused = {"from_user": "bo", "to_user": "di", "on_date": "2027-07-01"}
+            assert (await client.post(f"{base}/transfers", json=refused, headers=CRM)).status_code == 422
+
+            named_user_types = {"named_user_pool.created", "named_user.assigned", "named_user.transferred"}
+            expected = await eventually(
+                lambda: _published(app, account_id),
+                until=lambda rows: len([t for _, t in rows if t in named_user_types]) >= 5,
+            )
+            await eventually(lambda: _received(downstream, account_id), until=lambda rows: rows == expected)
+            assert sorted(t for _, t in expected if t in named_user_types) == [
+                "named_user.assigned",
+                "named_user.assigned",
+                "named_user.assigned",
+                "named_user.transferred",
+                "named_user_pool.created",
+            ]
+
+            (created,) = await _payloads(downstream, account_id, "named_user_pool.created")
+            assert created == {
+                "pool_id": pool["id"],
+                "account_id": account_id,
+                "subscription_id": None,
+                "size": 10,
+                "programs_per_user": 2,
+                "contract_programs": ["leadership", "sales", "service"],
+                "contract_start": "2026-01-01",
+                "transfer_percent": "10",
+                "transfers_per_year": 1,
+            }
+            assigned = await _payloads(downstream, account_id, "named_user.assigned")
+            assert sorted(
+                (a["user_id"], a["programs"], a["seats_used"], a["seats_available"]) for a in assigned
+            ) == [
+                ("ada", ["sales"], 1, 9),
+                ("ada", ["sales", "service"], 1, 9),
+                ("bo", ["leadership"], 2, 8),
+            ]
+            (moved,) = await _payloads(downstream, account_id, "named_user.transferred")
+            assert moved == {
+                "pool_id": pool["id"],
+                "account_id": account_id,
+                "from_user": "ada",
+                "to_user": "cy",
+                "programs": ["sales", "service"],
+                "on_date": "2027-06-01",
+                "contract_year": 2,
+                "transfers_remaining": 0,
+            }
+        finally:
+            stop.set()
+            await task
+            await consumer.stop()

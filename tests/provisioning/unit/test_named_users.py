@@ -110,7 +110,9 @@ def test_a_transfer_moves_the_seat_and_its_programs() -> None:
     assert named.programs_of("alice") == frozenset()
     assert named.seats_used == 1
     # floor(10 x 10 / 100) = 1 transfer a year, now used.
-    assert named.events[-1] == NamedUserTransferred(named.id, "alice", "bob", YEAR_2, 2, 0, ADMIN)
+    assert named.events[-1] == NamedUserTransferred(
+        named.id, "alice", "bob", YEAR_2, 2, 0, ADMIN, frozenset(PROGRAMS[:3])
+    )
 
 
 def test_the_allowance_rounds_down() -> None:

@@ -30,6 +30,14 @@ class SeatTransfer:
 
 
 @dataclass(frozen=True)
+class NamedUserPoolCreated(DomainEvent):
+    """A named-user pool was set up for an account's contract."""
+
+    pool_id: str
+    account_id: str
+
+
+@dataclass(frozen=True)
 class NamedUserAssigned(DomainEvent):
     """A user got access to programs; `seats_used` counts each user once."""
 
@@ -51,6 +59,7 @@ class NamedUserTransferred(DomainEvent):
     contract_year: int
     transfers_remaining: int
     by: str
+    programs: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -95,7 +104,7 @@ class NamedUserPool:
         if not Decimal(0) <= transfer_percent <= Decimal(100):
             errors.add("transfer_percent", "must be between 0 and 100")
         errors.raise_if_any("The named-user pool has invalid fields")
-        return cls(
+        pool = cls(
             id=new_id("pool"),
             account_id=account_id,
             size=size,
@@ -105,6 +114,8 @@ class NamedUserPool:
             transfer_percent=transfer_percent,
             subscription_id=subscription_id,
         )
+        pool.events.append(NamedUserPoolCreated(pool.id, account_id))
+        return pool
 
     @property
     def seats_used(self) -> int:
@@ -208,5 +219,6 @@ class NamedUserPool:
                 year,
                 self.transfers_remaining(on_date),
                 by,
+                self.assignments[to_user],
             )
         )
