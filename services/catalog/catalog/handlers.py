@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from catalog.api.schemas import (
     BundleComponentPublic,
     BundleCreate,
@@ -76,7 +78,7 @@ from catalog.models import (
     Product,
     Quote,
 )
-from catalog.repository import CatalogUnitOfWork
+from catalog.repository import VERSIONED, CatalogUnitOfWork, entity_name
 from libs.contracts.catalog import (
     BundleChanged,
     BundleComponentTerms,
@@ -88,6 +90,7 @@ from libs.contracts.catalog import (
     QuoteCreated,
     TierTerms,
 )
+from libs.contracts.envelope import EventPayload
 from libs.platform.db import utcnow
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
@@ -97,6 +100,7 @@ from libs.pricing import CostBook as PricingCostBook
 from libs.pricing import DiscountKind, PricingModel, Tier, TierMode
 
 R = TypeVar("R")
+V = TypeVar("V", PriceVersion, CostBookVersion)
 T = TypeVar("T")
 
 
@@ -136,6 +140,92 @@ def _set_fields(row: Any, changes: dict[str, Any], *, nullable: Sequence[str] = 
             diff[name] = {"before": before, "after": value}
             setattr(row, name, value)
     return diff
+
+
+async def _record(
+    uow: CatalogUnitOfWork,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    changes: dict[str, Any],
+    event: EventPayload,
+    *,
+    key: str,
+) -> None:
+    """Audit a change, emit its event and commit it with the rows already staged."""
+    uow.audit(f"{entity_type}.{action}", entity_type, entity_id, changes)
+    uow.emit(event, key=key)
+    await uow.commit()
+
+
+async def _record_created(
+    uow: CatalogUnitOfWork, row: Any, entity_type: str, public: BaseModel, event: EventPayload
+) -> None:
+    """Stage a new row with its audit record (the public view) and its event, and commit."""
+    uow.catalog.add(row)
+    await _record(uow, "created", entity_type, row.id, public.model_dump(mode="json"), event, key=row.id)
+
+
+async def _record_update(
+    uow: CatalogUnitOfWork,
+    row: Any,
+    changes: dict[str, Any],
+    *,
+    entity_type: str,
+    changed: Callable[[Any, str], EventPayload],
+    nullable: Sequence[str] = (),
+    check: Callable[[Any], None] | None = None,
+) -> None:
+    """Apply a PATCH, check the result, and commit it with its audit diff and event if anything changed."""
+    diff = _set_fields(row, changes, nullable=nullable)
+    if check is not None:
+        check(row)
+    if diff:
+        row.updated_at = utcnow()
+        uow.catalog.add(row)
+        await _record(uow, "updated", entity_type, row.id, diff, changed(row, "updated"), key=row.id)
+
+
+# --- effective-dated versions (prices, cost books) ----------------------------------------------
+
+
+async def _next_version(
+    uow: CatalogUnitOfWork, model: type[V], owner_id: str, effective_from: date, effective_to: date | None
+) -> tuple[Any, V, VersionWindow]:
+    """The price or cost book, its latest version and the window of the version to publish next."""
+    owner = await uow.catalog.get(VERSIONED[model][0], owner_id)
+    latest = (await uow.catalog.versions(model, owner_id))[-1]
+    return owner, latest, next_window(latest, effective_from, effective_to)
+
+
+def _supersede(uow: CatalogUnitOfWork, owner: Any, latest: V, version: V) -> None:
+    """Stage a new latest version; the one before ends where it starts."""
+    # The one change a published version ever gets: its end, set by its successor.
+    latest.effective_to = version.effective_from
+    owner.latest_version = version.version
+    uow.catalog.add(owner, latest, version)
+
+
+async def _version_as_of(
+    uow: CatalogUnitOfWork, model: type[V], owner_id: str, as_of: date | None
+) -> tuple[V, int]:
+    """The version in force on `as_of` (404 if none) or the latest one, and the latest version number."""
+    owner_model = VERSIONED[model][0]
+    owner: Any = await uow.catalog.get(owner_model, owner_id)
+    versions = await uow.catalog.versions(model, owner_id)
+    if as_of is None:
+        return versions[-1], owner.latest_version
+    row = version_in_force(versions, as_of, entity=entity_name(owner_model), entity_id=owner_id)
+    return row, owner.latest_version
+
+
+async def _versions_page(
+    uow: CatalogUnitOfWork, model: type[V], owner_id: str, page: PageRequest
+) -> tuple[Page[V], int]:
+    """A page of one price's or cost book's versions, oldest first, and the latest version number."""
+    owner_model, owner_column = VERSIONED[model]
+    owner: Any = await uow.catalog.get(owner_model, owner_id)
+    return await uow.catalog.page(model, page, **{owner_column: owner_id}), owner.latest_version
 
 
 # --- tiers as stored (JSON text with decimal strings) ------------------------------------------
@@ -207,24 +297,23 @@ async def create_product(*, uow: CatalogUnitOfWork, command: ProductCreate) -> P
         raise Conflict(f"a product with SKU {command.sku!r} already exists")
     now = utcnow()
     row = Product(id=new_id("prod"), **command.model_dump(), active=True, created_at=now, updated_at=now)
-    uow.catalog.add(row)
     public = product_public(row)
-    uow.audit("product.created", "product", row.id, public.model_dump(mode="json"))
-    uow.emit(_product_changed(row, "created"), key=row.id)
-    await uow.commit()
+    await _record_created(uow, row, "product", public, _product_changed(row, "created"))
     return public
 
 
 async def update_product(*, uow: CatalogUnitOfWork, product_id: str, command: ProductUpdate) -> ProductPublic:
     """Change a product's descriptive fields (the SKU and kind stay)."""
     row = await uow.catalog.get(Product, product_id)
-    diff = _set_fields(row, command.model_dump(exclude_unset=True), nullable=("description", "vendor_id"))
-    if diff:
-        row.updated_at = utcnow()
-        uow.catalog.add(row)
-        uow.audit("product.updated", "product", row.id, diff)
-        uow.emit(_product_changed(row, "updated"), key=row.id)
-        await uow.commit()
+    changes = command.model_dump(exclude_unset=True)
+    await _record_update(
+        uow,
+        row,
+        changes,
+        entity_type="product",
+        changed=_product_changed,
+        nullable=("description", "vendor_id"),
+    )
     return product_public(row)
 
 
@@ -312,9 +401,8 @@ async def create_cost_book(*, uow: CatalogUnitOfWork, command: CostBookCreate) -
     version = _cost_book_version(book, window, command, uow.actor)
     uow.catalog.add(book, version)
     public = _cost_book_public(version, 1)
-    uow.audit("cost_book.published", "cost_book", book.id, public.model_dump(mode="json"))
-    uow.emit(_cost_book_published(version), key=book.id)
-    await uow.commit()
+    changes = public.model_dump(mode="json")
+    await _record(uow, "published", "cost_book", book.id, changes, _cost_book_published(version), key=book.id)
     return public
 
 
@@ -322,29 +410,20 @@ async def publish_cost_book_version(
     *, uow: CatalogUnitOfWork, cost_book_id: str, command: CostBookVersionCreate
 ) -> CostBookPublic:
     """Publish a new cost book version; the latest one ends where the new one starts."""
-    book = await uow.catalog.get(CostBook, cost_book_id)
-    versions = await uow.catalog.versions(CostBookVersion, cost_book_id)
-    latest = versions[-1]
-    window = next_window(latest, command.effective_from, command.effective_to)
+    book, latest, window = await _next_version(
+        uow, CostBookVersion, cost_book_id, command.effective_from, command.effective_to
+    )
     version = _cost_book_version(book, window, command, uow.actor)
-    latest.effective_to = window.effective_from
-    book.latest_version = window.version
-    uow.catalog.add(book, latest, version)
+    _supersede(uow, book, latest, version)
     public = _cost_book_public(version, window.version)
-    uow.audit("cost_book.published", "cost_book", book.id, public.model_dump(mode="json"))
-    uow.emit(_cost_book_published(version), key=book.id)
-    await uow.commit()
+    changes = public.model_dump(mode="json")
+    await _record(uow, "published", "cost_book", book.id, changes, _cost_book_published(version), key=book.id)
     return public
 
 
 async def get_cost_book(*, uow: CatalogUnitOfWork, cost_book_id: str, as_of: date | None) -> CostBookPublic:
     """The cost book version in force on `as_of` (404 if none), or the latest version."""
-    book = await uow.catalog.get(CostBook, cost_book_id)
-    versions = await uow.catalog.versions(CostBookVersion, cost_book_id)
-    if as_of is None:
-        return _cost_book_public(versions[-1], book.latest_version)
-    row = version_in_force(versions, as_of, entity="cost book", entity_id=cost_book_id)
-    return _cost_book_public(row, book.latest_version)
+    return _cost_book_public(*await _version_as_of(uow, CostBookVersion, cost_book_id, as_of))
 
 
 async def list_cost_books(
@@ -359,9 +438,8 @@ async def list_cost_book_versions(
     *, uow: CatalogUnitOfWork, cost_book_id: str, page: PageRequest
 ) -> Page[CostBookPublic]:
     """A page of one cost book's versions, oldest first."""
-    book = await uow.catalog.get(CostBook, cost_book_id)
-    rows = await uow.catalog.page(CostBookVersion, page, cost_book_id=cost_book_id)
-    return _public_page(rows, lambda r: _cost_book_public(r, book.latest_version))
+    rows, latest = await _versions_page(uow, CostBookVersion, cost_book_id, page)
+    return _public_page(rows, lambda r: _cost_book_public(r, latest))
 
 
 async def _cost_book_in_force(
@@ -522,9 +600,10 @@ async def create_price(*, uow: CatalogUnitOfWork, command: PriceCreate) -> Price
     )
     uow.catalog.add(price, version)
     public = _price_public(version, 1)
-    uow.audit("price.published", "price", price.id, public.model_dump(mode="json"))
-    uow.emit(_price_published(version), key=price.product_id)
-    await uow.commit()
+    changes = public.model_dump(mode="json")
+    await _record(
+        uow, "published", "price", price.id, changes, _price_published(version), key=price.product_id
+    )
     return public
 
 
@@ -532,10 +611,9 @@ async def publish_price_version(
     *, uow: CatalogUnitOfWork, price_id: str, command: PriceVersionCreate
 ) -> PricePublic:
     """Publish a new version of a price; the latest version ends where the new one starts."""
-    price = await uow.catalog.get(Price, price_id)
-    versions = await uow.catalog.versions(PriceVersion, price_id)
-    latest = versions[-1]
-    window = next_window(latest, command.effective_from, command.effective_to)
+    price, latest, window = await _next_version(
+        uow, PriceVersion, price_id, command.effective_from, command.effective_to
+    )
     await _check_terms(uow, _price_terms(command), price.currency, window.effective_from)
     version = _price_version(
         price=price,
@@ -546,33 +624,20 @@ async def publish_price_version(
         timing=latest.timing,
         actor=uow.actor,
     )
-    # The one change a published version ever gets: its end, set by its successor.
-    latest.effective_to = window.effective_from
-    price.latest_version = window.version
-    uow.catalog.add(price, latest, version)
+    _supersede(uow, price, latest, version)
     public = _price_public(version, window.version)
-    uow.audit(
-        "price.published",
-        "price",
-        price.id,
-        {
-            **public.model_dump(mode="json"),
-            "previous_version_effective_to": window.effective_from.isoformat(),
-        },
-    )
-    uow.emit(_price_published(version, window.effective_from), key=price.product_id)
-    await uow.commit()
+    changes = {
+        **public.model_dump(mode="json"),
+        "previous_version_effective_to": window.effective_from.isoformat(),
+    }
+    event = _price_published(version, window.effective_from)
+    await _record(uow, "published", "price", price.id, changes, event, key=price.product_id)
     return public
 
 
 async def get_price(*, uow: CatalogUnitOfWork, price_id: str, as_of: date | None) -> PricePublic:
     """The price version in force on `as_of` (404 if none), or the latest version."""
-    price = await uow.catalog.get(Price, price_id)
-    versions = await uow.catalog.versions(PriceVersion, price_id)
-    if as_of is None:
-        return _price_public(versions[-1], price.latest_version)
-    row = version_in_force(versions, as_of, entity="price", entity_id=price_id)
-    return _price_public(row, price.latest_version)
+    return _price_public(*await _version_as_of(uow, PriceVersion, price_id, as_of))
 
 
 async def list_prices(
@@ -589,9 +654,8 @@ async def list_price_versions(
     *, uow: CatalogUnitOfWork, price_id: str, page: PageRequest
 ) -> Page[PricePublic]:
     """A page of one price's versions, oldest first."""
-    price = await uow.catalog.get(Price, price_id)
-    rows = await uow.catalog.page(PriceVersion, page, price_id=price_id)
-    return _public_page(rows, lambda r: _price_public(r, price.latest_version))
+    rows, latest = await _versions_page(uow, PriceVersion, price_id, page)
+    return _public_page(rows, lambda r: _price_public(r, latest))
 
 
 # --- bundles -----------------------------------------------------------------------------
@@ -656,11 +720,8 @@ async def create_bundle(*, uow: CatalogUnitOfWork, command: BundleCreate) -> Bun
         created_at=now,
         updated_at=now,
     )
-    uow.catalog.add(row)
     public = bundle_public(row)
-    uow.audit("bundle.created", "bundle", row.id, public.model_dump(mode="json"))
-    uow.emit(_bundle_changed(row, "created"), key=row.id)
-    await uow.commit()
+    await _record_created(uow, row, "bundle", public, _bundle_changed(row, "created"))
     return public
 
 
@@ -672,13 +733,9 @@ async def update_bundle(*, uow: CatalogUnitOfWork, bundle_id: str, command: Bund
         if command.components is None:
             raise ValidationFailed.single("components", "may not be null")
         changes["components"] = _components_json(await _checked_components(uow, command.components))
-    diff = _set_fields(row, changes, nullable=("description",))
-    if diff:
-        row.updated_at = utcnow()
-        uow.catalog.add(row)
-        uow.audit("bundle.updated", "bundle", row.id, diff)
-        uow.emit(_bundle_changed(row, "updated"), key=row.id)
-        await uow.commit()
+    await _record_update(
+        uow, row, changes, entity_type="bundle", changed=_bundle_changed, nullable=("description",)
+    )
     return bundle_public(row)
 
 
@@ -763,11 +820,8 @@ async def create_discount(*, uow: CatalogUnitOfWork, command: DiscountCreate) ->
     await uow.catalog.get_many(Product, command.product_ids)
     if command.promo_code is not None and await uow.catalog.exists(Discount, promo_code=command.promo_code):
         raise Conflict(f"promo code {command.promo_code!r} is already used by another discount")
-    uow.catalog.add(row)
     public = discount_public(row)
-    uow.audit("discount.created", "discount", row.id, public.model_dump(mode="json"))
-    uow.emit(_discount_changed(row, "created"), key=row.id)
-    await uow.commit()
+    await _record_created(uow, row, "discount", public, _discount_changed(row, "created"))
     return public
 
 
@@ -782,16 +836,15 @@ async def update_discount(
             raise ValidationFailed.single("product_ids", "may not be null; [] means every product")
         await uow.catalog.get_many(Product, command.product_ids)
         changes["product_ids"] = json.dumps(command.product_ids)
-    diff = _set_fields(
-        row, changes, nullable=("approval_threshold_percent", "duration_cycles", "valid_from", "valid_to")
+    await _record_update(
+        uow,
+        row,
+        changes,
+        entity_type="discount",
+        changed=_discount_changed,
+        nullable=("approval_threshold_percent", "duration_cycles", "valid_from", "valid_to"),
+        check=lambda r: validate_discount(_discount_terms(r)),
     )
-    validate_discount(_discount_terms(row))
-    if diff:
-        row.updated_at = utcnow()
-        uow.catalog.add(row)
-        uow.audit("discount.updated", "discount", row.id, diff)
-        uow.emit(_discount_changed(row, "updated"), key=row.id)
-        await uow.commit()
     return discount_public(row)
 
 
@@ -861,11 +914,8 @@ async def create_contract_template(
         created_at=now,
         updated_at=now,
     )
-    uow.catalog.add(row)
     public = template_public(row)
-    uow.audit("contract_template.created", "contract_template", row.id, public.model_dump(mode="json"))
-    uow.emit(_template_changed(row, "created"), key=row.id)
-    await uow.commit()
+    await _record_created(uow, row, "contract_template", public, _template_changed(row, "created"))
     return public
 
 
@@ -877,14 +927,15 @@ async def update_contract_template(
     changes = command.model_dump(exclude_unset=True)
     if changes.get("on_expiry") is not None:
         changes["on_expiry"] = changes["on_expiry"].value
-    diff = _set_fields(row, changes, nullable=("period_months", "hours"))
-    validate_contract_terms(_template_terms(row))
-    if diff:
-        row.updated_at = utcnow()
-        uow.catalog.add(row)
-        uow.audit("contract_template.updated", "contract_template", row.id, diff)
-        uow.emit(_template_changed(row, "updated"), key=row.id)
-        await uow.commit()
+    await _record_update(
+        uow,
+        row,
+        changes,
+        entity_type="contract_template",
+        changed=_template_changed,
+        nullable=("period_months", "hours"),
+        check=lambda r: validate_contract_terms(_template_terms(r)),
+    )
     return template_public(row)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -69,19 +69,23 @@ class CatalogClient:
             return len((await session.exec(select(AuditRecord))).all())
 
 
+@asynccontextmanager
+async def catalog_on(database_url: str) -> AsyncIterator[CatalogClient]:
+    """The catalog API on a fresh database, bus off."""
+    app = create_app(service_settings(CatalogSettings, database_url=database_url, bootstrap=None))
+    async with running_app(app) as client:
+        yield CatalogClient(client, app.state.runtime)
+
+
 @pytest.fixture
 async def catalog(database_url: str) -> AsyncIterator[CatalogClient]:
     """The catalog API on SQLite and on PostgreSQL, bus off."""
-    settings = service_settings(CatalogSettings, database_url=database_url, bootstrap=None)
-    app = create_app(settings)
-    async with running_app(app) as client:
-        yield CatalogClient(client, app.state.runtime)
+    async with catalog_on(database_url) as client:
+        yield client
 
 
 @pytest.fixture
 async def sqlite_catalog(sqlite_url: str) -> AsyncIterator[CatalogClient]:
     """The catalog API on SQLite only (for input-validation tests that do not depend on the backend)."""
-    settings = service_settings(CatalogSettings, database_url=sqlite_url, bootstrap=None)
-    app = create_app(settings)
-    async with running_app(app) as client:
-        yield CatalogClient(client, app.state.runtime)
+    async with catalog_on(sqlite_url) as client:
+        yield client

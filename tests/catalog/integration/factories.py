@@ -31,54 +31,36 @@ def product(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def per_unit_price(product_id: str, unit_price: str = "150.00", **overrides: Any) -> dict[str, Any]:
-    """A monthly per-unit USD price in force from 2026-01-01."""
+def _price(product_id: str, terms: dict[str, Any]) -> dict[str, Any]:
+    """A monthly recurring USD price in advance from 2026-01-01; `terms` set the model and override."""
     body: dict[str, Any] = {
         "product_id": product_id,
         "currency": "USD",
         "charge_type": "recurring",
         "billing_period": "monthly",
         "timing": "in_advance",
-        "model": "per_unit",
-        "unit_price": unit_price,
         "effective_from": "2026-01-01",
     }
-    body.update(overrides)
+    body.update(terms)
     return body
+
+
+def per_unit_price(product_id: str, unit_price: str = "150.00", **overrides: Any) -> dict[str, Any]:
+    """A monthly per-unit USD price in force from 2026-01-01."""
+    return _price(product_id, {"model": "per_unit", "unit_price": unit_price, **overrides})
 
 
 def tiered_price(
     product_id: str, model: str, tiers: list[dict[str, Any]], **overrides: Any
 ) -> dict[str, Any]:
     """A monthly usage price, graduated or volume, in arrears."""
-    body: dict[str, Any] = {
-        "product_id": product_id,
-        "currency": "USD",
-        "charge_type": "usage",
-        "billing_period": "monthly",
-        "timing": "in_arrears",
-        "model": model,
-        "tiers": tiers,
-        "effective_from": "2026-01-01",
-    }
-    body.update(overrides)
-    return body
+    terms = {"model": model, "charge_type": "usage", "timing": "in_arrears", "tiers": tiers}
+    return _price(product_id, {**terms, **overrides})
 
 
 def cost_plus_price(product_id: str, cost_book_id: str, **overrides: Any) -> dict[str, Any]:
     """A monthly cost-plus price on a vendor cost book."""
-    body: dict[str, Any] = {
-        "product_id": product_id,
-        "currency": "USD",
-        "charge_type": "recurring",
-        "billing_period": "monthly",
-        "timing": "in_advance",
-        "model": "cost_plus",
-        "cost_book_id": cost_book_id,
-        "effective_from": "2026-01-01",
-    }
-    body.update(overrides)
-    return body
+    return _price(product_id, {"model": "cost_plus", "cost_book_id": cost_book_id, **overrides})
 
 
 def cost_book(**overrides: Any) -> dict[str, Any]:
