@@ -7,18 +7,68 @@ model from the latest event of an entity. Money travels as decimal strings.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from libs.contracts.envelope import EventPayload
 from libs.contracts.registry import event_type
 from libs.contracts.topics import CATALOG_EVENTS
 from libs.contracts.types import CurrencyCode, NonNegativeAmount, Percent, Quantity, UnitPrice
+from libs.platform.errors import ValidationFailed
+from libs.platform.money import parse_decimal
 
 Change = Literal["created", "updated"]
+
+MAX_MARKUP_PERCENT: Final = Decimal(1000)
+MARKUP_PLACES: Final = 4
+MARKUP_PATTERN: Final = rf"^(1000(\.0{{1,{MARKUP_PLACES}}})?|[0-9]{{1,3}}(\.[0-9]{{1,{MARKUP_PLACES}}})?)$"
+_MARKUP_RE: Final = re.compile(MARKUP_PATTERN)
+
+
+def _validate_markup(value: object) -> Decimal:
+    # Resellers mark up above 100% (a 150% markup sells a 10.00 seat at 25.00), so the shared
+    # 0-100 `Percent` does not fit; the bound only keeps a typo (15000 for 150.00) out.
+    if isinstance(value, Decimal) and value.is_finite():
+        value = format(value, "f")
+    if not isinstance(value, str):
+        raise PydanticCustomError("decimal_type", 'a markup must be a JSON string such as "150"')
+    try:
+        markup = parse_decimal(value, field="markup_percent", max_places=MARKUP_PLACES)
+    except ValidationFailed as exc:
+        raise PydanticCustomError(
+            "decimal_format", exc.errors[0].message if exc.errors else exc.detail
+        ) from None
+    if markup > MAX_MARKUP_PERCENT:
+        raise PydanticCustomError("decimal_format", f"must be at most {MAX_MARKUP_PERCENT} (percent)")
+    if not _MARKUP_RE.fullmatch(value):
+        raise PydanticCustomError(
+            "decimal_format", 'must be written like "150" or "17.5" (at most 4 digits before the point)'
+        )
+    return markup
+
+
+MarkupPercent = Annotated[
+    Decimal,
+    PlainValidator(_validate_markup),
+    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": MARKUP_PATTERN,
+            "description": f"Markup on vendor cost in percent, 0 to {MAX_MARKUP_PERCENT}, up to "
+            f"{MARKUP_PLACES} decimals.",
+            "examples": ["150"],
+        },
+        mode="validation",
+    ),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}, mode="serialization"),
+]
+"""A markup in percent from 0 to 1000 with up to four decimals, as a JSON string (may exceed 100)."""
 
 
 class TierTerms(BaseModel):
@@ -92,7 +142,7 @@ class CostBookPublished(EventPayload):
     vendor_id: str = Field(examples=["ven_wfm"])
     currency: CurrencyCode
     mode: str = Field(description="volume or graduated.")
-    markup_percent: Percent = Field(examples=["20"])
+    markup_percent: MarkupPercent = Field(examples=["150"])
     tiers: list[TierTerms]
     effective_from: date
     effective_to: date | None = None
@@ -162,6 +212,7 @@ __all__ = [
     "ContractTemplateChanged",
     "CostBookPublished",
     "DiscountChanged",
+    "MarkupPercent",
     "PricePublished",
     "ProductChanged",
     "QuoteCreated",

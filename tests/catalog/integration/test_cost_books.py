@@ -95,3 +95,22 @@ async def test_cost_book_tiers_must_be_sorted_and_end_open(catalog: CatalogClien
     assert [e["field"] for e in first.json()["errors"]] == ["tiers.1.up_to"]
     assert [e["field"] for e in second.json()["errors"]] == ["tiers.1.up_to"]
     assert (await catalog.get("/v1/vendor-cost-books")).json()["data"] == []
+
+
+async def test_a_reseller_markup_above_100_percent_is_accepted_up_to_1000(catalog: CatalogClient) -> None:
+    book, price = await _cost_plus_price(catalog, markup_percent="150")
+
+    quote = await catalog.created("/v1/quotes", f.quote(f.quote_item(price["id"], 450)))
+
+    # 450 seats at the 16.00 band, x 2.5 = 40.00 a seat.
+    assert (quote["lines"][0]["unit_price"], quote["lines"][0]["list_amount"]) == ("40.000000", "18000.00")
+    assert book["markup_percent"] == "150"
+    assert (await catalog.get(f"/v1/vendor-cost-books/{book['id']}")).json()["markup_percent"] == "150"
+    assert "catalog.cost_book_published" in await catalog.event_types()
+    for refused in ("1000.0001", "-1", "12.34567", 150):
+        response = await catalog.post("/v1/vendor-cost-books", f.cost_book(markup_percent=refused))
+        assert response.status_code == 422, refused
+        assert [e["field"] for e in response.json()["errors"]] == ["markup_percent"]
+    assert (await catalog.created("/v1/vendor-cost-books", f.cost_book(markup_percent="1000")))[
+        "markup_percent"
+    ] == ("1000")

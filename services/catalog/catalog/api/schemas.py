@@ -25,6 +25,7 @@ from pydantic import (
 from catalog.domain.contract_templates import ContractKind, ExpiryOption
 from catalog.domain.prices import BillingPeriod, BillingTiming
 from catalog.domain.products import LicenseType, ProductKind, RevenueRule
+from libs.contracts.catalog import MarkupPercent
 from libs.contracts.types import CurrencyCode, NonNegativeAmount, Percent, Quantity, UnitPrice
 from libs.pricing import ChargeType, DiscountKind, PricingModel, TierMode
 
@@ -188,7 +189,7 @@ class CostBookTermsIn(BaseModel):
     model_config = _REQUEST
     name: Name
     mode: TierMode = Field(description="volume: all units at the total's band; graduated: per band.")
-    markup_percent: Percent = Field(examples=["20"])
+    markup_percent: MarkupPercent = Field(examples=["20"])
     tiers: list[TierIn] = Field(min_length=1, max_length=50)
     effective_to: date | None = None
 
@@ -217,7 +218,7 @@ class CostBookPublic(BaseModel):
     version: int
     latest_version: int
     mode: TierMode
-    markup_percent: Percent
+    markup_percent: MarkupPercent
     tiers: list[TierPublic]
     effective_from: date
     effective_to: date | None
