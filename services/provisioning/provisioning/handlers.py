@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.collections import CollectionsRequest
+from libs.contracts.envelope import EventPayload
 from libs.platform.db import utcnow
 from libs.platform.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from libs.platform.ids import new_id
@@ -111,6 +112,39 @@ TERM_END_CHUNK = 500
 def _emit_all(uow: UnitOfWork, payloads: Any, key: str) -> None:
     for payload in payloads:
         uow.emit(payload, key=key)
+
+
+async def _commit_change(
+    uow: UnitOfWork,
+    action: str,
+    entity: tuple[str, str],
+    changes: dict[str, Any],
+    payloads: Iterable[EventPayload],
+    key: str,
+) -> None:
+    """Audit a change, emit its events and commit them with it (the end of every changing handler)."""
+    uow.audit(action, entity[0], entity[1], changes)
+    _emit_all(uow, payloads, key)
+    await uow.commit()
+
+
+def _filtered(model: type[Any], **equal_to: str | None) -> Any:
+    """`select(model)` kept to the rows whose columns equal the filters given (None: no filter)."""
+    stmt = select(model)
+    for column, value in equal_to.items():
+        if value:
+            stmt = stmt.where(getattr(model, column) == value)
+    return stmt
+
+
+async def _page_of_aggregates(
+    session: AsyncSession, stmt: Any, key: Any, page: PageRequest, load: Callable[[str], Awaitable[Any]]
+) -> Page[Any]:
+    """A page of ids from `stmt`, each loaded as its whole aggregate's view."""
+    ids = await paginate(session, stmt, key, page, lambda r: r.id)
+    return Page[Any](
+        data=[await load(i) for i in ids.data], next_cursor=ids.next_cursor, has_more=ids.has_more
+    )
 
 
 # ----- customers and accounts ---------------------------------------------------------------
@@ -223,9 +257,7 @@ async def get_customer(*, session: AsyncSession, customer_id: str) -> s.Customer
 
 async def list_customers(*, session: AsyncSession, page: PageRequest, partner_id: str | None) -> Page[Any]:
     """A page of customers."""
-    stmt = select(CustomerRow)
-    if partner_id:
-        stmt = stmt.where(CustomerRow.partner_id == partner_id)
+    stmt = _filtered(CustomerRow, partner_id=partner_id)
     return await paginate(session, stmt, CustomerRow.id, page, views.customer)
 
 
@@ -238,11 +270,7 @@ async def list_accounts(
     *, session: AsyncSession, page: PageRequest, customer_id: str | None, parent_account_id: str | None
 ) -> Page[Any]:
     """A page of accounts, optionally of one customer or under one parent."""
-    stmt = select(AccountRow)
-    if customer_id:
-        stmt = stmt.where(AccountRow.customer_id == customer_id)
-    if parent_account_id:
-        stmt = stmt.where(AccountRow.parent_account_id == parent_account_id)
+    stmt = _filtered(AccountRow, customer_id=customer_id, parent_account_id=parent_account_id)
     return await paginate(session, stmt, AccountRow.id, page, views.account)
 
 
@@ -334,11 +362,7 @@ async def list_deals(
     *, session: AsyncSession, page: PageRequest, partner_id: str | None, status: str | None
 ) -> Page[Any]:
     """A page of registrations."""
-    stmt = select(DealRegistrationRow)
-    if partner_id:
-        stmt = stmt.where(DealRegistrationRow.partner_id == partner_id)
-    if status:
-        stmt = stmt.where(DealRegistrationRow.status == status)
+    stmt = _filtered(DealRegistrationRow, partner_id=partner_id, status=status)
     return await paginate(session, stmt, DealRegistrationRow.id, page, views.deal)
 
 
@@ -774,9 +798,10 @@ async def approve_order(*, uow: UnitOfWork, order_id: str, role: str, actor: str
     account = await repo.get_account(session, order.account_id)
     await _provision(uow, stored, account, actor)
     await repo.save_order(session, stored, currency=account.currency)
-    uow.audit("order.approved", "order", order.id, {"approved_by": actor})
-    _emit_all(uow, publishing.order_payloads(order), order.account_id)
-    await uow.commit()
+    payloads = publishing.order_payloads(order)
+    await _commit_change(
+        uow, "order.approved", ("order", order.id), {"approved_by": actor}, payloads, order.account_id
+    )
     return await _order_view(session, stored)
 
 
@@ -787,9 +812,10 @@ async def cancel_order(*, uow: UnitOfWork, order_id: str, reason: str | None, ac
     stored.order.cancel(by=actor, reason=reason)
     account = await repo.get_account(session, stored.order.account_id)
     await repo.save_order(session, stored, currency=account.currency)
-    uow.audit("order.cancelled", "order", order_id, {"reason": reason})
-    _emit_all(uow, publishing.order_payloads(stored.order), stored.order.account_id)
-    await uow.commit()
+    payloads = publishing.order_payloads(stored.order)
+    await _commit_change(
+        uow, "order.cancelled", ("order", order_id), {"reason": reason}, payloads, stored.order.account_id
+    )
     return await _order_view(session, stored)
 
 
@@ -885,14 +911,10 @@ async def list_orders(
     *, session: AsyncSession, page: PageRequest, account_id: str | None, status: str | None
 ) -> Page[Any]:
     """A page of orders."""
-    stmt = select(SalesOrderRow)
-    if account_id:
-        stmt = stmt.where(SalesOrderRow.account_id == account_id)
-    if status:
-        stmt = stmt.where(SalesOrderRow.status == status)
-    ids = await paginate(session, stmt, SalesOrderRow.id, page, lambda r: r.id)
-    data = [await get_order(session=session, order_id=i) for i in ids.data]
-    return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
+    stmt = _filtered(SalesOrderRow, account_id=account_id, status=status)
+    return await _page_of_aggregates(
+        session, stmt, SalesOrderRow.id, page, lambda i: get_order(session=session, order_id=i)
+    )
 
 
 async def order_commitments(*, session: AsyncSession, order_id: str) -> s.CommitmentsPublic:
@@ -918,11 +940,10 @@ async def _save_task_change(
     await repo.save_workflow(uow.session, stored)
     wf = stored.workflow
     task = next(t for t in wf.tasks if t.id == task_id)
-    uow.audit(
-        action, "task", task_id, {"workflow_id": wf.id, "state": task.state.value, "assignee": task.assignee}
+    changes = {"workflow_id": wf.id, "state": task.state.value, "assignee": task.assignee}
+    await _commit_change(
+        uow, action, ("task", task_id), changes, publishing.workflow_payloads(wf), wf.account_id
     )
-    _emit_all(uow, publishing.workflow_payloads(wf), wf.account_id)
-    await uow.commit()
     return views.task(wf.id, task, today())
 
 
@@ -1016,16 +1037,10 @@ async def list_workflows(
     status: str | None,
 ) -> Page[Any]:
     """A page of workflows."""
-    stmt = select(WorkflowRow)
-    if order_id:
-        stmt = stmt.where(WorkflowRow.order_id == order_id)
-    if account_id:
-        stmt = stmt.where(WorkflowRow.account_id == account_id)
-    if status:
-        stmt = stmt.where(WorkflowRow.status == status)
-    ids = await paginate(session, stmt, WorkflowRow.id, page, lambda r: r.id)
-    data = [await get_workflow(session=session, workflow_id=i) for i in ids.data]
-    return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
+    stmt = _filtered(WorkflowRow, order_id=order_id, account_id=account_id, status=status)
+    return await _page_of_aggregates(
+        session, stmt, WorkflowRow.id, page, lambda i: get_workflow(session=session, workflow_id=i)
+    )
 
 
 async def get_task(*, session: AsyncSession, task_id: str) -> s.TaskPublic:
@@ -1049,18 +1064,16 @@ async def list_tasks(
 ) -> Page[Any]:
     """A page of tasks; `overdue=true` keeps those not done by their due date."""
     day = as_of or today()
-    stmt = select(WorkflowTaskRow)
+    stmt = _filtered(
+        WorkflowTaskRow,
+        owner_team=owner_team,
+        state=state.value if state else None,
+        assignee=assignee,
+        workflow_id=workflow_id,
+    )
     if overdue is not None:
         late = (col(WorkflowTaskRow.state) != TaskState.DONE.value) & (col(WorkflowTaskRow.due_date) < day)
         stmt = stmt.where(late if overdue else ~late)
-    if owner_team:
-        stmt = stmt.where(WorkflowTaskRow.owner_team == owner_team)
-    if state:
-        stmt = stmt.where(WorkflowTaskRow.state == state.value)
-    if assignee:
-        stmt = stmt.where(WorkflowTaskRow.assignee == assignee)
-    if workflow_id:
-        stmt = stmt.where(WorkflowTaskRow.workflow_id == workflow_id)
     return await paginate(
         session,
         stmt,
@@ -1078,9 +1091,8 @@ async def _subscription_change(
 ) -> s.SubscriptionPublic:
     await repo.save_subscription(uow.session, stored)
     sub = stored.subscription
-    uow.audit(action, "subscription", sub.id, changes)
-    _emit_all(uow, publishing.subscription_payloads(stored), sub.account_id)
-    await uow.commit()
+    payloads = publishing.subscription_payloads(stored)
+    await _commit_change(uow, action, ("subscription", sub.id), changes, payloads, sub.account_id)
     return views.subscription(stored)
 
 
@@ -1188,16 +1200,14 @@ async def list_subscriptions(
     order_id: str | None,
 ) -> Page[Any]:
     """A page of subscriptions."""
-    stmt = select(SubscriptionRow)
-    if account_id:
-        stmt = stmt.where(SubscriptionRow.account_id == account_id)
-    if state:
-        stmt = stmt.where(SubscriptionRow.state == state)
-    if order_id:
-        stmt = stmt.where(SubscriptionRow.order_id == order_id)
-    ids = await paginate(session, stmt, SubscriptionRow.id, page, lambda r: r.id)
-    data = [await get_subscription(session=session, subscription_id=i) for i in ids.data]
-    return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
+    stmt = _filtered(SubscriptionRow, account_id=account_id, state=state, order_id=order_id)
+    return await _page_of_aggregates(
+        session,
+        stmt,
+        SubscriptionRow.id,
+        page,
+        lambda i: get_subscription(session=session, subscription_id=i),
+    )
 
 
 async def process_term_ends(*, uow: UnitOfWork, as_of: date, actor: str) -> s.TermEndsPublic:
@@ -1289,9 +1299,9 @@ async def _emit_fulfillment(
 ) -> s.FulfillmentPublic:
     await repo.save_fulfillment(uow.session, stored)
     f = stored.fulfillment
-    uow.audit(action, "fulfillment", f.id, changes)
-    _emit_all(uow, publishing.fulfillment_payloads(f), f.account_id)
-    await uow.commit()
+    await _commit_change(
+        uow, action, ("fulfillment", f.id), changes, publishing.fulfillment_payloads(f), f.account_id
+    )
     return views.fulfillment(stored)
 
 
@@ -1378,14 +1388,10 @@ async def list_fulfillments(
     *, session: AsyncSession, page: PageRequest, order_id: str | None, status: str | None
 ) -> Page[Any]:
     """A page of fulfillments."""
-    stmt = select(FulfillmentRow)
-    if order_id:
-        stmt = stmt.where(FulfillmentRow.order_id == order_id)
-    if status:
-        stmt = stmt.where(FulfillmentRow.status == status)
-    ids = await paginate(session, stmt, FulfillmentRow.id, page, lambda r: r.id)
-    data = [await get_fulfillment(session=session, fulfillment_id=i) for i in ids.data]
-    return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
+    stmt = _filtered(FulfillmentRow, order_id=order_id, status=status)
+    return await _page_of_aggregates(
+        session, stmt, FulfillmentRow.id, page, lambda i: get_fulfillment(session=session, fulfillment_id=i)
+    )
 
 
 # ----- named users --------------------------------------------------------------------------
@@ -1409,9 +1415,14 @@ async def create_pool(*, uow: UnitOfWork, command: s.PoolCreate, actor: str) -> 
     )
     stored = StoredPool(pool)
     await repo.save_pool(uow.session, stored)
-    uow.audit("named_user_pool.created", "named_user_pool", pool.id, command.model_dump(mode="json"))
-    _emit_all(uow, publishing.pool_payloads(pool), pool.account_id)
-    await uow.commit()
+    await _commit_change(
+        uow,
+        "named_user_pool.created",
+        ("named_user_pool", pool.id),
+        command.model_dump(mode="json"),
+        publishing.pool_payloads(pool),
+        pool.account_id,
+    )
     return views.pool(stored)
 
 
@@ -1422,9 +1433,14 @@ async def assign_named_user(
     stored = await repo.get_pool(uow.session, pool_id, for_update=True)
     stored.pool.assign(command.user_id, command.programs, by=actor)
     await repo.save_pool(uow.session, stored, changed_users={command.user_id})
-    uow.audit("named_user.assigned", "named_user_pool", pool_id, command.model_dump(mode="json"))
-    _emit_all(uow, publishing.pool_payloads(stored.pool), stored.pool.account_id)
-    await uow.commit()
+    await _commit_change(
+        uow,
+        "named_user.assigned",
+        ("named_user_pool", pool_id),
+        command.model_dump(mode="json"),
+        publishing.pool_payloads(stored.pool),
+        stored.pool.account_id,
+    )
     return s.AssignmentPublic(
         pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
     )
@@ -1438,9 +1454,14 @@ async def transfer_named_user(
     pool = stored.pool
     pool.transfer(command.from_user, command.to_user, on_date=command.on_date, by=actor)
     await repo.save_pool(uow.session, stored, changed_users={command.from_user, command.to_user})
-    uow.audit("named_user.transferred", "named_user_pool", pool_id, command.model_dump(mode="json"))
-    _emit_all(uow, publishing.pool_payloads(pool), pool.account_id)
-    await uow.commit()
+    await _commit_change(
+        uow,
+        "named_user.transferred",
+        ("named_user_pool", pool_id),
+        command.model_dump(mode="json"),
+        publishing.pool_payloads(pool),
+        pool.account_id,
+    )
     transfer = pool.transfers[-1]
     return s.TransferPublic(
         pool_id=pool_id,
@@ -1459,12 +1480,10 @@ async def get_pool(*, session: AsyncSession, pool_id: str) -> s.PoolPublic:
 
 async def list_pools(*, session: AsyncSession, page: PageRequest, account_id: str | None) -> Page[Any]:
     """A page of pools."""
-    stmt = select(NamedUserPoolRow)
-    if account_id:
-        stmt = stmt.where(NamedUserPoolRow.account_id == account_id)
-    ids = await paginate(session, stmt, NamedUserPoolRow.id, page, lambda r: r.id)
-    data = [await get_pool(session=session, pool_id=i) for i in ids.data]
-    return Page[Any](data=data, next_cursor=ids.next_cursor, has_more=ids.has_more)
+    stmt = _filtered(NamedUserPoolRow, account_id=account_id)
+    return await _page_of_aggregates(
+        session, stmt, NamedUserPoolRow.id, page, lambda i: get_pool(session=session, pool_id=i)
+    )
 
 
 async def list_assignments(*, session: AsyncSession, pool_id: str, page: PageRequest) -> Page[Any]:

@@ -19,7 +19,8 @@ from provisioning.domain import subscriptions as subs
 from provisioning.domain import workflows as wfs
 from provisioning.domain.accounts import Account, Customer
 from provisioning.repository import StoredSubscription
-from provisioning.schemas import decimal_out, money_out, percent_out
+from provisioning.schemas import decimal_out, percent_out
+from provisioning.views import termination_fee_fields
 
 
 def customer_registered(customer: Customer) -> wire.CustomerRegisteredEvent:
@@ -169,14 +170,7 @@ def subscription_payloads(stored: StoredSubscription) -> Iterator[EventPayload]:
             extra = {
                 "reason": event.reason,
                 "ended_before_term": event.ended_before_term,
-                "termination_fee": wire.TerminationFee(
-                    price_id=fee.price_id,
-                    price_version=fee.price_version,
-                    amount=money_out(fee.amount, fee.currency),
-                    currency=fee.currency,
-                )
-                if fee
-                else None,
+                "termination_fee": wire.TerminationFee(**termination_fee_fields(fee)) if fee else None,
             }
         yield model(
             subscription_id=event.subscription_id,

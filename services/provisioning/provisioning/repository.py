@@ -99,6 +99,16 @@ def _put(session: AsyncSession, model: type[R], row: R | None, values: dict[str,
     return row
 
 
+async def _children(
+    session: AsyncSession, model: type[R], parent_column: Any, parent_id: str, order: Any = None
+) -> Sequence[R]:
+    """The rows of `model` belonging to one parent, in `order` when given."""
+    stmt = select(model).where(col(parent_column) == parent_id)
+    if order is not None:
+        stmt = stmt.order_by(col(order))
+    return (await session.exec(stmt)).all()
+
+
 async def _upsert(session: AsyncSession, model: type[R], key: Any, values: dict[str, Any]) -> R:
     return _put(session, model, await session.get(model, key), values)
 
@@ -424,11 +434,7 @@ def line_discount(quoted: QuotedLineDiscount) -> LineDiscount:
 async def get_order(session: AsyncSession, order_id: str, *, for_update: bool = False) -> StoredOrder:
     """The order with its lines, or NotFound."""
     row = await _row(session, SalesOrderRow, "order", order_id, for_update=for_update)
-    line_rows = (
-        await session.exec(
-            select(OrderLineRow).where(OrderLineRow.order_id == order_id).order_by(OrderLineRow.position)  # type: ignore[arg-type]
-        )
-    ).all()
+    line_rows = await _children(session, OrderLineRow, OrderLineRow.order_id, order_id, OrderLineRow.position)
     lines, pricing = [], {}
     for line_row in line_rows:
         line, priced = _line_from_row(line_row)
@@ -802,13 +808,9 @@ async def get_workflow(
 ) -> StoredWorkflow:
     """The workflow with its tasks, or NotFound."""
     row = await _row(session, WorkflowRow, "workflow", workflow_id, for_update=for_update)
-    tasks = (
-        await session.exec(
-            select(WorkflowTaskRow)
-            .where(WorkflowTaskRow.workflow_id == workflow_id)
-            .order_by(WorkflowTaskRow.position)  # type: ignore[arg-type]
-        )
-    ).all()
+    tasks = await _children(
+        session, WorkflowTaskRow, WorkflowTaskRow.workflow_id, workflow_id, WorkflowTaskRow.position
+    )
     workflow = Workflow(
         id=row.id,
         template_name=row.template_name,
@@ -895,13 +897,9 @@ class StoredFulfillment:
 
 
 async def _fulfillment_from_row(session: AsyncSession, row: FulfillmentRow) -> StoredFulfillment:
-    lines = (
-        await session.exec(
-            select(FulfillmentLineRow)
-            .where(FulfillmentLineRow.fulfillment_id == row.id)
-            .order_by(FulfillmentLineRow.position)  # type: ignore[arg-type]
-        )
-    ).all()
+    lines = await _children(
+        session, FulfillmentLineRow, FulfillmentLineRow.fulfillment_id, row.id, FulfillmentLineRow.position
+    )
     fulfillment = Fulfillment(
         id=row.id,
         order_id=row.order_id,
@@ -935,11 +933,7 @@ async def get_fulfillment(
 
 async def fulfillments_of_order(session: AsyncSession, order_id: str) -> list[Fulfillment]:
     """Every fulfillment recorded against an order."""
-    rows = (
-        await session.exec(
-            select(FulfillmentRow).where(FulfillmentRow.order_id == order_id).order_by(FulfillmentRow.id)
-        )
-    ).all()
+    rows = await _children(session, FulfillmentRow, FulfillmentRow.order_id, order_id, FulfillmentRow.id)
     return [(await _fulfillment_from_row(session, r)).fulfillment for r in rows]
 
 
@@ -996,16 +990,10 @@ class StoredPool:
 async def get_pool(session: AsyncSession, pool_id: str, *, for_update: bool = False) -> StoredPool:
     """The pool with its assignments and transfers, or NotFound."""
     row = await _row(session, NamedUserPoolRow, "named-user pool", pool_id, for_update=for_update)
-    assignments = (
-        await session.exec(select(NamedUserAssignmentRow).where(NamedUserAssignmentRow.pool_id == pool_id))
-    ).all()
-    transfers = (
-        await session.exec(
-            select(NamedUserTransferRow)
-            .where(NamedUserTransferRow.pool_id == pool_id)
-            .order_by(NamedUserTransferRow.sequence)  # type: ignore[arg-type]
-        )
-    ).all()
+    assignments = await _children(session, NamedUserAssignmentRow, NamedUserAssignmentRow.pool_id, pool_id)
+    transfers = await _children(
+        session, NamedUserTransferRow, NamedUserTransferRow.pool_id, pool_id, NamedUserTransferRow.sequence
+    )
     pool = NamedUserPool(
         id=row.id,
         account_id=row.account_id,

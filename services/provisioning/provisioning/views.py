@@ -13,7 +13,7 @@ from provisioning.domain.deals import DealRegistration
 from provisioning.domain.fulfillments import CommittedLicenseBalance, Fulfillment
 from provisioning.domain.named_users import NamedUserPool
 from provisioning.domain.orders import OrderKind, OrderLine
-from provisioning.domain.subscriptions import ChangeKind, SubscriptionState
+from provisioning.domain.subscriptions import ChangeKind, SubscriptionState, TerminationFee
 from provisioning.domain.workflows import Workflow, WorkflowTask
 from provisioning.models import (
     AccountRow,
@@ -267,6 +267,16 @@ def workflow(wf: Workflow, today: date) -> s.WorkflowPublic:
     )
 
 
+def termination_fee_fields(fee: TerminationFee) -> dict[str, Any]:
+    """A charged termination fee as shown and as published: the amount in minor units."""
+    return {
+        "price_id": fee.price_id,
+        "price_version": fee.price_version,
+        "amount": money_out(fee.amount, fee.currency),
+        "currency": fee.currency,
+    }
+
+
 def subscription(stored: StoredSubscription) -> s.SubscriptionPublic:
     """A subscription as shown."""
     sub = stored.subscription
@@ -291,16 +301,9 @@ def subscription(stored: StoredSubscription) -> s.SubscriptionPublic:
         renewal_months=sub.renewal.months,
         state=sub.state,
         termination_fee_price_id=sub.termination_fee_price_id,
-        termination_fee=(
-            s.TerminationFeePublic(
-                price_id=fee.price_id,
-                price_version=fee.price_version,
-                amount=money_out(fee.amount, fee.currency),
-                currency=fee.currency,
-            )
-            if (fee := sub.termination_fee)
-            else None
-        ),
+        termination_fee=s.TerminationFeePublic(**termination_fee_fields(sub.termination_fee))
+        if sub.termination_fee
+        else None,
         created_at=stored.created_at or utcnow(),
         updated_at=stored.updated_at or utcnow(),
     )

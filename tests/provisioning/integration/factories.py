@@ -82,11 +82,20 @@ async def active_subscription(client: httpx.AsyncClient, account_id: str, quanti
     order = await approved_order(
         client, account_id, [line("price_support", quantity, term_months=12, effective_date="2027-01-01")]
     )
-    workflow = (await ok(await client.get(f"/v1/workflows?order_id={order['id']}", headers=OPS)))["data"][0]
-    for task in workflow["tasks"]:
-        await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=CRM))
-        await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=CRM))
+    (workflow,) = await complete_workflows(client, order["id"])
     return str(workflow["subscription_id"])
+
+
+async def complete_workflows(client: httpx.AsyncClient, order_id: str) -> list[dict[str, Any]]:
+    """Every task of every workflow of an order started and completed, in order; the workflows."""
+    workflows: list[dict[str, Any]] = (
+        await ok(await client.get(f"/v1/workflows?order_id={order_id}", headers=OPS))
+    )["data"]
+    for workflow in workflows:
+        for task in workflow["tasks"]:
+            await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=CRM))
+            await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=CRM))
+    return workflows
 
 
 async def outbox_payloads(app: FastAPI, event_type: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from tests.provisioning.integration.factories import (
     FINANCE,
     OPS,
     approved_order,
+    complete_workflows,
     customer_with_account,
     line,
     ok,
@@ -177,10 +178,7 @@ async def test_terms_reach_the_events(client: httpx.AsyncClient, provisioning_ap
         approved["lines"][0]["renewal_months"],
         approved["lines"][0]["commitment_quantity"],
     ) == ("auto_renew", 12, "8")
-    workflow = (await ok(await client.get(f"/v1/workflows?order_id={order['id']}", headers=OPS)))["data"][0]
-    for task in workflow["tasks"]:
-        await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=CRM))
-        await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=CRM))
+    await complete_workflows(client, order["id"])
     activated = (await outbox_payloads(provisioning_app, "subscription.activated"))[0]
     assert (activated["renewal"], activated["renewal_months"], activated["commitment_quantity"]) == (
         "auto_renew",
@@ -256,11 +254,7 @@ async def test_deal_conversion_lines_take_terms(any_db_client: httpx.AsyncClient
 async def _activated(client: httpx.AsyncClient, account_id: str, lines: list[dict[str, Any]]) -> list[str]:
     """Subscriptions of one order walked through their workflows, by quantity (keep them distinct)."""
     order = await approved_order(client, account_id, lines)
-    workflows = (await ok(await client.get(f"/v1/workflows?order_id={order['id']}", headers=OPS)))["data"]
-    for workflow in workflows:
-        for task in workflow["tasks"]:
-            await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=CRM))
-            await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=CRM))
+    await complete_workflows(client, order["id"])
     subs = await _subscriptions_of_order(client, order["id"])
     assert {sub["state"] for sub in subs} == {"active"}
     return [sub["id"] for sub in sorted(subs, key=lambda sub: Decimal(sub["quantity"]))]

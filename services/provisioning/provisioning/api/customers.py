@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep
+from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
 
 router = APIRouter(tags=["customers and accounts"])
 Filter = Annotated[str | None, Query(max_length=60)]
@@ -18,8 +18,7 @@ Filter = Annotated[str | None, Query(max_length=60)]
 
 @router.post("/v1/customers", status_code=201, response_model=s.CustomerPublic, summary="Register a customer")
 async def register_customer(body: s.CustomerCreate, caller: Seller, rt: RuntimeDep) -> s.CustomerPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.register_customer(uow=uow, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.register_customer, command=body)
 
 
 @router.get("/v1/customers", response_model=Page[s.CustomerPublic], summary="List customers")
@@ -41,8 +40,7 @@ async def get_customer(customer_id: Id, _: Reader, session: SessionDep) -> s.Cus
     summary="Open a billing account (a child billing to its parent must share its currency)",
 )
 async def open_account(body: s.AccountCreate, caller: Seller, rt: RuntimeDep) -> s.AccountPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.open_account(uow=uow, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.open_account, command=body)
 
 
 @router.get("/v1/accounts", response_model=Page[s.AccountPublic], summary="List accounts")
@@ -71,5 +69,4 @@ async def get_account(account_id: Id, _: Reader, session: SessionDep) -> s.Accou
 async def update_account(
     account_id: Id, body: s.AccountUpdate, caller: Seller, rt: RuntimeDep
 ) -> s.AccountPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.update_account(uow=uow, account_id=account_id, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.update_account, account_id=account_id, command=body)

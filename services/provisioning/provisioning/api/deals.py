@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import CatalogDep, Id, RuntimeDep, Seller, SessionDep
+from provisioning.api.deps import CatalogDep, Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
 from provisioning.domain.deals import DealStatus
 
 router = APIRouter(tags=["partners and deals"])
@@ -18,8 +18,7 @@ router = APIRouter(tags=["partners and deals"])
 
 @router.post("/v1/partners", status_code=201, response_model=s.PartnerPublic, summary="Enrol a partner")
 async def enrol_partner(body: s.PartnerCreate, caller: Seller, rt: RuntimeDep) -> s.PartnerPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.enrol_partner(uow=uow, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.enrol_partner, command=body)
 
 
 @router.get("/v1/partners", response_model=Page[s.PartnerPublic], summary="List partners")
@@ -41,8 +40,7 @@ async def get_partner(partner_id: Id, _: Reader, session: SessionDep) -> s.Partn
 async def register_deal(
     body: s.DealRegistrationCreate, caller: Seller, rt: RuntimeDep
 ) -> s.DealRegistrationPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.register_deal(uow=uow, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.register_deal, command=body)
 
 
 @router.get("/v1/deal-registrations", response_model=Page[s.DealRegistrationPublic], summary="List deals")
@@ -73,8 +71,7 @@ async def get_deal(deal_id: Id, _: Reader, session: SessionDep) -> s.DealRegistr
 async def update_deal(
     deal_id: Id, body: s.DealRegistrationUpdate, caller: Seller, rt: RuntimeDep
 ) -> s.DealRegistrationPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.update_deal(uow=uow, deal_id=deal_id, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.update_deal, deal_id=deal_id, command=body)
 
 
 @router.post(
@@ -86,10 +83,9 @@ async def update_deal(
 async def convert_deal(
     deal_id: Id, body: s.DealConvert, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.DealConversionPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.convert_deal(
-            uow=uow, catalog=catalog, deal_id=deal_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.convert_deal, catalog=catalog, deal_id=deal_id, command=body
+    )
 
 
 @router.post(
@@ -98,5 +94,4 @@ async def convert_deal(
     summary="Submit to contracts: submit the deal's order",
 )
 async def submit_deal(deal_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.submit_deal(uow=uow, catalog=catalog, deal_id=deal_id, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.submit_deal, catalog=catalog, deal_id=deal_id)

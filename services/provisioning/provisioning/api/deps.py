@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,6 +12,8 @@ from libs.platform.auth import Principal, require_roles
 from libs.platform.settings import Role
 from provisioning.bootstrap import ProvisioningRuntime
 from provisioning.catalog_client import CatalogClient
+
+T = TypeVar("T")
 
 
 def _runtime(request: Request) -> ProvisioningRuntime:
@@ -39,3 +41,11 @@ Approver = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
 Operator = Annotated[Principal, Depends(require_roles(Role.CRM, Role.FINANCE))]
 
 Id = Annotated[str, Path(min_length=1, max_length=60, description="An id this API returned.")]
+
+
+async def in_unit_of_work(
+    rt: ProvisioningRuntime, caller: Principal, handler: Callable[..., Awaitable[T]], **arguments: Any
+) -> T:
+    """Run one handler in a unit of work acting for the caller: what every changing route does."""
+    async with rt.unit_of_work(caller) as uow:
+        return await handler(uow=uow, actor=caller.actor, **arguments)

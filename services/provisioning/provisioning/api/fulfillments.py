@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep
+from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
 from provisioning.domain.fulfillments import FulfillmentStatus
 
 router = APIRouter(tags=["fulfillments"])
@@ -20,8 +20,7 @@ router = APIRouter(tags=["fulfillments"])
     "/v1/fulfillments", status_code=201, response_model=s.FulfillmentPublic, summary="Record a fulfillment"
 )
 async def record(body: s.FulfillmentCreate, caller: Seller, rt: RuntimeDep) -> s.FulfillmentPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.record_fulfillment(uow=uow, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.record_fulfillment, command=body)
 
 
 @router.get("/v1/fulfillments", response_model=Page[s.FulfillmentPublic], summary="List fulfillments")
@@ -52,10 +51,9 @@ async def get_fulfillment(fulfillment_id: Id, _: Reader, session: SessionDep) ->
 async def update(
     fulfillment_id: Id, body: s.FulfillmentUpdate, caller: Seller, rt: RuntimeDep
 ) -> s.FulfillmentPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.update_fulfillment(
-            uow=uow, fulfillment_id=fulfillment_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.update_fulfillment, fulfillment_id=fulfillment_id, command=body
+    )
 
 
 @router.post(
@@ -66,10 +64,13 @@ async def update(
 async def complete(
     fulfillment_id: Id, body: s.TaskComplete, caller: Seller, rt: RuntimeDep
 ) -> s.FulfillmentPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.complete_fulfillment(
-            uow=uow, fulfillment_id=fulfillment_id, completed_on=body.completed_on, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt,
+        caller,
+        handlers.complete_fulfillment,
+        fulfillment_id=fulfillment_id,
+        completed_on=body.completed_on,
+    )
 
 
 @router.post(
@@ -78,5 +79,4 @@ async def complete(
     summary="Cancel while scheduled",
 )
 async def cancel(fulfillment_id: Id, caller: Seller, rt: RuntimeDep) -> s.FulfillmentPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.cancel_fulfillment(uow=uow, fulfillment_id=fulfillment_id, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.cancel_fulfillment, fulfillment_id=fulfillment_id)

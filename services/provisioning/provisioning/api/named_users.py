@@ -10,15 +10,14 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep
+from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
 
 router = APIRouter(tags=["named users"])
 
 
 @router.post("/v1/named-users/pools", status_code=201, response_model=s.PoolPublic, summary="Create a pool")
 async def create_pool(body: s.PoolCreate, caller: Seller, rt: RuntimeDep) -> s.PoolPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.create_pool(uow=uow, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.create_pool, command=body)
 
 
 @router.get("/v1/named-users/pools", response_model=Page[s.PoolPublic], summary="List pools")
@@ -45,8 +44,7 @@ async def get_pool(pool_id: Id, _: Reader, session: SessionDep) -> s.PoolPublic:
     summary="Give a user programs (pool size and per-user program limit enforced)",
 )
 async def assign(pool_id: Id, body: s.AssignmentCreate, caller: Seller, rt: RuntimeDep) -> s.AssignmentPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.assign_named_user(uow=uow, pool_id=pool_id, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.assign_named_user, pool_id=pool_id, command=body)
 
 
 @router.get(
@@ -67,5 +65,4 @@ async def list_assignments(
     summary="Transfer a seat (yearly allowance enforced)",
 )
 async def transfer(pool_id: Id, body: s.TransferCreate, caller: Seller, rt: RuntimeDep) -> s.TransferPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.transfer_named_user(uow=uow, pool_id=pool_id, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.transfer_named_user, pool_id=pool_id, command=body)

@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Approver, CatalogDep, Id, RuntimeDep, Seller, SessionDep
+from provisioning.api.deps import Approver, CatalogDep, Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
 from provisioning.domain.orders import OrderStatus
 
 router = APIRouter(tags=["orders"])
@@ -20,8 +20,7 @@ router = APIRouter(tags=["orders"])
 async def create_order(
     body: s.OrderCreate, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.create_order(uow=uow, catalog=catalog, command=body, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.create_order, catalog=catalog, command=body)
 
 
 @router.get("/v1/orders", response_model=Page[s.OrderPublic], summary="List orders")
@@ -48,10 +47,9 @@ async def get_order(order_id: Id, _: Reader, session: SessionDep) -> s.OrderPubl
 async def add_lines(
     order_id: Id, body: s.OrderLinesAdd, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.add_order_lines(
-            uow=uow, catalog=catalog, order_id=order_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.add_order_lines, catalog=catalog, order_id=order_id, command=body
+    )
 
 
 @router.delete(
@@ -60,10 +58,7 @@ async def add_lines(
     summary="Remove a draft order's line",
 )
 async def remove_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.remove_order_line(
-            uow=uow, order_id=order_id, line_id=line_id, actor=caller.actor
-        )
+    return await in_unit_of_work(rt, caller, handlers.remove_order_line, order_id=order_id, line_id=line_id)
 
 
 @router.post(
@@ -72,8 +67,7 @@ async def remove_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep)
     summary="Submit to contracts (approved at once unless a discount exceeds its threshold)",
 )
 async def submit_order(order_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.submit_order(uow=uow, catalog=catalog, order_id=order_id, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.submit_order, catalog=catalog, order_id=order_id)
 
 
 @router.post(
@@ -82,16 +76,14 @@ async def submit_order(order_id: Id, caller: Seller, rt: RuntimeDep, catalog: Ca
     summary="Approve an order waiting for a discount approval (finance or admin)",
 )
 async def approve_order(order_id: Id, caller: Approver, rt: RuntimeDep) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.approve_order(
-            uow=uow, order_id=order_id, role=caller.role.value, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.approve_order, order_id=order_id, role=caller.role.value
+    )
 
 
 @router.post("/v1/orders/{order_id}/cancel", response_model=s.OrderPublic, summary="Cancel an order")
 async def cancel_order(order_id: Id, body: s.CancelRequest, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.cancel_order(uow=uow, order_id=order_id, reason=body.reason, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.cancel_order, order_id=order_id, reason=body.reason)
 
 
 @router.get(

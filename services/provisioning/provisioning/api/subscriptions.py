@@ -10,7 +10,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Approver, CatalogDep, Id, Operator, RuntimeDep, SessionDep
+from provisioning.api.deps import Approver, CatalogDep, Id, Operator, RuntimeDep, SessionDep, in_unit_of_work
 from provisioning.domain.subscriptions import SubscriptionState
 
 router = APIRouter(tags=["subscriptions"])
@@ -41,8 +41,7 @@ async def list_subscriptions(
     summary="Renew or expire every active subscription whose term ended by a date (finance or admin)",
 )
 async def term_ends(body: s.TermEndsRun, caller: Approver, rt: RuntimeDep) -> s.TermEndsPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.process_term_ends(uow=uow, as_of=body.as_of, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.process_term_ends, as_of=body.as_of)
 
 
 @router.get(
@@ -69,10 +68,9 @@ async def history(
 async def suspend(
     subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
 ) -> s.SubscriptionPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.suspend_subscription(
-            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.suspend_subscription, subscription_id=subscription_id, command=body
+    )
 
 
 @router.post(
@@ -81,10 +79,9 @@ async def suspend(
 async def resume(
     subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
 ) -> s.SubscriptionPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.resume_subscription(
-            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.resume_subscription, subscription_id=subscription_id, command=body
+    )
 
 
 @router.post(
@@ -95,10 +92,14 @@ async def resume(
 async def cancel(
     subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.SubscriptionPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.cancel_subscription(
-            uow=uow, catalog=catalog, subscription_id=subscription_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt,
+        caller,
+        handlers.cancel_subscription,
+        catalog=catalog,
+        subscription_id=subscription_id,
+        command=body,
+    )
 
 
 @router.post(
@@ -109,7 +110,6 @@ async def cancel(
 async def change(
     subscription_id: Id, body: s.SubscriptionChange, caller: Operator, rt: RuntimeDep
 ) -> s.SubscriptionPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.change_subscription(
-            uow=uow, subscription_id=subscription_id, command=body, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.change_subscription, subscription_id=subscription_id, command=body
+    )

@@ -11,7 +11,7 @@ from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
-from provisioning.api.deps import Id, Operator, RuntimeDep, SessionDep
+from provisioning.api.deps import Id, Operator, RuntimeDep, SessionDep, in_unit_of_work
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 
 router = APIRouter(tags=["workflows and tasks"])
@@ -72,16 +72,12 @@ async def get_task(task_id: Id, _: Reader, session: SessionDep) -> s.TaskPublic:
 
 @router.patch("/v1/tasks/{task_id}", response_model=s.TaskPublic, summary="Assign a task")
 async def assign_task(task_id: Id, body: s.TaskUpdate, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.assign_task(
-            uow=uow, task_id=task_id, assignee=body.assignee, actor=caller.actor
-        )
+    return await in_unit_of_work(rt, caller, handlers.assign_task, task_id=task_id, assignee=body.assignee)
 
 
 @router.post("/v1/tasks/{task_id}/start", response_model=s.TaskPublic, summary="Start a task")
 async def start_task(task_id: Id, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.start_task(uow=uow, task_id=task_id, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.start_task, task_id=task_id)
 
 
 @router.post(
@@ -90,25 +86,21 @@ async def start_task(task_id: Id, caller: Operator, rt: RuntimeDep) -> s.TaskPub
     summary="Complete a task (the last one activates the subscription)",
 )
 async def complete_task(task_id: Id, body: s.TaskComplete, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.complete_task(
-            uow=uow, task_id=task_id, completed_on=body.completed_on, actor=caller.actor
-        )
+    return await in_unit_of_work(
+        rt, caller, handlers.complete_task, task_id=task_id, completed_on=body.completed_on
+    )
 
 
 @router.post("/v1/tasks/{task_id}/block", response_model=s.TaskPublic, summary="Block a task")
 async def block_task(task_id: Id, body: s.TaskBlock, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.block_task(uow=uow, task_id=task_id, reason=body.reason, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.block_task, task_id=task_id, reason=body.reason)
 
 
 @router.post("/v1/tasks/{task_id}/unblock", response_model=s.TaskPublic, summary="Unblock a task")
 async def unblock_task(task_id: Id, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.unblock_task(uow=uow, task_id=task_id, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.unblock_task, task_id=task_id)
 
 
 @router.post("/v1/tasks/{task_id}/notes", response_model=s.TaskPublic, summary="Add a note to a task")
 async def add_note(task_id: Id, body: s.TaskNoteCreate, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
-    async with rt.unit_of_work(caller) as uow:
-        return await handlers.add_task_note(uow=uow, task_id=task_id, text=body.text, actor=caller.actor)
+    return await in_unit_of_work(rt, caller, handlers.add_task_note, task_id=task_id, text=body.text)
