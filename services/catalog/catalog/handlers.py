@@ -57,6 +57,7 @@ from catalog.domain.quotes import (
     QuoteLine,
     RequestedDiscount,
     RequestedItem,
+    check_promotions,
     price_quote,
     quote_items,
 )
@@ -1041,6 +1042,29 @@ async def _quote_catalog(
     )
 
 
+async def _promotions(
+    uow: CatalogUnitOfWork, codes: Sequence[str], as_of: date
+) -> tuple[RequestedDiscount, ...]:
+    """The discounts of promo codes valid on `as_of`; an unknown or expired code is a 422 on its field."""
+    found = await uow.catalog.discounts_by_promo_code(codes)
+    errors = FieldErrors()
+    promotions: list[RequestedDiscount] = []
+    for index, code in enumerate(codes):
+        field = f"promo_codes.{index}"
+        if code not in found:
+            errors.add(field, f"promo code {code!r} does not exist", "unknown_promo_code")
+            continue
+        terms = _discount_terms(found[code])
+        if not terms.is_valid_on(as_of):
+            errors.add(
+                field, f"promo code {code!r} is not valid on {as_of.isoformat()}", "promo_code_not_valid"
+            )
+            continue
+        promotions.append(RequestedDiscount(terms, field))
+    errors.raise_if_any("The promo codes cannot be used")
+    return tuple(promotions)
+
+
 async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> QuotePublic:
     """Price items (prices or bundles) as of a date with their discounts, and save the quote."""
     as_of = command.as_of or _today()
@@ -1051,6 +1075,7 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
     quote_level = tuple(
         RequestedDiscount(terms[d], f"discount_ids.{j}") for j, d in enumerate(command.discount_ids)
     )
+    promotions = await _promotions(uow, command.promo_codes, as_of)
     requested = [
         RequestedItem(
             field=f"items.{index}",
@@ -1062,10 +1087,12 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
                 RequestedDiscount(terms[d], f"items.{index}.discount_ids.{j}")
                 for j, d in enumerate(item.discount_ids)
             ),
+            promotions=promotions,
         )
         for index, item in enumerate(command.items)
     ]
     items = quote_items(requested, await _quote_catalog(uow, command.currency, as_of, requested))
+    check_promotions(promotions, items)
 
     priced = price_quote(command.currency, as_of, items)
     lines = [
@@ -1096,6 +1123,7 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
             "as_of": as_of.isoformat(),
             "total": format(priced.total, "f"),
             "lines": len(lines),
+            "promo_codes": list(command.promo_codes),
         },
     )
     uow.emit(

@@ -77,6 +77,10 @@ class CatalogRepository(abc.ABC):
         """The rows of these ids that exist, by id (one query; unknown ids are left out)."""
 
     @abc.abstractmethod
+    async def discounts_by_promo_code(self, codes: Collection[str]) -> dict[str, Discount]:
+        """The discounts of these promo codes, by code (one query; unknown codes are left out)."""
+
+    @abc.abstractmethod
     async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
         """True when a row of `model` has these column values."""
 
@@ -146,6 +150,13 @@ class SqlCatalogRepository(CatalogRepository):
         key = model.id  # type: ignore[attr-defined]
         rows = (await self.session.exec(select(model).where(col(key).in_(wanted)))).all()
         return {row.id: row for row in rows}  # type: ignore[attr-defined]
+
+    async def discounts_by_promo_code(self, codes: Collection[str]) -> dict[str, Discount]:
+        """The discounts of these promo codes, by code (one query; unknown codes are left out)."""
+        if not codes:
+            return {}
+        stmt = select(Discount).where(col(Discount.promo_code).in_(set(codes)))
+        return {row.promo_code: row for row in (await self.session.exec(stmt)).all() if row.promo_code}
 
     async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
         """True when a row of `model` has these column values."""

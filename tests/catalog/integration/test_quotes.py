@@ -227,3 +227,48 @@ async def test_a_quote_reads_the_catalog_in_a_fixed_number_of_statements(catalog
 
     # Price versions, products, cost books and discounts are read in sets, not per line.
     assert await statements(2) == await statements(40)
+
+
+async def test_promo_codes_apply_to_the_lines_of_their_products(catalog: CatalogClient) -> None:
+    seats_product, seats = await _priced_product(catalog)
+    _, workshop = await _priced_product(catalog, {"unit_price": "400.00"}, kind="workshop")
+    await catalog.created(
+        "/v1/discounts",
+        f.discount(name="Spring seats", value="20", product_ids=[seats_product], promo_code="SPRING26"),
+    )
+
+    quote = await catalog.created(
+        "/v1/quotes", f.quote(f.quote_item(seats, 10), f.quote_item(workshop, 1), promo_codes=["SPRING26"])
+    )
+
+    seats_line, workshop_line = quote["lines"]
+    # 10 x 150.00 = 1,500.00 less 20% = 1,200.00, above the 15% threshold; the workshop is not covered.
+    assert [(d["name"], d["amount"]) for d in seats_line["discounts"]] == [("Spring seats", "300.00")]
+    assert (seats_line["net_amount"], workshop_line["discounts"]) == ("1200.00", [])
+    assert (quote["total"], quote["needs_approval"]) == ("1600.00", True)
+
+
+async def test_unknown_expired_or_useless_promo_codes_are_422_on_their_field(catalog: CatalogClient) -> None:
+    _, price = await _priced_product(catalog)
+    other_product, _ = await _priced_product(catalog)
+    await catalog.created(
+        "/v1/discounts", f.discount(name="Winter", promo_code="WINTER25", valid_to="2026-03-01")
+    )
+    await catalog.created(
+        "/v1/discounts", f.discount(name="Other", promo_code="OTHER", product_ids=[other_product])
+    )
+
+    unknown_and_expired = await catalog.post(
+        "/v1/quotes", f.quote(f.quote_item(price, 1), promo_codes=["NOPE26", "WINTER25"])
+    )
+    useless = await catalog.post("/v1/quotes", f.quote(f.quote_item(price, 1), promo_codes=["OTHER"]))
+    malformed = await catalog.post("/v1/quotes", f.quote(f.quote_item(price, 1), promo_codes=["spring 26"]))
+
+    assert unknown_and_expired.status_code == useless.status_code == malformed.status_code == 422
+    assert [(e["field"], e["code"]) for e in unknown_and_expired.json()["errors"]] == [
+        ("promo_codes.0", "unknown_promo_code"),
+        ("promo_codes.1", "promo_code_not_valid"),
+    ]
+    assert [e["field"] for e in useless.json()["errors"]] == ["promo_codes.0"]
+    assert [e["field"] for e in malformed.json()["errors"]] == ["promo_codes.0"]
+    assert (await catalog.get("/v1/quotes")).json()["data"] == []

@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar
 from sqlmodel import SQLModel
 
 from catalog.domain.versions import is_in_force
-from catalog.models import CostBookVersion, PriceVersion
+from catalog.models import CostBookVersion, Discount, PriceVersion
 from catalog.repository import VERSIONED, CatalogRepository, owner_of
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.outbox import build_envelope
@@ -39,6 +39,11 @@ class FakeCatalogRepository(CatalogRepository):
     async def find_many(self, model: type[M], ids: Collection[str]) -> dict[str, M]:
         table = self.tables.get(model, {})
         return {i: table[i] for i in ids if i in table}
+
+    async def discounts_by_promo_code(self, codes: Collection[str]) -> dict[str, Discount]:
+        return {
+            d.promo_code: d for d in self.rows(Discount) if d.promo_code is not None and d.promo_code in codes
+        }
 
     async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
         return any(_matches(row, equal) for row in self.rows(model))

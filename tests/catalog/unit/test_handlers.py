@@ -89,3 +89,16 @@ async def test_a_quote_over_a_discount_threshold_needs_approval(uow: FakeCatalog
     assert "15% approval threshold" in quote.approval_reasons[0]
     assert uow.event_types[-1] == "catalog.quote_created"
     assert uow.envelopes[-1].payload["needs_approval"] is True
+
+
+async def test_a_promo_code_resolves_to_its_discount(uow: FakeCatalogUnitOfWork) -> None:
+    price_id = await _price(uow, await _product(uow))
+    await handlers.create_discount(
+        uow=uow, command=DiscountCreate(**f.discount(value="5", promo_code="SPRING26"))
+    )
+
+    quote = await handlers.create_quote(
+        uow=uow, command=QuoteCreate(**f.quote(f.quote_item(price_id, 2), promo_codes=["SPRING26"]))
+    )
+
+    assert (quote.lines[0].discount_amount, quote.total, quote.needs_approval) == (15, 285, False)

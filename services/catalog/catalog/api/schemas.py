@@ -396,6 +396,12 @@ class QuoteCreate(BaseModel):
     discount_ids: list[EntityId] = Field(
         default_factory=list, max_length=20, description="Quote-level: applied to every line."
     )
+    promo_codes: list[PromoCode] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Promotion codes valid on `as_of`; each applies to the lines of the products it covers.",
+        examples=[["SPRING26"]],
+    )
 
 
 class LineDiscountPublic(BaseModel):

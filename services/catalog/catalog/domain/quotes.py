@@ -71,6 +71,8 @@ class RequestedItem:
     bundle_id: str | None
     quantity: Decimal
     discounts: tuple[RequestedDiscount, ...] = ()
+    promotions: tuple[RequestedDiscount, ...] = ()
+    """Promo-code discounts: each applies to the lines of the products it covers."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ def _item(
         price_version=price.version,
         spec=price_spec(price.terms, price.currency, book),
         quantity=quantity,
-        discounts=request.discounts,
+        discounts=request.discounts + tuple(p for p in request.promotions if p.terms.applies_to(product.id)),
         bundle_id=bundle_id,
     )
 
@@ -255,6 +257,19 @@ def _component_quantity(quantity: Decimal, field: str) -> Decimal:
             f"and {MAX_INTEGER_DIGITS} digits",
         )
     return plain
+
+
+def check_promotions(promotions: Sequence[RequestedDiscount], items: Sequence[QuoteItem]) -> None:
+    """Refuse a promo code that applies to no line of the quote."""
+    errors = FieldErrors()
+    for promotion in promotions:
+        if not any(promotion in item.discounts for item in items):
+            errors.add(
+                promotion.field,
+                f"promotion {promotion.terms.name!r} applies to no product of this quote",
+                "promo_code_not_applicable",
+            )
+    errors.raise_if_any("The quote cannot be priced")
 
 
 def check_items(currency: str, as_of: date, items: Sequence[QuoteItem]) -> None:
