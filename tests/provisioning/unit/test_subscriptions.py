@@ -146,6 +146,21 @@ def test_term_ends_renew_until_the_term_runs_past_the_date_so_a_rerun_does_nothi
     assert len(sub.events) == 3
 
 
+def test_monthly_renewals_from_the_31st_return_to_the_31st_after_a_short_month() -> None:
+    sub = subscription(
+        term_start=date(2027, 1, 31),
+        term_end=date(2027, 2, 28),
+        renewal=RenewalPolicy.auto_renew(1),
+        active=True,
+    )
+    assert sub.process_term_ends(as_of=date(2027, 4, 15), by="scheduler") is TermOutcome.RENEWED
+    assert [e.previous_term_end for e in sub.events if isinstance(e, SubscriptionRenewed)] == [
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+    ]
+    assert sub.term_end == date(2027, 4, 30)
+
+
 def test_term_ends_expire_on_the_term_end_and_skip_inactive_subscriptions() -> None:
     sub = subscription(active=True)
     assert sub.process_term_ends(as_of=date(2029, 3, 1), by="scheduler") is TermOutcome.EXPIRED

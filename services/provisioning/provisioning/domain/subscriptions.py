@@ -356,7 +356,9 @@ class Subscription:
         if self.renewal.kind is not RenewalKind.AUTO_RENEW or not self.renewal.months:
             raise Conflict("Cannot renew a subscription whose policy is to expire")
         before = self.snapshot()
-        self.term_end = add_months(before.term_end, self.renewal.months)
+        # Recomputed from the start's day, so a term from the 31st that once ended on Feb 28
+        # ends on the 31st again afterwards (DESIGN §7: anchors are not shifted by short months).
+        self.term_end = add_months(before.term_end, self.renewal.months, self.term_start.day)
         self._record(ChangeKind.RENEWAL, before.term_end, before, by)
         self.events.append(
             SubscriptionRenewed(**self._event_fields(before.term_end, by), previous_term_end=before.term_end)
