@@ -104,7 +104,7 @@ def _validate_percent(value: object) -> Decimal:
     if result > 100:
         raise _refuse("must be at most 100")
     if not _PERCENT_RE.fullmatch(text):
-        raise _refuse('must be written like "12.5", without leading zeros')
+        raise _refuse('must be written like "12.5": 0 to 100 with up to 4 decimals')
     return result
 
 
