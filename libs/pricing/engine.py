@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import round_money, round_unit_price
@@ -74,9 +75,21 @@ def _exact() -> Iterator[None]:
         yield
 
 
+@lru_cache(maxsize=4096)
+def _validated(spec_repr: str, spec: PriceSpec) -> None:
+    validate_price_spec(spec)
+
+
+def _validate_once(spec: PriceSpec) -> None:
+    # A price is rated many times (every line of a bill run): validate each distinct spec once.
+    # The key is the repr, which tells Decimal("1") from 1.0 — equal, and equal-hashing, as
+    # values, but only the first is a valid price.
+    _validated(repr(spec), spec)
+
+
 def rate(spec: PriceSpec, quantity: Decimal) -> Charge:
     """Price `quantity` under `spec`; raises ValidationFailed for a bad spec or quantity."""
-    validate_price_spec(spec)
+    _validate_once(spec)
     qty = _check_quantity(quantity)
     with _exact():
         included = Decimal(spec.included_quantity)

@@ -366,3 +366,13 @@ def test_cost_plus_amount_is_vendor_cost_with_markup(mode: TierMode, quantity: D
     charge = rate(PriceSpec(PricingModel.COST_PLUS, "USD", cost_book=book), quantity)
 
     assert charge.amount == vendor_cost(book, quantity) * D("1.2")
+
+
+def test_a_float_price_is_refused_even_after_an_equal_decimal_price_was_rated() -> None:
+    from libs.platform.errors import ValidationFailed
+
+    valid = PriceSpec(model=PricingModel.PER_UNIT, currency="USD", unit_price=Decimal("2"))
+    assert rate(valid, Decimal("3")).rounded_amount == Decimal("6.00")
+    same_value_as_float = PriceSpec(model=PricingModel.PER_UNIT, currency="USD", unit_price=2.0)  # type: ignore[arg-type]
+    with pytest.raises(ValidationFailed):
+        rate(same_value_as_float, Decimal("3"))
