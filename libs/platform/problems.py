@@ -7,12 +7,14 @@ field; nothing reaches the client as an unformatted 500.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.platform.errors import DomainError, FieldError, ValidationFailed
 from libs.platform.logging import current_correlation_id, get_logger
@@ -154,3 +156,45 @@ def install_problem_handlers(app: FastAPI) -> None:
             code="internal_error",
             detail="An unexpected error occurred; it has been logged with the correlation id.",
         )
+
+
+class NulInUrlGuard:
+    """Refuses a URL whose path or query holds a NUL character (`%00`) with a 422 problem.
+
+    No text column of PostgreSQL can hold NUL, so such an id or filter would otherwise fail in
+    the database as a 500. Bodies are checked by their models; the URL is checked here, once,
+    before any route, idempotency record or audit entry sees it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            errors = self._nul_fields(scope)
+            if errors:
+                request = Request(scope, receive)
+                response = problem_response(
+                    request,
+                    status=422,
+                    title="Validation failed",
+                    code="validation_failed",
+                    detail="The request URL has a NUL character, which no id or filter may hold",
+                    errors=errors,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _nul_fields(scope: Scope) -> list[FieldError]:
+        errors = []
+        if "\x00" in scope.get("path", ""):
+            errors.append(FieldError("path", "must not contain a NUL character", "nul_character"))
+        query = scope.get("query_string", b"").decode("latin-1")
+        if "%00" in query or "\x00" in query:
+            for name, value in parse_qsl(query, keep_blank_values=True):
+                if "\x00" in name or "\x00" in value:
+                    field = "query." + name.replace("\x00", "")
+                    errors.append(FieldError(field, "must not contain a NUL character", "nul_character"))
+        return errors

@@ -33,7 +33,7 @@ from libs.platform.logging import configure_logging, get_logger
 from libs.platform.migrations import upgrade_async
 from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
 from libs.platform.outbox import OutboxRelay
-from libs.platform.problems import PROBLEM_RESPONSES, install_problem_handlers
+from libs.platform.problems import PROBLEM_RESPONSES, NulInUrlGuard, install_problem_handlers
 from libs.platform.settings import ServiceSettings
 from libs.platform.unit_of_work import SYSTEM_ACTOR, UnitOfWork
 
@@ -221,6 +221,7 @@ def create_service_app(
     app.state.metrics = ServiceMetrics(settings.service_name)
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(NulInUrlGuard)
     app.add_middleware(RequestContextMiddleware)
     _mount_local_docs(app, title)
     app.include_router(health_router())

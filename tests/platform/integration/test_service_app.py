@@ -16,6 +16,7 @@ from libs.contracts.registry import event_type
 from libs.contracts.types import Amount, CurrencyCode
 from libs.platform.auth import Principal, require_roles
 from libs.platform.errors import Conflict
+from libs.platform.idempotency import IdempotencyRecord
 from libs.platform.outbox import OutboxMessage
 from libs.platform.service import ServiceRuntime, create_service_app
 from libs.platform.settings import Role
@@ -184,3 +185,26 @@ async def test_correlation_id_of_the_request_is_carried_into_its_events_and_audi
     assert [e.correlation_id for e in envelopes if e.key == "acct_c"] == ["corr-credit-9"]
     log = await client.get("/v1/audit-log", params={"entity_id": "acct_c"}, headers=auth(Role.FINANCE))
     assert log.json()["data"][0]["correlation_id"] == "corr-credit-9"
+
+
+async def test_nul_in_a_url_is_a_422_problem_and_records_nothing(
+    client: httpx.AsyncClient, app_runtime: ServiceRuntime
+) -> None:
+    # PostgreSQL cannot hold NUL in text: a %00 in a filter or id must not reach the database (500).
+    for query in ("entity_type=a%00b", "entity_id=%00"):
+        response = await client.get(f"/v1/audit-log?{query}", headers=auth(Role.FINANCE))
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["code"] == "validation_failed"
+        assert [e["field"] for e in problem["errors"]] == [f"query.{query.split('=')[0]}"]
+    headers = {**auth(Role.FINANCE), "Idempotency-Key": "credit-nul"}
+    body = {"account_id": "acct_nul", "amount": "1.00", "currency": "USD"}
+    for url in ("/v1/test-credits%00", "/v1/test-credits?x=%00"):
+        response = await client.post(url, json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] in {"path", "query.x"}
+    async with app_runtime.db.session() as session:
+        assert (await session.exec(select(IdempotencyRecord))).all() == []
+    log = await client.get("/v1/audit-log", params={"entity_id": "acct_nul"}, headers=auth(Role.FINANCE))
+    assert log.json()["data"] == []
