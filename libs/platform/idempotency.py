@@ -47,6 +47,16 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+async def _forget(db: Database, owner: str, key: str) -> None:
+    async with db.session() as session:
+        await session.exec(
+            delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.owner) == owner, col(IdempotencyRecord.key) == key
+            )
+        )
+        await session.commit()
+
+
 class IdempotencyMiddleware(BaseHTTPMiddleware):
     """Replays stored responses for repeated `Idempotency-Key`s on POST requests."""
 
@@ -112,24 +122,25 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                     headers={"Idempotent-Replayed": "true"},
                 )
 
-        response = await call_next(request)
-        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+        try:
+            response = await call_next(request)
+            chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+        except BaseException:
+            # An unexpected error (answered as a 500 further out): free the key for a retry.
+            await _forget(db, owner, key)
+            raise
         content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-        async with db.session() as session:
-            if response.status_code >= 500 or response.status_code in {401, 403, 429}:
-                # Not an answer to the request itself: let the client retry with the same key.
-                await session.exec(
-                    delete(IdempotencyRecord).where(
-                        col(IdempotencyRecord.owner) == owner, col(IdempotencyRecord.key) == key
-                    )
-                )
-            else:
+        if response.status_code >= 500 or response.status_code in {401, 403, 429}:
+            # Not an answer to the request itself: let the client retry with the same key.
+            await _forget(db, owner, key)
+        else:
+            async with db.session() as session:
                 record = await session.get(IdempotencyRecord, (owner, key))
                 if record is not None:
                     record.status_code = response.status_code
                     record.content_type = response.headers.get("content-type")
                     record.response_body = content
                     session.add(record)
-            await session.commit()
+                await session.commit()
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(content=content, status_code=response.status_code, headers=headers)

@@ -208,3 +208,33 @@ async def test_nul_in_a_url_is_a_422_problem_and_records_nothing(
         assert (await session.exec(select(IdempotencyRecord))).all() == []
     log = await client.get("/v1/audit-log", params={"entity_id": "acct_nul"}, headers=auth(Role.FINANCE))
     assert log.json()["data"] == []
+
+
+async def test_idempotency_key_is_freed_when_the_first_attempt_fails_unexpectedly(
+    app_runtime: ServiceRuntime,
+) -> None:
+    # An unhandled error is answered as a 500 outside the idempotency middleware; the key must
+    # not stay "in flight" for ever, or the client's retry with the same key is refused (409).
+    attempts: list[int] = []
+    router = APIRouter()
+
+    @router.post("/v1/test-flaky", status_code=201)
+    async def flaky() -> dict[str, int]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("transient failure")
+        return {"attempt": len(attempts)}
+
+    app = create_service_app(runtime=app_runtime, title="Test", description="test", routers=[router])
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers = {**auth(), "Idempotency-Key": "flaky-0001"}
+            first = await client.post("/v1/test-flaky", json={}, headers=headers)
+            assert first.status_code == 500
+            retry = await client.post("/v1/test-flaky", json={}, headers=headers)
+            assert retry.status_code == 201, retry.text
+            assert retry.json() == {"attempt": 2}
+            replay = await client.post("/v1/test-flaky", json={}, headers=headers)
+            assert replay.json() == {"attempt": 2}
+            assert replay.headers.get("idempotent-replayed") == "true"
