@@ -7,6 +7,7 @@ the ASGI app (and its lifespan) on its own event-loop thread.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -21,7 +22,8 @@ from catalog.config import CatalogSettings
 from tests.catalog.integration import factories as f
 from tests.support.services import auth, service_settings
 
-EXAMPLES_PER_OPERATION = 30
+# Bounded to keep the suite fast; FUZZ_EXAMPLES raises it for a deeper run.
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 
 
 def _seed(app: Any) -> dict[str, str]:

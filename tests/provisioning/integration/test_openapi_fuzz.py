@@ -1,7 +1,7 @@
 """Schemathesis against provisioning's own OpenAPI: no request yields a 5xx or an off-schema response.
 
-Stateless, generated examples for every operation, with the admin key, on SQLite and the
-in-memory catalog; the service is seeded first (a converted deal, an approved order with its
+Stateless, generated examples for every operation, with the admin key, on SQLite and PostgreSQL
+with the in-memory catalog; the service is seeded first (a converted deal, an approved order with its
 workflow and subscription, a fulfillment, a pool) so that look-ups and actions reach handlers.
 Sync on purpose: schemathesis runs the ASGI app (and its lifespan) on its own event-loop thread.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -94,8 +93,8 @@ def _catalog() -> InMemoryCatalog:
     return catalog
 
 
-def test_no_request_yields_a_server_error_or_breaks_the_schema(tmp_path: Path) -> None:
-    app = create_app(provisioning_settings(f"sqlite+aiosqlite:///{tmp_path}/fuzz.db"), catalog=_catalog())
+def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str) -> None:
+    app = create_app(provisioning_settings(database_url), catalog=_catalog())
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checks = [not_a_server_error, response_schema_conformance]
     headers = auth()
