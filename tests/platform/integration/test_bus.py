@@ -16,6 +16,7 @@ from libs.contracts.registry import event_type
 from libs.platform.audit import AuditRecord
 from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.db import Database, ExactDecimal
+from libs.platform.errors import ValidationFailed
 from libs.platform.inbox import DeadLetter, IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxMessage, OutboxRelay
 from libs.platform.unit_of_work import UnitOfWork
@@ -182,3 +183,44 @@ async def test_invalid_event_goes_to_dead_letters_without_blocking(bus, broker: 
         dead = (await session.exec(select(DeadLetter))).all()  # type: ignore[call-overload]
     assert len(dead) == 1
     assert "not an event envelope" in dead[0][0].error
+
+
+async def test_an_event_the_handler_rejects_is_parked_and_the_rest_of_its_batch_applies(
+    bus, broker: str
+) -> None:  # type: ignore[no-untyped-def]
+    db, relay, kind = bus
+    model, _, name = kind
+
+    async def refuse_negative(session: AsyncSession, envelope: Envelope) -> None:
+        if envelope.payload_as(model).amount < 0:
+            raise ValidationFailed.single("amount", "a posting may not be negative")
+        await _apply_posting(session, envelope)
+
+    async with UnitOfWork(db, producer="test") as uow:
+        for amount in ("1.00", "-5.00", "2.00"):
+            uow.emit(model(account_id="acct_1", amount=Decimal(amount)), key="acct_1")
+        await uow.commit()
+    await relay.drain()
+    consumer = IdempotentConsumer(
+        db,
+        group_id=f"g-{uuid.uuid4().hex[:8]}",
+        topics=[kind[1]],
+        handlers={name: refuse_negative},
+        bootstrap_servers=broker,
+        session_timeout_ms=6_000,
+        rebalance_timeout_ms=1_000,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        await eventually(lambda: _count(db), until=lambda n: n == 2)
+    finally:
+        stop.set()
+        await task
+        await consumer.stop()
+    async with db.session() as session:
+        dead = (await session.exec(select(DeadLetter))).all()  # type: ignore[call-overload]
+        amounts = (await session.exec(select(AppliedPosting.amount))).all()  # type: ignore[call-overload]
+    assert sorted(a[0] for a in amounts) == [Decimal("1.00"), Decimal("2.00")]
+    assert len(dead) == 1 and "a posting may not be negative" in dead[0][0].error
+    assert consumer.applied_total == 2
