@@ -7,29 +7,20 @@ the ASGI app (and its lifespan) on its own event-loop thread.
 
 from __future__ import annotations
 
-import os
-import re
 from typing import Any
-
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.python.asgi import get_client, shutdown_lifespans
-from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from catalog.app import create_app
 from catalog.config import CatalogSettings
 from tests.catalog.integration import factories as f
-from tests.support.services import auth, service_settings
+from tests.support.fuzz import examples_per_operation, fuzz_every_operation, seed_client
+from tests.support.services import service_settings
 
-# Bounded to keep the suite fast; FUZZ_EXAMPLES raises it for a deeper run.
-EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+EXAMPLES_PER_OPERATION = examples_per_operation(30)
 
 
 def _seed(app: Any) -> dict[str, str]:
     """Create one of everything; returns the ids by path-parameter name."""
-    with get_client(app) as client:
-        client.headers.update(auth())
+    with seed_client(app) as client:
 
         def created(path: str, body: dict[str, Any]) -> dict[str, Any]:
             response = client.post(path, json=body)
@@ -60,33 +51,4 @@ def _seed(app: Any) -> dict[str, str]:
 
 def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str) -> None:
     app = create_app(service_settings(CatalogSettings, database_url=database_url, bootstrap=None))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    checks = [not_a_server_error, response_schema_conformance]
-    headers = auth()
-    try:
-        seeded = _seed(app)
-        operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) >= 20
-        for operation in operations:
-            names = re.findall(r"\{(\w+)\}", operation.path)
-            strategy = operation.as_strategy(headers=headers)
-            if names:
-                # Half on ids that exist, so changes and versions reach the handlers, not only 404s.
-                known = {name: seeded[name] for name in names}
-                strategy = strategy | operation.as_strategy(headers=headers, path_parameters=known)
-
-            @given(case=strategy)
-            @settings(
-                max_examples=EXAMPLES_PER_OPERATION,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-                database=None,
-            )
-            def check(case: Any) -> None:
-                response = case.call(headers=headers)
-                case.validate_response(response, checks=checks, headers=headers)
-
-            check()
-    finally:
-        shutdown_lifespans()
+    fuzz_every_operation(app, seed=_seed, examples=EXAMPLES_PER_OPERATION, min_operations=20)
