@@ -51,7 +51,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy libs $(foreach s,$(SERVICES),services/$(s)/$(s)/domain)
+	$(BIN)/mypy libs $(foreach s,$(SERVICES),services/$(s)/$(s))
 
 imports: install
 	$(BIN)/lint-imports
