@@ -1,18 +1,23 @@
-"""Wire types shared by every API and message: money, unit prices, quantities, currencies.
+"""Wire types shared by every API and message: money, unit prices, quantities, currencies, dates,
+booleans and integers.
 
 Money and prices travel as JSON strings ("12.50"), never numbers (DESIGN §7); quantities may
-also be JSON integers. Each type's JSON schema is exactly what its validator accepts, so that
-OpenAPI clients and schema fuzzers see the truth. Validators raise only pydantic errors
-(`PydanticCustomError` is a `ValueError`), so bad input is always an ordinary 422.
+also be JSON integers. Dates are "YYYY-MM-DD" strings; booleans are JSON true/false and integers
+JSON integers, with none of pydantic's lax coercions (FastAPI validates bodies in python mode,
+where a plain `date` field reads 0 as 1970-01-01 and a plain `int` field reads true or "0001"
+as 1). Each type's JSON schema is exactly what its validator accepts, so that OpenAPI clients
+and schema fuzzers see the truth. Validators raise only pydantic errors (`PydanticCustomError`
+is a `ValueError`), so bad input is always an ordinary 422.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import PlainSerializer, PlainValidator, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from libs.platform.errors import ValidationFailed
@@ -46,6 +51,9 @@ _QUANTITY_KIND = 'a quantity must be an integer or a decimal string such as "1.5
 _PERCENT_STRING = 'a percent must be a JSON string such as "12.5"'
 _PERCENT_RE: Final = re.compile(PERCENT_PATTERN[1:-1])
 _CURRENCY_RE: Final = re.compile(CURRENCY_PATTERN[1:-1])
+_DATE_STRING = 'a date must be a string such as "2026-03-01"'
+# ASCII digits only: \d would also match other scripts' digits, which RFC 3339 does not allow.
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Responses may carry any plain decimal (an unrounded tier breakdown, say): describe them
 # loosely in the serialization schema so that valid responses never break it.
 _DECIMAL_OUT: Final = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
@@ -121,6 +129,18 @@ def _validate_currency(value: object) -> str:
             {"code": value},
         )
     return value
+
+
+def _validate_date(value: object) -> date:
+    # A datetime is a date subclass: refused, as a date-time string is, not silently truncated.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        raise PydanticCustomError("date_format", _DATE_STRING)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_value", "{date} is not a calendar date", {"date": value}) from None
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -210,12 +230,39 @@ CurrencyCode = Annotated[
 ]
 """An active ISO 4217 currency code such as "USD"."""
 
+IsoDate = Annotated[
+    date,
+    PlainValidator(_validate_date),
+    PlainSerializer(date.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+"""A calendar date as a JSON string "YYYY-MM-DD"; a number or a date-time is refused.
+
+Python callers may pass a `date` (not a `datetime`). The one date RFC 3339 allows that is
+refused is year 0000, which no `date` can hold. Bound it with an `AfterValidator`: a
+`Field(ge=...)` bound is enforced too, but its message shows `datetime.date(1900, 1, 1)`.
+"""
+
+StrictBool = Annotated[bool, Strict()]
+"""JSON true or false only: never 0/1 nor "true"."""
+
+StrictInt = Annotated[int, Strict()]
+"""A JSON integer only: never a bool, a string ("1", "0001") nor a float.
+
+Bounds compose: `Annotated[StrictInt, Field(ge=1, le=31)]` is checked and in the JSON schema.
+JSON Schema counts 1.0 as the integer 1; it is refused all the same (a before-validator that
+took it would make pydantic write the bounds into the schema as "ge"/"le", not "minimum").
+"""
+
 __all__ = [
     "AMOUNT_PLACES",
     "Amount",
     "CurrencyCode",
+    "IsoDate",
     "NonNegativeAmount",
     "Percent",
     "Quantity",
+    "StrictBool",
+    "StrictInt",
     "UnitPrice",
 ]

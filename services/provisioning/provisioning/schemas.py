@@ -10,9 +10,19 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
-from libs.contracts.types import Amount, CurrencyCode, Percent, Quantity, UnitPrice
+from libs.contracts.types import (
+    Amount,
+    CurrencyCode,
+    IsoDate,
+    Percent,
+    Quantity,
+    StrictBool,
+    StrictInt,
+    UnitPrice,
+)
 from libs.platform.money import round_money
 from provisioning.domain.accounts import ContactRole, DeliveryPreference, TaxTreatment
 from provisioning.domain.deals import DealLicenseType, DealStatus
@@ -37,7 +47,21 @@ CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, patter
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_NO_NUL)]
 ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
 # Dates bounded to what every backend stores and no contract ever needs beyond.
-Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
+_FIRST_DAY = date(1900, 1, 1)
+_LAST_DAY = date(2200, 12, 31)
+
+
+def _storable(day: date) -> date:
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        raise PydanticCustomError(
+            "date_range",
+            "must be from {first} to {last}",
+            {"first": _FIRST_DAY.isoformat(), "last": _LAST_DAY.isoformat()},
+        )
+    return day
+
+
+Day = Annotated[IsoDate, AfterValidator(_storable)]
 
 _PERCENT_STEP = Decimal("0.0001")
 
@@ -98,8 +122,8 @@ class BillingProfileIn(Command):
 
     currency: CurrencyCode
     time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)] = "UTC"
-    bill_cycle_day: int = Field(default=1, ge=1, le=31)
-    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
+    payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
     delivery: DeliveryPreference = DeliveryPreference.EMAIL
     tax_status: TaxStatusIn = Field(default_factory=TaxStatusIn)
     tax_address: TaxAddressIn | None = None
@@ -120,7 +144,7 @@ class AccountCreate(Command):
     name: Name
     billing_profile: BillingProfileIn
     parent_account_id: RefId | None = None
-    bills_to_parent: bool = False
+    bills_to_parent: StrictBool = False
 
 
 class AccountUpdate(Command):
@@ -128,7 +152,7 @@ class AccountUpdate(Command):
 
     billing_profile: BillingProfileIn | None = None
     parent_account_id: RefId | None = None
-    bills_to_parent: bool | None = None
+    bills_to_parent: StrictBool | None = None
 
 
 class CustomerPublic(BaseModel):
@@ -262,7 +286,9 @@ class RenewalIn(Command):
     """What happens at the end of the term: auto-renew for `months`, or expire."""
 
     policy: RenewalKind = Field(examples=["auto_renew"])
-    months: int | None = Field(default=None, ge=1, le=600, description="auto_renew only: months per renewal.")
+    months: StrictInt | None = Field(
+        default=None, ge=1, le=600, description="auto_renew only: months per renewal."
+    )
 
     @model_validator(mode="after")
     def _months_with_auto_renew(self) -> RenewalIn:
@@ -290,7 +316,7 @@ class OrderLineIn(Command):
     price_id: CatalogId | None = None
     quantity: Quantity
     discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
-    term_months: int | None = Field(default=None, ge=1, le=600)
+    term_months: StrictInt | None = Field(default=None, ge=1, le=600)
     effective_date: Day | None = None
     subscription_id: RefId | None = None
     license_type: LicenseType | None = Field(
@@ -718,8 +744,8 @@ class PoolCreate(Command):
     """A named-user pool for an account's contract."""
 
     account_id: RefId
-    size: int = Field(ge=1, le=10_000_000)
-    programs_per_user: int = Field(ge=1, le=1000)
+    size: StrictInt = Field(ge=1, le=10_000_000)
+    programs_per_user: StrictInt = Field(ge=1, le=1000)
     contract_programs: list[ProgramName] = Field(min_length=1, max_length=1000)
     contract_start: Day
     transfer_percent: Percent = Decimal(10)

@@ -26,7 +26,16 @@ from catalog.domain.contract_templates import ContractKind, ExpiryOption
 from catalog.domain.prices import BillingPeriod, BillingTiming
 from catalog.domain.products import LicenseType, ProductKind, RevenueRule
 from libs.contracts.catalog import MarkupPercent
-from libs.contracts.types import CurrencyCode, NonNegativeAmount, Percent, Quantity, UnitPrice
+from libs.contracts.types import (
+    CurrencyCode,
+    IsoDate,
+    NonNegativeAmount,
+    Percent,
+    Quantity,
+    StrictBool,
+    StrictInt,
+    UnitPrice,
+)
 from libs.pricing import ChargeType, DiscountKind, PricingModel, TierMode
 
 Name = Annotated[
@@ -91,7 +100,7 @@ class ProductUpdate(BaseModel):
     revenue_rule: RevenueRule | None = None
     tax_code: Token | None = None
     vendor_id: Token | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class ProductPublic(ProductBase):
@@ -136,7 +145,7 @@ class PriceTermsIn(BaseModel):
     included_quantity: Quantity = Field(default=Decimal(0), description="Free first units.")
     minimum_commitment: NonNegativeAmount | None = Field(default=None, description="Per-period floor.")
     cost_book_id: EntityId | None = Field(default=None, description="Vendor cost book (cost_plus model).")
-    effective_to: date | None = Field(default=None, description="Exclusive end; null = open-ended.")
+    effective_to: IsoDate | None = Field(default=None, description="Exclusive end; null = open-ended.")
 
 
 class PriceCreate(PriceTermsIn):
@@ -147,13 +156,13 @@ class PriceCreate(PriceTermsIn):
     charge_type: ChargeType
     billing_period: BillingPeriod | None = None
     timing: BillingTiming = BillingTiming.IN_ADVANCE
-    effective_from: date | None = Field(default=None, description="Defaults to today (UTC).")
+    effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
 
 
 class PriceVersionCreate(PriceTermsIn):
     """Publish a new version of a price, in force from `effective_from`."""
 
-    effective_from: date
+    effective_from: IsoDate
 
 
 class PricePublic(BaseModel):
@@ -191,7 +200,7 @@ class CostBookTermsIn(BaseModel):
     mode: TierMode = Field(description="volume: all units at the total's band; graduated: per band.")
     markup_percent: MarkupPercent = Field(examples=["20"])
     tiers: list[TierIn] = Field(min_length=1, max_length=50)
-    effective_to: date | None = None
+    effective_to: IsoDate | None = None
 
 
 class CostBookCreate(CostBookTermsIn):
@@ -199,13 +208,13 @@ class CostBookCreate(CostBookTermsIn):
 
     vendor_id: Token = Field(examples=["ven_wfm"])
     currency: CurrencyCode
-    effective_from: date | None = Field(default=None, description="Defaults to today (UTC).")
+    effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
 
 
 class CostBookVersionCreate(CostBookTermsIn):
     """Publish a new version of a cost book, in force from `effective_from`."""
 
-    effective_from: date
+    effective_from: IsoDate
 
 
 class CostBookPublic(BaseModel):
@@ -259,7 +268,7 @@ class BundleUpdate(BaseModel):
     name: Name | None = None
     description: Description | None = None
     components: list[BundleComponentIn] | None = Field(default=None, min_length=1, max_length=50)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class BundlePublic(BaseModel):
@@ -285,14 +294,16 @@ class DiscountCreate(BaseModel):
     kind: DiscountKind
     value: UnitPrice = Field(description="Percent off (0-100), or amount off in `currency`.", examples=["15"])
     currency: CurrencyCode | None = Field(default=None, description="Required for an amount discount.")
-    duration_cycles: int | None = Field(default=None, ge=1, le=1200, description="Null = no end.")
+    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200, description="Null = no end.")
     product_ids: list[EntityId] = Field(default_factory=list, max_length=100, description="Empty = all.")
     approval_threshold_percent: Percent | None = Field(
         default=None, description="Above this percent off list (strictly) an order needs approval."
     )
     promo_code: PromoCode | None = None
-    valid_from: date | None = None
-    valid_to: date | None = Field(default=None, description="Exclusive: the first day it no longer applies.")
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = Field(
+        default=None, description="Exclusive: the first day it no longer applies."
+    )
 
 
 class DiscountUpdate(BaseModel):
@@ -302,10 +313,10 @@ class DiscountUpdate(BaseModel):
     name: Name | None = None
     product_ids: list[EntityId] | None = Field(default=None, max_length=100)
     approval_threshold_percent: Percent | None = None
-    duration_cycles: int | None = Field(default=None, ge=1, le=1200)
-    valid_from: date | None = None
-    valid_to: date | None = None
-    active: bool | None = None
+    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200)
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    active: StrictBool | None = None
 
 
 class DiscountPublic(BaseModel):
@@ -337,7 +348,7 @@ class ContractTemplateCreate(BaseModel):
     model_config = _REQUEST
     name: Name
     kind: ContractKind
-    period_months: int | None = Field(default=None, ge=1, le=120)
+    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
     hours: Quantity | None = None
     on_expiry: ExpiryOption = ExpiryOption.IGNORE
     product_id: EntityId | None = None
@@ -348,7 +359,7 @@ class ContractTemplateUpdate(BaseModel):
 
     model_config = _REQUEST
     name: Name | None = None
-    period_months: int | None = Field(default=None, ge=1, le=120)
+    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
     hours: Quantity | None = None
     on_expiry: ExpiryOption | None = None
 
@@ -391,7 +402,7 @@ class QuoteCreate(BaseModel):
 
     model_config = _REQUEST
     currency: CurrencyCode
-    as_of: date | None = Field(default=None, description="Defaults to today (UTC).")
+    as_of: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
     items: list[QuoteItemIn] = Field(min_length=1, max_length=100)
     discount_ids: list[EntityId] = Field(
         default_factory=list, max_length=20, description="Quote-level: applied to every line."
