@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope, EventPayload
-from libs.contracts.registry import spec_of
+from libs.contracts.registry import EVENT_TYPES, spec_of
 from libs.platform.db import Database, UtcDateTime, utcnow
 from libs.platform.logging import current_correlation_id, get_logger
 
@@ -80,7 +80,7 @@ async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) ->
         {
             "event_id": str(envelope.event_id),
             "event_type": envelope.type,
-            "topic": spec_of_type(envelope.type),
+            "topic": EVENT_TYPES[envelope.type].topic,
             "key": envelope.key,
             "body": envelope.model_dump_json(),
             "created_at": now,
@@ -89,13 +89,6 @@ async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) ->
     ]
     connection = await session.connection()
     await connection.execute(insert(OutboxMessage), rows)
-
-
-def spec_of_type(event_type_name: str) -> str:
-    """The topic an event type travels on."""
-    from libs.contracts.registry import EVENT_TYPES
-
-    return EVENT_TYPES[event_type_name].topic
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,6 @@ class ServiceSettings(BaseSettings):
     log_json: bool | None = None
     log_level: str = "INFO"
     migrate_on_start: bool = True
-    catalog_url: str = "http://127.0.0.1:8001"
 
     @field_validator("environment")
     @classmethod

@@ -12,6 +12,9 @@ class ProvisioningSettings(ServiceSettings):
 
     service_name: str = "provisioning"
     port: int = 8002
+    catalog_url: str = Field(
+        default="http://127.0.0.1:8001", description="Where the catalog answers (CATALOG_URL)."
+    )
     catalog_api_key: str = Field(
         default="", description="API key provisioning presents to the catalog (CATALOG_API_KEY)."
     )
