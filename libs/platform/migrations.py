@@ -151,3 +151,45 @@ def drop_platform_tables(op: Any) -> None:
     """Undo `create_platform_tables`."""
     for table in ("audit_log", "idempotency_keys", "dead_letters", "inbox", "outbox"):
         op.drop_table(table)
+
+
+# Second revision of the platform tables (issue 6). Each concern changes its own table in its
+# own function, so that the dead-letter, outbox and idempotency changes stay apart.
+
+
+def _v2_dead_letters(op: Any) -> None:
+    """Dead letters: retry state and replay (consumer side)."""
+
+
+def _v2_dead_letters_down(op: Any) -> None:
+    """Undo `_v2_dead_letters`."""
+
+
+def _v2_outbox(op: Any) -> None:
+    """Outbox: rows the broker refused for good are parked (relay side)."""
+
+
+def _v2_outbox_down(op: Any) -> None:
+    """Undo `_v2_outbox`."""
+
+
+def _v2_idempotency_keys(op: Any) -> None:
+    """Idempotency keys: expiry and the replayed response's headers."""
+
+
+def _v2_idempotency_keys_down(op: Any) -> None:
+    """Undo `_v2_idempotency_keys`."""
+
+
+def upgrade_platform_tables_v2(op: Any) -> None:
+    """Apply the second revision of the platform tables; call from each service's migration."""
+    _v2_dead_letters(op)
+    _v2_outbox(op)
+    _v2_idempotency_keys(op)
+
+
+def downgrade_platform_tables_v2(op: Any) -> None:
+    """Undo `upgrade_platform_tables_v2`."""
+    _v2_idempotency_keys_down(op)
+    _v2_outbox_down(op)
+    _v2_dead_letters_down(op)
