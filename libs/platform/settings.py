@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Role(StrEnum):
@@ -59,14 +60,28 @@ def weak_key_reason(key: str, shipped: set[str]) -> str | None:
     if marker is not None:
         return f"looks like a placeholder or default (contains {marker!r})"
     if len(key) < MIN_KEY_LENGTH:
-        return f"is shorter than {MIN_KEY_LENGTH} characters"
+        return _SHORT
     return None
+
+
+_SHORT = f"is shorter than {MIN_KEY_LENGTH} characters"
+
+
+def _password_of(database_url: str) -> str | None:
+    try:
+        password = make_url(database_url).password if database_url else None
+    except Exception:  # a malformed URL fails where it is used, with the driver's message
+        return None
+    return None if password is None else str(password)
 
 
 class ServiceSettings(BaseSettings):
     """Settings shared by every service; each service subclasses it to set its defaults."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # Errors never echo their input: it holds the API keys and the database password.
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
 
     service_name: str = "service"
     environment: str = Field(default="development", description="development | test | production")
@@ -121,6 +136,12 @@ class ServiceSettings(BaseSettings):
                     f"refusing to start with ENVIRONMENT=production: {which}. API keys must be at "
                     f"least {MIN_KEY_LENGTH} characters and not a default value: set API_KEYS to "
                     "your own random keys (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                )
+            password = _password_of(self.database_url)
+            if password is not None and weak_key_reason(password, shipped) not in {None, _SHORT}:
+                raise ValueError(
+                    "refusing to start with ENVIRONMENT=production: the DATABASE_URL password is an "
+                    "example or default value; set POSTGRES_PASSWORD (compose) to your own"
                 )
         return self
 
