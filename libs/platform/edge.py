@@ -24,9 +24,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection, Request
-from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -135,19 +135,14 @@ class EdgeGuard:
         app = scope["app"]
         settings = app.state.runtime.settings
         route = matched_route(app, scope)
-        if route is not None and getattr(route, "path", None) not in app.state.public_paths:
-            if principal_for_key(app.state.api_keys, presented_key(HTTPConnection(scope))) is None:
-                await self._refuse(scope, receive, send, 401, "Unauthorized", "unauthorized", UNAUTHENTICATED)
-                return
+        if _needs_key(app, route) and not _known_key(app, scope):
+            await _refuse(scope, receive, send, 401, "Unauthorized", "unauthorized", UNAUTHENTICATED)
+            return
         limit = body_limit(route, settings.max_body_bytes)
         too_large = f"The request body is larger than this route's limit of {limit} bytes"
         headers = Headers(scope=scope)
-        try:
-            declared = int(headers.get("content-length", "0"))
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            await self._refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
+        if _declared_length(headers) > limit:
+            await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
             return
         chunks: list[bytes] = []
         size = 0
@@ -160,7 +155,7 @@ class EdgeGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await self._refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
+                await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -169,22 +164,38 @@ class EdgeGuard:
         members = settings.max_json_members * max(1, limit // max(settings.max_body_bytes, 1))
         if body and _is_json(headers) and json_members_over(body, members):
             detail = f"A JSON body may hold at most {members} object members in all"
-            await self._refuse(scope, receive, send, 422, "Validation failed", "validation_failed", detail)
+            await _refuse(scope, receive, send, 422, "Validation failed", "validation_failed", detail)
             return
         await self.app(scope, replaying_receive(body, receive), send)
 
-    @staticmethod
-    async def _refuse(
-        scope: Scope, receive: Receive, send: Send, status: int, title: str, code: str, detail: str
-    ) -> None:
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+
+def _needs_key(app: Any, route: RouteContext | None) -> bool:
+    # An unmatched path or method is answered 404/405 by the router without reading the body.
+    return route is not None and getattr(route, "path", None) not in app.state.public_paths
+
+
+def _known_key(app: Any, scope: Scope) -> bool:
+    return principal_for_key(app.state.api_keys, presented_key(HTTPConnection(scope))) is not None
+
+
+def _declared_length(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, title: str, code: str, detail: str
+) -> None:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 413:
         # The client may still be sending: close the connection rather than read the rest.
-        if status == 413:
-            headers = {"Connection": "close"}
-        response = problem_response(
-            Request(scope), status=status, title=title, code=code, detail=detail, headers=headers
-        )
-        await response(scope, receive, send)
+        headers = {"Connection": "close"}
+    response = problem_response(
+        Request(scope), status=status, title=title, code=code, detail=detail, headers=headers
+    )
+    await response(scope, receive, send)
 
 
 def _then(message: Message) -> Receive:

@@ -117,11 +117,18 @@ def canonical_body(body: bytes, content_type: str | None) -> bytes:
     return b"bytes\0" + body
 
 
-def request_fingerprint(method: str, path: str, query_string: str, body: bytes, content_type: str | None) -> str:
+def request_fingerprint(
+    method: str, path: str, query_string: str, body: bytes, content_type: str | None
+) -> str:
     """Hash of what makes two requests 'the same request'."""
     pairs = sorted(parse_qsl(query_string, keep_blank_values=True), key=lambda pair: pair[0])
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), urlencode(pairs).encode(), canonical_body(body, content_type)):
+    for part in (
+        method.encode(),
+        path.encode(),
+        urlencode(pairs).encode(),
+        canonical_body(body, content_type),
+    ):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()
@@ -165,7 +172,7 @@ class IdempotentRequest:
         self.session = None
         try:
             result = await session.exec(stored)
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:
                 await session.rollback()
                 return False
             await session.commit()
@@ -375,7 +382,7 @@ class IdempotencyMiddleware:
                     .values(lease_id=lease_id, locked_until=now + lease)
                 )
                 await session.commit()
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                if taken.rowcount == 1:
                     return lease_id
         return _in_flight(request, key, "is still being processed")
 

@@ -46,7 +46,8 @@ class Problem(BaseModel):
     correlation_id: str | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
     omitted_errors: int | None = Field(
-        default=None, description=f"How many more field errors there were beyond the first {MAX_REPORTED_ERRORS}"
+        default=None,
+        description=f"How many more field errors there were beyond the first {MAX_REPORTED_ERRORS}",
     )
 
 

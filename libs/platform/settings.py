@@ -134,8 +134,8 @@ class ServiceSettings(BaseSettings):
                 which = "; ".join(f"the {role.value} key {reason}" for role, reason in weak)
                 raise ValueError(
                     f"refusing to start with ENVIRONMENT=production: {which}. API keys must be at "
-                    f"least {MIN_KEY_LENGTH} characters and not a default value: set API_KEYS to "
-                    "your own random keys (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                    f"least {MIN_KEY_LENGTH} characters and not a default value: set API_KEYS to your "
+                    "own random keys (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
                 )
             password = _password_of(self.database_url)
             if password is not None and weak_key_reason(password, shipped) not in {None, _SHORT}:

@@ -1,4 +1,4 @@
-"""The edge: 401 before the body is read, bounded bodies (413), bounded JSON, bounded errors, /metrics access."""
+"""The edge: 401 before the body is read, bounded bodies (413) and JSON, bounded errors, /metrics access."""
 
 from __future__ import annotations
 
@@ -124,7 +124,9 @@ async def test_no_key_is_401_before_one_byte_of_the_body_is_read(sqlite_url: str
 
 async def test_a_huge_streamed_body_without_a_key_is_refused_unread(client: httpx.AsyncClient) -> None:
     body = CountingBody(chunks=1600)  # 100 MiB if it were read
-    response = await client.post("/v1/test-batches", content=body, headers={"content-type": "application/json"})
+    response = await client.post(
+        "/v1/test-batches", content=body, headers={"content-type": "application/json"}
+    )
     _problem(response, 401)
     assert body.pulled == 0
 
@@ -169,9 +171,7 @@ async def test_a_route_may_declare_a_larger_limit(client: httpx.AsyncClient) -> 
     large = await client.post("/v1/test-large-batches", json={"items": items}, headers=auth())
     assert large.status_code == 201, large.text[:300]
     assert large.json() == {"items": 2000}
-    huge = await client.post(
-        "/v1/test-large-batches", content=b"[" + b" " * (8 * MIB) + b"]", headers=auth()
-    )
+    huge = await client.post("/v1/test-large-batches", content=b"[" + b" " * (8 * MIB) + b"]", headers=auth())
     _problem(huge, 413)
 
 

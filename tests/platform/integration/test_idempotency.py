@@ -23,7 +23,7 @@ from libs.platform.settings import Role
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 from tests.support.polling import eventually
-from tests.support.services import auth, running_app, service_settings
+from tests.support.services import auth, service_settings
 
 Finance = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
 
@@ -46,12 +46,18 @@ def _router(gates: Gates) -> APIRouter:
     router = APIRouter()
 
     @router.post("/v1/test-credits", status_code=201)
-    async def create_credit(body: Credit, request: Request, response: Response, caller: Finance) -> dict[str, str]:
+    async def create_credit(
+        body: Credit, request: Request, response: Response, caller: Finance
+    ) -> dict[str, str]:
         async with request.app.state.runtime.unit_of_work(caller) as uow:
             uow.audit("credit.created", "account", body.account_id, {"amount": body.amount})
             await uow.commit()
         response.headers["Location"] = f"/v1/test-credits/{body.account_id}"
-        return {"account_id": body.account_id, "amount": body.amount, "mode": request.query_params.get("mode", "")}
+        return {
+            "account_id": body.account_id,
+            "amount": body.amount,
+            "mode": request.query_params.get("mode", ""),
+        }
 
     @router.post("/v1/test-fragile-credits", status_code=201)
     async def commit_then_fail(body: Credit, request: Request, caller: Finance) -> dict[str, str]:
@@ -131,7 +137,9 @@ async def test_reindented_json_with_keys_in_another_order_replays_the_first_resp
     assert await _changes(runtime, "acct_r") == 1
 
 
-async def test_json_numbers_are_compared_as_written_and_other_bodies_byte_for_byte(client: httpx.AsyncClient) -> None:
+async def test_json_numbers_are_compared_as_written_and_other_bodies_byte_for_byte(
+    client: httpx.AsyncClient,
+) -> None:
     note = {**auth(Role.FINANCE), "Idempotency-Key": "k-note", "content-type": "text/plain"}
     assert (await client.post("/v1/test-notes", content=b"a b", headers=note)).status_code == 201
     replay = await client.post("/v1/test-notes", content=b"a b", headers=note)
@@ -140,7 +148,9 @@ async def test_json_numbers_are_compared_as_written_and_other_bodies_byte_for_by
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
 
 
-async def test_the_query_string_is_part_of_the_request(client: httpx.AsyncClient, runtime: ServiceRuntime) -> None:
+async def test_the_query_string_is_part_of_the_request(
+    client: httpx.AsyncClient, runtime: ServiceRuntime
+) -> None:
     body = {"account_id": "acct_q", "amount": "1.00"}
     first = await client.post("/v1/test-credits?mode=a", json=body, headers=_headers("k-query"))
     assert first.status_code == 201

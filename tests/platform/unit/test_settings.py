@@ -116,4 +116,6 @@ def test_metrics_are_closed_by_default_only_in_production() -> None:
     strong = "admin:Zq4v8N1pL7xR2mW9sT5yB3cK"
     assert ServiceSettings(environment="development").metrics_are_public()
     assert not ServiceSettings(environment="production", api_keys=strong).metrics_are_public()
-    assert ServiceSettings(environment="production", api_keys=strong, metrics_public=True).metrics_are_public()
+    assert ServiceSettings(
+        environment="production", api_keys=strong, metrics_public=True
+    ).metrics_are_public()
