@@ -27,6 +27,7 @@ from libs.platform.audit import audit_router
 from libs.platform.auth import Principal
 from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.db import Database
+from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
 from libs.platform.logging import configure_logging, get_logger
@@ -189,8 +190,12 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     on_startup: Callable[[ServiceRuntime], Any] | None = None,
+    extra_public_paths: Sequence[str] = (),
 ) -> FastAPI:
-    """The FastAPI app of a service, with every cross-cutting concern wired the same way."""
+    """The FastAPI app of a service, with every cross-cutting concern wired the same way.
+
+    `extra_public_paths` are routes that need no API key (a signed webhook, say).
+    """
     settings = runtime.settings
     configure_logging(settings.log_level, settings.log_json)
 
@@ -219,8 +224,13 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.api_keys = settings.api_key_roles()
     app.state.metrics = ServiceMetrics(settings.service_name)
+    app.state.public_paths = public_paths(
+        metrics_public=settings.metrics_are_public(), extra=extra_public_paths
+    )
     install_problem_handlers(app)
+    # Outermost last: context → NUL guard → edge (401 before the body, 413, JSON cap) → idempotency.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(EdgeGuard)
     app.add_middleware(NulInUrlGuard)
     app.add_middleware(RequestContextMiddleware)
     _mount_local_docs(app, title)
