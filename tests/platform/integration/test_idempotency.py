@@ -89,7 +89,7 @@ def _router(gates: Gates) -> APIRouter:
 @pytest.fixture
 def runtime(database_url: str) -> ServiceRuntime:
     settings = service_settings(
-        RatingSettings, database_url=database_url, bootstrap=None, idempotency_lease_s=0.5
+        RatingSettings, database_url=database_url, bootstrap=None, idempotency_lease_s=60
     )
     return bootstrap(settings)
 
@@ -184,6 +184,10 @@ async def test_a_request_that_never_finished_frees_its_key_after_the_lease_and_c
     await asyncio.wait_for(gates.started.wait(), timeout=10)
     in_flight = await client.post("/v1/test-slow-credits", json=body, headers=_headers("k-slow"))
     assert in_flight.status_code == 409 and in_flight.json()["code"] == "idempotency_key_in_flight"
+    # The lease runs out (set back in the database rather than waited for, so load cannot race it).
+    async with runtime.db.session() as session:
+        await session.exec(update(IdempotencyRecord).values(locked_until=utcnow() - timedelta(seconds=1)))
+        await session.commit()
 
     async def retry() -> httpx.Response:
         return await client.post("/v1/test-slow-credits", json=body, headers=_headers("k-slow"))
