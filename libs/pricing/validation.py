@@ -144,9 +144,7 @@ def _check_price(value: object, path: str, errors: FieldErrors, *, required: boo
         errors.add(path, f"must have at most {UNIT_PRICE_PLACES} decimal places")
 
 
-def _check_amount(
-    value: object, path: str, currency_known: bool, currency: str, errors: FieldErrors
-) -> None:
+def _check_amount(value: object, path: str, currency_known: bool, currency: str, errors: FieldErrors) -> None:
     """An amount of money in the price's currency: not negative, within its minor units."""
     if value is None or not _check_number(value, path, errors):
         return
