@@ -137,7 +137,9 @@ async def test_a_sku_may_hold_dots_dashes_and_underscores_inside(sqlite_catalog:
 # --- one free-text rule ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["Seat\r\nX-Injected: 1", "Seat\x1b[31m", "Seat\u202egnp.exe", "Seat\u2066", "\x85"])
+@pytest.mark.parametrize(
+    "bad", ["Seat\r\nX-Injected: 1", "Seat\x1b[31m", "Seat\u202egnp.exe", "Seat\u2066", "\x85"]
+)
 async def test_a_name_refuses_control_and_bidi_override_characters(
     sqlite_catalog: CatalogClient, bad: str
 ) -> None:

@@ -45,7 +45,9 @@ async def test_an_order_line_takes_an_integral_json_number(client: httpx.AsyncCl
     _, account_id = await customer_with_account(client)
     body = '{"account_id": "%s", "lines": [{"price_id": "price_support", "quantity": 2.0}]}'
     response = await client.post(
-        "/v1/orders", content=(body % account_id).encode(), headers={**CRM, "content-type": "application/json"}
+        "/v1/orders",
+        content=(body % account_id).encode(),
+        headers={**CRM, "content-type": "application/json"},
     )
     order = await ok(response, 201)
     assert order["lines"][0]["quantity"] == "2"
@@ -77,7 +79,9 @@ async def test_an_account_takes_an_iana_time_zone(client: httpx.AsyncClient, zon
 
 
 @pytest.mark.parametrize("bad", ["Red\r\nfin", "Red\x1b[2Jfin", "Red\u202efin", "Red\u2069fin", "Red\x9bfin"])
-async def test_a_customer_name_refuses_control_and_bidi_characters(client: httpx.AsyncClient, bad: str) -> None:
+async def test_a_customer_name_refuses_control_and_bidi_characters(
+    client: httpx.AsyncClient, bad: str
+) -> None:
     response = await client.post("/v1/customers", json={"name": bad}, headers=CRM)
     assert response.status_code == 422, response.text
     assert _fields(response) == ["name"]
@@ -124,7 +128,9 @@ async def test_assigning_the_same_named_user_again_changes_nothing(
     }
     pool = await ok(await client.post("/v1/named-users/pools", json=pool_body, headers=CRM), 201)
     path = f"/v1/named-users/pools/{pool['id']}/assignments"
-    first = await ok(await client.post(path, json={"user_id": "ada", "programs": ["p1", "p2"]}, headers=CRM), 201)
+    first = await ok(
+        await client.post(path, json={"user_id": "ada", "programs": ["p1", "p2"]}, headers=CRM), 201
+    )
 
     async def audit() -> list[Any]:
         return (await ok(await client.get(f"/v1/audit-log?entity_id={pool['id']}", headers=FINANCE)))["data"]
@@ -136,7 +142,9 @@ async def test_assigning_the_same_named_user_again_changes_nothing(
         assert again.json() == first
     assert await outbox_payloads(provisioning_app, "named_user.assigned") == events
     assert await audit() == records
-    assert (await ok(await client.get(f"/v1/named-users/pools/{pool['id']}", headers=FINANCE)))["seats_used"] == 1
+    assert (await ok(await client.get(f"/v1/named-users/pools/{pool['id']}", headers=FINANCE)))[
+        "seats_used"
+    ] == 1
 
     # A program the user does not hold yet is a change.
     more = await ok(await client.post(path, json={"user_id": "ada", "programs": ["p3"]}, headers=CRM), 201)
