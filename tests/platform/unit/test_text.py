@@ -22,7 +22,7 @@ NEVER = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *r
 NEVER += ["\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
 
 
-@pytest.mark.parametrize("char", NEVER + ["\t", "\n", "\r"])
+@pytest.mark.parametrize("char", [*NEVER, "\t", "\n", "\r"])
 def test_one_line_text_refuses_controls_breaks_and_bidi(char: str) -> None:
     with pytest.raises(ValidationError) as caught:
         Form(name=f"a{char}b")
