@@ -30,6 +30,7 @@ from libs.platform.db import Database
 from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
+from libs.platform.json_body import read_bodies_exactly
 from libs.platform.logging import configure_logging, get_logger
 from libs.platform.migrations import upgrade_async
 from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
@@ -237,7 +238,7 @@ def create_service_app(
     app.include_router(health_router())
     app.include_router(audit_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(read_bodies_exactly(router))
     return app
 
 

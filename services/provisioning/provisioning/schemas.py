@@ -24,6 +24,7 @@ from libs.contracts.types import (
     UnitPrice,
 )
 from libs.platform.money import round_money
+from libs.platform.text import MULTI_LINE, ONE_LINE
 from provisioning.domain.accounts import ContactRole, DeliveryPreference, TaxTreatment
 from provisioning.domain.deals import DealLicenseType, DealStatus
 from provisioning.domain.fulfillments import FulfillmentStatus
@@ -36,16 +37,16 @@ from provisioning.domain.subscriptions import (
 )
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 
-# Text without NUL (PostgreSQL refuses it in text columns) and within the column's length.
-_NO_NUL = r"^[^\x00]*$"
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
-ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
-LongText = Annotated[str, StringConstraints(max_length=4000, pattern=_NO_NUL)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=_NO_NUL)]
+# Free text follows the one text rule (`libs.platform.text`), within the column's length:
+# one line, or (notes, details, reasons) several.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
+ShortText = Annotated[str, StringConstraints(max_length=200), ONE_LINE]
+LongText = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254), ONE_LINE]
 RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_NO_NUL)]
-ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100), ONE_LINE]
 # Dates bounded to what every backend stores and no contract ever needs beyond.
 _FIRST_DAY = date(1900, 1, 1)
 _LAST_DAY = date(2200, 12, 31)
@@ -98,14 +99,14 @@ class ContactIn(Command):
     name: Name
     email: Email
     role: ContactRole
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=_NO_NUL)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40), ONE_LINE] | None = None
 
 
 class TaxStatusIn(Command):
     """Taxable, or exempt with a certificate number and expiry."""
 
     treatment: TaxTreatment = TaxTreatment.TAXABLE
-    certificate_number: Annotated[str, StringConstraints(max_length=80, pattern=_NO_NUL)] | None = None
+    certificate_number: Annotated[str, StringConstraints(max_length=80), ONE_LINE] | None = None
     certificate_expiry: Day | None = None
 
 
@@ -113,15 +114,15 @@ class TaxAddressIn(Command):
     """Where the account is taxed."""
 
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(examples=["US"])
-    region: Annotated[str, StringConstraints(max_length=100, pattern=_NO_NUL)] | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20, pattern=_NO_NUL)] | None = None
+    region: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20), ONE_LINE] | None = None
 
 
 class BillingProfileIn(Command):
     """How, when and in which currency an account is billed."""
 
     currency: CurrencyCode
-    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)] = "UTC"
+    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] = "UTC"
     bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
     payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
     delivery: DeliveryPreference = DeliveryPreference.EMAIL
@@ -239,7 +240,7 @@ class AgreementContactIn(Command):
     """Who receives the license agreement."""
 
     name: ShortText = ""
-    email: Annotated[str, StringConstraints(max_length=254, pattern=_NO_NUL)] = ""
+    email: Annotated[str, StringConstraints(max_length=254), ONE_LINE] = ""
 
 
 class LicensingIn(Command):
@@ -576,13 +577,13 @@ class TaskComplete(Command):
 class TaskBlock(Command):
     """Block a task, with the reason."""
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_NO_NUL)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000), MULTI_LINE]
 
 
 class TaskNoteCreate(Command):
     """A note for a task."""
 
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=_NO_NUL)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
 
 
 # ----- subscriptions ------------------------------------------------------------------------
@@ -696,9 +697,9 @@ class FulfillmentCreate(Command):
     """Record a fulfillment against an order: scheduled, or straight away completed."""
 
     order_id: RefId
-    associated_project_id: (
-        Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_NO_NUL)] | None
-    ) = None
+    associated_project_id: Annotated[str, StringConstraints(min_length=1, max_length=60), ONE_LINE] | None = (
+        None
+    )
     status: FulfillmentStatus = FulfillmentStatus.SCHEDULED
     completed_on: Day | None = None
     lines: list[FulfillmentLineIn] = Field(min_length=1, max_length=100)
