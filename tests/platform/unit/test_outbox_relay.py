@@ -31,11 +31,12 @@ class FakePublisher:
         self.published: list[OutboundMessage] = []
         self.fail_next = False
 
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+    async def publish(self, messages: Sequence[OutboundMessage]) -> list[BaseException | None]:
         if self.fail_next:
             self.fail_next = False
             raise ConnectionError("broker unreachable")
         self.published.extend(messages)
+        return [None] * len(messages)
 
 
 @pytest.fixture
