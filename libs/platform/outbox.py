@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, delete, func, insert, text, update
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, bindparam, delete, func, insert, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col
@@ -349,9 +350,10 @@ class OutboxRelay:
                 outcome.parked += 1
             elif outcome.transient is None:
                 outcome.transient = result
-        for start in range(0, len(published), _IDS_PER_STATEMENT):
-            chunk = published[start : start + _IDS_PER_STATEMENT]
-            await connection.execute(update(table).where(table.c.id.in_(chunk)).values(published_at=now))
+        if published:
+            await connection.execute(
+                _MARK_PUBLISHED[self.db.dialect], {"ids": _id_list(self.db.dialect, published), "now": now}
+            )
         await connection.commit()
         outcome.published = len(published)
         self.published_total += outcome.published
@@ -402,7 +404,19 @@ class OutboxRelay:
         return count
 
 
-_IDS_PER_STATEMENT = 5_000
+# The ids of a round travel as ONE parameter (an array, a JSON list): rendering an IN list of
+# thousands of bound ids costs SQLAlchemy more than the database spends on the update.
+_MARK_PUBLISHED = {
+    dialect: text(sql).bindparams(bindparam("now", type_=UtcDateTime()))
+    for dialect, sql in {
+        "postgresql": "UPDATE outbox SET published_at = :now WHERE id = ANY(:ids)",
+        "sqlite": "UPDATE outbox SET published_at = :now WHERE id IN (SELECT value FROM json_each(:ids))",
+    }.items()
+}
+
+
+def _id_list(dialect: str, ids: list[int]) -> object:
+    return ids if dialect == "postgresql" else json.dumps(ids)
 
 
 @dataclass(frozen=True)
