@@ -18,7 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, bindparam, delete, func, insert, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    Index,
+    Integer,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    text,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col
@@ -79,24 +92,46 @@ def build_envelope(
     )
 
 
+_STAGED_COLUMNS = ("event_id", "event_type", "topic", "key", "body", "created_at")
+
+
+_STAGING_STATEMENTS: dict[tuple[str, str], str] = {}
+
+
+def _staging_statement(dialect: Dialect) -> str:
+    """The outbox INSERT in the driver's own parameter style, columns in `_STAGED_COLUMNS` order."""
+    cache_key = (dialect.name, dialect.driver)
+    if cache_key not in _STAGING_STATEMENTS:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        statement = insert(table).inline().values({name: bindparam(name) for name in _STAGED_COLUMNS})
+        compiled = statement.compile(dialect=dialect)
+        assert tuple(compiled.positiontup or ()) == _STAGED_COLUMNS, compiled.positiontup
+        _STAGING_STATEMENTS[cache_key] = str(compiled)
+    return _STAGING_STATEMENTS[cache_key]
+
+
 async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
     """Stage envelopes in the caller's transaction (one statement); published after it commits."""
     if not envelopes:
         return
-    now = utcnow()
+    connection = await session.connection()
+    dialect = connection.dialect
+    # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost as
+    # much as SQLite's insert itself, on the hot path of every event. The one typed value is
+    # converted once for all rows.
+    created_at = OutboxMessage.__table__.c.created_at.type.bind_processor(dialect)(utcnow())  # type: ignore[attr-defined]
     rows = [
-        {
-            "event_id": str(envelope.event_id),
-            "event_type": envelope.type,
-            "topic": EVENT_TYPES[envelope.type].topic,
-            "key": envelope.key,
-            "body": envelope.model_dump_json(),
-            "created_at": now,
-        }
+        (
+            str(envelope.event_id),
+            envelope.type,
+            EVENT_TYPES[envelope.type].topic,
+            envelope.key,
+            envelope.model_dump_json(),
+            created_at,
+        )
         for envelope in envelopes
     ]
-    connection = await session.connection()
-    await connection.execute(insert(OutboxMessage), rows)
+    await connection.exec_driver_sql(_staging_statement(dialect), rows)
 
 
 @dataclass(frozen=True)

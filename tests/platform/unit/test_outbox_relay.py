@@ -4,7 +4,7 @@ batches, parking."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -51,11 +51,12 @@ class FakePublisher:
 
 
 @pytest.fixture
-async def db(sqlite_url: str) -> Database:
+async def db(sqlite_url: str) -> AsyncIterator[Database]:
     database = Database(sqlite_url)
     async with database.engine.begin() as conn:
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[OutboxMessage.__table__]))  # type: ignore[attr-defined]
-    return database
+    yield database
+    await database.dispose()
 
 
 async def _post(db: Database, amounts: Sequence[str], account: str = "acct_1") -> None:
