@@ -54,7 +54,9 @@ class OutboxMessage(SQLModel, table=True):
     """One event waiting to be (or already) published."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "published_at", "id"),)
+    # Pending = neither published nor parked; the index serves the relay's read in id order
+    # without walking past parked rows.
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "parked_at", "id"),)
 
     id: int | None = Field(
         default=None,
