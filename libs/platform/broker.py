@@ -23,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from libs.platform.logging import get_logger
-from libs.platform.outbox import MessageRefused, OutboundMessage, PublishOutcome
+from libs.platform.outbox_messages import MessageRefused, OutboundMessage, PublishOutcome
 
 log = get_logger("broker")
 

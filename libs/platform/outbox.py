@@ -16,7 +16,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -37,11 +37,33 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.contracts.batch import BATCH_HEADERS, encode_batch
 from libs.contracts.envelope import Envelope, EventPayload
-from libs.contracts.registry import EVENT_TYPES, is_batchable, spec_of
+from libs.contracts.registry import EVENT_TYPES, spec_of
 from libs.platform.db import Database, UtcDateTime, utcnow
 from libs.platform.logging import current_correlation_id, get_logger
+from libs.platform.outbox_messages import (
+    EventPublisher,
+    MessageRefused,
+    OutboundMessage,
+    PackedMessage,
+    PublishOutcome,
+    pack_rows,
+)
+
+__all__ = [
+    "EventPublisher",
+    "MessageRefused",
+    "OutboundMessage",
+    "OutboxMessage",
+    "OutboxRelay",
+    "ParkedEvent",
+    "PublishOutcome",
+    "add_to_outbox",
+    "build_envelope",
+    "count_parked",
+    "list_parked",
+    "mark_for_republish",
+]
 
 log = get_logger("outbox")
 
@@ -136,94 +158,11 @@ async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) ->
     await connection.exec_driver_sql(_staging_statement(dialect), rows)
 
 
-@dataclass(frozen=True)
-class OutboundMessage:
-    """What the relay hands to a publisher: one Kafka message (one event, or a batch of them)."""
-
-    topic: str
-    key: str
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-
-class MessageRefused(Exception):
-    """The broker refused a message for good (too large, invalid topic): sending it again as it
-    is cannot succeed, so the relay parks its rows instead of retrying them."""
-
-
-PublishOutcome = BaseException | None
-"""Per message: None when the broker acknowledged it, `MessageRefused` when it refused it for
-good, any other exception when it failed for now (broker down, timeout) and must be retried."""
-
-
-class EventPublisher(Protocol):
-    """The bootstrap seam between the relay and the broker (a fake in unit tests)."""
-
-    async def publish(self, messages: Sequence[OutboundMessage]) -> Sequence[PublishOutcome]:
-        """Send every message, wait for all, return one outcome per message, in order.
-
-        Order within a key is preserved; after a transient failure no later message is sent.
-        Raises only when nothing could be attempted.
-        """
-
-
-@dataclass
-class _Packed:
-    """Consecutive pending rows of one topic and key travelling in one message."""
-
-    topic: str
-    key: str
-    event_type: str
-    row_ids: list[int]
-    event_ids: list[str]
-    bodies: list[bytes]
-    size: int
-
-    def message(self) -> OutboundMessage:
-        if len(self.bodies) == 1:
-            return OutboundMessage(self.topic, self.key, self.bodies[0])
-        value = encode_batch(self.bodies, event_ids=self.event_ids)
-        return OutboundMessage(self.topic, self.key, value, BATCH_HEADERS)
-
-
-def _pack(rows: Sequence[Any], *, max_items: int, max_bytes: int, unbatched: set[int]) -> list[_Packed]:
-    """Group rows (in id order) into messages: runs of one batchable type per topic and key.
-
-    Messages come out ordered by their first row, so within a key they keep the rows' order; a
-    row of a type that is not batchable closes its key's open batch.
-    """
-    messages: list[_Packed] = []
-    open_batches: dict[tuple[str, str], _Packed] = {}
-    for row in rows:
-        body = row.body.encode()
-        stream = (row.topic, row.key)
-        batchable = max_items > 1 and is_batchable(row.event_type) and row.id not in unbatched
-        current = open_batches.get(stream)
-        if (
-            batchable
-            and current is not None
-            and current.event_type == row.event_type
-            and len(current.row_ids) < max_items
-            and current.size + len(body) <= max_bytes
-        ):
-            current.row_ids.append(row.id)
-            current.event_ids.append(row.event_id)
-            current.bodies.append(body)
-            current.size += len(body) + 1
-            continue
-        packed = _Packed(row.topic, row.key, row.event_type, [row.id], [row.event_id], [body], len(body))
-        messages.append(packed)
-        if batchable:
-            open_batches[stream] = packed
-        else:
-            open_batches.pop(stream, None)
-    return messages
-
-
 @dataclass
 class _Round:
     """What one relay round did with the rows it read."""
 
+    read: int = 0
     published: int = 0
     parked: int = 0
     to_send_singly: int = 0
@@ -243,6 +182,10 @@ class OutboxRelay:
     again (at least once; consumers deduplicate on `event_id`). On PostgreSQL a session-level
     advisory lock, held on the round's own connection across all three steps, keeps other
     replicas' relays out, so each key's events leave in order.
+
+    What the broker acknowledged is marked even when other messages of the round failed for now
+    (those are retried with back-off). Without an idempotent producer one case stays open: a
+    message that timed out while a later one of its partition was acknowledged arrives after it.
     """
 
     def __init__(
@@ -317,7 +260,9 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 continue
-            if not outcome.progressed or outcome.published + outcome.parked < self.batch_size:
+            # A full round may have left more behind, and refused batches are retried one by one
+            # at once; otherwise wait for a commit's nudge or the poll interval.
+            if outcome.read < self.batch_size and not outcome.to_send_singly:
                 self.wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_interval_s)
@@ -346,17 +291,19 @@ class OutboxRelay:
             await connection.commit()
             if not rows:
                 return _Round()
-            packed = _pack(
+            packed = pack_rows(
                 rows,
                 max_items=self.max_batch_items,
                 max_bytes=self.max_batch_bytes,
                 unbatched=self._send_singly,
             )
             outcomes = await self.publisher.publish([p.message() for p in packed])
-            return await self._settle(connection, packed, outcomes)
+            outcome = await self._settle(connection, packed, outcomes)
+            outcome.read = len(rows)
+            return outcome
 
     async def _settle(
-        self, connection: AsyncConnection, packed: Sequence[_Packed], outcomes: Sequence[PublishOutcome]
+        self, connection: AsyncConnection, packed: Sequence[PackedMessage], outcomes: Sequence[PublishOutcome]
     ) -> _Round:
         """Mark what the broker took, park what it refused for good, in one short transaction."""
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -420,11 +367,11 @@ class OutboxRelay:
                     await connection.rollback()
                     await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _RELAY_LOCK_KEY})
                     await connection.commit()
-                except Exception:
+                except Exception as exc:
                     # Never hand a connection that may still hold the lock back to the pool:
                     # closing its session is what releases the lock then.
+                    log.warning("outbox.relay_unlock_failed", error=repr(exc))
                     await connection.invalidate()
-                    raise
 
     async def purge(self) -> int:
         """Delete published rows older than the retention window (parked rows stay)."""
