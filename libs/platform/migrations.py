@@ -167,10 +167,20 @@ def _v2_dead_letters_down(op: Any) -> None:
 
 def _v2_outbox(op: Any) -> None:
     """Outbox: rows the broker refused for good are parked (relay side)."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("parked_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("error", sa.Text, nullable=True))
+        batch.drop_index("ix_outbox_pending")
+        batch.create_index("ix_outbox_pending", ["published_at", "parked_at", "id"])
 
 
 def _v2_outbox_down(op: Any) -> None:
     """Undo `_v2_outbox`."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_index("ix_outbox_pending")
+        batch.create_index("ix_outbox_pending", ["published_at", "id"])
+        batch.drop_column("error")
+        batch.drop_column("parked_at")
 
 
 def _v2_idempotency_keys(op: Any) -> None:
