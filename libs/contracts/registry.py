@@ -51,3 +51,19 @@ def spec_of(payload: EventPayload | type[EventPayload]) -> EventSpec:
     if name is None:
         raise LookupError(f"{model.__name__} is not a registered event payload")
     return EVENT_TYPES[name]
+
+
+def unsupported_version(type_name: str, schema_version: int) -> str | None:
+    """Why this code must not read an event of `type_name` at `schema_version` (None when it may).
+
+    `schema_version` is the payload's major version: a higher one than registered here is a
+    breaking change this code predates, so its handler would misread it. A type this code has
+    not registered is not judged here (nothing consumes it).
+    """
+    spec = EVENT_TYPES.get(type_name)
+    if spec is None or schema_version <= spec.schema_version:
+        return None
+    return (
+        f"schema_version {schema_version} of {type_name} is newer than this consumer knows "
+        f"(it knows up to {spec.schema_version})"
+    )

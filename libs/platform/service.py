@@ -3,6 +3,10 @@
 `ServiceRuntime` owns the database, the outbox relay and the consumers; each service's
 `bootstrap.py` builds one (real adapters, or fakes in unit tests) and `create_service_app`
 wraps it with auth, errors, idempotency, logging, metrics, health and local Swagger UI.
+
+Each consumer runs under a supervisor: if its loop ends with an error, `/readyz` reports the
+consumer as failed and the supervisor restarts it with a new Kafka consumer after a doubling
+back-off (log line `consumer.restarted`).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class ServiceRuntime:
     publisher: KafkaPublisher | None = None
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
+    consumer_restarts: dict[str, int] = field(default_factory=dict)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -104,12 +109,51 @@ class ServiceRuntime:
                 batch_size=self.settings.consumer_batch_size,
                 session_timeout_ms=self.settings.consumer_session_timeout_ms,
                 rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
+                max_attempts=self.settings.consumer_max_attempts,
+                retry_backoff_s=self.settings.consumer_retry_backoff_s,
             )
             await consumer.start()
             self.consumers.append(consumer)
-            self._tasks.append(
-                asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}")
-            )
+            self._tasks.append(asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}"))
+
+    async def _supervise(self, consumer: IdempotentConsumer) -> None:
+        """Run a consumer until stop; when its loop fails, restart it with a doubling back-off."""
+        initial = backoff = self.settings.consumer_restart_backoff_s
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            started = loop.time()
+            try:
+                await consumer.run(self._stop)
+                return
+            except Exception as exc:
+                consumer.failure = f"{type(exc).__name__}: {exc}"
+                log.error("consumer.failed", group=consumer.group_id, error=consumer.failure)
+            if loop.time() - started > 60:  # it had been running well: a fresh failure
+                backoff = initial
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            while not self._stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
+                if self._stop.is_set():
+                    return
+                try:
+                    await consumer.start()
+                except Exception as exc:
+                    consumer.failure = f"{type(exc).__name__}: {exc}"
+                    log.warning("consumer.restart_failed", group=consumer.group_id, error=consumer.failure)
+                    with contextlib.suppress(Exception):
+                        await consumer.stop()
+                    continue
+                consumer.failure = None
+                self.consumer_restarts[consumer.group_id] = self.consumer_restarts.get(consumer.group_id, 0) + 1
+                log.warning(
+                    "consumer.restarted",
+                    group=consumer.group_id,
+                    restarts=self.consumer_restarts[consumer.group_id],
+                )
+                break
 
     async def _ensure_topics_when_broker_is_up(self, bootstrap: str) -> None:
         # Services may start before the broker (make run, compose): wait for it, bounded.
@@ -161,7 +205,18 @@ class ServiceRuntime:
                 checks["broker"] = "ok"
             except Exception as exc:
                 checks["broker"] = f"error: {type(exc).__name__}"
+            for consumer in self.consumers:
+                checks[f"consumer:{consumer.group_id}"] = _consumer_state(consumer)
         return checks
+
+
+def _consumer_state(consumer: IdempotentConsumer) -> str:
+    """`ok` while the consumer's loop runs (or is about to), else why not."""
+    if consumer.failure is not None:
+        return f"error: {consumer.failure}"[:200]
+    if consumer.consumer is None:
+        return "error: stopped"
+    return "ok"
 
 
 def _mount_local_docs(app: FastAPI, title: str) -> None:

@@ -51,6 +51,12 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=500, ge=1)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_rebalance_timeout_ms: int = Field(default=5_000, ge=500)
+    # An event that fails is tried this many times in all (with doubling back-off from
+    # consumer_retry_backoff_s) before it is parked as a dead letter.
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_s: float = Field(default=0.5, gt=0)
+    # A consumer task that ended is restarted after this back-off, doubling up to 30 s.
+    consumer_restart_backoff_s: float = Field(default=1.0, gt=0)
     log_json: bool | None = None
     log_level: str = "INFO"
     migrate_on_start: bool = True
