@@ -25,7 +25,9 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    event_id: uuid.UUID = Field(description="Unique per event, set by the producer; consumers deduplicate on it.")
+    event_id: uuid.UUID = Field(
+        description="Set by the producer, unique per event; consumers deduplicate on it."
+    )
     type: str = Field(description="Dotted event type, past tense.", examples=["subscription.activated"])
     schema_version: int = Field(default=1, ge=1, description="Bumped on a breaking payload change.")
     occurred_at: AwareDatetime = Field(description="Time of the change, with its time zone (UTC).")

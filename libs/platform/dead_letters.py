@@ -83,7 +83,10 @@ def dead_letter_table(letters: Sequence[DeadLetter]) -> str:
         for letter in letters
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows])
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )
 
 
 def _one_line(text: str, limit: int) -> str:

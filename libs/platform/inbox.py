@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,17 +31,22 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 from sqlalchemy import Column, insert, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
-from libs.contracts.registry import unsupported_version
 from libs.platform.db import Database, UtcDateTime, utcnow
 from libs.platform.dead_letters import DeadLetter, list_dead_letters
-from libs.platform.errors import DomainError
+from libs.platform.deliveries import (
+    Delivery,
+    MalformedMessage,
+    deliveries_of,
+    describe,
+    envelopes_of,
+    is_infrastructure,
+    is_permanent,
+)
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
 __all__ = ["DeadLetter", "EventHandler", "IdempotentConsumer", "InboxEntry", "envelopes_of"]
@@ -65,35 +69,6 @@ class InboxEntry(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=36)
     event_type: str = Field(max_length=120)
     processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-class MalformedMessage(ValueError):
-    """A Kafka message that is not an event this code may apply; the reason says why."""
-
-
-def envelopes_of(value: bytes | None) -> list[Envelope]:
-    """The envelopes one Kafka message carries (today exactly one), or `MalformedMessage`."""
-    if value is None:
-        raise MalformedMessage("not an event envelope: the message has no value")
-    try:
-        envelope = Envelope.from_bytes(value)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
-        raise MalformedMessage(f"not an event envelope: {problems}") from exc
-    reason = unsupported_version(envelope.type, envelope.schema_version)
-    if reason is not None:
-        raise MalformedMessage(reason)
-    return [envelope]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One event of a record, or why the record cannot be applied (`envelope` is None)."""
-
-    record: ConsumerRecord[Any, Any]
-    envelope: Envelope | None
-    problem: str = ""
-    event_type: str | None = None
 
 
 @dataclass
@@ -131,24 +106,6 @@ class ReplayOutcome:
     already_replayed: list[int] = field(default_factory=list)
     already_applied: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
-
-
-def _is_infrastructure(exc: BaseException) -> bool:
-    """A failure of the database connection rather than of the event: redo the batch later."""
-    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def _is_permanent(exc: BaseException) -> bool:
-    """The event itself is unusable: retrying cannot help."""
-    if isinstance(exc, DomainError):
-        return not exc.transient
-    return isinstance(exc, ValidationError)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 class IdempotentConsumer:
@@ -235,7 +192,7 @@ class IdempotentConsumer:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             except KafkaError as exc:
                 failures += 1
-                log.warning("consumer.fetch_failed", group=self.group_id, error=_describe(exc))
+                log.warning("consumer.fetch_failed", group=self.group_id, error=describe(exc))
                 await _wait(stop, min(2.0 ** (failures - 1), MAX_BATCH_BACKOFF_S))
                 continue
             if not batches:
@@ -245,7 +202,7 @@ class IdempotentConsumer:
                 await self.apply(records)
             except Exception as exc:  # the database or a bug outside the handlers: redo later
                 failures += 1
-                log.warning("consumer.batch_failed", group=self.group_id, error=_describe(exc))
+                log.warning("consumer.batch_failed", group=self.group_id, error=describe(exc))
                 self._rewind(consumer, batches)
                 await _wait(stop, min(2.0 ** (failures - 1), MAX_BATCH_BACKOFF_S))
                 continue
@@ -271,7 +228,9 @@ class IdempotentConsumer:
                 with contextlib.suppress(KafkaError):  # revoked between the two calls
                     consumer.seek(tp, records[0].offset)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]) -> None:
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]
+    ) -> None:
         owned = consumer.assignment()
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batches.items():
@@ -292,14 +251,7 @@ class IdempotentConsumer:
         except KafkaError as exc:
             # Refused after a rebalance: the effects and inbox rows are committed, so the
             # partitions' next owner skips these events as duplicates.
-            log.warning("consumer.commit_failed", group=self.group_id, error=_describe(exc))
-
-    def deliveries(self, record: ConsumerRecord[Any, Any]) -> list[Delivery]:
-        """The events a record carries, or one undeliverable entry saying why."""
-        try:
-            return [Delivery(record, envelope, event_type=envelope.type) for envelope in envelopes_of(record.value)]
-        except MalformedMessage as exc:
-            return [Delivery(record, None, str(exc), _type_of(record.value))]
+            log.warning("consumer.commit_failed", group=self.group_id, error=describe(exc))
 
     async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> int:
         """Apply a batch of records in one transaction; returns how many took effect.
@@ -308,12 +260,12 @@ class IdempotentConsumer:
         statement). Only when a handler raises is the batch redone with a savepoint per event,
         so that the failing event is parked or its partition stopped, and the others apply.
         """
-        deliveries = [d for record in records for d in self.deliveries(record)]
+        deliveries = [d for record in records for d in deliveries_of(record)]
         async with self.db.session() as session:
             try:
                 outcome = await self._apply_batch(session, deliveries)
             except _HandlerFailed as failed:
-                if _is_infrastructure(failed.error):
+                if is_infrastructure(failed.error):
                     raise failed.error from None
                 await session.rollback()
                 # The event that failed counts as tried: the redo does not call its handler again.
@@ -402,8 +354,8 @@ class IdempotentConsumer:
         offset = delivery.record.offset
         previous = self._retries.get(tp)
         attempts = previous.attempts + 1 if previous is not None and previous.offset == offset else 1
-        error = _describe(exc)
-        if not _is_permanent(exc) and attempts < self.max_attempts:
+        error = describe(exc)
+        if not is_permanent(exc) and attempts < self.max_attempts:
             backoff = min(self.retry_backoff_s * 2 ** (attempts - 1), MAX_RETRY_BACKOFF_S)
             due = asyncio.get_running_loop().time() + backoff
             outcome.retries[tp] = _Retry(offset, attempts, due, error)
@@ -429,14 +381,16 @@ class IdempotentConsumer:
         finally:
             reset_correlation_id(token)
 
-    async def _apply_isolated(self, session: AsyncSession, handler: EventHandler, envelope: Envelope) -> Exception | None:
+    async def _apply_isolated(
+        self, session: AsyncSession, handler: EventHandler, envelope: Envelope
+    ) -> Exception | None:
         """Apply one event in a savepoint; the handler's exception, if it raised one."""
         try:
             async with session.begin_nested():
                 await self._apply_one(session, handler, envelope)
             return None
         except Exception as exc:
-            if _is_infrastructure(exc):
+            if is_infrastructure(exc):
                 raise
             return exc
 
@@ -474,7 +428,9 @@ class IdempotentConsumer:
         new error; one whose event was applied meanwhile (republished) is only marked replayed.
         """
         outcome = ReplayOutcome()
-        for letter in await list_dead_letters(self.db, group=self.group_id, ids=ids, pending_only=ids is None):
+        for letter in await list_dead_letters(
+            self.db, group=self.group_id, ids=ids, pending_only=ids is None
+        ):
             assert letter.id is not None
             if letter.replayed_at is not None:
                 outcome.already_replayed.append(letter.id)
@@ -496,7 +452,7 @@ class IdempotentConsumer:
             if done is None and handler is not None:
                 failure = await self._apply_isolated(session, handler, envelope)
                 if failure is not None:
-                    error = _describe(failure)
+                    error = describe(failure)
                     await session.exec(
                         update(DeadLetter)
                         .where(col(DeadLetter.id) == letter.id)
@@ -521,15 +477,9 @@ class IdempotentConsumer:
         (outcome.already_applied if done is not None else outcome.replayed).append(letter.id)
         if done is None:
             self.applied_total += 1
-        log.info("consumer.dead_letter_replayed", group=self.group_id, dead_letter=letter.id, event_id=event_id)
-
-
-def _type_of(value: bytes | None) -> str | None:
-    """The `type` of a message that is not a valid envelope, when one can be read (for operators)."""
-    with contextlib.suppress(ValueError, TypeError, AttributeError):
-        kind = json.loads(value or b"").get("type")
-        return kind[:120] if isinstance(kind, str) else None
-    return None
+        log.info(
+            "consumer.dead_letter_replayed", group=self.group_id, dead_letter=letter.id, event_id=event_id
+        )
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -114,7 +114,9 @@ class ServiceRuntime:
             )
             await consumer.start()
             self.consumers.append(consumer)
-            self._tasks.append(asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}"))
+            self._tasks.append(
+                asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
+            )
 
     async def _supervise(self, consumer: IdempotentConsumer) -> None:
         """Run a consumer until stop; when its loop fails, restart it with a doubling back-off."""
@@ -147,7 +149,9 @@ class ServiceRuntime:
                         await consumer.stop()
                     continue
                 consumer.failure = None
-                self.consumer_restarts[consumer.group_id] = self.consumer_restarts.get(consumer.group_id, 0) + 1
+                self.consumer_restarts[consumer.group_id] = (
+                    self.consumer_restarts.get(consumer.group_id, 0) + 1
+                )
                 log.warning(
                     "consumer.restarted",
                     group=consumer.group_id,

@@ -15,13 +15,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 from sqlalchemy import Column, String, func, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
 from libs.platform.broker import KafkaPublisher, ensure_topics
-from libs.platform.dead_letters import DeadLetter, list_dead_letters
 from libs.platform.db import Database
+from libs.platform.dead_letters import list_dead_letters
 from libs.platform.errors import NotFound
 from libs.platform.inbox import IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxRelay
@@ -76,7 +76,9 @@ def _key_on_partition(partition: int, n: int = 0) -> str:
     return next(matching)
 
 
-def _consumer(db: Database, broker: str, group: str, kind: Kind, handler: Any, **extra: Any) -> IdempotentConsumer:
+def _consumer(
+    db: Database, broker: str, group: str, kind: Kind, handler: Any, **extra: Any
+) -> IdempotentConsumer:
     return IdempotentConsumer(
         db,
         group_id=group,
@@ -110,7 +112,7 @@ async def _inbox_has(db: Database, group: str, event_id: str) -> bool:
         rows = await session.exec(
             select(func.count())  # type: ignore[call-overload]
             .select_from(InboxEntry)
-            .where(InboxEntry.consumer_group == group, InboxEntry.event_id == event_id)
+            .where(col(InboxEntry.consumer_group) == group, col(InboxEntry.event_id) == event_id)
         )
         return int(rows.one()[0]) == 1
 
@@ -196,7 +198,9 @@ async def test_a_consumer_task_that_dies_makes_the_service_unready_and_is_restar
     )
     runtime: ServiceRuntime = bootstrap(settings)
     group = f"g-{uuid.uuid4().hex[:8]}"
-    runtime.consumer_specs = [ConsumerSpec(group_id=group, topics=[kind[1]], handlers={kind[2]: _apply_posting})]
+    runtime.consumer_specs = [
+        ConsumerSpec(group_id=group, topics=[kind[1]], handlers={kind[2]: _apply_posting})
+    ]
     await runtime.start()
     try:
         await eventually(runtime.readiness, until=lambda checks: checks.get(f"consumer:{group}") == "ok")
@@ -207,7 +211,7 @@ async def test_a_consumer_task_that_dies_makes_the_service_unready_and_is_restar
         async def broken_fetch(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the consumer's fetch broke")
 
-        first_client.getmany = broken_fetch  # type: ignore[method-assign]
+        first_client.getmany = broken_fetch
         checks = await eventually(runtime.readiness, until=lambda c: c[f"consumer:{group}"] != "ok")
         assert checks[f"consumer:{group}"].startswith("error")
         await eventually(runtime.readiness, until=lambda c: c[f"consumer:{group}"] == "ok", timeout_s=30)
@@ -249,7 +253,9 @@ async def test_a_failing_event_stops_only_its_partition_and_applies_once_it_succ
     )
     await relay.drain()
     running = Running(
-        _consumer(db, broker, f"g-{uuid.uuid4().hex[:8]}", kind, flaky, max_attempts=1_000, retry_backoff_s=0.05)
+        _consumer(
+            db, broker, f"g-{uuid.uuid4().hex[:8]}", kind, flaky, max_attempts=1_000, retry_backoff_s=0.05
+        )
     )
     try:
         # While the event keeps failing, the other partitions apply, and its own partition
@@ -282,7 +288,9 @@ async def test_an_event_that_always_fails_is_parked_after_bounded_attempts_and_i
     await _emit(db, kind[0], [(stuck, "1"), (stuck, "-1"), (stuck, "2"), (stuck, "3"), (other, "4")])
     await relay.drain()
     group = f"g-{uuid.uuid4().hex[:8]}"
-    running = Running(_consumer(db, broker, group, kind, refuses_minus_one, max_attempts=3, retry_backoff_s=0.05))
+    running = Running(
+        _consumer(db, broker, group, kind, refuses_minus_one, max_attempts=3, retry_backoff_s=0.05)
+    )
     try:
         await eventually(lambda: _count(db), until=lambda n: n == 4)
         parked = await eventually(lambda: list_dead_letters(db), until=lambda rows: len(rows) == 1)
@@ -411,4 +419,3 @@ async def test_malformed_envelopes_and_unknown_major_versions_are_parked_never_a
         inbox = (await session.exec(select(func.count()).select_from(InboxEntry))).one()[0]  # type: ignore[call-overload]
     assert inbox == 1
     assert consumer.parked_total == 3
-
