@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
@@ -25,7 +26,8 @@ from libs.platform.dead_letters import list_dead_letters
 from libs.platform.errors import NotFound
 from libs.platform.inbox import IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxRelay
-from libs.platform.service import ConsumerSpec, ServiceRuntime
+from libs.platform.service import ConsumerSpec, ServiceRuntime, create_service_app
+from libs.platform.settings import Role
 from libs.platform.unit_of_work import UnitOfWork
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
@@ -39,7 +41,7 @@ from tests.platform.integration.test_bus import (
     _post_events,
 )
 from tests.support.polling import eventually
-from tests.support.services import service_settings
+from tests.support.services import auth, running_app, service_settings
 
 PARTITIONS = 3
 Kind = tuple[type[LedgerPosted], str, str]
@@ -201,9 +203,14 @@ async def test_a_consumer_task_that_dies_makes_the_service_unready_and_is_restar
     runtime.consumer_specs = [
         ConsumerSpec(group_id=group, topics=[kind[1]], handlers={kind[2]: _apply_posting})
     ]
-    await runtime.start()
-    try:
-        await eventually(runtime.readiness, until=lambda checks: checks.get(f"consumer:{group}") == "ok")
+    app = create_service_app(runtime=runtime, title="Test", description="test", routers=[])
+
+    async def readiness(client: httpx.AsyncClient) -> tuple[int, str]:
+        response = await client.get("/readyz")
+        return response.status_code, response.json()["checks"][f"consumer:{group}"]
+
+    async with running_app(app) as client:
+        await eventually(lambda: readiness(client), until=lambda r: r == (200, "ok"))
         consumer = runtime.consumers[0]
         first_client = consumer.consumer
         assert first_client is not None
@@ -212,17 +219,18 @@ async def test_a_consumer_task_that_dies_makes_the_service_unready_and_is_restar
             raise RuntimeError("the consumer's fetch broke")
 
         first_client.getmany = broken_fetch
-        checks = await eventually(runtime.readiness, until=lambda c: c[f"consumer:{group}"] != "ok")
-        assert checks[f"consumer:{group}"].startswith("error")
-        await eventually(runtime.readiness, until=lambda c: c[f"consumer:{group}"] == "ok", timeout_s=30)
+        status, check = await eventually(lambda: readiness(client), until=lambda r: r[0] != 200)
+        assert status == 503 and check == "error: RuntimeError: the consumer's fetch broke"
+        await eventually(lambda: readiness(client), until=lambda r: r == (200, "ok"), timeout_s=30)
         assert consumer.consumer is not first_client, "a new Kafka consumer replaces the broken one"
-        assert runtime.consumer_restarts[group] >= 1
+        assert runtime.consumer_restarts == {group: 1}
+        metrics = (await client.get("/metrics", headers=auth(Role.OPS))).text
+        assert 'consumer_restarts_total{service="rating"} 1.0' in metrics
+        assert 'consumer_dead_letters_pending{service="rating"} 0.0' in metrics
         # The restarted consumer applies what arrives.
         await _post_events(db, kind[0], 10)
         await relay.drain()
         await eventually(lambda: _count(db), until=lambda n: n == 10, timeout_s=30)
-    finally:
-        await runtime.stop()
 
 
 # ----- 3. one bad event does not block its partition forever ---------------------------------
