@@ -2,15 +2,17 @@
 
 A record carries envelopes (`envelopes_of`: today exactly one per message; a batch message will
 carry several) or is undeliverable — not an envelope, no `event_id`, a timestamp without a time
-zone, a `schema_version` newer than this code — and then it is parked, never applied. A
-handler's failure is permanent (park now), transient (retry with back-off, then park) or a
-failure of the database connection (redo the batch; the event is not to blame).
+zone — and an event the consumer handles may come in a `schema_version` newer than this code
+knows; either is parked, never applied. A handler's failure is permanent (park now), transient
+(retry with back-off, then park) or a failure of the database connection (redo the batch; the
+event is not to blame).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +40,13 @@ def envelopes_of(value: bytes | None) -> list[Envelope]:
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
         )
         raise MalformedMessage(f"not an event envelope: {problems}") from exc
-    reason = unsupported_version(envelope.type, envelope.schema_version)
-    if reason is not None:
-        raise MalformedMessage(reason)
     return [envelope]
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event of a record, or why the record cannot be applied (`envelope` is None)."""
+    """One event of a record; `problem` says why it must be parked instead of applied
+    (`envelope` is None when the record is not an envelope at all)."""
 
     record: ConsumerRecord[Any, Any]
     envelope: Envelope | None
@@ -54,14 +54,26 @@ class Delivery:
     event_type: str | None = None
 
 
-def deliveries_of(record: ConsumerRecord[Any, Any]) -> list[Delivery]:
-    """The events a record carries, or one undeliverable entry saying why."""
+def deliveries_of(record: ConsumerRecord[Any, Any], handled: Container[str]) -> list[Delivery]:
+    """The events a record carries, or one undeliverable entry saying why.
+
+    The schema version is judged only for `handled` types: an event nobody here reads is
+    harmless in any version.
+    """
     try:
-        return [
-            Delivery(record, envelope, event_type=envelope.type) for envelope in envelopes_of(record.value)
-        ]
+        envelopes = envelopes_of(record.value)
     except MalformedMessage as exc:
         return [Delivery(record, None, str(exc), _type_of(record.value))]
+    deliveries = []
+    for envelope in envelopes:
+        problem = (version_problem(envelope) or "") if envelope.type in handled else ""
+        deliveries.append(Delivery(record, envelope, problem, envelope.type))
+    return deliveries
+
+
+def version_problem(envelope: Envelope) -> str | None:
+    """Why this code must not apply `envelope` (a major version it predates), or None."""
+    return unsupported_version(envelope.type, envelope.schema_version)
 
 
 def is_infrastructure(exc: BaseException) -> bool:
@@ -79,6 +91,7 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 def describe(exc: BaseException) -> str:
+    """An error as an operator reads it: its kind and its message."""
     return f"{type(exc).__name__}: {exc}"
 
 

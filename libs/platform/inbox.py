@@ -46,6 +46,7 @@ from libs.platform.deliveries import (
     envelopes_of,
     is_infrastructure,
     is_permanent,
+    version_problem,
 )
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
@@ -260,7 +261,7 @@ class IdempotentConsumer:
         statement). Only when a handler raises is the batch redone with a savepoint per event,
         so that the failing event is parked or its partition stopped, and the others apply.
         """
-        deliveries = [d for record in records for d in deliveries_of(record)]
+        deliveries = [d for record in records for d in deliveries_of(record, self.handlers)]
         async with self.db.session() as session:
             try:
                 outcome = await self._apply_batch(session, deliveries)
@@ -309,7 +310,7 @@ class IdempotentConsumer:
             tp = TopicPartition(record.topic, record.partition) if isolate else None
             if tp is not None and tp in outcome.retries:
                 continue  # its partition stopped at an earlier event
-            if envelope is None:
+            if delivery.problem or envelope is None:
                 self._park(session, delivery, delivery.problem, attempts=1)
                 outcome.parked += 1
                 continue
@@ -436,9 +437,13 @@ class IdempotentConsumer:
                 outcome.already_replayed.append(letter.id)
                 continue
             try:
-                (envelope,) = envelopes_of(letter.body.encode())
+                (envelope,) = envelopes_of(letter.body.encode())  # a dead letter holds one event
             except (MalformedMessage, ValueError) as exc:
                 outcome.failed[letter.id] = str(exc)
+                continue
+            too_new = version_problem(envelope) if envelope.type in self.handlers else None
+            if too_new is not None:
+                outcome.failed[letter.id] = too_new
                 continue
             await self._replay_one(letter, envelope, outcome)
         return outcome

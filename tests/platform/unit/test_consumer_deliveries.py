@@ -9,13 +9,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import event_type, unsupported_version
 from libs.platform.dead_letters import DeadLetter, dead_letter_table
-from libs.platform.deliveries import MalformedMessage, envelopes_of, is_infrastructure, is_permanent
+from libs.platform.deliveries import (
+    MalformedMessage,
+    deliveries_of,
+    envelopes_of,
+    is_infrastructure,
+    is_permanent,
+)
 from libs.platform.errors import Conflict, NotFound, RetryableError, ValidationFailed
 from libs.platform.outbox import build_envelope
 
@@ -78,7 +85,6 @@ def test_a_record_is_malformed_without_id_with_a_naive_time_or_a_newer_version()
     cases = {
         "event_id": _wire(event_id=None),
         "timezone": _wire(occurred_at="2026-11-30T10:00:00"),
-        "newer than this consumer knows": _wire(schema_version=3),
         "not an event envelope": None,
     }
     for reason, body in cases.items():
@@ -87,6 +93,22 @@ def test_a_record_is_malformed_without_id_with_a_naive_time_or_a_newer_version()
             envelopes_of(value)
     with pytest.raises(MalformedMessage, match="no value"):
         envelopes_of(None)
+
+
+def test_a_newer_major_version_is_parked_only_by_a_consumer_that_handles_the_type() -> None:
+    def record(body: dict[str, Any]) -> Any:
+        value = json.dumps(body).encode()
+        return ConsumerRecord("test.unit.fees", 0, 7, 0, 0, b"acct_1", value, None, 0, 0, [])
+
+    (too_new,) = deliveries_of(record(_wire(schema_version=3)), {"test.unit.fee_charged"})
+    assert too_new.envelope is not None and "schema_version 3" in too_new.problem
+    (ignored,) = deliveries_of(record(_wire(schema_version=3)), {"test.unit.other"})
+    assert ignored.problem == ""
+    (current,) = deliveries_of(record(_wire()), {"test.unit.fee_charged"})
+    assert current.problem == "" and current.event_type == "test.unit.fee_charged"
+    (broken,) = deliveries_of(record(_wire(event_id=None)), {"test.unit.fee_charged"})
+    assert broken.envelope is None and "event_id" in broken.problem
+    assert broken.event_type == "test.unit.fee_charged"
 
 
 def test_failures_are_judged_permanent_transient_or_infrastructure() -> None:
