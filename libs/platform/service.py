@@ -67,6 +67,7 @@ class ServiceRuntime:
     consumer_restarts: dict[str, int] = field(default_factory=dict)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.resolved_database_url())
@@ -114,9 +115,9 @@ class ServiceRuntime:
             )
             await consumer.start()
             self.consumers.append(consumer)
-            self._tasks.append(
-                asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
-            )
+            task = asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
+            self._tasks.append(task)
+            self._supervisors[spec.group_id] = task
 
     async def _supervise(self, consumer: IdempotentConsumer) -> None:
         """Run a consumer until stop; when its loop fails, restart it with a doubling back-off."""
@@ -128,8 +129,9 @@ class ServiceRuntime:
                 await consumer.run(self._stop)
                 return
             except Exception as exc:
-                consumer.failure = f"{type(exc).__name__}: {exc}"
-                log.error("consumer.failed", group=consumer.group_id, error=consumer.failure)
+                # Readiness shows only the kind of error (it is public); the log has the rest.
+                consumer.failure = type(exc).__name__
+                log.exception("consumer.failed", group=consumer.group_id, error=str(exc))
             if loop.time() - started > 60:  # it had been running well: a fresh failure
                 backoff = initial
             with contextlib.suppress(Exception):
@@ -143,8 +145,8 @@ class ServiceRuntime:
                 try:
                     await consumer.start()
                 except Exception as exc:
-                    consumer.failure = f"{type(exc).__name__}: {exc}"
-                    log.warning("consumer.restart_failed", group=consumer.group_id, error=consumer.failure)
+                    consumer.failure = type(exc).__name__
+                    log.warning("consumer.restart_failed", group=consumer.group_id, error=str(exc))
                     with contextlib.suppress(Exception):
                         await consumer.stop()
                     continue
@@ -184,6 +186,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)
         self._tasks.clear()
+        self._supervisors.clear()
         for consumer in self.consumers:
             with contextlib.suppress(Exception):
                 await consumer.stop()
@@ -210,15 +213,16 @@ class ServiceRuntime:
             except Exception as exc:
                 checks["broker"] = f"error: {type(exc).__name__}"
             for consumer in self.consumers:
-                checks[f"consumer:{consumer.group_id}"] = _consumer_state(consumer)
+                supervisor = self._supervisors.get(consumer.group_id)
+                checks[f"consumer:{consumer.group_id}"] = _consumer_state(consumer, supervisor)
         return checks
 
 
-def _consumer_state(consumer: IdempotentConsumer) -> str:
+def _consumer_state(consumer: IdempotentConsumer, supervisor: asyncio.Task[None] | None) -> str:
     """`ok` while the consumer's loop runs (or is about to), else why not."""
     if consumer.failure is not None:
-        return f"error: {consumer.failure}"[:200]
-    if consumer.consumer is None:
+        return f"error: {consumer.failure}"
+    if consumer.consumer is None or supervisor is None or supervisor.done():
         return "error: stopped"
     return "ok"
 

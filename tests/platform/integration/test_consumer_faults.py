@@ -220,7 +220,7 @@ async def test_a_consumer_task_that_dies_makes_the_service_unready_and_is_restar
 
         first_client.getmany = broken_fetch
         status, check = await eventually(lambda: readiness(client), until=lambda r: r[0] != 200)
-        assert status == 503 and check == "error: RuntimeError: the consumer's fetch broke"
+        assert status == 503 and check == "error: RuntimeError"
         await eventually(lambda: readiness(client), until=lambda r: r == (200, "ok"), timeout_s=30)
         assert consumer.consumer is not first_client, "a new Kafka consumer replaces the broken one"
         assert runtime.consumer_restarts == {group: 1}
