@@ -81,6 +81,7 @@ async def replay_parked(service: str, ids: list[int] | None) -> tuple[list[str],
     """Replay `service`'s dead letters (`ids`, or every pending one); report lines and success."""
     from libs.platform.dead_letters import list_dead_letters
     from libs.platform.inbox import IdempotentConsumer
+    from libs.platform.replay import replay_dead_letters
 
     runtime = _runtime(service)
     lines: list[str] = []
@@ -105,7 +106,7 @@ async def replay_parked(service: str, ids: list[int] | None) -> tuple[list[str],
                 handlers=spec.handlers,
                 bootstrap_servers=runtime.settings.kafka_bootstrap_servers,
             )
-            outcome = await consumer.replay(ids)
+            outcome = await replay_dead_letters(consumer, ids)
             lines += [f"dead letter {i}: replayed" for i in outcome.replayed]
             lines += [f"dead letter {i}: already applied, marked replayed" for i in outcome.already_applied]
             lines += [f"dead letter {i}: already replayed, nothing done" for i in outcome.already_replayed]

@@ -14,7 +14,7 @@ isolated and the rest of the batch applies:
   for a doubling back-off while the other partitions go on, and after `max_attempts` the event
   is parked and its partition moves past it.
 
-A parked event gets no inbox row, so an operator can replay it (`IdempotentConsumer.replay`).
+A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`).
 A failure of the database or of the group (a commit refused after a rebalance) never ends the
 loop: the batch is redone from the partitions this member still owns, the rest is redelivered
 to their new owner, whose inbox skips what was applied here.
@@ -31,22 +31,20 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy import Column, insert, update
+from sqlalchemy import Column, insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
 from libs.platform.db import Database, UtcDateTime, utcnow
-from libs.platform.dead_letters import DeadLetter, list_dead_letters
+from libs.platform.dead_letters import DeadLetter
 from libs.platform.deliveries import (
     Delivery,
-    MalformedMessage,
     deliveries_of,
     describe,
     envelopes_of,
     is_infrastructure,
     is_permanent,
-    version_problem,
 )
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
@@ -97,16 +95,6 @@ class _HandlerFailed(Exception):
         super().__init__(str(error))
         self.delivery = delivery
         self.error = error
-
-
-@dataclass
-class ReplayOutcome:
-    """What a replay of dead letters did, by dead-letter id."""
-
-    replayed: list[int] = field(default_factory=list)
-    already_replayed: list[int] = field(default_factory=list)
-    already_applied: list[int] = field(default_factory=list)
-    failed: dict[int, str] = field(default_factory=dict)
 
 
 class IdempotentConsumer:
@@ -330,7 +318,7 @@ class IdempotentConsumer:
                     if known is not None and known.delivery is delivery:
                         failure: Exception | None = known.error
                     else:
-                        failure = await self._apply_isolated(session, handler, envelope)
+                        failure = await self.apply_isolated(session, handler, envelope)
                     if failure is not None:
                         self._retry_or_park(session, delivery, tp, failure, outcome)
                         continue
@@ -382,10 +370,11 @@ class IdempotentConsumer:
         finally:
             reset_correlation_id(token)
 
-    async def _apply_isolated(
+    async def apply_isolated(
         self, session: AsyncSession, handler: EventHandler, envelope: Envelope
     ) -> Exception | None:
-        """Apply one event in a savepoint; the handler's exception, if it raised one."""
+        """Apply one event in a savepoint; the handler's exception, if it raised one (a failure
+        of the database connection is raised instead)."""
         try:
             async with session.begin_nested():
                 await self._apply_one(session, handler, envelope)
@@ -419,71 +408,6 @@ class IdempotentConsumer:
                 body=(record.value or b"").decode("utf-8", "replace"),
                 created_at=utcnow(),
             )
-        )
-
-    async def replay(self, ids: Sequence[int] | None = None) -> ReplayOutcome:
-        """Apply this group's parked events again (all pending ones, or those `ids`), each once.
-
-        Each replay is its own transaction: the handler's effect, the inbox row and the dead
-        letter's `replayed_at`. A dead letter whose event fails again stays pending with the
-        new error; one whose event was applied meanwhile (republished) is only marked replayed.
-        """
-        outcome = ReplayOutcome()
-        for letter in await list_dead_letters(
-            self.db, group=self.group_id, ids=ids, pending_only=ids is None
-        ):
-            assert letter.id is not None
-            if letter.replayed_at is not None:
-                outcome.already_replayed.append(letter.id)
-                continue
-            try:
-                (envelope,) = envelopes_of(letter.body.encode())  # a dead letter holds one event
-            except (MalformedMessage, ValueError) as exc:
-                outcome.failed[letter.id] = str(exc)
-                continue
-            too_new = version_problem(envelope) if envelope.type in self.handlers else None
-            if too_new is not None:
-                outcome.failed[letter.id] = too_new
-                continue
-            await self._replay_one(letter, envelope, outcome)
-        return outcome
-
-    async def _replay_one(self, letter: DeadLetter, envelope: Envelope, outcome: ReplayOutcome) -> None:
-        assert letter.id is not None
-        event_id = str(envelope.event_id)
-        handler = self.handlers.get(envelope.type)
-        async with self.db.session() as session:
-            done = await session.get(InboxEntry, (self.group_id, event_id))
-            if done is None and handler is not None:
-                failure = await self._apply_isolated(session, handler, envelope)
-                if failure is not None:
-                    error = describe(failure)
-                    await session.exec(
-                        update(DeadLetter)
-                        .where(col(DeadLetter.id) == letter.id)
-                        .values(error=error, attempts=col(DeadLetter.attempts) + 1)
-                    )
-                    await session.commit()
-                    outcome.failed[letter.id] = error
-                    return
-            if done is None:
-                session.add(
-                    InboxEntry(
-                        consumer_group=self.group_id,
-                        event_id=event_id,
-                        event_type=envelope.type,
-                        processed_at=utcnow(),
-                    )
-                )
-            await session.exec(
-                update(DeadLetter).where(col(DeadLetter.id) == letter.id).values(replayed_at=utcnow())
-            )
-            await session.commit()
-        (outcome.already_applied if done is not None else outcome.replayed).append(letter.id)
-        if done is None:
-            self.applied_total += 1
-        log.info(
-            "consumer.dead_letter_replayed", group=self.group_id, dead_letter=letter.id, event_id=event_id
         )
 
 

@@ -26,6 +26,7 @@ from libs.platform.dead_letters import list_dead_letters
 from libs.platform.errors import NotFound
 from libs.platform.inbox import IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxRelay
+from libs.platform.replay import replay_dead_letters
 from libs.platform.service import ConsumerSpec, ServiceRuntime, create_service_app
 from libs.platform.settings import Role
 from libs.platform.unit_of_work import UnitOfWork
@@ -349,20 +350,20 @@ async def test_an_event_whose_data_has_not_arrived_is_retried_parked_and_replaye
     assert not await _inbox_has(db, group, str(letter.event_id))
 
     # Replaying before the data is there changes nothing and keeps the dead letter pending.
-    early = await consumer.replay([letter.id or 0])
+    early = await replay_dead_letters(consumer, [letter.id or 0])
     assert early.replayed == [] and list(early.failed) == [letter.id]
     # The account arrives; the operator replays the dead letter: applied once.
     async with db.session() as session:
         session.add(KnownAccount(account_id="acct_late"))
         await session.commit()
-    outcome = await consumer.replay(None)
+    outcome = await replay_dead_letters(consumer, None)
     assert outcome.replayed == [letter.id]
     assert await _applied_amounts(db, "acct_late") == [Decimal("7")]
     assert await _inbox_has(db, group, str(letter.event_id))
     (after,) = await list_dead_letters(db)
     assert after.replayed_at is not None
     # Replaying again changes nothing.
-    again = await consumer.replay([letter.id or 0])
+    again = await replay_dead_letters(consumer, [letter.id or 0])
     assert again.replayed == [] and again.already_replayed == [letter.id]
     assert await _applied_amounts(db, "acct_late") == [Decimal("7")]
     assert await _count(db) == 3
