@@ -70,7 +70,7 @@ def page_request(
         Query(
             max_length=MAX_CURSOR_LENGTH,
             pattern=CURSOR_PATTERN,
-            description="`next_cursor` of a previous page (unpadded base64url); absent or empty for the first.",
+            description="`next_cursor` of the previous page (unpadded base64url); none for the first.",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
