@@ -6,6 +6,7 @@ field; nothing reaches the client as an unformatted 500.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -14,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.platform.errors import DomainError, FieldError, ValidationFailed
@@ -100,21 +100,28 @@ def field_errors_from_pydantic(errors: list[Any]) -> list[FieldError]:
     return result
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+_TEMPLATED = re.compile(r"\\\{[^/]+?\\\}")
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves on the request's path, for a 405's `Allow` header.
+    """Every method the OpenAPI document gives the request's path, for a 405's `Allow` header.
 
     FastAPI makes one route per method, and Starlette's 405 names only the first route whose
-    path matched; the header must list them all (RFC 9110 §15.5.6).
+    path matched; the header must list them all (RFC 9110 §15.5.6). As in OpenAPI, a concrete
+    path (`/subscriptions/term-ends`) is its own resource, apart from a templated one that also
+    matches it (`/subscriptions/{subscription_id}`).
     """
-    routes = request.app.router.routes
-    return [
-        method
-        for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    path = request.url.path
+    matching = [
+        (template.count("{"), item)
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(_TEMPLATED.sub("[^/]+", re.escape(template)), path)
     ]
+    if not matching:
+        return []
+    _, item = min(matching, key=lambda found: found[0])
+    return [method.upper() for method in _METHODS if method in item]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -156,8 +163,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             405: "Method not allowed",
         }
         headers = getattr(exc, "headers", None)
-        if exc.status_code == 405:
-            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        if exc.status_code == 405 and (documented := allowed_methods(request)):
+            # Routes left out of the document (the docs pages) keep Starlette's header.
+            headers = {**(headers or {}), "Allow": ", ".join(documented)}
         return problem_response(
             request,
             status=exc.status_code,

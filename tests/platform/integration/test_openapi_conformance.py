@@ -22,7 +22,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.OPS))]
 
 
 def _resource_router() -> APIRouter:
-    """One path with GET and POST, one with GET and PATCH: each method is its own FastAPI route."""
+    """Paths with GET and POST, GET and PATCH, and POST alone: each method is its own FastAPI route."""
     router = APIRouter()
 
     @router.get("/v1/test-things")
@@ -32,6 +32,10 @@ def _resource_router() -> APIRouter:
     @router.post("/v1/test-things", status_code=201)
     async def create_thing(_: Reader) -> dict[str, str]:
         return {"id": "thg_1"}
+
+    @router.post("/v1/test-things/recount")
+    async def recount_things(_: Reader) -> dict[str, str]:
+        return {}
 
     @router.get("/v1/test-things/{thing_id}")
     async def get_thing(thing_id: str, _: Reader) -> dict[str, str]:
@@ -63,6 +67,8 @@ def _allowed(response: httpx.Response) -> set[str]:
         ("PUT", "/v1/test-things/thg_1", {"GET", "PATCH"}),
         ("OPTIONS", "/v1/test-things/thg_1", {"GET", "PATCH"}),
         ("POST", "/v1/audit-log", {"GET"}),
+        # A concrete path is its own resource (OpenAPI matches it before a templated one).
+        ("OPTIONS", "/v1/test-things/recount", {"POST"}),
     ],
 )
 async def test_a_405_allows_every_method_of_the_path(
