@@ -16,11 +16,11 @@ from pydantic_core import PydanticCustomError
 from libs.contracts.types import (
     Amount,
     CurrencyCode,
+    IntegerRange,
     IsoDate,
     Percent,
     Quantity,
     StrictBool,
-    StrictInt,
     UnitPrice,
 )
 from libs.platform.money import round_money
@@ -122,8 +122,8 @@ class BillingProfileIn(Command):
 
     currency: CurrencyCode
     time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)] = "UTC"
-    bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
-    payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
+    bill_cycle_day: Annotated[int, IntegerRange(1, 31)] = 1
+    payment_terms_days: Annotated[int, IntegerRange(0, 365)] = 30
     delivery: DeliveryPreference = DeliveryPreference.EMAIL
     tax_status: TaxStatusIn = Field(default_factory=TaxStatusIn)
     tax_address: TaxAddressIn | None = None
@@ -286,8 +286,8 @@ class RenewalIn(Command):
     """What happens at the end of the term: auto-renew for `months`, or expire."""
 
     policy: RenewalKind = Field(examples=["auto_renew"])
-    months: StrictInt | None = Field(
-        default=None, ge=1, le=600, description="auto_renew only: months per renewal."
+    months: Annotated[int, IntegerRange(1, 600)] | None = Field(
+        default=None, description="auto_renew only: months per renewal."
     )
 
     @model_validator(mode="after")
@@ -316,7 +316,7 @@ class OrderLineIn(Command):
     price_id: CatalogId | None = None
     quantity: Quantity
     discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
-    term_months: StrictInt | None = Field(default=None, ge=1, le=600)
+    term_months: Annotated[int, IntegerRange(1, 600)] | None = None
     effective_date: Day | None = None
     subscription_id: RefId | None = None
     license_type: LicenseType | None = Field(
@@ -744,8 +744,8 @@ class PoolCreate(Command):
     """A named-user pool for an account's contract."""
 
     account_id: RefId
-    size: StrictInt = Field(ge=1, le=10_000_000)
-    programs_per_user: StrictInt = Field(ge=1, le=1000)
+    size: Annotated[int, IntegerRange(1, 10_000_000)]
+    programs_per_user: Annotated[int, IntegerRange(1, 1000)]
     contract_programs: list[ProgramName] = Field(min_length=1, max_length=1000)
     contract_start: Day
     transfer_percent: Percent = Decimal(10)

@@ -28,12 +28,12 @@ from catalog.domain.products import LicenseType, ProductKind, RevenueRule
 from libs.contracts.catalog import MarkupPercent
 from libs.contracts.types import (
     CurrencyCode,
+    IntegerRange,
     IsoDate,
     NonNegativeAmount,
     Percent,
     Quantity,
     StrictBool,
-    StrictInt,
     UnitPrice,
 )
 from libs.pricing import ChargeType, DiscountKind, PricingModel, TierMode
@@ -294,7 +294,9 @@ class DiscountCreate(BaseModel):
     kind: DiscountKind
     value: UnitPrice = Field(description="Percent off (0-100), or amount off in `currency`.", examples=["15"])
     currency: CurrencyCode | None = Field(default=None, description="Required for an amount discount.")
-    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200, description="Null = no end.")
+    duration_cycles: Annotated[int, IntegerRange(1, 1200)] | None = Field(
+        default=None, description="Null = no end."
+    )
     product_ids: list[EntityId] = Field(default_factory=list, max_length=100, description="Empty = all.")
     approval_threshold_percent: Percent | None = Field(
         default=None, description="Above this percent off list (strictly) an order needs approval."
@@ -313,7 +315,7 @@ class DiscountUpdate(BaseModel):
     name: Name | None = None
     product_ids: list[EntityId] | None = Field(default=None, max_length=100)
     approval_threshold_percent: Percent | None = None
-    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200)
+    duration_cycles: Annotated[int, IntegerRange(1, 1200)] | None = None
     valid_from: IsoDate | None = None
     valid_to: IsoDate | None = None
     active: StrictBool | None = None
@@ -348,7 +350,7 @@ class ContractTemplateCreate(BaseModel):
     model_config = _REQUEST
     name: Name
     kind: ContractKind
-    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
     on_expiry: ExpiryOption = ExpiryOption.IGNORE
     product_id: EntityId | None = None
@@ -359,7 +361,7 @@ class ContractTemplateUpdate(BaseModel):
 
     model_config = _REQUEST
     name: Name | None = None
-    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
     on_expiry: ExpiryOption | None = None
 
