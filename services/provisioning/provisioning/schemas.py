@@ -10,7 +10,15 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from libs.contracts.types import (
@@ -61,7 +69,23 @@ def _storable(day: date) -> date:
     return day
 
 
-Day = Annotated[IsoDate, AfterValidator(_storable)]
+# The same range as a pattern, so the OpenAPI document states it: any month-day of 1900-2200,
+# and 29 February of the leap years only (2000 is one, 1900, 2100 and 2200 are not).
+_MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31"
+_LEAP_YEAR = r"(19|20|21)(0[48]|[2468][048]|[13579][26])|2000"
+DAY_PATTERN = rf"^(((19[0-9]{{2}}|2[01][0-9]{{2}}|2200)-({_MONTH_DAY}))|({_LEAP_YEAR})-02-29)$"
+Day = Annotated[
+    IsoDate,
+    AfterValidator(_storable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": DAY_PATTERN,
+            "description": "From 1900-01-01 to 2200-12-31.",
+        }
+    ),
+]
 
 _PERCENT_STEP = Decimal("0.0001")
 
