@@ -49,7 +49,15 @@ _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
 ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
 LongText = Annotated[str, StringConstraints(max_length=4000, pattern=_NO_NUL)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=_NO_NUL)]
+# The shape the domain checks (accounts.EMAIL_RE: no @ nor Python whitespace around one @ and
+# a dot), stated in the schema with explicit characters so every regex engine reads it alike.
+_EMAIL_CHAR = r"[^@\x00\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+Email = Annotated[
+    str,
+    StringConstraints(
+        min_length=3, max_length=254, pattern=rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
+    ),
+]
 RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_NO_NUL)]
@@ -85,6 +93,39 @@ Day = Annotated[
             "description": "From 1900-01-01 to 2200-12-31.",
         }
     ),
+]
+
+# What one order, fulfillment or change line may hold (handlers.MAX_LINE_QUANTITY), stated in
+# the schema: up to 9 integer digits, or exactly 1000000000.
+_UP_TO_LIMIT = r"[0-9]{1,9}(\.[0-9]{1,6})?|1000000000(\.0{1,6})?"
+_POSITIVE_FRACTION = (
+    r"0{0,5}[1-9]|0{0,4}[1-9][0-9]|0{0,3}[1-9][0-9]{2}|0{0,2}[1-9][0-9]{3}|0?[1-9][0-9]{4}|[1-9][0-9]{5}"
+)
+_POSITIVE_UP_TO_LIMIT = (
+    rf"0{{0,9}}[1-9][0-9]{{0,8}}(\.[0-9]{{1,6}})?|1000000000(\.0{{1,6}})?|0{{1,9}}\.({_POSITIVE_FRACTION})"
+)
+
+
+def _line_quantity_schema(minimum: int, pattern: str, description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": minimum, "maximum": 1_000_000_000},
+                {"type": "string", "pattern": f"^({pattern})$"},
+            ],
+            "description": description,
+            "examples": [25, "1.5"],
+        },
+        mode="validation",
+    )
+
+
+LineQuantity = Annotated[
+    Quantity, _line_quantity_schema(0, _UP_TO_LIMIT, "From 0 to 1000000000, up to 6 decimals.")
+]
+PositiveLineQuantity = Annotated[
+    Quantity,
+    _line_quantity_schema(1, _POSITIVE_UP_TO_LIMIT, "More than 0, at most 1000000000, up to 6 decimals."),
 ]
 
 _PERCENT_STEP = Decimal("0.0001")
@@ -173,6 +214,8 @@ class AccountCreate(Command):
 
 class AccountUpdate(Command):
     """Change the billing profile and/or the place in the hierarchy (null parent detaches)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     billing_profile: BillingProfileIn | None = None
     parent_account_id: RefId | None = None
@@ -303,11 +346,26 @@ class DealRegistrationCreate(DealFields):
 class DealRegistrationUpdate(DealFields):
     """Fill in or change details; only the fields sent change (licensing merges field by field)."""
 
-    opportunity_name: ShortText | None = None
+    opportunity_name: Name | None = None
 
 
 class RenewalIn(Command):
     """What happens at the end of the term: auto-renew for `months`, or expire."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {"policy": {"const": "auto_renew"}, "months": {"type": "integer"}},
+                    "required": ["policy", "months"],
+                },
+                {
+                    "properties": {"policy": {"const": "expire"}, "months": {"type": "null"}},
+                    "required": ["policy"],
+                },
+            ]
+        }
+    )
 
     policy: RenewalKind = Field(examples=["auto_renew"])
     months: Annotated[int, IntegerRange(1, 600)] | None = Field(
@@ -338,7 +396,7 @@ class OrderLineIn(Command):
     """
 
     price_id: CatalogId | None = None
-    quantity: Quantity
+    quantity: PositiveLineQuantity
     discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
     term_months: Annotated[int, IntegerRange(1, 600)] | None = None
     effective_date: Day | None = None
@@ -685,8 +743,17 @@ class SubscriptionAction(Command):
 class SubscriptionChange(Command):
     """Change quantity and/or term end from an effective date."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("quantity", "term_end")
+            ]
+        }
+    )
+
     effective_date: Day
-    quantity: Quantity | None = None
+    quantity: LineQuantity | None = None
     term_end: Day | None = None
 
 
@@ -711,7 +778,7 @@ class FulfillmentLineIn(Command):
     """How much of an order line is launched or delivered."""
 
     order_line_id: RefId
-    quantity: Quantity
+    quantity: LineQuantity
 
 
 class FulfillmentCreate(Command):
