@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, Token
+from libs.contracts.types import IsoDate
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/vendor-cost-books", tags=["vendor cost books"])
@@ -32,7 +32,7 @@ async def list_cost_books(
     "/{cost_book_id}", response_model=CostBookPublic, summary="Get a cost book, optionally as of a date"
 )
 async def get_cost_book(
-    cost_book_id: CostBookId, uow: ReadUow, as_of: Annotated[date | None, Query()] = None
+    cost_book_id: CostBookId, uow: ReadUow, as_of: Annotated[IsoDate | None, Query()] = None
 ) -> CostBookPublic:
     return await handlers.get_cost_book(uow=uow, cost_book_id=cost_book_id, as_of=as_of)
 

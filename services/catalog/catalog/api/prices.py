@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query
 from catalog import handlers
 from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
 from catalog.api.schemas import PriceCreate, PricePublic, PriceVersionCreate
-from libs.contracts.types import CurrencyCode
+from libs.contracts.types import CurrencyCode, IsoDate
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/prices", tags=["prices"])
@@ -40,7 +39,9 @@ async def list_prices(
 async def get_price(
     price_id: PriceId,
     uow: ReadUow,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; 404 when no version is in force.")] = None,
+    as_of: Annotated[
+        IsoDate | None, Query(description="YYYY-MM-DD; 404 when no version is in force.")
+    ] = None,
 ) -> PricePublic:
     return await handlers.get_price(uow=uow, price_id=price_id, as_of=as_of)
 

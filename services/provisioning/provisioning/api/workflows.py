@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -47,7 +46,7 @@ async def list_tasks(
     session: SessionDep,
     page: PageParams,
     overdue: bool | None = None,
-    as_of: Annotated[date | None, Query(description="The day overdue is judged on (today).")] = None,
+    as_of: Annotated[s.Day | None, Query(description="The day overdue is judged on (today).")] = None,
     owner_team: Filter = None,
     state: TaskState | None = None,
     assignee: Filter = None,
