@@ -66,6 +66,24 @@ DecimalText = Annotated[
 _REQUEST = ConfigDict(extra="forbid")
 
 
+def _patch(*nullable: str) -> ConfigDict:
+    """A PATCH body: a field left out keeps its value; null clears only the `nullable` ones.
+
+    The schema says so (the handlers refuse null elsewhere), so documented nulls are accepted.
+    """
+
+    def only_documented_nulls(schema: dict[str, Any]) -> None:
+        for name, field in schema.get("properties", {}).items():
+            kinds = field.get("anyOf", [])
+            if name not in nullable and {"type": "null"} in kinds:
+                kinds.remove({"type": "null"})
+                if len(kinds) == 1:
+                    field.update(kinds.pop())
+                    del field["anyOf"]
+
+    return ConfigDict(extra="forbid", json_schema_extra=only_documented_nulls)
+
+
 # --- products ---------------------------------------------------------------------------
 
 
@@ -92,7 +110,7 @@ class ProductCreate(ProductBase):
 class ProductUpdate(BaseModel):
     """Fields to change on a product (absent = unchanged)."""
 
-    model_config = _REQUEST
+    model_config = _patch("description", "vendor_id")
     name: Name | None = None
     description: Description | None = None
     unit_of_measure: Token | None = None
@@ -264,7 +282,7 @@ class BundleCreate(BaseModel):
 class BundleUpdate(BaseModel):
     """Fields to change on a bundle (absent = unchanged)."""
 
-    model_config = _REQUEST
+    model_config = _patch("description")
     name: Name | None = None
     description: Description | None = None
     components: list[BundleComponentIn] | None = Field(default=None, min_length=1, max_length=50)
@@ -311,7 +329,7 @@ class DiscountCreate(BaseModel):
 class DiscountUpdate(BaseModel):
     """Fields to change on a discount (absent = unchanged; null clears an optional field)."""
 
-    model_config = _REQUEST
+    model_config = _patch("approval_threshold_percent", "duration_cycles", "valid_from", "valid_to")
     name: Name | None = None
     product_ids: list[EntityId] | None = Field(default=None, max_length=100)
     approval_threshold_percent: Percent | None = None
@@ -359,7 +377,7 @@ class ContractTemplateCreate(BaseModel):
 class ContractTemplateUpdate(BaseModel):
     """Fields to change on a template (absent = unchanged; null clears an optional field)."""
 
-    model_config = _REQUEST
+    model_config = _patch("period_months", "hours")
     name: Name | None = None
     period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
