@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, Token
+from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, VendorId
 from libs.contracts.types import IsoDate
 from libs.platform.pagination import Page, PageParams
 
@@ -23,7 +23,7 @@ async def create_cost_book(body: CostBookCreate, uow: WriteUow) -> CostBookPubli
 
 @router.get("", response_model=Page[CostBookPublic], summary="List cost books (latest versions)")
 async def list_cost_books(
-    uow: ReadUow, page: PageParams, vendor_id: Annotated[Token | None, Query()] = None
+    uow: ReadUow, page: PageParams, vendor_id: Annotated[VendorId | None, Query()] = None
 ) -> Page[CostBookPublic]:
     return await handlers.list_cost_books(uow=uow, page=page, vendor_id=vendor_id)
 

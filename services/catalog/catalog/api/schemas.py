@@ -46,9 +46,11 @@ Name = Annotated[
 Description = Annotated[
     str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
 ]
-Token = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-]
+_TOKEN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+# A code of a few characters; at most what its column holds (models.py), so a longer one is a 422,
+# never a database error.
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=_TOKEN)]
+VendorId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_TOKEN)]
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 EntityId = Annotated[
     str,
@@ -93,11 +95,11 @@ class ProductBase(BaseModel):
     name: Name
     description: Description | None = None
     kind: ProductKind
-    unit_of_measure: Token = Field(examples=["seat"])
+    unit_of_measure: Code = Field(examples=["seat"])
     license_type: LicenseType = LicenseType.NONE
     revenue_rule: RevenueRule
-    tax_code: Token = Field(examples=["SW050000"])
-    vendor_id: Token | None = Field(default=None, description="Vendor of a resold product.")
+    tax_code: Code = Field(examples=["SW050000"])
+    vendor_id: VendorId | None = Field(default=None, description="Vendor of a resold product.")
 
 
 class ProductCreate(ProductBase):
@@ -113,11 +115,11 @@ class ProductUpdate(BaseModel):
     model_config = _patch("description", "vendor_id")
     name: Name | None = None
     description: Description | None = None
-    unit_of_measure: Token | None = None
+    unit_of_measure: Code | None = None
     license_type: LicenseType | None = None
     revenue_rule: RevenueRule | None = None
-    tax_code: Token | None = None
-    vendor_id: Token | None = None
+    tax_code: Code | None = None
+    vendor_id: VendorId | None = None
     active: StrictBool | None = None
 
 
@@ -224,7 +226,7 @@ class CostBookTermsIn(BaseModel):
 class CostBookCreate(CostBookTermsIn):
     """Publish version 1 of a vendor's cost book."""
 
-    vendor_id: Token = Field(examples=["ven_wfm"])
+    vendor_id: VendorId = Field(examples=["ven_wfm"])
     currency: CurrencyCode
     effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
 
