@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -122,3 +123,66 @@ def fuzz_every_operation(
     assert len(operations) >= min_operations, sorted(operations)
     report = (f"{code} {operation}: {detail}" for (code, operation), detail in sorted(failures.items()))
     assert not failures, "\n\n".join(report)
+
+
+def _operations(document: Mapping[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Every operation of the document by its operationId: (method, path, operation)."""
+    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            op_id = operation["operationId"]
+            assert op_id not in found, f"operationId {op_id} twice: {found[op_id][:2]} and {(method, path)}"
+            found[op_id] = (method, path, operation)
+    return found
+
+
+def _resolve(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _pointer_exists(document: Mapping[str, Any], schema: Mapping[str, Any], pointer: str) -> bool:
+    for name in pointer.strip("/").split("/"):
+        properties = _resolve(document, schema).get("properties", {})
+        if name not in properties:
+            return False
+        schema = properties[name]
+    return True
+
+
+def assert_links_follow_creation(document: Mapping[str, Any]) -> int:
+    """Check the document's OpenAPI links; returns how many there are.
+
+    Each link names an existing operation, gives exactly that operation's path parameters, and
+    reads each from a field the response schema has. Every creating POST (201 with an `id`) whose
+    collection has an item path with a GET links to that GET with the new id.
+    """
+    operations = _operations(document)
+    count = 0
+    for source, (method, path, operation) in operations.items():
+        for status, response in operation["responses"].items():
+            body = response.get("content", {}).get("application/json", {}).get("schema", {})
+            for name, link in response.get("links", {}).items():
+                count += 1
+                where = f"{method.upper()} {path} {status} link {name}"
+                assert link["operationId"] in operations, f"{where}: no operation {link['operationId']}"
+                target_path = operations[link["operationId"]][1]
+                assert set(link["parameters"]) == set(re.findall(r"{([^}]+)}", target_path)), where
+                for expression in link["parameters"].values():
+                    assert expression.startswith("$response.body#/"), where
+                    pointer = expression.removeprefix("$response.body#")
+                    assert _pointer_exists(document, body, pointer), f"{where}: no {pointer} in the body"
+            created = operation["responses"].get("201", {})
+            schema = created.get("content", {}).get("application/json", {}).get("schema", {})
+            if method != "post" or not _pointer_exists(document, schema, "/id"):
+                continue
+            for item_path, item in document["paths"].items():
+                parameter = re.fullmatch(re.escape(path) + r"/{([^}/]+)}", item_path)
+                if parameter and "get" in item:
+                    expected = {
+                        "operationId": item["get"]["operationId"],
+                        "parameters": {parameter.group(1): "$response.body#/id"},
+                    }
+                    assert expected in created.get("links", {}).values(), f"{source}: no link to {expected}"
+    return count

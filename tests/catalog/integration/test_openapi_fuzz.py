@@ -13,10 +13,17 @@ from typing import Any
 from catalog.app import create_app
 from catalog.config import CatalogSettings
 from tests.catalog.integration import factories as f
-from tests.support.fuzz import examples_per_operation, fuzz_every_operation, seed_client
+from tests.support.fuzz import (
+    assert_links_follow_creation,
+    examples_per_operation,
+    fuzz_every_operation,
+    seed_client,
+)
 from tests.support.services import service_settings
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
+# OpenAPI links from creating operations (create -> read -> update for stateful fuzzing).
+LINKS = 21
 
 _TIERS = "tiers ascend by up_to and only the last is open (an order across items)"
 _AFTER_CURRENT = "starts after the stored current version's effective_from"
@@ -103,3 +110,10 @@ def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str
         min_operations=20,
         rules_beyond_schema=RULES_BEYOND_SCHEMA,
     )
+
+
+def test_created_resources_link_to_what_can_be_done_with_them(sqlite_url: str) -> None:
+    document = create_app(
+        service_settings(CatalogSettings, database_url=sqlite_url, bootstrap=None)
+    ).openapi()
+    assert assert_links_follow_creation(document) == LINKS

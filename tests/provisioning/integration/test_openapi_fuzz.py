@@ -14,9 +14,16 @@ from provisioning.app import create_app
 from tests.provisioning.fakes import InMemoryCatalog
 from tests.provisioning.integration.conftest import provisioning_settings
 from tests.provisioning.integration.factories import billing_profile, line
-from tests.support.fuzz import examples_per_operation, fuzz_every_operation, seed_client
+from tests.support.fuzz import (
+    assert_links_follow_creation,
+    examples_per_operation,
+    fuzz_every_operation,
+    seed_client,
+)
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
+# OpenAPI links from creating operations (create -> read -> update for stateful fuzzing).
+LINKS = 26
 
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields
 # only. Each depends on stored data or on another field's value.
@@ -141,3 +148,8 @@ def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str
         min_operations=40,
         rules_beyond_schema=RULES_BEYOND_SCHEMA,
     )
+
+
+def test_created_resources_link_to_what_can_be_done_with_them(sqlite_url: str) -> None:
+    document = create_app(provisioning_settings(sqlite_url), catalog=_catalog()).openapi()
+    assert assert_links_follow_creation(document) == LINKS

@@ -10,13 +10,23 @@ from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, VendorId
 from libs.contracts.types import IsoDate
+from libs.platform.links import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/vendor-cost-books", tags=["vendor cost books"])
 CostBookId = Annotated[str, id_path("Cost book id (cb_…).")]
+_COST_BOOK_LINKS = created_links(
+    "cost_book_id", "get_cost_book", "list_cost_book_versions", "publish_cost_book_version"
+)
 
 
-@router.post("", status_code=201, response_model=CostBookPublic, summary="Publish a vendor cost book")
+@router.post(
+    "",
+    status_code=201,
+    response_model=CostBookPublic,
+    summary="Publish a vendor cost book",
+    responses=_COST_BOOK_LINKS,
+)
 async def create_cost_book(body: CostBookCreate, uow: WriteUow) -> CostBookPublic:
     return await handlers.create_cost_book(uow=uow, command=body)
 
@@ -42,6 +52,7 @@ async def get_cost_book(
     status_code=201,
     response_model=CostBookPublic,
     summary="Publish a new version of a cost book from an effective date",
+    responses=_COST_BOOK_LINKS,
 )
 async def publish_cost_book_version(
     cost_book_id: CostBookId, body: CostBookVersionCreate, uow: WriteUow

@@ -10,13 +10,21 @@ from catalog import handlers
 from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
 from catalog.api.schemas import PriceCreate, PricePublic, PriceVersionCreate
 from libs.contracts.types import CurrencyCode, IsoDate
+from libs.platform.links import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/prices", tags=["prices"])
 PriceId = Annotated[str, id_path("Price id (price_…).")]
+_PRICE_LINKS = created_links("price_id", "get_price", "list_price_versions", "publish_price_version")
 
 
-@router.post("", status_code=201, response_model=PricePublic, summary="Publish a new price (version 1)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=PricePublic,
+    summary="Publish a new price (version 1)",
+    responses=_PRICE_LINKS,
+)
 async def create_price(body: PriceCreate, uow: WriteUow) -> PricePublic:
     return await handlers.create_price(uow=uow, command=body)
 
@@ -51,6 +59,7 @@ async def get_price(
     status_code=201,
     response_model=PricePublic,
     summary="Publish a new version of a price from an effective date",
+    responses=_PRICE_LINKS,
 )
 async def publish_price_version(price_id: PriceId, body: PriceVersionCreate, uow: WriteUow) -> PricePublic:
     return await handlers.publish_price_version(uow=uow, price_id=price_id, command=body)

@@ -101,5 +101,7 @@ async def unblock_task(task_id: Id, caller: Operator, rt: RuntimeDep) -> s.TaskP
 
 
 @router.post("/v1/tasks/{task_id}/notes", response_model=s.TaskPublic, summary="Add a note to a task")
-async def add_note(task_id: Id, body: s.TaskNoteCreate, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
+async def add_task_note(
+    task_id: Id, body: s.TaskNoteCreate, caller: Operator, rt: RuntimeDep
+) -> s.TaskPublic:
     return await in_unit_of_work(rt, caller, handlers.add_task_note, task_id=task_id, text=body.text)
