@@ -64,8 +64,14 @@ RULES_BEYOND_SCHEMA = {
         "hours": "used by an hours contract only (stored kind)",
         "period_months": "used by a period contract only (stored kind)",
     },
+    # price_id xor bundle_id is in the schema (oneOf): an item's one-of error is not allowed here.
     "POST /v1/quotes": {
-        "items": "each price or bundle exists in the catalog in the quote's currency (stored)"
+        "items.price_id": "in force on as_of, in the quote's currency, its product active (stored)",
+        "items.bundle_id": "the bundle is active and its components priced on as_of (stored)",
+        "items.quantity": "a bundle's component quantities stay within bounds (stored components)",
+        "items.discount_ids": "each discount applies to the item's product on as_of (stored)",
+        "discount_ids": "each discount applies to every line on as_of (stored)",
+        "promo_codes": "each code exists, is valid on as_of and covers a line (stored)",
     },
 }
 

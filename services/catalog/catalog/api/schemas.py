@@ -403,10 +403,18 @@ class ContractTemplatePublic(BaseModel):
 # --- quotes ----------------------------------------------------------------------------
 
 
+# Exactly one of price_id and bundle_id is a string (the other absent or null), as JSON Schema.
+_PRICE_OR_BUNDLE = {
+    "oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in ("price_id", "bundle_id")
+    ]
+}
+
+
 class QuoteItemIn(BaseModel):
     """A price and quantity to quote, or a bundle (priced through its components)."""
 
-    model_config = _REQUEST
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_PRICE_OR_BUNDLE)
     price_id: EntityId | None = None
     bundle_id: EntityId | None = None
     quantity: Quantity
