@@ -30,15 +30,15 @@ _AFTER_CURRENT = "starts after the stored current version's effective_from"
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields
 # only. Each depends on stored data or on another field's value.
 RULES_BEYOND_SCHEMA = {
+    # What each kind needs of other fields is in the schema (oneOf per kind): a discount's currency,
+    # a price's billing_period and timing, a contract's period_months, hours and on_expiry.
     "POST /v1/discounts": {
         "valid_to": "after valid_from (another field)",
-        "currency": "an amount discount needs its currency (kind, another field)",
+        "value": "an amount has at most its currency's minor units (another field; ISO 4217 data)",
     },
     "PATCH /v1/discounts/{discount_id}": {"valid_to": "after the (stored or sent) valid_from"},
     "POST /v1/prices": {
         "tiers": _TIERS,
-        "billing_period": "required by a recurring or usage charge (charge_type, another field)",
-        "timing": "a usage price is billed in arrears (charge_type, another field)",
         "effective_to": "after effective_from (another field)",
     },
     "POST /v1/prices/{price_id}/versions": {
@@ -56,13 +56,11 @@ RULES_BEYOND_SCHEMA = {
     "PATCH /v1/bundles/{bundle_id}": {
         "components": "each product exists in the catalog (stored) and appears once"
     },
-    "POST /v1/contract-templates": {
-        "hours": "used by an hours contract only (kind, another field)",
-        "period_months": "used by a period contract only (kind, another field)",
-    },
+    "POST /v1/contract-templates": {"hours": "greater than 0 (the quantity type allows 0)"},
     "PATCH /v1/contract-templates/{template_id}": {
         "hours": "used by an hours contract only (stored kind)",
         "period_months": "used by a period contract only (stored kind)",
+        "on_expiry": "rollover only on an hours contract (stored kind)",
     },
     # price_id xor bundle_id is in the schema (oneOf): an item's one-of error is not allowed here.
     "POST /v1/quotes": {

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.api.schemas import BundleCreate, BundlePublic, BundleUpdate
-from libs.platform.links import created_links
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"])

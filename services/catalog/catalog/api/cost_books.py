@@ -10,7 +10,7 @@ from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, VendorId
 from libs.contracts.types import IsoDate
-from libs.platform.links import created_links
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/vendor-cost-books", tags=["vendor cost books"])

@@ -10,7 +10,7 @@ from catalog import handlers
 from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
 from catalog.api.schemas import PriceCreate, PricePublic, PriceVersionCreate
 from libs.contracts.types import CurrencyCode, IsoDate
-from libs.platform.links import created_links
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/prices", tags=["prices"])

@@ -10,7 +10,7 @@ from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.api.schemas import ProductCreate, ProductPublic, ProductUpdate
 from catalog.domain.products import ProductKind
-from libs.platform.links import created_links
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/products", tags=["products"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from catalog import handlers
 from catalog.api.deps import QuoteUow, ReadUow, id_path
 from catalog.api.schemas import QuoteCreate, QuotePublic
-from libs.platform.links import created_links
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/quotes", tags=["quotes"])

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from catalog.domain.contract_templates import ContractKind, ExpiryOption
+from catalog.domain.contract_templates import BOUNDS_BY_KIND, ContractKind, ExpiryOption
 from catalog.domain.prices import BillingPeriod, BillingTiming
 from catalog.domain.products import LicenseType, ProductKind, RevenueRule
 from libs.contracts.catalog import MarkupPercent
@@ -36,6 +36,7 @@ from libs.contracts.types import (
     StrictBool,
     UnitPrice,
 )
+from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.pricing import ChargeType, DiscountKind, PricingModel, TierMode
 
 Name = Annotated[
@@ -171,6 +172,18 @@ class PriceTermsIn(BaseModel):
 class PriceCreate(PriceTermsIn):
     """Publish version 1 of a new price of a product in a currency."""
 
+    # As check_charge_schedule: a period unless one-time; usage in arrears (in_advance is the default).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "charge_type",
+            {
+                ChargeType.ONE_TIME: {"billing_period": UNSET},
+                ChargeType.RECURRING: {"billing_period": SET},
+                ChargeType.USAGE: {"billing_period": SET, "timing": {"const": BillingTiming.IN_ARREARS}},
+            },
+        ),
+    )
     product_id: EntityId
     currency: CurrencyCode
     charge_type: ChargeType
@@ -306,10 +319,25 @@ class BundlePublic(BaseModel):
 # --- discounts -------------------------------------------------------------------------
 
 
+# A percent off is at most 100 (validate_discount); the decimals are UnitPrice's.
+_AT_MOST_100 = r"^0*(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)$"
+
+
 class DiscountCreate(BaseModel):
     """A discount or promotion."""
 
-    model_config = _REQUEST
+    # As validate_discount: an amount discount has the currency of its amount; a percent one has
+    # none, and takes off at most 100.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "kind",
+            {
+                DiscountKind.PERCENT: {"currency": UNSET, "value": {"pattern": _AT_MOST_100}},
+                DiscountKind.AMOUNT: {"currency": SET},
+            },
+        ),
+    )
     name: Name
     kind: DiscountKind
     value: UnitPrice = Field(description="Percent off (0-100), or amount off in `currency`.", examples=["15"])
@@ -367,7 +395,21 @@ class ContractTemplateCreate(BaseModel):
     """A support-contract template: subscription (period), time_limited (period and hours,
     whichever ends first), support_hours (hours) or per_incident."""
 
-    model_config = _REQUEST
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "kind",
+            {
+                kind: {
+                    "period_months": SET if period else UNSET,
+                    "hours": SET if hours else UNSET,
+                    # Only hours roll over (validate_contract_terms).
+                    "on_expiry": {} if hours else {"enum": [ExpiryOption.IGNORE]},
+                }
+                for kind, (period, hours) in BOUNDS_BY_KIND.items()
+            },
+        ),
+    )
     name: Name
     kind: ContractKind
     period_months: Annotated[int, IntegerRange(1, 120)] | None = None
