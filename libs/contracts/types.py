@@ -256,7 +256,6 @@ took it would make pydantic write the bounds into the schema as "ge"/"le", not "
 """
 
 
-
 def _whole_number(value: object) -> object:
     # JSON Schema counts 3.0 as the integer 3 (so does every schema fuzzer); within the exact
     # range of a double it is one. Any other float stays a float and is refused as one.

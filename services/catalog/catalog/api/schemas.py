@@ -446,7 +446,7 @@ class ContractTemplatePublic(BaseModel):
 
 
 # Exactly one of price_id and bundle_id is a string (the other absent or null), as JSON Schema.
-_PRICE_OR_BUNDLE = {
+_PRICE_OR_BUNDLE: dict[str, Any] = {
     "oneOf": [
         {"required": [name], "properties": {name: {"type": "string"}}} for name in ("price_id", "bundle_id")
     ]
