@@ -15,12 +15,13 @@ is a `ValueError`), so bad input is always an ordinary 422.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import PlainSerializer, PlainValidator, Strict, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import GetCoreSchemaHandler, PlainSerializer, PlainValidator, Strict, WithJsonSchema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import (
@@ -285,10 +286,39 @@ JSON Schema counts 1.0 as the integer 1; it is refused all the same (a before-va
 took it would make pydantic write the bounds into the schema as "ge"/"le", not "minimum").
 """
 
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 3.0 as the integer 3 (so does every schema fuzzer); within the exact
+    # range of a double it is one. Any other float stays a float and is refused as one.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER_QUANTITY:
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class IntegerRange:
+    """`Annotated[int, IntegerRange(1, 31)]`: a JSON integer in bounds, as JSON Schema counts them.
+
+    3.0 is the integer 3 (as in JSON Schema and every schema fuzzer); never a bool nor a string
+    ("1", "0001"). The bounds are part of the integer's own schema, so the JSON schema says
+    "minimum"/"maximum" even for an optional field (a `Field(ge=...)` on a before-validated
+    type is written as "ge").
+    """
+
+    minimum: int
+    maximum: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Whole floats become ints, then a strict bounded integer."""
+        bounded = core_schema.int_schema(strict=True, ge=self.minimum, le=self.maximum)
+        return core_schema.no_info_before_validator_function(_whole_number, bounded)
+
+
 __all__ = [
     "AMOUNT_PLACES",
     "Amount",
     "CurrencyCode",
+    "IntegerRange",
     "IsoDate",
     "JsonNumber",
     "NonNegativeAmount",

@@ -10,17 +10,25 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from libs.contracts.types import (
     Amount,
     CurrencyCode,
+    IntegerRange,
     IsoDate,
     Percent,
     Quantity,
     StrictBool,
-    StrictInt,
     UnitPrice,
 )
 from libs.platform.money import round_money
@@ -42,7 +50,16 @@ from provisioning.domain.workflows import TaskState, WorkflowStatus
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
 ShortText = Annotated[str, StringConstraints(max_length=200), ONE_LINE]
 LongText = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254), ONE_LINE]
+# The shape the domain checks (accounts.EMAIL_RE: no @ nor whitespace around one @ and a dot),
+# stated in the schema with explicit characters so every regex engine reads it alike; the
+# characters the one-line text rule refuses (controls, separators, bidi) are refused here too.
+_EMAIL_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028-\u202f\u205f\u2066-\u2069\u3000]"
+Email = Annotated[
+    str,
+    StringConstraints(
+        min_length=3, max_length=254, pattern=rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
+    ),
+]
 RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
@@ -62,7 +79,56 @@ def _storable(day: date) -> date:
     return day
 
 
-Day = Annotated[IsoDate, AfterValidator(_storable)]
+# The same range as a pattern, so the OpenAPI document states it: any month-day of 1900-2200,
+# and 29 February of the leap years only (2000 is one, 1900, 2100 and 2200 are not).
+_MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31"
+_LEAP_YEAR = r"(19|20|21)(0[48]|[2468][048]|[13579][26])|2000"
+DAY_PATTERN = rf"^(((19[0-9]{{2}}|2[01][0-9]{{2}}|2200)-({_MONTH_DAY}))|({_LEAP_YEAR})-02-29)$"
+Day = Annotated[
+    IsoDate,
+    AfterValidator(_storable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": DAY_PATTERN,
+            "description": "From 1900-01-01 to 2200-12-31.",
+        }
+    ),
+]
+
+# What one order, fulfillment or change line may hold (handlers.MAX_LINE_QUANTITY), stated in
+# the schema: up to 9 integer digits, or exactly 1000000000.
+_UP_TO_LIMIT = r"[0-9]{1,9}(\.[0-9]{1,6})?|1000000000(\.0{1,6})?"
+_POSITIVE_FRACTION = (
+    r"0{0,5}[1-9]|0{0,4}[1-9][0-9]|0{0,3}[1-9][0-9]{2}|0{0,2}[1-9][0-9]{3}|0?[1-9][0-9]{4}|[1-9][0-9]{5}"
+)
+_POSITIVE_UP_TO_LIMIT = (
+    rf"0{{0,9}}[1-9][0-9]{{0,8}}(\.[0-9]{{1,6}})?|1000000000(\.0{{1,6}})?|0{{1,9}}\.({_POSITIVE_FRACTION})"
+)
+
+
+def _line_quantity_schema(minimum: int, pattern: str, description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": minimum, "maximum": 1_000_000_000},
+                {"type": "string", "pattern": f"^({pattern})$"},
+            ],
+            "description": description,
+            "examples": [25, "1.5"],
+        },
+        mode="validation",
+    )
+
+
+LineQuantity = Annotated[
+    Quantity, _line_quantity_schema(0, _UP_TO_LIMIT, "From 0 to 1000000000, up to 6 decimals.")
+]
+PositiveLineQuantity = Annotated[
+    Quantity,
+    _line_quantity_schema(1, _POSITIVE_UP_TO_LIMIT, "More than 0, at most 1000000000, up to 6 decimals."),
+]
 
 _PERCENT_STEP = Decimal("0.0001")
 
@@ -123,8 +189,8 @@ class BillingProfileIn(Command):
 
     currency: CurrencyCode
     time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] = "UTC"
-    bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
-    payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
+    bill_cycle_day: Annotated[int, IntegerRange(1, 31)] = 1
+    payment_terms_days: Annotated[int, IntegerRange(0, 365)] = 30
     delivery: DeliveryPreference = DeliveryPreference.EMAIL
     tax_status: TaxStatusIn = Field(default_factory=TaxStatusIn)
     tax_address: TaxAddressIn | None = None
@@ -150,6 +216,8 @@ class AccountCreate(Command):
 
 class AccountUpdate(Command):
     """Change the billing profile and/or the place in the hierarchy (null parent detaches)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     billing_profile: BillingProfileIn | None = None
     parent_account_id: RefId | None = None
@@ -280,15 +348,30 @@ class DealRegistrationCreate(DealFields):
 class DealRegistrationUpdate(DealFields):
     """Fill in or change details; only the fields sent change (licensing merges field by field)."""
 
-    opportunity_name: ShortText | None = None
+    opportunity_name: Name | None = None
 
 
 class RenewalIn(Command):
     """What happens at the end of the term: auto-renew for `months`, or expire."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {"policy": {"const": "auto_renew"}, "months": {"type": "integer"}},
+                    "required": ["policy", "months"],
+                },
+                {
+                    "properties": {"policy": {"const": "expire"}, "months": {"type": "null"}},
+                    "required": ["policy"],
+                },
+            ]
+        }
+    )
+
     policy: RenewalKind = Field(examples=["auto_renew"])
-    months: StrictInt | None = Field(
-        default=None, ge=1, le=600, description="auto_renew only: months per renewal."
+    months: Annotated[int, IntegerRange(1, 600)] | None = Field(
+        default=None, description="auto_renew only: months per renewal."
     )
 
     @model_validator(mode="after")
@@ -315,9 +398,9 @@ class OrderLineIn(Command):
     """
 
     price_id: CatalogId | None = None
-    quantity: Quantity
+    quantity: PositiveLineQuantity
     discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
-    term_months: StrictInt | None = Field(default=None, ge=1, le=600)
+    term_months: Annotated[int, IntegerRange(1, 600)] | None = None
     effective_date: Day | None = None
     subscription_id: RefId | None = None
     license_type: LicenseType | None = Field(
@@ -664,8 +747,17 @@ class SubscriptionAction(Command):
 class SubscriptionChange(Command):
     """Change quantity and/or term end from an effective date."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("quantity", "term_end")
+            ]
+        }
+    )
+
     effective_date: Day
-    quantity: Quantity | None = None
+    quantity: LineQuantity | None = None
     term_end: Day | None = None
 
 
@@ -690,7 +782,7 @@ class FulfillmentLineIn(Command):
     """How much of an order line is launched or delivered."""
 
     order_line_id: RefId
-    quantity: Quantity
+    quantity: LineQuantity
 
 
 class FulfillmentCreate(Command):
@@ -747,8 +839,8 @@ class PoolCreate(Command):
     """A named-user pool for an account's contract."""
 
     account_id: RefId
-    size: StrictInt = Field(ge=1, le=10_000_000)
-    programs_per_user: StrictInt = Field(ge=1, le=1000)
+    size: Annotated[int, IntegerRange(1, 10_000_000)]
+    programs_per_user: Annotated[int, IntegerRange(1, 1000)]
     contract_programs: list[ProgramName] = Field(min_length=1, max_length=1000)
     contract_start: Day
     transfer_percent: Percent = Decimal(10)
