@@ -41,6 +41,7 @@ RULES_BEYOND_SCHEMA = {
         "lines": "each line must be one of this fulfillment's (stored)"
     },
     "POST /v1/fulfillments": {
+        "lines": "each line names a line of this order (stored); such an error names the line by its id",
         "lines.order_line_id": "each order line at most once (no JSON Schema uniqueness by key)",
         "lines.quantity": "at most what the order line has left to fulfil (stored)",
         "completed_on": "not before the order was placed (stored)",
@@ -64,7 +65,8 @@ RULES_BEYOND_SCHEMA = {
         "on_date": "not before the pool's stored contract start",
     },
     "POST /v1/orders": {
-        "lines.subscription_id": "an amendment's lines name their subscription (kind, another field)"
+        "lines.subscription_id": "an amendment's lines name their subscription (kind, another field)",
+        "lines.effective_date": "an amendment's lines say from when (kind, another field)",
     },
     "POST /v1/tasks/{task_id}/complete": {"completed_on": "not before the stored workflow started"},
     "POST /v1/subscriptions/{subscription_id}/change": {
