@@ -1,9 +1,10 @@
 """What a consumer makes of a Kafka record before applying it, and how it judges a failure.
 
 A record carries envelopes (`envelopes_of`: one for a single-event message, several for a batch
-message, told apart by `libs.contracts.batch.decode_message`) or is undeliverable — not an envelope, no `event_id`, a timestamp without a time
-zone — and an event the consumer handles may come in a `schema_version` newer than this code
-knows; either is parked, never applied. A handler's failure is permanent (park now), transient
+message, told apart by `libs.contracts.batch.decode_message`) or is undeliverable — not an
+envelope or batch, no `event_id`, a timestamp without a time zone — and an event the consumer
+handles may come in a `schema_version` newer than this code knows; either is parked, never
+applied. A handler's failure is permanent (park now), transient
 (retry with back-off, then park) or a failure of the database connection (redo the batch; the
 event is not to blame).
 """

@@ -327,11 +327,12 @@ class IdempotentConsumer:
     async def _applied(self, session: AsyncSession, units: Sequence[Delivery | BatchDelivery]) -> set[str]:
         """The ids of the poll already in the inbox: events, and messages taken whole; the items
         of a message not seen whole are looked up too (a republish may have regrouped them)."""
-        ids = [
-            u.message_id if isinstance(u, BatchDelivery) else str(u.envelope.event_id)
-            for u in units
-            if isinstance(u, BatchDelivery) or u.envelope is not None
-        ]
+        ids: list[str] = []
+        for u in units:
+            if isinstance(u, BatchDelivery):
+                ids.append(u.message_id)
+            elif u.envelope is not None:
+                ids.append(str(u.envelope.event_id))
         seen = await applied_ids(session, self.group_id, ids)
         items = [
             str(d.envelope.event_id)

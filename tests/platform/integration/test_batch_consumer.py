@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import insert
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.batch import BATCH_HEADERS, BusMessage, decode_message, encode_batch
@@ -23,8 +23,8 @@ from libs.contracts.envelope import Envelope
 from libs.contracts.registry import event_type
 from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.broker import KafkaPublisher, ensure_topics
-from libs.platform.dead_letters import list_dead_letters
 from libs.platform.db import Database
+from libs.platform.dead_letters import list_dead_letters
 from libs.platform.errors import ValidationFailed
 from libs.platform.inbox import IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxRelay, build_envelope
@@ -123,7 +123,8 @@ class _Counts:
         self.counts = (consumer.applied_total, consumer.skipped_duplicates, consumer.parked_total)
 
     def __repr__(self) -> str:
-        return "applied=%d skipped=%d parked=%d" % self.counts
+        applied, skipped, parked = self.counts
+        return f"applied={applied} skipped={skipped} parked={parked}"
 
 
 async def _run_until(consumer: IdempotentConsumer, done: Any) -> None:
