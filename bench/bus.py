@@ -122,14 +122,17 @@ async def _ignore(session: AsyncSession, envelope: Envelope) -> None:
     """The trivial handler: the figure is the consumer's own cost, not a business effect."""
 
 
+# The handler's INSERT, as a service's batch handler on a hot path writes it: straight to the
+# driver's executemany (as `add_to_outbox` does), since SQLAlchemy's per-row parameter
+# processing would cost more than SQLite's insert of the row.
+_POST_BATCH = "INSERT INTO bench_applied_postings (event_id, account_id, amount) VALUES (?, ?, ?)"
+
+
 async def _post_batch(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
     """The trivial batch handler: the batch's postings in one multi-row insert."""
-    rows = [
-        {"event_id": str(e.event_id), "account_id": e.payload["account_id"], "amount": e.payload["amount"]}
-        for e in envelopes
-    ]
+    rows = [(str(e.event_id), e.payload["account_id"], e.payload["amount"]) for e in envelopes]
     connection = await session.connection()
-    await connection.execute(insert(BenchAppliedPosting), rows)
+    await connection.exec_driver_sql(_POST_BATCH, rows)
 
 
 class _TimedConsumer(IdempotentConsumer):
