@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from sqlalchemy import Column, String, insert
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,9 +59,9 @@ from libs.contracts.batch import decode_message
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import event_type
 from libs.platform.audit import AuditRecord
+from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.broker import KafkaPublisher, LocalBroker, ensure_topics, free_port
 from libs.platform.db import Database
-from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.inbox import DeadLetter, IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxMessage, OutboxRelay
 from libs.platform.unit_of_work import UnitOfWork

@@ -10,9 +10,11 @@ one per event — is registered wrapped in `BatchEventHandler`, in the same `han
 
     async def record_usage(session: AsyncSession, envelopes: Sequence[Envelope]) -> None: ...
 
-For a batch message the consumer then calls it once with the message's events, oldest first,
-without a flush, savepoint or log binding per event. Exactly once holds without asking the
-handler to be idempotent:
+For batch messages the consumer then calls it once with their events, without a flush,
+savepoint or log binding per event: once for each run of consecutive batch messages of its type
+in a poll (a whole poll of a high-volume topic), so the events of several keys may come in one
+call, each key's events oldest first. Each message is taken whole (never split across calls).
+Exactly once holds without asking the handler to be idempotent:
 
 - the inbox gets one row per message, keyed by its message id (the batch id): a redelivered
   message is skipped on that one row, its items never looked at;
@@ -84,3 +86,18 @@ def by_message(
         else:
             units.append(BatchDelivery(delivery.message_id, delivery.envelope.type, handler, [delivery]))
     return units
+
+
+def runs_by_handler(units: Sequence[Delivery | BatchDelivery]) -> list[Delivery | list[BatchDelivery]]:
+    """The units of a poll in order, consecutive batch messages of one type gathered (one call of
+    their batch handler)."""
+    runs: list[Delivery | list[BatchDelivery]] = []
+    for unit in units:
+        last = runs[-1] if runs else None
+        if not isinstance(unit, BatchDelivery):
+            runs.append(unit)
+        elif isinstance(last, list) and last[0].event_type == unit.event_type:
+            last.append(unit)
+        else:
+            runs.append([unit])
+    return runs

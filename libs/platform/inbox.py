@@ -36,7 +36,7 @@ from aiokafka.errors import KafkaError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
-from libs.platform.batch_handlers import BatchDelivery, BatchEventHandler, by_message
+from libs.platform.batch_handlers import BatchDelivery, BatchEventHandler, by_message, runs_by_handler
 from libs.platform.db import Database, utcnow
 from libs.platform.dead_letters import DeadLetter
 from libs.platform.deliveries import (
@@ -287,9 +287,9 @@ class IdempotentConsumer:
         seen = await self._applied(session, units)
         outcome = _Outcome()
         inbox_rows: list[tuple[str, str]] = []
-        for delivery in units:
-            if isinstance(delivery, BatchDelivery):
-                await self._apply_message(session, delivery, seen, outcome, inbox_rows)
+        for delivery in runs_by_handler(units):
+            if isinstance(delivery, list):
+                await self._apply_messages(session, delivery, seen, outcome, inbox_rows)
                 continue
             record, envelope = delivery.record, delivery.envelope
             tp = TopicPartition(record.topic, record.partition) if isolate else None
@@ -343,40 +343,45 @@ class IdempotentConsumer:
         ]
         return seen | await applied_ids(session, self.group_id, items)
 
-    async def _apply_message(
+    async def _apply_messages(
         self,
         session: AsyncSession,
-        message: BatchDelivery,
+        messages: list[BatchDelivery],
         seen: set[str],
         outcome: _Outcome,
         inbox_rows: list[tuple[str, str]],
     ) -> None:
-        """Hand a batch handler the message's events not applied yet, in one call (fast path)."""
-        if message.message_id in seen:
-            outcome.skipped += len(message.deliveries)
-            return
+        """Hand a batch handler the events not applied yet of consecutive batch messages of its
+        type, in one call (fast path)."""
         fresh: list[Envelope] = []
-        for delivery in message.deliveries:
-            assert delivery.envelope is not None  # by_message gathers envelopes only
-            event_id = str(delivery.envelope.event_id)
-            if delivery.problem:
-                self._park(session, delivery, delivery.problem, attempts=1)
-                outcome.parked += 1
-            elif event_id in seen:
-                outcome.skipped += 1
-            else:
-                seen.add(event_id)
-                fresh.append(delivery.envelope)
+        for message in messages:
+            if message.message_id in seen:
+                outcome.skipped += len(message.deliveries)
+                continue
+            for delivery in message.deliveries:
+                assert delivery.envelope is not None  # by_message gathers envelopes only
+                event_id = str(delivery.envelope.event_id)
+                if delivery.problem:
+                    self._park(session, delivery, delivery.problem, attempts=1)
+                    outcome.parked += 1
+                elif event_id in seen:
+                    outcome.skipped += 1
+                else:
+                    seen.add(event_id)
+                    fresh.append(delivery.envelope)
+                    inbox_rows.append((event_id, message.event_type))
+            seen.add(message.message_id)
+            inbox_rows.append((message.message_id, message.event_type))
         if fresh:
             try:
-                await message.handler.apply_events(session, fresh)
-                await session.flush()
+                await messages[0].handler.apply_events(session, fresh)
+                # Objects the handler added are written now, so that their failure is this
+                # call's; a handler that wrote through the connection left nothing to flush.
+                if session.new or session.dirty or session.deleted:
+                    await session.flush()
             except Exception as exc:
-                raise _HandlerFailed(message.deliveries[0], exc, whole_message=True) from exc
+                raise _HandlerFailed(messages[0].deliveries[0], exc, whole_message=True) from exc
             outcome.applied += len(fresh)
-            inbox_rows.extend((str(e.event_id), e.type) for e in fresh)
-        seen.add(message.message_id)
-        inbox_rows.append((message.message_id, message.event_type))
 
     def _retry_or_park(
         self, session: AsyncSession, delivery: Delivery, tp: TopicPartition, exc: Exception, outcome: _Outcome
