@@ -25,7 +25,7 @@ from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.db import Database
 from libs.platform.dead_letters import list_dead_letters
-from libs.platform.errors import ValidationFailed
+from libs.platform.errors import NotFound, ValidationFailed
 from libs.platform.inbox import IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboxRelay, build_envelope
 from libs.platform.replay import replay_dead_letters
@@ -163,6 +163,14 @@ async def _inbox_ids(db: Database, group: str) -> set[str]:
         return set(rows.all())
 
 
+async def _applied_of(db: Database, account: str) -> int:
+    async with db.session() as session:
+        rows = await session.exec(
+            select(col(AppliedPosting.event_id)).where(col(AppliedPosting.account_id) == account)
+        )
+        return len(rows.all())
+
+
 async def _dead_letter_count(db: Database, group: str) -> int:
     return len(await list_dead_letters(db, group=group))
 
@@ -256,6 +264,59 @@ async def test_a_failing_batch_falls_back_to_its_events_and_parks_only_the_bad_o
     outcome = await replay_dead_letters(consumer)
     assert outcome.replayed == [letter.id]
     assert await _count(db) == 41
+
+
+async def test_an_item_whose_data_is_missing_stops_its_partition_mid_batch_and_applies_once_later(
+    batched: tuple[Database, KafkaPublisher, Kind], broker: str
+) -> None:
+    db, publisher, kind = batched
+    model = kind[0]
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    await _post_events(db, model, 10)
+    async with UnitOfWork(db, producer="test") as uow:
+        uow.emit(model(account_id="acct_3", amount=Decimal("13.13")), key="acct_3")
+        await uow.commit()
+    await _post_events(db, model, 10, start=10)
+    assert await OutboxRelay(db, publisher, batch_size=100).drain() == 21
+
+    class WaitingBook(PostingBook):
+        """Refuses the posting until its account arrives (a transient error)."""
+
+        async def post(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+            if self.reject_amount is not None and any(
+                e.payload["amount"] == str(self.reject_amount) for e in envelopes
+            ):
+                self.calls.append(len(envelopes))
+                raise NotFound("account", "acct_3")
+            await super().post(session, envelopes)
+
+    book = WaitingBook(reject_amount=Decimal("13.13"))
+    consumer = IdempotentConsumer(
+        db,
+        group_id=group,
+        topics=[kind[1]],
+        handlers={kind[2]: BatchEventHandler(book.post)},
+        bootstrap_servers=broker,
+        batch_size=40,
+        session_timeout_ms=6_000,
+        rebalance_timeout_ms=1_000,
+        max_attempts=50,
+        retry_backoff_s=0.05,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        await eventually(lambda: asyncio.sleep(0, consumer.retries_total), until=lambda n: n >= 2)
+        # acct_3's batch is [#3, the refused one, #10, #17]: #3 applied, its partition waits.
+        assert await _applied_of(db, "acct_3") == 1
+        book.reject_amount = None  # the account arrived
+        await eventually(lambda: _count(db), until=lambda n: n == 21, timeout_s=30)
+    finally:
+        stop.set()
+        await task
+        await consumer.stop()
+    assert consumer.applied_total == 21 and consumer.parked_total == 0
+    assert await _dead_letter_count(db, group) == 0
 
 
 async def test_a_batch_with_an_item_of_another_type_is_parked_whole_and_the_stream_goes_on(
