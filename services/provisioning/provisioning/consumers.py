@@ -16,7 +16,7 @@ from libs.contracts.registry import spec_of
 from libs.contracts.topics import INVOICING_EVENTS
 from libs.platform.service import ConsumerSpec
 from libs.platform.unit_of_work import UnitOfWork
-from provisioning import handlers
+from provisioning.handlers import collections
 
 if TYPE_CHECKING:
     from libs.platform.service import ServiceRuntime
@@ -34,11 +34,11 @@ def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
 
     async def on_suspend(session: AsyncSession, envelope: Envelope) -> None:
         request = envelope.payload_as(SuspendRequested)
-        await handlers.apply_collections_request(uow=unit_of_work(session), request=request, suspend=True)
+        await collections.apply_collections_request(uow=unit_of_work(session), request=request, suspend=True)
 
     async def on_resume(session: AsyncSession, envelope: Envelope) -> None:
         request = envelope.payload_as(ResumeRequested)
-        await handlers.apply_collections_request(uow=unit_of_work(session), request=request, suspend=False)
+        await collections.apply_collections_request(uow=unit_of_work(session), request=request, suspend=False)
 
     return [
         ConsumerSpec(

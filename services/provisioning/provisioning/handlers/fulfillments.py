@@ -1,0 +1,142 @@
+"""Use cases of license fulfillments against an order's committed lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.platform.errors import FieldErrors, ValidationFailed
+from libs.platform.pagination import Page, PageRequest
+from libs.platform.unit_of_work import UnitOfWork
+from provisioning import repository as repo
+from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, committed_balances
+from provisioning.domain.orders import (
+    SalesOrder,
+)
+from provisioning.events.fulfillments import fulfillment_payloads
+from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, filtered, page_of_aggregates
+from provisioning.models import (
+    FulfillmentRow,
+)
+from provisioning.repository.common import today
+from provisioning.repository.fulfillments import StoredFulfillment
+from provisioning.schemas.fulfillments import (
+    FulfillmentCreate,
+    FulfillmentLineIn,
+    FulfillmentPublic,
+    FulfillmentUpdate,
+    fulfillment_public,
+)
+
+
+def _quantities(lines: Sequence[FulfillmentLineIn]) -> dict[str, Decimal]:
+    errors = FieldErrors()
+    quantities: dict[str, Decimal] = {}
+    for index, line in enumerate(lines):
+        if line.order_line_id in quantities:
+            errors.add(f"lines.{index}.order_line_id", "appears twice", "duplicate")
+        elif line.quantity > MAX_LINE_QUANTITY:
+            errors.add(f"lines.{index}.quantity", f"must be at most {MAX_LINE_QUANTITY}")
+        quantities[line.order_line_id] = line.quantity
+    errors.raise_if_any("The fulfillment lines are invalid")
+    return quantities
+
+
+async def _emit_fulfillment(
+    uow: UnitOfWork, stored: StoredFulfillment, action: str, changes: dict[str, Any]
+) -> FulfillmentPublic:
+    await repo.save_fulfillment(uow.session, stored)
+    f = stored.fulfillment
+    await commit_change(uow, action, ("fulfillment", f.id), changes, fulfillment_payloads(f), f.account_id)
+    return fulfillment_public(stored)
+
+
+async def record_fulfillment(*, uow: UnitOfWork, command: FulfillmentCreate, actor: str) -> FulfillmentPublic:
+    """Record launches (scheduled) or deliveries (completed) against an order's lines."""
+    session = uow.session
+    quantities = _quantities(command.lines)
+    # Locking the order serialises fulfillments of one commitment.
+    order = (await repo.get_order(session, command.order_id, for_update=True)).order
+    balances = committed_balances(order, await repo.fulfillments_of_order(session, order.id))
+    if command.status is FulfillmentStatus.CANCELLED:
+        raise ValidationFailed.single("status", "a fulfillment is recorded as scheduled or completed")
+    if command.status is FulfillmentStatus.COMPLETED:
+        fulfillment = Fulfillment.record_completed(
+            order,
+            quantities,
+            balances=balances,
+            associated_project_id=command.associated_project_id,
+            on=command.completed_on or today(),
+            by=actor,
+        )
+    else:
+        fulfillment = Fulfillment.schedule(
+            order,
+            quantities,
+            balances=balances,
+            associated_project_id=command.associated_project_id,
+            by=actor,
+        )
+    return await _emit_fulfillment(
+        uow, StoredFulfillment(fulfillment), "fulfillment.recorded", command.model_dump(mode="json")
+    )
+
+
+async def _load_fulfillment(uow: UnitOfWork, fulfillment_id: str) -> tuple[StoredFulfillment, SalesOrder]:
+    stored = await repo.get_fulfillment(uow.session, fulfillment_id)
+    order = (await repo.get_order(uow.session, stored.fulfillment.order_id, for_update=True)).order
+    stored = await repo.get_fulfillment(uow.session, fulfillment_id, for_update=True)
+    return stored, order
+
+
+async def update_fulfillment(
+    *, uow: UnitOfWork, fulfillment_id: str, command: FulfillmentUpdate, actor: str
+) -> FulfillmentPublic:
+    """New quantities while scheduled (a cohort of 10 becomes 12)."""
+    quantities = _quantities(command.lines)
+    stored, order = await _load_fulfillment(uow, fulfillment_id)
+    balances = committed_balances(order, await repo.fulfillments_of_order(uow.session, order.id))
+    errors = FieldErrors()
+    for line_id in quantities:
+        if all(line.order_line_id != line_id for line in stored.fulfillment.lines):
+            errors.add(f"lines.{line_id}", "is not a line of this fulfillment", "unknown_line")
+    errors.raise_if_any("The fulfillment cannot be updated")
+    for line_id, quantity in quantities.items():
+        stored.fulfillment.update_quantity(line_id, quantity, balances=balances)
+    return await _emit_fulfillment(uow, stored, "fulfillment.updated", command.model_dump(mode="json"))
+
+
+async def complete_fulfillment(
+    *, uow: UnitOfWork, fulfillment_id: str, completed_on: date | None, actor: str
+) -> FulfillmentPublic:
+    """scheduled → completed: one `fulfillment.completed` with every line's billable quantity."""
+    stored, _ = await _load_fulfillment(uow, fulfillment_id)
+    stored.fulfillment.complete(on=completed_on or today(), by=actor)
+    return await _emit_fulfillment(uow, stored, "fulfillment.completed", {"completed_on": str(completed_on)})
+
+
+async def cancel_fulfillment(*, uow: UnitOfWork, fulfillment_id: str, actor: str) -> FulfillmentPublic:
+    """scheduled → cancelled; committed launches are given back."""
+    stored, order = await _load_fulfillment(uow, fulfillment_id)
+    balances = committed_balances(order, await repo.fulfillments_of_order(uow.session, order.id))
+    stored.fulfillment.cancel(balances=balances, by=actor)
+    return await _emit_fulfillment(uow, stored, "fulfillment.cancelled", {})
+
+
+async def get_fulfillment(*, session: AsyncSession, fulfillment_id: str) -> FulfillmentPublic:
+    """One fulfillment."""
+    return fulfillment_public(await repo.get_fulfillment(session, fulfillment_id))
+
+
+async def list_fulfillments(
+    *, session: AsyncSession, page: PageRequest, order_id: str | None, status: str | None
+) -> Page[Any]:
+    """A page of fulfillments."""
+    stmt = filtered(FulfillmentRow, order_id=order_id, status=status)
+    return await page_of_aggregates(
+        session, stmt, FulfillmentRow.id, page, lambda i: get_fulfillment(session=session, fulfillment_id=i)
+    )
