@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.handlers import customers as handlers
 from provisioning.schemas.customers import (
     AccountCreate,
@@ -29,14 +29,14 @@ async def register_customer(body: CustomerCreate, caller: Seller, rt: RuntimeDep
 
 @router.get("/v1/customers", response_model=Page[CustomerPublic], summary="List customers")
 async def list_customers(
-    _: Reader, session: SessionDep, page: PageParams, partner_id: Filter = None
+    _: Reader, uow: ReadUow, page: PageParams, partner_id: Filter = None
 ) -> Page[CustomerPublic]:
-    return await handlers.list_customers(session=session, page=page, partner_id=partner_id)
+    return await handlers.list_customers(uow=uow, page=page, partner_id=partner_id)
 
 
 @router.get("/v1/customers/{customer_id}", response_model=CustomerPublic, summary="Get a customer")
-async def get_customer(customer_id: Id, _: Reader, session: SessionDep) -> CustomerPublic:
-    return await handlers.get_customer(session=session, customer_id=customer_id)
+async def get_customer(customer_id: Id, _: Reader, uow: ReadUow) -> CustomerPublic:
+    return await handlers.get_customer(uow=uow, customer_id=customer_id)
 
 
 @router.post(
@@ -52,19 +52,19 @@ async def open_account(body: AccountCreate, caller: Seller, rt: RuntimeDep) -> A
 @router.get("/v1/accounts", response_model=Page[AccountPublic], summary="List accounts")
 async def list_accounts(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     customer_id: Filter = None,
     parent_account_id: Filter = None,
 ) -> Page[AccountPublic]:
     return await handlers.list_accounts(
-        session=session, page=page, customer_id=customer_id, parent_account_id=parent_account_id
+        uow=uow, page=page, customer_id=customer_id, parent_account_id=parent_account_id
     )
 
 
 @router.get("/v1/accounts/{account_id}", response_model=AccountPublic, summary="Get an account")
-async def get_account(account_id: Id, _: Reader, session: SessionDep) -> AccountPublic:
-    return await handlers.get_account(session=session, account_id=account_id)
+async def get_account(account_id: Id, _: Reader, uow: ReadUow) -> AccountPublic:
+    return await handlers.get_account(uow=uow, account_id=account_id)
 
 
 @router.patch(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import CatalogDep, Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.deals import DealStatus
 from provisioning.handlers import deals as handlers
 from provisioning.schemas.deals import (
@@ -31,13 +31,13 @@ async def enrol_partner(body: PartnerCreate, caller: Seller, rt: RuntimeDep) -> 
 
 
 @router.get("/v1/partners", response_model=Page[PartnerPublic], summary="List partners")
-async def list_partners(_: Reader, session: SessionDep, page: PageParams) -> Page[PartnerPublic]:
-    return await handlers.list_partners(session=session, page=page)
+async def list_partners(_: Reader, uow: ReadUow, page: PageParams) -> Page[PartnerPublic]:
+    return await handlers.list_partners(uow=uow, page=page)
 
 
 @router.get("/v1/partners/{partner_id}", response_model=PartnerPublic, summary="Get a partner")
-async def get_partner(partner_id: Id, _: Reader, session: SessionDep) -> PartnerPublic:
-    return await handlers.get_partner(session=session, partner_id=partner_id)
+async def get_partner(partner_id: Id, _: Reader, uow: ReadUow) -> PartnerPublic:
+    return await handlers.get_partner(uow=uow, partner_id=partner_id)
 
 
 @router.post(
@@ -55,14 +55,12 @@ async def register_deal(
 @router.get("/v1/deal-registrations", response_model=Page[DealRegistrationPublic], summary="List deals")
 async def list_deals(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     partner_id: Annotated[str | None, Query(max_length=60)] = None,
     status: DealStatus | None = None,
 ) -> Page[DealRegistrationPublic]:
-    return await handlers.list_deals(
-        session=session, page=page, partner_id=partner_id, status=status.value if status else None
-    )
+    return await handlers.list_deals(uow=uow, page=page, partner_id=partner_id, status=status)
 
 
 @router.get(
@@ -70,8 +68,8 @@ async def list_deals(
     response_model=DealRegistrationPublic,
     summary="Get a deal with the checklist of missing fields",
 )
-async def get_deal(deal_id: Id, _: Reader, session: SessionDep) -> DealRegistrationPublic:
-    return await handlers.get_deal(session=session, deal_id=deal_id)
+async def get_deal(deal_id: Id, _: Reader, uow: ReadUow) -> DealRegistrationPublic:
+    return await handlers.get_deal(uow=uow, deal_id=deal_id)
 
 
 @router.patch(

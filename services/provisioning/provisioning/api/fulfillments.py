@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.fulfillments import FulfillmentStatus
 from provisioning.handlers import fulfillments as handlers
 from provisioning.schemas.fulfillments import FulfillmentCreate, FulfillmentPublic, FulfillmentUpdate
@@ -27,21 +27,19 @@ async def record(body: FulfillmentCreate, caller: Seller, rt: RuntimeDep) -> Ful
 @router.get("/v1/fulfillments", response_model=Page[FulfillmentPublic], summary="List fulfillments")
 async def list_fulfillments(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     order_id: Annotated[str | None, Query(max_length=60)] = None,
     status: FulfillmentStatus | None = None,
 ) -> Page[FulfillmentPublic]:
-    return await handlers.list_fulfillments(
-        session=session, page=page, order_id=order_id, status=status.value if status else None
-    )
+    return await handlers.list_fulfillments(uow=uow, page=page, order_id=order_id, status=status)
 
 
 @router.get(
     "/v1/fulfillments/{fulfillment_id}", response_model=FulfillmentPublic, summary="Get a fulfillment"
 )
-async def get_fulfillment(fulfillment_id: Id, _: Reader, session: SessionDep) -> FulfillmentPublic:
-    return await handlers.get_fulfillment(session=session, fulfillment_id=fulfillment_id)
+async def get_fulfillment(fulfillment_id: Id, _: Reader, uow: ReadUow) -> FulfillmentPublic:
+    return await handlers.get_fulfillment(uow=uow, fulfillment_id=fulfillment_id)
 
 
 @router.patch(

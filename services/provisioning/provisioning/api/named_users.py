@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.handlers import named_users as handlers
 from provisioning.schemas.named_users import (
     AssignmentCreate,
@@ -30,16 +30,16 @@ async def create_pool(body: PoolCreate, caller: Seller, rt: RuntimeDep) -> PoolP
 @router.get("/v1/named-users/pools", response_model=Page[PoolPublic], summary="List pools")
 async def list_pools(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     account_id: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Page[PoolPublic]:
-    return await handlers.list_pools(session=session, page=page, account_id=account_id)
+    return await handlers.list_pools(uow=uow, page=page, account_id=account_id)
 
 
 @router.get("/v1/named-users/pools/{pool_id}", response_model=PoolPublic, summary="Get a pool and its usage")
-async def get_pool(pool_id: Id, _: Reader, session: SessionDep) -> PoolPublic:
-    return await handlers.get_pool(session=session, pool_id=pool_id)
+async def get_pool(pool_id: Id, _: Reader, uow: ReadUow) -> PoolPublic:
+    return await handlers.get_pool(uow=uow, pool_id=pool_id)
 
 
 @router.post(
@@ -57,10 +57,8 @@ async def assign(pool_id: Id, body: AssignmentCreate, caller: Seller, rt: Runtim
     response_model=Page[AssignmentPublic],
     summary="List a pool's named users",
 )
-async def list_assignments(
-    pool_id: Id, _: Reader, session: SessionDep, page: PageParams
-) -> Page[AssignmentPublic]:
-    return await handlers.list_assignments(session=session, pool_id=pool_id, page=page)
+async def list_assignments(pool_id: Id, _: Reader, uow: ReadUow, page: PageParams) -> Page[AssignmentPublic]:
+    return await handlers.list_assignments(uow=uow, pool_id=pool_id, page=page)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Approver, CatalogDep, Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import Approver, CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.orders import OrderStatus
 from provisioning.handlers import orders as handlers
 from provisioning.schemas.orders import (
@@ -30,19 +30,17 @@ async def create_order(body: OrderCreate, caller: Seller, rt: RuntimeDep, catalo
 @router.get("/v1/orders", response_model=Page[OrderPublic], summary="List orders")
 async def list_orders(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     account_id: Annotated[str | None, Query(max_length=60)] = None,
     status: OrderStatus | None = None,
 ) -> Page[OrderPublic]:
-    return await handlers.list_orders(
-        session=session, page=page, account_id=account_id, status=status.value if status else None
-    )
+    return await handlers.list_orders(uow=uow, page=page, account_id=account_id, status=status)
 
 
 @router.get("/v1/orders/{order_id}", response_model=OrderPublic, summary="Get an order")
-async def get_order(order_id: Id, _: Reader, session: SessionDep) -> OrderPublic:
-    return await handlers.get_order(session=session, order_id=order_id)
+async def get_order(order_id: Id, _: Reader, uow: ReadUow) -> OrderPublic:
+    return await handlers.get_order(uow=uow, order_id=order_id)
 
 
 @router.post("/v1/orders/{order_id}/lines", response_model=OrderPublic, summary="Add lines to a draft order")
@@ -93,5 +91,5 @@ async def cancel_order(order_id: Id, body: CancelRequest, caller: Seller, rt: Ru
     response_model=CommitmentsPublic,
     summary="Committed-license balances: committed, launched and remaining per line",
 )
-async def commitments(order_id: Id, _: Reader, session: SessionDep) -> CommitmentsPublic:
-    return await handlers.order_commitments(session=session, order_id=order_id)
+async def commitments(order_id: Id, _: Reader, uow: ReadUow) -> CommitmentsPublic:
+    return await handlers.order_commitments(uow=uow, order_id=order_id)

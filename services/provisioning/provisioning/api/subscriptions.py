@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Approver, CatalogDep, Id, Operator, RuntimeDep, SessionDep, in_unit_of_work
+from provisioning.api.deps import Approver, CatalogDep, Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.handlers import subscriptions as handlers
 from provisioning.schemas.subscriptions import (
@@ -27,17 +27,17 @@ Filter = Annotated[str | None, Query(max_length=60)]
 @router.get("/v1/subscriptions", response_model=Page[SubscriptionPublic], summary="List subscriptions")
 async def list_subscriptions(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     account_id: Filter = None,
     order_id: Filter = None,
     state: SubscriptionState | None = None,
 ) -> Page[SubscriptionPublic]:
     return await handlers.list_subscriptions(
-        session=session,
+        uow=uow,
         page=page,
         account_id=account_id,
-        state=state.value if state else None,
+        state=state,
         order_id=order_id,
     )
 
@@ -54,8 +54,8 @@ async def term_ends(body: TermEndsRun, caller: Approver, rt: RuntimeDep) -> Term
 @router.get(
     "/v1/subscriptions/{subscription_id}", response_model=SubscriptionPublic, summary="Get a subscription"
 )
-async def get_subscription(subscription_id: Id, _: Reader, session: SessionDep) -> SubscriptionPublic:
-    return await handlers.get_subscription(session=session, subscription_id=subscription_id)
+async def get_subscription(subscription_id: Id, _: Reader, uow: ReadUow) -> SubscriptionPublic:
+    return await handlers.get_subscription(uow=uow, subscription_id=subscription_id)
 
 
 @router.get(
@@ -64,9 +64,9 @@ async def get_subscription(subscription_id: Id, _: Reader, session: SessionDep) 
     summary="A subscription's change history with effective dates",
 )
 async def history(
-    subscription_id: Id, _: Reader, session: SessionDep, page: PageParams
+    subscription_id: Id, _: Reader, uow: ReadUow, page: PageParams
 ) -> Page[SubscriptionChangePublic]:
-    return await handlers.subscription_history(session=session, subscription_id=subscription_id, page=page)
+    return await handlers.subscription_history(uow=uow, subscription_id=subscription_id, page=page)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, Operator, RuntimeDep, SessionDep, in_unit_of_work
+from provisioning.api.deps import Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 from provisioning.handlers import workflows as handlers
 from provisioning.schemas.workflows import (
@@ -28,30 +28,30 @@ Filter = Annotated[str | None, Query(max_length=120)]
 @router.get("/v1/workflows", response_model=Page[WorkflowPublic], summary="List workflows")
 async def list_workflows(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     order_id: Filter = None,
     account_id: Filter = None,
     status: WorkflowStatus | None = None,
 ) -> Page[WorkflowPublic]:
     return await handlers.list_workflows(
-        session=session,
+        uow=uow,
         page=page,
         order_id=order_id,
         account_id=account_id,
-        status=status.value if status else None,
+        status=status,
     )
 
 
 @router.get("/v1/workflows/{workflow_id}", response_model=WorkflowPublic, summary="Get a workflow")
-async def get_workflow(workflow_id: Id, _: Reader, session: SessionDep) -> WorkflowPublic:
-    return await handlers.get_workflow(session=session, workflow_id=workflow_id)
+async def get_workflow(workflow_id: Id, _: Reader, uow: ReadUow) -> WorkflowPublic:
+    return await handlers.get_workflow(uow=uow, workflow_id=workflow_id)
 
 
 @router.get("/v1/tasks", response_model=Page[TaskPublic], summary="List tasks (overdue=true: late ones)")
 async def list_tasks(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     overdue: bool | None = None,
     as_of: Annotated[date | None, Query(description="The day overdue is judged on (today).")] = None,
@@ -61,7 +61,7 @@ async def list_tasks(
     workflow_id: Filter = None,
 ) -> Page[TaskPublic]:
     return await handlers.list_tasks(
-        session=session,
+        uow=uow,
         page=page,
         overdue=overdue,
         as_of=as_of,
@@ -73,8 +73,8 @@ async def list_tasks(
 
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskPublic, summary="Get a task")
-async def get_task(task_id: Id, _: Reader, session: SessionDep) -> TaskPublic:
-    return await handlers.get_task(session=session, task_id=task_id)
+async def get_task(task_id: Id, _: Reader, uow: ReadUow) -> TaskPublic:
+    return await handlers.get_task(uow=uow, task_id=task_id)
 
 
 @router.patch("/v1/tasks/{task_id}", response_model=TaskPublic, summary="Assign a task")

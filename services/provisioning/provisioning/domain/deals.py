@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -47,6 +47,13 @@ class LicensingDetails:
     license_type: DealLicenseType | None = None
     start_date: date | None = None
     end_date: date | None = None
+
+    def term_months(self) -> int:
+        """The licensing period in months, a part month counting as one (at least one month)."""
+        assert self.start_date is not None and self.end_date is not None
+        start, end = self.start_date, self.end_date
+        months = (end.year - start.year) * 12 + end.month - start.month
+        return max(1, months + (1 if end.day > start.day else 0))
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ class Partner:
     contact_email: str | None = None
     active: bool = True
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+    # When the record was stored (set by the repository; not part of the domain's identity).
+    created_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def enrol(cls, name: str, *, contact_email: str | None = None) -> Partner:
@@ -151,6 +160,9 @@ class DealRegistration:
     customer_id: str | None = None
     order_id: str | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+    # When the record was stored (set by the repository; not part of the domain's identity).
+    created_at: datetime | None = field(default=None, compare=False)
+    updated_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def register(cls, partner: Partner, opportunity_name: str, *, by: str) -> DealRegistration:

@@ -118,6 +118,13 @@ STANDARD_ACTIVATION = WorkflowTemplate(
 DEFAULT_TEMPLATES: tuple[WorkflowTemplate, ...] = (RESOLD_WFM_SEATS,)
 
 
+def provisioning_kind(*, product_kind: str | None, vendor_id: str | None) -> str | None:
+    """The kind of provisioning a product needs: a product bought from a vendor is resold seats."""
+    # The catalog says what a product is (license, workshop, …); whether it is resold shows in
+    # its vendor. Resold seats need the vendor paperwork workflow (seed 000).
+    return "resold_seats" if vendor_id else product_kind
+
+
 def template_for(
     *,
     product_kind: str | None = None,

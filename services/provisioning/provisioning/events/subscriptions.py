@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import subscriptions as subs
-from provisioning.repository.subscriptions import StoredSubscription
+from provisioning.handlers.unit_of_work import StoredSubscription
 from provisioning.schemas.common import decimal_out, percent_out
 from provisioning.schemas.subscriptions import termination_fee_fields
 

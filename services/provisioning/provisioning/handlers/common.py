@@ -1,41 +1,38 @@
-"""What the provisioning handlers share: limits, audit-emit-commit, pages of aggregates."""
+"""What the provisioning handlers share: limits, today's date, audit-emit-commit, pages of views."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from decimal import Decimal
-from typing import Any
-
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from typing import Any, TypeVar
 
 from libs.contracts.envelope import EventPayload
+from libs.platform.db import utcnow
 from libs.platform.errors import FieldErrors
-from libs.platform.logging import get_logger
-from libs.platform.pagination import Page, PageRequest, paginate
-from libs.platform.unit_of_work import UnitOfWork
+from libs.platform.pagination import Page
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 
-log = get_logger("provisioning.handlers")
-
+R = TypeVar("R")
+T = TypeVar("T")
 
 # A line's amounts must fit every backend's exact numeric column with room for the price.
 MAX_LINE_QUANTITY = Decimal(1_000_000_000)
 
 
-# Charges that make a lasting service instance; one-time charges are billed on fulfillment.
-SUBSCRIPTION_CHARGE_TYPES = frozenset({"recurring", "usage", None})
+def today() -> date:
+    """Today's date in UTC (the service's clock for default effective dates)."""
+    return utcnow().date()
 
 
-DEFAULT_TERM_MONTHS = 12
-
-
-def emit_all(uow: UnitOfWork, payloads: Any, key: str) -> None:
+def emit_all(uow: ProvisioningUnitOfWork, payloads: Iterable[EventPayload], key: str) -> None:
+    """Stage every payload for the outbox under one partition key."""
     for payload in payloads:
         uow.emit(payload, key=key)
 
 
 async def commit_change(
-    uow: UnitOfWork,
+    uow: ProvisioningUnitOfWork,
     action: str,
     entity: tuple[str, str],
     changes: dict[str, Any],
@@ -48,26 +45,15 @@ async def commit_change(
     await uow.commit()
 
 
-def filtered(model: type[Any], **equal_to: str | None) -> Any:
-    """`select(model)` kept to the rows whose columns equal the filters given (None: no filter)."""
-    stmt = select(model)
-    for column, value in equal_to.items():
-        if value:
-            stmt = stmt.where(getattr(model, column) == value)
-    return stmt
-
-
-async def page_of_aggregates(
-    session: AsyncSession, stmt: Any, key: Any, page: PageRequest, load: Callable[[str], Awaitable[Any]]
-) -> Page[Any]:
-    """A page of ids from `stmt`, each loaded as its whole aggregate's view."""
-    ids = await paginate(session, stmt, key, page, lambda r: r.id)
-    return Page[Any](
-        data=[await load(i) for i in ids.data], next_cursor=ids.next_cursor, has_more=ids.has_more
+def public_page(items: Page[R], to_public: Callable[[R], T]) -> Page[T]:
+    """A page of domain objects as their public views."""
+    return Page[T](
+        data=[to_public(r) for r in items.data], next_cursor=items.next_cursor, has_more=items.has_more
     )
 
 
 def field_errors(problems: Sequence[tuple[str, str]]) -> list[Any]:
+    """A domain's (field, message) problems as the error model's field errors."""
     errors = FieldErrors()
     for name, message in problems:
         errors.add(name, message, "required" if message == "is required" else "invalid")

@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from libs.platform.errors import Conflict, ValidationFailed
-from libs.platform.pagination import Page, PageRequest, paginate
-from libs.platform.unit_of_work import UnitOfWork
-from provisioning import repository as repo
-from provisioning.catalog_client import (
-    CatalogClient,
-)
+from libs.platform.pagination import Page, PageRequest
+from provisioning.catalog_client import CatalogClient
 from provisioning.domain.deals import (
     AgreementContact,
     DealRegistration,
+    DealStatus,
     LicensingDetails,
     Partner,
     RequestedDiscount,
 )
-from provisioning.domain.orders import (
-    OrderKind,
-)
+from provisioning.domain.orders import OrderKind
 from provisioning.events.customers import account_profile, customer_registered
-from provisioning.handlers.common import field_errors, filtered
+from provisioning.handlers.common import field_errors, public_page
 from provisioning.handlers.customers import billing_profile_of
 from provisioning.handlers.orders import submit_order
 from provisioning.handlers.pricing import price_lines
-from provisioning.models import (
-    DealRegistrationRow,
-    PartnerRow,
-)
-from provisioning.repository.orders import StoredOrder
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredOrder
 from provisioning.schemas.customers import account_public, customer_public
 from provisioning.schemas.deals import (
     DealConversionPublic,
@@ -52,23 +39,23 @@ from provisioning.schemas.deals import (
 from provisioning.schemas.orders import OrderPublic, order_public
 
 
-async def enrol_partner(*, uow: UnitOfWork, command: PartnerCreate, actor: str) -> PartnerPublic:
+async def enrol_partner(*, uow: ProvisioningUnitOfWork, command: PartnerCreate, actor: str) -> PartnerPublic:
     """Add a partner."""
     partner = Partner.enrol(command.name, contact_email=command.contact_email)
-    row = await repo.add_partner(uow.session, partner)
+    await uow.deals.add_partner(partner)
     uow.audit("partner.enrolled", "partner", partner.id, command.model_dump(mode="json"))
     await uow.commit()
-    return partner_public(row)
+    return partner_public(partner)
 
 
-async def get_partner(*, session: AsyncSession, partner_id: str) -> PartnerPublic:
+async def get_partner(*, uow: ProvisioningUnitOfWork, partner_id: str) -> PartnerPublic:
     """One partner."""
-    return partner_public(await repo.get_partner_row(session, partner_id))
+    return partner_public(await uow.deals.get_partner(partner_id))
 
 
-async def list_partners(*, session: AsyncSession, page: PageRequest) -> Page[Any]:
+async def list_partners(*, uow: ProvisioningUnitOfWork, page: PageRequest) -> Page[PartnerPublic]:
     """A page of partners."""
-    return await paginate(session, select(PartnerRow), PartnerRow.id, page, partner_public)
+    return public_page(await uow.deals.partners_page(page), partner_public)
 
 
 def _deal_changes(deal: DealRegistration, fields: DealFields) -> dict[str, Any]:
@@ -97,66 +84,58 @@ def _deal_changes(deal: DealRegistration, fields: DealFields) -> dict[str, Any]:
 
 
 async def register_deal(
-    *, uow: UnitOfWork, command: DealRegistrationCreate, actor: str
+    *, uow: ProvisioningUnitOfWork, command: DealRegistrationCreate, actor: str
 ) -> DealRegistrationPublic:
     """A partner registers an opportunity; details may follow."""
-    partner = await repo.get_partner(uow.session, command.partner_id)
+    partner = await uow.deals.get_partner(command.partner_id)
     deal = DealRegistration.register(partner, command.opportunity_name, by=actor)
     changes = _deal_changes(deal, command)
     if changes:
         deal.update(**changes)
-    row = await repo.save_deal(uow.session, deal)
+    await uow.deals.save_deal(deal)
     uow.audit("deal.registered", "deal_registration", deal.id, command.model_dump(mode="json"))
     await uow.commit()
-    return deal_public(row)
+    return deal_public(deal)
 
 
 async def update_deal(
-    *, uow: UnitOfWork, deal_id: str, command: DealRegistrationUpdate, actor: str
+    *, uow: ProvisioningUnitOfWork, deal_id: str, command: DealRegistrationUpdate, actor: str
 ) -> DealRegistrationPublic:
     """Fill in or change a registration's details (refused once converted)."""
-    deal = repo.deal_from_row(await repo.get_deal_row(uow.session, deal_id, for_update=True))
+    deal = await uow.deals.get_deal(deal_id, for_update=True)
     changes = _deal_changes(deal, command)
     if "opportunity_name" in changes and not (changes["opportunity_name"] or "").strip():
         raise ValidationFailed.single("opportunity_name", "is required", "required")
     deal.update(**changes)
-    row = await repo.save_deal(uow.session, deal)
+    await uow.deals.save_deal(deal)
     uow.audit(
         "deal.updated", "deal_registration", deal.id, command.model_dump(mode="json", exclude_unset=True)
     )
     await uow.commit()
-    return deal_public(row)
+    return deal_public(deal)
 
 
-async def get_deal(*, session: AsyncSession, deal_id: str) -> DealRegistrationPublic:
+async def get_deal(*, uow: ProvisioningUnitOfWork, deal_id: str) -> DealRegistrationPublic:
     """One registration with its checklist."""
-    return deal_public(await repo.get_deal_row(session, deal_id))
+    return deal_public(await uow.deals.get_deal(deal_id))
 
 
 async def list_deals(
-    *, session: AsyncSession, page: PageRequest, partner_id: str | None, status: str | None
-) -> Page[Any]:
+    *, uow: ProvisioningUnitOfWork, page: PageRequest, partner_id: str | None, status: DealStatus | None
+) -> Page[DealRegistrationPublic]:
     """A page of registrations."""
-    stmt = filtered(DealRegistrationRow, partner_id=partner_id, status=status)
-    return await paginate(session, stmt, DealRegistrationRow.id, page, deal_public)
-
-
-def _months_between(start: date, end: date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return max(1, months + (1 if end.day > start.day else 0))
+    return public_page(await uow.deals.deals_page(page, partner_id=partner_id, status=status), deal_public)
 
 
 async def convert_deal(
-    *, uow: UnitOfWork, catalog: CatalogClient, deal_id: str, command: DealConvert, actor: str
+    *, uow: ProvisioningUnitOfWork, catalog: CatalogClient, deal_id: str, command: DealConvert, actor: str
 ) -> DealConversionPublic:
     """Convert a registration into a customer, an account and a draft order, all at once.
 
     Every missing mandatory field is reported in one 422; the order's lines are priced by the
     catalog, their term defaulting to the deal's licensing period.
     """
-    session = uow.session
-    deal_row = await repo.get_deal_row(session, deal_id, for_update=True)
-    deal = repo.deal_from_row(deal_row)
+    deal = await uow.deals.get_deal(deal_id, for_update=True)
     # Validate the deal before calling the catalog: an incomplete deal needs no prices.
     problems = deal.problems()
     if deal.status.value != "registered":
@@ -169,7 +148,7 @@ async def convert_deal(
         line.model_copy(
             update={
                 "effective_date": line.effective_date or lic.start_date,
-                "term_months": line.term_months or _months_between(lic.start_date, lic.end_date),
+                "term_months": line.term_months or lic.term_months(),
             }
         )
         for line in command.lines
@@ -177,16 +156,16 @@ async def convert_deal(
     profile = billing_profile_of(command.billing_profile) if command.billing_profile else None
     currency = profile.currency if profile else lic.currency
     priced = await price_lines(
-        session, catalog, currency=currency, account_id=None, kind=OrderKind.NEW, lines=lines_in
+        uow, catalog, currency=currency, account_id=None, kind=OrderKind.NEW, lines=lines_in
     )
     conversion = deal.convert(billing_profile=profile, lines=[p[0] for p in priced.lines], by=actor)
-    customer_row = await repo.add_customer(session, conversion.customer)
-    await session.flush()
-    account_row = await repo.save_account(session, conversion.account)
-    await session.flush()
-    stored = StoredOrder(conversion.order, {p[0].id: p[1] for p in priced.lines}, priced.quote_id)
-    await repo.save_order(session, stored, currency=conversion.account.currency)
-    deal_row = await repo.save_deal(session, deal)
+    await uow.customers.add_customer(conversion.customer)
+    await uow.customers.save_account(conversion.account)
+    stored = StoredOrder(
+        conversion.order, conversion.account.currency, {p[0].id: p[1] for p in priced.lines}, priced.quote_id
+    )
+    await uow.orders.save(stored)
+    await uow.deals.save_deal(deal)
     uow.audit("deal.converted", "deal_registration", deal.id, {"order_id": conversion.order.id})
     uow.audit("customer.registered", "customer", conversion.customer.id, {"name": conversion.customer.name})
     uow.audit("account.opened", "account", conversion.account.id, {"currency": conversion.account.currency})
@@ -195,16 +174,18 @@ async def convert_deal(
     uow.emit(account_profile(conversion.account, opened=True), key=conversion.account.id)
     await uow.commit()
     return DealConversionPublic(
-        deal_registration=deal_public(deal_row),
-        customer=customer_public(customer_row),
-        account=account_public(account_row, conversion.account),
-        order=order_public(stored, currency=conversion.account.currency, deal_row=deal_row),
+        deal_registration=deal_public(deal),
+        customer=customer_public(conversion.customer),
+        account=account_public(conversion.account),
+        order=order_public(stored, deal=deal),
     )
 
 
-async def submit_deal(*, uow: UnitOfWork, catalog: CatalogClient, deal_id: str, actor: str) -> OrderPublic:
+async def submit_deal(
+    *, uow: ProvisioningUnitOfWork, catalog: CatalogClient, deal_id: str, actor: str
+) -> OrderPublic:
     """ "Submit to contracts": submit the order the deal was converted into."""
-    deal = repo.deal_from_row(await repo.get_deal_row(uow.session, deal_id))
+    deal = await uow.deals.get_deal(deal_id)
     if deal.order_id is None:
         raise Conflict("Cannot submit a deal registration that is not converted yet")
     return await submit_order(uow=uow, catalog=catalog, order_id=deal.order_id, actor=actor)

@@ -7,23 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
-from libs.platform.unit_of_work import UnitOfWork
-from provisioning import repository as repo
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, committed_balances
-from provisioning.domain.orders import (
-    SalesOrder,
-)
+from provisioning.domain.orders import SalesOrder
 from provisioning.events.fulfillments import fulfillment_payloads
-from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, filtered, page_of_aggregates
-from provisioning.models import (
-    FulfillmentRow,
-)
-from provisioning.repository.common import today
-from provisioning.repository.fulfillments import StoredFulfillment
+from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredFulfillment
 from provisioning.schemas.fulfillments import (
     FulfillmentCreate,
     FulfillmentLineIn,
@@ -47,21 +37,22 @@ def _quantities(lines: Sequence[FulfillmentLineIn]) -> dict[str, Decimal]:
 
 
 async def _emit_fulfillment(
-    uow: UnitOfWork, stored: StoredFulfillment, action: str, changes: dict[str, Any]
+    uow: ProvisioningUnitOfWork, stored: StoredFulfillment, action: str, changes: dict[str, Any]
 ) -> FulfillmentPublic:
-    await repo.save_fulfillment(uow.session, stored)
+    await uow.fulfillments.save(stored)
     f = stored.fulfillment
     await commit_change(uow, action, ("fulfillment", f.id), changes, fulfillment_payloads(f), f.account_id)
     return fulfillment_public(stored)
 
 
-async def record_fulfillment(*, uow: UnitOfWork, command: FulfillmentCreate, actor: str) -> FulfillmentPublic:
+async def record_fulfillment(
+    *, uow: ProvisioningUnitOfWork, command: FulfillmentCreate, actor: str
+) -> FulfillmentPublic:
     """Record launches (scheduled) or deliveries (completed) against an order's lines."""
-    session = uow.session
     quantities = _quantities(command.lines)
     # Locking the order serialises fulfillments of one commitment.
-    order = (await repo.get_order(session, command.order_id, for_update=True)).order
-    balances = committed_balances(order, await repo.fulfillments_of_order(session, order.id))
+    order = (await uow.orders.get(command.order_id, for_update=True)).order
+    balances = committed_balances(order, await uow.fulfillments.of_order(order.id))
     if command.status is FulfillmentStatus.CANCELLED:
         raise ValidationFailed.single("status", "a fulfillment is recorded as scheduled or completed")
     if command.status is FulfillmentStatus.COMPLETED:
@@ -86,20 +77,23 @@ async def record_fulfillment(*, uow: UnitOfWork, command: FulfillmentCreate, act
     )
 
 
-async def _load_fulfillment(uow: UnitOfWork, fulfillment_id: str) -> tuple[StoredFulfillment, SalesOrder]:
-    stored = await repo.get_fulfillment(uow.session, fulfillment_id)
-    order = (await repo.get_order(uow.session, stored.fulfillment.order_id, for_update=True)).order
-    stored = await repo.get_fulfillment(uow.session, fulfillment_id, for_update=True)
+async def _load_fulfillment(
+    uow: ProvisioningUnitOfWork, fulfillment_id: str
+) -> tuple[StoredFulfillment, SalesOrder]:
+    # The order is locked first (as when recording one): it serialises changes to its commitment.
+    order_id = (await uow.fulfillments.get(fulfillment_id)).fulfillment.order_id
+    order = (await uow.orders.get(order_id, for_update=True)).order
+    stored = await uow.fulfillments.get(fulfillment_id, for_update=True)
     return stored, order
 
 
 async def update_fulfillment(
-    *, uow: UnitOfWork, fulfillment_id: str, command: FulfillmentUpdate, actor: str
+    *, uow: ProvisioningUnitOfWork, fulfillment_id: str, command: FulfillmentUpdate, actor: str
 ) -> FulfillmentPublic:
     """New quantities while scheduled (a cohort of 10 becomes 12)."""
     quantities = _quantities(command.lines)
     stored, order = await _load_fulfillment(uow, fulfillment_id)
-    balances = committed_balances(order, await repo.fulfillments_of_order(uow.session, order.id))
+    balances = committed_balances(order, await uow.fulfillments.of_order(order.id))
     errors = FieldErrors()
     for line_id in quantities:
         if all(line.order_line_id != line_id for line in stored.fulfillment.lines):
@@ -111,7 +105,7 @@ async def update_fulfillment(
 
 
 async def complete_fulfillment(
-    *, uow: UnitOfWork, fulfillment_id: str, completed_on: date | None, actor: str
+    *, uow: ProvisioningUnitOfWork, fulfillment_id: str, completed_on: date | None, actor: str
 ) -> FulfillmentPublic:
     """scheduled → completed: one `fulfillment.completed` with every line's billable quantity."""
     stored, _ = await _load_fulfillment(uow, fulfillment_id)
@@ -119,24 +113,25 @@ async def complete_fulfillment(
     return await _emit_fulfillment(uow, stored, "fulfillment.completed", {"completed_on": str(completed_on)})
 
 
-async def cancel_fulfillment(*, uow: UnitOfWork, fulfillment_id: str, actor: str) -> FulfillmentPublic:
+async def cancel_fulfillment(
+    *, uow: ProvisioningUnitOfWork, fulfillment_id: str, actor: str
+) -> FulfillmentPublic:
     """scheduled → cancelled; committed launches are given back."""
     stored, order = await _load_fulfillment(uow, fulfillment_id)
-    balances = committed_balances(order, await repo.fulfillments_of_order(uow.session, order.id))
+    balances = committed_balances(order, await uow.fulfillments.of_order(order.id))
     stored.fulfillment.cancel(balances=balances, by=actor)
     return await _emit_fulfillment(uow, stored, "fulfillment.cancelled", {})
 
 
-async def get_fulfillment(*, session: AsyncSession, fulfillment_id: str) -> FulfillmentPublic:
+async def get_fulfillment(*, uow: ProvisioningUnitOfWork, fulfillment_id: str) -> FulfillmentPublic:
     """One fulfillment."""
-    return fulfillment_public(await repo.get_fulfillment(session, fulfillment_id))
+    return fulfillment_public(await uow.fulfillments.get(fulfillment_id))
 
 
 async def list_fulfillments(
-    *, session: AsyncSession, page: PageRequest, order_id: str | None, status: str | None
-) -> Page[Any]:
-    """A page of fulfillments."""
-    stmt = filtered(FulfillmentRow, order_id=order_id, status=status)
-    return await page_of_aggregates(
-        session, stmt, FulfillmentRow.id, page, lambda i: get_fulfillment(session=session, fulfillment_id=i)
+    *, uow: ProvisioningUnitOfWork, page: PageRequest, order_id: str | None, status: FulfillmentStatus | None
+) -> Page[FulfillmentPublic]:
+    """A page of fulfillments with their lines."""
+    return public_page(
+        await uow.fulfillments.page(page, order_id=order_id, status=status), fulfillment_public
     )

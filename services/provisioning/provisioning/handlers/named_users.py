@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from libs.platform.errors import ValidationFailed
-from libs.platform.pagination import Page, PageRequest, paginate
-from libs.platform.unit_of_work import UnitOfWork
-from provisioning import repository as repo
+from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.named_users import NamedUserPool
 from provisioning.events.named_users import pool_payloads
-from provisioning.handlers.common import commit_change, filtered, page_of_aggregates
-from provisioning.models import (
-    NamedUserAssignmentRow,
-    NamedUserPoolRow,
-)
-from provisioning.repository.named_users import StoredPool
+from provisioning.handlers.common import commit_change, public_page
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredPool
 from provisioning.schemas.named_users import (
     AssignmentCreate,
     AssignmentPublic,
@@ -31,11 +19,11 @@ from provisioning.schemas.named_users import (
 )
 
 
-async def create_pool(*, uow: UnitOfWork, command: PoolCreate, actor: str) -> PoolPublic:
+async def create_pool(*, uow: ProvisioningUnitOfWork, command: PoolCreate, actor: str) -> PoolPublic:
     """A named-user pool for an account."""
-    await repo.get_account(uow.session, command.account_id)
+    await uow.customers.get_account(command.account_id)
     if command.subscription_id is not None:
-        sub = await repo.get_subscription(uow.session, command.subscription_id)
+        sub = await uow.subscriptions.get(command.subscription_id)
         if sub.subscription.account_id != command.account_id:
             raise ValidationFailed.single("subscription_id", "is not a subscription of this account")
     pool = NamedUserPool.create(
@@ -48,7 +36,7 @@ async def create_pool(*, uow: UnitOfWork, command: PoolCreate, actor: str) -> Po
         subscription_id=command.subscription_id,
     )
     stored = StoredPool(pool)
-    await repo.save_pool(uow.session, stored)
+    await uow.named_users.save(stored)
     await commit_change(
         uow,
         "named_user_pool.created",
@@ -61,12 +49,12 @@ async def create_pool(*, uow: UnitOfWork, command: PoolCreate, actor: str) -> Po
 
 
 async def assign_named_user(
-    *, uow: UnitOfWork, pool_id: str, command: AssignmentCreate, actor: str
+    *, uow: ProvisioningUnitOfWork, pool_id: str, command: AssignmentCreate, actor: str
 ) -> AssignmentPublic:
     """Give a user programs: refused over the pool size or the per-user program limit."""
-    stored = await repo.get_pool(uow.session, pool_id, for_update=True)
+    stored = await uow.named_users.get(pool_id, for_update=True)
     stored.pool.assign(command.user_id, command.programs, by=actor)
-    await repo.save_pool(uow.session, stored, changed_users={command.user_id})
+    await uow.named_users.save(stored, changed_users={command.user_id})
     await commit_change(
         uow,
         "named_user.assigned",
@@ -81,13 +69,13 @@ async def assign_named_user(
 
 
 async def transfer_named_user(
-    *, uow: UnitOfWork, pool_id: str, command: TransferCreate, actor: str
+    *, uow: ProvisioningUnitOfWork, pool_id: str, command: TransferCreate, actor: str
 ) -> TransferPublic:
     """Move a seat to another person, within the contract year's allowance."""
-    stored = await repo.get_pool(uow.session, pool_id, for_update=True)
+    stored = await uow.named_users.get(pool_id, for_update=True)
     pool = stored.pool
     pool.transfer(command.from_user, command.to_user, on_date=command.on_date, by=actor)
-    await repo.save_pool(uow.session, stored, changed_users={command.from_user, command.to_user})
+    await uow.named_users.save(stored, changed_users={command.from_user, command.to_user})
     await commit_change(
         uow,
         "named_user.transferred",
@@ -107,29 +95,25 @@ async def transfer_named_user(
     )
 
 
-async def get_pool(*, session: AsyncSession, pool_id: str) -> PoolPublic:
+async def get_pool(*, uow: ProvisioningUnitOfWork, pool_id: str) -> PoolPublic:
     """One pool with its usage."""
-    return pool_public(await repo.get_pool(session, pool_id))
+    return pool_public(await uow.named_users.get(pool_id))
 
 
-async def list_pools(*, session: AsyncSession, page: PageRequest, account_id: str | None) -> Page[Any]:
-    """A page of pools."""
-    stmt = filtered(NamedUserPoolRow, account_id=account_id)
-    return await page_of_aggregates(
-        session, stmt, NamedUserPoolRow.id, page, lambda i: get_pool(session=session, pool_id=i)
-    )
+async def list_pools(
+    *, uow: ProvisioningUnitOfWork, page: PageRequest, account_id: str | None
+) -> Page[PoolPublic]:
+    """A page of pools with their usage."""
+    return public_page(await uow.named_users.page(page, account_id=account_id), pool_public)
 
 
-async def list_assignments(*, session: AsyncSession, pool_id: str, page: PageRequest) -> Page[Any]:
+async def list_assignments(
+    *, uow: ProvisioningUnitOfWork, pool_id: str, page: PageRequest
+) -> Page[AssignmentPublic]:
     """A page of a pool's named users, by user id."""
-    await repo.get_pool(session, pool_id)
-    stmt = select(NamedUserAssignmentRow).where(NamedUserAssignmentRow.pool_id == pool_id)
-    return await paginate(
-        session,
-        stmt,
-        NamedUserAssignmentRow.user_id,
-        page,
-        lambda r: AssignmentPublic(
-            pool_id=r.pool_id, user_id=r.user_id, programs=sorted(json.loads(r.programs))
-        ),
+    await uow.named_users.get(pool_id)
+    assignments = await uow.named_users.assignments_page(pool_id, page)
+    return public_page(
+        assignments,
+        lambda a: AssignmentPublic(pool_id=a.pool_id, user_id=a.user_id, programs=sorted(a.programs)),
     )

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
-from libs.platform.periods import add_months
-from libs.platform.unit_of_work import UnitOfWork
-from provisioning import repository as repo
-from provisioning.catalog_client import (
-    CatalogClient,
-)
-from provisioning.domain.accounts import (
-    Account,
-)
+from provisioning.catalog_client import CatalogClient
 from provisioning.domain.fulfillments import committed_balances
-from provisioning.domain.orders import (
-    OrderKind,
-    OrderStatus,
-    SalesOrder,
-)
-from provisioning.domain.subscriptions import (
-    Subscription,
-)
-from provisioning.domain.workflows import Workflow, template_for
+from provisioning.domain.orders import OrderKind, OrderStatus, SalesOrder, makes_subscription, term_end
+from provisioning.domain.subscriptions import Subscription
+from provisioning.domain.workflows import Workflow, provisioning_kind, template_for
 from provisioning.events.orders import order_payloads
 from provisioning.events.subscriptions import subscription_payloads
 from provisioning.events.workflows import workflow_payloads
-from provisioning.handlers.common import (
-    DEFAULT_TERM_MONTHS,
-    SUBSCRIPTION_CHARGE_TYPES,
-    commit_change,
-    emit_all,
-    filtered,
-    page_of_aggregates,
-)
+from provisioning.handlers.common import commit_change, emit_all, public_page, today
 from provisioning.handlers.pricing import _line_in, price_lines
-from provisioning.models import (
-    DealRegistrationRow,
-    SalesOrderRow,
+from provisioning.handlers.unit_of_work import (
+    ProvisioningUnitOfWork,
+    StoredOrder,
+    StoredSubscription,
+    StoredWorkflow,
 )
-from provisioning.repository.common import today
-from provisioning.repository.orders import LinePricing, StoredOrder
-from provisioning.repository.subscriptions import StoredSubscription
-from provisioning.repository.workflows import StoredWorkflow
 from provisioning.schemas.orders import (
     CommitmentsPublic,
     OrderCreate,
@@ -57,25 +30,13 @@ from provisioning.schemas.orders import (
 )
 
 
-async def _order_view(session: AsyncSession, stored: StoredOrder) -> OrderPublic:
-    row = await session.get(SalesOrderRow, stored.order.id)
-    currency = row.currency if row else (stored.order.currency or "USD")
-    deal_row = (
-        await session.get(DealRegistrationRow, stored.order.deal_registration_id)
-        if stored.order.deal_registration_id
-        else None
-    )
-    return order_public(stored, currency=currency, deal_row=deal_row)
-
-
 async def create_order(
-    *, uow: UnitOfWork, catalog: CatalogClient, command: OrderCreate, actor: str
+    *, uow: ProvisioningUnitOfWork, catalog: CatalogClient, command: OrderCreate, actor: str
 ) -> OrderPublic:
     """A draft order for an account, its lines priced by the catalog."""
-    session = uow.session
-    account = await repo.get_account(session, command.account_id)
+    account = await uow.customers.get_account(command.account_id)
     priced = await price_lines(
-        session,
+        uow,
         catalog,
         currency=account.currency,
         account_id=account.id,
@@ -88,25 +49,24 @@ async def create_order(
         kind=command.kind,
         lines=[p[0] for p in priced.lines],
     )
-    stored = StoredOrder(order, {p[0].id: p[1] for p in priced.lines}, priced.quote_id)
-    await repo.save_order(session, stored, currency=account.currency)
+    stored = StoredOrder(order, account.currency, {p[0].id: p[1] for p in priced.lines}, priced.quote_id)
+    await uow.orders.save(stored)
     uow.audit("order.drafted", "order", order.id, command.model_dump(mode="json"))
     await uow.commit()
-    return await _order_view(session, stored)
+    return await _order_view(uow, stored)
 
 
 async def add_order_lines(
-    *, uow: UnitOfWork, catalog: CatalogClient, order_id: str, command: OrderLinesAdd, actor: str
+    *, uow: ProvisioningUnitOfWork, catalog: CatalogClient, order_id: str, command: OrderLinesAdd, actor: str
 ) -> OrderPublic:
     """Add priced lines to a draft order."""
-    session = uow.session
-    stored = await repo.get_order(session, order_id, for_update=True)
+    stored = await uow.orders.get(order_id, for_update=True)
     order = stored.order
     if order.status is not OrderStatus.DRAFT:
         raise Conflict(f"Cannot add a line to an order that is {order.status.value}")
-    account = await repo.get_account(session, order.account_id)
+    account = await uow.customers.get_account(order.account_id)
     priced = await price_lines(
-        session,
+        uow,
         catalog,
         currency=account.currency,
         account_id=account.id,
@@ -118,37 +78,38 @@ async def add_order_lines(
         order.add_line(line)
         stored.pricing[line.id] = pricing
     stored.quote_id = priced.quote_id
-    await repo.save_order(session, stored, currency=account.currency)
+    await uow.orders.save(stored)
     uow.audit("order.lines_added", "order", order.id, command.model_dump(mode="json"))
     await uow.commit()
-    return await _order_view(session, stored)
+    return await _order_view(uow, stored)
 
 
-async def remove_order_line(*, uow: UnitOfWork, order_id: str, line_id: str, actor: str) -> OrderPublic:
+async def remove_order_line(
+    *, uow: ProvisioningUnitOfWork, order_id: str, line_id: str, actor: str
+) -> OrderPublic:
     """Remove a line from a draft order."""
-    session = uow.session
-    stored = await repo.get_order(session, order_id, for_update=True)
+    stored = await uow.orders.get(order_id, for_update=True)
     stored.order.remove_line(line_id)
     stored.pricing.pop(line_id, None)
-    account = await repo.get_account(session, stored.order.account_id)
-    await repo.save_order(session, stored, currency=account.currency)
+    await uow.orders.save(stored)
     uow.audit("order.line_removed", "order", order_id, {"line_id": line_id})
     await uow.commit()
-    return await _order_view(session, stored)
+    return await _order_view(uow, stored)
 
 
-async def submit_order(*, uow: UnitOfWork, catalog: CatalogClient, order_id: str, actor: str) -> OrderPublic:
+async def submit_order(
+    *, uow: ProvisioningUnitOfWork, catalog: CatalogClient, order_id: str, actor: str
+) -> OrderPublic:
     """Submit to contracts: re-price with one quote, then approve at once unless a discount
     exceeds its threshold (then finance approves)."""
-    session = uow.session
-    stored = await repo.get_order(session, order_id, for_update=True)
+    stored = await uow.orders.get(order_id, for_update=True)
     order = stored.order
     if order.status is not OrderStatus.DRAFT:
         raise Conflict(f"Cannot submit an order that is {order.status.value}")
-    account = await repo.get_account(session, order.account_id)
+    account = await uow.customers.get_account(order.account_id)
     # Prices may have moved since the draft: the order is pinned to what is in force now.
     priced = await price_lines(
-        session,
+        uow,
         catalog,
         currency=account.currency,
         account_id=account.id,
@@ -162,8 +123,8 @@ async def submit_order(*, uow: UnitOfWork, catalog: CatalogClient, order_id: str
         stored.quote_id = priced.quote_id
     order.submit(by=actor)
     if order.status is OrderStatus.APPROVED:
-        await _provision(uow, stored, account, actor)
-    await repo.save_order(session, stored, currency=account.currency)
+        await _provision(uow, stored, actor)
+    await uow.orders.save(stored)
     uow.audit(
         "order.submitted",
         "order",
@@ -172,40 +133,38 @@ async def submit_order(*, uow: UnitOfWork, catalog: CatalogClient, order_id: str
     )
     emit_all(uow, order_payloads(order), order.account_id)
     await uow.commit()
-    return await _order_view(session, stored)
+    return await _order_view(uow, stored)
 
 
-async def approve_order(*, uow: UnitOfWork, order_id: str, role: str, actor: str) -> OrderPublic:
+async def approve_order(*, uow: ProvisioningUnitOfWork, order_id: str, role: str, actor: str) -> OrderPublic:
     """Finance (or an admin) approves an order waiting for a discount approval."""
-    session = uow.session
-    stored = await repo.get_order(session, order_id, for_update=True)
+    stored = await uow.orders.get(order_id, for_update=True)
     order = stored.order
     order.approve(by_role=role, by=actor)
-    account = await repo.get_account(session, order.account_id)
-    await _provision(uow, stored, account, actor)
-    await repo.save_order(session, stored, currency=account.currency)
+    await _provision(uow, stored, actor)
+    await uow.orders.save(stored)
     payloads = order_payloads(order)
     await commit_change(
         uow, "order.approved", ("order", order.id), {"approved_by": actor}, payloads, order.account_id
     )
-    return await _order_view(session, stored)
+    return await _order_view(uow, stored)
 
 
-async def cancel_order(*, uow: UnitOfWork, order_id: str, reason: str | None, actor: str) -> OrderPublic:
+async def cancel_order(
+    *, uow: ProvisioningUnitOfWork, order_id: str, reason: str | None, actor: str
+) -> OrderPublic:
     """Withdraw a draft or submitted order."""
-    session = uow.session
-    stored = await repo.get_order(session, order_id, for_update=True)
+    stored = await uow.orders.get(order_id, for_update=True)
     stored.order.cancel(by=actor, reason=reason)
-    account = await repo.get_account(session, stored.order.account_id)
-    await repo.save_order(session, stored, currency=account.currency)
+    await uow.orders.save(stored)
     payloads = order_payloads(stored.order)
     await commit_change(
         uow, "order.cancelled", ("order", order_id), {"reason": reason}, payloads, stored.order.account_id
     )
-    return await _order_view(session, stored)
+    return await _order_view(uow, stored)
 
 
-async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, actor: str) -> None:
+async def _provision(uow: ProvisioningUnitOfWork, stored: StoredOrder, actor: str) -> None:
     """What an approval sets going: workflows and pending subscriptions, or amendments."""
     order = stored.order
     if order.kind is OrderKind.AMENDMENT:
@@ -214,8 +173,8 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
         return
     started_on = today()
     for line in order.lines:
-        pricing = stored.pricing.get(line.id, LinePricing())
-        if pricing.charge_type not in SUBSCRIPTION_CHARGE_TYPES:
+        pricing = stored.pricing_of(line.id)
+        if not makes_subscription(pricing.charge_type):
             continue
         term_start = line.effective_date or started_on
         subscription = Subscription.create(
@@ -226,7 +185,7 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
             quantity=line.quantity,
             license_type=line.license_type,
             term_start=term_start,
-            term_end=add_months(term_start, line.term_months or DEFAULT_TERM_MONTHS),
+            term_end=term_end(term_start, line.term_months),
             renewal=line.renewal_policy,
             commitment_quantity=line.committed_quantity,
             order_id=order.id,
@@ -242,8 +201,9 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
             billing_timing=pricing.billing_timing,
             order_line_id=line.id,
         )
-        await repo.save_subscription(uow.session, sub_stored)
-        template = template_for(product_kind=provisioning_kind(pricing), sku=pricing.product_sku)
+        await uow.subscriptions.save(sub_stored)
+        kind = provisioning_kind(product_kind=pricing.product_kind, vendor_id=pricing.product_vendor_id)
+        template = template_for(product_kind=kind, sku=pricing.product_sku)
         workflow = Workflow.start(
             template,
             order_id=order.id,
@@ -252,59 +212,57 @@ async def _provision(uow: UnitOfWork, stored: StoredOrder, account: Account, act
             started_on=started_on,
             by=actor,
         )
-        await repo.save_workflow(uow.session, StoredWorkflow(workflow, line.id))
+        await uow.workflows.save(StoredWorkflow(workflow, line.id))
         uow.audit("subscription.created", "subscription", subscription.id, {"order_line_id": line.id})
         uow.audit("workflow.started", "workflow", workflow.id, {"template": template.name})
         emit_all(uow, workflow_payloads(workflow), order.account_id)
 
 
-def provisioning_kind(pricing: LinePricing) -> str | None:
-    """The kind of provisioning a product needs: a product bought from a vendor is resold seats."""
-    # The catalog says what a product is (license, workshop, …); whether it is resold shows in
-    # its vendor. Resold seats need the vendor paperwork workflow (seed 000).
-    return "resold_seats" if pricing.product_vendor_id else pricing.product_kind
-
-
-async def _apply_amendment(uow: UnitOfWork, order: SalesOrder, actor: str) -> None:
+async def _apply_amendment(uow: ProvisioningUnitOfWork, order: SalesOrder, actor: str) -> None:
     errors = FieldErrors()
     for index, line in enumerate(order.lines):
         assert line.subscription_id and line.effective_date
-        stored = await repo.get_subscription(uow.session, line.subscription_id, for_update=True)
+        stored = await uow.subscriptions.get(line.subscription_id, for_update=True)
         sub = stored.subscription
         try:
             if line.quantity != sub.quantity:
                 sub.change_quantity(line.quantity, effective=line.effective_date, by=actor)
             if line.term_months is not None:
-                new_end = add_months(sub.term_start, line.term_months)
+                new_end = term_end(sub.term_start, line.term_months)
                 if new_end != sub.term_end:
                     sub.change_term(new_term_end=new_end, effective=line.effective_date, by=actor)
         except ValidationFailed as exc:
             for error in exc.errors:
                 errors.add(f"lines.{index}.{error.field}", error.message, error.code)
             continue
-        await repo.save_subscription(uow.session, stored)
+        await uow.subscriptions.save(stored)
         uow.audit("subscription.amended", "subscription", sub.id, {"order_id": order.id})
         emit_all(uow, subscription_payloads(stored), sub.account_id)
     errors.raise_if_any("The amendment cannot be applied")
 
 
-async def get_order(*, session: AsyncSession, order_id: str) -> OrderPublic:
+async def _order_view(uow: ProvisioningUnitOfWork, stored: StoredOrder) -> OrderPublic:
+    deal_id = stored.order.deal_registration_id
+    return order_public(stored, deal=await uow.deals.get_deal(deal_id) if deal_id else None)
+
+
+async def get_order(*, uow: ProvisioningUnitOfWork, order_id: str) -> OrderPublic:
     """One order with its priced lines."""
-    return await _order_view(session, await repo.get_order(session, order_id))
+    return await _order_view(uow, await uow.orders.get(order_id))
 
 
 async def list_orders(
-    *, session: AsyncSession, page: PageRequest, account_id: str | None, status: str | None
-) -> Page[Any]:
-    """A page of orders."""
-    stmt = filtered(SalesOrderRow, account_id=account_id, status=status)
-    return await page_of_aggregates(
-        session, stmt, SalesOrderRow.id, page, lambda i: get_order(session=session, order_id=i)
-    )
+    *, uow: ProvisioningUnitOfWork, page: PageRequest, account_id: str | None, status: OrderStatus | None
+) -> Page[OrderPublic]:
+    """A page of orders (their lines and deals read for the whole page at once)."""
+    orders = await uow.orders.page(page, account_id=account_id, status=status)
+    deal_ids = {s.order.deal_registration_id for s in orders.data if s.order.deal_registration_id}
+    deals = await uow.deals.find_deals(deal_ids)
+    return public_page(orders, lambda s: order_public(s, deal=deals.get(s.order.deal_registration_id or "")))
 
 
-async def order_commitments(*, session: AsyncSession, order_id: str) -> CommitmentsPublic:
+async def order_commitments(*, uow: ProvisioningUnitOfWork, order_id: str) -> CommitmentsPublic:
     """Committed, launched and remaining licenses per committed line."""
-    stored = await repo.get_order(session, order_id)
-    balances = committed_balances(stored.order, await repo.fulfillments_of_order(session, order_id))
+    stored = await uow.orders.get(order_id)
+    balances = committed_balances(stored.order, await uow.fulfillments.of_order(order_id))
     return commitments_public(order_id, list(balances.values()))

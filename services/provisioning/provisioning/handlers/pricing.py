@@ -6,12 +6,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.money import round_unit_price
-from provisioning import repository as repo
 from provisioning.catalog_client import (
     CatalogClient,
     CatalogDiscount,
@@ -24,18 +21,14 @@ from provisioning.domain.orders import (
     OrderKind,
     OrderLine,
     collect_term_errors,
+    line_license_type,
 )
 from provisioning.domain.subscriptions import (
-    LicenseType,
     RenewalKind,
     RenewalPolicy,
 )
-from provisioning.handlers.common import MAX_LINE_QUANTITY
-from provisioning.models import (
-    SubscriptionRow,
-)
-from provisioning.repository.common import today
-from provisioning.repository.orders import LinePricing, QuotedLineDiscount
+from provisioning.handlers.common import MAX_LINE_QUANTITY, today
+from provisioning.handlers.unit_of_work import LinePricing, ProvisioningUnitOfWork, QuotedLineDiscount
 from provisioning.schemas.orders import OrderLineIn, RenewalIn
 
 
@@ -47,16 +40,8 @@ class PricedLines:
         self.quote_id = quote_id
 
 
-def _license_type(product: CatalogProduct, price: CatalogPrice, override: LicenseType | None) -> LicenseType:
-    if override is not None:
-        return override
-    if product.license_type in {t.value for t in LicenseType}:
-        return LicenseType(product.license_type)
-    return LicenseType.SUBSCRIPTION if price.charge_type in {"recurring", None} else LicenseType.NONE
-
-
 async def price_lines(
-    session: AsyncSession,
+    uow: ProvisioningUnitOfWork,
     catalog: CatalogClient,
     *,
     currency: str,
@@ -83,11 +68,11 @@ async def price_lines(
                 continue
             if line.effective_date is None:
                 errors.add(f"{prefix}.effective_date", "an amendment needs an effective date", "required")
-            sub_row = await session.get(SubscriptionRow, line.subscription_id)
-            if sub_row is None or sub_row.account_id != account_id:
+            stored = await uow.subscriptions.find(line.subscription_id)
+            if stored is None or stored.subscription.account_id != account_id:
                 errors.add(f"{prefix}.subscription_id", "is not a subscription of this account", "unknown")
                 continue
-            price_id = price_id or sub_row.price_id
+            price_id = price_id or stored.subscription.price_id
         elif line.subscription_id is not None:
             errors.add(f"{prefix}.subscription_id", "only amendment orders change existing subscriptions")
         collect_term_errors(
@@ -176,9 +161,13 @@ async def price_lines(
             quantity=line.quantity,
             unit_list_price=round_unit_price(quoted.unit_price),
             currency=currency,
-            license_type=_license_type(product, price, line.license_type),
+            license_type=line_license_type(
+                chosen=line.license_type,
+                product_license_type=product.license_type,
+                charge_type=price.charge_type,
+            ),
             term_months=line.term_months,
-            discounts=tuple(repo.line_discount(d) for d in quoted_discounts),
+            discounts=tuple(d.as_line_discount() for d in quoted_discounts),
             subscription_id=line.subscription_id,
             effective_date=line.effective_date,
             renewal=_renewal_policy(line.renewal),

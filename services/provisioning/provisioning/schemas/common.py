@@ -7,7 +7,7 @@ business rules are checked by the domain, which reports every problem of a reque
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
@@ -94,3 +94,9 @@ class Command(BaseModel):
 
 
 ZERO = Decimal(0)
+
+
+def stored_at(at: datetime | None) -> datetime:
+    """When a shown object was stored (the repository sets it; a shown object is always stored)."""
+    assert at is not None
+    return at

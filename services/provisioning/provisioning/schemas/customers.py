@@ -16,15 +16,11 @@ from provisioning.domain.accounts import (
     Account,
     BillingProfile,
     ContactRole,
+    Customer,
     DeliveryPreference,
     TaxTreatment,
 )
-from provisioning.models import (
-    AccountRow,
-    CustomerRow,
-)
-from provisioning.repository.customers import account_from_row
-from provisioning.schemas.common import _NO_NUL, Command, Day, Email, Name, RefId
+from provisioning.schemas.common import _NO_NUL, Command, Day, Email, Name, RefId, stored_at
 
 
 class ContactIn(Command):
@@ -150,9 +146,14 @@ class AccountPublic(BaseModel):
     updated_at: datetime
 
 
-def customer_public(row: CustomerRow) -> CustomerPublic:
+def customer_public(customer: Customer) -> CustomerPublic:
     """A customer as shown."""
-    return CustomerPublic(id=row.id, name=row.name, partner_id=row.partner_id, created_at=row.created_at)
+    return CustomerPublic(
+        id=customer.id,
+        name=customer.name,
+        partner_id=customer.partner_id,
+        created_at=stored_at(customer.created_at),
+    )
 
 
 def billing_profile_public(profile: BillingProfile) -> BillingProfilePublic:
@@ -180,9 +181,8 @@ def billing_profile_public(profile: BillingProfile) -> BillingProfilePublic:
     )
 
 
-def account_public(row: AccountRow, domain: Account | None = None) -> AccountPublic:
+def account_public(acct: Account) -> AccountPublic:
     """An account as shown."""
-    acct = domain or account_from_row(row)
     return AccountPublic(
         id=acct.id,
         customer_id=acct.customer_id,
@@ -190,6 +190,6 @@ def account_public(row: AccountRow, domain: Account | None = None) -> AccountPub
         parent_account_id=acct.parent_account_id,
         bills_to_parent=acct.bills_to_parent,
         billing_profile=billing_profile_public(acct.billing_profile),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        created_at=stored_at(acct.created_at),
+        updated_at=stored_at(acct.updated_at),
     )

@@ -11,12 +11,7 @@ from libs.contracts.types import (
     CurrencyCode,
     Percent,
 )
-from provisioning.domain.deals import DealLicenseType, DealStatus
-from provisioning.models import (
-    DealRegistrationRow,
-    PartnerRow,
-)
-from provisioning.repository.deals import deal_from_row
+from provisioning.domain.deals import DealLicenseType, DealRegistration, DealStatus, Partner
 from provisioning.schemas.common import (
     _NO_NUL,
     Command,
@@ -27,6 +22,7 @@ from provisioning.schemas.common import (
     RefId,
     ShortText,
     percent_out,
+    stored_at,
 )
 from provisioning.schemas.customers import AccountPublic, BillingProfileIn, CustomerPublic
 from provisioning.schemas.orders import (
@@ -153,20 +149,19 @@ class DealConversionPublic(BaseModel):
     order: OrderPublic
 
 
-def partner_public(row: PartnerRow) -> PartnerPublic:
+def partner_public(partner: Partner) -> PartnerPublic:
     """A partner as shown."""
     return PartnerPublic(
-        id=row.id,
-        name=row.name,
-        contact_email=row.contact_email,
-        active=row.active,
-        created_at=row.created_at,
+        id=partner.id,
+        name=partner.name,
+        contact_email=partner.contact_email,
+        active=partner.active,
+        created_at=stored_at(partner.created_at),
     )
 
 
-def deal_public(row: DealRegistrationRow) -> DealRegistrationPublic:
+def deal_public(reg: DealRegistration) -> DealRegistrationPublic:
     """A registration with its checklist of missing fields."""
-    reg = deal_from_row(row)
     return DealRegistrationPublic(
         id=reg.id,
         partner_id=reg.partner_id,
@@ -186,6 +181,6 @@ def deal_public(row: DealRegistrationRow) -> DealRegistrationPublic:
         missing=[]
         if reg.customer_id
         else [FieldProblemPublic(field=f, message=m) for f, m in reg.problems()],
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        created_at=stored_at(reg.created_at),
+        updated_at=stored_at(reg.updated_at),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -19,7 +19,6 @@ from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
 from provisioning.domain.subscriptions import (
     LicenseType,
 )
-from provisioning.repository.fulfillments import StoredFulfillment
 from provisioning.schemas.common import (
     _NO_NUL,
     ZERO,
@@ -30,6 +29,10 @@ from provisioning.schemas.common import (
     money_out,
     percent_out,
 )
+
+if TYPE_CHECKING:
+    # Records the repositories keep (annotations only: the handlers package imports these schemas).
+    from provisioning.handlers.unit_of_work import StoredFulfillment
 
 
 class FulfillmentLineIn(Command):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -13,8 +14,11 @@ from libs.contracts.types import (
 )
 from libs.platform.db import utcnow
 from provisioning.domain.named_users import NamedUserPool
-from provisioning.repository.named_users import StoredPool
 from provisioning.schemas.common import Command, Day, ProgramName, RefId, UserId, percent_out
+
+if TYPE_CHECKING:
+    # Records the repositories keep (annotations only: the handlers package imports these schemas).
+    from provisioning.handlers.unit_of_work import StoredPool
 
 
 class PoolCreate(Command):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -22,11 +22,6 @@ from provisioning.domain.subscriptions import (
     LicenseType,
     RenewalKind,
 )
-from provisioning.models import (
-    DealRegistrationRow,
-)
-from provisioning.repository.deals import deal_from_row
-from provisioning.repository.orders import LinePricing, StoredOrder
 from provisioning.schemas.common import (
     ZERO,
     CatalogId,
@@ -38,6 +33,10 @@ from provisioning.schemas.common import (
     money_out,
     percent_out,
 )
+
+if TYPE_CHECKING:
+    # Records the repositories keep (annotations only: the handlers package imports these schemas).
+    from provisioning.handlers.unit_of_work import StoredOrder
 
 
 class RenewalIn(Command):
@@ -246,12 +245,12 @@ def _line_terms(kind: OrderKind, line: OrderLine) -> dict[str, Any]:
     }
 
 
-def order_public(stored: StoredOrder, *, currency: str, deal_row: DealRegistrationRow | None) -> OrderPublic:
+def order_public(stored: StoredOrder, *, deal: DealRegistration | None) -> OrderPublic:
     """An order as shown, with amounts rounded to the currency."""
     o = stored.order
     lines = []
     for line in o.lines:
-        priced = stored.pricing.get(line.id, LinePricing())
+        priced = stored.pricing_of(line.id)
         lines.append(
             OrderLinePublic(
                 id=line.id,
@@ -291,8 +290,8 @@ def order_public(stored: StoredOrder, *, currency: str, deal_row: DealRegistrati
             )
         )
     summary = None
-    if deal_row is not None:
-        reg = deal_from_row(deal_row)
+    if deal is not None:
+        reg = deal
         summary = DealSummaryPublic(
             deal_registration_id=reg.id,
             partner_id=reg.partner_id,
@@ -309,7 +308,7 @@ def order_public(stored: StoredOrder, *, currency: str, deal_row: DealRegistrati
         account_id=o.account_id,
         kind=o.kind,
         status=o.status,
-        currency=currency,
+        currency=stored.currency,
         approval_required=o.approval_required,
         approved_by=o.approved_by,
         lines=lines,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -18,14 +18,15 @@ from provisioning.domain.subscriptions import (
     ChangeKind,
     LicenseType,
     RenewalKind,
+    SubscriptionSnapshot,
     SubscriptionState,
     TerminationFee,
 )
-from provisioning.models import (
-    SubscriptionChangeRow,
-)
-from provisioning.repository.subscriptions import StoredSubscription
 from provisioning.schemas.common import Command, Day, LongText, decimal_out, money_out, percent_out
+
+if TYPE_CHECKING:
+    # Records the repositories keep (annotations only: the handlers package imports these schemas).
+    from provisioning.handlers.unit_of_work import RecordedChange, StoredSubscription
 
 
 class TerminationFeePublic(BaseModel):
@@ -164,26 +165,27 @@ def subscription_public(stored: StoredSubscription) -> SubscriptionPublic:
     )
 
 
-def _snapshot(row: SubscriptionChangeRow, prefix: str) -> SnapshotPublic:
+def _snapshot(snapshot: SubscriptionSnapshot) -> SnapshotPublic:
     return SnapshotPublic(
-        state=SubscriptionState(getattr(row, f"{prefix}_state")),
-        quantity=decimal_out(getattr(row, f"{prefix}_quantity")),
-        term_start=getattr(row, f"{prefix}_term_start"),
-        term_end=getattr(row, f"{prefix}_term_end"),
-        price_id=row.price_id,
-        price_version=row.price_version,
+        state=snapshot.state,
+        quantity=decimal_out(snapshot.quantity),
+        term_start=snapshot.term_start,
+        term_end=snapshot.term_end,
+        price_id=snapshot.price_id,
+        price_version=snapshot.price_version,
     )
 
 
-def history_entry_public(row: SubscriptionChangeRow) -> SubscriptionChangePublic:
+def history_entry_public(entry: RecordedChange) -> SubscriptionChangePublic:
     """One entry of a subscription's history as shown."""
+    change = entry.change
     return SubscriptionChangePublic(
-        sequence=row.sequence,
-        kind=ChangeKind(row.kind),
-        effective_date=row.effective_date,
-        by=row.by,
-        reason=row.reason,
-        before=_snapshot(row, "before"),
-        after=_snapshot(row, "after"),
-        recorded_at=row.recorded_at,
+        sequence=entry.sequence,
+        kind=change.kind,
+        effective_date=change.effective_date,
+        by=change.by,
+        reason=change.reason,
+        before=_snapshot(change.before),
+        after=_snapshot(change.after),
+        recorded_at=entry.recorded_at,
     )
