@@ -445,6 +445,7 @@ class FakeProvisioningUnitOfWork(ProvisioningUnitOfWork):
         return envelope
 
     async def commit(self) -> None:
+        self.stage_recorded_events()
         self.commits += 1
         self.audits += self._staged_audits
         self.envelopes += self._staged_envelopes

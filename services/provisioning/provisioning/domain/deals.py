@@ -65,24 +65,6 @@ class RequestedDiscount:
 
 
 @dataclass(frozen=True)
-class PartnerEnrolled(DomainEvent):
-    """A reseller or referral partner was added."""
-
-    partner_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class DealRegistered(DomainEvent):
-    """A partner registered an opportunity."""
-
-    registration_id: str
-    partner_id: str
-    opportunity_name: str
-    by: str
-
-
-@dataclass(frozen=True)
 class DealConverted(DomainEvent):
     """A registration became a customer, an account and a draft sales order."""
 
@@ -116,7 +98,6 @@ class Partner:
             errors.add("contact_email", "is not an email address")
         errors.raise_if_any("The partner has invalid fields")
         partner = cls(id=new_id("ptnr"), name=name.strip(), contact_email=contact_email)
-        partner.events.append(PartnerEnrolled(partner.id, partner.name))
         return partner
 
 
@@ -175,9 +156,6 @@ class DealRegistration:
         errors.raise_if_any("The deal cannot be registered")
         registration = cls(
             id=new_id("dreg"), partner_id=partner.id, opportunity_name=opportunity_name.strip()
-        )
-        registration.events.append(
-            DealRegistered(registration.id, partner.id, registration.opportunity_name, by)
         )
         return registration
 

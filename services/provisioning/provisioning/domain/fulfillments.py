@@ -127,17 +127,6 @@ class FulfilledLine:
 
 
 @dataclass(frozen=True)
-class FulfillmentScheduled(DomainEvent):
-    """A fulfillment was recorded ahead of its session."""
-
-    fulfillment_id: str
-    order_id: str
-    account_id: str
-    associated_project_id: str | None
-    by: str
-
-
-@dataclass(frozen=True)
 class FulfillmentCompleted(DomainEvent):
     """A fulfillment completed; invoicing bills its billable quantities at once."""
 
@@ -222,9 +211,6 @@ class Fulfillment:
             account_id=order.account_id,
             lines=lines,
             associated_project_id=associated_project_id,
-        )
-        fulfillment.events.append(
-            FulfillmentScheduled(fulfillment.id, order.id, order.account_id, associated_project_id, by)
         )
         return fulfillment
 

@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from libs.contracts import provisioning as wire
-from provisioning.domain.accounts import Account, Customer
+from provisioning.domain.accounts import Account, AccountOpened, Customer, CustomerRegistered
+from provisioning.events.common import Outgoing, taken
+
+
+def contracts_of(record: Customer | Account) -> list[Outgoing]:
+    """The contracts of what a customer or an account recorded: one per change, keyed by its id.
+
+    An account states its whole billing profile: opening it is `account.opened`, any number of
+    changes in one unit of work are one `account.changed`.
+    """
+    events = taken(record)
+    if isinstance(record, Customer):
+        return [(customer_registered(record), record.id) for e in events if isinstance(e, CustomerRegistered)]
+    if any(isinstance(e, AccountOpened) for e in events):
+        return [(account_profile(record, opened=True), record.id)]
+    return [(account_profile(record, opened=False), record.id)] if events else []
 
 
 def customer_registered(customer: Customer) -> wire.CustomerRegisteredEvent:

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import fulfillments as ful
+from provisioning.events.common import Outgoing, taken
 from provisioning.schemas.common import decimal_out, percent_out
 
+if TYPE_CHECKING:
+    from provisioning.handlers.unit_of_work import StoredFulfillment
 
-def fulfillment_payloads(fulfillment: ful.Fulfillment) -> Iterator[EventPayload]:
+
+def contracts_of(stored: StoredFulfillment) -> list[Outgoing]:
+    """The contracts of what a fulfillment recorded, keyed by its account."""
+    fulfillment = stored.fulfillment
+    return [(payload, fulfillment.account_id) for payload in fulfillment_payloads(taken(fulfillment))]
+
+
+def fulfillment_payloads(events: Iterable[object]) -> Iterator[EventPayload]:
     """`fulfillment.completed`, once, with every line's consumed and billable quantity."""
-    for event in fulfillment.events:
+    for event in events:
         if isinstance(event, ful.FulfillmentCompleted):
             currency = event.lines[0].currency if event.lines else "USD"
             yield wire.FulfillmentCompleted(

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import named_users as nu
+from provisioning.events.common import Outgoing, taken
 from provisioning.schemas.common import percent_out
 
+if TYPE_CHECKING:
+    from provisioning.handlers.unit_of_work import StoredPool
 
-def pool_payloads(pool: nu.NamedUserPool) -> Iterator[EventPayload]:
+
+def contracts_of(stored: StoredPool) -> list[Outgoing]:
+    """The contracts of what a pool recorded, keyed by its account."""
+    pool = stored.pool
+    return [(payload, pool.account_id) for payload in pool_payloads(pool, taken(pool))]
+
+
+def pool_payloads(pool: nu.NamedUserPool, events: Iterable[object]) -> Iterator[EventPayload]:
     """The wire events of a named-user pool's recorded events."""
-    for event in pool.events:
+    for event in events:
         if isinstance(event, nu.NamedUserPoolCreated):
             yield wire.NamedUserPoolCreated(
                 pool_id=pool.id,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import orders as ords
+from provisioning.events.common import Outgoing, taken
 from provisioning.schemas.common import decimal_out, percent_out
+
+if TYPE_CHECKING:
+    from provisioning.handlers.unit_of_work import StoredOrder
 
 
 def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo:
@@ -31,9 +36,15 @@ def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo
     )
 
 
-def order_payloads(order: ords.SalesOrder) -> Iterator[EventPayload]:
+def contracts_of(stored: StoredOrder) -> list[Outgoing]:
+    """The contracts of what an order recorded, keyed by its account."""
+    order = stored.order
+    return [(payload, order.account_id) for payload in order_payloads(taken(order))]
+
+
+def order_payloads(events: Iterable[object]) -> Iterator[EventPayload]:
     """The wire events of an order's recorded events."""
-    for event in order.events:
+    for event in events:
         if isinstance(event, ords.OrderSubmitted):
             yield wire.OrderSubmitted(
                 order_id=event.order_id,

@@ -4,14 +4,18 @@ the subscription (currency, unit price, billing period) that consumers need.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import subscriptions as subs
-from provisioning.handlers.unit_of_work import StoredSubscription
+from provisioning.events.common import Outgoing, taken
 from provisioning.schemas.common import decimal_out, percent_out
 from provisioning.schemas.subscriptions import termination_fee_fields
+
+if TYPE_CHECKING:
+    from provisioning.handlers.unit_of_work import StoredSubscription
 
 _SUBSCRIPTION_EVENTS: dict[type[subs.SubscriptionEvent], type[wire.SubscriptionEvent]] = {
     subs.SubscriptionActivated: wire.SubscriptionActivated,
@@ -24,10 +28,16 @@ _SUBSCRIPTION_EVENTS: dict[type[subs.SubscriptionEvent], type[wire.SubscriptionE
 }
 
 
-def subscription_payloads(stored: StoredSubscription) -> Iterator[EventPayload]:
+def contracts_of(stored: StoredSubscription) -> list[Outgoing]:
+    """The contracts of what a subscription recorded, keyed by its account."""
+    sub = stored.subscription
+    return [(payload, sub.account_id) for payload in subscription_payloads(stored, taken(sub))]
+
+
+def subscription_payloads(stored: StoredSubscription, events: Iterable[object]) -> Iterator[EventPayload]:
     """The wire events of a subscription's recorded events, with its billing facts."""
     sub = stored.subscription
-    for event in sub.events:
+    for event in events:
         if not isinstance(event, subs.SubscriptionEvent):
             continue
         model = _SUBSCRIPTION_EVENTS.get(type(event))

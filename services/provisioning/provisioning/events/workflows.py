@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import workflows as wfs
+from provisioning.events.common import Outgoing, taken
+
+if TYPE_CHECKING:
+    from provisioning.handlers.unit_of_work import StoredWorkflow
 
 
-def workflow_payloads(workflow: wfs.Workflow) -> Iterator[EventPayload]:
+def contracts_of(stored: StoredWorkflow) -> list[Outgoing]:
+    """The contracts of what a workflow recorded, keyed by its account."""
+    workflow = stored.workflow
+    return [(payload, workflow.account_id) for payload in workflow_payloads(taken(workflow))]
+
+
+def workflow_payloads(events: Iterable[object]) -> Iterator[EventPayload]:
     """The wire events of a workflow's recorded events (task steps are audited, not published)."""
-    for event in workflow.events:
+    for event in events:
         if isinstance(event, wfs.WorkflowStarted):
             yield wire.WorkflowStarted(
                 workflow_id=event.workflow_id,

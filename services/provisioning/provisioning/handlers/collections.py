@@ -6,8 +6,6 @@ from libs.contracts.collections import CollectionsRequest
 from libs.platform.logging import get_logger
 from libs.platform.periods import local_date
 from provisioning.domain.subscriptions import SubscriptionState
-from provisioning.events.subscriptions import subscription_payloads
-from provisioning.handlers.common import emit_all
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 
 log = get_logger("provisioning.handlers")
@@ -41,7 +39,6 @@ async def apply_collections_request(
             sub.id,
             {"reason": request.reason, "requested_at": request.requested_at.isoformat()},
         )
-        emit_all(uow, subscription_payloads(stored), sub.account_id)
         changed += 1
     await uow.commit()
     return changed

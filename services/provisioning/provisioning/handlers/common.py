@@ -1,13 +1,12 @@
-"""What the provisioning handlers share: limits, today's date, audit-emit-commit, pages of views."""
+"""What the provisioning handlers share: limits, today's date, audit and commit, pages of views."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from libs.contracts.envelope import EventPayload
 from libs.platform.db import utcnow
 from libs.platform.errors import FieldErrors
 from libs.platform.pagination import Page
@@ -25,23 +24,11 @@ def today() -> date:
     return utcnow().date()
 
 
-def emit_all(uow: ProvisioningUnitOfWork, payloads: Iterable[EventPayload], key: str) -> None:
-    """Stage every payload for the outbox under one partition key."""
-    for payload in payloads:
-        uow.emit(payload, key=key)
-
-
 async def commit_change(
-    uow: ProvisioningUnitOfWork,
-    action: str,
-    entity: tuple[str, str],
-    changes: dict[str, Any],
-    payloads: Iterable[EventPayload],
-    key: str,
+    uow: ProvisioningUnitOfWork, action: str, entity: tuple[str, str], changes: dict[str, Any]
 ) -> None:
-    """Audit a change, emit its events and commit them with it (the end of every changing handler)."""
+    """Audit a change and commit it (its recorded events go out with it): how a changing handler ends."""
     uow.audit(action, entity[0], entity[1], changes)
-    emit_all(uow, payloads, key)
     await uow.commit()
 
 

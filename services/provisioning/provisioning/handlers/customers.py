@@ -5,7 +5,6 @@ from __future__ import annotations
 from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.accounts import Account, BillingProfile, Contact, Customer, TaxAddress, TaxStatus
-from provisioning.events.customers import account_profile, customer_registered
 from provisioning.handlers.common import public_page
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.customers import (
@@ -45,7 +44,6 @@ async def register_customer(
     customer = Customer.register(command.name, partner_id=command.partner_id, by=actor)
     await uow.customers.add_customer(customer)
     uow.audit("customer.registered", "customer", customer.id, {"name": customer.name})
-    uow.emit(customer_registered(customer), key=customer.id)
     await uow.commit()
     return customer_public(customer)
 
@@ -68,7 +66,6 @@ async def open_account(*, uow: ProvisioningUnitOfWork, command: AccountCreate, a
     )
     await uow.customers.save_account(account)
     uow.audit("account.opened", "account", account.id, command.model_dump(mode="json"))
-    uow.emit(account_profile(account, opened=True), key=account.id)
     await uow.commit()
     return account_public(account)
 
@@ -116,7 +113,6 @@ async def update_account(
         raise ValidationFailed.single("body", "nothing to change", "empty_update")
     await uow.customers.save_account(account)
     uow.audit("account.changed", "account", account.id, command.model_dump(mode="json", exclude_unset=True))
-    uow.emit(account_profile(account, opened=False), key=account.id)
     await uow.commit()
     return account_public(account)
 

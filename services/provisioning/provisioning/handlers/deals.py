@@ -17,7 +17,6 @@ from provisioning.domain.deals import (
     RequestedDiscount,
 )
 from provisioning.domain.orders import OrderKind
-from provisioning.events.customers import account_profile, customer_registered
 from provisioning.handlers.common import field_errors, public_page
 from provisioning.handlers.customers import billing_profile_of
 from provisioning.handlers.orders import submit_order
@@ -170,8 +169,6 @@ async def convert_deal(
     uow.audit("customer.registered", "customer", conversion.customer.id, {"name": conversion.customer.name})
     uow.audit("account.opened", "account", conversion.account.id, {"currency": conversion.account.currency})
     uow.audit("order.drafted", "order", conversion.order.id, {"lines": len(conversion.order.lines)})
-    uow.emit(customer_registered(conversion.customer), key=conversion.customer.id)
-    uow.emit(account_profile(conversion.account, opened=True), key=conversion.account.id)
     await uow.commit()
     return DealConversionPublic(
         deal_registration=deal_public(deal),

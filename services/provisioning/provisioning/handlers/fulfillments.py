@@ -11,7 +11,6 @@ from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, committed_balances
 from provisioning.domain.orders import SalesOrder
-from provisioning.events.fulfillments import fulfillment_payloads
 from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredFulfillment
 from provisioning.schemas.fulfillments import (
@@ -36,12 +35,12 @@ def _quantities(lines: Sequence[FulfillmentLineIn]) -> dict[str, Decimal]:
     return quantities
 
 
-async def _emit_fulfillment(
+async def _save_fulfillment(
     uow: ProvisioningUnitOfWork, stored: StoredFulfillment, action: str, changes: dict[str, Any]
 ) -> FulfillmentPublic:
     await uow.fulfillments.save(stored)
     f = stored.fulfillment
-    await commit_change(uow, action, ("fulfillment", f.id), changes, fulfillment_payloads(f), f.account_id)
+    await commit_change(uow, action, ("fulfillment", f.id), changes)
     return fulfillment_public(stored)
 
 
@@ -72,7 +71,7 @@ async def record_fulfillment(
             associated_project_id=command.associated_project_id,
             by=actor,
         )
-    return await _emit_fulfillment(
+    return await _save_fulfillment(
         uow, StoredFulfillment(fulfillment), "fulfillment.recorded", command.model_dump(mode="json")
     )
 
@@ -101,7 +100,7 @@ async def update_fulfillment(
     errors.raise_if_any("The fulfillment cannot be updated")
     for line_id, quantity in quantities.items():
         stored.fulfillment.update_quantity(line_id, quantity, balances=balances)
-    return await _emit_fulfillment(uow, stored, "fulfillment.updated", command.model_dump(mode="json"))
+    return await _save_fulfillment(uow, stored, "fulfillment.updated", command.model_dump(mode="json"))
 
 
 async def complete_fulfillment(
@@ -110,7 +109,7 @@ async def complete_fulfillment(
     """scheduled → completed: one `fulfillment.completed` with every line's billable quantity."""
     stored, _ = await _load_fulfillment(uow, fulfillment_id)
     stored.fulfillment.complete(on=completed_on or today(), by=actor)
-    return await _emit_fulfillment(uow, stored, "fulfillment.completed", {"completed_on": str(completed_on)})
+    return await _save_fulfillment(uow, stored, "fulfillment.completed", {"completed_on": str(completed_on)})
 
 
 async def cancel_fulfillment(
@@ -120,7 +119,7 @@ async def cancel_fulfillment(
     stored, order = await _load_fulfillment(uow, fulfillment_id)
     balances = committed_balances(order, await uow.fulfillments.of_order(order.id))
     stored.fulfillment.cancel(balances=balances, by=actor)
-    return await _emit_fulfillment(uow, stored, "fulfillment.cancelled", {})
+    return await _save_fulfillment(uow, stored, "fulfillment.cancelled", {})
 
 
 async def get_fulfillment(*, uow: ProvisioningUnitOfWork, fulfillment_id: str) -> FulfillmentPublic:

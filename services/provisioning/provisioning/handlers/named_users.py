@@ -5,7 +5,6 @@ from __future__ import annotations
 from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.named_users import NamedUserPool
-from provisioning.events.named_users import pool_payloads
 from provisioning.handlers.common import commit_change, public_page
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredPool
 from provisioning.schemas.named_users import (
@@ -42,8 +41,6 @@ async def create_pool(*, uow: ProvisioningUnitOfWork, command: PoolCreate, actor
         "named_user_pool.created",
         ("named_user_pool", pool.id),
         command.model_dump(mode="json"),
-        pool_payloads(pool),
-        pool.account_id,
     )
     return pool_public(stored)
 
@@ -60,8 +57,6 @@ async def assign_named_user(
         "named_user.assigned",
         ("named_user_pool", pool_id),
         command.model_dump(mode="json"),
-        pool_payloads(stored.pool),
-        stored.pool.account_id,
     )
     return AssignmentPublic(
         pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
@@ -81,8 +76,6 @@ async def transfer_named_user(
         "named_user.transferred",
         ("named_user_pool", pool_id),
         command.model_dump(mode="json"),
-        pool_payloads(pool),
-        pool.account_id,
     )
     transfer = pool.transfers[-1]
     return TransferPublic(

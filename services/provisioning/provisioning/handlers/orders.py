@@ -9,10 +9,7 @@ from provisioning.domain.fulfillments import committed_balances
 from provisioning.domain.orders import OrderKind, OrderStatus, SalesOrder, makes_subscription, term_end
 from provisioning.domain.subscriptions import Subscription
 from provisioning.domain.workflows import Workflow, provisioning_kind, template_for
-from provisioning.events.orders import order_payloads
-from provisioning.events.subscriptions import subscription_payloads
-from provisioning.events.workflows import workflow_payloads
-from provisioning.handlers.common import commit_change, emit_all, public_page, today
+from provisioning.handlers.common import commit_change, public_page, today
 from provisioning.handlers.pricing import _line_in, price_lines
 from provisioning.handlers.unit_of_work import (
     ProvisioningUnitOfWork,
@@ -131,7 +128,6 @@ async def submit_order(
         order.id,
         {"approval_required": order.approval_required, "status": order.status.value},
     )
-    emit_all(uow, order_payloads(order), order.account_id)
     await uow.commit()
     return await _order_view(uow, stored)
 
@@ -143,10 +139,7 @@ async def approve_order(*, uow: ProvisioningUnitOfWork, order_id: str, role: str
     order.approve(by_role=role, by=actor)
     await _provision(uow, stored, actor)
     await uow.orders.save(stored)
-    payloads = order_payloads(order)
-    await commit_change(
-        uow, "order.approved", ("order", order.id), {"approved_by": actor}, payloads, order.account_id
-    )
+    await commit_change(uow, "order.approved", ("order", order.id), {"approved_by": actor})
     return await _order_view(uow, stored)
 
 
@@ -157,10 +150,7 @@ async def cancel_order(
     stored = await uow.orders.get(order_id, for_update=True)
     stored.order.cancel(by=actor, reason=reason)
     await uow.orders.save(stored)
-    payloads = order_payloads(stored.order)
-    await commit_change(
-        uow, "order.cancelled", ("order", order_id), {"reason": reason}, payloads, stored.order.account_id
-    )
+    await commit_change(uow, "order.cancelled", ("order", order_id), {"reason": reason})
     return await _order_view(uow, stored)
 
 
@@ -215,7 +205,6 @@ async def _provision(uow: ProvisioningUnitOfWork, stored: StoredOrder, actor: st
         await uow.workflows.save(StoredWorkflow(workflow, line.id))
         uow.audit("subscription.created", "subscription", subscription.id, {"order_line_id": line.id})
         uow.audit("workflow.started", "workflow", workflow.id, {"template": template.name})
-        emit_all(uow, workflow_payloads(workflow), order.account_id)
 
 
 async def _apply_amendment(uow: ProvisioningUnitOfWork, order: SalesOrder, actor: str) -> None:
@@ -237,7 +226,6 @@ async def _apply_amendment(uow: ProvisioningUnitOfWork, order: SalesOrder, actor
             continue
         await uow.subscriptions.save(stored)
         uow.audit("subscription.amended", "subscription", sub.id, {"order_id": order.id})
-        emit_all(uow, subscription_payloads(stored), sub.account_id)
     errors.raise_if_any("The amendment cannot be applied")
 
 

@@ -12,8 +12,7 @@ from libs.platform.money import round_money
 from libs.platform.pagination import Page, PageRequest
 from provisioning.catalog_client import CatalogClient, CatalogRejected, QuoteItem
 from provisioning.domain.subscriptions import SubscriptionState, TerminationFee, TermOutcome
-from provisioning.events.subscriptions import subscription_payloads
-from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, emit_all, public_page, today
+from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredSubscription
 from provisioning.schemas.subscriptions import (
     SubscriptionAction,
@@ -31,8 +30,7 @@ async def _subscription_change(
 ) -> SubscriptionPublic:
     await uow.subscriptions.save(stored)
     sub = stored.subscription
-    payloads = subscription_payloads(stored)
-    await commit_change(uow, action, ("subscription", sub.id), changes, payloads, sub.account_id)
+    await commit_change(uow, action, ("subscription", sub.id), changes)
     return subscription_public(stored)
 
 
@@ -167,7 +165,6 @@ async def process_term_ends(*, uow: ProvisioningUnitOfWork, as_of: date, actor: 
                 sub.id,
                 {"as_of": as_of.isoformat(), "term_end": sub.term_end.isoformat()},
             )
-            emit_all(uow, subscription_payloads(stored), sub.account_id)
         await uow.subscriptions.save_many(chunk)
         await uow.commit()
         after = chunk[-1].subscription.id

@@ -1,7 +1,8 @@
 """The port of provisioning's handlers: a unit of work holding one repository per concept.
 
 Handlers see only `ProvisioningUnitOfWork` — its repositories (domain objects in, domain objects
-out), `audit`, `emit` and `commit`. `bootstrap` builds the SQL one
+out), `audit` and `commit`; the events the saved aggregates recorded leave through
+`provisioning.events` on commit. `bootstrap` builds the SQL one
 (`provisioning.repository.unit_of_work`); unit tests give handlers an in-memory fake
 (`tests/provisioning/unit/fakes.py`). The records below are what a repository keeps beside an
 aggregate (the catalog's pricing snapshot, the billing facts of a subscription, timestamps).
@@ -10,6 +11,7 @@ aggregate (the catalog's pricing snapshot, the billing facts of a subscription, 
 from __future__ import annotations
 
 import abc
+import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +29,14 @@ from provisioning.domain.named_users import NamedUserPool
 from provisioning.domain.orders import LineDiscount, OrderStatus, SalesOrder
 from provisioning.domain.subscriptions import Subscription, SubscriptionChange, SubscriptionState
 from provisioning.domain.workflows import TaskState, Workflow, WorkflowStatus, WorkflowTask
+from provisioning.events import customers as customer_events
+from provisioning.events import deals as deal_events
+from provisioning.events import fulfillments as fulfillment_events
+from provisioning.events import named_users as named_user_events
+from provisioning.events import orders as order_events
+from provisioning.events import subscriptions as subscription_events
+from provisioning.events import workflows as workflow_events
+from provisioning.events.common import Outgoing
 
 # ----- what repositories keep beside the aggregates -----------------------------------------
 
@@ -147,19 +157,31 @@ class NamedUserAssignment:
 # ----- repositories -------------------------------------------------------------------------
 
 
+_STAGING_ORDER = itertools.count()
+"""Saves in the order they happened, across repositories (their events leave in that order)."""
+
+
 class Repository:
-    """A concept's repository; remembers what it staged in this unit of work (for its events)."""
+    """A concept's repository; remembers what it saved in this unit of work, for its events."""
 
     def __init__(self) -> None:
-        self.staged: list[Any] = []
+        self.staged: dict[int, tuple[int, Any]] = {}
 
-    def _staged(self, item: Any) -> None:
-        if all(item is not seen for seen in self.staged):
-            self.staged.append(item)
+    def _staged(self, record: Any) -> None:
+        # Saved again later, a record's events leave after those of what was saved in between.
+        self.staged[id(record)] = (next(_STAGING_ORDER), record)
+
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """The contract payloads (and keys) of what a saved record recorded, taken from it."""
+        return []
 
 
 class CustomerRepository(Repository):
     """Customers and their billing accounts."""
+
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """`customer.registered`, `account.opened` or `account.changed`."""
+        return customer_events.contracts_of(record)
 
     @abc.abstractmethod
     async def add_customer(self, customer: Customer) -> Customer:
@@ -206,6 +228,10 @@ class CustomerRepository(Repository):
 class DealRepository(Repository):
     """Partners and their deal registrations."""
 
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """Nothing: deals are not published."""
+        return deal_events.contracts_of(record)
+
     @abc.abstractmethod
     async def add_partner(self, partner: Partner) -> Partner:
         """Stage a new partner."""
@@ -240,6 +266,10 @@ class DealRepository(Repository):
 class OrderRepository(Repository):
     """Sales orders with their priced lines."""
 
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """`order.submitted`, `.approved`, `.cancelled`, `.fulfilled`."""
+        return order_events.contracts_of(record)
+
     @abc.abstractmethod
     async def get(self, order_id: str, *, for_update: bool = False) -> StoredOrder:
         """The order with its lines, or NotFound."""
@@ -257,6 +287,10 @@ class OrderRepository(Repository):
 
 class SubscriptionRepository(Repository):
     """Subscriptions, their billing facts and their change history."""
+
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """`subscription.activated`, `.changed`, `.suspended`, … with the billing facts."""
+        return subscription_events.contracts_of(record)
 
     @abc.abstractmethod
     async def find(self, subscription_id: str, *, for_update: bool = False) -> StoredSubscription | None:
@@ -318,6 +352,10 @@ class TaskFilter:
 class WorkflowRepository(Repository):
     """Provisioning workflows and their tasks."""
 
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """`workflow.started` and `workflow.completed` (task steps are audited, not published)."""
+        return workflow_events.contracts_of(record)
+
     @abc.abstractmethod
     async def get(self, workflow_id: str, *, for_update: bool = False) -> StoredWorkflow:
         """The workflow with its tasks, or NotFound."""
@@ -353,6 +391,10 @@ class WorkflowRepository(Repository):
 class FulfillmentRepository(Repository):
     """License fulfillments recorded against orders."""
 
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """`fulfillment.completed`."""
+        return fulfillment_events.contracts_of(record)
+
     @abc.abstractmethod
     async def get(self, fulfillment_id: str, *, for_update: bool = False) -> StoredFulfillment:
         """The fulfillment with its lines, or NotFound."""
@@ -375,6 +417,10 @@ class FulfillmentRepository(Repository):
 class NamedUserRepository(Repository):
     """Named-user pools, their assignments and seat transfers."""
 
+    def contracts_of(self, record: Any) -> list[Outgoing]:
+        """`named_user_pool.created`, `named_user.assigned`, `named_user.transferred`."""
+        return named_user_events.contracts_of(record)
+
     @abc.abstractmethod
     async def get(self, pool_id: str, *, for_update: bool = False) -> StoredPool:
         """The pool with its assignments and transfers, or NotFound."""
@@ -396,7 +442,12 @@ class NamedUserRepository(Repository):
 
 
 class ProvisioningUnitOfWork(abc.ABC):
-    """What a handler may do in one use case: use the repositories, audit, emit, commit."""
+    """What a handler may do in one use case: use the repositories, audit, commit.
+
+    On commit the events the saved aggregates recorded become contract payloads
+    (`provisioning.events`) in the outbox, in the same transaction as the change: the one path by
+    which provisioning's changes leave it. Handlers never build a payload.
+    """
 
     customers: CustomerRepository
     deals: DealRepository
@@ -441,3 +492,25 @@ class ProvisioningUnitOfWork(abc.ABC):
             self.fulfillments,
             self.named_users,
         )
+
+    def collect_new_events(self) -> list[Outgoing]:
+        """The contracts of every record saved since the last commit, in the order of the saves."""
+        saved = sorted(
+            (
+                (order, repository, record)
+                for repository in self.repositories()
+                for order, record in repository.staged.values()
+            ),
+            key=lambda entry: entry[0],
+        )
+        outgoing = [
+            contract for _, repository, record in saved for contract in repository.contracts_of(record)
+        ]
+        for repository in self.repositories():
+            repository.staged.clear()
+        return outgoing
+
+    def stage_recorded_events(self) -> None:
+        """Put the recorded events of what was saved in the outbox, as contracts (called by commit)."""
+        for payload, key in self.collect_new_events():
+            self.emit(payload, key=key)

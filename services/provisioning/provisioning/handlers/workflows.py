@@ -10,10 +10,7 @@ from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.orders import OrderStatus
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.domain.workflows import TaskState, WorkflowStatus
-from provisioning.events.orders import order_payloads
-from provisioning.events.subscriptions import subscription_payloads
-from provisioning.events.workflows import workflow_payloads
-from provisioning.handlers.common import commit_change, emit_all, public_page, today
+from provisioning.handlers.common import commit_change, public_page, today
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredWorkflow, TaskFilter
 from provisioning.schemas.workflows import TaskPublic, WorkflowPublic, task_public, workflow_public
 
@@ -32,7 +29,7 @@ async def _save_task_change(
     wf = stored.workflow
     task = next(t for t in wf.tasks if t.id == task_id)
     changes = {"workflow_id": wf.id, "state": task.state.value, "assignee": task.assignee}
-    await commit_change(uow, action, ("task", task_id), changes, workflow_payloads(wf), wf.account_id)
+    await commit_change(uow, action, ("task", task_id), changes)
     return task_public(wf.id, task, today())
 
 
@@ -100,7 +97,6 @@ async def _workflow_completed(
             sub.activate(effective=max(on, sub.term_start), by=actor)
             await uow.subscriptions.save(sub_stored)
             uow.audit("subscription.activated", "subscription", sub.id, {"workflow_id": wf.id})
-            emit_all(uow, subscription_payloads(sub_stored), sub.account_id)
     await uow.workflows.save(stored)
     statuses = await uow.workflows.statuses_of_order(wf.order_id)
     if all(status is WorkflowStatus.COMPLETED for status in statuses):
@@ -109,7 +105,6 @@ async def _workflow_completed(
             order_stored.order.mark_fulfilled(by=actor)
             await uow.orders.save(order_stored)
             uow.audit("order.fulfilled", "order", wf.order_id, {})
-            emit_all(uow, order_payloads(order_stored.order), order_stored.order.account_id)
 
 
 async def get_workflow(*, uow: ProvisioningUnitOfWork, workflow_id: str) -> WorkflowPublic:

@@ -30,6 +30,11 @@ class SqlProvisioningUnitOfWork(UnitOfWork, ProvisioningUnitOfWork):
         self._bind_repositories()
         return self
 
+    async def commit(self) -> None:
+        """Commit the change with its audit records and the contracts of its recorded events."""
+        self.stage_recorded_events()
+        await super().commit()
+
     def _bind_repositories(self) -> None:
         session = self.session
         self.customers = SqlCustomerRepository(session)
