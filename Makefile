@@ -68,8 +68,8 @@ contracts-docs: install
 	$(BIN)/python -m libs.contracts.docs
 
 republish: install
-	@test -n "$(SERVICE)" || (echo "usage: make republish SERVICE=catalog [SINCE=2026-11-01T00:00:00+00:00]"; exit 2)
-	$(BIN)/python -m libs.platform.cli republish $(SERVICE) $(if $(SINCE),--since $(SINCE))
+	@test -n "$(SERVICE)" || (echo "usage: make republish SERVICE=catalog [SINCE=2026-11-01T00:00:00+00:00] [PARKED=1]"; exit 2)
+	$(BIN)/python -m libs.platform.cli republish $(SERVICE) $(if $(SINCE),--since $(SINCE)) $(if $(PARKED),--parked)
 
 compose-up:
 	docker compose up --build -d

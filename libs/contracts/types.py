@@ -2,7 +2,9 @@
 booleans and integers.
 
 Money and prices travel as JSON strings ("12.50"), never numbers (DESIGN §7); quantities may
-also be JSON integers. Dates are "YYYY-MM-DD" strings; booleans are JSON true/false and integers
+also be JSON numbers whose exact value is an integer (3, and 3.0 as JSON Schema counts it;
+never 0.99999999999999999, which a float would read as 1): request bodies are parsed without
+floats (`JsonNumber`). Dates are "YYYY-MM-DD" strings; booleans are JSON true/false and integers
 JSON integers, with none of pydantic's lax coercions (FastAPI validates bodies in python mode,
 where a plain `date` field reads 0 as 1970-01-01 and a plain `int` field reads true or "0001"
 as 1). Each type's JSON schema is exactly what its validator accepts, so that OpenAPI clients
@@ -63,17 +65,46 @@ def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("decimal_format", message)
 
 
+class JsonNumber(Decimal):
+    """A JSON number with a fraction or an exponent, exactly as its text says.
+
+    Request bodies are parsed with `json.loads(..., parse_float=JsonNumber)`
+    (`libs.platform.json_body`), never through a float: `0.99999999999999999` stays below 1.
+    Told apart from a plain `Decimal` so that a JSON number is never taken as money.
+    """
+
+
+def _integral_json_number(value: JsonNumber) -> int:
+    """A JSON number whose exact value is an integer (3, 3.0, 3e2), as an int; else refused."""
+    if not value.is_finite() or value != value.to_integral_value():
+        raise PydanticCustomError("decimal_type", _QUANTITY_KIND)
+    # Bounded before int(): 1e999999999 is integral but must never be expanded.
+    if not 0 <= value <= MAX_INTEGER_QUANTITY:
+        raise _refuse(
+            f"must be from 0 to {MAX_INTEGER_QUANTITY} as a JSON integer; "
+            'send larger quantities as a decimal string such as "1.5"'
+        )
+    return int(value)
+
+
 def _as_text(value: object, *, wrong_type: str, allow_int: bool) -> str:
     """The decimal text of a wire value; Decimal objects are accepted from Python code."""
     if isinstance(value, str):
         return value
-    if isinstance(value, Decimal):
+    if isinstance(value, JsonNumber):
+        # JSON Schema's "integer" is any number whose value is an integer, so 3.0 and 3e0 are
+        # the quantity 3 (as the OpenAPI document says); any other JSON number is refused.
+        if not allow_int:
+            raise PydanticCustomError("decimal_type", wrong_type)
+        value = _integral_json_number(value)
+    elif isinstance(value, Decimal):
         if not value.is_finite():
             raise _refuse("must be a finite number")
         return format(value.copy_abs() if value.is_zero() else value, "f")
     if allow_int and isinstance(value, float) and value.is_integer():
-        # JSON Schema (and so every schema fuzzer) counts 2.0 as the integer 2; within the
-        # exact range of a double it is one. Any other float is refused below.
+        # Only pydantic's own JSON parsing (messages, `model_validate_json`) still hands over a
+        # float, and a float cannot say how it was written; our producers write quantities as
+        # strings. JSON Schema counts 2.0 as the integer 2. Any other float is refused below.
         value = int(value)
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
         # Checked before str(): a huge integer would otherwise hit Python's digit limit.
@@ -259,6 +290,7 @@ __all__ = [
     "Amount",
     "CurrencyCode",
     "IsoDate",
+    "JsonNumber",
     "NonNegativeAmount",
     "Percent",
     "Quantity",

@@ -3,8 +3,9 @@
 - `keys FILE [--role R]` — write development API keys (one per role) unless the file exists;
   print the key of role R (admin).
 - `migrate SERVICE…` — apply a service's migrations to its configured database.
-- `republish SERVICE [--since ISO]` — mark retained outbox rows to be published again, so that
-  consumers can rebuild their read models after the in-memory broker forgot everything.
+- `republish SERVICE [--since ISO] [--parked]` — mark retained outbox rows to be published
+  again, so that consumers can rebuild their read models after the in-memory broker forgot
+  everything; with `--parked`, the rows the broker refused for good (listed first) instead.
 """
 
 from __future__ import annotations
@@ -48,13 +49,17 @@ def migrate(services: list[str]) -> None:
         print(f"{service}: migrated {runtime.db.url.split('@')[-1]}")
 
 
-async def republish(service: str, since: datetime | None) -> int:
-    """Mark retained outbox rows of `service` for publishing again; the running relay sends them."""
-    from libs.platform.outbox import mark_for_republish
+async def republish(service: str, since: datetime | None, parked: bool = False) -> int:
+    """Mark retained (or parked) outbox rows of `service` for publishing again; the relay sends them."""
+    from libs.platform.outbox import list_parked, mark_for_republish
 
     runtime = _runtime(service)
     try:
-        return await mark_for_republish(runtime.db, since)
+        if parked:
+            for row in await list_parked(runtime.db, limit=1_000):
+                if since is None or row.created_at >= since:
+                    print(f"{service}: parked {row.event_type} {row.event_id} key={row.key}: {row.error}")
+        return await mark_for_republish(runtime.db, since, parked=parked)
     finally:
         await runtime.db.dispose()
 
@@ -71,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("republish", help="re-publish retained outbox events")
     rep.add_argument("service", choices=SERVICES)
     rep.add_argument("--since", type=datetime.fromisoformat, default=None)
+    rep.add_argument("--parked", action="store_true", help="the events the broker refused for good")
     args = parser.parse_args(argv)
     if args.command == "keys":
         print(write_dev_keys(args.file, args.role))
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown services: {', '.join(unknown)}")
         migrate(args.services or list(SERVICES))
     else:
-        count = asyncio.run(republish(args.service, args.since))
+        count = asyncio.run(republish(args.service, args.since, args.parked))
         print(f"{args.service}: {count} events marked for publishing again")
     return 0
 

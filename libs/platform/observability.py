@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +17,7 @@ from prometheus_client import (
 )
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from libs.platform.auth import metrics_access
 from libs.platform.logging import (
     CORRELATION_HEADER,
     new_correlation_id,
@@ -107,7 +108,13 @@ def health_router() -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    # Open only where METRICS_PUBLIC allows (default: not in production); else ops and admin.
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        dependencies=[Depends(metrics_access)],
+    )
     async def metrics(request: Request) -> Response:
         runtime = request.app.state.runtime
         m: ServiceMetrics = request.app.state.metrics

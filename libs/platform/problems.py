@@ -1,7 +1,9 @@
 """RFC 9457 problem+json for every error a service returns (DESIGN §6).
 
 Domain errors map by their `status`; request validation failures become 422 with one entry per
-field; nothing reaches the client as an unformatted 500.
+field — the first MAX_REPORTED_ERRORS of them, with `omitted_errors` counting the rest, so a
+body with thousands of bad fields still gets a small answer; nothing reaches the client as an
+unformatted 500.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from libs.platform.logging import current_correlation_id, get_logger
 
 log = get_logger("problems")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+MAX_REPORTED_ERRORS = 50
 
 
 class FieldProblem(BaseModel):
@@ -42,6 +45,10 @@ class Problem(BaseModel):
     code: str | None = None
     correlation_id: str | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
+    omitted_errors: int | None = Field(
+        default=None,
+        description=f"How many more field errors there were beyond the first {MAX_REPORTED_ERRORS}",
+    )
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -52,6 +59,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Role not allowed",
         404: "Not found",
         409: "Conflict",
+        413: "Content too large",
         422: "Validation failed",
     }.items()
 }
@@ -66,8 +74,11 @@ def problem_response(
     detail: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    omitted_errors: int = 0,
 ) -> JSONResponse:
-    """Build a problem+json response."""
+    """Build a problem+json response (at most MAX_REPORTED_ERRORS field errors, the rest counted)."""
+    errors = errors or []
+    omitted_errors += max(0, len(errors) - MAX_REPORTED_ERRORS)
     body = Problem(
         type=f"/problems/{code}",
         title=title,
@@ -76,7 +87,10 @@ def problem_response(
         instance=request.url.path,
         code=code,
         correlation_id=current_correlation_id(),
-        errors=[FieldProblem(field=e.field, message=e.message, code=e.code) for e in errors or []],
+        errors=[
+            FieldProblem(field=e.field, message=e.message, code=e.code) for e in errors[:MAX_REPORTED_ERRORS]
+        ],
+        omitted_errors=omitted_errors or None,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
@@ -117,13 +131,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
         # A request body FastAPI could not parse, or a model a handler built from bad input.
         assert isinstance(exc, RequestValidationError | ValidationError)
+        found = list(exc.errors())
+        detail = "The request has invalid fields"
+        if len(found) > MAX_REPORTED_ERRORS:
+            detail += f" ({len(found)} errors; the first {MAX_REPORTED_ERRORS} are listed)"
         return problem_response(
             request,
             status=422,
             title="Validation failed",
             code="validation_failed",
-            detail="The request has invalid fields",
-            errors=field_errors_from_pydantic(list(exc.errors())),
+            detail=detail,
+            # Translating only what is reported keeps a body with many bad fields cheap to refuse.
+            errors=field_errors_from_pydantic(found[:MAX_REPORTED_ERRORS]),
+            omitted_errors=max(0, len(found) - MAX_REPORTED_ERRORS),
         )
 
     app.add_exception_handler(RequestValidationError, _invalid_input)
@@ -136,6 +156,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             403: "Forbidden",
             404: "Not found",
             405: "Method not allowed",
+            413: "Content too large",
         }
         return problem_response(
             request,

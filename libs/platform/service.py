@@ -27,8 +27,10 @@ from libs.platform.audit import audit_router
 from libs.platform.auth import Principal
 from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.db import Database
+from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
+from libs.platform.json_body import read_bodies_exactly
 from libs.platform.logging import configure_logging, get_logger
 from libs.platform.migrations import upgrade_async
 from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
@@ -189,8 +191,12 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     on_startup: Callable[[ServiceRuntime], Any] | None = None,
+    extra_public_paths: Sequence[str] = (),
 ) -> FastAPI:
-    """The FastAPI app of a service, with every cross-cutting concern wired the same way."""
+    """The FastAPI app of a service, with every cross-cutting concern wired the same way.
+
+    `extra_public_paths` are routes that need no API key (a signed webhook, say).
+    """
     settings = runtime.settings
     configure_logging(settings.log_level, settings.log_json)
 
@@ -219,15 +225,20 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.api_keys = settings.api_key_roles()
     app.state.metrics = ServiceMetrics(settings.service_name)
+    app.state.public_paths = public_paths(
+        metrics_public=settings.metrics_are_public(), extra=extra_public_paths
+    )
     install_problem_handlers(app)
+    # Outermost last: context → NUL guard → edge (401 before the body, 413, JSON cap) → idempotency.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(EdgeGuard)
     app.add_middleware(NulInUrlGuard)
     app.add_middleware(RequestContextMiddleware)
     _mount_local_docs(app, title)
     app.include_router(health_router())
     app.include_router(audit_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(read_bodies_exactly(router))
     return app
 
 

@@ -1,9 +1,9 @@
 """Wire models of the catalog API: `XCreate` / `XUpdate` in, `XPublic` out.
 
 Money and quantities use the shared wire types (`libs.contracts.types`): money is a JSON
-string, a JSON number for money is a 422. Free text refuses control characters (a NUL byte
-cannot be stored by PostgreSQL) and ids are short tokens, so no input reaches the database
-that it would choke on.
+string, a JSON number for money is a 422. Free text follows the one text rule of
+`libs.platform.text` (no control character nor bidi override) and ids are short tokens, so no
+input reaches the database, a log or a screen that it would choke on.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,20 +37,26 @@ from libs.contracts.types import (
     StrictInt,
     UnitPrice,
 )
+from libs.platform.text import MULTI_LINE, ONE_LINE
 from libs.pricing import ChargeType, DiscountKind, PricingModel, TierMode
 
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    StringConstraints(min_length=1, max_length=200),
+    ONE_LINE,
     Field(examples=["WFM seat"]),
 ]
-Description = Annotated[
-    str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
-]
+Description = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
 Token = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 ]
-Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Sku = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"),
+    AfterValidator(str.upper),
+]
+"""A SKU: ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit;
+stored upper case, so `case1` and `CASE1` are one SKU (the second is a 409)."""
 EntityId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),

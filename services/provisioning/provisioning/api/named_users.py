@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
@@ -46,10 +46,23 @@ async def get_pool(pool_id: Id, _: Reader, uow: ReadUow) -> PoolPublic:
     "/v1/named-users/pools/{pool_id}/assignments",
     status_code=201,
     response_model=AssignmentPublic,
+    responses={
+        200: {
+            "model": AssignmentPublic,
+            "description": "The user already held these programs: nothing changed.",
+        }
+    },
     summary="Give a user programs (pool size and per-user program limit enforced)",
 )
-async def assign(pool_id: Id, body: AssignmentCreate, caller: Seller, rt: RuntimeDep) -> AssignmentPublic:
-    return await in_unit_of_work(rt, caller, handlers.assign_named_user, pool_id=pool_id, command=body)
+async def assign(
+    pool_id: Id, body: AssignmentCreate, caller: Seller, rt: RuntimeDep, response: Response
+) -> AssignmentPublic:
+    assignment, changed = await in_unit_of_work(
+        rt, caller, handlers.assign_named_user, pool_id=pool_id, command=body
+    )
+    if not changed:
+        response.status_code = 200
+    return assignment
 
 
 @router.get(

@@ -47,10 +47,19 @@ async def create_pool(*, uow: ProvisioningUnitOfWork, command: PoolCreate, actor
 
 async def assign_named_user(
     *, uow: ProvisioningUnitOfWork, pool_id: str, command: AssignmentCreate, actor: str
-) -> AssignmentPublic:
-    """Give a user programs: refused over the pool size or the per-user program limit."""
+) -> tuple[AssignmentPublic, bool]:
+    """Give a user programs: refused over the pool size or the per-user program limit.
+
+    Also tells whether anything changed: assigning programs the user already holds is a no-op
+    (no event, no audit record).
+    """
     stored = await uow.named_users.get(pool_id, for_update=True)
-    stored.pool.assign(command.user_id, command.programs, by=actor)
+    changed = stored.pool.assign(command.user_id, command.programs, by=actor)
+    assignment = AssignmentPublic(
+        pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
+    )
+    if not changed:
+        return assignment, False
     await uow.named_users.save(stored, changed_users={command.user_id})
     await commit_change(
         uow,
@@ -58,9 +67,7 @@ async def assign_named_user(
         ("named_user_pool", pool_id),
         command.model_dump(mode="json"),
     )
-    return AssignmentPublic(
-        pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
-    )
+    return assignment, True
 
 
 async def transfer_named_user(

@@ -18,21 +18,22 @@ from libs.contracts.types import (
     IsoDate,
 )
 from libs.platform.money import round_money
+from libs.platform.text import MULTI_LINE, ONE_LINE
 
-# Text without NUL (PostgreSQL refuses it in text columns) and within the column's length.
-_NO_NUL = r"^[^\x00]*$"
-
-
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
+# Free text follows the one text rule (`libs.platform.text`), within the column's length:
+# one line, or (notes, details, reasons) several.
 
 
-ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
 
 
-LongText = Annotated[str, StringConstraints(max_length=4000, pattern=_NO_NUL)]
+ShortText = Annotated[str, StringConstraints(max_length=200), ONE_LINE]
 
 
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=_NO_NUL)]
+LongText = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
+
+
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254), ONE_LINE]
 
 
 RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -41,10 +42,10 @@ RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"
 CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
 
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_NO_NUL)]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
 
 
-ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100), ONE_LINE]
 
 
 # Dates bounded to what every backend stores and no contract ever needs beyond.

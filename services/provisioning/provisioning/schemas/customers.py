@@ -12,6 +12,7 @@ from libs.contracts.types import (
     StrictBool,
     StrictInt,
 )
+from libs.platform.text import ONE_LINE
 from provisioning.domain.accounts import (
     Account,
     BillingProfile,
@@ -20,7 +21,7 @@ from provisioning.domain.accounts import (
     DeliveryPreference,
     TaxTreatment,
 )
-from provisioning.schemas.common import _NO_NUL, Command, Day, Email, Name, RefId, stored_at
+from provisioning.schemas.common import Command, Day, Email, Name, RefId, stored_at
 
 
 class ContactIn(Command):
@@ -29,14 +30,14 @@ class ContactIn(Command):
     name: Name
     email: Email
     role: ContactRole
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=_NO_NUL)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40), ONE_LINE] | None = None
 
 
 class TaxStatusIn(Command):
     """Taxable, or exempt with a certificate number and expiry."""
 
     treatment: TaxTreatment = TaxTreatment.TAXABLE
-    certificate_number: Annotated[str, StringConstraints(max_length=80, pattern=_NO_NUL)] | None = None
+    certificate_number: Annotated[str, StringConstraints(max_length=80), ONE_LINE] | None = None
     certificate_expiry: Day | None = None
 
 
@@ -44,15 +45,15 @@ class TaxAddressIn(Command):
     """Where the account is taxed."""
 
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(examples=["US"])
-    region: Annotated[str, StringConstraints(max_length=100, pattern=_NO_NUL)] | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20, pattern=_NO_NUL)] | None = None
+    region: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20), ONE_LINE] | None = None
 
 
 class BillingProfileIn(Command):
     """How, when and in which currency an account is billed."""
 
     currency: CurrencyCode
-    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)] = "UTC"
+    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] = "UTC"
     bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
     payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
     delivery: DeliveryPreference = DeliveryPreference.EMAIL

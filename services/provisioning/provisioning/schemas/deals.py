@@ -11,9 +11,9 @@ from libs.contracts.types import (
     CurrencyCode,
     Percent,
 )
+from libs.platform.text import ONE_LINE
 from provisioning.domain.deals import DealLicenseType, DealRegistration, DealStatus, Partner
 from provisioning.schemas.common import (
-    _NO_NUL,
     Command,
     Day,
     Email,
@@ -56,7 +56,7 @@ class AgreementContactIn(Command):
     """Who receives the license agreement."""
 
     name: ShortText = ""
-    email: Annotated[str, StringConstraints(max_length=254, pattern=_NO_NUL)] = ""
+    email: Annotated[str, StringConstraints(max_length=254), ONE_LINE] = ""
 
 
 class LicensingIn(Command):

@@ -15,12 +15,12 @@ from libs.contracts.types import (
     UnitPrice,
 )
 from libs.platform.db import utcnow
+from libs.platform.text import ONE_LINE
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
 from provisioning.domain.subscriptions import (
     LicenseType,
 )
 from provisioning.schemas.common import (
-    _NO_NUL,
     ZERO,
     Command,
     Day,
@@ -46,9 +46,9 @@ class FulfillmentCreate(Command):
     """Record a fulfillment against an order: scheduled, or straight away completed."""
 
     order_id: RefId
-    associated_project_id: (
-        Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_NO_NUL)] | None
-    ) = None
+    associated_project_id: Annotated[str, StringConstraints(min_length=1, max_length=60), ONE_LINE] | None = (
+        None
+    )
     status: FulfillmentStatus = FulfillmentStatus.SCHEDULED
     completed_on: Day | None = None
     lines: list[FulfillmentLineIn] = Field(min_length=1, max_length=100)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
+from libs.platform.text import MULTI_LINE
 from provisioning.domain.workflows import TaskState, Workflow, WorkflowStatus, WorkflowTask
-from provisioning.schemas.common import _NO_NUL, Command, Day, UserId
+from provisioning.schemas.common import Command, Day, UserId
 
 
 class TaskNotePublic(BaseModel):
@@ -66,13 +67,13 @@ class TaskComplete(Command):
 class TaskBlock(Command):
     """Block a task, with the reason."""
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_NO_NUL)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000), MULTI_LINE]
 
 
 class TaskNoteCreate(Command):
     """A note for a task."""
 
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=_NO_NUL)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
 
 
 def task_public(workflow_id: str, t: WorkflowTask, today: date) -> TaskPublic:
