@@ -24,22 +24,24 @@ from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
 from provisioning.domain.orders import OrderStatus
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.domain.workflows import TaskState, WorkflowStatus, WorkflowTask
-from provisioning.handlers.unit_of_work import (
-    CustomerRepository,
-    DealRepository,
-    FulfillmentRepository,
+from provisioning.handlers.records import (
     NamedUserAssignment,
-    NamedUserRepository,
-    OrderRepository,
-    ProvisioningUnitOfWork,
     RecordedChange,
     StoredFulfillment,
     StoredOrder,
     StoredPool,
     StoredSubscription,
     StoredWorkflow,
-    SubscriptionRepository,
     TaskFilter,
+)
+from provisioning.handlers.unit_of_work import (
+    CustomerRepository,
+    DealRepository,
+    FulfillmentRepository,
+    NamedUserRepository,
+    OrderRepository,
+    ProvisioningUnitOfWork,
+    SubscriptionRepository,
     WorkflowRepository,
 )
 

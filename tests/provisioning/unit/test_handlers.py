@@ -13,7 +13,7 @@ from provisioning.domain.fulfillments import FulfillmentStatus
 from provisioning.domain.orders import OrderStatus
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.handlers import customers, fulfillments, orders, subscriptions, workflows
-from provisioning.schemas.customers import AccountCreate, BillingProfileIn, CustomerCreate
+from provisioning.schemas.customers import AccountCreate, AccountUpdate, BillingProfileIn, CustomerCreate
 from provisioning.schemas.fulfillments import FulfillmentCreate
 from provisioning.schemas.orders import OrderCreate, OrderLineIn, OrderPublic
 from provisioning.schemas.subscriptions import SubscriptionAction
@@ -48,12 +48,16 @@ def catalog() -> InMemoryCatalog:
     return fake
 
 
-async def _account(uow: FakeProvisioningUnitOfWork) -> str:
-    customer = await customers.register_customer(uow=uow, command=CustomerCreate(name="Redfin"), actor=CLERK)
+async def _account(uow: FakeProvisioningUnitOfWork, customer_id: str | None = None) -> str:
+    if customer_id is None:
+        registered = await customers.register_customer(
+            uow=uow, command=CustomerCreate(name="Redfin"), actor=CLERK
+        )
+        customer_id = registered.id
     profile = BillingProfileIn.model_validate(
         {"currency": "USD", "contacts": [{"name": "Ada", "email": "ap@redfin.example", "role": "billing"}]}
     )
-    command = AccountCreate(customer_id=customer.id, name="Redfin Ops", billing_profile=profile)
+    command = AccountCreate(customer_id=customer_id, name="Redfin Ops", billing_profile=profile)
     return (await customers.open_account(uow=uow, command=command, actor=CLERK)).id
 
 
@@ -305,3 +309,53 @@ def _default_term_end() -> date:
     from provisioning.handlers.common import today
 
     return term_end(today(), None)
+
+
+# ----- one path for events ------------------------------------------------------------------
+
+
+async def test_an_account_changed_twice_in_one_update_publishes_one_account_changed(
+    uow: FakeProvisioningUnitOfWork,
+) -> None:
+    parent_id = await _account(uow)
+    customer_id = (await customers.get_account(uow=uow, account_id=parent_id)).customer_id
+    child_id = await _account(uow, customer_id)
+    before = len(uow.envelopes)
+    profile = BillingProfileIn.model_validate(
+        {
+            "currency": "USD",
+            "bill_cycle_day": 15,
+            "contacts": [{"name": "Ada", "email": "ap@x.example", "role": "billing"}],
+        }
+    )
+
+    await customers.update_account(
+        uow=uow,
+        account_id=child_id,
+        command=AccountUpdate(parent_account_id=parent_id, bills_to_parent=False, billing_profile=profile),
+        actor=CLERK,
+    )
+
+    changed = uow.envelopes[before:]
+    assert [(e.type, e.key) for e in changed] == [("account.changed", child_id)]
+    assert (changed[0].payload["parent_account_id"], changed[0].payload["bill_cycle_day"]) == (parent_id, 15)
+
+
+async def test_a_change_that_fails_leaves_no_event_behind(
+    uow: FakeProvisioningUnitOfWork, catalog: InMemoryCatalog
+) -> None:
+    sub_id = await _active_subscription(uow, catalog)
+    before = list(uow.event_types)
+
+    with pytest.raises(Conflict):
+        await subscriptions.resume_subscription(
+            uow=uow, subscription_id=sub_id, command=SubscriptionAction(), actor=CLERK
+        )
+    await subscriptions.suspend_subscription(
+        uow=uow,
+        subscription_id=sub_id,
+        command=SubscriptionAction(effective_date=date(2027, 3, 1)),
+        actor=CLERK,
+    )
+
+    assert uow.event_types == [*before, "subscription.suspended"]

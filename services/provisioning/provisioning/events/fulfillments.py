@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import fulfillments as ful
 from provisioning.events.common import Outgoing, taken
+from provisioning.handlers.records import StoredFulfillment
 from provisioning.schemas.common import decimal_out, percent_out
-
-if TYPE_CHECKING:
-    from provisioning.handlers.unit_of_work import StoredFulfillment
 
 
 def contracts_of(stored: StoredFulfillment) -> list[Outgoing]:

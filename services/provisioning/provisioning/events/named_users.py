@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import named_users as nu
 from provisioning.events.common import Outgoing, taken
+from provisioning.handlers.records import StoredPool
 from provisioning.schemas.common import percent_out
-
-if TYPE_CHECKING:
-    from provisioning.handlers.unit_of_work import StoredPool
 
 
 def contracts_of(stored: StoredPool) -> list[Outgoing]:

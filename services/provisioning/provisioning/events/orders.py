@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import orders as ords
 from provisioning.events.common import Outgoing, taken
+from provisioning.handlers.records import StoredOrder
 from provisioning.schemas.common import decimal_out, percent_out
-
-if TYPE_CHECKING:
-    from provisioning.handlers.unit_of_work import StoredOrder
 
 
 def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo:

@@ -5,17 +5,14 @@ the subscription (currency, unit price, billing period) that consumers need.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import subscriptions as subs
 from provisioning.events.common import Outgoing, taken
+from provisioning.handlers.records import StoredSubscription
 from provisioning.schemas.common import decimal_out, percent_out
 from provisioning.schemas.subscriptions import termination_fee_fields
-
-if TYPE_CHECKING:
-    from provisioning.handlers.unit_of_work import StoredSubscription
 
 _SUBSCRIPTION_EVENTS: dict[type[subs.SubscriptionEvent], type[wire.SubscriptionEvent]] = {
     subs.SubscriptionActivated: wire.SubscriptionActivated,

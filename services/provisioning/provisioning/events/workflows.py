@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
 from provisioning.domain import workflows as wfs
 from provisioning.events.common import Outgoing, taken
-
-if TYPE_CHECKING:
-    from provisioning.handlers.unit_of_work import StoredWorkflow
+from provisioning.handlers.records import StoredWorkflow
 
 
 def contracts_of(stored: StoredWorkflow) -> list[Outgoing]:

@@ -21,7 +21,8 @@ from provisioning.handlers.common import field_errors, public_page
 from provisioning.handlers.customers import billing_profile_of
 from provisioning.handlers.orders import submit_order
 from provisioning.handlers.pricing import price_lines
-from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredOrder
+from provisioning.handlers.records import StoredOrder
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.customers import account_public, customer_public
 from provisioning.schemas.deals import (
     DealConversionPublic,

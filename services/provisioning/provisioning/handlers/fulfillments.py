@@ -12,7 +12,8 @@ from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, committed_balances
 from provisioning.domain.orders import SalesOrder
 from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
-from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredFulfillment
+from provisioning.handlers.records import StoredFulfillment
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.fulfillments import (
     FulfillmentCreate,
     FulfillmentLineIn,

@@ -6,7 +6,8 @@ from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.named_users import NamedUserPool
 from provisioning.handlers.common import commit_change, public_page
-from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredPool
+from provisioning.handlers.records import StoredPool
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.named_users import (
     AssignmentCreate,
     AssignmentPublic,

@@ -10,13 +10,9 @@ from provisioning.domain.orders import OrderKind, OrderStatus, SalesOrder, makes
 from provisioning.domain.subscriptions import Subscription
 from provisioning.domain.workflows import Workflow, provisioning_kind, template_for
 from provisioning.handlers.common import commit_change, public_page, today
-from provisioning.handlers.pricing import _line_in, price_lines
-from provisioning.handlers.unit_of_work import (
-    ProvisioningUnitOfWork,
-    StoredOrder,
-    StoredSubscription,
-    StoredWorkflow,
-)
+from provisioning.handlers.pricing import line_request, price_lines
+from provisioning.handlers.records import StoredOrder, StoredSubscription, StoredWorkflow
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.orders import (
     CommitmentsPublic,
     OrderCreate,
@@ -111,7 +107,7 @@ async def submit_order(
         currency=account.currency,
         account_id=account.id,
         kind=order.kind,
-        lines=[_line_in(line) for line in order.lines],
+        lines=[line_request(line) for line in order.lines],
         keep_ids=[line.id for line in order.lines],
     )
     if priced.lines:

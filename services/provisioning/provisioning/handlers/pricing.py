@@ -28,7 +28,8 @@ from provisioning.domain.subscriptions import (
     RenewalPolicy,
 )
 from provisioning.handlers.common import MAX_LINE_QUANTITY, today
-from provisioning.handlers.unit_of_work import LinePricing, ProvisioningUnitOfWork, QuotedLineDiscount
+from provisioning.handlers.records import LinePricing, QuotedLineDiscount
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.orders import OrderLineIn, RenewalIn
 
 
@@ -232,7 +233,7 @@ def _renewal_policy(renewal: RenewalIn | None) -> RenewalPolicy | None:
     return RenewalPolicy.expire()
 
 
-def _line_in(line: OrderLine) -> OrderLineIn:
+def line_request(line: OrderLine) -> OrderLineIn:
     """The request that would price `line` again."""
     renewal = line.renewal
     return OrderLineIn.model_construct(

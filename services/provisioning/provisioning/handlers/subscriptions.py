@@ -13,7 +13,8 @@ from libs.platform.pagination import Page, PageRequest
 from provisioning.catalog_client import CatalogClient, CatalogRejected, QuoteItem
 from provisioning.domain.subscriptions import SubscriptionState, TerminationFee, TermOutcome
 from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
-from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredSubscription
+from provisioning.handlers.records import StoredSubscription
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.subscriptions import (
     SubscriptionAction,
     SubscriptionChange,

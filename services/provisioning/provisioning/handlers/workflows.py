@@ -11,7 +11,8 @@ from provisioning.domain.orders import OrderStatus
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 from provisioning.handlers.common import commit_change, public_page, today
-from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork, StoredWorkflow, TaskFilter
+from provisioning.handlers.records import StoredWorkflow, TaskFilter
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.workflows import TaskPublic, WorkflowPublic, task_public, workflow_public
 
 

@@ -12,7 +12,8 @@ from libs.platform.db import utcnow
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
 from provisioning.domain.subscriptions import LicenseType
-from provisioning.handlers.unit_of_work import FulfillmentRepository, StoredFulfillment
+from provisioning.handlers.records import StoredFulfillment
+from provisioning.handlers.unit_of_work import FulfillmentRepository
 from provisioning.models import FulfillmentLineRow, FulfillmentRow
 from provisioning.repository.common import children, get_row, rows_page, upsert, with_data
 

@@ -13,7 +13,8 @@ from libs.platform.db import utcnow
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest, paginate
 from provisioning.domain.named_users import NamedUserPool, SeatTransfer
-from provisioning.handlers.unit_of_work import NamedUserAssignment, NamedUserRepository, StoredPool
+from provisioning.handlers.records import NamedUserAssignment, StoredPool
+from provisioning.handlers.unit_of_work import NamedUserRepository
 from provisioning.models import NamedUserAssignmentRow, NamedUserPoolRow, NamedUserTransferRow
 from provisioning.repository.common import children, get_row, rows_page, upsert, with_data
 

@@ -13,7 +13,8 @@ from libs.platform.db import utcnow
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus, SalesOrder
 from provisioning.domain.subscriptions import LicenseType, RenewalKind, RenewalPolicy
-from provisioning.handlers.unit_of_work import LinePricing, OrderRepository, QuotedLineDiscount, StoredOrder
+from provisioning.handlers.records import LinePricing, QuotedLineDiscount, StoredOrder
+from provisioning.handlers.unit_of_work import OrderRepository
 from provisioning.models import OrderLineRow, SalesOrderRow
 from provisioning.repository.common import children, get_row, rows_page, upsert, with_data
 

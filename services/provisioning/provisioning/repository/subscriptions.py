@@ -24,7 +24,8 @@ from provisioning.domain.subscriptions import (
     SubscriptionState,
     TerminationFee,
 )
-from provisioning.handlers.unit_of_work import RecordedChange, StoredSubscription, SubscriptionRepository
+from provisioning.handlers.records import RecordedChange, StoredSubscription
+from provisioning.handlers.unit_of_work import SubscriptionRepository
 from provisioning.models import SubscriptionChangeRow, SubscriptionRow
 from provisioning.repository.common import find_row, put, rows_page, with_data
 

@@ -13,7 +13,8 @@ from libs.platform.db import utcnow
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 from provisioning.domain.workflows import TaskNote, TaskState, Workflow, WorkflowStatus, WorkflowTask
-from provisioning.handlers.unit_of_work import StoredWorkflow, TaskFilter, WorkflowRepository
+from provisioning.handlers.records import StoredWorkflow, TaskFilter
+from provisioning.handlers.unit_of_work import WorkflowRepository
 from provisioning.models import WorkflowRow, WorkflowTaskRow
 from provisioning.repository.common import children, get_row, rows_page, upsert, with_data
 

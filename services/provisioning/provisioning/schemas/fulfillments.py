@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -20,6 +20,7 @@ from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
 from provisioning.domain.subscriptions import (
     LicenseType,
 )
+from provisioning.handlers.records import StoredFulfillment
 from provisioning.schemas.common import (
     ZERO,
     Command,
@@ -29,10 +30,6 @@ from provisioning.schemas.common import (
     money_out,
     percent_out,
 )
-
-if TYPE_CHECKING:
-    # Records the repositories keep (annotations only: the handlers package imports these schemas).
-    from provisioning.handlers.unit_of_work import StoredFulfillment
 
 
 class FulfillmentLineIn(Command):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -14,11 +13,8 @@ from libs.contracts.types import (
 )
 from libs.platform.db import utcnow
 from provisioning.domain.named_users import NamedUserPool
+from provisioning.handlers.records import StoredPool
 from provisioning.schemas.common import Command, Day, ProgramName, RefId, UserId, percent_out
-
-if TYPE_CHECKING:
-    # Records the repositories keep (annotations only: the handlers package imports these schemas).
-    from provisioning.handlers.unit_of_work import StoredPool
 
 
 class PoolCreate(Command):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -22,6 +22,7 @@ from provisioning.domain.subscriptions import (
     LicenseType,
     RenewalKind,
 )
+from provisioning.handlers.records import StoredOrder
 from provisioning.schemas.common import (
     ZERO,
     CatalogId,
@@ -33,10 +34,6 @@ from provisioning.schemas.common import (
     money_out,
     percent_out,
 )
-
-if TYPE_CHECKING:
-    # Records the repositories keep (annotations only: the handlers package imports these schemas).
-    from provisioning.handlers.unit_of_work import StoredOrder
 
 
 class RenewalIn(Command):

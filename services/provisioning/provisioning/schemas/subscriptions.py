@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -22,11 +22,8 @@ from provisioning.domain.subscriptions import (
     SubscriptionState,
     TerminationFee,
 )
+from provisioning.handlers.records import RecordedChange, StoredSubscription
 from provisioning.schemas.common import Command, Day, LongText, decimal_out, money_out, percent_out
-
-if TYPE_CHECKING:
-    # Records the repositories keep (annotations only: the handlers package imports these schemas).
-    from provisioning.handlers.unit_of_work import RecordedChange, StoredSubscription
 
 
 class TerminationFeePublic(BaseModel):
