@@ -68,3 +68,19 @@ def is_batchable(event_type_name: str) -> bool:
     """True when events of this type may travel packed in batch messages (unknown types: no)."""
     spec = EVENT_TYPES.get(event_type_name)
     return spec is not None and spec.batchable
+
+
+def unsupported_version(type_name: str, schema_version: int) -> str | None:
+    """Why this code must not read an event of `type_name` at `schema_version` (None when it may).
+
+    `schema_version` is the payload's major version: a higher one than registered here is a
+    breaking change this code predates, so its handler would misread it. A type this code has
+    not registered is not judged here (nothing consumes it).
+    """
+    spec = EVENT_TYPES.get(type_name)
+    if spec is None or schema_version <= spec.schema_version:
+        return None
+    return (
+        f"schema_version {schema_version} of {type_name} is newer than this consumer knows "
+        f"(it knows up to {spec.schema_version})"
+    )

@@ -158,11 +158,23 @@ def drop_platform_tables(op: Any) -> None:
 
 
 def _v2_dead_letters(op: Any) -> None:
-    """Dead letters: retry state and replay (consumer side)."""
+    """Dead letters: retry state and replay (consumer side).
+
+    `event_type` and `attempts` tell the operator what failed and how often; `replayed_at`
+    marks a dead letter replayed (kept, not deleted).
+    """
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.add_column(sa.Column("event_type", sa.String(120), nullable=True))
+        batch.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="1"))
+        batch.add_column(sa.Column("replayed_at", UtcDateTime(), nullable=True))
 
 
 def _v2_dead_letters_down(op: Any) -> None:
     """Undo `_v2_dead_letters`."""
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.drop_column("replayed_at")
+        batch.drop_column("attempts")
+        batch.drop_column("event_type")
 
 
 def _v2_outbox(op: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -106,6 +107,8 @@ def build_envelope(
     """Wrap a registered payload in the envelope, carrying the current correlation id."""
     spec = spec_of(payload)
     return Envelope(
+        event_id=uuid.uuid4(),
+        occurred_at=utcnow(),
         type=spec.type,
         schema_version=spec.schema_version,
         producer=producer,

@@ -3,6 +3,10 @@
 `ServiceRuntime` owns the database, the outbox relay and the consumers; each service's
 `bootstrap.py` builds one (real adapters, or fakes in unit tests) and `create_service_app`
 wraps it with auth, errors, idempotency, logging, metrics, health and local Swagger UI.
+
+Each consumer runs under a supervisor: if its loop ends with an error, `/readyz` reports the
+consumer as failed and the supervisor restarts it with a new Kafka consumer after a doubling
+back-off (log line `consumer.restarted`).
 """
 
 from __future__ import annotations
@@ -62,8 +66,10 @@ class ServiceRuntime:
     publisher: KafkaPublisher | None = None
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
+    consumer_restarts: dict[str, int] = field(default_factory=dict)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.resolved_database_url())
@@ -106,12 +112,56 @@ class ServiceRuntime:
                 batch_size=self.settings.consumer_batch_size,
                 session_timeout_ms=self.settings.consumer_session_timeout_ms,
                 rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
+                max_attempts=self.settings.consumer_max_attempts,
+                retry_backoff_s=self.settings.consumer_retry_backoff_s,
             )
             await consumer.start()
             self.consumers.append(consumer)
-            self._tasks.append(
-                asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}")
-            )
+            task = asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
+            self._tasks.append(task)
+            self._supervisors[spec.group_id] = task
+
+    async def _supervise(self, consumer: IdempotentConsumer) -> None:
+        """Run a consumer until stop; when its loop fails, restart it with a doubling back-off."""
+        initial = backoff = self.settings.consumer_restart_backoff_s
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            started = loop.time()
+            try:
+                await consumer.run(self._stop)
+                return
+            except Exception as exc:
+                # Readiness shows only the kind of error (it is public); the log has the rest.
+                consumer.failure = type(exc).__name__
+                log.exception("consumer.failed", group=consumer.group_id, error=str(exc))
+            if loop.time() - started > 60:  # it had been running well: a fresh failure
+                backoff = initial
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            while not self._stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
+                if self._stop.is_set():
+                    return
+                try:
+                    await consumer.start()
+                except Exception as exc:
+                    consumer.failure = type(exc).__name__
+                    log.warning("consumer.restart_failed", group=consumer.group_id, error=str(exc))
+                    with contextlib.suppress(Exception):
+                        await consumer.stop()
+                    continue
+                consumer.failure = None
+                self.consumer_restarts[consumer.group_id] = (
+                    self.consumer_restarts.get(consumer.group_id, 0) + 1
+                )
+                log.warning(
+                    "consumer.restarted",
+                    group=consumer.group_id,
+                    restarts=self.consumer_restarts[consumer.group_id],
+                )
+                break
 
     async def _ensure_topics_when_broker_is_up(self, bootstrap: str) -> None:
         # Services may start before the broker (make run, compose): wait for it, bounded.
@@ -138,6 +188,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)
         self._tasks.clear()
+        self._supervisors.clear()
         for consumer in self.consumers:
             with contextlib.suppress(Exception):
                 await consumer.stop()
@@ -163,7 +214,19 @@ class ServiceRuntime:
                 checks["broker"] = "ok"
             except Exception as exc:
                 checks["broker"] = f"error: {type(exc).__name__}"
+            for consumer in self.consumers:
+                supervisor = self._supervisors.get(consumer.group_id)
+                checks[f"consumer:{consumer.group_id}"] = _consumer_state(consumer, supervisor)
         return checks
+
+
+def _consumer_state(consumer: IdempotentConsumer, supervisor: asyncio.Task[None] | None) -> str:
+    """`ok` while the consumer's loop runs (or is about to), else why not."""
+    if consumer.failure is not None:
+        return f"error: {consumer.failure}"
+    if consumer.consumer is None or supervisor is None or supervisor.done():
+        return "error: stopped"
+    return "ok"
 
 
 def _mount_local_docs(app: FastAPI, title: str) -> None:

@@ -111,6 +111,12 @@ class ServiceSettings(BaseSettings):
     idempotency_lease_s: float = Field(default=60, gt=0)
     # /metrics without an ops or admin key: open by default except in production.
     metrics_public: bool | None = None
+    # An event that fails is tried this many times in all (with doubling back-off from
+    # consumer_retry_backoff_s) before it is parked as a dead letter.
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_s: float = Field(default=0.5, gt=0)
+    # A consumer task that ended is restarted after this back-off, doubling up to 30 s.
+    consumer_restart_backoff_s: float = Field(default=1.0, gt=0)
     log_json: bool | None = None
     log_level: str = "INFO"
     migrate_on_start: bool = True
