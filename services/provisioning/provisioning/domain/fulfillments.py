@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -80,6 +80,14 @@ class CommittedLicenseBalance:
                 "over_commitment",
             )
         return errors
+
+
+def currency_of(lines: Sequence[FulfillmentLine] | Sequence[FulfilledLine]) -> str:
+    """The currency a fulfillment bills in: that of its lines (all in the order's currency)."""
+    if not lines:
+        # Every fulfillment has a line; guessing a currency would bill in the wrong one.
+        raise ValueError("a fulfillment without lines has no currency")
+    return lines[0].currency
 
 
 def committed_balances(

@@ -23,7 +23,7 @@ def fulfillment_payloads(events: Iterable[object]) -> Iterator[EventPayload]:
     """`fulfillment.completed`, once, with every line's consumed and billable quantity."""
     for event in events:
         if isinstance(event, ful.FulfillmentCompleted):
-            currency = event.lines[0].currency if event.lines else "USD"
+            currency = ful.currency_of(event.lines)
             yield wire.FulfillmentCompleted(
                 fulfillment_id=event.fulfillment_id,
                 order_id=event.order_id,

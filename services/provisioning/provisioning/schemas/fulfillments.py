@@ -16,7 +16,7 @@ from libs.contracts.types import (
 )
 from libs.platform.db import utcnow
 from libs.platform.text import ONE_LINE
-from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
+from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, currency_of
 from provisioning.domain.subscriptions import (
     LicenseType,
 )
@@ -89,7 +89,7 @@ class FulfillmentPublic(BaseModel):
 def fulfillment_public(stored: StoredFulfillment) -> FulfillmentPublic:
     """A fulfillment with what it bills, rounded per line."""
     f: Fulfillment = stored.fulfillment
-    currency = f.lines[0].currency if f.lines else "USD"
+    currency = currency_of(f.lines)
     lines = []
     for line in f.lines:
         gross = line.billable_quantity * line.unit_list_price
