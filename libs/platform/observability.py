@@ -20,13 +20,13 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from libs.platform.auth import metrics_access
 from libs.platform.dead_letters import count_pending
-from libs.platform.outbox import count_parked
 from libs.platform.logging import (
     CORRELATION_HEADER,
     new_correlation_id,
     reset_correlation_id,
     set_correlation_id,
 )
+from libs.platform.outbox import count_parked
 
 
 class ServiceMetrics:
