@@ -3,24 +3,27 @@ booleans and integers.
 
 Money and prices travel as JSON strings ("12.50"), never numbers (DESIGN §7); quantities may
 also be JSON numbers whose exact value is an integer (3, and 3.0 as JSON Schema counts it;
-never 0.99999999999999999, which a float would read as 1): request bodies are parsed without
-floats (`JsonNumber`). Dates are "YYYY-MM-DD" strings; booleans are JSON true/false and integers
-JSON integers, with none of pydantic's lax coercions (FastAPI validates bodies in python mode,
-where a plain `date` field reads 0 as 1970-01-01 and a plain `int` field reads true or "0001"
-as 1). Each type's JSON schema is exactly what its validator accepts, so that OpenAPI clients
-and schema fuzzers see the truth. Validators raise only pydantic errors (`PydanticCustomError`
-is a `ValueError`), so bad input is always an ordinary 422.
+never 0.99999999999999999, which a float would read as 1: request bodies read a number no float
+holds exactly as NaN, which no field takes — `libs.platform.json_body`). Dates are "YYYY-MM-DD"
+strings; booleans are JSON true/false and integers are integers as JSON Schema counts them
+(`IntegerRange`: 3 and 3.0, never true, "3" or 3.5), with none of pydantic's lax coercions
+(FastAPI validates bodies in python mode, where a plain `date` field reads 0 as 1970-01-01 and a
+plain `int` field reads true or "0001" as 1). Each type's JSON schema is exactly what its
+validator accepts, so that OpenAPI clients and schema fuzzers see the truth. Validators raise
+only pydantic errors (`PydanticCustomError` is a `ValueError`), so bad input is always an
+ordinary 422.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import PlainSerializer, PlainValidator, Strict, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import GetCoreSchemaHandler, PlainSerializer, PlainValidator, Strict, WithJsonSchema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import (
@@ -65,46 +68,19 @@ def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("decimal_format", message)
 
 
-class JsonNumber(Decimal):
-    """A JSON number with a fraction or an exponent, exactly as its text says.
-
-    Request bodies are parsed with `json.loads(..., parse_float=JsonNumber)`
-    (`libs.platform.json_body`), never through a float: `0.99999999999999999` stays below 1.
-    Told apart from a plain `Decimal` so that a JSON number is never taken as money.
-    """
-
-
-def _integral_json_number(value: JsonNumber) -> int:
-    """A JSON number whose exact value is an integer (3, 3.0, 3e2), as an int; else refused."""
-    if not value.is_finite() or value != value.to_integral_value():
-        raise PydanticCustomError("decimal_type", _QUANTITY_KIND)
-    # Bounded before int(): 1e999999999 is integral but must never be expanded.
-    if not 0 <= value <= MAX_INTEGER_QUANTITY:
-        raise _refuse(
-            f"must be from 0 to {MAX_INTEGER_QUANTITY} as a JSON integer; "
-            'send larger quantities as a decimal string such as "1.5"'
-        )
-    return int(value)
-
-
 def _as_text(value: object, *, wrong_type: str, allow_int: bool) -> str:
     """The decimal text of a wire value; Decimal objects are accepted from Python code."""
     if isinstance(value, str):
         return value
-    if isinstance(value, JsonNumber):
-        # JSON Schema's "integer" is any number whose value is an integer, so 3.0 and 3e0 are
-        # the quantity 3 (as the OpenAPI document says); any other JSON number is refused.
-        if not allow_int:
-            raise PydanticCustomError("decimal_type", wrong_type)
-        value = _integral_json_number(value)
-    elif isinstance(value, Decimal):
+    if isinstance(value, Decimal):
         if not value.is_finite():
             raise _refuse("must be a finite number")
         return format(value.copy_abs() if value.is_zero() else value, "f")
     if allow_int and isinstance(value, float) and value.is_integer():
-        # Only pydantic's own JSON parsing (messages, `model_validate_json`) still hands over a
-        # float, and a float cannot say how it was written; our producers write quantities as
-        # strings. JSON Schema counts 2.0 as the integer 2. Any other float is refused below.
+        # JSON Schema counts 2.0 as the integer 2. Request bodies hold a float only where it is
+        # the number exactly as written (`libs.platform.json_body`: any other is NaN, refused
+        # here); pydantic's own JSON parsing (messages) cannot tell, and our producers write
+        # quantities as strings. Any other float is refused below.
         value = int(value)
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
         # Checked before str(): a huge integer would otherwise hit Python's digit limit.
@@ -278,19 +254,45 @@ StrictBool = Annotated[bool, Strict()]
 """JSON true or false only: never 0/1 nor "true"."""
 
 StrictInt = Annotated[int, Strict()]
-"""A JSON integer only: never a bool, a string ("1", "0001") nor a float.
-
-Bounds compose: `Annotated[StrictInt, Field(ge=1, le=31)]` is checked and in the JSON schema.
-JSON Schema counts 1.0 as the integer 1; it is refused all the same (a before-validator that
-took it would make pydantic write the bounds into the schema as "ge"/"le", not "minimum").
+"""A JSON integer only: never a bool, a string ("1", "0001") nor a float — stricter than JSON
+Schema (which counts 1.0 as 1); request fields use `IntegerRange`, which follows JSON Schema.
 """
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 3.0 as the integer 3 (so does every schema fuzzer); request bodies
+    # hold a float only when it is the number as written. Any other number stays as it is and
+    # the strict integer schema refuses it.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER_QUANTITY:
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class IntegerRange:
+    """`Annotated[int, IntegerRange(1, 31)]`: a JSON integer in bounds, as JSON Schema counts them.
+
+    3.0 is the integer 3 (as in JSON Schema and every schema fuzzer); never a bool nor a string
+    ("1", "0001"). The bounds are part of the integer's own schema, so the JSON schema says
+    "minimum"/"maximum" even for an optional field (a `Field(ge=...)` on a before-validated
+    type is written as "ge").
+    """
+
+    minimum: int
+    maximum: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Whole floats become ints, then a strict bounded integer."""
+        bounded = core_schema.int_schema(strict=True, ge=self.minimum, le=self.maximum)
+        return core_schema.no_info_before_validator_function(_whole_number, bounded)
+
 
 __all__ = [
     "AMOUNT_PLACES",
     "Amount",
     "CurrencyCode",
+    "IntegerRange",
     "IsoDate",
-    "JsonNumber",
     "NonNegativeAmount",
     "Percent",
     "Quantity",

@@ -1,27 +1,37 @@
-"""Request bodies read with their numbers exactly as written.
+"""Request bodies never read a JSON number as a nearby value.
 
 FastAPI reads a JSON body with `json.loads`, which turns `0.99999999999999999` into the float
 1.0: a validator then cannot tell it from the integer 1. Every service route reads its body
-with `parse_float=JsonNumber` instead, so a number with a fraction or an exponent reaches
-validation as the exact decimal its text says (`libs.contracts.types` decides what each wire
-type makes of it: a quantity takes it only when its value is an integer, money never).
+with `parse_float=exact_float` instead: a number with a fraction or an exponent becomes its
+float only when the float is that number exactly (`3.0`, `2.5`, `1e3`), and NaN otherwise,
+which no field accepts. No field of the API takes a fractional JSON number anyway (money,
+prices and percents are strings; a quantity is a string or an integer, `3.0` counting as 3 as
+JSON Schema says), so refusing the inexact ones loses nothing. The value stays a plain float,
+never an object: FastAPI validates bodies with `from_attributes`, where any non-builtin object
+(a Decimal, say) would pass as a model whose fields all default.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
-from libs.contracts.types import JsonNumber
+
+def exact_float(text: str) -> float:
+    """The float of a JSON number's text when it is that number exactly, else NaN."""
+    number = float(text)
+    return number if math.isfinite(number) and Decimal(number) == Decimal(text) else math.nan
 
 
 def loads_exact(body: bytes | str) -> Any:
-    """Parse JSON text; numbers with a fraction or exponent become exact `JsonNumber`s."""
-    return json.loads(body, parse_float=JsonNumber)
+    """Parse JSON text; a number no float holds exactly becomes NaN (refused by every field)."""
+    return json.loads(body, parse_float=exact_float)
 
 
 class ExactJsonRequest(Request):

@@ -8,6 +8,7 @@ unformatted 500.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -113,6 +114,30 @@ def field_errors_from_pydantic(errors: list[Any]) -> list[FieldError]:
     return result
 
 
+_METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+_TEMPLATED = re.compile(r"\\\{[^/]+?\\\}")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives the request's path, for a 405's `Allow` header.
+
+    FastAPI makes one route per method, and Starlette's 405 names only the first route whose
+    path matched; the header must list them all (RFC 9110 §15.5.6). As in OpenAPI, a concrete
+    path (`/subscriptions/term-ends`) is its own resource, apart from a templated one that also
+    matches it (`/subscriptions/{subscription_id}`).
+    """
+    path = request.url.path
+    matching = [
+        (template.count("{"), item)
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(_TEMPLATED.sub("[^/]+", re.escape(template)), path)
+    ]
+    if not matching:
+        return []
+    _, item = min(matching, key=lambda found: found[0])
+    return [method.upper() for method in _METHODS if method in item]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
@@ -158,13 +183,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             405: "Method not allowed",
             413: "Content too large",
         }
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405 and (documented := allowed_methods(request)):
+            # Routes left out of the document (the docs pages) keep Starlette's header.
+            headers = {**(headers or {}), "Allow": ", ".join(documented)}
         return problem_response(
             request,
             status=exc.status_code,
             title=titles.get(exc.status_code, "Error"),
             code=titles.get(exc.status_code, "error").lower().replace(" ", "_"),
             detail=str(exc.detail),
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

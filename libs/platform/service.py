@@ -24,6 +24,7 @@ import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from libs.contracts.topics import ALL_TOPICS
@@ -247,6 +248,11 @@ def _mount_local_docs(app: FastAPI, title: str) -> None:
         )
 
 
+def _operation_id(route: APIRoute) -> str:
+    # The handler's name ("get_product"): stable, readable, and what OpenAPI links point at.
+    return route.name
+
+
 def create_service_app(
     *,
     runtime: ServiceRuntime,
@@ -284,6 +290,7 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=_operation_id,
     )
     app.state.runtime = runtime
     app.state.api_keys = settings.api_key_roles()

@@ -40,6 +40,18 @@ async def test_a_quote_refuses_a_fractional_json_number_as_quantity(
     assert _fields(response) == ["items.0.quantity"]
 
 
+@pytest.mark.parametrize("body", ["4.5", "0.99999999999999999"])
+async def test_a_json_number_is_never_a_change_set(sqlite_catalog: CatalogClient, body: str) -> None:
+    # FastAPI reads a body model from attributes: a number object would pass as "change nothing".
+    product = await sqlite_catalog.created("/v1/products", f.product())
+    bundle = await sqlite_catalog.created(
+        "/v1/bundles", {"name": "Starter", "components": [{"product_id": product["id"], "quantity": "1"}]}
+    )
+    headers = {**auth(Role.ADMIN), "content-type": "application/json"}
+    response = await sqlite_catalog.http.patch(f"/v1/bundles/{bundle['id']}", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+
+
 @pytest.mark.parametrize(("number", "quantity"), [("3", "3"), ("3.0", "3"), ("3e0", "3"), ("2E+1", "20")])
 async def test_a_quote_takes_a_json_number_whose_exact_value_is_an_integer(
     sqlite_catalog: CatalogClient, number: str, quantity: str

@@ -3,15 +3,16 @@ when its value is an integer; money and percents never take one."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from libs.contracts.types import Amount, JsonNumber, Percent, Quantity, StrictInt, UnitPrice
+from libs.contracts.types import Amount, Percent, Quantity, StrictInt, UnitPrice
 from libs.platform.json_body import loads_exact
 
 QUANTITY = TypeAdapter(Quantity)
@@ -21,10 +22,11 @@ def _quantity(text: str) -> Decimal:
     return QUANTITY.validate_python(loads_exact(text))
 
 
-def test_a_fraction_or_exponent_is_parsed_exactly() -> None:
-    value = loads_exact('{"q": 0.99999999999999999, "n": 3}')
-    assert value == {"q": Decimal("0.99999999999999999"), "n": 3}
-    assert isinstance(value["q"], JsonNumber)
+def test_a_number_no_float_holds_exactly_is_never_read_as_a_nearby_value() -> None:
+    value = loads_exact('{"q": 0.99999999999999999, "r": 2.5, "s": 1e3, "t": 1e999, "n": 3}')
+    assert math.isnan(value["q"]) and math.isnan(value["t"])
+    assert (value["r"], value["s"]) == (2.5, 1000.0)
+    assert type(value["n"]) is int
     assert type(value["n"]) is int
 
 
@@ -70,3 +72,19 @@ def test_a_written_number_is_a_quantity_exactly_when_it_is_an_integer(value: Dec
     except ValidationError:
         accepted = False
     assert accepted == integral
+
+
+class _Change(BaseModel):
+    name: str | None = None
+
+
+class _Changes(BaseModel):
+    changes: list[_Change] = []
+
+
+@pytest.mark.parametrize("text", ["4.5", '{"changes": [4.5]}', '{"changes": [1e3]}'])
+def test_a_json_number_is_never_an_object_whose_fields_all_default(text: str) -> None:
+    # FastAPI validates bodies with from_attributes: any object is read field by field.
+    adapter = TypeAdapter(_Changes if text.startswith("{") else _Change)
+    with pytest.raises(ValidationError):
+        adapter.validate_python(loads_exact(text), from_attributes=True)

@@ -9,13 +9,20 @@ from fastapi import APIRouter, Query
 from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.api.schemas import DiscountCreate, DiscountPublic, DiscountUpdate, PromoCode
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/discounts", tags=["discounts"])
 DiscountId = Annotated[str, id_path("Discount id (disc_…).")]
 
 
-@router.post("", status_code=201, response_model=DiscountPublic, summary="Create a discount or promotion")
+@router.post(
+    "",
+    status_code=201,
+    response_model=DiscountPublic,
+    summary="Create a discount or promotion",
+    responses=created_links("discount_id", "get_discount", "update_discount"),
+)
 async def create_discount(body: DiscountCreate, uow: WriteUow) -> DiscountPublic:
     return await handlers.create_discount(uow=uow, command=body)
 

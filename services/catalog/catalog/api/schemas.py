@@ -23,20 +23,21 @@ from pydantic import (
     model_validator,
 )
 
-from catalog.domain.contract_templates import ContractKind, ExpiryOption
+from catalog.domain.contract_templates import BOUNDS_BY_KIND, ContractKind, ExpiryOption
 from catalog.domain.prices import BillingPeriod, BillingTiming
 from catalog.domain.products import LicenseType, ProductKind, RevenueRule
 from libs.contracts.catalog import MarkupPercent
 from libs.contracts.types import (
     CurrencyCode,
+    IntegerRange,
     IsoDate,
     NonNegativeAmount,
     Percent,
     Quantity,
     StrictBool,
-    StrictInt,
     UnitPrice,
 )
+from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.platform.text import MULTI_LINE, ONE_LINE
 from libs.pricing import ChargeType, DiscountKind, PricingModel, TierMode
 
@@ -47,9 +48,11 @@ Name = Annotated[
     Field(examples=["WFM seat"]),
 ]
 Description = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
-Token = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-]
+_TOKEN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+# A code of a few characters; at most what its column holds (models.py), so a longer one is a 422,
+# never a database error.
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=_TOKEN)]
+VendorId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_TOKEN)]
 Sku = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"),
@@ -73,6 +76,24 @@ DecimalText = Annotated[
 _REQUEST = ConfigDict(extra="forbid")
 
 
+def _patch(*nullable: str) -> ConfigDict:
+    """A PATCH body: a field left out keeps its value; null clears only the `nullable` ones.
+
+    The schema says so (the handlers refuse null elsewhere), so documented nulls are accepted.
+    """
+
+    def only_documented_nulls(schema: dict[str, Any]) -> None:
+        for name, field in schema.get("properties", {}).items():
+            kinds = field.get("anyOf", [])
+            if name not in nullable and {"type": "null"} in kinds:
+                kinds.remove({"type": "null"})
+                if len(kinds) == 1:
+                    field.update(kinds.pop())
+                    del field["anyOf"]
+
+    return ConfigDict(extra="forbid", json_schema_extra=only_documented_nulls)
+
+
 # --- products ---------------------------------------------------------------------------
 
 
@@ -82,11 +103,11 @@ class ProductBase(BaseModel):
     name: Name
     description: Description | None = None
     kind: ProductKind
-    unit_of_measure: Token = Field(examples=["seat"])
+    unit_of_measure: Code = Field(examples=["seat"])
     license_type: LicenseType = LicenseType.NONE
     revenue_rule: RevenueRule
-    tax_code: Token = Field(examples=["SW050000"])
-    vendor_id: Token | None = Field(default=None, description="Vendor of a resold product.")
+    tax_code: Code = Field(examples=["SW050000"])
+    vendor_id: VendorId | None = Field(default=None, description="Vendor of a resold product.")
 
 
 class ProductCreate(ProductBase):
@@ -99,14 +120,14 @@ class ProductCreate(ProductBase):
 class ProductUpdate(BaseModel):
     """Fields to change on a product (absent = unchanged)."""
 
-    model_config = _REQUEST
+    model_config = _patch("description", "vendor_id")
     name: Name | None = None
     description: Description | None = None
-    unit_of_measure: Token | None = None
+    unit_of_measure: Code | None = None
     license_type: LicenseType | None = None
     revenue_rule: RevenueRule | None = None
-    tax_code: Token | None = None
-    vendor_id: Token | None = None
+    tax_code: Code | None = None
+    vendor_id: VendorId | None = None
     active: StrictBool | None = None
 
 
@@ -158,6 +179,18 @@ class PriceTermsIn(BaseModel):
 class PriceCreate(PriceTermsIn):
     """Publish version 1 of a new price of a product in a currency."""
 
+    # As check_charge_schedule: a period unless one-time; usage in arrears (in_advance is the default).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "charge_type",
+            {
+                ChargeType.ONE_TIME: {"billing_period": UNSET},
+                ChargeType.RECURRING: {"billing_period": SET},
+                ChargeType.USAGE: {"billing_period": SET, "timing": {"const": BillingTiming.IN_ARREARS}},
+            },
+        ),
+    )
     product_id: EntityId
     currency: CurrencyCode
     charge_type: ChargeType
@@ -213,7 +246,7 @@ class CostBookTermsIn(BaseModel):
 class CostBookCreate(CostBookTermsIn):
     """Publish version 1 of a vendor's cost book."""
 
-    vendor_id: Token = Field(examples=["ven_wfm"])
+    vendor_id: VendorId = Field(examples=["ven_wfm"])
     currency: CurrencyCode
     effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
 
@@ -271,7 +304,7 @@ class BundleCreate(BaseModel):
 class BundleUpdate(BaseModel):
     """Fields to change on a bundle (absent = unchanged)."""
 
-    model_config = _REQUEST
+    model_config = _patch("description")
     name: Name | None = None
     description: Description | None = None
     components: list[BundleComponentIn] | None = Field(default=None, min_length=1, max_length=50)
@@ -293,15 +326,32 @@ class BundlePublic(BaseModel):
 # --- discounts -------------------------------------------------------------------------
 
 
+# A percent off is at most 100 (validate_discount); the decimals are UnitPrice's.
+_AT_MOST_100 = r"^0*(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)$"
+
+
 class DiscountCreate(BaseModel):
     """A discount or promotion."""
 
-    model_config = _REQUEST
+    # As validate_discount: an amount discount has the currency of its amount; a percent one has
+    # none, and takes off at most 100.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "kind",
+            {
+                DiscountKind.PERCENT: {"currency": UNSET, "value": {"pattern": _AT_MOST_100}},
+                DiscountKind.AMOUNT: {"currency": SET},
+            },
+        ),
+    )
     name: Name
     kind: DiscountKind
     value: UnitPrice = Field(description="Percent off (0-100), or amount off in `currency`.", examples=["15"])
     currency: CurrencyCode | None = Field(default=None, description="Required for an amount discount.")
-    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200, description="Null = no end.")
+    duration_cycles: Annotated[int, IntegerRange(1, 1200)] | None = Field(
+        default=None, description="Null = no end."
+    )
     product_ids: list[EntityId] = Field(default_factory=list, max_length=100, description="Empty = all.")
     approval_threshold_percent: Percent | None = Field(
         default=None, description="Above this percent off list (strictly) an order needs approval."
@@ -316,11 +366,11 @@ class DiscountCreate(BaseModel):
 class DiscountUpdate(BaseModel):
     """Fields to change on a discount (absent = unchanged; null clears an optional field)."""
 
-    model_config = _REQUEST
+    model_config = _patch("approval_threshold_percent", "duration_cycles", "valid_from", "valid_to")
     name: Name | None = None
     product_ids: list[EntityId] | None = Field(default=None, max_length=100)
     approval_threshold_percent: Percent | None = None
-    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200)
+    duration_cycles: Annotated[int, IntegerRange(1, 1200)] | None = None
     valid_from: IsoDate | None = None
     valid_to: IsoDate | None = None
     active: StrictBool | None = None
@@ -352,10 +402,24 @@ class ContractTemplateCreate(BaseModel):
     """A support-contract template: subscription (period), time_limited (period and hours,
     whichever ends first), support_hours (hours) or per_incident."""
 
-    model_config = _REQUEST
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "kind",
+            {
+                kind: {
+                    "period_months": SET if period else UNSET,
+                    "hours": SET if hours else UNSET,
+                    # Only hours roll over (validate_contract_terms).
+                    "on_expiry": {} if hours else {"enum": [ExpiryOption.IGNORE]},
+                }
+                for kind, (period, hours) in BOUNDS_BY_KIND.items()
+            },
+        ),
+    )
     name: Name
     kind: ContractKind
-    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
     on_expiry: ExpiryOption = ExpiryOption.IGNORE
     product_id: EntityId | None = None
@@ -364,9 +428,9 @@ class ContractTemplateCreate(BaseModel):
 class ContractTemplateUpdate(BaseModel):
     """Fields to change on a template (absent = unchanged; null clears an optional field)."""
 
-    model_config = _REQUEST
+    model_config = _patch("period_months", "hours")
     name: Name | None = None
-    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
     on_expiry: ExpiryOption | None = None
 
@@ -388,10 +452,18 @@ class ContractTemplatePublic(BaseModel):
 # --- quotes ----------------------------------------------------------------------------
 
 
+# Exactly one of price_id and bundle_id is a string (the other absent or null), as JSON Schema.
+_PRICE_OR_BUNDLE: dict[str, Any] = {
+    "oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in ("price_id", "bundle_id")
+    ]
+}
+
+
 class QuoteItemIn(BaseModel):
     """A price and quantity to quote, or a bundle (priced through its components)."""
 
-    model_config = _REQUEST
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_PRICE_OR_BUNDLE)
     price_id: EntityId | None = None
     bundle_id: EntityId | None = None
     quantity: Quantity

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.handlers import customers as handlers
@@ -22,7 +23,13 @@ router = APIRouter(tags=["customers and accounts"])
 Filter = Annotated[str | None, Query(max_length=60)]
 
 
-@router.post("/v1/customers", status_code=201, response_model=CustomerPublic, summary="Register a customer")
+@router.post(
+    "/v1/customers",
+    status_code=201,
+    response_model=CustomerPublic,
+    summary="Register a customer",
+    responses=created_links("customer_id", "get_customer"),
+)
 async def register_customer(body: CustomerCreate, caller: Seller, rt: RuntimeDep) -> CustomerPublic:
     return await in_unit_of_work(rt, caller, handlers.register_customer, command=body)
 
@@ -44,6 +51,7 @@ async def get_customer(customer_id: Id, _: Reader, uow: ReadUow) -> CustomerPubl
     status_code=201,
     response_model=AccountPublic,
     summary="Open a billing account (a child billing to its parent must share its currency)",
+    responses=created_links("account_id", "get_account", "update_account"),
 )
 async def open_account(body: AccountCreate, caller: Seller, rt: RuntimeDep) -> AccountPublic:
     return await in_unit_of_work(rt, caller, handlers.open_account, command=body)

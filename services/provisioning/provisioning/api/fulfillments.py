@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.fulfillments import FulfillmentStatus
@@ -18,9 +19,19 @@ router = APIRouter(tags=["fulfillments"])
 
 
 @router.post(
-    "/v1/fulfillments", status_code=201, response_model=FulfillmentPublic, summary="Record a fulfillment"
+    "/v1/fulfillments",
+    status_code=201,
+    response_model=FulfillmentPublic,
+    summary="Record a fulfillment",
+    responses=created_links(
+        "fulfillment_id",
+        "get_fulfillment",
+        "update_fulfillment",
+        "complete_fulfillment",
+        "cancel_fulfillment",
+    ),
 )
-async def record(body: FulfillmentCreate, caller: Seller, rt: RuntimeDep) -> FulfillmentPublic:
+async def record_fulfillment(body: FulfillmentCreate, caller: Seller, rt: RuntimeDep) -> FulfillmentPublic:
     return await in_unit_of_work(rt, caller, handlers.record_fulfillment, command=body)
 
 
@@ -47,7 +58,7 @@ async def get_fulfillment(fulfillment_id: Id, _: Reader, uow: ReadUow) -> Fulfil
     response_model=FulfillmentPublic,
     summary="Update quantities while scheduled",
 )
-async def update(
+async def update_fulfillment(
     fulfillment_id: Id, body: FulfillmentUpdate, caller: Seller, rt: RuntimeDep
 ) -> FulfillmentPublic:
     return await in_unit_of_work(
@@ -60,7 +71,7 @@ async def update(
     response_model=FulfillmentPublic,
     summary="Complete: emits one fulfillment.completed with every line's billable quantity",
 )
-async def complete(
+async def complete_fulfillment(
     fulfillment_id: Id, body: TaskComplete, caller: Seller, rt: RuntimeDep
 ) -> FulfillmentPublic:
     return await in_unit_of_work(
@@ -77,5 +88,5 @@ async def complete(
     response_model=FulfillmentPublic,
     summary="Cancel while scheduled",
 )
-async def cancel(fulfillment_id: Id, caller: Seller, rt: RuntimeDep) -> FulfillmentPublic:
+async def cancel_fulfillment(fulfillment_id: Id, caller: Seller, rt: RuntimeDep) -> FulfillmentPublic:
     return await in_unit_of_work(rt, caller, handlers.cancel_fulfillment, fulfillment_id=fulfillment_id)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.handlers import named_users as handlers
@@ -22,7 +23,15 @@ from provisioning.schemas.named_users import (
 router = APIRouter(tags=["named users"])
 
 
-@router.post("/v1/named-users/pools", status_code=201, response_model=PoolPublic, summary="Create a pool")
+@router.post(
+    "/v1/named-users/pools",
+    status_code=201,
+    response_model=PoolPublic,
+    summary="Create a pool",
+    responses=created_links(
+        "pool_id", "get_pool", "assign_named_user", "list_assignments", "transfer_named_user"
+    ),
+)
 async def create_pool(body: PoolCreate, caller: Seller, rt: RuntimeDep) -> PoolPublic:
     return await in_unit_of_work(rt, caller, handlers.create_pool, command=body)
 
@@ -54,7 +63,7 @@ async def get_pool(pool_id: Id, _: Reader, uow: ReadUow) -> PoolPublic:
     },
     summary="Give a user programs (pool size and per-user program limit enforced)",
 )
-async def assign(
+async def assign_named_user(
     pool_id: Id, body: AssignmentCreate, caller: Seller, rt: RuntimeDep, response: Response
 ) -> AssignmentPublic:
     assignment, changed = await in_unit_of_work(
@@ -80,5 +89,7 @@ async def list_assignments(pool_id: Id, _: Reader, uow: ReadUow, page: PageParam
     response_model=TransferPublic,
     summary="Transfer a seat (yearly allowance enforced)",
 )
-async def transfer(pool_id: Id, body: TransferCreate, caller: Seller, rt: RuntimeDep) -> TransferPublic:
+async def transfer_named_user(
+    pool_id: Id, body: TransferCreate, caller: Seller, rt: RuntimeDep
+) -> TransferPublic:
     return await in_unit_of_work(rt, caller, handlers.transfer_named_user, pool_id=pool_id, command=body)

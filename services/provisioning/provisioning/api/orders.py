@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning.api.deps import Approver, CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.orders import OrderStatus
@@ -22,7 +23,21 @@ from provisioning.schemas.orders import (
 router = APIRouter(tags=["orders"])
 
 
-@router.post("/v1/orders", status_code=201, response_model=OrderPublic, summary="Draft an order")
+@router.post(
+    "/v1/orders",
+    status_code=201,
+    response_model=OrderPublic,
+    summary="Draft an order",
+    responses=created_links(
+        "order_id",
+        "get_order",
+        "add_order_lines",
+        "submit_order",
+        "approve_order",
+        "cancel_order",
+        "get_order_commitments",
+    ),
+)
 async def create_order(body: OrderCreate, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.create_order, catalog=catalog, command=body)
 
@@ -44,7 +59,7 @@ async def get_order(order_id: Id, _: Reader, uow: ReadUow) -> OrderPublic:
 
 
 @router.post("/v1/orders/{order_id}/lines", response_model=OrderPublic, summary="Add lines to a draft order")
-async def add_lines(
+async def add_order_lines(
     order_id: Id, body: OrderLinesAdd, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
 ) -> OrderPublic:
     return await in_unit_of_work(
@@ -57,7 +72,7 @@ async def add_lines(
     response_model=OrderPublic,
     summary="Remove a draft order's line",
 )
-async def remove_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> OrderPublic:
+async def remove_order_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.remove_order_line, order_id=order_id, line_id=line_id)
 
 
@@ -91,5 +106,5 @@ async def cancel_order(order_id: Id, body: CancelRequest, caller: Seller, rt: Ru
     response_model=CommitmentsPublic,
     summary="Committed-license balances: committed, launched and remaining per line",
 )
-async def commitments(order_id: Id, _: Reader, uow: ReadUow) -> CommitmentsPublic:
+async def get_order_commitments(order_id: Id, _: Reader, uow: ReadUow) -> CommitmentsPublic:
     return await handlers.order_commitments(uow=uow, order_id=order_id)

@@ -47,7 +47,7 @@ async def list_subscriptions(
     response_model=TermEndsPublic,
     summary="Renew or expire every active subscription whose term ended by a date (finance or admin)",
 )
-async def term_ends(body: TermEndsRun, caller: Approver, rt: RuntimeDep) -> TermEndsPublic:
+async def run_term_ends(body: TermEndsRun, caller: Approver, rt: RuntimeDep) -> TermEndsPublic:
     return await in_unit_of_work(rt, caller, handlers.process_term_ends, as_of=body.as_of)
 
 
@@ -63,7 +63,7 @@ async def get_subscription(subscription_id: Id, _: Reader, uow: ReadUow) -> Subs
     response_model=Page[SubscriptionChangePublic],
     summary="A subscription's change history with effective dates",
 )
-async def history(
+async def get_subscription_history(
     subscription_id: Id, _: Reader, uow: ReadUow, page: PageParams
 ) -> Page[SubscriptionChangePublic]:
     return await handlers.subscription_history(uow=uow, subscription_id=subscription_id, page=page)
@@ -72,7 +72,7 @@ async def history(
 @router.post(
     "/v1/subscriptions/{subscription_id}/suspend", response_model=SubscriptionPublic, summary="Suspend"
 )
-async def suspend(
+async def suspend_subscription(
     subscription_id: Id, body: SubscriptionAction, caller: Operator, rt: RuntimeDep
 ) -> SubscriptionPublic:
     return await in_unit_of_work(
@@ -83,7 +83,7 @@ async def suspend(
 @router.post(
     "/v1/subscriptions/{subscription_id}/resume", response_model=SubscriptionPublic, summary="Resume"
 )
-async def resume(
+async def resume_subscription(
     subscription_id: Id, body: SubscriptionAction, caller: Operator, rt: RuntimeDep
 ) -> SubscriptionPublic:
     return await in_unit_of_work(
@@ -96,7 +96,7 @@ async def resume(
     response_model=SubscriptionPublic,
     summary="Cancel (a committed term ended early charges its termination fee, priced by the catalog)",
 )
-async def cancel(
+async def cancel_subscription(
     subscription_id: Id, body: SubscriptionAction, caller: Operator, rt: RuntimeDep, catalog: CatalogDep
 ) -> SubscriptionPublic:
     return await in_unit_of_work(
@@ -114,7 +114,7 @@ async def cancel(
     response_model=SubscriptionPublic,
     summary="Change quantity or term end from an effective date",
 )
-async def change(
+async def change_subscription(
     subscription_id: Id, body: SubscriptionChange, caller: Operator, rt: RuntimeDep
 ) -> SubscriptionPublic:
     return await in_unit_of_work(

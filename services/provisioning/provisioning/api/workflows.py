@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +11,7 @@ from libs.platform.pagination import Page, PageParams
 from provisioning.api.deps import Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 from provisioning.handlers import workflows as handlers
+from provisioning.schemas.common import Day
 from provisioning.schemas.workflows import (
     TaskBlock,
     TaskComplete,
@@ -54,7 +54,7 @@ async def list_tasks(
     uow: ReadUow,
     page: PageParams,
     overdue: bool | None = None,
-    as_of: Annotated[date | None, Query(description="The day overdue is judged on (today).")] = None,
+    as_of: Annotated[Day | None, Query(description="The day overdue is judged on (today).")] = None,
     owner_team: Filter = None,
     state: TaskState | None = None,
     assignee: Filter = None,
@@ -109,5 +109,5 @@ async def unblock_task(task_id: Id, caller: Operator, rt: RuntimeDep) -> TaskPub
 
 
 @router.post("/v1/tasks/{task_id}/notes", response_model=TaskPublic, summary="Add a note to a task")
-async def add_note(task_id: Id, body: TaskNoteCreate, caller: Operator, rt: RuntimeDep) -> TaskPublic:
+async def add_task_note(task_id: Id, body: TaskNoteCreate, caller: Operator, rt: RuntimeDep) -> TaskPublic:
     return await in_unit_of_work(rt, caller, handlers.add_task_note, task_id=task_id, text=body.text)

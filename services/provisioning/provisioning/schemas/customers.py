@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.contracts.types import (
     CurrencyCode,
+    IntegerRange,
     StrictBool,
-    StrictInt,
 )
 from libs.platform.text import ONE_LINE
 from provisioning.domain.accounts import (
@@ -54,8 +54,8 @@ class BillingProfileIn(Command):
 
     currency: CurrencyCode
     time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] = "UTC"
-    bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
-    payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
+    bill_cycle_day: Annotated[int, IntegerRange(1, 31)] = 1
+    payment_terms_days: Annotated[int, IntegerRange(0, 365)] = 30
     delivery: DeliveryPreference = DeliveryPreference.EMAIL
     tax_status: TaxStatusIn = Field(default_factory=TaxStatusIn)
     tax_address: TaxAddressIn | None = None
@@ -81,6 +81,8 @@ class AccountCreate(Command):
 
 class AccountUpdate(Command):
     """Change the billing profile and/or the place in the hierarchy (null parent detaches)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     billing_profile: BillingProfileIn | None = None
     parent_account_id: RefId | None = None

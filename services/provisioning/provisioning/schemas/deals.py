@@ -96,7 +96,7 @@ class DealRegistrationCreate(DealFields):
 class DealRegistrationUpdate(DealFields):
     """Fill in or change details; only the fields sent change (licensing merges field by field)."""
 
-    opportunity_name: ShortText | None = None
+    opportunity_name: Name | None = None
 
 
 class DealConvert(Command):

@@ -25,6 +25,7 @@ from provisioning.schemas.common import (
     ZERO,
     Command,
     Day,
+    LineQuantity,
     RefId,
     decimal_out,
     money_out,
@@ -36,7 +37,7 @@ class FulfillmentLineIn(Command):
     """How much of an order line is launched or delivered."""
 
     order_line_id: RefId
-    quantity: Quantity
+    quantity: LineQuantity
 
 
 class FulfillmentCreate(Command):

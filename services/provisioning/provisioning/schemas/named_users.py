@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from libs.contracts.types import (
+    IntegerRange,
     Percent,
-    StrictInt,
 )
 from libs.platform.db import utcnow
 from provisioning.domain.named_users import NamedUserPool
@@ -21,8 +22,8 @@ class PoolCreate(Command):
     """A named-user pool for an account's contract."""
 
     account_id: RefId
-    size: StrictInt = Field(ge=1, le=10_000_000)
-    programs_per_user: StrictInt = Field(ge=1, le=1000)
+    size: Annotated[int, IntegerRange(1, 10_000_000)]
+    programs_per_user: Annotated[int, IntegerRange(1, 1000)]
     contract_programs: list[ProgramName] = Field(min_length=1, max_length=1000)
     contract_start: Day
     transfer_percent: Percent = Decimal(10)

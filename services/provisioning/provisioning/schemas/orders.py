@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from libs.contracts.types import (
     Amount,
+    IntegerRange,
     Percent,
     Quantity,
-    StrictInt,
     UnitPrice,
 )
 from libs.platform.db import utcnow
@@ -29,6 +29,7 @@ from provisioning.schemas.common import (
     Command,
     Day,
     LongText,
+    PositiveLineQuantity,
     RefId,
     decimal_out,
     money_out,
@@ -39,9 +40,24 @@ from provisioning.schemas.common import (
 class RenewalIn(Command):
     """What happens at the end of the term: auto-renew for `months`, or expire."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {"policy": {"const": "auto_renew"}, "months": {"type": "integer"}},
+                    "required": ["policy", "months"],
+                },
+                {
+                    "properties": {"policy": {"const": "expire"}, "months": {"type": "null"}},
+                    "required": ["policy"],
+                },
+            ]
+        }
+    )
+
     policy: RenewalKind = Field(examples=["auto_renew"])
-    months: StrictInt | None = Field(
-        default=None, ge=1, le=600, description="auto_renew only: months per renewal."
+    months: Annotated[int, IntegerRange(1, 600)] | None = Field(
+        default=None, description="auto_renew only: months per renewal."
     )
 
     @model_validator(mode="after")
@@ -68,9 +84,9 @@ class OrderLineIn(Command):
     """
 
     price_id: CatalogId | None = None
-    quantity: Quantity
+    quantity: PositiveLineQuantity
     discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
-    term_months: StrictInt | None = Field(default=None, ge=1, le=600)
+    term_months: Annotated[int, IntegerRange(1, 600)] | None = None
     effective_date: Day | None = None
     subscription_id: RefId | None = None
     license_type: LicenseType | None = Field(

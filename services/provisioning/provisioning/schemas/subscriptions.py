@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from libs.contracts.types import (
     Amount,
@@ -23,7 +23,15 @@ from provisioning.domain.subscriptions import (
     TerminationFee,
 )
 from provisioning.handlers.records import RecordedChange, StoredSubscription
-from provisioning.schemas.common import Command, Day, LongText, decimal_out, money_out, percent_out
+from provisioning.schemas.common import (
+    Command,
+    Day,
+    LineQuantity,
+    LongText,
+    decimal_out,
+    money_out,
+    percent_out,
+)
 
 
 class TerminationFeePublic(BaseModel):
@@ -101,8 +109,17 @@ class SubscriptionAction(Command):
 class SubscriptionChange(Command):
     """Change quantity and/or term end from an effective date."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("quantity", "term_end")
+            ]
+        }
+    )
+
     effective_date: Day
-    quantity: Quantity | None = None
+    quantity: LineQuantity | None = None
     term_end: Day | None = None
 
 
