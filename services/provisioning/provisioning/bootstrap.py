@@ -10,10 +10,13 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from libs.platform.auth import Principal
 from libs.platform.service import ServiceRuntime
 from provisioning.catalog_client import CatalogClient, HttpCatalogClient
 from provisioning.config import ProvisioningSettings
 from provisioning.consumers import consumer_specs
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
+from provisioning.repository.unit_of_work import SqlProvisioningUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -23,6 +26,13 @@ class ProvisioningRuntime(ServiceRuntime):
     """The shared runtime plus the catalog this service prices orders with."""
 
     catalog: CatalogClient = field(default=None)  # type: ignore[assignment]
+
+    def provisioning_unit_of_work(self, principal: Principal | None = None) -> ProvisioningUnitOfWork:
+        """A unit of work on the service's database acting for `principal` (or the system)."""
+        base = self.unit_of_work(principal)
+        return SqlProvisioningUnitOfWork(
+            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit
+        )
 
     async def stop(self) -> None:
         """Stop the platform parts, then close the catalog's connections."""

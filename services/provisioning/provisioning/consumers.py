@@ -15,8 +15,8 @@ from libs.contracts.envelope import Envelope
 from libs.contracts.registry import spec_of
 from libs.contracts.topics import INVOICING_EVENTS
 from libs.platform.service import ConsumerSpec
-from libs.platform.unit_of_work import UnitOfWork
-from provisioning import handlers
+from provisioning.handlers import collections
+from provisioning.repository.unit_of_work import SqlProvisioningUnitOfWork
 
 if TYPE_CHECKING:
     from libs.platform.service import ServiceRuntime
@@ -27,18 +27,18 @@ COLLECTIONS_GROUP = "provisioning.collections"
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
     """The consumer groups of the service, bound to its database."""
 
-    def unit_of_work(session: AsyncSession) -> UnitOfWork:
-        return UnitOfWork(
+    def unit_of_work(session: AsyncSession) -> SqlProvisioningUnitOfWork:
+        return SqlProvisioningUnitOfWork(
             runtime.db, producer=runtime.settings.service_name, actor="collections", session=session
         )
 
     async def on_suspend(session: AsyncSession, envelope: Envelope) -> None:
         request = envelope.payload_as(SuspendRequested)
-        await handlers.apply_collections_request(uow=unit_of_work(session), request=request, suspend=True)
+        await collections.apply_collections_request(uow=unit_of_work(session), request=request, suspend=True)
 
     async def on_resume(session: AsyncSession, envelope: Envelope) -> None:
         request = envelope.payload_as(ResumeRequested)
-        await handlers.apply_collections_request(uow=unit_of_work(session), request=request, suspend=False)
+        await collections.apply_collections_request(uow=unit_of_work(session), request=request, suspend=False)
 
     return [
         ConsumerSpec(

@@ -9,10 +9,19 @@ from fastapi import APIRouter, Query
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links, response_links
 from libs.platform.pagination import Page, PageParams
-from provisioning import handlers
-from provisioning import schemas as s
-from provisioning.api.deps import CatalogDep, Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.deals import DealStatus
+from provisioning.handlers import deals as handlers
+from provisioning.schemas.deals import (
+    DealConversionPublic,
+    DealConvert,
+    DealRegistrationCreate,
+    DealRegistrationPublic,
+    DealRegistrationUpdate,
+    PartnerCreate,
+    PartnerPublic,
+)
+from provisioning.schemas.orders import OrderPublic
 
 router = APIRouter(tags=["partners and deals"])
 
@@ -20,72 +29,70 @@ router = APIRouter(tags=["partners and deals"])
 @router.post(
     "/v1/partners",
     status_code=201,
-    response_model=s.PartnerPublic,
+    response_model=PartnerPublic,
     summary="Enrol a partner",
     responses=created_links("partner_id", "get_partner"),
 )
-async def enrol_partner(body: s.PartnerCreate, caller: Seller, rt: RuntimeDep) -> s.PartnerPublic:
+async def enrol_partner(body: PartnerCreate, caller: Seller, rt: RuntimeDep) -> PartnerPublic:
     return await in_unit_of_work(rt, caller, handlers.enrol_partner, command=body)
 
 
-@router.get("/v1/partners", response_model=Page[s.PartnerPublic], summary="List partners")
-async def list_partners(_: Reader, session: SessionDep, page: PageParams) -> Page[s.PartnerPublic]:
-    return await handlers.list_partners(session=session, page=page)
+@router.get("/v1/partners", response_model=Page[PartnerPublic], summary="List partners")
+async def list_partners(_: Reader, uow: ReadUow, page: PageParams) -> Page[PartnerPublic]:
+    return await handlers.list_partners(uow=uow, page=page)
 
 
-@router.get("/v1/partners/{partner_id}", response_model=s.PartnerPublic, summary="Get a partner")
-async def get_partner(partner_id: Id, _: Reader, session: SessionDep) -> s.PartnerPublic:
-    return await handlers.get_partner(session=session, partner_id=partner_id)
+@router.get("/v1/partners/{partner_id}", response_model=PartnerPublic, summary="Get a partner")
+async def get_partner(partner_id: Id, _: Reader, uow: ReadUow) -> PartnerPublic:
+    return await handlers.get_partner(uow=uow, partner_id=partner_id)
 
 
 @router.post(
     "/v1/deal-registrations",
     status_code=201,
-    response_model=s.DealRegistrationPublic,
+    response_model=DealRegistrationPublic,
     summary="Register a deal",
     responses=created_links("deal_id", "get_deal", "update_deal", "submit_deal", "convert_deal"),
 )
 async def register_deal(
-    body: s.DealRegistrationCreate, caller: Seller, rt: RuntimeDep
-) -> s.DealRegistrationPublic:
+    body: DealRegistrationCreate, caller: Seller, rt: RuntimeDep
+) -> DealRegistrationPublic:
     return await in_unit_of_work(rt, caller, handlers.register_deal, command=body)
 
 
-@router.get("/v1/deal-registrations", response_model=Page[s.DealRegistrationPublic], summary="List deals")
+@router.get("/v1/deal-registrations", response_model=Page[DealRegistrationPublic], summary="List deals")
 async def list_deals(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     partner_id: Annotated[str | None, Query(max_length=60)] = None,
     status: DealStatus | None = None,
-) -> Page[s.DealRegistrationPublic]:
-    return await handlers.list_deals(
-        session=session, page=page, partner_id=partner_id, status=status.value if status else None
-    )
+) -> Page[DealRegistrationPublic]:
+    return await handlers.list_deals(uow=uow, page=page, partner_id=partner_id, status=status)
 
 
 @router.get(
     "/v1/deal-registrations/{deal_id}",
-    response_model=s.DealRegistrationPublic,
+    response_model=DealRegistrationPublic,
     summary="Get a deal with the checklist of missing fields",
 )
-async def get_deal(deal_id: Id, _: Reader, session: SessionDep) -> s.DealRegistrationPublic:
-    return await handlers.get_deal(session=session, deal_id=deal_id)
+async def get_deal(deal_id: Id, _: Reader, uow: ReadUow) -> DealRegistrationPublic:
+    return await handlers.get_deal(uow=uow, deal_id=deal_id)
 
 
 @router.patch(
-    "/v1/deal-registrations/{deal_id}", response_model=s.DealRegistrationPublic, summary="Update a deal"
+    "/v1/deal-registrations/{deal_id}", response_model=DealRegistrationPublic, summary="Update a deal"
 )
 async def update_deal(
-    deal_id: Id, body: s.DealRegistrationUpdate, caller: Seller, rt: RuntimeDep
-) -> s.DealRegistrationPublic:
+    deal_id: Id, body: DealRegistrationUpdate, caller: Seller, rt: RuntimeDep
+) -> DealRegistrationPublic:
     return await in_unit_of_work(rt, caller, handlers.update_deal, deal_id=deal_id, command=body)
 
 
 @router.post(
     "/v1/deal-registrations/{deal_id}/convert",
     status_code=201,
-    response_model=s.DealConversionPublic,
+    response_model=DealConversionPublic,
     summary="Convert a deal to a customer, an account and a draft order (all missing fields in one 422)",
     responses=response_links(
         201,
@@ -98,8 +105,8 @@ async def update_deal(
     ),
 )
 async def convert_deal(
-    deal_id: Id, body: s.DealConvert, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
-) -> s.DealConversionPublic:
+    deal_id: Id, body: DealConvert, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
+) -> DealConversionPublic:
     return await in_unit_of_work(
         rt, caller, handlers.convert_deal, catalog=catalog, deal_id=deal_id, command=body
     )
@@ -107,8 +114,8 @@ async def convert_deal(
 
 @router.post(
     "/v1/deal-registrations/{deal_id}/submit",
-    response_model=s.OrderPublic,
+    response_model=OrderPublic,
     summary="Submit to contracts: submit the deal's order",
 )
-async def submit_deal(deal_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> s.OrderPublic:
+async def submit_deal(deal_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.submit_deal, catalog=catalog, deal_id=deal_id)

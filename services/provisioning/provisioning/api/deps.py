@@ -1,4 +1,4 @@
-"""What every provisioning route depends on: runtime, read session, catalog, callers by role."""
+"""What every provisioning route depends on: runtime, units of work, catalog, callers by role."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.auth import Principal, require_roles
 from libs.platform.settings import Role
 from provisioning.bootstrap import ProvisioningRuntime
 from provisioning.catalog_client import CatalogClient
+from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 
 T = TypeVar("T")
 
@@ -21,9 +21,12 @@ def _runtime(request: Request) -> ProvisioningRuntime:
     return runtime
 
 
-async def _session(runtime: Annotated[ProvisioningRuntime, Depends(_runtime)]) -> AsyncIterator[AsyncSession]:
-    async with runtime.db.session() as session:
-        yield session
+async def _read_uow(
+    runtime: Annotated[ProvisioningRuntime, Depends(_runtime)],
+) -> AsyncIterator[ProvisioningUnitOfWork]:
+    # Reads run in a unit of work too (never committed): handlers know no other way to the data.
+    async with runtime.provisioning_unit_of_work() as uow:
+        yield uow
 
 
 def _catalog(runtime: Annotated[ProvisioningRuntime, Depends(_runtime)]) -> CatalogClient:
@@ -31,7 +34,7 @@ def _catalog(runtime: Annotated[ProvisioningRuntime, Depends(_runtime)]) -> Cata
 
 
 RuntimeDep = Annotated[ProvisioningRuntime, Depends(_runtime)]
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+ReadUow = Annotated[ProvisioningUnitOfWork, Depends(_read_uow)]
 CatalogDep = Annotated[CatalogClient, Depends(_catalog)]
 
 # Sales, partner managers and account managers (the CRM) create and change customers, deals,
@@ -47,5 +50,5 @@ async def in_unit_of_work(
     rt: ProvisioningRuntime, caller: Principal, handler: Callable[..., Awaitable[T]], **arguments: Any
 ) -> T:
     """Run one handler in a unit of work acting for the caller: what every changing route does."""
-    async with rt.unit_of_work(caller) as uow:
+    async with rt.provisioning_unit_of_work(caller) as uow:
         return await handler(uow=uow, actor=caller.actor, **arguments)

@@ -9,10 +9,16 @@ from fastapi import APIRouter, Query
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
-from provisioning import handlers
-from provisioning import schemas as s
-from provisioning.api.deps import Approver, CatalogDep, Id, RuntimeDep, Seller, SessionDep, in_unit_of_work
+from provisioning.api.deps import Approver, CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.orders import OrderStatus
+from provisioning.handlers import orders as handlers
+from provisioning.schemas.orders import (
+    CancelRequest,
+    CommitmentsPublic,
+    OrderCreate,
+    OrderLinesAdd,
+    OrderPublic,
+)
 
 router = APIRouter(tags=["orders"])
 
@@ -20,7 +26,7 @@ router = APIRouter(tags=["orders"])
 @router.post(
     "/v1/orders",
     status_code=201,
-    response_model=s.OrderPublic,
+    response_model=OrderPublic,
     summary="Draft an order",
     responses=created_links(
         "order_id",
@@ -32,36 +38,30 @@ router = APIRouter(tags=["orders"])
         "get_order_commitments",
     ),
 )
-async def create_order(
-    body: s.OrderCreate, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
-) -> s.OrderPublic:
+async def create_order(body: OrderCreate, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.create_order, catalog=catalog, command=body)
 
 
-@router.get("/v1/orders", response_model=Page[s.OrderPublic], summary="List orders")
+@router.get("/v1/orders", response_model=Page[OrderPublic], summary="List orders")
 async def list_orders(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     account_id: Annotated[str | None, Query(max_length=60)] = None,
     status: OrderStatus | None = None,
-) -> Page[s.OrderPublic]:
-    return await handlers.list_orders(
-        session=session, page=page, account_id=account_id, status=status.value if status else None
-    )
+) -> Page[OrderPublic]:
+    return await handlers.list_orders(uow=uow, page=page, account_id=account_id, status=status)
 
 
-@router.get("/v1/orders/{order_id}", response_model=s.OrderPublic, summary="Get an order")
-async def get_order(order_id: Id, _: Reader, session: SessionDep) -> s.OrderPublic:
-    return await handlers.get_order(session=session, order_id=order_id)
+@router.get("/v1/orders/{order_id}", response_model=OrderPublic, summary="Get an order")
+async def get_order(order_id: Id, _: Reader, uow: ReadUow) -> OrderPublic:
+    return await handlers.get_order(uow=uow, order_id=order_id)
 
 
-@router.post(
-    "/v1/orders/{order_id}/lines", response_model=s.OrderPublic, summary="Add lines to a draft order"
-)
+@router.post("/v1/orders/{order_id}/lines", response_model=OrderPublic, summary="Add lines to a draft order")
 async def add_order_lines(
-    order_id: Id, body: s.OrderLinesAdd, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
-) -> s.OrderPublic:
+    order_id: Id, body: OrderLinesAdd, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
+) -> OrderPublic:
     return await in_unit_of_work(
         rt, caller, handlers.add_order_lines, catalog=catalog, order_id=order_id, command=body
     )
@@ -69,42 +69,42 @@ async def add_order_lines(
 
 @router.delete(
     "/v1/orders/{order_id}/lines/{line_id}",
-    response_model=s.OrderPublic,
+    response_model=OrderPublic,
     summary="Remove a draft order's line",
 )
-async def remove_order_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
+async def remove_order_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.remove_order_line, order_id=order_id, line_id=line_id)
 
 
 @router.post(
     "/v1/orders/{order_id}/submit",
-    response_model=s.OrderPublic,
+    response_model=OrderPublic,
     summary="Submit to contracts (approved at once unless a discount exceeds its threshold)",
 )
-async def submit_order(order_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> s.OrderPublic:
+async def submit_order(order_id: Id, caller: Seller, rt: RuntimeDep, catalog: CatalogDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.submit_order, catalog=catalog, order_id=order_id)
 
 
 @router.post(
     "/v1/orders/{order_id}/approve",
-    response_model=s.OrderPublic,
+    response_model=OrderPublic,
     summary="Approve an order waiting for a discount approval (finance or admin)",
 )
-async def approve_order(order_id: Id, caller: Approver, rt: RuntimeDep) -> s.OrderPublic:
+async def approve_order(order_id: Id, caller: Approver, rt: RuntimeDep) -> OrderPublic:
     return await in_unit_of_work(
         rt, caller, handlers.approve_order, order_id=order_id, role=caller.role.value
     )
 
 
-@router.post("/v1/orders/{order_id}/cancel", response_model=s.OrderPublic, summary="Cancel an order")
-async def cancel_order(order_id: Id, body: s.CancelRequest, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
+@router.post("/v1/orders/{order_id}/cancel", response_model=OrderPublic, summary="Cancel an order")
+async def cancel_order(order_id: Id, body: CancelRequest, caller: Seller, rt: RuntimeDep) -> OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.cancel_order, order_id=order_id, reason=body.reason)
 
 
 @router.get(
     "/v1/orders/{order_id}/commitments",
-    response_model=s.CommitmentsPublic,
+    response_model=CommitmentsPublic,
     summary="Committed-license balances: committed, launched and remaining per line",
 )
-async def get_order_commitments(order_id: Id, _: Reader, session: SessionDep) -> s.CommitmentsPublic:
-    return await handlers.order_commitments(session=session, order_id=order_id)
+async def get_order_commitments(order_id: Id, _: Reader, uow: ReadUow) -> CommitmentsPublic:
+    return await handlers.order_commitments(uow=uow, order_id=order_id)

@@ -8,77 +8,84 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning import handlers
-from provisioning import schemas as s
-from provisioning.api.deps import Approver, CatalogDep, Id, Operator, RuntimeDep, SessionDep, in_unit_of_work
+from provisioning.api.deps import Approver, CatalogDep, Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
 from provisioning.domain.subscriptions import SubscriptionState
+from provisioning.handlers import subscriptions as handlers
+from provisioning.schemas.subscriptions import (
+    SubscriptionAction,
+    SubscriptionChange,
+    SubscriptionChangePublic,
+    SubscriptionPublic,
+    TermEndsPublic,
+    TermEndsRun,
+)
 
 router = APIRouter(tags=["subscriptions"])
 Filter = Annotated[str | None, Query(max_length=60)]
 
 
-@router.get("/v1/subscriptions", response_model=Page[s.SubscriptionPublic], summary="List subscriptions")
+@router.get("/v1/subscriptions", response_model=Page[SubscriptionPublic], summary="List subscriptions")
 async def list_subscriptions(
     _: Reader,
-    session: SessionDep,
+    uow: ReadUow,
     page: PageParams,
     account_id: Filter = None,
     order_id: Filter = None,
     state: SubscriptionState | None = None,
-) -> Page[s.SubscriptionPublic]:
+) -> Page[SubscriptionPublic]:
     return await handlers.list_subscriptions(
-        session=session,
+        uow=uow,
         page=page,
         account_id=account_id,
-        state=state.value if state else None,
+        state=state,
         order_id=order_id,
     )
 
 
 @router.post(
     "/v1/subscriptions/term-ends",
-    response_model=s.TermEndsPublic,
+    response_model=TermEndsPublic,
     summary="Renew or expire every active subscription whose term ended by a date (finance or admin)",
 )
-async def run_term_ends(body: s.TermEndsRun, caller: Approver, rt: RuntimeDep) -> s.TermEndsPublic:
+async def run_term_ends(body: TermEndsRun, caller: Approver, rt: RuntimeDep) -> TermEndsPublic:
     return await in_unit_of_work(rt, caller, handlers.process_term_ends, as_of=body.as_of)
 
 
 @router.get(
-    "/v1/subscriptions/{subscription_id}", response_model=s.SubscriptionPublic, summary="Get a subscription"
+    "/v1/subscriptions/{subscription_id}", response_model=SubscriptionPublic, summary="Get a subscription"
 )
-async def get_subscription(subscription_id: Id, _: Reader, session: SessionDep) -> s.SubscriptionPublic:
-    return await handlers.get_subscription(session=session, subscription_id=subscription_id)
+async def get_subscription(subscription_id: Id, _: Reader, uow: ReadUow) -> SubscriptionPublic:
+    return await handlers.get_subscription(uow=uow, subscription_id=subscription_id)
 
 
 @router.get(
     "/v1/subscriptions/{subscription_id}/history",
-    response_model=Page[s.SubscriptionChangePublic],
+    response_model=Page[SubscriptionChangePublic],
     summary="A subscription's change history with effective dates",
 )
 async def get_subscription_history(
-    subscription_id: Id, _: Reader, session: SessionDep, page: PageParams
-) -> Page[s.SubscriptionChangePublic]:
-    return await handlers.subscription_history(session=session, subscription_id=subscription_id, page=page)
+    subscription_id: Id, _: Reader, uow: ReadUow, page: PageParams
+) -> Page[SubscriptionChangePublic]:
+    return await handlers.subscription_history(uow=uow, subscription_id=subscription_id, page=page)
 
 
 @router.post(
-    "/v1/subscriptions/{subscription_id}/suspend", response_model=s.SubscriptionPublic, summary="Suspend"
+    "/v1/subscriptions/{subscription_id}/suspend", response_model=SubscriptionPublic, summary="Suspend"
 )
 async def suspend_subscription(
-    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
-) -> s.SubscriptionPublic:
+    subscription_id: Id, body: SubscriptionAction, caller: Operator, rt: RuntimeDep
+) -> SubscriptionPublic:
     return await in_unit_of_work(
         rt, caller, handlers.suspend_subscription, subscription_id=subscription_id, command=body
     )
 
 
 @router.post(
-    "/v1/subscriptions/{subscription_id}/resume", response_model=s.SubscriptionPublic, summary="Resume"
+    "/v1/subscriptions/{subscription_id}/resume", response_model=SubscriptionPublic, summary="Resume"
 )
 async def resume_subscription(
-    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
-) -> s.SubscriptionPublic:
+    subscription_id: Id, body: SubscriptionAction, caller: Operator, rt: RuntimeDep
+) -> SubscriptionPublic:
     return await in_unit_of_work(
         rt, caller, handlers.resume_subscription, subscription_id=subscription_id, command=body
     )
@@ -86,12 +93,12 @@ async def resume_subscription(
 
 @router.post(
     "/v1/subscriptions/{subscription_id}/cancel",
-    response_model=s.SubscriptionPublic,
+    response_model=SubscriptionPublic,
     summary="Cancel (a committed term ended early charges its termination fee, priced by the catalog)",
 )
 async def cancel_subscription(
-    subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep, catalog: CatalogDep
-) -> s.SubscriptionPublic:
+    subscription_id: Id, body: SubscriptionAction, caller: Operator, rt: RuntimeDep, catalog: CatalogDep
+) -> SubscriptionPublic:
     return await in_unit_of_work(
         rt,
         caller,
@@ -104,12 +111,12 @@ async def cancel_subscription(
 
 @router.post(
     "/v1/subscriptions/{subscription_id}/change",
-    response_model=s.SubscriptionPublic,
+    response_model=SubscriptionPublic,
     summary="Change quantity or term end from an effective date",
 )
 async def change_subscription(
-    subscription_id: Id, body: s.SubscriptionChange, caller: Operator, rt: RuntimeDep
-) -> s.SubscriptionPublic:
+    subscription_id: Id, body: SubscriptionChange, caller: Operator, rt: RuntimeDep
+) -> SubscriptionPublic:
     return await in_unit_of_work(
         rt, caller, handlers.change_subscription, subscription_id=subscription_id, command=body
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from libs.platform.errors import FieldErrors, ValidationFailed
@@ -225,6 +225,8 @@ class Customer:
     name: str
     partner_id: str | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+    # When the record was stored (set by the repository; not part of the domain's identity).
+    created_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def register(cls, name: str, *, partner_id: str | None = None, by: str) -> Customer:
@@ -268,6 +270,9 @@ class Account:
     parent_account_id: str | None = None
     bills_to_parent: bool = False
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+    # When the record was stored (set by the repository; not part of the domain's identity).
+    created_at: datetime | None = field(default=None, compare=False)
+    updated_at: datetime | None = field(default=None, compare=False)
 
     @property
     def currency(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,6 +48,13 @@ class LicensingDetails:
     start_date: date | None = None
     end_date: date | None = None
 
+    def term_months(self) -> int:
+        """The licensing period in months, a part month counting as one (at least one month)."""
+        assert self.start_date is not None and self.end_date is not None
+        start, end = self.start_date, self.end_date
+        months = (end.year - start.year) * 12 + end.month - start.month
+        return max(1, months + (1 if end.day > start.day else 0))
+
 
 @dataclass(frozen=True)
 class RequestedDiscount:
@@ -55,24 +62,6 @@ class RequestedDiscount:
 
     description: str
     percent: Decimal
-
-
-@dataclass(frozen=True)
-class PartnerEnrolled(DomainEvent):
-    """A reseller or referral partner was added."""
-
-    partner_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class DealRegistered(DomainEvent):
-    """A partner registered an opportunity."""
-
-    registration_id: str
-    partner_id: str
-    opportunity_name: str
-    by: str
 
 
 @dataclass(frozen=True)
@@ -96,6 +85,8 @@ class Partner:
     contact_email: str | None = None
     active: bool = True
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+    # When the record was stored (set by the repository; not part of the domain's identity).
+    created_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def enrol(cls, name: str, *, contact_email: str | None = None) -> Partner:
@@ -107,7 +98,6 @@ class Partner:
             errors.add("contact_email", "is not an email address")
         errors.raise_if_any("The partner has invalid fields")
         partner = cls(id=new_id("ptnr"), name=name.strip(), contact_email=contact_email)
-        partner.events.append(PartnerEnrolled(partner.id, partner.name))
         return partner
 
 
@@ -151,6 +141,9 @@ class DealRegistration:
     customer_id: str | None = None
     order_id: str | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+    # When the record was stored (set by the repository; not part of the domain's identity).
+    created_at: datetime | None = field(default=None, compare=False)
+    updated_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def register(cls, partner: Partner, opportunity_name: str, *, by: str) -> DealRegistration:
@@ -163,9 +156,6 @@ class DealRegistration:
         errors.raise_if_any("The deal cannot be registered")
         registration = cls(
             id=new_id("dreg"), partner_id=partner.id, opportunity_name=opportunity_name.strip()
-        )
-        registration.events.append(
-            DealRegistered(registration.id, partner.id, registration.opportunity_name, by)
         )
         return registration
 

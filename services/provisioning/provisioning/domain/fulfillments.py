@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -82,6 +82,14 @@ class CommittedLicenseBalance:
         return errors
 
 
+def currency_of(lines: Sequence[FulfillmentLine] | Sequence[FulfilledLine]) -> str:
+    """The currency a fulfillment bills in: that of its lines (all in the order's currency)."""
+    if not lines:
+        # Every fulfillment has a line; guessing a currency would bill in the wrong one.
+        raise ValueError("a fulfillment without lines has no currency")
+    return lines[0].currency
+
+
 def committed_balances(
     order: SalesOrder, fulfillments: Iterable[Fulfillment]
 ) -> dict[str, CommittedLicenseBalance]:
@@ -124,17 +132,6 @@ class FulfilledLine:
     unit_list_price: Decimal
     discount_percent: Decimal
     currency: str
-
-
-@dataclass(frozen=True)
-class FulfillmentScheduled(DomainEvent):
-    """A fulfillment was recorded ahead of its session."""
-
-    fulfillment_id: str
-    order_id: str
-    account_id: str
-    associated_project_id: str | None
-    by: str
 
 
 @dataclass(frozen=True)
@@ -222,9 +219,6 @@ class Fulfillment:
             account_id=order.account_id,
             lines=lines,
             associated_project_id=associated_project_id,
-        )
-        fulfillment.events.append(
-            FulfillmentScheduled(fulfillment.id, order.id, order.account_id, associated_project_id, by)
         )
         return fulfillment
 

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from libs.platform.errors import Conflict, FieldErrors, Forbidden, NotFound
 from libs.platform.ids import new_id
+from libs.platform.periods import add_months
 from libs.pricing import Discount, DiscountKind, DiscountResult, apply_discounts, needs_approval
 
 from .events import DomainEvent
@@ -19,6 +20,10 @@ from .subscriptions import LicenseType, RenewalPolicy
 HUNDRED = Decimal(100)
 APPROVER_ROLES = frozenset({"finance", "admin"})
 AUTOMATIC_APPROVER = "system"
+# Charges that make a lasting service instance; one-time charges are billed on fulfillment.
+SUBSCRIPTION_CHARGE_TYPES = frozenset({"recurring", "usage", None})
+# The term of a subscription whose order line names none.
+DEFAULT_TERM_MONTHS = 12
 
 
 class OrderKind(StrEnum):
@@ -428,3 +433,24 @@ def _collect_discount_errors(discount: LineDiscount, prefix: str, errors: FieldE
     threshold = discount.approval_threshold_percent
     if threshold is not None and not 0 <= threshold <= HUNDRED:
         errors.add(f"{prefix}.approval_threshold_percent", "must be between 0 and 100")
+
+
+def makes_subscription(charge_type: str | None) -> bool:
+    """Whether a line of this charge type becomes a subscription when its order is approved."""
+    return charge_type in SUBSCRIPTION_CHARGE_TYPES
+
+
+def term_end(start: date, term_months: int | None) -> date:
+    """The end of a term starting on `start` (the default term when the line names none)."""
+    return add_months(start, term_months or DEFAULT_TERM_MONTHS)
+
+
+def line_license_type(
+    *, chosen: LicenseType | None, product_license_type: str | None, charge_type: str | None
+) -> LicenseType:
+    """A line's license type: the one chosen on the order, else the product's, else by its charge."""
+    if chosen is not None:
+        return chosen
+    if product_license_type in {t.value for t in LicenseType}:
+        return LicenseType(product_license_type)
+    return LicenseType.SUBSCRIPTION if charge_type in {"recurring", None} else LicenseType.NONE

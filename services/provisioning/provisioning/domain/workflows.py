@@ -118,6 +118,13 @@ STANDARD_ACTIVATION = WorkflowTemplate(
 DEFAULT_TEMPLATES: tuple[WorkflowTemplate, ...] = (RESOLD_WFM_SEATS,)
 
 
+def provisioning_kind(*, product_kind: str | None, vendor_id: str | None) -> str | None:
+    """The kind of provisioning a product needs: a product bought from a vendor is resold seats."""
+    # The catalog says what a product is (license, workshop, …); whether it is resold shows in
+    # its vendor. Resold seats need the vendor paperwork workflow (seed 000).
+    return "resold_seats" if vendor_id else product_kind
+
+
 def template_for(
     *,
     product_kind: str | None = None,
@@ -195,38 +202,6 @@ class WorkflowStarted(DomainEvent):
     order_id: str
     account_id: str
     subscription_id: str | None
-    by: str
-
-
-@dataclass(frozen=True)
-class TaskStarted(DomainEvent):
-    """Someone started working on a task."""
-
-    workflow_id: str
-    task_id: str
-    task_key: str
-    by: str
-
-
-@dataclass(frozen=True)
-class TaskBlocked(DomainEvent):
-    """A task cannot go on for now."""
-
-    workflow_id: str
-    task_id: str
-    task_key: str
-    reason: str
-    by: str
-
-
-@dataclass(frozen=True)
-class TaskCompleted(DomainEvent):
-    """A task is done."""
-
-    workflow_id: str
-    task_id: str
-    task_key: str
-    completed_on: date
     by: str
 
 
@@ -330,7 +305,6 @@ class Workflow:
         task.state = TaskState.IN_PROGRESS
         if task.assignee is None:
             task.assignee = by
-        self.events.append(TaskStarted(self.id, task.id, task.key, by))
 
     def block_task(self, key: str, *, reason: str, by: str) -> None:
         """open or in_progress → blocked, with the reason."""
@@ -339,7 +313,6 @@ class Workflow:
         task = self._task_in(key, "block", TaskState.OPEN, TaskState.IN_PROGRESS)
         task.state = TaskState.BLOCKED
         task.blocked_reason = reason.strip()
-        self.events.append(TaskBlocked(self.id, task.id, task.key, task.blocked_reason, by))
 
     def unblock_task(self, key: str, *, by: str) -> None:
         """blocked → open; the task must be started again."""
@@ -352,7 +325,6 @@ class Workflow:
         task = self._task_in(key, "complete", TaskState.IN_PROGRESS)
         task.state = TaskState.DONE
         task.completed_on = on
-        self.events.append(TaskCompleted(self.id, task.id, task.key, on, by))
         if all(t.state is TaskState.DONE for t in self.tasks):
             self.status = WorkflowStatus.COMPLETED
             self.completed_on = on

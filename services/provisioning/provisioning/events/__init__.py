@@ -1,0 +1,1 @@
+"""Domain events → the contract payloads other services read, one module per concept."""

@@ -1,0 +1,1 @@
+"""What the provisioning API accepts and returns, one module per concept."""
