@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.config import CatalogSettings
-from catalog.repository import CatalogUnitOfWork, SqlCatalogUnitOfWork
+from catalog.handlers.unit_of_work import CatalogUnitOfWork
+from catalog.repository.unit_of_work import SqlCatalogUnitOfWork
 from libs.platform.auth import Principal
 from libs.platform.service import ServiceRuntime
 

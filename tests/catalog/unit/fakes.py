@@ -11,8 +11,8 @@ from typing import Any, Self, TypeVar
 from sqlmodel import SQLModel
 
 from catalog.domain.versions import is_in_force
+from catalog.handlers.unit_of_work import VERSIONED, CatalogRepository, owner_of
 from catalog.models import CostBookVersion, Discount, PriceVersion
-from catalog.repository import VERSIONED, CatalogRepository, owner_of
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.outbox import build_envelope
 from libs.platform.pagination import Page, PageRequest, encode_cursor

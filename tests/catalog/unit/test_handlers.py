@@ -7,14 +7,11 @@ from datetime import date
 import pytest
 
 from catalog import handlers
-from catalog.api.schemas import (
-    DiscountCreate,
-    PriceCreate,
-    PriceVersionCreate,
-    ProductCreate,
-    QuoteCreate,
-)
 from catalog.models import PriceVersion
+from catalog.schemas.discounts import DiscountCreate
+from catalog.schemas.prices import PriceCreate, PriceVersionCreate
+from catalog.schemas.products import ProductCreate
+from catalog.schemas.quotes import QuoteCreate
 from libs.platform.errors import Conflict
 from tests.catalog.integration import factories as f
 from tests.catalog.unit.fakes import FakeCatalogRepository, FakeCatalogUnitOfWork

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, Token
+from catalog.handlers import cost_books as handlers
+from catalog.schemas.common import Token
+from catalog.schemas.cost_books import CostBookCreate, CostBookPublic, CostBookVersionCreate
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/vendor-cost-books", tags=["vendor cost books"])

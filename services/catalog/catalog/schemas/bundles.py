@@ -1,0 +1,67 @@
+"""Requests and views of bundles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from catalog.schemas.common import (
+    REQUEST,
+    Description,
+    EntityId,
+    Name,
+)
+from libs.contracts.types import (
+    Quantity,
+    StrictBool,
+)
+
+
+class BundleComponentIn(BaseModel):
+    """A product in a bundle and how many of it one bundle holds."""
+
+    model_config = REQUEST
+    product_id: EntityId
+    quantity: Quantity
+
+
+class BundleComponentPublic(BaseModel):
+    """A component of a bundle."""
+
+    product_id: str
+    quantity: Quantity
+
+
+class BundleCreate(BaseModel):
+    """Products sold together (platform + workshop seat + assessment license, say)."""
+
+    model_config = REQUEST
+    name: Name
+    description: Description | None = None
+    components: list[BundleComponentIn] = Field(min_length=1, max_length=50)
+
+
+class BundleUpdate(BaseModel):
+    """Fields to change on a bundle (absent = unchanged)."""
+
+    model_config = REQUEST
+    name: Name | None = None
+    description: Description | None = None
+    components: list[BundleComponentIn] | None = Field(default=None, min_length=1, max_length=50)
+    active: StrictBool | None = None
+
+
+class BundlePublic(BaseModel):
+    """A bundle."""
+
+    id: str
+    name: str
+    description: str | None
+    components: list[BundleComponentPublic]
+    active: bool
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,58 @@
+"""Requests and views of support-contract templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from catalog.domain.contract_templates import ContractKind, ExpiryOption
+from catalog.schemas.common import (
+    REQUEST,
+    EntityId,
+    Name,
+)
+from libs.contracts.types import (
+    Quantity,
+    StrictInt,
+)
+
+
+class ContractTemplateCreate(BaseModel):
+    """A support-contract template: subscription (period), time_limited (period and hours,
+    whichever ends first), support_hours (hours) or per_incident."""
+
+    model_config = REQUEST
+    name: Name
+    kind: ContractKind
+    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    hours: Quantity | None = None
+    on_expiry: ExpiryOption = ExpiryOption.IGNORE
+    product_id: EntityId | None = None
+
+
+class ContractTemplateUpdate(BaseModel):
+    """Fields to change on a template (absent = unchanged; null clears an optional field)."""
+
+    model_config = REQUEST
+    name: Name | None = None
+    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    hours: Quantity | None = None
+    on_expiry: ExpiryOption | None = None
+
+
+class ContractTemplatePublic(BaseModel):
+    """A support-contract template."""
+
+    id: str
+    name: str
+    kind: ContractKind
+    period_months: int | None
+    hours: Quantity | None
+    on_expiry: ExpiryOption
+    product_id: str | None
+    created_at: datetime
+    updated_at: datetime

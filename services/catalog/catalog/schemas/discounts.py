@@ -1,0 +1,78 @@
+"""Requests and views of discounts and promotions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from catalog.schemas.common import (
+    REQUEST,
+    EntityId,
+    Name,
+    PromoCode,
+)
+from libs.contracts.types import (
+    CurrencyCode,
+    IsoDate,
+    Percent,
+    StrictBool,
+    StrictInt,
+    UnitPrice,
+)
+from libs.pricing import DiscountKind
+
+
+class DiscountCreate(BaseModel):
+    """A discount or promotion."""
+
+    model_config = REQUEST
+    name: Name
+    kind: DiscountKind
+    value: UnitPrice = Field(description="Percent off (0-100), or amount off in `currency`.", examples=["15"])
+    currency: CurrencyCode | None = Field(default=None, description="Required for an amount discount.")
+    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200, description="Null = no end.")
+    product_ids: list[EntityId] = Field(default_factory=list, max_length=100, description="Empty = all.")
+    approval_threshold_percent: Percent | None = Field(
+        default=None, description="Above this percent off list (strictly) an order needs approval."
+    )
+    promo_code: PromoCode | None = None
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = Field(
+        default=None, description="Exclusive: the first day it no longer applies."
+    )
+
+
+class DiscountUpdate(BaseModel):
+    """Fields to change on a discount (absent = unchanged; null clears an optional field)."""
+
+    model_config = REQUEST
+    name: Name | None = None
+    product_ids: list[EntityId] | None = Field(default=None, max_length=100)
+    approval_threshold_percent: Percent | None = None
+    duration_cycles: StrictInt | None = Field(default=None, ge=1, le=1200)
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    active: StrictBool | None = None
+
+
+class DiscountPublic(BaseModel):
+    """A discount."""
+
+    id: str
+    name: str
+    kind: DiscountKind
+    value: UnitPrice
+    currency: str | None
+    duration_cycles: int | None
+    product_ids: list[str]
+    approval_threshold_percent: Percent | None
+    promo_code: str | None
+    valid_from: date | None
+    valid_to: date | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,83 @@
+"""Requests and views of prices and their versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from catalog.domain.prices import BillingPeriod, BillingTiming
+from catalog.schemas.common import (
+    REQUEST,
+    EntityId,
+    TierIn,
+    TierPublic,
+)
+from libs.contracts.types import (
+    CurrencyCode,
+    IsoDate,
+    NonNegativeAmount,
+    Quantity,
+    UnitPrice,
+)
+from libs.pricing import ChargeType, PricingModel
+
+
+class PriceTermsIn(BaseModel):
+    """The pricing fields of a version; which are needed depends on `model`."""
+
+    model_config = REQUEST
+    model: PricingModel
+    unit_price: UnitPrice | None = Field(default=None, description="per_unit, or one package's price.")
+    amount: NonNegativeAmount | None = Field(default=None, description="The fixed amount of a flat price.")
+    tiers: list[TierIn] = Field(default_factory=list, max_length=50)
+    package_size: Quantity | None = Field(default=None, description="Units per package (package model).")
+    included_quantity: Quantity = Field(default=Decimal(0), description="Free first units.")
+    minimum_commitment: NonNegativeAmount | None = Field(default=None, description="Per-period floor.")
+    cost_book_id: EntityId | None = Field(default=None, description="Vendor cost book (cost_plus model).")
+    effective_to: IsoDate | None = Field(default=None, description="Exclusive end; null = open-ended.")
+
+
+class PriceCreate(PriceTermsIn):
+    """Publish version 1 of a new price of a product in a currency."""
+
+    product_id: EntityId
+    currency: CurrencyCode
+    charge_type: ChargeType
+    billing_period: BillingPeriod | None = None
+    timing: BillingTiming = BillingTiming.IN_ADVANCE
+    effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
+
+
+class PriceVersionCreate(PriceTermsIn):
+    """Publish a new version of a price, in force from `effective_from`."""
+
+    effective_from: IsoDate
+
+
+class PricePublic(BaseModel):
+    """One version of a price: identity, schedule, pricing terms and its effective range."""
+
+    id: str
+    product_id: str
+    currency: str
+    charge_type: ChargeType
+    billing_period: BillingPeriod | None
+    timing: BillingTiming
+    version: int
+    latest_version: int
+    model: PricingModel
+    unit_price: UnitPrice | None
+    amount: UnitPrice | None
+    tiers: list[TierPublic]
+    package_size: Quantity | None
+    included_quantity: Quantity
+    minimum_commitment: UnitPrice | None
+    cost_book_id: str | None
+    effective_from: date
+    effective_to: date | None
+    published_at: datetime

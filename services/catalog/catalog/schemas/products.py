@@ -1,0 +1,66 @@
+"""Requests and views of products."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from catalog.domain.products import LicenseType, ProductKind, RevenueRule
+from catalog.schemas.common import (
+    REQUEST,
+    Description,
+    Name,
+    Sku,
+    Token,
+)
+from libs.contracts.types import (
+    StrictBool,
+)
+
+
+class ProductBase(BaseModel):
+    """Fields of a product a client sets."""
+
+    name: Name
+    description: Description | None = None
+    kind: ProductKind
+    unit_of_measure: Token = Field(examples=["seat"])
+    license_type: LicenseType = LicenseType.NONE
+    revenue_rule: RevenueRule
+    tax_code: Token = Field(examples=["SW050000"])
+    vendor_id: Token | None = Field(default=None, description="Vendor of a resold product.")
+
+
+class ProductCreate(ProductBase):
+    """A new product; the SKU is unique in the catalog."""
+
+    model_config = REQUEST
+    sku: Sku = Field(examples=["WFM-SEAT"])
+
+
+class ProductUpdate(BaseModel):
+    """Fields to change on a product (absent = unchanged)."""
+
+    model_config = REQUEST
+    name: Name | None = None
+    description: Description | None = None
+    unit_of_measure: Token | None = None
+    license_type: LicenseType | None = None
+    revenue_rule: RevenueRule | None = None
+    tax_code: Token | None = None
+    vendor_id: Token | None = None
+    active: StrictBool | None = None
+
+
+class ProductPublic(ProductBase):
+    """A product as the catalog shows it."""
+
+    id: str
+    sku: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
