@@ -1,94 +1,141 @@
-"""The port of the catalog's handlers: the unit of work and the repository it holds.
+"""The port of the catalog's handlers: a unit of work holding one repository per concept.
 
-Handlers see only `CatalogUnitOfWork` (a repository, the actor, `audit`, `emit`, `commit`);
-`bootstrap` builds the SQL one (`catalog.repository.unit_of_work`), unit tests give handlers an
-in-memory fake (`tests/catalog/unit/fakes.py`). What both adapters share — a missing id is a 404,
-which version of a price is the latest — lives in the abstract repository, so they cannot drift.
+Handlers see only `CatalogUnitOfWork` — its repositories (domain objects in, domain objects
+out), the actor, `audit` and `commit`. `bootstrap` builds the SQL one
+(`catalog.repository.unit_of_work`); unit tests give handlers an in-memory fake
+(`tests/catalog/unit/fakes.py`). What every adapter shares — a missing id is a 404, the
+aggregates a unit of work has seen, how their recorded events become contracts — lives here,
+so the adapters cannot drift.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from sqlmodel import SQLModel
-
-from catalog.models import (
-    Bundle,
-    ContractTemplate,
-    CostBook,
-    CostBookVersion,
-    Discount,
-    Price,
-    PriceVersion,
-    Product,
-    Quote,
-)
+from catalog.domain.bundles import Bundle
+from catalog.domain.common import Aggregate
+from catalog.domain.contract_templates import ContractTemplate
+from catalog.domain.cost_books import CostBook, CostBookVersion
+from catalog.domain.discounts import Discount
+from catalog.domain.prices import Price, PriceVersion
+from catalog.domain.products import Product
+from catalog.domain.quotes import Quote
+from catalog.domain.versions import EffectiveDated
+from catalog.events import contract_of
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest
 
-M = TypeVar("M", bound=SQLModel)
-V = TypeVar("V", PriceVersion, CostBookVersion)
-
-ENTITY_NAMES: dict[type[SQLModel], str] = {
-    Product: "product",
-    Price: "price",
-    CostBook: "cost book",
-    Bundle: "bundle",
-    Discount: "discount",
-    ContractTemplate: "contract template",
-    Quote: "quote",
-}
-
-VERSIONED: dict[type[SQLModel], tuple[type[SQLModel], str]] = {
-    PriceVersion: (Price, "price_id"),
-    CostBookVersion: (CostBook, "cost_book_id"),
-}
-"""Each version table: the table of the versioned thing and the column naming it."""
+A = TypeVar("A", bound=Aggregate)
+V = TypeVar("V", bound=EffectiveDated)
 
 
-def entity_name(model: type[SQLModel]) -> str:
-    """How an error message names a row of `model`."""
-    return ENTITY_NAMES.get(model, model.__name__.lower())
+class Repository(abc.ABC, Generic[A]):
+    """Loads and stages one concept's aggregates; remembers those it saw (for their events)."""
 
+    entity: str
+    """How an error message names one of these (`product`, `cost book`)."""
 
-def owner_of(version: PriceVersion | CostBookVersion) -> str:
-    """The id of the price or cost book a version belongs to."""
-    return str(getattr(version, VERSIONED[type(version)][1]))
-
-
-class CatalogRepository(abc.ABC):
-    """Loads and stores catalog rows; raises NotFound for unknown ids."""
+    def __init__(self) -> None:
+        self.seen: dict[str, A] = {}
 
     @abc.abstractmethod
-    def add(self, *rows: SQLModel) -> None:
-        """Stage new or changed rows in the current transaction."""
+    async def _find_many(self, ids: Sequence[str]) -> dict[str, A]:
+        """The aggregates of these ids that exist, by id (one query)."""
 
     @abc.abstractmethod
-    async def find_many(self, model: type[M], ids: Collection[str]) -> dict[str, M]:
-        """The rows of these ids that exist, by id (one query; unknown ids are left out)."""
+    def _stage(self, aggregate: A) -> None:
+        """Write the aggregate's state into the current transaction."""
+
+    def add(self, aggregate: A) -> None:
+        """Stage a new or changed aggregate in this unit of work."""
+        self.seen[aggregate.id] = aggregate
+        self._stage(aggregate)
+
+    async def find_many(self, ids: Collection[str]) -> dict[str, A]:
+        """The aggregates of these ids that exist, by id (unknown ids are left out)."""
+        wanted = list(dict.fromkeys(ids))
+        found = {i: self.seen[i] for i in wanted if i in self.seen}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            found.update(self._remember(await self._find_many(missing)))
+        return found
+
+    async def get(self, entity_id: str) -> A:
+        """The aggregate with this id, or NotFound (404)."""
+        found = await self.find_many([entity_id])
+        if entity_id not in found:
+            raise NotFound(self.entity, entity_id)
+        return found[entity_id]
+
+    async def get_many(self, ids: Sequence[str]) -> dict[str, A]:
+        """Aggregates by id; the first unknown id raises NotFound (404)."""
+        wanted = list(dict.fromkeys(ids))
+        found = await self.find_many(wanted)
+        for entity_id in wanted:
+            if entity_id not in found:
+                raise NotFound(self.entity, entity_id)
+        return found
+
+    def _remember(self, found: dict[str, A]) -> dict[str, A]:
+        # One object per id per unit of work, so no recorded event is lost to a second copy.
+        for entity_id, aggregate in found.items():
+            found[entity_id] = self.seen.setdefault(entity_id, aggregate)
+        return found
+
+    def _remember_page(self, page: Page[A]) -> Page[A]:
+        data = list(self._remember({a.id: a for a in page.data}).values())
+        return page.model_copy(update={"data": data})
+
+
+class VersionedRepository(Repository[A], Generic[A, V]):
+    """A concept published in effective-dated versions (prices, cost books)."""
 
     @abc.abstractmethod
-    async def discounts_by_promo_code(self, codes: Collection[str]) -> dict[str, Discount]:
-        """The discounts of these promo codes, by code (one query; unknown codes are left out)."""
+    def _stage_version(self, version: V) -> None:
+        """Write a version into the current transaction."""
+
+    def add(self, aggregate: A, *versions: V) -> None:
+        """Stage the aggregate and its new or changed versions."""
+        super().add(aggregate)
+        for version in versions:
+            self._stage_version(version)
 
     @abc.abstractmethod
-    async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
-        """True when a row of `model` has these column values."""
+    async def versions(self, owner_id: str) -> list[V]:
+        """Every version of one aggregate, oldest first."""
 
     @abc.abstractmethod
-    async def versions(self, model: type[V], owner_id: str) -> list[V]:
-        """Every version of one price or cost book, oldest first."""
+    async def versions_in_force(self, owner_ids: Collection[str], as_of: date) -> dict[str, V]:
+        """The version of each aggregate in force on `as_of`, by aggregate id (one query)."""
 
     @abc.abstractmethod
-    async def versions_in_force(
-        self, model: type[V], owner_ids: Collection[str], as_of: date
-    ) -> dict[str, V]:
-        """The version of each price or cost book in force on `as_of`, by its id (one query)."""
+    async def versions_page(self, owner_id: str, page: PageRequest) -> Page[V]:
+        """A page of one aggregate's versions, oldest first."""
+
+
+class ProductRepository(Repository[Product]):
+    """Products."""
+
+    entity = "product"
+
+    @abc.abstractmethod
+    async def sku_taken(self, sku: str) -> bool:
+        """True when a product has this SKU."""
+
+    @abc.abstractmethod
+    async def page(self, page: PageRequest, *, kind: str | None, active: bool | None) -> Page[Product]:
+        """A page of products ordered by id, optionally of one kind or activity."""
+
+
+class PriceRepository(VersionedRepository[Price, PriceVersion]):
+    """Prices and their versions."""
+
+    entity = "price"
 
     @abc.abstractmethod
     async def product_prices_in_force(
@@ -97,38 +144,86 @@ class CatalogRepository(abc.ABC):
         """For each product, the version in force on `as_of` of its first price (by id) in `currency`."""
 
     @abc.abstractmethod
-    async def page(self, model: type[M], page: PageRequest, **equal: Any) -> Page[M]:
-        """A page of `model` ordered by id; `equal` filters on columns (None = no filter)."""
+    async def latest_page(
+        self, page: PageRequest, *, product_id: str | None, currency: str | None
+    ) -> Page[PriceVersion]:
+        """A page of the latest version of every price, ordered by price id."""
+
+
+class CostBookRepository(VersionedRepository[CostBook, CostBookVersion]):
+    """Vendor cost books and their versions."""
+
+    entity = "cost book"
 
     @abc.abstractmethod
-    async def latest_versions_page(self, model: type[V], page: PageRequest, **equal: Any) -> Page[V]:
-        """A page of the latest version of every price or cost book, ordered by its id."""
-
-    async def get(self, model: type[M], entity_id: str) -> M:
-        """The row of `model` with this id, or NotFound (404)."""
-        found = await self.find_many(model, [entity_id])
-        if entity_id not in found:
-            raise NotFound(entity_name(model), entity_id)
-        return found[entity_id]
-
-    async def get_many(self, model: type[M], ids: Sequence[str]) -> dict[str, M]:
-        """Rows by id; the first unknown id raises NotFound (404)."""
-        wanted = list(dict.fromkeys(ids))
-        found = await self.find_many(model, wanted)
-        for entity_id in wanted:
-            if entity_id not in found:
-                raise NotFound(entity_name(model), entity_id)
-        return found
+    async def latest_page(self, page: PageRequest, *, vendor_id: str | None) -> Page[CostBookVersion]:
+        """A page of the latest version of every cost book, ordered by cost book id."""
 
 
-class CatalogUnitOfWork(Protocol):
-    """What a handler may do in one use case: read and stage rows, audit, emit, commit once."""
+class BundleRepository(Repository[Bundle]):
+    """Bundles."""
 
-    catalog: CatalogRepository
+    entity = "bundle"
+
+    @abc.abstractmethod
+    async def page(self, page: PageRequest) -> Page[Bundle]:
+        """A page of bundles ordered by id."""
+
+
+class DiscountRepository(Repository[Discount]):
+    """Discounts and promotions."""
+
+    entity = "discount"
+
+    @abc.abstractmethod
+    async def by_promo_codes(self, codes: Collection[str]) -> dict[str, Discount]:
+        """The discounts of these promo codes, by code (one query; unknown codes are left out)."""
+
+    @abc.abstractmethod
+    async def page(self, page: PageRequest, *, promo_code: str | None, active: bool | None) -> Page[Discount]:
+        """A page of discounts ordered by id, optionally the one with a promo code."""
+
+
+class ContractTemplateRepository(Repository[ContractTemplate]):
+    """Support-contract templates."""
+
+    entity = "contract template"
+
+    @abc.abstractmethod
+    async def page(self, page: PageRequest) -> Page[ContractTemplate]:
+        """A page of templates ordered by id."""
+
+
+class QuoteRepository(Repository[Quote]):
+    """Saved quotes."""
+
+    entity = "quote"
+
+    @abc.abstractmethod
+    async def page(self, page: PageRequest) -> Page[Quote]:
+        """A page of quotes ordered by id."""
+
+
+class CatalogUnitOfWork(abc.ABC):
+    """What a handler may do in one use case: use the repositories, audit, commit once.
+
+    On commit the events the aggregates recorded become contract payloads (`catalog.events`)
+    in the outbox, in the same transaction as the change.
+    """
+
+    products: ProductRepository
+    prices: PriceRepository
+    cost_books: CostBookRepository
+    bundles: BundleRepository
+    discounts: DiscountRepository
+    contract_templates: ContractTemplateRepository
+    quotes: QuoteRepository
     actor: str
 
+    @abc.abstractmethod
     async def __aenter__(self) -> Self: ...
 
+    @abc.abstractmethod
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -136,11 +231,38 @@ class CatalogUnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
+    @abc.abstractmethod
     def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
         """Record who changed what, in this unit of work."""
 
+    @abc.abstractmethod
     def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
         """Record an event to publish when (and only if) this unit of work commits."""
 
+    @abc.abstractmethod
     async def commit(self) -> None:
-        """Commit the staged rows, audit records and events together."""
+        """Commit the staged changes, audit records and events together."""
+
+    def repositories(self) -> tuple[Repository[Any], ...]:
+        """Every repository of this unit of work."""
+        return (
+            self.products,
+            self.prices,
+            self.cost_books,
+            self.bundles,
+            self.discounts,
+            self.contract_templates,
+            self.quotes,
+        )
+
+    def collect_new_events(self) -> Iterator[object]:
+        """The domain events recorded by the aggregates seen, oldest first per aggregate (taken once)."""
+        for repository in self.repositories():
+            for aggregate in repository.seen.values():
+                while aggregate.events:
+                    yield aggregate.events.pop(0)
+
+    def stage_recorded_events(self) -> None:
+        """Turn recorded domain events into contract payloads in the outbox (the one event path)."""
+        for payload, key in map(contract_of, self.collect_new_events()):
+            self.emit(payload, key=key)

@@ -9,6 +9,8 @@ from pydantic import (
     Field,
 )
 
+from catalog.domain.bundles import Bundle
+from catalog.domain.common import plain
 from catalog.schemas.common import (
     REQUEST,
     Description,
@@ -65,3 +67,19 @@ class BundlePublic(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+def bundle_public(bundle: Bundle) -> BundlePublic:
+    """The public view of a bundle."""
+    return BundlePublic(
+        id=bundle.id,
+        name=bundle.name,
+        description=bundle.description,
+        components=[
+            BundleComponentPublic(product_id=c.product_id, quantity=plain(c.quantity))
+            for c in bundle.components
+        ],
+        active=bundle.active,
+        created_at=bundle.created_at,
+        updated_at=bundle.updated_at,
+    )

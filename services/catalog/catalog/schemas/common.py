@@ -1,4 +1,4 @@
-"""Wire models of the catalog API: `XCreate` / `XUpdate` in, `XPublic` out.
+"""Wire models shared by the catalog's concepts: field types, tiers. `XCreate` / `XUpdate` in, `XPublic` out.
 
 Money and quantities use the shared wire types (`libs.contracts.types`): money is a JSON
 string, a JSON number for money is a 422. Free text refuses control characters (a NUL byte
@@ -8,6 +8,7 @@ that it would choke on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated
 
@@ -20,10 +21,12 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from catalog.domain.common import plain, plain_or_none
 from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.pricing import Tier
 
 Name = Annotated[
     str,
@@ -68,3 +71,16 @@ class TierPublic(BaseModel):
     up_to: Quantity | None
     unit_price: UnitPrice
     flat_fee: UnitPrice
+
+
+def tiers_public(tiers: Sequence[Tier]) -> list[TierPublic]:
+    """Tiers as the API shows them (exact decimals in their shortest form, as stored)."""
+    return [
+        TierPublic(up_to=plain_or_none(t.up_to), unit_price=plain(t.unit_price), flat_fee=plain(t.flat_fee))
+        for t in tiers
+    ]
+
+
+def tier_values(tiers: Sequence[TierIn]) -> tuple[Tier, ...]:
+    """The pricing engine's tiers of a request."""
+    return tuple(Tier(t.up_to, t.unit_price, t.flat_fee) for t in tiers)

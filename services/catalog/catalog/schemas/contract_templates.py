@@ -9,7 +9,8 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.contract_templates import ContractKind, ExpiryOption
+from catalog.domain.common import plain_or_none
+from catalog.domain.contract_templates import ContractKind, ContractTemplate, ExpiryOption
 from catalog.schemas.common import (
     REQUEST,
     EntityId,
@@ -56,3 +57,18 @@ class ContractTemplatePublic(BaseModel):
     product_id: str | None
     created_at: datetime
     updated_at: datetime
+
+
+def contract_template_public(template: ContractTemplate) -> ContractTemplatePublic:
+    """The public view of a support-contract template."""
+    return ContractTemplatePublic(
+        id=template.id,
+        name=template.name,
+        kind=template.kind,
+        period_months=template.period_months,
+        hours=plain_or_none(template.hours),
+        on_expiry=template.on_expiry,
+        product_id=template.product_id,
+        created_at=template.created_at,
+        updated_at=template.updated_at,
+    )

@@ -9,12 +9,15 @@ from pydantic import (
     Field,
 )
 
+from catalog.domain.common import plain
+from catalog.domain.cost_books import CostBookVersion
 from catalog.schemas.common import (
     REQUEST,
     Name,
     TierIn,
     TierPublic,
     Token,
+    tiers_public,
 )
 from libs.contracts.catalog import MarkupPercent
 from libs.contracts.types import (
@@ -64,3 +67,21 @@ class CostBookPublic(BaseModel):
     effective_from: date
     effective_to: date | None
     published_at: datetime
+
+
+def cost_book_public(version: CostBookVersion, latest_version: int) -> CostBookPublic:
+    """The public view of one cost book version."""
+    return CostBookPublic(
+        id=version.cost_book_id,
+        vendor_id=version.vendor_id,
+        name=version.name,
+        currency=version.currency,
+        version=version.version,
+        latest_version=latest_version,
+        mode=version.mode,
+        markup_percent=plain(version.markup_percent),
+        tiers=tiers_public(version.tiers),
+        effective_from=version.effective_from,
+        effective_to=version.effective_to,
+        published_at=version.published_at,
+    )

@@ -9,6 +9,8 @@ from pydantic import (
     Field,
 )
 
+from catalog.domain.common import plain, plain_or_none
+from catalog.domain.discounts import Discount
 from catalog.schemas.common import (
     REQUEST,
     EntityId,
@@ -76,3 +78,23 @@ class DiscountPublic(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+def discount_public(discount: Discount) -> DiscountPublic:
+    """The public view of a discount."""
+    return DiscountPublic(
+        id=discount.id,
+        name=discount.name,
+        kind=discount.kind,
+        value=plain(discount.value),
+        currency=discount.currency,
+        duration_cycles=discount.duration_cycles,
+        product_ids=list(discount.product_ids),
+        approval_threshold_percent=plain_or_none(discount.approval_threshold_percent),
+        promo_code=discount.promo_code,
+        valid_from=discount.valid_from,
+        valid_to=discount.valid_to,
+        active=discount.active,
+        created_at=discount.created_at,
+        updated_at=discount.updated_at,
+    )

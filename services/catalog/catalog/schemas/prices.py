@@ -10,12 +10,15 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.prices import BillingPeriod, BillingTiming
+from catalog.domain.common import plain, plain_or_none
+from catalog.domain.prices import BillingPeriod, BillingTiming, PriceTerms, PriceVersion
 from catalog.schemas.common import (
     REQUEST,
     EntityId,
     TierIn,
     TierPublic,
+    tier_values,
+    tiers_public,
 )
 from libs.contracts.types import (
     CurrencyCode,
@@ -81,3 +84,43 @@ class PricePublic(BaseModel):
     effective_from: date
     effective_to: date | None
     published_at: datetime
+
+
+def price_terms(command: PriceTermsIn) -> PriceTerms:
+    """The pricing terms of a request."""
+    return PriceTerms(
+        model=command.model,
+        unit_price=command.unit_price,
+        amount=command.amount,
+        tiers=tier_values(command.tiers),
+        package_size=command.package_size,
+        included_quantity=command.included_quantity,
+        minimum_commitment=command.minimum_commitment,
+        cost_book_id=command.cost_book_id,
+    )
+
+
+def price_public(version: PriceVersion, latest_version: int) -> PricePublic:
+    """The public view of one price version."""
+    terms = version.terms
+    return PricePublic(
+        id=version.price_id,
+        product_id=version.product_id,
+        currency=version.currency,
+        charge_type=version.charge_type,
+        billing_period=version.billing_period,
+        timing=version.timing,
+        version=version.version,
+        latest_version=latest_version,
+        model=terms.model,
+        unit_price=plain_or_none(terms.unit_price),
+        amount=plain_or_none(terms.amount),
+        tiers=tiers_public(terms.tiers),
+        package_size=plain_or_none(terms.package_size),
+        included_quantity=plain(terms.included_quantity),
+        minimum_commitment=plain_or_none(terms.minimum_commitment),
+        cost_book_id=terms.cost_book_id,
+        effective_from=version.effective_from,
+        effective_to=version.effective_to,
+        published_at=version.published_at,
+    )

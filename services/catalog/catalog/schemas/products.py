@@ -9,7 +9,7 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.products import LicenseType, ProductKind, RevenueRule
+from catalog.domain.products import LicenseType, Product, ProductKind, RevenueRule
 from catalog.schemas.common import (
     REQUEST,
     Description,
@@ -64,3 +64,8 @@ class ProductPublic(ProductBase):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+def product_public(product: Product) -> ProductPublic:
+    """The public view of a product."""
+    return ProductPublic.model_validate(product, from_attributes=True)

@@ -10,6 +10,8 @@ from pydantic import (
     model_validator,
 )
 
+from catalog.domain.common import plain
+from catalog.domain.quotes import Quote, QuoteLine
 from catalog.schemas.common import (
     REQUEST,
     DecimalText,
@@ -24,6 +26,7 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.platform.money import round_money
 
 
 class QuoteItemIn(BaseModel):
@@ -113,3 +116,54 @@ class QuotePublic(BaseModel):
     needs_approval: bool
     approval_reasons: list[str]
     created_at: datetime
+
+
+def quote_line_public(line: QuoteLine, currency: str, bundle_id: str | None) -> QuoteLinePublic:
+    """The public view of a priced line (amounts rounded once; the shortfall to the currency)."""
+    return QuoteLinePublic(
+        line_number=line.line_number,
+        product_id=line.product_id,
+        price_id=line.price_id,
+        price_version=line.price_version,
+        bundle_id=bundle_id,
+        description=line.description,
+        quantity=plain(line.quantity),
+        unit_price=line.unit_price,
+        list_amount=line.list_amount,
+        discounts=[
+            LineDiscountPublic(discount_id=d.discount_id, name=d.name, amount=d.amount)
+            for d in line.discounts
+        ],
+        discount_amount=line.discount_amount,
+        net_amount=line.net_amount,
+        effective_percent_off=line.effective_percent_off,
+        needs_approval=line.needs_approval,
+        tier_breakdown=[
+            TierLinePublic(
+                band_from=t.band_from,
+                band_to=t.band_to,
+                quantity=t.quantity,
+                unit_price=t.unit_price,
+                flat_fee=t.flat_fee,
+                amount=t.amount,
+            )
+            for t in line.tier_breakdown
+        ],
+        minimum_shortfall=round_money(line.minimum_shortfall, currency),
+    )
+
+
+def quote_public(quote: Quote) -> QuotePublic:
+    """The public view of a saved quote (totals shown to the currency's minor units)."""
+    return QuotePublic(
+        id=quote.id,
+        currency=quote.currency,
+        as_of=quote.as_of,
+        lines=[QuoteLinePublic.model_validate(line) for line in quote.lines],
+        subtotal=round_money(quote.subtotal, quote.currency),
+        discount_total=round_money(quote.discount_total, quote.currency),
+        total=round_money(quote.total, quote.currency),
+        needs_approval=quote.needs_approval,
+        approval_reasons=list(quote.approval_reasons),
+        created_at=quote.created_at,
+    )
