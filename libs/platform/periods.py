@@ -1,9 +1,9 @@
-"""Billing periods: half-open date ranges, bill-cycle days, anchors and proration by days.
+"""Billing periods: half-open date ranges, bill-cycle days and anchors.
 
 Rules (DESIGN §6, §7): a period is `[start, end)`; a bill-cycle day of 29-31 falls back to
 the month's last day and is recomputed from the original day every month (31 → Feb 28 →
-Mar 31); quarterly and annual periods anchor on the subscription's start date; proration is
-by days of the full period that contains the partial one.
+Mar 31); quarterly and annual periods anchor on the subscription's start date. Proration by
+days is pricing math: `libs.pricing.proration.prorate` takes these periods.
 """
 
 from __future__ import annotations
@@ -12,16 +12,11 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from libs.platform.errors import ValidationFailed
-
-# Proration is left unrounded (a line is rounded once, by round_money); 50 significant digits
-# keep the error of a share far below any currency's minor unit.
-_PRORATION_CONTEXT: Final = Context(prec=50, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)
@@ -147,18 +142,6 @@ def periods_between(
         upper = min(full.end, end)
         yield BillingPeriod(current, upper)
         current = upper
-
-
-def prorate(amount: Decimal, partial: BillingPeriod, full: BillingPeriod) -> Decimal:
-    """amount * days(partial ∩ full) / days(full), unrounded (round once per line later)."""
-    overlap = partial.intersection(full)
-    if overlap is None:
-        return Decimal(0)
-    if overlap.days == full.days:
-        return amount
-    return _PRORATION_CONTEXT.divide(
-        _PRORATION_CONTEXT.multiply(amount, Decimal(overlap.days)), Decimal(full.days)
-    )
 
 
 def time_zone(tz_name: str) -> ZoneInfo:

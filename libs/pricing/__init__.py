@@ -21,7 +21,7 @@ from libs.pricing.engine import (
     vendor_cost,
 )
 from libs.pricing.model import ChargeType, CostBook, PriceSpec, PricingModel, Tier, TierMode
-from libs.pricing.proration import change_proration, prorate_amount
+from libs.pricing.proration import change_proration, prorate, prorate_amount
 from libs.pricing.validation import validate_cost_book, validate_price_spec
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "cost_plus_unit_price",
     "effective_percent_off",
     "needs_approval",
+    "prorate",
     "prorate_amount",
     "rate",
     "validate_cost_book",

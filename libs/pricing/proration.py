@@ -1,10 +1,15 @@
-"""Proration by days of the actual period (DESIGN §7); results are exact, rounded by the line."""
+"""Proration by days of the actual period (DESIGN §7); results are exact, rounded by the line.
+
+The one proration rule of the engine: `prorate_amount` is the arithmetic, `prorate` applies it
+to a partial billing period inside its full one (libs.platform.periods makes the periods).
+"""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from libs.platform.errors import FieldErrors
+from libs.platform.periods import BillingPeriod
 
 _PRECISION = 50
 
@@ -14,6 +19,12 @@ def prorate_amount(amount: Decimal, used_days: int, period_days: int) -> Decimal
     _check_days(used_days, period_days, "used_days")
     with localcontext(prec=_PRECISION, rounding=ROUND_HALF_UP):
         return Decimal(amount) * used_days / period_days
+
+
+def prorate(amount: Decimal, partial: BillingPeriod, full: BillingPeriod) -> Decimal:
+    """The share of `amount` for the days of `partial` that fall in `full` (unrounded)."""
+    overlap = partial.intersection(full)
+    return prorate_amount(amount, overlap.days if overlap else 0, full.days)
 
 
 def change_proration(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from libs.pricing import Discount, DiscountKind, PriceSpec, PricingModel, apply_discounts, rate
 from provisioning.catalog_client import (
     CatalogDiscount,
     CatalogPrice,
@@ -58,10 +59,14 @@ class InMemoryCatalog:
         )
         self.unit_prices[price_id] = Decimal(unit_price)
 
-    def add_discount(self, discount_id: str, *, percent: str, threshold: str) -> None:
-        """Add a percent discount with its approval threshold."""
+    def add_discount(self, discount_id: str, *, percent: str, threshold: str | None) -> None:
+        """Add a percent discount with its approval threshold (None: pre-approved)."""
         self.discounts[discount_id] = CatalogDiscount(
-            discount_id, discount_id, "percent", Decimal(percent), Decimal(threshold)
+            discount_id,
+            discount_id,
+            "percent",
+            Decimal(percent),
+            None if threshold is None else Decimal(threshold),
         )
 
     def _check(self) -> None:
@@ -84,7 +89,7 @@ class InMemoryCatalog:
         return self.discounts.get(discount_id)
 
     async def quote(self, *, currency: str, as_of: date, items: Sequence[QuoteItem]) -> Quote:
-        """Flat per-unit pricing with percent discounts added up on the list amount."""
+        """Per-unit lines priced by `libs.pricing`, as the catalog prices them."""
         self._check()
         self.quote_calls += 1
         lines = []
@@ -95,28 +100,31 @@ class InMemoryCatalog:
                     422, "unknown price", [{"field": f"items.{number - 1}.price_id", "message": "unknown"}]
                 )
             unit = self.unit_prices[item.price_id]
-            list_amount = unit * item.quantity
+            # Priced by the real engine, as the catalog prices a per-unit line.
+            charge = rate(PriceSpec(PricingModel.PER_UNIT, price.currency, unit_price=unit), item.quantity)
             applied = [self.discounts[d] for d in item.discount_ids]
-            quoted = tuple(
-                QuotedDiscount(d.id, d.name, list_amount * d.value / 100 if d.kind == "percent" else d.value)
-                for d in applied
+            result = apply_discounts(
+                charge.amount,
+                [Discount(DiscountKind(d.kind), d.value, d.approval_threshold_percent) for d in applied],
+                price.currency,
             )
-            off = min(sum((d.amount for d in quoted), Decimal(0)), list_amount)
-            percent = off / list_amount * 100 if list_amount else Decimal(0)
             lines.append(
                 QuotedLine(
                     number,
                     price.product_id,
                     price.id,
                     price.version,
-                    item.quantity,
-                    unit,
-                    list_amount,
-                    quoted,
-                    off,
-                    list_amount - off,
-                    percent,
-                    any(percent > d.approval_threshold_percent for d in applied),
+                    charge.quantity,
+                    charge.effective_unit_price,
+                    result.list_amount,
+                    tuple(
+                        QuotedDiscount(d.id, d.name, line.amount)
+                        for d, line in zip(applied, result.lines, strict=True)
+                    ),
+                    result.total_discount,
+                    result.net_amount,
+                    result.effective_percent_off,
+                    result.needs_approval,
                 )
             )
         subtotal = sum((line.list_amount for line in lines), Decimal(0))

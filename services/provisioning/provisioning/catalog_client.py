@@ -76,7 +76,7 @@ class CatalogDiscount:
     name: str
     kind: str
     value: Decimal
-    approval_threshold_percent: Decimal
+    approval_threshold_percent: Decimal | None
     product_ids: tuple[str, ...] = ()
 
 
@@ -188,8 +188,8 @@ def discount_from_json(data: dict[str, Any]) -> CatalogDiscount:
         name=str(data.get("name") or data["id"]),
         kind=str(data.get("kind") or "percent"),
         value=_dec(data.get("value", "0")),
-        # No threshold means any use of the discount needs approval.
-        approval_threshold_percent=_dec(threshold) if threshold is not None else Decimal(0),
+        # No threshold: the discount is pre-approved (libs.pricing.needs_approval).
+        approval_threshold_percent=_dec(threshold) if threshold is not None else None,
         product_ids=tuple(data.get("product_ids") or ()),
     )
 

@@ -342,7 +342,7 @@ class QuotedLineDiscount:
     discount_id: str
     name: str
     amount: Decimal
-    approval_threshold_percent: Decimal
+    approval_threshold_percent: Decimal | None
     kind: str
     value: Decimal
 
@@ -382,7 +382,7 @@ def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
             d["discount_id"],
             d["name"],
             Decimal(d["amount"]),
-            Decimal(d["approval_threshold_percent"]),
+            _decimal_or_none(d["approval_threshold_percent"]),
             d["kind"],
             Decimal(d["value"]),
         )
@@ -422,6 +422,14 @@ def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
         discounts=quoted,
     )
     return line, pricing
+
+
+def _decimal_or_none(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _str_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def line_discount(quoted: QuotedLineDiscount) -> LineDiscount:
@@ -514,7 +522,7 @@ async def save_order(session: AsyncSession, stored: StoredOrder, *, currency: st
                             "discount_id": d.discount_id,
                             "name": d.name,
                             "amount": str(d.amount),
-                            "approval_threshold_percent": str(d.approval_threshold_percent),
+                            "approval_threshold_percent": _str_or_none(d.approval_threshold_percent),
                             "kind": d.kind,
                             "value": str(d.value),
                         }

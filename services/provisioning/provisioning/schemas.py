@@ -423,7 +423,9 @@ class LineDiscountPublic(BaseModel):
     discount_id: str
     name: str
     amount: Amount
-    approval_threshold_percent: Percent
+    approval_threshold_percent: Percent | None = Field(
+        default=None, description="None: the discount is pre-approved; above it the order waits for finance."
+    )
 
 
 class OrderLinePublic(BaseModel):

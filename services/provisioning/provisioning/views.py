@@ -170,7 +170,11 @@ def order(stored: StoredOrder, *, currency: str, deal_row: DealRegistrationRow |
                         discount_id=d.discount_id,
                         name=d.name,
                         amount=money_out(d.amount, line.currency),
-                        approval_threshold_percent=percent_out(d.approval_threshold_percent),
+                        approval_threshold_percent=(
+                            None
+                            if d.approval_threshold_percent is None
+                            else percent_out(d.approval_threshold_percent)
+                        ),
                     )
                     for d in priced.discounts
                 ],

@@ -161,6 +161,51 @@ async def test_catalog_discount_thresholds_and_unknown_prices(stack: Stack) -> N
     assert [e["field"] for e in unknown.json()["errors"]] == ["lines.0.price_id"]
 
 
+@pytest.mark.parametrize(
+    ("threshold", "approval"),
+    [(None, False), ("30", False), ("15", True)],
+    ids=["no-threshold", "within-threshold", "above-threshold"],
+)
+async def test_a_quote_and_an_order_with_the_same_discount_agree(
+    stack: Stack, threshold: str | None, approval: bool
+) -> None:
+    # One pricing engine (issue 7): the order takes the catalog's amounts and approval rule.
+    price_id = await _wfm_seats(stack.catalog)
+    discount = await _created(
+        stack.catalog,
+        "/v1/discounts",
+        {"name": "Launch 20%", "kind": "percent", "value": "20", "approval_threshold_percent": threshold},
+    )
+    quote = await ok(
+        await stack.catalog.post(
+            "/v1/quotes",
+            json={
+                "currency": "USD",
+                "as_of": "2026-03-01",
+                "items": [{"price_id": price_id, "quantity": 250, "discount_ids": [discount]}],
+            },
+            headers=CRM,
+        ),
+        201,
+    )
+    _, account_id = await customer_with_account(stack.provisioning)
+    order = await ok(
+        await stack.provisioning.post(
+            "/v1/orders",
+            json={"account_id": account_id, "lines": [line(price_id, 250, discount_ids=[discount])]},
+            headers=CRM,
+        ),
+        201,
+    )
+    quoted, ordered = quote["lines"][0], order["lines"][0]
+    fields = ("list_amount", "discount_amount", "net_amount", "needs_approval")
+    assert {f: ordered[f] for f in fields} == {f: quoted[f] for f in fields}
+    assert (ordered["net_amount"], ordered["needs_approval"]) == ("2400.00", approval)
+    assert quote["needs_approval"] is approval
+    submitted = await ok(await stack.provisioning.post(f"/v1/orders/{order['id']}/submit", headers=CRM))
+    assert submitted["status"] == ("submitted" if approval else "approved")
+
+
 async def test_unreachable_catalog_is_a_503_not_a_500(sqlite_url: str) -> None:
     nowhere = HttpCatalogClient("http://127.0.0.1:1", API_KEYS[Role.CRM], timeout_s=1)
     async with running_app(create_app(provisioning_settings(sqlite_url), catalog=nowhere)) as client:

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from libs.platform.errors import Conflict, FieldErrors, Forbidden, NotFound
 from libs.platform.ids import new_id
+from libs.pricing import Discount, DiscountKind, DiscountResult, apply_discounts, needs_approval
 
 from .events import DomainEvent
 from .subscriptions import LicenseType, RenewalPolicy
@@ -38,18 +40,23 @@ class OrderStatus(StrEnum):
 
 @dataclass(frozen=True)
 class LineDiscount:
-    """A discount on a line: a percent off or an amount off the line's list amount."""
+    """A discount on a line: a percent off or an amount off the line's list amount.
+
+    Without a threshold the discount is pre-approved; with one, a line whose percent off list
+    is strictly above it waits for finance (DESIGN §7) — the rule of `libs.pricing`, the same
+    one the catalog's quotes apply.
+    """
 
     discount_id: str
-    approval_threshold_percent: Decimal
+    approval_threshold_percent: Decimal | None
     percent: Decimal | None = None
     amount: Decimal | None = None
 
-    def amount_off(self, list_amount: Decimal) -> Decimal:
-        """The money this discount takes off `list_amount`, before the zero floor."""
+    def as_pricing(self) -> Discount:
+        """This discount as the pricing engine takes it."""
         if self.percent is not None:
-            return list_amount * self.percent / HUNDRED
-        return self.amount or Decimal(0)
+            return Discount(DiscountKind.PERCENT, self.percent, self.approval_threshold_percent)
+        return Discount(DiscountKind.AMOUNT, self.amount or Decimal(0), self.approval_threshold_percent)
 
 
 @dataclass(frozen=True)
@@ -91,32 +98,31 @@ class OrderLine:
         """Quantity times unit list price, unrounded (invoicing rounds per line)."""
         return self.quantity * self.unit_list_price
 
+    @cached_property
+    def _discounted(self) -> DiscountResult:
+        return apply_discounts(self.list_amount, [d.as_pricing() for d in self.discounts], self.currency)
+
     @property
     def discount_amount(self) -> Decimal:
         """All discounts added up on the undiscounted amount, never more than the line."""
-        total = sum((d.amount_off(self.list_amount) for d in self.discounts), Decimal(0))
-        return min(total, self.list_amount)
+        return self._discounted.total_discount
 
     @property
     def net_amount(self) -> Decimal:
-        """What the line is worth after discounts, unrounded."""
-        return self.list_amount - self.discount_amount
+        """What the line is worth after discounts, rounded to the currency."""
+        return self._discounted.net_amount
 
     @property
     def effective_discount_percent(self) -> Decimal:
         """The percent off list the line's discounts amount to together."""
-        if self.list_amount <= 0:
-            return Decimal(0)
-        return self.discount_amount / self.list_amount * HUNDRED
+        return self._discounted.effective_percent_off
 
     @property
     def needs_approval(self) -> bool:
-        """True when the effective percent is strictly above a discount's threshold."""
-        if not self.discounts:
-            return False
-        # With several discounts the strictest threshold governs the combined percent.
-        threshold = min(d.approval_threshold_percent for d in self.discounts)
-        return self.effective_discount_percent > threshold
+        """True when the percent off list is strictly above some discount's threshold."""
+        return bool(self.discounts) and needs_approval(
+            self.list_amount, [d.as_pricing() for d in self.discounts]
+        )
 
 
 def order_line(
@@ -419,5 +425,6 @@ def _collect_discount_errors(discount: LineDiscount, prefix: str, errors: FieldE
         errors.add(f"{prefix}.percent", "must be above 0 and at most 100")
     if discount.amount is not None and discount.amount <= 0:
         errors.add(f"{prefix}.amount", "must be positive")
-    if not 0 <= discount.approval_threshold_percent <= HUNDRED:
+    threshold = discount.approval_threshold_percent
+    if threshold is not None and not 0 <= threshold <= HUNDRED:
         errors.add(f"{prefix}.approval_threshold_percent", "must be between 0 and 100")
