@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench contracts-docs republish compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench contracts-docs republish dead-letters compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,8 +68,12 @@ contracts-docs: install
 	$(BIN)/python -m libs.contracts.docs
 
 republish: install
-	@test -n "$(SERVICE)" || (echo "usage: make republish SERVICE=catalog [SINCE=2026-11-01T00:00:00+00:00]"; exit 2)
-	$(BIN)/python -m libs.platform.cli republish $(SERVICE) $(if $(SINCE),--since $(SINCE))
+	@test -n "$(SERVICE)" || (echo "usage: make republish SERVICE=catalog [SINCE=2026-11-01T00:00:00+00:00] [PARKED=1]"; exit 2)
+	$(BIN)/python -m libs.platform.cli republish $(SERVICE) $(if $(SINCE),--since $(SINCE)) $(if $(PARKED),--parked)
+
+dead-letters: install
+	@test -n "$(SERVICE)" || (echo "usage: make dead-letters SERVICE=provisioning [REPLAY=all|<id>]"; exit 2)
+	$(BIN)/python -m libs.platform.cli dead-letters $(if $(REPLAY),replay $(SERVICE) $(if $(filter all,$(REPLAY)),--all,--id $(REPLAY)),list $(SERVICE))
 
 compose-up:
 	docker compose up --build -d

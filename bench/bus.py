@@ -10,7 +10,13 @@ Measured, on a local Tansu broker on loopback and a SQLite file database:
 - `bus.consumer` — `IdempotentConsumer.run()` applying every event with a trivial handler
   (envelope parsing, inbox look-up and insert, a savepoint per event, commit, offset commit),
   timed from the first fetched record so the consumer-group join is left out (on this broker
-  a join takes the whole rebalance timeout, which says nothing about throughput).
+  a join takes the whole rebalance timeout, which says nothing about throughput);
+- `bus.outbox.batched.relay` and `bus.outbox.batched` — the same N events of a batchable type
+  (DESIGN §4): the relay packs each key's consecutive events into batch messages (it reads
+  `BATCHED_READ_ROWS` rows a round, so ~50 events per message with the 97 accounts here);
+- `bus.consumer.decode` — a bare consumer fetching those batch messages and turning each into
+  its events with `decode_message` (one pass per message): the floor of a consumer that asks
+  for whole batches, before any inbox or handler work.
 
 Baselines, in the same run and on the same broker (each the best of 3 runs: they last a
 fraction of a second, so one hiccup would weigh on them far more than on the measured paths):
@@ -23,6 +29,9 @@ fraction of a second, so one hiccup would weigh on them far more than on the mea
 - the consumer against the raw consume rate: an aiokafka consumer with the same batch size,
   no group and no commits, reading those N messages from its first fetch. That is the floor
   cost of fetching and decoding records; everything above it is what exactly-once costs.
+
+The batched figures stand beside the same two baselines (single-event messages), so their
+ratios say what batching buys against sending each event on its own at the broker's full rate.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bench.report import Figure, per_second
+from libs.contracts.batch import decode_message
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import event_type
 from libs.platform.audit import AuditRecord
@@ -60,6 +70,9 @@ DEADLINE_S = 150.0
 # The local broker makes a joining member wait the full rebalance timeout.
 REBALANCE_TIMEOUT_MS = 1_000
 SESSION_TIMEOUT_MS = 6_000
+# Rows the relay reads a round on the batched path: with 97 accounts, ~50 events a message.
+BATCHED_READ_ROWS = 5_000
+ACCOUNTS = 97
 
 
 class BenchPosting(EventPayload):
@@ -69,11 +82,11 @@ class BenchPosting(EventPayload):
     amount: Decimal
 
 
-def _fresh_event_type() -> tuple[type[BenchPosting], str, str]:
+def _fresh_event_type(*, batchable: bool = False) -> tuple[type[BenchPosting], str, str]:
     """A payload type registered on a topic of its own, so runs never see each other's events."""
     suffix = uuid.uuid4().hex[:8]
     topic, name = f"bench.bus.{suffix}", f"bench.posting_{suffix}"
-    model = event_type(name, topic=topic)(
+    model = event_type(name, topic=topic, batchable=batchable)(
         type(f"BenchPosting{suffix}", (BenchPosting,), {"__doc__": "A benchmark posting."})
     )
     return model, topic, name
@@ -118,7 +131,7 @@ async def _write_outbox(db: Database, model: type[BenchPosting], events: int, pe
     for start in range(0, events, per_transaction):
         async with UnitOfWork(db, producer="bench") as uow:
             for i in range(start, min(events, start + per_transaction)):
-                account = f"acct_{i % 97:05d}"
+                account = f"acct_{i % ACCOUNTS:05d}"
                 uow.emit(model(account_id=account, amount=Decimal("12.50")), key=account)
             await uow.commit()
 
@@ -164,6 +177,30 @@ async def _raw_consume(bootstrap: str, topic: str, expected: int, batch_size: in
         while seen < expected:
             batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
             seen += sum(len(records) for records in batches.values())
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def _consume_decoded(bootstrap: str, topic: str, expected: int, batch_size: int) -> float:
+    """Seconds a bare consumer takes to fetch and decode `expected` events from batch messages."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=batch_size,
+    )
+    consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
+    await consumer.start()
+    try:
+        seen = 0
+        started = time.perf_counter()
+        while seen < expected:
+            batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
+            for records in batches.values():
+                for record in records:
+                    seen += len(decode_message(record.value, record.headers).events)
         return time.perf_counter() - started
     finally:
         await consumer.stop()
@@ -216,23 +253,49 @@ async def measure(events: int = DEFAULT_EVENTS, *, per_transaction: int = PER_TR
             broker.stop()
 
 
+async def _relay_through_outbox(
+    db: Database,
+    publisher: KafkaPublisher,
+    model: type[BenchPosting],
+    events: int,
+    *,
+    per_transaction: int,
+    read_rows: int,
+) -> tuple[float, float]:
+    """Seconds to write `events` into the outbox, then seconds for the relay to publish them all."""
+    started = time.perf_counter()
+    await _write_outbox(db, model, events, per_transaction)
+    written = time.perf_counter()
+    published = await OutboxRelay(db, publisher, batch_size=read_rows).drain()
+    relayed = time.perf_counter()
+    if published != events:
+        raise RuntimeError(f"the relay published {published} of {events} events")
+    return written - started, relayed - written
+
+
 async def _measure(bootstrap: str, tmp: Path, events: int, per_transaction: int) -> list[Figure]:
     model, topic, name = _fresh_event_type()
+    batched_model, batched_topic, _ = _fresh_event_type(batchable=True)
     raw_topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, [topic, raw_topic], partitions=PARTITIONS)
+    await ensure_topics(bootstrap, [topic, batched_topic, raw_topic], partitions=PARTITIONS)
     db = await _database(f"sqlite+aiosqlite:///{tmp / 'bench.db'}")
+    batched_db = await _database(f"sqlite+aiosqlite:///{tmp / 'bench-batched.db'}")
     publisher = KafkaPublisher(bootstrap, client_id="bench")
     await publisher.start()
     try:
         await _warm_up(publisher, bootstrap)
 
-        started = time.perf_counter()
-        await _write_outbox(db, model, events, per_transaction)
-        written = time.perf_counter()
-        published = await OutboxRelay(db, publisher, batch_size=per_transaction).drain()
-        relayed = time.perf_counter()
-        if published != events:
-            raise RuntimeError(f"the relay published {published} of {events} events")
+        write_s, relay_s = await _relay_through_outbox(
+            db, publisher, model, events, per_transaction=per_transaction, read_rows=per_transaction
+        )
+        batched_write_s, batched_relay_s = await _relay_through_outbox(
+            batched_db,
+            publisher,
+            batched_model,
+            events,
+            per_transaction=per_transaction,
+            read_rows=BATCHED_READ_ROWS,
+        )
 
         # The baselines last a fraction of a second, so a hiccup weighs on them far more than
         # on the measured paths: take the best of a few runs (the topic gets N messages a run).
@@ -241,12 +304,20 @@ async def _measure(bootstrap: str, tmp: Path, events: int, per_transaction: int)
         consume_s = min(
             [await _raw_consume(bootstrap, raw_topic, events, per_transaction) for _ in range(BASELINE_RUNS)]
         )
+        decode_s = min(
+            [
+                await _consume_decoded(bootstrap, batched_topic, events, per_transaction)
+                for _ in range(BASELINE_RUNS)
+            ]
+        )
         apply_s = await _consume_idempotently(db, bootstrap, topic, name, events, per_transaction)
     finally:
         await publisher.stop()
         await db.dispose()
+        await batched_db.dispose()
 
     produce = per_second(events, produce_s)
+    consume = per_second(events, consume_s)
 
     def outbox(name: str, seconds: float) -> Figure:
         return Figure(
@@ -258,18 +329,24 @@ async def _measure(bootstrap: str, tmp: Path, events: int, per_transaction: int)
             "raw aiokafka produce, same bytes",
         )
 
-    return [
-        outbox("bus.outbox.write", written - started),
-        outbox("bus.outbox.relay", relayed - written),
-        outbox("bus.outbox", relayed - started),
-        Figure(
-            "bus.consumer",
-            per_second(events, apply_s),
+    def consumer(name: str, seconds: float) -> Figure:
+        return Figure(
+            name,
+            per_second(events, seconds),
             "events/s",
-            per_second(events, consume_s),
+            consume,
             "msgs/s",
             "raw aiokafka consume, same msgs",
-        ),
+        )
+
+    return [
+        outbox("bus.outbox.write", write_s),
+        outbox("bus.outbox.relay", relay_s),
+        outbox("bus.outbox", write_s + relay_s),
+        consumer("bus.consumer", apply_s),
+        outbox("bus.outbox.batched.relay", batched_relay_s),
+        outbox("bus.outbox.batched", batched_write_s + batched_relay_s),
+        consumer("bus.consumer.decode", decode_s),
     ]
 
 

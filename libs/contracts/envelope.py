@@ -1,13 +1,17 @@
-"""The one envelope every message on the bus travels in (DESIGN §4)."""
+"""The one envelope every message on the bus travels in (DESIGN §4).
+
+Producers set `event_id` and `occurred_at` themselves (`libs.platform.outbox.build_envelope`):
+an envelope never invents them, because a consumer deduplicates on the id, and an id made up
+on parsing would differ on every redelivery. A timestamp without a time zone is refused.
+"""
 
 from __future__ import annotations
 
 import builtins
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class EventPayload(BaseModel):
@@ -22,13 +26,11 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     event_id: uuid.UUID = Field(
-        default_factory=uuid.uuid4, description="Unique per event; consumers deduplicate on it."
+        description="Set by the producer, unique per event; consumers deduplicate on it."
     )
     type: str = Field(description="Dotted event type, past tense.", examples=["subscription.activated"])
     schema_version: int = Field(default=1, ge=1, description="Bumped on a breaking payload change.")
-    occurred_at: datetime = Field(
-        default_factory=lambda: datetime.now(UTC), description="UTC time of the change."
-    )
+    occurred_at: AwareDatetime = Field(description="Time of the change, with its time zone (UTC).")
     producer: str = Field(description="Service that emitted the event.", examples=["catalog"])
     correlation_id: str | None = Field(
         default=None, description="Id of the request or flow that started it all."

@@ -2,23 +2,28 @@
 booleans and integers.
 
 Money and prices travel as JSON strings ("12.50"), never numbers (DESIGN §7); quantities may
-also be JSON integers. Dates are "YYYY-MM-DD" strings; booleans are JSON true/false and integers
-JSON integers, with none of pydantic's lax coercions (FastAPI validates bodies in python mode,
-where a plain `date` field reads 0 as 1970-01-01 and a plain `int` field reads true or "0001"
-as 1). Each type's JSON schema is exactly what its validator accepts, so that OpenAPI clients
-and schema fuzzers see the truth. Validators raise only pydantic errors (`PydanticCustomError`
-is a `ValueError`), so bad input is always an ordinary 422.
+also be JSON numbers whose exact value is an integer (3, and 3.0 as JSON Schema counts it;
+never 0.99999999999999999, which a float would read as 1: request bodies read a number no float
+holds exactly as NaN, which no field takes — `libs.platform.json_body`). Dates are "YYYY-MM-DD"
+strings; booleans are JSON true/false and integers are integers as JSON Schema counts them
+(`IntegerRange`: 3 and 3.0, never true, "3" or 3.5), with none of pydantic's lax coercions
+(FastAPI validates bodies in python mode, where a plain `date` field reads 0 as 1970-01-01 and a
+plain `int` field reads true or "0001" as 1). Each type's JSON schema is exactly what its
+validator accepts, so that OpenAPI clients and schema fuzzers see the truth. Validators raise
+only pydantic errors (`PydanticCustomError` is a `ValueError`), so bad input is always an
+ordinary 422.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import PlainSerializer, PlainValidator, Strict, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import GetCoreSchemaHandler, PlainSerializer, PlainValidator, Strict, WithJsonSchema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import (
@@ -72,8 +77,10 @@ def _as_text(value: object, *, wrong_type: str, allow_int: bool) -> str:
             raise _refuse("must be a finite number")
         return format(value.copy_abs() if value.is_zero() else value, "f")
     if allow_int and isinstance(value, float) and value.is_integer():
-        # JSON Schema (and so every schema fuzzer) counts 2.0 as the integer 2; within the
-        # exact range of a double it is one. Any other float is refused below.
+        # JSON Schema counts 2.0 as the integer 2. Request bodies hold a float only where it is
+        # the number exactly as written (`libs.platform.json_body`: any other is NaN, refused
+        # here); pydantic's own JSON parsing (messages) cannot tell, and our producers write
+        # quantities as strings. Any other float is refused below.
         value = int(value)
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
         # Checked before str(): a huge integer would otherwise hit Python's digit limit.
@@ -247,17 +254,44 @@ StrictBool = Annotated[bool, Strict()]
 """JSON true or false only: never 0/1 nor "true"."""
 
 StrictInt = Annotated[int, Strict()]
-"""A JSON integer only: never a bool, a string ("1", "0001") nor a float.
-
-Bounds compose: `Annotated[StrictInt, Field(ge=1, le=31)]` is checked and in the JSON schema.
-JSON Schema counts 1.0 as the integer 1; it is refused all the same (a before-validator that
-took it would make pydantic write the bounds into the schema as "ge"/"le", not "minimum").
+"""A JSON integer only: never a bool, a string ("1", "0001") nor a float — stricter than JSON
+Schema (which counts 1.0 as 1); request fields use `IntegerRange`, which follows JSON Schema.
 """
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 3.0 as the integer 3 (so does every schema fuzzer); request bodies
+    # hold a float only when it is the number as written. Any other number stays as it is and
+    # the strict integer schema refuses it.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER_QUANTITY:
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class IntegerRange:
+    """`Annotated[int, IntegerRange(1, 31)]`: a JSON integer in bounds, as JSON Schema counts them.
+
+    3.0 is the integer 3 (as in JSON Schema and every schema fuzzer); never a bool nor a string
+    ("1", "0001"). The bounds are part of the integer's own schema, so the JSON schema says
+    "minimum"/"maximum" even for an optional field (a `Field(ge=...)` on a before-validated
+    type is written as "ge").
+    """
+
+    minimum: int
+    maximum: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Whole floats become ints, then a strict bounded integer."""
+        bounded = core_schema.int_schema(strict=True, ge=self.minimum, le=self.maximum)
+        return core_schema.no_info_before_validator_function(_whole_number, bounded)
+
 
 __all__ = [
     "AMOUNT_PLACES",
     "Amount",
     "CurrencyCode",
+    "IntegerRange",
     "IsoDate",
     "NonNegativeAmount",
     "Percent",

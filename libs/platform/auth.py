@@ -2,21 +2,27 @@
 
 A key arrives as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Admin may do anything;
 each write route names the other roles it admits; every role may read.
+
+Routes declare their roles with `require_roles`; before that, the edge guard
+(libs/platform/edge.py) refuses an unknown key with 401 before any body is read, using the same
+`principal_for_key`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 
 from libs.platform.settings import Role
 
+UNAUTHENTICATED = "A valid API key is required (Authorization: Bearer <key> or X-API-Key)"
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
@@ -38,7 +44,7 @@ def key_fingerprint(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def presented_key(request: Request) -> str | None:
+def presented_key(request: HTTPConnection) -> str | None:
     """The API key in the request headers, if any."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -46,18 +52,20 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def _authenticate(request: Request) -> Principal:
-    key = presented_key(request)
-    keys: dict[str, Role] = request.app.state.api_keys
+def principal_for_key(keys: Mapping[str, Role], key: str | None) -> Principal | None:
+    """The caller a presented key stands for, or None when the key is missing or unknown."""
     if key:
         for known, role in keys.items():
             if hmac.compare_digest(known.encode(), key.encode()):
                 return Principal(key_id=key_fingerprint(key), role=role)
-    raise HTTPException(
-        status_code=401,
-        detail="A valid API key is required (Authorization: Bearer <key> or X-API-Key)",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    return None
+
+
+def _authenticate(request: Request) -> Principal:
+    principal = principal_for_key(request.app.state.api_keys, presented_key(request))
+    if principal is not None:
+        return principal
+    raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
 
 
 def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -80,6 +88,13 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
         return principal
 
     return dependency
+
+
+async def metrics_access(request: Request) -> None:
+    """`/metrics` is open when the settings say so (METRICS_PUBLIC), else for ops and admin keys."""
+    if request.app.state.runtime.settings.metrics_are_public():
+        return
+    await require_roles(Role.OPS)(request)
 
 
 ALL_ROLES = tuple(Role)

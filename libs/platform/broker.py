@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import time
@@ -17,11 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from libs.platform.logging import get_logger
-from libs.platform.outbox import OutboundMessage
+from libs.platform.outbox_messages import MessageRefused, OutboundMessage, PublishOutcome
 
 log = get_logger("broker")
 
@@ -47,18 +49,61 @@ async def ensure_topics(
         await admin.close()
 
 
+# Kafka's own rule for topic names. The client would otherwise wait for metadata that never
+# comes and report a retriable "unknown topic" after the request timeout, for ever.
+_LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+# Non-retriable broker answers that are about the cluster or the client's configuration, not the
+# message: parking would only park every message, so they are retried like an outage.
+_NOT_ABOUT_THE_MESSAGE: tuple[type[Exception], ...] = (
+    kafka_errors.BrokerNotAvailableError,
+    kafka_errors.UnknownError,
+    kafka_errors.InvalidRequiredAcksError,
+    kafka_errors.ClusterAuthorizationFailedError,
+    kafka_errors.UnsupportedVersionError,
+    kafka_errors.SecurityDisabled,
+    kafka_errors.SaslAuthenticationFailed,
+)
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """True when the broker (or the client on its behalf) refuses this message whatever we retry.
+
+    Too large, invalid topic, not authorised for the topic, corrupt record and the other
+    non-retriable broker answers about a message. Timeouts and connection errors are transient.
+    """
+    if isinstance(exc, kafka_errors.RecordTooLargeError):
+        return True
+    return (
+        isinstance(exc, kafka_errors.BrokerResponseError)
+        and not exc.retriable
+        and not isinstance(exc, _NOT_ABOUT_THE_MESSAGE)
+    )
+
+
+def _outcome(exc: BaseException) -> BaseException:
+    return MessageRefused(f"{type(exc).__name__}: {exc}") if refused_for_good(exc) else exc
+
+
 class KafkaPublisher:
     """Publishes outbox batches with aiokafka (acks=all; send all, then await all)."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        max_request_size: int = 8_388_608,
+        request_timeout_ms: int = 15_000,
+    ) -> None:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
             acks="all",
             linger_ms=5,
             max_batch_size=1_048_576,
-            max_request_size=8_388_608,
-            request_timeout_ms=15_000,
+            max_request_size=max_request_size,
+            request_timeout_ms=request_timeout_ms,
         )
 
     async def start(self) -> None:
@@ -69,10 +114,44 @@ class KafkaPublisher:
         """Flush and disconnect."""
         await self.producer.stop()
 
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        """Send every message and wait until the broker acknowledged all of them."""
-        futures = [await self.producer.send(m.topic, value=m.value, key=m.key.encode()) for m in messages]
-        await asyncio.gather(*futures)
+    async def publish(self, messages: Sequence[OutboundMessage]) -> list[PublishOutcome]:
+        """Send every message, then wait for every acknowledgement; one outcome per message.
+
+        A message refused for good does not stop the others. After a transient failure nothing
+        more is sent (a later message of the same key must not overtake it): the rest get the
+        same error, to be retried.
+        """
+        pending: list[asyncio.Future[object] | BaseException] = []
+        for index, message in enumerate(messages):
+            try:
+                if not _LEGAL_TOPIC.fullmatch(message.topic) or message.topic in {".", ".."}:
+                    raise kafka_errors.InvalidTopicError(message.topic)
+                future = await self.producer.send(
+                    message.topic,
+                    value=message.value,
+                    key=message.key.encode(),
+                    headers=list(message.headers) or None,
+                )
+            except (kafka_errors.KafkaError, OSError) as exc:  # anything else is a bug: raise it
+                outcome = _outcome(exc)
+                if isinstance(outcome, MessageRefused):
+                    pending.append(outcome)
+                    continue
+                pending.extend([outcome] * (len(messages) - index))
+                break
+            pending.append(future)
+        outcomes: list[PublishOutcome] = []
+        for item in pending:
+            if isinstance(item, BaseException):
+                outcomes.append(item)
+                continue
+            try:
+                await item
+            except Exception as exc:
+                outcomes.append(_outcome(exc))
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def ping(self, timeout_s: float = 2.0) -> None:
         """Raise if cluster metadata cannot be fetched in time."""

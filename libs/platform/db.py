@@ -2,19 +2,32 @@
 
 SQLite (aiosqlite) by default, PostgreSQL (asyncpg) by configuration. SQLite connections get
 WAL and a busy timeout because the outbox relay and the API write at the same time.
+
+Money in SQL: `ExactDecimal` is NUMERIC on PostgreSQL (exact) and TEXT on SQLite, whose
+NUMERIC is a float. So that SQL aggregates over money are exact on both, `SUM`, `MIN` and
+`MAX` of an `ExactDecimal` column compile on SQLite to Decimal aggregates registered on every
+connection (`decimal_sum`, also a window function, `decimal_min`, `decimal_max`); NULLs are
+ignored and an empty set gives NULL, as in SQL. `AVG` over money is refused on both backends
+(a CompileError): divide an exact SUM by COUNT where the rounding is decided. Aggregate the
+money column itself; SQLite arithmetic or comparisons on it in SQL are not exact.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from decimal import Context, Decimal
+from typing import Any, Final
 
 from sqlalchemy import Dialect, String, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import functions
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import DateTime, Numeric, TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,7 +56,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the pragmas every SQLite connection needs."""
     url = async_url(url)
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # The factory registers the exact money aggregates on each connection, in the thread
+        # that owns it (aiosqlite opens connections in a worker thread of their own).
+        connect_args = {"timeout": 30, "factory": ExactMoneyConnection}
+        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -131,6 +147,110 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if result == result.to_integral_value():
             return result.quantize(Decimal(1))
         return Decimal(format(result.normalize(), "f"))
+
+
+# Wide enough that a sum of 18-digit amounts with 12 decimals never rounds.
+_SUM_CONTEXT: Final = Context(prec=80)
+
+
+class _DecimalSum:
+    """SQLite SUM of decimal texts, exact; a window function too (running totals)."""
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.total = _SUM_CONTEXT.add(self.total or Decimal(0), Decimal(str(value)))
+
+    def inverse(self, value: Any) -> None:
+        if value is not None and self.total is not None:
+            self.total = _SUM_CONTEXT.subtract(self.total, Decimal(str(value)))
+
+    def value(self) -> str | None:
+        return None if self.total is None else format(self.total, "f")
+
+    def finalize(self) -> str | None:
+        return self.value()
+
+
+class _DecimalExtreme:
+    """SQLite MIN or MAX of decimal texts by value; answers the original text."""
+
+    def __init__(self, pick_larger: bool) -> None:
+        self.pick_larger = pick_larger
+        self.best: tuple[Decimal, Any] | None = None
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        number = Decimal(str(value))
+        if self.best is None or (number > self.best[0] if self.pick_larger else number < self.best[0]):
+            self.best = (number, value)
+
+    def finalize(self) -> Any:
+        return None if self.best is None else self.best[1]
+
+
+class _DecimalMax(_DecimalExtreme):
+    def __init__(self) -> None:
+        super().__init__(pick_larger=True)
+
+
+class _DecimalMin(_DecimalExtreme):
+    def __init__(self) -> None:
+        super().__init__(pick_larger=False)
+
+
+def register_money_aggregates(connection: sqlite3.Connection) -> None:
+    """Give a SQLite connection the exact aggregates that SUM/MIN/MAX over money compile to."""
+    connection.create_window_function("decimal_sum", 1, _DecimalSum)
+    connection.create_aggregate("decimal_max", 1, _DecimalMax)
+    connection.create_aggregate("decimal_min", 1, _DecimalMin)
+
+
+class ExactMoneyConnection(sqlite3.Connection):
+    """A SQLite connection with the exact money aggregates registered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        register_money_aggregates(self)
+
+
+def _over_money(element: functions.FunctionElement[Any]) -> bool:
+    clauses = list(element.clauses)
+    return len(clauses) == 1 and isinstance(clauses[0].type, ExactDecimal)
+
+
+def _exact_on_sqlite(name: str) -> Any:
+    def compile_aggregate(element: functions.FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+        if _over_money(element):
+            return f"{name}({compiler.process(element.clauses, **kw)})"
+        return compiler.visit_function(element, **kw)  # type: ignore[arg-type]
+
+    return compile_aggregate
+
+
+compiles(functions.sum, "sqlite")(_exact_on_sqlite("decimal_sum"))
+compiles(functions.max, "sqlite")(_exact_on_sqlite("decimal_max"))
+compiles(functions.min, "sqlite")(_exact_on_sqlite("decimal_min"))
+
+
+# Lower case like SQLAlchemy's own `sum`: the class name is the SQL function's name.
+class avg(functions.GenericFunction[Any]):
+    """SQL AVG, known to SQLAlchemy so that AVG over money can be refused."""
+
+    inherit_cache = True
+
+
+@compiles(avg)
+def _refuse_avg_over_money(element: avg, compiler: SQLCompiler, **kw: Any) -> str:
+    if _over_money(element):
+        raise CompileError(
+            "AVG over money is refused: it is not exact on SQLite and its rounding is not a "
+            "money rule; divide an exact SUM by COUNT and round where the rule says"
+        )
+    return compiler.visit_function(element, **kw)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -19,11 +19,16 @@ class FieldError:
 
 
 class DomainError(Exception):
-    """Base of every business error; `status` is the HTTP status it maps to."""
+    """Base of every business error; `status` is the HTTP status it maps to.
+
+    `transient` says the same input may succeed later (a consumer retries it with back-off
+    before parking it as a dead letter); any other domain error parks the event at once.
+    """
 
     status: int = 400
     title: str = "Bad request"
     code: str = "bad_request"
+    transient: bool = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -31,16 +36,30 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    """An id that names nothing (404)."""
+    """An id that names nothing (404).
+
+    Transient for a consumer: the event that creates it may travel on another topic and not
+    have been delivered yet.
+    """
 
     status = 404
     title = "Not found"
     code = "not_found"
+    transient = True
 
     def __init__(self, entity: str, entity_id: str) -> None:
         super().__init__(f"{entity} {entity_id!r} does not exist")
         self.entity = entity
         self.entity_id = entity_id
+
+
+class RetryableError(DomainError):
+    """Cannot be done now but may succeed later, e.g. data another event brings (503)."""
+
+    status = 503
+    title = "Try again later"
+    code = "retry_later"
+    transient = True
 
 
 class Conflict(DomainError):

@@ -2,31 +2,61 @@
 same transaction as the handler's effect; offsets are committed only after that transaction.
 
 A redelivered event finds its id in the inbox and is skipped, so every event takes effect
-exactly once. An event a handler rejects as invalid goes to the dead-letter table (and the
-inbox) instead of blocking its partition; any other failure rolls the batch back and retries it.
+exactly once. A batch is applied in one transaction without savepoints (the fast path); only
+when a handler raises is it redone with a savepoint per event, so that the failing event is
+isolated and the rest of the batch applies:
+
+- an event that can never apply as it is — a malformed envelope (no `event_id`, a timestamp
+  without a time zone), a `schema_version` newer than this code, a handler's permanent domain
+  or validation error — is parked at once as a dead letter (`libs.platform.dead_letters`);
+- an event that may succeed later — a transient domain error (`NotFound`, `RetryableError`) or
+  any unexpected exception — stops its partition: the partition is rewound to it and paused
+  for a doubling back-off while the other partitions go on, and after `max_attempts` the event
+  is parked and its partition moves past it.
+
+A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`).
+A failure of the database or of the group (a commit refused after a rebalance) never ends the
+loop: the batch is redone from the partitions this member still owns, the rest is redelivered
+to their new owner, whose inbox skips what was applied here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from pydantic import ValidationError
-from sqlalchemy import BigInteger, Column, Integer, Text, insert
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from sqlalchemy import Column, insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
 from libs.platform.db import Database, UtcDateTime, utcnow
-from libs.platform.errors import DomainError
+from libs.platform.dead_letters import DeadLetter
+from libs.platform.deliveries import (
+    Delivery,
+    deliveries_of,
+    describe,
+    envelopes_of,
+    is_infrastructure,
+    is_permanent,
+)
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
+
+__all__ = ["DeadLetter", "EventHandler", "IdempotentConsumer", "InboxEntry", "envelopes_of"]
 
 log = get_logger("inbox")
 
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+# Back-off ceilings: an event's retries, and the whole loop after a database or broker failure.
+MAX_RETRY_BACKOFF_S = 30.0
+MAX_BATCH_BACKOFF_S = 30.0
 
 
 class InboxEntry(SQLModel, table=True):
@@ -40,20 +70,31 @@ class InboxEntry(SQLModel, table=True):
     processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
-class DeadLetter(SQLModel, table=True):
-    """An event that could not be applied, kept for an operator to look at and replay."""
+@dataclass
+class _Retry:
+    """The event a partition is stopped at, how often it failed, and when to try again."""
 
-    __tablename__ = "dead_letters"
+    offset: int
+    attempts: int
+    due: float
+    error: str
 
-    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
-    consumer_group: str = Field(max_length=120)
-    topic: str = Field(max_length=120)
-    partition: int
-    offset: int = Field(sa_column=Column(BigInteger, nullable=False))
-    event_id: str | None = Field(default=None, max_length=36)
-    error: str = Field(sa_column=Column(Text, nullable=False))
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+@dataclass
+class _Outcome:
+    applied: int = 0
+    skipped: int = 0
+    parked: int = 0
+    retries: dict[TopicPartition, _Retry] = field(default_factory=dict)
+
+
+class _HandlerFailed(Exception):
+    """A handler raised on the fast path: which event, and the error."""
+
+    def __init__(self, delivery: Delivery, error: Exception) -> None:
+        super().__init__(str(error))
+        self.delivery = delivery
+        self.error = error
 
 
 class IdempotentConsumer:
@@ -71,6 +112,8 @@ class IdempotentConsumer:
         client_id: str | None = None,
         session_timeout_ms: int = 10_000,
         rebalance_timeout_ms: int = 5_000,
+        max_attempts: int = 5,
+        retry_backoff_s: float = 0.5,
     ) -> None:
         self.db = db
         self.group_id = group_id
@@ -81,9 +124,16 @@ class IdempotentConsumer:
         self.client_id = client_id or group_id
         self.session_timeout_ms = session_timeout_ms
         self.rebalance_timeout_ms = rebalance_timeout_ms
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
         self.applied_total = 0
         self.skipped_duplicates = 0
+        self.parked_total = 0
+        self.retries_total = 0
         self.consumer: AIOKafkaConsumer | None = None
+        # Set by the service's supervisor when the loop ended with an error (readiness).
+        self.failure: str | None = None
+        self._retries: dict[TopicPartition, _Retry] = {}
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         # Offsets are committed by hand, after the database transaction (commit policy: manual).
@@ -103,72 +153,134 @@ class IdempotentConsumer:
         )
 
     async def start(self) -> None:
-        """Join the group."""
+        """Join the group (with a new Kafka consumer)."""
         self.consumer = self._new_consumer()
+        self._retries.clear()
         await self.consumer.start()
 
     async def stop(self) -> None:
         """Leave the group (uncommitted work is redelivered to the next member)."""
         if self.consumer is not None:
-            await self.consumer.stop()
-            self.consumer = None
+            consumer, self.consumer = self.consumer, None
+            await consumer.stop()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll and apply batches until `stop` is set."""
+        """Poll and apply batches until `stop` is set.
+
+        Database and broker failures are retried here with back-off; only an unexpected error
+        of the loop itself ends it (the service's supervisor restarts the consumer).
+        """
         if self.consumer is None:
             await self.start()
         assert self.consumer is not None
+        consumer = self.consumer
+        failures = 0
         while not stop.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-            records = [r for part in batches.values() for r in part]
-            if not records:
+            self._resume_due_partitions(consumer)
+            try:
+                batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+            except KafkaError as exc:
+                failures += 1
+                log.warning("consumer.fetch_failed", group=self.group_id, error=describe(exc))
+                await _wait(stop, min(2.0 ** (failures - 1), MAX_BATCH_BACKOFF_S))
                 continue
+            if not batches:
+                continue
+            records = [r for part in batches.values() for r in part]
             try:
                 await self.apply(records)
-                await self.consumer.commit()
-            except Exception as exc:
-                log.warning("consumer.batch_failed", group=self.group_id, error=str(exc))
-                # Nothing of the batch was kept: go back to the last committed offsets and retry.
-                for tp in batches:
-                    committed = await self.consumer.committed(tp)
-                    if committed is None:
-                        await self.consumer.seek_to_beginning(tp)
-                    else:
-                        self.consumer.seek(tp, committed)
-                await asyncio.sleep(1.0)
+            except Exception as exc:  # the database or a bug outside the handlers: redo later
+                failures += 1
+                log.warning("consumer.batch_failed", group=self.group_id, error=describe(exc))
+                self._rewind(consumer, batches)
+                await _wait(stop, min(2.0 ** (failures - 1), MAX_BATCH_BACKOFF_S))
+                continue
+            failures = 0
+            await self._commit(consumer, batches)
+
+    def _resume_due_partitions(self, consumer: AIOKafkaConsumer) -> None:
+        if not self._retries:
+            return
+        now = asyncio.get_running_loop().time()
+        paused = consumer.paused()
+        for tp, retry in self._retries.items():
+            if tp in paused and retry.due <= now:
+                consumer.resume(tp)
+
+    def _rewind(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]) -> None:
+        # Nothing of the batch was kept: fetch it again, but only from partitions still ours
+        # (a rebalance may have given the others to another member, which starts from the
+        # committed offset anyway).
+        owned = consumer.assignment()
+        for tp, records in batches.items():
+            if tp in owned:
+                with contextlib.suppress(KafkaError):  # revoked between the two calls
+                    consumer.seek(tp, records[0].offset)
+
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]
+    ) -> None:
+        owned = consumer.assignment()
+        offsets: dict[TopicPartition, int] = {}
+        for tp, records in batches.items():
+            if tp not in owned:
+                continue
+            retry = self._retries.get(tp)
+            if retry is not None and records[0].offset <= retry.offset <= records[-1].offset:
+                # The partition stops at its failing event until the back-off is over.
+                consumer.seek(tp, retry.offset)
+                consumer.pause(tp)
+                offsets[tp] = retry.offset
+            else:
+                offsets[tp] = records[-1].offset + 1
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # Refused after a rebalance: the effects and inbox rows are committed, so the
+            # partitions' next owner skips these events as duplicates.
+            log.warning("consumer.commit_failed", group=self.group_id, error=describe(exc))
 
     async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> int:
         """Apply a batch of records in one transaction; returns how many took effect.
 
         The batch runs without savepoints (one round trip per effect, inbox rows in one
-        statement). Only when a handler rejects an event is the batch redone with a savepoint per
-        event, so that the bad event is parked and the others still apply.
+        statement). Only when a handler raises is the batch redone with a savepoint per event,
+        so that the failing event is parked or its partition stopped, and the others apply.
         """
-        parsed: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str]] = []
-        for record in records:
-            try:
-                parsed.append((record, Envelope.from_bytes(record.value), ""))
-            except ValidationError as exc:
-                parsed.append((record, None, f"not an event envelope: {exc.errors()[:3]}"))
+        deliveries = [d for record in records for d in deliveries_of(record, self.handlers)]
         async with self.db.session() as session:
             try:
-                applied, skipped = await self._apply_batch(session, parsed, isolate=False)
-            except (DomainError, ValidationError):
+                outcome = await self._apply_batch(session, deliveries)
+            except _HandlerFailed as failed:
+                if is_infrastructure(failed.error):
+                    raise failed.error from None
                 await session.rollback()
-                applied, skipped = await self._apply_batch(session, parsed, isolate=True)
+                # The event that failed counts as tried: the redo does not call its handler again.
+                outcome = await self._apply_batch(session, deliveries, isolate=True, known=failed)
             await session.commit()
-        self.applied_total += applied
-        self.skipped_duplicates += skipped
-        return applied
+        # Only now that the transaction holds: partitions that went through forget their retry.
+        for tp in {TopicPartition(r.topic, r.partition) for r in records}:
+            if tp in outcome.retries:
+                self._retries[tp] = outcome.retries[tp]
+            else:
+                self._retries.pop(tp, None)
+        self.retries_total += len(outcome.retries)
+        self.applied_total += outcome.applied
+        self.skipped_duplicates += outcome.skipped
+        self.parked_total += outcome.parked
+        return outcome.applied
 
     async def _apply_batch(
         self,
         session: AsyncSession,
-        parsed: Sequence[tuple[ConsumerRecord[Any, Any], Envelope | None, str]],
+        deliveries: Sequence[Delivery],
         *,
-        isolate: bool,
-    ) -> tuple[int, int]:
-        ids = [str(e.event_id) for _, e, _ in parsed if e is not None]
+        isolate: bool = False,
+        known: _HandlerFailed | None = None,
+    ) -> _Outcome:
+        ids = [str(d.envelope.event_id) for d in deliveries if d.envelope is not None]
         seen: set[str] = set()
         if ids:
             rows = await session.exec(
@@ -178,26 +290,39 @@ class IdempotentConsumer:
                 )
             )
             seen = set(rows.all())
-        applied = skipped = 0
+        outcome = _Outcome()
         inbox_rows: list[dict[str, Any]] = []
         now = utcnow()
-        for record, envelope, parse_error in parsed:
-            if envelope is None:
-                self._dead_letter(session, record, None, parse_error)
+        for delivery in deliveries:
+            record, envelope = delivery.record, delivery.envelope
+            tp = TopicPartition(record.topic, record.partition) if isolate else None
+            if tp is not None and tp in outcome.retries:
+                continue  # its partition stopped at an earlier event
+            if delivery.problem or envelope is None:
+                self._park(session, delivery, delivery.problem, attempts=1)
+                outcome.parked += 1
                 continue
             event_id = str(envelope.event_id)
             if event_id in seen:
-                skipped += 1
+                outcome.skipped += 1
                 continue
             seen.add(event_id)
             handler = self.handlers.get(envelope.type)
             if handler is not None:
-                if isolate:
-                    if await self._apply_isolated(session, handler, record, envelope):
-                        applied += 1
+                if tp is None:
+                    try:
+                        await self._apply_one(session, handler, envelope)
+                    except Exception as exc:
+                        raise _HandlerFailed(delivery, exc) from exc
                 else:
-                    await self._apply_one(session, handler, envelope)
-                    applied += 1
+                    if known is not None and known.delivery is delivery:
+                        failure: Exception | None = known.error
+                    else:
+                        failure = await self.apply_isolated(session, handler, envelope)
+                    if failure is not None:
+                        self._retry_or_park(session, delivery, tp, failure, outcome)
+                        continue
+                outcome.applied += 1
             inbox_rows.append(
                 {
                     "consumer_group": self.group_id,
@@ -209,7 +334,33 @@ class IdempotentConsumer:
         if inbox_rows:
             connection = await session.connection()
             await connection.execute(insert(InboxEntry), inbox_rows)
-        return applied, skipped
+        return outcome
+
+    def _retry_or_park(
+        self, session: AsyncSession, delivery: Delivery, tp: TopicPartition, exc: Exception, outcome: _Outcome
+    ) -> None:
+        """Stop the partition at the event for a later attempt, or park the event."""
+        offset = delivery.record.offset
+        previous = self._retries.get(tp)
+        attempts = previous.attempts + 1 if previous is not None and previous.offset == offset else 1
+        error = describe(exc)
+        if not is_permanent(exc) and attempts < self.max_attempts:
+            backoff = min(self.retry_backoff_s * 2 ** (attempts - 1), MAX_RETRY_BACKOFF_S)
+            due = asyncio.get_running_loop().time() + backoff
+            outcome.retries[tp] = _Retry(offset, attempts, due, error)
+            log.warning(
+                "consumer.event_retry",
+                group=self.group_id,
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=offset,
+                attempts=attempts,
+                backoff_s=backoff,
+                error=error,
+            )
+            return
+        self._park(session, delivery, error, attempts=attempts)
+        outcome.parked += 1
 
     async def _apply_one(self, session: AsyncSession, handler: EventHandler, envelope: Envelope) -> None:
         token = set_correlation_id(envelope.correlation_id)
@@ -219,34 +370,29 @@ class IdempotentConsumer:
         finally:
             reset_correlation_id(token)
 
-    async def _apply_isolated(
-        self,
-        session: AsyncSession,
-        handler: EventHandler,
-        record: ConsumerRecord[Any, Any],
-        envelope: Envelope,
-    ) -> bool:
+    async def apply_isolated(
+        self, session: AsyncSession, handler: EventHandler, envelope: Envelope
+    ) -> Exception | None:
+        """Apply one event in a savepoint; the handler's exception, if it raised one (a failure
+        of the database connection is raised instead)."""
         try:
             async with session.begin_nested():
                 await self._apply_one(session, handler, envelope)
-            return True
-        except (DomainError, ValidationError) as exc:
-            # The event itself is unusable: park it and move on rather than block the partition.
-            self._dead_letter(session, record, envelope, f"{type(exc).__name__}: {exc}")
-            return False
+            return None
+        except Exception as exc:
+            if is_infrastructure(exc):
+                raise
+            return exc
 
-    def _dead_letter(
-        self,
-        session: AsyncSession,
-        record: ConsumerRecord[Any, Any],
-        envelope: Envelope | None,
-        error: str,
-    ) -> None:
+    def _park(self, session: AsyncSession, delivery: Delivery, error: str, *, attempts: int) -> None:
+        record = delivery.record
         log.error(
             "consumer.dead_letter",
             group=self.group_id,
             topic=record.topic,
+            partition=record.partition,
             offset=record.offset,
+            attempts=attempts,
             error=error,
         )
         session.add(
@@ -255,9 +401,17 @@ class IdempotentConsumer:
                 topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
-                event_id=str(envelope.event_id) if envelope else None,
+                event_id=str(delivery.envelope.event_id) if delivery.envelope else None,
+                event_type=delivery.event_type,
                 error=error,
+                attempts=attempts,
                 body=(record.value or b"").decode("utf-8", "replace"),
                 created_at=utcnow(),
             )
         )
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -158,27 +158,59 @@ def drop_platform_tables(op: Any) -> None:
 
 
 def _v2_dead_letters(op: Any) -> None:
-    """Dead letters: retry state and replay (consumer side)."""
+    """Dead letters: retry state and replay (consumer side).
+
+    `event_type` and `attempts` tell the operator what failed and how often; `replayed_at`
+    marks a dead letter replayed (kept, not deleted).
+    """
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.add_column(sa.Column("event_type", sa.String(120), nullable=True))
+        batch.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="1"))
+        batch.add_column(sa.Column("replayed_at", UtcDateTime(), nullable=True))
 
 
 def _v2_dead_letters_down(op: Any) -> None:
     """Undo `_v2_dead_letters`."""
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.drop_column("replayed_at")
+        batch.drop_column("attempts")
+        batch.drop_column("event_type")
 
 
 def _v2_outbox(op: Any) -> None:
     """Outbox: rows the broker refused for good are parked (relay side)."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("parked_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("error", sa.Text, nullable=True))
+        batch.drop_index("ix_outbox_pending")
+        batch.create_index("ix_outbox_pending", ["published_at", "parked_at", "id"])
 
 
 def _v2_outbox_down(op: Any) -> None:
     """Undo `_v2_outbox`."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_index("ix_outbox_pending")
+        batch.create_index("ix_outbox_pending", ["published_at", "id"])
+        batch.drop_column("error")
+        batch.drop_column("parked_at")
 
 
 def _v2_idempotency_keys(op: Any) -> None:
     """Idempotency keys: expiry and the replayed response's headers."""
+    with op.batch_alter_table("idempotency_keys") as batch:
+        batch.add_column(sa.Column("response_headers", sa.Text, nullable=True))
+        batch.add_column(sa.Column("lease_id", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("locked_until", UtcDateTime(), nullable=True))
+        batch.create_index("ix_idempotency_keys_created_at", ["created_at"])
 
 
 def _v2_idempotency_keys_down(op: Any) -> None:
     """Undo `_v2_idempotency_keys`."""
+    with op.batch_alter_table("idempotency_keys") as batch:
+        batch.drop_index("ix_idempotency_keys_created_at")
+        batch.drop_column("locked_until")
+        batch.drop_column("lease_id")
+        batch.drop_column("response_headers")
 
 
 def upgrade_platform_tables_v2(op: Any) -> None:

@@ -96,6 +96,42 @@ def round_unit_price(value: Decimal) -> Decimal:
     return _quantize(value, UNIT_PRICE_PLACES)
 
 
+def decimal_places(value: Decimal | int) -> int:
+    """Decimals a value carries; trailing zeros carry no precision ("10.50" has 1, "10.0" 0)."""
+    if isinstance(value, int):
+        return 0
+    if not value.is_finite():
+        raise ValueError(f"{value} has no decimal places")
+    # Counted on the digits, not by normalize(), which would round a value longer than the
+    # context's precision.
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing_zeros)) if any(digits) else 0
+
+
+def minor_units_problem(amount: Decimal | int, currency: str) -> str | None:
+    """Why `amount` cannot be an amount of `currency`, or None when it can.
+
+    The one money-field rule: an amount in a currency (a flat price, a minimum commitment, an
+    amount off) has at most the currency's minor units (JPY "10", USD "10.00", BHD "1.005"),
+    so that what is stored is what is billed. Unit prices and tier prices are not amounts:
+    they keep up to 6 decimals, and only the line is rounded.
+    """
+    places = minor_units(currency)
+    if decimal_places(amount) <= places:
+        return None
+    return f"must have at most {places} decimal place{'' if places == 1 else 's'} for {currency}"
+
+
+def require_minor_units(amount: Decimal | int, currency: str, *, field: str) -> Decimal:
+    """`amount` as a Decimal, or ValidationFailed naming `field` when `currency` cannot hold it."""
+    problem = minor_units_problem(amount, currency)
+    if problem is not None:
+        raise ValidationFailed.single(field, problem, code="too_many_decimals")
+    return Decimal(amount)
+
+
 def parse_decimal(
     value: str,
     *,

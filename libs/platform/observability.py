@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,12 +18,15 @@ from prometheus_client import (
 )
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from libs.platform.auth import metrics_access
+from libs.platform.dead_letters import count_pending
 from libs.platform.logging import (
     CORRELATION_HEADER,
     new_correlation_id,
     reset_correlation_id,
     set_correlation_id,
 )
+from libs.platform.outbox import count_parked
 
 
 class ServiceMetrics:
@@ -57,6 +61,36 @@ class ServiceMetrics:
         self.duplicates_skipped = Gauge(
             "consumer_duplicates_skipped_total",
             "Redelivered events skipped by the inbox",
+            ["service"],
+            registry=self.registry,
+        )
+        self.events_parked = Gauge(
+            "consumer_events_parked_total",
+            "Events consumers parked as dead letters",
+            ["service"],
+            registry=self.registry,
+        )
+        self.event_retries = Gauge(
+            "consumer_event_retries_total",
+            "Failed events whose partition consumers stopped for another attempt",
+            ["service"],
+            registry=self.registry,
+        )
+        self.dead_letters_pending = Gauge(
+            "consumer_dead_letters_pending",
+            "Dead letters not replayed yet",
+            ["service"],
+            registry=self.registry,
+        )
+        self.outbox_parked = Gauge(
+            "outbox_parked",
+            "Outbox events the broker refused for good, waiting for `make republish PARKED=1`",
+            ["service"],
+            registry=self.registry,
+        )
+        self.consumer_restarts = Gauge(
+            "consumer_restarts_total",
+            "Consumers restarted after their loop failed",
             ["service"],
             registry=self.registry,
         )
@@ -107,7 +141,13 @@ def health_router() -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    # Open only where METRICS_PUBLIC allows (default: not in production); else ops and admin.
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        dependencies=[Depends(metrics_access)],
+    )
     async def metrics(request: Request) -> Response:
         runtime = request.app.state.runtime
         m: ServiceMetrics = request.app.state.metrics
@@ -115,6 +155,12 @@ def health_router() -> APIRouter:
             m.outbox_published.labels(m.service).set(runtime.relay.published_total)
         m.events_applied.labels(m.service).set(sum(c.applied_total for c in runtime.consumers))
         m.duplicates_skipped.labels(m.service).set(sum(c.skipped_duplicates for c in runtime.consumers))
+        m.events_parked.labels(m.service).set(sum(c.parked_total for c in runtime.consumers))
+        m.event_retries.labels(m.service).set(sum(c.retries_total for c in runtime.consumers))
+        m.consumer_restarts.labels(m.service).set(sum(runtime.consumer_restarts.values()))
+        with contextlib.suppress(Exception):  # metrics still answer while the database is down
+            m.dead_letters_pending.labels(m.service).set(await count_pending(runtime.db))
+            m.outbox_parked.labels(m.service).set(await count_parked(runtime.db))
         return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

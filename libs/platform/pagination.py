@@ -2,12 +2,16 @@
 
 Ids are time-sortable, so a page is `id > cursor ORDER BY id LIMIT n`; the cursor is the last
 id of the page, opaque to the client.
+
+What a cursor is, as the OpenAPI document says it: unpadded base64url (`CURSOR_PATTERN`). A
+string outside that pattern is a 422; every string inside it names a position in the order, so
+a request valid by the schema is never refused for its cursor.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
+import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -21,6 +25,9 @@ from libs.platform.errors import ValidationFailed
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+# The longest sort key (a 120-character user id, up to 4 UTF-8 bytes each) encodes to 640.
+MAX_CURSOR_LENGTH = 1024
 
 
 class Page(BaseModel, Generic[T]):
@@ -44,23 +51,32 @@ def encode_cursor(last_key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
-    """The sort key inside a cursor; a malformed cursor is a 422."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValidationFailed.single("cursor", "cursor is not one this API returned") from exc
-    if not key or not key.isprintable():
+    """The position a cursor names; for a cursor this API returned, the key it was made from.
+
+    A string outside `CURSOR_PATTERN` is a 422. Inside it, a made-up cursor still names a
+    position rather than failing: a dangling last character (6 bits, no whole byte) is dropped,
+    and bytes that are not UTF-8 or characters no key holds (controls) are left out.
+    """
+    if len(cursor) > MAX_CURSOR_LENGTH or not re.fullmatch(CURSOR_PATTERN, cursor):
         raise ValidationFailed.single("cursor", "cursor is not one this API returned")
-    return key
+    whole = cursor[:-1] if len(cursor) % 4 == 1 else cursor
+    raw = base64.urlsafe_b64decode(whole + "=" * (-len(whole) % 4))
+    return "".join(ch for ch in raw.decode("utf-8", errors="ignore") if ch.isprintable())
 
 
 def page_request(
-    cursor: Annotated[str | None, Query(max_length=200, description="Cursor from a previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="`next_cursor` of the previous page (unpadded base64url); none for the first.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
 ) -> PageRequest:
     """FastAPI dependency reading `cursor` and `limit`."""
-    return PageRequest(after=decode_cursor(cursor) if cursor else None, limit=limit)
+    return PageRequest(after=(decode_cursor(cursor) or None) if cursor else None, limit=limit)
 
 
 PageParams = Annotated[PageRequest, Depends(page_request)]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime
 from enum import StrEnum
+from importlib import resources
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -144,10 +145,18 @@ def periods_between(
         current = upper
 
 
+# The zones of the IANA database as the bundled `tzdata` package lists them, the same on every
+# host; the system's own entries (`localtime`, `posixrules`, `posix/...`, `right/...`) depend on
+# the host and `Factory` is a placeholder with no offset of its own.
+IANA_TIME_ZONES: Final = frozenset(resources.files("tzdata").joinpath("zones").read_text().split()) - {
+    "Factory"
+}
+
+
 def time_zone(tz_name: str) -> ZoneInfo:
     """The IANA time zone of that name, or ValidationFailed on field `time_zone`."""
     try:
-        if not isinstance(tz_name, str) or not tz_name:
+        if not isinstance(tz_name, str) or tz_name not in IANA_TIME_ZONES:
             raise ValueError(tz_name)
         return ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):

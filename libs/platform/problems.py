@@ -1,11 +1,14 @@
 """RFC 9457 problem+json for every error a service returns (DESIGN §6).
 
 Domain errors map by their `status`; request validation failures become 422 with one entry per
-field; nothing reaches the client as an unformatted 500.
+field — the first MAX_REPORTED_ERRORS of them, with `omitted_errors` counting the rest, so a
+body with thousands of bad fields still gets a small answer; nothing reaches the client as an
+unformatted 500.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +24,7 @@ from libs.platform.logging import current_correlation_id, get_logger
 
 log = get_logger("problems")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+MAX_REPORTED_ERRORS = 50
 
 
 class FieldProblem(BaseModel):
@@ -42,6 +46,10 @@ class Problem(BaseModel):
     code: str | None = None
     correlation_id: str | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
+    omitted_errors: int | None = Field(
+        default=None,
+        description=f"How many more field errors there were beyond the first {MAX_REPORTED_ERRORS}",
+    )
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -52,6 +60,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Role not allowed",
         404: "Not found",
         409: "Conflict",
+        413: "Content too large",
         422: "Validation failed",
     }.items()
 }
@@ -66,8 +75,11 @@ def problem_response(
     detail: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    omitted_errors: int = 0,
 ) -> JSONResponse:
-    """Build a problem+json response."""
+    """Build a problem+json response (at most MAX_REPORTED_ERRORS field errors, the rest counted)."""
+    errors = errors or []
+    omitted_errors += max(0, len(errors) - MAX_REPORTED_ERRORS)
     body = Problem(
         type=f"/problems/{code}",
         title=title,
@@ -76,7 +88,10 @@ def problem_response(
         instance=request.url.path,
         code=code,
         correlation_id=current_correlation_id(),
-        errors=[FieldProblem(field=e.field, message=e.message, code=e.code) for e in errors or []],
+        errors=[
+            FieldProblem(field=e.field, message=e.message, code=e.code) for e in errors[:MAX_REPORTED_ERRORS]
+        ],
+        omitted_errors=omitted_errors or None,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
@@ -99,6 +114,30 @@ def field_errors_from_pydantic(errors: list[Any]) -> list[FieldError]:
     return result
 
 
+_METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+_TEMPLATED = re.compile(r"\\\{[^/]+?\\\}")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives the request's path, for a 405's `Allow` header.
+
+    FastAPI makes one route per method, and Starlette's 405 names only the first route whose
+    path matched; the header must list them all (RFC 9110 §15.5.6). As in OpenAPI, a concrete
+    path (`/subscriptions/term-ends`) is its own resource, apart from a templated one that also
+    matches it (`/subscriptions/{subscription_id}`).
+    """
+    path = request.url.path
+    matching = [
+        (template.count("{"), item)
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(_TEMPLATED.sub("[^/]+", re.escape(template)), path)
+    ]
+    if not matching:
+        return []
+    _, item = min(matching, key=lambda found: found[0])
+    return [method.upper() for method in _METHODS if method in item]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
@@ -117,13 +156,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
         # A request body FastAPI could not parse, or a model a handler built from bad input.
         assert isinstance(exc, RequestValidationError | ValidationError)
+        found = list(exc.errors())
+        detail = "The request has invalid fields"
+        if len(found) > MAX_REPORTED_ERRORS:
+            detail += f" ({len(found)} errors; the first {MAX_REPORTED_ERRORS} are listed)"
         return problem_response(
             request,
             status=422,
             title="Validation failed",
             code="validation_failed",
-            detail="The request has invalid fields",
-            errors=field_errors_from_pydantic(list(exc.errors())),
+            detail=detail,
+            # Translating only what is reported keeps a body with many bad fields cheap to refuse.
+            errors=field_errors_from_pydantic(found[:MAX_REPORTED_ERRORS]),
+            omitted_errors=max(0, len(found) - MAX_REPORTED_ERRORS),
         )
 
     app.add_exception_handler(RequestValidationError, _invalid_input)
@@ -136,14 +181,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             403: "Forbidden",
             404: "Not found",
             405: "Method not allowed",
+            413: "Content too large",
         }
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405 and (documented := allowed_methods(request)):
+            # Routes left out of the document (the docs pages) keep Starlette's header.
+            headers = {**(headers or {}), "Allow": ", ".join(documented)}
         return problem_response(
             request,
             status=exc.status_code,
             title=titles.get(exc.status_code, "Error"),
             code=titles.get(exc.status_code, "error").lower().replace(" ", "_"),
             detail=str(exc.detail),
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

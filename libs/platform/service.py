@@ -3,6 +3,10 @@
 `ServiceRuntime` owns the database, the outbox relay and the consumers; each service's
 `bootstrap.py` builds one (real adapters, or fakes in unit tests) and `create_service_app`
 wraps it with auth, errors, idempotency, logging, metrics, health and local Swagger UI.
+
+Each consumer runs under a supervisor: if its loop ends with an error, `/readyz` reports the
+consumer as failed and the supervisor restarts it with a new Kafka consumer after a doubling
+back-off (log line `consumer.restarted`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from libs.contracts.topics import ALL_TOPICS
@@ -27,8 +32,10 @@ from libs.platform.audit import audit_router
 from libs.platform.auth import Principal
 from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.db import Database
+from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
+from libs.platform.json_body import read_bodies_exactly
 from libs.platform.logging import configure_logging, get_logger
 from libs.platform.migrations import upgrade_async
 from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
@@ -60,8 +67,10 @@ class ServiceRuntime:
     publisher: KafkaPublisher | None = None
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
+    consumer_restarts: dict[str, int] = field(default_factory=dict)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.resolved_database_url())
@@ -104,12 +113,56 @@ class ServiceRuntime:
                 batch_size=self.settings.consumer_batch_size,
                 session_timeout_ms=self.settings.consumer_session_timeout_ms,
                 rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
+                max_attempts=self.settings.consumer_max_attempts,
+                retry_backoff_s=self.settings.consumer_retry_backoff_s,
             )
             await consumer.start()
             self.consumers.append(consumer)
-            self._tasks.append(
-                asyncio.create_task(consumer.run(self._stop), name=f"consumer-{spec.group_id}")
-            )
+            task = asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
+            self._tasks.append(task)
+            self._supervisors[spec.group_id] = task
+
+    async def _supervise(self, consumer: IdempotentConsumer) -> None:
+        """Run a consumer until stop; when its loop fails, restart it with a doubling back-off."""
+        initial = backoff = self.settings.consumer_restart_backoff_s
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            started = loop.time()
+            try:
+                await consumer.run(self._stop)
+                return
+            except Exception as exc:
+                # Readiness shows only the kind of error (it is public); the log has the rest.
+                consumer.failure = type(exc).__name__
+                log.exception("consumer.failed", group=consumer.group_id, error=str(exc))
+            if loop.time() - started > 60:  # it had been running well: a fresh failure
+                backoff = initial
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            while not self._stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
+                if self._stop.is_set():
+                    return
+                try:
+                    await consumer.start()
+                except Exception as exc:
+                    consumer.failure = type(exc).__name__
+                    log.warning("consumer.restart_failed", group=consumer.group_id, error=str(exc))
+                    with contextlib.suppress(Exception):
+                        await consumer.stop()
+                    continue
+                consumer.failure = None
+                self.consumer_restarts[consumer.group_id] = (
+                    self.consumer_restarts.get(consumer.group_id, 0) + 1
+                )
+                log.warning(
+                    "consumer.restarted",
+                    group=consumer.group_id,
+                    restarts=self.consumer_restarts[consumer.group_id],
+                )
+                break
 
     async def _ensure_topics_when_broker_is_up(self, bootstrap: str) -> None:
         # Services may start before the broker (make run, compose): wait for it, bounded.
@@ -136,6 +189,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)
         self._tasks.clear()
+        self._supervisors.clear()
         for consumer in self.consumers:
             with contextlib.suppress(Exception):
                 await consumer.stop()
@@ -161,7 +215,19 @@ class ServiceRuntime:
                 checks["broker"] = "ok"
             except Exception as exc:
                 checks["broker"] = f"error: {type(exc).__name__}"
+            for consumer in self.consumers:
+                supervisor = self._supervisors.get(consumer.group_id)
+                checks[f"consumer:{consumer.group_id}"] = _consumer_state(consumer, supervisor)
         return checks
+
+
+def _consumer_state(consumer: IdempotentConsumer, supervisor: asyncio.Task[None] | None) -> str:
+    """`ok` while the consumer's loop runs (or is about to), else why not."""
+    if consumer.failure is not None:
+        return f"error: {consumer.failure}"
+    if consumer.consumer is None or supervisor is None or supervisor.done():
+        return "error: stopped"
+    return "ok"
 
 
 def _mount_local_docs(app: FastAPI, title: str) -> None:
@@ -182,6 +248,11 @@ def _mount_local_docs(app: FastAPI, title: str) -> None:
         )
 
 
+def _operation_id(route: APIRoute) -> str:
+    # The handler's name ("get_product"): stable, readable, and what OpenAPI links point at.
+    return route.name
+
+
 def create_service_app(
     *,
     runtime: ServiceRuntime,
@@ -189,8 +260,12 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     on_startup: Callable[[ServiceRuntime], Any] | None = None,
+    extra_public_paths: Sequence[str] = (),
 ) -> FastAPI:
-    """The FastAPI app of a service, with every cross-cutting concern wired the same way."""
+    """The FastAPI app of a service, with every cross-cutting concern wired the same way.
+
+    `extra_public_paths` are routes that need no API key (a signed webhook, say).
+    """
     settings = runtime.settings
     configure_logging(settings.log_level, settings.log_json)
 
@@ -215,19 +290,25 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=_operation_id,
     )
     app.state.runtime = runtime
     app.state.api_keys = settings.api_key_roles()
     app.state.metrics = ServiceMetrics(settings.service_name)
+    app.state.public_paths = public_paths(
+        metrics_public=settings.metrics_are_public(), extra=extra_public_paths
+    )
     install_problem_handlers(app)
+    # Outermost last: context → NUL guard → edge (401 before the body, 413, JSON cap) → idempotency.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(EdgeGuard)
     app.add_middleware(NulInUrlGuard)
     app.add_middleware(RequestContextMiddleware)
     _mount_local_docs(app, title)
     app.include_router(health_router())
     app.include_router(audit_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(read_bodies_exactly(router))
     return app
 
 

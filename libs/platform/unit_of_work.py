@@ -3,6 +3,10 @@ and its audit records — committed together or not at all (STYLE §5).
 
 Handlers call `uow.emit(...)` and `uow.audit(...)`; nothing is sent to the broker from business
 code. Services subclass it to add their repositories; tests use an in-memory fake.
+
+Inside a request with an `Idempotency-Key`, `commit()` hands the transaction to the request
+instead of committing it, so the stored response commits in the same transaction as the change
+(libs/platform/idempotency.py explains why).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.audit import new_audit_record
 from libs.platform.db import Database
+from libs.platform.idempotency import current_idempotent_request
 from libs.platform.logging import current_correlation_id
 from libs.platform.outbox import add_to_outbox, build_envelope
 
@@ -54,7 +59,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._external_session is None:
+        request = current_idempotent_request()
+        if self._external_session is None and not (request is not None and request.owns(self.session)):
             await self.session.rollback()
             await self.session.close()
 
@@ -84,6 +90,11 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Commit the change, its outbox rows and audit rows in one transaction."""
         await add_to_outbox(self.session, self.envelopes)
+        request = current_idempotent_request()
+        if self._external_session is None and request is not None:
+            await request.adopt(self.session, self.on_commit)
+            self.envelopes = []
+            return  # committed by the request, together with its stored response
         if self._external_session is None:
             await self.session.commit()
         else:

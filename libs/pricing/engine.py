@@ -15,8 +15,12 @@ Decisions worth knowing:
   make N x amount; per_unit is the per-seat model). A zero quantity is charged nothing, like
   every other model, so a removed line costs zero.
 - Package: `unit_price` is the price of one package; ceil(billable / package_size) packages.
-- Cost-plus: volume books give a unit price of band cost x (1 + markup/100) kept to 6 decimals,
-  times billable units; graduated books give the banded cost total x (1 + markup/100).
+- Cost-plus, one rule for both modes of the vendor cost book: each band's price is the
+  vendor's unit cost x (1 + markup/100) kept to 6 decimals, half up (its flat fee likewise),
+  and the book's tiers at those prices are then applied like any price's tiers. Volume: every
+  billable unit at the marked-up price of the total's band. Graduated: the sum over bands of
+  band quantity x marked-up band price. So one open band bills the same in both modes, the
+  amount is exactly quantity x the shown unit price, and the breakdown adds up to the amount.
 - All arithmetic runs in a local 50-digit decimal context, so 10^15 units keep their cents.
 """
 
@@ -126,18 +130,18 @@ def vendor_cost(book: CostBook, quantity: Decimal) -> Decimal:
 def cost_plus_unit_price(book: CostBook, quantity: Decimal) -> Decimal:
     """Our unit price for `quantity`: vendor unit cost x (1 + markup/100), to 6 decimals.
 
-    Volume books use the band the total falls in; graduated books the average cost per unit
-    of the banded total (the first band's price for a zero quantity).
+    Volume books use the marked-up price of the band the total falls in; graduated books the
+    average of the marked-up banded total (the first band's price for a zero quantity).
     """
     validate_cost_book(book)
     qty = _check_quantity(quantity)
     with _exact():
-        factor = _markup_factor(book)
+        tiers = _marked_up(book)
         if book.mode == TierMode.VOLUME:
-            return round_unit_price(_volume_band(book.tiers, qty)[1].unit_price * factor)
+            return _volume_band(tiers, qty)[1].unit_price
         if qty == 0:
-            return round_unit_price(book.tiers[0].unit_price * factor)
-        return round_unit_price(_graduated(book.tiers, qty, ZERO)[0] * factor / qty)
+            return tiers[0].unit_price
+        return round_unit_price(_graduated(tiers, qty, ZERO)[0] / qty)
 
 
 def apply_minimum(charge_amount: Decimal, minimum: Decimal | None) -> Decimal:
@@ -181,9 +185,7 @@ def _price(
     return amount, lines
 
 
-def _graduated(
-    tiers: Sequence[Tier], qty: Decimal, included: Decimal, factor: Decimal = ONE
-) -> tuple[Decimal, list[TierLine]]:
+def _graduated(tiers: Sequence[Tier], qty: Decimal, included: Decimal) -> tuple[Decimal, list[TierLine]]:
     lines = _included_line(qty, included)
     total = ZERO
     lower = ZERO
@@ -193,8 +195,8 @@ def _graduated(
         end = qty if upper is None else min(qty, Decimal(upper))
         units = end - start
         if units > 0:
-            price = Decimal(tier.unit_price) * factor
-            fee = Decimal(tier.flat_fee) * factor
+            price = Decimal(tier.unit_price)
+            fee = Decimal(tier.flat_fee)
             amount = units * price + fee
             total += amount
             lines.append(TierLine(start, upper, units, price, fee, amount))
@@ -204,17 +206,14 @@ def _graduated(
     return total, lines
 
 
-def _volume(
-    tiers: Sequence[Tier], qty: Decimal, included: Decimal, factor: Decimal = ONE
-) -> tuple[Decimal, list[TierLine]]:
+def _volume(tiers: Sequence[Tier], qty: Decimal, included: Decimal) -> tuple[Decimal, list[TierLine]]:
     lower, tier = _volume_band(tiers, qty)
     lines = _included_line(qty, included)
     billable = max(ZERO, qty - included)
     if billable == 0:
         return ZERO, lines
-    # A no-op for a plain tier price (validated to 6 decimals); keeps a marked-up cost to 6.
-    price = round_unit_price(Decimal(tier.unit_price) * factor)
-    fee = Decimal(tier.flat_fee) * factor
+    price = Decimal(tier.unit_price)
+    fee = Decimal(tier.flat_fee)
     amount = billable * price + fee
     lines.append(TierLine(lower, tier.up_to, billable, price, fee, amount))
     return amount, lines
@@ -231,16 +230,27 @@ def _volume_band(tiers: Sequence[Tier], qty: Decimal) -> tuple[Decimal, Tier]:
 
 
 def _cost_plus(book: CostBook, qty: Decimal, included: Decimal) -> tuple[Decimal, list[TierLine]]:
-    factor = _markup_factor(book)
+    tiers = _marked_up(book)
     if book.mode == TierMode.VOLUME:
-        return _volume(book.tiers, qty, included, factor)
-    # Banded cost total x (1 + markup): each band's line carries its marked-up, unrounded price
-    # so the lines still add up to the amount.
-    return _graduated(book.tiers, qty, included, factor)
+        return _volume(tiers, qty, included)
+    return _graduated(tiers, qty, included)
 
 
-def _markup_factor(book: CostBook) -> Decimal:
-    return ONE + Decimal(book.markup_percent) / HUNDRED
+def _marked_up(book: CostBook) -> tuple[Tier, ...]:
+    """The book's tiers at our prices: cost x (1 + markup/100), each kept to 6 decimals.
+
+    Rounded per band, before any quantity is applied, so that graduated and volume books
+    follow the same rule and a line's shown unit price is the price it was billed at.
+    """
+    factor = ONE + Decimal(book.markup_percent) / HUNDRED
+    return tuple(
+        Tier(
+            tier.up_to,
+            round_unit_price(Decimal(tier.unit_price) * factor),
+            round_unit_price(Decimal(tier.flat_fee) * factor),
+        )
+        for tier in book.tiers
+    )
 
 
 def _included_line(qty: Decimal, included: Decimal) -> list[TierLine]:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from libs.platform.errors import FieldErrors
-from libs.platform.money import UNIT_PRICE_PLACES, is_known_currency, minor_units
+from libs.platform.money import (
+    UNIT_PRICE_PLACES,
+    decimal_places,
+    is_known_currency,
+    minor_units,
+    minor_units_problem,
+)
 from libs.pricing.model import CostBook, PriceSpec, PricingModel, Tier
 
 _TIERED = (PricingModel.TIERED_GRADUATED, PricingModel.TIERED_VOLUME)
@@ -53,7 +59,7 @@ def validate_price_spec(spec: PriceSpec) -> None:
             errors.add(name, f"is not used by the {model.value} model", "not_allowed")
 
     _check_price(spec.unit_price, "unit_price", errors)
-    _check_price(spec.amount, "amount", errors)
+    _check_amount(spec.amount, "amount", places is not None, spec.currency, errors)
     if model in _TIERED:
         check_tiers(spec.tiers, "tiers", errors)
     if (
@@ -68,16 +74,7 @@ def validate_price_spec(spec: PriceSpec) -> None:
             errors.add("included_quantity", "must not be negative")
         elif spec.included_quantity > 0 and model is PricingModel.FLAT:
             errors.add("included_quantity", "is not used by the flat model", "not_allowed")
-    if spec.minimum_commitment is not None and _check_number(
-        spec.minimum_commitment, "minimum_commitment", errors
-    ):
-        if spec.minimum_commitment < 0:
-            errors.add("minimum_commitment", "must not be negative")
-        elif places is not None and _places(spec.minimum_commitment) > places:
-            errors.add(
-                "minimum_commitment",
-                f"must have at most {places} decimal places for {spec.currency}",
-            )
+    _check_amount(spec.minimum_commitment, "minimum_commitment", places is not None, spec.currency, errors)
     if model is PricingModel.COST_PLUS and spec.cost_book is not None:
         _check_cost_book(spec.cost_book, "cost_book", errors)
     errors.raise_if_any("The price is invalid")
@@ -143,8 +140,19 @@ def _check_price(value: object, path: str, errors: FieldErrors, *, required: boo
     assert isinstance(value, Decimal | int)
     if value < 0:
         errors.add(path, "must not be negative")
-    elif _places(value) > UNIT_PRICE_PLACES:
+    elif decimal_places(value) > UNIT_PRICE_PLACES:
         errors.add(path, f"must have at most {UNIT_PRICE_PLACES} decimal places")
+
+
+def _check_amount(value: object, path: str, currency_known: bool, currency: str, errors: FieldErrors) -> None:
+    """An amount of money in the price's currency: not negative, within its minor units."""
+    if value is None or not _check_number(value, path, errors):
+        return
+    assert isinstance(value, Decimal | int)
+    if value < 0:
+        errors.add(path, "must not be negative")
+    elif currency_known and (problem := minor_units_problem(value, currency)) is not None:
+        errors.add(path, problem, "too_many_decimals")
 
 
 def _check_number(value: object, path: str, errors: FieldErrors, *, required: bool = True) -> bool:
@@ -161,11 +169,3 @@ def _check_number(value: object, path: str, errors: FieldErrors, *, required: bo
         errors.add(path, "must be a finite number")
         return False
     return True
-
-
-def _places(value: Decimal | int) -> int:
-    # Trailing zeros carry no precision: 1.5000000 is a 1-decimal price.
-    with localcontext(prec=100):
-        exponent = Decimal(value).normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(0, -exponent)

@@ -30,7 +30,21 @@ def _assert_measured(figures: list[Figure], names: set[str]) -> None:
 async def test_bus_benchmark_measures_outbox_and_consumer_against_the_raw_broker() -> None:
     figures = await bus.measure(200, per_transaction=50)
 
-    _assert_measured(figures, {"bus.outbox.write", "bus.outbox.relay", "bus.outbox", "bus.consumer"})
+    _assert_measured(
+        figures,
+        {
+            "bus.outbox.write",
+            "bus.outbox.relay",
+            "bus.outbox",
+            "bus.consumer",
+            "bus.outbox.batched.relay",
+            "bus.outbox.batched",
+            "bus.consumer.decode",
+        },
+    )
+    baselines = {f.name: f.baseline_label for f in figures}
+    assert baselines["bus.outbox.batched"] == baselines["bus.outbox"] == "raw aiokafka produce, same bytes"
+    assert baselines["bus.consumer.decode"] == baselines["bus.consumer"] == "raw aiokafka consume, same msgs"
 
 
 def test_engine_benchmark_prices_lines_against_decimal_math() -> None:
@@ -67,3 +81,36 @@ def test_command_line_runs_one_benchmark_and_prints_the_table() -> None:
     header, _rule, *rows = result.stdout.splitlines()[1:]
     assert header.split()[:3] == ["benchmark", "figure", "unit"]
     assert [row.split()[0] for row in rows] == ["quote.engine", "quote.http"]
+
+
+@pytest.mark.broker
+def test_command_line_prints_every_bus_figure_beside_its_baseline() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "bus", "--events", "300"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    header, _rule, *rows = result.stdout.splitlines()[1:]
+    assert header.split()[:5] == ["benchmark", "figure", "unit", "baseline", "baseline"]
+    printed = {row.split()[0]: row for row in rows}
+    assert list(printed) == [
+        "bus.outbox.write",
+        "bus.outbox.relay",
+        "bus.outbox",
+        "bus.consumer",
+        "bus.outbox.batched.relay",
+        "bus.outbox.batched",
+        "bus.consumer.decode",
+    ]
+    for name, row in printed.items():
+        cells = row.split()
+        # figure, its unit, the baseline figure, its unit, then the ratio and what the baseline is
+        assert cells[2] == "events/s" and cells[4] == "msgs/s", row
+        assert float(cells[1].replace(",", "")) > 0 and float(cells[3].replace(",", "")) > 0, row
+        baseline_is = "raw aiokafka consume" if name.startswith("bus.consumer") else "raw aiokafka produce"
+        assert baseline_is in row, row

@@ -54,3 +54,28 @@ def test_the_image_runs_the_packages_the_compose_file_names() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "COPY libs" in dockerfile and "COPY services" in dockerfile
     assert "pip install -e ." in dockerfile
+
+
+def test_no_secret_has_a_default_in_compose() -> None:
+    # `${VAR:-default}` would start a production stack with a password everyone knows;
+    # `${VAR:?message}` refuses to start until the operator sets it.
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = _compose()["services"]
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    for name in SERVICES:
+        assert "${POSTGRES_PASSWORD:?" in services[name]["environment"]["DATABASE_URL"]
+    for secret in ("POSTGRES_PASSWORD", "API_KEYS", "CATALOG_API_KEY"):
+        assert f"${{{secret}:-" not in text and f"${{{secret}-" not in text
+    assert "postgresql://billing:billing@" not in text
+
+
+def test_every_example_value_is_refused_in_production() -> None:
+    # The example file is copied as it is more often than anyone likes: none of its values may run.
+    from libs.platform.settings import weak_key_reason
+
+    for line in (ROOT / "deploy/env.example").read_text().splitlines():
+        if line.startswith("#") or "=" not in line:
+            continue
+        for item in line.partition("=")[2].split(","):
+            value = item.partition(":")[2] if line.startswith("API_KEYS=") else item
+            assert weak_key_reason(value, set()) is not None, value

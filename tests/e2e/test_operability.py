@@ -19,7 +19,9 @@ async def test_service_answers_health_readiness_docs_and_metrics(stack: Stack, s
 
         ready = await client.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+        # Each consumer group of the service is a dependency of its own (running, not failed).
+        consumers = {"provisioning": {"consumer:provisioning.collections": "ok"}}.get(service, {})
+        assert ready.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", **consumers}}
 
         docs = await client.get("/docs")
         assert docs.status_code == 200

@@ -1428,10 +1428,19 @@ async def create_pool(*, uow: UnitOfWork, command: s.PoolCreate, actor: str) -> 
 
 async def assign_named_user(
     *, uow: UnitOfWork, pool_id: str, command: s.AssignmentCreate, actor: str
-) -> s.AssignmentPublic:
-    """Give a user programs: refused over the pool size or the per-user program limit."""
+) -> tuple[s.AssignmentPublic, bool]:
+    """Give a user programs: refused over the pool size or the per-user program limit.
+
+    Also tells whether anything changed: assigning programs the user already holds is a no-op
+    (no event, no audit record).
+    """
     stored = await repo.get_pool(uow.session, pool_id, for_update=True)
-    stored.pool.assign(command.user_id, command.programs, by=actor)
+    changed = stored.pool.assign(command.user_id, command.programs, by=actor)
+    assignment = s.AssignmentPublic(
+        pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
+    )
+    if not changed:
+        return assignment, False
     await repo.save_pool(uow.session, stored, changed_users={command.user_id})
     await _commit_change(
         uow,
@@ -1441,9 +1450,7 @@ async def assign_named_user(
         publishing.pool_payloads(stored.pool),
         stored.pool.account_id,
     )
-    return s.AssignmentPublic(
-        pool_id=pool_id, user_id=command.user_id, programs=sorted(stored.pool.programs_of(command.user_id))
-    )
+    return assignment, True
 
 
 async def transfer_named_user(

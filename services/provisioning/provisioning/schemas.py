@@ -10,20 +10,29 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from libs.contracts.types import (
     Amount,
     CurrencyCode,
+    IntegerRange,
     IsoDate,
     Percent,
     Quantity,
     StrictBool,
-    StrictInt,
     UnitPrice,
 )
 from libs.platform.money import round_money
+from libs.platform.text import MULTI_LINE, ONE_LINE
 from provisioning.domain.accounts import ContactRole, DeliveryPreference, TaxTreatment
 from provisioning.domain.deals import DealLicenseType, DealStatus
 from provisioning.domain.fulfillments import FulfillmentStatus
@@ -36,16 +45,25 @@ from provisioning.domain.subscriptions import (
 )
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 
-# Text without NUL (PostgreSQL refuses it in text columns) and within the column's length.
-_NO_NUL = r"^[^\x00]*$"
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
-ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
-LongText = Annotated[str, StringConstraints(max_length=4000, pattern=_NO_NUL)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=_NO_NUL)]
+# Free text follows the one text rule (`libs.platform.text`), within the column's length:
+# one line, or (notes, details, reasons) several.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
+ShortText = Annotated[str, StringConstraints(max_length=200), ONE_LINE]
+LongText = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
+# The shape the domain checks (accounts.EMAIL_RE: no @ nor whitespace around one @ and a dot),
+# stated in the schema with explicit characters so every regex engine reads it alike; the
+# characters the one-line text rule refuses (controls, separators, bidi) are refused here too.
+_EMAIL_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028-\u202f\u205f\u2066-\u2069\u3000]"
+Email = Annotated[
+    str,
+    StringConstraints(
+        min_length=3, max_length=254, pattern=rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
+    ),
+]
 RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_NO_NUL)]
-ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100), ONE_LINE]
 # Dates bounded to what every backend stores and no contract ever needs beyond.
 _FIRST_DAY = date(1900, 1, 1)
 _LAST_DAY = date(2200, 12, 31)
@@ -61,7 +79,56 @@ def _storable(day: date) -> date:
     return day
 
 
-Day = Annotated[IsoDate, AfterValidator(_storable)]
+# The same range as a pattern, so the OpenAPI document states it: any month-day of 1900-2200,
+# and 29 February of the leap years only (2000 is one, 1900, 2100 and 2200 are not).
+_MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31"
+_LEAP_YEAR = r"(19|20|21)(0[48]|[2468][048]|[13579][26])|2000"
+DAY_PATTERN = rf"^(((19[0-9]{{2}}|2[01][0-9]{{2}}|2200)-({_MONTH_DAY}))|({_LEAP_YEAR})-02-29)$"
+Day = Annotated[
+    IsoDate,
+    AfterValidator(_storable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": DAY_PATTERN,
+            "description": "From 1900-01-01 to 2200-12-31.",
+        }
+    ),
+]
+
+# What one order, fulfillment or change line may hold (handlers.MAX_LINE_QUANTITY), stated in
+# the schema: up to 9 integer digits, or exactly 1000000000.
+_UP_TO_LIMIT = r"[0-9]{1,9}(\.[0-9]{1,6})?|1000000000(\.0{1,6})?"
+_POSITIVE_FRACTION = (
+    r"0{0,5}[1-9]|0{0,4}[1-9][0-9]|0{0,3}[1-9][0-9]{2}|0{0,2}[1-9][0-9]{3}|0?[1-9][0-9]{4}|[1-9][0-9]{5}"
+)
+_POSITIVE_UP_TO_LIMIT = (
+    rf"0{{0,9}}[1-9][0-9]{{0,8}}(\.[0-9]{{1,6}})?|1000000000(\.0{{1,6}})?|0{{1,9}}\.({_POSITIVE_FRACTION})"
+)
+
+
+def _line_quantity_schema(minimum: int, pattern: str, description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": minimum, "maximum": 1_000_000_000},
+                {"type": "string", "pattern": f"^({pattern})$"},
+            ],
+            "description": description,
+            "examples": [25, "1.5"],
+        },
+        mode="validation",
+    )
+
+
+LineQuantity = Annotated[
+    Quantity, _line_quantity_schema(0, _UP_TO_LIMIT, "From 0 to 1000000000, up to 6 decimals.")
+]
+PositiveLineQuantity = Annotated[
+    Quantity,
+    _line_quantity_schema(1, _POSITIVE_UP_TO_LIMIT, "More than 0, at most 1000000000, up to 6 decimals."),
+]
 
 _PERCENT_STEP = Decimal("0.0001")
 
@@ -98,14 +165,14 @@ class ContactIn(Command):
     name: Name
     email: Email
     role: ContactRole
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=_NO_NUL)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40), ONE_LINE] | None = None
 
 
 class TaxStatusIn(Command):
     """Taxable, or exempt with a certificate number and expiry."""
 
     treatment: TaxTreatment = TaxTreatment.TAXABLE
-    certificate_number: Annotated[str, StringConstraints(max_length=80, pattern=_NO_NUL)] | None = None
+    certificate_number: Annotated[str, StringConstraints(max_length=80), ONE_LINE] | None = None
     certificate_expiry: Day | None = None
 
 
@@ -113,17 +180,17 @@ class TaxAddressIn(Command):
     """Where the account is taxed."""
 
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(examples=["US"])
-    region: Annotated[str, StringConstraints(max_length=100, pattern=_NO_NUL)] | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20, pattern=_NO_NUL)] | None = None
+    region: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20), ONE_LINE] | None = None
 
 
 class BillingProfileIn(Command):
     """How, when and in which currency an account is billed."""
 
     currency: CurrencyCode
-    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)] = "UTC"
-    bill_cycle_day: StrictInt = Field(default=1, ge=1, le=31)
-    payment_terms_days: StrictInt = Field(default=30, ge=0, le=365)
+    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] = "UTC"
+    bill_cycle_day: Annotated[int, IntegerRange(1, 31)] = 1
+    payment_terms_days: Annotated[int, IntegerRange(0, 365)] = 30
     delivery: DeliveryPreference = DeliveryPreference.EMAIL
     tax_status: TaxStatusIn = Field(default_factory=TaxStatusIn)
     tax_address: TaxAddressIn | None = None
@@ -149,6 +216,8 @@ class AccountCreate(Command):
 
 class AccountUpdate(Command):
     """Change the billing profile and/or the place in the hierarchy (null parent detaches)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     billing_profile: BillingProfileIn | None = None
     parent_account_id: RefId | None = None
@@ -239,7 +308,7 @@ class AgreementContactIn(Command):
     """Who receives the license agreement."""
 
     name: ShortText = ""
-    email: Annotated[str, StringConstraints(max_length=254, pattern=_NO_NUL)] = ""
+    email: Annotated[str, StringConstraints(max_length=254), ONE_LINE] = ""
 
 
 class LicensingIn(Command):
@@ -279,15 +348,30 @@ class DealRegistrationCreate(DealFields):
 class DealRegistrationUpdate(DealFields):
     """Fill in or change details; only the fields sent change (licensing merges field by field)."""
 
-    opportunity_name: ShortText | None = None
+    opportunity_name: Name | None = None
 
 
 class RenewalIn(Command):
     """What happens at the end of the term: auto-renew for `months`, or expire."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {"policy": {"const": "auto_renew"}, "months": {"type": "integer"}},
+                    "required": ["policy", "months"],
+                },
+                {
+                    "properties": {"policy": {"const": "expire"}, "months": {"type": "null"}},
+                    "required": ["policy"],
+                },
+            ]
+        }
+    )
+
     policy: RenewalKind = Field(examples=["auto_renew"])
-    months: StrictInt | None = Field(
-        default=None, ge=1, le=600, description="auto_renew only: months per renewal."
+    months: Annotated[int, IntegerRange(1, 600)] | None = Field(
+        default=None, description="auto_renew only: months per renewal."
     )
 
     @model_validator(mode="after")
@@ -314,9 +398,9 @@ class OrderLineIn(Command):
     """
 
     price_id: CatalogId | None = None
-    quantity: Quantity
+    quantity: PositiveLineQuantity
     discount_ids: list[CatalogId] = Field(default_factory=list, max_length=10)
-    term_months: StrictInt | None = Field(default=None, ge=1, le=600)
+    term_months: Annotated[int, IntegerRange(1, 600)] | None = None
     effective_date: Day | None = None
     subscription_id: RefId | None = None
     license_type: LicenseType | None = Field(
@@ -576,13 +660,13 @@ class TaskComplete(Command):
 class TaskBlock(Command):
     """Block a task, with the reason."""
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_NO_NUL)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000), MULTI_LINE]
 
 
 class TaskNoteCreate(Command):
     """A note for a task."""
 
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=_NO_NUL)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
 
 
 # ----- subscriptions ------------------------------------------------------------------------
@@ -663,8 +747,17 @@ class SubscriptionAction(Command):
 class SubscriptionChange(Command):
     """Change quantity and/or term end from an effective date."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("quantity", "term_end")
+            ]
+        }
+    )
+
     effective_date: Day
-    quantity: Quantity | None = None
+    quantity: LineQuantity | None = None
     term_end: Day | None = None
 
 
@@ -689,16 +782,16 @@ class FulfillmentLineIn(Command):
     """How much of an order line is launched or delivered."""
 
     order_line_id: RefId
-    quantity: Quantity
+    quantity: LineQuantity
 
 
 class FulfillmentCreate(Command):
     """Record a fulfillment against an order: scheduled, or straight away completed."""
 
     order_id: RefId
-    associated_project_id: (
-        Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_NO_NUL)] | None
-    ) = None
+    associated_project_id: Annotated[str, StringConstraints(min_length=1, max_length=60), ONE_LINE] | None = (
+        None
+    )
     status: FulfillmentStatus = FulfillmentStatus.SCHEDULED
     completed_on: Day | None = None
     lines: list[FulfillmentLineIn] = Field(min_length=1, max_length=100)
@@ -746,8 +839,8 @@ class PoolCreate(Command):
     """A named-user pool for an account's contract."""
 
     account_id: RefId
-    size: StrictInt = Field(ge=1, le=10_000_000)
-    programs_per_user: StrictInt = Field(ge=1, le=1000)
+    size: Annotated[int, IntegerRange(1, 10_000_000)]
+    programs_per_user: Annotated[int, IntegerRange(1, 1000)]
     contract_programs: list[ProgramName] = Field(min_length=1, max_length=1000)
     contract_start: Day
     transfer_percent: Percent = Decimal(10)

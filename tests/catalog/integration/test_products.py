@@ -83,3 +83,28 @@ async def test_idempotency_key_replays_and_refuses_another_body(catalog: Catalog
     assert other.status_code == 409
     listed = (await catalog.get("/v1/products")).json()["data"]
     assert [p["sku"] for p in listed] == ["IDEM-1"]
+
+
+# Each text field accepts at most what its column holds (PostgreSQL refuses a longer value; SQLite
+# would store it): one character more is a 422 naming the field on every database, never a 500.
+COLUMN_WIDTHS = {"unit_of_measure": 40, "tax_code": 40, "vendor_id": 60}
+
+
+async def test_text_fields_accept_what_their_column_holds_and_refuse_more(catalog: CatalogClient) -> None:
+    widest = {field: "u" * width for field, width in COLUMN_WIDTHS.items()}
+    created = await catalog.created("/v1/products", f.product(**widest))
+    assert {field: created[field] for field in COLUMN_WIDTHS} == widest
+    book = await catalog.created("/v1/vendor-cost-books", f.cost_book(vendor_id="v" * 60))
+    assert book["vendor_id"] == "v" * 60
+
+    for field, width in COLUMN_WIDTHS.items():
+        too_long = {field: "x" * (width + 1)}
+        for response in (
+            await catalog.post("/v1/products", f.product(**too_long)),
+            await catalog.patch(f"/v1/products/{created['id']}", too_long),
+        ):
+            assert response.status_code == 422, response.text
+            assert [e["field"] for e in response.json()["errors"]] == [field]
+    response = await catalog.post("/v1/vendor-cost-books", f.cost_book(vendor_id="v" * 61))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["vendor_id"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jsonschema_rs import Draft202012Validator
+
 from libs.platform.settings import Role
 from tests.catalog.integration import factories as f
 from tests.catalog.integration.conftest import CatalogClient
@@ -272,3 +274,26 @@ async def test_unknown_expired_or_useless_promo_codes_are_422_on_their_field(cat
     assert [e["field"] for e in useless.json()["errors"]] == ["promo_codes.0"]
     assert [e["field"] for e in malformed.json()["errors"]] == ["promo_codes.0"]
     assert (await catalog.get("/v1/quotes")).json()["data"] == []
+
+
+async def test_the_document_and_the_server_agree_an_item_has_a_price_or_a_bundle(
+    catalog: CatalogClient,
+) -> None:
+    product_id, price_id = await _priced_product(catalog)
+    bundle_id = (await catalog.created("/v1/bundles", f.bundle((product_id, "2"))))["id"]
+    document = (await catalog.get("/openapi.json")).json()
+    item_schema = Draft202012Validator(
+        {"$ref": "#/components/schemas/QuoteItemIn", "components": document["components"]}
+    )
+    items = {
+        "price": ({"price_id": price_id, "quantity": 3}, True),
+        "bundle": ({"bundle_id": bundle_id, "quantity": 3}, True),
+        "price, bundle null": ({"price_id": price_id, "bundle_id": None, "quantity": 3}, True),
+        "both": ({"price_id": price_id, "bundle_id": bundle_id, "quantity": 3}, False),
+        "neither": ({"quantity": 3}, False),
+        "both null": ({"price_id": None, "bundle_id": None, "quantity": 3}, False),
+    }
+    for case, (item, valid) in items.items():
+        assert item_schema.is_valid(item) is valid, case
+        response = await catalog.post("/v1/quotes", f.quote(item))
+        assert response.status_code == (201 if valid else 422), (case, response.text)

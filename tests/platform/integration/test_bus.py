@@ -18,7 +18,7 @@ from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.db import Database, ExactDecimal
 from libs.platform.errors import ValidationFailed
 from libs.platform.inbox import DeadLetter, IdempotentConsumer, InboxEntry
-from libs.platform.outbox import OutboxMessage, OutboxRelay
+from libs.platform.outbox import OutboundMessage, OutboxMessage, OutboxRelay
 from libs.platform.unit_of_work import UnitOfWork
 from tests.support.polling import eventually
 
@@ -164,10 +164,8 @@ async def test_invalid_event_goes_to_dead_letters_without_blocking(bus, broker: 
     db, relay, kind = bus
     group = f"g-{uuid.uuid4().hex[:8]}"
     await relay.publisher.publish(
-        [
-            type("M", (), {"topic": kind[1], "key": "acct_x", "value": b"not json"})()
-        ]  # a foreign, broken message
-    )
+        [OutboundMessage(kind[1], "acct_x", b"not json")]
+    )  # a foreign, broken message
     await _post_events(db, kind[0], 3)
     await relay.drain()
     consumer = _consumer(db, broker, group, kind)

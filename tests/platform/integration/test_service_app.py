@@ -238,3 +238,21 @@ async def test_idempotency_key_is_freed_when_the_first_attempt_fails_unexpectedl
             replay = await client.post("/v1/test-flaky", json={}, headers=headers)
             assert replay.json() == {"attempt": 2}
             assert replay.headers.get("idempotent-replayed") == "true"
+
+
+async def test_metrics_count_outbox_events_the_broker_refused(
+    client: httpx.AsyncClient, app_runtime: ServiceRuntime
+) -> None:
+    body = {"account_id": "acct_parked", "amount": "1.00", "currency": "USD"}
+    created = await client.post("/v1/test-credits", json=body, headers=auth(Role.FINANCE))
+    assert created.status_code == 201, created.text
+    before = (await client.get("/metrics")).text
+    assert 'outbox_parked{service="rating"} 0.0' in before
+    async with app_runtime.db.session() as session:
+        row = (await session.exec(select(OutboxMessage))).first()
+        assert row is not None
+        row.parked_at, row.error = row.created_at, "MessageSizeTooLargeError"
+        session.add(row)
+        await session.commit()
+    after = (await client.get("/metrics")).text
+    assert 'outbox_parked{service="rating"} 1.0' in after

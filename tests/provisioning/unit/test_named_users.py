@@ -144,3 +144,15 @@ def test_a_pool_is_checked_as_a_whole() -> None:
         "transfer_percent",
     }
     assert pool().id.startswith("pool_")
+
+
+def test_assigning_programs_a_user_already_holds_is_a_no_op() -> None:
+    named = pool()
+    assert named.assign("alice", PROGRAMS[:2], by=ADMIN) is True
+    named.events.clear()
+    assert named.assign("alice", PROGRAMS[1:2], by=ADMIN) is False
+    assert named.assign("alice", PROGRAMS[:2], by=ADMIN) is False
+    assert named.events == []
+    assert named.seats_used == 1
+    assert named.assign("alice", PROGRAMS[2:3], by=ADMIN) is True
+    assert len(named.events) == 1

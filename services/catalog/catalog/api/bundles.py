@@ -9,13 +9,20 @@ from fastapi import APIRouter
 from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.handlers import bundles as handlers
 from catalog.schemas.bundles import BundleCreate, BundlePublic, BundleUpdate
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"])
 BundleId = Annotated[str, id_path("Bundle id (bnd_…).")]
 
 
-@router.post("", status_code=201, response_model=BundlePublic, summary="Create a bundle")
+@router.post(
+    "",
+    status_code=201,
+    response_model=BundlePublic,
+    summary="Create a bundle",
+    responses=created_links("bundle_id", "get_bundle", "update_bundle"),
+)
 async def create_bundle(body: BundleCreate, uow: WriteUow) -> BundlePublic:
     return await handlers.create_bundle(uow=uow, command=body)
 

@@ -13,13 +13,20 @@ from catalog.schemas.contract_templates import (
     ContractTemplatePublic,
     ContractTemplateUpdate,
 )
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/contract-templates", tags=["contract templates"])
 TemplateId = Annotated[str, id_path("Contract template id (ctpl_…).")]
 
 
-@router.post("", status_code=201, response_model=ContractTemplatePublic, summary="Create a contract template")
+@router.post(
+    "",
+    status_code=201,
+    response_model=ContractTemplatePublic,
+    summary="Create a contract template",
+    responses=created_links("template_id", "get_contract_template", "update_contract_template"),
+)
 async def create_contract_template(body: ContractTemplateCreate, uow: WriteUow) -> ContractTemplatePublic:
     return await handlers.create_contract_template(uow=uow, command=body)
 

@@ -10,13 +10,20 @@ from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.handlers import discounts as handlers
 from catalog.schemas.common import PromoCode
 from catalog.schemas.discounts import DiscountCreate, DiscountPublic, DiscountUpdate
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/discounts", tags=["discounts"])
 DiscountId = Annotated[str, id_path("Discount id (disc_…).")]
 
 
-@router.post("", status_code=201, response_model=DiscountPublic, summary="Create a discount or promotion")
+@router.post(
+    "",
+    status_code=201,
+    response_model=DiscountPublic,
+    summary="Create a discount or promotion",
+    responses=created_links("discount_id", "get_discount", "update_discount"),
+)
 async def create_discount(body: DiscountCreate, uow: WriteUow) -> DiscountPublic:
     return await handlers.create_discount(uow=uow, command=body)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,14 +9,22 @@ from fastapi import APIRouter, Query
 from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
 from catalog.handlers import prices as handlers
 from catalog.schemas.prices import PriceCreate, PricePublic, PriceVersionCreate
-from libs.contracts.types import CurrencyCode
+from libs.contracts.types import CurrencyCode, IsoDate
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/prices", tags=["prices"])
 PriceId = Annotated[str, id_path("Price id (price_…).")]
+_PRICE_LINKS = created_links("price_id", "get_price", "list_price_versions", "publish_price_version")
 
 
-@router.post("", status_code=201, response_model=PricePublic, summary="Publish a new price (version 1)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=PricePublic,
+    summary="Publish a new price (version 1)",
+    responses=_PRICE_LINKS,
+)
 async def create_price(body: PriceCreate, uow: WriteUow) -> PricePublic:
     return await handlers.create_price(uow=uow, command=body)
 
@@ -40,7 +47,9 @@ async def list_prices(
 async def get_price(
     price_id: PriceId,
     uow: ReadUow,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; 404 when no version is in force.")] = None,
+    as_of: Annotated[
+        IsoDate | None, Query(description="YYYY-MM-DD; 404 when no version is in force.")
+    ] = None,
 ) -> PricePublic:
     return await handlers.get_price(uow=uow, price_id=price_id, as_of=as_of)
 
@@ -50,6 +59,7 @@ async def get_price(
     status_code=201,
     response_model=PricePublic,
     summary="Publish a new version of a price from an effective date",
+    responses=_PRICE_LINKS,
 )
 async def publish_price_version(price_id: PriceId, body: PriceVersionCreate, uow: WriteUow) -> PricePublic:
     return await handlers.publish_price_version(uow=uow, price_id=price_id, command=body)

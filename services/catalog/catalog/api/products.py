@@ -10,13 +10,20 @@ from catalog.api.deps import ReadUow, WriteUow, id_path
 from catalog.domain.products import ProductKind
 from catalog.handlers import products as handlers
 from catalog.schemas.products import ProductCreate, ProductPublic, ProductUpdate
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 ProductId = Annotated[str, id_path("Product id (prod_…).")]
 
 
-@router.post("", status_code=201, response_model=ProductPublic, summary="Create a product")
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProductPublic,
+    summary="Create a product",
+    responses=created_links("product_id", "get_product", "update_product"),
+)
 async def create_product(body: ProductCreate, uow: WriteUow) -> ProductPublic:
     return await handlers.create_product(uow=uow, command=body)
 

@@ -9,13 +9,20 @@ from fastapi import APIRouter
 from catalog.api.deps import QuoteUow, ReadUow, id_path
 from catalog.handlers import quotes as handlers
 from catalog.schemas.quotes import QuoteCreate, QuotePublic
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
 QuoteId = Annotated[str, id_path("Quote id (quo_…).")]
 
 
-@router.post("", status_code=201, response_model=QuotePublic, summary="Price and save a quote")
+@router.post(
+    "",
+    status_code=201,
+    response_model=QuotePublic,
+    summary="Price and save a quote",
+    responses=created_links("quote_id", "get_quote"),
+)
 async def create_quote(body: QuoteCreate, uow: QuoteUow) -> QuotePublic:
     return await handlers.create_quote(uow=uow, command=body)
 

@@ -31,7 +31,7 @@ class ExpiryOption(StrEnum):
 
 
 # (needs a period, needs hours) per kind; a field a kind does not use must be absent.
-_FIELDS: dict[ContractKind, tuple[bool, bool]] = {
+BOUNDS_BY_KIND: dict[ContractKind, tuple[bool, bool]] = {
     ContractKind.SUBSCRIPTION: (True, False),
     ContractKind.TIME_LIMITED: (True, True),
     ContractKind.SUPPORT_HOURS: (False, True),
@@ -52,7 +52,7 @@ class ContractTerms:
 def validate_contract_terms(terms: ContractTerms) -> None:
     """Each kind has exactly the bounds it needs: e.g. time_limited needs both a period and hours."""
     errors = FieldErrors()
-    needs_period, needs_hours = _FIELDS[terms.kind]
+    needs_period, needs_hours = BOUNDS_BY_KIND[terms.kind]
     kind = terms.kind.value
     if needs_period and terms.period_months is None:
         errors.add("period_months", f"is required for a {kind} contract", "required")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from libs.platform.errors import FieldErrors
-from libs.platform.money import minor_units
+from libs.platform.money import minor_units_problem
 from libs.pricing import Discount as PricingDiscount
 from libs.pricing import DiscountKind
 
@@ -61,9 +61,8 @@ def validate_discount(terms: DiscountTerms) -> None:
             errors.add("currency", "a percent discount has no currency", "not_allowed")
     elif terms.currency is None:
         errors.add("currency", "an amount discount needs the currency of its amount", "required")
-    elif _places(terms.value) > minor_units(terms.currency):
-        places = minor_units(terms.currency)
-        errors.add("value", f"must have at most {places} decimal places for {terms.currency}")
+    elif (problem := minor_units_problem(terms.value, terms.currency)) is not None:
+        errors.add("value", problem, "too_many_decimals")
     if terms.valid_from and terms.valid_to and terms.valid_to <= terms.valid_from:
         errors.add(
             "valid_to", "must be after valid_from (it is the first day the discount no longer applies)"
@@ -136,9 +135,3 @@ class DiscountChanged:
 
     discount: Discount
     change: str
-
-
-def _places(value: Decimal) -> int:
-    # Trailing zeros carry no precision: 500.00 JPY is a whole amount.
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -16,6 +16,7 @@ from catalog.schemas.common import (
     Description,
     EntityId,
     Name,
+    patch_body,
 )
 from libs.contracts.types import (
     Quantity,
@@ -50,7 +51,7 @@ class BundleCreate(BaseModel):
 class BundleUpdate(BaseModel):
     """Fields to change on a bundle (absent = unchanged)."""
 
-    model_config = REQUEST
+    model_config = patch_body("description")
     name: Name | None = None
     description: Description | None = None
     components: list[BundleComponentIn] | None = Field(default=None, min_length=1, max_length=50)

@@ -1,18 +1,19 @@
 """Wire models shared by the catalog's concepts: field types, tiers. `XCreate` / `XUpdate` in, `XPublic` out.
 
 Money and quantities use the shared wire types (`libs.contracts.types`): money is a JSON
-string, a JSON number for money is a 422. Free text refuses control characters (a NUL byte
-cannot be stored by PostgreSQL) and ids are short tokens, so no input reaches the database
-that it would choke on.
+string, a JSON number for money is a 422. Free text follows the one text rule of
+`libs.platform.text` (no control character nor bidi override) and ids are short tokens, so no
+input reaches the database, a log or a screen that it would choke on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,20 +27,28 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.platform.text import MULTI_LINE, ONE_LINE
 from libs.pricing import Tier
 
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    StringConstraints(min_length=1, max_length=200),
+    ONE_LINE,
     Field(examples=["WFM seat"]),
 ]
-Description = Annotated[
-    str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+Description = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
+_TOKEN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+# A code of a few characters; at most what its column holds (models.py), so a longer one is a 422,
+# never a database error.
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=_TOKEN)]
+VendorId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=_TOKEN)]
+Sku = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"),
+    AfterValidator(str.upper),
 ]
-Token = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-]
-Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+"""A SKU: ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit;
+stored upper case, so `case1` and `CASE1` are one SKU (the second is a 409)."""
 EntityId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
@@ -54,6 +63,24 @@ DecimalText = Annotated[
 """An unrounded decimal shown for information (a tier breakdown); output only."""
 
 REQUEST = ConfigDict(extra="forbid")
+
+
+def patch_body(*nullable: str) -> ConfigDict:
+    """A PATCH body: a field left out keeps its value; null clears only the `nullable` ones.
+
+    The schema says so (the handlers refuse null elsewhere), so documented nulls are accepted.
+    """
+
+    def only_documented_nulls(schema: dict[str, Any]) -> None:
+        for name, field in schema.get("properties", {}).items():
+            kinds = field.get("anyOf", [])
+            if name not in nullable and {"type": "null"} in kinds:
+                kinds.remove({"type": "null"})
+                if len(kinds) == 1:
+                    field.update(kinds.pop())
+                    del field["anyOf"]
+
+    return ConfigDict(extra="forbid", json_schema_extra=only_documented_nulls)
 
 
 class TierIn(BaseModel):

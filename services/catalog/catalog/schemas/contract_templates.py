@@ -3,33 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    Field,
+    ConfigDict,
 )
 
 from catalog.domain.common import plain_or_none
-from catalog.domain.contract_templates import ContractKind, ContractTemplate, ExpiryOption
+from catalog.domain.contract_templates import BOUNDS_BY_KIND, ContractKind, ContractTemplate, ExpiryOption
 from catalog.schemas.common import (
-    REQUEST,
     EntityId,
     Name,
+    patch_body,
 )
 from libs.contracts.types import (
+    IntegerRange,
     Quantity,
-    StrictInt,
 )
+from libs.platform.openapi import SET, UNSET, one_case_per
 
 
 class ContractTemplateCreate(BaseModel):
     """A support-contract template: subscription (period), time_limited (period and hours,
     whichever ends first), support_hours (hours) or per_incident."""
 
-    model_config = REQUEST
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "kind",
+            {
+                kind: {
+                    "period_months": SET if period else UNSET,
+                    "hours": SET if hours else UNSET,
+                    # Only hours roll over (validate_contract_terms).
+                    "on_expiry": {} if hours else {"enum": [ExpiryOption.IGNORE]},
+                }
+                for kind, (period, hours) in BOUNDS_BY_KIND.items()
+            },
+        ),
+    )
     name: Name
     kind: ContractKind
-    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
     on_expiry: ExpiryOption = ExpiryOption.IGNORE
     product_id: EntityId | None = None
@@ -38,9 +54,9 @@ class ContractTemplateCreate(BaseModel):
 class ContractTemplateUpdate(BaseModel):
     """Fields to change on a template (absent = unchanged; null clears an optional field)."""
 
-    model_config = REQUEST
+    model_config = patch_body("period_months", "hours")
     name: Name | None = None
-    period_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    period_months: Annotated[int, IntegerRange(1, 120)] | None = None
     hours: Quantity | None = None
     on_expiry: ExpiryOption | None = None
 

@@ -16,7 +16,7 @@ from catalog.schemas.common import (
     Name,
     TierIn,
     TierPublic,
-    Token,
+    VendorId,
     tiers_public,
 )
 from libs.contracts.catalog import MarkupPercent
@@ -41,7 +41,7 @@ class CostBookTermsIn(BaseModel):
 class CostBookCreate(CostBookTermsIn):
     """Publish version 1 of a vendor's cost book."""
 
-    vendor_id: Token = Field(examples=["ven_wfm"])
+    vendor_id: VendorId = Field(examples=["ven_wfm"])
     currency: CurrencyCode
     effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
 )
 
@@ -27,6 +28,7 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.pricing import ChargeType, PricingModel
 
 
@@ -48,6 +50,18 @@ class PriceTermsIn(BaseModel):
 class PriceCreate(PriceTermsIn):
     """Publish version 1 of a new price of a product in a currency."""
 
+    # As check_charge_schedule: a period unless one-time; usage in arrears (in_advance is the default).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "charge_type",
+            {
+                ChargeType.ONE_TIME: {"billing_period": UNSET},
+                ChargeType.RECURRING: {"billing_period": SET},
+                ChargeType.USAGE: {"billing_period": SET, "timing": {"const": BillingTiming.IN_ARREARS}},
+            },
+        ),
+    )
     product_id: EntityId
     currency: CurrencyCode
     charge_type: ChargeType

@@ -12,10 +12,12 @@ from pydantic import (
 from catalog.domain.products import LicenseType, Product, ProductKind, RevenueRule
 from catalog.schemas.common import (
     REQUEST,
+    Code,
     Description,
     Name,
     Sku,
-    Token,
+    VendorId,
+    patch_body,
 )
 from libs.contracts.types import (
     StrictBool,
@@ -28,11 +30,11 @@ class ProductBase(BaseModel):
     name: Name
     description: Description | None = None
     kind: ProductKind
-    unit_of_measure: Token = Field(examples=["seat"])
+    unit_of_measure: Code = Field(examples=["seat"])
     license_type: LicenseType = LicenseType.NONE
     revenue_rule: RevenueRule
-    tax_code: Token = Field(examples=["SW050000"])
-    vendor_id: Token | None = Field(default=None, description="Vendor of a resold product.")
+    tax_code: Code = Field(examples=["SW050000"])
+    vendor_id: VendorId | None = Field(default=None, description="Vendor of a resold product.")
 
 
 class ProductCreate(ProductBase):
@@ -45,14 +47,14 @@ class ProductCreate(ProductBase):
 class ProductUpdate(BaseModel):
     """Fields to change on a product (absent = unchanged)."""
 
-    model_config = REQUEST
+    model_config = patch_body("description", "vendor_id")
     name: Name | None = None
     description: Description | None = None
-    unit_of_measure: Token | None = None
+    unit_of_measure: Code | None = None
     license_type: LicenseType | None = None
     revenue_rule: RevenueRule | None = None
-    tax_code: Token | None = None
-    vendor_id: Token | None = None
+    tax_code: Code | None = None
+    vendor_id: VendorId | None = None
     active: StrictBool | None = None
 
 

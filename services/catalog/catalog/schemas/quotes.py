@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     model_validator,
 )
@@ -28,11 +30,18 @@ from libs.contracts.types import (
 )
 from libs.platform.money import round_money
 
+# Exactly one of price_id and bundle_id is a string (the other absent or null), as JSON Schema.
+_PRICE_OR_BUNDLE: dict[str, Any] = {
+    "oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in ("price_id", "bundle_id")
+    ]
+}
+
 
 class QuoteItemIn(BaseModel):
     """A price and quantity to quote, or a bundle (priced through its components)."""
 
-    model_config = REQUEST
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_PRICE_OR_BUNDLE)
     price_id: EntityId | None = None
     bundle_id: EntityId | None = None
     quantity: Quantity

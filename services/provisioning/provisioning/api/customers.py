@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
@@ -16,7 +17,13 @@ router = APIRouter(tags=["customers and accounts"])
 Filter = Annotated[str | None, Query(max_length=60)]
 
 
-@router.post("/v1/customers", status_code=201, response_model=s.CustomerPublic, summary="Register a customer")
+@router.post(
+    "/v1/customers",
+    status_code=201,
+    response_model=s.CustomerPublic,
+    summary="Register a customer",
+    responses=created_links("customer_id", "get_customer"),
+)
 async def register_customer(body: s.CustomerCreate, caller: Seller, rt: RuntimeDep) -> s.CustomerPublic:
     return await in_unit_of_work(rt, caller, handlers.register_customer, command=body)
 
@@ -38,6 +45,7 @@ async def get_customer(customer_id: Id, _: Reader, session: SessionDep) -> s.Cus
     status_code=201,
     response_model=s.AccountPublic,
     summary="Open a billing account (a child billing to its parent must share its currency)",
+    responses=created_links("account_id", "get_account", "update_account"),
 )
 async def open_account(body: s.AccountCreate, caller: Seller, rt: RuntimeDep) -> s.AccountPublic:
     return await in_unit_of_work(rt, caller, handlers.open_account, command=body)

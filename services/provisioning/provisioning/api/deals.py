@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links, response_links
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
@@ -16,7 +17,13 @@ from provisioning.domain.deals import DealStatus
 router = APIRouter(tags=["partners and deals"])
 
 
-@router.post("/v1/partners", status_code=201, response_model=s.PartnerPublic, summary="Enrol a partner")
+@router.post(
+    "/v1/partners",
+    status_code=201,
+    response_model=s.PartnerPublic,
+    summary="Enrol a partner",
+    responses=created_links("partner_id", "get_partner"),
+)
 async def enrol_partner(body: s.PartnerCreate, caller: Seller, rt: RuntimeDep) -> s.PartnerPublic:
     return await in_unit_of_work(rt, caller, handlers.enrol_partner, command=body)
 
@@ -36,6 +43,7 @@ async def get_partner(partner_id: Id, _: Reader, session: SessionDep) -> s.Partn
     status_code=201,
     response_model=s.DealRegistrationPublic,
     summary="Register a deal",
+    responses=created_links("deal_id", "get_deal", "update_deal", "submit_deal", "convert_deal"),
 )
 async def register_deal(
     body: s.DealRegistrationCreate, caller: Seller, rt: RuntimeDep
@@ -79,6 +87,15 @@ async def update_deal(
     status_code=201,
     response_model=s.DealConversionPublic,
     summary="Convert a deal to a customer, an account and a draft order (all missing fields in one 422)",
+    responses=response_links(
+        201,
+        {
+            "get_customer": {"customer_id": "/customer/id"},
+            "get_account": {"account_id": "/account/id"},
+            "get_order": {"order_id": "/order/id"},
+            "submit_order": {"order_id": "/order/id"},
+        },
+    ),
 )
 async def convert_deal(
     deal_id: Id, body: s.DealConvert, caller: Seller, rt: RuntimeDep, catalog: CatalogDep

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
@@ -17,9 +18,21 @@ router = APIRouter(tags=["fulfillments"])
 
 
 @router.post(
-    "/v1/fulfillments", status_code=201, response_model=s.FulfillmentPublic, summary="Record a fulfillment"
+    "/v1/fulfillments",
+    status_code=201,
+    response_model=s.FulfillmentPublic,
+    summary="Record a fulfillment",
+    responses=created_links(
+        "fulfillment_id",
+        "get_fulfillment",
+        "update_fulfillment",
+        "complete_fulfillment",
+        "cancel_fulfillment",
+    ),
 )
-async def record(body: s.FulfillmentCreate, caller: Seller, rt: RuntimeDep) -> s.FulfillmentPublic:
+async def record_fulfillment(
+    body: s.FulfillmentCreate, caller: Seller, rt: RuntimeDep
+) -> s.FulfillmentPublic:
     return await in_unit_of_work(rt, caller, handlers.record_fulfillment, command=body)
 
 
@@ -48,7 +61,7 @@ async def get_fulfillment(fulfillment_id: Id, _: Reader, session: SessionDep) ->
     response_model=s.FulfillmentPublic,
     summary="Update quantities while scheduled",
 )
-async def update(
+async def update_fulfillment(
     fulfillment_id: Id, body: s.FulfillmentUpdate, caller: Seller, rt: RuntimeDep
 ) -> s.FulfillmentPublic:
     return await in_unit_of_work(
@@ -61,7 +74,7 @@ async def update(
     response_model=s.FulfillmentPublic,
     summary="Complete: emits one fulfillment.completed with every line's billable quantity",
 )
-async def complete(
+async def complete_fulfillment(
     fulfillment_id: Id, body: s.TaskComplete, caller: Seller, rt: RuntimeDep
 ) -> s.FulfillmentPublic:
     return await in_unit_of_work(
@@ -78,5 +91,5 @@ async def complete(
     response_model=s.FulfillmentPublic,
     summary="Cancel while scheduled",
 )
-async def cancel(fulfillment_id: Id, caller: Seller, rt: RuntimeDep) -> s.FulfillmentPublic:
+async def cancel_fulfillment(fulfillment_id: Id, caller: Seller, rt: RuntimeDep) -> s.FulfillmentPublic:
     return await in_unit_of_work(rt, caller, handlers.cancel_fulfillment, fulfillment_id=fulfillment_id)

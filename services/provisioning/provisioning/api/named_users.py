@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
@@ -15,7 +16,15 @@ from provisioning.api.deps import Id, RuntimeDep, Seller, SessionDep, in_unit_of
 router = APIRouter(tags=["named users"])
 
 
-@router.post("/v1/named-users/pools", status_code=201, response_model=s.PoolPublic, summary="Create a pool")
+@router.post(
+    "/v1/named-users/pools",
+    status_code=201,
+    response_model=s.PoolPublic,
+    summary="Create a pool",
+    responses=created_links(
+        "pool_id", "get_pool", "assign_named_user", "list_assignments", "transfer_named_user"
+    ),
+)
 async def create_pool(body: s.PoolCreate, caller: Seller, rt: RuntimeDep) -> s.PoolPublic:
     return await in_unit_of_work(rt, caller, handlers.create_pool, command=body)
 
@@ -41,10 +50,23 @@ async def get_pool(pool_id: Id, _: Reader, session: SessionDep) -> s.PoolPublic:
     "/v1/named-users/pools/{pool_id}/assignments",
     status_code=201,
     response_model=s.AssignmentPublic,
+    responses={
+        200: {
+            "model": s.AssignmentPublic,
+            "description": "The user already held these programs: nothing changed.",
+        }
+    },
     summary="Give a user programs (pool size and per-user program limit enforced)",
 )
-async def assign(pool_id: Id, body: s.AssignmentCreate, caller: Seller, rt: RuntimeDep) -> s.AssignmentPublic:
-    return await in_unit_of_work(rt, caller, handlers.assign_named_user, pool_id=pool_id, command=body)
+async def assign_named_user(
+    pool_id: Id, body: s.AssignmentCreate, caller: Seller, rt: RuntimeDep, response: Response
+) -> s.AssignmentPublic:
+    assignment, changed = await in_unit_of_work(
+        rt, caller, handlers.assign_named_user, pool_id=pool_id, command=body
+    )
+    if not changed:
+        response.status_code = 200
+    return assignment
 
 
 @router.get(
@@ -64,5 +86,7 @@ async def list_assignments(
     response_model=s.TransferPublic,
     summary="Transfer a seat (yearly allowance enforced)",
 )
-async def transfer(pool_id: Id, body: s.TransferCreate, caller: Seller, rt: RuntimeDep) -> s.TransferPublic:
+async def transfer_named_user(
+    pool_id: Id, body: s.TransferCreate, caller: Seller, rt: RuntimeDep
+) -> s.TransferPublic:
     return await in_unit_of_work(rt, caller, handlers.transfer_named_user, pool_id=pool_id, command=body)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
+from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 from provisioning import handlers
 from provisioning import schemas as s
@@ -16,7 +17,21 @@ from provisioning.domain.orders import OrderStatus
 router = APIRouter(tags=["orders"])
 
 
-@router.post("/v1/orders", status_code=201, response_model=s.OrderPublic, summary="Draft an order")
+@router.post(
+    "/v1/orders",
+    status_code=201,
+    response_model=s.OrderPublic,
+    summary="Draft an order",
+    responses=created_links(
+        "order_id",
+        "get_order",
+        "add_order_lines",
+        "submit_order",
+        "approve_order",
+        "cancel_order",
+        "get_order_commitments",
+    ),
+)
 async def create_order(
     body: s.OrderCreate, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.OrderPublic:
@@ -44,7 +59,7 @@ async def get_order(order_id: Id, _: Reader, session: SessionDep) -> s.OrderPubl
 @router.post(
     "/v1/orders/{order_id}/lines", response_model=s.OrderPublic, summary="Add lines to a draft order"
 )
-async def add_lines(
+async def add_order_lines(
     order_id: Id, body: s.OrderLinesAdd, caller: Seller, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.OrderPublic:
     return await in_unit_of_work(
@@ -57,7 +72,7 @@ async def add_lines(
     response_model=s.OrderPublic,
     summary="Remove a draft order's line",
 )
-async def remove_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
+async def remove_order_line(order_id: Id, line_id: Id, caller: Seller, rt: RuntimeDep) -> s.OrderPublic:
     return await in_unit_of_work(rt, caller, handlers.remove_order_line, order_id=order_id, line_id=line_id)
 
 
@@ -91,5 +106,5 @@ async def cancel_order(order_id: Id, body: s.CancelRequest, caller: Seller, rt: 
     response_model=s.CommitmentsPublic,
     summary="Committed-license balances: committed, launched and remaining per line",
 )
-async def commitments(order_id: Id, _: Reader, session: SessionDep) -> s.CommitmentsPublic:
+async def get_order_commitments(order_id: Id, _: Reader, session: SessionDep) -> s.CommitmentsPublic:
     return await handlers.order_commitments(session=session, order_id=order_id)

@@ -40,7 +40,7 @@ async def list_subscriptions(
     response_model=s.TermEndsPublic,
     summary="Renew or expire every active subscription whose term ended by a date (finance or admin)",
 )
-async def term_ends(body: s.TermEndsRun, caller: Approver, rt: RuntimeDep) -> s.TermEndsPublic:
+async def run_term_ends(body: s.TermEndsRun, caller: Approver, rt: RuntimeDep) -> s.TermEndsPublic:
     return await in_unit_of_work(rt, caller, handlers.process_term_ends, as_of=body.as_of)
 
 
@@ -56,7 +56,7 @@ async def get_subscription(subscription_id: Id, _: Reader, session: SessionDep) 
     response_model=Page[s.SubscriptionChangePublic],
     summary="A subscription's change history with effective dates",
 )
-async def history(
+async def get_subscription_history(
     subscription_id: Id, _: Reader, session: SessionDep, page: PageParams
 ) -> Page[s.SubscriptionChangePublic]:
     return await handlers.subscription_history(session=session, subscription_id=subscription_id, page=page)
@@ -65,7 +65,7 @@ async def history(
 @router.post(
     "/v1/subscriptions/{subscription_id}/suspend", response_model=s.SubscriptionPublic, summary="Suspend"
 )
-async def suspend(
+async def suspend_subscription(
     subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
 ) -> s.SubscriptionPublic:
     return await in_unit_of_work(
@@ -76,7 +76,7 @@ async def suspend(
 @router.post(
     "/v1/subscriptions/{subscription_id}/resume", response_model=s.SubscriptionPublic, summary="Resume"
 )
-async def resume(
+async def resume_subscription(
     subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep
 ) -> s.SubscriptionPublic:
     return await in_unit_of_work(
@@ -89,7 +89,7 @@ async def resume(
     response_model=s.SubscriptionPublic,
     summary="Cancel (a committed term ended early charges its termination fee, priced by the catalog)",
 )
-async def cancel(
+async def cancel_subscription(
     subscription_id: Id, body: s.SubscriptionAction, caller: Operator, rt: RuntimeDep, catalog: CatalogDep
 ) -> s.SubscriptionPublic:
     return await in_unit_of_work(
@@ -107,7 +107,7 @@ async def cancel(
     response_model=s.SubscriptionPublic,
     summary="Change quantity or term end from an effective date",
 )
-async def change(
+async def change_subscription(
     subscription_id: Id, body: s.SubscriptionChange, caller: Operator, rt: RuntimeDep
 ) -> s.SubscriptionPublic:
     return await in_unit_of_work(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -47,7 +46,7 @@ async def list_tasks(
     session: SessionDep,
     page: PageParams,
     overdue: bool | None = None,
-    as_of: Annotated[date | None, Query(description="The day overdue is judged on (today).")] = None,
+    as_of: Annotated[s.Day | None, Query(description="The day overdue is judged on (today).")] = None,
     owner_team: Filter = None,
     state: TaskState | None = None,
     assignee: Filter = None,
@@ -102,5 +101,7 @@ async def unblock_task(task_id: Id, caller: Operator, rt: RuntimeDep) -> s.TaskP
 
 
 @router.post("/v1/tasks/{task_id}/notes", response_model=s.TaskPublic, summary="Add a note to a task")
-async def add_note(task_id: Id, body: s.TaskNoteCreate, caller: Operator, rt: RuntimeDep) -> s.TaskPublic:
+async def add_task_note(
+    task_id: Id, body: s.TaskNoteCreate, caller: Operator, rt: RuntimeDep
+) -> s.TaskPublic:
     return await in_unit_of_work(rt, caller, handlers.add_task_note, task_id=task_id, text=body.text)

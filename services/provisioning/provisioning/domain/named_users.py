@@ -157,8 +157,12 @@ class NamedUserPool:
         """The programs a user may access (empty when unassigned)."""
         return self.assignments.get(user_id, frozenset())
 
-    def assign(self, user_id: str, programs: Iterable[str], *, by: str) -> None:
-        """Give a user access to programs; a new user takes one seat, whatever the count."""
+    def assign(self, user_id: str, programs: Iterable[str], *, by: str) -> bool:
+        """Give a user access to programs; a new user takes one seat, whatever the count.
+
+        False (and no event) when the user already holds every program asked for: assigning
+        again is a no-op, so a retried request changes nothing.
+        """
         requested = list(programs)
         errors = FieldErrors()
         if not user_id.strip():
@@ -179,8 +183,11 @@ class NamedUserPool:
                 "too_many_programs",
             )
         errors.raise_if_any("The named user cannot be assigned")
+        if not is_new_user and combined == self.programs_of(user_id):
+            return False
         self.assignments[user_id] = combined
         self.events.append(NamedUserAssigned(self.id, user_id, combined, self.seats_used, by))
+        return True
 
     def transfer(self, from_user: str, to_user: str, *, on_date: date, by: str) -> None:
         """Move a seat and its programs to another person, within the yearly allowance."""

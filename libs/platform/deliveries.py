@@ -1,0 +1,103 @@
+"""What a consumer makes of a Kafka record before applying it, and how it judges a failure.
+
+A record carries envelopes (`envelopes_of`: today exactly one per message; a batch message will
+carry several) or is undeliverable — not an envelope, no `event_id`, a timestamp without a time
+zone — and an event the consumer handles may come in a `schema_version` newer than this code
+knows; either is parked, never applied. A handler's failure is permanent (park now), transient
+(retry with back-off, then park) or a failure of the database connection (redo the batch; the
+event is not to blame).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Container
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from libs.contracts.envelope import Envelope
+from libs.contracts.registry import unsupported_version
+from libs.platform.errors import DomainError
+
+
+class MalformedMessage(ValueError):
+    """A Kafka message that is not an event this code may apply; the reason says why."""
+
+
+def envelopes_of(value: bytes | None) -> list[Envelope]:
+    """The envelopes one Kafka message carries (today exactly one), or `MalformedMessage`."""
+    if value is None:
+        raise MalformedMessage("not an event envelope: the message has no value")
+    try:
+        envelope = Envelope.from_bytes(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise MalformedMessage(f"not an event envelope: {problems}") from exc
+    return [envelope]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event of a record; `problem` says why it must be parked instead of applied
+    (`envelope` is None when the record is not an envelope at all)."""
+
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope | None
+    problem: str = ""
+    event_type: str | None = None
+
+
+def deliveries_of(record: ConsumerRecord[Any, Any], handled: Container[str]) -> list[Delivery]:
+    """The events a record carries, or one undeliverable entry saying why.
+
+    The schema version is judged only for `handled` types: an event nobody here reads is
+    harmless in any version.
+    """
+    try:
+        envelopes = envelopes_of(record.value)
+    except MalformedMessage as exc:
+        return [Delivery(record, None, str(exc), _type_of(record.value))]
+    deliveries = []
+    for envelope in envelopes:
+        problem = (version_problem(envelope) or "") if envelope.type in handled else ""
+        deliveries.append(Delivery(record, envelope, problem, envelope.type))
+    return deliveries
+
+
+def version_problem(envelope: Envelope) -> str | None:
+    """Why this code must not apply `envelope` (a major version it predates), or None."""
+    return unsupported_version(envelope.type, envelope.schema_version)
+
+
+def is_infrastructure(exc: BaseException) -> bool:
+    """A failure of the database connection rather than of the event: redo the batch later."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """The event itself is unusable: retrying cannot help."""
+    if isinstance(exc, DomainError):
+        return not exc.transient
+    return isinstance(exc, ValidationError)
+
+
+def describe(exc: BaseException) -> str:
+    """An error as an operator reads it: its kind and its message."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _type_of(value: bytes | None) -> str | None:
+    """The `type` of a message that is not a valid envelope, when one can be read (for operators)."""
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        kind = json.loads(value or b"").get("type")
+        return kind[:120] if isinstance(kind, str) else None
+    return None

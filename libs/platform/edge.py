@@ -1,0 +1,205 @@
+"""The edge: what every request passes before a route, the idempotency layer or a model sees it.
+
+1. **Authenticate first.** A request for a protected route — every route but the public paths
+   (`PUBLIC_PATHS`, `/metrics` when METRICS_PUBLIC allows, and what a service adds, such as a
+   signed webhook) — with no key or an unknown key is answered 401 before one byte of its body
+   is read. So an anonymous client cannot make a service read and hold a body, and malformed
+   JSON from an unauthenticated caller is a 401, not a 422. Roles are still checked by each
+   route's `require_roles` (403).
+2. **Bound the body.** A body may hold at most MAX_BODY_BYTES (1 MiB) unless its route declares
+   more with FastAPI's own route parameter, e.g.
+   `@router.post("/v1/usage/batches", max_body_size=16 * MIB)` (a router can declare it for all
+   its routes). Over the limit is a 413 problem+json: refused unread when `Content-Length` says
+   so, and as soon as a streamed body passes the limit otherwise. The body is then handed on
+   from memory (it is at most the limit), so nothing behind this guard reads the socket again.
+3. **Bound the JSON.** A JSON body may hold at most MAX_JSON_MEMBERS object members in all
+   (10,000; a route with a larger body limit gets proportionally more). Counting them costs one
+   C-speed parse; without the cap a 1 MiB body of 100,000 unknown keys costs seconds of
+   validation and one error each. Over the cap is a 422 problem+json, before pydantic runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi.routing import RouteContext, iter_route_contexts
+from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection, Request
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from libs.platform.auth import UNAUTHENTICATED, presented_key, principal_for_key
+from libs.platform.problems import problem_response
+
+MIB = 1024 * 1024
+# Health, the docs and the schema answer anyone; everything else needs an API key.
+PUBLIC_PATHS = ("/healthz", "/readyz", "/docs", "/openapi.json", "/static/swagger-ui")
+METRICS_PATH = "/metrics"
+
+
+def public_paths(*, metrics_public: bool, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The route paths (templates) that need no API key."""
+    paths = set(PUBLIC_PATHS) | set(extra)
+    if metrics_public:
+        paths.add(METRICS_PATH)
+    return frozenset(paths)
+
+
+def matched_route(app: Any, scope: Scope) -> RouteContext | None:
+    """The route of `app` that will serve this request (method included), if any."""
+    routes: list[RouteContext] | None = getattr(app.state, "edge_routes", None)
+    if routes is None:
+        # Routes are all in place once requests arrive; flatten the included routers once.
+        routes = app.state.edge_routes = list(iter_route_contexts(app.routes))
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+    return None
+
+
+def body_limit(route: RouteContext | None, default: int) -> int:
+    """The route's declared `max_body_size`, else the service's default."""
+    declared = getattr(route, "max_body_size", None)
+    return declared if isinstance(declared, int) else default
+
+
+def replaying_receive(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over an already read body, then waits on the real one (disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (bounded already by `EdgeGuard`)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class _TooManyMembers(Exception):
+    pass
+
+
+def json_members_over(body: bytes, cap: int) -> bool:
+    """True when the JSON document holds more than `cap` object members (stops parsing there)."""
+    count = 0
+
+    def count_members(pairs: list[tuple[str, Any]]) -> None:
+        nonlocal count
+        count += len(pairs)
+        if count > cap:
+            raise _TooManyMembers
+        # The parsed value is thrown away; only the count matters.
+
+    try:
+        json.loads(body, object_pairs_hook=count_members)
+    except _TooManyMembers:
+        return True
+    except (ValueError, RecursionError):
+        return False  # not JSON: the route reports it as it always has
+    return False
+
+
+def _is_json(headers: Headers) -> bool:
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type in {"", "application/json"} or content_type.endswith("+json")
+
+
+class EdgeGuard:
+    """Pure ASGI middleware: 401 before the body, 413 over the body limit, 422 over the JSON cap."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        app = scope["app"]
+        settings = app.state.runtime.settings
+        route = matched_route(app, scope)
+        if _needs_key(app, route) and not _known_key(app, scope):
+            await _refuse(scope, receive, send, 401, "Unauthorized", "unauthorized", UNAUTHENTICATED)
+            return
+        limit = body_limit(route, settings.max_body_bytes)
+        too_large = f"The request body is larger than this route's limit of {limit} bytes"
+        headers = Headers(scope=scope)
+        if _declared_length(headers) > limit:
+            await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                # The client went away: pass that on to the app as it came.
+                await self.app(scope, replaying_receive(b"".join(chunks), _then(message)), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        members = settings.max_json_members * max(1, limit // max(settings.max_body_bytes, 1))
+        if body and _is_json(headers) and json_members_over(body, members):
+            detail = f"A JSON body may hold at most {members} object members in all"
+            await _refuse(scope, receive, send, 422, "Validation failed", "validation_failed", detail)
+            return
+        await self.app(scope, replaying_receive(body, receive), send)
+
+
+def _needs_key(app: Any, route: RouteContext | None) -> bool:
+    # An unmatched path or method is answered 404/405 by the router without reading the body.
+    return route is not None and getattr(route, "path", None) not in app.state.public_paths
+
+
+def _known_key(app: Any, scope: Scope) -> bool:
+    return principal_for_key(app.state.api_keys, presented_key(HTTPConnection(scope))) is not None
+
+
+def _declared_length(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, title: str, code: str, detail: str
+) -> None:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 413:
+        # The client may still be sending: close the connection rather than read the rest.
+        headers = {"Connection": "close"}
+    response = problem_response(
+        Request(scope), status=status, title=title, code=code, detail=detail, headers=headers
+    )
+    await response(scope, receive, send)
+
+
+def _then(message: Message) -> Receive:
+    async def receive() -> Message:
+        return message
+
+    return receive
