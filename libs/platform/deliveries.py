@@ -1,9 +1,10 @@
 """What a consumer makes of a Kafka record before applying it, and how it judges a failure.
 
-A record carries envelopes (`envelopes_of`: today exactly one per message; a batch message will
-carry several) or is undeliverable — not an envelope, no `event_id`, a timestamp without a time
-zone — and an event the consumer handles may come in a `schema_version` newer than this code
-knows; either is parked, never applied. A handler's failure is permanent (park now), transient
+A record carries envelopes (`envelopes_of`: one for a single-event message, several for a batch
+message, told apart by `libs.contracts.batch.decode_message`) or is undeliverable — not an
+envelope or batch, no `event_id`, a timestamp without a time zone — and an event the consumer
+handles may come in a `schema_version` newer than this code knows; either is parked, never
+applied. A handler's failure is permanent (park now), transient
 (retry with back-off, then park) or a failure of the database connection (redo the batch; the
 event is not to blame).
 """
@@ -20,6 +21,7 @@ from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from libs.contracts.batch import BusMessage, KafkaHeaders, decode_message, is_batch
 from libs.contracts.envelope import Envelope
 from libs.contracts.registry import unsupported_version
 from libs.platform.errors import DomainError
@@ -29,18 +31,27 @@ class MalformedMessage(ValueError):
     """A Kafka message that is not an event this code may apply; the reason says why."""
 
 
-def envelopes_of(value: bytes | None) -> list[Envelope]:
-    """The envelopes one Kafka message carries (today exactly one), or `MalformedMessage`."""
+def message_of(value: bytes | None, headers: KafkaHeaders | None = None) -> BusMessage:
+    """What one Kafka message carries (its id and its envelopes), or `MalformedMessage`.
+
+    A batch message is judged whole: one item that is not a valid envelope, or not of the
+    batch's type and key, makes the message malformed (`decode_message` parses it in one pass).
+    """
     if value is None:
         raise MalformedMessage("not an event envelope: the message has no value")
     try:
-        envelope = Envelope.from_bytes(value)
+        return decode_message(value, headers)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
         )
-        raise MalformedMessage(f"not an event envelope: {problems}") from exc
-    return [envelope]
+        form = "event batch" if is_batch(headers) else "event envelope"
+        raise MalformedMessage(f"not an {form}: {problems}") from exc
+
+
+def envelopes_of(value: bytes | None, headers: KafkaHeaders | None = None) -> list[Envelope]:
+    """The envelopes one Kafka message carries, oldest first, or `MalformedMessage`."""
+    return message_of(value, headers).events
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class Delivery:
     envelope: Envelope | None
     problem: str = ""
     event_type: str | None = None
+    message_id: str | None = None
+    """The batch id when the event came in a batch message (None for a single event)."""
 
 
 def deliveries_of(record: ConsumerRecord[Any, Any], handled: Container[str]) -> list[Delivery]:
@@ -61,13 +74,14 @@ def deliveries_of(record: ConsumerRecord[Any, Any], handled: Container[str]) -> 
     harmless in any version.
     """
     try:
-        envelopes = envelopes_of(record.value)
+        message = message_of(record.value, record.headers)
     except MalformedMessage as exc:
         return [Delivery(record, None, str(exc), _type_of(record.value))]
+    batch_id = message.message_id if message.is_batch else None
     deliveries = []
-    for envelope in envelopes:
+    for envelope in message.events:
         problem = (version_problem(envelope) or "") if envelope.type in handled else ""
-        deliveries.append(Delivery(record, envelope, problem, envelope.type))
+        deliveries.append(Delivery(record, envelope, problem, envelope.type, batch_id))
     return deliveries
 
 

@@ -15,6 +15,9 @@ isolated and the rest of the batch applies:
   is parked and its partition moves past it.
 
 A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`).
+A batch message (`libs.contracts.batch`) is applied like its events sent one by one, or, for a
+handler registered as a `BatchEventHandler`, whole in one call with one inbox row for the
+message (`libs.platform.batch_handlers` says how that stays exactly once).
 A failure of the database or of the group (a commit refused after a rebalance) never ends the
 loop: the batch is redone from the partitions this member still owns, the rest is redelivered
 to their new owner, whose inbox skips what was applied here.
@@ -26,17 +29,15 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy import Column, insert
-from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
-from libs.platform.db import Database, UtcDateTime, utcnow
+from libs.platform.batch_handlers import BatchDelivery, BatchEventHandler, by_message, runs_by_handler
+from libs.platform.db import Database, utcnow
 from libs.platform.dead_letters import DeadLetter
 from libs.platform.deliveries import (
     Delivery,
@@ -46,9 +47,17 @@ from libs.platform.deliveries import (
     is_infrastructure,
     is_permanent,
 )
+from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
-__all__ = ["DeadLetter", "EventHandler", "IdempotentConsumer", "InboxEntry", "envelopes_of"]
+__all__ = [
+    "BatchEventHandler",
+    "DeadLetter",
+    "EventHandler",
+    "IdempotentConsumer",
+    "InboxEntry",
+    "envelopes_of",
+]
 
 log = get_logger("inbox")
 
@@ -59,17 +68,6 @@ MAX_RETRY_BACKOFF_S = 30.0
 MAX_BATCH_BACKOFF_S = 30.0
 
 
-class InboxEntry(SQLModel, table=True):
-    """An event a consumer group has applied."""
-
-    __tablename__ = "inbox"
-
-    consumer_group: str = Field(primary_key=True, max_length=120)
-    event_id: str = Field(primary_key=True, max_length=36)
-    event_type: str = Field(max_length=120)
-    processed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
 @dataclass
 class _Retry:
     """The event a partition is stopped at, how often it failed, and when to try again."""
@@ -78,6 +76,7 @@ class _Retry:
     attempts: int
     due: float
     error: str
+    event_id: str | None = None  # which event of the message (a batch message carries several)
 
 
 @dataclass
@@ -89,12 +88,14 @@ class _Outcome:
 
 
 class _HandlerFailed(Exception):
-    """A handler raised on the fast path: which event, and the error."""
+    """A handler raised on the fast path: which event (or, for a batch handler, the first event
+    of the message it was given), and the error."""
 
-    def __init__(self, delivery: Delivery, error: Exception) -> None:
+    def __init__(self, delivery: Delivery, error: Exception, *, whole_message: bool = False) -> None:
         super().__init__(str(error))
         self.delivery = delivery
         self.error = error
+        self.whole_message = whole_message
 
 
 class IdempotentConsumer:
@@ -258,7 +259,9 @@ class IdempotentConsumer:
                     raise failed.error from None
                 await session.rollback()
                 # The event that failed counts as tried: the redo does not call its handler again.
-                outcome = await self._apply_batch(session, deliveries, isolate=True, known=failed)
+                # A batch handler's failure blames no event yet: the redo tries each on its own.
+                known = None if failed.whole_message else failed
+                outcome = await self._apply_batch(session, deliveries, isolate=True, known=known)
             await session.commit()
         # Only now that the transaction holds: partitions that went through forget their retry.
         for tp in {TopicPartition(r.topic, r.partition) for r in records}:
@@ -280,20 +283,14 @@ class IdempotentConsumer:
         isolate: bool = False,
         known: _HandlerFailed | None = None,
     ) -> _Outcome:
-        ids = [str(d.envelope.event_id) for d in deliveries if d.envelope is not None]
-        seen: set[str] = set()
-        if ids:
-            rows = await session.exec(
-                select(col(InboxEntry.event_id)).where(
-                    col(InboxEntry.consumer_group) == self.group_id,
-                    col(InboxEntry.event_id).in_(ids),
-                )
-            )
-            seen = set(rows.all())
+        units = list(deliveries) if isolate else by_message(deliveries, self.handlers)
+        seen = await self._applied(session, units)
         outcome = _Outcome()
-        inbox_rows: list[dict[str, Any]] = []
-        now = utcnow()
-        for delivery in deliveries:
+        inbox_rows: list[tuple[str, str]] = []
+        for delivery in runs_by_handler(units):
+            if isinstance(delivery, list):
+                await self._apply_messages(session, delivery, seen, outcome, inbox_rows)
+                continue
             record, envelope = delivery.record, delivery.envelope
             tp = TopicPartition(record.topic, record.partition) if isolate else None
             if tp is not None and tp in outcome.retries:
@@ -323,31 +320,83 @@ class IdempotentConsumer:
                         self._retry_or_park(session, delivery, tp, failure, outcome)
                         continue
                 outcome.applied += 1
-            inbox_rows.append(
-                {
-                    "consumer_group": self.group_id,
-                    "event_id": event_id,
-                    "event_type": envelope.type,
-                    "processed_at": now,
-                }
-            )
-        if inbox_rows:
-            connection = await session.connection()
-            await connection.execute(insert(InboxEntry), inbox_rows)
+            inbox_rows.append((event_id, envelope.type))
+        await record_applied(session, self.group_id, inbox_rows)
         return outcome
+
+    async def _applied(self, session: AsyncSession, units: Sequence[Delivery | BatchDelivery]) -> set[str]:
+        """The ids of the poll already in the inbox: events, and messages taken whole; the items
+        of a message not seen whole are looked up too (a republish may have regrouped them)."""
+        ids: list[str] = []
+        for u in units:
+            if isinstance(u, BatchDelivery):
+                ids.append(u.message_id)
+            elif u.envelope is not None:
+                ids.append(str(u.envelope.event_id))
+        seen = await applied_ids(session, self.group_id, ids)
+        items = [
+            str(d.envelope.event_id)
+            for u in units
+            if isinstance(u, BatchDelivery) and u.message_id not in seen
+            for d in u.deliveries
+            if d.envelope is not None
+        ]
+        return seen | await applied_ids(session, self.group_id, items)
+
+    async def _apply_messages(
+        self,
+        session: AsyncSession,
+        messages: list[BatchDelivery],
+        seen: set[str],
+        outcome: _Outcome,
+        inbox_rows: list[tuple[str, str]],
+    ) -> None:
+        """Hand a batch handler the events not applied yet of consecutive batch messages of its
+        type, in one call (fast path)."""
+        fresh: list[Envelope] = []
+        for message in messages:
+            if message.message_id in seen:
+                outcome.skipped += len(message.deliveries)
+                continue
+            for delivery in message.deliveries:
+                assert delivery.envelope is not None  # by_message gathers envelopes only
+                event_id = str(delivery.envelope.event_id)
+                if delivery.problem:
+                    self._park(session, delivery, delivery.problem, attempts=1)
+                    outcome.parked += 1
+                elif event_id in seen:
+                    outcome.skipped += 1
+                else:
+                    seen.add(event_id)
+                    fresh.append(delivery.envelope)
+                    inbox_rows.append((event_id, message.event_type))
+            seen.add(message.message_id)
+            inbox_rows.append((message.message_id, message.event_type))
+        if fresh:
+            try:
+                await messages[0].handler.apply_events(session, fresh)
+                # Objects the handler added are written now, so that their failure is this
+                # call's; a handler that wrote through the connection left nothing to flush.
+                if session.new or session.dirty or session.deleted:
+                    await session.flush()
+            except Exception as exc:
+                raise _HandlerFailed(messages[0].deliveries[0], exc, whole_message=True) from exc
+            outcome.applied += len(fresh)
 
     def _retry_or_park(
         self, session: AsyncSession, delivery: Delivery, tp: TopicPartition, exc: Exception, outcome: _Outcome
     ) -> None:
         """Stop the partition at the event for a later attempt, or park the event."""
         offset = delivery.record.offset
+        event_id = str(delivery.envelope.event_id) if delivery.envelope else None
         previous = self._retries.get(tp)
-        attempts = previous.attempts + 1 if previous is not None and previous.offset == offset else 1
+        same = previous is not None and (previous.offset, previous.event_id) == (offset, event_id)
+        attempts = previous.attempts + 1 if previous is not None and same else 1
         error = describe(exc)
         if not is_permanent(exc) and attempts < self.max_attempts:
             backoff = min(self.retry_backoff_s * 2 ** (attempts - 1), MAX_RETRY_BACKOFF_S)
             due = asyncio.get_running_loop().time() + backoff
-            outcome.retries[tp] = _Retry(offset, attempts, due, error)
+            outcome.retries[tp] = _Retry(offset, attempts, due, error, event_id)
             log.warning(
                 "consumer.event_retry",
                 group=self.group_id,
@@ -386,6 +435,11 @@ class IdempotentConsumer:
 
     def _park(self, session: AsyncSession, delivery: Delivery, error: str, *, attempts: int) -> None:
         record = delivery.record
+        if delivery.message_id is not None and delivery.envelope is not None:
+            # An event of a batch is kept as its own envelope, the one a replay applies.
+            body = delivery.envelope.model_dump_json()
+        else:
+            body = (record.value or b"").decode("utf-8", "replace")
         log.error(
             "consumer.dead_letter",
             group=self.group_id,
@@ -405,7 +459,7 @@ class IdempotentConsumer:
                 event_type=delivery.event_type,
                 error=error,
                 attempts=attempts,
-                body=(record.value or b"").decode("utf-8", "replace"),
+                body=body,
                 created_at=utcnow(),
             )
         )

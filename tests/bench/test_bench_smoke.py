@@ -40,11 +40,13 @@ async def test_bus_benchmark_measures_outbox_and_consumer_against_the_raw_broker
             "bus.outbox.batched.relay",
             "bus.outbox.batched",
             "bus.consumer.decode",
+            "bus.consumer.batched",
         },
     )
     baselines = {f.name: f.baseline_label for f in figures}
     assert baselines["bus.outbox.batched"] == baselines["bus.outbox"] == "raw aiokafka produce, same bytes"
     assert baselines["bus.consumer.decode"] == baselines["bus.consumer"] == "raw aiokafka consume, same msgs"
+    assert baselines["bus.consumer.batched"] == baselines["bus.consumer"]
 
 
 def test_engine_benchmark_prices_lines_against_decimal_math() -> None:
@@ -106,6 +108,7 @@ def test_command_line_prints_every_bus_figure_beside_its_baseline() -> None:
         "bus.outbox.batched.relay",
         "bus.outbox.batched",
         "bus.consumer.decode",
+        "bus.consumer.batched",
     ]
     for name, row in printed.items():
         cells = row.split()

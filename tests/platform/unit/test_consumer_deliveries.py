@@ -13,6 +13,7 @@ from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from libs.contracts.batch import BATCH_HEADERS, batch_id_for, encode_batch
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import event_type, unsupported_version
 from libs.platform.dead_letters import DeadLetter, dead_letter_table
@@ -109,6 +110,26 @@ def test_a_newer_major_version_is_parked_only_by_a_consumer_that_handles_the_typ
     (broken,) = deliveries_of(record(_wire(event_id=None)), {"test.unit.fee_charged"})
     assert broken.envelope is None and "event_id" in broken.problem
     assert broken.event_type == "test.unit.fee_charged"
+
+
+def test_a_batch_record_gives_one_delivery_per_item_judged_each_on_its_own() -> None:
+    items = [_wire(), _wire(schema_version=3), _wire()]
+    value = encode_batch([json.dumps(i).encode() for i in items], event_ids=[i["event_id"] for i in items])
+    record: Any = ConsumerRecord(
+        "test.unit.fees", 0, 7, 0, 0, b"acct_1", value, None, 0, 0, list(BATCH_HEADERS)
+    )
+
+    deliveries = deliveries_of(record, {"test.unit.fee_charged"})
+
+    assert [str(d.envelope.event_id) for d in deliveries if d.envelope] == [i["event_id"] for i in items]
+    assert {d.message_id for d in deliveries} == {str(batch_id_for([i["event_id"] for i in items]))}
+    assert [bool(d.problem) for d in deliveries] == [False, True, False]
+    # Without its header the same bytes are no envelope; an item of another key spoils the batch.
+    (unmarked,) = deliveries_of(ConsumerRecord("t", 0, 8, 0, 0, None, value, None, 0, 0, []), set())
+    assert unmarked.envelope is None and "not an event envelope" in unmarked.problem
+    stray = [json.dumps(_wire()).encode(), json.dumps(_wire(key="acct_2")).encode()]
+    with pytest.raises(MalformedMessage, match=r"not an event batch.*acct_2"):
+        envelopes_of(encode_batch(stray, event_ids=["a", "b"]), BATCH_HEADERS)
 
 
 def test_failures_are_judged_permanent_transient_or_infrastructure() -> None:
