@@ -1,4 +1,4 @@
-"""Wires the catalog service: settings, database, outbox relay, and the unit of work handlers get.
+"""Wires the catalog service: settings, database, outbox relay, consumers, and the unit of work handlers get.
 
 `bootstrap` is the seam: the app gets units of work on the SQL repository; give it another
 factory (an in-memory fake, say) and the routes run the same handlers on that.
@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.config import CatalogSettings
-from catalog.repository import CatalogUnitOfWork, SqlCatalogUnitOfWork
+from catalog.consumers import consumer_specs
+from catalog.handlers.unit_of_work import CatalogUnitOfWork
+from catalog.repository.unit_of_work import SqlCatalogUnitOfWork
 from libs.platform.auth import Principal
 from libs.platform.service import ServiceRuntime
 
@@ -41,8 +43,10 @@ def bootstrap(
     settings: CatalogSettings | None = None, *, unit_of_work: UnitOfWorkFactory | None = None
 ) -> CatalogRuntime:
     """Build the runtime of the catalog service (SQL units of work unless a factory is given)."""
-    return CatalogRuntime(
+    runtime = CatalogRuntime(
         settings=settings or CatalogSettings(),
         migrations_dir=MIGRATIONS_DIR,
         unit_of_work_factory=unit_of_work,
     )
+    runtime.consumer_specs = consumer_specs(runtime)
+    return runtime

@@ -1,70 +1,129 @@
-"""In-memory adapters for the catalog's handlers: a fake repository and unit of work (no database)."""
+"""In-memory adapters for the catalog's handlers: one fake repository per concept and a fake unit of work.
+
+Each fake keeps domain objects in dicts and answers as its SQL counterpart does (ordering,
+filters, pages); what every adapter shares (404s, events collected on commit) comes from the
+port in `catalog.handlers.unit_of_work`, so the fakes cannot drift from it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlmodel import SQLModel
-
+from catalog.domain.bundles import Bundle
+from catalog.domain.common import Aggregate
+from catalog.domain.contract_templates import ContractTemplate
+from catalog.domain.cost_books import CostBook, CostBookVersion
+from catalog.domain.discounts import Discount
+from catalog.domain.prices import Price, PriceVersion
+from catalog.domain.products import Product
+from catalog.domain.quotes import Quote
 from catalog.domain.versions import is_in_force
-from catalog.models import CostBookVersion, Discount, PriceVersion
-from catalog.repository import VERSIONED, CatalogRepository, owner_of
+from catalog.handlers.unit_of_work import (
+    BundleRepository,
+    CatalogUnitOfWork,
+    ContractTemplateRepository,
+    CostBookRepository,
+    DiscountRepository,
+    PriceRepository,
+    ProductRepository,
+    QuoteRepository,
+    Repository,
+    VersionedRepository,
+)
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.outbox import build_envelope
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 
-M = TypeVar("M", bound=SQLModel)
+A = TypeVar("A", bound=Aggregate)
 V = TypeVar("V", PriceVersion, CostBookVersion)
+T = TypeVar("T")
 
 
-class FakeCatalogRepository(CatalogRepository):
-    """Rows kept in dicts by table and id; same answers as the SQL repository."""
+class FakeRepository(Repository[A]):
+    """Aggregates in a dict by id."""
 
-    def __init__(self, rows: Iterable[SQLModel] = ()) -> None:
-        self.tables: dict[type[SQLModel], dict[str, Any]] = {}
-        self.add(*rows)
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, A] = {}
 
-    def add(self, *rows: SQLModel) -> None:
-        for row in rows:
-            self.tables.setdefault(type(row), {})[row.id] = row  # type: ignore[attr-defined]
+    async def _find_many(self, ids: Sequence[str]) -> dict[str, A]:
+        return {i: self.items[i] for i in ids if i in self.items}
 
-    def rows(self, model: type[M]) -> list[M]:
-        """Every row of `model`, by id."""
-        return sorted(self.tables.get(model, {}).values(), key=lambda r: r.id)
+    def _stage(self, aggregate: A) -> None:
+        self.items[aggregate.id] = aggregate
 
-    async def find_many(self, model: type[M], ids: Collection[str]) -> dict[str, M]:
-        table = self.tables.get(model, {})
-        return {i: table[i] for i in ids if i in table}
+    def all(self) -> list[A]:
+        """Every aggregate, by id."""
+        return sorted(self.items.values(), key=lambda a: a.id)
 
-    async def discounts_by_promo_code(self, codes: Collection[str]) -> dict[str, Discount]:
-        return {
-            d.promo_code: d for d in self.rows(Discount) if d.promo_code is not None and d.promo_code in codes
-        }
+    def _page(self, page: PageRequest, **equal: Any) -> Page[A]:
+        return _page([a for a in self.all() if _matches(a, equal)], lambda a: a.id, page)
 
-    async def exists(self, model: type[SQLModel], **equal: Any) -> bool:
-        return any(_matches(row, equal) for row in self.rows(model))
 
-    async def versions(self, model: type[V], owner_id: str) -> list[V]:
-        return sorted((v for v in self.rows(model) if owner_of(v) == owner_id), key=lambda v: v.version)
+class FakeVersionedRepository(FakeRepository[A], VersionedRepository[A, V]):
+    """Aggregates and their versions in dicts by id."""
 
-    async def versions_in_force(
-        self, model: type[V], owner_ids: Collection[str], as_of: date
-    ) -> dict[str, V]:
+    owner_field: str
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version_items: dict[str, V] = {}
+
+    def _stage_version(self, version: V) -> None:
+        self.version_items[version.id] = version
+
+    def _owner(self, version: V) -> str:
+        return str(getattr(version, self.owner_field))
+
+    def all_versions(self) -> list[V]:
+        """Every version, by aggregate and version number."""
+        return sorted(self.version_items.values(), key=lambda v: (self._owner(v), v.version))
+
+    async def versions(self, owner_id: str) -> list[V]:
+        return [v for v in self.all_versions() if self._owner(v) == owner_id]
+
+    async def versions_in_force(self, owner_ids: Collection[str], as_of: date) -> dict[str, V]:
         found: dict[str, V] = {}
-        for version in sorted(self.rows(model), key=lambda v: v.version):
-            if owner_of(version) in owner_ids and is_in_force(version, as_of):
-                found.setdefault(owner_of(version), version)
+        for version in self.all_versions():
+            if self._owner(version) in owner_ids and is_in_force(version, as_of):
+                found.setdefault(self._owner(version), version)
         return found
+
+    async def versions_page(self, owner_id: str, page: PageRequest) -> Page[V]:
+        versions = sorted(await self.versions(owner_id), key=lambda v: v.id)
+        return _page(versions, lambda v: v.id, page)
+
+    def _latest_page(self, page: PageRequest, **equal: Any) -> Page[V]:
+        latest = [
+            v
+            for v in self.all_versions()
+            if self._owner(v) in self.items
+            and self.items[self._owner(v)].latest_version == v.version  # type: ignore[attr-defined]
+            and _matches(v, equal)
+        ]
+        return _page(latest, self._owner, page)
+
+
+class FakeProductRepository(FakeRepository[Product], ProductRepository):
+    async def sku_taken(self, sku: str) -> bool:
+        return any(p.sku == sku for p in self.items.values())
+
+    async def page(self, page: PageRequest, *, kind: str | None, active: bool | None) -> Page[Product]:
+        return self._page(page, kind=kind, active=active)
+
+
+class FakePriceRepository(FakeVersionedRepository[Price, PriceVersion], PriceRepository):
+    owner_field = "price_id"
 
     async def product_prices_in_force(
         self, product_ids: Collection[str], currency: str, as_of: date
     ) -> dict[str, PriceVersion]:
         found: dict[str, PriceVersion] = {}
-        for version in sorted(self.rows(PriceVersion), key=lambda v: (v.price_id, v.version)):
+        for version in self.all_versions():
             if (
                 version.product_id in product_ids
                 and version.currency == currency
@@ -73,31 +132,64 @@ class FakeCatalogRepository(CatalogRepository):
                 found.setdefault(version.product_id, version)
         return found
 
-    async def page(self, model: type[M], page: PageRequest, **equal: Any) -> Page[M]:
-        rows = [row for row in self.rows(model) if _matches(row, equal)]
-        return _page(rows, lambda r: r.id, page)  # type: ignore[attr-defined]
-
-    async def latest_versions_page(self, model: type[V], page: PageRequest, **equal: Any) -> Page[V]:
-        owners = self.tables.get(VERSIONED[model][0], {})
-        latest = [
-            v
-            for v in self.rows(model)
-            if owner_of(v) in owners
-            and owners[owner_of(v)].latest_version == v.version
-            and _matches(v, equal)
-        ]
-        return _page(sorted(latest, key=owner_of), owner_of, page)
+    async def latest_page(
+        self, page: PageRequest, *, product_id: str | None, currency: str | None
+    ) -> Page[PriceVersion]:
+        return self._latest_page(page, product_id=product_id, currency=currency)
 
 
-def _matches(row: Any, equal: dict[str, Any]) -> bool:
-    return all(getattr(row, name) == value for name, value in equal.items() if value is not None)
+class FakeCostBookRepository(FakeVersionedRepository[CostBook, CostBookVersion], CostBookRepository):
+    owner_field = "cost_book_id"
+
+    async def latest_page(self, page: PageRequest, *, vendor_id: str | None) -> Page[CostBookVersion]:
+        return self._latest_page(page, vendor_id=vendor_id)
 
 
-def _page(rows: list[M], key: Callable[[M], str], page: PageRequest) -> Page[M]:
-    after = [row for row in rows if page.after is None or key(row) > page.after]
+class FakeBundleRepository(FakeRepository[Bundle], BundleRepository):
+    async def page(self, page: PageRequest) -> Page[Bundle]:
+        return self._page(page)
+
+
+class FakeDiscountRepository(FakeRepository[Discount], DiscountRepository):
+    async def by_promo_codes(self, codes: Collection[str]) -> dict[str, Discount]:
+        return {d.promo_code: d for d in self.all() if d.promo_code is not None and d.promo_code in codes}
+
+    async def page(self, page: PageRequest, *, promo_code: str | None, active: bool | None) -> Page[Discount]:
+        return self._page(page, promo_code=promo_code, active=active)
+
+
+class FakeContractTemplateRepository(FakeRepository[ContractTemplate], ContractTemplateRepository):
+    async def page(self, page: PageRequest) -> Page[ContractTemplate]:
+        return self._page(page)
+
+
+class FakeQuoteRepository(FakeRepository[Quote], QuoteRepository):
+    async def page(self, page: PageRequest) -> Page[Quote]:
+        return self._page(page)
+
+
+class FakeCatalogRepository:
+    """The catalog's fake storage: one in-memory repository per concept."""
+
+    def __init__(self) -> None:
+        self.products = FakeProductRepository()
+        self.prices = FakePriceRepository()
+        self.cost_books = FakeCostBookRepository()
+        self.bundles = FakeBundleRepository()
+        self.discounts = FakeDiscountRepository()
+        self.contract_templates = FakeContractTemplateRepository()
+        self.quotes = FakeQuoteRepository()
+
+
+def _matches(item: Any, equal: dict[str, Any]) -> bool:
+    return all(getattr(item, name) == value for name, value in equal.items() if value is not None)
+
+
+def _page(items: list[T], key: Callable[[T], str], page: PageRequest) -> Page[T]:
+    after = [item for item in items if page.after is None or key(item) > page.after]
     data = after[: page.limit]
     has_more = len(after) > page.limit
-    return Page[M](
+    return Page[T](
         data=data, next_cursor=encode_cursor(key(data[-1])) if has_more else None, has_more=has_more
     )
 
@@ -112,11 +204,18 @@ class AuditEntry:
     changes: dict[str, Any]
 
 
-class FakeCatalogUnitOfWork:
-    """A unit of work on the fake repository: audit records and events count once committed."""
+class FakeCatalogUnitOfWork(CatalogUnitOfWork):
+    """A unit of work on the fake repositories: audit records and events count once committed."""
 
     def __init__(self, repository: FakeCatalogRepository | None = None, *, actor: str = "key:test") -> None:
-        self.catalog = repository or FakeCatalogRepository()
+        storage = repository or FakeCatalogRepository()
+        self.products = storage.products
+        self.prices = storage.prices
+        self.cost_books = storage.cost_books
+        self.bundles = storage.bundles
+        self.discounts = storage.discounts
+        self.contract_templates = storage.contract_templates
+        self.quotes = storage.quotes
         self.actor = actor
         self.commits = 0
         self.audits: list[AuditEntry] = []
@@ -134,6 +233,7 @@ class FakeCatalogUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._staged_audits, self._staged_envelopes = [], []
+        list(self.collect_new_events())  # events of an uncommitted change are dropped with it
 
     def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
         self._staged_audits.append(AuditEntry(action, entity_type, entity_id, changes))
@@ -144,6 +244,7 @@ class FakeCatalogUnitOfWork:
         return envelope
 
     async def commit(self) -> None:
+        self.stage_recorded_events()
         self.commits += 1
         self.audits += self._staged_audits
         self.envelopes += self._staged_envelopes

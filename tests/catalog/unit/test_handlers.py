@@ -7,14 +7,10 @@ from datetime import date
 import pytest
 
 from catalog import handlers
-from catalog.api.schemas import (
-    DiscountCreate,
-    PriceCreate,
-    PriceVersionCreate,
-    ProductCreate,
-    QuoteCreate,
-)
-from catalog.models import PriceVersion
+from catalog.schemas.discounts import DiscountCreate
+from catalog.schemas.prices import PriceCreate, PriceVersionCreate
+from catalog.schemas.products import ProductCreate
+from catalog.schemas.quotes import QuoteCreate
 from libs.platform.errors import Conflict
 from tests.catalog.integration import factories as f
 from tests.catalog.unit.fakes import FakeCatalogRepository, FakeCatalogUnitOfWork
@@ -54,7 +50,7 @@ async def test_a_new_price_version_closes_the_previous_one(uow: FakeCatalogUnitO
         command=PriceVersionCreate(model="per_unit", unit_price="165.00", effective_from=date(2026, 7, 1)),
     )
 
-    first, second = await uow.catalog.versions(PriceVersion, price_id)
+    first, second = await uow.prices.versions(price_id)
     assert (first.effective_from, first.effective_to) == (date(2026, 1, 1), date(2026, 7, 1))
     assert (second.version, second.effective_from, second.effective_to) == (2, date(2026, 7, 1), None)
     assert (published.version, published.latest_version) == (2, 2)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import BundleCreate, BundlePublic, BundleUpdate
+from catalog.handlers import bundles as handlers
+from catalog.schemas.bundles import BundleCreate, BundlePublic, BundleUpdate
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 

@@ -6,9 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import ContractTemplateCreate, ContractTemplatePublic, ContractTemplateUpdate
+from catalog.handlers import contract_templates as handlers
+from catalog.schemas.contract_templates import (
+    ContractTemplateCreate,
+    ContractTemplatePublic,
+    ContractTemplateUpdate,
+)
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 

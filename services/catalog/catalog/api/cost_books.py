@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import CostBookCreate, CostBookPublic, CostBookVersionCreate, VendorId
+from catalog.handlers import cost_books as handlers
+from catalog.schemas.common import VendorId
+from catalog.schemas.cost_books import CostBookCreate, CostBookPublic, CostBookVersionCreate
 from libs.contracts.types import IsoDate
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from catalog.bootstrap import CatalogRuntime
-from catalog.repository import CatalogUnitOfWork
+from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from libs.platform.auth import ALL_ROLES, Principal, require_roles
 from libs.platform.service import runtime_of
 from libs.platform.settings import Role

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import DiscountCreate, DiscountPublic, DiscountUpdate, PromoCode
+from catalog.handlers import discounts as handlers
+from catalog.schemas.common import PromoCode
+from catalog.schemas.discounts import DiscountCreate, DiscountPublic, DiscountUpdate
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 

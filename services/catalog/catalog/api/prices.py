@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from catalog import handlers
 from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
-from catalog.api.schemas import PriceCreate, PricePublic, PriceVersionCreate
+from catalog.handlers import prices as handlers
+from catalog.schemas.prices import PriceCreate, PricePublic, PriceVersionCreate
 from libs.contracts.types import CurrencyCode, IsoDate
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from catalog import handlers
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.api.schemas import ProductCreate, ProductPublic, ProductUpdate
 from catalog.domain.products import ProductKind
+from catalog.handlers import products as handlers
+from catalog.schemas.products import ProductCreate, ProductPublic, ProductUpdate
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 

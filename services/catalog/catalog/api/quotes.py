@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from catalog import handlers
 from catalog.api.deps import QuoteUow, ReadUow, id_path
-from catalog.api.schemas import QuoteCreate, QuotePublic
+from catalog.handlers import quotes as handlers
+from catalog.schemas.quotes import QuoteCreate, QuotePublic
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from libs.platform.errors import FieldErrors
+
+from .common import apply_patch
 
 
 class ContractKind(StrEnum):
@@ -67,3 +72,48 @@ def validate_contract_terms(terms: ContractTerms) -> None:
         # Only hour-bounded contracts leave hours over to roll into the next contract.
         errors.add("on_expiry", f"a {kind} contract has no hours to roll over; use ignore")
     errors.raise_if_any("The contract template is invalid")
+
+
+@dataclass
+class ContractTemplate:
+    """How a support contract of some kind is sold; records `ContractTemplateChanged`."""
+
+    id: str
+    name: str
+    kind: ContractKind
+    period_months: int | None
+    hours: Decimal | None
+    on_expiry: ExpiryOption
+    product_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    events: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def create(cls, *, id: str, now: datetime, **fields: Any) -> ContractTemplate:
+        """A new template with exactly the bounds its kind needs."""
+        template = cls(id=id, created_at=now, updated_at=now, **fields)
+        validate_contract_terms(template.terms())
+        template.events.append(ContractTemplateChanged(replace(template, events=[]), "created"))
+        return template
+
+    def terms(self) -> ContractTerms:
+        """The bounds of contracts sold on this template."""
+        return ContractTerms(self.kind, self.period_months, self.hours, self.on_expiry)
+
+    def update(self, changes: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+        """Change name, period, hours or expiry option; the result must still suit its kind."""
+        diff = apply_patch(self, changes, nullable=("period_months", "hours"))
+        validate_contract_terms(self.terms())
+        if diff:
+            self.updated_at = now
+            self.events.append(ContractTemplateChanged(replace(self, events=[]), "updated"))
+        return diff
+
+
+@dataclass(frozen=True)
+class ContractTemplateChanged:
+    """A contract template was created or changed (`change`)."""
+
+    template: ContractTemplate
+    change: str

@@ -7,11 +7,15 @@ adds the catalog's own rules (charge type vs billing period, cost book currency)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.pricing import ChargeType, CostBook, PriceSpec, PricingModel, Tier, validate_price_spec
+
+from .versions import supersede
 
 ZERO = Decimal(0)
 
@@ -103,3 +107,48 @@ def validate_price_terms(
                 name = "cost_book_id"
             errors.add(name, problem.message, problem.code)
         errors.raise_if_any(exc.detail)
+
+
+@dataclass
+class PriceVersion:
+    """One published version of a price, in force on [effective_from, effective_to)."""
+
+    id: str
+    price_id: str
+    version: int
+    product_id: str
+    currency: str
+    charge_type: ChargeType
+    billing_period: BillingPeriod | None
+    timing: BillingTiming
+    terms: PriceTerms
+    effective_from: date
+    effective_to: date | None
+    published_at: datetime
+    published_by: str
+
+
+@dataclass
+class Price:
+    """A price of a product in a currency; its terms live in versions. Records `PricePublished`."""
+
+    id: str
+    product_id: str
+    currency: str
+    latest_version: int
+    created_at: datetime
+    events: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    def publish(self, version: PriceVersion, latest: PriceVersion | None = None) -> None:
+        """Make `version` the latest; the version it succeeds (if any) ends where it starts."""
+        previous_end = supersede(latest, version)
+        self.latest_version = version.version
+        self.events.append(PricePublished(version, previous_end))
+
+
+@dataclass(frozen=True)
+class PricePublished:
+    """A price version was published; `previous_version_effective_to` is the end it gave its predecessor."""
+
+    version: PriceVersion
+    previous_version_effective_to: date | None = None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from libs.platform.errors import FieldErrors, NotFound, ValidationFailed
 from libs.platform.money import MAX_INTEGER_DIGITS, round_money
@@ -167,6 +168,55 @@ class PricedQuote:
     total: Decimal
     needs_approval: bool
     approval_reasons: tuple[str, ...]
+
+
+@dataclass
+class Quote:
+    """A saved quote: its totals and its lines as shown when it was priced (an immutable snapshot).
+
+    Records `QuoteCreated` when it is made.
+    """
+
+    id: str
+    currency: str
+    as_of: date
+    subtotal: Decimal
+    discount_total: Decimal
+    total: Decimal
+    needs_approval: bool
+    approval_reasons: tuple[str, ...]
+    lines: tuple[dict[str, Any], ...]
+    created_at: datetime
+    created_by: str
+    events: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def create(
+        cls, *, id: str, priced: PricedQuote, lines: Sequence[dict[str, Any]], now: datetime, actor: str
+    ) -> Quote:
+        """Save a priced quote with its lines as shown."""
+        quote = cls(
+            id=id,
+            currency=priced.currency,
+            as_of=priced.as_of,
+            subtotal=priced.subtotal,
+            discount_total=priced.discount_total,
+            total=priced.total,
+            needs_approval=priced.needs_approval,
+            approval_reasons=priced.approval_reasons,
+            lines=tuple(lines),
+            created_at=now,
+            created_by=actor,
+        )
+        quote.events.append(QuoteCreated(replace(quote, events=[])))
+        return quote
+
+
+@dataclass(frozen=True)
+class QuoteCreated:
+    """A quote was priced and saved."""
+
+    quote: Quote
 
 
 def quote_items(requested: Sequence[RequestedItem], catalog: QuoteCatalog) -> list[QuoteItem]:

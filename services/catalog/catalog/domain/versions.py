@@ -85,3 +85,18 @@ def check_range(effective_from: date, effective_to: date | None, *, to_field: st
     """Refuse a half-open range whose end is not after its start."""
     if effective_to is not None and effective_to <= effective_from:
         raise ValidationFailed.single(to_field, "must be after the start of the range")
+
+
+class Superseded(Protocol):
+    """A published version whose end its successor sets."""
+
+    effective_to: date | None
+
+
+def supersede(latest: Superseded | None, successor: EffectiveDated) -> date | None:
+    """End `latest` where `successor` starts; returns that end (None when there was no latest)."""
+    if latest is None:
+        return None
+    # The one change a published version ever gets: its end, set by its successor.
+    latest.effective_to = successor.effective_from
+    return successor.effective_from

@@ -1,0 +1,34 @@
+"""Price events -> `catalog.price_published`."""
+
+from __future__ import annotations
+
+from catalog.domain.common import plain, plain_or_none
+from catalog.domain.prices import PricePublished
+from catalog.events.common import Outgoing, tier_terms
+from libs.contracts import catalog as contracts
+
+
+def price_published(event: PricePublished) -> Outgoing:
+    """A published price version, keyed by its product (a product's prices stay in order)."""
+    v, terms = event.version, event.version.terms
+    payload = contracts.PricePublished(
+        price_id=v.price_id,
+        version=v.version,
+        product_id=v.product_id,
+        currency=v.currency,
+        charge_type=v.charge_type,
+        billing_period=v.billing_period,
+        timing=v.timing,
+        model=terms.model,
+        unit_price=plain_or_none(terms.unit_price),
+        amount=plain_or_none(terms.amount),
+        tiers=tier_terms(terms.tiers),
+        package_size=plain_or_none(terms.package_size),
+        included_quantity=plain(terms.included_quantity),
+        minimum_commitment=plain_or_none(terms.minimum_commitment),
+        cost_book_id=terms.cost_book_id,
+        effective_from=v.effective_from,
+        effective_to=v.effective_to,
+        previous_version_effective_to=event.previous_version_effective_to,
+    )
+    return Outgoing(payload, v.product_id)

@@ -1,0 +1,1 @@
+"""Request and response models of the catalog API, one module per concept."""

@@ -1,0 +1,140 @@
+"""Requests and views of prices and their versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+)
+
+from catalog.domain.common import plain, plain_or_none
+from catalog.domain.prices import BillingPeriod, BillingTiming, PriceTerms, PriceVersion
+from catalog.schemas.common import (
+    REQUEST,
+    EntityId,
+    TierIn,
+    TierPublic,
+    tier_values,
+    tiers_public,
+)
+from libs.contracts.types import (
+    CurrencyCode,
+    IsoDate,
+    NonNegativeAmount,
+    Quantity,
+    UnitPrice,
+)
+from libs.platform.openapi import SET, UNSET, one_case_per
+from libs.pricing import ChargeType, PricingModel
+
+
+class PriceTermsIn(BaseModel):
+    """The pricing fields of a version; which are needed depends on `model`."""
+
+    model_config = REQUEST
+    model: PricingModel
+    unit_price: UnitPrice | None = Field(default=None, description="per_unit, or one package's price.")
+    amount: NonNegativeAmount | None = Field(default=None, description="The fixed amount of a flat price.")
+    tiers: list[TierIn] = Field(default_factory=list, max_length=50)
+    package_size: Quantity | None = Field(default=None, description="Units per package (package model).")
+    included_quantity: Quantity = Field(default=Decimal(0), description="Free first units.")
+    minimum_commitment: NonNegativeAmount | None = Field(default=None, description="Per-period floor.")
+    cost_book_id: EntityId | None = Field(default=None, description="Vendor cost book (cost_plus model).")
+    effective_to: IsoDate | None = Field(default=None, description="Exclusive end; null = open-ended.")
+
+
+class PriceCreate(PriceTermsIn):
+    """Publish version 1 of a new price of a product in a currency."""
+
+    # As check_charge_schedule: a period unless one-time; usage in arrears (in_advance is the default).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "charge_type",
+            {
+                ChargeType.ONE_TIME: {"billing_period": UNSET},
+                ChargeType.RECURRING: {"billing_period": SET},
+                ChargeType.USAGE: {"billing_period": SET, "timing": {"const": BillingTiming.IN_ARREARS}},
+            },
+        ),
+    )
+    product_id: EntityId
+    currency: CurrencyCode
+    charge_type: ChargeType
+    billing_period: BillingPeriod | None = None
+    timing: BillingTiming = BillingTiming.IN_ADVANCE
+    effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
+
+
+class PriceVersionCreate(PriceTermsIn):
+    """Publish a new version of a price, in force from `effective_from`."""
+
+    effective_from: IsoDate
+
+
+class PricePublic(BaseModel):
+    """One version of a price: identity, schedule, pricing terms and its effective range."""
+
+    id: str
+    product_id: str
+    currency: str
+    charge_type: ChargeType
+    billing_period: BillingPeriod | None
+    timing: BillingTiming
+    version: int
+    latest_version: int
+    model: PricingModel
+    unit_price: UnitPrice | None
+    amount: UnitPrice | None
+    tiers: list[TierPublic]
+    package_size: Quantity | None
+    included_quantity: Quantity
+    minimum_commitment: UnitPrice | None
+    cost_book_id: str | None
+    effective_from: date
+    effective_to: date | None
+    published_at: datetime
+
+
+def price_terms(command: PriceTermsIn) -> PriceTerms:
+    """The pricing terms of a request."""
+    return PriceTerms(
+        model=command.model,
+        unit_price=command.unit_price,
+        amount=command.amount,
+        tiers=tier_values(command.tiers),
+        package_size=command.package_size,
+        included_quantity=command.included_quantity,
+        minimum_commitment=command.minimum_commitment,
+        cost_book_id=command.cost_book_id,
+    )
+
+
+def price_public(version: PriceVersion, latest_version: int) -> PricePublic:
+    """The public view of one price version."""
+    terms = version.terms
+    return PricePublic(
+        id=version.price_id,
+        product_id=version.product_id,
+        currency=version.currency,
+        charge_type=version.charge_type,
+        billing_period=version.billing_period,
+        timing=version.timing,
+        version=version.version,
+        latest_version=latest_version,
+        model=terms.model,
+        unit_price=plain_or_none(terms.unit_price),
+        amount=plain_or_none(terms.amount),
+        tiers=tiers_public(terms.tiers),
+        package_size=plain_or_none(terms.package_size),
+        included_quantity=plain(terms.included_quantity),
+        minimum_commitment=plain_or_none(terms.minimum_commitment),
+        cost_book_id=terms.cost_book_id,
+        effective_from=version.effective_from,
+        effective_to=version.effective_to,
+        published_at=version.published_at,
+    )
