@@ -50,6 +50,20 @@ def test_stateless_services_run_several_replicas_behind_the_gateway() -> None:
         assert f"server {name}:{port};" in nginx
 
 
+def test_every_service_reports_ready_and_the_gateway_waits_for_it() -> None:
+    services = _compose()["services"]
+    for name in SERVICES:
+        check = services[name]["healthcheck"]
+        probe = " ".join(check["test"])
+        # The probe asks the service's own /readyz on the port its environment gives it.
+        assert check["test"][0] == "CMD" and "/readyz" in probe and "os.environ['PORT']" in probe
+        assert services[name]["depends_on"]["kafka"] == {"condition": "service_healthy"}
+        assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+        assert services["gateway"]["depends_on"][name] == {"condition": "service_healthy"}
+    for dependency in ("kafka", "postgres"):
+        assert services[dependency]["healthcheck"]["test"]
+
+
 def test_the_image_runs_the_packages_the_compose_file_names() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "COPY libs" in dockerfile and "COPY services" in dockerfile
