@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from libs.platform.settings import Role
 from tests.catalog.integration import factories as f
 from tests.catalog.integration.conftest import CatalogClient
+from tests.support.services import auth
 
 # Graduated usage: 500 included; 501-5,000 at 0.0200; 5,001-20,000 at 0.0150; above at 0.0100.
 GRADUATED = [f.tier("5000", "0.0200"), f.tier("20000", "0.0150"), f.tier(None, "0.0100")]
@@ -161,3 +163,16 @@ async def test_price_of_unknown_product_is_404(catalog: CatalogClient) -> None:
     response = await catalog.post("/v1/prices", f.per_unit_price("prod_missing"))
     assert response.status_code == 404
     assert (await catalog.get("/v1/prices/price_missing")).status_code == 404
+
+
+async def test_editing_a_published_price_says_how_to_publish_a_version(catalog: CatalogClient) -> None:
+    product = await _product(catalog)
+    price = await catalog.created("/v1/prices", f.per_unit_price(product))
+    for method in ("PATCH", "PUT", "DELETE"):
+        response = await catalog.http.request(
+            method, f"/v1/prices/{price['id']}", json={"unit_price": "1.00"}, headers=auth(Role.ADMIN)
+        )
+        assert response.status_code == 405, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert f"POST /v1/prices/{price['id']}/versions" in response.json()["detail"]
+        assert response.headers["allow"] == "GET"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from catalog.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path
 from catalog.handlers import prices as handlers
@@ -52,6 +52,20 @@ async def get_price(
     ] = None,
 ) -> PricePublic:
     return await handlers.get_price(uow=uow, price_id=price_id, as_of=as_of)
+
+
+@router.api_route(
+    "/{price_id}", methods=["PATCH", "PUT", "DELETE"], include_in_schema=False, response_model=None
+)
+async def refuse_price_edit(price_id: PriceId) -> NoReturn:
+    """A published price is immutable (DESIGN §6): say how to change it instead of a bare 405."""
+    raise HTTPException(
+        status_code=405,
+        detail=(
+            "A published price is never edited: publish a new version with an effective date "
+            f"through POST /v1/prices/{price_id}/versions"
+        ),
+    )
 
 
 @router.post(
