@@ -13,8 +13,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection, Iterator, Sequence
 from datetime import date
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 from catalog.domain.bundles import Bundle
 from catalog.domain.common import Aggregate
@@ -26,9 +25,9 @@ from catalog.domain.products import Product
 from catalog.domain.quotes import Quote
 from catalog.domain.versions import EffectiveDated
 from catalog.events import contract_of
-from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest
+from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 A = TypeVar("A", bound=Aggregate)
 V = TypeVar("V", bound=EffectiveDated)
@@ -204,7 +203,7 @@ class QuoteRepository(Repository[Quote]):
         """A page of quotes ordered by id."""
 
 
-class CatalogUnitOfWork(abc.ABC):
+class CatalogUnitOfWork(UnitOfWorkPort):
     """What a handler may do in one use case: use the repositories, audit, commit once.
 
     On commit the events the aggregates recorded become contract payloads (`catalog.events`)
@@ -218,30 +217,6 @@ class CatalogUnitOfWork(abc.ABC):
     discounts: DiscountRepository
     contract_templates: ContractTemplateRepository
     quotes: QuoteRepository
-    actor: str
-
-    @abc.abstractmethod
-    async def __aenter__(self) -> Self: ...
-
-    @abc.abstractmethod
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    @abc.abstractmethod
-    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
-        """Record who changed what, in this unit of work."""
-
-    @abc.abstractmethod
-    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
-        """Record an event to publish when (and only if) this unit of work commits."""
-
-    @abc.abstractmethod
-    async def commit(self) -> None:
-        """Commit the staged changes, audit records and events together."""
 
     def repositories(self) -> tuple[Repository[Any], ...]:
         """Every repository of this unit of work."""

@@ -15,12 +15,11 @@ import abc
 import itertools
 from collections.abc import Collection, Sequence
 from datetime import date
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest
+from libs.platform.unit_of_work_port import UnitOfWorkPort
 from provisioning.domain.accounts import Account, AccountHierarchy, Customer
 from provisioning.domain.deals import DealRegistration, DealStatus, Partner
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
@@ -321,7 +320,7 @@ class NamedUserRepository(Repository):
 # ----- the unit of work ---------------------------------------------------------------------
 
 
-class ProvisioningUnitOfWork(abc.ABC):
+class ProvisioningUnitOfWork(UnitOfWorkPort):
     """What a handler may do in one use case: use the repositories, audit, commit.
 
     On commit the events the saved aggregates recorded become contract payloads
@@ -336,30 +335,6 @@ class ProvisioningUnitOfWork(abc.ABC):
     workflows: WorkflowRepository
     fulfillments: FulfillmentRepository
     named_users: NamedUserRepository
-    actor: str
-
-    @abc.abstractmethod
-    async def __aenter__(self) -> Self: ...
-
-    @abc.abstractmethod
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    @abc.abstractmethod
-    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
-        """Record who changed what, in this unit of work."""
-
-    @abc.abstractmethod
-    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
-        """Record an event to publish when (and only if) this unit of work commits."""
-
-    @abc.abstractmethod
-    async def commit(self) -> None:
-        """Commit the staged changes, audit records and events together."""
 
     def repositories(self) -> tuple[Repository, ...]:
         """Every repository of this unit of work."""

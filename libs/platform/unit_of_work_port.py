@@ -1,0 +1,44 @@
+"""The port every service's handlers see: an abstract unit of work (cosmicpython's pattern).
+
+A service's own port (`<service>/handlers/unit_of_work.py`) subclasses it and adds one abstract
+repository per finance concept; `libs.platform.unit_of_work.UnitOfWork` is the SQL side of
+the same contract, and each service's tests give handlers an in-memory fake of it. Nothing here
+touches a database, so handlers may import it.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+from typing import Any, Self
+
+from libs.contracts.envelope import Envelope, EventPayload
+
+
+class UnitOfWorkPort(abc.ABC):
+    """One transaction of a use case: its changes, audit records and events, all or nothing."""
+
+    actor: str
+
+    @abc.abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abc.abstractmethod
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
+        """Record who changed what, in this unit of work."""
+
+    @abc.abstractmethod
+    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
+        """Record an event to publish when (and only if) this unit of work commits."""
+
+    @abc.abstractmethod
+    async def commit(self) -> None:
+        """Commit the staged changes, audit records and events together."""
