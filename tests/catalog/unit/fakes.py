@@ -8,10 +8,8 @@ port in `catalog.handlers.unit_of_work`, so the fakes cannot drift from it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from catalog.domain.bundles import Bundle
 from catalog.domain.common import Aggregate
@@ -34,9 +32,8 @@ from catalog.handlers.unit_of_work import (
     Repository,
     VersionedRepository,
 )
-from libs.contracts.envelope import Envelope, EventPayload
-from libs.platform.outbox import build_envelope
 from libs.platform.pagination import Page, PageRequest, encode_cursor
+from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 A = TypeVar("A", bound=Aggregate)
 V = TypeVar("V", PriceVersion, CostBookVersion)
@@ -194,17 +191,9 @@ def _page(items: list[T], key: Callable[[T], str], page: PageRequest) -> Page[T]
     )
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    """An audit record a handler staged."""
+class FakeCatalogUnitOfWork(FakeUnitOfWorkBase, CatalogUnitOfWork):
+    producer = "catalog"
 
-    action: str
-    entity_type: str
-    entity_id: str
-    changes: dict[str, Any]
-
-
-class FakeCatalogUnitOfWork(CatalogUnitOfWork):
     """A unit of work on the fake repositories: audit records and events count once committed."""
 
     def __init__(self, repository: FakeCatalogRepository | None = None, *, actor: str = "key:test") -> None:
@@ -216,41 +205,8 @@ class FakeCatalogUnitOfWork(CatalogUnitOfWork):
         self.discounts = storage.discounts
         self.contract_templates = storage.contract_templates
         self.quotes = storage.quotes
-        self.actor = actor
-        self.commits = 0
-        self.audits: list[AuditEntry] = []
-        self.envelopes: list[Envelope] = []
-        self._staged_audits: list[AuditEntry] = []
-        self._staged_envelopes: list[Envelope] = []
+        self.start_fake(actor)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._staged_audits, self._staged_envelopes = [], []
-        list(self.collect_new_events())  # events of an uncommitted change are dropped with it
-
-    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
-        self._staged_audits.append(AuditEntry(action, entity_type, entity_id, changes))
-
-    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
-        envelope = build_envelope(payload, producer="catalog", key=key, causation_id=causation_id)
-        self._staged_envelopes.append(envelope)
-        return envelope
-
-    async def commit(self) -> None:
-        self.stage_recorded_events()
-        self.commits += 1
-        self.audits += self._staged_audits
-        self.envelopes += self._staged_envelopes
-        self._staged_audits, self._staged_envelopes = [], []
-
-    @property
-    def event_types(self) -> list[str]:
-        """Types of the committed events, oldest first."""
-        return [envelope.type for envelope in self.envelopes]
+    def drop_uncommitted(self) -> None:
+        """Events of an uncommitted change are dropped with it."""
+        list(self.collect_new_events())

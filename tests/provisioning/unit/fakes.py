@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TypeVar
 
-from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.db import utcnow
 from libs.platform.errors import NotFound
-from libs.platform.outbox import build_envelope
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from provisioning.domain.accounts import Account, AccountHierarchy, Customer
 from provisioning.domain.deals import DealRegistration, DealStatus, Partner
@@ -44,6 +40,7 @@ from provisioning.handlers.unit_of_work import (
     SubscriptionRepository,
     WorkflowRepository,
 )
+from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 T = TypeVar("T")
 
@@ -399,17 +396,9 @@ class FakeNamedUserRepository(NamedUserRepository):
         return _page(found, lambda a: a.user_id, page)
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    """An audit record a handler staged."""
+class FakeProvisioningUnitOfWork(FakeUnitOfWorkBase, ProvisioningUnitOfWork):
+    producer = "provisioning"
 
-    action: str
-    entity_type: str
-    entity_id: str
-    changes: dict[str, Any]
-
-
-class FakeProvisioningUnitOfWork(ProvisioningUnitOfWork):
     """A unit of work on fake repositories: audit records and events count once committed."""
 
     def __init__(self, *, actor: str = "key:test") -> None:
@@ -420,40 +409,4 @@ class FakeProvisioningUnitOfWork(ProvisioningUnitOfWork):
         self.workflows = FakeWorkflowRepository()
         self.fulfillments = FakeFulfillmentRepository()
         self.named_users = FakeNamedUserRepository()
-        self.actor = actor
-        self.commits = 0
-        self.audits: list[AuditEntry] = []
-        self.envelopes: list[Envelope] = []
-        self._staged_audits: list[AuditEntry] = []
-        self._staged_envelopes: list[Envelope] = []
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._staged_audits, self._staged_envelopes = [], []
-
-    def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
-        self._staged_audits.append(AuditEntry(action, entity_type, entity_id, changes))
-
-    def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
-        envelope = build_envelope(payload, producer="provisioning", key=key, causation_id=causation_id)
-        self._staged_envelopes.append(envelope)
-        return envelope
-
-    async def commit(self) -> None:
-        self.stage_recorded_events()
-        self.commits += 1
-        self.audits += self._staged_audits
-        self.envelopes += self._staged_envelopes
-        self._staged_audits, self._staged_envelopes = [], []
-
-    @property
-    def event_types(self) -> list[str]:
-        """The types of the events committed so far, in order."""
-        return [e.type for e in self.envelopes]
+        self.start_fake(actor)
