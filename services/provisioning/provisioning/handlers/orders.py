@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.catalog_client import CatalogClient
@@ -43,10 +45,7 @@ async def create_order(
         lines=[p[0] for p in priced.lines],
     )
     stored = StoredOrder(order, account.currency, {p[0].id: p[1] for p in priced.lines}, priced.quote_id)
-    await uow.orders.save(stored)
-    uow.audit("order.drafted", "order", order.id, command.model_dump(mode="json"))
-    await uow.commit()
-    return await _order_view(uow, stored)
+    return await _committed(uow, stored, "order.drafted", command.model_dump(mode="json"))
 
 
 async def add_order_lines(
@@ -71,10 +70,7 @@ async def add_order_lines(
         order.add_line(line)
         stored.pricing[line.id] = pricing
     stored.quote_id = priced.quote_id
-    await uow.orders.save(stored)
-    uow.audit("order.lines_added", "order", order.id, command.model_dump(mode="json"))
-    await uow.commit()
-    return await _order_view(uow, stored)
+    return await _committed(uow, stored, "order.lines_added", command.model_dump(mode="json"))
 
 
 async def remove_order_line(
@@ -84,10 +80,7 @@ async def remove_order_line(
     stored = await uow.orders.get(order_id, for_update=True)
     stored.order.remove_line(line_id)
     stored.pricing.pop(line_id, None)
-    await uow.orders.save(stored)
-    uow.audit("order.line_removed", "order", order_id, {"line_id": line_id})
-    await uow.commit()
-    return await _order_view(uow, stored)
+    return await _committed(uow, stored, "order.line_removed", {"line_id": line_id})
 
 
 async def submit_order(
@@ -250,3 +243,13 @@ async def order_commitments(*, uow: ProvisioningUnitOfWork, order_id: str) -> Co
     stored = await uow.orders.get(order_id)
     balances = committed_balances(stored.order, await uow.fulfillments.of_order(order_id))
     return commitments_public(order_id, list(balances.values()))
+
+
+async def _committed(
+    uow: ProvisioningUnitOfWork, stored: StoredOrder, action: str, changes: dict[str, Any]
+) -> OrderPublic:
+    """Save the order, audit `action` on it, commit, and answer with its view."""
+    await uow.orders.save(stored)
+    uow.audit(action, "order", stored.order.id, changes)
+    await uow.commit()
+    return await _order_view(uow, stored)
