@@ -67,6 +67,7 @@ RULES_BEYOND_SCHEMA = {
     "POST /v1/orders": {
         "lines.subscription_id": "an amendment's lines name their subscription (kind, another field)",
         "lines.effective_date": "an amendment's lines say from when (kind, another field)",
+        "lines.price_id": "a new sale's lines name their price (kind, another field)",
     },
     "POST /v1/tasks/{task_id}/complete": {"completed_on": "not before the stored workflow started"},
     "POST /v1/subscriptions/{subscription_id}/change": {
