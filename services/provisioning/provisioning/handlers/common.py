@@ -51,4 +51,3 @@ def field_errors(problems: Sequence[tuple[str, str]]) -> list[Any]:
     for name, message in problems:
         errors.add(name, message, "required" if message == "is required" else "invalid")
     return errors.errors
-
