@@ -32,6 +32,7 @@ from libs.contracts.topics import ALL_TOPICS
 from libs.platform.audit import audit_router
 from libs.platform.auth import Principal
 from libs.platform.broker import KafkaPublisher, ensure_topics
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.idempotency import IdempotencyMiddleware
@@ -64,6 +65,7 @@ class ServiceRuntime:
     settings: ServiceSettings
     migrations_dir: Path
     consumer_specs: Sequence[ConsumerSpec] = ()
+    clock: Clock = SYSTEM_CLOCK  # "now" of every unit of work (tests fix it)
     db: Database = field(init=False)
     publisher: KafkaPublisher | None = None
     relay: OutboxRelay | None = None
@@ -83,6 +85,7 @@ class ServiceRuntime:
             producer=self.settings.service_name,
             actor=principal.actor if principal else SYSTEM_ACTOR,
             on_commit=self.relay.wakeup.set if self.relay else None,
+            clock=self.clock,
         )
 
     async def start(self) -> None:

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.audit import new_audit_record
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.idempotency import current_idempotent_request
 from libs.platform.logging import current_correlation_id
@@ -38,8 +39,10 @@ class UnitOfWork:
         actor: str = SYSTEM_ACTOR,
         on_commit: Callable[[], None] | None = None,
         session: AsyncSession | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.producer = producer
         self.actor = actor
         self.on_commit = on_commit

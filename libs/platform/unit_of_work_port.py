@@ -9,16 +9,24 @@ touches a database, so handlers may import it.
 from __future__ import annotations
 
 import abc
+from datetime import date
 from types import TracebackType
 from typing import Any, Self
 
 from libs.contracts.envelope import Envelope, EventPayload
+from libs.platform.clock import SYSTEM_CLOCK, Clock, business_date
 
 
 class UnitOfWorkPort(abc.ABC):
     """One transaction of a use case: its changes, audit records and events, all or nothing."""
 
     actor: str
+    clock: Clock = SYSTEM_CLOCK
+    """Where the use case reads "now" (tests give a fixed clock)."""
+
+    def business_date(self, time_zone: str) -> date:
+        """Today in the IANA zone `time_zone`, by this unit of work's clock (DESIGN §6 "Time")."""
+        return business_date(time_zone, now=self.clock.now())
 
     @abc.abstractmethod
     async def __aenter__(self) -> Self: ...

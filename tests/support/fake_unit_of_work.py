@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from libs.contracts.envelope import Envelope, EventPayload
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.outbox import build_envelope
 
 
@@ -34,9 +35,10 @@ class FakeUnitOfWorkBase:
     # Provided by the service's port, after this class in the method resolution order.
     stage_recorded_events: Callable[[], None]
 
-    def start_fake(self, actor: str) -> None:
-        """Empty books for a new fake acting for `actor`."""
+    def start_fake(self, actor: str, clock: Clock = SYSTEM_CLOCK) -> None:
+        """Empty books for a new fake acting for `actor`, reading "now" from `clock`."""
         self.actor = actor
+        self.clock = clock
         self.commits = 0
         self.audits: list[AuditEntry] = []
         self.envelopes: list[Envelope] = []

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from catalog.api import bundles, contract_templates, cost_books, discounts, prices, products, quotes
 from catalog.bootstrap import bootstrap
 from catalog.config import CatalogSettings
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
 
 DESCRIPTION = (
@@ -15,10 +16,10 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: CatalogSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
+def create_app(settings: CatalogSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise; the system clock unless fixed)."""
     return create_service_app(
-        runtime=bootstrap(settings),
+        runtime=bootstrap(settings, clock=clock),
         title="Catalog service",
         description=DESCRIPTION,
         routers=[

@@ -15,6 +15,7 @@ from catalog.consumers import consumer_specs
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from catalog.repository.unit_of_work import SqlCatalogUnitOfWork
 from libs.platform.auth import Principal
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -35,17 +36,24 @@ class CatalogRuntime(ServiceRuntime):
             return self.unit_of_work_factory(principal)
         base = self.unit_of_work(principal)
         return SqlCatalogUnitOfWork(
-            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit
+            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit, clock=base.clock
         )
 
 
 def bootstrap(
-    settings: CatalogSettings | None = None, *, unit_of_work: UnitOfWorkFactory | None = None
+    settings: CatalogSettings | None = None,
+    *,
+    unit_of_work: UnitOfWorkFactory | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> CatalogRuntime:
-    """Build the runtime of the catalog service (SQL units of work unless a factory is given)."""
+    """Build the runtime of the catalog service (SQL units of work unless a factory is given).
+
+    `clock` is where the SQL units of work read "now" (the catalog's UTC business date).
+    """
     runtime = CatalogRuntime(
         settings=settings or CatalogSettings(),
         migrations_dir=MIGRATIONS_DIR,
+        clock=clock,
         unit_of_work_factory=unit_of_work,
     )
     runtime.consumer_specs = consumer_specs(runtime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
 from provisioning.api import customers, deals, fulfillments, named_users, orders, subscriptions, workflows
 from provisioning.bootstrap import bootstrap
@@ -18,11 +19,14 @@ ROUTERS = (customers, deals, orders, workflows, subscriptions, fulfillments, nam
 
 
 def create_app(
-    settings: ProvisioningSettings | None = None, *, catalog: CatalogClient | None = None
+    settings: ProvisioningSettings | None = None,
+    *,
+    catalog: CatalogClient | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> FastAPI:
-    """Build the app (real adapters unless a catalog client is given)."""
+    """Build the app (real adapters unless a catalog client is given; the system clock unless fixed)."""
     return create_service_app(
-        runtime=bootstrap(settings, catalog=catalog),
+        runtime=bootstrap(settings, catalog=catalog, clock=clock),
         title="Provisioning service",
         description=DESCRIPTION,
         routers=[module.router for module in ROUTERS],

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from libs.platform.auth import Principal
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
 from provisioning.catalog_client import CatalogClient, HttpCatalogClient
 from provisioning.config import ProvisioningSettings
@@ -31,7 +32,7 @@ class ProvisioningRuntime(ServiceRuntime):
         """A unit of work on the service's database acting for `principal` (or the system)."""
         base = self.unit_of_work(principal)
         return SqlProvisioningUnitOfWork(
-            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit
+            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit, clock=base.clock
         )
 
     async def stop(self) -> None:
@@ -44,13 +45,20 @@ class ProvisioningRuntime(ServiceRuntime):
 
 
 def bootstrap(
-    settings: ProvisioningSettings | None = None, *, catalog: CatalogClient | None = None
+    settings: ProvisioningSettings | None = None,
+    *,
+    catalog: CatalogClient | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ProvisioningRuntime:
-    """Build the runtime of the provisioning service (real catalog client unless one is given)."""
+    """Build the runtime of the provisioning service (real catalog client unless one is given).
+
+    `clock` is where every unit of work reads "now" (its accounts' business dates); tests fix it.
+    """
     settings = settings or ProvisioningSettings()
     runtime = ProvisioningRuntime(
         settings=settings,
         migrations_dir=MIGRATIONS_DIR,
+        clock=clock,
         catalog=catalog
         or HttpCatalogClient(
             settings.catalog_url, settings.catalog_api_key, timeout_s=settings.catalog_timeout_s

@@ -29,7 +29,11 @@ def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
 
     def unit_of_work(session: AsyncSession) -> SqlProvisioningUnitOfWork:
         return SqlProvisioningUnitOfWork(
-            runtime.db, producer=runtime.settings.service_name, actor="collections", session=session
+            runtime.db,
+            producer=runtime.settings.service_name,
+            actor="collections",
+            session=session,
+            clock=runtime.clock,
         )
 
     async def on_suspend(session: AsyncSession, envelope: Envelope) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from typing import TypeVar
 
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import utcnow
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest, encode_cursor
@@ -104,6 +105,9 @@ class FakeCustomerRepository(CustomerRepository):
     async def find_account(self, account_id: str, *, for_update: bool = False) -> Account | None:
         found = self.accounts.get(account_id)
         return copy.deepcopy(found) if found else None
+
+    async def time_zones(self, account_ids: Collection[str]) -> dict[str, str]:
+        return {i: self.accounts[i].billing_profile.time_zone for i in account_ids if i in self.accounts}
 
     async def children_billing_to(self, account_id: str) -> list[Account]:
         return [
@@ -401,7 +405,7 @@ class FakeProvisioningUnitOfWork(FakeUnitOfWorkBase, ProvisioningUnitOfWork):
 
     """A unit of work on fake repositories: audit records and events count once committed."""
 
-    def __init__(self, *, actor: str = "key:test") -> None:
+    def __init__(self, *, actor: str = "key:test", clock: Clock = SYSTEM_CLOCK) -> None:
         self.customers = FakeCustomerRepository()
         self.deals = FakeDealRepository()
         self.orders = FakeOrderRepository()
@@ -409,4 +413,4 @@ class FakeProvisioningUnitOfWork(FakeUnitOfWorkBase, ProvisioningUnitOfWork):
         self.workflows = FakeWorkflowRepository()
         self.fulfillments = FakeFulfillmentRepository()
         self.named_users = FakeNamedUserRepository()
-        self.start_fake(actor)
+        self.start_fake(actor, clock)

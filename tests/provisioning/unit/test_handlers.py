@@ -305,10 +305,10 @@ def _first_page() -> Any:
 
 
 def _default_term_end() -> date:
+    from libs.platform.clock import UTC_ZONE, business_date
     from provisioning.domain.orders import term_end
-    from provisioning.handlers.common import today
 
-    return term_end(today(), None)
+    return term_end(business_date(UTC_ZONE), None)  # the test accounts keep the default zone, UTC
 
 
 # ----- one path for events ------------------------------------------------------------------

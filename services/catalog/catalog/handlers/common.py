@@ -1,4 +1,4 @@
-"""What every catalog handler shares: audit + commit, pages of views, today's date, version look-ups."""
+"""What every catalog handler shares: audit + commit, pages of views, the business date, version look-ups."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from catalog.domain.common import Aggregate
 from catalog.domain.versions import EffectiveDated, version_in_force
 from catalog.handlers.unit_of_work import CatalogUnitOfWork, VersionedRepository
-from libs.platform.db import utcnow
+from libs.platform.clock import UTC_ZONE
 from libs.platform.pagination import Page
 
 R = TypeVar("R")
@@ -28,9 +28,14 @@ def public_page(items: Page[R], to_public: Callable[[R], T]) -> Page[T]:
     )
 
 
-def today() -> date:
-    """The default business date of a request that names none (UTC)."""
-    return utcnow().date()
+def catalog_date(uow: CatalogUnitOfWork) -> date:
+    """The default business date of a request that names none: today in UTC, by the uow's clock.
+
+    The catalog has no accounts, so no account time zone (DESIGN §6): a price list's effective
+    dates and a quote's `as_of` are one calendar for every buyer, kept in UTC. A caller pricing
+    for an account names the account's date (provisioning quotes as of its account's today).
+    """
+    return uow.business_date(UTC_ZONE)
 
 
 async def commit_change(

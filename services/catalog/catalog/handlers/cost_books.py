@@ -13,7 +13,7 @@ from catalog.domain.versions import (
     next_window,
     version_in_force,
 )
-from catalog.handlers.common import commit_change, public_page, today, version_as_of
+from catalog.handlers.common import catalog_date, commit_change, public_page, version_as_of
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from catalog.schemas.common import tier_values
 from catalog.schemas.cost_books import CostBookCreate, CostBookPublic, CostBookVersionCreate, cost_book_public
@@ -47,7 +47,7 @@ def _version(
 
 async def create_cost_book(*, uow: CatalogUnitOfWork, command: CostBookCreate) -> CostBookPublic:
     """Publish version 1 of a vendor's cost book."""
-    window = first_window(command.effective_from or today(), command.effective_to)
+    window = first_window(command.effective_from or catalog_date(uow), command.effective_to)
     book = CostBook(
         id=new_id("cb"),
         vendor_id=command.vendor_id,

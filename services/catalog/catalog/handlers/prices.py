@@ -14,7 +14,7 @@ from catalog.domain.prices import (
     validate_price_terms,
 )
 from catalog.domain.versions import VersionWindow, first_window, next_window
-from catalog.handlers.common import commit_change, public_page, today, version_as_of
+from catalog.handlers.common import catalog_date, commit_change, public_page, version_as_of
 from catalog.handlers.cost_books import cost_book_in_force
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from catalog.schemas.prices import PriceCreate, PricePublic, PriceVersionCreate, price_public, price_terms
@@ -68,7 +68,7 @@ async def create_price(*, uow: CatalogUnitOfWork, command: PriceCreate) -> Price
     """Publish version 1 of a price of a product in a currency."""
     await uow.products.get(command.product_id)
     check_charge_schedule(command.charge_type, command.billing_period, command.timing)
-    window = first_window(command.effective_from or today(), command.effective_to)
+    window = first_window(command.effective_from or catalog_date(uow), command.effective_to)
     terms = price_terms(command)
     await _check_terms(uow, terms, command.currency, window.effective_from)
     price = Price(

@@ -18,7 +18,7 @@ from catalog.domain.quotes import (
     price_quote,
     quote_items,
 )
-from catalog.handlers.common import commit_change, public_page, today
+from catalog.handlers.common import catalog_date, commit_change, public_page
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from catalog.schemas.quotes import QuoteCreate, QuotePublic, quote_line_public, quote_public
 from libs.platform.db import utcnow
@@ -92,7 +92,7 @@ async def _promotions(
 
 async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> QuotePublic:
     """Price items (prices or bundles) as of a date with their discounts, and save the quote."""
-    as_of = command.as_of or today()
+    as_of = command.as_of or catalog_date(uow)
     discounts = await uow.discounts.get_many(
         [*command.discount_ids, *(d for item in command.items for d in item.discount_ids)]
     )

@@ -1,13 +1,13 @@
-"""What the provisioning handlers share: limits, today's date, audit and commit, pages of views."""
+"""What the provisioning handlers share: limits, accounts' business dates, audit and commit, pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from libs.platform.db import utcnow
+from libs.platform.clock import UTC_ZONE
 from libs.platform.errors import FieldErrors
 from libs.platform.pagination import Page
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
@@ -19,9 +19,15 @@ T = TypeVar("T")
 MAX_LINE_QUANTITY = Decimal(1_000_000_000)
 
 
-def today() -> date:
-    """Today's date in UTC (the service's clock for default effective dates)."""
-    return utcnow().date()
+async def account_date(uow: ProvisioningUnitOfWork, account_id: str) -> date:
+    """Today in the account's time zone: the default business date of its changes (DESIGN §6)."""
+    return (await account_dates(uow, [account_id]))[account_id]
+
+
+async def account_dates(uow: ProvisioningUnitOfWork, account_ids: Collection[str]) -> dict[str, date]:
+    """Today in each account's time zone, read for the whole set at once (an unknown account: UTC)."""
+    zones = await uow.customers.time_zones(set(account_ids))
+    return {account_id: uow.business_date(zones.get(account_id, UTC_ZONE)) for account_id in account_ids}
 
 
 async def commit_change(

@@ -11,7 +11,7 @@ from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, committed_balances
 from provisioning.domain.orders import SalesOrder
-from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
+from provisioning.handlers.common import MAX_LINE_QUANTITY, account_date, commit_change, public_page
 from provisioning.handlers.records import StoredFulfillment
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.fulfillments import (
@@ -61,7 +61,7 @@ async def record_fulfillment(
             quantities,
             balances=balances,
             associated_project_id=command.associated_project_id,
-            on=command.completed_on or today(),
+            on=command.completed_on or await account_date(uow, order.account_id),
             by=actor,
         )
     else:
@@ -109,7 +109,8 @@ async def complete_fulfillment(
 ) -> FulfillmentPublic:
     """scheduled → completed: one `fulfillment.completed` with every line's billable quantity."""
     stored, _ = await _load_fulfillment(uow, fulfillment_id)
-    stored.fulfillment.complete(on=completed_on or today(), by=actor)
+    ful = stored.fulfillment
+    ful.complete(on=completed_on or await account_date(uow, ful.account_id), by=actor)
     return await _save_fulfillment(uow, stored, "fulfillment.completed", {"completed_on": str(completed_on)})
 
 

@@ -11,7 +11,7 @@ from provisioning.domain.fulfillments import committed_balances
 from provisioning.domain.orders import OrderKind, OrderStatus, SalesOrder, makes_subscription, term_end
 from provisioning.domain.subscriptions import Subscription
 from provisioning.domain.workflows import Workflow, provisioning_kind, template_for
-from provisioning.handlers.common import commit_change, public_page, today
+from provisioning.handlers.common import account_date, commit_change, public_page
 from provisioning.handlers.pricing import line_request, price_lines
 from provisioning.handlers.records import StoredOrder, StoredSubscription, StoredWorkflow
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
@@ -150,7 +150,7 @@ async def _provision(uow: ProvisioningUnitOfWork, stored: StoredOrder, actor: st
         await _apply_amendment(uow, order, actor)
         order.mark_fulfilled(by=actor)
         return
-    started_on = today()
+    started_on = await account_date(uow, order.account_id)
     for line in order.lines:
         pricing = stored.pricing_of(line.id)
         if not makes_subscription(pricing.charge_type):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from libs.platform.clock import UTC_ZONE
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.money import round_unit_price
@@ -27,7 +28,7 @@ from provisioning.domain.subscriptions import (
     RenewalKind,
     RenewalPolicy,
 )
-from provisioning.handlers.common import MAX_LINE_QUANTITY, today
+from provisioning.handlers.common import MAX_LINE_QUANTITY, account_date
 from provisioning.handlers.records import LinePricing, QuotedLineDiscount
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.orders import OrderLineIn, RenewalIn
@@ -54,7 +55,8 @@ async def price_lines(
 ) -> PricedLines:
     """Price lines with one catalog quote; every problem of every line is one 422."""
     errors = FieldErrors()
-    as_of = today()
+    # Prices in force on the account's today (an order always has one; UTC without).
+    as_of = await account_date(uow, account_id) if account_id else uow.business_date(UTC_ZONE)
     resolved: list[tuple[OrderLineIn, str, CatalogPrice, CatalogProduct, list[CatalogDiscount]]] = []
     for offset, line in enumerate(lines):
         prefix = f"lines.{first_index + offset}"

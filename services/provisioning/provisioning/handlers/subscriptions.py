@@ -12,7 +12,7 @@ from libs.platform.money import round_money
 from libs.platform.pagination import Page, PageRequest
 from provisioning.catalog_client import CatalogClient, CatalogRejected, QuoteItem
 from provisioning.domain.subscriptions import SubscriptionState, TerminationFee, TermOutcome
-from provisioning.handlers.common import MAX_LINE_QUANTITY, commit_change, public_page, today
+from provisioning.handlers.common import MAX_LINE_QUANTITY, account_date, commit_change, public_page
 from provisioning.handlers.records import StoredSubscription
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.subscriptions import (
@@ -40,7 +40,9 @@ async def suspend_subscription(
 ) -> SubscriptionPublic:
     """active → suspended."""
     stored = await uow.subscriptions.get(subscription_id, for_update=True)
-    stored.subscription.suspend(effective=command.effective_date or today(), by=actor, reason=command.reason)
+    sub = stored.subscription
+    effective = command.effective_date or await account_date(uow, sub.account_id)
+    sub.suspend(effective=effective, by=actor, reason=command.reason)
     return await _subscription_change(uow, stored, "subscription.suspended", command.model_dump(mode="json"))
 
 
@@ -49,7 +51,8 @@ async def resume_subscription(
 ) -> SubscriptionPublic:
     """suspended → active."""
     stored = await uow.subscriptions.get(subscription_id, for_update=True)
-    stored.subscription.resume(effective=command.effective_date or today(), by=actor)
+    sub = stored.subscription
+    sub.resume(effective=command.effective_date or await account_date(uow, sub.account_id), by=actor)
     return await _subscription_change(uow, stored, "subscription.resumed", command.model_dump(mode="json"))
 
 
@@ -69,19 +72,20 @@ async def cancel_subscription(
     """
     stored = await uow.subscriptions.get(subscription_id, for_update=True)
     sub = stored.subscription
-    effective = command.effective_date or today()
-    fee = await _termination_fee(catalog, stored) if sub.termination_fee_due(effective) else None
+    today = await account_date(uow, sub.account_id)
+    effective = command.effective_date or today
+    fee = await _termination_fee(catalog, stored, today) if sub.termination_fee_due(effective) else None
     sub.cancel(effective=effective, by=actor, reason=command.reason, termination_fee=fee)
     return await _subscription_change(uow, stored, "subscription.cancelled", command.model_dump(mode="json"))
 
 
-async def _termination_fee(catalog: CatalogClient, stored: StoredSubscription) -> TerminationFee:
+async def _termination_fee(catalog: CatalogClient, stored: StoredSubscription, today: date) -> TerminationFee:
     sub = stored.subscription
     assert sub.termination_fee_price_id is not None
     try:
         quote = await catalog.quote(
             currency=stored.currency,
-            as_of=today(),
+            as_of=today,
             items=[QuoteItem(sub.termination_fee_price_id, sub.commitment_quantity)],
         )
     except CatalogRejected as exc:

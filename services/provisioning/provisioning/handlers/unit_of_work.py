@@ -102,6 +102,10 @@ class CustomerRepository(Repository):
         return account
 
     @abc.abstractmethod
+    async def time_zones(self, account_ids: Collection[str]) -> dict[str, str]:
+        """The billing profile's IANA time zone of each of these accounts that exists (one query)."""
+
+    @abc.abstractmethod
     async def children_billing_to(self, account_id: str) -> list[Account]:
         """Accounts directly under `account_id` that bill to it."""
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from libs.platform.clock import UTC_ZONE
 from libs.platform.db import utcnow
 from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.orders import OrderStatus
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.domain.workflows import TaskState, WorkflowStatus
-from provisioning.handlers.common import commit_change, public_page, today
+from provisioning.handlers.common import account_date, account_dates, commit_change, public_page
 from provisioning.handlers.records import StoredWorkflow, TaskFilter
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.schemas.workflows import TaskPublic, WorkflowPublic, task_public, workflow_public
@@ -31,7 +32,7 @@ async def _save_task_change(
     task = next(t for t in wf.tasks if t.id == task_id)
     changes = {"workflow_id": wf.id, "state": task.state.value, "assignee": task.assignee}
     await commit_change(uow, action, ("task", task_id), changes)
-    return task_public(wf.id, task, today())
+    return task_public(wf.id, task, await account_date(uow, wf.account_id))
 
 
 async def start_task(*, uow: ProvisioningUnitOfWork, task_id: str, actor: str) -> TaskPublic:
@@ -75,7 +76,7 @@ async def complete_task(
     """in_progress → done; the last task completes the workflow and activates the subscription."""
     stored, key = await _load_task(uow, task_id)
     wf = stored.workflow
-    on = completed_on or today()
+    on = completed_on or await account_date(uow, wf.account_id)
     if on < wf.started_on:
         raise ValidationFailed.single(
             "completed_on", f"must not be before the workflow started on {wf.started_on}"
@@ -110,7 +111,8 @@ async def _workflow_completed(
 
 async def get_workflow(*, uow: ProvisioningUnitOfWork, workflow_id: str) -> WorkflowPublic:
     """One workflow with its tasks."""
-    return workflow_public((await uow.workflows.get(workflow_id)).workflow, today())
+    wf = (await uow.workflows.get(workflow_id)).workflow
+    return workflow_public(wf, await account_date(uow, wf.account_id))
 
 
 async def list_workflows(
@@ -123,14 +125,15 @@ async def list_workflows(
 ) -> Page[WorkflowPublic]:
     """A page of workflows with their tasks."""
     workflows = await uow.workflows.page(page, order_id=order_id, account_id=account_id, status=status)
-    day = today()
-    return public_page(workflows, lambda s: workflow_public(s.workflow, day))
+    days = await account_dates(uow, {s.workflow.account_id for s in workflows.data})
+    return public_page(workflows, lambda s: workflow_public(s.workflow, days[s.workflow.account_id]))
 
 
 async def get_task(*, uow: ProvisioningUnitOfWork, task_id: str) -> TaskPublic:
     """One task."""
     workflow_id, task = await uow.workflows.get_task(task_id)
-    return task_public(workflow_id, task, today())
+    wf = (await uow.workflows.get(workflow_id)).workflow
+    return task_public(workflow_id, task, await account_date(uow, wf.account_id))
 
 
 async def list_tasks(
@@ -145,7 +148,8 @@ async def list_tasks(
     workflow_id: str | None,
 ) -> Page[TaskPublic]:
     """A page of tasks; `overdue=true` keeps those not done by their due date."""
-    day = as_of or today()
+    # Tasks of many accounts in one filtered page: "today" is UTC's unless `as_of` names the day.
+    day = as_of or uow.business_date(UTC_ZONE)
     where = TaskFilter(
         owner_team=owner_team,
         state=state,

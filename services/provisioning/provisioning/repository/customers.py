@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -102,6 +103,13 @@ class SqlCustomerRepository(CustomerRepository):
         """The account, or None."""
         row = await find_row(self.session, AccountRow, account_id, for_update=for_update)
         return account_from_row(row) if row else None
+
+    async def time_zones(self, account_ids: Collection[str]) -> dict[str, str]:
+        """The billing profile's IANA time zone of each of these accounts that exists (one query)."""
+        if not account_ids:
+            return {}
+        stmt = select(AccountRow.id, AccountRow.time_zone).where(col(AccountRow.id).in_(list(account_ids)))
+        return {r[0]: r[1] for r in (await self.session.exec(stmt)).all()}
 
     async def children_billing_to(self, account_id: str) -> list[Account]:
         """Accounts directly under `account_id` that bill to it."""
