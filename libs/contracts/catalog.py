@@ -142,6 +142,11 @@ class CostBookPublished(EventPayload):
     vendor_id: str = Field(examples=["ven_wfm"])
     currency: CurrencyCode
     mode: str = Field(description="volume or graduated.")
+    tier_period: str = Field(
+        default="monthly",
+        description="monthly, quarterly or annual: the period the tier prices are for. A cost_plus "
+        "price converts it to its billing period (a monthly book billed annually is x 12).",
+    )
     markup_percent: MarkupPercent = Field(examples=["150"])
     tiers: list[TierTerms]
     effective_from: date

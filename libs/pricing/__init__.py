@@ -21,6 +21,7 @@ from libs.pricing.engine import (
     vendor_cost,
 )
 from libs.pricing.model import ChargeType, CostBook, PriceSpec, PricingModel, Tier, TierMode
+from libs.pricing.periods import TierPeriod, billing_months, period_factor
 from libs.pricing.proration import change_proration, prorate, prorate_amount
 from libs.pricing.validation import validate_cost_book, validate_price_spec
 
@@ -37,12 +38,15 @@ __all__ = [
     "Tier",
     "TierLine",
     "TierMode",
+    "TierPeriod",
     "apply_discounts",
     "apply_minimum",
+    "billing_months",
     "change_proration",
     "cost_plus_unit_price",
     "effective_percent_off",
     "needs_approval",
+    "period_factor",
     "prorate",
     "prorate_amount",
     "rate",

@@ -21,6 +21,11 @@ Decisions worth knowing:
   billable unit at the marked-up price of the total's band. Graduated: the sum over bands of
   band quantity x marked-up band price. So one open band bills the same in both modes, the
   amount is exactly quantity x the shown unit price, and the breakdown adds up to the amount.
+- Periods (DESIGN §7 "Periods of prices"): a cost book's tiers are per unit per its period
+  (monthly by default); a spec with a billing period bills each band at cost x
+  `period_factor(book period, billing period, term months)` x (1 + markup), kept to 6
+  decimals after the markup: a monthly book billed annually is x 12. `cost_plus_unit_price`
+  and `vendor_cost` answer per the book's own period.
 - All arithmetic runs in a local 50-digit decimal context, so 10^15 units keep their cents.
 """
 
@@ -35,6 +40,7 @@ from functools import lru_cache
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import round_money, round_unit_price
 from libs.pricing.model import ZERO, CostBook, PriceSpec, PricingModel, Tier, TierMode
+from libs.pricing.periods import period_factor
 from libs.pricing.validation import validate_cost_book, validate_price_spec
 
 PRECISION = 50
@@ -168,7 +174,7 @@ def _price(
         return _volume(spec.tiers, qty, included)
     if model == PricingModel.COST_PLUS:
         assert spec.cost_book is not None
-        return _cost_plus(spec.cost_book, qty, included)
+        return _cost_plus(spec.cost_book, qty, included, _spec_period_factor(spec))
     assert spec.unit_price is not None
     price = Decimal(spec.unit_price)
     lines = _included_line(qty, included)
@@ -229,20 +235,31 @@ def _volume_band(tiers: Sequence[Tier], qty: Decimal) -> tuple[Decimal, Tier]:
     return lower, tiers[-1]
 
 
-def _cost_plus(book: CostBook, qty: Decimal, included: Decimal) -> tuple[Decimal, list[TierLine]]:
-    tiers = _marked_up(book)
+def _spec_period_factor(spec: PriceSpec) -> int:
+    """Book periods per billing period of a cost-plus spec; 1 when the spec names no period."""
+    if spec.billing_period is None or spec.cost_book is None:
+        return 1
+    return period_factor(spec.cost_book.period, spec.billing_period, spec.term_months)
+
+
+def _cost_plus(
+    book: CostBook, qty: Decimal, included: Decimal, factor: int = 1
+) -> tuple[Decimal, list[TierLine]]:
+    tiers = _marked_up(book, factor)
     if book.mode == TierMode.VOLUME:
         return _volume(tiers, qty, included)
     return _graduated(tiers, qty, included)
 
 
-def _marked_up(book: CostBook) -> tuple[Tier, ...]:
-    """The book's tiers at our prices: cost x (1 + markup/100), each kept to 6 decimals.
+def _marked_up(book: CostBook, periods: int = 1) -> tuple[Tier, ...]:
+    """The book's tiers at our prices: cost x periods x (1 + markup/100), each kept to 6 decimals.
 
-    Rounded per band, before any quantity is applied, so that graduated and volume books
-    follow the same rule and a line's shown unit price is the price it was billed at.
+    `periods` is how many of the book's periods one billing period holds (`period_factor`).
+    Rounded per band, once, after the markup and before any quantity is applied, so that
+    graduated and volume books follow the same rule and a line's shown unit price is the price
+    it was billed at.
     """
-    factor = ONE + Decimal(book.markup_percent) / HUNDRED
+    factor = periods * (ONE + Decimal(book.markup_percent) / HUNDRED)
     return tuple(
         Tier(
             tier.up_to,

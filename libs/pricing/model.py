@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from libs.pricing.periods import TierPeriod
+
 ZERO = Decimal("0")
 
 
@@ -50,11 +52,12 @@ class Tier:
 
 @dataclass(frozen=True)
 class CostBook:
-    """A vendor's tiered cost per unit and the markup (in percent) we add on top of it."""
+    """A vendor's tiered cost per unit per `period` and the markup (in percent) we add on top of it."""
 
     tiers: tuple[Tier, ...]
     mode: TierMode
     markup_percent: Decimal
+    period: TierPeriod = TierPeriod.MONTHLY
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))
@@ -72,6 +75,9 @@ class PriceSpec:
     - cost_plus: `cost_book`.
     `included_quantity` (free first units, counted against total usage) applies to every model
     but flat; `minimum_commitment` (a per-period floor, in money) to every model.
+    `billing_period` (monthly, quarterly, annual or term, with `term_months` for term) is the
+    period the price's amounts are for; a cost-plus price converts its book's period to it
+    (`libs.pricing.periods.period_factor`). None keeps the book's own period.
     """
 
     model: PricingModel
@@ -83,6 +89,8 @@ class PriceSpec:
     included_quantity: Decimal = ZERO
     minimum_commitment: Decimal | None = None
     cost_book: CostBook | None = None
+    billing_period: str | None = None
+    term_months: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from libs.platform.errors import FieldErrors
+from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.money import (
     UNIT_PRICE_PLACES,
     decimal_places,
@@ -14,6 +14,7 @@ from libs.platform.money import (
     minor_units_problem,
 )
 from libs.pricing.model import CostBook, PriceSpec, PricingModel, Tier
+from libs.pricing.periods import TERM, TierPeriod, period_factor
 
 _TIERED = (PricingModel.TIERED_GRADUATED, PricingModel.TIERED_VOLUME)
 
@@ -77,7 +78,21 @@ def validate_price_spec(spec: PriceSpec) -> None:
     _check_amount(spec.minimum_commitment, "minimum_commitment", places is not None, spec.currency, errors)
     if model is PricingModel.COST_PLUS and spec.cost_book is not None:
         _check_cost_book(spec.cost_book, "cost_book", errors)
+        _check_period(spec, spec.cost_book, errors)
     errors.raise_if_any("The price is invalid")
+
+
+def _check_period(spec: PriceSpec, book: CostBook, errors: FieldErrors) -> None:
+    """A cost-plus price's billing period must be a whole number of its book's periods."""
+    if spec.billing_period is None or (spec.billing_period == TERM and spec.term_months is None):
+        # A term's length is known only when the price is quoted for an order's term.
+        return
+    try:
+        period_factor(book.period, spec.billing_period, spec.term_months)
+    except ValidationFailed as exc:
+        for problem in exc.errors:
+            if problem.field != "tier_period":  # the book's own check reports that
+                errors.add(problem.field, problem.message, problem.code)
 
 
 def check_tiers(tiers: Sequence[Tier], prefix: str, errors: FieldErrors) -> None:
@@ -120,6 +135,8 @@ def _check_cost_book(book: CostBook, prefix: str, errors: FieldErrors) -> None:
     check_tiers(book.tiers, f"{prefix}.tiers", errors)
     if book.mode not in ("graduated", "volume"):
         errors.add(f"{prefix}.mode", "must be graduated or volume")
+    if book.period not in tuple(TierPeriod):
+        errors.add(f"{prefix}.period", "must be monthly, quarterly or annual")
     path = f"{prefix}.markup_percent"
     if _check_number(book.markup_percent, path, errors, required=True) and book.markup_percent < 0:
         errors.add(path, "must not be negative")

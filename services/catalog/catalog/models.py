@@ -119,6 +119,10 @@ class CostBookVersion(SQLModel, table=True):
     name: str = Field(max_length=200)
     currency: str = Field(max_length=3)
     mode: str = Field(max_length=20)
+    # The period the tier prices are for (a vendor's list is per unit per month).
+    tier_period: str = Field(
+        default="monthly", sa_column=Column(String(20), nullable=False, server_default="monthly")
+    )
     markup_percent: Decimal = Field(sa_column=_money(nullable=False))
     tiers: str = Field(sa_column=Column(Text, nullable=False))
     effective_from: date = Field(sa_column=Column(Date, nullable=False))

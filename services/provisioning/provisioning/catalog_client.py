@@ -87,6 +87,8 @@ class QuoteItem:
     price_id: str
     quantity: Decimal
     discount_ids: tuple[str, ...] = ()
+    term_months: int | None = None
+    """The line's term: a price billed per term is priced for the whole of it."""
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,7 @@ class HttpCatalogClient:
                     "price_id": item.price_id,
                     "quantity": format(item.quantity, "f"),
                     "discount_ids": list(item.discount_ids),
+                    **({} if item.term_months is None else {"term_months": item.term_months}),
                 }
                 for item in items
             ],

@@ -27,6 +27,8 @@ LINKS = 21
 
 _TIERS = "tiers ascend by up_to and only the last is open (an order across items)"
 _AFTER_CURRENT = "starts after the stored current version's effective_from"
+_WHOLE_PERIODS = "a cost_plus price's period is a whole number of its book's tier periods (stored book)"
+_STORED_BOOK = "the cost book exists, is in the price's currency and in force (stored)"
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields
 # only. Each depends on stored data or on another field's value.
 RULES_BEYOND_SCHEMA = {
@@ -40,11 +42,15 @@ RULES_BEYOND_SCHEMA = {
     "POST /v1/prices": {
         "tiers": _TIERS,
         "effective_to": "after effective_from (another field)",
+        "billing_period": _WHOLE_PERIODS,
+        "cost_book_id": _STORED_BOOK,
     },
     "POST /v1/prices/{price_id}/versions": {
         "effective_from": _AFTER_CURRENT,
         "effective_to": "after effective_from (another field)",
         "tiers": _TIERS,
+        "billing_period": _WHOLE_PERIODS,
+        "cost_book_id": _STORED_BOOK,
     },
     "POST /v1/vendor-cost-books": {"tiers": _TIERS, "effective_to": "after effective_from (another field)"},
     "POST /v1/vendor-cost-books/{cost_book_id}/versions": {
@@ -70,6 +76,8 @@ RULES_BEYOND_SCHEMA = {
         "items.discount_ids": "each discount applies to the item's product on as_of (stored)",
         "discount_ids": "each discount applies to every line on as_of (stored)",
         "promo_codes": "each code exists, is valid on as_of and covers a line (stored)",
+        "items.term_months": "given for a cost_plus price billed per term (stored price)",
+        "items.billing_period": _WHOLE_PERIODS,
     },
 }
 

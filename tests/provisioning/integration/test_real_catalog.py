@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,8 @@ async def _created(catalog: httpx.AsyncClient, path: str, body: dict[str, Any]) 
     return str(response.json()["id"])
 
 
-async def _wfm_seats(catalog: httpx.AsyncClient) -> str:
-    """Seed 000: volume cost book 1-100 12.00, 101-500 10.00, 501+ 8.50, markup 20 %."""
+async def _wfm_seats(catalog: httpx.AsyncClient, billing_period: str = "monthly") -> str:
+    """Seed 000: volume cost book 1-100 12.00, 101-500 10.00, 501+ 8.50 a seat a month, markup 20 %."""
     book = await _created(
         catalog,
         "/v1/vendor-cost-books",
@@ -93,7 +94,7 @@ async def _wfm_seats(catalog: httpx.AsyncClient) -> str:
             "product_id": product,
             "currency": "USD",
             "charge_type": "recurring",
-            "billing_period": "monthly",
+            "billing_period": billing_period,
             "timing": "in_advance",
             "model": "cost_plus",
             "cost_book_id": book,
@@ -127,6 +128,74 @@ async def test_wfm_order_priced_by_the_catalog_starts_the_vendor_workflow(stack:
         "data"
     ][0]
     assert workflow["template_name"] == "resold_wfm_seats"
+
+
+async def test_an_annual_wfm_order_bills_a_year_for_the_templates_36_month_term(stack: Stack) -> None:
+    # EXAMPLES case 1: 250 seats billed annually in advance for 3 years.
+    price_id = await _wfm_seats(stack.catalog, "annual")
+    _, account_id = await customer_with_account(stack.provisioning)
+    order = await ok(
+        await stack.provisioning.post(
+            "/v1/orders",
+            json={"account_id": account_id, "lines": [line(price_id, 250, effective_date="2026-03-01")]},
+            headers=CRM,
+        ),
+        201,
+    )
+    seats = order["lines"][0]
+    # 10.00 a seat a month x 12 x 1.20 = 144.00 a seat a year; 250 seats 36,000.00 a year.
+    assert (seats["list_amount"], seats["net_amount"], seats["billing_period"]) == (
+        "36000.00",
+        "36000.00",
+        "annual",
+    )
+    assert seats["unit_price"] in {"144", "144.00", "144.000000"}  # the money format is item 8's
+    assert order["net_total"] == "36000.00"
+    await ok(await stack.provisioning.post(f"/v1/orders/{order['id']}/submit", headers=CRM))
+    subscription = (
+        await ok(await stack.provisioning.get(f"/v1/subscriptions?order_id={order['id']}", headers=OPS))
+    )["data"][0]
+    # No term on the line: the resold-seats workflow template's 36 months.
+    assert (subscription["term_start"], subscription["term_end"]) == ("2026-03-01", "2029-03-01")
+    assert subscription["billing_period"] == "annual"
+    assert Decimal(subscription["unit_price"]) == Decimal("144")
+
+
+async def test_an_explicit_term_on_the_line_wins_over_the_templates(stack: Stack) -> None:
+    price_id = await _wfm_seats(stack.catalog, "annual")
+    _, account_id = await customer_with_account(stack.provisioning)
+    body = {
+        "account_id": account_id,
+        "lines": [line(price_id, 250, term_months=24, effective_date="2026-03-01")],
+    }
+    order = await ok(await stack.provisioning.post("/v1/orders", json=body, headers=CRM), 201)
+    await ok(await stack.provisioning.post(f"/v1/orders/{order['id']}/submit", headers=CRM))
+    subscription = (
+        await ok(await stack.provisioning.get(f"/v1/subscriptions?order_id={order['id']}", headers=OPS))
+    )["data"][0]
+    assert (subscription["term_start"], subscription["term_end"]) == ("2026-03-01", "2028-03-01")
+
+
+async def test_a_term_price_is_priced_for_the_lines_term(stack: Stack) -> None:
+    price_id = await _wfm_seats(stack.catalog, "term")
+    _, account_id = await customer_with_account(stack.provisioning)
+    by_template = await ok(
+        await stack.provisioning.post(
+            "/v1/orders", json={"account_id": account_id, "lines": [line(price_id, 250)]}, headers=CRM
+        ),
+        201,
+    )
+    by_line = await ok(
+        await stack.provisioning.post(
+            "/v1/orders",
+            json={"account_id": account_id, "lines": [line(price_id, 250, term_months=12)]},
+            headers=CRM,
+        ),
+        201,
+    )
+    # 12.00 a seat a month: x 36 for the template's term, x 12 for the line's own.
+    assert by_template["lines"][0]["list_amount"] == "108000.00"
+    assert by_line["lines"][0]["list_amount"] == "36000.00"
 
 
 async def test_catalog_discount_thresholds_and_unknown_prices(stack: Stack) -> None:

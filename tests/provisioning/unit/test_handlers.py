@@ -114,7 +114,8 @@ async def test_submitting_within_thresholds_approves_and_provisions_at_once(
     )
     assert sorted((s.product_id, s.state, s.term_end) for s in subs.data) == [
         ("prod_support", SubscriptionState.PENDING, date(2028, 1, 1)),
-        ("prod_wfm", SubscriptionState.PENDING, _default_term_end()),
+        # No term on the line: the resold-seats template's 36 months (issue 7 item 7).
+        ("prod_wfm", SubscriptionState.PENDING, _resold_seats_term_end()),
     ]
     flows = await workflows.list_workflows(
         uow=uow, page=_first_page(), order_id=order.id, account_id=None, status=None
@@ -304,11 +305,14 @@ def _first_page() -> Any:
     return PageRequest(limit=100, after=None)
 
 
-def _default_term_end() -> date:
+def _resold_seats_term_end() -> date:
     from libs.platform.clock import UTC_ZONE, business_date
     from provisioning.domain.orders import term_end
+    from provisioning.domain.workflows import RESOLD_WFM_SEATS
 
-    return term_end(business_date(UTC_ZONE), None)  # the test accounts keep the default zone, UTC
+    assert RESOLD_WFM_SEATS.term_months == 36
+    # The test accounts keep the default zone, UTC.
+    return term_end(business_date(UTC_ZONE), 36)
 
 
 # ----- one path for events ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from libs.platform.errors import Conflict, NotFound, ValidationFailed
+from provisioning.domain.orders import DEFAULT_TERM_MONTHS, line_term_months
 from provisioning.domain.workflows import (
     RESOLD_WFM_SEATS,
     STANDARD_ACTIVATION,
@@ -18,6 +19,7 @@ from provisioning.domain.workflows import (
     WorkflowStep,
     WorkflowTemplate,
     overdue,
+    product_template,
     template_for,
 )
 
@@ -214,3 +216,12 @@ def test_illegal_task_transitions_conflict(state: TaskState, action: str) -> Non
         ACTIONS[action](workflow)
     assert workflow.task("verify_order_lines").state is state
     assert workflow.events == []
+
+
+def test_a_lines_term_is_its_own_else_its_templates_else_the_default() -> None:
+    resold = product_template(product_kind="license", vendor_id="ven_wfm", sku="WFM-SEAT")
+
+    assert resold.name == "resold_wfm_seats"
+    assert line_term_months(None, resold) == 36
+    assert line_term_months(24, resold) == 24
+    assert line_term_months(None, STANDARD_ACTIVATION) == DEFAULT_TERM_MONTHS

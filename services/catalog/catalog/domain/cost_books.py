@@ -9,14 +9,19 @@ from typing import Any
 
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.pricing import CostBook as PricingCostBook
-from libs.pricing import Tier, TierMode, validate_cost_book
+from libs.pricing import Tier, TierMode, TierPeriod, validate_cost_book
 
 from .versions import supersede
 
 
-def cost_book(tiers: tuple[Tier, ...], mode: TierMode, markup_percent: Decimal) -> PricingCostBook:
+def cost_book(
+    tiers: tuple[Tier, ...],
+    mode: TierMode,
+    markup_percent: Decimal,
+    tier_period: TierPeriod = TierPeriod.MONTHLY,
+) -> PricingCostBook:
     """The pricing engine's cost book, validated; field paths name the request's fields."""
-    book = PricingCostBook(tiers=tiers, mode=mode, markup_percent=markup_percent)
+    book = PricingCostBook(tiers=tiers, mode=mode, markup_percent=markup_percent, period=tier_period)
     try:
         validate_cost_book(book)
     except ValidationFailed as exc:
@@ -44,10 +49,12 @@ class CostBookVersion:
     effective_to: date | None
     published_at: datetime
     published_by: str
+    tier_period: TierPeriod = TierPeriod.MONTHLY
+    """The period the tier prices are for: the vendor's list is per unit per month."""
 
     def pricing_cost_book(self) -> PricingCostBook:
         """The pricing engine's cost book of this version."""
-        return PricingCostBook(self.tiers, self.mode, self.markup_percent)
+        return PricingCostBook(self.tiers, self.mode, self.markup_percent, self.tier_period)
 
 
 @dataclass

@@ -65,8 +65,18 @@ def check_charge_schedule(
     errors.raise_if_any("The price's charge schedule is invalid")
 
 
-def price_spec(terms: PriceTerms, currency: str, cost_book: CostBook | None) -> PriceSpec:
-    """The pricing engine's view of `terms` (with the cost book version in force for cost-plus)."""
+def price_spec(
+    terms: PriceTerms,
+    currency: str,
+    cost_book: CostBook | None,
+    billing_period: BillingPeriod | None = None,
+    term_months: int | None = None,
+) -> PriceSpec:
+    """The pricing engine's view of `terms` (with the cost book version in force for cost-plus).
+
+    The price's amounts are per its billing period (a term price's per `term_months`): a
+    cost-plus price converts its book's period to it in the engine (DESIGN §7).
+    """
     return PriceSpec(
         model=terms.model,
         currency=currency,
@@ -77,13 +87,20 @@ def price_spec(terms: PriceTerms, currency: str, cost_book: CostBook | None) -> 
         included_quantity=terms.included_quantity,
         minimum_commitment=terms.minimum_commitment,
         cost_book=cost_book,
+        billing_period=None if billing_period is None else billing_period.value,
+        term_months=term_months,
     )
 
 
 def validate_price_terms(
-    terms: PriceTerms, currency: str, cost_book: CostBook | None, cost_book_currency: str | None
+    terms: PriceTerms,
+    currency: str,
+    cost_book: CostBook | None,
+    cost_book_currency: str | None,
+    billing_period: BillingPeriod | None = None,
 ) -> None:
-    """Refuse terms the engine cannot price, a cost book id off cost_plus, or a foreign-currency book."""
+    """Refuse terms the engine cannot price, a cost book id off cost_plus, a foreign-currency book,
+    or a book whose period does not convert to the price's billing period."""
     errors = FieldErrors()
     if terms.model == PricingModel.COST_PLUS:
         if terms.cost_book_id is None:
@@ -98,13 +115,15 @@ def validate_price_terms(
         errors.add("cost_book_id", f"is not used by the {terms.model.value} model", "not_allowed")
     errors.raise_if_any("The price is invalid")
     try:
-        validate_price_spec(price_spec(terms, currency, cost_book))
+        validate_price_spec(price_spec(terms, currency, cost_book, billing_period))
     except ValidationFailed as exc:
         # The engine names the book `cost_book`; a catalog client refers to it by id.
         for problem in exc.errors:
             name = problem.field
             if name == "cost_book" or name.startswith("cost_book."):
                 name = "cost_book_id"
+            elif name == "term_months":  # only a quote knows the term
+                continue
             errors.add(name, problem.message, problem.code)
         errors.raise_if_any(exc.detail)
 

@@ -30,7 +30,7 @@ from libs.pricing import (
 
 from .bundles import BundleComponent, expand
 from .discounts import DiscountKind, DiscountTerms
-from .prices import PriceTerms, price_spec
+from .prices import BillingPeriod, PriceTerms, price_spec
 from .versions import NoVersionInForce
 
 ZERO = Decimal(0)
@@ -74,6 +74,8 @@ class RequestedItem:
     discounts: tuple[RequestedDiscount, ...] = ()
     promotions: tuple[RequestedDiscount, ...] = ()
     """Promo-code discounts: each applies to the lines of the products it covers."""
+    term_months: int | None = None
+    """The term a price billed per term is quoted for (its cost book converts to it)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class PriceInForce:
     product_id: str
     currency: str
     terms: PriceTerms
+    billing_period: BillingPeriod | None = None
+    """The period the price's amounts are for."""
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,7 @@ def _item(
         description=product.name,
         price_id=price.price_id,
         price_version=price.version,
-        spec=price_spec(price.terms, price.currency, book),
+        spec=price_spec(price.terms, price.currency, book, price.billing_period, request.term_months),
         quantity=quantity,
         discounts=request.discounts + tuple(p for p in request.promotions if p.terms.applies_to(product.id)),
         bundle_id=bundle_id,

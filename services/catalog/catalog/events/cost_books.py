@@ -17,6 +17,7 @@ def cost_book_published(event: CostBookPublished) -> Outgoing:
         vendor_id=v.vendor_id,
         currency=v.currency,
         mode=v.mode,
+        tier_period=v.tier_period,
         markup_percent=plain(v.markup_percent),
         tiers=tier_terms(v.tiers),
         effective_from=v.effective_from,

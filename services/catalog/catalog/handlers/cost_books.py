@@ -27,7 +27,7 @@ def _version(
     book: CostBook, window: VersionWindow, command: CostBookCreate | CostBookVersionCreate, actor: str
 ) -> CostBookVersion:
     tiers = tier_values(command.tiers)
-    checked_cost_book(tiers, command.mode, command.markup_percent)
+    checked_cost_book(tiers, command.mode, command.markup_percent, command.tier_period)
     return CostBookVersion(
         id=new_id("cbv"),
         cost_book_id=book.id,
@@ -36,6 +36,7 @@ def _version(
         name=command.name,
         currency=book.currency,
         mode=command.mode,
+        tier_period=command.tier_period,
         markup_percent=command.markup_percent,
         tiers=tiers,
         effective_from=window.effective_from,

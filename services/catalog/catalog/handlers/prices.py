@@ -26,15 +26,20 @@ from libs.pricing import CostBook as PricingCostBook
 
 
 async def _check_terms(
-    uow: CatalogUnitOfWork, terms: PriceTerms, currency: str, effective_from: date
+    uow: CatalogUnitOfWork,
+    terms: PriceTerms,
+    currency: str,
+    effective_from: date,
+    billing_period: BillingPeriod | None,
 ) -> None:
-    """Validate price terms; a cost-plus price needs a cost book version in force when it starts."""
+    """Validate price terms; a cost-plus price needs a cost book version in force when it starts,
+    whose period converts to the price's billing period."""
     book: PricingCostBook | None = None
     book_currency: str | None = None
     if terms.cost_book_id is not None and terms.model == PricingModel.COST_PLUS:
         version = await cost_book_in_force(uow, terms.cost_book_id, effective_from, "cost_book_id")
         book, book_currency = version.pricing_cost_book(), version.currency
-    validate_price_terms(terms, currency, book, book_currency)
+    validate_price_terms(terms, currency, book, book_currency, billing_period)
 
 
 def _version(
@@ -70,7 +75,7 @@ async def create_price(*, uow: CatalogUnitOfWork, command: PriceCreate) -> Price
     check_charge_schedule(command.charge_type, command.billing_period, command.timing)
     window = first_window(command.effective_from or catalog_date(uow), command.effective_to)
     terms = price_terms(command)
-    await _check_terms(uow, terms, command.currency, window.effective_from)
+    await _check_terms(uow, terms, command.currency, window.effective_from, command.billing_period)
     price = Price(
         id=new_id("price"),
         product_id=command.product_id,
@@ -102,7 +107,7 @@ async def publish_price_version(
     latest = (await uow.prices.versions(price_id))[-1]
     window = next_window(latest, command.effective_from, command.effective_to)
     terms = price_terms(command)
-    await _check_terms(uow, terms, price.currency, window.effective_from)
+    await _check_terms(uow, terms, price.currency, window.effective_from, latest.billing_period)
     version = _version(
         price=price,
         window=window,

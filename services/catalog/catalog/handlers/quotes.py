@@ -30,7 +30,12 @@ from libs.pricing import PricingModel
 
 def _price_in_force(version: PriceVersion) -> PriceInForce:
     return PriceInForce(
-        version.price_id, version.version, version.product_id, version.currency, version.terms
+        version.price_id,
+        version.version,
+        version.product_id,
+        version.currency,
+        version.terms,
+        version.billing_period,
     )
 
 
@@ -113,6 +118,7 @@ async def create_quote(*, uow: CatalogUnitOfWork, command: QuoteCreate) -> Quote
                 for j, d in enumerate(item.discount_ids)
             ),
             promotions=promotions,
+            term_months=item.term_months,
         )
         for index, item in enumerate(command.items)
     ]

@@ -10,7 +10,7 @@ from catalog.models import CostBook as CostBookRow
 from catalog.models import CostBookVersion as CostBookVersionRow
 from catalog.repository.common import SqlVersionedRepository, tiers_json, tiers_of
 from libs.platform.pagination import Page, PageRequest
-from libs.pricing import TierMode
+from libs.pricing import TierMode, TierPeriod
 
 
 class SqlCostBookRepository(SqlVersionedRepository[CostBook, CostBookVersion], CostBookRepository):
@@ -44,6 +44,7 @@ class SqlCostBookRepository(SqlVersionedRepository[CostBook, CostBookVersion], C
             name=row.name,
             currency=row.currency,
             mode=TierMode(row.mode),
+            tier_period=TierPeriod(row.tier_period),
             markup_percent=row.markup_percent,
             tiers=tiers_of(row.tiers),
             effective_from=row.effective_from,
@@ -62,6 +63,7 @@ class SqlCostBookRepository(SqlVersionedRepository[CostBook, CostBookVersion], C
             "name": version.name,
             "currency": version.currency,
             "mode": version.mode.value,
+            "tier_period": version.tier_period.value,
             "markup_percent": version.markup_percent,
             "tiers": tiers_json(version.tiers),
             "effective_from": version.effective_from,

@@ -24,7 +24,7 @@ from libs.contracts.types import (
     CurrencyCode,
     IsoDate,
 )
-from libs.pricing import TierMode
+from libs.pricing import TierMode, TierPeriod
 
 
 class CostBookTermsIn(BaseModel):
@@ -33,6 +33,11 @@ class CostBookTermsIn(BaseModel):
     model_config = REQUEST
     name: Name
     mode: TierMode = Field(description="volume: all units at the total's band; graduated: per band.")
+    tier_period: TierPeriod = Field(
+        default=TierPeriod.MONTHLY,
+        description="The period the tier prices are for (a vendor's list is per unit per month); "
+        "a cost-plus price converts it to its own billing period.",
+    )
     markup_percent: MarkupPercent = Field(examples=["20"])
     tiers: list[TierIn] = Field(min_length=1, max_length=50)
     effective_to: IsoDate | None = None
@@ -62,6 +67,7 @@ class CostBookPublic(BaseModel):
     version: int
     latest_version: int
     mode: TierMode
+    tier_period: TierPeriod
     markup_percent: MarkupPercent
     tiers: list[TierPublic]
     effective_from: date
@@ -79,6 +85,7 @@ def cost_book_public(version: CostBookVersion, latest_version: int) -> CostBookP
         version=version.version,
         latest_version=latest_version,
         mode=version.mode,
+        tier_period=version.tier_period,
         markup_percent=plain(version.markup_percent),
         tiers=tiers_public(version.tiers),
         effective_from=version.effective_from,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -14,7 +15,6 @@ from pydantic import (
 from catalog.domain.common import plain, plain_or_none
 from catalog.domain.prices import BillingPeriod, BillingTiming, PriceTerms, PriceVersion
 from catalog.schemas.common import (
-    REQUEST,
     EntityId,
     TierIn,
     TierPublic,
@@ -31,11 +31,39 @@ from libs.contracts.types import (
 from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.pricing import ChargeType, PricingModel
 
+# As libs.pricing's validation: the fields each model reads are given, the others are not (a
+# tiered model has tiers, no other has any; a flat price has no included units).
+_MODEL_FIELDS: dict[PricingModel, frozenset[str]] = {
+    PricingModel.FLAT: frozenset({"amount"}),
+    PricingModel.PER_UNIT: frozenset({"unit_price"}),
+    PricingModel.TIERED_GRADUATED: frozenset({"tiers"}),
+    PricingModel.TIERED_VOLUME: frozenset({"tiers"}),
+    PricingModel.PACKAGE: frozenset({"unit_price", "package_size"}),
+    PricingModel.COST_PLUS: frozenset({"cost_book_id"}),
+}
+_NO_TIERS: dict[str, Any] = {"type": "array", "maxItems": 0}
+_SOME_TIERS: dict[str, Any] = {"type": "array", "minItems": 1}
+
+
+def _model_case(model: PricingModel, uses: frozenset[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {"model": {"const": model.value}}
+    for name in ("amount", "unit_price", "package_size", "cost_book_id"):
+        fields[name] = SET if name in uses else UNSET
+    fields["tiers"] = _SOME_TIERS if "tiers" in uses else _NO_TIERS
+    if model is PricingModel.FLAT:
+        fields["included_quantity"] = {"enum": [0, "0"]}
+    return {"required": ["model", *sorted(uses)], "properties": fields}
+
+
+_FIELDS_PER_MODEL: dict[str, Any] = {
+    "allOf": [{"oneOf": [_model_case(model, uses) for model, uses in _MODEL_FIELDS.items()]}]
+}
+
 
 class PriceTermsIn(BaseModel):
     """The pricing fields of a version; which are needed depends on `model`."""
 
-    model_config = REQUEST
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_FIELDS_PER_MODEL)
     model: PricingModel
     unit_price: UnitPrice | None = Field(default=None, description="per_unit, or one package's price.")
     amount: NonNegativeAmount | None = Field(default=None, description="The fixed amount of a flat price.")
@@ -60,7 +88,8 @@ class PriceCreate(PriceTermsIn):
                 ChargeType.RECURRING: {"billing_period": SET},
                 ChargeType.USAGE: {"billing_period": SET, "timing": {"const": BillingTiming.IN_ARREARS}},
             },
-        ),
+        )
+        | _FIELDS_PER_MODEL,
     )
     product_id: EntityId
     currency: CurrencyCode

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ from catalog.schemas.common import (
 )
 from libs.contracts.types import (
     CurrencyCode,
+    IntegerRange,
     IsoDate,
     NonNegativeAmount,
     Percent,
@@ -46,6 +47,11 @@ class QuoteItemIn(BaseModel):
     bundle_id: EntityId | None = None
     quantity: Quantity
     discount_ids: list[EntityId] = Field(default_factory=list, max_length=20)
+    term_months: Annotated[int, IntegerRange(1, 600)] | None = Field(
+        default=None,
+        description="The term a price billed per term is quoted for: its amounts are for the "
+        "whole term (a cost-plus price converts its cost book's period to it).",
+    )
 
     @model_validator(mode="after")
     def _one_of_price_or_bundle(self) -> QuoteItemIn:

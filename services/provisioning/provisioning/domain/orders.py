@@ -16,13 +16,15 @@ from libs.pricing import Discount, DiscountKind, DiscountResult, apply_discounts
 
 from .events import DomainEvent
 from .subscriptions import LicenseType, RenewalPolicy
+from .workflows import WorkflowTemplate
 
 HUNDRED = Decimal(100)
 APPROVER_ROLES = frozenset({"finance", "admin"})
 AUTOMATIC_APPROVER = "system"
 # Charges that make a lasting service instance; one-time charges are billed on fulfillment.
 SUBSCRIPTION_CHARGE_TYPES = frozenset({"recurring", "usage", None})
-# The term of a subscription whose order line names none.
+# The term of a subscription whose order line names none and whose product's workflow template
+# carries no term of its own.
 DEFAULT_TERM_MONTHS = 12
 
 
@@ -438,6 +440,13 @@ def _collect_discount_errors(discount: LineDiscount, prefix: str, errors: FieldE
 def makes_subscription(charge_type: str | None) -> bool:
     """Whether a line of this charge type becomes a subscription when its order is approved."""
     return charge_type in SUBSCRIPTION_CHARGE_TYPES
+
+
+def line_term_months(chosen: int | None, template: WorkflowTemplate) -> int:
+    """A line's term: the one chosen on the order, else its product template's, else the default."""
+    if chosen is not None:
+        return chosen
+    return template.term_months or DEFAULT_TERM_MONTHS
 
 
 def term_end(start: date, term_months: int | None) -> date:

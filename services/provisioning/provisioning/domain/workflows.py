@@ -28,12 +28,17 @@ class WorkflowStep:
 
 @dataclass(frozen=True)
 class WorkflowTemplate:
-    """The ordered steps that provision a kind of product, kept as data, not code."""
+    """The ordered steps that provision a kind of product, kept as data, not code.
+
+    `term_months` is the committed term of what it provisions (resold seats: the vendor's
+    3-year paperwork), used when an order line names no term; None leaves the default term.
+    """
 
     name: str
     steps: tuple[WorkflowStep, ...]
     product_kinds: frozenset[str] = frozenset()
     skus: frozenset[str] = frozenset()
+    term_months: int | None = None
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -51,6 +56,8 @@ class WorkflowTemplate:
             seen.add(step.key)
         if not self.steps:
             raise ValidationFailed.single("steps", "a template needs at least one step")
+        if self.term_months is not None and self.term_months <= 0:
+            raise ValidationFailed.single("term_months", "a template's term is a positive number of months")
 
     def applies_to(self, *, product_kind: str | None = None, sku: str | None = None) -> bool:
         """True when this template provisions the given product kind or SKU."""
@@ -62,6 +69,8 @@ class WorkflowTemplate:
 RESOLD_WFM_SEATS = WorkflowTemplate(
     name="resold_wfm_seats",
     product_kinds=frozenset({"resold_seats"}),
+    # The vendor paperwork is signed for a 3-year term (EXAMPLES case 1).
+    term_months=36,
     steps=(
         WorkflowStep(
             key="verify_order_lines",
@@ -123,6 +132,18 @@ def provisioning_kind(*, product_kind: str | None, vendor_id: str | None) -> str
     # The catalog says what a product is (license, workshop, …); whether it is resold shows in
     # its vendor. Resold seats need the vendor paperwork workflow (seed 000).
     return "resold_seats" if vendor_id else product_kind
+
+
+def product_template(
+    *,
+    product_kind: str | None,
+    vendor_id: str | None,
+    sku: str | None,
+    templates: Iterable[WorkflowTemplate] = DEFAULT_TEMPLATES,
+) -> WorkflowTemplate:
+    """The template that provisions a catalog product (its provisioning kind, else its SKU)."""
+    kind = provisioning_kind(product_kind=product_kind, vendor_id=vendor_id)
+    return template_for(product_kind=kind, sku=sku, templates=templates)
 
 
 def template_for(

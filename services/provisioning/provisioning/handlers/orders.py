@@ -8,9 +8,16 @@ from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.catalog_client import CatalogClient
 from provisioning.domain.fulfillments import committed_balances
-from provisioning.domain.orders import OrderKind, OrderStatus, SalesOrder, makes_subscription, term_end
+from provisioning.domain.orders import (
+    OrderKind,
+    OrderStatus,
+    SalesOrder,
+    line_term_months,
+    makes_subscription,
+    term_end,
+)
 from provisioning.domain.subscriptions import Subscription
-from provisioning.domain.workflows import Workflow, provisioning_kind, template_for
+from provisioning.domain.workflows import Workflow, product_template
 from provisioning.handlers.common import account_date, commit_change, public_page
 from provisioning.handlers.pricing import line_request, price_lines
 from provisioning.handlers.records import StoredOrder, StoredSubscription, StoredWorkflow
@@ -156,6 +163,9 @@ async def _provision(uow: ProvisioningUnitOfWork, stored: StoredOrder, actor: st
         if not makes_subscription(pricing.charge_type):
             continue
         term_start = line.effective_date or started_on
+        template = product_template(
+            product_kind=pricing.product_kind, vendor_id=pricing.product_vendor_id, sku=pricing.product_sku
+        )
         subscription = Subscription.create(
             account_id=order.account_id,
             product_id=line.product_id,
@@ -164,7 +174,7 @@ async def _provision(uow: ProvisioningUnitOfWork, stored: StoredOrder, actor: st
             quantity=line.quantity,
             license_type=line.license_type,
             term_start=term_start,
-            term_end=term_end(term_start, line.term_months),
+            term_end=term_end(term_start, line_term_months(line.term_months, template)),
             renewal=line.renewal_policy,
             commitment_quantity=line.committed_quantity,
             order_id=order.id,
@@ -181,8 +191,6 @@ async def _provision(uow: ProvisioningUnitOfWork, stored: StoredOrder, actor: st
             order_line_id=line.id,
         )
         await uow.subscriptions.save(sub_stored)
-        kind = provisioning_kind(product_kind=pricing.product_kind, vendor_id=pricing.product_vendor_id)
-        template = template_for(product_kind=kind, sku=pricing.product_sku)
         workflow = Workflow.start(
             template,
             order_id=order.id,

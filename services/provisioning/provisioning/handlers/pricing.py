@@ -23,11 +23,13 @@ from provisioning.domain.orders import (
     OrderLine,
     collect_term_errors,
     line_license_type,
+    line_term_months,
 )
 from provisioning.domain.subscriptions import (
     RenewalKind,
     RenewalPolicy,
 )
+from provisioning.domain.workflows import product_template
 from provisioning.handlers.common import MAX_LINE_QUANTITY, account_date
 from provisioning.handlers.records import LinePricing, QuotedLineDiscount
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
@@ -131,7 +133,10 @@ async def price_lines(
         quote = await catalog.quote(
             currency=currency,
             as_of=as_of,
-            items=[QuoteItem(pid, line.quantity, tuple(line.discount_ids)) for line, pid, *_ in resolved],
+            items=[
+                QuoteItem(pid, line.quantity, tuple(line.discount_ids), _term_months(line, product))
+                for line, pid, _price, product, _discounts in resolved
+            ],
         )
     except CatalogRejected as exc:
         raise ValidationFailed(
@@ -193,6 +198,12 @@ async def price_lines(
         )
         priced.append((order_line, pricing))
     return PricedLines(priced, quote.id)
+
+
+def _term_months(line: OrderLineIn, product: CatalogProduct) -> int:
+    """The term a line is priced for: its own, else its product template's (a term price bills it)."""
+    template = product_template(product_kind=product.kind, vendor_id=product.vendor_id, sku=product.sku)
+    return line_term_months(line.term_months, template)
 
 
 async def _check_fee_price(
