@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Final
+from typing import Final, overload
 
 from libs.platform.errors import ValidationFailed
 
@@ -94,6 +94,62 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 def round_unit_price(value: Decimal) -> Decimal:
     """Round a unit price to six decimals, half up."""
     return _quantize(value, UNIT_PRICE_PLACES)
+
+
+# The wire format of money (DESIGN §7, issue 7 item 8), the same in every service's responses
+# and event payloads:
+# - a billed AMOUNT (list, discount, net, totals, a flat price's amount, a minimum commitment,
+#   a minimum shortfall, an amount-off discount) has exactly its currency's minor units:
+#   "3000.00" in USD, "1235" in JPY, "1.235" in BHD (`amount_out`);
+# - a UNIT PRICE, a tier's price or flat fee, a quantity and an informational tier breakdown
+#   (unrounded, DESIGN §7) are shown in their shortest exact form: "12", "0.000108", "37500"
+#   (`unit_price_out`, `decimal_out`) — never padded with zeros, never rounded;
+# - a PERCENT is rounded to four decimals, then shown in its shortest form (`percent_out`).
+_PERCENT_STEP: Final = Decimal("0.0001")
+
+
+@overload
+def amount_out(value: Decimal, currency: str) -> Decimal: ...
+@overload
+def amount_out(value: None, currency: str) -> None: ...
+def amount_out(value: Decimal | None, currency: str) -> Decimal | None:
+    """A billed amount as shown: rounded half up to exactly the currency's minor units."""
+    return None if value is None else round_money(value, currency)
+
+
+@overload
+def decimal_out(value: Decimal) -> Decimal: ...
+@overload
+def decimal_out(value: None) -> None: ...
+def decimal_out(value: Decimal | None) -> Decimal | None:
+    """The shortest exact form of a decimal (12.000000 → 12, 0.000108000 → 0.000108); no exponent."""
+    if value is None:
+        return None
+    if value.is_zero():
+        return Decimal(0)  # neither "0.000" nor "-0"
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1), context=_CONTEXT)
+    return Decimal(format(value.normalize(_CONTEXT), "f"))
+
+
+@overload
+def unit_price_out(value: Decimal) -> Decimal: ...
+@overload
+def unit_price_out(value: None) -> None: ...
+def unit_price_out(value: Decimal | None) -> Decimal | None:
+    """A unit price as shown: its shortest exact form ("150", "0.000108"), never padded."""
+    return decimal_out(value)
+
+
+@overload
+def percent_out(value: Decimal) -> Decimal: ...
+@overload
+def percent_out(value: None) -> None: ...
+def percent_out(value: Decimal | None) -> Decimal | None:
+    """A percent as shown: rounded half up to four decimals, in its shortest form ("12.5")."""
+    if value is None:
+        return None
+    return decimal_out(value.quantize(_PERCENT_STEP, rounding=ROUND_HALF_UP, context=_CONTEXT))
 
 
 def decimal_places(value: Decimal | int) -> int:

@@ -24,9 +24,9 @@ async def test_volume_cost_book_priced_at_the_band_of_the_total(catalog: Catalog
 
     seats_450, seats_200 = quote["lines"]
     # 450 seats fall in 201-1,000 at 16.00; x 1.25 = 20.00 a seat.
-    assert (seats_450["unit_price"], seats_450["list_amount"]) == ("20.000000", "9000.00")
+    assert (seats_450["unit_price"], seats_450["list_amount"]) == ("20", "9000.00")
     # 200 seats sit on the first band's edge: 20.00 x 1.25 = 25.00.
-    assert (seats_200["unit_price"], seats_200["list_amount"]) == ("25.000000", "5000.00")
+    assert (seats_200["unit_price"], seats_200["list_amount"]) == ("25", "5000.00")
     assert quote["total"] == "14000.00"
 
 
@@ -103,7 +103,7 @@ async def test_a_reseller_markup_above_100_percent_is_accepted_up_to_1000(catalo
     quote = await catalog.created("/v1/quotes", f.quote(f.quote_item(price["id"], 450)))
 
     # 450 seats at the 16.00 band, x 2.5 = 40.00 a seat.
-    assert (quote["lines"][0]["unit_price"], quote["lines"][0]["list_amount"]) == ("40.000000", "18000.00")
+    assert (quote["lines"][0]["unit_price"], quote["lines"][0]["list_amount"]) == ("40", "18000.00")
     assert book["markup_percent"] == "150"
     assert (await catalog.get(f"/v1/vendor-cost-books/{book['id']}")).json()["markup_percent"] == "150"
     assert "catalog.cost_book_published" in await catalog.event_types()

@@ -41,9 +41,9 @@ async def _line(catalog: CatalogClient, price_id: str, seats: int, **item: Any) 
 @pytest.mark.parametrize(
     ("billing_period", "unit_price", "list_amount"),
     [
-        ("monthly", "12.000000", "3000.00"),
-        ("quarterly", "36.000000", "9000.00"),
-        ("annual", "144.000000", "36000.00"),
+        ("monthly", "12", "3000.00"),
+        ("quarterly", "36", "9000.00"),
+        ("annual", "144", "36000.00"),
     ],
 )
 async def test_a_cost_plus_price_quotes_its_billing_periods_amount(
@@ -76,7 +76,7 @@ async def test_a_term_price_quotes_the_whole_term(catalog: CatalogClient) -> Non
     line = await _line(catalog, price["id"], 250, term_months=36)
     without = await catalog.post("/v1/quotes", f.quote(f.quote_item(price["id"], 250)))
 
-    assert (line["unit_price"], line["list_amount"]) == ("432.000000", "108000.00")
+    assert (line["unit_price"], line["list_amount"]) == ("432", "108000.00")
     assert without.status_code == 422, without.text
     assert [e["field"] for e in without.json()["errors"]] == ["items.0.term_months"]
 

@@ -53,13 +53,7 @@ async def test_volume_price_at_and_across_its_tier_boundaries(catalog: CatalogCl
 
     lines = quote["lines"]
     assert [line["list_amount"] for line in lines] == ["400.00", "328.25", "1082.25", "3250.00", "2802.80"]
-    assert [line["unit_price"] for line in lines] == [
-        "4.000000",
-        "3.250000",
-        "3.250000",
-        "3.250000",
-        "2.800000",
-    ]
+    assert [line["unit_price"] for line in lines] == ["4", "3.25", "3.25", "3.25", "2.8"]
     assert quote["total"] == "7863.30"
 
 

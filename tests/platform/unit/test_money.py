@@ -11,12 +11,16 @@ from libs.platform.money import (
     CurrencyMismatch,
     Money,
     UnknownCurrency,
+    amount_out,
+    decimal_out,
     is_known_currency,
     minor_units,
     parse_decimal,
+    percent_out,
     round_money,
     round_unit_price,
     sum_money,
+    unit_price_out,
 )
 
 
@@ -197,3 +201,34 @@ def test_sum_money() -> None:
     assert sum_money([], "JPY") == Money.zero("JPY")
     with pytest.raises(CurrencyMismatch):
         sum_money([Money(Decimal(1), "EUR")], "USD")
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "shown"),
+    [("3000", "USD", "3000.00"), ("1234.5", "JPY", "1235"), ("1.2345", "BHD", "1.235"), ("0", "USD", "0.00")],
+)
+def test_amount_out_has_exactly_the_currencys_minor_units(value: str, currency: str, shown: str) -> None:
+    assert format(amount_out(Decimal(value), currency), "f") == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("150.000000", "150"),
+        ("0.000108000", "0.000108"),
+        ("0.000", "0"),
+        ("-0.00", "0"),
+        ("37500", "37500"),
+        ("1E+3", "1000"),
+        ("12.50", "12.5"),
+    ],
+)
+def test_unit_price_out_is_the_shortest_exact_form(value: str, shown: str) -> None:
+    assert format(unit_price_out(Decimal(value)), "f") == shown
+    assert format(decimal_out(Decimal(value)), "f") == shown
+
+
+def test_percent_out_rounds_to_four_places_in_shortest_form() -> None:
+    assert format(percent_out(Decimal("12.50000")), "f") == "12.5"
+    assert format(percent_out(Decimal("33.333333")), "f") == "33.3333"
+    assert percent_out(None) is None and amount_out(None, "USD") is None and unit_price_out(None) is None

@@ -1,9 +1,8 @@
-"""What every catalog aggregate shares: recorded events, PATCH semantics, exact decimals as stored."""
+"""What every catalog aggregate shares: recorded events and PATCH semantics."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any, Protocol
 
 from libs.platform.errors import FieldErrors
@@ -14,18 +13,6 @@ class Aggregate(Protocol):
 
     id: str
     events: list[Any]
-
-
-def plain(value: Decimal) -> Decimal:
-    """The shortest exact form of a decimal (12.00 → 12), as the database gives it back."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return Decimal(format(value.normalize(), "f"))
-
-
-def plain_or_none(value: Decimal | None) -> Decimal | None:
-    """`plain` of a value that may be absent."""
-    return None if value is None else plain(value)
 
 
 def apply_patch(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from catalog.domain.bundles import BundleChanged
-from catalog.domain.common import plain
 from catalog.events.common import Outgoing
 from libs.contracts import catalog as contracts
+from libs.platform.money import decimal_out
 
 
 def bundle_changed(event: BundleChanged) -> Outgoing:
@@ -16,7 +16,7 @@ def bundle_changed(event: BundleChanged) -> Outgoing:
         change=event.change,
         name=b.name,
         components=[
-            contracts.BundleComponentTerms(product_id=c.product_id, quantity=plain(c.quantity))
+            contracts.BundleComponentTerms(product_id=c.product_id, quantity=decimal_out(c.quantity))
             for c in b.components
         ],
         active=b.active,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from catalog.domain.common import plain, plain_or_none
 from libs.contracts.catalog import TierTerms
 from libs.contracts.envelope import EventPayload
+from libs.platform.money import decimal_out, unit_price_out
 from libs.pricing import Tier
 
 
@@ -21,6 +21,10 @@ class Outgoing(NamedTuple):
 def tier_terms(tiers: Iterable[Tier]) -> list[TierTerms]:
     """Tiers as the contracts carry them (exact decimals in their shortest form)."""
     return [
-        TierTerms(up_to=plain_or_none(t.up_to), unit_price=plain(t.unit_price), flat_fee=plain(t.flat_fee))
+        TierTerms(
+            up_to=decimal_out(t.up_to),
+            unit_price=unit_price_out(t.unit_price),
+            flat_fee=decimal_out(t.flat_fee),
+        )
         for t in tiers
     ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalog.domain.common import plain_or_none
 from catalog.domain.contract_templates import ContractTemplateChanged
 from catalog.events.common import Outgoing
 from libs.contracts import catalog as contracts
+from libs.platform.money import decimal_out
 
 
 def contract_template_changed(event: ContractTemplateChanged) -> Outgoing:
@@ -17,7 +17,7 @@ def contract_template_changed(event: ContractTemplateChanged) -> Outgoing:
         name=t.name,
         kind=t.kind,
         period_months=t.period_months,
-        hours=plain_or_none(t.hours),
+        hours=decimal_out(t.hours),
         on_expiry=t.on_expiry,
         product_id=t.product_id,
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalog.domain.common import plain
 from catalog.domain.cost_books import CostBookPublished
 from catalog.events.common import Outgoing, tier_terms
 from libs.contracts import catalog as contracts
+from libs.platform.money import decimal_out
 
 
 def cost_book_published(event: CostBookPublished) -> Outgoing:
@@ -18,7 +18,7 @@ def cost_book_published(event: CostBookPublished) -> Outgoing:
         currency=v.currency,
         mode=v.mode,
         tier_period=v.tier_period,
-        markup_percent=plain(v.markup_percent),
+        markup_percent=decimal_out(v.markup_percent),
         tiers=tier_terms(v.tiers),
         effective_from=v.effective_from,
         effective_to=v.effective_to,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalog.domain.common import plain, plain_or_none
 from catalog.domain.discounts import DiscountChanged
 from catalog.events.common import Outgoing
 from libs.contracts import catalog as contracts
+from libs.platform.money import amount_out, decimal_out, percent_out
 
 
 def discount_changed(event: DiscountChanged) -> Outgoing:
@@ -16,11 +16,11 @@ def discount_changed(event: DiscountChanged) -> Outgoing:
         change=event.change,
         name=d.name,
         kind=d.kind,
-        value=plain(d.value),
+        value=decimal_out(d.value) if d.currency is None else amount_out(d.value, d.currency),
         currency=d.currency,
         duration_cycles=d.duration_cycles,
         product_ids=list(d.product_ids),
-        approval_threshold_percent=plain_or_none(d.approval_threshold_percent),
+        approval_threshold_percent=percent_out(d.approval_threshold_percent),
         promo_code=d.promo_code,
         valid_from=d.valid_from,
         valid_to=d.valid_to,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalog.domain.common import plain, plain_or_none
 from catalog.domain.prices import PricePublished
 from catalog.events.common import Outgoing, tier_terms
 from libs.contracts import catalog as contracts
+from libs.platform.money import amount_out, decimal_out, unit_price_out
 
 
 def price_published(event: PricePublished) -> Outgoing:
@@ -20,12 +20,12 @@ def price_published(event: PricePublished) -> Outgoing:
         billing_period=v.billing_period,
         timing=v.timing,
         model=terms.model,
-        unit_price=plain_or_none(terms.unit_price),
-        amount=plain_or_none(terms.amount),
+        unit_price=unit_price_out(terms.unit_price),
+        amount=amount_out(terms.amount, v.currency),
         tiers=tier_terms(terms.tiers),
-        package_size=plain_or_none(terms.package_size),
-        included_quantity=plain(terms.included_quantity),
-        minimum_commitment=plain_or_none(terms.minimum_commitment),
+        package_size=decimal_out(terms.package_size),
+        included_quantity=decimal_out(terms.included_quantity),
+        minimum_commitment=amount_out(terms.minimum_commitment, v.currency),
         cost_book_id=terms.cost_book_id,
         effective_from=v.effective_from,
         effective_to=v.effective_to,

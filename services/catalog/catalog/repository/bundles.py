@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from catalog.domain.bundles import Bundle, BundleComponent
-from catalog.domain.common import plain
 from catalog.handlers.unit_of_work import BundleRepository
 from catalog.models import Bundle as BundleRow
 from catalog.repository.common import SqlRepository
+from libs.platform.money import decimal_out
 from libs.platform.pagination import Page, PageRequest
 
 
@@ -31,7 +31,7 @@ class SqlBundleRepository(SqlRepository[Bundle], BundleRepository):
     def to_row(self, bundle: Bundle) -> dict[str, Any]:
         """The columns of a bundle."""
         components = [
-            {"product_id": c.product_id, "quantity": format(plain(c.quantity), "f")}
+            {"product_id": c.product_id, "quantity": format(decimal_out(c.quantity), "f")}
             for c in bundle.components
         ]
         return {

@@ -19,9 +19,10 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from catalog.domain.common import Aggregate, plain
+from catalog.domain.common import Aggregate
 from catalog.domain.versions import EffectiveDated
 from catalog.handlers.unit_of_work import Repository, VersionedRepository
+from libs.platform.money import decimal_out
 from libs.platform.pagination import Page, PageRequest, paginate
 from libs.pricing import Tier
 
@@ -183,9 +184,9 @@ def tiers_json(tiers: Sequence[Tier]) -> str:
     return json.dumps(
         [
             {
-                "up_to": None if t.up_to is None else format(plain(t.up_to), "f"),
-                "unit_price": format(plain(t.unit_price), "f"),
-                "flat_fee": format(plain(t.flat_fee), "f"),
+                "up_to": None if t.up_to is None else format(decimal_out(t.up_to), "f"),
+                "unit_price": format(decimal_out(t.unit_price), "f"),
+                "flat_fee": format(decimal_out(t.flat_fee), "f"),
             }
             for t in tiers
         ]

@@ -10,7 +10,6 @@ from pydantic import (
 )
 
 from catalog.domain.bundles import Bundle
-from catalog.domain.common import plain
 from catalog.schemas.common import (
     REQUEST,
     Description,
@@ -22,6 +21,7 @@ from libs.contracts.types import (
     Quantity,
     StrictBool,
 )
+from libs.platform.money import decimal_out
 
 
 class BundleComponentIn(BaseModel):
@@ -77,7 +77,7 @@ def bundle_public(bundle: Bundle) -> BundlePublic:
         name=bundle.name,
         description=bundle.description,
         components=[
-            BundleComponentPublic(product_id=c.product_id, quantity=plain(c.quantity))
+            BundleComponentPublic(product_id=c.product_id, quantity=decimal_out(c.quantity))
             for c in bundle.components
         ],
         active=bundle.active,

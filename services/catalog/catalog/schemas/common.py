@@ -22,11 +22,11 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from catalog.domain.common import plain, plain_or_none
 from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.platform.money import decimal_out, unit_price_out
 from libs.platform.text import MULTI_LINE, ONE_LINE
 from libs.pricing import Tier
 
@@ -103,7 +103,11 @@ class TierPublic(BaseModel):
 def tiers_public(tiers: Sequence[Tier]) -> list[TierPublic]:
     """Tiers as the API shows them (exact decimals in their shortest form, as stored)."""
     return [
-        TierPublic(up_to=plain_or_none(t.up_to), unit_price=plain(t.unit_price), flat_fee=plain(t.flat_fee))
+        TierPublic(
+            up_to=decimal_out(t.up_to),
+            unit_price=unit_price_out(t.unit_price),
+            flat_fee=decimal_out(t.flat_fee),
+        )
         for t in tiers
     ]
 

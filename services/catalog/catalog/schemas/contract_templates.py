@@ -10,7 +10,6 @@ from pydantic import (
     ConfigDict,
 )
 
-from catalog.domain.common import plain_or_none
 from catalog.domain.contract_templates import BOUNDS_BY_KIND, ContractKind, ContractTemplate, ExpiryOption
 from catalog.schemas.common import (
     EntityId,
@@ -21,6 +20,7 @@ from libs.contracts.types import (
     IntegerRange,
     Quantity,
 )
+from libs.platform.money import decimal_out
 from libs.platform.openapi import SET, UNSET, one_case_per
 
 
@@ -82,7 +82,7 @@ def contract_template_public(template: ContractTemplate) -> ContractTemplatePubl
         name=template.name,
         kind=template.kind,
         period_months=template.period_months,
-        hours=plain_or_none(template.hours),
+        hours=decimal_out(template.hours),
         on_expiry=template.on_expiry,
         product_id=template.product_id,
         created_at=template.created_at,

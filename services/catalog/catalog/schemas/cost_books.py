@@ -9,7 +9,6 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.common import plain
 from catalog.domain.cost_books import CostBookVersion
 from catalog.schemas.common import (
     REQUEST,
@@ -24,6 +23,7 @@ from libs.contracts.types import (
     CurrencyCode,
     IsoDate,
 )
+from libs.platform.money import decimal_out
 from libs.pricing import TierMode, TierPeriod
 
 
@@ -86,7 +86,7 @@ def cost_book_public(version: CostBookVersion, latest_version: int) -> CostBookP
         latest_version=latest_version,
         mode=version.mode,
         tier_period=version.tier_period,
-        markup_percent=plain(version.markup_percent),
+        markup_percent=decimal_out(version.markup_percent),
         tiers=tiers_public(version.tiers),
         effective_from=version.effective_from,
         effective_to=version.effective_to,

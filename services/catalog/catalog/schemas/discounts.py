@@ -11,7 +11,6 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.common import plain, plain_or_none
 from catalog.domain.discounts import Discount
 from catalog.schemas.common import (
     EntityId,
@@ -27,6 +26,7 @@ from libs.contracts.types import (
     StrictBool,
     UnitPrice,
 )
+from libs.platform.money import amount_out, decimal_out, percent_out
 from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.pricing import DiscountKind
 
@@ -105,11 +105,13 @@ def discount_public(discount: Discount) -> DiscountPublic:
         id=discount.id,
         name=discount.name,
         kind=discount.kind,
-        value=plain(discount.value),
+        value=decimal_out(discount.value)
+        if discount.currency is None
+        else amount_out(discount.value, discount.currency),
         currency=discount.currency,
         duration_cycles=discount.duration_cycles,
         product_ids=list(discount.product_ids),
-        approval_threshold_percent=plain_or_none(discount.approval_threshold_percent),
+        approval_threshold_percent=percent_out(discount.approval_threshold_percent),
         promo_code=discount.promo_code,
         valid_from=discount.valid_from,
         valid_to=discount.valid_to,

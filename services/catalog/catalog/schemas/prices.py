@@ -12,7 +12,6 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.common import plain, plain_or_none
 from catalog.domain.prices import BillingPeriod, BillingTiming, PriceTerms, PriceVersion
 from catalog.schemas.common import (
     EntityId,
@@ -28,6 +27,7 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.platform.money import amount_out, decimal_out, unit_price_out
 from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.pricing import ChargeType, PricingModel
 
@@ -156,12 +156,12 @@ def price_public(version: PriceVersion, latest_version: int) -> PricePublic:
         version=version.version,
         latest_version=latest_version,
         model=terms.model,
-        unit_price=plain_or_none(terms.unit_price),
-        amount=plain_or_none(terms.amount),
+        unit_price=unit_price_out(terms.unit_price),
+        amount=amount_out(terms.amount, version.currency),
         tiers=tiers_public(terms.tiers),
-        package_size=plain_or_none(terms.package_size),
-        included_quantity=plain(terms.included_quantity),
-        minimum_commitment=plain_or_none(terms.minimum_commitment),
+        package_size=decimal_out(terms.package_size),
+        included_quantity=decimal_out(terms.included_quantity),
+        minimum_commitment=amount_out(terms.minimum_commitment, version.currency),
         cost_book_id=terms.cost_book_id,
         effective_from=version.effective_from,
         effective_to=version.effective_to,

@@ -12,7 +12,6 @@ from pydantic import (
     model_validator,
 )
 
-from catalog.domain.common import plain
 from catalog.domain.quotes import Quote, QuoteLine
 from catalog.schemas.common import (
     REQUEST,
@@ -29,7 +28,7 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
-from libs.platform.money import round_money
+from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 
 # Exactly one of price_id and bundle_id is a string (the other absent or null), as JSON Schema.
 _PRICE_OR_BUNDLE: dict[str, Any] = {
@@ -134,15 +133,15 @@ class QuotePublic(BaseModel):
 
 
 def quote_line_public(line: QuoteLine, currency: str, bundle_id: str | None) -> QuoteLinePublic:
-    """The public view of a priced line (amounts rounded once; the shortfall to the currency)."""
-    return QuoteLinePublic(
+    """The public view of a priced line, in the wire format of money (`_in_wire_format`)."""
+    public = QuoteLinePublic(
         line_number=line.line_number,
         product_id=line.product_id,
         price_id=line.price_id,
         price_version=line.price_version,
         bundle_id=bundle_id,
         description=line.description,
-        quantity=plain(line.quantity),
+        quantity=line.quantity,
         unit_price=line.unit_price,
         list_amount=line.list_amount,
         discounts=[
@@ -164,20 +163,58 @@ def quote_line_public(line: QuoteLine, currency: str, bundle_id: str | None) -> 
             )
             for t in line.tier_breakdown
         ],
-        minimum_shortfall=round_money(line.minimum_shortfall, currency),
+        minimum_shortfall=line.minimum_shortfall,
+    )
+    return _in_wire_format(public, currency)
+
+
+def _in_wire_format(line: QuoteLinePublic, currency: str) -> QuoteLinePublic:
+    """A line in the wire format of money (libs/platform/money.py), new or saved.
+
+    Billed amounts (list, discounts, net, the minimum shortfall) have exactly the currency's
+    minor units; the unit price, the quantity and the tier breakdown, informational and
+    unrounded (DESIGN §7), are in their shortest exact form. A saved line goes through it
+    too: a quote saved before the rule holds "150.000000".
+    """
+    return line.model_copy(
+        update={
+            "quantity": decimal_out(line.quantity),
+            "unit_price": unit_price_out(line.unit_price),
+            "list_amount": amount_out(line.list_amount, currency),
+            "discounts": [
+                d.model_copy(update={"amount": amount_out(d.amount, currency)}) for d in line.discounts
+            ],
+            "discount_amount": amount_out(line.discount_amount, currency),
+            "net_amount": amount_out(line.net_amount, currency),
+            "effective_percent_off": percent_out(line.effective_percent_off),
+            "tier_breakdown": [
+                t.model_copy(
+                    update={
+                        "band_from": decimal_out(t.band_from),
+                        "band_to": decimal_out(t.band_to),
+                        "quantity": decimal_out(t.quantity),
+                        "unit_price": unit_price_out(t.unit_price),
+                        "flat_fee": decimal_out(t.flat_fee),
+                        "amount": decimal_out(t.amount),
+                    }
+                )
+                for t in line.tier_breakdown
+            ],
+            "minimum_shortfall": amount_out(line.minimum_shortfall, currency),
+        }
     )
 
 
 def quote_public(quote: Quote) -> QuotePublic:
-    """The public view of a saved quote (totals shown to the currency's minor units)."""
+    """The public view of a saved quote (amounts and totals to the currency's minor units)."""
     return QuotePublic(
         id=quote.id,
         currency=quote.currency,
         as_of=quote.as_of,
-        lines=[QuoteLinePublic.model_validate(line) for line in quote.lines],
-        subtotal=round_money(quote.subtotal, quote.currency),
-        discount_total=round_money(quote.discount_total, quote.currency),
-        total=round_money(quote.total, quote.currency),
+        lines=[_in_wire_format(QuoteLinePublic.model_validate(line), quote.currency) for line in quote.lines],
+        subtotal=amount_out(quote.subtotal, quote.currency),
+        discount_total=amount_out(quote.discount_total, quote.currency),
+        total=amount_out(quote.total, quote.currency),
         needs_approval=quote.needs_approval,
         approval_reasons=list(quote.approval_reasons),
         created_at=quote.created_at,

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
+from libs.platform.money import decimal_out, percent_out, unit_price_out
 from provisioning.domain import fulfillments as ful
 from provisioning.events.common import Outgoing, taken
 from provisioning.handlers.records import StoredFulfillment
-from provisioning.schemas.common import decimal_out, percent_out
 
 
 def contracts_of(stored: StoredFulfillment) -> list[Outgoing]:
@@ -38,7 +38,7 @@ def fulfillment_payloads(events: Iterable[object]) -> Iterator[EventPayload]:
                         license_type=line.license_type.value,
                         consumed_quantity=decimal_out(line.consumed_quantity),
                         billable_quantity=decimal_out(line.billable_quantity),
-                        unit_price=decimal_out(line.unit_list_price),
+                        unit_price=unit_price_out(line.unit_list_price),
                         discount_percent=percent_out(line.discount_percent or Decimal(0)),
                     )
                     for line in event.lines

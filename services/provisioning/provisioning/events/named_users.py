@@ -6,10 +6,10 @@ from collections.abc import Iterable, Iterator
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
+from libs.platform.money import percent_out
 from provisioning.domain import named_users as nu
 from provisioning.events.common import Outgoing, taken
 from provisioning.handlers.records import StoredPool
-from provisioning.schemas.common import percent_out
 
 
 def contracts_of(stored: StoredPool) -> list[Outgoing]:

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Iterator
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
+from libs.platform.money import decimal_out, percent_out, unit_price_out
 from provisioning.domain import orders as ords
 from provisioning.events.common import Outgoing, taken
 from provisioning.handlers.records import StoredOrder
-from provisioning.schemas.common import decimal_out, percent_out
 
 
 def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo:
@@ -20,7 +20,7 @@ def _line_info(line: ords.OrderLine, kind: ords.OrderKind) -> wire.OrderLineInfo
         price_id=line.price_id,
         price_version=line.price_version,
         quantity=decimal_out(line.quantity),
-        unit_price=decimal_out(line.unit_list_price),
+        unit_price=unit_price_out(line.unit_list_price),
         discount_percent=percent_out(line.effective_discount_percent),
         license_type=line.license_type.value,
         term_months=line.term_months,

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Iterator
 
 from libs.contracts import provisioning as wire
 from libs.contracts.envelope import EventPayload
+from libs.platform.money import decimal_out, percent_out, unit_price_out
 from provisioning.domain import subscriptions as subs
 from provisioning.events.common import Outgoing, taken
 from provisioning.handlers.records import StoredSubscription
-from provisioning.schemas.common import decimal_out, percent_out
 from provisioning.schemas.subscriptions import termination_fee_fields
 
 _SUBSCRIPTION_EVENTS: dict[type[subs.SubscriptionEvent], type[wire.SubscriptionEvent]] = {
@@ -66,7 +66,7 @@ def subscription_payloads(stored: StoredSubscription, events: Iterable[object]) 
             price_id=event.price_id,
             price_version=event.price_version,
             currency=stored.currency,
-            unit_price=decimal_out(stored.unit_price),
+            unit_price=unit_price_out(stored.unit_price),
             discount_percent=percent_out(stored.discount_percent),
             charge_type=stored.charge_type,
             billing_period=stored.billing_period,

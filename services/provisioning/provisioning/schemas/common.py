@@ -8,7 +8,7 @@ business rules are checked by the domain, which reports every problem of a reque
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
@@ -18,7 +18,6 @@ from libs.contracts.types import (
     IsoDate,
     Quantity,
 )
-from libs.platform.money import round_money
 from libs.platform.text import MULTI_LINE, ONE_LINE
 
 # Free text follows the one text rule (`libs.platform.text`), within the column's length:
@@ -132,26 +131,6 @@ PositiveLineQuantity = Annotated[
     Quantity,
     _line_quantity_schema(1, _POSITIVE_UP_TO_LIMIT, "More than 0, at most 1000000000, up to 6 decimals."),
 ]
-
-
-_PERCENT_STEP = Decimal("0.0001")
-
-
-def money_out(value: Decimal, currency: str) -> Decimal:
-    """An amount as shown: rounded to the currency's minor units."""
-    return round_money(value, currency)
-
-
-def decimal_out(value: Decimal) -> Decimal:
-    """The shortest exact form of a quantity or price (no exponent, no trailing zeros)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return Decimal(format(value.normalize(), "f"))
-
-
-def percent_out(value: Decimal) -> Decimal:
-    """A percent as shown: four decimals at most."""
-    return decimal_out(value.quantize(_PERCENT_STEP, rounding=ROUND_HALF_UP))
 
 
 class Command(BaseModel):

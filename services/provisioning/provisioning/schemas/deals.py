@@ -11,6 +11,7 @@ from libs.contracts.types import (
     CurrencyCode,
     Percent,
 )
+from libs.platform.money import percent_out
 from libs.platform.text import ONE_LINE
 from provisioning.domain.deals import DealLicenseType, DealRegistration, DealStatus, Partner
 from provisioning.schemas.common import (
@@ -21,7 +22,6 @@ from provisioning.schemas.common import (
     Name,
     RefId,
     ShortText,
-    percent_out,
     stored_at,
 )
 from provisioning.schemas.customers import AccountPublic, BillingProfileIn, CustomerPublic

@@ -15,6 +15,7 @@ from libs.contracts.types import (
     UnitPrice,
 )
 from libs.platform.db import utcnow
+from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from libs.platform.text import ONE_LINE
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, currency_of
 from provisioning.domain.subscriptions import (
@@ -27,9 +28,6 @@ from provisioning.schemas.common import (
     Day,
     LineQuantity,
     RefId,
-    decimal_out,
-    money_out,
-    percent_out,
 )
 
 
@@ -102,9 +100,9 @@ def fulfillment_public(stored: StoredFulfillment) -> FulfillmentPublic:
                 license_type=line.license_type,
                 quantity=decimal_out(line.quantity),
                 billable_quantity=decimal_out(line.billable_quantity),
-                unit_price=decimal_out(line.unit_list_price),
+                unit_price=unit_price_out(line.unit_list_price),
                 discount_percent=percent_out(line.discount_percent),
-                billable_amount=money_out(net, currency),
+                billable_amount=amount_out(net, currency),
             )
         )
     return FulfillmentPublic(
@@ -116,7 +114,7 @@ def fulfillment_public(stored: StoredFulfillment) -> FulfillmentPublic:
         completed_on=f.completed_on,
         currency=currency,
         lines=lines,
-        billable_total=sum((ln.billable_amount for ln in lines), ZERO),
+        billable_total=amount_out(sum((ln.billable_amount for ln in lines), ZERO), currency),
         created_at=stored.created_at or utcnow(),
         updated_at=stored.updated_at or utcnow(),
     )

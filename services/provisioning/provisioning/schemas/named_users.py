@@ -13,9 +13,10 @@ from libs.contracts.types import (
     Percent,
 )
 from libs.platform.db import utcnow
+from libs.platform.money import percent_out
 from provisioning.domain.named_users import NamedUserPool
 from provisioning.handlers.records import StoredPool
-from provisioning.schemas.common import Command, Day, ProgramName, RefId, UserId, percent_out
+from provisioning.schemas.common import Command, Day, ProgramName, RefId, UserId
 
 
 class PoolCreate(Command):

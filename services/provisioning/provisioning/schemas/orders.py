@@ -15,6 +15,7 @@ from libs.contracts.types import (
     UnitPrice,
 )
 from libs.platform.db import utcnow
+from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from provisioning.domain.deals import DealLicenseType, DealRegistration
 from provisioning.domain.fulfillments import CommittedLicenseBalance
 from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus
@@ -31,9 +32,6 @@ from provisioning.schemas.common import (
     LongText,
     PositiveLineQuantity,
     RefId,
-    decimal_out,
-    money_out,
-    percent_out,
 )
 
 
@@ -276,14 +274,14 @@ def order_public(stored: StoredOrder, *, deal: DealRegistration | None) -> Order
                 billing_period=priced.billing_period,
                 license_type=line.license_type,
                 quantity=decimal_out(line.quantity),
-                unit_price=decimal_out(line.unit_list_price),
+                unit_price=unit_price_out(line.unit_list_price),
                 currency=line.currency,
-                list_amount=money_out(priced.list_amount, line.currency),
+                list_amount=amount_out(priced.list_amount, line.currency),
                 discounts=[
                     LineDiscountPublic(
                         discount_id=d.discount_id,
                         name=d.name,
-                        amount=money_out(d.amount, line.currency),
+                        amount=amount_out(d.amount, line.currency),
                         approval_threshold_percent=(
                             None
                             if d.approval_threshold_percent is None
@@ -292,8 +290,8 @@ def order_public(stored: StoredOrder, *, deal: DealRegistration | None) -> Order
                     )
                     for d in priced.discounts
                 ],
-                discount_amount=money_out(priced.discount_amount, line.currency),
-                net_amount=money_out(priced.net_amount, line.currency),
+                discount_amount=amount_out(priced.discount_amount, line.currency),
+                net_amount=amount_out(priced.net_amount, line.currency),
                 effective_percent_off=percent_out(priced.effective_percent_off),
                 needs_approval=line.needs_approval,
                 term_months=line.term_months,
@@ -325,9 +323,9 @@ def order_public(stored: StoredOrder, *, deal: DealRegistration | None) -> Order
         approval_required=o.approval_required,
         approved_by=o.approved_by,
         lines=lines,
-        list_total=sum((ln.list_amount for ln in lines), ZERO),
-        discount_total=sum((ln.discount_amount for ln in lines), ZERO),
-        net_total=sum((ln.net_amount for ln in lines), ZERO),
+        list_total=amount_out(sum((ln.list_amount for ln in lines), ZERO), stored.currency),
+        discount_total=amount_out(sum((ln.discount_amount for ln in lines), ZERO), stored.currency),
+        net_total=amount_out(sum((ln.net_amount for ln in lines), ZERO), stored.currency),
         deal=summary,
         created_at=stored.created_at or utcnow(),
         updated_at=stored.updated_at or utcnow(),

@@ -14,6 +14,7 @@ from libs.contracts.types import (
     UnitPrice,
 )
 from libs.platform.db import utcnow
+from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from provisioning.domain.subscriptions import (
     ChangeKind,
     LicenseType,
@@ -28,9 +29,6 @@ from provisioning.schemas.common import (
     Day,
     LineQuantity,
     LongText,
-    decimal_out,
-    money_out,
-    percent_out,
 )
 
 
@@ -142,7 +140,7 @@ def termination_fee_fields(fee: TerminationFee) -> dict[str, Any]:
     return {
         "price_id": fee.price_id,
         "price_version": fee.price_version,
-        "amount": money_out(fee.amount, fee.currency),
+        "amount": amount_out(fee.amount, fee.currency),
         "currency": fee.currency,
     }
 
@@ -158,7 +156,7 @@ def subscription_public(stored: StoredSubscription) -> SubscriptionPublic:
         price_id=sub.price_id,
         price_version=sub.price_version,
         currency=stored.currency,
-        unit_price=decimal_out(stored.unit_price),
+        unit_price=unit_price_out(stored.unit_price),
         discount_percent=percent_out(stored.discount_percent),
         charge_type=stored.charge_type,
         billing_period=stored.billing_period,
