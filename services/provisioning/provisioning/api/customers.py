@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
+from provisioning.api.deps import NO_NUL, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.handlers import customers as handlers
 from provisioning.schemas.customers import (
     AccountCreate,
@@ -20,7 +20,7 @@ from provisioning.schemas.customers import (
 )
 
 router = APIRouter(tags=["customers and accounts"])
-Filter = Annotated[str | None, Query(max_length=60)]
+Filter = Annotated[str | None, Query(max_length=60, pattern=NO_NUL)]
 
 
 @router.post(

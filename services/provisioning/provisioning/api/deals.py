@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links, response_links
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
+from provisioning.api.deps import NO_NUL, CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.deals import DealStatus
 from provisioning.handlers import deals as handlers
 from provisioning.schemas.deals import (
@@ -65,7 +65,7 @@ async def list_deals(
     _: Reader,
     uow: ReadUow,
     page: PageParams,
-    partner_id: Annotated[str | None, Query(max_length=60)] = None,
+    partner_id: Annotated[str | None, Query(max_length=60, pattern=NO_NUL)] = None,
     status: DealStatus | None = None,
 ) -> Page[DealRegistrationPublic]:
     return await handlers.list_deals(uow=uow, page=page, partner_id=partner_id, status=status)

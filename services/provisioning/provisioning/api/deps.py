@@ -43,7 +43,9 @@ Seller = Annotated[Principal, Depends(require_roles(Role.CRM))]
 Approver = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
 Operator = Annotated[Principal, Depends(require_roles(Role.CRM, Role.FINANCE))]
 
-Id = Annotated[str, Path(min_length=1, max_length=60, description="An id this API returned.")]
+# No URL part may hold NUL (libs.platform.problems.NulInUrlGuard refuses it): the schema says so.
+NO_NUL = r"^[^\x00]*$"
+Id = Annotated[str, Path(min_length=1, max_length=60, pattern=NO_NUL, description="An id this API returned.")]
 
 
 async def in_unit_of_work(

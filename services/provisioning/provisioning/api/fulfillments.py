@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
+from provisioning.api.deps import NO_NUL, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.domain.fulfillments import FulfillmentStatus
 from provisioning.handlers import fulfillments as handlers
 from provisioning.schemas.fulfillments import FulfillmentCreate, FulfillmentPublic, FulfillmentUpdate
@@ -40,7 +40,7 @@ async def list_fulfillments(
     _: Reader,
     uow: ReadUow,
     page: PageParams,
-    order_id: Annotated[str | None, Query(max_length=60)] = None,
+    order_id: Annotated[str | None, Query(max_length=60, pattern=NO_NUL)] = None,
     status: FulfillmentStatus | None = None,
 ) -> Page[FulfillmentPublic]:
     return await handlers.list_fulfillments(uow=uow, page=page, order_id=order_id, status=status)

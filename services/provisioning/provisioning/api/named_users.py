@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
+from provisioning.api.deps import NO_NUL, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
 from provisioning.handlers import named_users as handlers
 from provisioning.schemas.named_users import (
     AssignmentCreate,
@@ -41,7 +41,7 @@ async def list_pools(
     _: Reader,
     uow: ReadUow,
     page: PageParams,
-    account_id: Annotated[str | None, Query(max_length=60)] = None,
+    account_id: Annotated[str | None, Query(max_length=60, pattern=NO_NUL)] = None,
 ) -> Page[PoolPublic]:
     return await handlers.list_pools(uow=uow, page=page, account_id=account_id)
 

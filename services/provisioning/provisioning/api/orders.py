@@ -9,7 +9,16 @@ from fastapi import APIRouter, Query
 from libs.platform.auth import Reader
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Approver, CatalogDep, Id, ReadUow, RuntimeDep, Seller, in_unit_of_work
+from provisioning.api.deps import (
+    NO_NUL,
+    Approver,
+    CatalogDep,
+    Id,
+    ReadUow,
+    RuntimeDep,
+    Seller,
+    in_unit_of_work,
+)
 from provisioning.domain.orders import OrderStatus
 from provisioning.handlers import orders as handlers
 from provisioning.schemas.orders import (
@@ -47,7 +56,7 @@ async def list_orders(
     _: Reader,
     uow: ReadUow,
     page: PageParams,
-    account_id: Annotated[str | None, Query(max_length=60)] = None,
+    account_id: Annotated[str | None, Query(max_length=60, pattern=NO_NUL)] = None,
     status: OrderStatus | None = None,
 ) -> Page[OrderPublic]:
     return await handlers.list_orders(uow=uow, page=page, account_id=account_id, status=status)

@@ -8,7 +8,16 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Approver, CatalogDep, Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
+from provisioning.api.deps import (
+    NO_NUL,
+    Approver,
+    CatalogDep,
+    Id,
+    Operator,
+    ReadUow,
+    RuntimeDep,
+    in_unit_of_work,
+)
 from provisioning.domain.subscriptions import SubscriptionState
 from provisioning.handlers import subscriptions as handlers
 from provisioning.schemas.subscriptions import (
@@ -21,7 +30,7 @@ from provisioning.schemas.subscriptions import (
 )
 
 router = APIRouter(tags=["subscriptions"])
-Filter = Annotated[str | None, Query(max_length=60)]
+Filter = Annotated[str | None, Query(max_length=60, pattern=NO_NUL)]
 
 
 @router.get("/v1/subscriptions", response_model=Page[SubscriptionPublic], summary="List subscriptions")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.platform.auth import Reader
 from libs.platform.pagination import Page, PageParams
-from provisioning.api.deps import Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
+from provisioning.api.deps import NO_NUL, Id, Operator, ReadUow, RuntimeDep, in_unit_of_work
 from provisioning.domain.workflows import TaskState, WorkflowStatus
 from provisioning.handlers import workflows as handlers
 from provisioning.schemas.common import Day
@@ -22,7 +22,7 @@ from provisioning.schemas.workflows import (
 )
 
 router = APIRouter(tags=["workflows and tasks"])
-Filter = Annotated[str | None, Query(max_length=120)]
+Filter = Annotated[str | None, Query(max_length=120, pattern=NO_NUL)]
 
 
 @router.get("/v1/workflows", response_model=Page[WorkflowPublic], summary="List workflows")
