@@ -24,7 +24,7 @@ from libs.contracts.types import (
     CurrencyCode,
     IsoDate,
 )
-from libs.pricing import TierMode, TierPeriod
+from libs.contracts.vocabulary import TierMode, TierPeriod
 
 
 class CostBookTermsIn(BaseModel):

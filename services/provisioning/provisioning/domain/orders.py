@@ -9,13 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.errors import Conflict, FieldErrors, Forbidden, NotFound
 from libs.platform.ids import new_id
 from libs.platform.periods import add_months
 from libs.pricing import Discount, DiscountKind, DiscountResult, apply_discounts, needs_approval
 
 from .events import DomainEvent
-from .subscriptions import LicenseType, RenewalPolicy
+from .subscriptions import RenewalPolicy
 from .workflows import WorkflowTemplate
 
 HUNDRED = Decimal(100)

@@ -9,10 +9,11 @@ from decimal import Decimal
 from sqlalchemy import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.db import utcnow
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus, SalesOrder
-from provisioning.domain.subscriptions import LicenseType, RenewalKind, RenewalPolicy
+from provisioning.domain.subscriptions import RenewalKind, RenewalPolicy
 from provisioning.handlers.records import LinePricing, QuotedLineDiscount, StoredOrder
 from provisioning.handlers.unit_of_work import OrderRepository
 from provisioning.models import OrderLineRow, SalesOrderRow

@@ -10,12 +10,12 @@ from datetime import date, datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.db import utcnow
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest, paginate
 from provisioning.domain.subscriptions import (
     ChangeKind,
-    LicenseType,
     RenewalKind,
     RenewalPolicy,
     Subscription,

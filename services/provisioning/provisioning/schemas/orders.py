@@ -14,14 +14,12 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.db import utcnow
 from provisioning.domain.deals import DealLicenseType, DealRegistration
 from provisioning.domain.fulfillments import CommittedLicenseBalance
 from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus
-from provisioning.domain.subscriptions import (
-    LicenseType,
-    RenewalKind,
-)
+from provisioning.domain.subscriptions import RenewalKind
 from provisioning.handlers.records import StoredOrder
 from provisioning.schemas.common import (
     ZERO,

@@ -13,10 +13,10 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.db import utcnow
 from provisioning.domain.subscriptions import (
     ChangeKind,
-    LicenseType,
     RenewalKind,
     SubscriptionSnapshot,
     SubscriptionState,
