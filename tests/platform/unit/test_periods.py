@@ -154,7 +154,7 @@ def test_monthly_periods_are_contiguous_for_every_cycle_day(day: int) -> None:
 
 
 days_2026_2030 = st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31))
-# Billing cycles exist for the fixed frequencies; `term` is refused (test_term_billing_has_no_fixed_period_length).
+# Billing cycles exist for the fixed frequencies; `term` is refused (see the test at the end).
 frequencies = st.sampled_from([f for f in BillingFrequency if f.is_fixed])
 
 
