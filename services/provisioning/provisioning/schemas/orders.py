@@ -14,7 +14,7 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
-from libs.contracts.vocabulary import LicenseType
+from libs.contracts.vocabulary import BillingFrequency, ChargeType, LicenseType
 from libs.platform.db import utcnow
 from provisioning.domain.deals import DealLicenseType, DealRegistration
 from provisioning.domain.fulfillments import CommittedLicenseBalance
@@ -161,8 +161,8 @@ class OrderLinePublic(BaseModel):
     product_name: str | None
     price_id: str
     price_version: int
-    charge_type: str | None
-    billing_period: str | None
+    charge_type: ChargeType | None
+    billing_period: BillingFrequency | None
     license_type: LicenseType
     quantity: Quantity
     unit_price: UnitPrice

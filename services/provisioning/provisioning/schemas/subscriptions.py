@@ -13,7 +13,7 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
-from libs.contracts.vocabulary import LicenseType
+from libs.contracts.vocabulary import BillingFrequency, ChargeType, LicenseType
 from libs.platform.db import utcnow
 from provisioning.domain.subscriptions import (
     ChangeKind,
@@ -55,8 +55,8 @@ class SubscriptionPublic(BaseModel):
     currency: str
     unit_price: UnitPrice
     discount_percent: Percent
-    charge_type: str | None
-    billing_period: str | None
+    charge_type: ChargeType | None
+    billing_period: BillingFrequency | None
     quantity: Quantity
     commitment_quantity: Quantity
     license_type: LicenseType
