@@ -44,17 +44,8 @@ import httpx
 from bench.report import Figure, compare_per_second, per_second
 from catalog.app import create_app
 from catalog.config import CatalogSettings
-from libs.pricing import (
-    CostBook,
-    Discount,
-    DiscountKind,
-    PriceSpec,
-    PricingModel,
-    Tier,
-    TierMode,
-    apply_discounts,
-    rate,
-)
+from libs.contracts.vocabulary import PricingModel, TierMode
+from libs.pricing import CostBook, Discount, DiscountKind, PriceSpec, Tier, apply_discounts, rate
 
 DEFAULT_ENGINE_LINES = 20_000
 DEFAULT_HTTP_QUOTES = 20

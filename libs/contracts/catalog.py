@@ -19,6 +19,17 @@ from libs.contracts.envelope import EventPayload
 from libs.contracts.registry import event_type
 from libs.contracts.topics import CATALOG_EVENTS
 from libs.contracts.types import CurrencyCode, NonNegativeAmount, Percent, Quantity, UnitPrice
+from libs.contracts.vocabulary import (
+    BillingFrequency,
+    BillingTiming,
+    ChargeType,
+    LicenseType,
+    PricingModel,
+    ProductKind,
+    RevenueRule,
+    TierMode,
+    TierPeriod,
+)
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import parse_decimal
 
@@ -98,10 +109,12 @@ class ProductChanged(EventPayload):
     change: Change = Field(description="created or updated.")
     sku: str = Field(examples=["WFM-SEAT"])
     name: str = Field(examples=["WFM seat"])
-    kind: str = Field(description="license, platform, workshop, service, support or usage.")
+    kind: ProductKind = Field(description="license, platform, workshop, service, support or usage.")
     unit_of_measure: str = Field(examples=["seat"])
-    license_type: str = Field(description="committed, pay_as_you_go, named_user, subscription or none.")
-    revenue_rule: str = Field(description="ratable, on_fulfillment or on_invoice.")
+    license_type: LicenseType = Field(
+        description="committed, pay_as_you_go, named_user, subscription or none."
+    )
+    revenue_rule: RevenueRule = Field(description="ratable, on_fulfillment or on_invoice.")
     tax_code: str = Field(examples=["SW050000"])
     vendor_id: str | None = Field(default=None, description="Vendor of a resold product.")
     active: bool = True
@@ -115,10 +128,14 @@ class PricePublished(EventPayload):
     version: int = Field(ge=1, description="1 for the first publication, +1 per new version.")
     product_id: str
     currency: CurrencyCode
-    charge_type: str = Field(description="recurring, usage or one_time.")
-    billing_period: str | None = Field(default=None, description="monthly, quarterly, annual or term.")
-    timing: str = Field(description="in_advance or in_arrears.")
-    model: str = Field(description="flat, per_unit, tiered_graduated, tiered_volume, package or cost_plus.")
+    charge_type: ChargeType = Field(description="recurring, usage or one_time.")
+    billing_period: BillingFrequency | None = Field(
+        default=None, description="The billing frequency: monthly, quarterly, annual or term."
+    )
+    timing: BillingTiming = Field(description="in_advance or in_arrears.")
+    model: PricingModel = Field(
+        description="flat, per_unit, tiered_graduated, tiered_volume, package or cost_plus."
+    )
     unit_price: UnitPrice | None = None
     amount: UnitPrice | None = Field(default=None, description="The fixed amount of a flat price.")
     tiers: list[TierTerms] = Field(default_factory=list)
@@ -141,9 +158,9 @@ class CostBookPublished(EventPayload):
     version: int = Field(ge=1)
     vendor_id: str = Field(examples=["ven_wfm"])
     currency: CurrencyCode
-    mode: str = Field(description="volume or graduated.")
-    tier_period: str = Field(
-        default="monthly",
+    mode: TierMode = Field(description="volume or graduated.")
+    tier_period: TierPeriod = Field(
+        default=TierPeriod.MONTHLY,
         description="monthly, quarterly or annual: the period the tier prices are for. A cost_plus "
         "price converts it to its billing period (a monthly book billed annually is x 12).",
     )

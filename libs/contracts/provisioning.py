@@ -15,6 +15,7 @@ from libs.contracts.envelope import EventPayload
 from libs.contracts.registry import event_type
 from libs.contracts.topics import PROVISIONING_EVENTS
 from libs.contracts.types import Amount, CurrencyCode, Percent, Quantity, UnitPrice
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
 
 
 class ContactInfo(EventPayload):
@@ -91,7 +92,7 @@ class OrderLineInfo(EventPayload):
     quantity: Quantity
     unit_price: UnitPrice = Field(description="Catalog list price per unit.")
     discount_percent: Percent = Field(description="Effective percent off list of all discounts together.")
-    license_type: str
+    license_type: LicenseType
     term_months: int | None = None
     subscription_id: str | None = Field(default=None, description="Amendment lines: the subscription.")
     effective_date: date | None = None
@@ -184,12 +185,16 @@ class SubscriptionEvent(EventPayload):
     currency: CurrencyCode
     unit_price: UnitPrice = Field(description="List price per unit of the pinned version.")
     discount_percent: Percent = Field(description="Percent off list agreed on the order.")
-    charge_type: str | None = Field(default=None, description="recurring | usage | one_time")
-    billing_period: str | None = Field(default=None, description="monthly | quarterly | annual …")
-    billing_timing: str | None = Field(default=None, description="in_advance | in_arrears")
+    charge_type: ChargeType | None = Field(default=None, description="recurring | usage | one_time")
+    billing_period: BillingFrequency | None = Field(
+        default=None, description="The billing frequency: monthly | quarterly | annual | term"
+    )
+    billing_timing: BillingTiming | None = Field(default=None, description="in_advance | in_arrears")
     quantity: Quantity
     commitment_quantity: Quantity = Field(description="Quantity committed for the whole term.")
-    license_type: str = Field(description="committed | pay_as_you_go | named_user | subscription | none")
+    license_type: LicenseType = Field(
+        description="committed | pay_as_you_go | named_user | subscription | none"
+    )
     term_start: date
     term_end: date = Field(description="Exclusive end of the term: the term is [term_start, term_end).")
     renewal: str = Field(description="auto_renew | expire")
@@ -265,7 +270,7 @@ class FulfilledLine(EventPayload):
 
     order_line_id: str
     product_id: str
-    license_type: str
+    license_type: LicenseType
     consumed_quantity: Quantity = Field(description="Launched or delivered quantity.")
     billable_quantity: Quantity = Field(
         description="Quantity to invoice now; 0 for parts of a committed, prepaid license."

@@ -12,11 +12,11 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime
-from enum import StrEnum
 from importlib import resources
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from libs.contracts.vocabulary import BillingFrequency
 from libs.platform.errors import ValidationFailed
 
 
@@ -49,26 +49,6 @@ class BillingPeriod:
 
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
-
-
-class BillingFrequency(StrEnum):
-    """How often a subscription is billed."""
-
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    ANNUAL = "annual"
-
-    @property
-    def months(self) -> int:
-        """Length of one period in months."""
-        return _MONTHS[self]
-
-
-_MONTHS: Final = {
-    BillingFrequency.MONTHLY: 1,
-    BillingFrequency.QUARTERLY: 3,
-    BillingFrequency.ANNUAL: 12,
-}
 
 
 def _check_cycle_day(bill_cycle_day: int) -> None:
@@ -115,9 +95,17 @@ def period_containing(d: date, frequency: BillingFrequency, anchor: date | int) 
     """The period containing `d`: monthly on a bill-cycle day, else anchored on a start date.
 
     For monthly billing `anchor` is the bill-cycle day (or a date, whose day is used); for
-    quarterly and annual billing it must be the subscription's start date.
+    quarterly and annual billing it must be the subscription's start date. `term` billing
+    has no period of fixed length and is refused (a ValidationFailed).
     """
     frequency = BillingFrequency(frequency)
+    if not frequency.is_fixed:
+        # A term has no length of its own; its one period is the subscription's term.
+        raise ValidationFailed.single(
+            "frequency",
+            f"{frequency.value} billing has no fixed period length: use the subscription's term",
+            "term_has_no_cycle",
+        )
     if frequency is BillingFrequency.MONTHLY:
         day = anchor.day if isinstance(anchor, date) else anchor
         return monthly_period_containing(d, day)

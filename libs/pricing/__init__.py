@@ -1,6 +1,7 @@
 """The single pure pricing engine: tiers, packages, cost-plus, discounts and proration.
 
-Stdlib and `libs.platform.money` only, so every service's `domain/` can use it.
+Stdlib, `libs.platform.money` and the shared vocabulary (`libs.contracts.vocabulary`: pricing
+models, charge types, tier modes and periods) only, so every service's `domain/` can use it.
 """
 
 from libs.pricing.discounts import (
@@ -20,25 +21,21 @@ from libs.pricing.engine import (
     rate,
     vendor_cost,
 )
-from libs.pricing.model import ChargeType, CostBook, PriceSpec, PricingModel, Tier, TierMode
-from libs.pricing.periods import TierPeriod, billing_months, period_factor
+from libs.pricing.model import CostBook, PriceSpec, Tier
+from libs.pricing.periods import billing_months, period_factor
 from libs.pricing.proration import change_proration, prorate, prorate_amount
 from libs.pricing.validation import validate_cost_book, validate_price_spec
 
 __all__ = [
     "Charge",
-    "ChargeType",
     "CostBook",
     "Discount",
     "DiscountKind",
     "DiscountLine",
     "DiscountResult",
     "PriceSpec",
-    "PricingModel",
     "Tier",
     "TierLine",
-    "TierMode",
-    "TierPeriod",
     "apply_discounts",
     "apply_minimum",
     "billing_months",

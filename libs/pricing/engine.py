@@ -37,9 +37,10 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
+from libs.contracts.vocabulary import PricingModel, TierMode
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import round_money, round_unit_price
-from libs.pricing.model import ZERO, CostBook, PriceSpec, PricingModel, Tier, TierMode
+from libs.pricing.model import ZERO, CostBook, PriceSpec, Tier
 from libs.pricing.periods import period_factor
 from libs.pricing.validation import validate_cost_book, validate_price_spec
 

@@ -8,37 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 
-from libs.pricing.periods import TierPeriod
+from libs.contracts.vocabulary import PricingModel, TierMode, TierPeriod
 
 ZERO = Decimal("0")
-
-
-class PricingModel(StrEnum):
-    """How a quantity turns into an amount."""
-
-    FLAT = "flat"
-    PER_UNIT = "per_unit"
-    TIERED_GRADUATED = "tiered_graduated"
-    TIERED_VOLUME = "tiered_volume"
-    PACKAGE = "package"
-    COST_PLUS = "cost_plus"
-
-
-class ChargeType(StrEnum):
-    """When a price is charged: every period, per measured usage, or once."""
-
-    RECURRING = "recurring"
-    USAGE = "usage"
-    ONE_TIME = "one_time"
-
-
-class TierMode(StrEnum):
-    """Graduated: each band's units at the band's price; volume: all at the total's band."""
-
-    GRADUATED = "graduated"
-    VOLUME = "volume"
 
 
 @dataclass(frozen=True)

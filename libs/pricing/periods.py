@@ -9,34 +9,13 @@ a quarterly book cannot say what one month costs, so billing it monthly is refus
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Final
-
+from libs.contracts.vocabulary import BillingFrequency, TierPeriod
 from libs.platform.errors import ValidationFailed
-
-TERM: Final = "term"
-"""The billing period of a price billed once for its whole term (its length is the term's)."""
-
-
-class TierPeriod(StrEnum):
-    """The period a vendor cost book's tier prices are for."""
-
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    ANNUAL = "annual"
-
-    @property
-    def months(self) -> int:
-        """Length of the period in months."""
-        return _MONTHS[self]
-
-
-_MONTHS: Final = {TierPeriod.MONTHLY: 1, TierPeriod.QUARTERLY: 3, TierPeriod.ANNUAL: 12}
 
 
 def billing_months(billing_period: str, term_months: int | None = None) -> int:
     """Months in one billing period: monthly 1, quarterly 3, annual 12, term its `term_months`."""
-    if billing_period == TERM:
+    if billing_period == BillingFrequency.TERM:
         if term_months is None:
             raise ValidationFailed.single(
                 "term_months",
@@ -47,7 +26,7 @@ def billing_months(billing_period: str, term_months: int | None = None) -> int:
             raise ValidationFailed.single("term_months", "must be a positive whole number of months")
         return term_months
     try:
-        return TierPeriod(billing_period).months
+        return BillingFrequency(billing_period).months
     except ValueError:
         raise ValidationFailed.single(
             "billing_period", f"unknown billing period {billing_period!r}"
@@ -67,7 +46,11 @@ def period_factor(book_period: str, billing_period: str, term_months: int | None
     months = billing_months(billing_period, term_months)
     factor, rest = divmod(months, book.months)
     if rest or factor == 0:
-        length = f"a {months}-month term" if billing_period == TERM else f"{billing_period} billing"
+        length = (
+            f"a {months}-month term"
+            if billing_period == BillingFrequency.TERM
+            else f"{billing_period} billing"
+        )
         raise ValidationFailed.single(
             "billing_period",
             f"the cost book's tiers are priced {book.value}; {length} is not a whole number of "

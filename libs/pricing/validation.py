@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from libs.contracts.vocabulary import BillingFrequency, PricingModel, TierPeriod
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.platform.money import (
     UNIT_PRICE_PLACES,
@@ -13,8 +14,8 @@ from libs.platform.money import (
     minor_units,
     minor_units_problem,
 )
-from libs.pricing.model import CostBook, PriceSpec, PricingModel, Tier
-from libs.pricing.periods import TERM, TierPeriod, period_factor
+from libs.pricing.model import CostBook, PriceSpec, Tier
+from libs.pricing.periods import period_factor
 
 _TIERED = (PricingModel.TIERED_GRADUATED, PricingModel.TIERED_VOLUME)
 
@@ -84,7 +85,9 @@ def validate_price_spec(spec: PriceSpec) -> None:
 
 def _check_period(spec: PriceSpec, book: CostBook, errors: FieldErrors) -> None:
     """A cost-plus price's billing period must be a whole number of its book's periods."""
-    if spec.billing_period is None or (spec.billing_period == TERM and spec.term_months is None):
+    if spec.billing_period is None or (
+        spec.billing_period == BillingFrequency.TERM and spec.term_months is None
+    ):
         # A term's length is known only when the price is quoted for an order's term.
         return
     try:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from libs.pricing import Discount, DiscountKind, PriceSpec, PricingModel, apply_discounts, rate
+from libs.contracts.vocabulary import PricingModel
+from libs.pricing import Discount, DiscountKind, PriceSpec, apply_discounts, rate
 from provisioning.catalog_client import (
     CatalogDiscount,
     CatalogPrice,

@@ -11,11 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
+from pydantic import ValidationError
 
+from libs.contracts.catalog_api import (
+    CatalogDiscountAnswer,
+    CatalogPriceAnswer,
+    CatalogProductAnswer,
+    CatalogQuoteAnswer,
+)
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType, ProductKind
 from libs.platform.errors import DomainError
 from libs.platform.logging import get_logger
 
@@ -50,8 +58,8 @@ class CatalogProduct:
     id: str
     sku: str | None
     name: str
-    kind: str | None
-    license_type: str | None
+    kind: ProductKind | None
+    license_type: LicenseType | None
     vendor_id: str | None = None
 
 
@@ -63,9 +71,9 @@ class CatalogPrice:
     product_id: str
     currency: str
     version: int
-    charge_type: str | None
-    billing_period: str | None
-    timing: str | None
+    charge_type: ChargeType | None
+    billing_period: BillingFrequency | None
+    timing: BillingTiming | None
 
 
 @dataclass(frozen=True)
@@ -150,81 +158,73 @@ class CatalogClient(Protocol):
         ...
 
 
-def _dec(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise CatalogUnavailable("catalog sent a malformed number") from exc
-
-
 def product_from_json(data: dict[str, Any]) -> CatalogProduct:
-    """Parse `GET /v1/products/{id}`."""
+    """Parse `GET /v1/products/{id}` (validated against the contract: ValidationError if malformed)."""
+    answer = CatalogProductAnswer.model_validate(data)
     return CatalogProduct(
-        id=str(data["id"]),
-        sku=data.get("sku"),
-        name=str(data.get("name") or data["id"]),
-        kind=data.get("kind"),
-        license_type=data.get("license_type"),
-        vendor_id=data.get("vendor_id"),
+        id=answer.id,
+        sku=answer.sku,
+        name=answer.name,
+        kind=answer.kind,
+        license_type=answer.license_type,
+        vendor_id=answer.vendor_id,
     )
 
 
 def price_from_json(data: dict[str, Any]) -> CatalogPrice:
-    """Parse `GET /v1/prices/{id}`."""
+    """Parse `GET /v1/prices/{id}` (validated against the contract)."""
+    answer = CatalogPriceAnswer.model_validate(data)
     return CatalogPrice(
-        id=str(data["id"]),
-        product_id=str(data["product_id"]),
-        currency=str(data["currency"]),
-        version=int(data.get("version") or 1),
-        charge_type=data.get("charge_type"),
-        billing_period=data.get("billing_period"),
-        timing=data.get("timing"),
+        id=answer.id,
+        product_id=answer.product_id,
+        currency=answer.currency,
+        version=answer.version,
+        charge_type=answer.charge_type,
+        billing_period=answer.billing_period,
+        timing=answer.timing,
     )
 
 
 def discount_from_json(data: dict[str, Any]) -> CatalogDiscount:
-    """Parse `GET /v1/discounts/{id}`."""
-    threshold = data.get("approval_threshold_percent")
+    """Parse `GET /v1/discounts/{id}` (validated against the contract)."""
+    answer = CatalogDiscountAnswer.model_validate(data)
     return CatalogDiscount(
-        id=str(data["id"]),
-        name=str(data.get("name") or data["id"]),
-        kind=str(data.get("kind") or "percent"),
-        value=_dec(data.get("value", "0")),
+        id=answer.id,
+        name=answer.name,
+        kind=answer.kind,
+        value=answer.value,
         # No threshold: the discount is pre-approved (libs.pricing.needs_approval).
-        approval_threshold_percent=_dec(threshold) if threshold is not None else None,
-        product_ids=tuple(data.get("product_ids") or ()),
+        approval_threshold_percent=answer.approval_threshold_percent,
+        product_ids=tuple(answer.product_ids),
     )
 
 
 def quote_from_json(data: dict[str, Any]) -> Quote:
-    """Parse `POST /v1/quotes`."""
-    lines = tuple(
-        QuotedLine(
-            line_number=int(line.get("line_number", index + 1)),
-            product_id=str(line["product_id"]),
-            price_id=str(line["price_id"]),
-            price_version=int(line.get("price_version") or 1),
-            quantity=_dec(line["quantity"]),
-            unit_price=_dec(line["unit_price"]),
-            list_amount=_dec(line["list_amount"]),
-            discounts=tuple(
-                QuotedDiscount(str(d["discount_id"]), str(d.get("name") or ""), _dec(d["amount"]))
-                for d in line.get("discounts") or ()
-            ),
-            discount_amount=_dec(line.get("discount_amount", "0")),
-            net_amount=_dec(line["net_amount"]),
-            effective_percent_off=_dec(line.get("effective_percent_off", "0")),
-            needs_approval=bool(line.get("needs_approval", False)),
-        )
-        for index, line in enumerate(data.get("lines") or ())
-    )
+    """Parse `POST /v1/quotes` (validated against the contract)."""
+    answer = CatalogQuoteAnswer.model_validate(data)
     return Quote(
-        id=data.get("id"),
-        lines=lines,
-        subtotal=_dec(data.get("subtotal", "0")),
-        discount_total=_dec(data.get("discount_total", "0")),
-        total=_dec(data.get("total", "0")),
-        needs_approval=bool(data.get("needs_approval", False)),
+        id=answer.id,
+        lines=tuple(
+            QuotedLine(
+                line_number=line.line_number,
+                product_id=line.product_id,
+                price_id=line.price_id,
+                price_version=line.price_version,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                list_amount=line.list_amount,
+                discounts=tuple(QuotedDiscount(d.discount_id, d.name, d.amount) for d in line.discounts),
+                discount_amount=line.discount_amount,
+                net_amount=line.net_amount,
+                effective_percent_off=line.effective_percent_off,
+                needs_approval=line.needs_approval,
+            )
+            for line in answer.lines
+        ),
+        subtotal=answer.subtotal,
+        discount_total=answer.discount_total,
+        total=answer.total,
+        needs_approval=answer.needs_approval,
     )
 
 
@@ -330,7 +330,10 @@ def _quote_path(value: str) -> str:
 
 
 def _parsed(parse: Any, data: dict[str, Any]) -> Any:
+    # A catalog answer that breaks its contract (libs/contracts/catalog_api.py) is the
+    # catalog failing, not a default: the caller gets a 503 and nothing is priced from it.
     try:
         return parse(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (ValidationError, KeyError, TypeError, ValueError) as exc:
+        log.warning("catalog.malformed_answer", error=str(exc)[:500])
         raise CatalogUnavailable("catalog sent a malformed answer") from exc

@@ -8,7 +8,8 @@ from typing import Any
 
 from catalog.domain.discounts import DiscountTerms
 from catalog.domain.quotes import QuoteItem, RequestedDiscount
-from libs.pricing import DiscountKind, PriceSpec, PricingModel, Tier
+from libs.contracts.vocabulary import PricingModel
+from libs.pricing import DiscountKind, PriceSpec, Tier
 
 D = Decimal
 

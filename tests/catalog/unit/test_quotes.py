@@ -21,9 +21,10 @@ from catalog.domain.quotes import (
     price_quote,
     quote_items,
 )
+from libs.contracts.vocabulary import PricingModel
 from libs.platform.errors import NotFound, ValidationFailed
 from libs.platform.money import minor_units, round_money
-from libs.pricing import DiscountKind, PricingModel
+from libs.pricing import DiscountKind
 from tests.catalog.unit.factories import AS_OF, D, discount, item, per_unit, volume
 
 

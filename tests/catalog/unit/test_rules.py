@@ -15,15 +15,10 @@ from catalog.domain.contract_templates import (
     validate_contract_terms,
 )
 from catalog.domain.discounts import validate_discount
-from catalog.domain.prices import (
-    BillingPeriod,
-    BillingTiming,
-    PriceTerms,
-    check_charge_schedule,
-    validate_price_terms,
-)
+from catalog.domain.prices import PriceTerms, check_charge_schedule, validate_price_terms
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, PricingModel, TierMode
 from libs.platform.errors import ValidationFailed
-from libs.pricing import ChargeType, CostBook, DiscountKind, PricingModel, Tier, TierMode
+from libs.pricing import CostBook, DiscountKind, Tier
 from tests.catalog.unit.factories import D, discount
 
 BOOK = CostBook((Tier(D(100), D("12.00")), Tier(None, D("10.00"))), TierMode.VOLUME, D(20))
@@ -62,7 +57,7 @@ def test_contract_template_bounds_per_kind(
 
 
 def test_charge_schedule() -> None:
-    check_charge_schedule(ChargeType.RECURRING, BillingPeriod.ANNUAL, BillingTiming.IN_ADVANCE)
+    check_charge_schedule(ChargeType.RECURRING, BillingFrequency.ANNUAL, BillingTiming.IN_ADVANCE)
     check_charge_schedule(ChargeType.ONE_TIME, None, BillingTiming.IN_ADVANCE)
     with pytest.raises(ValidationFailed) as refused:
         check_charge_schedule(ChargeType.USAGE, None, BillingTiming.IN_ADVANCE)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.contracts.vocabulary import BillingFrequency, TermLengthUnknown
 from libs.platform.errors import ValidationFailed
 from libs.platform.periods import (
-    BillingFrequency,
     BillingPeriod,
     add_months,
     cycle_date,
@@ -154,7 +154,8 @@ def test_monthly_periods_are_contiguous_for_every_cycle_day(day: int) -> None:
 
 
 days_2026_2030 = st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31))
-frequencies = st.sampled_from(list(BillingFrequency))
+# Billing cycles exist for the fixed frequencies; `term` is refused (see the test at the end).
+frequencies = st.sampled_from([f for f in BillingFrequency if f.is_fixed])
 
 
 @given(days_2026_2030, st.integers(min_value=1, max_value=31))
@@ -199,3 +200,16 @@ def test_periods_between_covers_the_range_exactly(
     for p in periods:
         full = period_containing(p.start, frequency, anchor)
         assert full.intersection(p) == p
+
+
+def test_term_billing_has_no_fixed_period_length():
+    """`term` is a billing frequency without a length of its own: cycle helpers refuse it."""
+    assert BillingFrequency.TERM.is_fixed is False
+    with pytest.raises(TermLengthUnknown):
+        _ = BillingFrequency.TERM.months
+    with pytest.raises(ValidationFailed) as refused:
+        period_containing(date(2026, 5, 2), BillingFrequency.TERM, date(2026, 1, 15))
+    assert refused.value.errors[0].code == "term_has_no_cycle"
+    with pytest.raises(ValidationFailed):
+        list(periods_between(date(2026, 1, 1), date(2027, 1, 1), BillingFrequency.TERM, date(2026, 1, 1)))
+    assert [f.months for f in BillingFrequency if f.is_fixed] == [1, 3, 12]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from libs.pricing import CostBook, PriceSpec, PricingModel, Tier, TierMode
+from libs.contracts.vocabulary import PricingModel, TierMode
+from libs.pricing import CostBook, PriceSpec, Tier
 
 D = Decimal
 

@@ -11,8 +11,9 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.contracts.vocabulary import PricingModel, TierMode
 from libs.platform.money import round_money, round_unit_price
-from libs.pricing import CostBook, PriceSpec, PricingModel, Tier, TierMode, cost_plus_unit_price, rate
+from libs.pricing import CostBook, PriceSpec, Tier, cost_plus_unit_price, rate
 from tests.pricing.unit.strategies import prices, tier_lists
 
 markups = st.decimals(min_value=0, max_value=200, places=4, allow_nan=False)

@@ -8,19 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.contracts.vocabulary import PricingModel, TierMode
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import minor_units
-from libs.pricing import (
-    CostBook,
-    PriceSpec,
-    PricingModel,
-    Tier,
-    TierMode,
-    apply_minimum,
-    cost_plus_unit_price,
-    rate,
-    vendor_cost,
-)
+from libs.pricing import CostBook, PriceSpec, Tier, apply_minimum, cost_plus_unit_price, rate, vendor_cost
 
 from .factories import (
     D,

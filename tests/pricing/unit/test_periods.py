@@ -9,19 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.contracts.vocabulary import PricingModel, TierMode, TierPeriod
 from libs.platform.errors import ValidationFailed
-from libs.pricing import (
-    CostBook,
-    PriceSpec,
-    PricingModel,
-    Tier,
-    TierMode,
-    TierPeriod,
-    billing_months,
-    period_factor,
-    rate,
-    validate_price_spec,
-)
+from libs.pricing import CostBook, PriceSpec, Tier, billing_months, period_factor, rate, validate_price_spec
 from tests.pricing.unit.strategies import tier_lists
 
 BILLING = ["monthly", "quarterly", "annual"]

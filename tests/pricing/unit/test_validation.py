@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from libs.contracts.vocabulary import PricingModel, TierMode
 from libs.platform.errors import ValidationFailed
-from libs.pricing import CostBook, PriceSpec, PricingModel, Tier, TierMode, validate_price_spec
+from libs.pricing import CostBook, PriceSpec, Tier, validate_price_spec
 
 from .factories import D, case7_graduated, case7_volume, graduated, per_unit, tiers, wfm_book
 

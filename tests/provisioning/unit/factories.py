@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from libs.contracts.vocabulary import LicenseType
 from provisioning.domain.accounts import Account, BillingProfile, Contact, ContactRole
 from provisioning.domain.deals import (
     AgreementContact,
@@ -16,7 +17,7 @@ from provisioning.domain.deals import (
     Partner,
 )
 from provisioning.domain.orders import LineDiscount, OrderLine, SalesOrder, order_line
-from provisioning.domain.subscriptions import LicenseType, RenewalPolicy, Subscription
+from provisioning.domain.subscriptions import RenewalPolicy, Subscription
 
 CLERK = "usr_clerk"
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.errors import Conflict, NotFound, ValidationFailed
 from provisioning.domain.fulfillments import (
     CommittedLicenseBalance,
@@ -20,7 +21,6 @@ from provisioning.domain.fulfillments import (
     committed_balances,
 )
 from provisioning.domain.orders import OrderStatus, SalesOrder
-from provisioning.domain.subscriptions import LicenseType
 
 from .factories import approved_order, discount, draft_order, line
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.errors import Conflict, Forbidden, ValidationFailed
 from provisioning.domain.orders import (
     OrderApproved,
@@ -20,7 +21,7 @@ from provisioning.domain.orders import (
     OrderSubmitted,
     SalesOrder,
 )
-from provisioning.domain.subscriptions import LicenseType, RenewalKind, RenewalPolicy
+from provisioning.domain.subscriptions import RenewalKind, RenewalPolicy
 
 from .factories import CLERK, discount, draft_order, line
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.errors import Conflict, ValidationFailed
 from provisioning.domain.subscriptions import (
     ChangeKind,
-    LicenseType,
     RenewalPolicy,
     Subscription,
     SubscriptionActivated,

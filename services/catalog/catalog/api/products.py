@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from catalog.api.deps import ReadUow, WriteUow, id_path
-from catalog.domain.products import ProductKind
 from catalog.handlers import products as handlers
 from catalog.schemas.products import ProductCreate, ProductPublic, ProductUpdate
+from libs.contracts.vocabulary import ProductKind
 from libs.platform.openapi import created_links
 from libs.platform.pagination import Page, PageParams
 

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from libs.contracts.vocabulary import TierMode, TierPeriod
 from libs.platform.errors import FieldErrors, ValidationFailed
 from libs.pricing import CostBook as PricingCostBook
-from libs.pricing import Tier, TierMode, TierPeriod, validate_cost_book
+from libs.pricing import Tier, validate_cost_book
 
 from .versions import supersede
 

@@ -9,31 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, PricingModel
 from libs.platform.errors import FieldErrors, ValidationFailed
-from libs.pricing import ChargeType, CostBook, PriceSpec, PricingModel, Tier, validate_price_spec
+from libs.pricing import CostBook, PriceSpec, Tier, validate_price_spec
 
 from .versions import supersede
 
 ZERO = Decimal(0)
-
-
-class BillingPeriod(StrEnum):
-    """How often a recurring or usage price is billed; `term` once for the whole term."""
-
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    ANNUAL = "annual"
-    TERM = "term"
-
-
-class BillingTiming(StrEnum):
-    """Whether a period is billed at its start or its end."""
-
-    IN_ADVANCE = "in_advance"
-    IN_ARREARS = "in_arrears"
 
 
 @dataclass(frozen=True)
@@ -51,7 +35,7 @@ class PriceTerms:
 
 
 def check_charge_schedule(
-    charge_type: ChargeType, billing_period: BillingPeriod | None, timing: BillingTiming
+    charge_type: ChargeType, billing_period: BillingFrequency | None, timing: BillingTiming
 ) -> None:
     """Recurring and usage prices need a billing period; one-time prices have none; usage is in arrears."""
     errors = FieldErrors()
@@ -69,7 +53,7 @@ def price_spec(
     terms: PriceTerms,
     currency: str,
     cost_book: CostBook | None,
-    billing_period: BillingPeriod | None = None,
+    billing_period: BillingFrequency | None = None,
     term_months: int | None = None,
 ) -> PriceSpec:
     """The pricing engine's view of `terms` (with the cost book version in force for cost-plus).
@@ -97,7 +81,7 @@ def validate_price_terms(
     currency: str,
     cost_book: CostBook | None,
     cost_book_currency: str | None,
-    billing_period: BillingPeriod | None = None,
+    billing_period: BillingFrequency | None = None,
 ) -> None:
     """Refuse terms the engine cannot price, a cost book id off cost_plus, a foreign-currency book,
     or a book whose period does not convert to the price's billing period."""
@@ -138,7 +122,7 @@ class PriceVersion:
     product_id: str
     currency: str
     charge_type: ChargeType
-    billing_period: BillingPeriod | None
+    billing_period: BillingFrequency | None
     timing: BillingTiming
     terms: PriceTerms
     effective_from: date

@@ -5,39 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from libs.contracts.vocabulary import LicenseType, ProductKind, RevenueRule
+
 from .common import apply_patch
-
-
-class ProductKind(StrEnum):
-    """What kind of thing is sold."""
-
-    LICENSE = "license"
-    PLATFORM = "platform"
-    WORKSHOP = "workshop"
-    SERVICE = "service"
-    SUPPORT = "support"
-    USAGE = "usage"
-
-
-class LicenseType(StrEnum):
-    """How the right to use a product is sold."""
-
-    COMMITTED = "committed"
-    PAY_AS_YOU_GO = "pay_as_you_go"
-    NAMED_USER = "named_user"
-    SUBSCRIPTION = "subscription"
-    NONE = "none"
-
-
-class RevenueRule(StrEnum):
-    """When revenue of the product is recognised."""
-
-    RATABLE = "ratable"
-    ON_FULFILLMENT = "on_fulfillment"
-    ON_INVOICE = "on_invoice"
 
 
 @dataclass

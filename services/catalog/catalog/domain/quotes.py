@@ -15,22 +15,14 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from libs.contracts.vocabulary import BillingFrequency, PricingModel
 from libs.platform.errors import FieldErrors, NotFound, ValidationFailed
 from libs.platform.money import MAX_INTEGER_DIGITS, round_money
-from libs.pricing import (
-    CostBook,
-    Discount,
-    PriceSpec,
-    PricingModel,
-    TierLine,
-    apply_discounts,
-    needs_approval,
-    rate,
-)
+from libs.pricing import CostBook, Discount, PriceSpec, TierLine, apply_discounts, needs_approval, rate
 
 from .bundles import BundleComponent, expand
 from .discounts import DiscountKind, DiscountTerms
-from .prices import BillingPeriod, PriceTerms, price_spec
+from .prices import PriceTerms, price_spec
 from .versions import NoVersionInForce
 
 ZERO = Decimal(0)
@@ -97,7 +89,7 @@ class PriceInForce:
     product_id: str
     currency: str
     terms: PriceTerms
-    billing_period: BillingPeriod | None = None
+    billing_period: BillingFrequency | None = None
     """The period the price's amounts are for."""
 
 

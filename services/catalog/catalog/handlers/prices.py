@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from catalog.domain.prices import (
-    BillingPeriod,
-    BillingTiming,
-    Price,
-    PriceTerms,
-    PriceVersion,
-    check_charge_schedule,
-    validate_price_terms,
-)
+from catalog.domain.prices import Price, PriceTerms, PriceVersion, check_charge_schedule, validate_price_terms
 from catalog.domain.versions import VersionWindow, first_window, next_window
 from catalog.handlers.common import catalog_date, commit_change, public_page, version_as_of
 from catalog.handlers.cost_books import cost_book_in_force
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from catalog.schemas.prices import PriceCreate, PricePublic, PriceVersionCreate, price_public, price_terms
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, PricingModel
 from libs.platform.db import utcnow
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
-from libs.pricing import ChargeType, PricingModel
 from libs.pricing import CostBook as PricingCostBook
 
 
@@ -30,7 +22,7 @@ async def _check_terms(
     terms: PriceTerms,
     currency: str,
     effective_from: date,
-    billing_period: BillingPeriod | None,
+    billing_period: BillingFrequency | None,
 ) -> None:
     """Validate price terms; a cost-plus price needs a cost book version in force when it starts,
     whose period converts to the price's billing period."""
@@ -48,7 +40,7 @@ def _version(
     window: VersionWindow,
     terms: PriceTerms,
     charge_type: ChargeType,
-    billing_period: BillingPeriod | None,
+    billing_period: BillingFrequency | None,
     timing: BillingTiming,
     actor: str,
 ) -> PriceVersion:

@@ -21,11 +21,11 @@ from catalog.domain.quotes import (
 from catalog.handlers.common import catalog_date, commit_change, public_page
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
 from catalog.schemas.quotes import QuoteCreate, QuotePublic, quote_line_public, quote_public
+from libs.contracts.vocabulary import PricingModel
 from libs.platform.db import utcnow
 from libs.platform.errors import FieldErrors
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
-from libs.pricing import PricingModel
 
 
 def _price_in_force(version: PriceVersion) -> PriceInForce:

@@ -9,8 +9,8 @@ from catalog.handlers.unit_of_work import CostBookRepository
 from catalog.models import CostBook as CostBookRow
 from catalog.models import CostBookVersion as CostBookVersionRow
 from catalog.repository.common import SqlVersionedRepository, tiers_json, tiers_of
+from libs.contracts.vocabulary import TierMode, TierPeriod
 from libs.platform.pagination import Page, PageRequest
-from libs.pricing import TierMode, TierPeriod
 
 
 class SqlCostBookRepository(SqlVersionedRepository[CostBook, CostBookVersion], CostBookRepository):

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from catalog.domain.prices import BillingPeriod, BillingTiming, Price, PriceTerms, PriceVersion
+from catalog.domain.prices import Price, PriceTerms, PriceVersion
 from catalog.handlers.unit_of_work import PriceRepository
 from catalog.models import Price as PriceRow
 from catalog.models import PriceVersion as PriceVersionRow
 from catalog.repository.common import SqlVersionedRepository, in_force, tiers_json, tiers_of
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, PricingModel
 from libs.platform.pagination import Page, PageRequest
-from libs.pricing import ChargeType, PricingModel
 
 
 class SqlPriceRepository(SqlVersionedRepository[Price, PriceVersion], PriceRepository):
@@ -47,7 +47,7 @@ class SqlPriceRepository(SqlVersionedRepository[Price, PriceVersion], PriceRepos
             product_id=row.product_id,
             currency=row.currency,
             charge_type=ChargeType(row.charge_type),
-            billing_period=None if row.billing_period is None else BillingPeriod(row.billing_period),
+            billing_period=None if row.billing_period is None else BillingFrequency(row.billing_period),
             timing=BillingTiming(row.timing),
             terms=PriceTerms(
                 model=PricingModel(row.model),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.domain.products import LicenseType, Product, ProductKind, RevenueRule
+from catalog.domain.products import Product
 from catalog.handlers.unit_of_work import ProductRepository
 from catalog.models import Product as ProductRow
 from catalog.repository.common import SqlRepository
+from libs.contracts.vocabulary import LicenseType, ProductKind, RevenueRule
 from libs.platform.pagination import Page, PageRequest
 
 

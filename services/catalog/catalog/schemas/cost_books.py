@@ -23,8 +23,8 @@ from libs.contracts.types import (
     CurrencyCode,
     IsoDate,
 )
+from libs.contracts.vocabulary import TierMode, TierPeriod
 from libs.platform.money import decimal_out
-from libs.pricing import TierMode, TierPeriod
 
 
 class CostBookTermsIn(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.prices import BillingPeriod, BillingTiming, PriceTerms, PriceVersion
+from catalog.domain.prices import PriceTerms, PriceVersion
 from catalog.schemas.common import (
     EntityId,
     TierIn,
@@ -27,9 +27,9 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, PricingModel
 from libs.platform.money import amount_out, decimal_out, unit_price_out
 from libs.platform.openapi import SET, UNSET, one_case_per
-from libs.pricing import ChargeType, PricingModel
 
 # As libs.pricing's validation: the fields each model reads are given, the others are not (a
 # tiered model has tiers, no other has any; a flat price has no included units).
@@ -94,7 +94,7 @@ class PriceCreate(PriceTermsIn):
     product_id: EntityId
     currency: CurrencyCode
     charge_type: ChargeType
-    billing_period: BillingPeriod | None = None
+    billing_period: BillingFrequency | None = None
     timing: BillingTiming = BillingTiming.IN_ADVANCE
     effective_from: IsoDate | None = Field(default=None, description="Defaults to today (UTC).")
 
@@ -112,7 +112,7 @@ class PricePublic(BaseModel):
     product_id: str
     currency: str
     charge_type: ChargeType
-    billing_period: BillingPeriod | None
+    billing_period: BillingFrequency | None
     timing: BillingTiming
     version: int
     latest_version: int

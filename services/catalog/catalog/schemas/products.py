@@ -9,7 +9,7 @@ from pydantic import (
     Field,
 )
 
-from catalog.domain.products import LicenseType, Product, ProductKind, RevenueRule
+from catalog.domain.products import Product
 from catalog.schemas.common import (
     REQUEST,
     Code,
@@ -22,6 +22,7 @@ from catalog.schemas.common import (
 from libs.contracts.types import (
     StrictBool,
 )
+from libs.contracts.vocabulary import LicenseType, ProductKind, RevenueRule
 
 
 class ProductBase(BaseModel):

@@ -8,12 +8,12 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from libs.platform.ids import new_id
 
 from .events import DomainEvent
 from .orders import OrderLine, OrderStatus, SalesOrder
-from .subscriptions import LicenseType
 
 ZERO = Decimal(0)
 

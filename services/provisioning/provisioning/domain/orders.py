@@ -9,20 +9,23 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
+from libs.contracts.vocabulary import ChargeType, LicenseType
 from libs.platform.errors import Conflict, FieldErrors, Forbidden, NotFound
 from libs.platform.ids import new_id
 from libs.platform.periods import add_months
 from libs.pricing import Discount, DiscountKind, DiscountResult, apply_discounts, needs_approval
 
 from .events import DomainEvent
-from .subscriptions import LicenseType, RenewalPolicy
+from .subscriptions import RenewalPolicy
 from .workflows import WorkflowTemplate
 
 HUNDRED = Decimal(100)
 APPROVER_ROLES = frozenset({"finance", "admin"})
 AUTOMATIC_APPROVER = "system"
 # Charges that make a lasting service instance; one-time charges are billed on fulfillment.
-SUBSCRIPTION_CHARGE_TYPES = frozenset({"recurring", "usage", None})
+SUBSCRIPTION_CHARGE_TYPES: frozenset[ChargeType | None] = frozenset(
+    {ChargeType.RECURRING, ChargeType.USAGE, None}
+)
 # The term of a subscription whose order line names none and whose product's workflow template
 # carries no term of its own.
 DEFAULT_TERM_MONTHS = 12
@@ -437,7 +440,7 @@ def _collect_discount_errors(discount: LineDiscount, prefix: str, errors: FieldE
         errors.add(f"{prefix}.approval_threshold_percent", "must be between 0 and 100")
 
 
-def makes_subscription(charge_type: str | None) -> bool:
+def makes_subscription(charge_type: ChargeType | None) -> bool:
     """Whether a line of this charge type becomes a subscription when its order is approved."""
     return charge_type in SUBSCRIPTION_CHARGE_TYPES
 
@@ -455,11 +458,14 @@ def term_end(start: date, term_months: int | None) -> date:
 
 
 def line_license_type(
-    *, chosen: LicenseType | None, product_license_type: str | None, charge_type: str | None
+    *,
+    chosen: LicenseType | None,
+    product_license_type: LicenseType | None,
+    charge_type: ChargeType | None,
 ) -> LicenseType:
     """A line's license type: the one chosen on the order, else the product's, else by its charge."""
     if chosen is not None:
         return chosen
     if product_license_type in {t.value for t in LicenseType}:
         return LicenseType(product_license_type)
-    return LicenseType.SUBSCRIPTION if charge_type in {"recurring", None} else LicenseType.NONE
+    return LicenseType.SUBSCRIPTION if charge_type in {ChargeType.RECURRING, None} else LicenseType.NONE

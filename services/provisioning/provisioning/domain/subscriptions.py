@@ -8,21 +8,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypedDict
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.periods import add_months
 
 from .events import DomainEvent
-
-
-class LicenseType(StrEnum):
-    """How a license is sold and consumed (seed 003), `none` for plain services."""
-
-    COMMITTED = "committed"
-    PAY_AS_YOU_GO = "pay_as_you_go"
-    NAMED_USER = "named_user"
-    SUBSCRIPTION = "subscription"
-    NONE = "none"
 
 
 class SubscriptionState(StrEnum):

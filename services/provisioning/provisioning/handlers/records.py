@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, ProductKind
 from provisioning.domain.fulfillments import Fulfillment
 from provisioning.domain.named_users import NamedUserPool
 from provisioning.domain.orders import LineDiscount, SalesOrder
@@ -40,11 +41,11 @@ class LinePricing:
 
     product_sku: str | None = None
     product_name: str | None = None
-    product_kind: str | None = None
+    product_kind: ProductKind | None = None
     product_vendor_id: str | None = None
-    charge_type: str | None = None
-    billing_period: str | None = None
-    billing_timing: str | None = None
+    charge_type: ChargeType | None = None
+    billing_period: BillingFrequency | None = None
+    billing_timing: BillingTiming | None = None
     list_amount: Decimal = Decimal(0)
     discount_amount: Decimal = Decimal(0)
     net_amount: Decimal = Decimal(0)
@@ -76,9 +77,9 @@ class StoredSubscription:
     currency: str
     unit_price: Decimal
     discount_percent: Decimal
-    charge_type: str | None
-    billing_period: str | None
-    billing_timing: str | None
+    charge_type: ChargeType | None
+    billing_period: BillingFrequency | None
+    billing_timing: BillingTiming | None
     order_line_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -9,6 +9,7 @@ with one query per child table, whatever the page size.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlmodel import SQLModel, col, select
@@ -19,6 +20,7 @@ from libs.platform.pagination import Page, PageRequest, paginate
 
 R = TypeVar("R", bound=SQLModel)
 T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
 
 
 async def find_row(session: AsyncSession, model: type[R], key: str, *, for_update: bool = False) -> R | None:
@@ -89,3 +91,8 @@ def with_data(page: Page[Any], data: Sequence[T]) -> Page[T]:
 def mapped(page: Page[R], to_domain: Callable[[R], T]) -> Page[T]:
     """A page of rows as domain objects."""
     return with_data(page, [to_domain(row) for row in page.data])
+
+
+def optional_enum(vocabulary: type[E], value: str | None) -> E | None:
+    """A stored word read back as its enum (libs.contracts.vocabulary); None stays None."""
+    return None if value is None else vocabulary(value)

@@ -8,10 +8,10 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.db import utcnow
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
-from provisioning.domain.subscriptions import LicenseType
 from provisioning.handlers.records import StoredFulfillment
 from provisioning.handlers.unit_of_work import FulfillmentRepository
 from provisioning.models import FulfillmentLineRow, FulfillmentRow

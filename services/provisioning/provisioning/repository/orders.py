@@ -9,14 +9,15 @@ from decimal import Decimal
 from sqlalchemy import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType, ProductKind
 from libs.platform.db import utcnow
 from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus, SalesOrder
-from provisioning.domain.subscriptions import LicenseType, RenewalKind, RenewalPolicy
+from provisioning.domain.subscriptions import RenewalKind, RenewalPolicy
 from provisioning.handlers.records import LinePricing, QuotedLineDiscount, StoredOrder
 from provisioning.handlers.unit_of_work import OrderRepository
 from provisioning.models import OrderLineRow, SalesOrderRow
-from provisioning.repository.common import children, get_row, rows_page, upsert, with_data
+from provisioning.repository.common import children, get_row, optional_enum, rows_page, upsert, with_data
 
 
 def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
@@ -53,11 +54,11 @@ def _line_from_row(row: OrderLineRow) -> tuple[OrderLine, LinePricing]:
     pricing = LinePricing(
         product_sku=row.product_sku,
         product_name=row.product_name,
-        product_kind=row.product_kind,
+        product_kind=optional_enum(ProductKind, row.product_kind),
         product_vendor_id=row.product_vendor_id,
-        charge_type=row.charge_type,
-        billing_period=row.billing_period,
-        billing_timing=row.billing_timing,
+        charge_type=optional_enum(ChargeType, row.charge_type),
+        billing_period=optional_enum(BillingFrequency, row.billing_period),
+        billing_timing=optional_enum(BillingTiming, row.billing_timing),
         list_amount=row.list_amount,
         discount_amount=row.discount_amount,
         net_amount=row.net_amount,

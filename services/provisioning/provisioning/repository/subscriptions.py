@@ -10,12 +10,12 @@ from datetime import date, datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
 from libs.platform.db import utcnow
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest, paginate
 from provisioning.domain.subscriptions import (
     ChangeKind,
-    LicenseType,
     RenewalKind,
     RenewalPolicy,
     Subscription,
@@ -27,7 +27,7 @@ from provisioning.domain.subscriptions import (
 from provisioning.handlers.records import RecordedChange, StoredSubscription
 from provisioning.handlers.unit_of_work import SubscriptionRepository
 from provisioning.models import SubscriptionChangeRow, SubscriptionRow
-from provisioning.repository.common import find_row, put, rows_page, with_data
+from provisioning.repository.common import find_row, optional_enum, put, rows_page, with_data
 
 
 def _snapshot_row(prefix: str, row: SubscriptionChangeRow) -> SubscriptionSnapshot:
@@ -87,9 +87,9 @@ def _stored_subscription(row: SubscriptionRow, history: list[SubscriptionChange]
         currency=row.currency,
         unit_price=row.unit_price,
         discount_percent=row.discount_percent,
-        charge_type=row.charge_type,
-        billing_period=row.billing_period,
-        billing_timing=row.billing_timing,
+        charge_type=optional_enum(ChargeType, row.charge_type),
+        billing_period=optional_enum(BillingFrequency, row.billing_period),
+        billing_timing=optional_enum(BillingTiming, row.billing_timing),
         order_line_id=row.order_line_id,
         created_at=row.created_at,
         updated_at=row.updated_at,

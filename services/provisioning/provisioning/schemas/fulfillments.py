@@ -14,13 +14,11 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.contracts.vocabulary import LicenseType
 from libs.platform.db import utcnow
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from libs.platform.text import ONE_LINE
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus, currency_of
-from provisioning.domain.subscriptions import (
-    LicenseType,
-)
 from provisioning.handlers.records import StoredFulfillment
 from provisioning.schemas.common import (
     ZERO,

@@ -14,15 +14,13 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.contracts.vocabulary import BillingFrequency, ChargeType, LicenseType
 from libs.platform.db import utcnow
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from provisioning.domain.deals import DealLicenseType, DealRegistration
 from provisioning.domain.fulfillments import CommittedLicenseBalance
 from provisioning.domain.orders import OrderKind, OrderLine, OrderStatus
-from provisioning.domain.subscriptions import (
-    LicenseType,
-    RenewalKind,
-)
+from provisioning.domain.subscriptions import RenewalKind
 from provisioning.handlers.records import StoredOrder
 from provisioning.schemas.common import (
     ZERO,
@@ -161,8 +159,8 @@ class OrderLinePublic(BaseModel):
     product_name: str | None
     price_id: str
     price_version: int
-    charge_type: str | None
-    billing_period: str | None
+    charge_type: ChargeType | None
+    billing_period: BillingFrequency | None
     license_type: LicenseType
     quantity: Quantity
     unit_price: UnitPrice

@@ -13,11 +13,11 @@ from libs.contracts.types import (
     Quantity,
     UnitPrice,
 )
+from libs.contracts.vocabulary import BillingFrequency, ChargeType, LicenseType
 from libs.platform.db import utcnow
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from provisioning.domain.subscriptions import (
     ChangeKind,
-    LicenseType,
     RenewalKind,
     SubscriptionSnapshot,
     SubscriptionState,
@@ -53,8 +53,8 @@ class SubscriptionPublic(BaseModel):
     currency: str
     unit_price: UnitPrice
     discount_percent: Percent
-    charge_type: str | None
-    billing_period: str | None
+    charge_type: ChargeType | None
+    billing_period: BillingFrequency | None
     quantity: Quantity
     commitment_quantity: Quantity
     license_type: LicenseType
