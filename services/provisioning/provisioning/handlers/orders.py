@@ -7,6 +7,7 @@ from typing import Any
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.pagination import Page, PageRequest
 from provisioning.catalog_client import CatalogClient
+from provisioning.domain.accounts import Account
 from provisioning.domain.fulfillments import committed_balances
 from provisioning.domain.orders import (
     OrderKind,
@@ -59,11 +60,8 @@ async def add_order_lines(
     *, uow: ProvisioningUnitOfWork, catalog: CatalogClient, order_id: str, command: OrderLinesAdd, actor: str
 ) -> OrderPublic:
     """Add priced lines to a draft order."""
-    stored = await uow.orders.get(order_id, for_update=True)
+    stored, account = await _draft(uow, order_id, "add a line to")
     order = stored.order
-    if order.status is not OrderStatus.DRAFT:
-        raise Conflict(f"Cannot add a line to an order that is {order.status.value}")
-    account = await uow.customers.get_account(order.account_id)
     priced = await price_lines(
         uow,
         catalog,
@@ -95,11 +93,8 @@ async def submit_order(
 ) -> OrderPublic:
     """Submit to contracts: re-price with one quote, then approve at once unless a discount
     exceeds its threshold (then finance approves)."""
-    stored = await uow.orders.get(order_id, for_update=True)
+    stored, account = await _draft(uow, order_id, "submit")
     order = stored.order
-    if order.status is not OrderStatus.DRAFT:
-        raise Conflict(f"Cannot submit an order that is {order.status.value}")
-    account = await uow.customers.get_account(order.account_id)
     # Prices may have moved since the draft: the order is pinned to what is in force now.
     priced = await price_lines(
         uow,
@@ -261,3 +256,11 @@ async def _committed(
     uow.audit(action, "order", stored.order.id, changes)
     await uow.commit()
     return await _order_view(uow, stored)
+
+
+async def _draft(uow: ProvisioningUnitOfWork, order_id: str, action: str) -> tuple[StoredOrder, Account]:
+    """A draft order, locked for change, with its account; a Conflict for any other status."""
+    stored = await uow.orders.get(order_id, for_update=True)
+    if stored.order.status is not OrderStatus.DRAFT:
+        raise Conflict(f"Cannot {action} an order that is {stored.order.status.value}")
+    return stored, await uow.customers.get_account(stored.order.account_id)
