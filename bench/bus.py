@@ -45,7 +45,7 @@ import gc
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -187,8 +187,16 @@ async def _raw_produce(
     return time.perf_counter() - started
 
 
-async def _raw_consume(bootstrap: str, topic: str, expected: int, batch_size: int) -> float:
-    """Seconds a bare consumer takes to read `expected` records from the start of `topic`.
+async def _raw_consume(
+    bootstrap: str,
+    topic: str,
+    expected: int,
+    batch_size: int,
+    *,
+    events_in: Callable[[ConsumerRecord[Any, Any]], int] | None = None,
+) -> float:
+    """Seconds a bare consumer takes to read `expected` records (or, with `events_in`, the events
+    they carry: the batch decode figure) from the start of `topic`.
 
     No group, so no join to leave out: the clock starts at the first fetch and includes it.
     """
@@ -206,34 +214,18 @@ async def _raw_consume(bootstrap: str, topic: str, expected: int, batch_size: in
         started = time.perf_counter()
         while seen < expected:
             batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
-            seen += sum(len(records) for records in batches.values())
+            if events_in is None:
+                seen += sum(len(records) for records in batches.values())
+            else:
+                seen += sum(events_in(record) for records in batches.values() for record in records)
         return time.perf_counter() - started
     finally:
         await consumer.stop()
 
 
-async def _consume_decoded(bootstrap: str, topic: str, expected: int, batch_size: int) -> float:
-    """Seconds a bare consumer takes to fetch and decode `expected` events from batch messages."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=batch_size,
-    )
-    consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
-    await consumer.start()
-    try:
-        seen = 0
-        started = time.perf_counter()
-        while seen < expected:
-            batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
-            for records in batches.values():
-                for record in records:
-                    seen += len(decode_message(record.value, record.headers).events)
-        return time.perf_counter() - started
-    finally:
-        await consumer.stop()
+def _decoded_events(record: ConsumerRecord[Any, Any]) -> int:
+    """How many events a record carries, decoded as a consumer decodes it."""
+    return len(decode_message(record.value, record.headers).events)
 
 
 async def _consume_idempotently(
@@ -343,7 +335,9 @@ async def _measure(bootstrap: str, tmp: Path, events: int, per_transaction: int)
         )
         decode_s = min(
             [
-                await _consume_decoded(bootstrap, batched_topic, events, per_transaction)
+                await _raw_consume(
+                    bootstrap, batched_topic, events, per_transaction, events_in=_decoded_events
+                )
                 for _ in range(BASELINE_RUNS)
             ]
         )
