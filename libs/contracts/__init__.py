@@ -3,11 +3,12 @@
 Importing this package registers every event type (see `registry.EVENT_TYPES`).
 """
 
-from libs.contracts import (  # noqa: F401  # noqa: F401
+from libs.contracts import (  # noqa: F401
     catalog,
     collections,
     envelope,
     provisioning,
     registry,
     topics,
+    usage,
 )

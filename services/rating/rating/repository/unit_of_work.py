@@ -1,0 +1,16 @@
+"""The rating service's SQL unit of work: the platform's transaction plus a repository per concept."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from libs.platform.unit_of_work import UnitOfWork
+from rating.handlers.unit_of_work import RatingUnitOfWork
+
+
+class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
+    """The platform unit of work plus the SQL repositories of each concept."""
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        return self
