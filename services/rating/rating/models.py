@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, Index, Integer, String
+from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 import libs.platform.audit
@@ -65,3 +65,101 @@ class RatedSubscription(SQLModel, table=True):
     """`occurred_at` of the event last applied; an older event changes nothing."""
     event_kind: str = Field(sa_column=Column(String(40), nullable=False))
     """The type of the event last applied (`subscription.activated`, ...)."""
+
+
+# --- meters ------------------------------------------------------------------------------------
+
+
+class Meter(SQLModel, table=True):
+    """What is counted and how: a code events name, an aggregation, a filter, the product priced."""
+
+    __tablename__ = "meters"
+    __table_args__ = (UniqueConstraint("code", name="uq_meters_code"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    code: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    unit_of_measure: str = Field(max_length=40)
+    aggregation: str = Field(max_length=20)
+    """sum | count | max | unique_count | latest"""
+    property: str | None = Field(default=None, max_length=64)
+    """The event property a unique_count meter counts distinct values of."""
+    filter: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """JSON {property: [allowed values]}: an event is counted only if it matches every entry."""
+    product_id: str = Field(max_length=64)
+    """The catalog product whose usage price rates this meter."""
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(sa_column=_timestamp())
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+# --- usage: accepted events (the dedup of both doors) and their aggregates --------------------
+
+
+class UsageEventRow(SQLModel, table=True):
+    """One accepted usage event; the primary key is the producer's event_id (a duplicate is ignored)."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        Index("ix_usage_events_series", "subscription_id", "meter", "period_start"),
+        Index(
+            "ix_usage_events_review",
+            "received_at",
+            sqlite_where=text("status = 'unmatched'"),
+            postgresql_where=text("status = 'unmatched'"),
+        ),
+    )
+
+    event_id: str = Field(primary_key=True, max_length=128)
+    meter: str = Field(max_length=64)
+    subscription_id: str | None = Field(default=None, max_length=64)
+    account_id: str | None = Field(default=None, max_length=64)
+    quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    occurred_at: datetime = Field(sa_column=_timestamp())
+    usage_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    """The account-local date of `occurred_at` (null while unmatched: no account known)."""
+    period_start: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    """The period it was counted in (the next open one when late); null unless counted."""
+    status: str = Field(max_length=12)
+    """counted | late | unmatched | filtered"""
+    properties: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """JSON object of the event's properties."""
+    source: str = Field(max_length=12)
+    """rest | topic | file"""
+    load_id: str | None = Field(default=None, max_length=40)
+    received_at: datetime = Field(sa_column=_timestamp())
+
+
+class UsageAggregate(SQLModel, table=True):
+    """A subscription's meter over one billing period: the running aggregated quantity."""
+
+    __tablename__ = "usage_aggregates"
+
+    subscription_id: str = Field(primary_key=True, max_length=64)
+    meter: str = Field(primary_key=True, max_length=64)
+    period_start: date = Field(sa_column=Column(Date, primary_key=True))
+    period_end: date = Field(sa_column=Column(Date, nullable=False))
+    """Exclusive: the period is [period_start, period_end)."""
+    account_id: str = Field(max_length=64)
+    quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    """The meter's aggregation over the period's events (sum, count, max, distinct count, latest)."""
+    event_count: int = Field(sa_column=Column(Integer, nullable=False))
+    late_quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    """Sum of the quantities of late events counted here (informational)."""
+    late_count: int = Field(sa_column=Column(Integer, nullable=False))
+    latest_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    """Timestamp of the latest event (a `latest` meter's quantity is that event's)."""
+    updated_at: datetime = Field(sa_column=_timestamp())
+    rated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    """Set when the period is rated and closed; later events for it go to the next open period."""
+
+
+class UsageUniqueValue(SQLModel, table=True):
+    """A distinct property value seen by a unique_count meter in one period of one subscription."""
+
+    __tablename__ = "usage_unique_values"
+
+    subscription_id: str = Field(primary_key=True, max_length=64)
+    meter: str = Field(primary_key=True, max_length=64)
+    period_start: date = Field(sa_column=Column(Date, primary_key=True))
+    value: str = Field(primary_key=True, max_length=256)
