@@ -9,6 +9,7 @@ from libs.contracts import (  # noqa: F401
     envelope,
     provisioning,
     registry,
+    support,
     topics,
     usage,
 )

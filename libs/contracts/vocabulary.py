@@ -80,6 +80,32 @@ class TierMode(StrEnum):
     VOLUME = "volume"
 
 
+class ContractKind(StrEnum):
+    """How a support contract is bounded (seed 004, EXAMPLES §5)."""
+
+    SUBSCRIPTION = "subscription"  # a period
+    TIME_LIMITED = "time_limited"  # a period or N hours, whichever ends first
+    SUPPORT_HOURS = "support_hours"  # N hours
+    PER_INCIDENT = "per_incident"  # one request, from its opening to its closing
+
+    @property
+    def has_period(self) -> bool:
+        """True when a contract of this kind ends with a period of months."""
+        return self in (ContractKind.SUBSCRIPTION, ContractKind.TIME_LIMITED)
+
+    @property
+    def has_hours(self) -> bool:
+        """True when a contract of this kind grants a number of support hours."""
+        return self in (ContractKind.TIME_LIMITED, ContractKind.SUPPORT_HOURS)
+
+
+class ExpiryOption(StrEnum):
+    """What happens to time logged on a request once its support contract has expired."""
+
+    ROLLOVER = "rollover"  # applied to the next valid contract
+    IGNORE = "ignore"  # not covered by any contract
+
+
 class TermLengthUnknown(ValueError):
     """Asked the fixed length of a frequency that has none (`term`: its length is the term's)."""
 
@@ -131,6 +157,8 @@ __all__ = [
     "BillingFrequency",
     "BillingTiming",
     "ChargeType",
+    "ContractKind",
+    "ExpiryOption",
     "LicenseType",
     "PricingModel",
     "ProductKind",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from libs.platform.service import create_service_app
+from rating.api import support_contracts, support_requests
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 
@@ -17,5 +18,8 @@ def create_app(settings: RatingSettings | None = None) -> FastAPI:
         runtime=bootstrap(settings),
         title="Rating service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[
+            support_contracts.router,
+            support_requests.router,
+        ],
     )

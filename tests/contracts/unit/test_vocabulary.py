@@ -21,6 +21,8 @@ SHARED = (
     "PricingModel",
     "TierMode",
     "TierPeriod",
+    "ContractKind",
+    "ExpiryOption",
 )
 HOME = Path("libs/contracts/vocabulary.py")
 

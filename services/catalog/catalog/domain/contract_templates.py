@@ -6,36 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
+from libs.contracts.vocabulary import ContractKind, ExpiryOption
 from libs.platform.errors import FieldErrors
 
 from .common import apply_patch
 
-
-class ContractKind(StrEnum):
-    """How a support contract is bounded."""
-
-    SUBSCRIPTION = "subscription"  # a period
-    TIME_LIMITED = "time_limited"  # a period or N hours, whichever ends first
-    SUPPORT_HOURS = "support_hours"  # N hours
-    PER_INCIDENT = "per_incident"  # one incident at a time
-
-
-class ExpiryOption(StrEnum):
-    """What happens to hours asked for beyond an expired contract."""
-
-    ROLLOVER = "rollover"  # applied to the next valid contract
-    IGNORE = "ignore"  # not covered by any contract
-
-
 # (needs a period, needs hours) per kind; a field a kind does not use must be absent.
 BOUNDS_BY_KIND: dict[ContractKind, tuple[bool, bool]] = {
-    ContractKind.SUBSCRIPTION: (True, False),
-    ContractKind.TIME_LIMITED: (True, True),
-    ContractKind.SUPPORT_HOURS: (False, True),
-    ContractKind.PER_INCIDENT: (False, False),
+    kind: (kind.has_period, kind.has_hours) for kind in ContractKind
 }
 
 

@@ -9,7 +9,12 @@ its port (an abstract class in `rating/handlers/<concept>.py` or here).
 from __future__ import annotations
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
+from rating.handlers.support_contracts import SupportContractRepository
+from rating.handlers.support_requests import SupportRequestRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
     """One transaction of a rating use case: its repositories, audit records and events."""
+
+    support_contracts: SupportContractRepository
+    support_requests: SupportRequestRepository

@@ -6,6 +6,8 @@ from typing import Self
 
 from libs.platform.unit_of_work import UnitOfWork
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.repository.support_contracts import SqlSupportContractRepository
+from rating.repository.support_requests import SqlSupportRequestRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -13,4 +15,6 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
+        self.support_contracts = SqlSupportContractRepository(self.session)
+        self.support_requests = SqlSupportRequestRepository(self.session)
         return self
