@@ -132,9 +132,9 @@ class SqlSupportContractRepository(SupportContractRepository):
         """Insert a new contract or write a changed one (a concurrent change to it is a 409)."""
         values = _row_values(contract)
         if contract.version == 0:
-            await self.session.execute(insert(Row).values(**values, version=1))
+            await self.session.exec(insert(Row).values(**values, version=1))
         else:
-            result: Any = await self.session.execute(
+            result: Any = await self.session.exec(
                 update(Row)
                 .where(col(Row.id) == contract.id, col(Row.version) == contract.version)
                 .values(**values, version=contract.version + 1)

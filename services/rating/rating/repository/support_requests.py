@@ -47,9 +47,9 @@ class SqlSupportRequestRepository(SupportRequestRepository):
         """Insert a new request or write a changed one (a concurrent change to it is a 409)."""
         values = _row_values(request)
         if request.version == 0:
-            await self.session.execute(insert(Row).values(**values, version=1))
+            await self.session.exec(insert(Row).values(**values, version=1))
         else:
-            result: Any = await self.session.execute(
+            result: Any = await self.session.exec(
                 update(Row)
                 .where(col(Row.id) == request.id, col(Row.version) == request.version)
                 .values(**values, version=request.version + 1)
@@ -62,7 +62,7 @@ class SqlSupportRequestRepository(SupportRequestRepository):
     async def add_entry(self, entry: TimeEntry) -> None:
         """Store a time entry and its allocations."""
         split = entry.split
-        await self.session.execute(
+        await self.session.exec(
             insert(SupportTimeEntryRow).values(
                 id=entry.id,
                 request_id=entry.request_id,
@@ -75,9 +75,9 @@ class SqlSupportRequestRepository(SupportRequestRepository):
             )
         )
         if split.allocations:
-            await self.session.execute(
+            await self.session.exec(
                 insert(SupportTimeAllocationRow),
-                [
+                params=[
                     {
                         "entry_id": entry.id,
                         "position": position,
