@@ -4,10 +4,14 @@ spent after a contract expired rolled over or ignored (seed 004, EXAMPLES §5)."
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from libs.platform.errors import Conflict
 from tests.rating.integration.factories_support import (
     CRM,
     FINANCE,
@@ -400,3 +404,50 @@ async def test_bad_requests_and_time_are_refused_with_reasons(database_url: str)
         # Nothing was logged by the refused calls.
         shown = ok(await service.client.get(f"/v1/support-requests/{request['id']}", headers=OPS))
         assert (shown["hours_logged"], shown["state"]) == ("0", "open")
+
+
+async def test_concurrent_time_on_one_contract_never_draws_more_than_it_has(database_url: str) -> None:
+    async with support_service(database_url) as service:
+        await _item_customer_org_unit(service)
+        await deliver(service, template_event("ctpl_tl", "time_limited", period_months=12, hours=40))
+        contract = await open_contract(service, "ctpl_tl", ("subscription", "sub_item"), "2026-01-01")
+        warm_up = await open_request(service, "sub_item", "2026-02-01T09:00:00Z")
+        await log_time(service, warm_up["id"], 38, "2026-02-01T10:00:00Z")
+        first = await open_request(service, "sub_item", "2026-06-15T09:00:00Z")
+        second = await open_request(service, "sub_item", "2026-06-15T09:00:00Z")
+
+        async def two_hours(request_id: str) -> Any:
+            body = {"hours": 2, "logged_at": "2026-06-15T10:00:00Z"}
+            return await service.client.post(
+                f"/v1/support-requests/{request_id}/time", json=body, headers=CRM
+            )
+
+        responses = await asyncio.gather(two_hours(first["id"]), two_hours(second["id"]))
+        assert sorted(r.status_code for r in responses) in ([201, 201], [201, 409])
+        covered = sum(Decimal(r.json()["covered_hours"]) for r in responses if r.status_code == 201)
+        assert covered == 2  # the two hours left, drawn once
+        shown = await contract_view(service, contract["id"])
+        assert (shown["hours_used"], shown["hours_remaining"], shown["state"]) == ("40", "0", "expired")
+
+
+async def test_a_contract_changed_meanwhile_is_a_conflict_not_a_lost_drawdown(postgres_url: str) -> None:
+    # SQLite serialises writers (BEGIN IMMEDIATE); on PostgreSQL two transactions may hold the
+    # same contract, and the second write must not overwrite the first one's hours.
+    async with support_service(postgres_url) as service:
+        await _item_customer_org_unit(service)
+        await deliver(service, template_event("ctpl_hours", "support_hours", hours=10))
+        contract = await open_contract(service, "ctpl_hours", ("subscription", "sub_item"), "2026-01-01")
+        at = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+        async with (
+            service.runtime.rating_unit_of_work() as first,
+            service.runtime.rating_unit_of_work() as second,
+        ):
+            mine = await first.support_contracts.get(contract["id"])
+            theirs = await second.support_contracts.get(contract["id"])
+            mine.draw(Decimal(3), at=at, now=at)
+            await first.support_contracts.save(mine)
+            await first.commit()
+            theirs.draw(Decimal(4), at=at, now=at)
+            with pytest.raises(Conflict):
+                await second.support_contracts.save(theirs)
+        assert (await contract_view(service, contract["id"]))["hours_used"] == "3"
