@@ -61,12 +61,19 @@ async def support_service(database_url: str, *, now: datetime = NOW) -> AsyncIte
 
 # --- read model: accounts and subscriptions (filled from provisioning's events in production) ---
 
+Target = SupportService | RatingRuntime
+"""A running service, or a runtime of its database (the fuzz test's seed)."""
+
+
+def _runtime(target: Target) -> RatingRuntime:
+    return target.runtime if isinstance(target, SupportService) else target
+
 
 async def account(
-    service: SupportService, account_id: str, *, parent: str | None = None, time_zone: str = "UTC"
+    target: Target, account_id: str, *, parent: str | None = None, time_zone: str = "UTC"
 ) -> str:
     """An account row of the read model."""
-    async with service.runtime.db.session() as session:
+    async with _runtime(target).db.session() as session:
         session.add(
             RatedAccount(
                 account_id=account_id,
@@ -82,9 +89,9 @@ async def account(
     return account_id
 
 
-async def subscription(service: SupportService, subscription_id: str, account_id: str) -> str:
+async def subscription(target: Target, subscription_id: str, account_id: str) -> str:
     """A subscription row of the read model."""
-    async with service.runtime.db.session() as session:
+    async with _runtime(target).db.session() as session:
         session.add(
             RatedSubscription(
                 subscription_id=subscription_id,
@@ -137,11 +144,12 @@ def template_event(
     return envelope.model_copy(update={"occurred_at": occurred_at})
 
 
-async def deliver(service: SupportService, *envelopes: Envelope) -> int:
+async def deliver(target: Target, *envelopes: Envelope) -> int:
     """Apply envelopes through the `rating.support` group's handlers and inbox; how many took effect."""
-    (spec,) = [s for s in service.runtime.consumer_specs if s.group_id == SUPPORT_GROUP]
+    runtime = _runtime(target)
+    (spec,) = [s for s in runtime.consumer_specs if s.group_id == SUPPORT_GROUP]
     consumer = IdempotentConsumer(
-        service.runtime.db,
+        runtime.db,
         group_id=spec.group_id,
         topics=spec.topics,
         handlers=spec.handlers,

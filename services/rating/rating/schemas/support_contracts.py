@@ -112,11 +112,14 @@ def _positive_hours(value: Decimal) -> Decimal:
     return value
 
 
-# Up to 6 decimals: 1 to 99999.999999, exactly 100000, or a positive fraction below 1.
+# Up to 6 decimals and 18 digits before the point (leading zeros count): 1 to 99999.999999,
+# exactly 100000, or a positive fraction below 1.
 _FRACTION = (
     r"0{0,5}[1-9]|0{0,4}[1-9][0-9]|0{0,3}[1-9][0-9]{2}|0{0,2}[1-9][0-9]{3}|0?[1-9][0-9]{4}|[1-9][0-9]{5}"
 )
-HOURS_PATTERN: Final = rf"^(0*[1-9][0-9]{{0,4}}(\.[0-9]{{1,6}})?|0*100000(\.0{{1,6}})?|0+\.({_FRACTION}))$"
+HOURS_PATTERN: Final = (
+    rf"^(0{{0,13}}[1-9][0-9]{{0,4}}(\.[0-9]{{1,6}})?|0{{0,12}}100000(\.0{{1,6}})?|0{{1,18}}\.({_FRACTION}))$"
+)
 
 Hours = Annotated[
     Quantity,
