@@ -8,8 +8,18 @@ its port (an abstract class in `rating/handlers/<concept>.py` or here).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from libs.platform.unit_of_work_port import UnitOfWorkPort
+
+if TYPE_CHECKING:
+    from rating.handlers.balances import BalanceRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
     """One transaction of a rating use case: its repositories, audit records and events."""
+
+    @property
+    def balances(self) -> BalanceRepository:
+        """Prepaid balances and their transactions (`rating.handlers.balances`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no balances repository")

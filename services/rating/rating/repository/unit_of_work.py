@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Self
 
 from libs.platform.unit_of_work import UnitOfWork
+from rating.handlers.balances import BalanceRepository
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.repository.balances import SqlBalanceRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -14,3 +16,8 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         return self
+
+    @property
+    def balances(self) -> BalanceRepository:
+        """Prepaid balances on this unit of work's session (a consumer's session too)."""
+        return SqlBalanceRepository(self.session)

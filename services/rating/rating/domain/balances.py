@@ -1,0 +1,543 @@
+"""Prepaid balances: grants of money or units, drawn down, expired, rolled over and refunded.
+
+A balance holds *grants* — its initial grant, each top-up and what rolled in from the previous
+period — each with what is still open of it, the price paid per unit (units balances, so that a
+refund can be valued) and the first day it can no longer be used (`expires_on`). Every movement
+is a transaction, and the ledger always balances:
+
+    granted + rolled in = used + remaining + expired + refunded + rolled out
+
+(rolled in equals rolled out, both inside the balance, so granted = used + remaining + expired +
+refunded). Drawdowns take the grant that expires first; at each period end (monthly on the
+account's bill-cycle day) the unused units roll over per the policy and the rest expires.
+Thresholds are percents of a *grant cycle* used: a cycle starts at each grant or top-up, its base
+is what was usable just after it, and each threshold warns once per cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final
+
+from libs.contracts.balances import (
+    BalanceChange,
+    BalanceKind,
+    BalanceState,
+    RolloverPolicy,
+)
+from libs.contracts.balances import BalanceTransactionKind as Kind
+from libs.platform.errors import Conflict, ValidationFailed
+from libs.platform.money import round_money
+from libs.platform.periods import monthly_period_containing
+
+ZERO: Final = Decimal(0)
+HUNDRED: Final = Decimal(100)
+DEFAULT_THRESHOLDS: Final = (Decimal(80), Decimal(100))
+MAX_THRESHOLDS: Final = 10
+GRANT_KINDS: Final = frozenset({Kind.GRANT, Kind.TOP_UP, Kind.ROLLOVER_IN})
+_NEVER: Final = date.max
+
+IdFactory = Callable[[], str]
+"""Makes the id of a new transaction."""
+
+
+# --- pure rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rollover:
+    """What happens to unused units at a period end: none, all, or up to `limit` carry over."""
+
+    policy: RolloverPolicy = RolloverPolicy.ALL
+    limit: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.policy is RolloverPolicy.UP_TO) != (self.limit is not None):
+            raise ValidationFailed.single(
+                "rollover.up_to",
+                "give up_to with the up_to policy, and only with it",
+                "rollover_limit",
+            )
+        if self.limit is not None and self.limit < 0:
+            raise ValidationFailed.single("rollover.up_to", "must not be negative")
+
+    def split(self, unused: Decimal) -> tuple[Decimal, Decimal]:
+        """`unused` split into (carried into the next period, expired)."""
+        if self.policy is RolloverPolicy.NONE:
+            return ZERO, unused
+        if self.policy is RolloverPolicy.ALL:
+            return unused, ZERO
+        assert self.limit is not None
+        carried = min(unused, self.limit)
+        return carried, unused - carried
+
+
+def checked_thresholds(percents: Iterable[Decimal]) -> tuple[Decimal, ...]:
+    """Threshold percents sorted, each above 0 and at most 100, no repeats (else 422)."""
+    values = tuple(percents)
+    if len(values) > MAX_THRESHOLDS:
+        raise ValidationFailed.single("thresholds", f"at most {MAX_THRESHOLDS} thresholds")
+    for index, value in enumerate(values):
+        if not ZERO < value <= HUNDRED:
+            raise ValidationFailed.single(f"thresholds.{index}", "must be above 0 and at most 100")
+    if len(set(values)) != len(values):
+        raise ValidationFailed.single("thresholds", "each threshold once")
+    return tuple(sorted(values))
+
+
+def crossed_thresholds(
+    base: Decimal,
+    used_before: Decimal,
+    used_after: Decimal,
+    thresholds: Sequence[Decimal],
+    already: Iterable[Decimal] = (),
+) -> list[Decimal]:
+    """The thresholds (percents of `base`) that `used_after` reaches and `used_before` did not.
+
+    A threshold already reported in this cycle (`already`) is not reported again; with no base
+    (nothing granted in the cycle) nothing is crossed.
+    """
+    if base <= 0:
+        return []
+    done = set(already)
+    return [
+        t for t in thresholds if t not in done and used_before * HUNDRED < t * base <= used_after * HUNDRED
+    ]
+
+
+def used_percent(base: Decimal, used: Decimal) -> Decimal:
+    """Share of a cycle's base used, in percent (0 when there is no base), at most 100."""
+    if base <= 0:
+        return ZERO
+    return min(HUNDRED, used * HUNDRED / base)
+
+
+def refund_value(kind: BalanceKind, quantity: Decimal, unit_price: Decimal | None, currency: str) -> Decimal:
+    """What an unused quantity is worth: money refunds itself; units times the price paid, rounded once."""
+    if kind is BalanceKind.MONEY:
+        return round_money(quantity, currency)
+    return round_money(quantity * (unit_price or ZERO), currency)
+
+
+def next_period_end(period_start: date, bill_cycle_day: int) -> date:
+    """Exclusive end of the monthly period (on the bill-cycle day) that contains `period_start`."""
+    return monthly_period_containing(period_start, bill_cycle_day).end
+
+
+@dataclass
+class Grant:
+    """An open lot of a balance: granted quantity, what is still open, price paid and expiry."""
+
+    id: str
+    balance_id: str
+    kind: Kind
+    quantity: Decimal
+    open_quantity: Decimal
+    unit_price: Decimal | None
+    expires_on: date | None
+    granted_on: date
+    rank: int = 0
+    """Drawdown order between balances: 0 for the subscription's own, 1 for the account's."""
+
+    def expired_on(self, on: date) -> bool:
+        """True when the grant can no longer be used on `on` (its expiry is on or before it)."""
+        return self.expires_on is not None and self.expires_on <= on
+
+    def usable_on(self, on: date) -> bool:
+        """True when something of it is open and it has not expired on `on`."""
+        return self.open_quantity > 0 and not self.expired_on(on)
+
+
+def drawdown_order(grants: Iterable[Grant], on: date) -> list[Grant]:
+    """The grants usable on `on`, in the order they are drawn.
+
+    The subscription's own balances first, then the account's (`rank`); within them the grant
+    that expires first (no expiry last), then the oldest (ids sort by creation).
+    """
+    usable = [g for g in grants if g.usable_on(on)]
+    return sorted(usable, key=lambda g: (g.rank, g.expires_on or _NEVER, g.id))
+
+
+def allocate(grants: Sequence[Grant], wanted: Decimal) -> list[tuple[Grant, Decimal]]:
+    """Take up to `wanted` from `grants` in their order: (grant, quantity taken) for each touched."""
+    taken: list[tuple[Grant, Decimal]] = []
+    left = wanted
+    for grant in grants:
+        if left <= 0:
+            break
+        take = min(left, grant.open_quantity)
+        if take > 0:
+            taken.append((grant, take))
+            left -= take
+    return taken
+
+
+# --- the balance --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One movement of a balance (`grant_id`: the grant consumed, or where a rollover came from)."""
+
+    id: str
+    balance_id: str
+    account_id: str
+    kind: Kind
+    quantity: Decimal
+    on: date
+    created_at: datetime
+    unit_price: Decimal | None = None
+    grant_id: str | None = None
+    expires_on: date | None = None
+    reference: str | None = None
+    amount: Decimal | None = None
+    """Money value (refunds only)."""
+
+
+@dataclass(frozen=True)
+class BalanceChanged:
+    """The balance changed: the transactions of one top-up, drawdown, expiry or rollover."""
+
+    change: BalanceChange
+    on: date
+    transactions: tuple[Transaction, ...]
+
+
+@dataclass(frozen=True)
+class ThresholdCrossed:
+    """A drawdown reached `threshold` percent of the grant cycle used."""
+
+    threshold: Decimal
+    used_percent: Decimal
+    remaining: Decimal
+
+
+@dataclass(frozen=True)
+class Exhausted:
+    """A drawdown used the last of what was usable."""
+
+    on: date
+
+
+@dataclass(frozen=True)
+class RefundedGrant:
+    """The unused part of one grant, given back, and its value."""
+
+    transaction: Transaction
+    unit_price: Decimal | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A balance's totals on a date: granted = used + remaining + expired + refunded."""
+
+    granted: Decimal
+    used: Decimal
+    remaining: Decimal
+    expired: Decimal
+    refunded: Decimal
+    rolled_over: Decimal
+
+
+@dataclass
+class Balance:
+    """A prepaid balance of an account (or of one of its subscriptions) and its open grants.
+
+    Changes record their transactions in `new_transactions`, the grants whose open quantity
+    changed in `touched`, and their domain events in `events`, for the repository and handler.
+    """
+
+    id: str
+    account_id: str
+    subscription_id: str | None
+    kind: BalanceKind
+    currency: str
+    meter: str | None
+    unit_label: str | None
+    rollover: Rollover
+    thresholds: tuple[Decimal, ...]
+    expires_on: date | None
+    period_start: date
+    """First day of the current period (the next period end to book follows it)."""
+    created_at: datetime
+    updated_at: datetime
+    granted: Decimal = ZERO
+    used: Decimal = ZERO
+    expired: Decimal = ZERO
+    refunded: Decimal = ZERO
+    rolled_over: Decimal = ZERO
+    cycle_base: Decimal = ZERO
+    cycle_used: Decimal = ZERO
+    crossed: tuple[Decimal, ...] = ()
+    closed_on: date | None = None
+    due_on: date | None = None
+    """The next date something is to be booked (a period end or a grant's expiry); never later."""
+    grants: list[Grant] = field(default_factory=list)
+    """The open grants (loaded for a change or a view)."""
+    new_transactions: list[Transaction] = field(default_factory=list, repr=False)
+    touched: dict[str, Grant] = field(default_factory=dict, repr=False)
+    events: list[BalanceChanged | ThresholdCrossed | Exhausted] = field(default_factory=list, repr=False)
+
+    # -- reading --
+
+    @property
+    def remaining(self) -> Decimal:
+        """Everything still open, expired or not (what the books hold)."""
+        return sum((g.open_quantity for g in self.grants), ZERO)
+
+    def usable(self, on: date) -> Decimal:
+        """What can be drawn on `on`."""
+        return sum((g.open_quantity for g in self.grants if g.usable_on(on)), ZERO)
+
+    def figures(self, on: date) -> Figures:
+        """Totals on `on`; grants past their date count as expired even before the job books them."""
+        lapsed = sum((g.open_quantity for g in self.grants if g.expired_on(on)), ZERO)
+        return Figures(
+            granted=self.granted,
+            used=self.used,
+            remaining=self.remaining - lapsed,
+            expired=self.expired + lapsed,
+            refunded=self.refunded,
+            rolled_over=self.rolled_over,
+        )
+
+    def state(self, on: date) -> BalanceState:
+        """Closed (refunded), expired (past its own date), exhausted (nothing usable) or active."""
+        if self.closed_on is not None:
+            return BalanceState.CLOSED
+        if self.expires_on is not None and self.expires_on <= on:
+            return BalanceState.EXPIRED
+        if self.usable(on) <= 0:
+            return BalanceState.EXHAUSTED
+        return BalanceState.ACTIVE
+
+    def used_percent(self) -> Decimal:
+        """Share of the current grant cycle used, in percent."""
+        return used_percent(self.cycle_base, self.cycle_used)
+
+    # -- changing --
+
+    def grant(
+        self,
+        *,
+        transaction_id: str,
+        kind: Kind,
+        quantity: Decimal,
+        unit_price: Decimal | None,
+        expires_on: date | None,
+        on: date,
+        at: datetime,
+        field_prefix: str = "",
+    ) -> Transaction:
+        """Add a grant (initial or top-up) usable from `on`; a new grant cycle starts."""
+        self._refuse_if_closed()
+        if self.expires_on is not None and self.expires_on <= on:
+            raise Conflict(f"balance {self.id} expired on {self.expires_on}; open a new balance")
+        if quantity <= 0:
+            raise ValidationFailed.single(f"{field_prefix}quantity", "must be more than 0")
+        if self.kind is BalanceKind.UNITS and unit_price is None:
+            raise ValidationFailed.single(
+                f"{field_prefix}unit_price", "a units grant states the price paid per unit", "missing"
+            )
+        if self.kind is BalanceKind.MONEY and unit_price is not None:
+            raise ValidationFailed.single(
+                f"{field_prefix}unit_price", "a money balance has no price per unit", "wrong_kind"
+            )
+        if expires_on is not None and expires_on <= on:
+            raise ValidationFailed.single(f"{field_prefix}expires_on", f"must be after {on.isoformat()}")
+        effective = min((d for d in (expires_on, self.expires_on) if d is not None), default=None)
+        grant = Grant(transaction_id, self.id, kind, quantity, quantity, unit_price, effective, on)
+        self.grants.append(grant)
+        if effective is not None and (self.due_on is None or effective < self.due_on):
+            self.due_on = effective
+        self.granted += quantity
+        self.cycle_base, self.cycle_used, self.crossed = self.usable(on), ZERO, ()
+        record = self._record(
+            kind, quantity, on, at, transaction_id=transaction_id, unit_price=unit_price, expires_on=effective
+        )
+        self.events.append(BalanceChanged(BalanceChange.TOP_UP, on, (record,)))
+        return record
+
+    def draw(
+        self,
+        allocations: Sequence[tuple[Grant, Decimal]],
+        *,
+        on: date,
+        at: datetime,
+        reference: str,
+        new_id: IdFactory,
+    ) -> Decimal:
+        """Draw the allocated quantities from this balance's grants; thresholds and exhaustion warn."""
+        self._refuse_if_closed()
+        usable_before = self.usable(on)
+        records = []
+        drawn = ZERO
+        for grant, quantity in allocations:
+            assert grant.balance_id == self.id and ZERO < quantity <= grant.open_quantity
+            records.append(self._consume(grant, Kind.DRAWDOWN, quantity, on, at, new_id(), reference))
+            drawn += quantity
+        if not records:
+            return ZERO
+        self.used += drawn
+        before, self.cycle_used = self.cycle_used, self.cycle_used + drawn
+        self.events.append(BalanceChanged(BalanceChange.DRAWDOWN, on, tuple(records)))
+        remaining = self.usable(on)
+        for threshold in crossed_thresholds(
+            self.cycle_base, before, self.cycle_used, self.thresholds, self.crossed
+        ):
+            self.crossed = (*self.crossed, threshold)
+            self.events.append(ThresholdCrossed(threshold, self.used_percent(), remaining))
+        if usable_before > 0 and remaining <= 0:
+            self.events.append(Exhausted(on))
+        return drawn
+
+    def mark_drawdown(self, *, on: date, at: datetime, reference: str, transaction_id: str) -> Transaction:
+        """Record that a drawdown with `reference` took nothing (so that a repeat takes nothing either)."""
+        return self._record(Kind.DRAWDOWN, ZERO, on, at, transaction_id=transaction_id, reference=reference)
+
+    def settle(self, as_of: date, bill_cycle_day: int, new_id: IdFactory, at: datetime) -> None:
+        """Book what is due by `as_of`: each ended period's rollover, and grants past their date.
+
+        Each period end is booked once (the balance moves to the next period); a grant that
+        expires on or before a period end expires rather than rolls over.
+        """
+        if self.closed_on is not None:
+            return
+        while (end := next_period_end(self.period_start, bill_cycle_day)) <= as_of:
+            self._expire_through(end, new_id, at)
+            self._roll_over(end, new_id, at)
+            self.period_start = end
+        self._expire_through(as_of, new_id, at)
+        self.schedule(bill_cycle_day)
+
+    def schedule(self, bill_cycle_day: int) -> None:
+        """Set `due_on`: the current period's end or the first expiry of an open grant, whichever is first."""
+        expiries = [g.expires_on for g in self.grants if g.open_quantity > 0 and g.expires_on is not None]
+        self.due_on = min([next_period_end(self.period_start, bill_cycle_day), *expiries])
+
+    def refund(self, *, on: date, at: datetime, reference: str, new_id: IdFactory) -> list[RefundedGrant]:
+        """Close the balance and give back what is usable on `on`, each grant at the price paid."""
+        self._refuse_if_closed()
+        refunded = []
+        for grant in drawdown_order(self.grants, on):
+            value = refund_value(self.kind, grant.open_quantity, grant.unit_price, self.currency)
+            quantity = grant.open_quantity
+            record = self._consume(grant, Kind.REFUND, quantity, on, at, new_id(), reference, amount=value)
+            self.refunded += quantity
+            refunded.append(RefundedGrant(record, grant.unit_price, value))
+        self.closed_on = on
+        return refunded
+
+    # -- internals --
+
+    def _refuse_if_closed(self) -> None:
+        if self.closed_on is not None:
+            raise Conflict(f"balance {self.id} was closed on {self.closed_on} (subscription cancelled)")
+
+    def _expire_through(self, on: date, new_id: IdFactory, at: datetime) -> None:
+        records = [
+            self._consume(g, Kind.EXPIRY, g.open_quantity, g.expires_on or on, at, new_id(), "expiry")
+            for g in sorted(self.grants, key=lambda g: (g.expires_on or _NEVER, g.id))
+            if g.open_quantity > 0 and g.expired_on(on)
+        ]
+        if records:
+            self.expired += sum((r.quantity for r in records), ZERO)
+            self.events.append(BalanceChanged(BalanceChange.EXPIRY, on, tuple(records)))
+
+    def _roll_over(self, end: date, new_id: IdFactory, at: datetime) -> None:
+        reference = f"period:{end.isoformat()}"
+        unused = drawdown_order(self.grants, end)
+        carried, _ = self.rollover.split(sum((g.open_quantity for g in unused), ZERO))
+        records = []
+        for grant in unused:
+            quantity = grant.open_quantity
+            keep = min(quantity, carried)
+            carried -= keep
+            if keep > 0:
+                records.append(self._consume(grant, Kind.ROLLOVER_OUT, keep, end, at, new_id(), reference))
+                into = Grant(
+                    new_id(), self.id, Kind.ROLLOVER_IN, keep, keep, grant.unit_price, grant.expires_on, end
+                )
+                self.grants.append(into)
+                self.rolled_over += keep
+                records.append(
+                    self._record(
+                        Kind.ROLLOVER_IN,
+                        keep,
+                        end,
+                        at,
+                        transaction_id=into.id,
+                        unit_price=into.unit_price,
+                        expires_on=into.expires_on,
+                        grant_id=grant.id,
+                        reference=reference,
+                    )
+                )
+            if quantity - keep > 0:
+                records.append(
+                    self._consume(grant, Kind.EXPIRY, quantity - keep, end, at, new_id(), reference)
+                )
+                self.expired += quantity - keep
+        if records:
+            self.events.append(BalanceChanged(BalanceChange.ROLLOVER, end, tuple(records)))
+
+    def _consume(
+        self,
+        grant: Grant,
+        kind: Kind,
+        quantity: Decimal,
+        on: date,
+        at: datetime,
+        transaction_id: str,
+        reference: str | None,
+        amount: Decimal | None = None,
+    ) -> Transaction:
+        grant.open_quantity -= quantity
+        self.touched[grant.id] = grant
+        return self._record(
+            kind,
+            quantity,
+            on,
+            at,
+            transaction_id=transaction_id,
+            unit_price=grant.unit_price,
+            grant_id=grant.id,
+            reference=reference,
+            amount=amount,
+        )
+
+    def _record(
+        self,
+        kind: Kind,
+        quantity: Decimal,
+        on: date,
+        at: datetime,
+        *,
+        transaction_id: str,
+        unit_price: Decimal | None = None,
+        expires_on: date | None = None,
+        grant_id: str | None = None,
+        reference: str | None = None,
+        amount: Decimal | None = None,
+    ) -> Transaction:
+        record = Transaction(
+            id=transaction_id,
+            balance_id=self.id,
+            account_id=self.account_id,
+            kind=kind,
+            quantity=quantity,
+            on=on,
+            created_at=at,
+            unit_price=unit_price,
+            grant_id=grant_id,
+            expires_on=expires_on,
+            reference=reference,
+            amount=amount,
+        )
+        self.new_transactions.append(record)
+        self.updated_at = at
+        return record
