@@ -117,7 +117,12 @@ def units_balance(
     **overrides: Any,
 ) -> dict[str, Any]:
     """A units balance body for `meter`, with an initial grant of `quantity` at `unit_price` when given."""
-    body: dict[str, Any] = {"account_id": account_id, "kind": "units", "meter": meter, "unit_label": unit_label}
+    body: dict[str, Any] = {
+        "account_id": account_id,
+        "kind": "units",
+        "meter": meter,
+        "unit_label": unit_label,
+    }
     if quantity is not None:
         body["initial_grant"] = {"quantity": quantity, "unit_price": unit_price}
     body.update(overrides)
@@ -141,7 +146,9 @@ async def outbox_payloads(app: FastAPI, event_type: str) -> list[dict[str, Any]]
     async with app.state.runtime.db.session() as session:
         rows = (
             await session.exec(
-                select(OutboxMessage).where(OutboxMessage.event_type == event_type).order_by(col(OutboxMessage.id))
+                select(OutboxMessage)
+                .where(OutboxMessage.event_type == event_type)
+                .order_by(col(OutboxMessage.id))
             )
         ).all()
     return [json.loads(row.body)["payload"] for row in rows]
