@@ -40,8 +40,7 @@ async def run_periodically(job: PeriodicJob, stop: asyncio.Event) -> None:
         if stop.is_set():
             return
         try:
-            result = await job.run()
-            log.info("job.done", job=job.name, result=repr(result))
+            await job.run()
         except Exception as exc:
             log.exception("job.failed", job=job.name, error=str(exc))
 
@@ -55,7 +54,16 @@ def periodic_jobs(runtime: RatingRuntime) -> list[PeriodicJob]:
 
         async def settle() -> object:
             async with runtime.rating_unit_of_work() as uow:
-                return await settle_balances(uow, as_of=None, delay_days=settings.balance_settle_delay_days)
+                settlement = await settle_balances(
+                    uow, as_of=None, delay_days=settings.balance_settle_delay_days
+                )
+            if settlement.transactions:
+                log.info(
+                    "balances.settled",
+                    changed=settlement.balances_changed,
+                    transactions=settlement.transactions,
+                )
+            return settlement
 
         jobs.append(PeriodicJob("balances.settle", settings.balance_settle_interval_s, settle))
     return jobs

@@ -251,11 +251,12 @@ def _draw(
     by_balance: dict[str, list[tuple[Grant, Decimal]]] = defaultdict(list)
     for grant, quantity in allocate(drawdown_order([g for b in pool for g in b.grants], on), wanted):
         by_balance[grant.balance_id].append((grant, quantity))
+    balances = {b.id: b for b in pool}
     lines = []
-    for balance in pool:
-        if balance.id in by_balance:
-            drawn = balance.draw(by_balance[balance.id], on=on, at=at, reference=reference, new_id=_txn_id)
-            lines.append(DrawnLine(balance.id, balance.kind, drawn))
+    for balance_id, allocations in by_balance.items():  # in the order they were drawn
+        balance = balances[balance_id]
+        drawn = balance.draw(allocations, on=on, at=at, reference=reference, new_id=_txn_id)
+        lines.append(DrawnLine(balance.id, balance.kind, drawn))
     return lines
 
 
