@@ -22,6 +22,7 @@ from libs.contracts.balances import (
 from libs.contracts.types import CurrencyCode, IsoDate, NonNegativeAmount, Percent, Quantity, UnitPrice
 from libs.contracts.usage import MeterCode, Reference
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
+from libs.platform.openapi import SET, UNSET, one_case_per
 from libs.platform.text import ONE_LINE
 from rating.domain.balances import DEFAULT_THRESHOLDS, MAX_THRESHOLDS, Balance, Grant, Transaction
 
@@ -77,7 +78,17 @@ class GrantIn(BaseModel):
 class BalanceCreate(BaseModel):
     """Open a prepaid balance for an account, or for one of its subscriptions."""
 
-    model_config = REQUEST
+    # A units balance names its meter; a money balance has neither meter nor unit label.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=one_case_per(
+            "kind",
+            {
+                BalanceKind.MONEY: {"meter": UNSET, "unit_label": UNSET},
+                BalanceKind.UNITS: {"meter": SET},
+            },
+        ),
+    )
     account_id: Reference
     subscription_id: Reference | None = Field(
         default=None, description="Set for a subscription's own balance; drawn before the account's."
