@@ -184,10 +184,14 @@ class RefundLine(EventPayload):
 
 @event_type("balance.refunded", topic=RATING_EVENTS)
 class BalanceRefunded(EventPayload):
-    """A cancelled subscription's unused prepaid balances were refunded: invoicing credits `amount`."""
+    """A cancelled subscription's prepaid balance closed: invoicing credits its unused part, `amount`.
+
+    One event per balance, on the cancellation's effective date (at once when that date has come).
+    """
 
     account_id: str
     subscription_id: str
+    balance_id: str
     currency: CurrencyCode
     amount: NonNegativeAmount = Field(description="Sum of the lines' rounded amounts.")
     lines: list[RefundLine]

@@ -205,6 +205,10 @@ class BalanceRow(SQLModel, table=True):
     thresholds_crossed: str = Field(sa_column=Column(Text, nullable=False))
     """JSON list of the thresholds already reported in this grant cycle."""
     closed_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    closing_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    """The effective date of its subscription's cancellation: refunded and closed then."""
+    closing_event_id: str | None = Field(default=None, max_length=64)
+    """The `subscription.cancelled` event that closes it."""
     due_on: date = Field(sa_column=Column(Date, nullable=False))
     """The next date something is to be booked (a period end, a grant's expiry): what the job looks for."""
     created_at: datetime = Field(sa_column=_timestamp())

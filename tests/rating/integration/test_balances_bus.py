@@ -73,7 +73,7 @@ async def test_a_cancellation_on_the_bus_refunds_once(broker: str, sqlite_url: s
                 term_end=date(2027, 1, 1),
                 renewal="expire",
                 state="cancelled",
-                effective_date=date(2026, 3, 31),
+                effective_date=date(2026, 3, 20),
                 ended_before_term=True,
             )
             envelope = build_envelope(cancelled, producer="provisioning", key=account)

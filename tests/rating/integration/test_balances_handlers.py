@@ -216,25 +216,34 @@ async def test_cancellation_refunds_the_unused_prepaid_part_once(rating: Rating)
     await rating.draw(money["id"], amount="30.00", reference="usage-march")
     shared = await create(rating.client, money_balance(account, "50.00"))  # the account's: not refunded
 
+    rating.clock.set_day(date(2026, 3, 28))
     cancellation = _cancellation(account, subscription, date(2026, 3, 28))
     await _deliver(rating.app, cancellation)
 
-    (refund,) = await outbox_payloads(rating.app, "balance.refunded")
-    # 3 h x 140.00 = 420.00; 2.5 h x 33.333333 = 83.3333325 -> 83.33; money: the 30.00 drawn took
-    # the 20.00 expiring first and 10.00 of the 100.00, so 90.00 is left: 593.33 in all.
-    assert (refund["currency"], refund["subscription_id"], refund["cancelled_on"]) == (
-        "USD",
-        subscription,
-        "2026-03-28",
-    )
-    assert refund["cancellation_event_id"] == str(cancellation.event_id)
-    lines = [(line["kind"], line["quantity"], line["unit_price"], line["amount"]) for line in refund["lines"]]
+    # One refund per balance. Hours: 3 x 140.00 = 420.00 and 2.5 x 33.333333 = 83.3333325 -> 83.33.
+    # Money: the 30.00 drawn took the 20.00 expiring first and 10.00 of the 100.00: 90.00 is left.
+    refunds = {r["balance_id"]: r for r in await outbox_payloads(rating.app, "balance.refunded")}
+    assert {b: (r["currency"], r["amount"]) for b, r in refunds.items()} == {
+        hours["id"]: ("USD", "503.33"),
+        money["id"]: ("USD", "90.00"),
+    }
+    for refund in refunds.values():
+        assert (refund["subscription_id"], refund["account_id"], refund["cancelled_on"]) == (
+            subscription,
+            account,
+            "2026-03-28",
+        )
+        assert refund["cancellation_event_id"] == str(cancellation.event_id)
+    lines = [
+        (line["kind"], line["quantity"], line["unit_price"], line["amount"])
+        for refund in refunds.values()
+        for line in refund["lines"]
+    ]
     assert lines == [
         ("units", "3", "140", "420.00"),
         ("units", "2.5", "33.333333", "83.33"),
         ("money", "90.00", None, "90.00"),
     ]
-    assert refund["amount"] == "593.33"
 
     hours_view = await rating.view(hours["id"], as_of="2026-03-28")
     assert (hours_view["state"], hours_view["refunded"], hours_view["remaining"]) == ("closed", "5.5", "0")
@@ -255,7 +264,7 @@ async def test_cancellation_refunds_the_unused_prepaid_part_once(rating: Rating)
 
     # Redelivered: nothing changes, nothing is published again.
     await _deliver(rating.app, cancellation)
-    assert len(await outbox_payloads(rating.app, "balance.refunded")) == 1
+    assert len(await outbox_payloads(rating.app, "balance.refunded")) == 2
     assert (await rating.view(hours["id"], as_of="2026-03-28"))["transactions"] == hours_view["transactions"]
     closed = await rating.client.post(
         f"/v1/balances/{hours['id']}/top-ups", json={"quantity": 1, "unit_price": "1"}, headers=FINANCE
@@ -269,12 +278,43 @@ async def test_cancellation_books_expiry_before_refunding(rating: Rating) -> Non
     money = await create(rating.client, money_balance(account, "100.00", subscription_id=subscription))
     await rating.top_up(money["id"], amount="20.00", expires_on="2026-03-25")
 
+    rating.clock.set_day(date(2026, 3, 28))
     await _deliver(rating.app, _cancellation(account, subscription, date(2026, 3, 28)))
     (refund,) = await outbox_payloads(rating.app, "balance.refunded")
     assert refund["amount"] == "100.00"
     view = await rating.view(money["id"], as_of="2026-03-28")
     assert (view["expired"], view["refunded"]) == ("20.00", "100.00")
     assert kinds(view)[-2:] == [("expiry", "20.00"), ("refund", "100.00")]
+
+
+async def test_a_cancellation_from_a_later_date_refunds_on_that_date(rating: Rating) -> None:
+    # Cycle day 1; 10 hours at 150.00, 4 used; cancelled on 03-20 from 2026-04-10.
+    account = await add_account(rating.app)
+    subscription = await add_subscription(rating.app, account)
+    hours = await create(rating.client, units_balance(account, 10, "150.00", subscription_id=subscription))
+    await rating.draw(hours["id"], quantity=4, reference="t1")
+    cancellation = _cancellation(account, subscription, date(2026, 4, 10))
+    await _deliver(rating.app, cancellation)
+    view = await rating.view(hours["id"])
+    assert (view["state"], view["closing_on"]) == ("active", "2026-04-10")
+    assert await outbox_payloads(rating.app, "balance.refunded") == []
+    await rating.draw(hours["id"], quantity=1, reference="t2")  # still usable until then
+    await _deliver(rating.app, cancellation)  # redelivered: changes nothing
+
+    settled = await ok(
+        await rating.client.post("/v1/balances/expire", json={"as_of": "2026-04-10"}, headers=FINANCE)
+    )
+    # The 04-01 period end (5 roll over), then the refund of the 5 hours: 750.00.
+    assert settled == {"balances_changed": 1, "transactions": 3}
+    (refund,) = await outbox_payloads(rating.app, "balance.refunded")
+    assert (refund["amount"], refund["cancelled_on"]) == ("750.00", "2026-04-10")
+    view = await rating.view(hours["id"], as_of="2026-04-10")
+    assert (view["state"], view["closed_on"], view["refunded"], view["used"]) == (
+        "closed",
+        "2026-04-10",
+        "5",
+        "5",
+    )
 
 
 async def test_the_periodic_job_books_expiries_once(sqlite_url: str) -> None:

@@ -21,6 +21,7 @@ from rating.domain.balances import (
     BalanceChanged,
     Exhausted,
     Grant,
+    Refunded,
     Rollover,
     ThresholdCrossed,
     allocate,
@@ -289,11 +290,44 @@ def test_refund_closes_the_balance_and_values_each_grant_at_its_price() -> None:
     grant(b, "10", date(2026, 3, 20), price="150")
     grant(b, "5", date(2026, 3, 21), price="140")
     draw(b, "12", date(2026, 3, 25))
-    lines = b.refund(on=date(2026, 3, 30), at=AT, reference="cancellation:e1", new_id=new_id)
+    lines = b.refund(on=date(2026, 3, 30), at=AT, cancellation_event_id="e1", new_id=new_id)
     assert [(r.transaction.quantity, r.unit_price, r.amount) for r in lines] == [(D(3), D(140), D("420.00"))]
     assert b.state(date(2026, 3, 30)) is BalanceState.CLOSED
     with pytest.raises(Conflict):
         draw(b, "1", date(2026, 3, 30))
+
+
+def test_a_cancellation_from_a_later_date_refunds_on_that_date() -> None:
+    # Cycle day 1, all roll over; 10 hours at 150.00, 4 used; cancelled from 2026-05-01.
+    b = balance(period_start=date(2026, 3, 1))
+    grant(b, "10", date(2026, 3, 20))
+    draw(b, "4", date(2026, 3, 21))
+    b.close_on_cancellation(on=date(2026, 5, 1), cancellation_event_id="e9")
+    with pytest.raises(Conflict):
+        grant(b, "1", date(2026, 3, 22))
+    b.new_transactions.clear()
+    b.events.clear()
+    b.settle(date(2026, 4, 30), 1, new_id, AT)
+    assert [t.kind for t in b.new_transactions] == [
+        Kind.ROLLOVER_OUT,
+        Kind.ROLLOVER_IN,
+    ]  # the 04-01 period end
+    assert b.closed_on is None and b.due_on == date(2026, 5, 1)
+    draw(b, "1", date(2026, 4, 30), "r2")
+    b.new_transactions.clear()
+    b.settle(date(2026, 5, 3), 1, new_id, AT)
+    # The 05-01 period end is booked first, then the 5 unused hours are refunded at 150.00.
+    assert [(t.kind, t.quantity, t.amount) for t in b.new_transactions] == [
+        (Kind.ROLLOVER_OUT, D(5), None),
+        (Kind.ROLLOVER_IN, D(5), None),
+        (Kind.REFUND, D(5), D("750.00")),
+    ]
+    (refunded,) = [e for e in b.events if isinstance(e, Refunded)]
+    assert (refunded.on, refunded.cancellation_event_id, b.closed_on) == (
+        date(2026, 5, 1),
+        "e9",
+        date(2026, 5, 1),
+    )
 
 
 # --- no money or unit is created or lost ---------------------------------------------------------
@@ -306,6 +340,7 @@ operations = st.lists(
         st.tuples(st.just("draw"), quantities, st.integers(0, 10)),
         st.tuples(st.just("settle"), st.integers(0, 45)),
         st.tuples(st.just("refund"), st.integers(0, 10)),
+        st.tuples(st.just("close"), st.integers(0, 60)),
     ),
     max_size=25,
 )
@@ -323,7 +358,7 @@ def _ledger(b: Balance, transactions: list) -> dict[Kind, Decimal]:
     return sums
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     kind=st.sampled_from(list(BalanceKind)),
     rollover=policies,
@@ -340,7 +375,7 @@ def test_granted_is_always_used_remaining_expired_refunded_and_rolled_over(
     for op in ops:
         if b.closed_on is not None:
             break
-        if op[0] == "grant":
+        if op[0] == "grant" and b.closing_on is None:
             _, quantity, expires_in, price = op
             b.grant(
                 transaction_id=new_id(),
@@ -356,25 +391,30 @@ def test_granted_is_always_used_remaining_expired_refunded_and_rolled_over(
             _, quantity, step = op
             today += timedelta(days=step)
             b.settle(today, bill_cycle_day, new_id, AT)
-            usable = b.usable(today)
-            drawn = draw(b, str(quantity), today, f"r{len(booked)}")
+            usable = b.usable(today) if b.closed_on is None else D(0)
+            drawn = draw(b, str(quantity), today, f"r{len(booked)}") if b.closed_on is None else D(0)
             assert drawn == min(quantity, usable)
             assert b.usable(today) == usable - drawn
             crossed = [e.threshold for e in b.events if isinstance(e, ThresholdCrossed)]
             assert not set(crossed) & set(reported), "a threshold warns once per grant cycle"
             reported += crossed
             b.events = [e for e in b.events if not isinstance(e, ThresholdCrossed)]
+        elif op[0] == "close" and b.closing_on is None:
+            b.close_on_cancellation(on=today + timedelta(days=op[1]), cancellation_event_id="e")
         elif op[0] == "settle":
             today += timedelta(days=op[1])
             b.settle(today, bill_cycle_day, new_id, AT)
-            assert b.due_on is not None and b.due_on > today
-        else:
+            assert b.closed_on is not None or (b.due_on is not None and b.due_on > today)
+            if b.closing_on is not None:
+                assert (b.closed_on is not None) == (b.closing_on <= today)
+        elif op[0] == "refund":
             today += timedelta(days=op[1])
             b.settle(today, bill_cycle_day, new_id, AT)
-            lines = b.refund(on=today, at=AT, reference="cancellation:e", new_id=new_id)
-            assert sum((r.transaction.quantity for r in lines), D(0)) == b.refunded
-            for r in lines:
-                assert r.amount == refund_value(kind, r.transaction.quantity, r.unit_price, b.currency)
+            if b.closed_on is None:  # (a cancellation from an earlier date may have closed it)
+                lines = b.refund(on=today, at=AT, cancellation_event_id="e", new_id=new_id)
+                assert sum((r.transaction.quantity for r in lines), D(0)) == b.refunded
+                for r in lines:
+                    assert r.amount == refund_value(kind, r.transaction.quantity, r.unit_price, b.currency)
         booked += b.new_transactions
         b.new_transactions.clear()
         assert all(g.open_quantity >= 0 for g in b.grants)

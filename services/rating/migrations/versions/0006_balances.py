@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("cycle_used", ExactDecimal(), nullable=False),
         sa.Column("thresholds_crossed", sa.Text, nullable=False),
         sa.Column("closed_on", sa.Date, nullable=True),
+        sa.Column("closing_on", sa.Date, nullable=True),
+        sa.Column("closing_event_id", sa.String(64), nullable=True),
         sa.Column("due_on", sa.Date, nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),

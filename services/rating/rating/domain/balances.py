@@ -232,6 +232,15 @@ class RefundedGrant:
 
 
 @dataclass(frozen=True)
+class Refunded:
+    """The balance closed on the cancellation of its subscription; its unused part was given back."""
+
+    on: date
+    cancellation_event_id: str
+    lines: tuple[RefundedGrant, ...]
+
+
+@dataclass(frozen=True)
 class Figures:
     """A balance's totals on a date: granted = used + remaining + expired + refunded."""
 
@@ -274,13 +283,18 @@ class Balance:
     cycle_used: Decimal = ZERO
     crossed: tuple[Decimal, ...] = ()
     closed_on: date | None = None
+    closing_on: date | None = None
+    """Set when its subscription was cancelled from a later date: the refund is booked then."""
+    closing_event_id: str | None = None
     due_on: date | None = None
     """The next date something is to be booked (a period end or a grant's expiry); never later."""
     grants: list[Grant] = field(default_factory=list)
     """The open grants (loaded for a change or a view)."""
     new_transactions: list[Transaction] = field(default_factory=list, repr=False)
     touched: dict[str, Grant] = field(default_factory=dict, repr=False)
-    events: list[BalanceChanged | ThresholdCrossed | Exhausted] = field(default_factory=list, repr=False)
+    events: list[BalanceChanged | ThresholdCrossed | Exhausted | Refunded] = field(
+        default_factory=list, repr=False
+    )
 
     # -- reading --
 
@@ -335,6 +349,8 @@ class Balance:
     ) -> Transaction:
         """Add a grant (initial or top-up) usable from `on`; a new grant cycle starts."""
         self._refuse_if_closed()
+        if self.closing_on is not None:
+            raise Conflict(f"balance {self.id} closes on {self.closing_on}: its subscription was cancelled")
         if self.expires_on is not None and self.expires_on <= on:
             raise Conflict(f"balance {self.id} expired on {self.expires_on}; open a new balance")
         if quantity <= 0:
@@ -407,22 +423,37 @@ class Balance:
         """
         if self.closed_on is not None:
             return
-        while (end := next_period_end(self.period_start, bill_cycle_day)) <= as_of:
+        through = as_of if self.closing_on is None else min(as_of, self.closing_on)
+        while (end := next_period_end(self.period_start, bill_cycle_day)) <= through:
             self._expire_through(end, new_id, at)
             self._roll_over(end, new_id, at)
             self.period_start = end
-        self._expire_through(as_of, new_id, at)
-        self.schedule(bill_cycle_day)
+        self._expire_through(through, new_id, at)
+        if self.closing_on is not None and self.closing_on <= as_of:
+            assert self.closing_event_id is not None
+            self.refund(on=self.closing_on, at=at, cancellation_event_id=self.closing_event_id, new_id=new_id)
+        else:
+            self.schedule(bill_cycle_day)
 
     def schedule(self, bill_cycle_day: int) -> None:
-        """Set `due_on`: the current period's end or the first expiry of an open grant, whichever is first."""
+        """Set `due_on`: the current period's end, the first expiry of an open grant or the closing day."""
         expiries = [g.expires_on for g in self.grants if g.open_quantity > 0 and g.expires_on is not None]
-        self.due_on = min([next_period_end(self.period_start, bill_cycle_day), *expiries])
+        closing = [self.closing_on] if self.closing_on is not None else []
+        self.due_on = min([next_period_end(self.period_start, bill_cycle_day), *expiries, *closing])
 
-    def refund(self, *, on: date, at: datetime, reference: str, new_id: IdFactory) -> list[RefundedGrant]:
+    def close_on_cancellation(self, *, on: date, cancellation_event_id: str) -> None:
+        """Its subscription ends on `on`: refund and close then (`settle` books it once due)."""
+        self._refuse_if_closed()
+        self.closing_on, self.closing_event_id = on, cancellation_event_id
+        self.due_on = on if self.due_on is None else min(self.due_on, on)
+
+    def refund(
+        self, *, on: date, at: datetime, cancellation_event_id: str, new_id: IdFactory
+    ) -> list[RefundedGrant]:
         """Close the balance and give back what is usable on `on`, each grant at the price paid."""
         self._refuse_if_closed()
         refunded = []
+        reference = f"cancellation:{cancellation_event_id}"
         for grant in drawdown_order(self.grants, on):
             value = refund_value(self.kind, grant.open_quantity, grant.unit_price, self.currency)
             quantity = grant.open_quantity
@@ -430,6 +461,8 @@ class Balance:
             self.refunded += quantity
             refunded.append(RefundedGrant(record, grant.unit_price, value))
         self.closed_on = on
+        self.closing_on, self.closing_event_id = on, cancellation_event_id
+        self.events.append(Refunded(on, cancellation_event_id, tuple(refunded)))
         return refunded
 
     # -- internals --

@@ -10,13 +10,14 @@ from typing import Any
 
 from libs.contracts import balances as contracts
 from libs.contracts.balances import BalanceKind
+from libs.contracts.envelope import EventPayload
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 from rating.domain.balances import (
     Balance,
     BalanceChanged,
     Exhausted,
-    RefundedGrant,
+    Refunded,
     ThresholdCrossed,
     Transaction,
 )
@@ -88,8 +89,8 @@ def emit_recorded(uow: UnitOfWorkPort, balance: Balance, at: datetime) -> None:
 
 
 def _contract_of(
-    balance: Balance, event: BalanceChanged | ThresholdCrossed | Exhausted, at: datetime
-) -> contracts.BalanceEvent:
+    balance: Balance, event: BalanceChanged | ThresholdCrossed | Exhausted | Refunded, at: datetime
+) -> EventPayload:
     if isinstance(event, BalanceChanged):
         return contracts.BalanceChanged(
             **_owner(balance),
@@ -107,21 +108,15 @@ def _contract_of(
             remaining=_figure(balance, event.remaining),
             at=at,
         )
+    if isinstance(event, Refunded):
+        return balance_refunded(balance, event, at)
     return contracts.EntitlementExhausted(**_owner(balance), on=event.on, at=at)
 
 
-def balance_refunded(
-    *,
-    account_id: str,
-    subscription_id: str,
-    currency: str,
-    lines: list[tuple[Balance, RefundedGrant]],
-    cancelled_on: date,
-    cancellation_event_id: str,
-    at: datetime,
-) -> contracts.BalanceRefunded:
-    """The refund of a cancelled subscription's balances in one currency: each grant's line, rounded."""
-    refund_lines = [
+def balance_refunded(balance: Balance, event: Refunded, at: datetime) -> contracts.BalanceRefunded:
+    """The refund of a cancelled subscription's balance: a line per grant, each rounded once."""
+    assert balance.subscription_id is not None, "only a subscription's balance is refunded"
+    lines = [
         contracts.RefundLine(
             balance_id=balance.id,
             transaction_id=refunded.transaction.id,
@@ -130,18 +125,19 @@ def balance_refunded(
             unit_label=balance.unit_label,
             quantity=_figure(balance, refunded.transaction.quantity),
             unit_price=unit_price_out(refunded.unit_price),
-            amount=amount_out(refunded.amount, currency),
+            amount=amount_out(refunded.amount, balance.currency),
         )
-        for balance, refunded in lines
+        for refunded in event.lines
     ]
     return contracts.BalanceRefunded(
-        account_id=account_id,
-        subscription_id=subscription_id,
-        currency=currency,
-        amount=amount_out(sum((line.amount for line in refund_lines), Decimal(0)), currency),
-        lines=refund_lines,
-        cancelled_on=cancelled_on,
-        cancellation_event_id=cancellation_event_id,
+        account_id=balance.account_id,
+        subscription_id=balance.subscription_id,
+        balance_id=balance.id,
+        currency=balance.currency,
+        amount=amount_out(sum((line.amount for line in lines), Decimal(0)), balance.currency),
+        lines=lines,
+        cancelled_on=event.on,
+        cancellation_event_id=event.cancellation_event_id,
         refunded_at=at,
     )
 

@@ -6,23 +6,22 @@
   the next period, and the table's unique key refuses a second booking of the same grant.
   By default it books what was due `delay_days` before each account's local today, so that the
   period close of rating, which draws the usage of an ended period, comes first.
-- `refund_cancelled_subscription` applies `subscription.cancelled`: what is due by the
-  cancellation date is booked, then the unused part of each of the subscription's balances is
-  refunded at the price paid (`refund`), the balances close and `balance.refunded` tells
-  invoicing what to credit. A redelivered cancellation finds no open balance: nothing changes.
+- `refund_cancelled_subscription` applies `subscription.cancelled`: on its effective date
+  (at once when it has come, else by the settlement job on that date) what is due by then is
+  booked, the unused part of each of the subscription's balances is refunded at the price paid
+  (`refund`), the balance closes and `balance.refunded` tells invoicing what to credit. A
+  redelivered cancellation finds the balances closing or closed: nothing changes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from libs.contracts.provisioning import SubscriptionCancelled
 from libs.platform.ids import new_id
 from libs.platform.logging import get_logger
-from rating.domain.balances import Balance, RefundedGrant
-from rating.events.balances import balance_refunded, emit_recorded, movements_audit
+from rating.events.balances import emit_recorded, movements_audit
 from rating.handlers.unit_of_work import RatingUnitOfWork
 
 log = get_logger("rating.balances")
@@ -81,36 +80,33 @@ async def settle_balances(
 async def refund_cancelled_subscription(
     uow: RatingUnitOfWork, *, cancellation: SubscriptionCancelled, event_id: str
 ) -> Settlement:
-    """Refund the unused prepaid part of a cancelled subscription's balances and close them."""
+    """Close a cancelled subscription's balances on its effective date, refunding the unused part.
+
+    When that date has come (account-local), what is due by it is booked and the refund with
+    it; a later date is kept on the balances and the settlement job books it then. A balance
+    already closing (a redelivered cancellation) is left as it is.
+    """
     balances = await uow.balances.of_subscription(cancellation.subscription_id, for_update=True)
-    if not balances:
-        return Settlement(0, 0)
     on = cancellation.effective_date
     account = await uow.balances.account(cancellation.account_id)
+    today = uow.business_date(account.time_zone) if account is not None else on
     at = uow.clock.now()
-    per_currency: dict[str, list[tuple[Balance, RefundedGrant]]] = defaultdict(list)
-    transactions = 0
+    changed = transactions = 0
     for balance in balances:
-        if account is not None:
+        if balance.closing_on is not None:
+            continue
+        balance.close_on_cancellation(on=on, cancellation_event_id=event_id)
+        if on <= today and account is not None:
             balance.settle(on, account.bill_cycle_day, _txn_id, at)
-        per_currency[balance.currency] += [
-            (balance, refunded)
-            for refunded in balance.refund(on=on, at=at, reference=f"cancellation:{event_id}", new_id=_txn_id)
-        ]
+        elif on <= today:
+            balance.refund(on=on, at=at, cancellation_event_id=event_id, new_id=_txn_id)
+        changed += 1
         transactions += len(balance.new_transactions)
-        uow.audit("balance.refunded", "balance", balance.id, movements_audit(balance))
+        audit = movements_audit(balance) | {"closing_on": on.isoformat(), "cancellation_event_id": event_id}
+        uow.audit(
+            "balance.refunded" if balance.closed_on else "balance.closing", "balance", balance.id, audit
+        )
         emit_recorded(uow, balance, at)
         await uow.balances.save(balance)
-    for currency, lines in per_currency.items():
-        refund = balance_refunded(
-            account_id=cancellation.account_id,
-            subscription_id=cancellation.subscription_id,
-            currency=currency,
-            lines=lines,
-            cancelled_on=on,
-            cancellation_event_id=event_id,
-            at=at,
-        )
-        uow.emit(refund, key=cancellation.account_id)
     await uow.commit()
-    return Settlement(len(balances), transactions)
+    return Settlement(changed, transactions)

@@ -94,6 +94,8 @@ def _balance(row: BalanceRow, grants: list[Grant]) -> Balance:
         cycle_used=row.cycle_used,
         crossed=_decimals(row.thresholds_crossed),
         closed_on=row.closed_on,
+        closing_on=row.closing_on,
+        closing_event_id=row.closing_event_id,
         due_on=row.due_on,
         grants=grants,
     )
@@ -123,6 +125,8 @@ def _columns(balance: Balance) -> dict[str, Any]:
         "cycle_used": balance.cycle_used,
         "thresholds_crossed": _text(balance.crossed),
         "closed_on": balance.closed_on,
+        "closing_on": balance.closing_on,
+        "closing_event_id": balance.closing_event_id,
         "due_on": balance.due_on,
         "created_at": balance.created_at,
         "updated_at": balance.updated_at,

@@ -207,6 +207,9 @@ class BalancePublic(BaseModel):
     thresholds_crossed: list[Percent] = Field(description="Thresholds reported in the current grant cycle.")
     period_start: date = Field(description="First day of the current period (rollover at its end).")
     closed_on: date | None
+    closing_on: date | None = Field(
+        description="Its subscription was cancelled from this date: the unused part is refunded then."
+    )
     grants: list[GrantPublic] = Field(description="Open grants, in drawdown order.")
     transactions: list[TransactionPublic] = Field(
         default_factory=list,
@@ -277,6 +280,7 @@ def balance_public(
         thresholds_crossed=[percent_out(t) for t in balance.crossed],
         period_start=balance.period_start,
         closed_on=balance.closed_on,
+        closing_on=balance.closing_on,
         grants=[grant_public(balance, g) for g in balance.grants if g.open_quantity > 0],
         transactions=[transaction_public(balance, t) for t in transactions or []],
         created_at=balance.created_at,
