@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 if TYPE_CHECKING:
-    from rating.handlers.balances import BalanceRepository
+    from rating.handlers.balances_port import BalanceRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):

@@ -23,7 +23,7 @@ from libs.contracts.balances import BalanceTransactionKind as Kind
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 from rating.domain.balances import GRANT_KINDS, Balance, Grant, Rollover, Transaction
-from rating.handlers.balances import AccountTerms, BalanceRepository, RecordedDrawdown, SubscriptionTerms
+from rating.handlers.balances_port import AccountTerms, BalanceRepository, RecordedDrawdown, SubscriptionTerms
 from rating.models import BalanceRow, BalanceTransactionRow, RatedAccount, RatedSubscription
 
 

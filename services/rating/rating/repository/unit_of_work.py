@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from libs.platform.unit_of_work import UnitOfWork
-from rating.handlers.balances import BalanceRepository
+from rating.handlers.balances_port import BalanceRepository
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.repository.balances import SqlBalanceRepository
 
