@@ -210,7 +210,10 @@ class BalancePublic(BaseModel):
     closing_on: date | None = Field(
         description="Its subscription was cancelled from this date: the unused part is refunded then."
     )
-    grants: list[GrantPublic] = Field(description="Open grants, in drawdown order.")
+    grants: list[GrantPublic] = Field(
+        description="Open grants in drawdown order (the earliest expiry first); one past its date counts as "
+        "expired until the settlement books it."
+    )
     transactions: list[TransactionPublic] = Field(
         default_factory=list,
         description="The latest movements, oldest first (all of them: GET .../transactions).",
@@ -281,7 +284,11 @@ def balance_public(
         period_start=balance.period_start,
         closed_on=balance.closed_on,
         closing_on=balance.closing_on,
-        grants=[grant_public(balance, g) for g in balance.grants if g.open_quantity > 0],
+        grants=[
+            grant_public(balance, g)
+            for g in sorted(balance.grants, key=lambda g: (g.rank, g.expires_on or date.max, g.id))
+            if g.open_quantity > 0
+        ],
         transactions=[transaction_public(balance, t) for t in transactions or []],
         created_at=balance.created_at,
         updated_at=balance.updated_at,
