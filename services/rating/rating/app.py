@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
-from rating.api import support_contracts, support_requests
+from rating.api import balances, support_contracts, support_requests
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 
@@ -14,12 +14,13 @@ DESCRIPTION = "Meters, usage ingestion and deduplication, rated usage, balances 
 
 
 def create_app(settings: RatingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise; the system clock unless fixed)."""
+    """Build the app (real adapters unless `settings` says otherwise; tests fix the `clock`)."""
     return create_service_app(
         runtime=bootstrap(settings, clock=clock),
         title="Rating service",
         description=DESCRIPTION,
         routers=[
+            balances.router,
             support_contracts.router,
             support_requests.router,
         ],

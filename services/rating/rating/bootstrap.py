@@ -6,6 +6,7 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from libs.platform.service import ServiceRuntime
 from rating.config import RatingSettings
 from rating.consumers import consumer_specs
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.jobs import periodic_jobs, run_periodically
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -38,6 +40,12 @@ class RatingRuntime(ServiceRuntime):
         return SqlRatingUnitOfWork(
             base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit, clock=base.clock
         )
+
+    async def start(self) -> None:
+        """Start what every service runs, then the rating service's periodic jobs (`rating.jobs`)."""
+        await super().start()
+        for job in periodic_jobs(self):
+            self._tasks.append(asyncio.create_task(run_periodically(job, self._stop), name=f"job-{job.name}"))
 
 
 def bootstrap(

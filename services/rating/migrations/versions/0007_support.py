@@ -1,7 +1,7 @@
 """Support contracts (seed 004): catalog templates, contracts, requests, time entries and allocations.
 
 Revision ID: 0007
-Revises: 0003 (chained after 0004 on this branch so it has one head; re-chained at merge)
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from libs.platform.migrations import ExactDecimal, UtcDateTime
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

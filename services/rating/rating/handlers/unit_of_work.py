@@ -8,9 +8,14 @@ its port (an abstract class in `rating/handlers/<concept>.py` or here).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 from rating.handlers.support_contracts import SupportContractRepository
 from rating.handlers.support_requests import SupportRequestRepository
+
+if TYPE_CHECKING:
+    from rating.handlers.balances_port import BalanceRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
@@ -18,3 +23,8 @@ class RatingUnitOfWork(UnitOfWorkPort):
 
     support_contracts: SupportContractRepository
     support_requests: SupportRequestRepository
+
+    @property
+    def balances(self) -> BalanceRepository:
+        """Prepaid balances and their transactions (`rating.handlers.balances`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no balances repository")
