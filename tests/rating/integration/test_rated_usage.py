@@ -29,6 +29,7 @@ from tests.rating.integration.factories_rating import (
     price_row,
     subscription_row,
 )
+from tests.support.polling import eventually
 from tests.support.services import auth, running_app
 
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
@@ -227,3 +228,48 @@ async def test_bad_requests_are_clear_4xx(app: FastAPI) -> None:
     assert (
         await client.get("/v1/rated-usage", params={"period_start": "July"}, headers=OPS)
     ).status_code == 422
+
+
+async def test_the_timer_closes_ended_periods_by_itself(sqlite_url: str) -> None:
+    application = create_app(rating_settings(sqlite_url, period_close_interval_s=0.05), clock=AUGUST_2)
+    async with running_app(application) as client:
+        await add_rows(
+            application,
+            account_row(),
+            subscription_row(),
+            meter_row("api_calls", "prod_api"),
+            graduated(),
+            aggregate_row("12345", meter="api_calls"),
+        )
+
+        async def rated() -> list[dict[str, object]]:
+            response = await client.get("/v1/rated-usage", headers=OPS)
+            return list(response.json()["data"])
+
+        (only,) = await eventually(rated, until=lambda rows: len(rows) == 1)
+        assert only["amount"] == "107.59"
+        assert len(await _rated_in_outbox(application)) == 1
+
+
+async def test_a_close_in_many_chunks_under_an_idempotency_key(sqlite_url: str) -> None:
+    settings = rating_settings(sqlite_url, period_close_interval_s=0, period_close_chunk_size=1)
+    application = create_app(settings, clock=AUGUST_2)
+    async with running_app(application) as client:
+        await add_rows(
+            application,
+            account_row(),
+            subscription_row(),
+            subscription_row("sub_2"),
+            meter_row("api_calls", "prod_api"),
+            graduated(),
+            aggregate_row("12345", meter="api_calls"),
+            aggregate_row("1500", subscription_id="sub_2", meter="api_calls"),
+        )
+        headers = {**FINANCE, "Idempotency-Key": "close-2026-07"}
+        first = await client.post("/v1/rated-usage/close", json={}, headers=headers)
+        again = await client.post("/v1/rated-usage/close", json={}, headers=headers)
+        assert first.status_code == again.status_code == 200, first.text
+        assert first.json() == again.json() and first.json()["rated"] == 2
+        assert again.headers.get("idempotent-replayed") == "true"
+        # 1,500 used, 1,000 included: 500 x 0.0100 = 5.00.
+        assert sorted(str(e.amount) for e in await _rated_in_outbox(application)) == ["107.59", "5.00"]
