@@ -17,7 +17,9 @@ def _runtime(sqlite_url: str, *jobs: PeriodicJob) -> ServiceRuntime:
     return ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS_DIR, periodic_jobs=jobs)
 
 
-async def test_jobs_run_on_their_interval_one_run_at_a_time_and_survive_a_failing_run(sqlite_url: str) -> None:
+async def test_jobs_run_on_their_interval_one_run_at_a_time_and_survive_a_failing_run(
+    sqlite_url: str,
+) -> None:
     running = 0
     overlapped = False
     calls = 0
@@ -43,7 +45,9 @@ async def test_jobs_run_on_their_interval_one_run_at_a_time_and_survive_a_failin
     )
     await runtime.start()
     try:
-        await eventually(lambda: asyncio.sleep(0, dict(runtime.job_runs)), until=lambda r: r.get("slow", 0) >= 3)
+        await eventually(
+            lambda: asyncio.sleep(0, dict(runtime.job_runs)), until=lambda r: r.get("slow", 0) >= 3
+        )
         await eventually(lambda: asyncio.sleep(0, calls), until=lambda n: n >= 3)
     finally:
         await runtime.stop()
