@@ -243,6 +243,15 @@ async def test_catalog_and_provisioning_events_build_the_read_model_and_rated_us
             assert refused.json()["reason"] == "subscription_not_active"
             await _send(publisher, resumed)
             await eventually(subscription_state, until=lambda s: s == "active")
+            # The consumer's commit dropped the cached subscription: the next check sees it resumed.
+            # August has just begun (New York): none of its 10 free ringtones used yet.
+            allowed = (await client.post("/v1/entitlements/check", json=check, headers=auth(Role.CRM))).json()
+            assert (allowed["allowed"], allowed["period_start"], allowed["included_remaining"]) == (
+                True,
+                "2026-08-01",
+                "10",
+            )
+            assert allowed["cost_rounded"] == "0.00"
 
             # July has ended in New York on 2026-08-02: closing twice publishes one usage.rated.
             for _ in range(2):

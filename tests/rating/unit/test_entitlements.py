@@ -3,6 +3,7 @@ and answers from memory: meters and prices come from the cache, only the aggrega
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -105,7 +106,7 @@ async def test_a_volume_band_can_make_more_usage_cheaper() -> None:
     assert (cost.amount, cost.rounded_amount) == (D("-7.4125"), D("-7.41"))
 
 
-async def test_repeated_checks_read_only_the_subscription_and_the_aggregate() -> None:
+async def test_repeated_checks_read_only_the_aggregate_and_a_suspension_reaches_them_at_once() -> None:
     store = _store("10")
     cache = PriceCache(ttl_s=60)
     await _check(store, price_cache=cache)
@@ -113,4 +114,12 @@ async def test_repeated_checks_read_only_the_subscription_and_the_aggregate() ->
     for _ in range(5):
         answer = await _check(store, price_cache=cache)
         assert answer.cost_rounded == D("0.50")
-    assert store.reads - reads == 5 * 2  # subscription with account, the open aggregate
+    assert store.reads - reads == 5  # the open period's aggregate, nothing else
+    # The consumer applies a suspension: once committed, the cached subscription is dropped.
+    suspended = replace(store.subscriptions["sub_1"], state="suspended")
+    uow = FakeRatingUnitOfWork(store, price_cache=cache)
+    await uow.subscriptions.save_subscription(suspended)
+    uow.after_commit(cache.invalidate_subscriptions)
+    assert (await _check(store, price_cache=cache)).allowed  # not committed yet
+    await uow.commit()
+    assert (await _check(store, price_cache=cache)).reason == Refusal.SUBSCRIPTION_NOT_ACTIVE
