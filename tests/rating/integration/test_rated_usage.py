@@ -3,6 +3,7 @@ SQLite and PostgreSQL: amounts to the cent, one usage.rated per period however o
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from libs.platform.clock import FixedClock
 from libs.platform.outbox import OutboxMessage
 from libs.platform.settings import Role
 from rating.app import create_app
+from rating.handlers import rated_usage
 from rating.models import RatedPrice
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories_rating import (
@@ -273,3 +275,20 @@ async def test_a_close_in_many_chunks_under_an_idempotency_key(sqlite_url: str) 
         assert again.headers.get("idempotent-replayed") == "true"
         # 1,500 used, 1,000 included: 500 x 0.0100 = 5.00.
         assert sorted(str(e.amount) for e in await _rated_in_outbox(application)) == ["107.59", "5.00"]
+
+
+async def test_concurrent_closes_rate_each_period_once(app: FastAPI) -> None:
+    runtime = app.state.runtime
+    for i in range(30):
+        await add_rows(
+            app, subscription_row(f"sub_c{i}"), aggregate_row(str(1000 + i), subscription_id=f"sub_c{i}")
+        )
+    reports = await asyncio.gather(
+        *(
+            rated_usage.close_periods(units_of_work=runtime.rating_unit_of_work, chunk_size=7)
+            for _ in range(3)
+        )
+    )
+    assert sum(r.rated for r in reports) == 32  # 30 + the fixture's two ended periods
+    events = await _rated_in_outbox(app)
+    assert len(events) == 32 == len({(e.subscription_id, e.meter, e.period_start) for e in events})

@@ -50,6 +50,8 @@ class RatingStore:
     rated: dict[str, RatedUsage] = field(default_factory=dict)
     reads: int = 0
     """Store reads (to show what a cache saves)."""
+    closing_elsewhere: bool = False
+    """Another close holds the close's lock."""
 
     def add_series(self, series: UsageSeries) -> None:
         """Insert an aggregate row."""
@@ -154,6 +156,9 @@ class FakeRatedUsageRepository(RatedUsageRepository):
             account = self.store.accounts.get(series.account_id)
             result.append(DueSeries(series, None if account is None else account.time_zone))
         return result
+
+    async def lock_for_close(self) -> bool:
+        return not self.store.closing_elsewhere
 
     async def claim(self, keys: Sequence[SeriesKey], rated_at: datetime) -> list[UsageSeries]:
         claimed = []

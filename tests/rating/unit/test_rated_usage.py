@@ -216,3 +216,14 @@ def test_prepaid_units_only_ever_lower_the_charge_and_never_below_the_included(
     left = quantity_after_prepaid(spec, quantity, prepaid)
     assert min(quantity, Decimal(1000)) <= left <= quantity
     assert rate(spec, left).amount <= rate(spec, quantity).amount
+
+
+async def test_a_close_stops_when_another_holds_the_lock_and_leaves_the_periods_to_it() -> None:
+    store = _store(GRADUATED)
+    store.add_series(series("12345"))
+    store.closing_elsewhere = True
+    factory, made = units_of_work(store, clock=AUGUST_2)
+    report = await close_periods(units_of_work=factory)
+    assert report.busy and report.rated == 0 and made[0].envelopes == []
+    store.closing_elsewhere = False
+    assert [r.amount for r in await _close(store)] == [D("107.59")]

@@ -2,7 +2,8 @@
 `rated_usage` and published as `usage.rated`; and the running charge of the open period.
 
 The close walks the aggregates not rated yet in key order, a chunk at a time, each chunk in
-its own transaction: it claims the due ones (`rated_at` set where it is still null, so two
+its own transaction under the close's lock (one closer at a time per database, so replicas'
+timers never wait on each other's rows): it claims the due ones (`rated_at` set where it is still null, so two
 closers — a timer and an operator, or two replicas — never rate one period twice; the unique
 series key of `rated_usage` backs that up), rates them with `libs.pricing` after drawing
 prepaid units, draws prepaid money against what is due, writes the rated rows and stages one
@@ -74,6 +75,10 @@ class RatedUsageRepository(abc.ABC):
         """Up to `limit` aggregates not rated yet that end by `ends_by`, in key order after `after`."""
 
     @abc.abstractmethod
+    async def lock_for_close(self) -> bool:
+        """Take the period close's lock for this transaction; False when another close holds it."""
+
+    @abc.abstractmethod
     async def claim(self, keys: Sequence[SeriesKey], rated_at: datetime) -> list[UsageSeries]:
         """Mark these aggregates rated (those still unrated); their quantities as they are now."""
 
@@ -114,6 +119,8 @@ class CloseReport:
     unpriced: int = 0
     examined: int = 0
     rated_usage_ids: list[str] = field(default_factory=list)
+    busy: bool = False
+    """Another close was running: this one stopped and left the rest to it."""
 
     def add(self, other: CloseReport) -> None:
         """Add a chunk's counts."""
@@ -121,6 +128,7 @@ class CloseReport:
         self.unpriced += other.unpriced
         self.examined += other.examined
         self.rated_usage_ids += other.rated_usage_ids
+        self.busy = self.busy or other.busy
 
 
 def _latest_local_date(uow: RatingUnitOfWork) -> date:
@@ -163,6 +171,9 @@ async def close_chunk(
 
     Returns the chunk's report, the key to continue after, and whether more may follow.
     """
+    if not await uow.rated_usage.lock_for_close():
+        # Another replica (or the timer) is closing: it rates what this one would have.
+        return CloseReport(busy=True), after, False
     now = uow.clock.now()
     ends_by = _latest_local_date(uow) if as_of is None else min(as_of, _latest_local_date(uow))
     candidates = await uow.rated_usage.unrated_series(after=after, limit=limit, ends_by=ends_by)

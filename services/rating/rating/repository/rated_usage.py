@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, tuple_, update
+from sqlalchemy import Date, bindparam, insert, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,8 @@ from rating.models import Meter as MeterRow
 from rating.models import RatedAccount, RatedUsageRow, UsageAggregate
 
 _AGGREGATES = UsageAggregate.__table__  # type: ignore[attr-defined]
+# Fixed key of the period close's lock (one closer per database at a time).
+_CLOSE_LOCK_KEY = 7_300_442_008
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -161,6 +163,16 @@ class SqlRatedUsageRepository(RatedUsageRepository):
             stmt = stmt.where(tuple_(*after) < _KEY)
         rows = (await self.session.exec(stmt)).all()  # type: ignore[call-overload]
         return [DueSeries(_series(row), row.time_zone) for row in rows]
+
+    async def lock_for_close(self) -> bool:
+        """A transaction-level advisory lock on PostgreSQL; SQLite serialises writers by itself."""
+        connection = await self.session.connection()
+        if connection.dialect.name != "postgresql":
+            return True
+        got = (
+            await connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _CLOSE_LOCK_KEY})
+        ).scalar()
+        return bool(got)
 
     async def claim(self, keys: Sequence[SeriesKey], rated_at: datetime) -> list[UsageSeries]:
         """Set `rated_at` on those of these aggregates still unrated; return them as they are now."""
