@@ -3,6 +3,7 @@ the period close: due in the account's time zone, rated once, prepaid drawn firs
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.contracts.usage import UsageRated
-from libs.contracts.vocabulary import PricingModel, TierMode
+from libs.contracts.vocabulary import BillingFrequency, PricingModel, TierMode
 from libs.platform.clock import FixedClock
 from libs.platform.errors import ValidationFailed
 from libs.pricing import rate
@@ -227,3 +228,20 @@ async def test_a_close_stops_when_another_holds_the_lock_and_leaves_the_periods_
     assert report.busy and report.rated == 0 and made[0].envelopes == []
     store.closing_elsewhere = False
     assert [r.amount for r in await _close(store)] == [D("107.59")]
+
+
+async def test_a_price_per_term_on_a_term_of_no_whole_months_leaves_the_period_open() -> None:
+    term_price = replace(
+        usage_price(model=PricingModel.COST_PLUS, cost_book_id="cb_wfm"), billing_period=BillingFrequency.TERM
+    )
+    store = _store(term_price)
+    store.cost_books[("cb_wfm", 1)] = (wfm_cost_book(TierMode.VOLUME), EVENT_AT)
+    store.subscriptions["sub_1"] = replace(subscription(), term_end=date(2026, 6, 15))
+    store.add_series(series("250"))
+    factory, _ = units_of_work(store, clock=AUGUST_2)
+    report = await close_periods(units_of_work=factory)
+    assert (report.rated, report.unpriced) == (0, 1)
+    store.subscriptions["sub_1"] = replace(subscription(), term_end=date(2027, 1, 1))  # 12 months
+    (rated,) = await _close(store)
+    # The monthly book billed per 12-month term: 250 x 10.00 x 12 x 1.20 = 36,000.00 (EXAMPLES §1).
+    assert rated.amount == D("36000.00")
