@@ -15,9 +15,10 @@ from libs.contracts.usage import UsageRated
 from libs.contracts.vocabulary import BillingFrequency, PricingModel, TierMode
 from libs.platform.clock import FixedClock
 from libs.platform.errors import ValidationFailed
+from libs.platform.periods import BillingPeriod
 from libs.pricing import rate
 from rating.domain.prices import PriceVersion, price_spec
-from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid
+from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid, usage_period
 from rating.handlers.rated_usage import close_periods
 from tests.rating.unit.factories_rating import (
     EVENT_AT,
@@ -245,3 +246,14 @@ async def test_a_price_per_term_on_a_term_of_no_whole_months_leaves_the_period_o
     (rated,) = await _close(store)
     # The monthly book billed per 12-month term: 250 x 10.00 x 12 x 1.20 = 36,000.00 (EXAMPLES §1).
     assert rated.amount == D("36000.00")
+
+
+def test_the_period_usage_counts_in_follows_the_subscriptions_billing_frequency() -> None:
+    monthly = subscription()
+    assert usage_period(monthly, 15, date(2026, 7, 20)) == BillingPeriod(date(2026, 7, 15), date(2026, 8, 15))
+    # Cycle day 31 falls back to the month's last day (DESIGN §6).
+    assert usage_period(monthly, 31, date(2027, 2, 10)) == BillingPeriod(date(2027, 1, 31), date(2027, 2, 28))
+    quarterly = replace(monthly, billing_period="quarterly", term_start=date(2026, 3, 3))
+    assert usage_period(quarterly, 1, date(2026, 7, 20)) == BillingPeriod(date(2026, 6, 3), date(2026, 9, 3))
+    term = replace(monthly, billing_period="term", term_start=date(2026, 3, 1), term_end=date(2029, 3, 1))
+    assert usage_period(term, 1, date(2027, 7, 20)) == BillingPeriod(date(2026, 3, 1), date(2029, 3, 1))
