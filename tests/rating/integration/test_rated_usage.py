@@ -158,9 +158,11 @@ async def test_an_as_of_before_a_periods_end_leaves_it_open(app: FastAPI) -> Non
     assert later.json()["rated"] == 2
 
 
-async def test_the_running_charge_of_the_open_period(app: FastAPI) -> None:
+async def test_the_running_charge_of_the_periods_not_rated_yet(app: FastAPI) -> None:
     client = _client(app)
-    response = await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)
+    response = await client.get(
+        "/v1/subscriptions/sub_1/charges", params={"as_of": "2026-08-02"}, headers=OPS
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["as_of"], body["currency"]) == ("2026-08-02", "USD")
@@ -172,11 +174,17 @@ async def test_the_running_charge_of_the_open_period(app: FastAPI) -> None:
         "500",
         "0.00",
     )
-    july = await client.get("/v1/subscriptions/sub_1/charges", params={"as_of": "2026-07-20"}, headers=OPS)
-    assert {c["meter"]: c["charge_amount"] for c in july.json()["charges"]} == {
-        "api_calls": "107.59",
-        "seats": "3000.00",
-    }
+    # Without a date: every period not rated yet, July's (ended, not closed) included.
+    every = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
+    assert every["as_of"] is None
+    assert [(c["meter"], c["period_start"], c["charge_amount"]) for c in every["charges"]] == [
+        ("api_calls", "2026-07-01", "107.59"),
+        ("api_calls", "2026-08-01", "0.00"),
+        ("seats", "2026-07-01", "3000.00"),
+    ]
+    await client.post("/v1/rated-usage/close", json={}, headers=FINANCE)
+    closed = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
+    assert [(c["meter"], c["period_start"]) for c in closed["charges"]] == [("api_calls", "2026-08-01")]
     assert (await client.get("/v1/subscriptions/sub_x/charges", headers=OPS)).status_code == 404
 
 

@@ -208,17 +208,20 @@ class FakeRatedUsageRepository(RatedUsageRepository):
         )
 
     async def open_series(
-        self, subscription_id: str, on: date, meter: str | None = None
+        self, subscription_id: str, on: date | None, meter: str | None = None
     ) -> list[UsageSeries]:
         self.store.reads += 1
-        return [
-            row.series
-            for row in self.store.aggregates.values()
-            if row.rated_at is None
-            and row.series.subscription_id == subscription_id
-            and (meter is None or row.series.meter == meter)
-            and row.series.period_start <= on < row.series.period_end
-        ]
+        return sorted(
+            (
+                row.series
+                for row in self.store.aggregates.values()
+                if row.rated_at is None
+                and row.series.subscription_id == subscription_id
+                and (meter is None or row.series.meter == meter)
+                and (on is None or row.series.period_start <= on < row.series.period_end)
+            ),
+            key=lambda s: (s.meter, s.period_start),
+        )
 
 
 @dataclass

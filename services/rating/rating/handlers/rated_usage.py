@@ -103,9 +103,10 @@ class RatedUsageRepository(abc.ABC):
 
     @abc.abstractmethod
     async def open_series(
-        self, subscription_id: str, on: date, meter: str | None = None
+        self, subscription_id: str, on: date | None, meter: str | None = None
     ) -> list[UsageSeries]:
-        """The subscription's unrated aggregates whose period contains `on` (of one meter, if given)."""
+        """The subscription's unrated aggregates (of one meter, if given) whose period contains
+        `on`, or all of them when `on` is None, in meter and period order."""
 
 
 # ----- the period close ----------------------------------------------------------------------
@@ -344,10 +345,11 @@ class RunningCharge:
 
 @dataclass(frozen=True)
 class RunningCharges:
-    """The running charges of a subscription's open periods on `as_of` (the account's local date)."""
+    """The running charges of a subscription's periods not rated yet."""
 
     subscription_id: str
-    as_of: date
+    as_of: date | None
+    """The account-local date the periods contain; None: every period not rated yet."""
     currency: str
     charges: list[RunningCharge]
 
@@ -355,33 +357,32 @@ class RunningCharges:
 async def running_charges(
     uow: RatingUnitOfWork, subscription_id: str, as_of: date | None = None
 ) -> RunningCharges:
-    """Per meter, the open period's price, charge so far (rounded), tiers, included units left and
-    minimum shortfall; `as_of` defaults to the account's local today. NotFound when unknown."""
+    """Per meter and period not rated yet, the price, the charge so far (rounded), tiers, included
+    units left and minimum shortfall: each period priced as if it closed now. With `as_of`, only
+    the periods containing that (account-local) date. NotFound when the subscription is unknown."""
     pair = await uow.subscriptions.subscription_and_account(subscription_id)
     if pair is None:
         raise NotFound("subscription", subscription_id)
-    subscription, account = pair
-    zone = account.time_zone if account is not None else DEFAULT_TIME_ZONE
-    on = as_of if as_of is not None else uow.business_date(zone)
-    open_series = await uow.rated_usage.open_series(subscription_id, on)
+    subscription, _ = pair
+    open_series = await uow.rated_usage.open_series(subscription_id, as_of)
     cache = uow.price_cache
     meters = await cache.meters(uow, {s.meter for s in open_series})
     wanted = {
-        s.meter: price_wanted(subscription, meters[s.meter], s.period_start)
+        s.key: price_wanted(subscription, meters[s.meter], s.period_start)
         for s in open_series
         if s.meter in meters
     }
     book = await cache.price_book(uow, list(wanted.values()))
     charges = []
-    for series in sorted(open_series, key=lambda s: s.meter):
+    for series in open_series:
         meter = meters.get(series.meter)
-        want = wanted.get(series.meter)
+        want = wanted.get(series.key)
         usage = book.resolve(want, _months(subscription)) if want is not None else Unpriced("meter not known")
         if meter is None or isinstance(usage, Unpriced):
             charges.append(_unpriced_charge(series, subscription.currency, meter, usage))
             continue
         charges.append(await _running_charge(uow, series, meter, usage))
-    return RunningCharges(subscription_id, on, subscription.currency, charges)
+    return RunningCharges(subscription_id, as_of, subscription.currency, charges)
 
 
 async def _running_charge(

@@ -219,23 +219,28 @@ class SqlRatedUsageRepository(RatedUsageRepository):
         return await paginate(self.session, stmt, col(RatedUsageRow.id), page, rated_usage_of)
 
     async def open_series(
-        self, subscription_id: str, on: date, meter: str | None = None
+        self, subscription_id: str, on: date | None, meter: str | None = None
     ) -> list[UsageSeries]:
-        """Unrated aggregates of the subscription whose period contains `on`."""
-        params = {"subscription_id": subscription_id, "on": on}
-        if meter is None:
-            stmt = _OPEN_SERIES
+        """Unrated aggregates of the subscription whose period contains `on` (all when None)."""
+        params: dict[str, object] = {"subscription_id": subscription_id}
+        if on is None:
+            stmt = _UNRATED_OF_SUBSCRIPTION
+        elif meter is None:
+            stmt, params["on"] = _OPEN_SERIES, on
         else:
-            stmt, params["meter"] = _OPEN_SERIES_OF_METER, meter
+            stmt, params["on"], params["meter"] = _OPEN_SERIES_OF_METER, on, meter
         rows = (await self.session.exec(stmt, params=params)).all()  # type: ignore[call-overload]
         return [_series(row) for row in rows]
 
 
 # Built once: an entitlement check runs this on every call (the hot path reads one aggregate).
-_OPEN_SERIES = sa_select(*_SERIES_COLUMNS).where(
-    _AGGREGATES.c.subscription_id == bindparam("subscription_id"),
+_UNRATED_OF_SUBSCRIPTION = (
+    sa_select(*_SERIES_COLUMNS)
+    .where(_AGGREGATES.c.subscription_id == bindparam("subscription_id"), _AGGREGATES.c.rated_at.is_(None))
+    .order_by(_AGGREGATES.c.meter, _AGGREGATES.c.period_start)
+)
+_OPEN_SERIES = _UNRATED_OF_SUBSCRIPTION.where(
     _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
     _AGGREGATES.c.period_end > bindparam("on", type_=Date),
-    _AGGREGATES.c.rated_at.is_(None),
 )
 _OPEN_SERIES_OF_METER = _OPEN_SERIES.where(_AGGREGATES.c.meter == bindparam("meter"))
