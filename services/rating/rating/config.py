@@ -23,3 +23,11 @@ class RatingSettings(ServiceSettings):
         description="Book what was due this many days before the account's local today, so that rating's "
         "period close draws the usage of an ended period before its units roll over or expire.",
     )
+
+    # Rating and period close (issue 8).
+    period_close_interval_s: float = Field(default=300.0, ge=0)
+    """Seconds between two runs of the period close (0: no timer; POST /v1/rated-usage/close still works)."""
+    period_close_chunk_size: int = Field(default=1000, ge=1, le=5000)
+    """Aggregates rated per transaction by the period close."""
+    price_cache_ttl_s: float = Field(default=30.0, ge=0)
+    """Seconds the process keeps a meter or a price version for entitlement checks and running charges."""
