@@ -44,6 +44,7 @@ class FakeUnitOfWorkBase:
         self.envelopes: list[Envelope] = []
         self._staged_audits: list[AuditEntry] = []
         self._staged_envelopes: list[Envelope] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
         return self
@@ -54,7 +55,7 @@ class FakeUnitOfWorkBase:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._staged_audits, self._staged_envelopes = [], []
+        self._staged_audits, self._staged_envelopes, self._after_commit = [], [], []
         self.drop_uncommitted()
 
     def drop_uncommitted(self) -> None:
@@ -77,6 +78,13 @@ class FakeUnitOfWorkBase:
         self.audits += self._staged_audits
         self.envelopes += self._staged_envelopes
         self._staged_audits, self._staged_envelopes = [], []
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this unit of work commits (never if it does not)."""
+        self._after_commit.append(callback)
 
     @property
     def event_types(self) -> list[str]:

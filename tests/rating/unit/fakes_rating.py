@@ -283,19 +283,9 @@ class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
         self.price_cache = price_cache or PriceCache()
         if prepaid is not None:
             self.prepaid = prepaid
-        self._after_commit: list[Callable[[], None]] = []
 
     def stage_recorded_events(self) -> None:
         """Nothing: rating's handlers emit their events themselves."""
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        self._after_commit.append(callback)
-
-    async def commit(self) -> None:
-        await super().commit()
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
 
 
 def units_of_work(
