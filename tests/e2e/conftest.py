@@ -235,3 +235,10 @@ async def provisioning(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the provisioning process."""
     async with httpx.AsyncClient(base_url=stack.url("provisioning"), timeout=15) as client:
         yield client
+
+
+@pytest.fixture
+async def rating(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the rating process."""
+    async with httpx.AsyncClient(base_url=stack.url("rating"), timeout=30) as client:
+        yield client
