@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from libs.platform.service import create_service_app
+from rating.api import meters, usage
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 
@@ -17,5 +18,5 @@ def create_app(settings: RatingSettings | None = None) -> FastAPI:
         runtime=bootstrap(settings),
         title="Rating service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[meters.router, usage.router],
     )

@@ -9,7 +9,12 @@ its port (an abstract class in `rating/handlers/<concept>.py` or here).
 from __future__ import annotations
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
+from rating.handlers.meters import MeterRepository
+from rating.handlers.usage import UsageRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
     """One transaction of a rating use case: its repositories, audit records and events."""
+
+    meters: MeterRepository
+    usage: UsageRepository

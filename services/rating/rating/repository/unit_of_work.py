@@ -6,6 +6,8 @@ from typing import Self
 
 from libs.platform.unit_of_work import UnitOfWork
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.repository.meters import SqlMeterRepository
+from rating.repository.usage import SqlUsageRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -13,4 +15,6 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
+        self.meters = SqlMeterRepository(self.session)
+        self.usage = SqlUsageRepository(self.session)
         return self
