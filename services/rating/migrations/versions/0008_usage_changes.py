@@ -1,4 +1,4 @@
-"""Usage ingestion: why an unmatched event found no subscription, and the summary by account and day (issue 8).
+"""Usage: why an unmatched event found no subscription; the summary by account and day (issue 8).
 
 Revision ID: 0008
 Revises: 0004

@@ -324,6 +324,8 @@ class UsageEvent:
     review_reason: str | None = None
     source: UsageSource = UsageSource.REST
     load_id: str | None = None
+    received_at: datetime | None = None
+    """When it was stored (None until then)."""
 
     def place(self, placement: Placement) -> None:
         """Take a guide's placement: counted in a period, or unmatched with a reason."""

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from libs.contracts.usage import UsageRecord
 from libs.platform.errors import DomainError, FieldError, RetryableError
 from libs.platform.ids import new_id
+from libs.platform.pagination import decode_cursor
 from rating.domain.meters import Aggregation, Meter
 from rating.domain.usage import (
     COUNTING,
@@ -49,6 +50,7 @@ from rating.domain.usage import (
     fold,
     timestamp_problem,
 )
+from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
 from rating.schemas.usage import (
     MAX_REPORTED_REFUSALS,
     ReceivedBatch,
@@ -57,6 +59,7 @@ from rating.schemas.usage import (
     receive_events,
     refusal_public,
 )
+from rating.schemas.usage_reports import ReprocessRequest, ReprocessResult
 
 if TYPE_CHECKING:
     from rating.handlers.unit_of_work import RatingUnitOfWork
@@ -82,7 +85,7 @@ class AggregateChange:
     existed: bool
 
 
-class UsageRepository(abc.ABC):
+class UsageRepository(UsageReports):
     """Usage events, their aggregates and distinct values, and the read model guiding needs.
 
     Every method works on a set in one statement; on PostgreSQL `aggregates(lock=True)` locks
@@ -232,6 +235,35 @@ async def record_usage(
     await uow.commit()
     watch.lap("commit")
     return receipt
+
+
+async def reprocess_unmatched(*, uow: RatingUnitOfWork, request: ReprocessRequest) -> ReprocessResult:
+    """Guide unmatched events again (subscriptions may exist now): counted ones leave the queue; commits."""
+    selection = UnmatchedSelection(request.account_id, request.subscription_id, request.meter)
+    after = review_position(decode_cursor(request.cursor)) if request.cursor else None
+    events = await uow.usage.unmatched(selection, after=after, limit=request.limit + 1)
+    has_more = len(events) > request.limit
+    events = events[: request.limit]
+    meters = await uow.meters.by_codes({event.meter for event in events})
+    known = [event for event in events if event.meter in meters]
+    stored = await _guide(uow, known, meters)
+    guided = [event for event in known if event.status in COUNTING]
+    flipped = await uow.usage.mark_guided(guided)
+    moved = [event for event in guided if event.event_id in flipped]
+    await _count(uow, moved, meters, stored)
+    tally = _Tally()
+    tally.add(moved)
+    result = ReprocessResult(
+        examined=len(events),
+        counted=tally.counted,
+        late=tally.late,
+        unmatched=len(events) - len(moved),
+        next_cursor=review_cursor(events[-1]) if has_more and events else None,
+        has_more=has_more,
+    )
+    uow.audit("usage.reprocessed", "usage_review", new_id("ur"), result.model_dump(exclude={"next_cursor"}))
+    await uow.commit()
+    return result
 
 
 def _accept(

@@ -38,6 +38,7 @@ from rating.domain.usage import (
 )
 from rating.handlers.usage import AggregateChange, StoredAggregate, UsageRepository
 from rating.models import RatedAccount, RatedSubscription, UsageAggregate, UsageEventRow, UsageUniqueValue
+from rating.repository.usage_reports import SqlUsageReports
 
 EVENTS: Final[Table] = UsageEventRow.__table__  # type: ignore[attr-defined]
 AGGREGATES: Final[Table] = UsageAggregate.__table__  # type: ignore[attr-defined]
@@ -151,7 +152,7 @@ def unnest_select(columns: Sequence[str], *, defaults: dict[str, str] | None = N
     return f"SELECT {picked} FROM unnest({arrays}) AS v({named})"
 
 
-class SqlUsageRepository(UsageRepository):
+class SqlUsageRepository(SqlUsageReports, UsageRepository):
     """Usage events, aggregates and distinct values, and the read model, over one session."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -275,21 +276,23 @@ class SqlUsageRepository(UsageRepository):
     ) -> set[AggregateKey]:
         if updates:
             assignments = ", ".join(f"{name} = v.{name}" for name in AGGREGATE_COLUMNS[3:])
+            source = unnest_select(AGGREGATE_COLUMNS)
             statement = text(
-                f"UPDATE usage_aggregates AS a SET {assignments} FROM ({unnest_select(AGGREGATE_COLUMNS)}) AS v"
+                f"UPDATE usage_aggregates AS a SET {assignments} FROM ({source}) AS v"
                 " WHERE a.subscription_id = v.subscription_id AND a.meter = v.meter"
                 " AND a.period_start = v.period_start"
             )
-            await self._rows(statement, _arrays(AGGREGATE_COLUMNS, updates))
+            await (await self.session.connection()).execute(statement, _arrays(AGGREGATE_COLUMNS, updates))
         if not inserts:
             return set()
+        columns, source = ", ".join(AGGREGATE_COLUMNS), unnest_select(AGGREGATE_COLUMNS)
         statement = text(
-            f"INSERT INTO usage_aggregates ({', '.join(AGGREGATE_COLUMNS)}) {unnest_select(AGGREGATE_COLUMNS)}"
+            f"INSERT INTO usage_aggregates ({columns}) {source}"
             " ON CONFLICT (subscription_id, meter, period_start) DO NOTHING"
             " RETURNING subscription_id, meter, period_start"
         )
         written = {tuple(row) for row in await self._rows(statement, _arrays(AGGREGATE_COLUMNS, inserts))}
-        return {row[:3] for row in inserts if row[:3] not in written}  # type: ignore[misc]
+        return {row[:3] for row in inserts if row[:3] not in written}
 
     async def add_distinct_values(
         self, values: Collection[tuple[AggregateKey, str]]

@@ -25,8 +25,10 @@ ProductId = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
     Field(examples=["prod_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"]),
 ]
-PropertyName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN_TEXT_PATTERN)]
-"""An event property's name, as events carry it (`region`, `user`)."""
+PROPERTY_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$"
+PropertyName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PROPERTY_NAME_PATTERN)]
+"""An event property a meter filters on or counts (`region`, `user_id`): letters, digits, `_`, `.`,
+`:` and `-` (events may carry properties of other names; meters and summaries use these)."""
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=PLAIN_TEXT_PATTERN)]
 """An allowed value, compared with the event's value as text (`eu`, `42`, `true`)."""
 FilterIn = Annotated[
