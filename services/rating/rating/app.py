@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
 from rating.api import meters, usage
 from rating.bootstrap import bootstrap
@@ -12,10 +13,10 @@ from rating.config import RatingSettings
 DESCRIPTION = "Meters, usage ingestion and deduplication, rated usage, balances and entitlement checks."
 
 
-def create_app(settings: RatingSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
+def create_app(settings: RatingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise; tests may fix the clock)."""
     return create_service_app(
-        runtime=bootstrap(settings),
+        runtime=bootstrap(settings, clock=clock),
         title="Rating service",
         description=DESCRIPTION,
         routers=[meters.router, usage.router],

@@ -92,7 +92,8 @@ async def rated_subscription(
 async def mark_rated(db: Database, subscription_id: str, meter: str, period_start: date) -> None:
     """What the period close does to an aggregate: marks it rated (later events go to the next period)."""
     async with db.session() as session:
-        await session.execute(
+        connection = await session.connection()
+        await connection.execute(
             update(UsageAggregate)
             .where(
                 col(UsageAggregate.subscription_id) == subscription_id,
