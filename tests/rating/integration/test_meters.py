@@ -37,11 +37,15 @@ async def test_a_meter_is_created_read_and_listed(any_db_client: httpx.AsyncClie
     first = (await any_db_client.get("/v1/meters", params={"limit": 3}, headers=FINANCE)).json()
     assert len(first["data"]) == 3 and first["has_more"]
     rest = (
-        await any_db_client.get("/v1/meters", params={"limit": 3, "cursor": first["next_cursor"]}, headers=FINANCE)
+        await any_db_client.get(
+            "/v1/meters", params={"limit": 3, "cursor": first["next_cursor"]}, headers=FINANCE
+        )
     ).json()
     assert len(rest["data"]) == 2 and not rest["has_more"]
     assert len({m["id"] for m in first["data"] + rest["data"]}) == 5
-    other = (await any_db_client.get("/v1/meters", params={"product_id": "prod_other"}, headers=FINANCE)).json()
+    other = (
+        await any_db_client.get("/v1/meters", params={"product_id": "prod_other"}, headers=FINANCE)
+    ).json()
     assert sorted(m["code"] for m in other["data"]) == ["calls_1", "calls_3"]
 
 

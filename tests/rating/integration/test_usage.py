@@ -61,7 +61,9 @@ async def _customer(rating: Rating, **account: Any) -> tuple[str, str]:
     return account_id, await rated_subscription(rating.db, account_id=account_id, product_id="prod_api")
 
 
-async def test_a_batch_keeps_its_valid_events_and_refuses_each_invalid_one_with_reasons(rating: Rating) -> None:
+async def test_a_batch_keeps_its_valid_events_and_refuses_each_invalid_one_with_reasons(
+    rating: Rating,
+) -> None:
     meter = (await create_meter(rating.client))["code"]
     account, sub = await _customer(rating)
     events = [
@@ -77,7 +79,9 @@ async def test_a_batch_keeps_its_valid_events_and_refuses_each_invalid_one_with_
         usage_event(meter, subscription_id=sub, timestamp="2026-07-15T13:00:00Z", quantity=3),  # 60 min: ok
     ]
     receipt = await post_usage(rating.client, events)
-    assert {k: receipt[k] for k in ("received", "accepted", "counted", "unmatched", "duplicates", "refused")} == {
+    assert {
+        k: receipt[k] for k in ("received", "accepted", "counted", "unmatched", "duplicates", "refused")
+    } == {
         "received": 10,
         "accepted": 5,
         "counted": 4,
@@ -106,7 +110,9 @@ async def test_replaying_a_batch_changes_nothing_and_duplicates_in_a_batch_count
     assert (first["accepted"], first["counted"], first["duplicates"]) == (3, 3, 1)
     again = await post_usage(rating.client, events)
     assert (again["accepted"], again["counted"], again["duplicates"]) == (0, 0, 4)
-    overlapping = await post_usage(rating.client, [*events[1:3], usage_event(meter, subscription_id=sub, quantity=4)])
+    overlapping = await post_usage(
+        rating.client, [*events[1:3], usage_event(meter, subscription_id=sub, quantity=4)]
+    )
     assert (overlapping["accepted"], overlapping["duplicates"]) == (1, 2)
     july = (await rating.periods(sub))[(meter, "2026-07-01")]
     assert (july["quantity"], july["event_count"]) == ("10", 4)
@@ -202,7 +208,9 @@ async def test_an_event_counts_on_its_accounts_local_date(rating: Rating) -> Non
     meter = (await create_meter(rating.client))["code"]
     account, sub = await _customer(rating, time_zone="Pacific/Auckland")
     # 2026-06-30T12:30Z is 2026-07-01 00:30 in Auckland: July's period, not June's.
-    await post_usage(rating.client, [usage_event(meter, account_id=account, timestamp="2026-06-30T12:30:00Z")])
+    await post_usage(
+        rating.client, [usage_event(meter, account_id=account, timestamp="2026-06-30T12:30:00Z")]
+    )
     assert set(await rating.periods(sub)) == {(meter, "2026-07-01")}
 
 
@@ -224,7 +232,9 @@ async def test_a_batch_is_at_most_ten_thousand_events_and_sixteen_mib(rating: Ra
     assert full["counted"] == 10_000
     assert (await rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "10000"
     huge = await rating.client.post(
-        "/v1/usage", content=b"x" * (16 * 1024 * 1024 + 1), headers={**ERP, "content-type": "application/json"}
+        "/v1/usage",
+        content=b"x" * (16 * 1024 * 1024 + 1),
+        headers={**ERP, "content-type": "application/json"},
     )
     assert huge.status_code == 413 and huge.headers["content-type"] == "application/problem+json"
 

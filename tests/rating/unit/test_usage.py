@@ -60,7 +60,9 @@ def _at(text: str) -> datetime:
 
 
 def _place_named(guide: UsageGuide, at: str, subscription_id: str = "sub_1"):  # type: ignore[no-untyped-def]
-    return guide.place(subscription_id=subscription_id, account_id=None, product_id=PRODUCT, occurred_at=_at(at))
+    return guide.place(
+        subscription_id=subscription_id, account_id=None, product_id=PRODUCT, occurred_at=_at(at)
+    )
 
 
 # --- time zones and periods ---------------------------------------------------------------------
@@ -70,9 +72,19 @@ def _place_named(guide: UsageGuide, at: str, subscription_id: str = "sub_1"):  #
     ("zone", "at", "local_day", "period"),
     [
         # 12:00Z on June 30 is already July 1 in Auckland (UTC+12 in winter)...
-        ("Pacific/Auckland", "2026-06-30T12:00:00+00:00", date(2026, 7, 1), (date(2026, 7, 1), date(2026, 8, 1))),
+        (
+            "Pacific/Auckland",
+            "2026-06-30T12:00:00+00:00",
+            date(2026, 7, 1),
+            (date(2026, 7, 1), date(2026, 8, 1)),
+        ),
         # ...and 03:00Z on July 1 is still June 30 in Los Angeles (UTC-7 in summer).
-        ("America/Los_Angeles", "2026-07-01T03:00:00+00:00", date(2026, 6, 30), (date(2026, 6, 1), date(2026, 7, 1))),
+        (
+            "America/Los_Angeles",
+            "2026-07-01T03:00:00+00:00",
+            date(2026, 6, 30),
+            (date(2026, 6, 1), date(2026, 7, 1)),
+        ),
         # The event's own offset does not matter, only the instant: 23:30-05:00 is 04:30Z next day.
         ("UTC", "2026-06-30T23:30:00-05:00", date(2026, 7, 1), (date(2026, 7, 1), date(2026, 8, 1))),
         ("Europe/Paris", "2026-03-31T22:30:00+00:00", date(2026, 4, 1), (date(2026, 4, 1), date(2026, 5, 1))),
@@ -146,14 +158,19 @@ def test_an_account_reference_finds_the_subscription_to_the_meters_product_cover
     other = _subscription("sub_other", product_id="prod_other")
     guide = _guide(old, new, other)
     for at, expected in (("2025-12-31T23:00:00+00:00", "sub_old"), ("2026-01-01T00:00:00+00:00", "sub_new")):
-        placed = guide.place(subscription_id=None, account_id="acct_1", product_id=PRODUCT, occurred_at=_at(at))
+        placed = guide.place(
+            subscription_id=None, account_id="acct_1", product_id=PRODUCT, occurred_at=_at(at)
+        )
         assert (placed.status, placed.subscription_id, placed.account_id) == (
             UsageStatus.COUNTED,
             expected,
             "acct_1",
         )
     outside = guide.place(
-        subscription_id=None, account_id="acct_1", product_id=PRODUCT, occurred_at=_at("2027-01-01T00:00:00+00:00")
+        subscription_id=None,
+        account_id="acct_1",
+        product_id=PRODUCT,
+        occurred_at=_at("2027-01-01T00:00:00+00:00"),
     )
     assert outside.status is UsageStatus.UNMATCHED and outside.subscription_id is None
     assert outside.reason == f"no subscription of the account to product {PRODUCT} on 2027-01-01"
@@ -181,9 +198,15 @@ def test_unknown_subscriptions_accounts_and_dates_outside_the_term_are_unmatched
         "unknown subscription",
     )
     early = _place_named(guide, "2026-05-31T23:00:00+00:00")
-    assert early.status is UsageStatus.UNMATCHED and early.reason == "2026-05-31 is outside the subscription's term"
+    assert (
+        early.status is UsageStatus.UNMATCHED
+        and early.reason == "2026-05-31 is outside the subscription's term"
+    )
     no_account = guide.place(
-        subscription_id=None, account_id="acct_404", product_id=PRODUCT, occurred_at=_at("2026-07-01T00:00:00+00:00")
+        subscription_id=None,
+        account_id="acct_404",
+        product_id=PRODUCT,
+        occurred_at=_at("2026-07-01T00:00:00+00:00"),
     )
     assert (no_account.status, no_account.account_id, no_account.reason) == (
         UsageStatus.UNMATCHED,
@@ -255,7 +278,9 @@ def test_late_events_count_in_the_quantity_and_are_summed_apart() -> None:
 
 
 def test_unique_count_adds_only_values_new_to_the_period() -> None:
-    state = fold(AggregateState.empty(), Aggregation.UNIQUE_COUNT, _events("1", "1", "1"), new_distinct_values=2)
+    state = fold(
+        AggregateState.empty(), Aggregation.UNIQUE_COUNT, _events("1", "1", "1"), new_distinct_values=2
+    )
     state = fold(state, Aggregation.UNIQUE_COUNT, _events("1"), new_distinct_values=0)
     assert (state.quantity, state.event_count) == (2, 4)
 

@@ -132,7 +132,8 @@ def storage_forms(table: Table, columns: Sequence[str], dialect: Dialect) -> lis
     """Per column, the function giving a Python value's stored form (the type's bind processing)."""
     forms: list[Callable[[Any], Any]] = []
     for name in columns:
-        processor = table.c[name].type.bind_processor(dialect)
+        # The dialect's own type: on SQLite its processor writes the text the ORM writes.
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         forms.append(processor if processor is not None else _same)
     return forms
 

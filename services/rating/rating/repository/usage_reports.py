@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, and_, delete, func, literal, literal_column, select, tuple_
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,7 +85,9 @@ class SqlUsageReports(UsageReports):
             if value is not None:
                 statement = statement.where(column == value)
         if after is not None:
-            statement = statement.where(tuple_(c.received_at, c.event_id) > tuple_(*after))
+            # Bound with the columns' own types, so that SQLite compares the stored text forms.
+            position = tuple_(literal(after[0], c.received_at.type), literal(after[1], c.event_id.type))
+            statement = statement.where(tuple_(c.received_at, c.event_id) > position)
         statement = statement.order_by(c.received_at, c.event_id).limit(limit)
         return [
             UsageEvent(
