@@ -96,13 +96,23 @@ class ReceivedBatch:
         return len(self.records) + len(self.refusals)
 
 
+_UNION_BRANCHES: Final = frozenset({"constrained-str", "constrained-int", "str", "int", "bool"})
+"""Names pydantic appends to the path of each branch of a union (a property value's kinds)."""
+
+
 def field_errors(error: ValidationError) -> list[FieldError]:
-    """A pydantic error's problems as field errors with dotted paths (`properties.region`)."""
-    found = []
+    """A pydantic error's problems as field errors with dotted paths (`properties.region`); the
+    branches of a union that all failed are reported once, on the field, by the first branch."""
+    found: dict[str, FieldError] = {}
     for problem in error.errors(include_url=False, include_input=False):
-        path = ".".join(str(part) for part in problem["loc"]) or "event"
-        found.append(FieldError(path, problem["msg"].removeprefix("Value error, "), problem["type"]))
-    return found
+        parts = [str(part) for part in problem["loc"]]
+        if len(parts) > 1 and parts[0] == "properties" and parts[-1] in _UNION_BRANCHES:
+            parts.pop()
+        path = ".".join(parts) or "event"
+        found.setdefault(
+            path, FieldError(path, problem["msg"].removeprefix("Value error, "), problem["type"])
+        )
+    return list(found.values())
 
 
 def _event_id_of(item: object) -> str | None:
