@@ -155,6 +155,14 @@ async def test_usage_of_a_rated_period_counts_in_the_next_open_one_flagged_late(
     )
     # Replaying the late event changes nothing either.
     assert (await post_usage(rating.client, [late]))["duplicates"] == 1
+    # Dashboards show usage on the day it happened, the late flag beside it.
+    summary = await rating.client.get(
+        "/v1/usage/summary",
+        params={"from": "2026-07-01", "to": "2026-07-31", "subscription_id": sub},
+        headers=auth("ops"),
+    )
+    days = {g["period"]: (g["quantity"], g["event_count"], g["late_count"]) for g in summary.json()["groups"]}
+    assert days == {"2026-07-05": ("5", 1, 0), "2026-07-09": ("1.5", 1, 1), "2026-07-11": ("2", 1, 0)}
 
 
 async def test_events_outside_the_filter_are_kept_but_not_counted(rating: Rating) -> None:
