@@ -28,15 +28,14 @@ import asyncio
 import gc
 import json
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.scratch_db import scratch_database
 from libs.platform.clock import FixedClock
 from libs.platform.migrations import upgrade_async
 from rating.app import create_app
@@ -124,8 +123,7 @@ async def _handler_round(runtime: Any, body: bytes) -> dict[str, float]:
 
 async def run(events: int, subscriptions: int, rounds: int, database_url: str | None) -> None:
     """Print the stage table of each kind of batch."""
-    with tempfile.TemporaryDirectory() as tmp:
-        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'rating.db'}"
+    async with scratch_database(database_url) as url:
         settings = RatingSettings(
             environment="test",
             database_url=url,
@@ -188,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--subscriptions", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument(
+        "--database-url", default=None, help="a PostgreSQL server (a scratch database is made there)"
+    )
     args = parser.parse_args(argv)
     asyncio.run(run(args.events, args.subscriptions, args.rounds, args.database_url))
     return 0

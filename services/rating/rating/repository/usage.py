@@ -22,6 +22,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Any, Final
 
 import orjson
@@ -335,14 +336,26 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             return set()
         connection = await self.session.connection()
         dialect = connection.dialect
-        ordered = sorted(events, key=lambda event: event.event_id)
+        ordered = sorted(events, key=_EVENT_ID)
         if dialect.name == "postgresql":
+            # What the batch's events share travels once, not as an array of copies.
+            shared = {
+                "source": "CAST(:source AS text)",
+                "load_id": "CAST(:load_id AS text)",
+                "received_at": "CAST(:received_at AS timestamptz)",
+            }
+            varying = [name for name in EVENT_COLUMNS if name not in shared]
             rows = [_event_values(event, received_at) for event in ordered]
+            params: dict[str, Any] = {
+                name: [row[i] for row in rows] for i, name in enumerate(EVENT_COLUMNS) if name in varying
+            }
+            params.update(source=ordered[0].source.value, load_id=ordered[0].load_id, received_at=received_at)
             statement = text(
-                f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)}) {unnest_select(EVENT_COLUMNS)}"
+                f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)})"
+                f" {unnest_select(EVENT_COLUMNS, defaults=shared)}"
                 " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
             )
-            return {row[0] for row in await self._rows(statement, _arrays(EVENT_COLUMNS, rows))}
+            return {row[0] for row in await self._rows(statement, params)}
         ids = [event.event_id for event in ordered]
         existing = await self._rows(
             text(f"SELECT event_id FROM usage_events WHERE {in_set('event_id', 'ids', 'sqlite')}"),
@@ -435,6 +448,9 @@ def _subscription_terms(row: Any) -> SubscriptionTerms:
     )
 
 
+_EVENT_ID: Final = attrgetter("event_id")
+
+
 def _properties_json(properties: Mapping[str, Any]) -> str:
     """An event's properties as stored: compact JSON text (orjson: the hot path of every event)."""
     return orjson.dumps(properties).decode()
@@ -492,9 +508,9 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
             sqlite_time(e.occurred_at),
             day(e.usage_date),
             day(e.period.start if e.period is not None else None),
-            e.status.value,
+            e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
             _properties_json(e.properties) if e.properties else None,
-            e.source.value,
+            e.source,
             e.load_id,
             received,
             e.review_reason,
