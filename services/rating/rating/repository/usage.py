@@ -18,7 +18,6 @@ them in the same order.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -92,6 +91,11 @@ _SQL_TYPES: Final = {
 }
 
 
+def _json(value: Any) -> str:
+    """JSON text of a parameter (orjson: dates as "YYYY-MM-DD", as SQLite stores them)."""
+    return orjson.dumps(value).decode()
+
+
 def in_set(column: str, param: str, dialect: str) -> str:
     """SQL for `column IN <the set bound as param>` (an array, or a JSON list on SQLite)."""
     if dialect == "postgresql":
@@ -101,7 +105,7 @@ def in_set(column: str, param: str, dialect: str) -> str:
 
 def set_param(values: Collection[Any], dialect: str) -> Any:
     """A set of scalar values as one parameter of `in_set`."""
-    return list(values) if dialect == "postgresql" else json.dumps(list(values))
+    return list(values) if dialect == "postgresql" else _json(list(values))
 
 
 def keys_in(dialect: str) -> str:
@@ -127,7 +131,7 @@ def keys_param(keys: Collection[AggregateKey], dialect: str) -> dict[str, Any]:
             "meters": [k[1] for k in ordered],
             "starts": [k[2] for k in ordered],
         }
-    return {"keys": json.dumps([[k[0], k[1], k[2].isoformat()] for k in ordered])}
+    return {"keys": _json([[k[0], k[1], k[2]] for k in ordered])}
 
 
 def storage_forms(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any]]:
@@ -322,7 +326,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 " json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')"
                 " FROM json_each(:rows) WHERE true" + returning
             )
-            params = {"rows": json.dumps([[k[0], k[1], k[2].isoformat(), v] for k, v in ordered])}
+            params = {"rows": _json([[k[0], k[1], k[2], v] for k, v in ordered])}
         new: Counter[AggregateKey] = Counter()
         for sub, meter, start in await self._rows(statement, params):
             new[(sub, meter, start if isinstance(start, date) else date.fromisoformat(start))] += 1
@@ -359,7 +363,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         ids = [event.event_id for event in ordered]
         existing = await self._rows(
             text(f"SELECT event_id FROM usage_events WHERE {in_set('event_id', 'ids', 'sqlite')}"),
-            {"ids": json.dumps(ids)},
+            {"ids": _json(ids)},
         )
         known = {row[0] for row in existing}
         fresh = sqlite_event_rows([e for e in ordered if e.event_id not in known], received_at)
@@ -406,7 +410,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 "SELECT event_id FROM usage_events WHERE status = 'unmatched' AND "
                 + in_set("event_id", "ids", "sqlite")
             ),
-            {"ids": json.dumps([row[0] for row in rows])},
+            {"ids": _json([row[0] for row in rows])},
         )
         unmatched = {row[0] for row in still}
         forms = storage_forms(EVENTS, columns, dialect)
