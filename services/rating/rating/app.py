@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
-from rating.api import balances, entitlements, rated_usage, support_contracts, support_requests
+from rating.api import balances, entitlements, meters, rated_usage, support_contracts, support_requests, usage
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 
@@ -20,6 +20,8 @@ def create_app(settings: RatingSettings | None = None, *, clock: Clock = SYSTEM_
         title="Rating service",
         description=DESCRIPTION,
         routers=[
+            meters.router,
+            usage.router,
             rated_usage.router,
             entitlements.router,
             balances.router,

@@ -128,6 +128,9 @@ class UsageEventRow(SQLModel, table=True):
     """rest | topic | file"""
     load_id: str | None = Field(default=None, max_length=40)
     received_at: datetime = Field(sa_column=_timestamp())
+    # usage changes (migration 0008):
+    review_reason: str | None = Field(default=None, max_length=200)
+    """Why an unmatched event found no subscription (the review queue shows it)."""
 
 
 class UsageAggregate(SQLModel, table=True):

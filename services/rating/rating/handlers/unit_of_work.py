@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 from rating.handlers.balances_port import BalanceRepository
+from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import NO_PREPAID, PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import PriceReadModel
@@ -20,10 +21,15 @@ from rating.handlers.rated_usage import RatedUsageRepository
 from rating.handlers.subscriptions import SubscriptionReadModel
 from rating.handlers.support_contracts import SupportContractRepository
 from rating.handlers.support_requests import SupportRequestRepository
+from rating.handlers.usage import UsageRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
     """One transaction of a rating use case: its repositories, audit records and events."""
+
+    # Meters and usage ingestion.
+    meters: MeterRepository
+    usage: UsageRepository
 
     # Read model, rating and period close (issue 8).
     subscriptions: SubscriptionReadModel

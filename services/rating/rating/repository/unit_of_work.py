@@ -14,11 +14,13 @@ from rating.handlers.prepaid import PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.repository.balances import SqlBalanceRepository
+from rating.repository.meters import SqlMeterRepository
 from rating.repository.prices import SqlPriceReadModel
 from rating.repository.rated_usage import SqlRatedUsageRepository
 from rating.repository.subscriptions import SqlSubscriptionReadModel
 from rating.repository.support_contracts import SqlSupportContractRepository
 from rating.repository.support_requests import SqlSupportRequestRepository
+from rating.repository.usage import SqlUsageRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -48,6 +50,8 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         self.subscriptions = SqlSubscriptionReadModel(session)
         self.prices = SqlPriceReadModel(session)
         self.rated_usage = SqlRatedUsageRepository(session)
+        self.meters = SqlMeterRepository(session)
+        self.usage = SqlUsageRepository(session)
         self.support_contracts = SqlSupportContractRepository(session)
         self.support_requests = SqlSupportRequestRepository(session)
 
