@@ -14,6 +14,7 @@ from libs.contracts.topics import PROVISIONING_EVENTS
 from libs.platform.broker import KafkaPublisher
 from libs.platform.outbox import OutboundMessage, OutboxMessage, build_envelope
 from rating.app import create_app
+from rating.consumers import BALANCES_GROUP
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories_balances import (
     FINANCE,
@@ -91,7 +92,7 @@ async def test_a_cancellation_on_the_bus_refunds_once(broker: str, sqlite_url: s
                 return str(view["state"])
 
             assert await state() == "closed"
-            inbox = app.state.runtime.consumers[0]
+            (inbox,) = [c for c in app.state.runtime.consumers if c.group_id == BALANCES_GROUP]
             await eventually(lambda: _skipped(inbox), until=lambda n: n >= 1, timeout_s=30)
             assert await _published_refunds(app, account) == ["900.00"]
     finally:
