@@ -15,6 +15,7 @@ from rating.app import create_app
 from rating.models import RatedAccount, RatedSubscription
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.fuzz_scopes import FUZZ_SCOPES, scoped
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -133,9 +134,10 @@ def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str
         examples=EXAMPLES_PER_OPERATION,
         min_operations=7,
         rules_beyond_schema=RULES_BEYOND_SCHEMA,
+        paths=FUZZ_SCOPES["balances"],
     )
 
 
 def test_created_balances_link_to_what_can_be_done_with_them(sqlite_url: str) -> None:
     document = create_app(rating_settings(sqlite_url)).openapi()
-    assert assert_links_follow_creation(document) == BALANCE_LINKS
+    assert assert_links_follow_creation(scoped(document, "balances")) == BALANCE_LINKS

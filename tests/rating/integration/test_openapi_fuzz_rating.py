@@ -23,6 +23,7 @@ from tests.rating.integration.factories_rating import (
     price_row,
     subscription_row,
 )
+from tests.rating.integration.fuzz_scopes import FUZZ_SCOPES
 from tests.support.fuzz import examples_per_operation, fuzz_every_operation, seed_client
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
@@ -75,4 +76,5 @@ def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str
         examples=EXAMPLES_PER_OPERATION,
         min_operations=5,
         rules_beyond_schema=RULES_BEYOND_SCHEMA,
+        paths=FUZZ_SCOPES["rated_usage"],
     )

@@ -11,6 +11,7 @@ from rating.app import create_app
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import meter_body, rated_account, rated_subscription, usage_event
+from tests.rating.integration.fuzz_scopes import FUZZ_SCOPES, scoped
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -57,8 +58,10 @@ def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str
         examples=EXAMPLES_PER_OPERATION,
         min_operations=8,
         rules_beyond_schema=RULES_BEYOND_SCHEMA,
+        paths=FUZZ_SCOPES["usage"],
     )
 
 
 def test_created_meters_link_to_what_can_be_done_with_them(sqlite_url: str) -> None:
-    assert assert_links_follow_creation(create_app(rating_settings(sqlite_url)).openapi()) == 2
+    document = create_app(rating_settings(sqlite_url)).openapi()
+    assert assert_links_follow_creation(scoped(document, "usage")) == 2
