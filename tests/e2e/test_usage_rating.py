@@ -111,7 +111,7 @@ async def test_usage_sent_twice_by_both_doors_is_rated_once_at_the_period_close(
 
     async def counted() -> dict[str, Any] | None:
         usage = await ok(await rating.get(f"/v1/subscriptions/{subscription_id}/usage", headers=FINANCE))
-        june_usage = [p for p in usage["meters"] if p["period_start"] == "2026-06-01"]
+        june_usage = [p for p in usage["periods"] if p["period_start"] == "2026-06-01"]
         return june_usage[0] if june_usage and Decimal(june_usage[0]["quantity"]) == 12345 else None
 
     june_usage = await eventually(counted)

@@ -1,5 +1,6 @@
-"""The period close, rated usage, running charges and entitlement checks through the API, on
-SQLite and PostgreSQL: amounts to the cent, one usage.rated per period however often it closes."""
+"""The period close, rated usage and entitlement checks through the API, on SQLite and
+PostgreSQL: amounts to the cent, one usage.rated per period however often it closes (the running
+charge of open periods is on the usage view: test_usage_reports.py)."""
 
 from __future__ import annotations
 
@@ -156,36 +157,6 @@ async def test_an_as_of_before_a_periods_end_leaves_it_open(app: FastAPI) -> Non
     assert early.status_code == 200 and early.json()["rated"] == 0
     later = await client.post("/v1/rated-usage/close", json={"as_of": "2026-08-01"}, headers=FINANCE)
     assert later.json()["rated"] == 2
-
-
-async def test_the_running_charge_of_the_periods_not_rated_yet(app: FastAPI) -> None:
-    client = _client(app)
-    response = await client.get(
-        "/v1/subscriptions/sub_1/charges", params={"as_of": "2026-08-02"}, headers=OPS
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert (body["as_of"], body["currency"]) == ("2026-08-02", "USD")
-    (calls,) = body["charges"]
-    # 500 of the 1,000 included units used: nothing to pay yet.
-    assert (calls["meter"], calls["quantity"], calls["included_remaining"], calls["charge_amount"]) == (
-        "api_calls",
-        "500",
-        "500",
-        "0.00",
-    )
-    # Without a date: every period not rated yet, July's (ended, not closed) included.
-    every = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
-    assert every["as_of"] is None
-    assert [(c["meter"], c["period_start"], c["charge_amount"]) for c in every["charges"]] == [
-        ("api_calls", "2026-07-01", "107.59"),
-        ("api_calls", "2026-08-01", "0.00"),
-        ("seats", "2026-07-01", "3000.00"),
-    ]
-    await client.post("/v1/rated-usage/close", json={}, headers=FINANCE)
-    closed = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
-    assert [(c["meter"], c["period_start"]) for c in closed["charges"]] == [("api_calls", "2026-08-01")]
-    assert (await client.get("/v1/subscriptions/sub_x/charges", headers=OPS)).status_code == 404
 
 
 async def test_entitlement_checks_answer_seed_001(app: FastAPI) -> None:

@@ -207,9 +207,7 @@ class FakeRatedUsageRepository(RatedUsageRepository):
             data=data, next_cursor=encode_cursor(data[-1].id) if more else None, has_more=more
         )
 
-    async def open_series(
-        self, subscription_id: str, on: date | None, meter: str | None = None
-    ) -> list[UsageSeries]:
+    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
         self.store.reads += 1
         return sorted(
             (
@@ -217,10 +215,10 @@ class FakeRatedUsageRepository(RatedUsageRepository):
                 for row in self.store.aggregates.values()
                 if row.rated_at is None
                 and row.series.subscription_id == subscription_id
-                and (meter is None or row.series.meter == meter)
-                and (on is None or row.series.period_start <= on < row.series.period_end)
+                and row.series.meter == meter
+                and row.series.period_start <= on < row.series.period_end
             ),
-            key=lambda s: (s.meter, s.period_start),
+            key=lambda s: s.period_start,
         )
 
 

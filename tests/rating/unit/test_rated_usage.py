@@ -19,7 +19,7 @@ from libs.platform.periods import BillingPeriod
 from libs.pricing import rate
 from rating.domain.prices import PriceVersion, price_spec
 from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid, usage_period
-from rating.handlers.rated_usage import close_periods
+from rating.handlers.rated_usage import close_periods, running_charges
 from tests.rating.unit.factories_rating import (
     EVENT_AT,
     account,
@@ -29,7 +29,7 @@ from tests.rating.unit.factories_rating import (
     usage_price,
     wfm_cost_book,
 )
-from tests.rating.unit.fakes_rating import FakePrepaid, RatingStore, units_of_work
+from tests.rating.unit.fakes_rating import FakePrepaid, FakeRatingUnitOfWork, RatingStore, units_of_work
 
 D = Decimal
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
@@ -191,6 +191,30 @@ async def test_prepaid_units_never_cover_included_units_and_money_covers_the_sho
         D("20.00"),
         D("0.00"),
     )
+
+
+async def test_the_running_charge_prices_an_open_period_as_if_it_closed_now_and_draws_nothing() -> None:
+    store = _store(usage_price(unit_price="0.50", included="10"))
+    store.meters["sms"] = meter("sms", "prod_sms")  # no price of prod_sms in the read model
+    prepaid = FakePrepaid(units=D(5), amount=D("3.00"))
+    uow = FakeRatingUnitOfWork(store, clock=AUGUST_2, prepaid=prepaid)
+    open_periods = [series("30", start=date(2026, 8, 1), end=date(2026, 9, 1)), series("4", meter_code="sms")]
+    calls, sms = await running_charges(uow, store.subscriptions["sub_1"], open_periods)
+    # 30 used, 10 included, 5 would come from prepaid units: 15 x 0.50 = 7.50 so far.
+    assert (calls.prepaid_quantity, calls.billable_quantity, calls.charge_amount) == (5, 15, D("7.50"))
+    assert (calls.included_remaining, calls.prepaid_units_available, calls.prepaid_amount_available) == (
+        0,
+        5,
+        D("3.00"),
+    )
+    assert (calls.price_id, calls.price_version, calls.minimum_shortfall) == ("price_api", 1, 0)
+    assert [(t.quantity, t.unit_price, t.amount) for t in calls.tiers] == [
+        (10, 0, 0),
+        (15, D("0.50"), D("7.50")),
+    ]
+    assert sms.charge_amount is None and sms.price_id is None
+    assert sms.unpriced_reason == "no usage price of product prod_sms in USD in force on 2026-07-01"
+    assert prepaid.drawdowns == {} and (prepaid.units, prepaid.amount) == (5, D("3.00"))
 
 
 async def test_late_usage_and_the_event_count_travel_with_the_rating() -> None:

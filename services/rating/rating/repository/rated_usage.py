@@ -218,29 +218,22 @@ class SqlRatedUsageRepository(RatedUsageRepository):
             stmt = stmt.where(col(RatedUsageRow.period_start) == period_start)
         return await paginate(self.session, stmt, col(RatedUsageRow.id), page, rated_usage_of)
 
-    async def open_series(
-        self, subscription_id: str, on: date | None, meter: str | None = None
-    ) -> list[UsageSeries]:
-        """Unrated aggregates of the subscription whose period contains `on` (all when None)."""
-        params: dict[str, object] = {"subscription_id": subscription_id}
-        if on is None:
-            stmt = _UNRATED_OF_SUBSCRIPTION
-        elif meter is None:
-            stmt, params["on"] = _OPEN_SERIES, on
-        else:
-            stmt, params["on"], params["meter"] = _OPEN_SERIES_OF_METER, on, meter
-        rows = (await self.session.exec(stmt, params=params)).all()  # type: ignore[call-overload]
+    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
+        """The unrated aggregate of the subscription's meter whose period contains `on`."""
+        params = {"subscription_id": subscription_id, "on": on, "meter": meter}
+        rows = (await self.session.exec(_OPEN_SERIES, params=params)).all()  # type: ignore[call-overload]
         return [_series(row) for row in rows]
 
 
 # Built once: an entitlement check runs this on every call (the hot path reads one aggregate).
-_UNRATED_OF_SUBSCRIPTION = (
+_OPEN_SERIES = (
     sa_select(*_SERIES_COLUMNS)
-    .where(_AGGREGATES.c.subscription_id == bindparam("subscription_id"), _AGGREGATES.c.rated_at.is_(None))
-    .order_by(_AGGREGATES.c.meter, _AGGREGATES.c.period_start)
+    .where(
+        _AGGREGATES.c.subscription_id == bindparam("subscription_id"),
+        _AGGREGATES.c.meter == bindparam("meter"),
+        _AGGREGATES.c.rated_at.is_(None),
+        _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
+        _AGGREGATES.c.period_end > bindparam("on", type_=Date),
+    )
+    .order_by(_AGGREGATES.c.period_start)
 )
-_OPEN_SERIES = _UNRATED_OF_SUBSCRIPTION.where(
-    _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
-    _AGGREGATES.c.period_end > bindparam("on", type_=Date),
-)
-_OPEN_SERIES_OF_METER = _OPEN_SERIES.where(_AGGREGATES.c.meter == bindparam("meter"))

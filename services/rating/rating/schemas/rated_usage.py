@@ -1,4 +1,4 @@
-"""Views of rated usage and running charges, and the close request.
+"""Views of rated usage (and of a tier breakdown, which the usage view shows too) and the close request.
 
 Billed amounts show exactly their currency's minor units; quantities, unit prices and the
 unrounded tier breakdown (DESIGN §7) their shortest exact form — all as JSON strings.
@@ -17,7 +17,7 @@ from libs.contracts.types import Amount, CurrencyCode, IsoDate, NonNegativeAmoun
 from libs.platform.money import amount_out, decimal_out, unit_price_out
 from libs.pricing import TierLine
 from rating.domain.rated_usage import RatedUsage
-from rating.handlers.rated_usage import CloseReport, RunningCharge, RunningCharges
+from rating.handlers.rated_usage import CloseReport
 
 DecimalText = Annotated[
     Decimal,
@@ -136,72 +136,4 @@ def rated_usage_public(rated: RatedUsage) -> RatedUsagePublic:
         prepaid_amount=amount_out(rated.prepaid_amount, currency),
         amount=amount_out(rated.amount, currency),
         rated_at=rated.rated_at,
-    )
-
-
-class RunningChargePublic(BaseModel):
-    """A meter's open period priced as if it closed now."""
-
-    meter: str
-    unit_of_measure: str | None
-    period_start: date
-    period_end: date = Field(description="Exclusive.")
-    quantity: Quantity
-    event_count: int
-    currency: CurrencyCode
-    price_id: str | None = Field(description="Null while the price is not known to rating yet.")
-    price_version: int | None
-    pricing_model: str | None
-    included_quantity: Quantity
-    included_remaining: Quantity
-    prepaid_quantity: Quantity = Field(description="Units prepaid units would cover so far.")
-    billable_quantity: Quantity
-    tiers: list[RatedTierPublic]
-    charge_amount: NonNegativeAmount | None = Field(description="The usage line so far, rounded.")
-    minimum_shortfall: NonNegativeAmount | None
-    unpriced_reason: str | None = None
-
-
-class RunningChargesPublic(BaseModel):
-    """The running charges of a subscription's periods not rated yet."""
-
-    subscription_id: str
-    as_of: date | None = Field(
-        description="The account-local date the periods contain; null: every open one."
-    )
-    currency: CurrencyCode
-    charges: list[RunningChargePublic]
-
-
-def _charge_public(charge: RunningCharge) -> RunningChargePublic:
-    currency = charge.currency
-    return RunningChargePublic(
-        meter=charge.meter,
-        unit_of_measure=charge.unit_of_measure,
-        period_start=charge.period_start,
-        period_end=charge.period_end,
-        quantity=decimal_out(charge.quantity),
-        event_count=charge.event_count,
-        currency=currency,
-        price_id=charge.price_id,
-        price_version=charge.price_version,
-        pricing_model=charge.pricing_model,
-        included_quantity=decimal_out(charge.included_quantity),
-        included_remaining=decimal_out(charge.included_remaining),
-        prepaid_quantity=decimal_out(charge.prepaid_quantity),
-        billable_quantity=decimal_out(charge.billable_quantity),
-        tiers=tiers_public(charge.tiers),
-        charge_amount=amount_out(charge.charge_amount, currency),
-        minimum_shortfall=amount_out(charge.minimum_shortfall, currency),
-        unpriced_reason=charge.unpriced_reason,
-    )
-
-
-def running_charges_public(charges: RunningCharges) -> RunningChargesPublic:
-    """The view of a subscription's running charges."""
-    return RunningChargesPublic(
-        subscription_id=charges.subscription_id,
-        as_of=charges.as_of,
-        currency=charges.currency,
-        charges=[_charge_public(c) for c in charges.charges],
     )
