@@ -4,7 +4,7 @@ the period close: due in the account's time zone, rated once, prepaid drawn firs
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,7 +18,8 @@ from libs.platform.errors import ValidationFailed
 from libs.platform.periods import BillingPeriod
 from libs.pricing import rate
 from rating.domain.prices import PriceVersion, price_spec
-from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid, usage_period
+from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid
+from rating.domain.usage import AccountTerms, SubscriptionTerms
 from rating.handlers.rated_usage import close_periods, running_charges
 from tests.rating.unit.factories_rating import (
     EVENT_AT,
@@ -274,10 +275,42 @@ async def test_a_price_per_term_on_a_term_of_no_whole_months_leaves_the_period_o
 
 def test_the_period_usage_counts_in_follows_the_subscriptions_billing_frequency() -> None:
     monthly = subscription()
-    assert usage_period(monthly, 15, date(2026, 7, 20)) == BillingPeriod(date(2026, 7, 15), date(2026, 8, 15))
+    assert monthly.period_containing(date(2026, 7, 20), 15) == BillingPeriod(
+        date(2026, 7, 15), date(2026, 8, 15)
+    )
     # Cycle day 31 falls back to the month's last day (DESIGN §6).
-    assert usage_period(monthly, 31, date(2027, 2, 10)) == BillingPeriod(date(2027, 1, 31), date(2027, 2, 28))
+    assert monthly.period_containing(date(2027, 2, 10), 31) == BillingPeriod(
+        date(2027, 1, 31), date(2027, 2, 28)
+    )
     quarterly = replace(monthly, billing_period="quarterly", term_start=date(2026, 3, 3))
-    assert usage_period(quarterly, 1, date(2026, 7, 20)) == BillingPeriod(date(2026, 6, 3), date(2026, 9, 3))
+    assert quarterly.period_containing(date(2026, 7, 20), 1) == BillingPeriod(
+        date(2026, 6, 3), date(2026, 9, 3)
+    )
     term = replace(monthly, billing_period="term", term_start=date(2026, 3, 1), term_end=date(2029, 3, 1))
-    assert usage_period(term, 1, date(2027, 7, 20)) == BillingPeriod(date(2026, 3, 1), date(2029, 3, 1))
+    assert term.period_containing(date(2027, 7, 20), 1) == BillingPeriod(date(2026, 3, 1), date(2029, 3, 1))
+    # A frequency this code does not know bills monthly, as the ingestion guides it.
+    assert replace(monthly, billing_period="fortnightly").period_containing(
+        date(2026, 7, 20), 15
+    ) == BillingPeriod(date(2026, 7, 15), date(2026, 8, 15))
+
+
+@given(
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2035, 12, 31)),
+    frequency=st.sampled_from([None, *BillingFrequency]),
+    cycle_day=st.integers(min_value=1, max_value=31),
+    term_days=st.integers(min_value=1, max_value=1200),
+)
+def test_the_entitlement_check_and_the_ingestion_see_one_period(
+    day: date, frequency: BillingFrequency | None, cycle_day: int, term_days: int
+) -> None:
+    # The check guesses the period of usage not yet ingested; the guide puts the usage there.
+    start = date(2026, 1, 1)
+    read_model = replace(
+        subscription(), billing_period=frequency, term_start=start, term_end=start + timedelta(days=term_days)
+    )
+    terms = SubscriptionTerms(
+        "sub_1", "acct_1", "prod_api", frequency, "active", start, read_model.term_end, start
+    )
+    period = read_model.period_containing(day, cycle_day)
+    assert period == terms.period_containing(day, AccountTerms("acct_1", "UTC", cycle_day))
+    assert period.contains(day)
