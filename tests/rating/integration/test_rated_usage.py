@@ -185,6 +185,26 @@ async def test_entitlement_checks_answer_seed_001(app: FastAPI) -> None:
     assert unknown.json()["allowed"] is False and unknown.json()["reason"] == "unknown_meter"
 
 
+async def test_a_meter_deactivated_through_the_api_stops_checks_at_once(app: FastAPI) -> None:
+    client = _client(app)
+    body = {"subscription_id": "sub_ring", "meter": "ringtones", "quantity": 1}
+
+    async def check() -> dict[str, object]:
+        response = await client.post("/v1/entitlements/check", json=body, headers=CRM)
+        assert response.status_code == 200, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    assert (await check())["allowed"] is True  # the meter is in the process's cache now (30 s)
+    off = await client.patch("/v1/meters/mtr_ringtones", json={"active": False}, headers=FINANCE)
+    assert off.status_code == 200 and off.json()["active"] is False
+    refused = await check()
+    assert (refused["allowed"], refused["reason"]) == (False, "meter_inactive")
+    on = await client.patch("/v1/meters/mtr_ringtones", json={"active": True}, headers=FINANCE)
+    assert on.status_code == 200
+    assert (await check())["allowed"] is True
+
+
 async def test_bad_requests_are_clear_4xx(app: FastAPI) -> None:
     client = _client(app)
     assert (await client.post("/v1/rated-usage/close", json={}, headers=CRM)).status_code == 403

@@ -13,11 +13,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from libs.platform.clock import Clock, FixedClock
-from libs.platform.errors import NotFound
+from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, encode_cursor
+from rating.domain.meters import Meter
 from rating.domain.prices import CostBookVersion, PriceVersion
-from rating.domain.rated_usage import Meter, RatedUsage, UsageSeries
+from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.domain.subscriptions import Account, Subscription
+from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import Prepaid
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import PriceReadModel
@@ -46,6 +48,7 @@ class RatingStore:
     prices: dict[tuple[str, int], tuple[PriceVersion, datetime]] = field(default_factory=dict)
     cost_books: dict[tuple[str, int], tuple[CostBookVersion, datetime]] = field(default_factory=dict)
     meters: dict[str, Meter] = field(default_factory=dict)
+    """By code."""
     aggregates: dict[SeriesKey, StoredAggregate] = field(default_factory=dict)
     rated: dict[str, RatedUsage] = field(default_factory=dict)
     reads: int = 0
@@ -133,15 +136,48 @@ class FakePriceReadModel(PriceReadModel):
         return True
 
 
-class FakeRatedUsageRepository(RatedUsageRepository):
-    """Aggregates, rated usage and meters in the store."""
+class FakeMeterRepository(MeterRepository):
+    """Meters in the store, by code."""
 
     def __init__(self, store: RatingStore) -> None:
         self.store = store
 
-    async def meters(self, codes: Collection[str]) -> dict[str, Meter]:
+    async def add(self, meter: Meter) -> None:
+        taken = self.store.meters.get(meter.code)
+        if taken is not None and taken.id != meter.id:
+            raise Conflict(f"a meter with code {meter.code!r} already exists")
+        self.store.meters[meter.code] = replace(meter)
+
+    async def find(self, meter_id: str) -> Meter | None:
         self.store.reads += 1
-        return {c: self.store.meters[c] for c in codes if c in self.store.meters}
+        found = [m for m in self.store.meters.values() if m.id == meter_id]
+        return replace(found[0]) if found else None
+
+    async def by_codes(self, codes: Collection[str]) -> dict[str, Meter]:
+        self.store.reads += 1
+        return {c: replace(self.store.meters[c]) for c in codes if c in self.store.meters}
+
+    async def page(self, page: PageRequest, *, active: bool | None, product_id: str | None) -> Page[Meter]:
+        rows = sorted(
+            (
+                m
+                for m in self.store.meters.values()
+                if active in (None, m.active)
+                and product_id in (None, m.product_id)
+                and (page.after is None or m.id > page.after)
+            ),
+            key=lambda m: m.id,
+        )
+        data = rows[: page.limit]
+        more = len(rows) > page.limit
+        return Page[Meter](data=data, next_cursor=encode_cursor(data[-1].id) if more else None, has_more=more)
+
+
+class FakeRatedUsageRepository(RatedUsageRepository):
+    """Aggregates and rated usage in the store."""
+
+    def __init__(self, store: RatingStore) -> None:
+        self.store = store
 
     async def unrated_series(self, *, after: SeriesKey | None, limit: int, ends_by: date) -> list[DueSeries]:
         self.store.reads += 1
@@ -278,6 +314,7 @@ class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
         self.subscriptions = FakeSubscriptionReadModel(store)
         self.prices = FakePriceReadModel(store)
         self.rated_usage = FakeRatedUsageRepository(store)
+        self.meters = FakeMeterRepository(store)
         self.price_cache = price_cache or PriceCache()
         if prepaid is not None:
             self.prepaid = prepaid

@@ -24,20 +24,11 @@ from decimal import Decimal
 from libs.contracts.vocabulary import PricingModel
 from libs.pricing import Charge, PriceSpec, TierLine, rate
 
+from .meters import Meter
 from .prices import PriceVersion, version_in_force
 from .subscriptions import Subscription
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class Meter:
-    """What rating needs of a meter: the product whose usage price rates it, and its unit."""
-
-    code: str
-    product_id: str
-    unit_of_measure: str
-    active: bool = True
 
 
 @dataclass(frozen=True)

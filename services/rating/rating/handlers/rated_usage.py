@@ -14,7 +14,7 @@ yet (its price not received from the catalog) stays open and is tried again next
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,9 +27,9 @@ from libs.platform.logging import get_logger
 from libs.platform.pagination import Page, PageRequest
 from libs.platform.periods import local_date
 from libs.pricing import TierLine
+from rating.domain.meters import Meter
 from rating.domain.prices import term_months
 from rating.domain.rated_usage import (
-    Meter,
     RatedUsage,
     UsageSeries,
     amount_due,
@@ -64,11 +64,7 @@ class DueSeries:
 
 
 class RatedUsageRepository(abc.ABC):
-    """Aggregates to rate, rated usage and meters (the port; SQL in `rating.repository.rated_usage`)."""
-
-    @abc.abstractmethod
-    async def meters(self, codes: Collection[str]) -> dict[str, Meter]:
-        """The meters of these codes (unknown ones left out)."""
+    """Aggregates to rate and rated usage (the port; SQL in `rating.repository.rated_usage`)."""
 
     @abc.abstractmethod
     async def unrated_series(self, *, after: SeriesKey | None, limit: int, ends_by: date) -> list[DueSeries]:

@@ -1,4 +1,4 @@
-"""Rated usage in SQL: the aggregates to rate (`usage_aggregates`), `rated_usage` and meters.
+"""Rated usage in SQL: the aggregates to rate (`usage_aggregates`) and `rated_usage`.
 
 The close reads the unrated aggregates through the partial index that holds only them, claims a
 chunk with one `UPDATE ... WHERE rated_at IS NULL RETURNING` (a row another closer claimed first
@@ -9,7 +9,7 @@ writes the chunk's rated rows with one multi-row insert.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,9 +23,8 @@ from libs.contracts.vocabulary import PricingModel
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 from libs.pricing import TierLine
-from rating.domain.rated_usage import Meter, RatedUsage, UsageSeries
+from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.handlers.rated_usage import DueSeries, RatedUsageRepository, SeriesKey
-from rating.models import Meter as MeterRow
 from rating.models import RatedAccount, RatedUsageRow, UsageAggregate
 
 _AGGREGATES = UsageAggregate.__table__  # type: ignore[attr-defined]
@@ -134,20 +133,10 @@ _KEY = tuple_(_AGGREGATES.c.subscription_id, _AGGREGATES.c.meter, _AGGREGATES.c.
 
 
 class SqlRatedUsageRepository(RatedUsageRepository):
-    """Aggregates to rate, rated usage and meters over the service's tables."""
+    """Aggregates to rate and rated usage over the service's tables."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def meters(self, codes: Collection[str]) -> dict[str, Meter]:
-        """The meters of these codes."""
-        if not codes:
-            return {}
-        stmt = select(MeterRow).where(col(MeterRow.code).in_(set(codes)))
-        return {
-            row.code: Meter(row.code, row.product_id, row.unit_of_measure, row.active)
-            for row in (await self.session.exec(stmt)).all()
-        }
 
     async def unrated_series(self, *, after: SeriesKey | None, limit: int, ends_by: date) -> list[DueSeries]:
         """Unrated aggregates ending by `ends_by`, in key order after `after`, with their account's zone."""
