@@ -104,6 +104,27 @@ async def test_draw_down_stages_without_committing_and_replays_by_reference() ->
     assert await available(fake, **where, on=date(2026, 3, 31)) == Available(units=D(8), amount=D(0))
 
 
+async def test_a_drawdown_that_finds_nothing_remembers_its_reference_only_on_a_balance_of_its_kind() -> None:
+    fake = uow()
+    money = await open_balance(fake, kind="money", initial_grant={"amount": "5.00"})
+    where = {"subscription_id": "sub_1", "account_id": "acct_1", "meter": "api_calls", "currency": "USD"}
+    # The period close asks units and money apart: units first, from no units balance.
+    units = await draw_down(
+        fake, **where, units=D(29), amount=D(0), reference="p:units", on=date(2026, 3, 31)
+    )
+    await fake.commit()
+    assert (units.units, units.lines) == (0, ())
+    assert [t.kind.value for t in fake.repository.booked] == ["grant"]  # no 0 drawdown on the money
+    assert "balance.changed" not in fake.event_types
+    empty = await open_balance(fake, kind="units", meter="api_calls")
+    nothing = await draw_down(fake, **where, units=D(5), amount=D(0), reference="p2", on=date(2026, 3, 31))
+    await fake.commit()
+    assert nothing.units == 0
+    last = fake.repository.booked[-1]
+    assert (last.balance_id, last.kind.value, last.quantity, last.reference) == (empty, "drawdown", 0, "p2")
+    assert fake.repository.stored[money].remaining == D("5.00")
+
+
 async def test_a_manual_drawdown_is_all_or_nothing() -> None:
     fake = uow()
     balance_id = await open_balance(fake, kind="money", initial_grant={"amount": "20.00"})

@@ -115,15 +115,18 @@ async def draw_down(
         return _replayed(booked)
     at = uow.clock.now()
     lines: list[DrawnLine] = []
-    for kind, wanted in ((BalanceKind.UNITS, units), (BalanceKind.MONEY, round_money(amount, currency))):
+    asked = {BalanceKind.UNITS: units, BalanceKind.MONEY: round_money(amount, currency)}
+    for kind, wanted in asked.items():
         pool = [b for b in candidates if b.kind is kind]
         for balance in pool:
             for grant in balance.grants:
                 grant.rank = 0 if balance.subscription_id == subscription_id else 1
         lines += _draw(pool, wanted, on=on, reference=reference, at=at)
-    if not lines and candidates:
-        # Remember the reference even when nothing was there, so a repeat after a top-up takes nothing.
-        candidates[0].mark_drawdown(on=on, at=at, reference=reference, transaction_id=new_id("btx"))
+    marked = next((b for b in candidates if asked[b.kind] > 0), None)
+    if not lines and marked is not None:
+        # Remember the reference even when nothing was there, so a repeat after a top-up takes
+        # nothing; on a balance of a kind that was asked for (the close asks units and money apart).
+        marked.mark_drawdown(on=on, at=at, reference=reference, transaction_id=new_id("btx"))
     for balance in candidates:
         if balance.new_transactions:
             uow.audit("balance.drawn_down", "balance", balance.id, movements_audit(balance))
