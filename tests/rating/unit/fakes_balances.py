@@ -1,4 +1,4 @@
-"""An in-memory unit of work for the balance handlers: the port's repository over dicts."""
+"""The balances repository in memory (part of the `RatingStore` of `tests/rating/unit/fakes.py`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ from datetime import date
 
 from libs.contracts.balances import BalanceKind
 from libs.contracts.balances import BalanceTransactionKind as Kind
-from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.balances import Balance, Transaction
 from rating.handlers.balances_port import AccountTerms, BalanceRepository, RecordedDrawdown, SubscriptionTerms
-from rating.handlers.unit_of_work import RatingUnitOfWork
-from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 
 class FakeBalanceRepository(BalanceRepository):
@@ -113,20 +110,3 @@ class FakeBalanceRepository(BalanceRepository):
         loaded = copy.deepcopy(balance)
         loaded.grants = [g for g in loaded.grants if g.open_quantity > 0]
         return loaded
-
-
-class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
-    """Audit records, events and balances in memory."""
-
-    producer = "rating"
-
-    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.start_fake("test", clock)
-        self.repository = FakeBalanceRepository()
-
-    @property
-    def balances(self) -> BalanceRepository:
-        return self.repository
-
-    def stage_recorded_events(self) -> None:
-        """Balance handlers emit their events themselves."""

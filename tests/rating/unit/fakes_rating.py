@@ -1,18 +1,16 @@
-"""In-memory adapters for rating's read model, rating, period close and entitlement handlers.
-
-A `RatingStore` holds the state (what the database would); each `FakeRatingUnitOfWork` works
-on one store, so a close of several chunks (a unit of work each) sees one world. The fakes
-answer as their SQL counterparts do (key order, filters, the claim of unrated aggregates).
+"""In-memory repositories of the read model, prices, meters and rated usage over a `RatingStore`
+(`tests/rating/unit/fakes.py`), and a stand-in for the prepaid balances. They answer as their SQL
+counterparts do (key order, filters, the claim of unrated aggregates).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from libs.platform.clock import Clock, FixedClock
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from rating.domain.meters import Meter
@@ -21,44 +19,14 @@ from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.domain.subscriptions import Account, Subscription
 from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import Prepaid
-from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import PriceReadModel
 from rating.handlers.rated_usage import DueSeries, RatedUsageRepository, SeriesKey
 from rating.handlers.subscriptions import SubscriptionReadModel
-from rating.handlers.unit_of_work import RatingUnitOfWork
-from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
+
+if TYPE_CHECKING:
+    from tests.rating.unit.fakes import RatingStore
 
 ZERO = Decimal(0)
-
-
-@dataclass
-class StoredAggregate:
-    """A usage aggregate row."""
-
-    series: UsageSeries
-    rated_at: datetime | None = None
-
-
-@dataclass
-class RatingStore:
-    """Everything the rating database would hold, for the fakes."""
-
-    accounts: dict[str, Account] = field(default_factory=dict)
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
-    prices: dict[tuple[str, int], tuple[PriceVersion, datetime]] = field(default_factory=dict)
-    cost_books: dict[tuple[str, int], tuple[CostBookVersion, datetime]] = field(default_factory=dict)
-    meters: dict[str, Meter] = field(default_factory=dict)
-    """By code."""
-    aggregates: dict[SeriesKey, StoredAggregate] = field(default_factory=dict)
-    rated: dict[str, RatedUsage] = field(default_factory=dict)
-    reads: int = 0
-    """Store reads (to show what a cache saves)."""
-    closing_elsewhere: bool = False
-    """Another close holds the close's lock."""
-
-    def add_series(self, series: UsageSeries) -> None:
-        """Insert an aggregate row."""
-        self.aggregates[series.key] = StoredAggregate(series)
 
 
 class FakeSubscriptionReadModel(SubscriptionReadModel):
@@ -293,45 +261,3 @@ class FakePrepaid:
         self, uow: object, *, subscription_id: str, account_id: str, meter: str, currency: str, on: date
     ) -> Prepaid:
         return Prepaid(self.units, self.amount)
-
-
-class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
-    """A unit of work on a `RatingStore`; committed events in `envelopes`."""
-
-    producer = "rating"
-
-    def __init__(
-        self,
-        store: RatingStore,
-        *,
-        clock: Clock | None = None,
-        price_cache: PriceCache | None = None,
-        prepaid: FakePrepaid | None = None,
-        actor: str = "test",
-    ) -> None:
-        self.start_fake(actor, clock or FixedClock(datetime(2026, 8, 1, 12, tzinfo=UTC)))
-        self.store = store
-        self.subscriptions = FakeSubscriptionReadModel(store)
-        self.prices = FakePriceReadModel(store)
-        self.rated_usage = FakeRatedUsageRepository(store)
-        self.meters = FakeMeterRepository(store)
-        self.price_cache = price_cache or PriceCache()
-        if prepaid is not None:
-            self.prepaid = prepaid
-
-    def stage_recorded_events(self) -> None:
-        """Nothing: rating's handlers emit their events themselves."""
-
-
-def units_of_work(
-    store: RatingStore, **kwargs: object
-) -> tuple[Callable[[], FakeRatingUnitOfWork], list[FakeRatingUnitOfWork]]:
-    """A factory of units of work on `store` and the list of those it made (their events)."""
-    made: list[FakeRatingUnitOfWork] = []
-
-    def factory() -> FakeRatingUnitOfWork:
-        uow = FakeRatingUnitOfWork(store, **kwargs)  # type: ignore[arg-type]
-        made.append(uow)
-        return uow
-
-    return factory, made

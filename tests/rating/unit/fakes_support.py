@@ -1,4 +1,4 @@
-"""In-memory fakes of the support repositories and a rating unit of work holding them."""
+"""The support repositories in memory (part of the `RatingStore` of `tests/rating/unit/fakes.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import date
 from typing import TypeVar
 
 from libs.contracts.vocabulary import ContractKind
-from libs.platform.clock import Clock
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.support_contracts import (
@@ -20,8 +19,6 @@ from rating.domain.support_contracts import (
 from rating.domain.support_requests import SupportRequest, TimeEntry
 from rating.handlers.support_contracts import SupportContractFilters, SupportContractRepository
 from rating.handlers.support_requests import SupportRequestFilters, SupportRequestRepository
-from rating.handlers.unit_of_work import RatingUnitOfWork
-from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 T = TypeVar("T", SupportContract, SupportRequest, TimeEntry)
 
@@ -120,17 +117,3 @@ class FakeSupportRequests(SupportRequestRepository):
 
     async def entries_page(self, request_id: str, page: PageRequest) -> Page[TimeEntry]:
         return _page([e for e in self.entries.values() if e.request_id == request_id], page)
-
-
-class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
-    """The support repositories in memory; audits and events kept once committed."""
-
-    producer = "rating"
-
-    def __init__(self, clock: Clock, actor: str = "test") -> None:
-        self.start_fake(actor, clock)
-        self.support_contracts = FakeSupportContracts()
-        self.support_requests = FakeSupportRequests()
-
-    def stage_recorded_events(self) -> None:
-        """The support handlers emit their aggregates' events themselves before committing."""

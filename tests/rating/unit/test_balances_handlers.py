@@ -15,16 +15,16 @@ from rating.handlers.balances import Available, available, create_balance, draw_
 from rating.handlers.balances_port import AccountTerms, SubscriptionTerms
 from rating.handlers.balances_settlement import refund_cancelled_subscription, settle_balances
 from rating.schemas.balances import BalanceCreate, DrawdownCreate
-from tests.rating.unit.fakes_balances import FakeRatingUnitOfWork
+from tests.rating.unit.fakes import FakeRatingUnitOfWork
 
 D = Decimal
 MARCH_20 = FixedClock(datetime(2026, 3, 20, 12, tzinfo=UTC))
 
 
 def uow(clock: FixedClock = MARCH_20) -> FakeRatingUnitOfWork:
-    fake = FakeRatingUnitOfWork(clock)
-    fake.repository.known_accounts["acct_1"] = AccountTerms("acct_1", "USD", 1, "UTC")
-    fake.repository.known_subscriptions["sub_1"] = SubscriptionTerms("sub_1", "acct_1", "USD")
+    fake = FakeRatingUnitOfWork(clock=clock)
+    fake.balances.known_accounts["acct_1"] = AccountTerms("acct_1", "USD", 1, "UTC")
+    fake.balances.known_subscriptions["sub_1"] = SubscriptionTerms("sub_1", "acct_1", "USD")
     return fake
 
 
@@ -47,7 +47,7 @@ async def test_opening_a_balance_audits_and_publishes_it_with_its_grant() -> Non
         "grant",
     )
     assert [a.action for a in fake.audits] == ["balance.created"]
-    assert fake.repository.stored[balance_id].due_on == date(2026, 4, 1)
+    assert fake.balances.stored[balance_id].due_on == date(2026, 4, 1)
 
 
 async def test_an_unknown_account_is_a_422_that_stages_nothing() -> None:
@@ -55,7 +55,7 @@ async def test_an_unknown_account_is_a_422_that_stages_nothing() -> None:
     with pytest.raises(ValidationFailed) as refused:
         await create_balance(uow=fake, command=BalanceCreate(account_id="acct_9", kind=BalanceKind.MONEY))
     assert refused.value.errors[0].field == "account_id"
-    assert (fake.commits, fake.envelopes, fake.repository.stored) == (0, [], {})
+    assert (fake.commits, fake.envelopes, fake.balances.stored) == (0, [], {})
 
 
 async def test_draw_down_stages_without_committing_and_replays_by_reference() -> None:
@@ -114,15 +114,15 @@ async def test_a_drawdown_that_finds_nothing_remembers_its_reference_only_on_a_b
     )
     await fake.commit()
     assert (units.units, units.lines) == (0, ())
-    assert [t.kind.value for t in fake.repository.booked] == ["grant"]  # no 0 drawdown on the money
+    assert [t.kind.value for t in fake.balances.booked] == ["grant"]  # no 0 drawdown on the money
     assert "balance.changed" not in fake.event_types
     empty = await open_balance(fake, kind="units", meter="api_calls")
     nothing = await draw_down(fake, **where, units=D(5), amount=D(0), reference="p2", on=date(2026, 3, 31))
     await fake.commit()
     assert nothing.units == 0
-    last = fake.repository.booked[-1]
+    last = fake.balances.booked[-1]
     assert (last.balance_id, last.kind.value, last.quantity, last.reference) == (empty, "drawdown", 0, "p2")
-    assert fake.repository.stored[money].remaining == D("5.00")
+    assert fake.balances.stored[money].remaining == D("5.00")
 
 
 async def test_a_manual_drawdown_is_all_or_nothing() -> None:
@@ -173,7 +173,7 @@ async def test_a_cancellation_refunds_on_its_date_once() -> None:
     )
     await refund_cancelled_subscription(fake, cancellation=cancellation(date(2026, 3, 25)), event_id="e1")
     assert "balance.refunded" not in fake.event_types  # 03-25 has not come yet
-    assert fake.repository.stored[hours].closing_on == date(2026, 3, 25)
+    assert fake.balances.stored[hours].closing_on == date(2026, 3, 25)
     assert (await settle_balances(fake, as_of=date(2026, 3, 24))).transactions == 0
 
     settled = await settle_balances(fake, as_of=date(2026, 3, 25))

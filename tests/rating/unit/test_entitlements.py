@@ -21,7 +21,8 @@ from rating.handlers.meters import update_meter
 from rating.handlers.price_cache import PriceCache
 from rating.schemas.meters import MeterUpdate
 from tests.rating.unit.factories_rating import EVENT_AT, account, meter, series, subscription, usage_price
-from tests.rating.unit.fakes_rating import FakePrepaid, FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes_rating import FakePrepaid
 
 D = Decimal
 JULY_15 = FixedClock(datetime(2026, 7, 15, 9, tzinfo=UTC))

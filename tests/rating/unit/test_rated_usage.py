@@ -30,7 +30,8 @@ from tests.rating.unit.factories_rating import (
     usage_price,
     wfm_cost_book,
 )
-from tests.rating.unit.fakes_rating import FakePrepaid, FakeRatingUnitOfWork, RatingStore, units_of_work
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore, units_of_work
+from tests.rating.unit.fakes_rating import FakePrepaid
 
 D = Decimal
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))

@@ -10,7 +10,7 @@ from libs.contracts.vocabulary import ChargeType, PricingModel, TierMode
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import apply_cost_book_published, apply_price_published
 from rating.handlers.subscriptions import apply_account_event, apply_subscription_event
-from tests.rating.unit.fakes_rating import FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
 
 T0 = datetime(2026, 7, 1, 9, tzinfo=UTC)
 
