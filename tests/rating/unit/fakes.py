@@ -78,6 +78,7 @@ class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
     """
 
     producer = "rating"
+    balances: FakeBalanceRepository
     support_contracts: FakeSupportContracts
     support_requests: FakeSupportRequests
 
@@ -96,16 +97,12 @@ class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
         self.prices = FakePriceReadModel(store)
         self.meters = FakeMeterRepository(store)
         self.rated_usage = FakeRatedUsageRepository(store)
+        self.balances = store.balances
         self.support_contracts = store.support_contracts
         self.support_requests = store.support_requests
         self.price_cache = price_cache or PriceCache()
         if prepaid is not None:
             self.prepaid = prepaid
-
-    @property
-    def balances(self) -> FakeBalanceRepository:
-        """The store's balances."""
-        return self.store.balances
 
     def stage_recorded_events(self) -> None:
         """Nothing: rating's handlers emit their events themselves before committing."""
