@@ -16,11 +16,13 @@ from libs.platform.outbox import OutboundMessage, OutboxMessage, build_envelope
 from rating.app import create_app
 from rating.consumers import BALANCES_GROUP
 from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.factories import (
+    rated_account,
+    rated_subscription,
+)
 from tests.rating.integration.factories_balances import (
     FINANCE,
     OPS,
-    add_account,
-    add_subscription,
     clock_on,
     create,
     ok,
@@ -50,8 +52,8 @@ async def test_a_cancellation_on_the_bus_refunds_once(broker: str, sqlite_url: s
     await publisher.start()
     try:
         async with running_app(app) as client:
-            account = await add_account(app)
-            subscription = await add_subscription(app, account)
+            account = await rated_account(app)
+            subscription = await rated_subscription(app, account_id=account, product_id="prod_support")
             hours = await create(client, units_balance(account, 10, "150.00", subscription_id=subscription))
             body = {"quantity": 4, "reference": "tickets"}
             await ok(

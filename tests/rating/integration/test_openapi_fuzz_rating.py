@@ -16,7 +16,7 @@ from libs.platform.db import Database
 from rating.app import create_app
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
-from tests.rating.integration.factories_rating import (
+from tests.rating.integration.factories import (
     account_row,
     aggregate_row,
     meter_row,

@@ -30,15 +30,19 @@ from rating.handlers.balances import draw_down
 from rating.models import RatedPrice
 from rating.repository.prices import price_version_of
 from tests.rating.integration.conftest import rating_settings
-from tests.rating.integration.factories_balances import money_balance, outbox_payloads, units_balance
-from tests.rating.integration.factories_rating import (
+from tests.rating.integration.factories import (
     account_row,
     add_rows,
     aggregate_row,
     cost_book_row,
     meter_row,
+    outbox_payloads,
     price_row,
     subscription_row,
+)
+from tests.rating.integration.factories_balances import (
+    money_balance,
+    units_balance,
 )
 from tests.support.polling import eventually
 from tests.support.services import auth, running_app

@@ -32,7 +32,7 @@ from libs.platform.settings import Role
 from rating.app import create_app
 from rating.models import RatedAccount, RatedCostBook, RatedPrice, RatedSubscription
 from tests.rating.integration.conftest import rating_settings
-from tests.rating.integration.factories_rating import add_rows, aggregate_row, meter_row
+from tests.rating.integration.factories import add_rows, aggregate_row, meter_row
 from tests.support.polling import eventually
 from tests.support.services import auth, running_app
 

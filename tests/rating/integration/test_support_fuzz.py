@@ -10,7 +10,14 @@ from rating.app import create_app
 from rating.bootstrap import bootstrap
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
-from tests.rating.integration.factories_support import account, deliver, subscription, template_event
+from tests.rating.integration.factories import (
+    rated_account,
+    rated_subscription,
+)
+from tests.rating.integration.factories_support import (
+    deliver,
+    template_event,
+)
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -42,9 +49,9 @@ def _seeder(database_url: str) -> Any:
         async def rows() -> None:
             runtime = bootstrap(rating_settings(database_url))
             try:
-                await account(runtime, "acct_org")
-                await account(runtime, "acct_1", parent="acct_org")
-                await subscription(runtime, "sub_1", "acct_1")
+                await rated_account(runtime, account_id="acct_org")
+                await rated_account(runtime, account_id="acct_1", parent_account_id="acct_org")
+                await rated_subscription(runtime, subscription_id="sub_1", account_id="acct_1")
                 await deliver(
                     runtime,
                     template_event(

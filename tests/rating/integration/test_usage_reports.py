@@ -22,20 +22,18 @@ from rating.models import UsageAggregate, UsageEventRow, UsageUniqueValue
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
     ERP,
-    create_meter,
-    mark_rated,
-    post_usage,
-    rated_account,
-    rated_subscription,
-    usage_event,
-)
-from tests.rating.integration.factories_rating import (
     account_row,
     add_rows,
     aggregate_row,
+    create_meter,
+    mark_rated,
     meter_row,
+    post_usage,
     price_row,
+    rated_account,
+    rated_subscription,
     subscription_row,
+    usage_event,
 )
 from tests.support.services import auth, running_app
 
