@@ -4,12 +4,10 @@ refunds the subscription's prepaid balances once, and `balance.refunded` is publ
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlmodel import col, select
 
 from libs.contracts.envelope import Envelope
-from libs.contracts.provisioning import SubscriptionCancelled
 from libs.contracts.topics import PROVISIONING_EVENTS
 from libs.platform.broker import KafkaPublisher
 from libs.platform.outbox import OutboundMessage, OutboxMessage, build_envelope
@@ -28,6 +26,7 @@ from tests.rating.integration.factories_balances import (
     ok,
     units_balance,
 )
+from tests.rating.upstream_events import subscription_cancelled
 from tests.support.polling import eventually
 from tests.support.services import running_app
 
@@ -60,25 +59,7 @@ async def test_a_cancellation_on_the_bus_refunds_once(broker: str, sqlite_url: s
                 await client.post(f"/v1/balances/{hours['id']}/drawdowns", json=body, headers=FINANCE), 201
             )
 
-            cancelled = SubscriptionCancelled(
-                subscription_id=subscription,
-                account_id=account,
-                product_id="prod_support",
-                price_id="price_support",
-                price_version=1,
-                currency="USD",
-                unit_price=Decimal(150),
-                discount_percent=Decimal(0),
-                quantity=Decimal(1),
-                commitment_quantity=Decimal(0),
-                license_type="subscription",
-                term_start=date(2026, 1, 1),
-                term_end=date(2027, 1, 1),
-                renewal="expire",
-                state="cancelled",
-                effective_date=date(2026, 3, 20),
-                ended_before_term=True,
-            )
+            cancelled = subscription_cancelled(subscription, account, on=date(2026, 3, 20))
             envelope = build_envelope(cancelled, producer="provisioning", key=account)
             message = OutboundMessage(PROVISIONING_EVENTS, envelope.key, envelope.to_bytes())
             await publisher.publish([message])

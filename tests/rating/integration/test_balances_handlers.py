@@ -14,7 +14,6 @@ import pytest
 from fastapi import FastAPI
 
 from libs.contracts.envelope import Envelope
-from libs.contracts.provisioning import SubscriptionCancelled
 from libs.platform.outbox import build_envelope
 from rating.app import create_app
 from rating.consumers import BALANCES_GROUP
@@ -36,6 +35,7 @@ from tests.rating.integration.factories_balances import (
     ok,
     units_balance,
 )
+from tests.rating.upstream_events import subscription_cancelled
 from tests.support.polling import eventually
 from tests.support.services import running_app
 
@@ -174,25 +174,7 @@ async def test_a_drawdown_left_uncommitted_changes_nothing(rating: Rating) -> No
 
 
 def _cancellation(account: str, subscription: str, on: date) -> Envelope:
-    payload = SubscriptionCancelled(
-        subscription_id=subscription,
-        account_id=account,
-        product_id="prod_support",
-        price_id="price_support",
-        price_version=1,
-        currency="USD",
-        unit_price=D(150),
-        discount_percent=D(0),
-        quantity=D(1),
-        commitment_quantity=D(0),
-        license_type="subscription",
-        term_start=date(2026, 1, 1),
-        term_end=date(2027, 1, 1),
-        renewal="expire",
-        state="cancelled",
-        effective_date=on,
-        ended_before_term=True,
-    )
+    payload = subscription_cancelled(subscription, account, on=on)
     return build_envelope(payload, producer="provisioning", key=account)
 
 

@@ -27,7 +27,6 @@ from rating.app import create_app
 from rating.domain.prices import price_spec
 from rating.handlers import rated_usage
 from rating.handlers.balances import draw_down
-from rating.models import RatedPrice
 from rating.repository.prices import price_version_of
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
@@ -35,6 +34,7 @@ from tests.rating.integration.factories import (
     add_rows,
     aggregate_row,
     cost_book_row,
+    graduated_price_row,
     meter_row,
     outbox_payloads,
     price_row,
@@ -49,11 +49,6 @@ from tests.support.services import auth, running_app
 
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
 FINANCE, CRM, OPS = auth(Role.FINANCE), auth(Role.CRM), auth(Role.OPS)
-
-
-def graduated() -> RatedPrice:
-    """EXAMPLES §7: first 1,000 included, 1,001-10,000 at 0.0100, above 10,000 at 0.0075."""
-    return price_row(model="tiered_graduated", included="1000", tiers=[("10000", "0.0100"), (None, "0.0075")])
 
 
 @pytest.fixture
@@ -71,7 +66,7 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
             meter_row("api_calls", "prod_api"),
             meter_row("seats", "prod_wfm", "seat"),
             meter_row("ringtones", "prod_ringtones", "ringtone"),
-            graduated(),
+            graduated_price_row(),
             price_row("price_wfm", product_id="prod_wfm", model="cost_plus", cost_book_id="cb_wfm"),
             price_row("price_ringtones", product_id="prod_ringtones", unit_price="0.50", included="10"),
             cost_book_row("volume"),
@@ -251,7 +246,7 @@ async def test_the_timer_closes_ended_periods_by_itself(sqlite_url: str) -> None
             account_row(),
             subscription_row(),
             meter_row("api_calls", "prod_api"),
-            graduated(),
+            graduated_price_row(),
             aggregate_row("12345", meter="api_calls"),
         )
 
@@ -274,7 +269,7 @@ async def test_a_close_in_many_chunks_under_an_idempotency_key(sqlite_url: str) 
             subscription_row(),
             subscription_row("sub_2"),
             meter_row("api_calls", "prod_api"),
-            graduated(),
+            graduated_price_row(),
             aggregate_row("12345", meter="api_calls"),
             aggregate_row("1500", subscription_id="sub_2", meter="api_calls"),
         )

@@ -26,10 +26,10 @@ from tests.rating.integration.factories import (
     add_rows,
     aggregate_row,
     create_meter,
+    graduated_price_row,
     mark_rated,
     meter_row,
     post_usage,
-    price_row,
     rated_account,
     rated_subscription,
     subscription_row,
@@ -259,10 +259,7 @@ async def test_the_usage_view_shows_the_running_charge_of_each_open_period(datab
             subscription_row(),
             meter_row("api_calls", "prod_api"),
             meter_row("sms", "prod_sms", "message"),
-            # EXAMPLES §7: first 1,000 included, 1,001-10,000 at 0.0100, above 10,000 at 0.0075.
-            price_row(
-                model="tiered_graduated", included="1000", tiers=[("10000", "0.0100"), (None, "0.0075")]
-            ),
+            graduated_price_row(),  # EXAMPLES §7
             aggregate_row("12345", meter="api_calls"),
             aggregate_row("500", meter="api_calls", start=date(2026, 8, 1), end=date(2026, 9, 1)),
             aggregate_row("40", meter="sms", start=date(2026, 8, 1), end=date(2026, 9, 1)),

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from libs.contracts.balances import BalanceKind, RolloverPolicy
-from libs.contracts.provisioning import SubscriptionCancelled
 from libs.platform.clock import FixedClock
 from libs.platform.errors import ValidationFailed
 from rating.handlers.balances import Available, available, create_balance, draw_down, draw_down_balance
@@ -16,6 +15,7 @@ from rating.handlers.balances_port import AccountTerms, SubscriptionTerms
 from rating.handlers.balances_settlement import refund_cancelled_subscription, settle_balances
 from rating.schemas.balances import BalanceCreate, DrawdownCreate
 from tests.rating.unit.fakes import FakeRatingUnitOfWork
+from tests.rating.upstream_events import subscription_cancelled
 
 D = Decimal
 MARCH_20 = FixedClock(datetime(2026, 3, 20, 12, tzinfo=UTC))
@@ -139,28 +139,6 @@ async def test_a_manual_drawdown_is_all_or_nothing() -> None:
     assert (view.remaining, view.state.value) == (D("0.00"), "exhausted")
 
 
-def cancellation(on: date) -> SubscriptionCancelled:
-    return SubscriptionCancelled(
-        subscription_id="sub_1",
-        account_id="acct_1",
-        product_id="prod_support",
-        price_id="price_support",
-        price_version=1,
-        currency="USD",
-        unit_price=D(150),
-        discount_percent=D(0),
-        quantity=D(1),
-        commitment_quantity=D(0),
-        license_type="subscription",
-        term_start=date(2026, 1, 1),
-        term_end=date(2027, 1, 1),
-        renewal="expire",
-        state="cancelled",
-        effective_date=on,
-        ended_before_term=True,
-    )
-
-
 async def test_a_cancellation_refunds_on_its_date_once() -> None:
     fake = uow()
     hours = await open_balance(
@@ -171,7 +149,9 @@ async def test_a_cancellation_refunds_on_its_date_once() -> None:
         rollover={"policy": RolloverPolicy.NONE.value},
         initial_grant={"quantity": 10, "unit_price": "150"},
     )
-    await refund_cancelled_subscription(fake, cancellation=cancellation(date(2026, 3, 25)), event_id="e1")
+    await refund_cancelled_subscription(
+        fake, cancellation=subscription_cancelled(on=date(2026, 3, 25)), event_id="e1"
+    )
     assert "balance.refunded" not in fake.event_types  # 03-25 has not come yet
     assert fake.balances.stored[hours].closing_on == date(2026, 3, 25)
     assert (await settle_balances(fake, as_of=date(2026, 3, 24))).transactions == 0
@@ -183,7 +163,7 @@ async def test_a_cancellation_refunds_on_its_date_once() -> None:
         ("1500.00", "2026-03-25", "e1")
     ]
     again = await refund_cancelled_subscription(
-        fake, cancellation=cancellation(date(2026, 3, 25)), event_id="e1"
+        fake, cancellation=subscription_cancelled(on=date(2026, 3, 25)), event_id="e1"
     )
     assert (again.balances_changed, len(refunds)) == (0, 1)
     assert (await settle_balances(fake, as_of=date(2026, 4, 30))).transactions == 0  # closed: nothing more

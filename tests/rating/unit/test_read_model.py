@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from libs.contracts import catalog, provisioning
 from libs.contracts.vocabulary import ChargeType, PricingModel, TierMode
@@ -11,48 +12,19 @@ from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import apply_cost_book_published, apply_price_published
 from rating.handlers.subscriptions import apply_account_event, apply_subscription_event
 from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
+from tests.rating.upstream_events import account_opened, subscription_event
 
 T0 = datetime(2026, 7, 1, 9, tzinfo=UTC)
 
 
-def _account(time_zone: str) -> provisioning.AccountOpened:
-    return provisioning.AccountOpened(
-        account_id="acct_1",
-        customer_id="cus_1",
-        name="Acme",
-        currency="EUR",
-        bill_cycle_day=15,
-        time_zone=time_zone,
-        payment_terms_days=30,
-        delivery="email",
-        tax=provisioning.TaxInfo(treatment="taxable"),
-    )
+def _account(time_zone: str) -> provisioning.AccountProfile:
+    return account_opened(currency="EUR", bill_cycle_day=15, time_zone=time_zone)
 
 
 def _subscription(
-    model: type[provisioning.SubscriptionEvent], state: str, quantity: str, **extra: object
+    model: type[provisioning.SubscriptionEvent], state: str, quantity: str, **extra: Any
 ) -> provisioning.SubscriptionEvent:
-    return model(
-        subscription_id="sub_1",
-        account_id="acct_1",
-        product_id="prod_ringtones",
-        price_id="price_ringtones",
-        price_version=2,
-        currency="EUR",
-        unit_price="0.50",
-        discount_percent="0",
-        charge_type="usage",
-        billing_period="monthly",
-        quantity=quantity,
-        commitment_quantity="0",
-        license_type="pay_as_you_go",
-        term_start=date(2026, 7, 1),
-        term_end=date(2027, 7, 1),
-        renewal="expire",
-        state=state,
-        effective_date=date(2026, 7, 1),
-        **extra,
-    )
+    return subscription_event(model, state=state, price_version=2, currency="EUR", quantity=quantity, **extra)
 
 
 async def test_an_older_account_or_subscription_event_changes_nothing() -> None:
