@@ -14,9 +14,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from libs.contracts.types import Amount, CurrencyCode, IsoDate, NonNegativeAmount, Quantity, UnitPrice
-from libs.platform.money import amount_out, decimal_out, unit_price_out
 from libs.pricing import TierLine
 from rating.domain.rated_usage import RatedUsage
+from rating.events.rated_usage import rated_tier, usage_rated
 from rating.handlers.rated_usage import CloseReport
 
 DecimalText = Annotated[
@@ -65,18 +65,8 @@ class RatedTierPublic(BaseModel):
 
 
 def tiers_public(lines: Sequence[TierLine]) -> list[RatedTierPublic]:
-    """The breakdown as shown."""
-    return [
-        RatedTierPublic(
-            band_from=decimal_out(line.band_from),
-            band_to=decimal_out(line.band_to),
-            quantity=decimal_out(line.quantity),
-            unit_price=unit_price_out(line.unit_price),
-            flat_fee=unit_price_out(line.flat_fee),
-            amount=decimal_out(line.amount),
-        )
-        for line in lines
-    ]
+    """The breakdown as shown: each band as `usage.rated` carries it."""
+    return [RatedTierPublic.model_validate(rated_tier(line).model_dump()) for line in lines]
 
 
 class RatedUsagePublic(BaseModel):
@@ -109,31 +99,6 @@ class RatedUsagePublic(BaseModel):
 
 
 def rated_usage_public(rated: RatedUsage) -> RatedUsagePublic:
-    """The view of a rated period."""
-    currency = rated.currency
-    return RatedUsagePublic(
-        id=rated.id,
-        subscription_id=rated.subscription_id,
-        account_id=rated.account_id,
-        product_id=rated.product_id,
-        meter=rated.meter,
-        unit_of_measure=rated.unit_of_measure,
-        period_start=rated.period_start,
-        period_end=rated.period_end,
-        quantity=decimal_out(rated.quantity),
-        event_count=rated.event_count,
-        late_quantity=decimal_out(rated.late_quantity),
-        included_quantity=decimal_out(rated.included_quantity),
-        prepaid_quantity=decimal_out(rated.prepaid_quantity),
-        billable_quantity=decimal_out(rated.billable_quantity),
-        currency=currency,
-        price_id=rated.price_id,
-        price_version=rated.price_version,
-        pricing_model=rated.pricing_model.value,
-        tiers=tiers_public(rated.tiers),
-        charge_amount=amount_out(rated.charge_amount, currency),
-        minimum_shortfall=amount_out(rated.minimum_shortfall, currency),
-        prepaid_amount=amount_out(rated.prepaid_amount, currency),
-        amount=amount_out(rated.amount, currency),
-        rated_at=rated.rated_at,
-    )
+    """The view of a rated period: what its `usage.rated` event carried, under its id."""
+    carried = usage_rated(rated).model_dump(exclude={"rated_usage_id"})
+    return RatedUsagePublic.model_validate({"id": rated.id, **carried})
