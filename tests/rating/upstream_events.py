@@ -1,12 +1,14 @@
-"""The provisioning events rating consumes (accounts, subscriptions, a cancellation), as their
-producer sends them, with test defaults: one builder each for the unit and integration tests."""
+"""The events rating consumes — provisioning's accounts, subscriptions and a cancellation, the
+catalog's prices and cost books — as their producers send them, with test defaults: one builder
+each for the unit and integration tests."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, TypeVar
 
-from libs.contracts import provisioning
+from libs.contracts import catalog, provisioning
+from libs.contracts.vocabulary import ChargeType, PricingModel, TierMode
 
 E = TypeVar("E", bound=provisioning.SubscriptionEvent)
 
@@ -83,4 +85,39 @@ def subscription_cancelled(
         term_end=date(2027, 1, 1),
         effective_date=on,
         ended_before_term=True,
+    )
+
+
+def price_published(**fields: Any) -> catalog.PricePublished:
+    """`catalog.price_published`: seed 001's ringtones usage price (10 free, then 0.50 each, monthly,
+    in USD from 2026-01-01) unless `fields` say otherwise."""
+    terms: dict[str, Any] = {
+        "price_id": "price_ringtones",
+        "version": 1,
+        "product_id": "prod_ringtones",
+        "currency": "USD",
+        "charge_type": ChargeType.USAGE,
+        "billing_period": "monthly",
+        "timing": "in_arrears",
+        "model": PricingModel.PER_UNIT,
+        "unit_price": "0.50",
+        "included_quantity": "10",
+        "effective_from": date(2026, 1, 1),
+    }
+    terms.update(fields)
+    return catalog.PricePublished(**terms)
+
+
+def cost_book_published(mode: TierMode = TierMode.VOLUME) -> catalog.CostBookPublished:
+    """`catalog.cost_book_published`: EXAMPLES §1's vendor book (1-100 seats 12.00, then 10.00 per
+    seat per month; markup 20%) from 2026-01-01."""
+    return catalog.CostBookPublished(
+        cost_book_id="cb_wfm",
+        version=1,
+        vendor_id="ven_wfm",
+        currency="USD",
+        mode=mode,
+        markup_percent="20",
+        tiers=[catalog.TierTerms(up_to="100", unit_price="12.00"), catalog.TierTerms(unit_price="10.00")],
+        effective_from=date(2026, 1, 1),
     )

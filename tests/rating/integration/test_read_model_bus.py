@@ -17,12 +17,11 @@ from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.contracts import catalog, provisioning
+from libs.contracts import provisioning
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import EVENT_TYPES, spec_of
 from libs.contracts.topics import RATING_EVENTS
 from libs.contracts.usage import UsageRated
-from libs.contracts.vocabulary import ChargeType, PricingModel, TierMode
 from libs.platform.broker import KafkaPublisher
 from libs.platform.clock import FixedClock
 from libs.platform.db import Database
@@ -33,7 +32,12 @@ from rating.app import create_app
 from rating.models import RatedAccount, RatedCostBook, RatedPrice, RatedSubscription
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import add_rows, aggregate_row, meter_row
-from tests.rating.upstream_events import account_opened, subscription_event
+from tests.rating.upstream_events import (
+    account_opened,
+    cost_book_published,
+    price_published,
+    subscription_event,
+)
 from tests.support.polling import eventually
 from tests.support.services import auth, running_app
 
@@ -111,32 +115,8 @@ async def test_catalog_and_provisioning_events_build_the_read_model_and_rated_us
     async with running_app(app) as client:
         task = asyncio.create_task(consumer.run(stop))
         try:
-            price = catalog.PricePublished(
-                price_id="price_ringtones",
-                version=1,
-                product_id="prod_ringtones",
-                currency="USD",
-                charge_type=ChargeType.USAGE,
-                billing_period="monthly",
-                timing="in_arrears",
-                model=PricingModel.PER_UNIT,
-                unit_price="0.50",
-                included_quantity="10",
-                effective_from=date(2026, 1, 1),
-            )
-            book = catalog.CostBookPublished(
-                cost_book_id="cb_wfm",
-                version=1,
-                vendor_id="ven_wfm",
-                currency="USD",
-                mode=TierMode.VOLUME,
-                markup_percent="20",
-                tiers=[
-                    catalog.TierTerms(up_to="100", unit_price="12.00"),
-                    catalog.TierTerms(unit_price="10.00"),
-                ],
-                effective_from=date(2026, 1, 1),
-            )
+            price = price_published()
+            book = cost_book_published()
             activated = _envelope(
                 subscription_event(
                     provisioning.SubscriptionActivated, subscription_id, account_id, state="active"
