@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
 from datetime import date
 
 from libs.contracts.balances import BalanceKind
@@ -11,26 +10,15 @@ from libs.contracts.balances import BalanceTransactionKind as Kind
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.balances import Balance, Transaction
-from rating.handlers.balances_port import AccountTerms, BalanceRepository, RecordedDrawdown, SubscriptionTerms
+from rating.handlers.balances_port import BalanceRepository, RecordedDrawdown
 
 
 class FakeBalanceRepository(BalanceRepository):
     """Balances kept as copies (what a database would hold), their transactions in a list."""
 
     def __init__(self) -> None:
-        self.known_accounts: dict[str, AccountTerms] = {}
-        self.known_subscriptions: dict[str, SubscriptionTerms] = {}
         self.stored: dict[str, Balance] = {}
         self.booked: list[Transaction] = []
-
-    async def account(self, account_id: str) -> AccountTerms | None:
-        return self.known_accounts.get(account_id)
-
-    async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
-        return {a: self.known_accounts[a] for a in account_ids if a in self.known_accounts}
-
-    async def subscription(self, subscription_id: str) -> SubscriptionTerms | None:
-        return self.known_subscriptions.get(subscription_id)
 
     async def add(self, balance: Balance) -> None:
         await self.save(balance)

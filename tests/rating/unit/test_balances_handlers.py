@@ -11,9 +11,9 @@ from libs.contracts.balances import BalanceKind, RolloverPolicy
 from libs.platform.clock import FixedClock
 from libs.platform.errors import ValidationFailed
 from rating.handlers.balances import Available, available, create_balance, draw_down, draw_down_balance
-from rating.handlers.balances_port import AccountTerms, SubscriptionTerms
 from rating.handlers.balances_settlement import refund_cancelled_subscription, settle_balances
 from rating.schemas.balances import BalanceCreate, DrawdownCreate
+from tests.rating.unit.factories_rating import account, subscription
 from tests.rating.unit.fakes import FakeRatingUnitOfWork
 from tests.rating.upstream_events import subscription_cancelled
 
@@ -23,8 +23,8 @@ MARCH_20 = FixedClock(datetime(2026, 3, 20, 12, tzinfo=UTC))
 
 def uow(clock: FixedClock = MARCH_20) -> FakeRatingUnitOfWork:
     fake = FakeRatingUnitOfWork(clock=clock)
-    fake.balances.known_accounts["acct_1"] = AccountTerms("acct_1", "USD", 1, "UTC")
-    fake.balances.known_subscriptions["sub_1"] = SubscriptionTerms("sub_1", "acct_1", "USD")
+    fake.store.accounts["acct_1"] = account()  # USD, billed on the 1st in UTC
+    fake.store.subscriptions["sub_1"] = subscription()
     return fake
 
 
