@@ -10,9 +10,7 @@ from libs.contracts.vocabulary import ContractKind
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.support_contracts import (
-    AccountHolder,
     HolderType,
-    SubscriptionHolder,
     SupportContract,
     SupportContractTemplate,
 )
@@ -29,12 +27,10 @@ def _page(items: list[T], page: PageRequest) -> Page[T]:
 
 
 class FakeSupportContracts(SupportContractRepository):
-    """Templates, contracts and holders in dicts; saved versions checked as in SQL."""
+    """Templates and contracts in dicts; saved versions checked as in SQL."""
 
     def __init__(self) -> None:
         self.templates: dict[str, SupportContractTemplate] = {}
-        self.accounts: dict[str, AccountHolder] = {}
-        self.subscriptions: dict[str, tuple[str, str]] = {}
         self.contracts: dict[str, SupportContract] = {}
 
     async def template(self, template_id: str) -> SupportContractTemplate | None:
@@ -46,15 +42,6 @@ class FakeSupportContracts(SupportContractRepository):
 
     async def save_template(self, template: SupportContractTemplate) -> None:
         self.templates[template.id] = template
-
-    async def subscription_holder(self, subscription_id: str) -> SubscriptionHolder | None:
-        if subscription_id not in self.subscriptions:
-            return None
-        account_id, currency = self.subscriptions[subscription_id]
-        return SubscriptionHolder(subscription_id, account_id, currency, self.accounts.get(account_id))
-
-    async def account_holder(self, account_id: str) -> AccountHolder | None:
-        return self.accounts.get(account_id)
 
     async def find(self, contract_id: str) -> SupportContract | None:
         return self.contracts.get(contract_id)
