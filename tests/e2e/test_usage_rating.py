@@ -79,10 +79,11 @@ async def test_usage_sent_twice_by_both_doors_is_rated_once_at_the_period_close(
     await submit(provisioning, order["id"])
     (workflow,) = await workflows_of(provisioning, order["id"])
     await walk_workflow(provisioning, workflow["id"])
-    subscription_id = await eventually(
-        lambda: _subscription_of(provisioning, order["id"]), until=bool, timeout_s=60
+    found = await eventually(
+        lambda: _subscription_of(provisioning, order["id"]), until=lambda s: s is not None
     )
-    assert subscription_id is not None
+    assert found is not None
+    subscription_id = found
 
     meter = {
         "code": "e2e_api_calls",
@@ -95,7 +96,7 @@ async def test_usage_sent_twice_by_both_doors_is_rated_once_at_the_period_close(
     assert response.status_code in (201, 409), response.text  # 409: an earlier run of the session
 
     # The read model learns the subscription from provisioning's events.
-    await eventually(lambda: _known_to_rating(rating, subscription_id), until=bool, timeout_s=60)
+    await eventually(lambda: _known_to_rating(rating, subscription_id), until=bool)
 
     june = datetime(2026, 6, 1, 8, tzinfo=UTC)
     run = uuid.uuid4().hex[:8]
@@ -117,7 +118,7 @@ async def test_usage_sent_twice_by_both_doors_is_rated_once_at_the_period_close(
         june_usage = [p for p in usage["periods"] if p["period_start"] == "2026-06-01"]
         return june_usage[0] if june_usage and Decimal(june_usage[0]["quantity"]) == 12345 else None
 
-    june_usage = await eventually(counted, until=bool, timeout_s=60)
+    june_usage = await eventually(counted, until=lambda usage: usage is not None)
     assert june_usage is not None
     assert june_usage["event_count"] == 124
 

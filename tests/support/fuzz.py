@@ -82,14 +82,8 @@ def fuzz_every_operation(
     examples: int,
     min_operations: int,
     rules_beyond_schema: RulesBeyondSchema,
-    paths: str | None = None,
 ) -> None:
-    """Fail with every check's findings, one line per failure class and operation.
-
-    `paths` (a regular expression) keeps the run to the operations of the paths it matches: a
-    service whose concepts need seeds of their own fuzzes each concept's paths in its own run,
-    and proves with `operations_fuzzed_once` that the runs together cover every operation once.
-    """
+    """Fail with every check's findings, one line per failure class and operation."""
     config = SchemathesisConfig.from_dict(
         {
             "headers": auth(),
@@ -102,8 +96,6 @@ def fuzz_every_operation(
         }
     )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
-    if paths is not None:
-        schema = schema.include(path_regex=paths)
     failures: dict[tuple[str, str], str] = {}
     operations: set[str] = set()
     try:
@@ -202,16 +194,3 @@ def assert_links_follow_creation(document: Mapping[str, Any]) -> int:
                     }
                     assert expected in created.get("links", {}).values(), f"{source}: no link to {expected}"
     return count
-
-
-def operations_fuzzed_once(document: Mapping[str, Any], scopes: Mapping[str, str]) -> dict[str, list[str]]:
-    """Each operation ("POST /v1/usage") of the document with the names of the `scopes` (regular
-    expressions on the path, as given to `fuzz_every_operation(paths=...)`) that take it; every
-    operation should have exactly one."""
-    taken: dict[str, list[str]] = {}
-    for path, item in document["paths"].items():
-        for method in item:
-            if method in {"get", "put", "post", "patch", "delete"}:
-                names = [name for name, regex in scopes.items() if re.search(regex, path)]
-                taken[f"{method.upper()} {path}"] = names
-    return taken

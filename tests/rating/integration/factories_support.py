@@ -1,32 +1,30 @@
-"""Factories of the support-contract tests: read-model rows, catalog template events delivered
-through the real `rating.support` consumer (inbox and all, minus the broker), API calls."""
+"""Factories of the support-contract tests: catalog template events delivered through the real
+`rating.support` consumer (inbox and all, minus the broker), API calls (the read model and the
+outbox: `factories.py`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 import httpx
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
-from sqlmodel import col, select
 
 from libs.contracts.catalog import ContractTemplateChanged
 from libs.contracts.envelope import Envelope
 from libs.contracts.topics import CATALOG_EVENTS
 from libs.platform.clock import FixedClock
 from libs.platform.inbox import IdempotentConsumer
-from libs.platform.outbox import OutboxMessage, build_envelope
+from libs.platform.outbox import build_envelope
 from libs.platform.settings import Role
 from rating.app import create_app
 from rating.bootstrap import RatingRuntime
 from rating.consumers import SUPPORT_GROUP
-from rating.models import RatedAccount, RatedSubscription
 from tests.rating.integration.conftest import rating_settings
 from tests.support.services import auth, running_app
 
@@ -59,60 +57,12 @@ async def support_service(database_url: str, *, now: datetime = NOW) -> AsyncIte
         yield SupportService(app, client)
 
 
-# --- read model: accounts and subscriptions (filled from provisioning's events in production) ---
-
 Target: TypeAlias = SupportService | RatingRuntime
 """A running service, or a runtime of its database (the fuzz test's seed)."""
 
 
 def _runtime(target: Target) -> RatingRuntime:
     return target.runtime if isinstance(target, SupportService) else target
-
-
-async def account(
-    target: Target, account_id: str, *, parent: str | None = None, time_zone: str = "UTC"
-) -> str:
-    """An account row of the read model."""
-    async with _runtime(target).db.session() as session:
-        session.add(
-            RatedAccount(
-                account_id=account_id,
-                customer_id=f"cus_{account_id}",
-                parent_account_id=parent,
-                currency="USD",
-                bill_cycle_day=1,
-                time_zone=time_zone,
-                event_at=NOW,
-            )
-        )
-        await session.commit()
-    return account_id
-
-
-async def subscription(target: Target, subscription_id: str, account_id: str) -> str:
-    """A subscription row of the read model."""
-    async with _runtime(target).db.session() as session:
-        session.add(
-            RatedSubscription(
-                subscription_id=subscription_id,
-                account_id=account_id,
-                product_id="prod_wfm",
-                price_id="price_wfm",
-                price_version=1,
-                currency="USD",
-                charge_type="recurring",
-                billing_period="monthly",
-                state="active",
-                quantity=Decimal(10),
-                term_start=date(2026, 1, 1),
-                term_end=date(2029, 1, 1),
-                effective_date=date(2026, 1, 1),
-                event_at=NOW,
-                event_kind="subscription.activated",
-            )
-        )
-        await session.commit()
-    return subscription_id
 
 
 # --- catalog templates, through the consumer ---------------------------------------------------
@@ -210,16 +160,3 @@ async def log_time(
 async def contract_view(service: SupportService, contract_id: str) -> dict[str, Any]:
     """GET one contract."""
     return ok(await service.client.get(f"/v1/support-contracts/{contract_id}", headers=OPS))
-
-
-async def outbox(service: SupportService, event_type: str) -> list[dict[str, Any]]:
-    """Payloads of the events of `event_type` in the outbox, oldest first."""
-    async with service.runtime.db.session() as session:
-        rows = (
-            await session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.event_type == event_type)
-                .order_by(col(OutboxMessage.id))
-            )
-        ).all()
-    return [json.loads(row.body)["payload"] for row in rows]

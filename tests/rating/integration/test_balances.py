@@ -14,18 +14,20 @@ from fastapi import FastAPI
 
 from rating.app import create_app
 from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.factories import (
+    outbox_payloads,
+    rated_account,
+    rated_subscription,
+)
 from tests.rating.integration.factories_balances import (
     FINANCE,
     OPS,
     MovableClock,
-    add_account,
-    add_subscription,
     clock_on,
     create,
     kinds,
     money_balance,
     ok,
-    outbox_payloads,
     units_balance,
 )
 from tests.support.services import running_app
@@ -70,7 +72,7 @@ def errors(response: httpx.Response, status: int) -> dict[str, str]:
 
 
 async def test_money_balance_to_the_cent(rating: Rating) -> None:
-    account = await add_account(rating.app)
+    account = await rated_account(rating.app)
     balance = await create(rating.client, money_balance(account, "100.00"))
     assert (balance["state"], balance["granted"], balance["remaining"], balance["currency"]) == (
         "active",
@@ -119,7 +121,7 @@ async def test_money_balance_to_the_cent(rating: Rating) -> None:
 async def test_money_in_minor_units_of_its_currency(
     rating: Rating, currency: str, grant: str, draw: str, remaining: str
 ) -> None:
-    account = await add_account(rating.app, currency=currency)
+    account = await rated_account(rating.app, currency=currency)
     balance = await create(rating.client, money_balance(account, grant))
     assert balance["granted"] == grant
     assert (await rating.draw(balance["id"], amount=draw, reference="r"))["remaining"] == remaining
@@ -128,7 +130,7 @@ async def test_money_in_minor_units_of_its_currency(
 
 
 async def test_units_thresholds_warn_once_per_cycle_through_the_outbox(rating: Rating) -> None:
-    account = await add_account(rating.app)
+    account = await rated_account(rating.app)
     hours = await create(rating.client, units_balance(account, 40, "150.00"))
     assert (hours["unit_label"], hours["granted"], hours["thresholds"]) == ("hours", "40", ["80", "100"])
 
@@ -156,7 +158,7 @@ async def test_units_thresholds_warn_once_per_cycle_through_the_outbox(rating: R
 
 
 async def test_expiry_is_booked_once(rating: Rating) -> None:
-    account = await add_account(rating.app, bill_cycle_day=1)
+    account = await rated_account(rating.app, bill_cycle_day=1)
     pack = await create(
         rating.client,
         units_balance(account, 100, "0.50", meter="api_calls", unit_label="calls")
@@ -181,7 +183,7 @@ async def test_expiry_is_booked_once(rating: Rating) -> None:
 async def test_rollover_up_to_across_two_periods(rating: Rating) -> None:
     # Cycle day 15, up to 5 hours carry over: 20 hours on 2026-03-20, 8 used → on 2026-04-15,
     # 5 roll into the new period and 7 expire; 10 more, 3 used → on 2026-05-15 again 5 and 7.
-    account = await add_account(rating.app, bill_cycle_day=15)
+    account = await rated_account(rating.app, bill_cycle_day=15)
     hours = await create(
         rating.client, units_balance(account, 20, "150", rollover={"policy": "up_to", "up_to": 5})
     )
@@ -227,8 +229,10 @@ async def test_rollover_up_to_across_two_periods(rating: Rating) -> None:
 
 
 async def test_subscription_balance_in_its_currency_and_listing(rating: Rating) -> None:
-    account = await add_account(rating.app, currency="EUR")
-    subscription = await add_subscription(rating.app, account, currency="EUR")
+    account = await rated_account(rating.app, currency="EUR")
+    subscription = await rated_subscription(
+        rating.app, account_id=account, product_id="prod_support", currency="EUR"
+    )
     own = await create(rating.client, money_balance(account, "10.00", subscription_id=subscription))
     shared = await create(rating.client, units_balance(account, 5, "2"))
     assert (own["currency"], own["subscription_id"], shared["currency"]) == ("EUR", subscription, "EUR")
@@ -244,9 +248,9 @@ async def test_subscription_balance_in_its_currency_and_listing(rating: Rating) 
 
 
 async def test_wrong_kind_currency_or_owner_is_a_422_and_changes_nothing(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    other = await add_account(rating.app)
-    foreign_subscription = await add_subscription(rating.app, other)
+    account = await rated_account(rating.app)
+    other = await rated_account(rating.app)
+    foreign_subscription = await rated_subscription(rating.app, account_id=other, product_id="prod_support")
     money = await create(rating.client, money_balance(account, "20.00"))
     units = await create(rating.client, units_balance(account, 4, "25"))
 
@@ -331,7 +335,7 @@ async def test_wrong_kind_currency_or_owner_is_a_422_and_changes_nothing(rating:
 
 
 async def test_a_reference_belongs_to_one_balance(rating: Rating) -> None:
-    account = await add_account(rating.app)
+    account = await rated_account(rating.app)
     first = await create(rating.client, money_balance(account, "20.00"))
     second = await create(rating.client, money_balance(account, "20.00"))
     await rating.draw(first["id"], amount="5.00", reference="shared")
@@ -343,7 +347,7 @@ async def test_a_reference_belongs_to_one_balance(rating: Rating) -> None:
 
 
 async def test_idempotency_key_replays_a_top_up(rating: Rating) -> None:
-    account = await add_account(rating.app)
+    account = await rated_account(rating.app)
     balance = await create(rating.client, money_balance(account, "20.00"))
     path = f"/v1/balances/{balance['id']}/top-ups"
     first = await rating.post(path, {"amount": "5.00"}, **{"Idempotency-Key": "k-1"})

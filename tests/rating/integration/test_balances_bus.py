@@ -4,28 +4,29 @@ refunds the subscription's prepaid balances once, and `balance.refunded` is publ
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlmodel import col, select
 
 from libs.contracts.envelope import Envelope
-from libs.contracts.provisioning import SubscriptionCancelled
 from libs.contracts.topics import PROVISIONING_EVENTS
 from libs.platform.broker import KafkaPublisher
 from libs.platform.outbox import OutboundMessage, OutboxMessage, build_envelope
 from rating.app import create_app
 from rating.consumers import BALANCES_GROUP
 from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.factories import (
+    rated_account,
+    rated_subscription,
+)
 from tests.rating.integration.factories_balances import (
     FINANCE,
     OPS,
-    add_account,
-    add_subscription,
     clock_on,
     create,
     ok,
     units_balance,
 )
+from tests.rating.upstream_events import subscription_cancelled
 from tests.support.polling import eventually
 from tests.support.services import running_app
 
@@ -50,33 +51,15 @@ async def test_a_cancellation_on_the_bus_refunds_once(broker: str, sqlite_url: s
     await publisher.start()
     try:
         async with running_app(app) as client:
-            account = await add_account(app)
-            subscription = await add_subscription(app, account)
+            account = await rated_account(app)
+            subscription = await rated_subscription(app, account_id=account, product_id="prod_support")
             hours = await create(client, units_balance(account, 10, "150.00", subscription_id=subscription))
             body = {"quantity": 4, "reference": "tickets"}
             await ok(
                 await client.post(f"/v1/balances/{hours['id']}/drawdowns", json=body, headers=FINANCE), 201
             )
 
-            cancelled = SubscriptionCancelled(
-                subscription_id=subscription,
-                account_id=account,
-                product_id="prod_support",
-                price_id="price_support",
-                price_version=1,
-                currency="USD",
-                unit_price=Decimal(150),
-                discount_percent=Decimal(0),
-                quantity=Decimal(1),
-                commitment_quantity=Decimal(0),
-                license_type="subscription",
-                term_start=date(2026, 1, 1),
-                term_end=date(2027, 1, 1),
-                renewal="expire",
-                state="cancelled",
-                effective_date=date(2026, 3, 20),
-                ended_before_term=True,
-            )
+            cancelled = subscription_cancelled(subscription, account, on=date(2026, 3, 20))
             envelope = build_envelope(cancelled, producer="provisioning", key=account)
             message = OutboundMessage(PROVISIONING_EVENTS, envelope.key, envelope.to_bytes())
             await publisher.publish([message])

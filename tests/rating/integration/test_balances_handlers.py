@@ -14,26 +14,28 @@ import pytest
 from fastapi import FastAPI
 
 from libs.contracts.envelope import Envelope
-from libs.contracts.provisioning import SubscriptionCancelled
 from libs.platform.outbox import build_envelope
 from rating.app import create_app
 from rating.consumers import BALANCES_GROUP
 from rating.handlers.balances import Available, Drawdown, available, draw_down
 from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.factories import (
+    outbox_payloads,
+    rated_account,
+    rated_subscription,
+)
 from tests.rating.integration.factories_balances import (
     FINANCE,
     OPS,
     MovableClock,
-    add_account,
-    add_subscription,
     clock_on,
     create,
     kinds,
     money_balance,
     ok,
-    outbox_payloads,
     units_balance,
 )
+from tests.rating.upstream_events import subscription_cancelled
 from tests.support.polling import eventually
 from tests.support.services import running_app
 
@@ -81,8 +83,8 @@ async def rating(database_url: str) -> AsyncIterator[Rating]:
 
 
 async def test_draw_down_takes_the_subscriptions_own_first_earliest_expiry_first(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     shared_calls = await create(rating.client, units_balance(account, 100, "0.01", meter="api_calls"))
     own_calls = await create(
         rating.client,
@@ -124,8 +126,8 @@ async def test_draw_down_takes_the_subscriptions_own_first_earliest_expiry_first
 
 
 async def test_draw_down_skips_expired_grants_and_takes_what_there_is(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     own = await create(
         rating.client,
         units_balance(account, meter="api_calls", subscription_id=subscription)
@@ -141,8 +143,8 @@ async def test_draw_down_skips_expired_grants_and_takes_what_there_is(rating: Ra
 
 
 async def test_a_reference_that_found_nothing_takes_nothing_later(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     calls = {"subscription_id": subscription, "account_id": account, "meter": "api_calls", "currency": "USD"}
     nothing = await rating.draw_down(**calls, units=D(5), amount=D(1), reference="ru_0", on=date(2026, 3, 20))
     assert (nothing.units, nothing.amount, nothing.lines) == (D(0), D(0), ())
@@ -159,8 +161,8 @@ async def test_a_reference_that_found_nothing_takes_nothing_later(rating: Rating
 
 
 async def test_a_drawdown_left_uncommitted_changes_nothing(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     money = await create(rating.client, money_balance(account, "10.00"))
     calls = {"subscription_id": subscription, "account_id": account, "meter": "api_calls", "currency": "USD"}
     drawn = await rating.draw_down(
@@ -172,25 +174,7 @@ async def test_a_drawdown_left_uncommitted_changes_nothing(rating: Rating) -> No
 
 
 def _cancellation(account: str, subscription: str, on: date) -> Envelope:
-    payload = SubscriptionCancelled(
-        subscription_id=subscription,
-        account_id=account,
-        product_id="prod_support",
-        price_id="price_support",
-        price_version=1,
-        currency="USD",
-        unit_price=D(150),
-        discount_percent=D(0),
-        quantity=D(1),
-        commitment_quantity=D(0),
-        license_type="subscription",
-        term_start=date(2026, 1, 1),
-        term_end=date(2027, 1, 1),
-        renewal="expire",
-        state="cancelled",
-        effective_date=on,
-        ended_before_term=True,
-    )
+    payload = subscription_cancelled(subscription, account, on=on)
     return build_envelope(payload, producer="provisioning", key=account)
 
 
@@ -203,8 +187,8 @@ async def _deliver(app: FastAPI, envelope: Envelope) -> None:
 
 
 async def test_cancellation_refunds_the_unused_prepaid_part_once(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     # Support hours: 10 at 150.00, then 5 at 140.00 and 2.5 at 33.333333; 12 used (the oldest first).
     hours = await create(rating.client, units_balance(account, 10, "150.00", subscription_id=subscription))
     await rating.top_up(hours["id"], quantity=5, unit_price="140.00")
@@ -273,8 +257,8 @@ async def test_cancellation_refunds_the_unused_prepaid_part_once(rating: Rating)
 
 
 async def test_cancellation_books_expiry_before_refunding(rating: Rating) -> None:
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     money = await create(rating.client, money_balance(account, "100.00", subscription_id=subscription))
     await rating.top_up(money["id"], amount="20.00", expires_on="2026-03-25")
 
@@ -289,8 +273,8 @@ async def test_cancellation_books_expiry_before_refunding(rating: Rating) -> Non
 
 async def test_a_cancellation_from_a_later_date_refunds_on_that_date(rating: Rating) -> None:
     # Cycle day 1; 10 hours at 150.00, 4 used; cancelled on 03-20 from 2026-04-10.
-    account = await add_account(rating.app)
-    subscription = await add_subscription(rating.app, account)
+    account = await rated_account(rating.app)
+    subscription = await rated_subscription(rating.app, account_id=account, product_id="prod_support")
     hours = await create(rating.client, units_balance(account, 10, "150.00", subscription_id=subscription))
     await rating.draw(hours["id"], quantity=4, reference="t1")
     cancellation = _cancellation(account, subscription, date(2026, 4, 10))
@@ -322,7 +306,7 @@ async def test_the_periodic_job_books_expiries_once(sqlite_url: str) -> None:
     settings = rating_settings(sqlite_url, balance_settle_interval_s=0.05, balance_settle_delay_days=0)
     app = create_app(settings, clock=clock)
     async with running_app(app) as client:
-        account = await add_account(app)
+        account = await rated_account(app)
         pack = await create(
             client, money_balance(account) | {"initial_grant": {"amount": "8.00", "expires_on": "2026-03-22"}}
         )

@@ -1,5 +1,7 @@
-"""The period close, rated usage, running charges and entitlement checks through the API, on
-SQLite and PostgreSQL: amounts to the cent, one usage.rated per period however often it closes."""
+"""The period close, rated usage and entitlement checks through the API, on SQLite and
+PostgreSQL: amounts to the cent, one usage.rated per period however often it closes, prepaid units
+and money drawn once from the real balances (the running charge of open periods is on the usage
+view: test_usage_reports.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -18,29 +22,33 @@ from libs.contracts.usage import UsageRated
 from libs.platform.clock import FixedClock
 from libs.platform.outbox import OutboxMessage
 from libs.platform.settings import Role
+from libs.pricing import rate
 from rating.app import create_app
+from rating.domain.prices import price_spec
 from rating.handlers import rated_usage
-from rating.models import RatedPrice
+from rating.handlers.balances import draw_down
+from rating.repository.prices import price_version_of
 from tests.rating.integration.conftest import rating_settings
-from tests.rating.integration.factories_rating import (
+from tests.rating.integration.factories import (
     account_row,
     add_rows,
     aggregate_row,
     cost_book_row,
+    graduated_price_row,
     meter_row,
+    outbox_payloads,
     price_row,
     subscription_row,
+)
+from tests.rating.integration.factories_balances import (
+    money_balance,
+    units_balance,
 )
 from tests.support.polling import eventually
 from tests.support.services import auth, running_app
 
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
 FINANCE, CRM, OPS = auth(Role.FINANCE), auth(Role.CRM), auth(Role.OPS)
-
-
-def graduated() -> RatedPrice:
-    """EXAMPLES §7: first 1,000 included, 1,001-10,000 at 0.0100, above 10,000 at 0.0075."""
-    return price_row(model="tiered_graduated", included="1000", tiers=[("10000", "0.0100"), (None, "0.0075")])
 
 
 @pytest.fixture
@@ -58,7 +66,7 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
             meter_row("api_calls", "prod_api"),
             meter_row("seats", "prod_wfm", "seat"),
             meter_row("ringtones", "prod_ringtones", "ringtone"),
-            graduated(),
+            graduated_price_row(),
             price_row("price_wfm", product_id="prod_wfm", model="cost_plus", cost_book_id="cb_wfm"),
             price_row("price_ringtones", product_id="prod_ringtones", unit_price="0.50", included="10"),
             cost_book_row("volume"),
@@ -158,36 +166,6 @@ async def test_an_as_of_before_a_periods_end_leaves_it_open(app: FastAPI) -> Non
     assert later.json()["rated"] == 2
 
 
-async def test_the_running_charge_of_the_periods_not_rated_yet(app: FastAPI) -> None:
-    client = _client(app)
-    response = await client.get(
-        "/v1/subscriptions/sub_1/charges", params={"as_of": "2026-08-02"}, headers=OPS
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert (body["as_of"], body["currency"]) == ("2026-08-02", "USD")
-    (calls,) = body["charges"]
-    # 500 of the 1,000 included units used: nothing to pay yet.
-    assert (calls["meter"], calls["quantity"], calls["included_remaining"], calls["charge_amount"]) == (
-        "api_calls",
-        "500",
-        "500",
-        "0.00",
-    )
-    # Without a date: every period not rated yet, July's (ended, not closed) included.
-    every = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
-    assert every["as_of"] is None
-    assert [(c["meter"], c["period_start"], c["charge_amount"]) for c in every["charges"]] == [
-        ("api_calls", "2026-07-01", "107.59"),
-        ("api_calls", "2026-08-01", "0.00"),
-        ("seats", "2026-07-01", "3000.00"),
-    ]
-    await client.post("/v1/rated-usage/close", json={}, headers=FINANCE)
-    closed = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
-    assert [(c["meter"], c["period_start"]) for c in closed["charges"]] == [("api_calls", "2026-08-01")]
-    assert (await client.get("/v1/subscriptions/sub_x/charges", headers=OPS)).status_code == 404
-
-
 async def test_entitlement_checks_answer_seed_001(app: FastAPI) -> None:
     client = _client(app)
     response = await client.post(
@@ -212,6 +190,26 @@ async def test_entitlement_checks_answer_seed_001(app: FastAPI) -> None:
         headers=CRM,
     )
     assert unknown.json()["allowed"] is False and unknown.json()["reason"] == "unknown_meter"
+
+
+async def test_a_meter_deactivated_through_the_api_stops_checks_at_once(app: FastAPI) -> None:
+    client = _client(app)
+    body = {"subscription_id": "sub_ring", "meter": "ringtones", "quantity": 1}
+
+    async def check() -> dict[str, object]:
+        response = await client.post("/v1/entitlements/check", json=body, headers=CRM)
+        assert response.status_code == 200, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    assert (await check())["allowed"] is True  # the meter is in the process's cache now (30 s)
+    off = await client.patch("/v1/meters/mtr_ringtones", json={"active": False}, headers=FINANCE)
+    assert off.status_code == 200 and off.json()["active"] is False
+    refused = await check()
+    assert (refused["allowed"], refused["reason"]) == (False, "meter_inactive")
+    on = await client.patch("/v1/meters/mtr_ringtones", json={"active": True}, headers=FINANCE)
+    assert on.status_code == 200
+    assert (await check())["allowed"] is True
 
 
 async def test_bad_requests_are_clear_4xx(app: FastAPI) -> None:
@@ -248,7 +246,7 @@ async def test_the_timer_closes_ended_periods_by_itself(sqlite_url: str) -> None
             account_row(),
             subscription_row(),
             meter_row("api_calls", "prod_api"),
-            graduated(),
+            graduated_price_row(),
             aggregate_row("12345", meter="api_calls"),
         )
 
@@ -271,7 +269,7 @@ async def test_a_close_in_many_chunks_under_an_idempotency_key(sqlite_url: str) 
             subscription_row(),
             subscription_row("sub_2"),
             meter_row("api_calls", "prod_api"),
-            graduated(),
+            graduated_price_row(),
             aggregate_row("12345", meter="api_calls"),
             aggregate_row("1500", subscription_id="sub_2", meter="api_calls"),
         )
@@ -300,3 +298,136 @@ async def test_concurrent_closes_rate_each_period_once(app: FastAPI) -> None:
     assert sum(r.rated for r in reports) == 32  # 30 + the fixture's two ended periods
     events = await _rated_in_outbox(app)
     assert len(events) == 32 == len({(e.subscription_id, e.meter, e.period_start) for e in events})
+
+
+# ----- prepaid through the real balances (rating.handlers.balances, wired as uow.prepaid) ---------
+
+
+@pytest.fixture
+async def prepaid_app(database_url: str) -> AsyncIterator[FastAPI]:
+    """Rating on August 2nd, timers off, acct_1 and its sub_1 in the read model, meter api_calls."""
+    settings = rating_settings(database_url, period_close_interval_s=0, balance_settle_interval_s=0)
+    application = create_app(settings, clock=AUGUST_2)
+    async with running_app(application) as client:
+        application.state.client = client
+        await add_rows(application, account_row(), subscription_row(), meter_row("api_calls", "prod_api"))
+        yield application
+
+
+async def _balance(app: FastAPI, body: dict[str, object]) -> dict[str, Any]:
+    response = await _client(app).post("/v1/balances", json=body, headers=FINANCE)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def _balance_view(app: FastAPI, balance_id: str) -> dict[str, Any]:
+    response = await _client(app).get(f"/v1/balances/{balance_id}", headers=OPS)
+    assert response.status_code == 200, response.text
+    view: dict[str, Any] = response.json()
+    return view
+
+
+async def _close_twice(app: FastAPI) -> dict[str, Any]:
+    client = _client(app)
+    first = await client.post("/v1/rated-usage/close", json={}, headers=FINANCE)
+    assert first.status_code == 200 and first.json()["rated"] == 1, first.text
+    second = await client.post("/v1/rated-usage/close", json={}, headers=FINANCE)
+    assert second.status_code == 200 and second.json()["rated"] == 0
+    (rated,) = (await client.get("/v1/rated-usage", headers=OPS)).json()["data"]
+    return dict(rated)
+
+
+async def test_prepaid_units_come_off_the_quantity_before_the_tiers(prepaid_app: FastAPI) -> None:
+    # 100 included, then 101-500 at 0.0100 and above 500 at 0.0075 (graduated, DESIGN §7).
+    price = price_row(model="tiered_graduated", included="100", tiers=[("500", "0.0100"), (None, "0.0075")])
+    await add_rows(prepaid_app, price, aggregate_row("1200", meter="api_calls", events=12))
+    calls = await _balance(
+        prepaid_app, units_balance("acct_1", 500, "0.008", meter="api_calls", unit_label="calls")
+    )
+    client = _client(prepaid_app)
+    # 1,200 used: the 1,100 beyond the included ones ask the balance, which has 500. The rest,
+    # 700, is priced: 100 included, 400 x 0.0100 + 200 x 0.0075 = 4.00 + 1.50 = 5.50.
+    spec = price_spec(price_version_of(price), None)
+    assert rate(spec, Decimal(700)).rounded_amount == Decimal("5.50")
+    (july,) = (await client.get("/v1/subscriptions/sub_1/usage", headers=OPS)).json()["periods"]
+    assert (july["prepaid_quantity"], july["billable_quantity"], july["charge_amount"]) == (
+        "500",
+        "600",
+        "5.50",
+    )
+    assert july["prepaid_units_available"] == "500"
+    check = await client.post(
+        "/v1/entitlements/check",
+        json={"subscription_id": "sub_1", "meter": "api_calls", "quantity": 1},
+        headers=CRM,
+    )
+    assert check.json()["prepaid_units_remaining"] == "500"
+
+    rated = await _close_twice(prepaid_app)
+    assert (rated["quantity"], rated["prepaid_quantity"], rated["billable_quantity"]) == (
+        "1200",
+        "500",
+        "600",
+    )
+    assert (rated["charge_amount"], rated["prepaid_amount"], rated["amount"]) == ("5.50", "0.00", "5.50")
+    assert [(t["quantity"], t["unit_price"], t["amount"]) for t in rated["tiers"]] == [
+        ("100", "0", "0"),
+        ("400", "0.01", "4"),
+        ("200", "0.0075", "1.5"),
+    ]
+    view = await _balance_view(prepaid_app, calls["id"])
+    assert (view["used"], view["remaining"], view["state"]) == ("500", "0", "exhausted")
+    assert [t["kind"] for t in view["transactions"]] == ["grant", "drawdown"]  # drawn once
+    check = await client.post(
+        "/v1/entitlements/check",
+        json={"subscription_id": "sub_1", "meter": "api_calls", "quantity": 1},
+        headers=CRM,
+    )
+    assert check.json()["prepaid_units_remaining"] == "0"
+
+
+async def test_prepaid_money_pays_what_it_can_and_the_balance_says_it_is_exhausted(
+    prepaid_app: FastAPI,
+) -> None:
+    price = price_row(unit_price="0.25")
+    await add_rows(prepaid_app, price, aggregate_row("29", meter="api_calls"))
+    money = await _balance(prepaid_app, money_balance("acct_1", "5.00"))
+    # 29 x 0.25 = 7.25 due; 5.00 prepaid money pays part of it: 2.25 left to invoice.
+    assert rate(price_spec(price_version_of(price), None), Decimal(29)).rounded_amount == Decimal("7.25")
+    rated = await _close_twice(prepaid_app)
+    assert (rated["charge_amount"], rated["prepaid_amount"], rated["amount"]) == ("7.25", "5.00", "2.25")
+    assert rated["prepaid_quantity"] == "0"
+    view = await _balance_view(prepaid_app, money["id"])
+    assert (view["used"], view["remaining"], view["state"]) == ("5.00", "0.00", "exhausted")
+    assert [(t["kind"], t["quantity"]) for t in view["transactions"]] == [
+        ("grant", "5.00"),
+        ("drawdown", "5.00"),
+    ]
+    crossed = await outbox_payloads(prepaid_app, "balance.threshold_crossed")
+    assert [(c["threshold_percent"], c["remaining"]) for c in crossed] == [("80", "0.00"), ("100", "0.00")]
+    exhausted = await outbox_payloads(prepaid_app, "entitlement.exhausted")
+    # Dated on the period's last day: the usage happened in July, whenever the close ran.
+    assert [(e["balance_id"], e["on"]) for e in exhausted] == [(money["id"], "2026-07-31")]
+    assert len(await _rated_in_outbox(prepaid_app)) == 1
+
+    # A close retried after a top-up draws nothing more: the period's drawdown reference was used.
+    top_up = await _client(prepaid_app).post(
+        f"/v1/balances/{money['id']}/top-ups", json={"amount": "10.00"}, headers=FINANCE
+    )
+    assert top_up.status_code == 201, top_up.text
+    async with prepaid_app.state.runtime.rating_unit_of_work() as uow:
+        again = await draw_down(
+            uow,
+            subscription_id="sub_1",
+            account_id="acct_1",
+            meter="api_calls",
+            currency="USD",
+            units=Decimal(0),
+            amount=Decimal("7.25"),
+            reference="usage:sub_1:api_calls:2026-07-01:money",
+            on=date(2026, 7, 31),
+        )
+        await uow.commit()
+    assert (again.replayed, again.amount) == (True, Decimal("5.00"))
+    assert (await _balance_view(prepaid_app, money["id"]))["remaining"] == "10.00"

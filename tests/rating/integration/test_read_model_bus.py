@@ -17,12 +17,11 @@ from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.contracts import catalog, provisioning
+from libs.contracts import provisioning
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import EVENT_TYPES, spec_of
 from libs.contracts.topics import RATING_EVENTS
 from libs.contracts.usage import UsageRated
-from libs.contracts.vocabulary import ChargeType, PricingModel, TierMode
 from libs.platform.broker import KafkaPublisher
 from libs.platform.clock import FixedClock
 from libs.platform.db import Database
@@ -32,7 +31,13 @@ from libs.platform.settings import Role
 from rating.app import create_app
 from rating.models import RatedAccount, RatedCostBook, RatedPrice, RatedSubscription
 from tests.rating.integration.conftest import rating_settings
-from tests.rating.integration.factories_rating import add_rows, aggregate_row, meter_row
+from tests.rating.integration.factories import add_rows, aggregate_row, meter_row
+from tests.rating.upstream_events import (
+    account_opened,
+    cost_book_published,
+    price_published,
+    subscription_event,
+)
 from tests.support.polling import eventually
 from tests.support.services import auth, running_app
 
@@ -84,50 +89,6 @@ async def _send(publisher: KafkaPublisher, *envelopes: Envelope) -> None:
     assert all(outcome is None for outcome in outcomes), outcomes
 
 
-def _account(account_id: str) -> provisioning.AccountOpened:
-    return provisioning.AccountOpened(
-        account_id=account_id,
-        customer_id="cus_1",
-        name="Acme",
-        currency="USD",
-        bill_cycle_day=1,
-        time_zone="America/New_York",
-        payment_terms_days=30,
-        delivery="email",
-        tax=provisioning.TaxInfo(treatment="taxable"),
-    )
-
-
-def _subscription(
-    model: type[provisioning.SubscriptionEvent],
-    subscription_id: str,
-    account_id: str,
-    state: str,
-    **extra: object,
-) -> provisioning.SubscriptionEvent:
-    return model(
-        subscription_id=subscription_id,
-        account_id=account_id,
-        product_id="prod_ringtones",
-        price_id="price_ringtones",
-        price_version=1,
-        currency="USD",
-        unit_price="0.50",
-        discount_percent="0",
-        charge_type="usage",
-        billing_period="monthly",
-        quantity="1",
-        commitment_quantity="0",
-        license_type="pay_as_you_go",
-        term_start=date(2026, 7, 1),
-        term_end=date(2027, 7, 1),
-        renewal="expire",
-        state=state,
-        effective_date=date(2026, 7, 1),
-        **extra,
-    )
-
-
 async def _rows(app: FastAPI, model: type[SQLModel]) -> list[SQLModel]:
     async with app.state.runtime.db.session() as session:
         return list((await session.exec(select(model))).all())
@@ -154,44 +115,26 @@ async def test_catalog_and_provisioning_events_build_the_read_model_and_rated_us
     async with running_app(app) as client:
         task = asyncio.create_task(consumer.run(stop))
         try:
-            price = catalog.PricePublished(
-                price_id="price_ringtones",
-                version=1,
-                product_id="prod_ringtones",
-                currency="USD",
-                charge_type=ChargeType.USAGE,
-                billing_period="monthly",
-                timing="in_arrears",
-                model=PricingModel.PER_UNIT,
-                unit_price="0.50",
-                included_quantity="10",
-                effective_from=date(2026, 1, 1),
-            )
-            book = catalog.CostBookPublished(
-                cost_book_id="cb_wfm",
-                version=1,
-                vendor_id="ven_wfm",
-                currency="USD",
-                mode=TierMode.VOLUME,
-                markup_percent="20",
-                tiers=[
-                    catalog.TierTerms(up_to="100", unit_price="12.00"),
-                    catalog.TierTerms(unit_price="10.00"),
-                ],
-                effective_from=date(2026, 1, 1),
-            )
+            price = price_published()
+            book = cost_book_published()
             activated = _envelope(
-                _subscription(provisioning.SubscriptionActivated, subscription_id, account_id, "active"),
+                subscription_event(
+                    provisioning.SubscriptionActivated, subscription_id, account_id, state="active"
+                ),
                 account_id,
                 T0,
             )
             suspended = _envelope(
-                _subscription(provisioning.SubscriptionSuspended, subscription_id, account_id, "suspended"),
+                subscription_event(
+                    provisioning.SubscriptionSuspended, subscription_id, account_id, state="suspended"
+                ),
                 account_id,
                 T0 + timedelta(days=2),
             )
             resumed = _envelope(
-                _subscription(provisioning.SubscriptionResumed, subscription_id, account_id, "active"),
+                subscription_event(
+                    provisioning.SubscriptionResumed, subscription_id, account_id, state="active"
+                ),
                 account_id,
                 T0 + timedelta(days=3),
             )
@@ -199,7 +142,7 @@ async def test_catalog_and_provisioning_events_build_the_read_model_and_rated_us
                 publisher,
                 _envelope(price, "prod_ringtones", T0),
                 _envelope(book, "ven_wfm", T0),
-                _envelope(_account(account_id), account_id, T0),
+                _envelope(account_opened(account_id, time_zone="America/New_York"), account_id, T0),
                 suspended,
                 activated,  # older than the suspension: changes nothing
                 suspended,  # redelivered: applied once

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.rating.integration.factories import (
+    outbox_payloads,
+    rated_account,
+    rated_subscription,
+)
 from tests.rating.integration.factories_support import (
     CRM,
     FINANCE,
     NOW,
     OPS,
-    account,
     contract_view,
     deliver,
     ok,
     open_contract,
-    outbox,
-    subscription,
     support_service,
     template_event,
 )
@@ -27,7 +29,9 @@ async def test_templates_follow_the_catalogs_latest_event_and_contracts_copy_the
     database_url: str,
 ) -> None:
     async with support_service(database_url) as service:
-        await subscription(service, "sub_1", await account(service, "acct_1"))
+        await rated_subscription(
+            service, subscription_id="sub_1", account_id=await rated_account(service, account_id="acct_1")
+        )
         created = template_event("ctpl_tl", "time_limited", period_months=12, hours=40, on_expiry="rollover")
         assert await deliver(service, created) == 1
         assert await deliver(service, created) == 0  # redelivered: the inbox skips it
@@ -71,9 +75,9 @@ async def test_templates_follow_the_catalogs_latest_event_and_contracts_copy_the
 
 async def test_a_contract_for_each_holder_with_the_overrides_its_kind_allows(database_url: str) -> None:
     async with support_service(database_url) as service:
-        org = await account(service, "acct_org", time_zone="Europe/Paris")
-        customer = await account(service, "acct_cus", parent=org)
-        await subscription(service, "sub_1", customer)
+        org = await rated_account(service, account_id="acct_org", time_zone="Europe/Paris")
+        customer = await rated_account(service, account_id="acct_cus", parent_account_id=org)
+        await rated_subscription(service, subscription_id="sub_1", account_id=customer)
         await deliver(
             service,
             template_event("ctpl_sub", "subscription", period_months=12),
@@ -98,7 +102,7 @@ async def test_a_contract_for_each_holder_with_the_overrides_its_kind_allows(dat
             "10",
         )
 
-        opened = await outbox(service, "support.contract_changed")
+        opened = await outbox_payloads(service, "support.contract_changed")
         assert [(e["contract_id"], e["change"], e["holder_id"]) for e in opened] == [
             (item["id"], "opened", "sub_1"),
             (on_customer["id"], "opened", customer),
@@ -110,7 +114,9 @@ async def test_a_contract_for_each_holder_with_the_overrides_its_kind_allows(dat
 
 async def test_bad_contracts_are_refused_with_reasons(database_url: str) -> None:
     async with support_service(database_url) as service:
-        await subscription(service, "sub_1", await account(service, "acct_1"))
+        await rated_subscription(
+            service, subscription_id="sub_1", account_id=await rated_account(service, account_id="acct_1")
+        )
         await deliver(
             service,
             template_event("ctpl_sub", "subscription", period_months=12),
@@ -155,8 +161,8 @@ async def test_bad_contracts_are_refused_with_reasons(database_url: str) -> None
 async def test_states_filters_and_pages_read_each_contract_on_its_holders_date(database_url: str) -> None:
     # The clock says 2026-11-30T12:00Z: already 2026-12-01 in Auckland, still 2026-11-30 in UTC.
     async with support_service(database_url) as service:
-        utc = await account(service, "acct_utc")
-        auckland = await account(service, "acct_akl", time_zone="Pacific/Auckland")
+        utc = await rated_account(service, account_id="acct_utc")
+        auckland = await rated_account(service, account_id="acct_akl", time_zone="Pacific/Auckland")
         await deliver(
             service,
             template_event("ctpl_sub", "subscription", period_months=12),

@@ -12,20 +12,22 @@ from typing import Any
 import pytest
 
 from libs.platform.errors import Conflict
+from tests.rating.integration.factories import (
+    outbox_payloads,
+    rated_account,
+    rated_subscription,
+)
 from tests.rating.integration.factories_support import (
     CRM,
     FINANCE,
     OPS,
     SupportService,
-    account,
     contract_view,
     deliver,
     log_time,
     ok,
     open_contract,
     open_request,
-    outbox,
-    subscription,
     support_service,
     template_event,
 )
@@ -33,9 +35,9 @@ from tests.rating.integration.factories_support import (
 
 async def _item_customer_org_unit(service: SupportService) -> None:
     """The org unit `acct_org`, its child the customer `acct_cus`, and the item `sub_item` of it."""
-    await account(service, "acct_org")
-    await account(service, "acct_cus", parent="acct_org")
-    await subscription(service, "sub_item", "acct_cus")
+    await rated_account(service, account_id="acct_org")
+    await rated_account(service, account_id="acct_cus", parent_account_id="acct_org")
+    await rated_subscription(service, subscription_id="sub_item", account_id="acct_cus")
 
 
 async def _cancel(service: SupportService, contract_id: str) -> None:
@@ -61,8 +63,8 @@ async def test_a_request_is_validated_in_the_seeds_order(database_url: str) -> N
         customer_valid = await open_contract(service, "ctpl_sub", customer, "2026-01-01")
         item_valid = await open_contract(service, "ctpl_tl", item, "2026-01-01")
         # Contracts of someone else never cover this item.
-        await account(service, "acct_other")
-        await subscription(service, "sub_other", "acct_cus")
+        await rated_account(service, account_id="acct_other")
+        await rated_subscription(service, subscription_id="sub_other", account_id="acct_cus")
         await open_contract(service, "ctpl_sub", ("account", "acct_other"), "2026-01-01")
         await open_contract(service, "ctpl_sub", ("subscription", "sub_other"), "2026-01-01")
 
@@ -100,7 +102,7 @@ async def test_a_request_is_validated_in_the_seeds_order(database_url: str) -> N
             "sub_item",
             "2026-06-16",  # the request's UTC date: the account's zone is UTC
         )
-        (charge,) = await outbox(service, "support.incident_charged")
+        (charge,) = await outbox_payloads(service, "support.incident_charged")
         assert charge == {
             "contract_id": incident["id"],
             "request_id": request["id"],
@@ -112,7 +114,7 @@ async def test_a_request_is_validated_in_the_seeds_order(database_url: str) -> N
             "currency": "USD",
             "charged_on": "2026-06-16",
         }
-        opened = await outbox(service, "support.request_opened")
+        opened = await outbox_payloads(service, "support.request_opened")
         assert [e["coverage_step"] for e in opened] == [step for _, step, _ in expected] + ["per_incident"]
 
 
@@ -121,7 +123,7 @@ async def test_an_org_unit_contract_covers_the_child_accounts_items_not_the_pare
 ) -> None:
     async with support_service(database_url) as service:
         await _item_customer_org_unit(service)
-        await subscription(service, "sub_of_org", "acct_org")
+        await rated_subscription(service, subscription_id="sub_of_org", account_id="acct_org")
         await deliver(service, template_event("ctpl_hours", "support_hours", hours=10))
         org_contract = await open_contract(service, "ctpl_hours", ("account", "acct_org"), "2026-01-01")
         on_child = await open_request(service, "sub_item", "2026-06-15T09:00:00Z")
@@ -199,7 +201,11 @@ async def test_examples_5_three_hours_on_a_contract_with_two_left(database_url: 
         entries = ok(await service.client.get(f"/v1/support-requests/{request['id']}/time", headers=OPS))
         assert [e["id"] for e in entries["data"]] == [entry["id"], more["id"]]
         assert entries["data"][0] == entry
-        logged = [e for e in await outbox(service, "support.time_logged") if e["request_id"] == request["id"]]
+        logged = [
+            e
+            for e in await outbox_payloads(service, "support.time_logged")
+            if e["request_id"] == request["id"]
+        ]
         assert [(e["covered_hours"], e["rolled_over_hours"], e["uncovered_hours"]) for e in logged] == (
             [("2", "1", "0"), ("1", "0", "0")]
             if on_expiry == "rollover"
@@ -293,8 +299,8 @@ async def test_a_per_incident_contract_covers_its_request_until_it_closes(databa
         assert (
             second["coverage"]["step"] == "per_incident" and second["contract_id"] != request["contract_id"]
         )
-        assert len(await outbox(service, "support.incident_charged")) == 2
-        closed_events = await outbox(service, "support.request_closed")
+        assert len(await outbox_payloads(service, "support.incident_charged")) == 2
+        closed_events = await outbox_payloads(service, "support.request_closed")
         assert [(e["request_id"], e["hours_logged"]) for e in closed_events] == [(request["id"], "37")]
         listed = ok(
             await service.client.get(

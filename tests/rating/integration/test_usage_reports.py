@@ -1,5 +1,6 @@
-"""The review queue and its reprocessing, the usage summary, a subscription's usage, and the purge,
-on SQLite and PostgreSQL (clock fixed at 2026-07-15T12:00Z)."""
+"""The review queue and its reprocessing, the usage summary, a subscription's usage with the
+running charge of its open periods, and the purge, on SQLite and PostgreSQL (clock fixed at
+2026-07-15T12:00Z unless a test says otherwise)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,23 @@ from rating.models import UsageAggregate, UsageEventRow, UsageUniqueValue
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
     ERP,
+    account_row,
+    add_rows,
+    aggregate_row,
     create_meter,
+    graduated_price_row,
     mark_rated,
+    meter_row,
     post_usage,
     rated_account,
     rated_subscription,
+    subscription_row,
     usage_event,
 )
 from tests.support.services import auth, running_app
 
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
+AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
 OPS = auth("ops")
 
 
@@ -240,6 +248,84 @@ async def test_a_subscriptions_usage_shows_its_open_periods_and_an_unknown_one_i
     }
     assert (period["quantity"], period["event_count"], period["late_count"]) == ("10", 2, 0)
     assert (await client.get("/v1/subscriptions/sub_nobody/usage", headers=OPS)).status_code == 404
+
+
+async def test_the_usage_view_shows_the_running_charge_of_each_open_period(database_url: str) -> None:
+    application = create_app(rating_settings(database_url, period_close_interval_s=0), clock=AUGUST_2)
+    async with running_app(application) as client:
+        await add_rows(
+            application,
+            account_row(),
+            subscription_row(),
+            meter_row("api_calls", "prod_api"),
+            meter_row("sms", "prod_sms", "message"),
+            graduated_price_row(),  # EXAMPLES §7
+            aggregate_row("12345", meter="api_calls"),
+            aggregate_row("500", meter="api_calls", start=date(2026, 8, 1), end=date(2026, 9, 1)),
+            aggregate_row("40", meter="sms", start=date(2026, 8, 1), end=date(2026, 9, 1)),
+            aggregate_row("7", subscription_id="sub_ghost", meter="api_calls"),
+        )
+        response = await client.get("/v1/subscriptions/sub_1/usage", params={"on": "2026-08-02"}, headers=OPS)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["account_id"], body["on"]) == ("acct_1", "2026-08-02")
+        calls, sms = body["periods"]
+        # 500 of the 1,000 included units used: nothing to pay yet.
+        assert {k: calls[k] for k in ("meter", "quantity", "included_remaining", "charge_amount")} == {
+            "meter": "api_calls",
+            "quantity": "500",
+            "included_remaining": "500",
+            "charge_amount": "0.00",
+        }
+        assert (calls["price_id"], calls["price_version"], calls["currency"]) == ("price_api", 1, "USD")
+        assert (
+            calls["minimum_shortfall"],
+            calls["prepaid_units_available"],
+            calls["prepaid_amount_available"],
+        ) == (
+            "0.00",
+            "0",
+            "0.00",
+        )
+        assert calls["unpriced_reason"] is None
+        # No usage price of prod_sms is known to rating: the period shows why, and no amount.
+        assert (sms["meter"], sms["unit_of_measure"], sms["charge_amount"], sms["price_id"]) == (
+            "sms",
+            "message",
+            None,
+            None,
+        )
+        assert sms["unpriced_reason"] == "no usage price of product prod_sms in USD in force on 2026-08-01"
+
+        # Without a date: every period not rated yet, July's (ended, not closed) included.
+        every = (await client.get("/v1/subscriptions/sub_1/usage", headers=OPS)).json()
+        assert every["on"] is None
+        assert [(p["meter"], p["period_start"], p["charge_amount"]) for p in every["periods"]] == [
+            ("api_calls", "2026-07-01", "107.59"),
+            ("api_calls", "2026-08-01", "0.00"),
+            ("sms", "2026-08-01", None),
+        ]
+        july = every["periods"][0]
+        # 9,000 x 0.0100 + 2,345 x 0.0075 = 90.00 + 17.5875 = 107.5875 -> 107.59
+        assert [(t["band_from"], t["band_to"], t["quantity"], t["amount"]) for t in july["tiers"]] == [
+            ("0", "1000", "1000", "0"),
+            ("1000", "10000", "9000", "90"),
+            ("10000", None, "2345", "17.5875"),
+        ]
+        assert (july["billable_quantity"], july["pricing_model"]) == ("11345", "tiered_graduated")
+
+        closed = await client.post("/v1/rated-usage/close", json={}, headers=auth("finance"))
+        assert closed.json()["rated"] == 1  # July's api_calls; sms waits for its price
+        after = (await client.get("/v1/subscriptions/sub_1/usage", headers=OPS)).json()
+        assert [(p["meter"], p["period_start"]) for p in after["periods"]] == [
+            ("api_calls", "2026-08-01"),
+            ("sms", "2026-08-01"),
+        ]
+        # Usage of a subscription the read model does not know is no view of a subscription.
+        assert (await client.get("/v1/subscriptions/sub_ghost/usage", headers=OPS)).status_code == 404
+        assert (await client.get("/v1/subscriptions/sub_x/usage", headers=OPS)).status_code == 404
+        bad = await client.get("/v1/subscriptions/sub_1/usage", params={"on": "August"}, headers=OPS)
+        assert bad.status_code == 422
 
 
 async def _count(application: FastAPI, table: Any, *where: Any) -> int:

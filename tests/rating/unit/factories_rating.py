@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from libs.contracts.vocabulary import BillingFrequency, ChargeType, PricingModel, TierMode, TierPeriod
 from libs.pricing import Tier
+from rating.domain.meters import Aggregation, Meter
 from rating.domain.prices import CostBookVersion, PriceTerms, PriceVersion
-from rating.domain.rated_usage import Meter, UsageSeries
+from rating.domain.rated_usage import UsageSeries
 from rating.domain.subscriptions import Account, Subscription
 
 D = Decimal
@@ -55,8 +56,20 @@ def subscription(
 
 
 def meter(code: str = "api_calls", product_id: str = "prod_api", *, active: bool = True) -> Meter:
-    """A meter rated by `product_id`'s usage price."""
-    return Meter(code, product_id, "call", active)
+    """A sum meter of calls rated by `product_id`'s usage price."""
+    return Meter(
+        id=f"mtr_{code}",
+        code=code,
+        name=code,
+        unit_of_measure="call",
+        aggregation=Aggregation.SUM,
+        property=None,
+        filter=None,
+        product_id=product_id,
+        active=active,
+        created_at=EVENT_AT,
+        updated_at=EVENT_AT,
+    )
 
 
 def tiers(*bands: tuple[str | None, str]) -> tuple[Tier, ...]:

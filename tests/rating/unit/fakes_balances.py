@@ -1,39 +1,24 @@
-"""An in-memory unit of work for the balance handlers: the port's repository over dicts."""
+"""The balances repository in memory (part of the `RatingStore` of `tests/rating/unit/fakes.py`)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
 from datetime import date
 
 from libs.contracts.balances import BalanceKind
 from libs.contracts.balances import BalanceTransactionKind as Kind
-from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.balances import Balance, Transaction
-from rating.handlers.balances_port import AccountTerms, BalanceRepository, RecordedDrawdown, SubscriptionTerms
-from rating.handlers.unit_of_work import RatingUnitOfWork
-from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
+from rating.handlers.balances_port import BalanceRepository, RecordedDrawdown
 
 
 class FakeBalanceRepository(BalanceRepository):
     """Balances kept as copies (what a database would hold), their transactions in a list."""
 
     def __init__(self) -> None:
-        self.known_accounts: dict[str, AccountTerms] = {}
-        self.known_subscriptions: dict[str, SubscriptionTerms] = {}
         self.stored: dict[str, Balance] = {}
         self.booked: list[Transaction] = []
-
-    async def account(self, account_id: str) -> AccountTerms | None:
-        return self.known_accounts.get(account_id)
-
-    async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
-        return {a: self.known_accounts[a] for a in account_ids if a in self.known_accounts}
-
-    async def subscription(self, subscription_id: str) -> SubscriptionTerms | None:
-        return self.known_subscriptions.get(subscription_id)
 
     async def add(self, balance: Balance) -> None:
         await self.save(balance)
@@ -113,20 +98,3 @@ class FakeBalanceRepository(BalanceRepository):
         loaded = copy.deepcopy(balance)
         loaded.grants = [g for g in loaded.grants if g.open_quantity > 0]
         return loaded
-
-
-class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
-    """Audit records, events and balances in memory."""
-
-    producer = "rating"
-
-    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.start_fake("test", clock)
-        self.repository = FakeBalanceRepository()
-
-    @property
-    def balances(self) -> BalanceRepository:
-        return self.repository
-
-    def stage_recorded_events(self) -> None:
-        """Balance handlers emit their events themselves."""

@@ -1,61 +1,32 @@
-"""In-memory adapters for rating's read model, rating, period close and entitlement handlers.
-
-A `RatingStore` holds the state (what the database would); each `FakeRatingUnitOfWork` works
-on one store, so a close of several chunks (a unit of work each) sees one world. The fakes
-answer as their SQL counterparts do (key order, filters, the claim of unrated aggregates).
+"""In-memory repositories of the read model, prices, meters and rated usage over a `RatingStore`
+(`tests/rating/unit/fakes.py`), and a stand-in for the prepaid balances. They answer as their SQL
+counterparts do (key order, filters, the claim of unrated aggregates).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from libs.platform.clock import Clock, FixedClock
-from libs.platform.errors import NotFound
+from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, encode_cursor
+from rating.domain.meters import Meter
 from rating.domain.prices import CostBookVersion, PriceVersion
-from rating.domain.rated_usage import Meter, RatedUsage, UsageSeries
+from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.domain.subscriptions import Account, Subscription
+from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import Prepaid
-from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import PriceReadModel
 from rating.handlers.rated_usage import DueSeries, RatedUsageRepository, SeriesKey
 from rating.handlers.subscriptions import SubscriptionReadModel
-from rating.handlers.unit_of_work import RatingUnitOfWork
-from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
+
+if TYPE_CHECKING:
+    from tests.rating.unit.fakes import RatingStore
 
 ZERO = Decimal(0)
-
-
-@dataclass
-class StoredAggregate:
-    """A usage aggregate row."""
-
-    series: UsageSeries
-    rated_at: datetime | None = None
-
-
-@dataclass
-class RatingStore:
-    """Everything the rating database would hold, for the fakes."""
-
-    accounts: dict[str, Account] = field(default_factory=dict)
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
-    prices: dict[tuple[str, int], tuple[PriceVersion, datetime]] = field(default_factory=dict)
-    cost_books: dict[tuple[str, int], tuple[CostBookVersion, datetime]] = field(default_factory=dict)
-    meters: dict[str, Meter] = field(default_factory=dict)
-    aggregates: dict[SeriesKey, StoredAggregate] = field(default_factory=dict)
-    rated: dict[str, RatedUsage] = field(default_factory=dict)
-    reads: int = 0
-    """Store reads (to show what a cache saves)."""
-    closing_elsewhere: bool = False
-    """Another close holds the close's lock."""
-
-    def add_series(self, series: UsageSeries) -> None:
-        """Insert an aggregate row."""
-        self.aggregates[series.key] = StoredAggregate(series)
 
 
 class FakeSubscriptionReadModel(SubscriptionReadModel):
@@ -133,15 +104,48 @@ class FakePriceReadModel(PriceReadModel):
         return True
 
 
-class FakeRatedUsageRepository(RatedUsageRepository):
-    """Aggregates, rated usage and meters in the store."""
+class FakeMeterRepository(MeterRepository):
+    """Meters in the store, by code."""
 
     def __init__(self, store: RatingStore) -> None:
         self.store = store
 
-    async def meters(self, codes: Collection[str]) -> dict[str, Meter]:
+    async def add(self, meter: Meter) -> None:
+        taken = self.store.meters.get(meter.code)
+        if taken is not None and taken.id != meter.id:
+            raise Conflict(f"a meter with code {meter.code!r} already exists")
+        self.store.meters[meter.code] = replace(meter)
+
+    async def find(self, meter_id: str) -> Meter | None:
         self.store.reads += 1
-        return {c: self.store.meters[c] for c in codes if c in self.store.meters}
+        found = [m for m in self.store.meters.values() if m.id == meter_id]
+        return replace(found[0]) if found else None
+
+    async def by_codes(self, codes: Collection[str]) -> dict[str, Meter]:
+        self.store.reads += 1
+        return {c: replace(self.store.meters[c]) for c in codes if c in self.store.meters}
+
+    async def page(self, page: PageRequest, *, active: bool | None, product_id: str | None) -> Page[Meter]:
+        rows = sorted(
+            (
+                m
+                for m in self.store.meters.values()
+                if active in (None, m.active)
+                and product_id in (None, m.product_id)
+                and (page.after is None or m.id > page.after)
+            ),
+            key=lambda m: m.id,
+        )
+        data = rows[: page.limit]
+        more = len(rows) > page.limit
+        return Page[Meter](data=data, next_cursor=encode_cursor(data[-1].id) if more else None, has_more=more)
+
+
+class FakeRatedUsageRepository(RatedUsageRepository):
+    """Aggregates and rated usage in the store."""
+
+    def __init__(self, store: RatingStore) -> None:
+        self.store = store
 
     async def unrated_series(self, *, after: SeriesKey | None, limit: int, ends_by: date) -> list[DueSeries]:
         self.store.reads += 1
@@ -207,9 +211,7 @@ class FakeRatedUsageRepository(RatedUsageRepository):
             data=data, next_cursor=encode_cursor(data[-1].id) if more else None, has_more=more
         )
 
-    async def open_series(
-        self, subscription_id: str, on: date | None, meter: str | None = None
-    ) -> list[UsageSeries]:
+    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
         self.store.reads += 1
         return sorted(
             (
@@ -217,10 +219,10 @@ class FakeRatedUsageRepository(RatedUsageRepository):
                 for row in self.store.aggregates.values()
                 if row.rated_at is None
                 and row.series.subscription_id == subscription_id
-                and (meter is None or row.series.meter == meter)
-                and (on is None or row.series.period_start <= on < row.series.period_end)
+                and row.series.meter == meter
+                and row.series.period_start <= on < row.series.period_end
             ),
-            key=lambda s: (s.meter, s.period_start),
+            key=lambda s: s.period_start,
         )
 
 
@@ -259,44 +261,3 @@ class FakePrepaid:
         self, uow: object, *, subscription_id: str, account_id: str, meter: str, currency: str, on: date
     ) -> Prepaid:
         return Prepaid(self.units, self.amount)
-
-
-class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
-    """A unit of work on a `RatingStore`; committed events in `envelopes`."""
-
-    producer = "rating"
-
-    def __init__(
-        self,
-        store: RatingStore,
-        *,
-        clock: Clock | None = None,
-        price_cache: PriceCache | None = None,
-        prepaid: FakePrepaid | None = None,
-        actor: str = "test",
-    ) -> None:
-        self.start_fake(actor, clock or FixedClock(datetime(2026, 8, 1, 12, tzinfo=UTC)))
-        self.store = store
-        self.subscriptions = FakeSubscriptionReadModel(store)
-        self.prices = FakePriceReadModel(store)
-        self.rated_usage = FakeRatedUsageRepository(store)
-        self.price_cache = price_cache or PriceCache()
-        if prepaid is not None:
-            self.prepaid = prepaid
-
-    def stage_recorded_events(self) -> None:
-        """Nothing: rating's handlers emit their events themselves."""
-
-
-def units_of_work(
-    store: RatingStore, **kwargs: object
-) -> tuple[Callable[[], FakeRatingUnitOfWork], list[FakeRatingUnitOfWork]]:
-    """A factory of units of work on `store` and the list of those it made (their events)."""
-    made: list[FakeRatingUnitOfWork] = []
-
-    def factory() -> FakeRatingUnitOfWork:
-        uow = FakeRatingUnitOfWork(store, **kwargs)  # type: ignore[arg-type]
-        made.append(uow)
-        return uow
-
-    return factory, made

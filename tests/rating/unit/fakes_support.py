@@ -1,4 +1,4 @@
-"""In-memory fakes of the support repositories and a rating unit of work holding them."""
+"""The support repositories in memory (part of the `RatingStore` of `tests/rating/unit/fakes.py`)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,16 @@ from datetime import date
 from typing import TypeVar
 
 from libs.contracts.vocabulary import ContractKind
-from libs.platform.clock import Clock
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.support_contracts import (
-    AccountHolder,
     HolderType,
-    SubscriptionHolder,
     SupportContract,
     SupportContractTemplate,
 )
 from rating.domain.support_requests import SupportRequest, TimeEntry
 from rating.handlers.support_contracts import SupportContractFilters, SupportContractRepository
 from rating.handlers.support_requests import SupportRequestFilters, SupportRequestRepository
-from rating.handlers.unit_of_work import RatingUnitOfWork
-from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 T = TypeVar("T", SupportContract, SupportRequest, TimeEntry)
 
@@ -32,12 +27,10 @@ def _page(items: list[T], page: PageRequest) -> Page[T]:
 
 
 class FakeSupportContracts(SupportContractRepository):
-    """Templates, contracts and holders in dicts; saved versions checked as in SQL."""
+    """Templates and contracts in dicts; saved versions checked as in SQL."""
 
     def __init__(self) -> None:
         self.templates: dict[str, SupportContractTemplate] = {}
-        self.accounts: dict[str, AccountHolder] = {}
-        self.subscriptions: dict[str, tuple[str, str]] = {}
         self.contracts: dict[str, SupportContract] = {}
 
     async def template(self, template_id: str) -> SupportContractTemplate | None:
@@ -49,15 +42,6 @@ class FakeSupportContracts(SupportContractRepository):
 
     async def save_template(self, template: SupportContractTemplate) -> None:
         self.templates[template.id] = template
-
-    async def subscription_holder(self, subscription_id: str) -> SubscriptionHolder | None:
-        if subscription_id not in self.subscriptions:
-            return None
-        account_id, currency = self.subscriptions[subscription_id]
-        return SubscriptionHolder(subscription_id, account_id, currency, self.accounts.get(account_id))
-
-    async def account_holder(self, account_id: str) -> AccountHolder | None:
-        return self.accounts.get(account_id)
 
     async def find(self, contract_id: str) -> SupportContract | None:
         return self.contracts.get(contract_id)
@@ -120,17 +104,3 @@ class FakeSupportRequests(SupportRequestRepository):
 
     async def entries_page(self, request_id: str, page: PageRequest) -> Page[TimeEntry]:
         return _page([e for e in self.entries.values() if e.request_id == request_id], page)
-
-
-class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
-    """The support repositories in memory; audits and events kept once committed."""
-
-    producer = "rating"
-
-    def __init__(self, clock: Clock, actor: str = "test") -> None:
-        self.start_fake(actor, clock)
-        self.support_contracts = FakeSupportContracts()
-        self.support_requests = FakeSupportRequests()
-
-    def stage_recorded_events(self) -> None:
-        """The support handlers emit their aggregates' events themselves before committing."""

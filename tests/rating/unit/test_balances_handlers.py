@@ -8,23 +8,23 @@ from decimal import Decimal
 import pytest
 
 from libs.contracts.balances import BalanceKind, RolloverPolicy
-from libs.contracts.provisioning import SubscriptionCancelled
 from libs.platform.clock import FixedClock
 from libs.platform.errors import ValidationFailed
 from rating.handlers.balances import Available, available, create_balance, draw_down, draw_down_balance
-from rating.handlers.balances_port import AccountTerms, SubscriptionTerms
 from rating.handlers.balances_settlement import refund_cancelled_subscription, settle_balances
 from rating.schemas.balances import BalanceCreate, DrawdownCreate
-from tests.rating.unit.fakes_balances import FakeRatingUnitOfWork
+from tests.rating.unit.factories_rating import account, subscription
+from tests.rating.unit.fakes import FakeRatingUnitOfWork
+from tests.rating.upstream_events import subscription_cancelled
 
 D = Decimal
 MARCH_20 = FixedClock(datetime(2026, 3, 20, 12, tzinfo=UTC))
 
 
 def uow(clock: FixedClock = MARCH_20) -> FakeRatingUnitOfWork:
-    fake = FakeRatingUnitOfWork(clock)
-    fake.repository.known_accounts["acct_1"] = AccountTerms("acct_1", "USD", 1, "UTC")
-    fake.repository.known_subscriptions["sub_1"] = SubscriptionTerms("sub_1", "acct_1", "USD")
+    fake = FakeRatingUnitOfWork(clock=clock)
+    fake.store.accounts["acct_1"] = account()  # USD, billed on the 1st in UTC
+    fake.store.subscriptions["sub_1"] = subscription()
     return fake
 
 
@@ -47,7 +47,7 @@ async def test_opening_a_balance_audits_and_publishes_it_with_its_grant() -> Non
         "grant",
     )
     assert [a.action for a in fake.audits] == ["balance.created"]
-    assert fake.repository.stored[balance_id].due_on == date(2026, 4, 1)
+    assert fake.balances.stored[balance_id].due_on == date(2026, 4, 1)
 
 
 async def test_an_unknown_account_is_a_422_that_stages_nothing() -> None:
@@ -55,7 +55,7 @@ async def test_an_unknown_account_is_a_422_that_stages_nothing() -> None:
     with pytest.raises(ValidationFailed) as refused:
         await create_balance(uow=fake, command=BalanceCreate(account_id="acct_9", kind=BalanceKind.MONEY))
     assert refused.value.errors[0].field == "account_id"
-    assert (fake.commits, fake.envelopes, fake.repository.stored) == (0, [], {})
+    assert (fake.commits, fake.envelopes, fake.balances.stored) == (0, [], {})
 
 
 async def test_draw_down_stages_without_committing_and_replays_by_reference() -> None:
@@ -104,6 +104,27 @@ async def test_draw_down_stages_without_committing_and_replays_by_reference() ->
     assert await available(fake, **where, on=date(2026, 3, 31)) == Available(units=D(8), amount=D(0))
 
 
+async def test_a_drawdown_that_finds_nothing_remembers_its_reference_only_on_a_balance_of_its_kind() -> None:
+    fake = uow()
+    money = await open_balance(fake, kind="money", initial_grant={"amount": "5.00"})
+    where = {"subscription_id": "sub_1", "account_id": "acct_1", "meter": "api_calls", "currency": "USD"}
+    # The period close asks units and money apart: units first, from no units balance.
+    units = await draw_down(
+        fake, **where, units=D(29), amount=D(0), reference="p:units", on=date(2026, 3, 31)
+    )
+    await fake.commit()
+    assert (units.units, units.lines) == (0, ())
+    assert [t.kind.value for t in fake.balances.booked] == ["grant"]  # no 0 drawdown on the money
+    assert "balance.changed" not in fake.event_types
+    empty = await open_balance(fake, kind="units", meter="api_calls")
+    nothing = await draw_down(fake, **where, units=D(5), amount=D(0), reference="p2", on=date(2026, 3, 31))
+    await fake.commit()
+    assert nothing.units == 0
+    last = fake.balances.booked[-1]
+    assert (last.balance_id, last.kind.value, last.quantity, last.reference) == (empty, "drawdown", 0, "p2")
+    assert fake.balances.stored[money].remaining == D("5.00")
+
+
 async def test_a_manual_drawdown_is_all_or_nothing() -> None:
     fake = uow()
     balance_id = await open_balance(fake, kind="money", initial_grant={"amount": "20.00"})
@@ -118,28 +139,6 @@ async def test_a_manual_drawdown_is_all_or_nothing() -> None:
     assert (view.remaining, view.state.value) == (D("0.00"), "exhausted")
 
 
-def cancellation(on: date) -> SubscriptionCancelled:
-    return SubscriptionCancelled(
-        subscription_id="sub_1",
-        account_id="acct_1",
-        product_id="prod_support",
-        price_id="price_support",
-        price_version=1,
-        currency="USD",
-        unit_price=D(150),
-        discount_percent=D(0),
-        quantity=D(1),
-        commitment_quantity=D(0),
-        license_type="subscription",
-        term_start=date(2026, 1, 1),
-        term_end=date(2027, 1, 1),
-        renewal="expire",
-        state="cancelled",
-        effective_date=on,
-        ended_before_term=True,
-    )
-
-
 async def test_a_cancellation_refunds_on_its_date_once() -> None:
     fake = uow()
     hours = await open_balance(
@@ -150,9 +149,11 @@ async def test_a_cancellation_refunds_on_its_date_once() -> None:
         rollover={"policy": RolloverPolicy.NONE.value},
         initial_grant={"quantity": 10, "unit_price": "150"},
     )
-    await refund_cancelled_subscription(fake, cancellation=cancellation(date(2026, 3, 25)), event_id="e1")
+    await refund_cancelled_subscription(
+        fake, cancellation=subscription_cancelled(on=date(2026, 3, 25)), event_id="e1"
+    )
     assert "balance.refunded" not in fake.event_types  # 03-25 has not come yet
-    assert fake.repository.stored[hours].closing_on == date(2026, 3, 25)
+    assert fake.balances.stored[hours].closing_on == date(2026, 3, 25)
     assert (await settle_balances(fake, as_of=date(2026, 3, 24))).transactions == 0
 
     settled = await settle_balances(fake, as_of=date(2026, 3, 25))
@@ -162,7 +163,7 @@ async def test_a_cancellation_refunds_on_its_date_once() -> None:
         ("1500.00", "2026-03-25", "e1")
     ]
     again = await refund_cancelled_subscription(
-        fake, cancellation=cancellation(date(2026, 3, 25)), event_id="e1"
+        fake, cancellation=subscription_cancelled(on=date(2026, 3, 25)), event_id="e1"
     )
     assert (again.balances_changed, len(refunds)) == (0, 1)
     assert (await settle_balances(fake, as_of=date(2026, 4, 30))).transactions == 0  # closed: nothing more

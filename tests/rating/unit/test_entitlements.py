@@ -17,9 +17,12 @@ from libs.platform.errors import NotFound
 from rating.domain.entitlements import Refusal, marginal_cost
 from rating.domain.prices import price_spec
 from rating.handlers.entitlements import NO_PRICE, check_entitlement
+from rating.handlers.meters import update_meter
 from rating.handlers.price_cache import PriceCache
+from rating.schemas.meters import MeterUpdate
 from tests.rating.unit.factories_rating import EVENT_AT, account, meter, series, subscription, usage_price
-from tests.rating.unit.fakes_rating import FakePrepaid, FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes_rating import FakePrepaid
 
 D = Decimal
 JULY_15 = FixedClock(datetime(2026, 7, 15, 9, tzinfo=UTC))
@@ -125,6 +128,19 @@ async def test_repeated_checks_read_only_the_aggregate_and_a_suspension_reaches_
     assert (await _check(store, price_cache=cache)).allowed  # not committed yet
     await uow.commit()
     assert (await _check(store, price_cache=cache)).reason == Refusal.SUBSCRIPTION_NOT_ACTIVE
+
+
+async def test_a_meter_deactivated_through_the_meters_handler_reaches_cached_checks_at_once() -> None:
+    store = _store("10")
+    cache = PriceCache(ttl_s=60)
+    assert (await _check(store, price_cache=cache)).allowed  # the meter is cached now
+    uow = FakeRatingUnitOfWork(store, clock=JULY_15, price_cache=cache)
+    await update_meter(uow=uow, meter_id="mtr_ringtones", command=MeterUpdate(active=False))
+    assert uow.commits == 1 and uow.audits[0].action == "meter.updated"
+    assert (await _check(store, price_cache=cache)).reason == Refusal.METER_INACTIVE
+    uow = FakeRatingUnitOfWork(store, clock=JULY_15, price_cache=cache)
+    await update_meter(uow=uow, meter_id="mtr_ringtones", command=MeterUpdate(active=True))
+    assert (await _check(store, price_cache=cache)).allowed
 
 
 @given(

@@ -10,7 +10,7 @@ from rating.domain.prices import price_spec, term_months, version_in_force
 from rating.domain.rated_usage import choose_usage_price, price_wanted
 from rating.handlers.price_cache import PriceCache, Unpriced
 from tests.rating.unit.factories_rating import EVENT_AT, meter, subscription, usage_price, wfm_cost_book
-from tests.rating.unit.fakes_rating import FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
 
 JULY = date(2026, 7, 1)
 

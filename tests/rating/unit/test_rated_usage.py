@@ -4,7 +4,7 @@ the period close: due in the account's time zone, rated once, prepaid drawn firs
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,8 +18,9 @@ from libs.platform.errors import ValidationFailed
 from libs.platform.periods import BillingPeriod
 from libs.pricing import rate
 from rating.domain.prices import PriceVersion, price_spec
-from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid, usage_period
-from rating.handlers.rated_usage import close_periods
+from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid
+from rating.domain.usage import AccountTerms, SubscriptionTerms
+from rating.handlers.rated_usage import close_periods, running_charges
 from tests.rating.unit.factories_rating import (
     EVENT_AT,
     account,
@@ -29,7 +30,8 @@ from tests.rating.unit.factories_rating import (
     usage_price,
     wfm_cost_book,
 )
-from tests.rating.unit.fakes_rating import FakePrepaid, RatingStore, units_of_work
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore, units_of_work
+from tests.rating.unit.fakes_rating import FakePrepaid
 
 D = Decimal
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
@@ -193,6 +195,30 @@ async def test_prepaid_units_never_cover_included_units_and_money_covers_the_sho
     )
 
 
+async def test_the_running_charge_prices_an_open_period_as_if_it_closed_now_and_draws_nothing() -> None:
+    store = _store(usage_price(unit_price="0.50", included="10"))
+    store.meters["sms"] = meter("sms", "prod_sms")  # no price of prod_sms in the read model
+    prepaid = FakePrepaid(units=D(5), amount=D("3.00"))
+    uow = FakeRatingUnitOfWork(store, clock=AUGUST_2, prepaid=prepaid)
+    open_periods = [series("30", start=date(2026, 8, 1), end=date(2026, 9, 1)), series("4", meter_code="sms")]
+    calls, sms = await running_charges(uow, store.subscriptions["sub_1"], open_periods)
+    # 30 used, 10 included, 5 would come from prepaid units: 15 x 0.50 = 7.50 so far.
+    assert (calls.prepaid_quantity, calls.billable_quantity, calls.charge_amount) == (5, 15, D("7.50"))
+    assert (calls.included_remaining, calls.prepaid_units_available, calls.prepaid_amount_available) == (
+        0,
+        5,
+        D("3.00"),
+    )
+    assert (calls.price_id, calls.price_version, calls.minimum_shortfall) == ("price_api", 1, 0)
+    assert [(t.quantity, t.unit_price, t.amount) for t in calls.tiers] == [
+        (10, 0, 0),
+        (15, D("0.50"), D("7.50")),
+    ]
+    assert sms.charge_amount is None and sms.price_id is None
+    assert sms.unpriced_reason == "no usage price of product prod_sms in USD in force on 2026-07-01"
+    assert prepaid.drawdowns == {} and (prepaid.units, prepaid.amount) == (5, D("3.00"))
+
+
 async def test_late_usage_and_the_event_count_travel_with_the_rating() -> None:
     store = _store(usage_price(unit_price="1.00"))
     store.add_series(series("7", events=4, late="2"))
@@ -250,10 +276,42 @@ async def test_a_price_per_term_on_a_term_of_no_whole_months_leaves_the_period_o
 
 def test_the_period_usage_counts_in_follows_the_subscriptions_billing_frequency() -> None:
     monthly = subscription()
-    assert usage_period(monthly, 15, date(2026, 7, 20)) == BillingPeriod(date(2026, 7, 15), date(2026, 8, 15))
+    assert monthly.period_containing(date(2026, 7, 20), 15) == BillingPeriod(
+        date(2026, 7, 15), date(2026, 8, 15)
+    )
     # Cycle day 31 falls back to the month's last day (DESIGN §6).
-    assert usage_period(monthly, 31, date(2027, 2, 10)) == BillingPeriod(date(2027, 1, 31), date(2027, 2, 28))
+    assert monthly.period_containing(date(2027, 2, 10), 31) == BillingPeriod(
+        date(2027, 1, 31), date(2027, 2, 28)
+    )
     quarterly = replace(monthly, billing_period="quarterly", term_start=date(2026, 3, 3))
-    assert usage_period(quarterly, 1, date(2026, 7, 20)) == BillingPeriod(date(2026, 6, 3), date(2026, 9, 3))
+    assert quarterly.period_containing(date(2026, 7, 20), 1) == BillingPeriod(
+        date(2026, 6, 3), date(2026, 9, 3)
+    )
     term = replace(monthly, billing_period="term", term_start=date(2026, 3, 1), term_end=date(2029, 3, 1))
-    assert usage_period(term, 1, date(2027, 7, 20)) == BillingPeriod(date(2026, 3, 1), date(2029, 3, 1))
+    assert term.period_containing(date(2027, 7, 20), 1) == BillingPeriod(date(2026, 3, 1), date(2029, 3, 1))
+    # A frequency this code does not know bills monthly, as the ingestion guides it.
+    assert replace(monthly, billing_period="fortnightly").period_containing(
+        date(2026, 7, 20), 15
+    ) == BillingPeriod(date(2026, 7, 15), date(2026, 8, 15))
+
+
+@given(
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2035, 12, 31)),
+    frequency=st.sampled_from([None, *BillingFrequency]),
+    cycle_day=st.integers(min_value=1, max_value=31),
+    term_days=st.integers(min_value=1, max_value=1200),
+)
+def test_the_entitlement_check_and_the_ingestion_see_one_period(
+    day: date, frequency: BillingFrequency | None, cycle_day: int, term_days: int
+) -> None:
+    # The check guesses the period of usage not yet ingested; the guide puts the usage there.
+    start = date(2026, 1, 1)
+    read_model = replace(
+        subscription(), billing_period=frequency, term_start=start, term_end=start + timedelta(days=term_days)
+    )
+    terms = SubscriptionTerms(
+        "sub_1", "acct_1", "prod_api", frequency, "active", start, read_model.term_end, start
+    )
+    period = read_model.period_containing(day, cycle_day)
+    assert period == terms.period_containing(day, AccountTerms("acct_1", "UTC", cycle_day))
+    assert period.contains(day)

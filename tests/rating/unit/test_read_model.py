@@ -4,55 +4,32 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from libs.contracts import catalog, provisioning
-from libs.contracts.vocabulary import ChargeType, PricingModel, TierMode
+from libs.contracts.vocabulary import PricingModel, TierMode
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import apply_cost_book_published, apply_price_published
 from rating.handlers.subscriptions import apply_account_event, apply_subscription_event
-from tests.rating.unit.fakes_rating import FakeRatingUnitOfWork, RatingStore
+from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
+from tests.rating.upstream_events import (
+    account_opened,
+    cost_book_published,
+    price_published,
+    subscription_event,
+)
 
 T0 = datetime(2026, 7, 1, 9, tzinfo=UTC)
 
 
-def _account(time_zone: str) -> provisioning.AccountOpened:
-    return provisioning.AccountOpened(
-        account_id="acct_1",
-        customer_id="cus_1",
-        name="Acme",
-        currency="EUR",
-        bill_cycle_day=15,
-        time_zone=time_zone,
-        payment_terms_days=30,
-        delivery="email",
-        tax=provisioning.TaxInfo(treatment="taxable"),
-    )
+def _account(time_zone: str) -> provisioning.AccountProfile:
+    return account_opened(currency="EUR", bill_cycle_day=15, time_zone=time_zone)
 
 
 def _subscription(
-    model: type[provisioning.SubscriptionEvent], state: str, quantity: str, **extra: object
+    model: type[provisioning.SubscriptionEvent], state: str, quantity: str, **extra: Any
 ) -> provisioning.SubscriptionEvent:
-    return model(
-        subscription_id="sub_1",
-        account_id="acct_1",
-        product_id="prod_ringtones",
-        price_id="price_ringtones",
-        price_version=2,
-        currency="EUR",
-        unit_price="0.50",
-        discount_percent="0",
-        charge_type="usage",
-        billing_period="monthly",
-        quantity=quantity,
-        commitment_quantity="0",
-        license_type="pay_as_you_go",
-        term_start=date(2026, 7, 1),
-        term_end=date(2027, 7, 1),
-        renewal="expire",
-        state=state,
-        effective_date=date(2026, 7, 1),
-        **extra,
-    )
+    return subscription_event(model, state=state, price_version=2, currency="EUR", quantity=quantity, **extra)
 
 
 async def test_an_older_account_or_subscription_event_changes_nothing() -> None:
@@ -86,17 +63,12 @@ async def test_an_older_account_or_subscription_event_changes_nothing() -> None:
 
 
 def _price(version: int, effective_from: date, previous_end: date | None = None) -> catalog.PricePublished:
-    return catalog.PricePublished(
-        price_id="price_ringtones",
+    return price_published(
         version=version,
-        product_id="prod_ringtones",
         currency="EUR",
-        charge_type=ChargeType.USAGE,
-        billing_period="monthly",
-        timing="in_arrears",
         model=PricingModel.TIERED_GRADUATED,
+        unit_price=None,
         tiers=[catalog.TierTerms(up_to="100", unit_price="0.50"), catalog.TierTerms(unit_price="0.40")],
-        included_quantity="10",
         effective_from=effective_from,
         previous_version_effective_to=previous_end,
     )
@@ -127,16 +99,7 @@ async def test_a_new_price_version_ends_its_predecessor_and_drops_the_cache_on_c
 
 async def test_a_cost_book_version_is_kept_with_its_markup_and_period() -> None:
     store = RatingStore()
-    event = catalog.CostBookPublished(
-        cost_book_id="cb_wfm",
-        version=1,
-        vendor_id="ven_wfm",
-        currency="USD",
-        mode=TierMode.VOLUME,
-        markup_percent="20",
-        tiers=[catalog.TierTerms(up_to="100", unit_price="12.00"), catalog.TierTerms(unit_price="10.00")],
-        effective_from=date(2026, 1, 1),
-    )
+    event = cost_book_published()
     assert await apply_cost_book_published(uow=FakeRatingUnitOfWork(store), event=event, occurred_at=T0)
     book = store.cost_books[("cb_wfm", 1)][0]
     assert (book.markup_percent, book.mode, book.tier_period.value) == (20, TierMode.VOLUME, "monthly")

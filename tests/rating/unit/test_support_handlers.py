@@ -10,12 +10,13 @@ import pytest
 from libs.contracts.catalog import ContractTemplateChanged
 from libs.platform.clock import FixedClock
 from libs.platform.errors import Conflict, NotFound
-from rating.domain.support_contracts import AccountHolder, HolderType
+from rating.domain.support_contracts import HolderType
 from rating.handlers import support_contracts as contracts
 from rating.handlers import support_requests as requests
 from rating.schemas.support_contracts import SupportContractCreate
 from rating.schemas.support_requests import SupportRequestClose, SupportRequestCreate, TimeEntryCreate
-from tests.rating.unit.fakes_support import FakeRatingUnitOfWork
+from tests.rating.unit.factories_rating import account, subscription
+from tests.rating.unit.fakes import FakeRatingUnitOfWork
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -34,9 +35,9 @@ def template(template_id: str, kind: str, **terms: object) -> ContractTemplateCh
 
 @pytest.fixture
 def uow() -> FakeRatingUnitOfWork:
-    uow = FakeRatingUnitOfWork(FixedClock(NOW))
-    uow.support_contracts.accounts["acct_1"] = AccountHolder("acct_1", None, "UTC")
-    uow.support_contracts.subscriptions["sub_1"] = ("acct_1", "EUR")
+    uow = FakeRatingUnitOfWork(clock=FixedClock(NOW))
+    uow.store.accounts["acct_1"] = account(currency="EUR")
+    uow.store.subscriptions["sub_1"] = subscription(currency="EUR")
     return uow
 
 

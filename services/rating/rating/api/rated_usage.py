@@ -1,5 +1,6 @@
-"""`/v1/rated-usage`: closed periods, priced (what usage.rated carried), and the period close;
-`/v1/subscriptions/{id}/charges`: the running charge of the open periods."""
+"""`/v1/rated-usage`: closed periods, priced (what usage.rated carried), and the period close.
+
+The running charge of the open periods is on the usage view (`GET /v1/subscriptions/{id}/usage`)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,12 @@ from rating.schemas.rated_usage import (
     CloseRequest,
     CloseResult,
     RatedUsagePublic,
-    RunningChargesPublic,
     close_result,
     rated_usage_public,
-    running_charges_public,
 )
 
 router = APIRouter(tags=["rated usage"])
 RatedUsageId = Annotated[str, id_path("Rated usage id (ru_…).")]
-SubscriptionId = Annotated[str, id_path("Subscription id (sub_…).")]
 Finance = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
 
 
@@ -74,19 +72,3 @@ async def list_rated_usage(
 @router.get("/v1/rated-usage/{rated_usage_id}", response_model=RatedUsagePublic, summary="Get rated usage")
 async def get_rated_usage(rated_usage_id: RatedUsageId, uow: ReadUow) -> RatedUsagePublic:
     return rated_usage_public(await handlers.get_rated_usage(uow=uow, rated_usage_id=rated_usage_id))
-
-
-@router.get(
-    "/v1/subscriptions/{subscription_id}/charges",
-    response_model=RunningChargesPublic,
-    summary="The running charge of each meter's periods not rated yet",
-)
-async def get_running_charges(
-    subscription_id: SubscriptionId,
-    uow: ReadUow,
-    as_of: Annotated[
-        IsoDate | None,
-        Query(description="Only the periods containing this account-local date (YYYY-MM-DD); default: all."),
-    ] = None,
-) -> RunningChargesPublic:
-    return running_charges_public(await handlers.running_charges(uow, subscription_id, as_of))

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from libs.contracts.types import IsoDate
 from libs.contracts.usage import METER_CODE_PATTERN
 from libs.platform.edge import edge_body
 from libs.platform.errors import ValidationFailed
@@ -115,8 +116,18 @@ async def usage_summary(
 @router.get(
     "/v1/subscriptions/{subscription_id}/usage",
     response_model=SubscriptionUsage,
-    summary="A subscription's usage in its open periods",
-    description="Per meter, each period not rated yet: quantity so far, events, late events.",
+    summary="A subscription's usage and running charge in its open periods",
+    description="Per meter, each period not rated yet: quantity so far, events, late events, and the "
+    "running charge — the period priced as if it closed now (price, tiers, included units left, "
+    "minimum shortfall, prepaid available; `unpriced_reason` while rating does not know the price). "
+    "404 when rating does not know the subscription.",
 )
-async def subscription_usage(subscription_id: SubscriptionId, uow: ReadUow) -> SubscriptionUsage:
-    return await reports.subscription_usage(uow=uow, subscription_id=subscription_id)
+async def subscription_usage(
+    subscription_id: SubscriptionId,
+    uow: ReadUow,
+    on: Annotated[
+        IsoDate | None,
+        Query(description="Only the periods containing this account-local date (YYYY-MM-DD); default: all."),
+    ] = None,
+) -> SubscriptionUsage:
+    return await reports.subscription_usage(uow=uow, subscription_id=subscription_id, on=on)

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from libs.pricing import PriceSpec, rate
 
-from .rated_usage import Meter, quantity_after_prepaid
+from .meters import Meter
+from .rated_usage import quantity_after_prepaid
 from .subscriptions import Subscription
 
 ZERO = Decimal(0)

@@ -9,9 +9,12 @@ replayed old event never undoes a newer state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Final
+
+from libs.contracts.vocabulary import BillingFrequency
+from libs.platform.periods import BillingPeriod, period_containing
 
 DEFAULT_TIME_ZONE: Final = "UTC"
 """The zone of an account rating has not heard of yet (DESIGN §6: default UTC)."""
@@ -57,6 +60,44 @@ class Subscription:
     def is_usable(self) -> bool:
         """True when the subscription may consume usage now (active or in trial)."""
         return self.state in USABLE_STATES
+
+    def period_containing(self, day: date, bill_cycle_day: int) -> BillingPeriod:
+        """The billing period holding `day` (account-local): see `billing_period_containing`."""
+        return billing_period_containing(
+            day,
+            billing_period=self.billing_period,
+            term_start=self.term_start,
+            term_end=self.term_end,
+            bill_cycle_day=bill_cycle_day,
+        )
+
+
+def billing_frequency(billing_period: str | None) -> BillingFrequency:
+    """A subscription's billing frequency: monthly when it names none, or one this code does not know."""
+    try:
+        return BillingFrequency(billing_period or BillingFrequency.MONTHLY)
+    except ValueError:
+        return BillingFrequency.MONTHLY
+
+
+def billing_period_containing(
+    day: date, *, billing_period: str | None, term_start: date, term_end: date, bill_cycle_day: int
+) -> BillingPeriod:
+    """The billing period of a subscription that holds `day` (account-local): the period its usage
+    on that day counts in, rated as one (DESIGN §7 "Periods and anchors").
+
+    Monthly (`billing_frequency`) on the account's bill-cycle day; quarterly and annual anchored
+    on the term start; a term-billed subscription's one period is its term, and a day after it
+    falls in the window of the same length that follows (late usage is still billed, never dropped).
+    """
+    frequency = billing_frequency(billing_period)
+    if frequency is BillingFrequency.MONTHLY:
+        return period_containing(day, frequency, bill_cycle_day)
+    if frequency.is_fixed:
+        return period_containing(day, frequency, term_start)
+    length = max((term_end - term_start).days, 1)
+    first = term_start + timedelta(days=(day - term_start).days // length * length)
+    return BillingPeriod(first, first + timedelta(days=length))
 
 
 def supersedes(occurred_at: datetime, applied_at: datetime | None) -> bool:

@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 
 from libs.contracts.vocabulary import BillingFrequency
 from libs.platform.errors import FieldError
-from libs.platform.periods import BillingPeriod, period_containing, time_zone
+from libs.platform.periods import BillingPeriod, time_zone
 from rating.domain.meters import Aggregation
+from rating.domain.subscriptions import billing_period_containing
 
 EARLIEST_USAGE: Final = datetime(2000, 1, 1, tzinfo=UTC)
 """Usage before this instant is refused: no subscription of this engine is that old, and far-past
@@ -94,22 +95,14 @@ class SubscriptionTerms:
         return self.term_start <= day < self.ends
 
     def period_containing(self, day: date, account: AccountTerms) -> BillingPeriod:
-        """The billing period holding `day`: monthly on the account's cycle day unless it bills otherwise."""
-        frequency = self.billing_period or BillingFrequency.MONTHLY
-        if frequency is BillingFrequency.MONTHLY:
-            return period_containing(day, frequency, account.bill_cycle_day)
-        if frequency.is_fixed:
-            return period_containing(day, frequency, self.term_start)
-        return _term_window(day, self.term_start, self.term_end)
-
-
-def _term_window(day: date, start: date, end: date) -> BillingPeriod:
-    # A term-billed subscription has one period, its term; a late event after it goes to the
-    # window of the same length that follows (so it is still billed, never dropped).
-    length = max((end - start).days, 1)
-    k = (day - start).days // length
-    first = start + timedelta(days=k * length)
-    return BillingPeriod(first, first + timedelta(days=length))
+        """The billing period holding `day` (`rating.domain.subscriptions.billing_period_containing`)."""
+        return billing_period_containing(
+            day,
+            billing_period=self.billing_period,
+            term_start=self.term_start,
+            term_end=self.term_end,
+            bill_cycle_day=account.bill_cycle_day,
+        )
 
 
 def choose_subscription(candidates: Sequence[SubscriptionTerms], day: date) -> SubscriptionTerms | None:

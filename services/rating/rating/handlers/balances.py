@@ -33,8 +33,9 @@ from rating.domain.balances import (
     checked_thresholds,
     drawdown_order,
 )
+from rating.domain.subscriptions import Account
 from rating.events.balances import balance_created, emit_recorded, movements_audit
-from rating.handlers.balances_port import AccountTerms, RecordedDrawdown
+from rating.handlers.balances_port import RecordedDrawdown
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.schemas.balances import (
     BalanceCreate,
@@ -115,15 +116,18 @@ async def draw_down(
         return _replayed(booked)
     at = uow.clock.now()
     lines: list[DrawnLine] = []
-    for kind, wanted in ((BalanceKind.UNITS, units), (BalanceKind.MONEY, round_money(amount, currency))):
+    asked = {BalanceKind.UNITS: units, BalanceKind.MONEY: round_money(amount, currency)}
+    for kind, wanted in asked.items():
         pool = [b for b in candidates if b.kind is kind]
         for balance in pool:
             for grant in balance.grants:
                 grant.rank = 0 if balance.subscription_id == subscription_id else 1
         lines += _draw(pool, wanted, on=on, reference=reference, at=at)
-    if not lines and candidates:
-        # Remember the reference even when nothing was there, so a repeat after a top-up takes nothing.
-        candidates[0].mark_drawdown(on=on, at=at, reference=reference, transaction_id=new_id("btx"))
+    marked = next((b for b in candidates if asked[b.kind] > 0), None)
+    if not lines and marked is not None:
+        # Remember the reference even when nothing was there, so a repeat after a top-up takes
+        # nothing; on a balance of a kind that was asked for (the close asks units and money apart).
+        marked.mark_drawdown(on=on, at=at, reference=reference, transaction_id=new_id("btx"))
     for balance in candidates:
         if balance.new_transactions:
             uow.audit("balance.drawn_down", "balance", balance.id, movements_audit(balance))
@@ -187,14 +191,14 @@ def _replayed(booked: Sequence[RecordedDrawdown]) -> Drawdown:
 
 async def create_balance(*, uow: RatingUnitOfWork, command: BalanceCreate) -> BalancePublic:
     """Open a balance (with its initial grant, if any) for a known account or subscription."""
-    account = await uow.balances.account(command.account_id)
+    account = await uow.subscriptions.account(command.account_id)
     if account is None:
         raise ValidationFailed.single(
             "account_id", f"account {command.account_id!r} is not known to rating", "unknown_account"
         )
     currency, owner = account.currency, "account"
     if command.subscription_id is not None:
-        subscription = await uow.balances.subscription(command.subscription_id)
+        subscription = await uow.subscriptions.subscription(command.subscription_id)
         if subscription is None or subscription.account_id != account.account_id:
             raise ValidationFailed.single(
                 "subscription_id",
@@ -300,7 +304,7 @@ async def list_balances(
 ) -> Page[BalancePublic]:
     """A page of balances (without their transactions), each on its account's local today."""
     found = await uow.balances.page(page, account_id=account_id, subscription_id=subscription_id)
-    accounts = await uow.balances.accounts({b.account_id for b in found.data})
+    accounts = await uow.subscriptions.accounts({b.account_id for b in found.data})
     views = []
     for balance in found.data:
         account = accounts.get(balance.account_id)
@@ -394,8 +398,8 @@ def _grant(balance: Balance, grant: GrantIn, kind: Kind, on: date, at: datetime,
     )
 
 
-async def _account_of(uow: RatingUnitOfWork, balance: Balance) -> AccountTerms:
-    account = await uow.balances.account(balance.account_id)
+async def _account_of(uow: RatingUnitOfWork, balance: Balance) -> Account:
+    account = await uow.subscriptions.account(balance.account_id)
     if account is None:
         raise NotFound("account", balance.account_id)
     return account

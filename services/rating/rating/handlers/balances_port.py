@@ -1,35 +1,16 @@
-"""The port of balance handlers: the repository they see (SQL in `rating.repository.balances`)
-and the little of the read model they need."""
+"""The port of balance handlers: the repository they see (SQL in `rating.repository.balances`).
+
+Accounts and subscriptions come from the read model every concept reads (`uow.subscriptions`)."""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
 from libs.contracts.balances import BalanceKind
 from libs.platform.pagination import Page, PageRequest
 from rating.domain.balances import Balance, Transaction
-
-
-@dataclass(frozen=True)
-class AccountTerms:
-    """What balances need of an account (rating's read model of provisioning's accounts)."""
-
-    account_id: str
-    currency: str
-    bill_cycle_day: int
-    time_zone: str
-
-
-@dataclass(frozen=True)
-class SubscriptionTerms:
-    """What balances need of a subscription (rating's read model)."""
-
-    subscription_id: str
-    account_id: str
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -41,19 +22,7 @@ class RecordedDrawdown:
 
 
 class BalanceRepository(abc.ABC):
-    """Balances with their open grants, their transactions, and the read model they need."""
-
-    @abc.abstractmethod
-    async def account(self, account_id: str) -> AccountTerms | None:
-        """The account, if rating knows it."""
-
-    @abc.abstractmethod
-    async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
-        """The known accounts among these ids (one query)."""
-
-    @abc.abstractmethod
-    async def subscription(self, subscription_id: str) -> SubscriptionTerms | None:
-        """The subscription, if rating knows it."""
+    """Balances with their open grants and their transactions."""
 
     @abc.abstractmethod
     async def add(self, balance: Balance) -> None:

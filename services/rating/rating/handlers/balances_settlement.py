@@ -58,7 +58,7 @@ async def settle_balances(
     while ids := await uow.balances.due(through=horizon, after=after, limit=batch, account_id=account_id):
         after = ids[-1]
         balances = [await uow.balances.get(balance_id, for_update=True) for balance_id in ids]
-        accounts = await uow.balances.accounts({b.account_id for b in balances})
+        accounts = await uow.subscriptions.accounts({b.account_id for b in balances})
         at = uow.clock.now()
         for balance in balances:
             account = accounts.get(balance.account_id)
@@ -88,7 +88,7 @@ async def refund_cancelled_subscription(
     """
     balances = await uow.balances.of_subscription(cancellation.subscription_id, for_update=True)
     on = cancellation.effective_date
-    account = await uow.balances.account(cancellation.account_id)
+    account = await uow.subscriptions.account(cancellation.account_id)
     today = uow.business_date(account.time_zone) if account is not None else on
     at = uow.clock.now()
     changed = transactions = 0

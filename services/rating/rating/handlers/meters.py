@@ -75,6 +75,8 @@ async def update_meter(*, uow: RatingUnitOfWork, meter_id: str, command: MeterUp
     if diff:
         await uow.meters.add(meter)
         uow.audit("meter.updated", "meter", meter.id, diff)
+        # Checks in this process see the change at once (other replicas within PRICE_CACHE_TTL_S).
+        uow.after_commit(uow.price_cache.invalidate)
         await uow.commit()
     return meter_public(meter)
 

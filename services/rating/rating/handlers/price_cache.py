@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from libs.contracts.vocabulary import PricingModel
 from libs.platform.errors import ValidationFailed
 from libs.pricing import PriceSpec, rate
+from rating.domain.meters import Meter
 from rating.domain.prices import CostBookVersion, PriceVersion, price_spec, version_in_force
-from rating.domain.rated_usage import Meter, PriceWanted, choose_usage_price
+from rating.domain.rated_usage import PriceWanted, choose_usage_price
 from rating.domain.subscriptions import Account, Subscription
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class PriceCache:
         """Store reads made to fill the cache (tests and metrics)."""
 
     def invalidate(self) -> None:
-        """Forget every price, cost book and meter (a catalog change was committed)."""
+        """Forget every price, cost book and meter (a catalog change or a meter change was committed)."""
         self._meters.clear()
         self._pinned.clear()
         self._product_prices.clear()
@@ -164,11 +165,12 @@ class PriceCache:
             entries[key] = _Entry(value, expires)
 
     async def meters(self, uow: RatingUnitOfWork, codes: Collection[str]) -> dict[str, Meter]:
-        """The meters of these codes (unknown ones left out; an unknown code is never cached)."""
+        """The meters of these codes from the meters concept's repository (unknown ones left out; an
+        unknown code is never cached, so a new meter needs no invalidation)."""
         found, missing = self._fresh(self._meters, codes)
         if missing:
             self.loads += 1
-            loaded = await uow.rated_usage.meters(missing)
+            loaded = await uow.meters.by_codes(missing)
             self._keep(self._meters, loaded)
             found.update(loaded)
         return found

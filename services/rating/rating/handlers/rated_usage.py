@@ -14,22 +14,22 @@ yet (its price not received from the catalog) stays open and is tried again next
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from libs.platform.clock import UTC_ZONE
-from libs.platform.errors import NotFound, ValidationFailed
+from libs.platform.errors import ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.logging import get_logger
 from libs.platform.pagination import Page, PageRequest
 from libs.platform.periods import local_date
 from libs.pricing import TierLine
+from rating.domain.meters import Meter
 from rating.domain.prices import term_months
 from rating.domain.rated_usage import (
-    Meter,
     RatedUsage,
     UsageSeries,
     amount_due,
@@ -64,11 +64,7 @@ class DueSeries:
 
 
 class RatedUsageRepository(abc.ABC):
-    """Aggregates to rate, rated usage and meters (the port; SQL in `rating.repository.rated_usage`)."""
-
-    @abc.abstractmethod
-    async def meters(self, codes: Collection[str]) -> dict[str, Meter]:
-        """The meters of these codes (unknown ones left out)."""
+    """Aggregates to rate and rated usage (the port; SQL in `rating.repository.rated_usage`)."""
 
     @abc.abstractmethod
     async def unrated_series(self, *, after: SeriesKey | None, limit: int, ends_by: date) -> list[DueSeries]:
@@ -102,11 +98,9 @@ class RatedUsageRepository(abc.ABC):
         """Rated periods in id order (that is, rating order), filtered."""
 
     @abc.abstractmethod
-    async def open_series(
-        self, subscription_id: str, on: date | None, meter: str | None = None
-    ) -> list[UsageSeries]:
-        """The subscription's unrated aggregates (of one meter, if given) whose period contains
-        `on`, or all of them when `on` is None, in meter and period order."""
+    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
+        """The subscription's unrated aggregate of `meter` whose period contains `on` (none or one;
+        an entitlement check reads it on every call)."""
 
 
 # ----- the period close ----------------------------------------------------------------------
@@ -315,19 +309,14 @@ async def list_rated_usage(
     )
 
 
-# ----- the running charge of the open period ---------------------------------------------------
+# ----- the running charge of the open periods ---------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RunningCharge:
-    """A meter's open period priced as if it closed now (what the close would bill so far)."""
+    """An open period of a subscription's meter priced as if it closed now (what the close would
+    bill so far); the usage view (`GET /v1/subscriptions/{id}/usage`) shows it on the period."""
 
-    meter: str
-    unit_of_measure: str | None
-    period_start: date
-    period_end: date
-    quantity: Decimal
-    event_count: int
     currency: str
     price_id: str | None
     price_version: int | None
@@ -335,6 +324,10 @@ class RunningCharge:
     included_quantity: Decimal
     included_remaining: Decimal
     prepaid_quantity: Decimal
+    """Units the prepaid units balances would cover so far."""
+    prepaid_units_available: Decimal
+    prepaid_amount_available: Decimal
+    """What the prepaid balances could still give on the period's last day (units, money)."""
     billable_quantity: Decimal
     tiers: tuple[TierLine, ...]
     charge_amount: Decimal | None
@@ -343,70 +336,46 @@ class RunningCharge:
     unpriced_reason: str | None = None
 
 
-@dataclass(frozen=True)
-class RunningCharges:
-    """The running charges of a subscription's periods not rated yet."""
-
-    subscription_id: str
-    as_of: date | None
-    """The account-local date the periods contain; None: every period not rated yet."""
-    currency: str
-    charges: list[RunningCharge]
-
-
 async def running_charges(
-    uow: RatingUnitOfWork, subscription_id: str, as_of: date | None = None
-) -> RunningCharges:
-    """Per meter and period not rated yet, the price, the charge so far (rounded), tiers, included
-    units left and minimum shortfall: each period priced as if it closed now. With `as_of`, only
-    the periods containing that (account-local) date. NotFound when the subscription is unknown."""
-    pair = await uow.subscriptions.subscription_and_account(subscription_id)
-    if pair is None:
-        raise NotFound("subscription", subscription_id)
-    subscription, _ = pair
-    open_series = await uow.rated_usage.open_series(subscription_id, as_of)
+    uow: RatingUnitOfWork, subscription: Subscription, periods: Sequence[UsageSeries]
+) -> list[RunningCharge]:
+    """The running charge of each of a subscription's open periods, in their order: the price, the
+    charge so far (rounded), tiers, included units left, minimum shortfall and prepaid available,
+    each period priced as if it closed now; an unpriced one says why."""
     cache = uow.price_cache
-    meters = await cache.meters(uow, {s.meter for s in open_series})
+    meters = await cache.meters(uow, {s.meter for s in periods})
     wanted = {
         s.key: price_wanted(subscription, meters[s.meter], s.period_start)
-        for s in open_series
+        for s in periods
         if s.meter in meters
     }
     book = await cache.price_book(uow, list(wanted.values()))
     charges = []
-    for series in open_series:
-        meter = meters.get(series.meter)
+    for series in periods:
         want = wanted.get(series.key)
         usage = book.resolve(want, _months(subscription)) if want is not None else Unpriced("meter not known")
-        if meter is None or isinstance(usage, Unpriced):
-            charges.append(_unpriced_charge(series, subscription.currency, meter, usage))
-            continue
-        charges.append(await _running_charge(uow, series, meter, usage))
-    return RunningCharges(subscription_id, as_of, subscription.currency, charges)
+        currency = subscription.currency if isinstance(usage, Unpriced) else usage.spec.currency
+        available = await uow.prepaid.available(
+            uow,
+            subscription_id=series.subscription_id,
+            account_id=series.account_id,
+            meter=series.meter,
+            currency=currency,
+            on=series.period_end - timedelta(days=1),
+        )
+        if isinstance(usage, Unpriced):
+            charges.append(_unpriced_charge(series, currency, available, usage))
+        else:
+            charges.append(_running_charge(series, usage, available))
+    return charges
 
 
-async def _running_charge(
-    uow: RatingUnitOfWork, series: UsageSeries, meter: Meter, usage: PricedUsage
-) -> RunningCharge:
+def _running_charge(series: UsageSeries, usage: PricedUsage, available: PrepaidAmounts) -> RunningCharge:
     spec = usage.spec
-    available = await uow.prepaid.available(
-        uow,
-        subscription_id=series.subscription_id,
-        account_id=series.account_id,
-        meter=series.meter,
-        currency=spec.currency,
-        on=series.period_end - timedelta(days=1),
-    )
     priced_quantity = quantity_after_prepaid(spec, series.quantity, available.units)
     charge = charge_for(spec, priced_quantity)
     included = Decimal(spec.included_quantity)
     return RunningCharge(
-        meter=series.meter,
-        unit_of_measure=meter.unit_of_measure,
-        period_start=series.period_start,
-        period_end=series.period_end,
-        quantity=series.quantity,
-        event_count=series.event_count,
         currency=spec.currency,
         price_id=usage.price.price_id,
         price_version=usage.price.version,
@@ -414,6 +383,8 @@ async def _running_charge(
         included_quantity=included,
         included_remaining=max(ZERO, included - series.quantity),
         prepaid_quantity=series.quantity - priced_quantity,
+        prepaid_units_available=max(ZERO, available.units),
+        prepaid_amount_available=max(ZERO, available.amount),
         billable_quantity=charge.billable_quantity,
         tiers=charge.breakdown,
         charge_amount=charge.rounded_amount,
@@ -422,15 +393,9 @@ async def _running_charge(
 
 
 def _unpriced_charge(
-    series: UsageSeries, currency: str, meter: Meter | None, usage: PricedUsage | Unpriced
+    series: UsageSeries, currency: str, available: PrepaidAmounts, usage: Unpriced
 ) -> RunningCharge:
     return RunningCharge(
-        meter=series.meter,
-        unit_of_measure=None if meter is None else meter.unit_of_measure,
-        period_start=series.period_start,
-        period_end=series.period_end,
-        quantity=series.quantity,
-        event_count=series.event_count,
         currency=currency,
         price_id=None,
         price_version=None,
@@ -438,9 +403,11 @@ def _unpriced_charge(
         included_quantity=ZERO,
         included_remaining=ZERO,
         prepaid_quantity=ZERO,
+        prepaid_units_available=max(ZERO, available.units),
+        prepaid_amount_available=max(ZERO, available.amount),
         billable_quantity=series.quantity,
         tiers=(),
         charge_amount=None,
         minimum_shortfall=None,
-        unpriced_reason=usage.reason if isinstance(usage, Unpriced) else "meter not known",
+        unpriced_reason=usage.reason,
     )

@@ -33,6 +33,14 @@ class SubscriptionReadModel(abc.ABC):
     async def subscriptions(self, subscription_ids: Collection[str]) -> dict[str, Subscription]:
         """The stored subscriptions of these ids (unknown ones left out)."""
 
+    async def account(self, account_id: str) -> Account | None:
+        """The stored account of this id, if rating knows it."""
+        return (await self.accounts([account_id])).get(account_id)
+
+    async def subscription(self, subscription_id: str) -> Subscription | None:
+        """The stored subscription of this id, if rating knows it."""
+        return (await self.subscriptions([subscription_id])).get(subscription_id)
+
     @abc.abstractmethod
     async def subscription_and_account(
         self, subscription_id: str

@@ -17,6 +17,7 @@ from libs.contracts.vocabulary import ContractKind, ExpiryOption
 from libs.platform.errors import NotFound, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
+from rating.domain.subscriptions import Account
 from rating.domain.support_contracts import (
     AccountHolder,
     ContractState,
@@ -60,14 +61,6 @@ class SupportContractRepository(abc.ABC):
     @abc.abstractmethod
     async def save_template(self, template: SupportContractTemplate) -> None:
         """Insert or replace a template."""
-
-    @abc.abstractmethod
-    async def subscription_holder(self, subscription_id: str) -> SubscriptionHolder | None:
-        """A subscription with its account, from the read model."""
-
-    @abc.abstractmethod
-    async def account_holder(self, account_id: str) -> AccountHolder | None:
-        """An account, from the read model."""
 
     @abc.abstractmethod
     async def find(self, contract_id: str) -> SupportContract | None:
@@ -201,14 +194,38 @@ async def cancel_support_contract(*, uow: RatingUnitOfWork, contract_id: str) ->
     return public
 
 
+async def subscription_holder(uow: RatingUnitOfWork, subscription_id: str) -> SubscriptionHolder | None:
+    """A subscription with its account as contracts see them, from the read model (None: unknown)."""
+    pair = await uow.subscriptions.subscription_and_account(subscription_id)
+    if pair is None:
+        return None
+    subscription, account = pair
+    return SubscriptionHolder(
+        subscription.subscription_id,
+        subscription.account_id,
+        subscription.currency,
+        None if account is None else _account_holder(account),
+    )
+
+
+async def account_holder(uow: RatingUnitOfWork, account_id: str) -> AccountHolder | None:
+    """An account as contracts see it, from the read model (None: unknown)."""
+    account = await uow.subscriptions.account(account_id)
+    return None if account is None else _account_holder(account)
+
+
+def _account_holder(account: Account) -> AccountHolder:
+    return AccountHolder(account.account_id, account.parent_account_id, account.time_zone)
+
+
 async def _holder_account(uow: RatingUnitOfWork, holder_type: HolderType, holder_id: str) -> tuple[str, str]:
     # The account a contract belongs to and the zone its dates are read in.
     if holder_type is HolderType.SUBSCRIPTION:
-        subscription = await uow.support_contracts.subscription_holder(holder_id)
+        subscription = await subscription_holder(uow, holder_id)
         if subscription is None:
             raise NotFound("subscription", holder_id)
         return subscription.account_id, subscription.time_zone
-    account = await uow.support_contracts.account_holder(holder_id)
+    account = await account_holder(uow, holder_id)
     if account is None:
         raise NotFound("account", holder_id)
     return account.account_id, account.time_zone

@@ -30,7 +30,7 @@ from rating.domain.support_requests import (
     find_coverage,
     split_time,
 )
-from rating.handlers.support_contracts import commit_support
+from rating.handlers.support_contracts import commit_support, subscription_holder
 from rating.schemas.support_requests import (
     SupportRequestClose,
     SupportRequestCreate,
@@ -97,7 +97,7 @@ async def open_support_request(
     """Open a request under the first contract of the validation order, else a new per-incident one."""
     now = uow.clock.now()
     opened_at = command.opened_at or now
-    subscription = await uow.support_contracts.subscription_holder(command.subscription_id)
+    subscription = await subscription_holder(uow, command.subscription_id)
     if subscription is None:
         raise NotFound("subscription", command.subscription_id)
     named = await _named_incident_template(uow, command.per_incident_template_id)
@@ -184,7 +184,7 @@ async def log_time(*, uow: RatingUnitOfWork, request_id: str, command: TimeEntry
     logged_at = command.logged_at or now
     request = await uow.support_requests.get(request_id)
     request.check_loggable(logged_at)
-    subscription = await uow.support_contracts.subscription_holder(request.subscription_id)
+    subscription = await subscription_holder(uow, request.subscription_id)
     holders = (
         _holders(subscription)
         if subscription is not None

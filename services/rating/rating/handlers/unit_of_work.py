@@ -48,7 +48,5 @@ class RatingUnitOfWork(UnitOfWorkPort):
     support_contracts: SupportContractRepository
     support_requests: SupportRequestRepository
 
-    @property
-    def balances(self) -> BalanceRepository:
-        """Prepaid balances and their transactions (`rating.handlers.balances`)."""
-        raise NotImplementedError(f"{type(self).__name__} has no balances repository")
+    # Prepaid balances and their transactions (`rating.handlers.balances`).
+    balances: BalanceRepository

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Literal
 from libs.platform.errors import NotFound
 from libs.platform.pagination import PageRequest, encode_cursor
 from rating.domain.meters import Aggregation, Meter
+from rating.domain.rated_usage import UsageSeries
 from rating.domain.usage import AggregateState, UsageEvent
+from rating.handlers.rated_usage import running_charges
 from rating.schemas.usage_reports import (
-    MeterUsagePeriod,
     SubscriptionUsage,
     UnmatchedPage,
     UsageSummary,
     UsageSummaryGroup,
+    meter_usage_period,
     unmatched_public,
 )
 
@@ -83,11 +85,27 @@ GroupKey = tuple[str, str | None]
 class OpenAggregate:
     """A subscription's meter over a period not rated yet."""
 
+    subscription_id: str
+    account_id: str
     meter: str
     period_start: date
     period_end: date
     state: AggregateState
     updated_at: datetime | None
+
+    @property
+    def series(self) -> UsageSeries:
+        """The period as rating prices it."""
+        return UsageSeries(
+            subscription_id=self.subscription_id,
+            meter=self.meter,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            account_id=self.account_id,
+            quantity=self.state.quantity,
+            event_count=self.state.event_count,
+            late_quantity=self.state.late_quantity,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +139,9 @@ class UsageReports(abc.ABC):
         """Per group of one meter, the quantity of its event with the latest timestamp."""
 
     @abc.abstractmethod
-    async def open_aggregates(self, subscription_id: str) -> list[OpenAggregate]:
-        """The subscription's aggregates whose period is not rated, by meter and period."""
-
-    @abc.abstractmethod
-    async def subscription_known(self, subscription_id: str) -> tuple[str, str] | None:
-        """(account id, product id) of a subscription in the read model, if it is there."""
+    async def open_aggregates(self, subscription_id: str, on: date | None = None) -> list[OpenAggregate]:
+        """The subscription's aggregates whose period is not rated (those containing `on` when
+        given), by meter and period."""
 
     @abc.abstractmethod
     async def purge(self, *, periods_ended_before: date, filtered_before: datetime) -> PurgeCount:
@@ -211,32 +226,33 @@ def _quantity(
     return group.total
 
 
-async def subscription_usage(*, uow: RatingUnitOfWork, subscription_id: str) -> SubscriptionUsage:
-    """The open periods of a subscription's meters: quantity so far, events, late events (404 if unknown)."""
-    known = await uow.usage.subscription_known(subscription_id)
-    open_periods = await uow.usage.open_aggregates(subscription_id)
-    if known is None and not open_periods:
+async def subscription_usage(
+    *, uow: RatingUnitOfWork, subscription_id: str, on: date | None = None
+) -> SubscriptionUsage:
+    """The periods not rated yet of a subscription's meters (only those containing the account-local
+    date `on`, when given): quantity so far, events, late events, and the running charge — each
+    period priced as if it closed now. NotFound (404) when the read model does not know the
+    subscription."""
+    pair = await uow.subscriptions.subscription_and_account(subscription_id)
+    if pair is None:
         raise NotFound("subscription", subscription_id)
+    subscription, _ = pair
+    open_periods = await uow.usage.open_aggregates(subscription_id, on)
     meters = await uow.meters.by_codes({a.meter for a in open_periods})
+    charges = await running_charges(uow, subscription, [a.series for a in open_periods])
     return SubscriptionUsage(
         subscription_id=subscription_id,
-        account_id=known[0] if known else None,
+        account_id=subscription.account_id,
         as_of=uow.clock.now(),
+        on=on,
         periods=[
-            MeterUsagePeriod(
-                meter=a.meter,
+            meter_usage_period(
+                aggregate=a,
                 unit_of_measure=meters[a.meter].unit_of_measure if a.meter in meters else None,
                 aggregation=meters[a.meter].aggregation if a.meter in meters else None,
-                period_start=a.period_start,
-                period_end=a.period_end,
-                quantity=a.state.quantity,
-                event_count=a.state.event_count,
-                late_quantity=a.state.late_quantity,
-                late_count=a.state.late_count,
-                latest_event_at=a.state.latest_at,
-                updated_at=a.updated_at,
+                charge=charge,
             )
-            for a in open_periods
+            for a, charge in zip(open_periods, charges, strict=True)
         ],
     )
 

@@ -9,7 +9,7 @@ PostgreSQL (`FOR UPDATE`); SQLite serialises writers with BEGIN IMMEDIATE.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,8 +23,8 @@ from libs.contracts.balances import BalanceTransactionKind as Kind
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 from rating.domain.balances import GRANT_KINDS, Balance, Grant, Rollover, Transaction
-from rating.handlers.balances_port import AccountTerms, BalanceRepository, RecordedDrawdown, SubscriptionTerms
-from rating.models import BalanceRow, BalanceTransactionRow, RatedAccount, RatedSubscription
+from rating.handlers.balances_port import BalanceRepository, RecordedDrawdown
+from rating.models import BalanceRow, BalanceTransactionRow
 
 
 def _same(row: Any) -> Any:
@@ -142,25 +142,6 @@ class SqlBalanceRepository(BalanceRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def account(self, account_id: str) -> AccountTerms | None:
-        """The account, if rating knows it."""
-        return (await self.accounts([account_id])).get(account_id)
-
-    async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
-        """The known accounts among these ids (one query)."""
-        if not account_ids:
-            return {}
-        stmt = select(RatedAccount).where(col(RatedAccount.account_id).in_(list(account_ids)))
-        return {
-            r.account_id: AccountTerms(r.account_id, r.currency, r.bill_cycle_day, r.time_zone)
-            for r in (await self.session.exec(stmt)).all()
-        }
-
-    async def subscription(self, subscription_id: str) -> SubscriptionTerms | None:
-        """The subscription, if rating knows it."""
-        row = await self.session.get(RatedSubscription, subscription_id)
-        return None if row is None else SubscriptionTerms(row.subscription_id, row.account_id, row.currency)
 
     async def add(self, balance: Balance) -> None:
         """Insert a new balance, then its transactions (they refer to it)."""

@@ -1,4 +1,4 @@
-"""Rated usage in SQL: the aggregates to rate (`usage_aggregates`), `rated_usage` and meters.
+"""Rated usage in SQL: the aggregates to rate (`usage_aggregates`) and `rated_usage`.
 
 The close reads the unrated aggregates through the partial index that holds only them, claims a
 chunk with one `UPDATE ... WHERE rated_at IS NULL RETURNING` (a row another closer claimed first
@@ -9,7 +9,7 @@ writes the chunk's rated rows with one multi-row insert.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,9 +23,8 @@ from libs.contracts.vocabulary import PricingModel
 from libs.platform.errors import NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 from libs.pricing import TierLine
-from rating.domain.rated_usage import Meter, RatedUsage, UsageSeries
+from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.handlers.rated_usage import DueSeries, RatedUsageRepository, SeriesKey
-from rating.models import Meter as MeterRow
 from rating.models import RatedAccount, RatedUsageRow, UsageAggregate
 
 _AGGREGATES = UsageAggregate.__table__  # type: ignore[attr-defined]
@@ -134,20 +133,10 @@ _KEY = tuple_(_AGGREGATES.c.subscription_id, _AGGREGATES.c.meter, _AGGREGATES.c.
 
 
 class SqlRatedUsageRepository(RatedUsageRepository):
-    """Aggregates to rate, rated usage and meters over the service's tables."""
+    """Aggregates to rate and rated usage over the service's tables."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def meters(self, codes: Collection[str]) -> dict[str, Meter]:
-        """The meters of these codes."""
-        if not codes:
-            return {}
-        stmt = select(MeterRow).where(col(MeterRow.code).in_(set(codes)))
-        return {
-            row.code: Meter(row.code, row.product_id, row.unit_of_measure, row.active)
-            for row in (await self.session.exec(stmt)).all()
-        }
 
     async def unrated_series(self, *, after: SeriesKey | None, limit: int, ends_by: date) -> list[DueSeries]:
         """Unrated aggregates ending by `ends_by`, in key order after `after`, with their account's zone."""
@@ -218,29 +207,22 @@ class SqlRatedUsageRepository(RatedUsageRepository):
             stmt = stmt.where(col(RatedUsageRow.period_start) == period_start)
         return await paginate(self.session, stmt, col(RatedUsageRow.id), page, rated_usage_of)
 
-    async def open_series(
-        self, subscription_id: str, on: date | None, meter: str | None = None
-    ) -> list[UsageSeries]:
-        """Unrated aggregates of the subscription whose period contains `on` (all when None)."""
-        params: dict[str, object] = {"subscription_id": subscription_id}
-        if on is None:
-            stmt = _UNRATED_OF_SUBSCRIPTION
-        elif meter is None:
-            stmt, params["on"] = _OPEN_SERIES, on
-        else:
-            stmt, params["on"], params["meter"] = _OPEN_SERIES_OF_METER, on, meter
-        rows = (await self.session.exec(stmt, params=params)).all()  # type: ignore[call-overload]
+    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
+        """The unrated aggregate of the subscription's meter whose period contains `on`."""
+        params = {"subscription_id": subscription_id, "on": on, "meter": meter}
+        rows = (await self.session.exec(_OPEN_SERIES, params=params)).all()  # type: ignore[call-overload]
         return [_series(row) for row in rows]
 
 
 # Built once: an entitlement check runs this on every call (the hot path reads one aggregate).
-_UNRATED_OF_SUBSCRIPTION = (
+_OPEN_SERIES = (
     sa_select(*_SERIES_COLUMNS)
-    .where(_AGGREGATES.c.subscription_id == bindparam("subscription_id"), _AGGREGATES.c.rated_at.is_(None))
-    .order_by(_AGGREGATES.c.meter, _AGGREGATES.c.period_start)
+    .where(
+        _AGGREGATES.c.subscription_id == bindparam("subscription_id"),
+        _AGGREGATES.c.meter == bindparam("meter"),
+        _AGGREGATES.c.rated_at.is_(None),
+        _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
+        _AGGREGATES.c.period_end > bindparam("on", type_=Date),
+    )
+    .order_by(_AGGREGATES.c.period_start)
 )
-_OPEN_SERIES = _UNRATED_OF_SUBSCRIPTION.where(
-    _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
-    _AGGREGATES.c.period_end > bindparam("on", type_=Date),
-)
-_OPEN_SERIES_OF_METER = _OPEN_SERIES.where(_AGGREGATES.c.meter == bindparam("meter"))

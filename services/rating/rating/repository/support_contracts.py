@@ -20,15 +20,13 @@ from libs.contracts.vocabulary import ContractKind, ExpiryOption
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest, paginate
 from rating.domain.support_contracts import (
-    AccountHolder,
     ContractState,
     HolderType,
-    SubscriptionHolder,
     SupportContract,
     SupportContractTemplate,
 )
 from rating.handlers.support_contracts import SupportContractFilters, SupportContractRepository
-from rating.models import RatedAccount, RatedSubscription, SupportContractRow, SupportContractTemplateRow
+from rating.models import SupportContractRow, SupportContractTemplateRow
 
 Row = SupportContractRow
 
@@ -74,25 +72,6 @@ class SqlSupportContractRepository(SupportContractRepository):
             for name, value in values.items():
                 setattr(row, name, value)
         await self.session.flush()
-
-    # --- holders (read model) -------------------------------------------------------------
-
-    async def subscription_holder(self, subscription_id: str) -> SubscriptionHolder | None:
-        """A subscription with its account, from the read model."""
-        subscription = await self.session.get(RatedSubscription, subscription_id)
-        if subscription is None:
-            return None
-        account = await self.account_holder(subscription.account_id)
-        return SubscriptionHolder(
-            subscription.subscription_id, subscription.account_id, subscription.currency, account
-        )
-
-    async def account_holder(self, account_id: str) -> AccountHolder | None:
-        """An account, from the read model."""
-        account = await self.session.get(RatedAccount, account_id)
-        if account is None:
-            return None
-        return AccountHolder(account.account_id, account.parent_account_id, account.time_zone)
 
     # --- contracts ------------------------------------------------------------------------
 

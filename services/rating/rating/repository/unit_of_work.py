@@ -9,7 +9,6 @@ from sqlalchemy import event
 
 from libs.platform.unit_of_work import UnitOfWork
 from rating.handlers import balances as prepaid_balances
-from rating.handlers.balances_port import BalanceRepository
 from rating.handlers.prepaid import PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
@@ -54,8 +53,4 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         self.usage = SqlUsageRepository(session)
         self.support_contracts = SqlSupportContractRepository(session)
         self.support_requests = SqlSupportRequestRepository(session)
-
-    @property
-    def balances(self) -> BalanceRepository:
-        """Prepaid balances on this unit of work's session (a consumer's session too)."""
-        return SqlBalanceRepository(self.session)
+        self.balances = SqlBalanceRepository(session)

@@ -191,16 +191,20 @@ class SqlUsageReports(UsageReports):
         statement = select(ranked.c.bucket, ranked.c.value, ranked.c.quantity).where(ranked.c.n == 1)
         return {(_text(row[0]), row[1]): _decimal(row[2]) for row in await self._all(statement)}
 
-    async def open_aggregates(self, subscription_id: str) -> list[OpenAggregate]:
-        """The subscription's aggregates whose period is not rated, by meter and period."""
+    async def open_aggregates(self, subscription_id: str, on: date | None = None) -> list[OpenAggregate]:
+        """The subscription's aggregates whose period is not rated (containing `on`), by meter and period."""
         c = AGGREGATES.c
         statement = (
             select(AGGREGATES)
             .where(c.subscription_id == subscription_id, c.rated_at.is_(None))
             .order_by(c.meter, c.period_start)
         )
+        if on is not None:
+            statement = statement.where(c.period_start <= on, c.period_end > on)
         return [
             OpenAggregate(
+                row.subscription_id,
+                row.account_id,
                 row.meter,
                 row.period_start,
                 row.period_end,
@@ -211,12 +215,6 @@ class SqlUsageReports(UsageReports):
             )
             for row in await self._all(statement)
         ]
-
-    async def subscription_known(self, subscription_id: str) -> tuple[str, str] | None:
-        """(account id, product id) of a subscription in the read model."""
-        c = SUBSCRIPTIONS.c
-        rows = await self._all(select(c.account_id, c.product_id).where(c.subscription_id == subscription_id))
-        return (rows[0][0], rows[0][1]) if rows else None
 
     async def purge(self, *, periods_ended_before: date, filtered_before: datetime) -> PurgeCount:
         """Delete events of rated periods ended before the date, their distinct values, old filtered ones."""

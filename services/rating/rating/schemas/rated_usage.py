@@ -1,4 +1,4 @@
-"""Views of rated usage and running charges, and the close request.
+"""Views of rated usage (and of a tier breakdown, which the usage view shows too) and the close request.
 
 Billed amounts show exactly their currency's minor units; quantities, unit prices and the
 unrounded tier breakdown (DESIGN §7) their shortest exact form — all as JSON strings.
@@ -14,10 +14,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from libs.contracts.types import Amount, CurrencyCode, IsoDate, NonNegativeAmount, Quantity, UnitPrice
-from libs.platform.money import amount_out, decimal_out, unit_price_out
 from libs.pricing import TierLine
 from rating.domain.rated_usage import RatedUsage
-from rating.handlers.rated_usage import CloseReport, RunningCharge, RunningCharges
+from rating.events.rated_usage import rated_tier, usage_rated
+from rating.handlers.rated_usage import CloseReport
 
 DecimalText = Annotated[
     Decimal,
@@ -65,18 +65,8 @@ class RatedTierPublic(BaseModel):
 
 
 def tiers_public(lines: Sequence[TierLine]) -> list[RatedTierPublic]:
-    """The breakdown as shown."""
-    return [
-        RatedTierPublic(
-            band_from=decimal_out(line.band_from),
-            band_to=decimal_out(line.band_to),
-            quantity=decimal_out(line.quantity),
-            unit_price=unit_price_out(line.unit_price),
-            flat_fee=unit_price_out(line.flat_fee),
-            amount=decimal_out(line.amount),
-        )
-        for line in lines
-    ]
+    """The breakdown as shown: each band as `usage.rated` carries it."""
+    return [RatedTierPublic.model_validate(rated_tier(line).model_dump()) for line in lines]
 
 
 class RatedUsagePublic(BaseModel):
@@ -109,99 +99,6 @@ class RatedUsagePublic(BaseModel):
 
 
 def rated_usage_public(rated: RatedUsage) -> RatedUsagePublic:
-    """The view of a rated period."""
-    currency = rated.currency
-    return RatedUsagePublic(
-        id=rated.id,
-        subscription_id=rated.subscription_id,
-        account_id=rated.account_id,
-        product_id=rated.product_id,
-        meter=rated.meter,
-        unit_of_measure=rated.unit_of_measure,
-        period_start=rated.period_start,
-        period_end=rated.period_end,
-        quantity=decimal_out(rated.quantity),
-        event_count=rated.event_count,
-        late_quantity=decimal_out(rated.late_quantity),
-        included_quantity=decimal_out(rated.included_quantity),
-        prepaid_quantity=decimal_out(rated.prepaid_quantity),
-        billable_quantity=decimal_out(rated.billable_quantity),
-        currency=currency,
-        price_id=rated.price_id,
-        price_version=rated.price_version,
-        pricing_model=rated.pricing_model.value,
-        tiers=tiers_public(rated.tiers),
-        charge_amount=amount_out(rated.charge_amount, currency),
-        minimum_shortfall=amount_out(rated.minimum_shortfall, currency),
-        prepaid_amount=amount_out(rated.prepaid_amount, currency),
-        amount=amount_out(rated.amount, currency),
-        rated_at=rated.rated_at,
-    )
-
-
-class RunningChargePublic(BaseModel):
-    """A meter's open period priced as if it closed now."""
-
-    meter: str
-    unit_of_measure: str | None
-    period_start: date
-    period_end: date = Field(description="Exclusive.")
-    quantity: Quantity
-    event_count: int
-    currency: CurrencyCode
-    price_id: str | None = Field(description="Null while the price is not known to rating yet.")
-    price_version: int | None
-    pricing_model: str | None
-    included_quantity: Quantity
-    included_remaining: Quantity
-    prepaid_quantity: Quantity = Field(description="Units prepaid units would cover so far.")
-    billable_quantity: Quantity
-    tiers: list[RatedTierPublic]
-    charge_amount: NonNegativeAmount | None = Field(description="The usage line so far, rounded.")
-    minimum_shortfall: NonNegativeAmount | None
-    unpriced_reason: str | None = None
-
-
-class RunningChargesPublic(BaseModel):
-    """The running charges of a subscription's periods not rated yet."""
-
-    subscription_id: str
-    as_of: date | None = Field(
-        description="The account-local date the periods contain; null: every open one."
-    )
-    currency: CurrencyCode
-    charges: list[RunningChargePublic]
-
-
-def _charge_public(charge: RunningCharge) -> RunningChargePublic:
-    currency = charge.currency
-    return RunningChargePublic(
-        meter=charge.meter,
-        unit_of_measure=charge.unit_of_measure,
-        period_start=charge.period_start,
-        period_end=charge.period_end,
-        quantity=decimal_out(charge.quantity),
-        event_count=charge.event_count,
-        currency=currency,
-        price_id=charge.price_id,
-        price_version=charge.price_version,
-        pricing_model=charge.pricing_model,
-        included_quantity=decimal_out(charge.included_quantity),
-        included_remaining=decimal_out(charge.included_remaining),
-        prepaid_quantity=decimal_out(charge.prepaid_quantity),
-        billable_quantity=decimal_out(charge.billable_quantity),
-        tiers=tiers_public(charge.tiers),
-        charge_amount=amount_out(charge.charge_amount, currency),
-        minimum_shortfall=amount_out(charge.minimum_shortfall, currency),
-        unpriced_reason=charge.unpriced_reason,
-    )
-
-
-def running_charges_public(charges: RunningCharges) -> RunningChargesPublic:
-    """The view of a subscription's running charges."""
-    return RunningChargesPublic(
-        subscription_id=charges.subscription_id,
-        as_of=charges.as_of,
-        currency=charges.currency,
-        charges=[_charge_public(c) for c in charges.charges],
-    )
+    """The view of a rated period: what its `usage.rated` event carried, under its id."""
+    carried = usage_rated(rated).model_dump(exclude={"rated_usage_id"})
+    return RatedUsagePublic.model_validate({"id": rated.id, **carried})

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from libs.contracts.types import IntegerRange
+from libs.contracts.types import CurrencyCode, IntegerRange, NonNegativeAmount
 from libs.contracts.usage import MeterCode, Reference
-from libs.platform.money import decimal_out
+from libs.platform.money import amount_out, decimal_out
 from libs.platform.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from rating.domain.meters import Aggregation
 from rating.domain.usage import UsageEvent
+from rating.schemas.rated_usage import RatedTierPublic, tiers_public
 from rating.schemas.usage import MAX_BATCH_EVENTS
+
+if TYPE_CHECKING:
+    from rating.handlers.rated_usage import RunningCharge
+    from rating.handlers.usage_reports import OpenAggregate
 
 QuantityOut = Annotated[
     Decimal,
@@ -116,10 +121,8 @@ class UsageSummary(BaseModel):
 
 
 class MeterUsagePeriod(BaseModel):
-    """A meter of a subscription over a period not rated yet: the quantity so far.
-
-    The rating of the running charge adds its fields here (charge, currency, price version).
-    """
+    """A meter of a subscription over a period not rated yet: the quantity so far and its running
+    charge, the period priced as if it closed now (what the close would bill so far)."""
 
     meter: str
     unit_of_measure: str | None
@@ -132,12 +135,77 @@ class MeterUsagePeriod(BaseModel):
     late_count: int = Field(description="Events of an already-rated period counted here (late).")
     latest_event_at: datetime | None
     updated_at: datetime | None
+    currency: CurrencyCode
+    price_id: str | None = Field(
+        description="The price that rates the period; null while rating does not know it."
+    )
+    price_version: int | None
+    pricing_model: str | None
+    included_quantity: QuantityOut
+    included_remaining: QuantityOut = Field(description="Included units not used yet.")
+    prepaid_quantity: QuantityOut = Field(description="Units the prepaid units balances would cover so far.")
+    prepaid_units_available: QuantityOut = Field(
+        description="Prepaid units of this meter still available on the period's last day."
+    )
+    prepaid_amount_available: NonNegativeAmount = Field(
+        description="Prepaid money in the currency still available on the period's last day."
+    )
+    billable_quantity: QuantityOut
+    tiers: list[RatedTierPublic] = Field(description="The breakdown of the charge so far, unrounded.")
+    charge_amount: NonNegativeAmount | None = Field(
+        description="The usage line so far, rounded; null while the price is not known."
+    )
+    minimum_shortfall: NonNegativeAmount | None = Field(
+        description="What the minimum commitment would add if the period closed now."
+    )
+    unpriced_reason: str | None = Field(default=None, description="Why the period cannot be priced yet.")
 
 
 class SubscriptionUsage(BaseModel):
-    """A subscription's usage in its open periods, per meter."""
+    """A subscription's usage in its open periods, per meter, with their running charges."""
 
     subscription_id: str
-    account_id: str | None
-    as_of: datetime
+    account_id: str
+    as_of: datetime = Field(description="When the view was read (the charges are as of then).")
+    on: date | None = Field(
+        default=None, description="The account-local date the periods shown contain; null: every open one."
+    )
     periods: list[MeterUsagePeriod]
+
+
+def meter_usage_period(
+    *,
+    aggregate: OpenAggregate,
+    unit_of_measure: str | None,
+    aggregation: Aggregation | None,
+    charge: RunningCharge,
+) -> MeterUsagePeriod:
+    """The view of an open period with its running charge (amounts to the currency's minor units)."""
+    state, currency = aggregate.state, charge.currency
+    return MeterUsagePeriod(
+        meter=aggregate.meter,
+        unit_of_measure=unit_of_measure,
+        aggregation=aggregation,
+        period_start=aggregate.period_start,
+        period_end=aggregate.period_end,
+        quantity=state.quantity,
+        event_count=state.event_count,
+        late_quantity=state.late_quantity,
+        late_count=state.late_count,
+        latest_event_at=state.latest_at,
+        updated_at=aggregate.updated_at,
+        currency=currency,
+        price_id=charge.price_id,
+        price_version=charge.price_version,
+        pricing_model=charge.pricing_model,
+        included_quantity=charge.included_quantity,
+        included_remaining=charge.included_remaining,
+        prepaid_quantity=charge.prepaid_quantity,
+        prepaid_units_available=charge.prepaid_units_available,
+        prepaid_amount_available=amount_out(charge.prepaid_amount_available, currency),
+        billable_quantity=charge.billable_quantity,
+        tiers=tiers_public(charge.tiers),
+        charge_amount=amount_out(charge.charge_amount, currency),
+        minimum_shortfall=amount_out(charge.minimum_shortfall, currency),
+        unpriced_reason=charge.unpriced_reason,
+    )
