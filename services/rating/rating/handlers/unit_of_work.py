@@ -22,6 +22,7 @@ from rating.handlers.subscriptions import SubscriptionReadModel
 from rating.handlers.support_contracts import SupportContractRepository
 from rating.handlers.support_requests import SupportRequestRepository
 from rating.handlers.usage import UsageRepository
+from rating.handlers.usage_loads import UsageLoadRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
@@ -47,6 +48,9 @@ class RatingUnitOfWork(UnitOfWorkPort):
     # Support contracts (seed 004).
     support_contracts: SupportContractRepository
     support_requests: SupportRequestRepository
+
+    # Mediation files (usage loads).
+    usage_loads: UsageLoadRepository
 
     @property
     def balances(self) -> BalanceRepository:

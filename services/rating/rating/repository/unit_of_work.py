@@ -21,6 +21,7 @@ from rating.repository.subscriptions import SqlSubscriptionReadModel
 from rating.repository.support_contracts import SqlSupportContractRepository
 from rating.repository.support_requests import SqlSupportRequestRepository
 from rating.repository.usage import SqlUsageRepository
+from rating.repository.usage_loads import SqlUsageLoadRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -54,6 +55,7 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         self.usage = SqlUsageRepository(session)
         self.support_contracts = SqlSupportContractRepository(session)
         self.support_requests = SqlSupportRequestRepository(session)
+        self.usage_loads = SqlUsageLoadRepository(session)
 
     @property
     def balances(self) -> BalanceRepository:
