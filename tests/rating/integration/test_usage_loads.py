@@ -9,18 +9,31 @@ are the meter's sum of the counted rows, worked out by hand below.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from libs.platform.clock import FixedClock
 from libs.platform.db import Database
 from rating.app import create_app
+from rating.bootstrap import RatingRuntime
+from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.handlers.usage_loads import (
+    LoadSettings,
+    LoadTakenOver,
+    load_file,
+    load_pending_files,
+    take_next_load,
+)
+from rating.models import UsageEventRow
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import ERP, create_meter, rated_account, rated_subscription
 from tests.support.polling import eventually
@@ -134,3 +147,347 @@ async def test_a_csv_file_counts_each_row_once_and_rejects_each_bad_line_with_it
     review = await rating.client.get("/v1/usage/review", headers=auth("ops"))
     assert [e["event_id"] for e in review.json()["data"]] == ["f-3"]
     assert not list(rating.spool.iterdir())  # the spooled file is gone once loaded
+
+
+async def test_the_same_file_twice_counts_every_row_of_the_second_load_as_a_duplicate(rating: Rating) -> None:
+    meter = (await create_meter(rating.client))["code"]
+    _, sub = await _customer(rating)
+    rows = [
+        f'{{"event_id": "n-{i}", "subscription_id": "{sub}", "meter": "{meter}", "quantity": {i}, '
+        f'"timestamp": "2026-07-0{i}T08:00:00Z"}}'
+        for i in range(1, 6)
+    ]
+    body = ("\n".join(rows) + "\n").encode()
+    first = await rating.finished((await rating.upload(body, NDJSON))["id"])
+    second_load = await rating.upload(body, NDJSON)
+    assert second_load["same_content_as"] == first["id"]
+    second = await rating.finished(second_load["id"])
+
+    assert (first["rows_read"], first["accepted"], first["counted"], first["duplicates"]) == (5, 5, 5, 0)
+    assert (second["rows_read"], second["accepted"], second["duplicates"], second["rejected"]) == (5, 0, 5, 0)
+    assert first["same_content_as"] is None and second["same_content_as"] == first["id"]
+    # 1 + 2 + 3 + 4 + 5, once.
+    assert (await rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "15"
+
+
+async def test_an_ndjson_file_rejects_each_malformed_line_and_keeps_the_others(rating: Rating) -> None:
+    meter = (await create_meter(rating.client))["code"]
+    _, sub = await _customer(rating)
+
+    def event(event_id: str, quantity: object = 1, **extra: object) -> str:
+        fields = {"event_id": event_id, "subscription_id": sub, "meter": meter, "quantity": quantity}
+        return json.dumps({**fields, "timestamp": "2026-07-04T08:00:00Z", **extra})
+
+    lines = [
+        event("j-1", 2),  # 1: counted
+        "{not json",  # 2
+        "[1, 2, 3]",  # 3: JSON, not an event
+        json.dumps({"event_id": "j-4", "meter": meter}),  # 4: no quantity, timestamp or reference
+        event("j-5", quantity="0.5"),  # 5: counted
+        '{"event_id": "j-6", "subscription_id": "'
+        + sub
+        + '", "meter": "'
+        + meter
+        + '", "quantity": 0.99999999999999999, "timestamp": "2026-07-04T08:00:00Z"}',  # 6: not exact
+        "   ",  # 7: blank
+        event("j-8", properties={"region": ["eu"]}),  # 8: a property is no list
+        event("j-1", 9),  # 9: duplicate of line 1
+    ]
+    done = await rating.finished((await rating.upload("\n".join(lines).encode(), NDJSON))["id"])
+
+    assert (done["rows_read"], done["accepted"], done["duplicates"], done["rejected"]) == (8, 2, 1, 5)
+    rejected = {r["line"]: r for r in done["rejections"]}
+    assert sorted(rejected) == [2, 3, 4, 6, 8]
+    assert _errors(rejected[2]) == {("line", "json_invalid")}
+    assert {field for field, _ in _errors(rejected[4])} >= {"quantity", "timestamp"}
+    assert {field for field, _ in _errors(rejected[6])} == {"quantity"}
+    assert {field for field, _ in _errors(rejected[8])} == {"properties.region"}
+    assert rejected[4]["event_id"] == "j-4"
+    assert (await rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "2.5"  # 2 + 0.5
+
+
+async def test_csv_properties_come_from_named_columns_and_a_json_column(rating: Rating) -> None:
+    meter = (await create_meter(rating.client, filter={"region": ["eu"]}))["code"]
+    _, sub = await _customer(rating)
+    body = "\n".join(
+        [
+            "event_id,subscription_id,meter,quantity,timestamp,properties.region,properties",
+            f'p-1,{sub},{meter},1,2026-07-05T08:00:00Z,eu,"{{""tier"": 2}}"',  # counted
+            f"p-2,{sub},{meter},10,2026-07-05T08:00:00Z,us,",  # filtered: region us
+            f'p-3,{sub},{meter},1,2026-07-05T08:00:00Z,eu,"{{""region"": ""eu""}}"',  # region twice
+            f'p-4,{sub},{meter},1,2026-07-05T08:00:00Z,eu,"[1]"',  # properties not an object
+        ]
+    ).encode()
+    done = await rating.finished(
+        (await rating.upload(body, {**ERP, "content-type": "text/plain"}, format="csv"))["id"]
+    )
+
+    assert (done["accepted"], done["counted"], done["filtered"], done["rejected"]) == (2, 1, 1, 2)
+    rejected = {r["line"]: _errors(r) for r in done["rejections"]}
+    assert rejected == {4: {("properties.region", "duplicate")}, 5: {("properties", "dict_type")}}
+    assert (await rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "1"
+
+
+async def test_a_line_longer_than_64_kib_is_one_rejected_row_and_the_next_lines_load(rating: Rating) -> None:
+    meter = (await create_meter(rating.client))["code"]
+    _, sub = await _customer(rating)
+    row = f'{{"event_id": "l-%d", "subscription_id": "{sub}", "meter": "{meter}", "quantity": 1, "timestamp": "2026-07-06T08:00:00Z"}}'
+    body = "\n".join([row % 1, row % 2 + " " * (200 * 1024), row % 3]).encode()
+    done = await rating.finished((await rating.upload(body, NDJSON))["id"])
+
+    assert (done["rows_read"], done["accepted"], done["rejected"]) == (3, 2, 1)
+    assert done["rejections"][0]["line"] == 2
+    assert _errors(done["rejections"][0]) == {("line", "too_long")}
+
+
+@pytest.fixture
+async def small_limit(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Rating]:
+    """Rating on SQLite taking files of at most 4 KiB, loading none (no worker)."""
+    spool = tmp_path / "loads"
+    settings = rating_settings(
+        sqlite_url, usage_load_dir=str(spool), usage_load_poll_s=0, usage_file_max_bytes=4096
+    )
+    app = create_app(settings, clock=FixedClock(NOW))
+    async with running_app(app) as client:
+        yield Rating(client, app.state.runtime.db, spool)
+
+
+def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    return problem
+
+
+async def _pieces(body: bytes, size: int = 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_uploads_that_cannot_be_loaded_are_refused_with_a_problem_and_leave_no_file(
+    small_limit: Rating,
+) -> None:
+    post = small_limit.client.post
+    header = b"event_id,subscription_id,meter,quantity,timestamp\n"
+
+    unsupported = _problem(
+        await post("/v1/usage/files", content=header, headers={**ERP, "content-type": "text/plain"}), 415
+    )
+    assert "text/csv" in unsupported["detail"]
+    empty = _problem(await post("/v1/usage/files", content=b"", headers=CSV), 422)
+    assert [(e["field"], e["code"]) for e in empty["errors"]] == [("file", "empty")]
+    bad_header = _problem(
+        await post("/v1/usage/files", content=b"event_id,meter,qty,timestamp,event_id\n", headers=CSV), 422
+    )
+    assert {(e["field"], e["code"]) for e in bad_header["errors"]} == {
+        ("header.3", "unknown_column"),
+        ("header.5", "duplicate_column"),
+        ("header", "missing_column"),  # quantity, and a subscription_id or account_id
+    }
+    declared = _problem(await post("/v1/usage/files", content=header + b"x" * 5000, headers=CSV), 413)
+    assert "4096" in declared["detail"]
+    streamed = await post("/v1/usage/files", content=_pieces(header + b"x" * 5000), headers=CSV)
+    _problem(streamed, 413)
+    ops = await post("/v1/usage/files", content=header, headers={**auth("ops"), "content-type": "text/csv"})
+    _problem(ops, 403)
+    unknown = await small_limit.client.get("/v1/usage/files/ul_nothing", headers=auth("ops"))
+    _problem(unknown, 404)
+    assert not small_limit.spool.exists() or not list(small_limit.spool.iterdir())
+    listed = await small_limit.client.get("/v1/usage/files", headers=auth("ops"))
+    assert listed.json()["data"] == []
+
+
+async def test_an_idempotency_key_replays_the_upload_once_and_refuses_another_file(
+    small_limit: Rating,
+) -> None:
+    body = b"event_id,account_id,meter,quantity,timestamp\nk-1,acct_x,m,1,2026-07-01T00:00:00Z\n"
+    headers = {**CSV, "Idempotency-Key": "upload-1"}
+    first = await small_limit.client.post("/v1/usage/files", content=_pieces(body, 16), headers=headers)
+    again = await small_limit.client.post("/v1/usage/files", content=_pieces(body, 7), headers=headers)
+    other = await small_limit.client.post("/v1/usage/files", content=body + b"\n", headers=headers)
+
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json() and again.headers["location"] == first.headers["location"]
+    assert _problem(other, 409)["code"] == "idempotency_key_reused"
+    listed = (await small_limit.client.get("/v1/usage/files", headers=auth("ops"))).json()["data"]
+    assert [load["id"] for load in listed] == [first.json()["id"]]
+    assert [p.name for p in small_limit.spool.iterdir()] == [f"{first.json()['id']}.csv"]
+
+
+async def test_loads_and_their_rejected_rows_list_in_cursor_pages(rating: Rating) -> None:
+    lines = ["event_id,account_id,meter,quantity,timestamp"] + [f"r-{i},acct_x,m,-{i},x" for i in range(1, 8)]
+    first = await rating.finished((await rating.upload("\n".join(lines).encode(), CSV))["id"])
+    second = await rating.upload(b"event_id,account_id,meter,quantity,timestamp\n", CSV)
+    assert first["rejected"] == 7 and len(first["rejections"]) == 7
+
+    lines_seen: list[int] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = await rating.client.get(
+            f"/v1/usage/files/{first['id']}/rejections", params=params, headers=auth("ops")
+        )
+        assert page.status_code == 200, page.text
+        lines_seen += [r["line"] for r in page.json()["data"]]
+        cursor = page.json()["next_cursor"]
+        if not page.json()["has_more"]:
+            break
+    assert lines_seen == [2, 3, 4, 5, 6, 7, 8]
+    loads = await rating.client.get("/v1/usage/files", params={"limit": "1"}, headers=auth("ops"))
+    assert [load["id"] for load in loads.json()["data"]] == [first["id"]]
+    rest = await rating.client.get(
+        "/v1/usage/files", params={"limit": "5", "cursor": loads.json()["next_cursor"]}, headers=auth("ops")
+    )
+    assert [load["id"] for load in rest.json()["data"]] == [second["id"]]
+    completed = await rating.client.get("/v1/usage/files", params={"state": "completed"}, headers=auth("ops"))
+    assert first["id"] in [load["id"] for load in completed.json()["data"]]
+
+
+class MovableClock:
+    """A clock a test moves on (leases run out)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class Manual:
+    """Rating whose loads only move when the test runs a worker (no periodic job)."""
+
+    rating: Rating
+    runtime: RatingRuntime
+    clock: MovableClock
+
+    def units_of_work(self) -> RatingUnitOfWork:
+        return self.runtime.rating_unit_of_work()
+
+
+@pytest.fixture
+async def manual(database_url: str, tmp_path: Path) -> AsyncIterator[Manual]:
+    spool = tmp_path / "loads"
+    settings = rating_settings(database_url, usage_load_dir=str(spool), usage_load_poll_s=0)
+    clock = MovableClock(NOW)
+    app = create_app(settings, clock=clock)
+    async with running_app(app) as client:
+        yield Manual(Rating(client, app.state.runtime.db, spool), app.state.runtime, clock)
+
+
+CHUNKS = LoadSettings(chunk_rows=10, lease=timedelta(seconds=60))
+
+
+def _numbered_file(sub: str, meter: str, rows: int) -> bytes:
+    """A CSV file of `rows` events, the n-th of quantity n (all in July)."""
+    lines = ["event_id,subscription_id,meter,quantity,timestamp"]
+    lines += [f"c-{n},{sub},{meter},{n},2026-07-{1 + n % 14:02d}T08:00:00Z" for n in range(1, rows + 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _stored_events(db: Database, load_id: str) -> int:
+    async with db.session() as session:
+        result = await session.exec(
+            select(func.count()).select_from(UsageEventRow).where(col(UsageEventRow.load_id) == load_id)
+        )
+        return int(result.one())
+
+
+async def test_a_load_taken_over_after_its_worker_died_goes_on_from_the_last_committed_chunk(
+    manual: Manual,
+) -> None:
+    meter = (await create_meter(manual.rating.client))["code"]
+    _, sub = await _customer(manual.rating)
+    load_id = (await manual.rating.upload(_numbered_file(sub, meter, 25), CSV))["id"]
+    files = manual.runtime.usage_file_store()
+
+    taken = await take_next_load(manual.units_of_work, worker="A", lease=CHUNKS.lease)
+    assert taken is not None and taken.id == load_id
+    await load_file(
+        units_of_work=manual.units_of_work, files=files, load=taken, settings=CHUNKS, max_chunks=1
+    )
+    # Worker A dies here. Lines 1-10 are committed: the header and rows 1-9.
+    halfway = (await manual.rating.client.get(f"/v1/usage/files/{load_id}", headers=auth("ops"))).json()
+    assert (halfway["state"], halfway["lines_read"], halfway["rows_read"], halfway["accepted"]) == (
+        "loading",
+        10,
+        9,
+        9,
+    )
+    assert 0 < halfway["percent"] < 100
+    assert (
+        await take_next_load(manual.units_of_work, worker="B", lease=CHUNKS.lease) is None
+    )  # A's lease runs
+
+    manual.clock.at = NOW + timedelta(seconds=61)
+    finished = await load_pending_files(
+        units_of_work=manual.units_of_work, files=files, worker="B", settings=CHUNKS
+    )
+
+    assert [load.id for load in finished] == [load_id]
+    done = await manual.rating.finished(load_id)
+    assert (done["state"], done["rows_read"], done["accepted"], done["duplicates"]) == (
+        "completed",
+        25,
+        25,
+        0,
+    )
+    assert await _stored_events(manual.rating.db, load_id) == 25
+    # 1 + 2 + ... + 25 = 325, each row once.
+    assert (await manual.rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "325"
+    # A wakes up: its next chunk finds the load taken over and commits nothing.
+    with pytest.raises(LoadTakenOver):
+        await load_file(units_of_work=manual.units_of_work, files=files, load=taken, settings=CHUNKS)
+    again = (await manual.rating.client.get(f"/v1/usage/files/{load_id}", headers=auth("ops"))).json()
+    assert (again["rows_read"], again["accepted"]) == (25, 25)
+
+
+async def test_a_chunk_that_fails_before_its_commit_leaves_nothing_and_is_done_once_on_the_next_run(
+    manual: Manual,
+) -> None:
+    meter = (await create_meter(manual.rating.client))["code"]
+    _, sub = await _customer(manual.rating)
+    load_id = (await manual.rating.upload(_numbered_file(sub, meter, 25), CSV))["id"]
+    files = manual.runtime.usage_file_store()
+    commits = 0
+
+    def failing_second_chunk() -> RatingUnitOfWork:
+        uow = manual.units_of_work()
+        commit = uow.commit
+
+        async def commit_or_fail() -> None:
+            nonlocal commits
+            commits += 1
+            if commits == 3:  # 1: the take, 2: chunk 1, 3: chunk 2 (its events are staged)
+                raise ConnectionError("the database went away")
+            await commit()
+
+        uow.commit = commit_or_fail  # type: ignore[method-assign]
+        return uow
+
+    with pytest.raises(ConnectionError):
+        await load_pending_files(units_of_work=failing_second_chunk, files=files, worker="A", settings=CHUNKS)
+    assert await _stored_events(manual.rating.db, load_id) == 9  # chunk 1 only
+    await load_pending_files(units_of_work=manual.units_of_work, files=files, worker="A", settings=CHUNKS)
+
+    done = await manual.rating.finished(load_id)
+    assert (done["rows_read"], done["accepted"], done["duplicates"]) == (25, 25, 0)
+    assert await _stored_events(manual.rating.db, load_id) == 25
+    assert (await manual.rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "325"
+
+
+async def test_a_load_whose_spooled_file_is_gone_fails_with_the_reason(manual: Manual) -> None:
+    load_id = (await manual.rating.upload(b"event_id,account_id,meter,quantity,timestamp\n", CSV))["id"]
+    (manual.rating.spool / f"{load_id}.csv").unlink()
+
+    await load_pending_files(
+        units_of_work=manual.units_of_work,
+        files=manual.runtime.usage_file_store(),
+        worker="A",
+        settings=CHUNKS,
+    )
+
+    failed = await manual.rating.finished(load_id)
+    assert failed["state"] == "failed" and "spooled file is gone" in failed["failure_reason"]
+    assert failed["finished_at"] is not None
