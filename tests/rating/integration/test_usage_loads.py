@@ -10,6 +10,7 @@ are the meter's sum of the counted rows, worked out by hand below.
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -491,3 +492,75 @@ async def test_a_load_whose_spooled_file_is_gone_fails_with_the_reason(manual: M
     failed = await manual.rating.finished(load_id)
     assert failed["state"] == "failed" and "spooled file is gone" in failed["failure_reason"]
     assert failed["finished_at"] is not None
+
+
+BIG_ROWS = 200_000
+
+
+async def _generated_file(sub: str, meter: str, produced: list[int]) -> AsyncIterator[bytes]:
+    """A CSV file of BIG_ROWS events made on the fly, in 64 KiB pieces (never whole in memory)."""
+    piece: list[str] = ["event_id,subscription_id,meter,quantity,timestamp,properties.region\n"]
+    size = len(piece[0])
+    for n in range(1, BIG_ROWS + 1):
+        line = f"big-{n:07d},{sub},{meter},1,2026-07-{1 + n % 14:02d}T{n % 24:02d}:00:00Z,eu\n"
+        piece.append(line)
+        size += len(line)
+        if size >= 65536:
+            data = "".join(piece).encode()
+            produced[0] += len(data)
+            yield data
+            piece, size = [], 0
+    data = "".join(piece).encode()
+    produced[0] += len(data)
+    yield data
+
+
+async def test_a_big_file_is_spooled_and_loaded_in_flat_bounded_memory(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = rating_settings(sqlite_url, usage_load_dir=str(tmp_path / "loads"), usage_load_poll_s=0)
+    app = create_app(settings, clock=FixedClock(NOW))
+    chunks = LoadSettings(chunk_rows=1_000)
+    async with running_app(app) as client:
+        rating = Rating(client, app.state.runtime.db, tmp_path / "loads")
+        runtime: RatingRuntime = app.state.runtime
+        meter = (await create_meter(client))["code"]
+        _, sub = await _customer(rating)
+        produced = [0]
+        tracemalloc.start()
+        try:
+            response = await client.post(
+                "/v1/usage/files", content=_generated_file(sub, meter, produced), headers=CSV
+            )
+            upload_peak = tracemalloc.get_traced_memory()[1]
+            assert response.status_code == 202, response.text
+            load = await take_next_load(runtime.rating_unit_of_work, worker="big", lease=chunks.lease)
+            assert load is not None
+            files = runtime.usage_file_store()
+            # The first 20 chunks, then the 180 others: the second part needs no more memory.
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            await load_file(
+                units_of_work=runtime.rating_unit_of_work,
+                files=files,
+                load=load,
+                settings=chunks,
+                max_chunks=20,
+            )
+            first_peak = tracemalloc.get_traced_memory()[1] - before
+            tracemalloc.reset_peak()
+            await load_file(
+                units_of_work=runtime.rating_unit_of_work, files=files, load=load, settings=chunks
+            )
+            rest_peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+        done = await rating.finished(response.json()["id"])
+
+    size = produced[0]
+    assert done["size_bytes"] == size > 14_000_000
+    assert (done["rows_read"], done["accepted"], done["counted"], done["rejected"]) == (BIG_ROWS,) * 3 + (0,)
+    # Neither the upload nor the load ever held the file, and 9 times more rows took no more memory.
+    assert upload_peak < size / 20, (upload_peak, size)
+    assert rest_peak < size / 2, (rest_peak, size)
+    assert rest_peak < first_peak * 1.25 + 256 * 1024, (first_peak, rest_peak)
