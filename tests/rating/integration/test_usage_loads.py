@@ -232,8 +232,12 @@ async def test_csv_properties_come_from_named_columns_and_a_json_column(rating: 
 async def test_a_line_longer_than_64_kib_is_one_rejected_row_and_the_next_lines_load(rating: Rating) -> None:
     meter = (await create_meter(rating.client))["code"]
     _, sub = await _customer(rating)
-    row = f'{{"event_id": "l-%d", "subscription_id": "{sub}", "meter": "{meter}", "quantity": 1, "timestamp": "2026-07-06T08:00:00Z"}}'
-    body = "\n".join([row % 1, row % 2 + " " * (200 * 1024), row % 3]).encode()
+
+    def row(n: int) -> str:
+        fields = {"event_id": f"l-{n}", "subscription_id": sub, "meter": meter, "quantity": 1}
+        return json.dumps({**fields, "timestamp": "2026-07-06T08:00:00Z"})
+
+    body = "\n".join([row(1), row(2) + " " * (200 * 1024), row(3)]).encode()
     done = await rating.finished((await rating.upload(body, NDJSON))["id"])
 
     assert (done["rows_read"], done["accepted"], done["rejected"]) == (3, 2, 1)
