@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,7 +15,9 @@ from tests.support.services import running_app, service_settings
 
 
 def rating_settings(database_url: str, broker: str | None = None, **extra: object) -> RatingSettings:
-    """Settings for rating under test (bus off when no broker is given)."""
+    """Settings for rating under test (bus off when no broker is given); uploaded usage files
+    wait in a temporary directory unless `usage_load_dir` is given."""
+    extra.setdefault("usage_load_dir", tempfile.mkdtemp(prefix="rating-loads-"))
     return service_settings(RatingSettings, database_url=database_url, bootstrap=broker, **extra)  # type: ignore[no-any-return]
 
 

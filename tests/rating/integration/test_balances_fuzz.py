@@ -15,6 +15,7 @@ from rating.app import create_app
 from rating.models import RatedAccount, RatedSubscription
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.fuzz_files_rules import FILE_RULES_BEYOND_SCHEMA
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -48,6 +49,7 @@ RULES_BEYOND_SCHEMA = {
         "expires_on": "after the account's local today (the clock)",
     },
     "POST /v1/balances/{balance_id}/drawdowns": _KIND_FIELDS,
+    **FILE_RULES_BEYOND_SCHEMA,
 }
 
 

@@ -23,6 +23,7 @@ from tests.rating.integration.factories_rating import (
     price_row,
     subscription_row,
 )
+from tests.rating.integration.fuzz_files_rules import FILE_RULES_BEYOND_SCHEMA
 from tests.support.fuzz import examples_per_operation, fuzz_every_operation, seed_client
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
@@ -30,6 +31,7 @@ AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
 
 RULES_BEYOND_SCHEMA = {
     "POST /v1/rated-usage/close": {"as_of": "a day some time zone has reached (the clock, not a pattern)"},
+    **FILE_RULES_BEYOND_SCHEMA,
 }
 
 

@@ -11,6 +11,7 @@ from rating.app import create_app
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import meter_body, rated_account, rated_subscription, usage_event
+from tests.rating.integration.fuzz_files_rules import FILE_RULES_BEYOND_SCHEMA
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -22,6 +23,7 @@ EXAMPLES_PER_OPERATION = examples_per_operation(10)
 
 RULES_BEYOND_SCHEMA = {
     "GET /v1/usage/summary": {"to": "after `from` (another parameter)"},
+    **FILE_RULES_BEYOND_SCHEMA,
 }
 
 

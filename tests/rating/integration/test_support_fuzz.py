@@ -11,6 +11,7 @@ from rating.bootstrap import bootstrap
 from tests.conftest import run_sync
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories_support import account, deliver, subscription, template_event
+from tests.rating.integration.fuzz_files_rules import FILE_RULES_BEYOND_SCHEMA
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -34,6 +35,7 @@ RULES_BEYOND_SCHEMA = {
     },
     "POST /v1/support-requests/{request_id}/time": {"logged_at": "not before the stored request was opened"},
     "POST /v1/support-requests/{request_id}/close": {"closed_at": "not before the stored request was opened"},
+    **FILE_RULES_BEYOND_SCHEMA,
 }
 
 

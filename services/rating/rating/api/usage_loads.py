@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from libs.platform.edge import edge_body
+from libs.platform.openapi import response_links
 from libs.platform.pagination import Page, PageParams
 from libs.platform.problems import PROBLEM_MEDIA_TYPE, Problem
 from rating.api.deps import ReadUow, UsageUow, id_path, runtime_from
@@ -40,7 +41,12 @@ _PROBLEM = {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
     'the request body), fields quoted with `"` where needed, no line breaks inside a field.',
     openapi_extra={"requestBody": upload_request_body()},
     responses={
-        202: {"headers": {"Location": {"description": "The load's URL.", "schema": {"type": "string"}}}},
+        202: {
+            "headers": {"Location": {"description": "The load's URL.", "schema": {"type": "string"}}},
+            **response_links(
+                202, {"get_usage_load": {"load_id": "/id"}, "list_usage_load_rejections": {"load_id": "/id"}}
+            )[202],
+        },
         413: {**_PROBLEM, "description": "The file is larger than USAGE_FILE_MAX_BYTES"},
         415: {**_PROBLEM, "description": "Neither the media type nor `?format=` names CSV or NDJSON"},
     },
