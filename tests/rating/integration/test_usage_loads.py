@@ -10,6 +10,8 @@ are the meter's sum of the counted rows, worked out by hand below.
 from __future__ import annotations
 
 import json
+import os
+import time
 import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from rating.handlers.usage_loads import (
     LoadTakenOver,
     load_file,
     load_pending_files,
+    sweep_spool,
     take_next_load,
 )
 from rating.models import UsageEventRow
@@ -568,3 +571,28 @@ async def test_a_big_file_is_spooled_and_loaded_in_flat_bounded_memory(
     assert upload_peak < size / 20, (upload_peak, size)
     assert rest_peak < size / 2, (rest_peak, size)
     assert rest_peak < first_peak * 1.25 + 256 * 1024, (first_peak, rest_peak)
+
+
+async def test_the_sweep_deletes_old_files_no_load_knows_and_keeps_every_load_s_file(manual: Manual) -> None:
+    load_id = (await manual.rating.upload(b"event_id,account_id,meter,quantity,timestamp\n", CSV))["id"]
+    spool = manual.rating.spool
+    known, orphan, partial, fresh = (
+        spool / f"{load_id}.csv",
+        spool / "ul_01ORPHAN.csv",
+        spool / "ul_01DIED.ndjson.part",
+        spool / "ul_01FRESH.csv",
+    )
+    for path in (orphan, partial, fresh):
+        path.write_bytes(b"x\n")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (known, orphan, partial):
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    deleted = await sweep_spool(
+        units_of_work=manual.units_of_work,
+        files=manual.runtime.usage_file_store(),
+        older_than=timedelta(days=1),
+    )
+
+    assert deleted == 2
+    assert sorted(path.name for path in spool.iterdir()) == sorted([known.name, fresh.name])
