@@ -40,7 +40,8 @@ never read into memory here. Its body is hashed as the route reads it, and the k
 when the last byte arrives, before the route can commit anything; a key that is taken then
 (replay, reused, in flight) ends the route where it reads its body, and that answer is sent
 instead. Its body is compared byte for byte, whatever its type. A streaming route that answers
-an error before reading its whole body stores nothing (the same request gets the same error).
+an error before reading its whole body stores nothing (the same request gets the same error);
+one that commits a change must read its whole body first.
 """
 
 from __future__ import annotations
@@ -164,12 +165,18 @@ class StreamedFingerprint:
 class IdempotentRequest:
     """The request-scoped holder of the transaction an idempotent request's change runs in."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, claimed: bool = True) -> None:
         self.session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self.claimed = claimed
+        """False while a streamed request's key waits for the body's last byte."""
 
     async def adopt(self, session: AsyncSession, on_commit: Callable[[], None] | None) -> None:
         """Take over a unit of work's transaction at its `commit()`: committed with the response."""
+        if not self.claimed:
+            # Its key is claimed in a transaction of its own once the body is read, and this
+            # transaction may hold the database's write lock (SQLite) until the response.
+            raise RuntimeError(f"a streaming route with an {HEADER} reads its whole body before it commits")
         await session.flush()  # constraint errors surface in the handler, as with a commit
         if self.session is not None and self.session is not session:
             raise RuntimeError(f"a request with an {HEADER} may commit one unit of work only")
@@ -351,6 +358,7 @@ class IdempotencyMiddleware:
             if isinstance(outcome, Response):
                 raise _KeyTaken(outcome)
             leases.append(outcome)
+            serving.claimed = True
 
         async def hashing_receive() -> Message:
             nonlocal whole
@@ -362,7 +370,7 @@ class IdempotencyMiddleware:
                     await claim_key()  # before the route can commit anything
             return message
 
-        serving = IdempotentRequest()
+        serving = IdempotentRequest(claimed=False)
         token = _current.set(serving)
         captured = _CapturedResponse()
         try:
@@ -384,7 +392,8 @@ class IdempotencyMiddleware:
                 await serving.discard()
                 await _send_response(send, captured.status, captured.replayable_headers(), captured.body)
                 return
-            # A success that did not read the whole body: the rest of it still names the request.
+            # A success that read not all of its body (and committed nothing): the rest of the
+            # body still names the request.
             while not whole:
                 message = await receive()
                 if message["type"] != "http.request":
