@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -360,21 +361,36 @@ async def load_file(
         return await _fail(units_of_work, files, load, _GONE)
     except ValidationFailed as exc:
         return await _fail(units_of_work, files, load, "; ".join(e.message for e in exc.errors) or exc.detail)
+    fmt, rows = load.format, settings.chunk_rows
+
+    def read_from(end: int, line: int) -> asyncio.Task[ParsedChunk]:
+        return asyncio.create_task(asyncio.to_thread(_read_chunk, reader, fmt, header, rows, end, line))
+
     chunks = 0
     with reader:
-        while max_chunks is None or chunks < max_chunks:
-            parsed = await asyncio.to_thread(_read_chunk, reader, load, header, settings.chunk_rows)
-            await _commit_chunk(units_of_work, load, parsed, settings)
-            chunks += 1
-            if parsed.at_end:
-                files.remove(load.file_name)
-                log.info(
-                    "usage_load.completed",
-                    load_id=load.id,
-                    rows=load.progress.rows_read,
-                    rejected=load.progress.rejected,
-                )
-                break
+        # The next chunk is read while this one is recorded (the database works outside the GIL).
+        pending: asyncio.Task[ParsedChunk] | None = read_from(
+            load.progress.bytes_done, load.progress.lines_done
+        )
+        try:
+            while pending is not None:
+                parsed = await pending
+                chunks += 1
+                more = not parsed.at_end and (max_chunks is None or chunks < max_chunks)
+                pending = read_from(parsed.end, parsed.last_line) if more else None
+                await _commit_chunk(units_of_work, load, parsed, settings)
+        finally:
+            if pending is not None:  # a chunk failed: let the read ahead finish before the file closes
+                with contextlib.suppress(Exception):
+                    await pending
+    if load.state is LoadState.COMPLETED:
+        files.remove(load.file_name)
+        log.info(
+            "usage_load.completed",
+            load_id=load.id,
+            rows=load.progress.rows_read,
+            rejected=load.progress.rejected,
+        )
     return load
 
 
@@ -383,11 +399,17 @@ def _csv_header(files: UsageFileStore, load: UsageLoad) -> CsvHeader:
 
 
 def _read_chunk(
-    reader: LineReader, load: UsageLoad, header: CsvHeader | None, chunk_rows: int
+    reader: LineReader,
+    fmt: LoadFormat,
+    header: CsvHeader | None,
+    chunk_rows: int,
+    after: int,
+    after_line: int,
 ) -> ParsedChunk:
-    """Read and parse the next lines (in a worker thread): events, rejected rows, the end reached."""
+    """Read and parse the lines after byte `after` (line `after_line`), in a worker thread:
+    events, rejected rows, the end reached."""
     lines = reader.read(chunk_rows)
-    chunk = ParsedChunk(end=load.progress.bytes_done, last_line=load.progress.lines_done)
+    chunk = ParsedChunk(end=after, last_line=after_line)
     chunk.at_end = len(lines) < chunk_rows
     for line in lines:
         chunk.end = line.end
@@ -399,7 +421,7 @@ def _read_chunk(
             error = f"is longer than {MAX_LINE_BYTES:,} bytes"
             chunk.rejected.append(RejectedRow(line.number, None, [_line_error(error, "too_long")]))
             continue
-        row = read_row(load.format, header, line.text, line.number)
+        row = read_row(fmt, header, line.text, line.number)
         if row is None:
             continue  # a blank line is no row
         chunk.rows += 1
