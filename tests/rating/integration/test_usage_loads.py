@@ -477,7 +477,8 @@ async def test_a_chunk_that_fails_before_its_commit_leaves_nothing_and_is_done_o
     with pytest.raises(ConnectionError):
         await load_pending_files(units_of_work=failing_second_chunk, files=files, worker="A", settings=CHUNKS)
     assert await _stored_events(manual.rating.db, load_id) == 9  # chunk 1 only
-    await load_pending_files(units_of_work=manual.units_of_work, files=files, worker="A", settings=CHUNKS)
+    # A let its lease go when the chunk failed: another worker goes on at once, from line 11.
+    await load_pending_files(units_of_work=manual.units_of_work, files=files, worker="B", settings=CHUNKS)
 
     done = await manual.rating.finished(load_id)
     assert (done["rows_read"], done["accepted"], done["duplicates"]) == (25, 25, 0)

@@ -162,6 +162,10 @@ class UsageLoadRepository(abc.ABC):
         """Renew `worker`'s lease (locking the row until commit); false when another took it over."""
 
     @abc.abstractmethod
+    async def release(self, load_id: str, *, worker: str) -> None:
+        """End `worker`'s lease now (any worker may take the load over)."""
+
+    @abc.abstractmethod
     async def save(self, load: UsageLoad) -> None:
         """Write a load's state, position, counts and lease."""
 
@@ -321,8 +325,19 @@ async def load_pending_files(
             await load_file(units_of_work=units_of_work, files=files, load=load, settings=settings)
         except LoadTakenOver:
             log.warning("usage_load.taken_over", load_id=load.id, worker=worker)
+        except BaseException:
+            # A failed chunk or a shutdown: let any worker go on at once rather than after the lease.
+            await _release(units_of_work, load)
+            raise
         done.append(load)
     return done
+
+
+async def _release(units_of_work: Callable[[], RatingUnitOfWork], load: UsageLoad) -> None:
+    with contextlib.suppress(Exception):
+        async with units_of_work() as uow:
+            await uow.usage_loads.release(load.id, worker=load.worker or "")
+            await uow.commit()
 
 
 async def take_next_load(

@@ -185,6 +185,17 @@ class SqlUsageLoadRepository(UsageLoadRepository):
         result = await self.session.exec(statement)
         return bool(result.rowcount == 1)
 
+    async def release(self, load_id: str, *, worker: str) -> None:
+        """End `worker`'s lease on a loading load."""
+        statement = (
+            update(LOADS)
+            .where(
+                LOADS.c.load_id == load_id, LOADS.c.worker == worker, LOADS.c.state == LoadState.LOADING.value
+            )
+            .values(lease_until=None)
+        )
+        await self.session.exec(statement)
+
     async def save(self, load: UsageLoad) -> None:
         """Write the load's progress, state and lease."""
         statement = update(LOADS).where(LOADS.c.load_id == load.id).values(**_changing(load))
