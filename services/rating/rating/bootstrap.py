@@ -19,10 +19,12 @@ from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
 from rating.config import RatingSettings
 from rating.consumers import consumer_specs
+from rating.domain.usage_loads import UsageLoad
 from rating.handlers import rated_usage, usage_loads
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
 from rating.repository.usage_files import SpoolDirectory
@@ -40,7 +42,7 @@ class RatingRuntime(ServiceRuntime):
     unit_of_work_factory: UnitOfWorkFactory | None = None
     price_cache: PriceCache = field(default_factory=PriceCache)
     """Meters and prices kept in memory for entitlement checks (shared by this process's units of work)."""
-    usage_files: usage_loads.UsageFileStore | None = None
+    usage_files: UsageFileStore | None = None
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
@@ -67,7 +69,7 @@ class RatingRuntime(ServiceRuntime):
             units_of_work=self.rating_unit_of_work, chunk_size=settings.period_close_chunk_size
         )
 
-    def usage_file_store(self) -> usage_loads.UsageFileStore:
+    def usage_file_store(self) -> UsageFileStore:
         """The spool of mediation files."""
         if self.usage_files is None:
             settings = self.settings
@@ -85,7 +87,7 @@ class RatingRuntime(ServiceRuntime):
             rules=IngestionRules(max_future=timedelta(minutes=settings.usage_max_future_minutes)),
         )
 
-    async def load_usage_files(self) -> list[usage_loads.UsageLoad]:
+    async def load_usage_files(self) -> list[UsageLoad]:
         """Load every mediation file waiting (the usage-load job runs this)."""
         return await usage_loads.load_pending_files(
             units_of_work=self.rating_unit_of_work,

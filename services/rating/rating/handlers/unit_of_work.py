@@ -22,7 +22,7 @@ from rating.handlers.subscriptions import SubscriptionReadModel
 from rating.handlers.support_contracts import SupportContractRepository
 from rating.handlers.support_requests import SupportRequestRepository
 from rating.handlers.usage import UsageRepository
-from rating.handlers.usage_loads import UsageLoadRepository
+from rating.handlers.usage_loads_port import UsageLoadRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):

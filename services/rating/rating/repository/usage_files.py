@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from rating.domain.usage_loads import MAX_LINE_BYTES
-from rating.handlers.usage_loads import PARTIAL, FileLine, LineReader, SpooledFile, UsageFileStore
+from rating.handlers.usage_loads_port import PARTIAL, FileLine, LineReader, SpooledFile, UsageFileStore
 
 _READ_BUFFER = 1 << 20
 _SKIP_PIECE = 1 << 16

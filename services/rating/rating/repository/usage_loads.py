@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.errors import FieldError
 from rating.domain.usage_loads import PENDING, LoadFormat, LoadProgress, LoadState, RejectedRow, UsageLoad
-from rating.handlers.usage_loads import UsageLoadRepository
+from rating.handlers.usage_loads_port import UsageLoadRepository
 from rating.models import UsageLoadRejectionRow, UsageLoadRow
 
 LOADS: Final[Table] = UsageLoadRow.__table__  # type: ignore[attr-defined]
