@@ -11,7 +11,9 @@ COPY pyproject.toml README.md ./
 COPY libs ./libs
 COPY services ./services
 # Editable install keeps each service's migrations/ folder next to its package.
-RUN pip install -e . && useradd --create-home --uid 10001 billing && chown -R billing /app
+# var/rating-loads exists in the image so that a volume mounted there belongs to billing too.
+RUN pip install -e . && useradd --create-home --uid 10001 billing \
+    && mkdir -p /app/var/rating-loads && chown -R billing /app
 USER billing
 
 ENV HOST=0.0.0.0 ENVIRONMENT=production

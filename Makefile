@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench contracts-docs republish dead-letters compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench contracts-docs republish dead-letters load-usage compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ republish: install
 dead-letters: install
 	@test -n "$(SERVICE)" || (echo "usage: make dead-letters SERVICE=provisioning [REPLAY=all|<id>]"; exit 2)
 	$(BIN)/python -m libs.platform.cli dead-letters $(if $(REPLAY),replay $(SERVICE) $(if $(filter all,$(REPLAY)),--all,--id $(REPLAY)),list $(SERVICE))
+
+load-usage: install
+	@test -n "$(FILE)" || (echo "usage: make load-usage FILE=usage.csv [URL=http://127.0.0.1:8003] [FORMAT=csv|ndjson]"; exit 2)
+	$(BIN)/python -m rating.cli load-usage $(FILE) $(if $(URL),--url $(URL)) $(if $(FORMAT),--format $(FORMAT))
 
 compose-up:
 	docker compose up --build -d

@@ -29,8 +29,10 @@ decorator), and every other route keeps the defaults:
   itself (an extra parse of megabytes would cost more than its validation);
 - `stream=True` hands the route the body as it arrives instead of reading it into memory first
   (a file upload of hundreds of MB): the `Content-Length` check still refuses a declared
-  oversize body unread, FastAPI's own `max_body_size` ends a streamed one with 413 as soon as
-  it passes the limit, and no member count is made.
+  oversize body unread, a streamed one ends with 413 (`BodyTooLarge`, raised where the route
+  reads its body) as soon as it passes the limit, and no member count is made;
+- `max_body_setting="usage_file_max_bytes"` takes the route's body limit from that setting of
+  the service (an operator's choice, unlike a route's `max_body_size` fixed in the code).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.platform.auth import UNAUTHENTICATED, presented_key, principal_for_key
+from libs.platform.errors import DomainError
 from libs.platform.problems import problem_response
 
 MIB = 1024 * 1024
@@ -88,18 +91,23 @@ class EdgeBody:
 
     json_members: int | Literal["scaled"] | None = SCALED
     stream: bool = False
+    max_body_setting: str | None = None
 
 
 def edge_body(
-    *, json_members: int | Literal["scaled"] | None = SCALED, stream: bool = False
+    *,
+    json_members: int | Literal["scaled"] | None = SCALED,
+    stream: bool = False,
+    max_body_setting: str | None = None,
 ) -> Callable[[Endpoint], Endpoint]:
-    """Declare on a route's endpoint its JSON member cap (None: not counted) or that it streams its body."""
+    """Declare on a route's endpoint its JSON member cap (None: not counted), that it streams its
+    body, or the setting that holds its body limit."""
     valid = json_members in {None, SCALED} or (
         isinstance(json_members, int) and not isinstance(json_members, bool) and json_members >= 1
     )
     if not valid:
         raise ValueError("json_members is a positive integer, 'scaled', or None to skip the count")
-    declared = EdgeBody(json_members, stream)
+    declared = EdgeBody(json_members, stream, max_body_setting)
 
     def declare(endpoint: Endpoint) -> Endpoint:
         setattr(endpoint, _EDGE_BODY, declared)
@@ -125,6 +133,38 @@ def body_limit(route: RouteContext | None, default: int) -> int:
     """The route's declared `max_body_size`, else the service's default."""
     declared = getattr(route, "max_body_size", None)
     return declared if isinstance(declared, int) else default
+
+
+def route_body_limit(route: RouteContext | None, settings: Any) -> int:
+    """The route's body limit: its `max_body_setting`'s value, its `max_body_size`, else the default."""
+    setting = declared_body(route).max_body_setting
+    if setting is not None:
+        return int(getattr(settings, setting))
+    return body_limit(route, settings.max_body_bytes)
+
+
+class BodyTooLarge(DomainError):
+    """A streamed body passed its route's limit while the route read it (413)."""
+
+    status = 413
+    title = "Content too large"
+    code = "content_too_large"
+
+
+def bounded_receive(receive: Receive, limit: int, detail: str) -> Receive:
+    """A `receive` that raises `BodyTooLarge` as soon as the body passes `limit` bytes."""
+    size = 0
+
+    async def bounded() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge(detail)
+        return message
+
+    return bounded
 
 
 def replaying_receive(body: bytes, receive: Receive) -> Receive:
@@ -199,7 +239,7 @@ class EdgeGuard:
         if _needs_key(app, route) and not _known_key(app, scope):
             await _refuse(scope, receive, send, 401, "Unauthorized", "unauthorized", UNAUTHENTICATED)
             return
-        limit = body_limit(route, settings.max_body_bytes)
+        limit = route_body_limit(route, settings)
         too_large = f"The request body is larger than this route's limit of {limit} bytes"
         headers = Headers(scope=scope)
         if _declared_length(headers) > limit:
@@ -207,7 +247,7 @@ class EdgeGuard:
             return
         declared = declared_body(route)
         if declared.stream:
-            await self.app(scope, receive, send)
+            await self.app(scope, bounded_receive(receive, limit, too_large), send)
             return
         chunks: list[bytes] = []
         size = 0

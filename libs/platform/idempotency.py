@@ -34,6 +34,14 @@ and the edge guard (libs/platform/edge.py) has refused an unknown key with 401 b
 is replayed. A key lives IDEMPOTENCY_WINDOW_HOURS (24) from its first use; after that it is a
 new key (expired rows are purged as keys are claimed). 5xx, 401, 403 and 429 answers are not
 stored: the client may retry them with the same key.
+
+A route that streams its body (`edge_body(stream=True)`: a file upload of hundreds of MB) is
+never read into memory here. Its body is hashed as the route reads it, and the key is claimed
+when the last byte arrives, before the route can commit anything; a key that is taken then
+(replay, reused, in flight) ends the route where it reads its body, and that answer is sent
+instead. Its body is compared byte for byte, whatever its type. A streaming route that answers
+an error before reading its whole body stores nothing (the same request gets the same error);
+one that commits a change must read its whole body first.
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.platform.auth import key_fingerprint, presented_key
 from libs.platform.db import Database, UtcDateTime, utcnow
-from libs.platform.edge import read_body, replaying_receive
+from libs.platform.edge import declared_body, matched_route, read_body, replaying_receive
 from libs.platform.problems import problem_response
 
 HEADER = "Idempotency-Key"
@@ -117,32 +125,58 @@ def canonical_body(body: bytes, content_type: str | None) -> bytes:
     return b"bytes\0" + body
 
 
+def _fingerprint_head(method: str, path: str, query_string: str) -> Any:
+    pairs = sorted(parse_qsl(query_string, keep_blank_values=True), key=lambda pair: pair[0])
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), urlencode(pairs).encode()):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest
+
+
 def request_fingerprint(
     method: str, path: str, query_string: str, body: bytes, content_type: str | None
 ) -> str:
     """Hash of what makes two requests 'the same request'."""
-    pairs = sorted(parse_qsl(query_string, keep_blank_values=True), key=lambda pair: pair[0])
-    digest = hashlib.sha256()
-    for part in (
-        method.encode(),
-        path.encode(),
-        urlencode(pairs).encode(),
-        canonical_body(body, content_type),
-    ):
-        digest.update(part)
+    digest = _fingerprint_head(method, path, query_string)
+    digest.update(canonical_body(body, content_type))
+    digest.update(b"\0")
+    return str(digest.hexdigest())
+
+
+class StreamedFingerprint:
+    """`request_fingerprint` of a body compared byte for byte, taken as the body streams by."""
+
+    def __init__(self, method: str, path: str, query_string: str) -> None:
+        self._digest = _fingerprint_head(method, path, query_string)
+        self._digest.update(b"bytes\0")
+
+    def update(self, part: bytes) -> None:
+        """Add the next part of the body."""
+        self._digest.update(part)
+
+    def hexdigest(self) -> str:
+        """The fingerprint of the request, once its whole body went through `update`."""
+        digest = self._digest.copy()
         digest.update(b"\0")
-    return digest.hexdigest()
+        return str(digest.hexdigest())
 
 
 class IdempotentRequest:
     """The request-scoped holder of the transaction an idempotent request's change runs in."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, claimed: bool = True) -> None:
         self.session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self.claimed = claimed
+        """False while a streamed request's key waits for the body's last byte."""
 
     async def adopt(self, session: AsyncSession, on_commit: Callable[[], None] | None) -> None:
         """Take over a unit of work's transaction at its `commit()`: committed with the response."""
+        if not self.claimed:
+            # Its key is claimed in a transaction of its own once the body is read, and this
+            # transaction may hold the database's write lock (SQLite) until the response.
+            raise RuntimeError(f"a streaming route with an {HEADER} reads its whole body before it commits")
         await session.flush()  # constraint errors surface in the handler, as with a commit
         if self.session is not None and self.session is not session:
             raise RuntimeError(f"a request with an {HEADER} may commit one unit of work only")
@@ -276,6 +310,12 @@ class IdempotencyMiddleware:
         db: Database = runtime.db
         credential = presented_key(request)
         owner = key_fingerprint(credential) if credential else "anonymous"
+        window = timedelta(hours=runtime.settings.idempotency_window_hours)
+        lease = timedelta(seconds=runtime.settings.idempotency_lease_s)
+        claim = _Claim(self, db, request, owner, key, window, lease)
+        if declared_body(matched_route(scope["app"], scope)).stream:
+            await self._serve_streamed(scope, receive, send, claim)
+            return
         body = await read_body(receive)
         fingerprint = request_fingerprint(
             request.method,
@@ -284,8 +324,6 @@ class IdempotencyMiddleware:
             body,
             request.headers.get("content-type"),
         )
-        window = timedelta(hours=runtime.settings.idempotency_window_hours)
-        lease = timedelta(seconds=runtime.settings.idempotency_lease_s)
         outcome = await self._claim(db, request, owner, key, fingerprint, window, lease)
         if isinstance(outcome, Response):
             await outcome(scope, receive, send)
@@ -304,34 +342,72 @@ class IdempotencyMiddleware:
             raise
         finally:
             _current.reset(token)
+        await _answer(scope, receive, send, claim, serving, captured, lease_id)
 
-        if captured.status >= 500 or captured.status in NOT_STORED:
-            # Not an answer to the request itself: nothing of it stays, the client may retry.
+    async def _serve_streamed(self, scope: Scope, receive: Receive, send: Send, claim: _Claim) -> None:
+        """A streaming route: hash the body as the route reads it, claim the key at its last byte."""
+        request = claim.request
+        fingerprint = StreamedFingerprint(
+            request.method, request.url.path, scope.get("query_string", b"").decode("latin-1")
+        )
+        leases: list[str] = []
+        whole = False
+
+        async def claim_key() -> None:
+            outcome = await claim.take(fingerprint.hexdigest())
+            if isinstance(outcome, Response):
+                raise _KeyTaken(outcome)
+            leases.append(outcome)
+            serving.claimed = True
+
+        async def hashing_receive() -> Message:
+            nonlocal whole
+            message = await receive()
+            if message["type"] == "http.request" and not whole:
+                fingerprint.update(message.get("body", b""))
+                if not message.get("more_body", False):
+                    whole = True
+                    await claim_key()  # before the route can commit anything
+            return message
+
+        serving = IdempotentRequest(claimed=False)
+        token = _current.set(serving)
+        captured = _CapturedResponse()
+        try:
+            await self.app(scope, hashing_receive, captured.send)
+        except BaseException as exc:
             await serving.discard()
-            await _release(db, owner, key, lease_id)
-        else:
-            store = (
-                update(IdempotencyRecord)
-                .where(_where_key(owner, key), col(IdempotencyRecord.lease_id) == lease_id)
-                .values(
-                    status_code=captured.status,
-                    content_type=Headers(raw=captured.headers).get("content-type"),
-                    response_headers=json.dumps(captured.replayable_headers()),
-                    response_body=captured.body,
-                    lease_id=None,
-                    locked_until=None,
-                )
-            )
-            try:
-                committed = await serving.commit_with(db, store)
-            except BaseException:
-                await _release(db, owner, key, lease_id)
+            if leases:
+                await _release(claim.db, claim.owner, claim.key, leases[0])
+            taken = _key_taken(exc)
+            if taken is None:
                 raise
-            if not committed:
-                superseded = "took over while this one ran too long; this one was not applied"
-                await _in_flight(request, key, superseded)(scope, receive, send)
+            await taken.answer(scope, receive, send)
+            return
+        finally:
+            _current.reset(token)
+        if not leases:
+            if captured.status >= 400:
+                # Refused before its body was read whole: nothing to remember, a retry gets the same.
+                await serving.discard()
+                await _send_response(send, captured.status, captured.replayable_headers(), captured.body)
                 return
-        await _send_response(send, captured.status, captured.replayable_headers(), captured.body)
+            # A success that read not all of its body (and committed nothing): the rest of the
+            # body still names the request.
+            while not whole:
+                message = await receive()
+                if message["type"] != "http.request":
+                    await serving.discard()  # the client went away: nobody to answer
+                    return
+                fingerprint.update(message.get("body", b""))
+                whole = not message.get("more_body", False)
+            try:
+                await claim_key()
+            except _KeyTaken as taken:
+                await serving.discard()
+                await taken.answer(scope, receive, send)
+                return
+        await _answer(scope, receive, send, claim, serving, captured, leases[0])
 
     async def _claim(
         self,
@@ -400,6 +476,93 @@ class IdempotencyMiddleware:
                 if taken.rowcount == 1:
                     return lease_id
         return _in_flight(request, key, "is still being processed")
+
+
+class _Claim:
+    """What claiming a key needs, gathered once per request."""
+
+    def __init__(
+        self,
+        middleware: IdempotencyMiddleware,
+        db: Database,
+        request: Request,
+        owner: str,
+        key: str,
+        window: timedelta,
+        lease: timedelta,
+    ) -> None:
+        self.middleware = middleware
+        self.db = db
+        self.request = request
+        self.owner = owner
+        self.key = key
+        self.window = window
+        self.lease = lease
+
+    async def take(self, fingerprint: str) -> str | Response:
+        """A lease on the key for the request of this fingerprint, or the answer of a taken key."""
+        return await self.middleware._claim(
+            self.db, self.request, self.owner, self.key, fingerprint, self.window, self.lease
+        )
+
+
+class _KeyTaken(Exception):
+    """Raised where a streaming route reads its body: the key answers instead of the route."""
+
+    def __init__(self, answer: Response) -> None:
+        super().__init__("the Idempotency-Key is taken")
+        self.answer = answer
+
+
+def _key_taken(exc: BaseException) -> _KeyTaken | None:
+    if isinstance(exc, _KeyTaken):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _key_taken(inner)
+            if found is not None:
+                return found
+    return None
+
+
+async def _answer(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    claim: _Claim,
+    serving: IdempotentRequest,
+    captured: _CapturedResponse,
+    lease_id: str,
+) -> None:
+    """Store the route's answer with its change (or free the key), then send it."""
+    db, owner, key = claim.db, claim.owner, claim.key
+    if captured.status >= 500 or captured.status in NOT_STORED:
+        # Not an answer to the request itself: nothing of it stays, the client may retry.
+        await serving.discard()
+        await _release(db, owner, key, lease_id)
+    else:
+        store = (
+            update(IdempotencyRecord)
+            .where(_where_key(owner, key), col(IdempotencyRecord.lease_id) == lease_id)
+            .values(
+                status_code=captured.status,
+                content_type=Headers(raw=captured.headers).get("content-type"),
+                response_headers=json.dumps(captured.replayable_headers()),
+                response_body=captured.body,
+                lease_id=None,
+                locked_until=None,
+            )
+        )
+        try:
+            committed = await serving.commit_with(db, store)
+        except BaseException:
+            await _release(db, owner, key, lease_id)
+            raise
+        if not committed:
+            superseded = "took over while this one ran too long; this one was not applied"
+            await _in_flight(claim.request, key, superseded)(scope, receive, send)
+            return
+    await _send_response(send, captured.status, captured.replayable_headers(), captured.body)
 
 
 def _answer_for(

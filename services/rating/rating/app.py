@@ -6,7 +6,16 @@ from fastapi import FastAPI
 
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
-from rating.api import balances, entitlements, meters, rated_usage, support_contracts, support_requests, usage
+from rating.api import (
+    balances,
+    entitlements,
+    meters,
+    rated_usage,
+    support_contracts,
+    support_requests,
+    usage,
+    usage_loads,
+)
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 
@@ -27,5 +36,6 @@ def create_app(settings: RatingSettings | None = None, *, clock: Clock = SYSTEM_
             balances.router,
             support_contracts.router,
             support_requests.router,
+            usage_loads.router,
         ],
     )

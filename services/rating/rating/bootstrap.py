@@ -6,8 +6,12 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from libs.platform.auth import Principal
@@ -15,11 +19,15 @@ from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
 from rating.config import RatingSettings
 from rating.consumers import consumer_specs
-from rating.handlers import rated_usage
+from rating.domain.usage_loads import UsageLoad
+from rating.handlers import rated_usage, usage_loads
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
+from rating.repository.usage_files import SpoolDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -34,6 +42,10 @@ class RatingRuntime(ServiceRuntime):
     unit_of_work_factory: UnitOfWorkFactory | None = None
     price_cache: PriceCache = field(default_factory=PriceCache)
     """Meters and prices kept in memory for entitlement checks (shared by this process's units of work)."""
+    usage_files: UsageFileStore | None = None
+    """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
+    worker_name: str = field(default_factory=lambda: _worker_name())
+    """Names this process as the worker of the usage loads it takes."""
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""
@@ -56,6 +68,37 @@ class RatingRuntime(ServiceRuntime):
         return await rated_usage.close_periods(
             units_of_work=self.rating_unit_of_work, chunk_size=settings.period_close_chunk_size
         )
+
+    def usage_file_store(self) -> UsageFileStore:
+        """The spool of mediation files."""
+        if self.usage_files is None:
+            settings = self.settings
+            assert isinstance(settings, RatingSettings)
+            self.usage_files = SpoolDirectory(settings.resolved_usage_load_dir())
+        return self.usage_files
+
+    def usage_load_settings(self) -> usage_loads.LoadSettings:
+        """How this process loads mediation files."""
+        settings = self.settings
+        assert isinstance(settings, RatingSettings)
+        return usage_loads.LoadSettings(
+            chunk_rows=settings.usage_load_chunk_rows,
+            lease=timedelta(seconds=settings.usage_load_lease_s),
+            rules=IngestionRules(max_future=timedelta(minutes=settings.usage_max_future_minutes)),
+        )
+
+    async def load_usage_files(self) -> list[UsageLoad]:
+        """Load every mediation file waiting (the usage-load job runs this)."""
+        return await usage_loads.load_pending_files(
+            units_of_work=self.rating_unit_of_work,
+            files=self.usage_file_store(),
+            worker=self.worker_name,
+            settings=self.usage_load_settings(),
+        )
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def bootstrap(

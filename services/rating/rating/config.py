@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
 
-from libs.platform.settings import ServiceSettings
+from pydantic import Field
+from sqlalchemy.engine import make_url
+
+from libs.platform.settings import PROJECT_ROOT, ServiceSettings
 
 
 class RatingSettings(ServiceSettings):
@@ -36,3 +39,27 @@ class RatingSettings(ServiceSettings):
     """Aggregates rated per transaction by the period close."""
     price_cache_ttl_s: float = Field(default=30.0, ge=0)
     """Seconds the process keeps a meter or a price version for entitlement checks and running charges."""
+
+    # Mediation files (POST /v1/usage/files; docs/rating.md "Mediation files").
+    usage_load_dir: str = ""
+    """Where uploaded files wait to be loaded: one directory per database, shared by every replica
+    (default: beside a SQLite database, var/rating-loads for var/rating.db; else
+    var/rating-loads-<database>)."""
+    usage_file_max_bytes: int = Field(default=1024**3, ge=1)
+    """The largest file `POST /v1/usage/files` takes (413 beyond)."""
+    usage_load_poll_s: float = Field(default=1.0, ge=0)
+    """How often this process looks for files to load (0: it loads none; another replica does)."""
+    usage_load_chunk_rows: int = Field(default=10_000, ge=1, le=10_000)
+    """Lines of a file recorded per transaction (with the load's progress)."""
+    usage_load_lease_s: float = Field(default=120.0, gt=0)
+    """A load whose worker has not committed a chunk for this long is taken over by another."""
+
+    def resolved_usage_load_dir(self) -> Path:
+        """The spool directory of mediation files (USAGE_LOAD_DIR, else one per database)."""
+        if self.usage_load_dir:
+            return Path(self.usage_load_dir)
+        url = make_url(self.resolved_database_url())
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            database = Path(url.database)
+            return database.with_name(f"{database.stem}-loads")
+        return PROJECT_ROOT / "var" / f"{self.service_name}-loads-{url.database or 'default'}"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +17,11 @@ from tests.support.services import running_app, service_settings
 
 
 def rating_settings(database_url: str, broker: str | None = None, **extra: object) -> RatingSettings:
-    """Settings for rating under test (bus off when no broker is given)."""
+    """Settings for rating under test (bus off when no broker is given); uploaded usage files
+    wait in a temporary directory (made on the first upload) unless `usage_load_dir` is given."""
+    extra.setdefault(
+        "usage_load_dir", str(Path(tempfile.gettempdir()) / "rating-loads-tests" / uuid.uuid4().hex)
+    )
     return service_settings(RatingSettings, database_url=database_url, bootstrap=broker, **extra)  # type: ignore[no-any-return]
 
 

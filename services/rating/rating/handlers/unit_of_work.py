@@ -22,6 +22,7 @@ from rating.handlers.subscriptions import SubscriptionReadModel
 from rating.handlers.support_contracts import SupportContractRepository
 from rating.handlers.support_requests import SupportRequestRepository
 from rating.handlers.usage import UsageRepository
+from rating.handlers.usage_loads_port import UsageLoadRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
@@ -50,3 +51,5 @@ class RatingUnitOfWork(UnitOfWorkPort):
 
     # Prepaid balances and their transactions (`rating.handlers.balances`).
     balances: BalanceRepository
+    # Mediation files (usage loads).
+    usage_loads: UsageLoadRepository

@@ -195,6 +195,26 @@ async def record_usage(
 ) -> UsageReceipt:
     """Store a batch of usage events exactly once and count them (see the module); commits."""
     watch = stopwatch or _NoStopwatch()
+    receipt = await stage_usage(
+        uow=uow, events=events, source=source, rules=rules, load_id=load_id, stopwatch=watch
+    )
+    await uow.commit()
+    watch.lap("commit")
+    return receipt
+
+
+async def stage_usage(
+    *,
+    uow: RatingUnitOfWork,
+    events: ReceivedBatch | Sequence[UsageRecord | Mapping[str, Any]],
+    source: UsageSource,
+    rules: IngestionRules = IngestionRules(),
+    load_id: str | None = None,
+    stopwatch: Stopwatch | None = None,
+) -> UsageReceipt:
+    """`record_usage` without the commit: the caller commits it with changes of its own (a file
+    load commits each chunk's events with the load's progress)."""
+    watch = stopwatch or _NoStopwatch()
     received = events if isinstance(events, ReceivedBatch) else receive_events(events)
     watch.lap("validate")
     meters = await uow.meters.by_codes({record.meter for _, record in received.records})
@@ -233,8 +253,6 @@ async def record_usage(
         receipt.batch_id,
         {"source": source.value, "load_id": load_id, **receipt.model_dump(exclude={"batch_id", "refusals"})},
     )
-    await uow.commit()
-    watch.lap("commit")
     return receipt
 
 

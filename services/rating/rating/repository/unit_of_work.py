@@ -20,6 +20,7 @@ from rating.repository.subscriptions import SqlSubscriptionReadModel
 from rating.repository.support_contracts import SqlSupportContractRepository
 from rating.repository.support_requests import SqlSupportRequestRepository
 from rating.repository.usage import SqlUsageRepository
+from rating.repository.usage_loads import SqlUsageLoadRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -54,3 +55,4 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         self.support_contracts = SqlSupportContractRepository(session)
         self.support_requests = SqlSupportRequestRepository(session)
         self.balances = SqlBalanceRepository(session)
+        self.usage_loads = SqlUsageLoadRepository(session)

@@ -175,27 +175,29 @@ def parse_ndjson_batch(body: bytes) -> ReceivedBatch:
     _check_size(len(lines))
     batch = ReceivedBatch([])
     for index, line in enumerate(lines):
-        try:
-            batch.records.append((index, _FAST_LINE.validate_json(line)))
-            continue
-        except ValidationError:
-            pass
-        if line.count("{") + line.count("[") > MAX_LINE_CONTAINERS:
-            error = FieldError("line", "holds more JSON objects and arrays than an event can", "too_complex")
-            batch.refusals.append(Refusal(index, None, [error]))
-            continue
-        try:
-            item = loads_exact(line)
-        except (ValueError, RecursionError) as exc:
-            error = FieldError("line", f"is not valid JSON ({exc})", "json_invalid")
-            batch.refusals.append(Refusal(index, None, [error]))
-            continue
-        one = receive_events([item])
-        if one.records:
-            batch.records.append((index, one.records[0][1]))
+        event = read_ndjson_event(line)
+        if isinstance(event, UsageRecord):
+            batch.records.append((index, event))
         else:
-            batch.refusals.append(Refusal(index, one.refusals[0].event_id, one.refusals[0].errors))
+            batch.refusals.append(Refusal(index, event.event_id, event.errors))
     return batch
+
+
+def read_ndjson_event(line: str) -> UsageRecord | Refusal:
+    """One NDJSON line as an event, or why it is not one (a refusal at index 0: the caller places it)."""
+    try:
+        return _FAST_LINE.validate_json(line)
+    except ValidationError:
+        pass
+    if line.count("{") + line.count("[") > MAX_LINE_CONTAINERS:
+        error = FieldError("line", "holds more JSON objects and arrays than an event can", "too_complex")
+        return Refusal(0, None, [error])
+    try:
+        item = loads_exact(line)
+    except (ValueError, RecursionError) as exc:
+        return Refusal(0, None, [FieldError("line", f"is not valid JSON ({exc})", "json_invalid")])
+    one = receive_events([item])
+    return one.records[0][1] if one.records else one.refusals[0]
 
 
 def parse_usage_body(body: bytes, content_type: str | None) -> ReceivedBatch:
