@@ -1,6 +1,5 @@
 """What schemathesis may see refused on the mediation-file operations although its request is
-schema-valid: rules JSON Schema cannot state about a file's bytes. Every rating fuzz test runs
-these operations too (the whole document), so each carries these allowances.
+schema-valid: rules JSON Schema cannot state about a file's bytes (`test_openapi_fuzz.py` carries them).
 
 Schemathesis has no serializer of its own for a file sent as `text/csv` or NDJSON bytes (it
 would send an empty body): they are sent as it sends `application/octet-stream`, the bytes as

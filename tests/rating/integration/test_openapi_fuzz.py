@@ -1,16 +1,19 @@
 """Schemathesis against rating's whole OpenAPI (meters, usage, rated usage and the usage view,
-entitlement checks, balances, support contracts and requests), every check (tests/support/fuzz.py):
-the document and the server agree, no request yields a 5xx. On SQLite and PostgreSQL.
+entitlement checks, balances, support contracts and requests, mediation files), every check
+(tests/support/fuzz.py): the document and the server agree, no request yields a 5xx. On SQLite
+and PostgreSQL.
 
 One run for the one service: it is seeded with one of everything first (the read model, meters,
-usage and its aggregates, a closed period, balances of each kind, the catalog's support templates,
-a contract and a request) so that look-ups and checks reach the handlers. Sync on purpose:
-schemathesis runs the app's lifespan on its own event-loop thread.
+usage and its aggregates, a closed period, balances of each kind, the catalog's support
+templates, a contract and a request, a loaded mediation file) so that look-ups and checks reach
+the handlers. Sync on purpose: schemathesis runs the app's lifespan on its own event-loop thread.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from libs.platform.clock import FixedClock
@@ -29,6 +32,7 @@ from tests.rating.integration.factories import (
     usage_event,
 )
 from tests.rating.integration.factories_support import deliver, template_event
+from tests.rating.integration.fuzz_files_rules import FILE_RULES_BEYOND_SCHEMA
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -38,9 +42,9 @@ from tests.support.fuzz import (
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
-MIN_LINKS = 12
+MIN_LINKS = 14
 """Meters 2 (get, update); balances 4; support 6 (a contract: get, cancel; a request: get, time,
-list time, close)."""
+list time, close); mediation files 2 (the load, its rejections)."""
 
 _STORED_KIND = "a money balance takes amount, a units balance quantity (the stored balance's kind)"
 _KIND_FIELDS = {
@@ -50,6 +54,7 @@ _KIND_FIELDS = {
 }
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields only.
 RULES_BEYOND_SCHEMA = {
+    **FILE_RULES_BEYOND_SCHEMA,
     "GET /v1/usage/summary": {"to": "after `from` (another parameter)"},
     "POST /v1/rated-usage/close": {"as_of": "a day some time zone has reached (the clock, not a pattern)"},
     "POST /v1/balances": {
@@ -151,6 +156,7 @@ def _seeder(database_url: str) -> Any:
                 },
             )
             request = post("/v1/support-requests", {"subscription_id": "sub_1", "summary": "Down"})
+            load_id = _loaded_file(client)
         return {
             "meter_id": meter["id"],
             "subscription_id": "sub_1",
@@ -159,15 +165,38 @@ def _seeder(database_url: str) -> Any:
             "account_id": "acct_1",
             "contract_id": contract["id"],
             "request_id": request["id"],
+            "load_id": load_id,
         }
 
     return seed
 
 
-def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str) -> None:
-    app = create_app(
-        rating_settings(database_url, period_close_interval_s=0, balance_settle_interval_s=0), clock=AUGUST_2
+def _loaded_file(client: Any) -> str:
+    """A mediation file with a good and a refused row, uploaded and loaded."""
+    body = (
+        "event_id,subscription_id,meter,quantity,timestamp\n"
+        "fz-1,sub_api,api_calls,1,2026-07-01T09:30:00Z\n"
+        "fz-2,sub_api,api_calls,-1,2026-07-01T09:30:00Z\n"
     )
+    uploaded = client.post("/v1/usage/files", data=body.encode(), headers={"content-type": "text/csv"})
+    assert uploaded.status_code == 202, uploaded.text
+    load_id = str(uploaded.json()["id"])
+    deadline = time.monotonic() + 20
+    while client.get(f"/v1/usage/files/{load_id}").json()["state"] != "completed":
+        assert time.monotonic() < deadline, "the seeded file was not loaded"
+        time.sleep(0.05)
+    return load_id
+
+
+def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str, tmp_path: Path) -> None:
+    settings = rating_settings(
+        database_url,
+        period_close_interval_s=0,
+        balance_settle_interval_s=0,
+        usage_load_dir=str(tmp_path / "loads"),
+        usage_load_poll_s=0.05,
+    )
+    app = create_app(settings, clock=AUGUST_2)
     every_operation = sum(
         method in ("get", "post", "put", "patch", "delete")
         for item in app.openapi()["paths"].values()
