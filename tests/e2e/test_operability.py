@@ -20,7 +20,11 @@ async def test_service_answers_health_readiness_docs_and_metrics(stack: Stack, s
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         # Each consumer group of the service is a dependency of its own (running, not failed).
-        consumers = {"provisioning": {"consumer:provisioning.collections": "ok"}}.get(service, {})
+        groups = {
+            "provisioning": ["provisioning.collections"],
+            "rating": ["rating.usage", "rating.read_model", "rating.balances", "rating.support"],
+        }.get(service, [])
+        consumers = {f"consumer:{group}": "ok" for group in groups}
         assert ready.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", **consumers}}
 
         docs = await client.get("/docs")
