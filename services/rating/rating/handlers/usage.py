@@ -56,6 +56,7 @@ from rating.schemas.usage import (
     MAX_REPORTED_REFUSALS,
     ReceivedBatch,
     Refusal,
+    UsageFields,
     UsageReceipt,
     receive_events,
     refusal_public,
@@ -313,7 +314,7 @@ def _accept(
 
 
 def _state_problems(
-    record: UsageRecord, meter: Meter | None, *, now: datetime, rules: IngestionRules
+    record: UsageFields, meter: Meter | None, *, now: datetime, rules: IngestionRules
 ) -> list[FieldError]:
     """Why an otherwise valid record is refused: its meter, its timestamp, its distinct value."""
     errors: list[FieldError] = []
