@@ -70,6 +70,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._incoming_used = False
 
     async def _dialect(self) -> Dialect:
         return (await self.session.connection()).dialect
@@ -277,6 +278,9 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         await connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} (LIKE usage_events) ON COMMIT DELETE ROWS"
         )
+        if self._incoming_used:
+            # A consumer records several chunks in one transaction: the last one's rows go first.
+            await connection.exec_driver_sql(f"DELETE FROM {_INCOMING}")
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection  # asyncpg's, inside this transaction
         await driver.copy_records_to_table(
@@ -287,7 +291,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             f"INSERT INTO usage_events ({columns}) SELECT {columns} FROM {_INCOMING} ORDER BY event_id"
             " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
         )
-        # Rows of an earlier call in this transaction (none today) would be conflicts: not returned.
+        self._incoming_used = True
         return {row[0] for row in await self._rows(statement, {})}
 
     async def mark_guided(self, events: Sequence[UsageEvent]) -> set[str]:
