@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from rating.schemas.usage import _FAST_BATCH, parse_json_batch
-from rating.schemas.usage_wire import decode_batch
+from rating.schemas.usage import _FAST_BATCH, _RECORD, parse_json_batch, receive_events
+from rating.schemas.usage_wire import convert_items, decode_batch
 
 _VALID_EVENT: dict[str, Any] = {
     "event_id": "cdr-2026-07-01-000042",
@@ -127,6 +127,10 @@ def _agree(body: bytes) -> None:
     if fast is None:
         return  # pydantic decides (and words the refusals)
     assert reference is not None, body
+    _same_values(fast, reference)
+
+
+def _same_values(fast: list[Any], reference: list[Any]) -> None:
     assert [i for i, _ in fast] == list(range(len(reference)))
     for (_, mine), theirs in zip(fast, reference, strict=True):
         for name in ("event_id", "subscription_id", "account_id", "meter"):
@@ -139,7 +143,7 @@ def _agree(body: bytes) -> None:
         assert list(mine.properties) == list(theirs.properties)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_events(), min_size=0, max_size=4), st.sampled_from(["events", "extra", None]))
 def test_fast_path_accepts_only_what_pydantic_accepts_with_the_same_values(
     events: list[dict[str, Any]], extra: str | None
@@ -149,6 +153,26 @@ def test_fast_path_accepts_only_what_pydantic_accepts_with_the_same_values(
         document["other"] = 1
     body = json.dumps(document, ensure_ascii=bool(len(events) % 2)).encode("utf-8", "surrogatepass")
     _agree(body)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_events(), min_size=1, max_size=4), st.booleans())
+def test_items_read_from_json_agree_with_pydantic_item_by_item(
+    events: list[dict[str, Any]], floats: bool
+) -> None:
+    # The topic door's payloads: what a JSON parser made of the events (floats where it read them).
+    items = json.loads(json.dumps(events)) if floats else events
+    fast = convert_items(items)
+    reference: list[Any] = []
+    for item in items:
+        try:
+            reference.append(_RECORD.validate_python(item))
+        except ValidationError:
+            assert fast is None, item
+            return
+    if fast is not None:
+        _same_values(fast, reference)
+        assert receive_events(items).records == fast
 
 
 @settings(max_examples=300, deadline=None)
@@ -201,3 +225,12 @@ def test_what_the_fast_path_leaves_to_pydantic_is_still_kept_or_refused_event_by
     batch = parse_json_batch(body)
     assert [i for i, _ in batch.records] == [0]
     assert [(r.index, r.errors[0].field) for r in batch.refusals] == [(1, "quantity")]
+
+
+def test_payloads_the_fast_path_cannot_read_go_to_pydantic_item_by_item() -> None:
+    lone_surrogate = {**_VALID_EVENT, "properties": "\ud800"}
+    float_quantity = {**_VALID_EVENT, "event_id": "f", "quantity": 2.0}  # JSON 2.0: the integer 2
+    assert convert_items([lone_surrogate]) is None and convert_items([float_quantity]) is None
+    batch = receive_events([lone_surrogate, float_quantity])
+    assert [(i, r.quantity) for i, r in batch.records] == [(1, Decimal(2))]
+    assert [(r.index, r.errors[0].field) for r in batch.refusals] == [(0, "properties")]

@@ -27,7 +27,7 @@ from libs.contracts.types import Quantity
 from libs.contracts.usage import UsageRecord
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.json_body import loads_exact
-from rating.schemas.usage_wire import decode_batch
+from rating.schemas.usage_wire import convert_items, decode_batch
 
 MAX_BATCH_EVENTS: Final = 10_000
 USAGE_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
@@ -143,7 +143,12 @@ def _event_id_of(item: object) -> str | None:
 
 
 def receive_events(items: Sequence[UsageRecord | Mapping[str, Any] | Any]) -> ReceivedBatch:
-    """Validate each item on its own: a `UsageRecord` is kept, anything else is validated or refused."""
+    """Validate each item on its own: a `UsageRecord` is kept, anything else is validated or refused
+    (all at once by the fast path when every item is a valid event read from JSON)."""
+    if items and not any(isinstance(item, UsageRecord) for item in items):
+        wire = convert_items(items)
+        if wire is not None:
+            return ReceivedBatch(list(wire))
     batch = ReceivedBatch([])
     for index, item in enumerate(items):
         if isinstance(item, UsageRecord):

@@ -1,6 +1,7 @@
-"""The fast path of a JSON usage batch: msgspec decodes the body, whole-batch checks apply the rules.
+"""The fast path of a usage batch: msgspec reads the events, whole-batch checks apply the rules.
 
-`decode_batch` accepts a body only when every event is valid, and then gives exactly the values
+`decode_batch` (a JSON body) and `convert_items` (payloads already read, the topic door) accept a
+batch only when every event is valid, and then gives exactly the values
 pydantic's `UsageRecord` would; otherwise it answers None and the caller takes pydantic's path
 (which also words each refusal). It is a subset of pydantic's rules, never a superset: what it
 cannot decide cheaply (a float quantity, an unusual timestamp form, a duplicated key that the
@@ -17,7 +18,7 @@ string exactly when it holds for their concatenation).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Final
@@ -74,6 +75,8 @@ class WireUsage(msgspec.Struct, frozen=True, gc=False):
 
 
 _DECODER: Final = msgspec.json.Decoder(_WireBatch)
+_UNREADABLE: Final = (msgspec.MsgspecError, ValueError, TypeError, RecursionError)
+"""What msgspec raises on a body or item it will not read (a lone surrogate is a ValueError)."""
 
 # The character rules of `libs.contracts.usage`, as Python regexes over joined strings.
 _ID_CHARS: Final = re.compile(r"[!-~]*")
@@ -86,8 +89,9 @@ _NOT_PLAIN: Final = re.compile(
 _QUANTITY: Final = re.compile(rf"[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{QUANTITY_PLACES}}})?")
 # RFC 3339 with an upper-case T and an explicit offset, up to microseconds: the form producers
 # write and pydantic reads to the same instant; any other form is left to pydantic.
+_HOUR_MINUTE: Final = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
 _TIMESTAMP: Final = (
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+    rf"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T{_HOUR_MINUTE}:[0-5][0-9](?:\.[0-9]{{1,6}})?(?:Z|[+-]{_HOUR_MINUTE})"
 )
 _TIMESTAMPS: Final = re.compile(rf"(?:{_TIMESTAMP}\n)*{_TIMESTAMP}")
 
@@ -101,8 +105,21 @@ def decode_batch(body: bytes) -> list[tuple[int, WireUsage]] | None:
             return None
     try:
         events = _DECODER.decode(body).events
-    except (msgspec.DecodeError, RecursionError):
+    except _UNREADABLE:
         return None
+    return _checked(events)
+
+
+def convert_items(items: Sequence[object]) -> list[tuple[int, WireUsage]] | None:
+    """The same for events already read from JSON (the `usage.raw` door's payloads), or None."""
+    try:
+        events = msgspec.convert({"events": items}, _WireBatch)
+    except _UNREADABLE:
+        return None
+    return _checked(events.events)
+
+
+def _checked(events: list[_WireEvent]) -> list[tuple[int, WireUsage]] | None:
     if not _ID_CHARS.fullmatch("".join([e.event_id for e in events])):
         return None
     if not all(_METER.fullmatch(code) for code in {e.meter for e in events}):
@@ -125,8 +142,8 @@ def decode_batch(body: bytes) -> list[tuple[int, WireUsage]] | None:
     if not _TIMESTAMPS.fullmatch("\n".join(timestamps)):
         return None
     try:
-        # Python reads these forms as pydantic does: a date or time out of range, or an offset
-        # of 24 hours or more, is an error in both (then worded by pydantic).
+        # Python reads these forms as pydantic does; a date out of range is an error in both
+        # (hours, minutes, seconds and offsets out of range are not in the pattern).
         moments = list(map(datetime.fromisoformat, timestamps))
     except ValueError:
         return None
