@@ -51,6 +51,7 @@ from rating.repository.usage_sql import (
     keys_in,
     keys_param,
     set_param,
+    sqlite_aggregate_rows,
     sqlite_aggregate_update,
     sqlite_event_rows,
     sqlite_insert,
@@ -174,14 +175,13 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         inserts = [values[c.key] for c in ordered if not c.existed]
         if dialect.name == "postgresql":
             return await self._write_aggregates_postgresql(updates, inserts)
-        forms = storage_forms(AGGREGATES, AGGREGATE_COLUMNS, dialect)
         if updates:
             await connection.exec_driver_sql(
-                sqlite_aggregate_update(), [stored_form(row, forms, update=True) for row in updates]
+                sqlite_aggregate_update(), sqlite_aggregate_rows(updates, update=True)
             )
         if inserts:
             await connection.exec_driver_sql(
-                sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), [stored_form(row, forms) for row in inserts]
+                sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), sqlite_aggregate_rows(inserts)
             )
         return set()
 
