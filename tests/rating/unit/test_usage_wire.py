@@ -15,8 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from rating.schemas.usage import _FAST_BATCH, _RECORD, parse_json_batch, receive_events
-from rating.schemas.usage_wire import convert_items, decode_batch
+from rating.schemas.usage import (
+    _FAST_BATCH,
+    _FAST_LINE,
+    _RECORD,
+    parse_json_batch,
+    parse_usage_body,
+    receive_events,
+)
+from rating.schemas.usage_wire import convert_items, decode_batch, decode_lines
 
 _VALID_EVENT: dict[str, Any] = {
     "event_id": "cdr-2026-07-01-000042",
@@ -234,3 +241,34 @@ def test_payloads_the_fast_path_cannot_read_go_to_pydantic_item_by_item() -> Non
     batch = receive_events([lone_surrogate, float_quantity])
     assert [(i, r.quantity) for i, r in batch.records] == [(1, Decimal(2))]
     assert [(r.index, r.errors[0].field) for r in batch.refusals] == [(0, "properties")]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_events(), min_size=1, max_size=4), st.integers(0, 300), st.text(max_size=2), st.booleans())
+def test_ndjson_lines_agree_with_pydantic_line_by_line(
+    events: list[dict[str, Any]], position: int, inserted: str, crlf: bool
+) -> None:
+    lines = [json.dumps(event, ensure_ascii=False) + ("\r" if crlf else "") for event in events]
+    at = position % (len(lines[0]) + 1)
+    lines[0] = lines[0][:at] + inserted + lines[0][at:]
+    try:
+        "".join(lines).encode()
+    except UnicodeEncodeError:
+        return  # not a UTF-8 body (refused whole before the lines are read)
+    fast = decode_lines(lines)
+    if fast is None:
+        return
+    reference = []
+    for line in lines:
+        try:
+            reference.append(_FAST_LINE.validate_json(line))
+        except ValidationError:
+            raise AssertionError(line) from None
+    _same_values(fast, reference)
+
+
+def test_an_ndjson_body_of_valid_lines_takes_the_fast_path() -> None:
+    body = "\n".join(json.dumps({**_VALID_EVENT, "event_id": f"l-{i}"}) for i in range(3)).encode()
+    batch = parse_usage_body(body + b"\n\n", "application/x-ndjson")
+    assert all(type(r).__name__ == "WireUsage" for _, r in batch.records)
+    assert [(i, r.event_id) for i, r in batch.records] == [(0, "l-0"), (1, "l-1"), (2, "l-2")]

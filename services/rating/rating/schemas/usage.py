@@ -27,7 +27,7 @@ from libs.contracts.types import Quantity
 from libs.contracts.usage import UsageRecord
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.json_body import loads_exact
-from rating.schemas.usage_wire import convert_items, decode_batch
+from rating.schemas.usage_wire import convert_items, decode_batch, decode_lines
 
 MAX_BATCH_EVENTS: Final = 10_000
 USAGE_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
@@ -204,6 +204,9 @@ def parse_ndjson_batch(body: bytes) -> ReceivedBatch:
     # Lines end with LF (CRLF too); other Unicode line breaks belong to the JSON text.
     lines = [line for line in text.split("\n") if line.strip()]
     _check_size(len(lines))
+    wire = decode_lines(lines)
+    if wire is not None:
+        return ReceivedBatch(list(wire))
     batch = ReceivedBatch([])
     for index, line in enumerate(lines):
         try:

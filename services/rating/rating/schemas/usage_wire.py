@@ -1,7 +1,7 @@
 """The fast path of a usage batch: msgspec reads the events, whole-batch checks apply the rules.
 
-`decode_batch` (a JSON body) and `convert_items` (payloads already read, the topic door) accept a
-batch only when every event is valid, and then gives exactly the values
+`decode_batch` (a JSON body), `decode_lines` (NDJSON) and `convert_items` (payloads already read:
+the topic door) accept a batch only when every event is valid, and then give exactly the values
 pydantic's `UsageRecord` would; otherwise it answers None and the caller takes pydantic's path
 (which also words each refusal). It is a subset of pydantic's rules, never a superset: what it
 cannot decide cheaply (a float quantity, an unusual timestamp form, a duplicated key that the
@@ -75,6 +75,7 @@ class WireUsage(msgspec.Struct, frozen=True, gc=False):
 
 
 _DECODER: Final = msgspec.json.Decoder(_WireBatch)
+_LINE_DECODER: Final = msgspec.json.Decoder(_WireEvent)
 _UNREADABLE: Final = (msgspec.MsgspecError, ValueError, TypeError, RecursionError)
 """What msgspec raises on a body or item it will not read (a lone surrogate is a ValueError)."""
 
@@ -105,6 +106,15 @@ def decode_batch(body: bytes) -> list[tuple[int, WireUsage]] | None:
             return None
     try:
         events = _DECODER.decode(body).events
+    except _UNREADABLE:
+        return None
+    return _checked(events)
+
+
+def decode_lines(lines: Sequence[str]) -> list[tuple[int, WireUsage]] | None:
+    """The same for the non-blank lines of an NDJSON body, one event each, or None."""
+    try:
+        events = [_LINE_DECODER.decode(line) for line in lines]
     except _UNREADABLE:
         return None
     return _checked(events)
