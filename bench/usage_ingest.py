@@ -3,8 +3,8 @@
 `python -m bench.usage_ingest [--events 10000] [--subscriptions 1000] [--rounds 3]
 [--database-url postgresql://...]` prints, for each kind of batch, the time of each stage:
 
-- `parse` — the JSON body to `UsageRecord`s (`schemas.usage.parse_usage_body`: pydantic's JSON
-  validation of the whole list, the fast path);
+- `parse` — the JSON body to valid events (`schemas.usage.parse_usage_body`: msgspec and the
+  whole-batch checks of `schemas.usage_wire`, the fast path);
 - `validate` — what needs state: meters looked up, unknown meters and future timestamps refused,
   the first of each event id kept, filters applied;
 - `guide` — the read model loaded (subscriptions, accounts: one query each), each event placed

@@ -1,4 +1,4 @@
-"""The raw SQLite rows of usage events hold exactly the text SQLAlchemy's column types write,
+"""The raw SQLite rows of usage events and aggregates hold exactly the text SQLAlchemy's column types write,
 so that times, dates and quantities compare and read back alike whoever wrote them."""
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ from sqlalchemy.dialects import sqlite
 
 from libs.platform.periods import BillingPeriod
 from rating.domain.usage import UsageEvent, UsageStatus
-from rating.repository.usage_sql import EVENT_COLUMNS, EVENTS, sqlite_event_rows, sqlite_time
+from rating.repository.usage_sql import (
+    AGGREGATE_COLUMNS,
+    AGGREGATES,
+    EVENT_COLUMNS,
+    EVENTS,
+    sqlite_aggregate_rows,
+    sqlite_event_rows,
+    sqlite_time,
+    storage_forms,
+    stored_form,
+)
 
 DIALECT = sqlite.dialect()
 
@@ -77,3 +87,32 @@ def test_an_unmatched_event_has_no_dates() -> None:
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
     assert (values["usage_date"], values["period_start"], values["properties"]) == (None, None, None)
     assert (values["status"], values["review_reason"]) == ("unmatched", "unknown account")
+
+
+@given(
+    quantity=st.decimals(min_value=0, max_value=10**12, places=6),
+    late_quantity=st.decimals(min_value=0, max_value=10**6, places=6),
+    latest=st.one_of(
+        st.none(),
+        st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    ),
+    update=st.booleans(),
+)
+def test_an_aggregate_row_matches_the_orm_form_of_every_column(
+    quantity: Decimal, late_quantity: Decimal, latest: datetime | None, update: bool
+) -> None:
+    row = (
+        "sub_1",
+        "api_calls",
+        date(2026, 7, 1),
+        date(2026, 8, 1),
+        "acct_1",
+        quantity,
+        7,
+        late_quantity,
+        2,
+        latest,
+        datetime(2026, 7, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2))),
+    )
+    forms = storage_forms(AGGREGATES, AGGREGATE_COLUMNS, DIALECT)
+    assert sqlite_aggregate_rows([row], update=update) == [stored_form(row, forms, update=update)]

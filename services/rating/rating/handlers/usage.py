@@ -56,6 +56,7 @@ from rating.schemas.usage import (
     MAX_REPORTED_REFUSALS,
     ReceivedBatch,
     Refusal,
+    UsageFields,
     UsageReceipt,
     receive_events,
     refusal_public,
@@ -298,40 +299,40 @@ def _accept(
     seen: set[str] = set()
     duplicates = 0
     latest_allowed = now + rules.max_future
+    # Per meter, once: None when its events need the full checks (unknown, inactive, unique
+    # count), else whether it has a filter to apply.
+    filters: dict[str, bool | None] = {}
+    for code, meter in meters.items():
+        usual = meter.active and meter.aggregation is not Aggregation.UNIQUE_COUNT
+        filters[code] = bool(meter.filter) if usual else None
+    filtered = UsageStatus.FILTERED
     for index, record in received.records:
-        meter = meters.get(record.meter)
+        code = record.meter
+        has_filter = filters.get(code)
+        timestamp = record.timestamp
         # The common case in one cheap test; the reasons are worked out only for a refusal.
-        if (
-            meter is None
-            or not meter.active
-            or not EARLIEST_USAGE <= record.timestamp <= latest_allowed
-            or meter.aggregation is Aggregation.UNIQUE_COUNT
-        ):
-            errors = _state_problems(record, meter, now=now, rules=rules)
+        if has_filter is None or not EARLIEST_USAGE <= timestamp <= latest_allowed:
+            errors = _state_problems(record, meters.get(code), now=now, rules=rules)
             if errors:
                 refusals.append(Refusal(index, record.event_id, errors))
                 continue
-        if record.event_id in seen:
+        event_id = record.event_id
+        if event_id in seen:
             duplicates += 1
             continue
-        seen.add(record.event_id)
+        seen.add(event_id)
+        properties = record.properties
         event = UsageEvent(
-            event_id=record.event_id,
-            meter=record.meter,
-            quantity=record.quantity,
-            occurred_at=record.timestamp,
-            properties=record.properties,
-            subscription_id=record.subscription_id,
-            account_id=record.account_id,
+            event_id, code, record.quantity, timestamp, properties, record.subscription_id, record.account_id
         )
-        if not meters[record.meter].admits(record.properties):
-            event.status = UsageStatus.FILTERED
+        if (has_filter or has_filter is None) and not meters[code].admits(properties):
+            event.status = filtered
         accepted.append(event)
     return accepted, duplicates
 
 
 def _state_problems(
-    record: UsageRecord, meter: Meter | None, *, now: datetime, rules: IngestionRules
+    record: UsageFields, meter: Meter | None, *, now: datetime, rules: IngestionRules
 ) -> list[FieldError]:
     """Why an otherwise valid record is refused: its meter, its timestamp, its distinct value."""
     errors: list[FieldError] = []

@@ -51,6 +51,7 @@ from rating.repository.usage_sql import (
     keys_in,
     keys_param,
     set_param,
+    sqlite_aggregate_rows,
     sqlite_aggregate_update,
     sqlite_event_rows,
     sqlite_insert,
@@ -61,6 +62,8 @@ from rating.repository.usage_sql import (
 
 ACCOUNTS: Final[Table] = RatedAccount.__table__  # type: ignore[attr-defined]
 SUBSCRIPTIONS: Final[Table] = RatedSubscription.__table__  # type: ignore[attr-defined]
+_INCOMING: Final = "usage_events_incoming"
+"""The temporary table a PostgreSQL batch is copied into (per connection)."""
 
 
 class SqlUsageRepository(SqlUsageReports, UsageRepository):
@@ -68,6 +71,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._incoming_used = False
 
     async def _dialect(self) -> Dialect:
         return (await self.session.connection()).dialect
@@ -171,14 +175,13 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         inserts = [values[c.key] for c in ordered if not c.existed]
         if dialect.name == "postgresql":
             return await self._write_aggregates_postgresql(updates, inserts)
-        forms = storage_forms(AGGREGATES, AGGREGATE_COLUMNS, dialect)
         if updates:
             await connection.exec_driver_sql(
-                sqlite_aggregate_update(), [stored_form(row, forms, update=True) for row in updates]
+                sqlite_aggregate_update(), sqlite_aggregate_rows(updates, update=True)
             )
         if inserts:
             await connection.exec_driver_sql(
-                sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), [stored_form(row, forms) for row in inserts]
+                sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), sqlite_aggregate_rows(inserts)
             )
         return set()
 
@@ -250,24 +253,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         dialect = connection.dialect
         ordered = sorted(events, key=EVENT_ID)
         if dialect.name == "postgresql":
-            # What the batch's events share travels once, not as an array of copies.
-            shared = {
-                "source": "CAST(:source AS text)",
-                "load_id": "CAST(:load_id AS text)",
-                "received_at": "CAST(:received_at AS timestamptz)",
-            }
-            varying = [name for name in EVENT_COLUMNS if name not in shared]
-            rows = [event_values(event, received_at) for event in ordered]
-            params: dict[str, Any] = {
-                name: [row[i] for row in rows] for i, name in enumerate(EVENT_COLUMNS) if name in varying
-            }
-            params.update(source=ordered[0].source.value, load_id=ordered[0].load_id, received_at=received_at)
-            statement = text(
-                f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)})"
-                f" {unnest_select(EVENT_COLUMNS, defaults=shared)}"
-                " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-            )
-            return {row[0] for row in await self._rows(statement, params)}
+            return await self._insert_events_postgresql(ordered, received_at)
         ids = [event.event_id for event in ordered]
         existing = await self._rows(
             text(f"SELECT event_id FROM usage_events WHERE {in_set('event_id', 'ids', 'sqlite')}"),
@@ -278,6 +264,35 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         if fresh:
             await connection.exec_driver_sql(sqlite_insert(EVENTS, EVENT_COLUMNS), fresh)
         return set(ids) - known
+
+    async def _insert_events_postgresql(
+        self, ordered: Sequence[UsageEvent], received_at: datetime
+    ) -> set[str]:
+        """COPY the batch into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING.
+
+        COPY's binary rows cost a third less than the same values bound as arrays for `unnest`.
+        The temporary table lives per connection and is emptied at commit (or vanishes with a
+        rollback); rows are inserted in event_id order, so two batches lock ids in one order.
+        """
+        connection = await self.session.connection()
+        await connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} (LIKE usage_events) ON COMMIT DELETE ROWS"
+        )
+        if self._incoming_used:
+            # A consumer records several chunks in one transaction: the last one's rows go first.
+            await connection.exec_driver_sql(f"DELETE FROM {_INCOMING}")
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg's, inside this transaction
+        await driver.copy_records_to_table(
+            _INCOMING, records=[event_values(event, received_at) for event in ordered], columns=EVENT_COLUMNS
+        )
+        columns = ", ".join(EVENT_COLUMNS)
+        statement = text(
+            f"INSERT INTO usage_events ({columns}) SELECT {columns} FROM {_INCOMING} ORDER BY event_id"
+            " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+        )
+        self._incoming_used = True
+        return {row[0] for row in await self._rows(statement, {})}
 
     async def mark_guided(self, events: Sequence[UsageEvent]) -> set[str]:
         """Give stored unmatched events their new placement; the ids that were still unmatched."""

@@ -201,6 +201,26 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
     ]
 
 
+def sqlite_aggregate_rows(rows: Sequence[tuple[Any, ...]], *, update: bool = False) -> list[tuple[Any, ...]]:
+    """Aggregate rows (AGGREGATE_COLUMNS order) in the text forms SQLite stores, as
+    `sqlite_event_rows` builds events; an UPDATE binds the key last."""
+    stored = []
+    for sub, meter, start, end, account, quantity, count, late_quantity, late_count, latest, now in rows:
+        values = (
+            format(quantity, "f"),
+            count,
+            format(late_quantity, "f"),
+            late_count,
+            sqlite_time(latest) if latest is not None else None,
+            sqlite_time(now),
+        )
+        key = (sub, meter, start.isoformat())
+        stored.append(
+            (end.isoformat(), account, *values, *key) if update else (*key, end.isoformat(), account, *values)
+        )
+    return stored
+
+
 def stored_form(
     row: tuple[Any, ...], forms: Sequence[Callable[[Any], Any]], *, update: bool = False
 ) -> tuple[Any, ...]:

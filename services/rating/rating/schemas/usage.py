@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Final, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
@@ -25,6 +27,7 @@ from libs.contracts.types import Quantity
 from libs.contracts.usage import UsageRecord
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.json_body import loads_exact
+from rating.schemas.usage_wire import convert_items, decode_batch, decode_lines
 
 MAX_BATCH_EVENTS: Final = 10_000
 USAGE_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
@@ -74,6 +77,25 @@ class UsageBatchIn(BaseModel):
     )
 
 
+class UsageFields(Protocol):
+    """What ingestion reads of a valid event: a `UsageRecord`, or the fast path's `WireUsage`."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def subscription_id(self) -> str | None: ...
+    @property
+    def account_id(self) -> str | None: ...
+    @property
+    def meter(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def properties(self) -> Mapping[str, str | int | bool]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """An event refused with its reasons; `index` is its position in the batch (from 0)."""
@@ -87,7 +109,7 @@ class Refusal:
 class ReceivedBatch:
     """A batch after validation of each event on its own: records by position, and refusals."""
 
-    records: list[tuple[int, UsageRecord]]
+    records: list[tuple[int, UsageFields]]
     refusals: list[Refusal] = field(default_factory=list)
 
     @property
@@ -121,7 +143,12 @@ def _event_id_of(item: object) -> str | None:
 
 
 def receive_events(items: Sequence[UsageRecord | Mapping[str, Any] | Any]) -> ReceivedBatch:
-    """Validate each item on its own: a `UsageRecord` is kept, anything else is validated or refused."""
+    """Validate each item on its own: a `UsageRecord` is kept, anything else is validated or refused
+    (all at once by the fast path when every item is a valid event read from JSON)."""
+    if items and not any(isinstance(item, UsageRecord) for item in items):
+        wire = convert_items(items)
+        if wire is not None:
+            return ReceivedBatch(list(wire))
     batch = ReceivedBatch([])
     for index, item in enumerate(items):
         if isinstance(item, UsageRecord):
@@ -135,10 +162,14 @@ def receive_events(items: Sequence[UsageRecord | Mapping[str, Any] | Any]) -> Re
 
 
 def parse_json_batch(body: bytes) -> ReceivedBatch:
-    """A JSON body `{"events": [...]}`: whole when every event is valid, else event by event.
+    """A JSON body `{"events": [...]}`: whole when every event is valid (msgspec's fast path, then
+    pydantic's), else event by event.
 
     A body that is not such an object is a 422 (ValidationFailed) naming what is wrong with it.
     """
+    wire = decode_batch(body)
+    if wire is not None:
+        return ReceivedBatch(list(wire))
     try:
         fast = _FAST_BATCH.validate_json(body)
         return ReceivedBatch(list(enumerate(fast.events)))
@@ -173,6 +204,9 @@ def parse_ndjson_batch(body: bytes) -> ReceivedBatch:
     # Lines end with LF (CRLF too); other Unicode line breaks belong to the JSON text.
     lines = [line for line in text.split("\n") if line.strip()]
     _check_size(len(lines))
+    wire = decode_lines(lines)
+    if wire is not None:
+        return ReceivedBatch(list(wire))
     batch = ReceivedBatch([])
     for index, line in enumerate(lines):
         event = read_ndjson_event(line)
