@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from libs.contracts.usage import UsageRecord
 from libs.platform.errors import FieldError, NotFound, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.logging import get_logger
@@ -42,7 +41,7 @@ from rating.domain.usage_loads import (
 )
 from rating.handlers.usage import IngestionRules, stage_usage
 from rating.handlers.usage_loads_port import PARTIAL, LineReader, UsageFileStore
-from rating.schemas.usage import FieldProblemPublic, UsageReceipt
+from rating.schemas.usage import FieldProblemPublic, ReceivedBatch, UsageFields, UsageReceipt
 from rating.schemas.usage_loads import (
     REJECTION_SAMPLE,
     LoadRejectionPublic,
@@ -72,7 +71,7 @@ class LoadSettings:
 class ParsedChunk:
     """The lines of one chunk, read: events with their line numbers, rejected rows, the end."""
 
-    records: list[tuple[int, UsageRecord]] = field(default_factory=list)
+    records: list[tuple[int, UsageFields]] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
     rows: int = 0
     end: int = 0
@@ -345,7 +344,7 @@ async def _commit_chunk(
         if chunk.records:
             receipt = await stage_usage(
                 uow=uow,
-                events=[record for _, record in chunk.records],
+                events=ReceivedBatch([(i, record) for i, (_, record) in enumerate(chunk.records)]),
                 source=UsageSource.FILE,
                 rules=settings.rules,
                 load_id=load.id,

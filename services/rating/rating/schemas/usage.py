@@ -210,14 +210,14 @@ def parse_ndjson_batch(body: bytes) -> ReceivedBatch:
     batch = ReceivedBatch([])
     for index, line in enumerate(lines):
         event = read_ndjson_event(line)
-        if isinstance(event, UsageRecord):
-            batch.records.append((index, event))
-        else:
+        if isinstance(event, Refusal):
             batch.refusals.append(Refusal(index, event.event_id, event.errors))
+        else:
+            batch.records.append((index, event))
     return batch
 
 
-def read_ndjson_event(line: str) -> UsageRecord | Refusal:
+def read_ndjson_event(line: str) -> UsageFields | Refusal:
     """One NDJSON line as an event, or why it is not one (a refusal at index 0: the caller places it)."""
     try:
         return _FAST_LINE.validate_json(line)

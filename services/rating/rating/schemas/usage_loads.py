@@ -22,7 +22,14 @@ from rating.domain.usage_loads import (
     UsageLoad,
     csv_row,
 )
-from rating.schemas.usage import NDJSON, FieldProblemPublic, field_errors, read_ndjson_event
+from rating.schemas.usage import (
+    NDJSON,
+    FieldProblemPublic,
+    Refusal,
+    UsageFields,
+    field_errors,
+    read_ndjson_event,
+)
 
 CSV_MEDIA_TYPES: Final = frozenset({"text/csv", "application/csv"})
 NDJSON_MEDIA_TYPES: Final = frozenset(
@@ -62,7 +69,7 @@ def upload_format(requested: LoadFormat | None, content_type: str | None) -> Loa
 
 def read_row(
     fmt: LoadFormat, header: CsvHeader | None, raw: bytes, line: int
-) -> UsageRecord | RejectedRow | None:
+) -> UsageFields | RejectedRow | None:
     """One line of a file as a usage event, a rejected row with its reasons, or None (blank line)."""
     try:
         text = raw.decode("utf-8")
@@ -74,7 +81,7 @@ def read_row(
         return None
     if fmt is LoadFormat.NDJSON:
         event = read_ndjson_event(text)
-        return event if isinstance(event, UsageRecord) else RejectedRow(line, event.event_id, event.errors)
+        return RejectedRow(line, event.event_id, event.errors) if isinstance(event, Refusal) else event
     assert header is not None
     row = csv_row(header, text)
     if isinstance(row, list):
