@@ -21,7 +21,7 @@ from libs.pricing.engine import (
     rate,
     vendor_cost,
 )
-from libs.pricing.model import CostBook, PriceSpec, Tier
+from libs.pricing.model import CostBook, PriceSpec, PriceTerms, Tier
 from libs.pricing.periods import billing_months, period_factor
 from libs.pricing.proration import change_proration, prorate, prorate_amount
 from libs.pricing.validation import validate_cost_book, validate_price_spec
@@ -34,6 +34,7 @@ __all__ = [
     "DiscountLine",
     "DiscountResult",
     "PriceSpec",
+    "PriceTerms",
     "Tier",
     "TierLine",
     "apply_discounts",

@@ -67,3 +67,43 @@ class PriceSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))
+
+
+@dataclass(frozen=True)
+class PriceTerms:
+    """The pricing fields of one price version, which of them are used depending on `model`.
+
+    The catalog stores them and the services that price with a catalog price keep a copy (rating
+    from `catalog.price_published`); `spec` is the engine's view of them.
+    """
+
+    model: PricingModel
+    unit_price: Decimal | None = None
+    amount: Decimal | None = None
+    tiers: tuple[Tier, ...] = field(default=())
+    package_size: Decimal | None = None
+    included_quantity: Decimal = ZERO
+    minimum_commitment: Decimal | None = None
+    cost_book_id: str | None = None
+
+    def spec(
+        self,
+        currency: str,
+        cost_book: CostBook | None = None,
+        billing_period: str | None = None,
+        term_months: int | None = None,
+    ) -> PriceSpec:
+        """The engine's view of these terms in `currency` (with the cost book of a cost-plus price)."""
+        return PriceSpec(
+            model=self.model,
+            currency=currency,
+            unit_price=self.unit_price,
+            amount=self.amount,
+            tiers=self.tiers,
+            package_size=self.package_size,
+            included_quantity=self.included_quantity,
+            minimum_commitment=self.minimum_commitment,
+            cost_book=cost_book,
+            billing_period=billing_period,
+            term_months=term_months,
+        )

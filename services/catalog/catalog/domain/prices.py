@@ -13,25 +13,11 @@ from typing import Any
 
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, PricingModel
 from libs.platform.errors import FieldErrors, ValidationFailed
-from libs.pricing import CostBook, PriceSpec, Tier, validate_price_spec
+from libs.pricing import CostBook, PriceSpec, PriceTerms, validate_price_spec
 
 from .versions import supersede
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class PriceTerms:
-    """The pricing fields of one price version (which of them are used depends on `model`)."""
-
-    model: PricingModel
-    unit_price: Decimal | None = None
-    amount: Decimal | None = None
-    tiers: tuple[Tier, ...] = field(default=())
-    package_size: Decimal | None = None
-    included_quantity: Decimal = ZERO
-    minimum_commitment: Decimal | None = None
-    cost_book_id: str | None = None
 
 
 def check_charge_schedule(
@@ -61,18 +47,8 @@ def price_spec(
     The price's amounts are per its billing period (a term price's per `term_months`): a
     cost-plus price converts its book's period to it in the engine (DESIGN §7).
     """
-    return PriceSpec(
-        model=terms.model,
-        currency=currency,
-        unit_price=terms.unit_price,
-        amount=terms.amount,
-        tiers=terms.tiers,
-        package_size=terms.package_size,
-        included_quantity=terms.included_quantity,
-        minimum_commitment=terms.minimum_commitment,
-        cost_book=cost_book,
-        billing_period=None if billing_period is None else billing_period.value,
-        term_months=term_months,
+    return terms.spec(
+        currency, cost_book, None if billing_period is None else billing_period.value, term_months
     )
 
 

@@ -10,13 +10,13 @@ was recorded still wins. The math stays in `libs.pricing`; this module only maps
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from libs.contracts.vocabulary import BillingFrequency, ChargeType, PricingModel, TierMode, TierPeriod
-from libs.pricing import CostBook, PriceSpec, Tier
+from libs.contracts.vocabulary import BillingFrequency, ChargeType, TierMode, TierPeriod
+from libs.pricing import CostBook, PriceSpec, PriceTerms, Tier
 
 ZERO = Decimal(0)
 
@@ -35,20 +35,6 @@ class Versioned(Protocol):
 
 
 V = TypeVar("V", bound=Versioned)
-
-
-@dataclass(frozen=True)
-class PriceTerms:
-    """The pricing fields of a price version (which are used depends on `model`)."""
-
-    model: PricingModel
-    unit_price: Decimal | None = None
-    amount: Decimal | None = None
-    tiers: tuple[Tier, ...] = field(default=())
-    package_size: Decimal | None = None
-    included_quantity: Decimal = ZERO
-    minimum_commitment: Decimal | None = None
-    cost_book_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,17 +101,9 @@ def price_spec(
 
     `months` is the subscription's term length, used only by a price billed per term.
     """
-    terms = price.terms
-    return PriceSpec(
-        model=terms.model,
-        currency=price.currency,
-        unit_price=terms.unit_price,
-        amount=terms.amount,
-        tiers=terms.tiers,
-        package_size=terms.package_size,
-        included_quantity=terms.included_quantity,
-        minimum_commitment=terms.minimum_commitment,
-        cost_book=None if cost_book is None else cost_book.pricing_cost_book(),
-        billing_period=None if price.billing_period is None else price.billing_period.value,
-        term_months=months if price.billing_period == BillingFrequency.TERM else None,
+    return price.terms.spec(
+        price.currency,
+        None if cost_book is None else cost_book.pricing_cost_book(),
+        None if price.billing_period is None else price.billing_period.value,
+        months if price.billing_period == BillingFrequency.TERM else None,
     )
