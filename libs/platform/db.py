@@ -14,12 +14,14 @@ money column itself; SQLite arithmetic or comparisons on it in SQL are not exact
 
 from __future__ import annotations
 
+import asyncio
+import random
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Dialect, String, event, text
 from sqlalchemy.engine import make_url
@@ -281,3 +283,36 @@ class UtcDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+T = TypeVar("T")
+
+# PostgreSQL's "deadlock detected" and "could not serialize access": the server rolled the
+# transaction back to let a concurrent one finish, and the same work may simply run again.
+RETRYABLE_SQLSTATES: Final = frozenset({"40P01", "40001"})
+
+
+def is_retryable_conflict(exc: BaseException) -> bool:
+    """True when `exc` is a transaction the database aborted for a concurrent one (deadlock
+    victim, serialization failure): running the same work again is the answer."""
+    orig = getattr(exc, "orig", None)
+    for candidate in (exc, orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code in RETRYABLE_SQLSTATES:
+            return True
+    return False
+
+
+async def retrying_conflicts(
+    attempt: Callable[[], Awaitable[T]], *, attempts: int = 5, backoff_s: float = 0.02
+) -> T:
+    """Run `attempt` (one whole transaction, idempotent) again when the database aborted it for a
+    concurrent one, with a short jittered back-off; any other error, or the last one, is raised."""
+    for tried in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except Exception as exc:
+            if tried == attempts or not is_retryable_conflict(exc):
+                raise
+            await asyncio.sleep(backoff_s * 2**tried * (1 + random.random()))
+    raise AssertionError("unreachable")

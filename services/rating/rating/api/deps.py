@@ -36,6 +36,9 @@ UsageUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.CRM, Role.FINANCE, 
 """Sending usage, checking entitlements and logging support time: admin, crm, finance and erp
 (the network, mediation and apps call with an erp or crm key)."""
 
+UsageCaller = Annotated[Principal, Depends(require_roles(Role.CRM, Role.FINANCE, Role.ERP))]
+"""Who may send usage: admin, crm, finance and erp (a transaction per attempt is the route's)."""
+
 WriteUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.FINANCE))]
 """Meters, balances and contracts: admin and finance."""
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query, Request
 
 from libs.contracts.types import IsoDate
 from libs.contracts.usage import METER_CODE_PATTERN
+from libs.platform.db import retrying_conflicts
 from libs.platform.edge import edge_body
 from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import PageParams
-from rating.api.deps import ID_PATTERN, ReadUow, UsageUow, id_path, runtime_from
+from rating.api.deps import ID_PATTERN, ReadUow, UsageCaller, UsageUow, id_path, runtime_from
 from rating.config import RatingSettings
 from rating.domain.usage import UsageSource
 from rating.handlers import usage as handlers
@@ -53,11 +54,17 @@ def ingestion_rules(request: Request) -> IngestionRules:
     openapi_extra={"requestBody": batch_request_body()},
 )
 @edge_body(json_members=None)  # bounded by the parser itself (schemas/usage.py), at C speed
-async def record_usage(request: Request, uow: UsageUow) -> UsageReceipt:
+async def record_usage(request: Request, caller: UsageCaller) -> UsageReceipt:
     received = parse_usage_body(await request.body(), request.headers.get("content-type"))
-    return await handlers.record_usage(
-        uow=uow, events=received, source=UsageSource.REST, rules=ingestion_rules(request)
-    )
+    runtime, rules = runtime_from(request), ingestion_rules(request)
+
+    async def attempt() -> UsageReceipt:
+        async with runtime.rating_unit_of_work(caller) as uow:
+            return await handlers.record_usage(uow=uow, events=received, source=UsageSource.REST, rules=rules)
+
+    # Batches at once on PostgreSQL may cross on rows both lock; the one the server aborts runs
+    # again (recording is idempotent by event_id), so no batch answers 500.
+    return await retrying_conflicts(attempt)
 
 
 @router.get(
