@@ -2,9 +2,12 @@
 
 A closed-loop client (send, wait, send) slows down with the server and so never sees the queue
 a slow answer builds: every request that should have gone out meanwhile is simply not sent
-(coordinated omission). Here request `i` is due at `start + i / rate` whatever happened before;
-its latency runs from that due time to the end of its answer, so a stall shows in every request
-it delayed.
+(coordinated omission). Here request `i` is due at `start + i / rate` whatever happened before,
+and goes out then on an idle connection or a new one, never held back by an answer not yet
+come: a stall of the server shows in every request that waited in its queue. A latency runs
+from the moment the request is written to the end of its answer; how late each request left
+against its due time (the client's own lag: asyncio's timers have a 1 ms grain) is reported
+apart, to show the schedule was kept, instead of being charged to the server.
 
 The client is a minimal HTTP/1.1 keep-alive client on asyncio streams (a pool of connections,
 one request in flight on each): a few tens of µs per request, where a full-featured client costs
@@ -107,21 +110,28 @@ class HttpPool:
         self._idle.clear()
 
 
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile of `values` (nearest rank); 0 when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
 @dataclass(frozen=True)
 class Latencies:
-    """Latencies (seconds, from each request's due time) and statuses of an open-loop run."""
+    """Latencies (seconds, from each request's sending), lags and statuses of an open-loop run."""
 
     seconds: Sequence[float]
     statuses: Sequence[int]
     elapsed: float
+    lags: Sequence[float] = ()
+    """How late each request left against its due time (seconds)."""
 
     def percentile(self, p: float) -> float:
-        """The p-th percentile (nearest rank), in seconds."""
-        ordered = sorted(self.seconds)
-        if not ordered:
-            return 0.0
-        rank = max(1, math.ceil(p / 100 * len(ordered)))
-        return ordered[rank - 1]
+        """The p-th percentile of the latencies (nearest rank), in seconds."""
+        return percentile(self.seconds, p)
 
     @property
     def achieved_rate(self) -> float:
@@ -135,10 +145,13 @@ async def open_loop(pool: HttpPool, requests: Sequence[bytes], rate: float) -> t
     start = loop.time() + 0.01
     answers: list[Answer | None] = [None] * len(requests)
     latencies = [0.0] * len(requests)
+    lags = [0.0] * len(requests)
 
     async def one(index: int, due: float) -> None:
+        sent = loop.time()
+        lags[index] = sent - due
         answers[index] = await pool.send(requests[index])
-        latencies[index] = loop.time() - due
+        latencies[index] = loop.time() - sent
 
     tasks: list[asyncio.Task[None]] = []
     for index in range(len(requests)):
@@ -150,7 +163,7 @@ async def open_loop(pool: HttpPool, requests: Sequence[bytes], rate: float) -> t
     await asyncio.gather(*tasks)
     elapsed = loop.time() - start
     done = [a for a in answers if a is not None]
-    return Latencies(latencies, [a.status for a in done], elapsed), done
+    return Latencies(latencies, [a.status for a in done], elapsed, lags), done
 
 
 def cycle(requests: Sequence[bytes], count: int) -> list[bytes]:
