@@ -43,7 +43,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
@@ -194,6 +194,21 @@ _current: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request"
 def current_idempotent_request() -> IdempotentRequest | None:
     """The idempotent request being served in this context, if any (read by `UnitOfWork`)."""
     return _current.get()
+
+
+@contextlib.contextmanager
+def detached_from_request() -> Iterator[None]:
+    """Let units of work commit on their own inside an idempotent request.
+
+    For a long operation of many transactions that is idempotent by itself (a period close):
+    its chunks commit as they go instead of being handed to the request, which may take one
+    transaction only; the request's stored response then commits in a transaction of its own.
+    """
+    token = _current.set(None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 class _CapturedResponse:

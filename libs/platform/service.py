@@ -7,6 +7,10 @@ wraps it with auth, errors, idempotency, logging, metrics, health and local Swag
 Each consumer runs under a supervisor: if its loop ends with an error, `/readyz` reports the
 consumer as failed and the supervisor restarts it with a new Kafka consumer after a doubling
 back-off (log line `consumer.restarted`).
+
+A service's periodic jobs (`PeriodicJob`: a period close, an expiry sweep) run in the process
+too, bus or no bus: each every `interval_s` after the previous run ended, never two runs of one
+job at once; a run that fails is logged and the job goes on at its next interval.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,13 +62,30 @@ class ConsumerSpec:
     handlers: Mapping[str, EventHandler]
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a service does on a timer: `run` every `interval_s` seconds (0 or less: never).
+
+    The first run comes one interval after start-up (`first_run_after_s` to say otherwise), so
+    a process that restarts in a loop does not hammer its database.
+    """
+
+    name: str
+    interval_s: float
+    run: Callable[[], Awaitable[object]]
+    first_run_after_s: float | None = None
+
+
 @dataclass
 class ServiceRuntime:
-    """Database, relay and consumers of one service process."""
+    """Database, relay, consumers and periodic jobs of one service process."""
 
     settings: ServiceSettings
     migrations_dir: Path
     consumer_specs: Sequence[ConsumerSpec] = ()
+    periodic_jobs: Sequence[PeriodicJob] = ()
+    job_runs: dict[str, int] = field(default_factory=dict)
+    """Completed runs of each periodic job (successful or not), for tests and operators."""
     clock: Clock = SYSTEM_CLOCK  # "now" of every unit of work (tests fix it)
     db: Database = field(init=False)
     publisher: KafkaPublisher | None = None
@@ -89,9 +110,13 @@ class ServiceRuntime:
         )
 
     async def start(self) -> None:
-        """Migrate, then start the relay and the consumers (unless the bus is disabled)."""
+        """Migrate, start the periodic jobs, then the relay and the consumers (unless the bus is disabled)."""
         if self.settings.migrate_on_start:
             await upgrade_async(self.migrations_dir, self.db.url)
+        self._stop = asyncio.Event()
+        for job in self.periodic_jobs:
+            if job.interval_s > 0:
+                self._tasks.append(asyncio.create_task(self._run_periodically(job), name=f"job-{job.name}"))
         if not self.settings.bus_enabled:
             return
         bootstrap = self.settings.kafka_bootstrap_servers
@@ -105,7 +130,6 @@ class ServiceRuntime:
             poll_interval_s=self.settings.relay_poll_interval_s,
             retention=timedelta(hours=self.settings.outbox_retention_hours),
         )
-        self._stop = asyncio.Event()
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
         for spec in self.consumer_specs:
             consumer = IdempotentConsumer(
@@ -125,6 +149,21 @@ class ServiceRuntime:
             task = asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
             self._tasks.append(task)
             self._supervisors[spec.group_id] = task
+
+    async def _run_periodically(self, job: PeriodicJob) -> None:
+        """Run `job` every interval until stop; a failed run is logged, the next one comes anyway."""
+        wait = job.interval_s if job.first_run_after_s is None else job.first_run_after_s
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=max(wait, 0.0))
+            if self._stop.is_set():
+                return
+            try:
+                await job.run()
+            except Exception as exc:
+                log.exception("job.failed", job=job.name, error=str(exc))
+            self.job_runs[job.name] = self.job_runs.get(job.name, 0) + 1
+            wait = job.interval_s
 
     async def _supervise(self, consumer: IdempotentConsumer) -> None:
         """Run a consumer until stop; when its loop fails, restart it with a doubling back-off."""

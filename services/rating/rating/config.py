@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from libs.platform.settings import ServiceSettings
 
 
@@ -10,3 +12,11 @@ class RatingSettings(ServiceSettings):
 
     service_name: str = "rating"
     port: int = 8003
+
+    # Rating and period close (issue 8).
+    period_close_interval_s: float = Field(default=300.0, ge=0)
+    """Seconds between two runs of the period close (0: no timer; POST /v1/rated-usage/close still works)."""
+    period_close_chunk_size: int = Field(default=1000, ge=1, le=5000)
+    """Aggregates rated per transaction by the period close."""
+    price_cache_ttl_s: float = Field(default=30.0, ge=0)
+    """Seconds the process keeps a meter or a price version for entitlement checks and running charges."""

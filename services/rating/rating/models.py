@@ -163,3 +163,99 @@ class UsageUniqueValue(SQLModel, table=True):
     meter: str = Field(primary_key=True, max_length=64)
     period_start: date = Field(sa_column=Column(Date, primary_key=True))
     value: str = Field(primary_key=True, max_length=256)
+
+
+# --- read model: prices and cost books, from the catalog's events; rated usage (period close) --
+
+
+class RatedPrice(SQLModel, table=True):
+    """A published catalog price version as rating prices usage with it (from `catalog.price_published`)."""
+
+    __tablename__ = "rating_prices"
+    __table_args__ = (Index("ix_rating_prices_product", "product_id", "currency", "charge_type"),)
+
+    price_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    product_id: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    charge_type: str = Field(max_length=20)
+    billing_period: str | None = Field(default=None, max_length=20)
+    model: str = Field(max_length=20)
+    terms: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON of the pricing terms, decimals as strings (unit_price, amount, tiers, package_size,
+    included_quantity, minimum_commitment, cost_book_id)."""
+    effective_from: date = Field(sa_column=Column(Date, nullable=False))
+    effective_to: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    """Exclusive; set by the successor's `previous_version_effective_to`."""
+    event_at: datetime = Field(sa_column=_timestamp())
+    """`occurred_at` of the event last applied; an older event changes nothing."""
+
+
+class RatedCostBook(SQLModel, table=True):
+    """A vendor cost book version a cost-plus price is priced with (from `catalog.cost_book_published`)."""
+
+    __tablename__ = "rating_cost_books"
+
+    cost_book_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    vendor_id: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    mode: str = Field(max_length=20)
+    tier_period: str = Field(max_length=20)
+    markup_percent: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    tiers: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON list of {up_to, unit_price, flat_fee}, decimals as strings."""
+    effective_from: date = Field(sa_column=Column(Date, nullable=False))
+    effective_to: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    event_at: datetime = Field(sa_column=_timestamp())
+
+
+class RatedUsageRow(SQLModel, table=True):
+    """One closed billing period of a subscription's meter, priced: what `usage.rated` carried.
+
+    Unique per (subscription, meter, period start): closing a period twice cannot rate it twice.
+    """
+
+    __tablename__ = "rated_usage"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "meter", "period_start", name="uq_rated_usage_series"),
+        Index("ix_rated_usage_account", "account_id", "period_start"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    subscription_id: str = Field(max_length=64)
+    account_id: str = Field(max_length=64)
+    product_id: str = Field(max_length=64)
+    meter: str = Field(max_length=64)
+    unit_of_measure: str = Field(max_length=40)
+    period_start: date = Field(sa_column=Column(Date, nullable=False))
+    period_end: date = Field(sa_column=Column(Date, nullable=False))
+    quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    event_count: int = Field(sa_column=Column(Integer, nullable=False))
+    late_quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    included_quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    prepaid_quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    billable_quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    currency: str = Field(max_length=3)
+    price_id: str = Field(max_length=64)
+    price_version: int = Field(sa_column=Column(Integer, nullable=False))
+    pricing_model: str = Field(max_length=20)
+    tiers: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON list of the unrounded tier breakdown (band_from, band_to, quantity, unit_price, fee, amount)."""
+    charge_amount: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    minimum_shortfall: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    prepaid_amount: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    amount: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    rated_at: datetime = Field(sa_column=_timestamp())
+
+
+# The period close scans the aggregates still to rate in key order: a partial index holds only
+# those, so the scan never walks the rated history.
+Index(
+    "ix_usage_aggregates_unrated",
+    UsageAggregate.__table__.c.subscription_id,  # type: ignore[attr-defined]
+    UsageAggregate.__table__.c.meter,  # type: ignore[attr-defined]
+    UsageAggregate.__table__.c.period_start,  # type: ignore[attr-defined]
+    sqlite_where=text("rated_at IS NULL"),
+    postgresql_where=text("rated_at IS NULL"),
+)

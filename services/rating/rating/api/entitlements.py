@@ -1,0 +1,23 @@
+"""`POST /v1/entitlements/check`: may this subscription use this much of a meter now, and at what cost."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rating.api.deps import UsageUow
+from rating.handlers import entitlements as handlers
+from rating.schemas.entitlements import EntitlementCheckPublic, EntitlementCheckRequest, entitlement_public
+
+router = APIRouter(prefix="/v1/entitlements", tags=["entitlements"])
+
+
+@router.post(
+    "/check",
+    response_model=EntitlementCheckPublic,
+    summary="Check an entitlement: allowed, included and prepaid left, and the cost of the quantity",
+)
+async def check_entitlement(body: EntitlementCheckRequest, uow: UsageUow) -> EntitlementCheckPublic:
+    answer = await handlers.check_entitlement(
+        uow=uow, subscription_id=body.subscription_id, meter=body.meter, quantity=body.quantity
+    )
+    return entitlement_public(answer)
