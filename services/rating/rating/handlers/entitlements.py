@@ -1,8 +1,8 @@
 """Entitlement checks: may this subscription use this quantity of this meter now, what is left
 included or prepaid, and what it would cost — answered from memory plus the local store.
 
-One read of the subscription with its account, one indexed read of the open period's aggregate;
-meters and prices come from the process's cache (`handlers/price_cache.py`), and a price spec
+One indexed read of the open period's aggregate; the subscription with its account, the meter
+and the price come from the process's cache (`handlers/price_cache.py`), and a price spec
 validated once is not validated again.
 """
 
@@ -58,7 +58,7 @@ async def check_entitlement(
     *, uow: RatingUnitOfWork, subscription_id: str, meter: str, quantity: Decimal
 ) -> EntitlementCheck:
     """Answer a check; NotFound (404) when the subscription is unknown."""
-    pair = await uow.subscriptions.subscription_and_account(subscription_id)
+    pair = await uow.price_cache.subscription_and_account(uow, subscription_id)
     if pair is None:
         raise NotFound("subscription", subscription_id)
     subscription, account = pair

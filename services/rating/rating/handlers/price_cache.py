@@ -1,11 +1,12 @@
-"""The in-process cache of what rating prices with: meters and the price and cost book versions.
+"""The in-process cache of what rating prices with: meters, price and cost book versions, and
+the subscriptions (with their accounts) entitlement checks are asked about.
 
-Entitlement checks answer from memory plus one read of the store (DESIGN §3.3), so the meters
-and prices they need are kept here. An entry lives `ttl_s` seconds; the read-model consumer
-drops the price entries once it has committed a catalog change (this process at once, other
-replicas within the TTL). Subscriptions and aggregates are never cached: a suspension or new
-usage counts at once. A `PriceBook` is the part of the cache one use case needs, loaded in a
-few queries (a period close loads one per chunk of aggregates, fresh from the store).
+Entitlement checks answer from memory plus one read of the store (DESIGN §3.3): the open
+period's aggregate, never cached, so usage counts at once. An entry lives `ttl_s` seconds; the
+read-model consumer drops the entries a change touches once it has committed it (this process
+at once, other replicas within the TTL: a suspension stops checks there within `ttl_s`). A
+`PriceBook` is the part of the cache one use case needs, loaded in a few queries (a period
+close loads one per chunk of aggregates, fresh from the store).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from libs.contracts.vocabulary import PricingModel
 from libs.pricing import PriceSpec
 from rating.domain.prices import CostBookVersion, PriceVersion, price_spec, version_in_force
 from rating.domain.rated_usage import Meter, PriceWanted, choose_usage_price
+from rating.domain.subscriptions import Account, Subscription
 
 if TYPE_CHECKING:
     from rating.handlers.unit_of_work import RatingUnitOfWork
@@ -102,6 +104,7 @@ class PriceCache:
         self._product_prices: dict[str, _Entry[tuple[PriceVersion, ...]]] = {}
         self._cost_books: dict[str, _Entry[tuple[CostBookVersion, ...]]] = {}
         self._specs: dict[tuple[object, ...], PriceSpec] = {}
+        self._subscriptions: dict[str, _Entry[tuple[Subscription, Account | None]]] = {}
         self.loads = 0
         """Store reads made to fill the cache (tests and metrics)."""
 
@@ -112,6 +115,23 @@ class PriceCache:
         self._product_prices.clear()
         self._cost_books.clear()
         self._specs.clear()
+
+    def invalidate_subscriptions(self) -> None:
+        """Forget every subscription and account (a provisioning change was committed)."""
+        self._subscriptions.clear()
+
+    async def subscription_and_account(
+        self, uow: RatingUnitOfWork, subscription_id: str
+    ) -> tuple[Subscription, Account | None] | None:
+        """A subscription with its account (an unknown subscription is never cached)."""
+        found, missing = self._fresh(self._subscriptions, [subscription_id])
+        if not missing:
+            return found[subscription_id]
+        self.loads += 1
+        loaded = await uow.subscriptions.subscription_and_account(subscription_id)
+        if loaded is not None:
+            self._keep(self._subscriptions, {subscription_id: loaded})
+        return loaded
 
     def _fresh(self, entries: dict[K, _Entry[T]], keys: Iterable[K]) -> tuple[dict[K, T], list[K]]:
         now = self._now()

@@ -3,7 +3,8 @@
 account.opened / account.changed keep an account's currency, bill-cycle day, time zone and
 parent; every subscription.* event keeps the subscription's state, quantity, pinned price and
 term. Each event carries the whole state after the change; an event older than the one last
-applied (by `occurred_at`) changes nothing.
+applied (by `occurred_at`) changes nothing. A committed change drops the cached subscriptions
+of this process (entitlement checks read them from the cache).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ async def apply_account_event(
     if not supersedes(occurred_at, None if stored is None else stored.event_at):
         return False
     await uow.subscriptions.save_account(account_of(profile, occurred_at))
+    uow.after_commit(uow.price_cache.invalidate_subscriptions)
     await uow.commit()
     return True
 
@@ -101,5 +103,6 @@ async def apply_subscription_event(
     if not supersedes(occurred_at, None if stored is None else stored.event_at):
         return False
     await uow.subscriptions.save_subscription(subscription_of(event, occurred_at, event_kind))
+    uow.after_commit(uow.price_cache.invalidate_subscriptions)
     await uow.commit()
     return True

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, tuple_, update
+from sqlalchemy import Date, bindparam, insert, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -210,13 +210,20 @@ class SqlRatedUsageRepository(RatedUsageRepository):
         self, subscription_id: str, on: date, meter: str | None = None
     ) -> list[UsageSeries]:
         """Unrated aggregates of the subscription whose period contains `on`."""
-        stmt = sa_select(*_SERIES_COLUMNS).where(
-            _AGGREGATES.c.subscription_id == subscription_id,
-            _AGGREGATES.c.period_start <= on,
-            _AGGREGATES.c.period_end > on,
-            _AGGREGATES.c.rated_at.is_(None),
-        )
-        if meter is not None:
-            stmt = stmt.where(_AGGREGATES.c.meter == meter)
-        rows = (await self.session.exec(stmt)).all()  # type: ignore[call-overload]
+        params = {"subscription_id": subscription_id, "on": on}
+        if meter is None:
+            stmt = _OPEN_SERIES
+        else:
+            stmt, params["meter"] = _OPEN_SERIES_OF_METER, meter
+        rows = (await self.session.exec(stmt, params=params)).all()  # type: ignore[call-overload]
         return [_series(row) for row in rows]
+
+
+# Built once: an entitlement check runs this on every call (the hot path reads one aggregate).
+_OPEN_SERIES = sa_select(*_SERIES_COLUMNS).where(
+    _AGGREGATES.c.subscription_id == bindparam("subscription_id"),
+    _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
+    _AGGREGATES.c.period_end > bindparam("on", type_=Date),
+    _AGGREGATES.c.rated_at.is_(None),
+)
+_OPEN_SERIES_OF_METER = _OPEN_SERIES.where(_AGGREGATES.c.meter == bindparam("meter"))
