@@ -109,6 +109,10 @@ def _decimal_validator(*, max_places: int, allow_negative: bool) -> Any:
 
 
 def _validate_quantity(value: object) -> Decimal:
+    if type(value) is int and 0 <= value <= MAX_INTEGER_QUANTITY:
+        # The common case of high-volume usage events, without the text round trip; the same
+        # Decimal as the text path gives (at most 16 digits, never negative zero).
+        return Decimal(value)
     text = _as_text(value, wrong_type=_QUANTITY_KIND, allow_int=True)
     return _parse(text, max_places=QUANTITY_PLACES, allow_negative=False)
 

@@ -22,6 +22,7 @@ from libs.contracts.registry import event_type
 from libs.contracts.topics import RATING_EVENTS, USAGE_RAW
 from libs.contracts.types import Amount, CurrencyCode, NonNegativeAmount, Quantity, UnitPrice
 from libs.contracts.vocabulary import PricingModel
+from libs.platform.text import PLAIN_TEXT_PATTERN
 
 MAX_PROPERTIES: Final = 32
 EVENT_ID_PATTERN: Final = r"^[!-~]{1,128}$"
@@ -37,7 +38,15 @@ MeterCode = Annotated[str, StringConstraints(pattern=METER_CODE_PATTERN)]
 Reference = Annotated[str, StringConstraints(pattern=REFERENCE_PATTERN)]
 """An id of another service (`sub_…`, `acct_…`)."""
 
-PropertyValue = Annotated[str, StringConstraints(max_length=256)] | StrictInt | StrictBool
+# Property names and text values follow the one-line text rule (as a pattern: checked at C speed
+# on the hot path): no control character such as NUL, which PostgreSQL cannot store. Integers
+# are bounded to 64 bits, so that their text (what filters and distinct counts compare) is short.
+PropertyName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN_TEXT_PATTERN)]
+PropertyValue = (
+    Annotated[str, StringConstraints(max_length=256, pattern=PLAIN_TEXT_PATTERN)]
+    | Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+    | StrictBool
+)
 
 
 class UsageRecord(EventPayload):
@@ -63,7 +72,7 @@ class UsageRecord(EventPayload):
         description="When it was used, with its time zone; it falls on the account's local date.",
         examples=["2026-07-01T09:30:00Z"],
     )
-    properties: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], PropertyValue] = Field(
+    properties: dict[PropertyName, PropertyValue] = Field(
         default_factory=dict,
         max_length=MAX_PROPERTIES,
         description="Dimensions a meter may filter on or count distinct values of (region, user, ...).",

@@ -16,13 +16,29 @@
    (10,000; a route with a larger body limit gets proportionally more). Counting them costs one
    C-speed parse; without the cap a 1 MiB body of 100,000 unknown keys costs seconds of
    validation and one error each. Over the cap is a 422 problem+json, before pydantic runs.
+
+A route may say more about its body with `edge_body(...)` on its endpoint (below the route
+decorator), and every other route keeps the defaults:
+
+    @router.post("/v1/usage", max_body_size=16 * MIB)
+    @edge_body(json_members=None)   # the route bounds the cost of its own parsing
+    async def record_usage(request: Request, ...): ...
+
+- `json_members=N` sets the route's member cap (instead of the proportional one), and
+  `json_members=None` skips the count: for a hot path that validates its body in bounded time
+  itself (an extra parse of megabytes would cost more than its validation);
+- `stream=True` hands the route the body as it arrives instead of reading it into memory first
+  (a file upload of hundreds of MB): the `Content-Length` check still refuses a declared
+  oversize body unread, FastAPI's own `max_body_size` ends a streamed one with 413 as soon as
+  it passes the limit, and no member count is made.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeVar
 
 from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.datastructures import Headers
@@ -58,6 +74,51 @@ def matched_route(app: Any, scope: Scope) -> RouteContext | None:
         if match is Match.FULL:
             return route
     return None
+
+
+_EDGE_BODY: Final = "edge_body"
+SCALED: Final = "scaled"
+"""The default member cap: MAX_JSON_MEMBERS, times the route's body limit in default limits."""
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class EdgeBody:
+    """What a route declared about its body (see the module): its member cap, whether it streams."""
+
+    json_members: int | Literal["scaled"] | None = SCALED
+    stream: bool = False
+
+
+def edge_body(
+    *, json_members: int | Literal["scaled"] | None = SCALED, stream: bool = False
+) -> Callable[[Endpoint], Endpoint]:
+    """Declare on a route's endpoint its JSON member cap (None: not counted) or that it streams its body."""
+    valid = json_members in {None, SCALED} or (
+        isinstance(json_members, int) and not isinstance(json_members, bool) and json_members >= 1
+    )
+    if not valid:
+        raise ValueError("json_members is a positive integer, 'scaled', or None to skip the count")
+    declared = EdgeBody(json_members, stream)
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _EDGE_BODY, declared)
+        return endpoint
+
+    return declare
+
+
+def declared_body(route: RouteContext | None) -> EdgeBody:
+    """What the route's endpoint declared with `edge_body`, else the defaults."""
+    declared = getattr(getattr(route, "endpoint", None), _EDGE_BODY, None)
+    return declared if isinstance(declared, EdgeBody) else EdgeBody()
+
+
+def json_member_cap(declared: EdgeBody, limit: int, default_members: int, default_limit: int) -> int | None:
+    """The route's member cap: declared, else the default scaled by its body limit (None: no count)."""
+    if declared.json_members != SCALED:
+        return declared.json_members
+    return default_members * max(1, limit // max(default_limit, 1))
 
 
 def body_limit(route: RouteContext | None, default: int) -> int:
@@ -144,6 +205,10 @@ class EdgeGuard:
         if _declared_length(headers) > limit:
             await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
             return
+        declared = declared_body(route)
+        if declared.stream:
+            await self.app(scope, receive, send)
+            return
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -161,8 +226,8 @@ class EdgeGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        members = settings.max_json_members * max(1, limit // max(settings.max_body_bytes, 1))
-        if body and _is_json(headers) and json_members_over(body, members):
+        members = json_member_cap(declared, limit, settings.max_json_members, settings.max_body_bytes)
+        if members is not None and body and _is_json(headers) and json_members_over(body, members):
             detail = f"A JSON body may hold at most {members} object members in all"
             await _refuse(scope, receive, send, 422, "Validation failed", "validation_failed", detail)
             return

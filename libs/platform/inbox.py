@@ -337,7 +337,7 @@ class IdempotentConsumer:
         items = [
             str(d.envelope.event_id)
             for u in units
-            if isinstance(u, BatchDelivery) and u.message_id not in seen
+            if isinstance(u, BatchDelivery) and u.message_id not in seen and not u.handler.idempotent
             for d in u.deliveries
             if d.envelope is not None
         ]
@@ -354,6 +354,8 @@ class IdempotentConsumer:
         """Hand a batch handler the events not applied yet of consecutive batch messages of its
         type, in one call (fast path)."""
         fresh: list[Envelope] = []
+        # A handler idempotent by its own keys needs no inbox row per item (batch_handlers).
+        item_rows = not messages[0].handler.idempotent
         for message in messages:
             if message.message_id in seen:
                 outcome.skipped += len(message.deliveries)
@@ -369,7 +371,8 @@ class IdempotentConsumer:
                 else:
                     seen.add(event_id)
                     fresh.append(delivery.envelope)
-                    inbox_rows.append((event_id, message.event_type))
+                    if item_rows:
+                        inbox_rows.append((event_id, message.event_type))
             seen.add(message.message_id)
             inbox_rows.append((message.message_id, message.event_type))
         if fresh:

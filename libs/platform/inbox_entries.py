@@ -67,7 +67,9 @@ async def record_applied(session: AsyncSession, group: str, entries: Sequence[tu
         return
     connection = await session.connection()
     dialect = connection.dialect
-    now = InboxEntry.__table__.c.processed_at.type.bind_processor(dialect)(utcnow())  # type: ignore[attr-defined]
+    column_type = InboxEntry.__table__.c.processed_at.type.dialect_impl(dialect)  # type: ignore[attr-defined]
+    # The dialect's own form (SQLite: the same text the ORM writes), so that times compare as text.
+    now = column_type.bind_processor(dialect)(utcnow())
     rows = [(group, event_id, event_type, now) for event_id, event_type in entries]
     await connection.exec_driver_sql(_insert_statement(dialect), rows)
 

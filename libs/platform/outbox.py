@@ -146,7 +146,9 @@ async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) ->
     # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost as
     # much as SQLite's insert itself, on the hot path of every event. The one typed value is
     # converted once for all rows.
-    created_at = OutboxMessage.__table__.c.created_at.type.bind_processor(dialect)(utcnow())  # type: ignore[attr-defined]
+    column_type = OutboxMessage.__table__.c.created_at.type.dialect_impl(dialect)  # type: ignore[attr-defined]
+    # The dialect's own form (SQLite: the same text the ORM writes), so that times compare as text.
+    created_at = column_type.bind_processor(dialect)(utcnow())
     rows = [
         (
             str(envelope.event_id),

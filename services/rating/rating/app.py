@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
-from rating.api import entitlements, rated_usage
+from rating.api import entitlements, meters, rated_usage, usage
 from rating.bootstrap import bootstrap
 from rating.config import RatingSettings
 
@@ -19,5 +19,5 @@ def create_app(settings: RatingSettings | None = None, *, clock: Clock = SYSTEM_
         runtime=bootstrap(settings, clock=clock),
         title="Rating service",
         description=DESCRIPTION,
-        routers=[rated_usage.router, entitlements.router],
+        routers=[meters.router, usage.router, rated_usage.router, entitlements.router],
     )

@@ -20,3 +20,9 @@ class RatingSettings(ServiceSettings):
     """Aggregates rated per transaction by the period close."""
     price_cache_ttl_s: float = Field(default=30.0, ge=0)
     """Seconds the process keeps a meter or a price version for entitlement checks and running charges."""
+
+    # Usage ingestion (docs/rating.md "Ingestion"): an event more than this far ahead of the
+    # server's clock is refused; event rows (the dedup of both doors) are kept this many days
+    # after their period ended and was rated, then `python -m rating.cli purge-usage` deletes them.
+    usage_max_future_minutes: int = Field(default=60, ge=0)
+    usage_retention_days: int = Field(default=100, ge=1)

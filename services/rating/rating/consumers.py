@@ -4,11 +4,25 @@ and of the catalog's prices and cost books (group `rating.read_model`).
 Each handler runs in the consumer's transaction: its effects and the inbox entry commit
 together, so a redelivered event changes nothing twice; an event older than the state it
 would replace changes nothing either.
+
+Each consumer group's handlers run in the consumer's transaction: their effects, the inbox
+entry and the outbox rows of the events they cause commit together, so a redelivered message
+changes nothing twice.
+
+- `rating.usage` reads `usage.raw`: the `usage.recorded` events of a poll's batch messages go
+  to `handlers.usage.record_usage` in one call, the same handler as `POST /v1/usage`. The usage
+  table's primary key (the producer's `event_id`) is the dedup of both doors, so the handler is
+  registered `idempotent` and the consumer keeps one inbox row per message, none per event. An
+  event the handler refuses (unknown or inactive meter, a timestamp too far ahead, an invalid
+  record) fails the call: the consumer redoes the poll event by event, keeps the valid ones and
+  parks each refused one as a dead letter with its reasons (`make dead-letters SERVICE=rating`;
+  replay it once the meter exists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,10 +30,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from libs.contracts import catalog, provisioning
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import spec_of
-from libs.contracts.topics import CATALOG_EVENTS, PROVISIONING_EVENTS
+from libs.contracts.topics import CATALOG_EVENTS, PROVISIONING_EVENTS, USAGE_RAW
+from libs.contracts.usage import UsageRecorded
+from libs.platform.batch_handlers import BatchEventHandler
+from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.inbox import EventHandler
 from libs.platform.service import ConsumerSpec
+from rating.config import RatingSettings
+from rating.domain.usage import UsageSource
 from rating.handlers import prices, subscriptions
+from rating.handlers.usage import IngestionRules, record_usage
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
 
 if TYPE_CHECKING:
@@ -40,6 +60,7 @@ ACCOUNT_EVENTS: tuple[type[provisioning.AccountProfile], ...] = (
     provisioning.AccountOpened,
     provisioning.AccountChanged,
 )
+USAGE_GROUP = "rating.usage"
 
 
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
@@ -96,5 +117,40 @@ def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(
             group_id=READ_MODEL_GROUP, topics=[PROVISIONING_EVENTS, CATALOG_EVENTS], handlers=handlers
-        )
+        ),
+        usage_consumer(runtime),
     ]
+
+
+def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
+    """`rating.usage`: usage events from `usage.raw`, recorded like a REST batch (see the module)."""
+    settings = runtime.settings
+    minutes = settings.usage_max_future_minutes if isinstance(settings, RatingSettings) else 60
+    rules = IngestionRules(max_future=timedelta(minutes=minutes))
+
+    async def record(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        uow = SqlRatingUnitOfWork(
+            runtime.db,
+            producer=settings.service_name,
+            actor=USAGE_GROUP,
+            session=session,
+            clock=runtime.clock,
+        )
+        async with uow:
+            receipt = await record_usage(
+                uow=uow, events=[e.payload for e in envelopes], source=UsageSource.TOPIC, rules=rules
+            )
+        if receipt.refused:
+            # A dead letter's error is this message: it names each refused event and why.
+            reasons = "; ".join(
+                f"{r.event_id or f'item {r.index}'}: " + ", ".join(f"{e.field} {e.message}" for e in r.errors)
+                for r in receipt.refusals
+            )
+            errors = [FieldError(e.field, e.message, e.code) for r in receipt.refusals for e in r.errors]
+            raise ValidationFailed(f"usage refused: {reasons}"[:2000], errors)
+
+    return ConsumerSpec(
+        group_id=USAGE_GROUP,
+        topics=[USAGE_RAW],
+        handlers={spec_of(UsageRecorded).type: BatchEventHandler(record, idempotent=True)},
+    )

@@ -108,6 +108,8 @@ class UsageEventRow(SQLModel, table=True):
             sqlite_where=text("status = 'unmatched'"),
             postgresql_where=text("status = 'unmatched'"),
         ),
+        # usage changes (migration 0008): the summary by account and day.
+        Index("ix_usage_events_account_date", "account_id", "usage_date"),
     )
 
     event_id: str = Field(primary_key=True, max_length=128)
@@ -128,6 +130,9 @@ class UsageEventRow(SQLModel, table=True):
     """rest | topic | file"""
     load_id: str | None = Field(default=None, max_length=40)
     received_at: datetime = Field(sa_column=_timestamp())
+    # usage changes (migration 0008):
+    review_reason: str | None = Field(default=None, max_length=200)
+    """Why an unmatched event found no subscription (the review queue shows it)."""
 
 
 class UsageAggregate(SQLModel, table=True):

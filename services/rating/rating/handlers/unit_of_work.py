@@ -12,11 +12,13 @@ import abc
 from collections.abc import Callable
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
+from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import NO_PREPAID, PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.prices import PriceReadModel
 from rating.handlers.rated_usage import RatedUsageRepository
 from rating.handlers.subscriptions import SubscriptionReadModel
+from rating.handlers.usage import UsageRepository
 
 
 class RatingUnitOfWork(UnitOfWorkPort):
@@ -34,3 +36,7 @@ class RatingUnitOfWork(UnitOfWorkPort):
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once this unit of work's transaction has committed (never if it does not)."""
+
+    # Usage ingestion (issue 8).
+    meters: MeterRepository
+    usage: UsageRepository

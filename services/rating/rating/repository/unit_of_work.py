@@ -10,9 +10,11 @@ from sqlalchemy import event
 from libs.platform.unit_of_work import UnitOfWork
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.repository.meters import SqlMeterRepository
 from rating.repository.prices import SqlPriceReadModel
 from rating.repository.rated_usage import SqlRatedUsageRepository
 from rating.repository.subscriptions import SqlSubscriptionReadModel
+from rating.repository.usage import SqlUsageRepository
 
 
 class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
@@ -39,3 +41,5 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         self.subscriptions = SqlSubscriptionReadModel(session)
         self.prices = SqlPriceReadModel(session)
         self.rated_usage = SqlRatedUsageRepository(session)
+        self.meters = SqlMeterRepository(session)
+        self.usage = SqlUsageRepository(session)

@@ -1,0 +1,442 @@
+"""Usage ingestion: one handler for every door (REST batch, `usage.raw`, files), working in sets.
+
+`record_usage` takes a batch — raw dicts, `UsageRecord`s, or a `ReceivedBatch` the REST door
+parsed — and, in one transaction of its unit of work (docs/rating.md "Ingestion"):
+
+1. refuses, one by one with reasons, events whose meter is unknown or inactive, whose
+   timestamp is too far ahead (USAGE_MAX_FUTURE_MINUTES) or before 2000, or that a unique-count
+   meter cannot count (no value of its property); the valid ones are kept;
+2. keeps the first of several events with one `event_id` (the others are duplicates), marks
+   events that do not pass their meter's filter `filtered`, and guides the others to their
+   subscription and period (`rating.domain.usage.UsageGuide`: one query per kind of read-model
+   row for the whole batch); the aggregates they touch are read in one query (locked on
+   PostgreSQL), and an event whose period is already rated moves to the next open one, `late`;
+3. inserts the events whose `event_id` is not stored yet (one statement: the primary key
+   decides), adds the new distinct values of unique-count meters (one statement), folds the
+   inserted events into their aggregates and writes them back (one statement), records one
+   audit entry for the batch and commits.
+
+`reprocess_unmatched` guides stored `unmatched` events again with the same steps 2-3 (the rows
+are updated instead of inserted). Nothing is half-applied: any failure rolls the batch back.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from libs.contracts.usage import UsageRecord
+from libs.platform.errors import DomainError, FieldError, RetryableError
+from libs.platform.ids import new_id
+from libs.platform.pagination import decode_cursor
+from rating.domain.meters import Aggregation, Meter
+from rating.domain.usage import (
+    COUNTING,
+    MAX_LATE_PERIODS,
+    AccountTerms,
+    AggregateKey,
+    AggregateState,
+    Placement,
+    SubscriptionTerms,
+    UsageEvent,
+    UsageGuide,
+    UsageSource,
+    UsageStatus,
+    fold,
+    timestamp_problem,
+)
+from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
+from rating.schemas.usage import (
+    MAX_REPORTED_REFUSALS,
+    ReceivedBatch,
+    Refusal,
+    UsageReceipt,
+    receive_events,
+    refusal_public,
+)
+from rating.schemas.usage_reports import ReprocessRequest, ReprocessResult
+
+if TYPE_CHECKING:
+    from rating.handlers.unit_of_work import RatingUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAggregate:
+    """An aggregate row as read: its state, its period's end, and whether the period is rated."""
+
+    state: AggregateState
+    period_end: date
+    rated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateChange:
+    """The new state of one aggregate; `existed` says whether the row was there when read."""
+
+    key: AggregateKey
+    period_end: date
+    account_id: str
+    state: AggregateState
+    existed: bool
+
+
+class UsageRepository(UsageReports):
+    """Usage events, their aggregates and distinct values, and the read model guiding needs.
+
+    Every method works on a set in one statement; on PostgreSQL `aggregates(lock=True)` locks
+    the rows it reads until the transaction ends (a period close that locks them too either
+    waits for this batch or has already marked the period rated).
+    """
+
+    @abc.abstractmethod
+    async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
+        """The accounts of these ids that rating knows, by id."""
+
+    @abc.abstractmethod
+    async def subscriptions(self, subscription_ids: Collection[str]) -> dict[str, SubscriptionTerms]:
+        """The subscriptions of these ids that rating knows, by id."""
+
+    @abc.abstractmethod
+    async def account_subscriptions(
+        self, account_ids: Collection[str], product_ids: Collection[str]
+    ) -> list[SubscriptionTerms]:
+        """The subscriptions of these accounts to these products."""
+
+    @abc.abstractmethod
+    async def aggregates(
+        self, keys: Collection[AggregateKey], *, lock: bool
+    ) -> dict[AggregateKey, StoredAggregate]:
+        """The aggregate rows of these keys that exist."""
+
+    @abc.abstractmethod
+    async def insert_events(self, events: Sequence[UsageEvent], *, received_at: datetime) -> set[str]:
+        """Store the events whose `event_id` is new; the ids stored (the others were there already)."""
+
+    @abc.abstractmethod
+    async def mark_guided(self, events: Sequence[UsageEvent]) -> set[str]:
+        """Give stored `unmatched` events their new placement; the ids that were still unmatched."""
+
+    @abc.abstractmethod
+    async def add_distinct_values(
+        self, values: Collection[tuple[AggregateKey, str]]
+    ) -> Counter[AggregateKey]:
+        """Record distinct property values per aggregate; how many were new, per aggregate."""
+
+    @abc.abstractmethod
+    async def write_aggregates(
+        self, changes: Sequence[AggregateChange], *, now: datetime
+    ) -> set[AggregateKey]:
+        """Write new aggregate states: rows that existed are updated, the others inserted.
+
+        Returns the keys of rows to insert that another transaction inserted first (PostgreSQL
+        only); they are left untouched, to be read again (locked) and folded once more.
+        """
+
+
+@dataclass(frozen=True)
+class IngestionRules:
+    """Settings the ingestion applies (from RatingSettings)."""
+
+    max_future: timedelta = timedelta(minutes=60)
+
+
+@dataclass
+class Stopwatch:
+    """Times of the stages of one batch, in seconds (the benchmark prints them); off by default."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+    _last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        """Charge the time since the last lap to `stage`."""
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+class _NoStopwatch(Stopwatch):
+    def lap(self, stage: str) -> None:
+        """Nothing: timing is off."""
+
+
+@dataclass
+class _Tally:
+    counted: int = 0
+    late: int = 0
+    unmatched: int = 0
+    filtered: int = 0
+
+    def add(self, events: Collection[UsageEvent]) -> None:
+        for event in events:
+            if event.status is UsageStatus.COUNTED:
+                self.counted += 1
+            elif event.status is UsageStatus.LATE:
+                self.late += 1
+            elif event.status is UsageStatus.UNMATCHED:
+                self.unmatched += 1
+            else:
+                self.filtered += 1
+
+
+async def record_usage(
+    *,
+    uow: RatingUnitOfWork,
+    events: ReceivedBatch | Sequence[UsageRecord | Mapping[str, Any]],
+    source: UsageSource,
+    rules: IngestionRules = IngestionRules(),
+    load_id: str | None = None,
+    stopwatch: Stopwatch | None = None,
+) -> UsageReceipt:
+    """Store a batch of usage events exactly once and count them (see the module); commits."""
+    watch = stopwatch or _NoStopwatch()
+    received = events if isinstance(events, ReceivedBatch) else receive_events(events)
+    watch.lap("validate")
+    meters = await uow.meters.by_codes({record.meter for _, record in received.records})
+    refusals = list(received.refusals)
+    accepted, duplicates = _accept(received, meters, refusals, now=uow.clock.now(), rules=rules)
+    for event in accepted:
+        event.source = source
+        event.load_id = load_id
+    watch.lap("validate")
+    stored = await _guide(uow, accepted, meters)
+    watch.lap("guide")
+    stored_ids = await uow.usage.insert_events(accepted, received_at=uow.clock.now())
+    watch.lap("insert")
+    inserted = [event for event in accepted if event.event_id in stored_ids]
+    duplicates += len(accepted) - len(inserted)
+    await _count(uow, inserted, meters, stored)
+    watch.lap("aggregate")
+    tally = _Tally()
+    tally.add(inserted)
+    refusals.sort(key=lambda r: r.index)
+    receipt = UsageReceipt(
+        batch_id=new_id("ub"),
+        received=received.size,
+        accepted=len(inserted),
+        counted=tally.counted,
+        late=tally.late,
+        unmatched=tally.unmatched,
+        filtered=tally.filtered,
+        duplicates=duplicates,
+        refused=len(refusals),
+        refusals=[refusal_public(r) for r in refusals[:MAX_REPORTED_REFUSALS]],
+    )
+    uow.audit(
+        "usage.recorded",
+        "usage_batch",
+        receipt.batch_id,
+        {"source": source.value, "load_id": load_id, **receipt.model_dump(exclude={"batch_id", "refusals"})},
+    )
+    await uow.commit()
+    watch.lap("commit")
+    return receipt
+
+
+async def reprocess_unmatched(*, uow: RatingUnitOfWork, request: ReprocessRequest) -> ReprocessResult:
+    """Guide unmatched events again (subscriptions may exist now): counted ones leave the queue; commits."""
+    selection = UnmatchedSelection(request.account_id, request.subscription_id, request.meter)
+    after = review_position(decode_cursor(request.cursor)) if request.cursor else None
+    events = await uow.usage.unmatched(selection, after=after, limit=request.limit + 1)
+    has_more = len(events) > request.limit
+    events = events[: request.limit]
+    meters = await uow.meters.by_codes({event.meter for event in events})
+    known = [event for event in events if event.meter in meters]
+    stored = await _guide(uow, known, meters)
+    guided = [event for event in known if event.status in COUNTING]
+    flipped = await uow.usage.mark_guided(guided)
+    moved = [event for event in guided if event.event_id in flipped]
+    await _count(uow, moved, meters, stored)
+    tally = _Tally()
+    tally.add(moved)
+    result = ReprocessResult(
+        examined=len(events),
+        counted=tally.counted,
+        late=tally.late,
+        unmatched=len(events) - len(moved),
+        next_cursor=review_cursor(events[-1]) if has_more and events else None,
+        has_more=has_more,
+    )
+    uow.audit("usage.reprocessed", "usage_review", new_id("ur"), result.model_dump(exclude={"next_cursor"}))
+    await uow.commit()
+    return result
+
+
+def _accept(
+    received: ReceivedBatch,
+    meters: Mapping[str, Meter],
+    refusals: list[Refusal],
+    *,
+    now: datetime,
+    rules: IngestionRules,
+) -> tuple[list[UsageEvent], int]:
+    """The batch's valid events, first of each id, filtered ones marked; refusals appended; duplicates."""
+    accepted: list[UsageEvent] = []
+    seen: set[str] = set()
+    duplicates = 0
+    for index, record in received.records:
+        errors = _state_problems(record, meters.get(record.meter), now=now, rules=rules)
+        if errors:
+            refusals.append(Refusal(index, record.event_id, errors))
+            continue
+        if record.event_id in seen:
+            duplicates += 1
+            continue
+        seen.add(record.event_id)
+        event = UsageEvent(
+            event_id=record.event_id,
+            meter=record.meter,
+            quantity=record.quantity,
+            occurred_at=record.timestamp,
+            properties=record.properties,
+            subscription_id=record.subscription_id,
+            account_id=record.account_id,
+        )
+        if not meters[record.meter].admits(record.properties):
+            event.status = UsageStatus.FILTERED
+        accepted.append(event)
+    return accepted, duplicates
+
+
+def _state_problems(
+    record: UsageRecord, meter: Meter | None, *, now: datetime, rules: IngestionRules
+) -> list[FieldError]:
+    """Why an otherwise valid record is refused: its meter, its timestamp, its distinct value."""
+    errors: list[FieldError] = []
+    if meter is None:
+        errors.append(FieldError("meter", f"no meter has the code {record.meter!r}", "unknown_meter"))
+    elif not meter.active:
+        errors.append(FieldError("meter", f"meter {record.meter!r} is inactive", "inactive_meter"))
+    elif (
+        meter.aggregation is Aggregation.UNIQUE_COUNT
+        and meter.admits(record.properties)
+        and meter.distinct_value(record.properties) is None
+    ):
+        errors.append(
+            FieldError(
+                f"properties.{meter.property}",
+                f"meter {meter.code!r} counts distinct values of this property: it is required",
+                "missing",
+            )
+        )
+    problem = timestamp_problem(record.timestamp, now=now, max_future=rules.max_future)
+    if problem is not None:
+        errors.append(problem)
+    return errors
+
+
+async def _guide(
+    uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter]
+) -> dict[AggregateKey, StoredAggregate]:
+    """Place every non-filtered event (subscription, local date, period), moving late ones on.
+
+    Returns the aggregates the counted events touch, as read (and locked) for the batch.
+    """
+    to_guide = [event for event in events if event.status is not UsageStatus.FILTERED]
+    guide = await _load_guide(uow, to_guide, meters)
+    for event in to_guide:
+        event.place(_placement(guide, event, meters[event.meter].product_id))
+    return await _move_late(uow, guide, [e for e in to_guide if e.status is UsageStatus.COUNTED])
+
+
+def _placement(guide: UsageGuide, event: UsageEvent, product_id: str) -> Placement:
+    try:
+        return guide.place(
+            subscription_id=event.subscription_id,
+            account_id=event.account_id,
+            product_id=product_id,
+            occurred_at=event.occurred_at,
+        )
+    except (ValueError, DomainError) as exc:
+        # A read-model row guiding cannot use (an unknown time zone, say): the event waits in the
+        # review queue rather than failing the batch.
+        reason = exc.detail if isinstance(exc, DomainError) else str(exc)
+        return Placement(UsageStatus.UNMATCHED, event.subscription_id, event.account_id, reason=reason[:200])
+
+
+async def _load_guide(
+    uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter]
+) -> UsageGuide:
+    """The read model the batch needs, in one query per kind of row."""
+    named = {e.subscription_id for e in events if e.subscription_id is not None}
+    subscriptions = await uow.usage.subscriptions(named) if named else {}
+    by_account = {e.account_id for e in events if e.subscription_id is None and e.account_id is not None}
+    products = {meters[e.meter].product_id for e in events if e.subscription_id is None}
+    candidates = await uow.usage.account_subscriptions(by_account, products) if by_account else []
+    account_ids = by_account | {terms.account_id for terms in subscriptions.values()}
+    accounts = await uow.usage.accounts(account_ids) if account_ids else {}
+    return UsageGuide(subscriptions=subscriptions, accounts=accounts, account_subscriptions=candidates)
+
+
+async def _move_late(
+    uow: RatingUnitOfWork, guide: UsageGuide, counted: Sequence[UsageEvent]
+) -> dict[AggregateKey, StoredAggregate]:
+    """Move events whose period is rated to the next open one (late); the aggregates read."""
+    stored = await uow.usage.aggregates({event.key for event in counted}, lock=True) if counted else {}
+    pending = list(counted)
+    for _ in range(MAX_LATE_PERIODS):
+        pending = [e for e in pending if (found := stored.get(e.key)) is not None and found.rated]
+        if not pending:
+            return stored
+        for event in pending:
+            assert event.subscription_id is not None and event.period is not None
+            event.move_late(guide.next_period(event.subscription_id, event.period))
+        unseen = {event.key for event in pending} - stored.keys()
+        if unseen:
+            stored.update(await uow.usage.aggregates(unseen, lock=True))
+    for event in pending:
+        event.place(
+            Placement(UsageStatus.UNMATCHED, event.subscription_id, event.account_id, reason="no open period")
+        )
+    return stored
+
+
+async def _count(
+    uow: RatingUnitOfWork,
+    events: Sequence[UsageEvent],
+    meters: Mapping[str, Meter],
+    stored: dict[AggregateKey, StoredAggregate],
+) -> None:
+    """Fold newly stored counted and late events into their aggregates and write them back."""
+    by_key: dict[AggregateKey, list[UsageEvent]] = {}
+    distinct: set[tuple[AggregateKey, str]] = set()
+    for event in events:
+        if event.status not in COUNTING:
+            continue
+        key = event.key
+        by_key.setdefault(key, []).append(event)
+        meter = meters[event.meter]
+        if meter.aggregation is Aggregation.UNIQUE_COUNT:
+            value = meter.distinct_value(event.properties)
+            if value is not None:
+                distinct.add((key, value))
+    if not by_key:
+        return
+    new_values = await uow.usage.add_distinct_values(distinct) if distinct else Counter()
+
+    def change(key: AggregateKey, found: StoredAggregate | None) -> AggregateChange:
+        group = by_key[key]
+        before = found.state if found is not None else AggregateState.empty()
+        after = fold(
+            before,
+            meters[key[1]].aggregation,
+            ((e.quantity, e.occurred_at, e.status is UsageStatus.LATE) for e in group),
+            new_distinct_values=new_values[key],
+        )
+        assert group[0].period is not None and group[0].account_id is not None
+        return AggregateChange(key, group[0].period.end, group[0].account_id, after, found is not None)
+
+    now = uow.clock.now()
+    conflicted = await uow.usage.write_aggregates([change(k, stored.get(k)) for k in by_key], now=now)
+    if conflicted:
+        # Another transaction created these rows after the read (PostgreSQL): read them again,
+        # locked now, and fold the same events into what it wrote.
+        again = await uow.usage.aggregates(conflicted, lock=True)
+        if any(key not in again or again[key].rated for key in conflicted):
+            raise RetryableError("usage of this batch raced with a period close; send the batch again")
+        if await uow.usage.write_aggregates([change(k, again[k]) for k in conflicted], now=now):
+            raise RetryableError("usage of this batch raced with another batch; send it again")
