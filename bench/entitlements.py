@@ -137,9 +137,9 @@ async def _drive(stack: Stack, report: EntitlementReport) -> None:
     try:
         checks = check_bodies(pool, options.subscriptions, DISTINCT_BODIES)
         health = pool.request_bytes("GET", "/healthz")
-        _, answers = await open_loop(pool, checks[:WARM_UP_REQUESTS], options.rate)
+        _, answers = await open_loop(pool, checks[: min(WARM_UP_REQUESTS, options.rate)], options.rate)
         _require_ok(answers, CHECK_PATH)
-        _, answers = await open_loop(pool, [health] * WARM_UP_REQUESTS, options.rate)
+        _, answers = await open_loop(pool, [health] * min(WARM_UP_REQUESTS, options.rate), options.rate)
         _require_ok(answers, "GET /healthz")
         cpu_before = stack.cpu_seconds()
         for round_ in range(options.seconds):
@@ -148,7 +148,7 @@ async def _drive(stack: Stack, report: EntitlementReport) -> None:
             latencies, answers = await open_loop(pool, batch, options.rate)
             _require_ok(answers, CHECK_PATH)
             report.checks.append(latencies)
-            report.sample = report.sample or answers[0].body.decode(errors="replace")[:400]
+            report.sample = report.sample or answers[0].body.decode(errors="replace")[:2000]
             latencies, answers = await open_loop(pool, [health] * options.rate, options.rate)
             _require_ok(answers, "GET /healthz")
             report.health.append(latencies)

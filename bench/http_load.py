@@ -88,8 +88,22 @@ class HttpPool:
         return head.encode() + payload
 
     async def send(self, request: bytes) -> Answer:
-        """Send a raw request on an idle connection (or a new one) and read its answer."""
-        connection = self._idle.pop() if self._idle else await self._open()
+        """Send a raw request on an idle connection (or a new one) and read its answer.
+
+        The server closes a keep-alive connection left idle too long (uvicorn: after 5 s): one
+        seen closed is dropped, and a request on one that closes under it goes again, once, on a
+        new connection (the requests sent here change nothing, so a second try is harmless).
+        """
+        connection = self._idle_connection()
+        if connection is not None:
+            try:
+                answer = await connection.exchange(request)
+            except (OSError, asyncio.IncompleteReadError):
+                connection.close()
+            else:
+                self._idle.append(connection)
+                return answer
+        connection = await self._open()
         try:
             answer = await connection.exchange(request)
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -97,6 +111,14 @@ class HttpPool:
             raise HttpFailure(f"{type(exc).__name__}: {exc}") from exc
         self._idle.append(connection)
         return answer
+
+    def _idle_connection(self) -> _Connection | None:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.reader.at_eof():
+                return connection
+            connection.close()
+        return None
 
     async def _open(self) -> _Connection:
         reader, writer = await asyncio.open_connection(self._host, self._port)
