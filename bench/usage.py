@@ -23,8 +23,9 @@ Where the time goes: CPU seconds of each rating process, the broker and the benc
 run (a service at ~100 % of a core is CPU-bound: it is its own code, not the pipes); whatever
 per-stage timings the service exposes in `/metrics` (any metric about usage or stages); and
 floors measured in the bench process on the same batches: parsing a REST body into
-`UsageRecord`s and decoding a batch message into `UsageRecorded`s (the least a process pays
-per event before touching its database).
+`UsageRecord`s, decoding a batch message into `UsageRecorded`s, and inserting a batch of rows
+as wide as a usage event into a table with a text primary key and two indexes, through the
+driver in one transaction (the least a process pays per event before any rule of its own).
 
 Peak RSS (`VmHWM`) of a rating process is printed against its peak before the events arrive;
 with `--usage-rss-events 5000000` each door is run again at that count on one process and its
@@ -42,8 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from bench.rating_runs import PARTITIONS, RatingSession, Stack, machine_load, stage_timings
 from bench.rating_seed import WARM_UP_METER
 from bench.rating_stack import Databases, postgres_server_url
@@ -60,16 +59,14 @@ from bench.usage_doors import (
     wait_counted,
     warm_up_topic,
 )
+from bench.usage_floors import parse_floors, storage_floor
 from bench.usage_workload import DEFAULT_BATCH_SIZE, DEFAULT_SUBSCRIPTIONS, UsageWorkload
-from libs.contracts.batch import decode_message
-from libs.contracts.usage import UsageRecord, UsageRecorded
 
 DEFAULT_EVENTS = 1_000_000
 DEFAULT_CONNECTIONS = 4
 # Up to this many events the bodies and messages are built before the clock starts; above it
 # (the RSS runs) they are built as they are sent, so the bench's own memory stays flat.
 EAGER_LIMIT = 2_000_000
-FLOOR_BATCHES = 3
 
 Midway = Callable[[Stack, "DoorRun"], Coroutine[Any, Any, None]]
 
@@ -249,40 +246,6 @@ async def run_topic(
     return await _timed(stack, run, work)
 
 
-def parse_floors(workload: UsageWorkload) -> list[str]:
-    """µs per event to parse a REST body and to decode a batch message, in this process."""
-    batches = [batch for batch, _ in zip(workload.batches(), range(FLOOR_BATCHES), strict=False)]
-    events = sum(len(b.events) for b in batches)
-    bodies = [workload.rest_body(b) for b in batches]
-    messages = [workload.topic_message(b) for b in batches]
-    adapter = TypeAdapter(dict[str, list[UsageRecord]])
-
-    def parse() -> None:
-        for body in bodies:
-            adapter.validate_json(body)
-
-    def decode() -> None:
-        for _, value, headers in messages:
-            for envelope in decode_message(value, headers).events:
-                UsageRecorded.model_validate(envelope.payload)
-
-    lines = []
-    for label, work in (
-        ("parse a REST body into UsageRecords", parse),
-        ("decode a batch message into UsageRecorded", decode),
-    ):
-        best = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            work()
-            best = min(best, time.perf_counter() - started)
-        lines.append(
-            f"floor, {label}: {best / events * 1e6:.1f} µs/event "
-            f"({per_second(events, best):,.0f} events/s on one core)"
-        )
-    return lines
-
-
 @dataclass
 class UsageReport:
     """Every run of a session, and the figures and sections they make."""
@@ -374,6 +337,7 @@ async def _measure_runs(session: RatingSession, report: UsageReport) -> None:
                     stack.bootstrap_servers, messages, workload.events, partitions=PARTITIONS
                 )
                 report.notes.extend(parse_floors(workload))
+                report.notes.append(await storage_floor(session.databases, workload))
             report.runs.append(await run_topic(stack, workload, options, messages=messages))
         del messages
         gc.collect()
