@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,8 @@ class DoorRun:
         if self.verified is not None:
             lines.append(
                 f"  checked: {self.verified.distinct:,} distinct events stored, {self.verified.counted:,} "
-                f"counted, aggregates sum to {self.verified.quantity:,} (exact per subscription and meter)"
+                f"counted, aggregates sum to {_plain(self.verified.quantity)} "
+                "(exact per subscription and meter)"
             )
         if self.sender is not None and (self.sender.accepted or self.sender.duplicates):
             lines.append(
@@ -146,6 +148,12 @@ class DoorRun:
             f"  service metric {line}" for line in self.stages or ["(no usage or stage metrics exposed)"]
         )
         return lines
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without the trailing zeros of its storage (PostgreSQL NUMERIC keeps its scale)."""
+    whole = value.to_integral_value()
+    return f"{whole:,}" if value == whole else f"{value.normalize():,f}"
 
 
 def _warm_up_workload(workload: UsageWorkload, size: int) -> UsageWorkload:

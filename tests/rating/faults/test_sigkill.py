@@ -103,6 +103,7 @@ async def test_rest_door_loses_and_doubles_nothing_when_rating_is_killed(session
     async with session.stack(1) as stack:
         run = await run_rest(stack, workload, OPTIONS, midway=kill_rating)
 
+    print("\n".join([*run.summary(), f"  killed after {checked[0]} batches were answered"]))
     assert checked and checked[0] > 0
     assert run.verified is not None and run.verified.distinct == EVENTS
     assert run.verified.quantity == workload.expected_quantity()
@@ -125,6 +126,7 @@ async def test_topic_door_loses_and_doubles_nothing_when_rating_is_killed(sessio
     async with session.stack(1) as stack:
         run = await run_topic(stack, workload, OPTIONS, midway=kill_rating)
 
+    print("\n".join([*run.summary(), f"  killed with {killed_at[0]:,} events counted"]))
     assert killed_at and EVENTS // 2 <= killed_at[0] < EVENTS, killed_at
     assert run.verified is not None and run.verified.distinct == EVENTS
     assert run.verified.quantity == workload.expected_quantity()
@@ -147,6 +149,7 @@ async def test_rest_acknowledged_events_survive_a_killed_broker(session: RatingS
         # The acknowledged events were in the database before the broker went; all are there now.
         await _assert_acknowledged_are_stored(stack, run, set(run.sender.acked_batches if run.sender else []))
 
+    print("\n".join([*run.summary(), f"  broker killed after {checked[0]} batches were answered"]))
     assert checked and checked[0] > 0
     assert run.verified is not None and run.verified.distinct == EVENTS
     assert run.verified.quantity == workload.expected_quantity()
@@ -178,6 +181,7 @@ async def test_topic_producer_that_resends_what_is_not_stored_loses_nothing_to_a
         )
         verified = await verify(stack.probe, workload)
 
+    print(f"broker killed with {len(stored):,} events stored; {len(unstored)} batches sent again; {verified}")
     assert len(unstored) < workload.batch_count
     assert verified.distinct == EVENTS
     assert verified.quantity == workload.expected_quantity()
