@@ -3,6 +3,7 @@ SQLite and PostgreSQL: amounts to the cent, one usage.rated per period however o
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from libs.platform.clock import FixedClock
 from libs.platform.outbox import OutboxMessage
 from libs.platform.settings import Role
 from rating.app import create_app
+from rating.handlers import rated_usage
 from rating.models import RatedPrice
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories_rating import (
@@ -156,9 +158,11 @@ async def test_an_as_of_before_a_periods_end_leaves_it_open(app: FastAPI) -> Non
     assert later.json()["rated"] == 2
 
 
-async def test_the_running_charge_of_the_open_period(app: FastAPI) -> None:
+async def test_the_running_charge_of_the_periods_not_rated_yet(app: FastAPI) -> None:
     client = _client(app)
-    response = await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)
+    response = await client.get(
+        "/v1/subscriptions/sub_1/charges", params={"as_of": "2026-08-02"}, headers=OPS
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["as_of"], body["currency"]) == ("2026-08-02", "USD")
@@ -170,11 +174,17 @@ async def test_the_running_charge_of_the_open_period(app: FastAPI) -> None:
         "500",
         "0.00",
     )
-    july = await client.get("/v1/subscriptions/sub_1/charges", params={"as_of": "2026-07-20"}, headers=OPS)
-    assert {c["meter"]: c["charge_amount"] for c in july.json()["charges"]} == {
-        "api_calls": "107.59",
-        "seats": "3000.00",
-    }
+    # Without a date: every period not rated yet, July's (ended, not closed) included.
+    every = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
+    assert every["as_of"] is None
+    assert [(c["meter"], c["period_start"], c["charge_amount"]) for c in every["charges"]] == [
+        ("api_calls", "2026-07-01", "107.59"),
+        ("api_calls", "2026-08-01", "0.00"),
+        ("seats", "2026-07-01", "3000.00"),
+    ]
+    await client.post("/v1/rated-usage/close", json={}, headers=FINANCE)
+    closed = (await client.get("/v1/subscriptions/sub_1/charges", headers=OPS)).json()
+    assert [(c["meter"], c["period_start"]) for c in closed["charges"]] == [("api_calls", "2026-08-01")]
     assert (await client.get("/v1/subscriptions/sub_x/charges", headers=OPS)).status_code == 404
 
 
@@ -273,3 +283,20 @@ async def test_a_close_in_many_chunks_under_an_idempotency_key(sqlite_url: str) 
         assert again.headers.get("idempotent-replayed") == "true"
         # 1,500 used, 1,000 included: 500 x 0.0100 = 5.00.
         assert sorted(str(e.amount) for e in await _rated_in_outbox(application)) == ["107.59", "5.00"]
+
+
+async def test_concurrent_closes_rate_each_period_once(app: FastAPI) -> None:
+    runtime = app.state.runtime
+    for i in range(30):
+        await add_rows(
+            app, subscription_row(f"sub_c{i}"), aggregate_row(str(1000 + i), subscription_id=f"sub_c{i}")
+        )
+    reports = await asyncio.gather(
+        *(
+            rated_usage.close_periods(units_of_work=runtime.rating_unit_of_work, chunk_size=7)
+            for _ in range(3)
+        )
+    )
+    assert sum(r.rated for r in reports) == 32  # 30 + the fixture's two ended periods
+    events = await _rated_in_outbox(app)
+    assert len(events) == 32 == len({(e.subscription_id, e.meter, e.period_start) for e in events})

@@ -50,6 +50,8 @@ class RatingStore:
     rated: dict[str, RatedUsage] = field(default_factory=dict)
     reads: int = 0
     """Store reads (to show what a cache saves)."""
+    closing_elsewhere: bool = False
+    """Another close holds the close's lock."""
 
     def add_series(self, series: UsageSeries) -> None:
         """Insert an aggregate row."""
@@ -155,6 +157,9 @@ class FakeRatedUsageRepository(RatedUsageRepository):
             result.append(DueSeries(series, None if account is None else account.time_zone))
         return result
 
+    async def lock_for_close(self) -> bool:
+        return not self.store.closing_elsewhere
+
     async def claim(self, keys: Sequence[SeriesKey], rated_at: datetime) -> list[UsageSeries]:
         claimed = []
         for key in keys:
@@ -203,17 +208,20 @@ class FakeRatedUsageRepository(RatedUsageRepository):
         )
 
     async def open_series(
-        self, subscription_id: str, on: date, meter: str | None = None
+        self, subscription_id: str, on: date | None, meter: str | None = None
     ) -> list[UsageSeries]:
         self.store.reads += 1
-        return [
-            row.series
-            for row in self.store.aggregates.values()
-            if row.rated_at is None
-            and row.series.subscription_id == subscription_id
-            and (meter is None or row.series.meter == meter)
-            and row.series.period_start <= on < row.series.period_end
-        ]
+        return sorted(
+            (
+                row.series
+                for row in self.store.aggregates.values()
+                if row.rated_at is None
+                and row.series.subscription_id == subscription_id
+                and (meter is None or row.series.meter == meter)
+                and (on is None or row.series.period_start <= on < row.series.period_end)
+            ),
+            key=lambda s: (s.meter, s.period_start),
+        )
 
 
 @dataclass

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from libs.contracts.vocabulary import PricingModel
 from libs.platform.clock import FixedClock
@@ -123,3 +125,29 @@ async def test_repeated_checks_read_only_the_aggregate_and_a_suspension_reaches_
     assert (await _check(store, price_cache=cache)).allowed  # not committed yet
     await uow.commit()
     assert (await _check(store, price_cache=cache)).reason == Refusal.SUBSCRIPTION_NOT_ACTIVE
+
+
+@given(
+    current=st.decimals(min_value=0, max_value=50_000, places=2),
+    first=st.decimals(min_value=0, max_value=5_000, places=2),
+    second=st.decimals(min_value=0, max_value=5_000, places=2),
+    prepaid=st.decimals(min_value=0, max_value=2_000, places=0),
+)
+def test_costs_of_successive_checks_add_up_to_the_cost_of_both_at_once(
+    current: Decimal, first: Decimal, second: Decimal, prepaid: Decimal
+) -> None:
+    # EXAMPLES §7's graduated price: what two checks cost one after the other is what the line grows by.
+    spec = price_spec(
+        usage_price(
+            model=PricingModel.TIERED_GRADUATED,
+            included="1000",
+            bands=[("10000", "0.0100"), (None, "0.0075")],
+        ),
+        None,
+    )
+    one = marginal_cost(spec, current, first, prepaid)
+    two = marginal_cost(spec, current + first, second, prepaid)
+    both = marginal_cost(spec, current, first + second, prepaid)
+    assert one.amount + two.amount == both.amount
+    assert one.rounded_amount + two.rounded_amount == both.rounded_amount
+    assert one.amount >= 0 and both.amount <= (first + second) * D("0.0100")

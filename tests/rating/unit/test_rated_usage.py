@@ -3,6 +3,7 @@ the period close: due in the account's time zone, rated once, prepaid drawn firs
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -11,12 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.contracts.usage import UsageRated
-from libs.contracts.vocabulary import PricingModel, TierMode
+from libs.contracts.vocabulary import BillingFrequency, PricingModel, TierMode
 from libs.platform.clock import FixedClock
 from libs.platform.errors import ValidationFailed
+from libs.platform.periods import BillingPeriod
 from libs.pricing import rate
 from rating.domain.prices import PriceVersion, price_spec
-from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid
+from rating.domain.rated_usage import charge_for, is_closable, quantity_after_prepaid, usage_period
 from rating.handlers.rated_usage import close_periods
 from tests.rating.unit.factories_rating import (
     EVENT_AT,
@@ -216,3 +218,42 @@ def test_prepaid_units_only_ever_lower_the_charge_and_never_below_the_included(
     left = quantity_after_prepaid(spec, quantity, prepaid)
     assert min(quantity, Decimal(1000)) <= left <= quantity
     assert rate(spec, left).amount <= rate(spec, quantity).amount
+
+
+async def test_a_close_stops_when_another_holds_the_lock_and_leaves_the_periods_to_it() -> None:
+    store = _store(GRADUATED)
+    store.add_series(series("12345"))
+    store.closing_elsewhere = True
+    factory, made = units_of_work(store, clock=AUGUST_2)
+    report = await close_periods(units_of_work=factory)
+    assert report.busy and report.rated == 0 and made[0].envelopes == []
+    store.closing_elsewhere = False
+    assert [r.amount for r in await _close(store)] == [D("107.59")]
+
+
+async def test_a_price_per_term_on_a_term_of_no_whole_months_leaves_the_period_open() -> None:
+    term_price = replace(
+        usage_price(model=PricingModel.COST_PLUS, cost_book_id="cb_wfm"), billing_period=BillingFrequency.TERM
+    )
+    store = _store(term_price)
+    store.cost_books[("cb_wfm", 1)] = (wfm_cost_book(TierMode.VOLUME), EVENT_AT)
+    store.subscriptions["sub_1"] = replace(subscription(), term_end=date(2026, 6, 15))
+    store.add_series(series("250"))
+    factory, _ = units_of_work(store, clock=AUGUST_2)
+    report = await close_periods(units_of_work=factory)
+    assert (report.rated, report.unpriced) == (0, 1)
+    store.subscriptions["sub_1"] = replace(subscription(), term_end=date(2027, 1, 1))  # 12 months
+    (rated,) = await _close(store)
+    # The monthly book billed per 12-month term: 250 x 10.00 x 12 x 1.20 = 36,000.00 (EXAMPLES §1).
+    assert rated.amount == D("36000.00")
+
+
+def test_the_period_usage_counts_in_follows_the_subscriptions_billing_frequency() -> None:
+    monthly = subscription()
+    assert usage_period(monthly, 15, date(2026, 7, 20)) == BillingPeriod(date(2026, 7, 15), date(2026, 8, 15))
+    # Cycle day 31 falls back to the month's last day (DESIGN §6).
+    assert usage_period(monthly, 31, date(2027, 2, 10)) == BillingPeriod(date(2027, 1, 31), date(2027, 2, 28))
+    quarterly = replace(monthly, billing_period="quarterly", term_start=date(2026, 3, 3))
+    assert usage_period(quarterly, 1, date(2026, 7, 20)) == BillingPeriod(date(2026, 6, 3), date(2026, 9, 3))
+    term = replace(monthly, billing_period="term", term_start=date(2026, 3, 1), term_end=date(2029, 3, 1))
+    assert usage_period(term, 1, date(2027, 7, 20)) == BillingPeriod(date(2026, 3, 1), date(2029, 3, 1))

@@ -79,13 +79,14 @@ async def get_rated_usage(rated_usage_id: RatedUsageId, uow: ReadUow) -> RatedUs
 @router.get(
     "/v1/subscriptions/{subscription_id}/charges",
     response_model=RunningChargesPublic,
-    summary="The running charge of each meter's open period",
+    summary="The running charge of each meter's periods not rated yet",
 )
 async def get_running_charges(
     subscription_id: SubscriptionId,
     uow: ReadUow,
     as_of: Annotated[
-        IsoDate | None, Query(description="Account-local date (YYYY-MM-DD); default: the account's today.")
+        IsoDate | None,
+        Query(description="Only the periods containing this account-local date (YYYY-MM-DD); default: all."),
     ] = None,
 ) -> RunningChargesPublic:
     return running_charges_public(await handlers.running_charges(uow, subscription_id, as_of))

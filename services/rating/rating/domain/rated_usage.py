@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from libs.contracts.vocabulary import PricingModel
+from libs.contracts.vocabulary import BillingFrequency, PricingModel
+from libs.platform.periods import BillingPeriod, period_containing
 from libs.pricing import Charge, PriceSpec, TierLine, rate
 
 from .prices import PriceVersion, version_in_force
@@ -211,6 +212,23 @@ def rated_usage(
 def series_reference(series: UsageSeries) -> str:
     """A stable name of one period of a subscription's meter (prepaid drawdowns refer to it)."""
     return f"usage:{series.subscription_id}:{series.meter}:{series.period_start.isoformat()}"
+
+
+def usage_period(subscription: Subscription, bill_cycle_day: int, day: date) -> BillingPeriod:
+    """The billing period usage on `day` counts in, as the ingestion aggregates it.
+
+    Monthly (also when the subscription names no frequency) on the account's bill-cycle day;
+    quarterly and annual anchored on the term start; a term-billed subscription's one period is
+    its term (then windows of the same length). Used only where no aggregate says it yet.
+    """
+    frequency = BillingFrequency(subscription.billing_period or BillingFrequency.MONTHLY)
+    if frequency is BillingFrequency.MONTHLY:
+        return period_containing(day, frequency, bill_cycle_day)
+    if frequency.is_fixed:
+        return period_containing(day, frequency, subscription.term_start)
+    length = max((subscription.term_end - subscription.term_start).days, 1)
+    first = subscription.term_start + timedelta(days=(day - subscription.term_start).days // length * length)
+    return BillingPeriod(first, first + timedelta(days=length))
 
 
 def is_closable(period_end: date, local_today: date) -> bool:

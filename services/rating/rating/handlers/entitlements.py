@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 
 from libs.platform.errors import NotFound
 from libs.platform.money import round_money
-from libs.platform.periods import monthly_period_containing
 from rating.domain.entitlements import marginal_cost, refusal
 from rating.domain.prices import term_months
-from rating.domain.rated_usage import price_wanted
+from rating.domain.rated_usage import price_wanted, usage_period
 from rating.domain.subscriptions import DEFAULT_TIME_ZONE
 from rating.handlers.price_cache import Unpriced
 
@@ -92,8 +91,8 @@ async def check_entitlement(
         series = open_series[0]
         period_start, period_end, current = series.period_start, series.period_end, series.quantity
     else:
-        # No usage yet in this period: the monthly period of the account's bill-cycle day.
-        period = monthly_period_containing(on, account.bill_cycle_day if account is not None else 1)
+        # No usage yet in this period: the period the ingestion will count it in.
+        period = usage_period(subscription, account.bill_cycle_day if account is not None else 1, on)
         period_start, period_end, current = period.start, period.end, ZERO
     want = price_wanted(subscription, found, period_start)
     book = await uow.price_cache.price_book(uow, [want])

@@ -14,10 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from libs.contracts.vocabulary import PricingModel
-from libs.pricing import PriceSpec
+from libs.platform.errors import ValidationFailed
+from libs.pricing import PriceSpec, rate
 from rating.domain.prices import CostBookVersion, PriceVersion, price_spec, version_in_force
 from rating.domain.rated_usage import Meter, PriceWanted, choose_usage_price
 from rating.domain.subscriptions import Account, Subscription
@@ -89,7 +91,16 @@ class PriceBook:
         key = (price.price_id, price.version, book_id, None if book is None else book.version, months)
         spec = self._specs.get(key)
         if spec is None:
-            spec = self._specs[key] = price_spec(price, book, months)
+            spec = price_spec(price, book, months)
+            try:
+                rate(spec, Decimal(0))  # validates the spec once, and what only pricing finds out
+            except ValidationFailed as exc:
+                # The catalog validated the price; what can still fail is this subscription's side
+                # (a price per term on a term that is not whole months): the period waits.
+                return Unpriced(
+                    f"price {price.price_id} version {price.version} cannot rate it: {exc.detail}"
+                )
+            self._specs[key] = spec
         return PricedUsage(price, spec)
 
 

@@ -2,7 +2,8 @@
 `rated_usage` and published as `usage.rated`; and the running charge of the open period.
 
 The close walks the aggregates not rated yet in key order, a chunk at a time, each chunk in
-its own transaction: it claims the due ones (`rated_at` set where it is still null, so two
+its own transaction under the close's lock (one closer at a time per database, so replicas'
+timers never wait on each other's rows): it claims the due ones (`rated_at` set where it is still null, so two
 closers — a timer and an operator, or two replicas — never rate one period twice; the unique
 series key of `rated_usage` backs that up), rates them with `libs.pricing` after drawing
 prepaid units, draws prepaid money against what is due, writes the rated rows and stages one
@@ -74,6 +75,10 @@ class RatedUsageRepository(abc.ABC):
         """Up to `limit` aggregates not rated yet that end by `ends_by`, in key order after `after`."""
 
     @abc.abstractmethod
+    async def lock_for_close(self) -> bool:
+        """Take the period close's lock for this transaction; False when another close holds it."""
+
+    @abc.abstractmethod
     async def claim(self, keys: Sequence[SeriesKey], rated_at: datetime) -> list[UsageSeries]:
         """Mark these aggregates rated (those still unrated); their quantities as they are now."""
 
@@ -98,9 +103,10 @@ class RatedUsageRepository(abc.ABC):
 
     @abc.abstractmethod
     async def open_series(
-        self, subscription_id: str, on: date, meter: str | None = None
+        self, subscription_id: str, on: date | None, meter: str | None = None
     ) -> list[UsageSeries]:
-        """The subscription's unrated aggregates whose period contains `on` (of one meter, if given)."""
+        """The subscription's unrated aggregates (of one meter, if given) whose period contains
+        `on`, or all of them when `on` is None, in meter and period order."""
 
 
 # ----- the period close ----------------------------------------------------------------------
@@ -114,6 +120,8 @@ class CloseReport:
     unpriced: int = 0
     examined: int = 0
     rated_usage_ids: list[str] = field(default_factory=list)
+    busy: bool = False
+    """Another close was running: this one stopped and left the rest to it."""
 
     def add(self, other: CloseReport) -> None:
         """Add a chunk's counts."""
@@ -121,6 +129,7 @@ class CloseReport:
         self.unpriced += other.unpriced
         self.examined += other.examined
         self.rated_usage_ids += other.rated_usage_ids
+        self.busy = self.busy or other.busy
 
 
 def _latest_local_date(uow: RatingUnitOfWork) -> date:
@@ -163,6 +172,9 @@ async def close_chunk(
 
     Returns the chunk's report, the key to continue after, and whether more may follow.
     """
+    if not await uow.rated_usage.lock_for_close():
+        # Another replica (or the timer) is closing: it rates what this one would have.
+        return CloseReport(busy=True), after, False
     now = uow.clock.now()
     ends_by = _latest_local_date(uow) if as_of is None else min(as_of, _latest_local_date(uow))
     candidates = await uow.rated_usage.unrated_series(after=after, limit=limit, ends_by=ends_by)
@@ -333,10 +345,11 @@ class RunningCharge:
 
 @dataclass(frozen=True)
 class RunningCharges:
-    """The running charges of a subscription's open periods on `as_of` (the account's local date)."""
+    """The running charges of a subscription's periods not rated yet."""
 
     subscription_id: str
-    as_of: date
+    as_of: date | None
+    """The account-local date the periods contain; None: every period not rated yet."""
     currency: str
     charges: list[RunningCharge]
 
@@ -344,33 +357,32 @@ class RunningCharges:
 async def running_charges(
     uow: RatingUnitOfWork, subscription_id: str, as_of: date | None = None
 ) -> RunningCharges:
-    """Per meter, the open period's price, charge so far (rounded), tiers, included units left and
-    minimum shortfall; `as_of` defaults to the account's local today. NotFound when unknown."""
+    """Per meter and period not rated yet, the price, the charge so far (rounded), tiers, included
+    units left and minimum shortfall: each period priced as if it closed now. With `as_of`, only
+    the periods containing that (account-local) date. NotFound when the subscription is unknown."""
     pair = await uow.subscriptions.subscription_and_account(subscription_id)
     if pair is None:
         raise NotFound("subscription", subscription_id)
-    subscription, account = pair
-    zone = account.time_zone if account is not None else DEFAULT_TIME_ZONE
-    on = as_of if as_of is not None else uow.business_date(zone)
-    open_series = await uow.rated_usage.open_series(subscription_id, on)
+    subscription, _ = pair
+    open_series = await uow.rated_usage.open_series(subscription_id, as_of)
     cache = uow.price_cache
     meters = await cache.meters(uow, {s.meter for s in open_series})
     wanted = {
-        s.meter: price_wanted(subscription, meters[s.meter], s.period_start)
+        s.key: price_wanted(subscription, meters[s.meter], s.period_start)
         for s in open_series
         if s.meter in meters
     }
     book = await cache.price_book(uow, list(wanted.values()))
     charges = []
-    for series in sorted(open_series, key=lambda s: s.meter):
+    for series in open_series:
         meter = meters.get(series.meter)
-        want = wanted.get(series.meter)
+        want = wanted.get(series.key)
         usage = book.resolve(want, _months(subscription)) if want is not None else Unpriced("meter not known")
         if meter is None or isinstance(usage, Unpriced):
             charges.append(_unpriced_charge(series, subscription.currency, meter, usage))
             continue
         charges.append(await _running_charge(uow, series, meter, usage))
-    return RunningCharges(subscription_id, on, subscription.currency, charges)
+    return RunningCharges(subscription_id, as_of, subscription.currency, charges)
 
 
 async def _running_charge(

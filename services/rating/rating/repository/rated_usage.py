@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, tuple_, update
+from sqlalchemy import Date, bindparam, insert, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,8 @@ from rating.models import Meter as MeterRow
 from rating.models import RatedAccount, RatedUsageRow, UsageAggregate
 
 _AGGREGATES = UsageAggregate.__table__  # type: ignore[attr-defined]
+# Fixed key of the period close's lock (one closer per database at a time).
+_CLOSE_LOCK_KEY = 7_300_442_008
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -162,6 +164,16 @@ class SqlRatedUsageRepository(RatedUsageRepository):
         rows = (await self.session.exec(stmt)).all()  # type: ignore[call-overload]
         return [DueSeries(_series(row), row.time_zone) for row in rows]
 
+    async def lock_for_close(self) -> bool:
+        """A transaction-level advisory lock on PostgreSQL; SQLite serialises writers by itself."""
+        connection = await self.session.connection()
+        if connection.dialect.name != "postgresql":
+            return True
+        got = (
+            await connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _CLOSE_LOCK_KEY})
+        ).scalar()
+        return bool(got)
+
     async def claim(self, keys: Sequence[SeriesKey], rated_at: datetime) -> list[UsageSeries]:
         """Set `rated_at` on those of these aggregates still unrated; return them as they are now."""
         if not keys:
@@ -207,23 +219,28 @@ class SqlRatedUsageRepository(RatedUsageRepository):
         return await paginate(self.session, stmt, col(RatedUsageRow.id), page, rated_usage_of)
 
     async def open_series(
-        self, subscription_id: str, on: date, meter: str | None = None
+        self, subscription_id: str, on: date | None, meter: str | None = None
     ) -> list[UsageSeries]:
-        """Unrated aggregates of the subscription whose period contains `on`."""
-        params = {"subscription_id": subscription_id, "on": on}
-        if meter is None:
-            stmt = _OPEN_SERIES
+        """Unrated aggregates of the subscription whose period contains `on` (all when None)."""
+        params: dict[str, object] = {"subscription_id": subscription_id}
+        if on is None:
+            stmt = _UNRATED_OF_SUBSCRIPTION
+        elif meter is None:
+            stmt, params["on"] = _OPEN_SERIES, on
         else:
-            stmt, params["meter"] = _OPEN_SERIES_OF_METER, meter
+            stmt, params["on"], params["meter"] = _OPEN_SERIES_OF_METER, on, meter
         rows = (await self.session.exec(stmt, params=params)).all()  # type: ignore[call-overload]
         return [_series(row) for row in rows]
 
 
 # Built once: an entitlement check runs this on every call (the hot path reads one aggregate).
-_OPEN_SERIES = sa_select(*_SERIES_COLUMNS).where(
-    _AGGREGATES.c.subscription_id == bindparam("subscription_id"),
+_UNRATED_OF_SUBSCRIPTION = (
+    sa_select(*_SERIES_COLUMNS)
+    .where(_AGGREGATES.c.subscription_id == bindparam("subscription_id"), _AGGREGATES.c.rated_at.is_(None))
+    .order_by(_AGGREGATES.c.meter, _AGGREGATES.c.period_start)
+)
+_OPEN_SERIES = _UNRATED_OF_SUBSCRIPTION.where(
     _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
     _AGGREGATES.c.period_end > bindparam("on", type_=Date),
-    _AGGREGATES.c.rated_at.is_(None),
 )
 _OPEN_SERIES_OF_METER = _OPEN_SERIES.where(_AGGREGATES.c.meter == bindparam("meter"))

@@ -163,10 +163,12 @@ class RunningChargePublic(BaseModel):
 
 
 class RunningChargesPublic(BaseModel):
-    """The running charges of a subscription's open periods."""
+    """The running charges of a subscription's periods not rated yet."""
 
     subscription_id: str
-    as_of: date = Field(description="The account-local date the open periods contain.")
+    as_of: date | None = Field(
+        description="The account-local date the periods contain; null: every open one."
+    )
     currency: CurrencyCode
     charges: list[RunningChargePublic]
 
