@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -350,3 +352,55 @@ async def test_a_batch_with_an_item_of_another_type_is_parked_whole_and_the_stre
     assert letter.event_id is None and letter.event_type == name
     assert "test.something_else" in letter.error
     assert letter.body.encode() == value  # the message as it came, for an operator to look at
+
+
+class IdempotentBook(PostingBook):
+    """A batch handler idempotent by its own key: a second copy of a posting inserts nothing."""
+
+    async def post(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        self.calls.append(len(envelopes))
+        connection = await session.connection()
+        rows = [
+            {"event_id": str(e.event_id), "account_id": p.account_id, "amount": p.amount}
+            for e, p in ((e, e.payload_as(LedgerPosted)) for e in envelopes)
+        ]
+        dialect = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+        await connection.execute(dialect(AppliedPosting).on_conflict_do_nothing(), rows)
+
+
+async def test_a_handler_idempotent_by_its_own_key_gets_one_inbox_row_per_message_and_none_per_item(
+    batched: tuple[Database, KafkaPublisher, Kind], broker: str
+) -> None:
+    db, publisher, kind = batched
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    await _post_events(db, kind[0], EVENTS)
+    assert await OutboxRelay(db, publisher, batch_size=100).drain() == EVENTS
+    first_round = await _messages(broker, kind[1], EVENTS)
+
+    book = IdempotentBook()
+    handler = BatchEventHandler(book.post, idempotent=True)
+    crashing = _consumer(db, broker, group, kind, handler, kind_of=_CrashBeforeCommit)
+    await _run_until(crashing, lambda c: c.applied_total == EVENTS)
+    assert await _count(db) == EVENTS and max(book.calls) > 1
+    assert await _inbox_ids(db, group) == {m.message_id for m in first_round}  # no item rows
+
+    # Redelivered (offsets were not committed): skipped whole on the messages' rows.
+    again = IdempotentBook()
+    restarted = _consumer(db, broker, group, kind, BatchEventHandler(again.post, idempotent=True))
+    await _run_until(restarted, lambda c: c.skipped_duplicates == EVENTS)
+    assert again.calls == []
+
+    # A regrouping republish reaches the handler again; its own key keeps each event once.
+    relay = OutboxRelay(db, publisher, batch_size=7)
+    assert await relay.republish() == EVENTS
+    assert await relay.drain() == EVENTS
+    later = IdempotentBook()
+    after_republish = _consumer(db, broker, group, kind, BatchEventHandler(later.post, idempotent=True))
+    await _run_until(after_republish, lambda c: c.applied_total == EVENTS)
+    assert sum(later.calls) == EVENTS
+    assert await _count(db) == EVENTS
+    regrouped = await _messages(broker, kind[1], 2 * EVENTS)
+    # Batch messages leave their own row only; an event that travelled alone is its own message.
+    expected = {m.message_id for m in regrouped if m.is_batch}
+    expected |= {str(m.events[0].event_id) for m in regrouped if not m.is_batch}
+    assert await _inbox_ids(db, group) == expected

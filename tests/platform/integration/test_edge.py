@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict
 
 from catalog.app import create_app as create_catalog_app
 from catalog.config import CatalogSettings
 from libs.platform.auth import Principal, require_roles
-from libs.platform.edge import MIB
+from libs.platform.edge import MIB, edge_body
 from libs.platform.problems import MAX_REPORTED_ERRORS
 from libs.platform.service import create_service_app
 from libs.platform.settings import Role
@@ -42,6 +42,26 @@ def _router() -> APIRouter:
     @router.post("/v1/test-large-batches", status_code=201, max_body_size=8 * MIB)
     async def large_limit(body: Batch, caller: Finance) -> dict[str, int]:
         return {"items": len(body.items)}
+
+    @router.post("/v1/test-uncounted", status_code=201, max_body_size=8 * MIB)
+    @edge_body(json_members=None)
+    async def uncounted(request: Request, caller: Finance) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    @router.post("/v1/test-capped", status_code=201)
+    @edge_body(json_members=50)
+    async def capped(body: Batch, caller: Finance) -> dict[str, int]:
+        return {"items": len(body.items)}
+
+    @router.post("/v1/test-streamed", status_code=201, max_body_size=4 * MIB)
+    @edge_body(stream=True)
+    async def streamed(request: Request, caller: Finance) -> dict[str, int]:
+        chunks = 0
+        size = 0
+        async for chunk in request.stream():
+            chunks += 1
+            size += len(chunk)
+        return {"bytes": size, "chunks": chunks}
 
     return router
 
@@ -199,6 +219,42 @@ async def test_unknown_keys_within_the_body_limit_are_refused_before_validation(
     many = json.dumps({"items": [{f"k{i}": 0 for i in range(100)} for _ in range(3_000)]}).encode()
     capped = await client.post("/v1/test-large-batches", content=many, headers=headers)
     assert "members" in _problem(capped, 422)["detail"]
+
+
+async def test_a_route_may_declare_its_member_cap_or_skip_the_count(client: httpx.AsyncClient) -> None:
+    headers = {**auth(), "content-type": "application/json"}
+    many = json.dumps({"items": [{f"k{i}": 0 for i in range(100)} for _ in range(3_000)]}).encode()
+    # 300,000 members: over the scaled cap of an 8 MiB route, but this one bounds its own parsing.
+    uncounted = await client.post("/v1/test-uncounted", content=many, headers=headers)
+    assert uncounted.status_code == 201 and uncounted.json() == {"bytes": len(many)}
+    few = json.dumps({"items": [{"a": 1}] * 40}).encode()
+    assert (await client.post("/v1/test-capped", content=few, headers=headers)).status_code == 201
+    more = json.dumps({"items": [{"a": 1}] * 60}).encode()
+    capped = await client.post("/v1/test-capped", content=more, headers=headers)
+    assert "at most 50 object members" in _problem(capped, 422)["detail"]
+    # Every other route keeps the default caps.
+    assert (
+        "members"
+        in _problem(await client.post("/v1/test-large-batches", content=many, headers=headers), 422)["detail"]
+    )
+    with pytest.raises(ValueError):
+        edge_body(json_members=0)
+
+
+async def test_a_streaming_route_gets_its_body_as_it_arrives_within_its_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {**auth(), "content-type": "application/octet-stream"}
+    body = CountingBody(chunks=32)  # 2 MiB in 64 KiB chunks, no Content-Length
+    streamed = await client.post("/v1/test-streamed", content=body, headers=headers)
+    assert streamed.status_code == 201, streamed.text
+    assert streamed.json()["bytes"] == len(b'{"items": [') + 32 * 65536
+    assert streamed.json()["chunks"] > 1  # handed on chunk by chunk, not read whole first
+    over = CountingBody(chunks=200)  # 12.5 MiB: refused as it passes 4 MiB
+    _problem(await client.post("/v1/test-streamed", content=over, headers=headers), 413)
+    assert over.pulled < 200
+    declared = await client.post("/v1/test-streamed", content=b"x" * (4 * MIB + 1), headers=headers)
+    _problem(declared, 413)
 
 
 async def test_field_errors_are_capped_and_the_rest_counted(catalog: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ applied by hand to the events sent (docs/rating.md, DESIGN §6-7)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import pytest
 from libs.platform.clock import FixedClock
 from libs.platform.db import Database
 from rating.app import create_app
+from rating.domain.usage import UsageSource
+from rating.handlers.usage import record_usage
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
     ERP,
@@ -155,6 +158,14 @@ async def test_usage_of_a_rated_period_counts_in_the_next_open_one_flagged_late(
     )
     # Replaying the late event changes nothing either.
     assert (await post_usage(rating.client, [late]))["duplicates"] == 1
+    # Dashboards show usage on the day it happened, the late flag beside it.
+    summary = await rating.client.get(
+        "/v1/usage/summary",
+        params={"from": "2026-07-01", "to": "2026-07-31", "subscription_id": sub},
+        headers=auth("ops"),
+    )
+    days = {g["period"]: (g["quantity"], g["event_count"], g["late_count"]) for g in summary.json()["groups"]}
+    assert days == {"2026-07-05": ("5", 1, 0), "2026-07-09": ("1.5", 1, 1), "2026-07-11": ("2", 1, 0)}
 
 
 async def test_events_outside_the_filter_are_kept_but_not_counted(rating: Rating) -> None:
@@ -264,3 +275,32 @@ async def test_only_roles_that_send_usage_may_post_it(rating: Rating) -> None:
     assert (await rating.client.post("/v1/usage", json=body)).status_code == 401
     for role in ("crm", "finance", "admin"):
         assert (await rating.client.post("/v1/usage", json=body, headers=auth(role))).status_code == 200
+
+
+async def test_concurrent_batches_on_one_new_period_add_up_and_shared_events_count_once(
+    database_url: str,
+) -> None:
+    # Each batch in its own transaction, all at once: on PostgreSQL they race for the aggregate
+    # row none of them found (the losers fold into the winner's row); on SQLite they queue.
+    app = create_app(rating_settings(database_url), clock=FixedClock(NOW))
+    async with running_app(app) as client:
+        runtime = app.state.runtime
+        meter = (await create_meter(client))["code"]
+        account = await rated_account(runtime.db)
+        sub = await rated_subscription(runtime.db, account_id=account, product_id="prod_api")
+        shared = [usage_event(meter, subscription_id=sub, quantity=100) for _ in range(3)]
+        batches = [
+            [*shared, *(usage_event(meter, subscription_id=sub, quantity=n) for _ in range(20))]
+            for n in range(1, 6)
+        ]
+
+        async def record(events: list[dict[str, Any]]) -> Any:
+            async with runtime.rating_unit_of_work() as uow:
+                return await record_usage(uow=uow, events=events, source=UsageSource.REST)
+
+        receipts = await asyncio.gather(*(record(batch) for batch in batches))
+        assert sum(r.counted for r in receipts) == 3 + 5 * 20
+        assert sum(r.duplicates for r in receipts) == 4 * 3
+        july = (await Rating(client, runtime.db).periods(sub))[(meter, "2026-07-01")]
+        # 3 shared events of 100 once, and 20 events of 1, 2, 3, 4 and 5.
+        assert (july["quantity"], july["event_count"]) == (str(300 + 20 * (1 + 2 + 3 + 4 + 5)), 103)

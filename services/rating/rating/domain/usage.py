@@ -166,6 +166,7 @@ class UsageGuide:
         """Every subscription an event was guided to so far, by id."""
         self._zones: dict[str, ZoneInfo] = {}
         self._periods: dict[tuple[str, date], BillingPeriod] = {}
+        self._placements: dict[tuple[str, str, date], Placement] = {}
 
     def place(
         self,
@@ -175,7 +176,11 @@ class UsageGuide:
         product_id: str,
         occurred_at: datetime,
     ) -> Placement:
-        """Where an event at `occurred_at` for this subscription or account and product counts."""
+        """Where an event at `occurred_at` for this subscription or account and product counts.
+
+        Placements are shared by the events of one subscription (or account and product) and
+        local date: only the local date is worked out per event.
+        """
         if subscription_id is not None:
             terms = self.subscriptions.get(subscription_id)
             if terms is None:
@@ -188,25 +193,39 @@ class UsageGuide:
                     UsageStatus.UNMATCHED, subscription_id, terms.account_id, reason="unknown account"
                 )
             day = self.local_date(occurred_at, account)
-            if not terms.covers(day):
-                return Placement(
-                    UsageStatus.UNMATCHED,
-                    subscription_id,
-                    terms.account_id,
-                    reason=f"{day.isoformat()} is outside the subscription's term",
-                )
-            return self._counted(terms, account, day)
+            key: tuple[str, str, date] = (subscription_id, "", day)
+            found = self._placements.get(key)
+            if found is None:
+                found = self._placements[key] = self._on_subscription(terms, account, day)
+            return found
         assert account_id is not None  # a usage record names one or the other
         account = self.accounts.get(account_id)
         if account is None:
             return Placement(UsageStatus.UNMATCHED, None, account_id, reason="unknown account")
         day = self.local_date(occurred_at, account)
-        chosen = choose_subscription(self.by_account_product.get((account_id, product_id), ()), day)
+        key = (account_id, product_id, day)
+        found = self._placements.get(key)
+        if found is None:
+            found = self._placements[key] = self._on_account(account, product_id, day)
+        return found
+
+    def _on_subscription(self, terms: SubscriptionTerms, account: AccountTerms, day: date) -> Placement:
+        if not terms.covers(day):
+            return Placement(
+                UsageStatus.UNMATCHED,
+                terms.subscription_id,
+                terms.account_id,
+                reason=f"{day.isoformat()} is outside the subscription's term",
+            )
+        return self._counted(terms, account, day)
+
+    def _on_account(self, account: AccountTerms, product_id: str, day: date) -> Placement:
+        chosen = choose_subscription(self.by_account_product.get((account.account_id, product_id), ()), day)
         if chosen is None:
             return Placement(
                 UsageStatus.UNMATCHED,
                 None,
-                account_id,
+                account.account_id,
                 reason=f"no subscription of the account to product {product_id} on {day.isoformat()}",
             )
         return self._counted(chosen, account, day)

@@ -37,6 +37,7 @@ from libs.platform.pagination import decode_cursor
 from rating.domain.meters import Aggregation, Meter
 from rating.domain.usage import (
     COUNTING,
+    EARLIEST_USAGE,
     MAX_LATE_PERIODS,
     AccountTerms,
     AggregateKey,
@@ -278,11 +279,20 @@ def _accept(
     accepted: list[UsageEvent] = []
     seen: set[str] = set()
     duplicates = 0
+    latest_allowed = now + rules.max_future
     for index, record in received.records:
-        errors = _state_problems(record, meters.get(record.meter), now=now, rules=rules)
-        if errors:
-            refusals.append(Refusal(index, record.event_id, errors))
-            continue
+        meter = meters.get(record.meter)
+        # The common case in one cheap test; the reasons are worked out only for a refusal.
+        if (
+            meter is None
+            or not meter.active
+            or not EARLIEST_USAGE <= record.timestamp <= latest_allowed
+            or meter.aggregation is Aggregation.UNIQUE_COUNT
+        ):
+            errors = _state_problems(record, meter, now=now, rules=rules)
+            if errors:
+                refusals.append(Refusal(index, record.event_id, errors))
+                continue
         if record.event_id in seen:
             duplicates += 1
             continue

@@ -71,6 +71,8 @@ class SummaryGroup:
     event_count: int
     total: Decimal
     largest: Decimal
+    late_count: int
+    """Events of an already-rated period counted in a later one (late)."""
 
 
 GroupKey = tuple[str, str | None]
@@ -187,6 +189,7 @@ async def usage_summary(*, uow: RatingUnitOfWork, query: SummaryQuery) -> UsageS
                 property_value=g.value,
                 quantity=_quantity(g, meters.get(g.meter), by_meter.get(g.meter)),
                 event_count=g.event_count,
+                late_count=g.late_count,
             )
             for g in groups
         ],

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import Table, select, text
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -334,22 +336,33 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             return set()
         connection = await self.session.connection()
         dialect = connection.dialect
-        ordered = sorted(events, key=lambda event: event.event_id)
-        rows = [_event_values(event, received_at) for event in ordered]
+        ordered = sorted(events, key=_EVENT_ID)
         if dialect.name == "postgresql":
+            # What the batch's events share travels once, not as an array of copies.
+            shared = {
+                "source": "CAST(:source AS text)",
+                "load_id": "CAST(:load_id AS text)",
+                "received_at": "CAST(:received_at AS timestamptz)",
+            }
+            varying = [name for name in EVENT_COLUMNS if name not in shared]
+            rows = [_event_values(event, received_at) for event in ordered]
+            params: dict[str, Any] = {
+                name: [row[i] for row in rows] for i, name in enumerate(EVENT_COLUMNS) if name in varying
+            }
+            params.update(source=ordered[0].source.value, load_id=ordered[0].load_id, received_at=received_at)
             statement = text(
-                f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)}) {unnest_select(EVENT_COLUMNS)}"
+                f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)})"
+                f" {unnest_select(EVENT_COLUMNS, defaults=shared)}"
                 " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
             )
-            return {row[0] for row in await self._rows(statement, _arrays(EVENT_COLUMNS, rows))}
+            return {row[0] for row in await self._rows(statement, params)}
         ids = [event.event_id for event in ordered]
         existing = await self._rows(
             text(f"SELECT event_id FROM usage_events WHERE {in_set('event_id', 'ids', 'sqlite')}"),
             {"ids": json.dumps(ids)},
         )
         known = {row[0] for row in existing}
-        forms = storage_forms(EVENTS, EVENT_COLUMNS, dialect)
-        fresh = [_stored(row, forms) for row in rows if row[0] not in known]
+        fresh = sqlite_event_rows([e for e in ordered if e.event_id not in known], received_at)
         if fresh:
             await connection.exec_driver_sql(_sqlite_insert(EVENTS, EVENT_COLUMNS), fresh)
         return set(ids) - known
@@ -435,6 +448,17 @@ def _subscription_terms(row: Any) -> SubscriptionTerms:
     )
 
 
+_EVENT_ID: Final = attrgetter("event_id")
+
+
+def _properties_json(properties: Mapping[str, Any]) -> str:
+    """An event's properties as stored: compact JSON text (orjson: the hot path of every event)."""
+    return orjson.dumps(properties).decode()
+
+
+_ZERO: Final = timedelta(0)
+
+
 def _event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
     return (
         event.event_id,
@@ -446,12 +470,53 @@ def _event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
         event.usage_date,
         event.period.start if event.period is not None else None,
         event.status.value,
-        json.dumps(event.properties, separators=(",", ":")) if event.properties else None,
+        _properties_json(event.properties) if event.properties else None,
         event.source.value,
         event.load_id,
         received_at,
         event.review_reason,
     )
+
+
+def sqlite_time(moment: datetime) -> str:
+    """An aware time as SQLite stores a `UtcDateTime`: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    utc = moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
+    return utc.isoformat(" ", "microseconds")[:26]
+
+
+def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> list[tuple[Any, ...]]:
+    """Event rows in the text forms SQLite stores (those SQLAlchemy's column types write), built
+    without a per-value type call: dates are shared by many events, so each is formatted once."""
+    days: dict[date, str] = {}
+
+    def day(value: date | None) -> str | None:
+        if value is None:
+            return None
+        found = days.get(value)
+        if found is None:
+            found = days[value] = value.isoformat()
+        return found
+
+    received = sqlite_time(received_at)
+    return [
+        (
+            e.event_id,
+            e.meter,
+            e.subscription_id,
+            e.account_id,
+            format(e.quantity, "f"),
+            sqlite_time(e.occurred_at),
+            day(e.usage_date),
+            day(e.period.start if e.period is not None else None),
+            e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
+            _properties_json(e.properties) if e.properties else None,
+            e.source,
+            e.load_id,
+            received,
+            e.review_reason,
+        )
+        for e in events
+    ]
 
 
 def _stored(

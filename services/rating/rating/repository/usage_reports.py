@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, delete, func, literal, literal_column, select, tuple_
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,14 +135,24 @@ class SqlUsageReports(UsageReports):
             literal_column("value"),
         )
         statement = (
-            select(c.meter, bucket, value, func.count(), func.sum(c.quantity), func.max(c.quantity))
+            select(
+                c.meter,
+                bucket,
+                value,
+                func.count(),
+                func.sum(c.quantity),
+                func.max(c.quantity),
+                func.sum(case((c.status == UsageStatus.LATE.value, 1), else_=0)),
+            )
             .where(*where)
             .group_by(*names)
             .order_by(*names)
             .limit(limit)
         )
         return [
-            SummaryGroup(row[0], _text(row[1]), row[2], row[3], _decimal(row[4]), _decimal(row[5]))
+            SummaryGroup(
+                row[0], _text(row[1]), row[2], row[3], _decimal(row[4]), _decimal(row[5]), int(row[6])
+            )
             for row in await self._all(statement)
         ]
 

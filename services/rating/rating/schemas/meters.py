@@ -31,9 +31,18 @@ PropertyName = Annotated[str, StringConstraints(min_length=1, max_length=64, pat
 `:` and `-` (events may carry properties of other names; meters and summaries use these)."""
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=PLAIN_TEXT_PATTERN)]
 """An allowed value, compared with the event's value as text (`eu`, `42`, `true`)."""
+
+
+def _only_property_names(schema: dict[str, Any]) -> None:
+    # The names' shape is a rule on every key (propertyNames), not a pattern among others.
+    schema["propertyNames"] = {"minLength": 1, "maxLength": 64, "pattern": PROPERTY_NAME_PATTERN}
+    schema["additionalProperties"] = schema.pop("patternProperties", {}).get(PROPERTY_NAME_PATTERN, False)
+
+
 FilterIn = Annotated[
     dict[PropertyName, Annotated[list[FilterValue], Field(min_length=1, max_length=MAX_FILTER_VALUES)]],
     Field(
+        json_schema_extra=_only_property_names,
         max_length=MAX_FILTER_PROPERTIES,
         description="Only events whose every listed property holds one of its values count "
         '(compared as text: 42 matches "42", true matches "true"); others are kept as `filtered`.',

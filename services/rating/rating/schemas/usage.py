@@ -96,13 +96,23 @@ class ReceivedBatch:
         return len(self.records) + len(self.refusals)
 
 
+_UNION_BRANCHES: Final = frozenset({"constrained-str", "constrained-int", "str", "int", "bool"})
+"""Names pydantic appends to the path of each branch of a union (a property value's kinds)."""
+
+
 def field_errors(error: ValidationError) -> list[FieldError]:
-    """A pydantic error's problems as field errors with dotted paths (`properties.region`)."""
-    found = []
+    """A pydantic error's problems as field errors with dotted paths (`properties.region`); the
+    branches of a union that all failed are reported once, on the field, by the first branch."""
+    found: dict[str, FieldError] = {}
     for problem in error.errors(include_url=False, include_input=False):
-        path = ".".join(str(part) for part in problem["loc"]) or "event"
-        found.append(FieldError(path, problem["msg"].removeprefix("Value error, "), problem["type"]))
-    return found
+        parts = [str(part) for part in problem["loc"]]
+        if len(parts) > 1 and parts[0] == "properties" and parts[-1] in _UNION_BRANCHES:
+            parts.pop()
+        path = ".".join(parts) or "event"
+        found.setdefault(
+            path, FieldError(path, problem["msg"].removeprefix("Value error, "), problem["type"])
+        )
+    return list(found.values())
 
 
 def _event_id_of(item: object) -> str | None:
@@ -252,11 +262,27 @@ def refusal_public(refusal: Refusal) -> RefusalPublic:
 
 
 def batch_request_body() -> dict[str, Any]:
-    """The OpenAPI `requestBody` of `POST /v1/usage` (the route reads its body itself)."""
-    schema = UsageBatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    definitions = schema.pop("$defs", {})
-    record = definitions.get("UsageRecord", {})
-    schema["properties"]["events"]["items"] = record
+    """The OpenAPI `requestBody` of `POST /v1/usage` (the route reads its body itself).
+
+    The batch's shape is the contract (an object with 1 to 10,000 `events`, nothing else); each
+    item is any JSON value: a `UsageRecord` is kept, anything else refused on its own in the
+    answer, so the document says so instead of promising a 422 for one bad event.
+    """
+    record = UsageRecord.model_json_schema()
+    record.pop("title", None)
+    item = {
+        "description": "A usage event (UsageRecord). An invalid one is refused on its own, with its "
+        "reasons, in the answer; the batch's valid events are kept.",
+        "anyOf": [record, {}],
+    }
+    schema = {
+        "type": "object",
+        "required": ["events"],
+        "additionalProperties": False,
+        "properties": {
+            "events": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH_EVENTS, "items": item}
+        },
+    }
     return {
         "required": True,
         "content": {"application/json": {"schema": schema}},

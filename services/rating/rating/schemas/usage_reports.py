@@ -101,6 +101,7 @@ class UsageSummaryGroup(BaseModel):
     )
     quantity: QuantityOut = Field(description="The meter's aggregation over the group's events.")
     event_count: int
+    late_count: int = Field(description="Of these events, those counted late (their period was rated).")
 
 
 class UsageSummary(BaseModel):
