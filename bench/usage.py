@@ -60,7 +60,7 @@ from bench.usage_doors import (
     wait_counted,
     warm_up_topic,
 )
-from bench.usage_floors import parse_floors, storage_floor
+from bench.usage_floors import parse_floors, service_stages, storage_floor
 from bench.usage_workload import DEFAULT_BATCH_SIZE, DEFAULT_SUBSCRIPTIONS, UsageWorkload
 
 DEFAULT_EVENTS = 1_000_000
@@ -264,6 +264,7 @@ class UsageReport:
     runs: list[DoorRun] = field(default_factory=list)
     rss_runs: list[DoorRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
 
     def figures(self) -> list[Figure]:
         """Each door's rate beside the raw broker rate; peak RSS beside its baseline."""
@@ -306,6 +307,7 @@ class UsageReport:
             )
         for run in [*self.runs, *self.rss_runs]:
             lines.extend(run.summary())
+        lines.extend(self.stages)
         return [Section(f"usage: where the time goes ({self.engine})", lines)]
 
 
@@ -323,6 +325,9 @@ async def measure(options: UsageOptions) -> UsageReport:
             )
             await _measure_runs(session, report)
             report.notes.append(f"at the end: {machine_load()}")
+            report.stages = await service_stages(
+                options.batch_size, options.subscriptions, postgres_server_url()
+            )
         finally:
             await databases.drop_all()
     return report

@@ -10,14 +10,16 @@ more than their sum per event spends it in its own code.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sqlite3
+import sys
 import time
 from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy.engine import make_url
 
-from bench.rating_stack import Databases
+from bench.rating_stack import ROOT, Databases
 from bench.report import per_second
 from bench.usage_workload import Batch, UsageWorkload
 from libs.contracts.batch import decode_message
@@ -149,3 +151,37 @@ async def _postgres_floor(url: str, batches: list[list[tuple[Any, ...]]]) -> flo
         return time.perf_counter() - started
     finally:
         await connection.close()
+
+
+STAGES_MODULE = "bench.usage_ingest"
+STAGES_TIMEOUT_S = 300.0
+
+
+async def service_stages(batch_size: int, subscriptions: int, server_url: str | None) -> list[str]:
+    """The rating service's own per-stage times of one batch (parse, validate, guide, insert,
+    aggregate, commit, and the whole HTTP request in process), from the stopwatch its usage
+    handler carries, as `python -m bench.usage_ingest` prints them; nothing when that is absent.
+
+    Run apart, after the end-to-end runs, so that it disturbs none of them.
+    """
+    if importlib.util.find_spec(STAGES_MODULE) is None:
+        return []
+    args = ["--events", str(batch_size), "--subscriptions", str(subscriptions), "--rounds", "1"]
+    if server_url:
+        args += ["--database-url", server_url]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", STAGES_MODULE, *args, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), STAGES_TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        return [f"{STAGES_MODULE} did not finish within {STAGES_TIMEOUT_S:.0f}s"]
+    lines = output.decode(errors="replace").splitlines()
+    if process.returncode != 0:
+        return [f"{STAGES_MODULE} failed ({process.returncode}): {' | '.join(lines[-3:])}"]
+    return [
+        f"per stage, in process ({STAGES_MODULE}, the service's stopwatch):",
+        *(f"  {line}" for line in lines),
+    ]
