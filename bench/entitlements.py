@@ -196,7 +196,7 @@ async def measure(options: EntitlementOptions) -> EntitlementReport:
                         f"usage before the checks: {checked.distinct:,} events, quantity {checked.quantity:,}"
                     )
                 await _drive(stack, report)
-            report.notes.append(f"at the end: {machine_load()}")
+            report.notes.append(f"at the end of the rounds: {machine_load()}")
         finally:
             await databases.drop_all()
     return report

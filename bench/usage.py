@@ -324,10 +324,9 @@ async def measure(options: UsageOptions) -> UsageReport:
                 f"seeded {options.subscriptions:,} accounts and subscriptions in {session.seed_seconds:.1f} s"
             )
             await _measure_runs(session, report)
-            report.notes.append(f"at the end: {machine_load()}")
-            report.stages = await service_stages(
-                options.batch_size, options.subscriptions, postgres_server_url()
-            )
+            end = f"at the end of the runs: {machine_load()}"
+            stages = await service_stages(options.batch_size, options.subscriptions, postgres_server_url())
+            report.stages = [end, *stages]
         finally:
             await databases.drop_all()
     return report
