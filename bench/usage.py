@@ -150,6 +150,14 @@ class DoorRun:
         return lines
 
 
+def _count_label(count: int) -> str:
+    """5000000 → `5M`, 150000 → `150k`, 900 → `900`."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size and count % (size // 10) == 0:
+            return f"{count / size:g}{suffix}"
+    return str(count)
+
+
 def _plain(value: Decimal) -> str:
     """A decimal without the trailing zeros of its storage (PostgreSQL NUMERIC keeps its scale)."""
     whole = value.to_integral_value()
@@ -287,7 +295,7 @@ class UsageReport:
             small = next(r for r in self.runs if r.door == big.door and r.processes == 1)
             figures.append(
                 Figure(
-                    f"usage.{big.door}.rss.{big.workload.events // 1_000_000}M",
+                    f"usage.{big.door}.rss.{_count_label(big.workload.events)}",
                     max(big.rss_peak_mib),
                     "MiB",
                     max(small.rss_peak_mib),
