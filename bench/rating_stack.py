@@ -79,6 +79,8 @@ class RatingProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _spent_cpu: float = field(default=0.0, repr=False)
+    _earlier_peak_mib: float = field(default=0.0, repr=False)
 
     @property
     def url(self) -> str:
@@ -149,12 +151,17 @@ class RatingProcess:
         raise TimeoutError(f"{self.name} not ready within {timeout_s}s ({last}):\n{self.log_tail()}")
 
     def cpu_seconds(self) -> float:
-        """CPU seconds it has used so far."""
-        return process_cpu_seconds(self.pid) if self.alive() else 0.0
+        """CPU seconds it has used so far (its earlier lives, before a kill or a stop, included)."""
+        return self._spent_cpu + (process_cpu_seconds(self.pid) if self.alive() else 0.0)
 
     def peak_rss_mib(self) -> float:
-        """Its peak resident memory so far (`VmHWM`), MiB."""
-        return process_peak_rss_mib(self.pid) if self.alive() else 0.0
+        """Its peak resident memory so far (`VmHWM`, MiB; the highest of its lives)."""
+        return max(self._earlier_peak_mib, process_peak_rss_mib(self.pid) if self.alive() else 0.0)
+
+    def _remember_this_life(self) -> None:
+        if self.alive():
+            self._spent_cpu += process_cpu_seconds(self.pid)
+            self._earlier_peak_mib = max(self._earlier_peak_mib, process_peak_rss_mib(self.pid))
 
     def alive(self) -> bool:
         """True while the process runs."""
@@ -164,6 +171,7 @@ class RatingProcess:
         """SIGKILL: no shutdown, no flush, no commit; what the crash tests do."""
         if self.alive():
             assert self.process is not None
+            self._remember_this_life()
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
@@ -172,11 +180,13 @@ class RatingProcess:
         if not self.alive():
             return
         assert self.process is not None
+        self._remember_this_life()
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.kill()
+            self.process.kill()
+            self.process.wait(timeout=10)
 
     def log_tail(self, lines: int = 60) -> str:
         """The last lines it wrote."""
