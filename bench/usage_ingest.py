@@ -13,7 +13,8 @@
 - `aggregate` — the new distinct values and the aggregates folded and written back;
 - `commit` — the audit row and the commit;
 - `http` — the same batch posted to `POST /v1/usage` in-process (ASGI, no socket): everything
-  above plus auth, the edge guard, routing and the JSON answer.
+  above plus auth, the edge guard, routing and the JSON answer — and the test client's own work
+  (it builds and hands over the 2-3 MB body in the same process), so a lower bound.
 
 Batches: `new` (fresh events, new aggregates), `more` (fresh events, existing aggregates: the
 steady state), `replay` (every event a duplicate). SQLite file by default (WAL, as the service

@@ -41,6 +41,7 @@ from rating.domain.usage import UsageSource
 from rating.handlers import prices, subscriptions
 from rating.handlers.usage import IngestionRules, record_usage
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
+from rating.schemas.usage import MAX_BATCH_EVENTS
 
 if TYPE_CHECKING:
     from libs.platform.service import ServiceRuntime
@@ -136,17 +137,21 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             session=session,
             clock=runtime.clock,
         )
+        refusals = []
         async with uow:
-            receipt = await record_usage(
-                uow=uow, events=[e.payload for e in envelopes], source=UsageSource.TOPIC, rules=rules
-            )
-        if receipt.refused:
+            # A poll may hold many batch messages: recorded in chunks the size of a REST batch,
+            # so that no statement grows with the poll (all in the consumer's one transaction).
+            for start in range(0, len(envelopes), MAX_BATCH_EVENTS):
+                chunk = [e.payload for e in envelopes[start : start + MAX_BATCH_EVENTS]]
+                receipt = await record_usage(uow=uow, events=chunk, source=UsageSource.TOPIC, rules=rules)
+                refusals += receipt.refusals
+        if refusals:
             # A dead letter's error is this message: it names each refused event and why.
             reasons = "; ".join(
                 f"{r.event_id or f'item {r.index}'}: " + ", ".join(f"{e.field} {e.message}" for e in r.errors)
-                for r in receipt.refusals
+                for r in refusals
             )
-            errors = [FieldError(e.field, e.message, e.code) for r in receipt.refusals for e in r.errors]
+            errors = [FieldError(e.field, e.message, e.code) for r in refusals for e in r.errors]
             raise ValidationFailed(f"usage refused: {reasons}"[:2000], errors)
 
     return ConsumerSpec(

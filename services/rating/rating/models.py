@@ -108,8 +108,6 @@ class UsageEventRow(SQLModel, table=True):
             sqlite_where=text("status = 'unmatched'"),
             postgresql_where=text("status = 'unmatched'"),
         ),
-        # usage changes (migration 0008): the summary by account and day.
-        Index("ix_usage_events_account_date", "account_id", "usage_date"),
     )
 
     event_id: str = Field(primary_key=True, max_length=128)

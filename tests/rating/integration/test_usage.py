@@ -304,3 +304,18 @@ async def test_concurrent_batches_on_one_new_period_add_up_and_shared_events_cou
         july = (await Rating(client, runtime.db).periods(sub))[(meter, "2026-07-01")]
         # 3 shared events of 100 once, and 20 events of 1, 2, 3, 4 and 5.
         assert (july["quantity"], july["event_count"]) == (str(300 + 20 * (1 + 2 + 3 + 4 + 5)), 103)
+
+
+async def test_an_account_row_guiding_cannot_use_sends_only_its_events_to_review(rating: Rating) -> None:
+    meter = (await create_meter(rating.client))["code"]
+    broken = await rated_account(rating.db, time_zone="Mars/Olympus_Mons")
+    broken_sub = await rated_subscription(rating.db, account_id=broken, product_id="prod_api")
+    _, sub = await _customer(rating)
+    receipt = await post_usage(
+        rating.client,
+        [usage_event(meter, subscription_id=broken_sub), usage_event(meter, subscription_id=sub, quantity=2)],
+    )
+    assert (receipt["counted"], receipt["unmatched"]) == (1, 1)
+    (queued,) = (await rating.client.get("/v1/usage/review", headers=auth("ops"))).json()["data"]
+    assert queued["subscription_id"] == broken_sub and "Mars/Olympus_Mons" in queued["reason"]
+    assert (await rating.periods(sub))[(meter, "2026-07-01")]["quantity"] == "2"

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import sqlite
 
 from libs.platform.periods import BillingPeriod
 from rating.domain.usage import UsageEvent, UsageStatus
-from rating.repository.usage import EVENT_COLUMNS, EVENTS, sqlite_event_rows, sqlite_time
+from rating.repository.usage_sql import EVENT_COLUMNS, EVENTS, sqlite_event_rows, sqlite_time
 
 DIALECT = sqlite.dialect()
 

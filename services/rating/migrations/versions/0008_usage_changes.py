@@ -1,4 +1,4 @@
-"""Usage: why an unmatched event found no subscription; the summary by account and day (issue 8).
+"""Usage: why an unmatched event found no subscription (issue 8).
 
 Revision ID: 0008
 Revises: 0004
@@ -19,10 +19,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # A plain ADD COLUMN on both backends: a batch copy of the table on SQLite is not needed.
     op.add_column("usage_events", sa.Column("review_reason", sa.String(200), nullable=True))
-    op.create_index("ix_usage_events_account_date", "usage_events", ["account_id", "usage_date"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_usage_events_account_date", table_name="usage_events")
     with op.batch_alter_table("usage_events") as batch:
         batch.drop_column("review_reason")

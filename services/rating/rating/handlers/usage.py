@@ -348,8 +348,23 @@ async def _guide(
     """
     to_guide = [event for event in events if event.status is not UsageStatus.FILTERED]
     guide = await _load_guide(uow, to_guide, meters)
-    for event in to_guide:
-        event.place(_placement(guide, event, meters[event.meter].product_id))
+    products = {code: meter.product_id for code, meter in meters.items()}
+    place = guide.place
+    try:
+        for event in to_guide:
+            event.place(
+                place(
+                    subscription_id=event.subscription_id,
+                    account_id=event.account_id,
+                    product_id=products[event.meter],
+                    occurred_at=event.occurred_at,
+                )
+            )
+    except (ValueError, DomainError):
+        # Rare: the batch is guided again event by event, so that only the events a read-model
+        # row cannot guide wait in the review queue.
+        for event in to_guide:
+            event.place(_placement(guide, event, products[event.meter]))
     return await _move_late(uow, guide, [e for e in to_guide if e.status is UsageStatus.COUNTED])
 
 
@@ -387,6 +402,8 @@ async def _move_late(
 ) -> dict[AggregateKey, StoredAggregate]:
     """Move events whose period is rated to the next open one (late); the aggregates read."""
     stored = await uow.usage.aggregates({event.key for event in counted}, lock=True) if counted else {}
+    if not any(found.rated for found in stored.values()):
+        return stored  # the common case: every period touched is open
     pending = list(counted)
     for _ in range(MAX_LATE_PERIODS):
         pending = [e for e in pending if (found := stored.get(e.key)) is not None and found.rated]

@@ -18,14 +18,11 @@ them in the same order.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-from operator import attrgetter
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from typing import Any, Final
 
-import orjson
 from sqlalchemy import Table, select, text
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,120 +36,31 @@ from rating.domain.usage import (
     UsageEvent,
 )
 from rating.handlers.usage import AggregateChange, StoredAggregate, UsageRepository
-from rating.models import RatedAccount, RatedSubscription, UsageAggregate, UsageEventRow, UsageUniqueValue
+from rating.models import RatedAccount, RatedSubscription
 from rating.repository.usage_reports import SqlUsageReports
+from rating.repository.usage_sql import (
+    AGGREGATE_COLUMNS,
+    AGGREGATES,
+    EVENT_COLUMNS,
+    EVENT_ID,
+    EVENTS,
+    as_json,
+    column_arrays,
+    event_values,
+    in_set,
+    keys_in,
+    keys_param,
+    set_param,
+    sqlite_aggregate_update,
+    sqlite_event_rows,
+    sqlite_insert,
+    storage_forms,
+    stored_form,
+    unnest_select,
+)
 
-EVENTS: Final[Table] = UsageEventRow.__table__  # type: ignore[attr-defined]
-AGGREGATES: Final[Table] = UsageAggregate.__table__  # type: ignore[attr-defined]
-UNIQUE_VALUES: Final[Table] = UsageUniqueValue.__table__  # type: ignore[attr-defined]
 ACCOUNTS: Final[Table] = RatedAccount.__table__  # type: ignore[attr-defined]
 SUBSCRIPTIONS: Final[Table] = RatedSubscription.__table__  # type: ignore[attr-defined]
-
-EVENT_COLUMNS: Final = (
-    "event_id",
-    "meter",
-    "subscription_id",
-    "account_id",
-    "quantity",
-    "occurred_at",
-    "usage_date",
-    "period_start",
-    "status",
-    "properties",
-    "source",
-    "load_id",
-    "received_at",
-    "review_reason",
-)
-AGGREGATE_COLUMNS: Final = (
-    "subscription_id",
-    "meter",
-    "period_start",
-    "period_end",
-    "account_id",
-    "quantity",
-    "event_count",
-    "late_quantity",
-    "late_count",
-    "latest_at",
-    "updated_at",
-)
-_SQL_TYPES: Final = {
-    "quantity": "numeric",
-    "late_quantity": "numeric",
-    "occurred_at": "timestamptz",
-    "received_at": "timestamptz",
-    "latest_at": "timestamptz",
-    "updated_at": "timestamptz",
-    "usage_date": "date",
-    "period_start": "date",
-    "period_end": "date",
-    "event_count": "integer",
-    "late_count": "integer",
-}
-
-
-def in_set(column: str, param: str, dialect: str) -> str:
-    """SQL for `column IN <the set bound as param>` (an array, or a JSON list on SQLite)."""
-    if dialect == "postgresql":
-        return f"{column} = ANY(:{param})"
-    return f"{column} IN (SELECT value FROM json_each(:{param}))"
-
-
-def set_param(values: Collection[Any], dialect: str) -> Any:
-    """A set of scalar values as one parameter of `in_set`."""
-    return list(values) if dialect == "postgresql" else json.dumps(list(values))
-
-
-def keys_in(dialect: str) -> str:
-    """SQL for `(subscription_id, meter, period_start) IN <the keys bound as :keys / :subs ...>`."""
-    columns = "(subscription_id, meter, period_start)"
-    if dialect == "postgresql":
-        return (
-            f"{columns} IN (SELECT * FROM unnest(CAST(:subs AS text[]), CAST(:meters AS text[]),"
-            " CAST(:starts AS date[])))"
-        )
-    return (
-        f"{columns} IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
-        " json_extract(value, '$[2]') FROM json_each(:keys))"
-    )
-
-
-def keys_param(keys: Collection[AggregateKey], dialect: str) -> dict[str, Any]:
-    """The parameters of `keys_in`."""
-    ordered = sorted(keys)
-    if dialect == "postgresql":
-        return {
-            "subs": [k[0] for k in ordered],
-            "meters": [k[1] for k in ordered],
-            "starts": [k[2] for k in ordered],
-        }
-    return {"keys": json.dumps([[k[0], k[1], k[2].isoformat()] for k in ordered])}
-
-
-def storage_forms(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any]]:
-    """Per column, the function giving a Python value's stored form (the type's bind processing)."""
-    forms: list[Callable[[Any], Any]] = []
-    for name in columns:
-        # The dialect's own type: on SQLite its processor writes the text the ORM writes.
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        forms.append(processor if processor is not None else _same)
-    return forms
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def unnest_select(columns: Sequence[str], *, defaults: dict[str, str] | None = None) -> str:
-    """`SELECT ... FROM unnest(...)` of PostgreSQL arrays bound as one parameter per column."""
-    defaults = defaults or {}
-    arrays = ", ".join(
-        f"CAST(:{name} AS {_SQL_TYPES.get(name, 'text')}[])" for name in columns if name not in defaults
-    )
-    picked = ", ".join(defaults.get(name, f"v.{name}") for name in columns)
-    named = ", ".join(name for name in columns if name not in defaults)
-    return f"SELECT {picked} FROM unnest({arrays}) AS v({named})"
 
 
 class SqlUsageRepository(SqlUsageReports, UsageRepository):
@@ -266,11 +174,11 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         forms = storage_forms(AGGREGATES, AGGREGATE_COLUMNS, dialect)
         if updates:
             await connection.exec_driver_sql(
-                _sqlite_aggregate_update(), [_stored(row, forms, update=True) for row in updates]
+                sqlite_aggregate_update(), [stored_form(row, forms, update=True) for row in updates]
             )
         if inserts:
             await connection.exec_driver_sql(
-                _sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), [_stored(row, forms) for row in inserts]
+                sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), [stored_form(row, forms) for row in inserts]
             )
         return set()
 
@@ -285,7 +193,9 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 " WHERE a.subscription_id = v.subscription_id AND a.meter = v.meter"
                 " AND a.period_start = v.period_start"
             )
-            await (await self.session.connection()).execute(statement, _arrays(AGGREGATE_COLUMNS, updates))
+            await (await self.session.connection()).execute(
+                statement, column_arrays(AGGREGATE_COLUMNS, updates)
+            )
         if not inserts:
             return set()
         columns, source = ", ".join(AGGREGATE_COLUMNS), unnest_select(AGGREGATE_COLUMNS)
@@ -294,7 +204,9 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             " ON CONFLICT (subscription_id, meter, period_start) DO NOTHING"
             " RETURNING subscription_id, meter, period_start"
         )
-        written = {tuple(row) for row in await self._rows(statement, _arrays(AGGREGATE_COLUMNS, inserts))}
+        written = {
+            tuple(row) for row in await self._rows(statement, column_arrays(AGGREGATE_COLUMNS, inserts))
+        }
         return {row[:3] for row in inserts if row[:3] not in written}
 
     async def add_distinct_values(
@@ -322,7 +234,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 " json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')"
                 " FROM json_each(:rows) WHERE true" + returning
             )
-            params = {"rows": json.dumps([[k[0], k[1], k[2].isoformat(), v] for k, v in ordered])}
+            params = {"rows": as_json([[k[0], k[1], k[2], v] for k, v in ordered])}
         new: Counter[AggregateKey] = Counter()
         for sub, meter, start in await self._rows(statement, params):
             new[(sub, meter, start if isinstance(start, date) else date.fromisoformat(start))] += 1
@@ -336,7 +248,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             return set()
         connection = await self.session.connection()
         dialect = connection.dialect
-        ordered = sorted(events, key=_EVENT_ID)
+        ordered = sorted(events, key=EVENT_ID)
         if dialect.name == "postgresql":
             # What the batch's events share travels once, not as an array of copies.
             shared = {
@@ -345,7 +257,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 "received_at": "CAST(:received_at AS timestamptz)",
             }
             varying = [name for name in EVENT_COLUMNS if name not in shared]
-            rows = [_event_values(event, received_at) for event in ordered]
+            rows = [event_values(event, received_at) for event in ordered]
             params: dict[str, Any] = {
                 name: [row[i] for row in rows] for i, name in enumerate(EVENT_COLUMNS) if name in varying
             }
@@ -359,12 +271,12 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         ids = [event.event_id for event in ordered]
         existing = await self._rows(
             text(f"SELECT event_id FROM usage_events WHERE {in_set('event_id', 'ids', 'sqlite')}"),
-            {"ids": json.dumps(ids)},
+            {"ids": as_json(ids)},
         )
         known = {row[0] for row in existing}
         fresh = sqlite_event_rows([e for e in ordered if e.event_id not in known], received_at)
         if fresh:
-            await connection.exec_driver_sql(_sqlite_insert(EVENTS, EVENT_COLUMNS), fresh)
+            await connection.exec_driver_sql(sqlite_insert(EVENTS, EVENT_COLUMNS), fresh)
         return set(ids) - known
 
     async def mark_guided(self, events: Sequence[UsageEvent]) -> set[str]:
@@ -400,18 +312,18 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 f"UPDATE usage_events AS e SET {assignments} FROM ({unnest_select(columns)}) AS v"
                 " WHERE e.event_id = v.event_id AND e.status = 'unmatched' RETURNING e.event_id"
             )
-            return {row[0] for row in await self._rows(statement, _arrays(columns, rows))}
+            return {row[0] for row in await self._rows(statement, column_arrays(columns, rows))}
         still = await self._rows(
             text(
                 "SELECT event_id FROM usage_events WHERE status = 'unmatched' AND "
                 + in_set("event_id", "ids", "sqlite")
             ),
-            {"ids": json.dumps([row[0] for row in rows])},
+            {"ids": as_json([row[0] for row in rows])},
         )
         unmatched = {row[0] for row in still}
         forms = storage_forms(EVENTS, columns, dialect)
         sets = ", ".join(f"{name} = ?" for name in columns[1:])
-        changed = [(*_stored(row, forms)[1:], row[0]) for row in rows if row[0] in unmatched]
+        changed = [(*stored_form(row, forms)[1:], row[0]) for row in rows if row[0] in unmatched]
         if changed:
             await connection.exec_driver_sql(f"UPDATE usage_events SET {sets} WHERE event_id = ?", changed)
         return unmatched
@@ -446,96 +358,3 @@ def _subscription_terms(row: Any) -> SubscriptionTerms:
         term_end=row.term_end,
         effective_date=row.effective_date,
     )
-
-
-_EVENT_ID: Final = attrgetter("event_id")
-
-
-def _properties_json(properties: Mapping[str, Any]) -> str:
-    """An event's properties as stored: compact JSON text (orjson: the hot path of every event)."""
-    return orjson.dumps(properties).decode()
-
-
-_ZERO: Final = timedelta(0)
-
-
-def _event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
-    return (
-        event.event_id,
-        event.meter,
-        event.subscription_id,
-        event.account_id,
-        event.quantity,
-        event.occurred_at,
-        event.usage_date,
-        event.period.start if event.period is not None else None,
-        event.status.value,
-        _properties_json(event.properties) if event.properties else None,
-        event.source.value,
-        event.load_id,
-        received_at,
-        event.review_reason,
-    )
-
-
-def sqlite_time(moment: datetime) -> str:
-    """An aware time as SQLite stores a `UtcDateTime`: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
-    utc = moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
-    return utc.isoformat(" ", "microseconds")[:26]
-
-
-def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> list[tuple[Any, ...]]:
-    """Event rows in the text forms SQLite stores (those SQLAlchemy's column types write), built
-    without a per-value type call: dates are shared by many events, so each is formatted once."""
-    days: dict[date, str] = {}
-
-    def day(value: date | None) -> str | None:
-        if value is None:
-            return None
-        found = days.get(value)
-        if found is None:
-            found = days[value] = value.isoformat()
-        return found
-
-    received = sqlite_time(received_at)
-    return [
-        (
-            e.event_id,
-            e.meter,
-            e.subscription_id,
-            e.account_id,
-            format(e.quantity, "f"),
-            sqlite_time(e.occurred_at),
-            day(e.usage_date),
-            day(e.period.start if e.period is not None else None),
-            e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
-            _properties_json(e.properties) if e.properties else None,
-            e.source,
-            e.load_id,
-            received,
-            e.review_reason,
-        )
-        for e in events
-    ]
-
-
-def _stored(
-    row: tuple[Any, ...], forms: Sequence[Callable[[Any], Any]], *, update: bool = False
-) -> tuple[Any, ...]:
-    values = tuple(form(value) if value is not None else None for form, value in zip(forms, row, strict=True))
-    # An UPDATE binds the key last (WHERE), the other columns first (SET).
-    return (*values[3:], *values[:3]) if update else values
-
-
-def _arrays(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> dict[str, list[Any]]:
-    """Rows as one array per column (the parameters of `unnest_select`)."""
-    return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
-
-
-def _sqlite_insert(table: Table, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-
-
-def _sqlite_aggregate_update() -> str:
-    sets = ", ".join(f"{name} = ?" for name in AGGREGATE_COLUMNS[3:])
-    return f"UPDATE usage_aggregates SET {sets} WHERE subscription_id = ? AND meter = ? AND period_start = ?"

@@ -1,0 +1,223 @@
+"""The SQL building blocks of the usage repository: sets as one parameter, PostgreSQL `unnest`
+selects, and rows in the stored forms SQLite keeps (see `rating.repository.usage`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
+from typing import Any, Final
+
+import orjson
+from sqlalchemy import Table
+from sqlalchemy.engine import Dialect
+
+from rating.domain.usage import AggregateKey, UsageEvent
+from rating.models import UsageAggregate, UsageEventRow
+
+EVENTS: Final[Table] = UsageEventRow.__table__  # type: ignore[attr-defined]
+AGGREGATES: Final[Table] = UsageAggregate.__table__  # type: ignore[attr-defined]
+
+EVENT_COLUMNS: Final = (
+    "event_id",
+    "meter",
+    "subscription_id",
+    "account_id",
+    "quantity",
+    "occurred_at",
+    "usage_date",
+    "period_start",
+    "status",
+    "properties",
+    "source",
+    "load_id",
+    "received_at",
+    "review_reason",
+)
+AGGREGATE_COLUMNS: Final = (
+    "subscription_id",
+    "meter",
+    "period_start",
+    "period_end",
+    "account_id",
+    "quantity",
+    "event_count",
+    "late_quantity",
+    "late_count",
+    "latest_at",
+    "updated_at",
+)
+_SQL_TYPES: Final = {
+    "quantity": "numeric",
+    "late_quantity": "numeric",
+    "occurred_at": "timestamptz",
+    "received_at": "timestamptz",
+    "latest_at": "timestamptz",
+    "updated_at": "timestamptz",
+    "usage_date": "date",
+    "period_start": "date",
+    "period_end": "date",
+    "event_count": "integer",
+    "late_count": "integer",
+}
+
+
+def as_json(value: Any) -> str:
+    """JSON text of a parameter (orjson: dates as "YYYY-MM-DD", as SQLite stores them)."""
+    return orjson.dumps(value).decode()
+
+
+def in_set(column: str, param: str, dialect: str) -> str:
+    """SQL for `column IN <the set bound as param>` (an array, or a JSON list on SQLite)."""
+    if dialect == "postgresql":
+        return f"{column} = ANY(:{param})"
+    return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+
+def set_param(values: Collection[Any], dialect: str) -> Any:
+    """A set of scalar values as one parameter of `in_set`."""
+    return list(values) if dialect == "postgresql" else as_json(list(values))
+
+
+def keys_in(dialect: str) -> str:
+    """SQL for `(subscription_id, meter, period_start) IN <the keys bound as :keys / :subs ...>`."""
+    columns = "(subscription_id, meter, period_start)"
+    if dialect == "postgresql":
+        return (
+            f"{columns} IN (SELECT * FROM unnest(CAST(:subs AS text[]), CAST(:meters AS text[]),"
+            " CAST(:starts AS date[])))"
+        )
+    return (
+        f"{columns} IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+        " json_extract(value, '$[2]') FROM json_each(:keys))"
+    )
+
+
+def keys_param(keys: Collection[AggregateKey], dialect: str) -> dict[str, Any]:
+    """The parameters of `keys_in`."""
+    ordered = sorted(keys)
+    if dialect == "postgresql":
+        return {
+            "subs": [k[0] for k in ordered],
+            "meters": [k[1] for k in ordered],
+            "starts": [k[2] for k in ordered],
+        }
+    return {"keys": as_json([[k[0], k[1], k[2]] for k in ordered])}
+
+
+def storage_forms(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any]]:
+    """Per column, the function giving a Python value's stored form (the type's bind processing)."""
+    forms: list[Callable[[Any], Any]] = []
+    for name in columns:
+        # The dialect's own type: on SQLite its processor writes the text the ORM writes.
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        forms.append(processor if processor is not None else _same)
+    return forms
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def unnest_select(columns: Sequence[str], *, defaults: dict[str, str] | None = None) -> str:
+    """`SELECT ... FROM unnest(...)` of PostgreSQL arrays bound as one parameter per column."""
+    defaults = defaults or {}
+    arrays = ", ".join(
+        f"CAST(:{name} AS {_SQL_TYPES.get(name, 'text')}[])" for name in columns if name not in defaults
+    )
+    picked = ", ".join(defaults.get(name, f"v.{name}") for name in columns)
+    named = ", ".join(name for name in columns if name not in defaults)
+    return f"SELECT {picked} FROM unnest({arrays}) AS v({named})"
+
+
+EVENT_ID: Final = attrgetter("event_id")
+
+
+def _propertiesas_json(properties: Mapping[str, Any]) -> str:
+    """An event's properties as stored: compact JSON text (orjson: the hot path of every event)."""
+    return orjson.dumps(properties).decode()
+
+
+_ZERO: Final = timedelta(0)
+
+
+def event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
+    return (
+        event.event_id,
+        event.meter,
+        event.subscription_id,
+        event.account_id,
+        event.quantity,
+        event.occurred_at,
+        event.usage_date,
+        event.period.start if event.period is not None else None,
+        event.status.value,
+        _propertiesas_json(event.properties) if event.properties else None,
+        event.source.value,
+        event.load_id,
+        received_at,
+        event.review_reason,
+    )
+
+
+def sqlite_time(moment: datetime) -> str:
+    """An aware time as SQLite stores a `UtcDateTime`: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    utc = moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
+    return utc.isoformat(" ", "microseconds")[:26]
+
+
+def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> list[tuple[Any, ...]]:
+    """Event rows in the text forms SQLite stores (those SQLAlchemy's column types write), built
+    without a per-value type call: dates are shared by many events, so each is formatted once."""
+    days: dict[date, str] = {}
+
+    def day(value: date | None) -> str | None:
+        if value is None:
+            return None
+        found = days.get(value)
+        if found is None:
+            found = days[value] = value.isoformat()
+        return found
+
+    received = sqlite_time(received_at)
+    return [
+        (
+            e.event_id,
+            e.meter,
+            e.subscription_id,
+            e.account_id,
+            format(e.quantity, "f"),
+            sqlite_time(e.occurred_at),
+            day(e.usage_date),
+            day(e.period.start if e.period is not None else None),
+            e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
+            _propertiesas_json(e.properties) if e.properties else None,
+            e.source,
+            e.load_id,
+            received,
+            e.review_reason,
+        )
+        for e in events
+    ]
+
+
+def stored_form(
+    row: tuple[Any, ...], forms: Sequence[Callable[[Any], Any]], *, update: bool = False
+) -> tuple[Any, ...]:
+    values = tuple(form(value) if value is not None else None for form, value in zip(forms, row, strict=True))
+    # An UPDATE binds the key last (WHERE), the other columns first (SET).
+    return (*values[3:], *values[:3]) if update else values
+
+
+def column_arrays(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    """Rows as one array per column (the parameters of `unnest_select`)."""
+    return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+
+
+def sqlite_insert(table: Table, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def sqlite_aggregate_update() -> str:
+    sets = ", ".join(f"{name} = ?" for name in AGGREGATE_COLUMNS[3:])
+    return f"UPDATE usage_aggregates SET {sets} WHERE subscription_id = ? AND meter = ? AND period_start = ?"
