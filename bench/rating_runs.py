@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -185,6 +186,13 @@ class RatingSession:
                 member.start()
             await asyncio.gather(*(member.wait_ready() for member in members))
             yield Stack(broker, members, probe, database_url)
+        except BaseException:
+            # The temporary directory goes with the session: show what the service said first.
+            for member in members:
+                print(
+                    f"--- {member.name} ({member.log}), last lines ---\n{member.log_tail()}", file=sys.stderr
+                )
+            raise
         finally:
             await probe.close()
             for member in members:
