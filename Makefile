@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench contracts-docs republish dead-letters load-usage compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements rating-faults contracts-docs republish dead-letters load-usage compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,20 @@ test: lint types imports pytest
 
 bench: install
 	$(BIN)/python -m bench
+
+# 1,000,000 usage events through POST /v1/usage and usage.raw, one and two rating processes.
+#   make bench-usage USAGE_EVENTS=200000 USAGE_ARGS="--usage-rss-events 5000000"
+#   make bench-usage RATING_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
+USAGE_EVENTS ?= 1000000
+bench-usage: install
+	$(BIN)/python -m bench usage --usage-events $(USAGE_EVENTS) $(USAGE_ARGS)
+
+bench-entitlements: install
+	$(BIN)/python -m bench entitlements $(ENTITLEMENT_ARGS)
+
+# SIGKILL of the rating process and of the local broker in the middle of a 1M-event run.
+rating-faults: install
+	RATING_FAULTS=1 $(BIN)/pytest -q -p no:randomly tests/rating/faults
 
 contracts-docs: install
 	$(BIN)/python -m libs.contracts.docs

@@ -29,6 +29,19 @@ class Figure:
         return self.value / self.baseline if self.baseline > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Section:
+    """Lines printed under the table: what a benchmark found besides its figures (where the time
+    goes, the checks it made, the machine's load)."""
+
+    title: str
+    lines: Sequence[str]
+
+    def render(self) -> str:
+        """The title, then each line indented."""
+        return "\n".join([f"{self.title}:", *(f"  {line}" for line in self.lines)])
+
+
 def per_second(count: int, seconds: float) -> float:
     """Items per second, guarding against a zero-length window on a coarse clock."""
     return count / max(seconds, 1e-9)
