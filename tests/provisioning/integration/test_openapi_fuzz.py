@@ -35,6 +35,7 @@ RULES_BEYOND_SCHEMA = {
     },
     "PATCH /v1/accounts/{account_id}": {
         "body": "a change that changes nothing is refused (stored profile)",
+        "bills_to_parent": "only an account with a parent bills to it (the stored parent)",
         "billing_profile.time_zone": "a canonical IANA zone (the zone list is data, not a pattern)",
         "billing_profile.tax_status": "an exempt account needs its certificate (treatment, another field)",
     },
@@ -69,6 +70,7 @@ RULES_BEYOND_SCHEMA = {
         "lines.subscription_id": "an amendment's lines name their subscription (kind, another field)",
         "lines.effective_date": "an amendment's lines say from when (kind, another field)",
         "lines.price_id": "a new sale's lines name their price (kind, another field)",
+        "lines.commitment_quantity": "at most the line's quantity (another field)",
     },
     "POST /v1/tasks/{task_id}/complete": {"completed_on": "not before the stored workflow started"},
     "POST /v1/subscriptions/{subscription_id}/change": {
