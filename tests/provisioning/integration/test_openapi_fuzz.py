@@ -71,6 +71,7 @@ RULES_BEYOND_SCHEMA = {
         "lines.effective_date": "an amendment's lines say from when (kind, another field)",
         "lines.price_id": "a new sale's lines name their price (kind, another field)",
         "lines.commitment_quantity": "at most the line's quantity (another field)",
+        "lines.termination_fee_price_id": "a stored one-time fee price in force on the order's date",
     },
     "POST /v1/tasks/{task_id}/complete": {"completed_on": "not before the stored workflow started"},
     "POST /v1/subscriptions/{subscription_id}/change": {
