@@ -2,7 +2,10 @@
 and its audit records — committed together or not at all (STYLE §5).
 
 Handlers call `uow.emit(...)` and `uow.audit(...)`; nothing is sent to the broker from business
-code. Services subclass it to add their repositories; tests use an in-memory fake.
+code. Services subclass it and name their repositories once, in `bind_repositories`, which runs
+whenever the unit of work gets its session: at `__aenter__`, or at once when it is built on a
+consumer's session (the inbox, the effect and the outbox then share one transaction). Tests use
+an in-memory fake.
 
 Inside a request with an `Idempotency-Key`, `commit()` hands the transaction to the request
 instead of committing it, so the stored response commits in the same transaction as the change
@@ -49,10 +52,16 @@ class UnitOfWork:
         self._external_session = session
         self.session: AsyncSession = session  # type: ignore[assignment]
         self.envelopes: list[Envelope] = []
+        if session is not None:
+            self.bind_repositories()
+
+    def bind_repositories(self) -> None:
+        """Set the service's repositories on `self.session` (a service's unit of work overrides it)."""
 
     async def __aenter__(self) -> Self:
         if self._external_session is None:
             self.session = self.db.sessions()
+            self.bind_repositories()
         self.envelopes = []
         return self
 

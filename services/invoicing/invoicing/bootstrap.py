@@ -1,18 +1,58 @@
-"""Wires the invoicing service: settings, database, outbox relay and consumers."""
+"""Wires the invoicing service: settings, database, outbox relay, consumers, and the unit of work
+handlers get.
+
+`bootstrap` is the seam: the app gets units of work on the SQL repositories; give it another
+factory (an in-memory fake, say) and the routes run the same handlers on that.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from invoicing.config import InvoicingSettings
 from invoicing.consumers import consumer_specs
+from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
+from libs.platform.auth import Principal
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
+UnitOfWorkFactory = Callable[[Principal | None], InvoicingUnitOfWork]
+"""A new unit of work acting for a caller (or the system)."""
 
-def bootstrap(settings: InvoicingSettings | None = None) -> ServiceRuntime:
-    """Build the runtime of the invoicing service."""
-    runtime = ServiceRuntime(settings=settings or InvoicingSettings(), migrations_dir=MIGRATIONS_DIR)
+
+@dataclass
+class InvoicingRuntime(ServiceRuntime):
+    """The shared runtime plus the factory of the invoicing service's units of work."""
+
+    unit_of_work_factory: UnitOfWorkFactory | None = None
+
+    def invoicing_unit_of_work(self, principal: Principal | None = None) -> InvoicingUnitOfWork:
+        """A unit of work for `principal`: the given factory's, or one on the service's database."""
+        if self.unit_of_work_factory is not None:
+            return self.unit_of_work_factory(principal)
+        base = self.unit_of_work(principal)
+        return SqlInvoicingUnitOfWork(
+            base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit, clock=base.clock
+        )
+
+
+def bootstrap(
+    settings: InvoicingSettings | None = None,
+    *,
+    unit_of_work: UnitOfWorkFactory | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> InvoicingRuntime:
+    """Build the runtime of the invoicing service (SQL units of work unless a factory is given)."""
+    runtime = InvoicingRuntime(
+        settings=settings or InvoicingSettings(),
+        migrations_dir=MIGRATIONS_DIR,
+        clock=clock,
+        unit_of_work_factory=unit_of_work,
+    )
     runtime.consumer_specs = consumer_specs(runtime)
     return runtime

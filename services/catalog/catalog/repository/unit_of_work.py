@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Self
-
 from sqlalchemy.exc import IntegrityError
 
 from catalog.handlers.unit_of_work import CatalogUnitOfWork
@@ -21,8 +19,8 @@ from libs.platform.unit_of_work import UnitOfWork
 class SqlCatalogUnitOfWork(UnitOfWork, CatalogUnitOfWork):
     """The platform unit of work plus the SQL repositories; a unique-key race becomes a 409."""
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
+    def bind_repositories(self) -> None:
+        """The SQL repositories of each concept, on this unit of work's session."""
         self.products = SqlProductRepository(self.session)
         self.prices = SqlPriceRepository(self.session)
         self.cost_books = SqlCostBookRepository(self.session)
@@ -30,7 +28,6 @@ class SqlCatalogUnitOfWork(UnitOfWork, CatalogUnitOfWork):
         self.discounts = SqlDiscountRepository(self.session)
         self.contract_templates = SqlContractTemplateRepository(self.session)
         self.quotes = SqlQuoteRepository(self.session)
-        return self
 
     async def commit(self) -> None:
         """Commit with the recorded events in the outbox; a broken unique key is reported as a conflict."""

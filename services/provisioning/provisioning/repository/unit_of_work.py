@@ -3,8 +3,6 @@ repository per concept on its session."""
 
 from __future__ import annotations
 
-from typing import Any, Self
-
 from libs.platform.unit_of_work import UnitOfWork
 from provisioning.handlers.unit_of_work import ProvisioningUnitOfWork
 from provisioning.repository.customers import SqlCustomerRepository
@@ -19,23 +17,13 @@ from provisioning.repository.workflows import SqlWorkflowRepository
 class SqlProvisioningUnitOfWork(UnitOfWork, ProvisioningUnitOfWork):
     """One transaction on the service's database with the repositories handlers use."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.session is not None:
-            # A consumer's unit of work runs on the consumer's session (inbox, effects, outbox).
-            self._bind_repositories()
-
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self._bind_repositories()
-        return self
-
     async def commit(self) -> None:
         """Commit the change with its audit records and the contracts of its recorded events."""
         self.stage_recorded_events()
         await super().commit()
 
-    def _bind_repositories(self) -> None:
+    def bind_repositories(self) -> None:
+        """The SQL repositories of each concept, on this unit of work's session."""
         session = self.session
         self.customers = SqlCustomerRepository(session)
         self.deals = SqlDealRepository(session)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import event
 
@@ -30,22 +30,15 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
     """The period close and the checks draw from (and read) the prepaid balances."""
 
     def __init__(self, *args: Any, price_cache: PriceCache | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
         self.price_cache = price_cache if price_cache is not None else PriceCache()
-        if self.session is not None:
-            # A consumer's unit of work runs on the consumer's session (inbox, effects, outbox).
-            self._bind_repositories()
-
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self._bind_repositories()
-        return self
+        super().__init__(*args, **kwargs)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` when the session's transaction commits (the consumer's, or a request's)."""
         event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
 
-    def _bind_repositories(self) -> None:
+    def bind_repositories(self) -> None:
+        """The SQL repositories of each concept, on this unit of work's session."""
         session = self.session
         self.subscriptions = SqlSubscriptionReadModel(session)
         self.prices = SqlPriceReadModel(session)

@@ -1,0 +1,21 @@
+"""The invoicing service's SQL unit of work: the platform's transaction plus a repository per concept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import event
+
+from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+from libs.platform.unit_of_work import UnitOfWork
+
+
+class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
+    """The platform unit of work plus the SQL repositories of each concept."""
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the session's transaction commits (the consumer's, or a request's)."""
+        event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
+
+    def bind_repositories(self) -> None:
+        """The SQL repositories of each concept, on this unit of work's session (none yet)."""
