@@ -47,20 +47,15 @@ one that commits a change must read its whole body first.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import Column, LargeBinary, String, Text, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -69,9 +64,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from libs.platform.auth import key_fingerprint, presented_key
 from libs.platform.db import Database, UtcDateTime, utcnow
 from libs.platform.edge import declared_body, matched_route, read_body, replaying_receive
+from libs.platform.idempotent_requests import HEADER, IdempotentRequest, serving
 from libs.platform.problems import problem_response
+from libs.platform.request_fingerprints import StreamedFingerprint, request_fingerprint
 
-HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 NOT_STORED = frozenset({401, 403, 429})
 # Headers that describe one transmission, not the answer: never replayed as they were.
@@ -96,153 +92,6 @@ class IdempotencyRecord(SQLModel, table=True):
     response_headers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lease_id: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     locked_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-
-
-class _Number(str):
-    """A JSON number kept as written, so `1.0` and `1` stay different requests."""
-
-
-def _canonical_json(value: Any) -> str:
-    if isinstance(value, _Number):
-        return str.__str__(value)
-    if isinstance(value, dict):
-        members = (f"{json.dumps(k)}:{_canonical_json(value[k])}" for k in sorted(value))
-        return "{" + ",".join(members) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(_canonical_json(v) for v in value) + "]"
-    return json.dumps(value)
-
-
-def canonical_body(body: bytes, content_type: str | None) -> bytes:
-    """The body as compared: canonical JSON for a JSON body, else the bytes as they came."""
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media in {"", "application/json"} or media.endswith("+json"):
-        try:
-            parsed = json.loads(body, parse_float=_Number, parse_int=_Number, parse_constant=_Number)
-            return b"json\0" + _canonical_json(parsed).encode()
-        except (ValueError, RecursionError):
-            pass
-    return b"bytes\0" + body
-
-
-def _fingerprint_head(method: str, path: str, query_string: str) -> Any:
-    pairs = sorted(parse_qsl(query_string, keep_blank_values=True), key=lambda pair: pair[0])
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), urlencode(pairs).encode()):
-        digest.update(part)
-        digest.update(b"\0")
-    return digest
-
-
-def request_fingerprint(
-    method: str, path: str, query_string: str, body: bytes, content_type: str | None
-) -> str:
-    """Hash of what makes two requests 'the same request'."""
-    digest = _fingerprint_head(method, path, query_string)
-    digest.update(canonical_body(body, content_type))
-    digest.update(b"\0")
-    return str(digest.hexdigest())
-
-
-class StreamedFingerprint:
-    """`request_fingerprint` of a body compared byte for byte, taken as the body streams by."""
-
-    def __init__(self, method: str, path: str, query_string: str) -> None:
-        self._digest = _fingerprint_head(method, path, query_string)
-        self._digest.update(b"bytes\0")
-
-    def update(self, part: bytes) -> None:
-        """Add the next part of the body."""
-        self._digest.update(part)
-
-    def hexdigest(self) -> str:
-        """The fingerprint of the request, once its whole body went through `update`."""
-        digest = self._digest.copy()
-        digest.update(b"\0")
-        return str(digest.hexdigest())
-
-
-class IdempotentRequest:
-    """The request-scoped holder of the transaction an idempotent request's change runs in."""
-
-    def __init__(self, *, claimed: bool = True) -> None:
-        self.session: AsyncSession | None = None
-        self._after_commit: list[Callable[[], None]] = []
-        self.claimed = claimed
-        """False while a streamed request's key waits for the body's last byte."""
-
-    async def adopt(self, session: AsyncSession, on_commit: Callable[[], None] | None) -> None:
-        """Take over a unit of work's transaction at its `commit()`: committed with the response."""
-        if not self.claimed:
-            # Its key is claimed in a transaction of its own once the body is read, and this
-            # transaction may hold the database's write lock (SQLite) until the response.
-            raise RuntimeError(f"a streaming route with an {HEADER} reads its whole body before it commits")
-        await session.flush()  # constraint errors surface in the handler, as with a commit
-        if self.session is not None and self.session is not session:
-            raise RuntimeError(f"a request with an {HEADER} may commit one unit of work only")
-        self.session = session
-        if on_commit is not None and on_commit not in self._after_commit:
-            self._after_commit.append(on_commit)
-
-    def owns(self, session: AsyncSession) -> bool:
-        """Whether this request has taken `session` over (the unit of work must not close it)."""
-        return self.session is session
-
-    async def discard(self) -> None:
-        """Roll back the adopted change, if any."""
-        if self.session is not None:
-            session, self.session = self.session, None
-            with contextlib.suppress(Exception):
-                await session.rollback()
-            with contextlib.suppress(Exception):
-                await session.close()
-
-    async def commit_with(self, db: Database, stored: Any) -> bool:
-        """Write the response (`stored`, an UPDATE fenced by the lease) and commit with the change.
-
-        False when the fence found another request's lease: nothing is committed then.
-        """
-        session = self.session or db.sessions()
-        self.session = None
-        try:
-            result = await session.exec(stored)
-            if result.rowcount != 1:
-                await session.rollback()
-                return False
-            await session.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await session.rollback()
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                await session.close()
-        for wake_up in self._after_commit:
-            wake_up()
-        return True
-
-
-_current: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request", default=None)
-
-
-def current_idempotent_request() -> IdempotentRequest | None:
-    """The idempotent request being served in this context, if any (read by `UnitOfWork`)."""
-    return _current.get()
-
-
-@contextlib.contextmanager
-def detached_from_request() -> Iterator[None]:
-    """Let units of work commit on their own inside an idempotent request.
-
-    For a long operation of many transactions that is idempotent by itself (a period close):
-    its chunks commit as they go instead of being handed to the request, which may take one
-    transaction only; the request's stored response then commits in a transaction of its own.
-    """
-    token = _current.set(None)
-    try:
-        yield
-    finally:
-        _current.reset(token)
 
 
 class _CapturedResponse:
@@ -330,19 +179,16 @@ class IdempotencyMiddleware:
             return
         lease_id = outcome
 
-        serving = IdempotentRequest()
-        token = _current.set(serving)
         captured = _CapturedResponse()
-        try:
-            await self.app(scope, replaying_receive(body, receive), captured.send)
-        except BaseException:
-            # Answered as a 500 further out: undo the change and free the key for a retry.
-            await serving.discard()
-            await _release(db, owner, key, lease_id)
-            raise
-        finally:
-            _current.reset(token)
-        await _answer(scope, receive, send, claim, serving, captured, lease_id)
+        with serving(IdempotentRequest()) as request_served:
+            try:
+                await self.app(scope, replaying_receive(body, receive), captured.send)
+            except BaseException:
+                # Answered as a 500 further out: undo the change and free the key for a retry.
+                await request_served.discard()
+                await _release(db, owner, key, lease_id)
+                raise
+        await _answer(scope, receive, send, claim, request_served, captured, lease_id)
 
     async def _serve_streamed(self, scope: Scope, receive: Receive, send: Send, claim: _Claim) -> None:
         """A streaming route: hash the body as the route reads it, claim the key at its last byte."""
@@ -358,7 +204,7 @@ class IdempotencyMiddleware:
             if isinstance(outcome, Response):
                 raise _KeyTaken(outcome)
             leases.append(outcome)
-            serving.claimed = True
+            request_served.claimed = True
 
         async def hashing_receive() -> Message:
             nonlocal whole
@@ -370,26 +216,23 @@ class IdempotencyMiddleware:
                     await claim_key()  # before the route can commit anything
             return message
 
-        serving = IdempotentRequest(claimed=False)
-        token = _current.set(serving)
         captured = _CapturedResponse()
-        try:
-            await self.app(scope, hashing_receive, captured.send)
-        except BaseException as exc:
-            await serving.discard()
-            if leases:
-                await _release(claim.db, claim.owner, claim.key, leases[0])
-            taken = _key_taken(exc)
-            if taken is None:
-                raise
-            await taken.answer(scope, receive, send)
-            return
-        finally:
-            _current.reset(token)
+        with serving(IdempotentRequest(claimed=False)) as request_served:
+            try:
+                await self.app(scope, hashing_receive, captured.send)
+            except BaseException as exc:
+                await request_served.discard()
+                if leases:
+                    await _release(claim.db, claim.owner, claim.key, leases[0])
+                taken = _key_taken(exc)
+                if taken is None:
+                    raise
+                await taken.answer(scope, receive, send)
+                return
         if not leases:
             if captured.status >= 400:
                 # Refused before its body was read whole: nothing to remember, a retry gets the same.
-                await serving.discard()
+                await request_served.discard()
                 await _send_response(send, captured.status, captured.replayable_headers(), captured.body)
                 return
             # A success that read not all of its body (and committed nothing): the rest of the
@@ -397,17 +240,17 @@ class IdempotencyMiddleware:
             while not whole:
                 message = await receive()
                 if message["type"] != "http.request":
-                    await serving.discard()  # the client went away: nobody to answer
+                    await request_served.discard()  # the client went away: nobody to answer
                     return
                 fingerprint.update(message.get("body", b""))
                 whole = not message.get("more_body", False)
             try:
                 await claim_key()
             except _KeyTaken as taken:
-                await serving.discard()
+                await request_served.discard()
                 await taken.answer(scope, receive, send)
                 return
-        await _answer(scope, receive, send, claim, serving, captured, leases[0])
+        await _answer(scope, receive, send, claim, request_served, captured, leases[0])
 
     async def _claim(
         self,

@@ -24,7 +24,7 @@ from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.audit import new_audit_record
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
-from libs.platform.idempotency import current_idempotent_request
+from libs.platform.idempotent_requests import current_idempotent_request
 from libs.platform.logging import current_correlation_id
 from libs.platform.outbox import add_to_outbox, build_envelope
 

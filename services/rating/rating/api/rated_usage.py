@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from libs.contracts.types import IsoDate
 from libs.platform.auth import Principal, require_roles
-from libs.platform.idempotency import detached_from_request
+from libs.platform.idempotent_requests import detached_from_request
 from libs.platform.pagination import Page, PageParams
 from libs.platform.settings import Role
 from rating.api.deps import ID_PATTERN, ReadUow, id_path, runtime_from
