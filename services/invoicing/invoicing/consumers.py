@@ -14,7 +14,7 @@ inbox entry commit together (a redelivered event changes nothing twice).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +26,7 @@ from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import spec_of
 from libs.contracts.topics import CATALOG_EVENTS, PROVISIONING_EVENTS, RATING_EVENTS
 from libs.contracts.usage import UsageRated
+from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.inbox import EventHandler
 from libs.platform.service import ConsumerSpec
 
@@ -98,8 +99,9 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
         event = envelope.payload_as(provisioning.FulfillmentCompleted)
         await billing_inputs.apply_fulfillment_completed(uow=uow, event=event)
 
-    async def usage_rated(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        await billing_inputs.apply_usage_rated(uow=uow, event=envelope.payload_as(UsageRated))
+    async def usage_rated(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        events = [envelope.payload_as(UsageRated) for envelope in envelopes]
+        await billing_inputs.apply_usage_rated(uow=unit_of_work(session), events=events)
 
     async def product_changed(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
         event = envelope.payload_as(catalog.ProductChanged)
@@ -108,17 +110,19 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     async def price_published(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
         await billing_inputs.apply_price_published(uow=uow, event=envelope.payload_as(catalog.PricePublished))
 
-    handlers = dict(
+    handlers: dict[str, EventHandler] = dict(
         [
             *(on(model, account_event) for model in ACCOUNT_EVENTS),
             *(on(model, subscription_event) for model in SUBSCRIPTION_EVENTS),
             on(provisioning.OrderApproved, order_approved),
             on(provisioning.FulfillmentCompleted, fulfillment_completed),
-            on(UsageRated, usage_rated),
             on(catalog.ProductChanged, product_changed),
             on(catalog.PricePublished, price_published),
         ]
     )
+    # Rated usage comes many to a message and is kept by its own id: one call and one inbox row
+    # per message (`libs.platform.batch_handlers`).
+    handlers[spec_of(UsageRated).type] = BatchEventHandler(usage_rated, idempotent=True)
     return ConsumerSpec(
         group_id=READ_MODEL_GROUP,
         topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS],

@@ -111,8 +111,8 @@ async def test_a_chunk_of_accounts_reads_exact_billing_inputs_with_children_merg
     )
     # The child's usage, the grandchild's workshop.
     rated = usage_rated("ru_a1", "sub_calls", "acct_a1", late_quantity="0.5")
-    assert await _apply(db, handlers.apply_usage_rated, event=rated)
-    assert not await _apply(db, handlers.apply_usage_rated, event=rated)
+    assert await _apply(db, handlers.apply_usage_rated, events=[rated])
+    assert not await _apply(db, handlers.apply_usage_rated, events=[rated])
     await _apply(db, handlers.apply_fulfillment_completed, event=fulfillment_completed("ful_a11", "acct_a11"))
     # acct_b: cancelled early with a fee, and an order with a one-time onboarding line.
     cancelled = subscription_cancelled("sub_b", "acct_b", on=date(2026, 9, 20), fee="1250.00")
@@ -178,7 +178,7 @@ async def test_a_chunk_is_read_in_the_same_number_of_queries_whatever_its_size(d
         await _account(db, child, parent_account_id=parent, bills_to_parent=True)
         event = subscription_event(provisioning.SubscriptionActivated, f"sub_{n}", child)
         await _subscription(db, f"00000000-0000-0000-0000-00000000000{n}", event, T0)
-        await _apply(db, handlers.apply_usage_rated, event=usage_rated(f"ru_{n}", f"sub_{n}", child))
+        await _apply(db, handlers.apply_usage_rated, events=[usage_rated(f"ru_{n}", f"sub_{n}", child)])
 
     async def queries_for(account_ids: list[str]) -> tuple[int, int]:
         statements: list[str] = []

@@ -1,6 +1,7 @@
 """Invoicing over the real broker: provisioning's, rating's and the catalog's events published to
 their topics build the read model of billing inputs (an older account event changes nothing, a
-redelivered subscription event adds no second version, event types it does not read are ignored)."""
+redelivered subscription event adds no second version, a batch message of rated usage delivered
+twice is kept once, event types it does not read are ignored)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from invoicing.app import create_app
 from invoicing.domain.billing_inputs import BillingInputs, OneTimeChargeKind
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
 from libs.contracts import provisioning
+from libs.contracts.batch import BATCH_HEADERS, encode_batch
 from libs.contracts.catalog import QuoteCreated
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import EVENT_TYPES
+from libs.contracts.topics import RATING_EVENTS
 from libs.platform.broker import KafkaPublisher
 from libs.platform.db import Database
 from libs.platform.outbox import OutboundMessage, build_envelope
@@ -44,6 +47,12 @@ async def _send(publisher: KafkaPublisher, *envelopes: Envelope) -> None:
     messages = [OutboundMessage(EVENT_TYPES[e.type].topic, e.key, e.to_bytes()) for e in envelopes]
     outcomes = await publisher.publish(messages)
     assert all(outcome is None for outcome in outcomes), outcomes
+
+
+def _batch(envelopes: list[Envelope]) -> OutboundMessage:
+    """One batch message of rated usage, as rating's relay packs it."""
+    value = encode_batch([e.to_bytes() for e in envelopes], event_ids=[str(e.event_id) for e in envelopes])
+    return OutboundMessage(RATING_EVENTS, envelopes[0].key, value, BATCH_HEADERS)
 
 
 async def _inputs(db: Database, account_id: str) -> BillingInputs | None:
@@ -101,15 +110,40 @@ async def test_events_on_the_three_topics_build_the_read_model(broker: str, sqli
                 activated,  # redelivered: one version
                 _envelope(onboarding, parent, T0),
                 _envelope(fulfillment_completed(f"ful_{run}", child), child, T0 + timedelta(57)),
-                _envelope(usage_rated(f"ru_{run}", subscription_id, child), child, T0 + timedelta(107)),
             )
+            # July to September's usage in one batch message, delivered twice.
+            rated = _batch(
+                [
+                    _envelope(usage_rated(f"ru_{run}_{month}", subscription_id, child, **period), child, T0)
+                    for month, period in (
+                        (7, {"period_start": date(2026, 7, 1), "period_end": date(2026, 8, 1)}),
+                        (
+                            8,
+                            {
+                                "period_start": date(2026, 8, 1),
+                                "period_end": date(2026, 9, 1),
+                                "amount": "92.59",
+                            },
+                        ),
+                        (
+                            9,
+                            {
+                                "period_start": date(2026, 9, 1),
+                                "period_end": date(2026, 10, 1),
+                                "amount": "0.01",
+                            },
+                        ),
+                    )
+                ]
+            )
+            assert await publisher.publish([rated, rated]) == [None, None]
 
             def complete(inputs: BillingInputs | None) -> bool:
                 return (
                     inputs is not None
                     and len(inputs.one_time_charges) == 2
                     and len(inputs.fulfillments) == 3
-                    and len(inputs.rated_usage) == 1
+                    and len(inputs.rated_usage) == 3
                     and sum(len(s.versions) for s in inputs.subscriptions) == 2
                 )
 
@@ -126,7 +160,11 @@ async def test_events_on_the_three_topics_build_the_read_model(broker: str, sqli
                 (OneTimeChargeKind.ORDER_FEE, Decimal("2250.00")),
                 (OneTimeChargeKind.TERMINATION_FEE, Decimal("1250.00")),
             ]
-            assert [(u.account_id, u.amount) for u in inputs.rated_usage] == [(child, Decimal("107.59"))]
+            assert [(u.account_id, u.period_start.month, u.amount) for u in inputs.rated_usage] == [
+                (child, 7, Decimal("107.59")),
+                (child, 8, Decimal("92.59")),
+                (child, 9, Decimal("0.01")),
+            ]
             assert sum(f.billable_quantity * f.unit_price for f in inputs.fulfillments) == Decimal("12050.00")
             # The child is invoiced with its parent, never on its own.
             assert await _inputs(db, child) is None

@@ -62,12 +62,14 @@ class FakeBillingInputsReadModel(BillingInputsReadModel):
         self.store.subscription_versions[record.event_id] = record
         return True
 
-    async def save_rated_usage(self, usage: RatedUsageCharge, *, rated_at: datetime) -> bool:
-        kept = self.store.rated_usage.get(usage.rated_usage_id)
-        if kept is not None and kept[1] >= rated_at:
-            return False
-        self.store.rated_usage[usage.rated_usage_id] = (usage, rated_at)
-        return True
+    async def save_rated_usage(self, rated: Sequence[tuple[RatedUsageCharge, datetime]]) -> int:
+        kept = 0
+        for usage, rated_at in rated:
+            stored = self.store.rated_usage.get(usage.rated_usage_id)
+            if stored is None or rated_at > stored[1]:
+                self.store.rated_usage[usage.rated_usage_id] = (usage, rated_at)
+                kept += 1
+        return kept
 
     async def add_fulfillment(self, lines: Sequence[FulfilledCharge]) -> bool:
         if not lines or any(key[0] == lines[0].fulfillment_id for key in self.store.fulfillment_lines):

@@ -170,8 +170,8 @@ async def test_rated_usage_is_kept_once_and_only_a_later_rating_replaces_it() ->
     store = InvoicingStore()
     await apply_account_event(uow=_uow(store), profile=account_opened(), occurred_at=T0)
     rated = usage_rated()
-    assert await apply_usage_rated(uow=_uow(store), event=rated)
-    assert not await apply_usage_rated(uow=_uow(store), event=rated)  # redelivered
+    assert await apply_usage_rated(uow=_uow(store), events=[rated])
+    assert not await apply_usage_rated(uow=_uow(store), events=[rated])  # redelivered
     (usage,) = (await _inputs(store))["acct_1"].rated_usage
     assert (usage.quantity, usage.billable_quantity, usage.amount) == (
         Decimal(12345),
@@ -182,11 +182,11 @@ async def test_rated_usage_is_kept_once_and_only_a_later_rating_replaces_it() ->
     earlier = rated.model_copy(
         update={"amount": Decimal("1.00"), "rated_at": rated.rated_at - timedelta(days=1)}
     )
-    assert not await apply_usage_rated(uow=_uow(store), event=earlier)
+    assert not await apply_usage_rated(uow=_uow(store), events=[earlier])
     later = rated.model_copy(
         update={"amount": Decimal("92.59"), "rated_at": rated.rated_at + timedelta(days=1)}
     )
-    assert await apply_usage_rated(uow=_uow(store), event=later)
+    assert await apply_usage_rated(uow=_uow(store), events=[later])
     assert [u.amount for u in (await _inputs(store))["acct_1"].rated_usage] == [Decimal("92.59")]
 
 
@@ -299,7 +299,7 @@ async def test_a_child_billing_to_its_parent_is_merged_into_the_parents_inputs()
     for n, account_id in enumerate(("acct_parent", "acct_child", "acct_own")):
         event = subscription_event(provisioning.SubscriptionActivated, f"sub_{n}", account_id)
         await _subscription(store, event, f"e{n}", T0, "subscription.activated")
-    await apply_usage_rated(uow=_uow(store), event=usage_rated(account_id="acct_child"))
+    await apply_usage_rated(uow=_uow(store), events=[usage_rated(account_id="acct_child")])
 
     readable = _uow(store).billing_inputs
     assert [a.account_id for a in await readable.accounts_page(None, 10)] == ["acct_own", "acct_parent"]

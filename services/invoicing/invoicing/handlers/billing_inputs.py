@@ -80,8 +80,11 @@ class BillingInputsReadModel(abc.ABC):
         """Keep one subscription event; False (and nothing changed) when its event id is kept already."""
 
     @abc.abstractmethod
-    async def save_rated_usage(self, usage: RatedUsageCharge, *, rated_at: datetime) -> bool:
-        """Keep a rated usage unless one of its id rated at the same time or later is kept; True when kept."""
+    async def save_rated_usage(self, rated: Sequence[tuple[RatedUsageCharge, datetime]]) -> int:
+        """Keep each (rated usage, rated at) unless one of its id rated then or later is kept; how many kept.
+
+        Rated usage comes a batch message at a time: one read and one insert for all of them.
+        """
 
     @abc.abstractmethod
     async def add_fulfillment(self, lines: Sequence[FulfilledCharge]) -> bool:
@@ -264,9 +267,9 @@ def _termination_fee(event: SubscriptionCancelled) -> OneTimeCharge:
     )
 
 
-async def apply_usage_rated(*, uow: InvoicingUnitOfWork, event: UsageRated) -> bool:
-    """Keep a rated usage (see the module on a second rating of one id); True when kept."""
-    kept = await uow.billing_inputs.save_rated_usage(rated_usage_of(event), rated_at=event.rated_at)
+async def apply_usage_rated(*, uow: InvoicingUnitOfWork, events: Sequence[UsageRated]) -> int:
+    """Keep rated usage, a batch at a time (see the module on a second rating of one id); how many kept."""
+    kept = await uow.billing_inputs.save_rated_usage([(rated_usage_of(e), e.rated_at) for e in events])
     await uow.commit()
     return kept
 

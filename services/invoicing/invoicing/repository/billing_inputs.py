@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -214,14 +214,35 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         self.session.add(_subscription_row(record))
         return True
 
-    async def save_rated_usage(self, usage: RatedUsageCharge, *, rated_at: datetime) -> bool:
-        """Insert, or replace a rating of the same id made earlier."""
-        stored = await self.session.get(RatedUsageRow, usage.rated_usage_id)
-        if stored is not None and stored.rated_at >= rated_at:
-            return False
+    async def save_rated_usage(self, rated: Sequence[tuple[RatedUsageCharge, datetime]]) -> int:
+        """Insert the new ones in one statement; replace the (rare) ones kept from an earlier rating."""
+        latest: dict[str, tuple[RatedUsageCharge, datetime]] = {}
+        for usage, rated_at in rated:
+            kept = latest.get(usage.rated_usage_id)
+            if kept is None or rated_at > kept[1]:
+                latest[usage.rated_usage_id] = (usage, rated_at)
+        if not latest:
+            return 0
+        stmt = select(RatedUsageRow.rated_usage_id, RatedUsageRow.rated_at).where(
+            col(RatedUsageRow.rated_usage_id).in_(list(latest))
+        )
+        stored = dict((await self.session.exec(stmt)).all())
         names = RatedUsageCharge.__dataclass_fields__
-        await self.session.merge(RatedUsageRow(**_fields(usage, names), rated_at=rated_at))
-        return True
+        rows = [
+            {**_fields(usage, names), "rated_at": rated_at}
+            for usage, rated_at in latest.values()
+            if usage.rated_usage_id not in stored
+        ]
+        if rows:
+            await self.session.exec(insert(RatedUsageRow.__table__), params=rows)  # type: ignore[attr-defined]
+        replaced = [
+            RatedUsageRow(**_fields(usage, names), rated_at=rated_at)
+            for usage, rated_at in latest.values()
+            if usage.rated_usage_id in stored and rated_at > stored[usage.rated_usage_id]
+        ]
+        for row in replaced:
+            await self.session.merge(row)
+        return len(rows) + len(replaced)
 
     async def add_fulfillment(self, lines: Sequence[FulfilledCharge]) -> bool:
         """Insert the fulfillment's lines unless the fulfillment is kept."""
