@@ -1,6 +1,6 @@
 """The events invoicing's read model is kept from — provisioning's accounts, subscriptions, orders
 and fulfillments, rating's rated usage, the catalog's products and prices — as their producers
-send them, with test defaults drawn from the worked cases (/EXAMPLES): one builder each for the
+send them, with test defaults drawn from the worked business cases: one builder each for the
 unit and integration tests."""
 
 from __future__ import annotations
