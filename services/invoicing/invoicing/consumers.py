@@ -1,20 +1,130 @@
-"""What the invoicing service consumes: nothing yet.
+"""What the invoicing service consumes.
 
-The file is here so every service has the same shape: its consumer groups go in
-`consumer_specs`, each event parsed into its contract and handed to one handler with a unit of
-work on the consumer's transaction (see provisioning's consumers).
+Each consumer group is listed in `consumer_specs`; each event is parsed into its contract and
+handed to one handler with a unit of work on the consumer's transaction, so its effect and the
+inbox entry commit together (a redelivered event changes nothing twice).
+
+- `invoicing.read_model` (`provisioning.events`, `rating.events`, `catalog.events`): the billing
+  inputs bill runs read — accounts and their billing profiles, every subscription change (and a
+  cancellation's termination fee), approved order lines (one-time ones are order fees), completed
+  fulfillments, rated usage, catalog products (name, tax code) and price versions
+  (`invoicing.handlers.billing_inputs`). Other event types of those topics are ignored.
+  Overage re-bills will come from `overage.events` once the overage service publishes them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from invoicing.handlers import billing_inputs
+from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
+from libs.contracts import catalog, provisioning
+from libs.contracts.envelope import Envelope, EventPayload
+from libs.contracts.registry import spec_of
+from libs.contracts.topics import CATALOG_EVENTS, PROVISIONING_EVENTS, RATING_EVENTS
+from libs.contracts.usage import UsageRated
+from libs.platform.batch_handlers import BatchEventHandler
+from libs.platform.inbox import EventHandler
 from libs.platform.service import ConsumerSpec
 
 if TYPE_CHECKING:
     from libs.platform.service import ServiceRuntime
 
+READ_MODEL_GROUP = "invoicing.read_model"
+
+SUBSCRIPTION_EVENTS: tuple[type[provisioning.SubscriptionEvent], ...] = (
+    provisioning.SubscriptionActivated,
+    provisioning.SubscriptionChanged,
+    provisioning.SubscriptionSuspended,
+    provisioning.SubscriptionResumed,
+    provisioning.SubscriptionCancelled,
+    provisioning.SubscriptionExpired,
+    provisioning.SubscriptionRenewed,
+)
+ACCOUNT_EVENTS: tuple[type[provisioning.AccountProfile], ...] = (
+    provisioning.AccountOpened,
+    provisioning.AccountChanged,
+)
+
 
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
-    """The consumer groups of the invoicing service, bound to its runtime (none today)."""
-    return []
+    """The consumer groups of the invoicing service, bound to its runtime."""
+    return [read_model_consumer(runtime)]
+
+
+def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
+    """`invoicing.read_model`: the billing inputs, each event applied once."""
+
+    def unit_of_work(session: AsyncSession) -> SqlInvoicingUnitOfWork:
+        return SqlInvoicingUnitOfWork(
+            runtime.db,
+            producer=runtime.settings.service_name,
+            actor=READ_MODEL_GROUP,
+            session=session,
+            clock=runtime.clock,
+        )
+
+    def on(
+        model: type[EventPayload], apply: Callable[[SqlInvoicingUnitOfWork, Envelope], Awaitable[object]]
+    ) -> tuple[str, EventHandler]:
+        async def handler(session: AsyncSession, envelope: Envelope) -> None:
+            await apply(unit_of_work(session), envelope)
+
+        return spec_of(model).type, handler
+
+    async def account_event(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        model = next(m for m in ACCOUNT_EVENTS if spec_of(m).type == envelope.type)
+        await billing_inputs.apply_account_event(
+            uow=uow, profile=envelope.payload_as(model), occurred_at=envelope.occurred_at
+        )
+
+    async def subscription_event(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        model = next(m for m in SUBSCRIPTION_EVENTS if spec_of(m).type == envelope.type)
+        await billing_inputs.apply_subscription_event(
+            uow=uow,
+            event=envelope.payload_as(model),
+            event_id=str(envelope.event_id),
+            occurred_at=envelope.occurred_at,
+            event_kind=envelope.type,
+        )
+
+    async def order_approved(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        event = envelope.payload_as(provisioning.OrderApproved)
+        await billing_inputs.apply_order_approved(uow=uow, event=event, occurred_at=envelope.occurred_at)
+
+    async def fulfillment_completed(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        event = envelope.payload_as(provisioning.FulfillmentCompleted)
+        await billing_inputs.apply_fulfillment_completed(uow=uow, event=event)
+
+    async def usage_rated(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        events = [envelope.payload_as(UsageRated) for envelope in envelopes]
+        await billing_inputs.apply_usage_rated(uow=unit_of_work(session), events=events)
+
+    async def product_changed(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        event = envelope.payload_as(catalog.ProductChanged)
+        await billing_inputs.apply_product_changed(uow=uow, event=event, occurred_at=envelope.occurred_at)
+
+    async def price_published(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        await billing_inputs.apply_price_published(uow=uow, event=envelope.payload_as(catalog.PricePublished))
+
+    handlers: dict[str, EventHandler] = dict(
+        [
+            *(on(model, account_event) for model in ACCOUNT_EVENTS),
+            *(on(model, subscription_event) for model in SUBSCRIPTION_EVENTS),
+            on(provisioning.OrderApproved, order_approved),
+            on(provisioning.FulfillmentCompleted, fulfillment_completed),
+            on(catalog.ProductChanged, product_changed),
+            on(catalog.PricePublished, price_published),
+        ]
+    )
+    # Rated usage comes many to a message and is kept by its own id: one call and one inbox row
+    # per message (`libs.platform.batch_handlers`).
+    handlers[spec_of(UsageRated).type] = BatchEventHandler(usage_rated, idempotent=True)
+    return ConsumerSpec(
+        group_id=READ_MODEL_GROUP,
+        topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS],
+        handlers=handlers,
+    )

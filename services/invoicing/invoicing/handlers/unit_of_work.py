@@ -11,11 +11,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 
+from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 
 class InvoicingUnitOfWork(UnitOfWorkPort):
     """One transaction of an invoicing use case: its repositories, audit records and events."""
+
+    billing_inputs: BillingInputsReadModel
+    """The read model of billing inputs, kept from other services' events."""
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -1,0 +1,390 @@
+"""The read model of billing inputs in SQL (`invoicing.models.billing_inputs`).
+
+A bill run reads a chunk of accounts at once: `billing_inputs` issues one query per level of the
+account hierarchy (the chunk, then the children billing to them, ...) and one query per kind of
+record for all of those accounts together, never one per account; the rules that turn the rows
+into `BillingInputs` are `invoicing.domain.read_model`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from invoicing.domain.billing_inputs import (
+    AccountTaxStatus,
+    BilledCharge,
+    BillingAccount,
+    BillingInputs,
+    FulfilledCharge,
+    OneTimeCharge,
+    OneTimeChargeKind,
+    PendingAdjustment,
+    RatedUsageCharge,
+    SubscriptionVersion,
+    TaxTreatment,
+)
+from invoicing.domain.read_model import (
+    MAX_HIERARCHY_DEPTH,
+    ApprovedOrderLine,
+    CatalogProduct,
+    PriceTerms,
+    ReadModelRecords,
+    SubscriptionRecord,
+    assemble_billing_inputs,
+)
+from invoicing.handlers.billing_inputs import BillingInputsReadModel
+from invoicing.models.billing_inputs import (
+    ApprovedOrderLineRow,
+    BillingAccountRow,
+    CatalogProductRow,
+    FulfillmentLineRow,
+    OneTimeChargeRow,
+    PriceTermsRow,
+    RatedUsageRow,
+    SubscriptionVersionRow,
+)
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
+
+
+def account_of(row: BillingAccountRow) -> BillingAccount:
+    """The billing profile of a row."""
+    return BillingAccount(
+        account_id=row.account_id,
+        customer_id=row.customer_id,
+        name=row.name,
+        currency=row.currency,
+        bill_cycle_day=row.bill_cycle_day,
+        time_zone=row.time_zone,
+        payment_terms_days=row.payment_terms_days,
+        parent_account_id=row.parent_account_id,
+        bills_to_parent=row.bills_to_parent,
+        tax=AccountTaxStatus(
+            treatment=TaxTreatment(row.tax_treatment),
+            certificate_number=row.tax_certificate_number,
+            certificate_expiry=row.tax_certificate_expiry,
+            country=row.tax_country,
+            region=row.tax_region,
+            postal_code=row.tax_postal_code,
+        ),
+        billing_email=row.billing_email,
+    )
+
+
+def _account_row(account: BillingAccount, event_at: datetime) -> BillingAccountRow:
+    tax = account.tax
+    return BillingAccountRow(
+        account_id=account.account_id,
+        customer_id=account.customer_id,
+        name=account.name,
+        currency=account.currency,
+        bill_cycle_day=account.bill_cycle_day,
+        time_zone=account.time_zone,
+        payment_terms_days=account.payment_terms_days,
+        parent_account_id=account.parent_account_id,
+        bills_to_parent=account.bills_to_parent,
+        tax_treatment=tax.treatment.value,
+        tax_certificate_number=tax.certificate_number,
+        tax_certificate_expiry=tax.certificate_expiry,
+        tax_country=tax.country,
+        tax_region=tax.region,
+        tax_postal_code=tax.postal_code,
+        billing_email=account.billing_email,
+        event_at=event_at,
+    )
+
+
+def _optional(enum: Any, value: str | None) -> Any:
+    return None if value is None else enum(value)
+
+
+def subscription_record_of(row: SubscriptionVersionRow) -> SubscriptionRecord:
+    """The subscription event a row keeps."""
+    return SubscriptionRecord(
+        event_id=row.event_id,
+        event_at=row.event_at,
+        event_kind=row.event_kind,
+        subscription_id=row.subscription_id,
+        account_id=row.account_id,
+        product_id=row.product_id,
+        currency=row.currency,
+        charge_type=_optional(ChargeType, row.charge_type),
+        billing_period=_optional(BillingFrequency, row.billing_period),
+        billing_timing=_optional(BillingTiming, row.billing_timing),
+        version=SubscriptionVersion(
+            effective_date=row.effective_date,
+            state=row.state,
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            discount_percent=row.discount_percent,
+            price_id=row.price_id,
+            price_version=row.price_version,
+            term_start=row.term_start,
+            term_end=row.term_end,
+        ),
+    )
+
+
+def _subscription_row(record: SubscriptionRecord) -> SubscriptionVersionRow:
+    version = record.version
+    return SubscriptionVersionRow(
+        event_id=record.event_id,
+        event_at=record.event_at,
+        event_kind=record.event_kind,
+        subscription_id=record.subscription_id,
+        account_id=record.account_id,
+        product_id=record.product_id,
+        currency=record.currency,
+        charge_type=None if record.charge_type is None else record.charge_type.value,
+        billing_period=None if record.billing_period is None else record.billing_period.value,
+        billing_timing=None if record.billing_timing is None else record.billing_timing.value,
+        effective_date=version.effective_date,
+        state=version.state,
+        quantity=version.quantity,
+        unit_price=version.unit_price,
+        discount_percent=version.discount_percent,
+        price_id=version.price_id,
+        price_version=version.price_version,
+        term_start=version.term_start,
+        term_end=version.term_end,
+    )
+
+
+def _fields(value: Any, names: Collection[str]) -> dict[str, Any]:
+    """The named attributes of a row or a record (the columns and fields that share their names)."""
+    return {name: getattr(value, name) for name in names}
+
+
+def _usage_of(row: RatedUsageRow) -> RatedUsageCharge:
+    return RatedUsageCharge(**_fields(row, RatedUsageCharge.__dataclass_fields__))
+
+
+def _fulfillment_of(row: FulfillmentLineRow) -> FulfilledCharge:
+    return FulfilledCharge(**_fields(row, FulfilledCharge.__dataclass_fields__))
+
+
+def _one_time_charge_of(row: OneTimeChargeRow) -> OneTimeCharge:
+    values = _fields(row, OneTimeCharge.__dataclass_fields__)
+    return OneTimeCharge(**{**values, "kind": OneTimeChargeKind(row.kind)})
+
+
+def _order_line_of(row: ApprovedOrderLineRow) -> ApprovedOrderLine:
+    values = _fields(row, ApprovedOrderLine.__dataclass_fields__)
+    return ApprovedOrderLine(**{**values, "license_type": LicenseType(row.license_type)})
+
+
+def _price_terms_of(row: PriceTermsRow) -> PriceTerms:
+    return PriceTerms(
+        price_id=row.price_id,
+        version=row.version,
+        product_id=row.product_id,
+        currency=row.currency,
+        charge_type=ChargeType(row.charge_type),
+        billing_period=_optional(BillingFrequency, row.billing_period),
+        timing=BillingTiming(row.timing),
+    )
+
+
+class SqlBillingInputsReadModel(BillingInputsReadModel):
+    """The read model over its eight tables, on the unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- what the consumers write ----------------------------------------------------------
+
+    async def account_event_at(self, account_id: str) -> datetime | None:
+        """When the account's last applied event occurred."""
+        row = await self.session.get(BillingAccountRow, account_id)
+        return None if row is None else row.event_at
+
+    async def save_account(self, account: BillingAccount, *, event_at: datetime) -> None:
+        """Insert or replace the account's row."""
+        await self.session.merge(_account_row(account, event_at))
+
+    async def add_subscription_version(self, record: SubscriptionRecord) -> bool:
+        """Insert the version unless its event id is kept."""
+        if await self.session.get(SubscriptionVersionRow, record.event_id) is not None:
+            return False
+        self.session.add(_subscription_row(record))
+        return True
+
+    async def save_rated_usage(self, rated: Sequence[tuple[RatedUsageCharge, datetime]]) -> int:
+        """Insert the new ones in one statement; replace the (rare) ones kept from an earlier rating."""
+        latest: dict[str, tuple[RatedUsageCharge, datetime]] = {}
+        for usage, rated_at in rated:
+            kept = latest.get(usage.rated_usage_id)
+            if kept is None or rated_at > kept[1]:
+                latest[usage.rated_usage_id] = (usage, rated_at)
+        if not latest:
+            return 0
+        stmt = select(RatedUsageRow.rated_usage_id, RatedUsageRow.rated_at).where(
+            col(RatedUsageRow.rated_usage_id).in_(list(latest))
+        )
+        stored = dict((await self.session.exec(stmt)).all())
+        names = RatedUsageCharge.__dataclass_fields__
+        rows = [
+            {**_fields(usage, names), "rated_at": rated_at}
+            for usage, rated_at in latest.values()
+            if usage.rated_usage_id not in stored
+        ]
+        if rows:
+            await self.session.exec(insert(RatedUsageRow.__table__), params=rows)  # type: ignore[attr-defined]
+        replaced = [
+            RatedUsageRow(**_fields(usage, names), rated_at=rated_at)
+            for usage, rated_at in latest.values()
+            if usage.rated_usage_id in stored and rated_at > stored[usage.rated_usage_id]
+        ]
+        for row in replaced:
+            await self.session.merge(row)
+        return len(rows) + len(replaced)
+
+    async def add_fulfillment(self, lines: Sequence[FulfilledCharge]) -> bool:
+        """Insert the fulfillment's lines unless the fulfillment is kept."""
+        if not lines:
+            return False
+        stmt = select(FulfillmentLineRow.fulfillment_id).where(
+            col(FulfillmentLineRow.fulfillment_id) == lines[0].fulfillment_id
+        )
+        if (await self.session.exec(stmt)).first() is not None:
+            return False
+        names = FulfilledCharge.__dataclass_fields__
+        self.session.add_all([FulfillmentLineRow(**_fields(line, names)) for line in lines])
+        return True
+
+    async def add_one_time_charge(self, charge: OneTimeCharge) -> bool:
+        """Insert the charge unless its id is kept."""
+        if await self.session.get(OneTimeChargeRow, charge.charge_id) is not None:
+            return False
+        values = _fields(charge, OneTimeCharge.__dataclass_fields__)
+        self.session.add(OneTimeChargeRow(**{**values, "kind": charge.kind.value}))
+        return True
+
+    async def add_order_lines(self, lines: Sequence[ApprovedOrderLine]) -> int:
+        """Insert the lines not kept yet."""
+        if not lines:
+            return 0
+        stmt = select(ApprovedOrderLineRow.order_line_id).where(
+            col(ApprovedOrderLineRow.order_line_id).in_([line.order_line_id for line in lines])
+        )
+        kept = set((await self.session.exec(stmt)).all())
+        names = ApprovedOrderLine.__dataclass_fields__
+        new = [
+            ApprovedOrderLineRow(**{**_fields(line, names), "license_type": line.license_type.value})
+            for line in lines
+            if line.order_line_id not in kept
+        ]
+        self.session.add_all(new)
+        return len(new)
+
+    async def save_price_terms(self, terms: PriceTerms) -> None:
+        """Insert or replace the price version's row."""
+        await self.session.merge(
+            PriceTermsRow(
+                price_id=terms.price_id,
+                version=terms.version,
+                product_id=terms.product_id,
+                currency=terms.currency,
+                charge_type=terms.charge_type.value,
+                billing_period=None if terms.billing_period is None else terms.billing_period.value,
+                timing=terms.timing.value,
+            )
+        )
+
+    async def product_event_at(self, product_id: str) -> datetime | None:
+        """When the product's last applied event occurred."""
+        row = await self.session.get(CatalogProductRow, product_id)
+        return None if row is None else row.event_at
+
+    async def save_product(self, product: CatalogProduct, *, event_at: datetime) -> None:
+        """Insert or replace the product's row."""
+        await self.session.merge(
+            CatalogProductRow(
+                product_id=product.product_id, name=product.name, tax_code=product.tax_code, event_at=event_at
+            )
+        )
+
+    # --- what bill runs read -----------------------------------------------------------------
+
+    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
+        """Accounts with their own invoice, by id, after `after_account_id`."""
+        stmt = select(BillingAccountRow).where(
+            or_(
+                col(BillingAccountRow.bills_to_parent).is_(False),
+                col(BillingAccountRow.parent_account_id).is_(None),
+            )
+        )
+        if after_account_id is not None:
+            stmt = stmt.where(col(BillingAccountRow.account_id) > after_account_id)
+        stmt = stmt.order_by(col(BillingAccountRow.account_id)).limit(limit)
+        return [account_of(row) for row in (await self.session.exec(stmt)).all()]
+
+    async def billing_inputs(
+        self,
+        account_ids: Collection[str],
+        *,
+        billed: Mapping[str, Sequence[BilledCharge]] | None = None,
+        adjustments: Mapping[str, Sequence[PendingAdjustment]] | None = None,
+    ) -> dict[str, BillingInputs]:
+        """The chunk's billing inputs (see the port)."""
+        accounts = await self._accounts_with_children(set(account_ids))
+        if not accounts:
+            return {}
+        ids = list(accounts)
+        versions = await self._rows(SubscriptionVersionRow, SubscriptionVersionRow.account_id, ids)
+        usage = await self._rows(RatedUsageRow, RatedUsageRow.account_id, ids)
+        fulfillments = await self._rows(FulfillmentLineRow, FulfillmentLineRow.account_id, ids)
+        one_time = await self._rows(OneTimeChargeRow, OneTimeChargeRow.account_id, ids)
+        order_lines = await self._rows(ApprovedOrderLineRow, ApprovedOrderLineRow.account_id, ids)
+        price_ids = {row.price_id for row in versions} | {row.price_id for row in order_lines}
+        prices = await self._rows(PriceTermsRow, PriceTermsRow.price_id, price_ids)
+        product_ids = {row.product_id for row in versions} | {row.product_id for row in order_lines}
+        products = await self._rows(CatalogProductRow, CatalogProductRow.product_id, product_ids)
+        records = ReadModelRecords(
+            accounts=accounts,
+            subscriptions=[subscription_record_of(row) for row in versions],
+            rated_usage=[_usage_of(row) for row in usage],
+            fulfillments=[_fulfillment_of(row) for row in fulfillments],
+            one_time_charges=[_one_time_charge_of(row) for row in one_time],
+            order_lines=[_order_line_of(row) for row in order_lines],
+            prices={(row.price_id, row.version): _price_terms_of(row) for row in prices},
+            products={
+                row.product_id: CatalogProduct(row.product_id, row.name, row.tax_code) for row in products
+            },
+        )
+        return assemble_billing_inputs(account_ids, records, billed=billed, adjustments=adjustments)
+
+    async def product_tax_codes(self, product_ids: Collection[str]) -> dict[str, str]:
+        """The tax codes of the known products among these ids, in one query."""
+        rows = await self._rows(CatalogProductRow, CatalogProductRow.product_id, set(product_ids))
+        return {row.product_id: row.tax_code for row in rows}
+
+    async def _accounts_with_children(self, account_ids: set[str]) -> dict[str, BillingAccount]:
+        """The accounts of these ids and, level by level, the children that bill to them."""
+        found = {
+            row.account_id: account_of(row)
+            for row in await self._rows(BillingAccountRow, BillingAccountRow.account_id, account_ids)
+        }
+        parents = set(found)
+        for _ in range(MAX_HIERARCHY_DEPTH):
+            if not parents:
+                break
+            stmt = select(BillingAccountRow).where(
+                col(BillingAccountRow.parent_account_id).in_(parents),
+                col(BillingAccountRow.bills_to_parent).is_(True),
+            )
+            children = [account_of(row) for row in (await self.session.exec(stmt)).all()]
+            parents = {child.account_id for child in children if child.account_id not in found}
+            found.update({child.account_id: child for child in children})
+        return found
+
+    async def _rows(self, model: Any, column: Any, values: Collection[str]) -> list[Any]:
+        if not values:
+            return []
+        stmt = select(model).where(col(column).in_(set(values)))
+        return list((await self.session.exec(stmt)).all())
