@@ -11,11 +11,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 
+from invoicing.handlers.tax_rates import TaxRateRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 
 class InvoicingUnitOfWork(UnitOfWorkPort):
     """One transaction of an invoicing use case: its repositories, audit records and events."""
+
+    tax_rates: TaxRateRepository
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:
