@@ -14,7 +14,7 @@ from tests.support.services import running_app, service_settings
 
 def invoicing_settings(database_url: str, broker: str | None = None, **extra: object) -> InvoicingSettings:
     """Settings for invoicing under test (bus off when no broker is given)."""
-    return service_settings(InvoicingSettings, database_url=database_url, bootstrap=broker, **extra)  # type: ignore[no-any-return]
+    return service_settings(InvoicingSettings, database_url=database_url, bootstrap=broker, **extra)
 
 
 @pytest.fixture

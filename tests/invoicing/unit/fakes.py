@@ -33,6 +33,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
     """A unit of work on an `InvoicingStore` (a new one unless given); committed events in `envelopes`."""
 
     producer = "invoicing"
+    tax_rates: FakeTaxRateRepository
 
     def __init__(
         self, store: InvoicingStore | None = None, *, clock: Clock | None = None, actor: str = "test"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from invoicing.domain.tax import (
     RateTableTaxCalculator,
     TaxOutcome,
+    TaxRate,
     assess_tax,
     check_no_overlap,
     check_tax_rate,
@@ -95,7 +96,9 @@ ALL = [COUNTRY, COUNTRY_CODE, REGION, REGION_CODE]
         ([COUNTRY_CODE], "CA", "OTHER", None),
     ],
 )
-def test_the_most_specific_rate_in_force_wins(rates, region, code, expected) -> None:  # type: ignore[no-untyped-def]
+def test_the_most_specific_rate_in_force_wins(
+    rates: list[TaxRate], region: str | None, code: str | None, expected: TaxRate | None
+) -> None:
     assert rate_for(rates, country="US", region=region, tax_code=code, on=AUGUST_1) == expected
 
 

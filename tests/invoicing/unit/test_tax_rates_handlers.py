@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from invoicing.domain.billing_inputs import AccountTaxStatus
 from invoicing.domain.tax import TaxJurisdiction
 from invoicing.handlers import tax_rates as handlers
 from invoicing.schemas.tax_rates import TaxRateCreate, TaxRateEnd
@@ -69,7 +70,13 @@ async def test_the_bill_run_loads_one_chunks_rates_in_one_query() -> None:
     ):
         await handlers.create_tax_rate(uow=FakeInvoicingUnitOfWork(store), command=_create(**fields))
     uow = FakeInvoicingUnitOfWork(store)
-    accounts = [taxable("US", "CA"), taxable("GB"), exempt(), taxable(None), TaxJurisdiction("GB")]
+    accounts: list[AccountTaxStatus | TaxJurisdiction] = [
+        taxable("US", "CA"),
+        taxable("GB"),
+        exempt(),
+        taxable(None),
+        TaxJurisdiction("GB"),
+    ]
     calculator = await handlers.tax_calculator_for(uow, date(2026, 8, 1), accounts)
     assert uow.tax_rates.in_force_calls == 1
     assert sorted(str(r.rate) for r in calculator.rates) == ["20", "7.25"]  # JP not asked, 17.5 over
