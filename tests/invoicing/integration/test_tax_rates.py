@@ -3,6 +3,7 @@ overlaps, bad input, idempotent creation, audit; and the bill run's one-query ra
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -188,3 +189,15 @@ async def test_the_bill_run_taxes_a_chunk_from_one_load(database_url: str) -> No
     assert jp.total == Decimal("1235")
     free = calculator.assess(request(line("100.00"), account=exempt(), currency="USD"))
     assert (free.total, free.note) == (Decimal(0), "Exempt: certificate EX-123 valid until 2027-12-31")
+
+
+async def test_two_overlapping_rates_published_at_once_cannot_both_pass(
+    any_db_client: httpx.AsyncClient,
+) -> None:
+    bodies = [tax_rate_body(rate=str(rate), effective_from=f"2026-0{rate}-01") for rate in range(1, 9)]
+    answers = await asyncio.gather(
+        *(any_db_client.post("/v1/tax-rates", json=body, headers=FINANCE) for body in bodies)
+    )
+    assert sorted(a.status_code for a in answers) == [201] + [422] * 7, [a.text for a in answers]
+    listed = (await any_db_client.get("/v1/tax-rates", headers=FINANCE)).json()["data"]
+    assert len(listed) == 1
