@@ -34,9 +34,13 @@ async def create_tax_rate(body: TaxRateCreate, uow: WriteUow) -> TaxRatePublic:
 async def list_tax_rates(
     uow: ReadUow,
     page: PageParams,
-    country: Annotated[CountryCode | None, Query()] = None,
-    region: Annotated[Region | None, Query()] = None,
-    tax_code: Annotated[TaxCode | None, Query()] = None,
+    country: Annotated[CountryCode | None, Query(description="Only this country's rates.")] = None,
+    region: Annotated[
+        Region | None, Query(description="Only rates of this region (ignoring case and surrounding spaces).")
+    ] = None,
+    tax_code: Annotated[
+        TaxCode | None, Query(description="Only rates of exactly this tax code (not those for every code).")
+    ] = None,
     as_of: Annotated[
         IsoDate | None, Query(description="Only rates in force on this day (YYYY-MM-DD).")
     ] = None,
