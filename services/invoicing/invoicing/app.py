@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from invoicing.api import tax_rates
 from invoicing.bootstrap import bootstrap
 from invoicing.config import InvoicingSettings
 from libs.platform.service import create_service_app
@@ -19,5 +20,5 @@ def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
         runtime=bootstrap(settings),
         title="Invoicing service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[tax_rates.router],
     )

@@ -7,12 +7,15 @@ binds it in `FakeInvoicingUnitOfWork.__init__`, answering as its SQL counterpart
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from invoicing.domain.tax import TaxRate, TaxRateKey, region_key
+from invoicing.handlers.tax_rates import TaxRateRepository
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from libs.platform.clock import Clock, FixedClock
+from libs.platform.pagination import Page, PageRequest, encode_cursor
 from tests.invoicing.unit.fake_billing_inputs import BillingInputsStore, FakeBillingInputsReadModel
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
@@ -24,12 +27,15 @@ class InvoicingStore:
     """Everything the invoicing database would hold, for the fakes."""
 
     billing_inputs: BillingInputsStore = field(default_factory=BillingInputsStore)
+    tax_rates: dict[str, TaxRate] = field(default_factory=dict)
+    """Published tax rates by id."""
 
 
 class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
     """A unit of work on an `InvoicingStore` (a new one unless given); committed events in `envelopes`."""
 
     producer = "invoicing"
+    tax_rates: FakeTaxRateRepository
 
     def __init__(
         self, store: InvoicingStore | None = None, *, clock: Clock | None = None, actor: str = "test"
@@ -37,6 +43,60 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.start_fake(actor, clock or FixedClock(DEFAULT_NOW))
         self.store = store if store is not None else InvoicingStore()
         self.billing_inputs = FakeBillingInputsReadModel(self.store.billing_inputs)
+        self.tax_rates = FakeTaxRateRepository(self.store)
+
+
+class FakeTaxRateRepository(TaxRateRepository):
+    """Tax rates in the store, answering as `SqlTaxRateRepository` does (changes are seen at once:
+    the fakes have no rollback)."""
+
+    def __init__(self, store: InvoicingStore) -> None:
+        self.store = store
+        self.in_force_calls = 0
+
+    async def add(self, rate: TaxRate) -> None:
+        """Keep the rate."""
+        self.store.tax_rates[rate.id] = rate
+
+    async def find(self, rate_id: str) -> TaxRate | None:
+        """The rate with this id, if any."""
+        return self.store.tax_rates.get(rate_id)
+
+    async def of_key(self, key: TaxRateKey) -> list[TaxRate]:
+        """Every rate of this key."""
+        return [rate for rate in self.store.tax_rates.values() if rate.key == key]
+
+    async def in_force(self, countries: Collection[str], on: date) -> list[TaxRate]:
+        """Every rate of these countries in force on `on` (counted: the bill run asks once per chunk)."""
+        self.in_force_calls += 1
+        return [r for r in self.store.tax_rates.values() if r.country in countries and r.in_force_on(on)]
+
+    async def page(
+        self,
+        page: PageRequest,
+        *,
+        country: str | None,
+        region: str | None,
+        tax_code: str | None,
+        as_of: date | None,
+    ) -> Page[TaxRate]:
+        """A page of rates ordered by id."""
+        found = sorted(
+            (
+                rate
+                for rate in self.store.tax_rates.values()
+                if (country is None or rate.country == country)
+                and (region is None or region_key(rate.region) == region)
+                and (tax_code is None or rate.tax_code == tax_code)
+                and (as_of is None or rate.in_force_on(as_of))
+                and (page.after is None or rate.id > page.after)
+            ),
+            key=lambda rate: rate.id,
+        )
+        data, has_more = found[: page.limit], len(found) > page.limit
+        return Page[TaxRate](
+            data=data, next_cursor=encode_cursor(data[-1].id) if has_more else None, has_more=has_more
+        )
 
 
 def units_of_work(

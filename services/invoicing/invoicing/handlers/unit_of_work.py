@@ -12,6 +12,7 @@ import abc
 from collections.abc import Callable
 
 from invoicing.handlers.billing_inputs import BillingInputsReadModel
+from invoicing.handlers.tax_rates import TaxRateRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 
@@ -20,6 +21,7 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
 
     billing_inputs: BillingInputsReadModel
     """The read model of billing inputs, kept from other services' events."""
+    tax_rates: TaxRateRepository
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

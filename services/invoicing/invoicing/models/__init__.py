@@ -6,6 +6,7 @@ One module per finance concept (`models/<concept>.py`); each is imported here so
 
 from __future__ import annotations
 
+import invoicing.models.tax_rates  # noqa: F401
 import libs.platform.audit
 import libs.platform.idempotency
 import libs.platform.inbox
