@@ -117,7 +117,9 @@ def billed_as(lines: Iterable[ChargeLine], invoice_id: str = "inv_1") -> list[Bi
     return [BilledCharge(line.charge_key, line.amount, invoice_id, line.list_amount) for line in lines]
 
 
-def with_billed(given: BillingInputs, lines: Iterable[ChargeLine], invoice_id: str = "inv_1") -> BillingInputs:
+def with_billed(
+    given: BillingInputs, lines: Iterable[ChargeLine], invoice_id: str = "inv_1"
+) -> BillingInputs:
     """`given` once `lines` were billed on an invoice."""
     return BillingInputs(
         account=given.account,
