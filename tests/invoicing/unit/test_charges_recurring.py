@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from invoicing.domain.billing_inputs import BillingInputs
+from invoicing.domain.billing_inputs import BilledCharge, BillingInputs
 from invoicing.domain.charges import ChargeKind, ChargeLine, ChargeSource, charges_due
-from libs.contracts.vocabulary import BillingFrequency, BillingTiming
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType
 
 from .factories_charges import D, account, inputs, subscription, version, with_billed
 
@@ -328,3 +328,72 @@ def test_three_decimal_currency_rounds_to_fils() -> None:
     lines = charges_due(given, through=date(2026, 5, 22))
     # 10 of May's 31 days: 12.34 x 10 / 31 = 3.98064... -> 3.981.
     assert amounts(lines) == [cents(D("12.34") * 10 / 31, "0.001")] == [D("3.981")]
+
+
+def test_cancelling_a_term_billed_in_advance_credits_the_unused_days_of_the_term() -> None:
+    term = (date(2026, 1, 1), date(2027, 1, 1))
+    start = version(date(2026, 1, 1), term=term, unit_price="3650.00")
+    billed = charges_due(inputs(subscription(start, period=BillingFrequency.TERM)), through=date(2026, 1, 1))
+    assert amounts(billed) == [D("3650.00")]
+    cancelled = version(date(2026, 7, 1), term=term, unit_price="3650.00", state="cancelled")
+    given = with_billed(inputs(subscription(start, cancelled, period=BillingFrequency.TERM)), billed)
+    lines = charges_due(given, through=date(2026, 7, 1))
+    # 181 of the term's 365 days were used; 184 are credited.
+    assert amounts(lines) == [-D("3650.00") * 184 / 365] == [D("-1840.00")]
+    assert spans(lines) == [(date(2026, 7, 1), date(2027, 1, 1))]
+
+
+def test_a_credit_shows_its_share_of_list_and_discount_when_the_billed_list_is_known() -> None:
+    term = (date(2026, 6, 1), date(2027, 6, 1))
+    start = version(date(2026, 6, 1), term=term, discount="20")
+    june = charges_due(inputs(subscription(start)), through=date(2026, 6, 1))
+    assert [(line.list_amount, line.discount_amount, line.amount) for line in june] == [
+        (D("300.00"), D("60.00"), D("240.00"))
+    ]
+    cancelled = version(date(2026, 6, 16), term=term, discount="20", state="cancelled")
+    after = inputs(subscription(start, cancelled))
+    [credit] = charges_due(with_billed(after, june), through=date(2026, 6, 16))
+    # Half of June unused: list 150.00, discount 30.00, net 120.00, all credited.
+    assert (credit.list_amount, credit.discount_amount, credit.amount) == (
+        D("-150.00"),
+        D("-30.00"),
+        D("-120.00"),
+    )
+    # Without the billed line's list amount, the credit shows only its net.
+    unknown_list = inputs(
+        subscription(start, cancelled),
+        billed=[BilledCharge(line.charge_key, line.amount, "inv_1") for line in june],
+    )
+    [net_only] = charges_due(unknown_list, through=date(2026, 6, 16))
+    assert (net_only.list_amount, net_only.discount_amount, net_only.amount) == (
+        D("-120.00"),
+        D("0"),
+        D("-120.00"),
+    )
+
+
+def test_quarterly_in_arrears_bills_a_cancelled_quarter_for_its_days_at_its_end() -> None:
+    term = (date(2026, 1, 1), date(2027, 1, 1))
+    given = inputs(
+        subscription(
+            version(date(2026, 1, 1), term=term, unit_price="910.00"),
+            version(date(2026, 5, 1), term=term, unit_price="910.00", state="cancelled"),
+            period=BillingFrequency.QUARTERLY,
+            timing=BillingTiming.IN_ARREARS,
+        )
+    )
+    assert amounts(charges_due(given, through=date(2026, 6, 30))) == [D("910.00")]
+    lines = charges_due(given, through=date(2026, 7, 1))
+    # [2026-04-01, 2026-07-01) has 91 days; April's 30 were used.
+    assert amounts(lines) == [D("910.00"), D(910) * 30 / 91] == [D("910.00"), D("300.00")]
+
+
+def test_usage_and_one_time_subscriptions_have_no_recurring_lines() -> None:
+    term = (date(2026, 1, 1), date(2027, 1, 1))
+    given = inputs(
+        subscription(version(date(2026, 1, 1), term=term), charge_type=ChargeType.USAGE),
+        subscription(
+            version(date(2026, 1, 1), term=term), subscription_id="sub_2", charge_type=ChargeType.ONE_TIME
+        ),
+    )
+    assert charges_due(given, through=date(2026, 6, 1)) == []

@@ -15,6 +15,8 @@ bill run and a re-run compute the same lines, and what was already billed (by ch
 - A pending adjustment is due from its effective date: a credit is negative, a debit positive.
 - Currencies never mix: a due charge in another currency than the account's is refused with a
   `CurrencyMismatch` (422) naming every such charge; nothing is billed until it is corrected.
+- A key whose difference is zero gives no line (nothing billed, nothing to show: a 100% discount
+  or a usage wholly paid from prepaid money has no line of its own).
 - Lines keep the account whose charge they are: children that bill to the parent are merged
   into the parent's inputs by the read model and keep their own account id on their lines.
 """
