@@ -2,7 +2,8 @@
 
 - A re-run with the produced lines billed produces nothing.
 - Billing in several runs, each seeing only the changes effective by then, ends with the same
-  amount under every charge key as one run that knows everything (preview = bill run = re-run).
+  amount under every charge key as one run that knows everything (preview = bill run = re-run),
+  and a re-run on any earlier run date then produces nothing.
 - A period split by a change bills the prorated sum of its two parts, within half a minor unit
   per line, the parts computed here by days.
 - Every line is rounded to its currency's minor units and its list less discount is its amount.
@@ -47,11 +48,26 @@ def timelines(draw: st.DrawFn) -> tuple[BillingInputs, date]:
         discount_cycles=draw(st.none() | st.integers(1, 3)),
     )
     versions = [first]
-    for number in range(draw(st.integers(0, 3))):
+    renewed_end = term_end + timedelta(days=draw(st.integers(30, 400)))
+    renews = draw(st.booleans())
+    if renews:
+        # An auto-renewal: effective on the term end, which moves on; the term start stays.
         versions.append(
             version(
-                activation + timedelta(days=draw(days_in)),
-                term=(term_start, term_end),
+                term_end,
+                term=(term_start, renewed_end),
+                quantity=str(draw(quantities)),
+                unit_price=str(draw(prices)),
+                price_version=9,
+                sequence=9,
+            )
+        )
+    for number in range(draw(st.integers(0, 3))):
+        effective = activation + timedelta(days=draw(days_in))
+        versions.append(
+            version(
+                effective,
+                term=(term_start, renewed_end if renews and effective >= term_end else term_end),
                 quantity=str(draw(quantities)),
                 unit_price=str(draw(prices)),
                 discount=str(draw(discounts)),
@@ -134,6 +150,9 @@ def test_several_runs_bill_what_one_run_knowing_everything_bills(
     billed.extend(last)
     at_once = charges_due(given_inputs, through=final)
     assert by_key(billed) == by_key(at_once)
+    # Once all is billed, a re-run on any of the run dates (a late preview) has nothing to do.
+    state = with_billed(state, last, "inv_last")
+    assert [charges_due(state, through=run_date) for run_date in run_dates] == [[] for _ in run_dates]
 
 
 @settings(max_examples=150, deadline=None)

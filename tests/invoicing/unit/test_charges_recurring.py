@@ -270,19 +270,35 @@ def test_suspension_keeps_billing_and_expiry_stops_it() -> None:
     assert amounts(charges_due(given, through=date(2026, 12, 1))) == [D("300.00")] * 3
 
 
-def test_term_billing_bills_each_term_once() -> None:
+def test_term_billing_bills_each_term_once_and_each_renewal_as_a_new_term() -> None:
+    # Provisioning renews by moving term_end on; the new term is [previous term end, term end).
     first_term = (date(2026, 1, 1), date(2027, 1, 1))
-    renewed = (date(2027, 1, 1), date(2028, 1, 1))
+    renewed = version(
+        date(2027, 1, 1), term=(date(2026, 1, 1), date(2028, 1, 1)), unit_price="5200.00", price_version=2
+    )
     given = inputs(
         subscription(
             version(date(2026, 1, 1), term=first_term, unit_price="5000.00"),
-            version(date(2027, 1, 1), term=renewed, unit_price="5200.00", price_version=2),
+            renewed,
             period=BillingFrequency.TERM,
         )
     )
-    lines = charges_due(given, through=date(2027, 6, 1))
-    assert amounts(lines) == [D("5000.00"), D("5200.00")]
-    assert spans(lines) == [first_term, renewed]
+    runs = bill_on(date(2026, 1, 1), date(2026, 12, 31), date(2027, 1, 1), date(2027, 6, 1), given=given)
+    assert [amounts(run) for run in runs] == [[D("5000.00")], [], [D("5200.00")], []]
+    assert [spans(run) for run in runs if run] == [
+        [first_term],
+        [(date(2027, 1, 1), date(2028, 1, 1))],
+    ]
+
+
+def test_a_monthly_subscription_keeps_billing_after_it_renews() -> None:
+    given = inputs(
+        subscription(
+            version(date(2026, 1, 1), term=(date(2026, 1, 1), date(2026, 3, 1))),
+            version(date(2026, 3, 1), term=(date(2026, 1, 1), date(2026, 5, 1))),
+        )
+    )
+    assert amounts(charges_due(given, through=date(2026, 9, 1))) == [D("300.00")] * 4
 
 
 def test_a_discount_applies_for_its_remaining_cycles_only() -> None:

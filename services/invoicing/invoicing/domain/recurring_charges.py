@@ -10,7 +10,8 @@ Rules (DESIGN §7; Kill Bill's invoice generator is the model):
   stops billing from its effective date.
 - Periods: monthly on the account's bill-cycle day (the invoice account's: a child billed to
   its parent follows the parent's cycle), quarterly and annual anchored on the first version's
-  term start (`libs.platform.periods`); a `term` price bills each term as one period.
+  term start (`libs.platform.periods`); a `term` price bills each term as one period
+  (`BillingCalendar`: the first term, then one per renewal).
 - A segment is a run of billable days of one period on one set of terms (price version,
   quantity, unit price, discount); its expected amount is quantity x unit price x days of the
   segment / days of the full period (`libs.pricing.proration`), less the discount while it
@@ -112,8 +113,6 @@ def _terms(version: SubscriptionVersion) -> tuple[object, ...]:
         version.unit_price,
         version.discount_percent,
         version.discount_cycles,
-        version.term_start,
-        version.term_end,
     )
 
 
@@ -142,66 +141,85 @@ def billable_spans(subscription: BillingSubscription) -> list[BillableSpan]:
     return spans
 
 
-def _anchor(subscription: BillingSubscription, bill_cycle_day: int) -> date | int:
-    if subscription.billing_period is BillingFrequency.MONTHLY:
-        return bill_cycle_day
-    return _ordered(subscription)[0].term_start
+@dataclass(frozen=True, slots=True)
+class BillingCalendar:
+    """A subscription's billing periods: fixed-length ones, or its terms for a `term` price.
 
+    A term-billed subscription's terms are the first from the term start, then one from each
+    renewal (a version effective on the term end of the one before it: provisioning renews by
+    moving `term_end` on, the new term being `[previous_term_end, term_end)`); the last term
+    ends on the latest term end known, so a term cut short is credited like a cancellation.
+    """
 
-def _period_of(
-    subscription: BillingSubscription, day: date, bill_cycle_day: int, term: BillingPeriod | None = None
-) -> BillingPeriod:
-    if subscription.billing_period is BillingFrequency.TERM:
-        if term is None:
-            raise ValueError("a term-billed segment needs its term")
-        return term
-    return period_containing(day, subscription.billing_period, _anchor(subscription, bill_cycle_day))
+    frequency: BillingFrequency
+    anchor: date | int
+    term_starts: tuple[date, ...]
+    last_term_end: date
+
+    @classmethod
+    def of(cls, subscription: BillingSubscription, bill_cycle_day: int) -> BillingCalendar:
+        """The calendar of a subscription whose invoice account bills on `bill_cycle_day`."""
+        versions = _ordered(subscription)
+        first = versions[0]
+        renewals = [
+            later.effective_date
+            for earlier, later in pairwise(versions)
+            if later.effective_date == earlier.term_end and later.term_end > later.effective_date
+        ]
+        monthly = subscription.billing_period is BillingFrequency.MONTHLY
+        return cls(
+            frequency=subscription.billing_period,
+            anchor=bill_cycle_day if monthly else first.term_start,
+            term_starts=tuple(sorted({first.term_start, *renewals})),
+            last_term_end=max(version.term_end for version in versions),
+        )
+
+    def period_of(self, day: date) -> BillingPeriod:
+        """The full billing period holding `day`."""
+        if self.frequency.is_fixed:
+            return period_containing(day, self.frequency, self.anchor)
+        start = max((s for s in self.term_starts if s <= day), default=self.term_starts[0])
+        end = min((s for s in self.term_starts if s > start), default=self.last_term_end)
+        return BillingPeriod(start, max(end, start + _DAY))
+
+    def pieces(self, span: BillingPeriod) -> Iterator[BillingPeriod]:
+        """`span` cut where billing periods begin."""
+        if self.frequency.is_fixed:
+            yield from periods_between(span.start, span.end, self.frequency, self.anchor)
+            return
+        cuts = [span.start, *(s for s in self.term_starts if span.start < s < span.end), span.end]
+        for lower, upper in pairwise(cuts):
+            yield BillingPeriod(lower, upper)
+
+    def index_of(self, period: BillingPeriod, first: BillingPeriod) -> int:
+        """How many billing periods come before `period` since the `first` one."""
+        if self.frequency.is_fixed:
+            months = (period.start.year - first.start.year) * 12 + period.start.month - first.start.month
+            return months // self.frequency.months
+        return sum(1 for s in self.term_starts if first.start < s <= period.start)
 
 
 def recurring_segments(
     subscription: BillingSubscription, *, bill_cycle_day: int, until: date
 ) -> Iterator[RecurringSegment]:
     """The subscription's segments in periods that start on or before `until`, in date order."""
-    frequency = subscription.billing_period
     spans = billable_spans(subscription)
     if not spans:
         return
-    first_period = _period_of(subscription, spans[0].span.start, bill_cycle_day, _term(spans[0].version))
-    terms_seen: list[BillingPeriod] = []
+    calendar = BillingCalendar.of(subscription, bill_cycle_day)
+    first_period = calendar.period_of(spans[0].span.start)
     for billable in spans:
-        term = _term(billable.version)
-        if frequency is BillingFrequency.TERM:
-            pieces: Iterator[BillingPeriod] = iter([billable.span])
-        else:
-            pieces = periods_between(
-                billable.span.start, billable.span.end, frequency, _anchor(subscription, bill_cycle_day)
-            )
-        for piece in pieces:
-            period = _period_of(subscription, piece.start, bill_cycle_day, term)
+        for piece in calendar.pieces(billable.span):
+            period = calendar.period_of(piece.start)
             if period.start > until:
                 return
-            if term not in terms_seen:
-                terms_seen.append(term)
-            index = (
-                terms_seen.index(term)
-                if frequency is BillingFrequency.TERM
-                else _months_between(first_period.start, period.start) // frequency.months
-            )
             cycles = billable.version.discount_cycles
             yield RecurringSegment(
                 period=period,
-                span=piece.intersection(period) or piece,
+                span=piece,
                 version=billable.version,
-                discounted=cycles is None or index < cycles,
+                discounted=cycles is None or calendar.index_of(period, first_period) < cycles,
             )
-
-
-def _term(version: SubscriptionVersion) -> BillingPeriod:
-    return BillingPeriod(version.term_start, version.term_end)
-
-
-def _months_between(earlier: date, later: date) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
 def _is_due(timing: BillingTiming, period: BillingPeriod, first_day: date, through: date) -> bool:
@@ -267,6 +285,7 @@ def _withdrawn_lines(
 ) -> Iterator[ChargeLine]:
     """Credits for keys billed before whose days are no longer billed on those terms at all."""
     versions = _ordered(subscription)
+    calendar = BillingCalendar.of(subscription, bill_cycle_day)
     for key in billed.keys_starting(recurring_key_prefix(subscription.subscription_id)):
         if key in expected_keys:
             continue
@@ -274,30 +293,14 @@ def _withdrawn_lines(
         if parsed is None:
             continue
         period_start, segment_start = parsed
-        version = _in_force(versions, segment_start)
-        period = _withdrawn_period(subscription, period_start, segment_start, bill_cycle_day, version)
+        period = calendar.period_of(period_start)
         if not _is_due(subscription.billing_timing, period, segment_start, through):
             continue
         due = owed(Decimal(0), Decimal(0), billed.of(key), currency)
         if due is None:
             continue
         span = BillingPeriod(segment_start, max(period.end, segment_start + _DAY))
-        yield _line(subscription, version, period, span, key, due)
-
-
-def _withdrawn_period(
-    subscription: BillingSubscription,
-    period_start: date,
-    segment_start: date,
-    bill_cycle_day: int,
-    version: SubscriptionVersion,
-) -> BillingPeriod:
-    if subscription.billing_period is not BillingFrequency.TERM:
-        return _period_of(subscription, period_start, bill_cycle_day)
-    for candidate in subscription.versions:
-        if candidate.term_start == period_start:
-            return _term(candidate)
-    return BillingPeriod(period_start, max(version.term_end, segment_start + _DAY))
+        yield _line(subscription, _in_force(versions, segment_start), period, span, key, due)
 
 
 def _line(
