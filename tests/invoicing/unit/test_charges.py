@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from invoicing.domain.billing_inputs import AdjustmentDirection, BilledCharge
+from invoicing.domain.charge_lines import parse_recurring_key, recurring_key
 from invoicing.domain.charges import ChargeKind, ChargeScope, ChargeSource, charges_due
 from libs.contracts.vocabulary import BillingFrequency
 from libs.platform.money import CurrencyMismatch
@@ -161,3 +162,11 @@ def test_a_child_billed_to_its_parent_keeps_its_own_account_on_the_parents_lines
         ("sub_child", "acct_child"),
         ("sub_parent", "acct_1"),
     ]
+
+
+def test_recurring_keys_read_back_even_when_a_subscription_id_holds_a_colon() -> None:
+    key = recurring_key("sub:legacy:7", date(2026, 6, 1), date(2026, 6, 16))
+    assert key == "recurring:sub:legacy:7:2026-06-01:2026-06-16"
+    assert parse_recurring_key(key) == ("sub:legacy:7", date(2026, 6, 1), date(2026, 6, 16))
+    assert parse_recurring_key("usage:ru_1") is None
+    assert parse_recurring_key("recurring:sub_1:2026-06-01:not-a-date") is None

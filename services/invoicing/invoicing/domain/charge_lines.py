@@ -98,21 +98,15 @@ def recurring_key(subscription_id: str, period_start: date, segment_start: date)
     return f"recurring:{subscription_id}:{period_start.isoformat()}:{segment_start.isoformat()}"
 
 
-def recurring_key_prefix(subscription_id: str) -> str:
-    """The start every recurring key of a subscription shares."""
-    return f"recurring:{subscription_id}:"
-
-
-def parse_recurring_key(key: str, subscription_id: str) -> tuple[date, date] | None:
-    """The (period start, segment start) of a subscription's recurring key, or None if not one."""
-    prefix = recurring_key_prefix(subscription_id)
-    if not key.startswith(prefix):
-        return None
-    parts = key[len(prefix) :].split(":")
-    if len(parts) != 2:
+def parse_recurring_key(key: str) -> tuple[str, date, date] | None:
+    """The (subscription id, period start, segment start) of a recurring key, or None if not one."""
+    head, _, rest = key.partition(":")
+    # Split from the right: the two dates never hold a colon, a subscription id might.
+    parts = rest.rsplit(":", 2)
+    if head != "recurring" or len(parts) != 3:
         return None
     try:
-        return date.fromisoformat(parts[0]), date.fromisoformat(parts[1])
+        return parts[0], date.fromisoformat(parts[1]), date.fromisoformat(parts[2])
     except ValueError:
         return None
 
@@ -155,6 +149,7 @@ class BilledLedger:
 
     def __init__(self, billed: Iterable[BilledCharge]) -> None:
         self._by_key: dict[str, BilledSoFar] = {}
+        self._recurring: dict[str, list[tuple[str, date, date]]] = {}
         for charge in billed:
             before = self._by_key.get(charge.charge_key, BilledSoFar())
             lists = (
@@ -162,19 +157,22 @@ class BilledLedger:
                 if before.list_amount is None or charge.list_amount is None
                 else before.list_amount + charge.list_amount
             )
+            if charge.charge_key not in self._by_key:
+                parsed = parse_recurring_key(charge.charge_key)
+                if parsed is not None:
+                    subscription_id, period_start, segment_start = parsed
+                    self._recurring.setdefault(subscription_id, []).append(
+                        (charge.charge_key, period_start, segment_start)
+                    )
             self._by_key[charge.charge_key] = BilledSoFar(before.amount + charge.amount, lists)
 
     def of(self, key: str) -> BilledSoFar:
         """What was billed under `key` (zero when nothing was)."""
         return self._by_key.get(key, BilledSoFar())
 
-    def billed_before(self, key: str) -> bool:
-        """True when some earlier invoice has a line under `key`."""
-        return key in self._by_key
-
-    def keys_starting(self, prefix: str) -> list[str]:
-        """Billed keys starting with `prefix`, sorted."""
-        return sorted(key for key in self._by_key if key.startswith(prefix))
+    def recurring_keys(self, subscription_id: str) -> list[tuple[str, date, date]]:
+        """The subscription's billed recurring keys as (key, period start, segment start), sorted."""
+        return sorted(self._recurring.get(subscription_id, ()))
 
 
 @dataclass(frozen=True, slots=True)

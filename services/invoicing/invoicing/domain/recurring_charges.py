@@ -47,9 +47,7 @@ from .charge_lines import (
     ChargeSource,
     Owed,
     owed,
-    parse_recurring_key,
     recurring_key,
-    recurring_key_prefix,
 )
 
 BILLABLE_STATES: Final = frozenset({"active", "suspended"})
@@ -286,13 +284,9 @@ def _withdrawn_lines(
     """Credits for keys billed before whose days are no longer billed on those terms at all."""
     versions = _ordered(subscription)
     calendar = BillingCalendar.of(subscription, bill_cycle_day)
-    for key in billed.keys_starting(recurring_key_prefix(subscription.subscription_id)):
+    for key, period_start, segment_start in billed.recurring_keys(subscription.subscription_id):
         if key in expected_keys:
             continue
-        parsed = parse_recurring_key(key, subscription.subscription_id)
-        if parsed is None:
-            continue
-        period_start, segment_start = parsed
         period = calendar.period_of(period_start)
         if not _is_due(subscription.billing_timing, period, segment_start, through):
             continue
