@@ -58,7 +58,7 @@ _DAY: Final = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class BillableSpan:
-    """Consecutive billable days `span` on one version's terms (and within one term)."""
+    """Consecutive billable days `span` on one set of terms (those of `version`, where it began)."""
 
     span: BillingPeriod
     version: SubscriptionVersion
