@@ -88,6 +88,9 @@ class SubscriptionVersion:
     """Exclusive end of the term."""
     sequence: int = 0
     """Order of versions with one effective date (the event's position: later wins)."""
+    discount_cycles: int | None = None
+    """Billing periods the discount lasts, counted from the subscription's first billing period
+    (the one holding its first billable day: the term start); None: every period."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,9 @@ class BilledCharge:
     charge_key: str
     amount: Decimal
     invoice_id: str
+    list_amount: Decimal | None = None
+    """The billed line's list amount (before discount), when stored: a later difference line
+    on the key then shows its own list and discount; None: it shows only the net difference."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,335 @@
+"""Recurring charges: a subscription's billable days, cut into billing periods, prorated by day.
+
+Rules (DESIGN §7; Kill Bill's invoice generator is the model):
+- The version in force on a day is the last one effective on or before it; before the first
+  version's effective date the first version is in force, so an activation that completes
+  after the term start bills back to the term start.
+- A day is billable when the version in force is active or suspended (suspension stops the
+  service, not the contract) and the day lies in that version's term `[term_start, term_end)`.
+  So a 3-year term billed annually gives three periods, and a cancelled or expired version
+  stops billing from its effective date.
+- Periods: monthly on the account's bill-cycle day (the invoice account's: a child billed to
+  its parent follows the parent's cycle), quarterly and annual anchored on the first version's
+  term start (`libs.platform.periods`); a `term` price bills each term as one period
+  (`BillingCalendar`: the first term, then one per renewal).
+- A segment is a run of billable days of one period on one set of terms (price version,
+  quantity, unit price, discount); its expected amount is quantity x unit price x days of the
+  segment / days of the full period (`libs.pricing.proration`), less the discount while it
+  lasts (`discount_cycles` periods from the first). Each segment is one charge key
+  (`charge_lines.recurring_key`), and what is due is expected minus billed per key: this gives
+  the partial first period, proration charges on an upgrade, credits for unused days on a
+  downgrade or cancellation, and nothing on a re-run.
+- When a period is due: in advance once the bill date reaches its first billable day (a
+  mid-period start is billed from the day it starts, never before); in arrears once the bill
+  date reaches the period's end. A due period is billed from every version known, including
+  changes effective later in it, so a period's expected amount does not depend on the bill
+  date and an earlier re-run never credits what a later run billed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+from itertools import pairwise
+from typing import Final
+
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType
+from libs.platform.periods import BillingPeriod, period_containing, periods_between
+from libs.pricing.proration import prorate_amount
+
+from .billing_inputs import BillingSubscription, SubscriptionVersion
+from .charge_lines import (
+    BilledLedger,
+    ChargeKind,
+    ChargeLine,
+    ChargeSource,
+    Owed,
+    owed,
+    recurring_key,
+)
+
+BILLABLE_STATES: Final = frozenset({"active", "suspended"})
+_HUNDRED: Final = Decimal(100)
+_PRECISION: Final = 50
+_DAY: Final = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class BillableSpan:
+    """Consecutive billable days `span` on one set of terms (those of `version`, where it began)."""
+
+    span: BillingPeriod
+    version: SubscriptionVersion
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringSegment:
+    """The billable days of one billing period on one set of terms: one recurring charge key."""
+
+    period: BillingPeriod
+    """The full billing period the days belong to (proration is by its days)."""
+    span: BillingPeriod
+    version: SubscriptionVersion
+    discounted: bool
+    """False once the version's discount has run out of cycles."""
+
+    @property
+    def list_amount(self) -> Decimal:
+        """Quantity x unit price for the segment's share of the period (unrounded)."""
+        per_period = self.version.quantity * self.version.unit_price
+        return prorate_amount(per_period, self.span.days, self.period.days)
+
+    @property
+    def amount(self) -> Decimal:
+        """The list amount less the discount while it lasts (unrounded)."""
+        if not self.discounted:
+            return self.list_amount
+        with localcontext(prec=_PRECISION):
+            return self.list_amount * (_HUNDRED - self.version.discount_percent) / _HUNDRED
+
+
+def _ordered(subscription: BillingSubscription) -> list[SubscriptionVersion]:
+    return sorted(subscription.versions, key=lambda v: (v.effective_date, v.sequence))
+
+
+def _in_force(versions: list[SubscriptionVersion], day: date) -> SubscriptionVersion:
+    current = versions[0]  # before the activation's effective date: bill-back to term start
+    for version in versions:
+        if version.effective_date > day:
+            break
+        current = version
+    return current
+
+
+def _terms(version: SubscriptionVersion) -> tuple[object, ...]:
+    return (
+        version.price_id,
+        version.price_version,
+        version.quantity,
+        version.unit_price,
+        version.discount_percent,
+        version.discount_cycles,
+    )
+
+
+def billable_spans(subscription: BillingSubscription) -> list[BillableSpan]:
+    """The subscription's billable days as runs on one set of terms, in date order."""
+    versions = _ordered(subscription)
+    if not versions:
+        return []
+    first = versions[0]
+    start = min(first.term_start, first.effective_date)
+    # The version in force and its term bounds only change on these days.
+    edges = {start}
+    for version in versions:
+        edges.update((version.effective_date, version.term_start, version.term_end))
+    points = sorted(edge for edge in edges if edge >= start)
+    spans: list[BillableSpan] = []
+    for lower, upper in pairwise(points):
+        version = _in_force(versions, lower)
+        if version.state not in BILLABLE_STATES or not version.term_start <= lower < version.term_end:
+            continue
+        previous = spans[-1] if spans else None
+        if previous and previous.span.end == lower and _terms(previous.version) == _terms(version):
+            spans[-1] = BillableSpan(BillingPeriod(previous.span.start, upper), previous.version)
+        else:
+            spans.append(BillableSpan(BillingPeriod(lower, upper), version))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class BillingCalendar:
+    """A subscription's billing periods: fixed-length ones, or its terms for a `term` price.
+
+    A term-billed subscription's terms are the first from the term start, then one from each
+    renewal (a version effective on the term end of the one before it: provisioning renews by
+    moving `term_end` on, the new term being `[previous_term_end, term_end)`); the last term
+    ends on the latest term end known, so a term cut short is credited like a cancellation.
+    """
+
+    frequency: BillingFrequency
+    anchor: date | int
+    term_starts: tuple[date, ...]
+    last_term_end: date
+
+    @classmethod
+    def of(cls, subscription: BillingSubscription, bill_cycle_day: int) -> BillingCalendar:
+        """The calendar of a subscription whose invoice account bills on `bill_cycle_day`."""
+        versions = _ordered(subscription)
+        first = versions[0]
+        renewals = [
+            later.effective_date
+            for earlier, later in pairwise(versions)
+            if later.effective_date == earlier.term_end and later.term_end > later.effective_date
+        ]
+        monthly = subscription.billing_period is BillingFrequency.MONTHLY
+        return cls(
+            frequency=subscription.billing_period,
+            anchor=bill_cycle_day if monthly else first.term_start,
+            term_starts=tuple(sorted({first.term_start, *renewals})),
+            last_term_end=max(version.term_end for version in versions),
+        )
+
+    def period_of(self, day: date) -> BillingPeriod:
+        """The full billing period holding `day`."""
+        if self.frequency.is_fixed:
+            return period_containing(day, self.frequency, self.anchor)
+        start = max((s for s in self.term_starts if s <= day), default=self.term_starts[0])
+        end = min((s for s in self.term_starts if s > start), default=self.last_term_end)
+        return BillingPeriod(start, max(end, start + _DAY))
+
+    def pieces(self, span: BillingPeriod) -> Iterator[BillingPeriod]:
+        """`span` cut where billing periods begin."""
+        if self.frequency.is_fixed:
+            yield from periods_between(span.start, span.end, self.frequency, self.anchor)
+            return
+        cuts = [span.start, *(s for s in self.term_starts if span.start < s < span.end), span.end]
+        for lower, upper in pairwise(cuts):
+            yield BillingPeriod(lower, upper)
+
+    def index_of(self, period: BillingPeriod, first: BillingPeriod) -> int:
+        """How many billing periods come before `period` since the `first` one."""
+        if self.frequency.is_fixed:
+            months = (period.start.year - first.start.year) * 12 + period.start.month - first.start.month
+            return months // self.frequency.months
+        return sum(1 for s in self.term_starts if first.start < s <= period.start)
+
+
+def recurring_segments(
+    subscription: BillingSubscription, *, bill_cycle_day: int, until: date
+) -> Iterator[RecurringSegment]:
+    """The subscription's segments in periods that start on or before `until`, in date order."""
+    spans = billable_spans(subscription)
+    if not spans:
+        return
+    calendar = BillingCalendar.of(subscription, bill_cycle_day)
+    first_period = calendar.period_of(spans[0].span.start)
+    for billable in spans:
+        for piece in calendar.pieces(billable.span):
+            period = calendar.period_of(piece.start)
+            if period.start > until:
+                return
+            cycles = billable.version.discount_cycles
+            yield RecurringSegment(
+                period=period,
+                span=piece,
+                version=billable.version,
+                discounted=cycles is None or calendar.index_of(period, first_period) < cycles,
+            )
+
+
+def _is_due(timing: BillingTiming, period: BillingPeriod, first_day: date, through: date) -> bool:
+    if timing is BillingTiming.IN_ARREARS:
+        return through >= period.end
+    return through >= first_day
+
+
+def recurring_lines(
+    subscription: BillingSubscription,
+    *,
+    bill_cycle_day: int,
+    currency: str,
+    through: date,
+    billed: BilledLedger,
+) -> list[ChargeLine]:
+    """The recurring lines of a subscription due on a bill date `through` (see the module's rules)."""
+    if subscription.charge_type is not ChargeType.RECURRING or not subscription.versions:
+        return []
+    by_period: dict[BillingPeriod, list[RecurringSegment]] = {}
+    for segment in recurring_segments(subscription, bill_cycle_day=bill_cycle_day, until=through):
+        by_period.setdefault(segment.period, []).append(segment)
+    lines: list[ChargeLine] = []
+    expected_keys: set[str] = set()
+    for period, segments in by_period.items():
+        keys = [recurring_key(subscription.subscription_id, period.start, s.span.start) for s in segments]
+        expected_keys.update(keys)
+        if not _is_due(subscription.billing_timing, period, segments[0].span.start, through):
+            continue
+        for key, segment in zip(keys, segments, strict=True):
+            line = _segment_line(subscription, segment, key, currency, billed)
+            if line is not None:
+                lines.append(line)
+    lines.extend(_withdrawn_lines(subscription, expected_keys, bill_cycle_day, currency, through, billed))
+    return lines
+
+
+def _segment_line(
+    subscription: BillingSubscription,
+    segment: RecurringSegment,
+    key: str,
+    currency: str,
+    billed: BilledLedger,
+) -> ChargeLine | None:
+    due = owed(segment.list_amount, segment.amount, billed.of(key), currency)
+    if due is None:
+        return None
+    span = segment.span
+    if due.amount < 0 and span.end < segment.period.end:
+        # The segment now ends earlier than when it was billed: what is credited is the days
+        # from its new end (the change or cancellation date) on.
+        span = BillingPeriod(span.end, segment.period.end)
+    return _line(subscription, segment.version, segment.period, span, key, due)
+
+
+def _withdrawn_lines(
+    subscription: BillingSubscription,
+    expected_keys: set[str],
+    bill_cycle_day: int,
+    currency: str,
+    through: date,
+    billed: BilledLedger,
+) -> Iterator[ChargeLine]:
+    """Credits for keys billed before whose days are no longer billed on those terms at all."""
+    versions = _ordered(subscription)
+    calendar = BillingCalendar.of(subscription, bill_cycle_day)
+    for key, period_start, segment_start in billed.recurring_keys(subscription.subscription_id):
+        if key in expected_keys:
+            continue
+        period = calendar.period_of(period_start)
+        if not _is_due(subscription.billing_timing, period, segment_start, through):
+            continue
+        due = owed(Decimal(0), Decimal(0), billed.of(key), currency)
+        if due is None:
+            continue
+        span = BillingPeriod(segment_start, max(period.end, segment_start + _DAY))
+        yield _line(subscription, _in_force(versions, segment_start), period, span, key, due)
+
+
+def _line(
+    subscription: BillingSubscription,
+    version: SubscriptionVersion,
+    period: BillingPeriod,
+    span: BillingPeriod,
+    key: str,
+    due: Owed,
+) -> ChargeLine:
+    credit = due.amount < 0
+    name = subscription.product_name or subscription.product_id
+    last_day = (span.end - _DAY).isoformat()
+    share = "" if span.days == period.days else f" ({span.days} of {period.days} days)"
+    if credit:
+        description = f"Credit for unused time: {name}, {span.start.isoformat()} to {last_day}{share}"
+    else:
+        description = f"{name}, {span.start.isoformat()} to {last_day}{share}"
+    return ChargeLine(
+        charge_key=key,
+        kind=ChargeKind.RECURRING_CREDIT if credit else ChargeKind.RECURRING,
+        description=description,
+        account_id=subscription.account_id,
+        currency=subscription.currency,
+        amount=due.amount,
+        list_amount=due.list_amount,
+        discount_amount=due.discount_amount,
+        quantity=version.quantity,
+        unit_price=version.unit_price,
+        source_kind=ChargeSource.SUBSCRIPTION,
+        source_id=subscription.subscription_id,
+        period_start=span.start,
+        period_end=span.end,
+        subscription_id=subscription.subscription_id,
+        product_id=subscription.product_id,
+        price_id=version.price_id,
+        price_version=version.price_version,
+    )
