@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
+
+if TYPE_CHECKING:
+    from invoicing.handlers.invoices_port import InvoiceRepository
 
 
 class InvoicingUnitOfWork(UnitOfWorkPort):
     """One transaction of an invoicing use case: its repositories, audit records and events."""
+
+    invoices: InvoiceRepository
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import event
 
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+from invoicing.repository.invoices import SqlInvoiceRepository
 from libs.platform.unit_of_work import UnitOfWork
 
 
@@ -18,4 +19,5 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
 
     def bind_repositories(self) -> None:
-        """The SQL repositories of each concept, on this unit of work's session (none yet)."""
+        """The SQL repositories of each concept, on this unit of work's session."""
+        self.invoices = SqlInvoiceRepository(self.session)
