@@ -8,6 +8,7 @@ from typing import Any
 
 from invoicing.domain.billing_inputs import AccountTaxStatus, BillingAccount, TaxTreatment
 from invoicing.domain.invoices import BillTo, Invoice, InvoiceLine, RunKind
+from libs.platform.money import round_money
 
 AUGUST = (date(2026, 8, 1), date(2026, 9, 1))
 
@@ -51,15 +52,11 @@ def invoice_line(
     period: tuple[date, date] = AUGUST,
     **overrides: Any,
 ) -> InvoiceLine:
-    """A charge line with its tax; list amount = quantity × unit price, amount = list - discount."""
-    list_amount = (Decimal(quantity) * Decimal(unit_price)).quantize(Decimal("0.01"))
-    if currency == "JPY":
-        list_amount = list_amount.quantize(Decimal(1))
-    amount = list_amount - Decimal(discount)
-    tax = (
-        Decimal(tax_amount)
-        if tax_amount is not None
-        else (amount * Decimal(tax_rate) / 100).quantize(Decimal(1) if currency == "JPY" else Decimal("0.01"))
+    """A charge line with its tax; list amount = quantity x unit price, amount = list - discount."""
+    list_amount = round_money(Decimal(quantity) * Decimal(unit_price), currency)
+    amount = list_amount - round_money(Decimal(discount), currency)
+    tax = round_money(
+        Decimal(tax_amount) if tax_amount is not None else amount * Decimal(tax_rate) / 100, currency
     )
     values: dict[str, Any] = {
         "charge_key": charge_key,

@@ -8,11 +8,12 @@ binds it in `FakeInvoicingUnitOfWork.__init__`, answering as its SQL counterpart
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from libs.platform.clock import Clock, FixedClock
+from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository, InvoiceTables
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 DEFAULT_NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
@@ -21,6 +22,8 @@ DEFAULT_NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
 @dataclass
 class InvoicingStore:
     """Everything the invoicing database would hold, for the fakes."""
+
+    invoices: InvoiceTables = field(default_factory=InvoiceTables)
 
 
 class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
@@ -33,6 +36,16 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
     ) -> None:
         self.start_fake(actor, clock or FixedClock(DEFAULT_NOW))
         self.store = store if store is not None else InvoicingStore()
+        self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
+
+    async def commit(self) -> None:
+        """Write the staged rows, then keep the staged events and audit records."""
+        self.invoices.commit()
+        await super().commit()
+
+    def drop_uncommitted(self) -> None:
+        """A unit of work left without committing changes nothing."""
+        self.invoices.rollback()
 
 
 def units_of_work(

@@ -21,6 +21,7 @@ from babel.numbers import NumberPattern, format_decimal, format_percent
 from invoicing.domain.invoices import DEFAULT_LOCALE, Invoice, InvoiceState
 from libs.platform.money import UNIT_PRICE_PLACES, minor_units
 
+EN_DASH = "\u2013"
 TITLES = {
     InvoiceState.DRAFT: "Draft invoice",
     InvoiceState.VOID: "Void invoice",
@@ -118,7 +119,7 @@ def format_period(start: date, end: date, locale: Locale) -> str:
     last = end - timedelta(days=1)
     if last <= start:
         return format_day(start, locale)
-    return f"{format_day(start, locale)} – {format_day(last, locale)}"
+    return f"{format_day(start, locale)} {EN_DASH} {format_day(last, locale)}"
 
 
 def invoice_document(invoice: Invoice, issuer: Issuer) -> InvoiceDocument:

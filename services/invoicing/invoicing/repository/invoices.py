@@ -110,7 +110,7 @@ class SqlInvoiceRepository(InvoiceRepository):
         """Increment the series' counter (creating it at 1) and return the new value."""
         dialect = self.session.get_bind().dialect.name
         module: Any = postgresql if dialect == "postgresql" else sqlite
-        table: Any = InvoiceNumberSeries.__table__
+        table: Any = InvoiceNumberSeries.__table__  # type: ignore[attr-defined]
         stmt = (
             module.insert(table)
             .values(series=series, last_number=1)
