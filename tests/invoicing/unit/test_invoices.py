@@ -89,7 +89,7 @@ def test_payments_move_the_invoice_to_partially_paid_then_paid_and_never_beyond(
     invoice.finalize(number=NUMBER, invoice_date=date(2026, 9, 1), at=AT)
     assert invoice.apply_payment(Decimal("60.00"), "USD") is InvoiceState.PARTIALLY_PAID
     assert invoice.amount_due == Decimal("50.00")
-    with pytest.raises(InvoiceConflict, match="more than the 50.00 USD that remains"):
+    with pytest.raises(InvoiceConflict, match=r"more than the 50\.00 USD that remains"):
         invoice.apply_payment(Decimal("50.01"), "USD")
     with pytest.raises(CurrencyMismatch):
         invoice.apply_payment(Decimal("10.00"), "EUR")
@@ -118,7 +118,7 @@ def test_void_rules() -> None:
     paid = draft()
     paid.finalize(number=NUMBER, invoice_date=date(2026, 9, 1), at=AT)
     paid.apply_payment(Decimal("1.00"), "USD")
-    with pytest.raises(InvoiceConflict, match="payments of 1.00 USD"):
+    with pytest.raises(InvoiceConflict, match=r"payments of 1\.00 USD"):
         paid.void(reason=None, at=AT)
     assert paid.state is InvoiceState.PARTIALLY_PAID
 
