@@ -119,7 +119,7 @@ class SqlInvoiceRepository(InvoiceRepository):
             )
             .returning(table.c.last_number)
         )
-        result = await self.session.execute(stmt)
+        result = await self.session.exec(stmt)
         return int(result.scalar_one())
 
     async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:
