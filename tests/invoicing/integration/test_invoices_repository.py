@@ -55,7 +55,7 @@ async def test_two_runs_at_once_make_one_invoice(invoicing: Invoicing) -> None:
 async def test_the_database_itself_refuses_a_second_invoice_for_the_period(invoicing: Invoicing) -> None:
     first = await invoicing.draft()
     # A run that skipped the look-up (or crashed after it) still cannot store a second one.
-    columns = ", ".join(c.name for c in InvoiceRow.__table__.columns if c.name != "id")  # type: ignore[attr-defined]
+    columns = ", ".join(c.name for c in InvoiceRow.__table__.columns if c.name != "id")
     copy_sql = (
         f"INSERT INTO invoices (id, {columns}) SELECT 'inv_copy', {columns} FROM invoices "
         f"WHERE id = '{first.invoice.id}'"

@@ -27,7 +27,7 @@ async def _draft(store: InvoicingStore, **kwargs: object) -> handlers.DraftOutco
     }
     values.update(kwargs)
     async with FakeInvoicingUnitOfWork(store) as uow:
-        return await handlers.draft_invoice(uow=uow, **values)  # type: ignore[arg-type]
+        return await handlers.draft_invoice(uow=uow, **values)
 
 
 async def test_a_second_draft_for_the_same_period_answers_the_first() -> None:
