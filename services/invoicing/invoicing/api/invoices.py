@@ -6,7 +6,6 @@ middleware): the same key and body answer the first response again.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
@@ -21,7 +20,7 @@ from invoicing.domain.invoices import InvoiceState
 from invoicing.handlers import invoices as handlers
 from invoicing.handlers.invoices_port import InvoiceFilters
 from invoicing.schemas.invoices import InvoiceChange, InvoicePublic, InvoiceVoid, invoice_public
-from libs.contracts.types import CURRENCY_PATTERN
+from libs.contracts.types import CURRENCY_PATTERN, IsoDate
 from libs.platform.openapi import response_links
 from libs.platform.pagination import Page, PageParams
 
@@ -42,8 +41,8 @@ async def list_invoices(
     account_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="The billed account.")] = None,
     state: Annotated[InvoiceState | None, Query(description="draft, finalized, partially_paid, ...")] = None,
     currency: Annotated[str | None, Query(pattern=CURRENCY_PATTERN, description="ISO 4217 code.")] = None,
-    invoice_date_from: Annotated[date | None, Query(description="Invoice date on or after.")] = None,
-    invoice_date_to: Annotated[date | None, Query(description="Invoice date on or before.")] = None,
+    invoice_date_from: Annotated[IsoDate | None, Query(description="Invoice date on or after.")] = None,
+    invoice_date_to: Annotated[IsoDate | None, Query(description="Invoice date on or before.")] = None,
 ) -> Page[InvoicePublic]:
     filters = InvoiceFilters(account_id, state, currency, invoice_date_from, invoice_date_to)
     found = await handlers.list_invoices(uow=uow, filters=filters, page=page)
