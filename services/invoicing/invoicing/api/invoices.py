@@ -6,6 +6,7 @@ middleware): the same key and body answer the first response again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from invoicing.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path, runtime_from
 from invoicing.config import InvoicingSettings
 from invoicing.documents.html import render_html
-from invoicing.documents.pdf import render_pdf
+from invoicing.documents.pdf import can_draw, render_pdf
 from invoicing.documents.view import InvoiceDocument, Issuer, invoice_document
 from invoicing.domain.invoices import InvoiceState
 from invoicing.handlers import invoices as handlers
@@ -74,7 +75,7 @@ async def get_invoice_html(invoice_id: InvoiceId, uow: ReadUow, request: Request
     responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def get_invoice_pdf(invoice_id: InvoiceId, uow: ReadUow, request: Request) -> Response:
-    document = await _document(request, uow, invoice_id)
+    document = await _document(request, uow, invoice_id, drawable=can_draw)
     filename = document.number if document.number.startswith("INV-") else invoice_id
     return Response(
         render_pdf(document),
@@ -101,11 +102,13 @@ async def void_invoice(
     return invoice_public(await handlers.void_invoice(uow=uow, invoice_id=invoice_id, reason=reason))
 
 
-async def _document(request: Request, uow: ReadUow, invoice_id: str) -> InvoiceDocument:
+async def _document(
+    request: Request, uow: ReadUow, invoice_id: str, drawable: Callable[[str], bool] | None = None
+) -> InvoiceDocument:
     invoice = await handlers.get_invoice(uow=uow, invoice_id=invoice_id)
     settings = runtime_from(request).settings
     assert isinstance(settings, InvoicingSettings)
-    return invoice_document(invoice, issuer_of(settings))
+    return invoice_document(invoice, issuer_of(settings), drawable=drawable)
 
 
 def issuer_of(settings: InvoicingSettings) -> Issuer:

@@ -32,6 +32,13 @@ _GREY = colors.HexColor("#666666")
 _RULE = colors.HexColor("#dddddd")
 
 
+def can_draw(text: str) -> bool:
+    """True when the embedded font has a glyph for every character of `text`."""
+    _register_fonts()
+    glyphs = pdfmetrics.getFont(REGULAR).face.charToGlyph
+    return all(ord(ch) in glyphs or ch.isspace() for ch in text)
+
+
 def _register_fonts() -> None:
     if REGULAR not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(REGULAR, str(_FONTS / "Vera.ttf")))
@@ -81,7 +88,8 @@ def render_pdf(document: InvoiceDocument) -> bytes:
         canvas.saveState()
         canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(_GREY)
-        footer = f"{document.issuer.name} · {document.title} {document.number} · page {doc.page}"
+        numbered = document.number if document.number.startswith("INV-") else ""
+        footer = f"{document.issuer.name} · {document.title} {numbered} · page {doc.page}".replace("  ", " ")
         canvas.drawCentredString(size[0] / 2, 10 * mm, footer)
         if document.watermark:
             canvas.setFont(BOLD, 96)
@@ -135,7 +143,7 @@ def _lines(document: InvoiceDocument, width: float) -> Table:
     period = _style("period", 7.5, textColor=_GREY)
     figures = [19, 23, 20, 25, 18, 21]
     widths = [width - sum(figures) * mm] + [w * mm for w in figures]
-    names = ["Quantity", "Unit price", "Discount", "Amount", "Tax rate", "Tax"]
+    names = ["Qty", "Unit price", "Discount", "Amount", "Tax rate", "Tax"]
     rows: list[list[Any]] = [[_p("DESCRIPTION", head)] + [_p(n.upper(), head_right) for n in names]]
     for line in document.lines:
         rows.append(

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import NumberPattern, format_decimal, format_percent
+from babel.numbers import NumberPattern, format_decimal, format_percent, get_currency_symbol
 
 from invoicing.domain.invoices import DEFAULT_LOCALE, Invoice, InvoiceState
 from libs.platform.money import UNIT_PRICE_PLACES, minor_units
@@ -100,12 +100,19 @@ def document_locale(name: str) -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
-def format_amount(amount: Decimal, currency: str, locale: Locale, *, max_places: int | None = None) -> str:
+def format_amount(
+    amount: Decimal, currency: str, locale: Locale, *, max_places: int | None = None, symbol: bool = True
+) -> str:
     """An amount in the locale's currency format, with the currency's minor units (or up to
-    `max_places` for a unit price): `$36,000.00`, `-1.234,50 €`, `￥1,235`, `BHD1.235`."""
+    `max_places` for a unit price): `$36,000.00`, `-1.234,50 €`, `BHD1.235`; with `symbol=False`
+    the number in the locale's format followed by the ISO code (`1,235 JPY`)."""
     places = minor_units(currency)
-    pattern: NumberPattern = copy.copy(locale.currency_formats["standard"])
+    pattern: NumberPattern = copy.copy(
+        locale.currency_formats["standard"] if symbol else locale.decimal_formats[None]
+    )
     pattern.frac_prec = (places, max(places, max_places or places))
+    if not symbol:
+        return f"{pattern.apply(amount, locale)}\u00a0{currency}"
     return pattern.apply(amount, locale, currency=currency, currency_digits=False)
 
 
@@ -122,15 +129,19 @@ def format_period(start: date, end: date, locale: Locale) -> str:
     return f"{format_day(start, locale)} {EN_DASH} {format_day(last, locale)}"
 
 
-def invoice_document(invoice: Invoice, issuer: Issuer) -> InvoiceDocument:
-    """The printed form of an invoice."""
+def invoice_document(
+    invoice: Invoice, issuer: Issuer, *, drawable: Callable[[str], bool] | None = None
+) -> InvoiceDocument:
+    """The printed form of an invoice; where `drawable` says the output cannot draw the locale's
+    currency symbol (a PDF font without ￥), amounts show the ISO code instead."""
     locale = document_locale(invoice.locale)
     currency = invoice.currency
+    symbol = drawable is None or drawable(get_currency_symbol(currency, locale=locale))
 
-    def money(amount: Decimal) -> str:
-        return format_amount(amount, currency, locale)
+    def money(amount: Decimal, max_places: int | None = None) -> str:
+        return format_amount(amount, currency, locale, max_places=max_places, symbol=symbol)
 
-    number = invoice.number_text or "Not yet numbered (draft)"
+    number = invoice.number_text or "not numbered until finalized"
     facts = [("Invoice number", number)]
     if invoice.invoice_date is not None:
         facts.append(("Invoice date", format_day(invoice.invoice_date, locale)))
@@ -147,7 +158,7 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> InvoiceDocument:
             description=line.description,
             period=format_period(line.period_start, line.period_end, locale),
             quantity=format_decimal(line.quantity, locale=locale, decimal_quantization=False),
-            unit_price=format_amount(line.unit_price, currency, locale, max_places=UNIT_PRICE_PLACES),
+            unit_price=money(line.unit_price, UNIT_PRICE_PLACES),
             discount=money(line.discount_amount) if line.discount_amount else "",
             amount=money(line.amount),
             tax_rate=_percent(line.tax_rate, locale),
@@ -174,7 +185,7 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> InvoiceDocument:
         totals=totals,
         amount_due_label="Amount due" if invoice.state is not InvoiceState.DRAFT else "Total to be invoiced",
         amount_due=money(invoice.amount_due if invoice.state is not InvoiceState.DRAFT else invoice.total),
-        taxes=_taxes(invoice, locale),
+        taxes=_taxes(invoice, locale, money),
         notes=_notes(invoice, issuer, money, locale),
         currency=currency,
         locale=str(locale),
@@ -196,7 +207,7 @@ def _bill_to(invoice: Invoice) -> list[str]:
     return lines
 
 
-def _taxes(invoice: Invoice, locale: Locale) -> list[TaxSummary]:
+def _taxes(invoice: Invoice, locale: Locale, money: Callable[[Decimal], str]) -> list[TaxSummary]:
     taxable: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
     tax: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
     for line in invoice.lines:
@@ -206,8 +217,8 @@ def _taxes(invoice: Invoice, locale: Locale) -> list[TaxSummary]:
     return [
         TaxSummary(
             label=f"{jurisdiction} {_percent(rate, locale)}",
-            taxable=format_amount(taxable[(jurisdiction, rate)], invoice.currency, locale),
-            tax=format_amount(tax[(jurisdiction, rate)], invoice.currency, locale),
+            taxable=money(taxable[(jurisdiction, rate)]),
+            tax=money(tax[(jurisdiction, rate)]),
         )
         for jurisdiction, rate in sorted(taxable)
     ]
