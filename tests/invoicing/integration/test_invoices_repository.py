@@ -18,13 +18,14 @@ from invoicing.handlers.invoices_port import ChargeBilledMeanwhile, InvoiceFilte
 from invoicing.models.invoices import InvoiceRow
 from libs.platform.errors import Conflict
 from libs.platform.pagination import PageRequest
-from tests.invoicing.factories import invoice_line
+from tests.invoicing.factories import billing_account, invoice_line
 from tests.invoicing.integration.conftest import Invoicing
 
 
 async def _count(invoicing: Invoicing, sql: str) -> int:
     async with invoicing.runtime.db.session() as session:
-        return int((await session.execute(text(sql))).scalar_one())
+        connection = await session.connection()
+        return int((await connection.execute(text(sql))).scalar_one())
 
 
 async def test_a_stored_invoice_reads_back_to_the_cent(invoicing: Invoicing) -> None:
@@ -61,8 +62,9 @@ async def test_the_database_itself_refuses_a_second_invoice_for_the_period(invoi
         f"WHERE id = '{first.invoice.id}'"
     )
     async with invoicing.runtime.db.session() as session:
+        connection = await session.connection()
         with pytest.raises(IntegrityError):
-            await session.execute(text(copy_sql))
+            await connection.execute(text(copy_sql))
         await session.rollback()
     on_demand = await invoicing.draft(
         run_kind=RunKind.ON_DEMAND, run_source_id="ful_1", lines=[invoice_line("ful_1:ol_1")]
@@ -123,3 +125,22 @@ async def test_list_filters_and_pages(invoicing: Invoicing) -> None:
             uow=uow, filters=InvoiceFilters(account_id="acct_2", state=InvoiceState.DRAFT), page=PageRequest()
         )
         assert [i.id for i in by_account.data] == [drafts[2].invoice.id]
+
+
+async def test_a_run_killed_before_its_commit_leaves_no_invoice_and_no_number(invoicing: Invoicing) -> None:
+    async with invoicing.runtime.invoicing_unit_of_work() as uow:
+        await handlers.stage_draft(
+            uow=uow,
+            account=billing_account(),
+            currency="USD",
+            period_start=date(2026, 8, 1),
+            period_end=date(2026, 9, 1),
+            lines=[invoice_line("x")],
+        )
+        assert await uow.invoices.next_number("INV-2026") == 1
+        # ... and the process dies here: the transaction is never committed.
+    assert await _count(invoicing, "SELECT COUNT(*) FROM invoices") == 0
+    assert await _count(invoicing, "SELECT COUNT(*) FROM invoice_number_series") == 0
+    restarted = await invoicing.draft()
+    assert restarted.created
+    assert (await invoicing.finalize(restarted.invoice.id)).number_text == "INV-2026-000001"
