@@ -2,9 +2,10 @@
 
 ERP books an invoice from `invoice.finalized` alone: its number (gap-free per series), dates,
 bill-to, every line with its period, quantity, unit price, discount and tax, and the totals
-(sums of the rounded lines; prices are tax-exclusive). A draft is invoicing's own preview and
-is never published. `invoice.voided` cancels an issued invoice nobody had paid; its number stays
-used (the series keeps no gap). Amounts are decimal strings with the currency's minor units.
+(sums of the rounded lines; prices are tax-exclusive). `invoice.drafted` tells who follows bill
+runs that a draft was made (or its note changed); it bills nothing yet. `invoice.voided` cancels
+a draft or an issued invoice nobody had paid; an issued one's number stays used (the series keeps
+no gap). Amounts are decimal strings with the currency's minor units.
 """
 
 from __future__ import annotations
@@ -53,6 +54,28 @@ class InvoiceLinePayload(EventPayload):
     source_id: str
 
 
+@event_type("invoice.drafted", topic=INVOICING_EVENTS)
+class InvoiceDrafted(EventPayload):
+    """A bill run made a draft invoice (or its note changed): what it will bill once finalized."""
+
+    invoice_id: str = Field(examples=["inv_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    change: Literal["drafted", "memo_changed"]
+    account_id: str
+    currency: CurrencyCode
+    run_kind: InvoiceRunKind
+    run_source_id: str = Field(
+        description="What an on-demand run bills (a fulfillment id); empty for a cycle."
+    )
+    period_start: date
+    period_end: date = Field(description="Exclusive end of the billed period.")
+    line_count: int = Field(ge=0)
+    subtotal: Amount
+    tax_total: Amount
+    total: Amount
+    memo: str | None = None
+    drafted_at: datetime
+
+
 @event_type("invoice.finalized", topic=INVOICING_EVENTS)
 class InvoiceFinalized(EventPayload):
     """An invoice was issued: numbered, dated, due on its due date, never edited from now on."""
@@ -83,10 +106,12 @@ class InvoiceFinalized(EventPayload):
 
 @event_type("invoice.voided", topic=INVOICING_EVENTS)
 class InvoiceVoided(EventPayload):
-    """An issued invoice nobody had paid was voided: it no longer bills anything."""
+    """A draft was discarded, or an issued invoice nobody had paid was voided: it bills nothing."""
 
     invoice_id: str = Field(examples=["inv_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
-    number: str = Field(examples=["INV-2026-000042"])
+    number: str | None = Field(
+        default=None, description="The issued invoice's number (kept used); null for a discarded draft."
+    )
     account_id: str
     currency: CurrencyCode
     total: Amount = Field(description="What the invoice billed before it was voided.")
@@ -94,4 +119,11 @@ class InvoiceVoided(EventPayload):
     voided_at: datetime
 
 
-__all__ = ["InvoiceFinalized", "InvoiceLinePayload", "InvoiceRunKind", "InvoiceState", "InvoiceVoided"]
+__all__ = [
+    "InvoiceDrafted",
+    "InvoiceFinalized",
+    "InvoiceLinePayload",
+    "InvoiceRunKind",
+    "InvoiceState",
+    "InvoiceVoided",
+]

@@ -97,12 +97,13 @@ async def test_a_refused_finalization_takes_no_number() -> None:
     assert store.invoices.counters == {"INV-2026": 1}
 
 
-async def test_void_publishes_only_for_an_issued_invoice() -> None:
+async def test_every_change_is_published_and_audited() -> None:
     store = InvoicingStore()
     discarded = await _draft(store)
     async with FakeInvoicingUnitOfWork(store) as uow:
         voided = await handlers.void_invoice(uow=uow, invoice_id=discarded.invoice.id, reason="preview")
-    assert voided.state is InvoiceState.VOID and uow.event_types == []
+    assert voided.state is InvoiceState.VOID and uow.event_types == ["invoice.voided"]
+    assert uow.envelopes[0].payload["number"] is None
     assert [a.action for a in uow.audits] == ["invoice.voided"]
     redrafted = await _draft(store)
     assert redrafted.created, "a void invoice frees its period"
@@ -138,3 +139,29 @@ async def test_lists_filter_and_unknown_ids_are_404() -> None:
         assert [i.id for i in page.data] == [first.invoice.id]
         with pytest.raises(NotFound):
             await handlers.get_invoice(uow=uow, invoice_id="inv_missing")
+
+
+async def test_a_draft_is_published_once_and_its_note_change_too() -> None:
+    store = InvoicingStore()
+    made = []
+    for _ in range(2):
+        async with FakeInvoicingUnitOfWork(store) as uow:
+            await handlers.draft_invoice(
+                uow=uow,
+                account=billing_account(),
+                currency="USD",
+                period_start=AUGUST[0],
+                period_end=AUGUST[1],
+                lines=[invoice_line("a")],
+            )
+        made.append(uow)
+    assert [uow.event_types for uow in made] == [["invoice.drafted"], []]
+    drafted = made[0].envelopes[0].payload
+    assert (drafted["change"], drafted["total"], drafted["line_count"]) == ("drafted", "3266.25", 1)
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        await handlers.change_draft(uow=uow, invoice_id=drafted["invoice_id"], memo="PO 4711")
+    assert uow.event_types == ["invoice.drafted"]
+    assert (uow.envelopes[0].payload["change"], uow.envelopes[0].payload["memo"]) == (
+        "memo_changed",
+        "PO 4711",
+    )

@@ -12,9 +12,11 @@ from invoicing.domain.billing_inputs import BilledCharge
 from invoicing.domain.invoice_numbers import DocumentNumber, invoice_series, parse_number
 from invoicing.domain.invoices import (
     InvoiceConflict,
+    InvoiceDraftedRecord,
     InvoiceFinalizedRecord,
     InvoiceLine,
     InvoiceState,
+    InvoiceVoidedRecord,
     billed_after,
 )
 from libs.platform.errors import ValidationFailed
@@ -71,7 +73,7 @@ def test_finalize_numbers_dates_and_records_the_event() -> None:
     assert invoice.number_text == "INV-2026-000042"
     assert invoice.due_date == date(2026, 10, 1)
     assert invoice.amount_due == invoice.total
-    assert [type(e) for e in invoice.events] == [InvoiceFinalizedRecord]
+    assert [type(e) for e in invoice.events] == [InvoiceDraftedRecord, InvoiceFinalizedRecord]
 
 
 def test_a_finalized_invoice_is_never_edited_nor_finalized_again() -> None:
@@ -105,7 +107,8 @@ def test_a_payment_on_a_draft_is_refused() -> None:
 def test_void_rules() -> None:
     discarded = draft()
     discarded.void(reason="wrong account", at=AT)
-    assert discarded.state is InvoiceState.VOID and discarded.events == []
+    assert discarded.state is InvoiceState.VOID
+    assert [type(e) for e in discarded.events] == [InvoiceDraftedRecord, InvoiceVoidedRecord]
 
     unpaid = draft()
     unpaid.finalize(number=NUMBER, invoice_date=date(2026, 9, 1), at=AT)

@@ -6,7 +6,9 @@ calculation and the tax calculator already rounded: each line's amount and tax o
 currency's minor units (DESIGN §6, §7). Totals are sums of those rounded lines; prices are
 tax-exclusive, so total = subtotal + tax.
 
-A draft can be discarded (voided) or finalized. Finalizing gives it its number (gap-free per
+Every change is recorded for the outbox: a draft (`invoice.drafted`, for the bill run's
+observers; ERP books from finalization), its finalization, its voiding. A draft can be
+discarded (voided) or finalized. Finalizing gives it its number (gap-free per
 series, `invoice_numbers`), its invoice date and due date (invoice date + payment terms); from
 then on it is never edited — a correction is a credit note or a debit adjustment. Payments move
 it to partially paid or paid; a finalized invoice nobody has paid may be voided, one with a
@@ -141,6 +143,15 @@ def billed_after(lines: Iterable[InvoiceLine], billed: Iterable[BilledCharge]) -
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceDraftedRecord:
+    """Recorded when a draft is made or its note changes (published as `invoice.drafted`)."""
+
+    invoice: Invoice
+    change: str
+    """`drafted` or `memo_changed`."""
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceFinalizedRecord:
     """Recorded when an invoice is finalized (published as `invoice.finalized`)."""
 
@@ -149,10 +160,14 @@ class InvoiceFinalizedRecord:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceVoidedRecord:
-    """Recorded when an issued invoice is voided (published as `invoice.voided`)."""
+    """Recorded when an invoice is voided, a draft discarded or an issued one cancelled (`invoice.voided`)."""
 
     invoice: Invoice
     number: str | None
+
+
+InvoiceRecord = InvoiceDraftedRecord | InvoiceFinalizedRecord | InvoiceVoidedRecord
+"""What an invoice records for the outbox."""
 
 
 @dataclass(eq=False)
@@ -184,7 +199,7 @@ class Invoice:
     voided_at: datetime | None = None
     void_reason: str | None = None
     version: int = 0
-    events: list[InvoiceFinalizedRecord | InvoiceVoidedRecord] = field(default_factory=list)
+    events: list[InvoiceRecord] = field(default_factory=list)
 
     @classmethod
     def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
@@ -192,6 +207,7 @@ class Invoice:
         invoice = cls(lines=tuple(lines), **fields)
         if not invoice.lines:
             raise ValidationFailed.single("lines", "an invoice bills at least one line")
+        invoice.events.append(InvoiceDraftedRecord(invoice, "drafted"))
         invoice._check()
         return invoice
 
@@ -235,6 +251,7 @@ class Invoice:
         """Change the note printed on a draft; a finalized invoice is never edited."""
         self._require_draft("edited")
         self.memo = memo
+        self.events.append(InvoiceDraftedRecord(self, "memo_changed"))
 
     def require_draft(self, verb: str) -> None:
         """Refuse (409) anything but a draft: a finalized invoice is never edited nor issued again."""
@@ -259,12 +276,10 @@ class Invoice:
                 f"invoice {self.id!r} has payments of {self.amount_paid} {self.currency}; "
                 "refund or reallocate them before voiding it, or issue a credit note"
             )
-        issued = self.state is not InvoiceState.DRAFT
         self.state = InvoiceState.VOID
         self.voided_at = at
         self.void_reason = reason
-        if issued:
-            self.events.append(InvoiceVoidedRecord(self, self.number_text))
+        self.events.append(InvoiceVoidedRecord(self, self.number_text))
 
     def apply_payment(self, amount: Decimal, currency: str) -> InvoiceState:
         """Apply a payment: partially paid, or paid once nothing remains; never more than remains."""

@@ -1,8 +1,14 @@
-"""Invoice records -> `invoice.finalized` / `invoice.voided`, keyed by the account."""
+"""Invoice records -> `invoice.drafted` / `invoice.finalized` / `invoice.voided`, keyed by the account."""
 
 from __future__ import annotations
 
-from invoicing.domain.invoices import Invoice, InvoiceFinalizedRecord, InvoiceLine, InvoiceVoidedRecord
+from invoicing.domain.invoices import (
+    Invoice,
+    InvoiceDraftedRecord,
+    InvoiceFinalizedRecord,
+    InvoiceLine,
+    InvoiceRecord,
+)
 from libs.contracts import invoicing as contracts
 from libs.contracts.envelope import EventPayload
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
@@ -11,22 +17,47 @@ Outgoing = tuple[EventPayload, str]
 """An invoice payload and its partition key (the account id)."""
 
 
-def outgoing_of(record: InvoiceFinalizedRecord | InvoiceVoidedRecord) -> Outgoing:
-    """The contract payload of what an invoice recorded."""
-    if isinstance(record, InvoiceFinalizedRecord):
-        return invoice_finalized(record.invoice), record.invoice.account_id
+def outgoing_of(record: InvoiceRecord) -> Outgoing:
+    """The contract payload of what an invoice recorded, keyed by its account."""
     invoice = record.invoice
-    assert record.number is not None and invoice.voided_at is not None
-    voided = contracts.InvoiceVoided(
+    payload: EventPayload
+    if isinstance(record, InvoiceFinalizedRecord):
+        payload = invoice_finalized(invoice)
+    elif isinstance(record, InvoiceDraftedRecord):
+        payload = invoice_drafted(invoice, record.change)
+    else:
+        assert invoice.voided_at is not None
+        payload = contracts.InvoiceVoided(
+            invoice_id=invoice.id,
+            number=record.number,
+            account_id=invoice.account_id,
+            currency=invoice.currency,
+            total=amount_out(invoice.total, invoice.currency),
+            reason=invoice.void_reason,
+            voided_at=invoice.voided_at,
+        )
+    return payload, invoice.account_id
+
+
+def invoice_drafted(invoice: Invoice, change: str) -> contracts.InvoiceDrafted:
+    """A draft as the bill run's observers see it."""
+    currency = invoice.currency
+    return contracts.InvoiceDrafted(
         invoice_id=invoice.id,
-        number=record.number,
+        change="memo_changed" if change == "memo_changed" else "drafted",
         account_id=invoice.account_id,
-        currency=invoice.currency,
-        total=amount_out(invoice.total, invoice.currency),
-        reason=invoice.void_reason,
-        voided_at=invoice.voided_at,
+        currency=currency,
+        run_kind=invoice.run_kind.value,
+        run_source_id=invoice.run_source_id,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        line_count=len(invoice.lines),
+        subtotal=amount_out(invoice.subtotal, currency),
+        tax_total=amount_out(invoice.tax_total, currency),
+        total=amount_out(invoice.total, currency),
+        memo=invoice.memo,
+        drafted_at=invoice.created_at,
     )
-    return voided, invoice.account_id
 
 
 def invoice_finalized(invoice: Invoice) -> contracts.InvoiceFinalized:

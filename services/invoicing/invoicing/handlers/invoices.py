@@ -90,6 +90,7 @@ async def stage_draft(
         if holder is None:
             raise
         return DraftOutcome(holder, created=False)
+    _stage_events(uow, invoice)
     uow.audit("invoice.drafted", "invoice", invoice.id, _draft_audit(invoice))
     return DraftOutcome(invoice, created=True)
 
@@ -188,12 +189,16 @@ async def list_invoices(
 
 async def _commit(uow: InvoicingUnitOfWork, action: str, invoice: Invoice, changes: dict[str, Any]) -> None:
     # Audit the change, put the events the invoice recorded in the outbox, commit them together.
+    _stage_events(uow, invoice)
+    uow.audit(action, "invoice", invoice.id, changes)
+    await uow.commit()
+
+
+def _stage_events(uow: InvoicingUnitOfWork, invoice: Invoice) -> None:
     for record in invoice.events:
         payload, key = outgoing_of(record)
         uow.emit(payload, key=key)
     invoice.events.clear()
-    uow.audit(action, "invoice", invoice.id, changes)
-    await uow.commit()
 
 
 def _draft_audit(invoice: Invoice) -> dict[str, Any]:
