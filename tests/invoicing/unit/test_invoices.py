@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 import pytest
 
@@ -139,3 +140,40 @@ def test_invoice_numbers_are_per_year_series_with_six_digits() -> None:
     assert DocumentNumber("INV-2027", 7).text == "INV-2027-000007"
     assert parse_number("INV-2026-000042") == DocumentNumber("INV-2026", 42)
     assert parse_number("INV-26-1") is None
+
+
+def test_a_line_is_made_from_a_charge_line_and_its_tax() -> None:
+    class Kind(StrEnum):
+        USAGE = "usage"
+
+    @dataclass(frozen=True)
+    class ChargeLine:  # the charge calculation's shape, by field names
+        charge_key: str = "ru_1"
+        kind: Kind = Kind.USAGE
+        description: str = "API calls"
+        account_id: str = "acct_1"
+        subscription_id: str | None = "sub_1"
+        product_id: str | None = "prod_api"
+        price_id: str | None = "price_api"
+        price_version: int | None = 2
+        period_start: date = date(2026, 8, 1)
+        period_end: date = date(2026, 9, 1)
+        quantity: Decimal = Decimal(12345)
+        unit_price: Decimal = Decimal("0.0075")
+        list_amount: Decimal = Decimal("92.59")
+        discount_amount: Decimal = Decimal("0.00")
+        amount: Decimal = Decimal("92.59")
+        source_kind: str = "rated_usage"
+        source_id: str = "ru_1"
+        currency: str = "USD"
+
+    line = InvoiceLine.of(
+        ChargeLine(),
+        tax_code="SaaS",
+        tax_rate=Decimal("8.875"),
+        tax_amount=Decimal("8.22"),
+        tax_jurisdiction="US-NY",
+    )
+    assert (line.kind, line.amount, line.tax_amount) == ("usage", Decimal("92.59"), Decimal("8.22"))
+    assert line.total == Decimal("100.81")
+    assert line.billed_after == ""
