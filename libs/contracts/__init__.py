@@ -8,6 +8,7 @@ from libs.contracts import (  # noqa: F401
     catalog,
     collections,
     envelope,
+    invoicing,
     provisioning,
     registry,
     support,

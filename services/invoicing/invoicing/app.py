@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from invoicing.api import tax_rates
+from invoicing.api import invoices, tax_rates
 from invoicing.bootstrap import bootstrap
 from invoicing.config import InvoicingSettings
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
 
 DESCRIPTION = (
@@ -14,11 +15,11 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
+def create_app(settings: InvoicingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise; tests fix the `clock`)."""
     return create_service_app(
-        runtime=bootstrap(settings),
+        runtime=bootstrap(settings, clock=clock),
         title="Invoicing service",
         description=DESCRIPTION,
-        routers=[tax_rates.router],
+        routers=[invoices.router, tax_rates.router],
     )

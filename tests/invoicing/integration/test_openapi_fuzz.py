@@ -1,9 +1,10 @@
-"""Schemathesis against invoicing's whole OpenAPI, every check (tests/support/fuzz.py): the
-document and the server agree, no request yields a 5xx. On SQLite and PostgreSQL.
+"""Schemathesis against invoicing's whole OpenAPI, every check (tests/support/fuzz.py): the document
+and the server agree, no request yields a 5xx. On SQLite and PostgreSQL.
 
 One run for the one service, seeded with one of everything first so that look-ups reach the
-handlers (tax rates today; each concept adds its seed and its rules as it adds routes). Sync on
-purpose: schemathesis runs the app's lifespan on its own event-loop thread.
+handlers: a tax rate, and a draft, an issued and a void invoice (what a bill run leaves); each
+concept adds its seed and its rules as it adds routes. Sync on purpose: schemathesis runs the
+app's lifespan on its own event-loop thread.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from invoicing.app import create_app
-from tests.invoicing.integration.conftest import invoicing_settings
+from invoicing.bootstrap import bootstrap
+from invoicing.handlers import invoices as handlers
+from tests.conftest import run_sync
+from tests.invoicing.factories import AUGUST, billing_account, invoice_line
+from tests.invoicing.integration.conftest import AUGUST_1, invoicing_settings
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -37,18 +42,49 @@ RULES_BEYOND_SCHEMA = {
 }
 
 
-def _seed(app: Any) -> dict[str, str]:
-    with seed_client(app) as client:  # runs the lifespan: the tables exist
-        response = client.post(
-            "/v1/tax-rates",
-            json={"country": "GB", "rate": "20", "name": "VAT", "effective_from": "2026-01-01"},
-        )
-        assert response.status_code == 201, response.text
-    return {"rate_id": str(response.json()["id"])}
+async def _invoices(database_url: str) -> None:
+    """A draft, an issued and a void invoice, through the handlers a bill run calls."""
+    runtime = bootstrap(invoicing_settings(database_url), clock=AUGUST_1)
+    try:
+        ids = []
+        for account_id in ("acct_1", "acct_2", "acct_3"):
+            async with runtime.invoicing_unit_of_work() as uow:
+                outcome = await handlers.draft_invoice(
+                    uow=uow,
+                    account=billing_account(account_id),
+                    currency="USD",
+                    period_start=AUGUST[0],
+                    period_end=AUGUST[1],
+                    lines=[invoice_line("sub_1:2026-08", account_id=account_id)],
+                )
+                ids.append(outcome.invoice.id)
+        for invoice_id in ids[1:]:
+            async with runtime.invoicing_unit_of_work() as uow:
+                await handlers.finalize_invoice(uow=uow, invoice_id=invoice_id)
+        async with runtime.invoicing_unit_of_work() as uow:
+            await handlers.void_invoice(uow=uow, invoice_id=ids[2], reason="seeded")
+    finally:
+        await runtime.db.dispose()
+
+
+def _seeder(database_url: str) -> Any:
+    def seed(app: Any) -> dict[str, str]:
+        with seed_client(app) as client:  # runs the lifespan: the tables exist
+            rate = client.post(
+                "/v1/tax-rates",
+                json={"country": "GB", "rate": "20", "name": "VAT", "effective_from": "2026-01-01"},
+            )
+            assert rate.status_code == 201, rate.text
+            run_sync(_invoices(database_url))
+            listed = client.get("/v1/invoices")
+            assert listed.status_code == 200 and len(listed.json()["data"]) == 3, listed.text
+        return {"rate_id": str(rate.json()["id"]), "invoice_id": listed.json()["data"][0]["id"]}
+
+    return seed
 
 
 def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str) -> None:
-    app = create_app(invoicing_settings(database_url))
+    app = create_app(invoicing_settings(database_url), clock=AUGUST_1)
     every_operation = sum(
         method in ("get", "post", "put", "patch", "delete")
         for item in app.openapi()["paths"].values()
@@ -56,7 +92,7 @@ def test_no_request_yields_a_server_error_or_breaks_the_schema(database_url: str
     )
     fuzz_every_operation(
         app,
-        seed=_seed,
+        seed=_seeder(database_url),
         examples=EXAMPLES_PER_OPERATION,
         min_operations=every_operation,
         rules_beyond_schema=RULES_BEYOND_SCHEMA,

@@ -17,6 +17,7 @@ from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from libs.platform.clock import Clock, FixedClock
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from tests.invoicing.unit.fake_billing_inputs import BillingInputsStore, FakeBillingInputsReadModel
+from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository, InvoiceTables
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 DEFAULT_NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
@@ -29,6 +30,7 @@ class InvoicingStore:
     billing_inputs: BillingInputsStore = field(default_factory=BillingInputsStore)
     tax_rates: dict[str, TaxRate] = field(default_factory=dict)
     """Published tax rates by id."""
+    invoices: InvoiceTables = field(default_factory=InvoiceTables)
 
 
 class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
@@ -44,6 +46,16 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.store = store if store is not None else InvoicingStore()
         self.billing_inputs = FakeBillingInputsReadModel(self.store.billing_inputs)
         self.tax_rates = FakeTaxRateRepository(self.store)
+        self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
+
+    async def commit(self) -> None:
+        """Write the staged rows, then keep the staged events and audit records."""
+        self.invoices.commit()
+        await super().commit()
+
+    def drop_uncommitted(self) -> None:
+        """A unit of work left without committing changes nothing."""
+        self.invoices.rollback()
 
 
 class FakeTaxRateRepository(TaxRateRepository):
@@ -97,6 +109,16 @@ class FakeTaxRateRepository(TaxRateRepository):
         return Page[TaxRate](
             data=data, next_cursor=encode_cursor(data[-1].id) if has_more else None, has_more=has_more
         )
+        self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
+
+    async def commit(self) -> None:
+        """Write the staged rows, then keep the staged events and audit records."""
+        self.invoices.commit()
+        await super().commit()
+
+    def drop_uncommitted(self) -> None:
+        """A unit of work left without committing changes nothing."""
+        self.invoices.rollback()
 
 
 def units_of_work(

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from invoicing.handlers.tax_rates import TaxRateRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
+
+if TYPE_CHECKING:
+    from invoicing.handlers.invoices_port import InvoiceRepository
 
 
 class InvoicingUnitOfWork(UnitOfWorkPort):
@@ -22,6 +26,7 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     billing_inputs: BillingInputsReadModel
     """The read model of billing inputs, kept from other services' events."""
     tax_rates: TaxRateRepository
+    invoices: InvoiceRepository
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -11,4 +11,7 @@ import libs.platform.audit
 import libs.platform.idempotency
 import libs.platform.inbox
 import libs.platform.outbox  # noqa: F401
-from invoicing.models import billing_inputs  # noqa: F401
+from invoicing.models import (
+    billing_inputs,  # noqa: F401
+    invoices,  # noqa: F401
+)

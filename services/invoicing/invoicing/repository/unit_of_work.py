@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
+from invoicing.repository.invoices import SqlInvoiceRepository
 from invoicing.repository.tax_rates import SqlTaxRateRepository
 from libs.platform.unit_of_work import UnitOfWork
 
@@ -23,3 +24,4 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         """The SQL repositories of each concept, on this unit of work's session."""
         self.billing_inputs = SqlBillingInputsReadModel(self.session)
         self.tax_rates = SqlTaxRateRepository(self.session)
+        self.invoices = SqlInvoiceRepository(self.session)

@@ -4,7 +4,7 @@ Written in parallel with other invoicing revisions (0003, 0004): it revises 0002
 rechained after the last of them when merged.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from libs.platform.migrations import ExactDecimal, UtcDateTime
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

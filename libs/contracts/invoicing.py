@@ -1,0 +1,129 @@
+"""Invoices: what invoicing publishes on `invoicing.events` when an invoice is issued or voided.
+
+ERP books an invoice from `invoice.finalized` alone: its number (gap-free per series), dates,
+bill-to, every line with its period, quantity, unit price, discount and tax, and the totals
+(sums of the rounded lines; prices are tax-exclusive). `invoice.drafted` tells who follows bill
+runs that a draft was made (or its note changed); it bills nothing yet. `invoice.voided` cancels
+a draft or an issued invoice nobody had paid; an issued one's number stays used (the series keeps
+no gap). Amounts are decimal strings with the currency's minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from libs.contracts.envelope import EventPayload
+from libs.contracts.registry import event_type
+from libs.contracts.topics import INVOICING_EVENTS
+from libs.contracts.types import Amount, CurrencyCode, Percent, Quantity
+
+InvoiceState = Literal["draft", "finalized", "partially_paid", "paid", "void"]
+InvoiceRunKind = Literal["cycle", "on_demand"]
+"""cycle: the account's bill cycle; on_demand: a run of its own (a completed fulfillment's)."""
+
+
+class InvoiceLinePayload(EventPayload):
+    """One line of an issued invoice, with the lineage of its charge."""
+
+    charge_key: str = Field(description="What the line bills; a charge is never billed twice.")
+    kind: str = Field(examples=["recurring", "usage", "one_time", "fulfillment", "adjustment"])
+    description: str
+    subscription_id: str | None = None
+    product_id: str | None = None
+    price_id: str | None = None
+    price_version: int | None = None
+    period_start: date
+    period_end: date = Field(description="Exclusive end: the line's period is [period_start, period_end).")
+    quantity: Quantity
+    unit_price: Decimal = Field(
+        description="List price per unit, tax-exclusive, up to 6 decimals (negative on a credit line).",
+        examples=["12.50"],
+    )
+    list_amount: Amount
+    discount_amount: Amount
+    amount: Amount = Field(description="The line's net amount, rounded once to minor units.")
+    tax_code: str | None = None
+    tax_rate: Percent = Field(description='Percent, e.g. "8.875".')
+    tax_amount: Amount = Field(description="The line's tax, rounded on the line.")
+    tax_jurisdiction: str | None = None
+    source_kind: str = Field(description="What the charge came from (subscription, rated_usage, ...).")
+    source_id: str
+
+
+@event_type("invoice.drafted", topic=INVOICING_EVENTS)
+class InvoiceDrafted(EventPayload):
+    """A bill run made a draft invoice (or its note changed): what it will bill once finalized."""
+
+    invoice_id: str = Field(examples=["inv_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    change: Literal["drafted", "memo_changed"]
+    account_id: str
+    currency: CurrencyCode
+    run_kind: InvoiceRunKind
+    run_source_id: str = Field(
+        description="What an on-demand run bills (a fulfillment id); empty for a cycle."
+    )
+    period_start: date
+    period_end: date = Field(description="Exclusive end of the billed period.")
+    line_count: int = Field(ge=0)
+    subtotal: Amount
+    tax_total: Amount
+    total: Amount
+    memo: str | None = None
+    drafted_at: datetime
+
+
+@event_type("invoice.finalized", topic=INVOICING_EVENTS)
+class InvoiceFinalized(EventPayload):
+    """An invoice was issued: numbered, dated, due on its due date, never edited from now on."""
+
+    invoice_id: str = Field(examples=["inv_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    number: str = Field(examples=["INV-2026-000042"])
+    account_id: str
+    customer_id: str
+    bill_to_name: str
+    currency: CurrencyCode
+    run_kind: InvoiceRunKind
+    period_start: date
+    period_end: date = Field(description="Exclusive end of the billed period.")
+    invoice_date: date
+    due_date: date = Field(description="Invoice date + the account's payment terms.")
+    payment_terms_days: int = Field(ge=0)
+    subtotal: Amount = Field(description="Sum of the lines' amounts, tax-exclusive.")
+    discount_total: Amount
+    tax_total: Amount = Field(description="Sum of the lines' tax.")
+    total: Amount = Field(description="subtotal + tax_total.")
+    amount_due: Amount
+    tax_exemption_note: str | None = Field(
+        default=None, description="Why the invoice carries no tax (an exemption certificate), if so."
+    )
+    lines: list[InvoiceLinePayload]
+    finalized_at: datetime
+
+
+@event_type("invoice.voided", topic=INVOICING_EVENTS)
+class InvoiceVoided(EventPayload):
+    """A draft was discarded, or an issued invoice nobody had paid was voided: it bills nothing."""
+
+    invoice_id: str = Field(examples=["inv_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    number: str | None = Field(
+        default=None, description="The issued invoice's number (kept used); null for a discarded draft."
+    )
+    account_id: str
+    currency: CurrencyCode
+    total: Amount = Field(description="What the invoice billed before it was voided.")
+    reason: str | None = None
+    voided_at: datetime
+
+
+__all__ = [
+    "InvoiceDrafted",
+    "InvoiceFinalized",
+    "InvoiceLinePayload",
+    "InvoiceRunKind",
+    "InvoiceState",
+    "InvoiceVoided",
+]

@@ -1,0 +1,335 @@
+"""The invoice: lines, totals and its life — draft → finalized → partially paid / paid, or void.
+
+An invoice bills one account in one currency for one period of one run (the account's cycle,
+or an on-demand run such as a completed fulfillment's). Its lines come from the charge
+calculation and the tax calculator already rounded: each line's amount and tax once, to the
+currency's minor units (DESIGN §6, §7). Totals are sums of those rounded lines; prices are
+tax-exclusive, so total = subtotal + tax.
+
+Every change is recorded for the outbox: a draft (`invoice.drafted`, for the bill run's
+observers; ERP books from finalization), its finalization, its voiding. A draft can be
+discarded (voided) or finalized. Finalizing gives it its number (gap-free per
+series, `invoice_numbers`), its invoice date and due date (invoice date + payment terms); from
+then on it is never edited — a correction is a credit note or a debit adjustment. Payments move
+it to partially paid or paid; a finalized invoice nobody has paid may be voided, one with a
+payment may not (the payment must be refunded or reallocated first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
+from invoicing.domain.invoice_numbers import DocumentNumber
+from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
+from libs.platform.money import CurrencyMismatch, minor_units, minor_units_problem
+
+DEFAULT_LOCALE = "en_US"
+
+
+class InvoiceState(StrEnum):
+    """Where an invoice is in its life."""
+
+    DRAFT = "draft"
+    FINALIZED = "finalized"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+class RunKind(StrEnum):
+    """Which run an invoice belongs to: the account's bill cycle, or an on-demand run."""
+
+    CYCLE = "cycle"
+    ON_DEMAND = "on_demand"
+
+
+class InvoiceConflict(Conflict):
+    """The invoice's state forbids the change (409): an edit after finalization, a void after a payment."""
+
+
+@dataclass(frozen=True, slots=True)
+class BillTo:
+    """Whom the invoice is addressed to: the account's name, contact and tax address."""
+
+    name: str
+    customer_id: str
+    email: str | None = None
+    country: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    tax_certificate: str | None = None
+    """The exemption certificate the invoice was exempted under, if any."""
+
+
+def bill_to_of(account: BillingAccount, *, exempt: bool) -> BillTo:
+    """The bill-to block of an account's invoice (its certificate shown only when it exempts the invoice)."""
+    tax = account.tax
+    return BillTo(
+        name=account.name,
+        customer_id=account.customer_id,
+        email=account.billing_email,
+        country=tax.country,
+        region=tax.region,
+        postal_code=tax.postal_code,
+        tax_certificate=tax.certificate_number if exempt else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One line: what the charge calculation billed (its fields, by the same names) plus its tax.
+
+    `amount` and `tax_amount` are already rounded to the currency's minor units; `billed_after`
+    is the invoice that last billed the same `charge_key` before this one ("" when none): two
+    runs that computed a charge from the same state cannot both store it (see the repository).
+    """
+
+    charge_key: str
+    kind: str
+    description: str
+    account_id: str
+    currency: str
+    period_start: date
+    period_end: date
+    quantity: Decimal
+    unit_price: Decimal
+    list_amount: Decimal
+    discount_amount: Decimal
+    amount: Decimal
+    source_kind: str
+    source_id: str
+    subscription_id: str | None = None
+    product_id: str | None = None
+    price_id: str | None = None
+    price_version: int | None = None
+    tax_code: str | None = None
+    tax_rate: Decimal = Decimal(0)
+    tax_amount: Decimal = Decimal(0)
+    tax_jurisdiction: str | None = None
+    billed_after: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        """The line with its tax."""
+        return self.amount + self.tax_amount
+
+    @classmethod
+    def of(cls, charge: Any, **tax: Any) -> InvoiceLine:
+        """A line from a charge-calculation line (any object with the same field names) and its tax
+        (`tax_code`, `tax_rate`, `tax_amount`, `tax_jurisdiction`, `billed_after`)."""
+        names = [name for name in cls.__dataclass_fields__ if name not in tax]
+        values = {name: getattr(charge, name) for name in names if hasattr(charge, name)}
+        for name in ("kind", "source_kind"):
+            values[name] = str(getattr(values[name], "value", values[name]))
+        return cls(**values, **tax)
+
+
+def billed_after(lines: Iterable[InvoiceLine], billed: Iterable[BilledCharge]) -> tuple[InvoiceLine, ...]:
+    """The lines, each naming the latest invoice that billed its charge before (from `billed`, what
+    the charges were computed against); a line that names one already keeps it."""
+    latest: dict[str, str] = {}
+    for charge in billed:
+        latest[charge.charge_key] = max(latest.get(charge.charge_key, ""), charge.invoice_id)
+    return tuple(
+        line if line.billed_after else replace(line, billed_after=latest.get(line.charge_key, ""))
+        for line in lines
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDraftedRecord:
+    """Recorded when a draft is made or its note changes (published as `invoice.drafted`)."""
+
+    invoice: Invoice
+    change: str
+    """`drafted` or `memo_changed`."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFinalizedRecord:
+    """Recorded when an invoice is finalized (published as `invoice.finalized`)."""
+
+    invoice: Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceVoidedRecord:
+    """Recorded when an invoice is voided, a draft discarded or an issued one cancelled (`invoice.voided`)."""
+
+    invoice: Invoice
+    number: str | None
+
+
+InvoiceRecord = InvoiceDraftedRecord | InvoiceFinalizedRecord | InvoiceVoidedRecord
+"""What an invoice records for the outbox."""
+
+
+@dataclass(eq=False)
+class Invoice:
+    """An invoice aggregate; `events` holds what it recorded for the outbox."""
+
+    id: str
+    account_id: str
+    currency: str
+    period_start: date
+    period_end: date
+    run_kind: RunKind
+    run_source_id: str
+    """What the run bills ("" for the cycle run; the fulfillment id of an on-demand run)."""
+    bill_to: BillTo
+    time_zone: str
+    payment_terms_days: int
+    lines: tuple[InvoiceLine, ...]
+    created_at: datetime
+    state: InvoiceState = InvoiceState.DRAFT
+    locale: str = DEFAULT_LOCALE
+    tax_exemption_note: str | None = None
+    memo: str | None = None
+    number: DocumentNumber | None = None
+    invoice_date: date | None = None
+    due_date: date | None = None
+    amount_paid: Decimal = Decimal(0)
+    finalized_at: datetime | None = None
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+    version: int = 0
+    events: list[InvoiceRecord] = field(default_factory=list)
+
+    @classmethod
+    def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
+        """A new draft; refuses lines in another currency, unrounded amounts and a charge twice."""
+        invoice = cls(lines=tuple(lines), **fields)
+        if not invoice.lines:
+            raise ValidationFailed.single("lines", "an invoice bills at least one line")
+        invoice.events.append(InvoiceDraftedRecord(invoice, "drafted"))
+        invoice._check()
+        return invoice
+
+    # --- totals (sums of the rounded lines) ------------------------------------------------
+
+    @property
+    def subtotal(self) -> Decimal:
+        """Sum of the lines' amounts, before tax."""
+        return self._sum(line.amount for line in self.lines)
+
+    @property
+    def discount_total(self) -> Decimal:
+        """Sum of the lines' discounts (already taken off their amounts)."""
+        return self._sum(line.discount_amount for line in self.lines)
+
+    @property
+    def tax_total(self) -> Decimal:
+        """Sum of the lines' tax, each rounded on its line."""
+        return self._sum(line.tax_amount for line in self.lines)
+
+    @property
+    def total(self) -> Decimal:
+        """What the invoice bills: subtotal + tax."""
+        return self.subtotal + self.tax_total
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What remains to pay (0 for a draft or a void invoice)."""
+        if self.state in (InvoiceState.DRAFT, InvoiceState.VOID):
+            return self._sum(())
+        return self.total - self.amount_paid
+
+    @property
+    def number_text(self) -> str | None:
+        """The printed number, once finalized."""
+        return None if self.number is None else self.number.text
+
+    # --- life -----------------------------------------------------------------------------
+
+    def change_draft(self, *, memo: str | None) -> None:
+        """Change the note printed on a draft; a finalized invoice is never edited."""
+        self._require_draft("edited")
+        self.memo = memo
+        self.events.append(InvoiceDraftedRecord(self, "memo_changed"))
+
+    def require_draft(self, verb: str) -> None:
+        """Refuse (409) anything but a draft: a finalized invoice is never edited nor issued again."""
+        self._require_draft(verb)
+
+    def finalize(self, *, number: DocumentNumber, invoice_date: date, at: datetime) -> None:
+        """Issue the draft: its number, invoice date and due date (invoice date + payment terms)."""
+        self._require_draft("finalized")
+        self.number = number
+        self.invoice_date = invoice_date
+        self.due_date = invoice_date + timedelta(days=self.payment_terms_days)
+        self.finalized_at = at
+        self.state = InvoiceState.PAID if self.total == 0 else InvoiceState.FINALIZED
+        self.events.append(InvoiceFinalizedRecord(self))
+
+    def void(self, *, reason: str | None, at: datetime) -> None:
+        """Void a draft (discard it) or a finalized invoice nobody has paid anything on."""
+        if self.state is InvoiceState.VOID:
+            raise InvoiceConflict(f"invoice {self.id!r} is already void")
+        if self.amount_paid > 0:
+            raise InvoiceConflict(
+                f"invoice {self.id!r} has payments of {self.amount_paid} {self.currency}; "
+                "refund or reallocate them before voiding it, or issue a credit note"
+            )
+        self.state = InvoiceState.VOID
+        self.voided_at = at
+        self.void_reason = reason
+        self.events.append(InvoiceVoidedRecord(self, self.number_text))
+
+    def apply_payment(self, amount: Decimal, currency: str) -> InvoiceState:
+        """Apply a payment: partially paid, or paid once nothing remains; never more than remains."""
+        if self.state not in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID):
+            raise InvoiceConflict(f"a payment applies to an open invoice, not a {self.state.value} one")
+        if currency != self.currency:
+            raise CurrencyMismatch.single(
+                "currency", f"a {currency} payment cannot pay a {self.currency} invoice"
+            )
+        problem = minor_units_problem(amount, currency)
+        if problem is not None or amount <= 0:
+            raise ValidationFailed.single("amount", problem or "a payment is a positive amount")
+        if amount > self.amount_due:
+            raise InvoiceConflict(
+                f"{amount} {currency} is more than the {self.amount_due} {currency} that remains due"
+            )
+        self.amount_paid += amount
+        self.state = InvoiceState.PAID if self.amount_due == 0 else InvoiceState.PARTIALLY_PAID
+        return self.state
+
+    # --- rules ----------------------------------------------------------------------------
+
+    def _require_draft(self, verb: str) -> None:
+        if self.state is not InvoiceState.DRAFT:
+            shown = self.number_text or self.id
+            raise InvoiceConflict(
+                f"invoice {shown} is {self.state.value}: only a draft can be {verb}; "
+                "correct an issued invoice with a credit note or a debit adjustment"
+            )
+
+    def _sum(self, amounts: Iterable[Decimal]) -> Decimal:
+        return sum(amounts, Decimal(0).scaleb(-minor_units(self.currency)))
+
+    def _check(self) -> None:
+        minor_units(self.currency)  # an unknown currency is a 422
+        if self.period_end <= self.period_start:
+            raise ValidationFailed.single("period_end", "the period ends after it starts")
+        errors = FieldErrors()
+        seen: set[str] = set()
+        for index, line in enumerate(self.lines):
+            if line.currency != self.currency:
+                raise CurrencyMismatch.single(
+                    f"lines.{index}.currency",
+                    f"a {line.currency} line cannot go on a {self.currency} invoice: currencies never mix",
+                )
+            if line.charge_key in seen:
+                errors.add(f"lines.{index}.charge_key", f"charge {line.charge_key!r} is on the invoice twice")
+            seen.add(line.charge_key)
+            for name in ("amount", "discount_amount", "list_amount", "tax_amount"):
+                problem = minor_units_problem(getattr(line, name), self.currency)
+                if problem is not None:
+                    errors.add(f"lines.{index}.{name}", f"{problem} (lines are rounded once, before)")
+        errors.raise_if_any("The invoice's lines are not valid")

@@ -1,0 +1,314 @@
+"""Invoices in SQL: `invoices`, `invoice_lines` and `invoice_number_series` rows <-> domain objects.
+
+A draft is inserted in a savepoint, so a taken key (`uq_invoices_billing_period`) or a charge
+billed meanwhile (`uq_invoice_lines_charge_billed`) is answered, and the rest of the transaction
+goes on (models/invoices.py says what each key guarantees). Each save bumps `version`; a write
+made on a stale copy is a 409. The series counter is one upsert that increments and returns the
+number: on PostgreSQL it holds the row lock until the finalizing transaction ends, on SQLite the
+transaction holds the database's write lock (BEGIN IMMEDIATE) — so numbers are handed out one
+transaction at a time, and a rollback takes its number back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from invoicing.domain.invoice_numbers import DocumentNumber
+from invoicing.domain.invoices import BillTo, Invoice, InvoiceLine, InvoiceState, RunKind
+from invoicing.handlers.invoices_port import (
+    BillingPeriodKey,
+    ChargeBilledMeanwhile,
+    InvoiceFilters,
+    InvoiceKeyTaken,
+    InvoiceRepository,
+)
+from invoicing.models.invoices import InvoiceLineRow, InvoiceNumberSeries, InvoiceRow
+from libs.platform.errors import Conflict
+from libs.platform.pagination import Page, PageRequest, paginate
+
+Row = InvoiceRow
+LineRow = InvoiceLineRow
+
+
+class SqlInvoiceRepository(InvoiceRepository):
+    """Invoices over the invoicing database; an invoice loaded twice in a unit of work is one object."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.seen: dict[str, Invoice] = {}
+
+    async def find(self, invoice_id: str) -> Invoice | None:
+        """One invoice with its lines, if it exists."""
+        if invoice_id in self.seen:
+            return self.seen[invoice_id]
+        found = await self._invoices(col(Row.id) == invoice_id)
+        return found[0] if found else None
+
+    async def find_by_key(self, key: BillingPeriodKey) -> Invoice | None:
+        """The invoice that is not void holding `key`, if any."""
+        found = await self._invoices(
+            col(Row.account_id) == key.account_id,
+            col(Row.currency) == key.currency,
+            col(Row.period_start) == key.period_start,
+            col(Row.period_end) == key.period_end,
+            col(Row.run_kind) == key.run_kind.value,
+            col(Row.run_source_id) == key.run_source_id,
+            col(Row.state) != InvoiceState.VOID.value,
+        )
+        return found[0] if found else None
+
+    async def add(self, invoice: Invoice) -> None:
+        """Insert the draft and its lines in a savepoint; a taken key or a charge billed meanwhile
+        changes nothing and is raised as its own 409."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(Row(**_row_values(invoice), version=1))
+                await self.session.flush()
+                self.session.add_all(
+                    _line_row(invoice, position, line) for position, line in enumerate(invoice.lines)
+                )
+                await self.session.flush()
+        except IntegrityError:
+            holder = await self.find_by_key(_key_of(invoice))
+            if holder is not None:
+                raise InvoiceKeyTaken(
+                    f"invoice {holder.id!r} already bills account {invoice.account_id!r} in "
+                    f"{invoice.currency} for [{invoice.period_start}, {invoice.period_end})"
+                ) from None
+            raise ChargeBilledMeanwhile(
+                "a charge of this invoice was billed by another run meanwhile; compute the charges again"
+            ) from None
+        invoice.version = 1
+        self.seen[invoice.id] = invoice
+
+    async def save(self, invoice: Invoice) -> None:
+        """Write a changed invoice; its lines follow a void; a stale copy is a 409."""
+        values = _row_values(invoice)
+        result: Any = await self.session.exec(
+            update(Row)
+            .where(col(Row.id) == invoice.id, col(Row.version) == invoice.version)
+            .values(**values, version=invoice.version + 1)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"invoice {invoice.id!r} changed meanwhile; read it and retry")
+        if invoice.state is InvoiceState.VOID:
+            await self.session.exec(
+                update(LineRow).where(col(LineRow.invoice_id) == invoice.id).values(voided=True)
+            )
+        invoice.version += 1
+        self.seen[invoice.id] = invoice
+
+    async def next_number(self, series: str) -> int:
+        """Increment the series' counter (creating it at 1) and return the new value."""
+        dialect = self.session.get_bind().dialect.name
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        table: Any = InvoiceNumberSeries.__table__  # type: ignore[attr-defined]
+        stmt = (
+            module.insert(table)
+            .values(series=series, last_number=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.series], set_={"last_number": table.c.last_number + 1}
+            )
+            .returning(table.c.last_number)
+        )
+        result = await self.session.exec(stmt)
+        return int(result.scalar_one())
+
+    async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:
+        """A page of invoices ordered by id, their lines read in one more query."""
+        rows = await paginate(self.session, select(Row).where(*_filters(filters)), Row.id, page, lambda r: r)
+        invoices = await self._load(rows.data)
+        return Page[Invoice](data=invoices, next_cursor=rows.next_cursor, has_more=rows.has_more)
+
+    async def _invoices(self, *where: ColumnElement[bool]) -> list[Invoice]:
+        rows = (await self.session.exec(select(Row).where(*where).order_by(col(Row.id)))).all()
+        return await self._load(rows)
+
+    async def _load(self, rows: Sequence[Row]) -> list[Invoice]:
+        missing = [row.id for row in rows if row.id not in self.seen]
+        lines: dict[str, list[InvoiceLine]] = defaultdict(list)
+        if missing:
+            stmt = (
+                select(LineRow)
+                .where(col(LineRow.invoice_id).in_(missing))
+                .order_by(col(LineRow.invoice_id), col(LineRow.position))
+            )
+            for line in (await self.session.exec(stmt)).all():
+                lines[line.invoice_id].append(_line(line))
+        for row in rows:
+            if row.id not in self.seen:
+                self.seen[row.id] = _invoice(row, lines[row.id])
+        return [self.seen[row.id] for row in rows]
+
+
+def _key_of(invoice: Invoice) -> BillingPeriodKey:
+    return BillingPeriodKey(
+        invoice.account_id,
+        invoice.currency,
+        invoice.period_start,
+        invoice.period_end,
+        invoice.run_kind,
+        invoice.run_source_id,
+    )
+
+
+def _row_values(invoice: Invoice) -> dict[str, Any]:
+    number = invoice.number
+    return {
+        "id": invoice.id,
+        "account_id": invoice.account_id,
+        "customer_id": invoice.bill_to.customer_id,
+        "currency": invoice.currency,
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "run_kind": invoice.run_kind.value,
+        "run_source_id": invoice.run_source_id,
+        "state": invoice.state.value,
+        "bill_to_name": invoice.bill_to.name,
+        "bill_to_email": invoice.bill_to.email,
+        "bill_to_country": invoice.bill_to.country,
+        "bill_to_region": invoice.bill_to.region,
+        "bill_to_postal_code": invoice.bill_to.postal_code,
+        "tax_certificate": invoice.bill_to.tax_certificate,
+        "time_zone": invoice.time_zone,
+        "payment_terms_days": invoice.payment_terms_days,
+        "locale": invoice.locale,
+        "tax_exemption_note": invoice.tax_exemption_note,
+        "memo": invoice.memo,
+        "series": None if number is None else number.series,
+        "sequence_number": None if number is None else number.sequence,
+        "number": invoice.number_text,
+        "invoice_date": invoice.invoice_date,
+        "due_date": invoice.due_date,
+        "subtotal": invoice.subtotal,
+        "discount_total": invoice.discount_total,
+        "tax_total": invoice.tax_total,
+        "total": invoice.total,
+        "amount_paid": invoice.amount_paid,
+        "created_at": invoice.created_at,
+        "finalized_at": invoice.finalized_at,
+        "voided_at": invoice.voided_at,
+        "void_reason": invoice.void_reason,
+    }
+
+
+def _line_row(invoice: Invoice, position: int, line: InvoiceLine) -> LineRow:
+    return LineRow(
+        invoice_id=invoice.id,
+        position=position,
+        account_id=invoice.account_id,
+        charge_key=line.charge_key,
+        billed_after=line.billed_after,
+        voided=invoice.state is InvoiceState.VOID,
+        kind=line.kind,
+        description=line.description,
+        currency=line.currency,
+        subscription_id=line.subscription_id,
+        product_id=line.product_id,
+        price_id=line.price_id,
+        price_version=line.price_version,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        list_amount=line.list_amount,
+        discount_amount=line.discount_amount,
+        amount=line.amount,
+        tax_code=line.tax_code,
+        tax_rate=line.tax_rate,
+        tax_amount=line.tax_amount,
+        tax_jurisdiction=line.tax_jurisdiction,
+        source_kind=line.source_kind,
+        source_id=line.source_id,
+    )
+
+
+def _line(row: LineRow) -> InvoiceLine:
+    return InvoiceLine(
+        charge_key=row.charge_key,
+        kind=row.kind,
+        description=row.description,
+        account_id=row.account_id,
+        currency=row.currency,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        quantity=row.quantity,
+        unit_price=row.unit_price,
+        list_amount=row.list_amount,
+        discount_amount=row.discount_amount,
+        amount=row.amount,
+        source_kind=row.source_kind,
+        source_id=row.source_id,
+        subscription_id=row.subscription_id,
+        product_id=row.product_id,
+        price_id=row.price_id,
+        price_version=row.price_version,
+        tax_code=row.tax_code,
+        tax_rate=row.tax_rate,
+        tax_amount=row.tax_amount,
+        tax_jurisdiction=row.tax_jurisdiction,
+        billed_after=row.billed_after,
+    )
+
+
+def _invoice(row: Row, lines: list[InvoiceLine]) -> Invoice:
+    number = None
+    if row.series is not None and row.sequence_number is not None:
+        number = DocumentNumber(row.series, row.sequence_number)
+    return Invoice(
+        id=row.id,
+        account_id=row.account_id,
+        currency=row.currency,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        run_kind=RunKind(row.run_kind),
+        run_source_id=row.run_source_id,
+        bill_to=BillTo(
+            name=row.bill_to_name,
+            customer_id=row.customer_id,
+            email=row.bill_to_email,
+            country=row.bill_to_country,
+            region=row.bill_to_region,
+            postal_code=row.bill_to_postal_code,
+            tax_certificate=row.tax_certificate,
+        ),
+        time_zone=row.time_zone,
+        payment_terms_days=row.payment_terms_days,
+        lines=tuple(lines),
+        created_at=row.created_at,
+        state=InvoiceState(row.state),
+        locale=row.locale,
+        tax_exemption_note=row.tax_exemption_note,
+        memo=row.memo,
+        number=number,
+        invoice_date=row.invoice_date,
+        due_date=row.due_date,
+        amount_paid=row.amount_paid,
+        finalized_at=row.finalized_at,
+        voided_at=row.voided_at,
+        void_reason=row.void_reason,
+        version=row.version,
+    )
+
+
+def _filters(filters: InvoiceFilters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if filters.account_id is not None:
+        where.append(col(Row.account_id) == filters.account_id)
+    if filters.state is not None:
+        where.append(col(Row.state) == filters.state.value)
+    if filters.currency is not None:
+        where.append(col(Row.currency) == filters.currency)
+    if filters.invoice_date_from is not None:
+        where.append(col(Row.invoice_date) >= filters.invoice_date_from)
+    if filters.invoice_date_to is not None:
+        where.append(col(Row.invoice_date) <= filters.invoice_date_to)
+    return where
