@@ -152,7 +152,13 @@ def _resolve(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[
 
 def _pointer_exists(document: Mapping[str, Any], schema: Mapping[str, Any], pointer: str) -> bool:
     for name in pointer.strip("/").split("/"):
-        properties = _resolve(document, schema).get("properties", {})
+        resolved = _resolve(document, schema)
+        if name.isdigit():  # an index into an array (a list's first item, say)
+            if resolved.get("type") != "array" or "items" not in resolved:
+                return False
+            schema = resolved["items"]
+            continue
+        properties = resolved.get("properties", {})
         if name not in properties:
             return False
         schema = properties[name]
