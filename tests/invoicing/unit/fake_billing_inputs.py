@@ -99,6 +99,10 @@ class FakeBillingInputsReadModel(BillingInputsReadModel):
     async def save_product(self, product: CatalogProduct, *, event_at: datetime) -> None:
         self.store.products[product.product_id] = (product, event_at)
 
+    async def find_account(self, account_id: str) -> BillingAccount | None:
+        kept = self.store.accounts.get(account_id)
+        return None if kept is None else kept[0]
+
     async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
         accounts = sorted(
             (account for account, _ in self.store.accounts.values() if is_invoiced_itself(account)),

@@ -23,7 +23,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from invoicing.documents.statement_view import StatementDocument
 from invoicing.documents.view import InvoiceDocument
+
+Letterhead = InvoiceDocument | StatementDocument
+"""A document with an issuer, a title, facts and a bill-to block (laid out the same way)."""
 
 _FONTS = Path(reportlab.__file__).parent / "fonts"
 REGULAR, BOLD = "InvoiceSans", "InvoiceSans-Bold"
@@ -103,7 +107,7 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     return buffer.getvalue()
 
 
-def _header(document: InvoiceDocument, width: float) -> Table:
+def _header(document: Letterhead, width: float) -> Table:
     issuer = document.issuer
     lines = [_p(issuer.name, _style("issuer", 11, bold=True))]
     small = _style("issuer-line", 8.5)
@@ -129,8 +133,8 @@ def _header(document: InvoiceDocument, width: float) -> Table:
     return table
 
 
-def _bill_to(document: InvoiceDocument) -> list[Paragraph]:
-    rows = [_p("BILL TO", _style("bill-label", 8, bold=True, textColor=_GREY))]
+def _bill_to(document: Letterhead, label: str = "BILL TO") -> list[Paragraph]:
+    rows = [_p(label, _style("bill-label", 8, bold=True, textColor=_GREY))]
     for index, line in enumerate(document.bill_to):
         rows.append(_p(line, _style(f"bill-{index}", 10 if index == 0 else 9, bold=index == 0)))
     return rows

@@ -113,6 +113,10 @@ class BillingInputsReadModel(abc.ABC):
     # --- what bill runs read -----------------------------------------------------------------
 
     @abc.abstractmethod
+    async def find_account(self, account_id: str) -> BillingAccount | None:
+        """One account's billing profile, if the read model holds it (statements look accounts up)."""
+
+    @abc.abstractmethod
     async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
         """Up to `limit` accounts with their own invoice (not billing to a parent), by id, after one."""
 

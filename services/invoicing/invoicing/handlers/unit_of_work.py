@@ -18,6 +18,7 @@ from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 if TYPE_CHECKING:
     from invoicing.handlers.invoices_port import InvoiceRepository
+    from invoicing.handlers.statements import AccountLedger
 
 
 class InvoicingUnitOfWork(UnitOfWorkPort):
@@ -27,6 +28,8 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     """The read model of billing inputs, kept from other services' events."""
     tax_rates: TaxRateRepository
     invoices: InvoiceRepository
+    account_ledger: AccountLedger
+    """The account activity statements are read from (every concept's documents)."""
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

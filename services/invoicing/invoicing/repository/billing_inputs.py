@@ -311,6 +311,11 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
 
     # --- what bill runs read -----------------------------------------------------------------
 
+    async def find_account(self, account_id: str) -> BillingAccount | None:
+        """The account's row, as a billing profile."""
+        row = await self.session.get(BillingAccountRow, account_id)
+        return None if row is None else account_of(row)
+
     async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
         """Accounts with their own invoice, by id, after `after_account_id`."""
         stmt = select(BillingAccountRow).where(

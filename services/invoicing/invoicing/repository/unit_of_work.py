@@ -9,6 +9,7 @@ from sqlalchemy import event
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
 from invoicing.repository.invoices import SqlInvoiceRepository
+from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
 from libs.platform.unit_of_work import UnitOfWork
 
@@ -25,3 +26,4 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.billing_inputs = SqlBillingInputsReadModel(self.session)
         self.tax_rates = SqlTaxRateRepository(self.session)
         self.invoices = SqlInvoiceRepository(self.session)
+        self.account_ledger = SqlAccountLedger(self.session)

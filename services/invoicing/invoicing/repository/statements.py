@@ -1,0 +1,190 @@
+"""The ledger of account activity in SQL: one query per kind of entry, run together with UNION ALL.
+
+Each `LedgerSource` says, for its kind, how to select from its concept's tables
+
+- `before`: one row, the SUM of the amounts dated before the period (computed by the database:
+  an account with 10,000 invoices is one aggregate over the `ix_invoices_account_state` index,
+  nothing loaded; SUM over money is exact on SQLite too, see libs/platform/db.py);
+- `during`: the entries dated in the period, as `ENTRY_COLUMNS`.
+
+Amounts are selected as their documents state them (positive); the kind's sign is applied in
+Python (`EntryKind.sign`) because SQLite arithmetic on a money column is not exact.
+
+A kind dated by a business date (an invoice date, a credit note's issue date) compares that date
+with the period's dates and selects it as `entry_date`. A kind dated by an instant (a void, a payment
+received at) compares the instant with the period's local midnights in UTC (`ActivityScope`) and
+selects NULL as `entry_date`: the entry's local date is taken from `posted_at` in the account's zone.
+
+WHERE CREDIT NOTES, ADJUSTMENTS AND PAYMENTS PLUG IN: write a `LedgerSource` for each kind
+(like `_invoices_issued`) over the concept's table and append it to `LEDGER_SOURCES`; add the
+kind to `EntryKind` (invoicing/domain/statements.py) with its sign and section. Nothing else
+changes: the handler, the statement, the API and the documents take any kind.
+
+Voided invoices: an issued invoice that is voided stays on the statement of the period it was
+issued in (+total on its invoice date) and is taken back on the day it was voided (-total), so
+a statement already sent never changes when printed again and the next one opens with the
+balance the last one closed with. A voided draft was never issued and never appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, String, cast, func, literal, null, select, union_all
+from sqlalchemy.sql import Select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from invoicing.domain.invoices import InvoiceState
+from invoicing.domain.statements import EntryKind, LedgerEntry
+from invoicing.handlers.statements import AccountActivity, AccountLedger
+from invoicing.models.invoices import InvoiceRow
+from libs.platform.periods import local_date, time_zone
+
+INVOICES = InvoiceRow.__table__  # type: ignore[attr-defined]
+
+ENTRY_COLUMNS = ("document_id", "reference", "description", "entry_date", "posted_at", "amount", "due_date")
+"""What a source's `during` selects, labelled so, in this order (the kind is added here)."""
+
+
+@dataclass(frozen=True)
+class ActivityScope:
+    """The account, currency and period a statement reads; the period's bounds as UTC instants too."""
+
+    account_id: str
+    currency: str
+    from_: date
+    to: date
+    starts_at: datetime
+    """The period's first local midnight, in UTC."""
+    ends_at: datetime
+    """The local midnight after the period's last day, in UTC (exclusive)."""
+
+
+@dataclass(frozen=True)
+class LedgerSource:
+    """One kind of ledger entry and how to select it (see the module)."""
+
+    kind: EntryKind
+    before: Callable[[ActivityScope], Select[Any]]
+    during: Callable[[ActivityScope], Select[Any]]
+
+
+def _issued_invoices(scope: ActivityScope) -> list[Any]:
+    c = INVOICES.c
+    return [
+        c.account_id == scope.account_id,
+        c.currency == scope.currency,
+        c.state != InvoiceState.DRAFT.value,
+        c.invoice_date.is_not(None),
+    ]
+
+
+def _invoice_entry(on: Any, posted_at: Any, description: Any) -> list[Any]:
+    c = INVOICES.c
+    return [
+        c.id.label("document_id"),
+        c.number.label("reference"),
+        description.label("description"),
+        on.label("entry_date"),
+        posted_at.label("posted_at"),
+        c.total.label("amount"),
+        c.due_date.label("due_date"),
+    ]
+
+
+_invoices_issued = LedgerSource(
+    EntryKind.INVOICE,
+    before=lambda s: select(func.sum(INVOICES.c.total)).where(
+        *_issued_invoices(s), INVOICES.c.invoice_date < s.from_
+    ),
+    during=lambda s: select(
+        *_invoice_entry(INVOICES.c.invoice_date, INVOICES.c.finalized_at, literal("", String))
+    ).where(*_issued_invoices(s), INVOICES.c.invoice_date.between(s.from_, s.to)),
+)
+"""Every invoice issued (finalized, partially paid, paid, or void after it was issued)."""
+
+_invoices_voided = LedgerSource(
+    EntryKind.INVOICE_VOID,
+    before=lambda s: select(func.sum(INVOICES.c.total)).where(
+        *_issued_invoices(s),
+        INVOICES.c.state == InvoiceState.VOID.value,
+        INVOICES.c.voided_at < s.starts_at,
+    ),
+    during=lambda s: select(
+        *_invoice_entry(cast(null(), Date), INVOICES.c.voided_at, func.coalesce(INVOICES.c.void_reason, ""))
+    ).where(
+        *_issued_invoices(s),
+        INVOICES.c.state == InvoiceState.VOID.value,
+        INVOICES.c.voided_at >= s.starts_at,
+        INVOICES.c.voided_at < s.ends_at,
+    ),
+)
+"""Issued invoices voided later, taken back on the day they were voided."""
+
+LEDGER_SOURCES: tuple[LedgerSource, ...] = (_invoices_issued, _invoices_voided)
+"""Every kind of entry a statement shows: credit notes, adjustments and payments append theirs."""
+
+
+def activity_scope(account_id: str, currency: str, from_: date, to: date, zone: str) -> ActivityScope:
+    """The scope of a statement over [from_, to] in the account's zone `zone`."""
+    tz = time_zone(zone)
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+    return ActivityScope(account_id, currency, from_, to, midnight(from_), midnight(to + timedelta(days=1)))
+
+
+class SqlAccountLedger(AccountLedger):
+    """The ledger over the invoicing database: two queries, whatever the number of kinds."""
+
+    def __init__(self, session: AsyncSession, sources: tuple[LedgerSource, ...] = LEDGER_SOURCES) -> None:
+        self.session = session
+        self.sources = sources
+
+    async def account_activity(
+        self, account_id: str, currency: str, *, from_: date, to: date, time_zone: str
+    ) -> AccountActivity:
+        """Sums before the period and entries in it, one UNION ALL each (see the module)."""
+        scope = activity_scope(account_id, currency, from_, to, time_zone)
+        befores = [
+            source.before(scope).add_columns(literal(source.kind.value, String).label("kind"))
+            for source in self.sources
+        ]
+        before: dict[EntryKind, Decimal] = {}
+        for amount, kind in (await self.session.exec(union_all(*befores))).all():  # type: ignore[call-overload]
+            if amount is not None:
+                before[EntryKind(kind)] = _decimal(amount)
+        durings = [
+            source.during(scope).add_columns(literal(source.kind.value, String).label("kind"))
+            for source in self.sources
+        ]
+        entries = [
+            LedgerEntry(
+                kind=EntryKind(row.kind),
+                on=row.entry_date
+                if row.entry_date is not None
+                else local_date(_aware(row.posted_at), time_zone),
+                document_id=row.document_id,
+                reference=row.reference or row.document_id,
+                amount=_decimal(row.amount),
+                posted_at=_aware(row.posted_at),
+                description=row.description or "",
+                due_date=row.due_date,
+            )
+            for row in (await self.session.exec(union_all(*durings))).all()  # type: ignore[call-overload]
+        ]
+        return AccountActivity(before=before, entries=entries)
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _aware(value: datetime) -> datetime:
+    # A compound select's columns lose the UtcDateTime type on some backends: SQLite gives naive UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
