@@ -212,7 +212,7 @@ async def test_the_pdf_and_html_show_the_balance_due(ledger: Ledger) -> None:
         " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf.content)).pages
     )
     for shown in (
-        "STATEMENT OF ACCOUNT",
+        "STATEMENT",
         "Acme Workforce Inc.",
         "Previous balance",
         "$1,000.00",

@@ -18,6 +18,7 @@ from libs.platform.clock import Clock, FixedClock
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from tests.invoicing.unit.fake_billing_inputs import BillingInputsStore, FakeBillingInputsReadModel
 from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository, InvoiceTables
+from tests.invoicing.unit.fakes_statements import FakeAccountLedger, RecordedActivity
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 DEFAULT_NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
@@ -31,6 +32,8 @@ class InvoicingStore:
     tax_rates: dict[str, TaxRate] = field(default_factory=dict)
     """Published tax rates by id."""
     invoices: InvoiceTables = field(default_factory=InvoiceTables)
+    activity: RecordedActivity = field(default_factory=RecordedActivity)
+    """Ledger entries of kinds with no fake of their own yet (payments, credit notes)."""
 
 
 class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
@@ -47,6 +50,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.billing_inputs = FakeBillingInputsReadModel(self.store.billing_inputs)
         self.tax_rates = FakeTaxRateRepository(self.store)
         self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
+        self.account_ledger = FakeAccountLedger(self.store.invoices, self.store.activity)
 
     async def commit(self) -> None:
         """Write the staged rows, then keep the staged events and audit records."""
@@ -110,6 +114,7 @@ class FakeTaxRateRepository(TaxRateRepository):
             data=data, next_cursor=encode_cursor(data[-1].id) if has_more else None, has_more=has_more
         )
         self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
+        self.account_ledger = FakeAccountLedger(self.store.invoices, self.store.activity)
 
     async def commit(self) -> None:
         """Write the staged rows, then keep the staged events and audit records."""

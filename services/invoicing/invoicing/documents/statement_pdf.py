@@ -92,7 +92,7 @@ def _activity(document: StatementDocument, width: float) -> Table:
     head = _style("head", 7.5, bold=True)
     head_right = _style("head-r", 7.5, bold=True, alignment=TA_RIGHT)
     cell, right = _style("cell", 8.5), _style("cell-r", 8.5, alignment=TA_RIGHT)
-    figures = [23, 35, 26, 26, 27]
+    figures = [25, 34, 24, 23, 25]
     widths = [figures[0] * mm, figures[1] * mm, width - sum(figures) * mm] + [w * mm for w in figures[2:]]
     names = ["DATE", "REFERENCE", "DESCRIPTION"]
     rows: list[list[Any]] = [

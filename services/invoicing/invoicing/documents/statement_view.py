@@ -115,7 +115,7 @@ def statement_document(
     summary = [("Previous balance", money(statement.previous_balance))]
     summary += [(SECTION_LABELS[s], money(statement.section_total(s))) for s in StatementSection]
     return StatementDocument(
-        title="Statement of account",
+        title="Statement",
         number=f"{account.account_id} {period.end.isoformat()}",
         state="CREDIT BALANCE" if due < 0 else ("AMOUNT DUE" if due > 0 else "SETTLED"),
         watermark=None,
