@@ -2,9 +2,10 @@
 and the server agree, no request yields a 5xx. On SQLite and PostgreSQL.
 
 One run for the one service, seeded with one of everything first so that look-ups reach the
-handlers: a tax rate, and a draft, an issued and a void invoice (what a bill run leaves); each
-concept adds its seed and its rules as it adds routes. Sync on purpose: schemathesis runs the
-app's lifespan on its own event-loop thread.
+handlers: a tax rate, and a draft, an issued and a void invoice (what a bill run leaves), their
+accounts in the read model (the statements' example account among them, so that statements are
+read through the ledger); each concept adds its seed and its rules as it adds routes. Sync on
+purpose: schemathesis runs the app's lifespan on its own event-loop thread.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ EXAMPLES_PER_OPERATION = examples_per_operation(10)
 MIN_LINKS = 2
 """Tax rates 2 (get, end)."""
 
+STATEMENT_ACCOUNT = "acct_01JD0S6Y4Q7V3J6C"
+"""The account id the statement routes show as their example (api/statements.py)."""
+_PERIOD = {
+    "from": "on or before `to` (another field; default: today in the account's zone, stored)",
+    "to": "at most five years after `from` (another field), on or after it",
+}
 _OVERLAP = "no overlap with a stored rate of the same country, region and tax code (stored)"
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields only.
 RULES_BEYOND_SCHEMA = {
@@ -39,6 +46,9 @@ RULES_BEYOND_SCHEMA = {
     "POST /v1/tax-rates/{rate_id}/end": {
         "effective_to": "after the stored rate's effective_from and before its stored end",
     },
+    "GET /v1/accounts/{account_id}/statements": _PERIOD,
+    "GET /v1/accounts/{account_id}/statements/html": _PERIOD,
+    "GET /v1/accounts/{account_id}/statements/pdf": _PERIOD,
 }
 
 
@@ -46,8 +56,12 @@ async def _invoices(database_url: str) -> None:
     """A draft, an issued and a void invoice, through the handlers a bill run calls."""
     runtime = bootstrap(invoicing_settings(database_url), clock=AUGUST_1)
     try:
+        async with runtime.invoicing_unit_of_work() as uow:
+            for account_id in ("acct_1", "acct_2", "acct_3", STATEMENT_ACCOUNT):
+                await uow.billing_inputs.save_account(billing_account(account_id), event_at=AUGUST_1.now())
+            await uow.commit()
         ids = []
-        for account_id in ("acct_1", "acct_2", "acct_3"):
+        for account_id in ("acct_1", "acct_2", STATEMENT_ACCOUNT):
             async with runtime.invoicing_unit_of_work() as uow:
                 outcome = await handlers.draft_invoice(
                     uow=uow,

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from invoicing.api.deps import ReadUow, id_path, runtime_from
+from invoicing.api.deps import ID_PATTERN, ReadUow, runtime_from
 from invoicing.api.invoices import issuer_of
 from invoicing.config import InvoicingSettings
 from invoicing.documents.html import render_statement_html
@@ -22,10 +22,12 @@ from invoicing.documents.statement_pdf import render_statement_pdf
 from invoicing.documents.statement_view import StatementDocument, statement_document
 from invoicing.handlers import statements as handlers
 from invoicing.schemas.statements import StatementPublic, statement_public
-from libs.contracts.types import CURRENCY_PATTERN, IsoDate
+from libs.contracts.types import CurrencyCode, IsoDate
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/statements", tags=["statements"])
-AccountId = Annotated[str, id_path("Account id (acct_…).")]
+AccountId = Annotated[
+    str, Path(description="Account id (acct_…).", pattern=ID_PATTERN, examples=["acct_01JD0S6Y4Q7V3J6C"])
+]
 From = Annotated[
     IsoDate | None,
     Query(alias="from", description="First day (account-local, included); default: the 1st of `to`'s month."),
@@ -34,9 +36,7 @@ To = Annotated[
     IsoDate | None,
     Query(description="Last day, the statement date (account-local, included); default: today."),
 ]
-Currency = Annotated[
-    str | None, Query(pattern=CURRENCY_PATTERN, description="ISO 4217 code; default: the account's.")
-]
+Currency = Annotated[CurrencyCode | None, Query(description="ISO 4217 code; default: the account's.")]
 
 
 @router.get("", response_model=StatementPublic, summary="An account's statement")

@@ -12,6 +12,7 @@ Nothing here does I/O or formats: the repository reads the ledger, the documents
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,6 @@ from enum import StrEnum
 
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import minor_units, minor_units_problem
-from libs.platform.periods import add_months
 
 MAX_STATEMENT_MONTHS = 60
 """The longest statement: five years of activity (a longer range is a 422, not a slow query)."""
@@ -142,11 +142,20 @@ def statement_period(start: date | None, end: date | None, *, today: date) -> St
     first = start or last.replace(day=1)
     if first > last:
         raise ValidationFailed.single("from", f"the statement starts ({first}) after it ends ({last})")
-    if last >= add_months(first, MAX_STATEMENT_MONTHS):
+    if _months_between(first, last) >= MAX_STATEMENT_MONTHS:
         raise ValidationFailed.single(
             "to", f"a statement covers at most {MAX_STATEMENT_MONTHS // 12} years; ask for several"
         )
     return StatementPeriod(first, last)
+
+
+def _months_between(first: date, last: date) -> int:
+    # Whole months from `first` to `last` (as `add_months` counts them, a day clamped to the month's
+    # end), without building a date past the calendar's end (9999-12-31).
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if last.day < min(first.day, monthrange(last.year, last.month)[1]):
+        months -= 1
+    return months
 
 
 def opening_balance(sums: Mapping[EntryKind, Decimal], currency: str) -> Decimal:

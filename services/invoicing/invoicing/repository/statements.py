@@ -133,10 +133,14 @@ def activity_scope(account_id: str, currency: str, from_: date, to: date, zone: 
     """The scope of a statement over [from_, to] in the account's zone `zone`."""
     tz = time_zone(zone)
 
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+    def midnight(day: date, *, after: bool = False) -> datetime:
+        # The calendar's first and last days have no midnight in every zone: the ends of time.
+        try:
+            return datetime.combine(day + timedelta(days=int(after)), time(), tzinfo=tz).astimezone(UTC)
+        except OverflowError:
+            return datetime.max.replace(tzinfo=UTC) if after else datetime.min.replace(tzinfo=UTC)
 
-    return ActivityScope(account_id, currency, from_, to, midnight(from_), midnight(to + timedelta(days=1)))
+    return ActivityScope(account_id, currency, from_, to, midnight(from_), midnight(to, after=True))
 
 
 class SqlAccountLedger(AccountLedger):
