@@ -190,5 +190,6 @@ def _decimal(value: Any) -> Decimal:
 
 
 def _aware(value: datetime) -> datetime:
-    # A compound select's columns lose the UtcDateTime type on some backends: SQLite gives naive UTC.
+    # The union's column takes its type from the first source's; a source whose instant column is
+    # another type would give naive UTC on SQLite: always hand the domain an aware UTC instant.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
