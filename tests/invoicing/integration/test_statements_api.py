@@ -14,14 +14,17 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import insert
+from sqlalchemy import Column, Date, MetaData, String, Table, cast, func, insert, literal, null, select
 
 from invoicing.app import create_app
 from invoicing.domain.billing_inputs import BillingAccount
 from invoicing.domain.invoices import RunKind
+from invoicing.domain.statements import EntryKind
 from invoicing.handlers import invoices as handlers
 from invoicing.handlers.statements import statement_for
 from invoicing.models.invoices import InvoiceRow
+from invoicing.repository.statements import LEDGER_SOURCES, ActivityScope, LedgerSource, SqlAccountLedger
+from libs.platform.db import ExactDecimal, UtcDateTime
 from libs.platform.settings import Role
 from tests.invoicing.factories import billing_account, invoice_line
 from tests.invoicing.integration.conftest import Invoicing, invoicing_settings
@@ -305,3 +308,146 @@ def _invoice_row(n: int, on: date) -> dict[str, Any]:
         "finalized_at": at,
         "version": 1,
     }
+
+
+# --- the extension point: a concept adds its kind of entry by adding a query -------------------
+
+_EXTRA = MetaData()
+_PAYMENTS = Table(
+    "statement_test_payments",
+    _EXTRA,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(64)),
+    Column("currency", String(3)),
+    Column("reference", String(40)),
+    Column("received_at", UtcDateTime()),
+    Column("amount", ExactDecimal()),
+)
+_CREDIT_NOTES = Table(
+    "statement_test_credit_notes",
+    _EXTRA,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(64)),
+    Column("currency", String(3)),
+    Column("number", String(24)),
+    Column("issue_date", Date()),
+    Column("issued_at", UtcDateTime()),
+    Column("total", ExactDecimal()),
+)
+
+
+def _mine(table: Table, scope: ActivityScope) -> list[Any]:
+    return [table.c.account_id == scope.account_id, table.c.currency == scope.currency]
+
+
+# Dated by an instant: the payment counts on the account-local day it was received.
+PAYMENTS = LedgerSource(
+    EntryKind.PAYMENT,
+    before=lambda s: select(func.sum(_PAYMENTS.c.amount)).where(
+        *_mine(_PAYMENTS, s), _PAYMENTS.c.received_at < s.starts_at
+    ),
+    during=lambda s: select(
+        _PAYMENTS.c.id.label("document_id"),
+        _PAYMENTS.c.reference.label("reference"),
+        literal("", String).label("description"),
+        cast(null(), Date).label("entry_date"),
+        _PAYMENTS.c.received_at.label("posted_at"),
+        _PAYMENTS.c.amount.label("amount"),
+        cast(null(), Date).label("due_date"),
+    ).where(
+        *_mine(_PAYMENTS, s), _PAYMENTS.c.received_at >= s.starts_at, _PAYMENTS.c.received_at < s.ends_at
+    ),
+)
+# Dated by a business date: the credit note's issue date.
+CREDIT_NOTES = LedgerSource(
+    EntryKind.CREDIT_NOTE,
+    before=lambda s: select(func.sum(_CREDIT_NOTES.c.total)).where(
+        *_mine(_CREDIT_NOTES, s), _CREDIT_NOTES.c.issue_date < s.from_
+    ),
+    during=lambda s: select(
+        _CREDIT_NOTES.c.id.label("document_id"),
+        _CREDIT_NOTES.c.number.label("reference"),
+        literal("", String).label("description"),
+        _CREDIT_NOTES.c.issue_date.label("entry_date"),
+        _CREDIT_NOTES.c.issued_at.label("posted_at"),
+        _CREDIT_NOTES.c.total.label("amount"),
+        cast(null(), Date).label("due_date"),
+    ).where(*_mine(_CREDIT_NOTES, s), _CREDIT_NOTES.c.issue_date.between(s.from_, s.to)),
+)
+
+
+async def test_example_9_with_payments_and_credit_notes_plugged_in_as_queries(ledger: Ledger) -> None:
+    """EXAMPLES §9 from SQL: 1,000.00 brought forward, a payment of 600.00, a credit note of 50.00
+    and a new invoice of 300.00 make 650.00 — payments and credit notes as sources of their own; a
+    payment received late on August 31 in New York (September in UTC) still counts in August."""
+    runtime = ledger.invoicing.runtime
+    async with runtime.db.session() as session:
+        await (await session.connection()).run_sync(_EXTRA.create_all)
+        noon = datetime(2026, 8, 5, 16, tzinfo=UTC)
+        await session.exec(  # type: ignore[call-overload]
+            insert(_CREDIT_NOTES),
+            params=[
+                {
+                    "id": "cn_0",
+                    "account_id": "acct_1",
+                    "currency": "USD",
+                    "number": "CN-2026-000001",
+                    "issue_date": date(2026, 7, 10),
+                    "issued_at": noon - timedelta(days=26),
+                    "total": Decimal("200.00"),
+                },
+                {
+                    "id": "cn_1",
+                    "account_id": "acct_1",
+                    "currency": "USD",
+                    "number": "CN-2026-000002",
+                    "issue_date": date(2026, 8, 12),
+                    "issued_at": noon + timedelta(days=7),
+                    "total": Decimal("50.00"),
+                },
+            ],
+        )
+        await session.exec(  # type: ignore[call-overload]
+            insert(_PAYMENTS),
+            params=[
+                {
+                    "id": "pay_1",
+                    "account_id": "acct_1",
+                    "currency": "USD",
+                    "reference": "WIRE 4711",
+                    "received_at": noon,
+                    "amount": Decimal("600.00"),
+                },
+                # 22:00 in New York on August 31: still August, though September in UTC.
+                {
+                    "id": "pay_late",
+                    "account_id": "acct_1",
+                    "currency": "USD",
+                    "reference": "ACH 1",
+                    "received_at": datetime(2026, 9, 1, 2, tzinfo=UTC),
+                    "amount": Decimal("0.01"),
+                },
+            ],
+        )
+        await session.commit()
+    await ledger.issue("june", on=date(2026, 6, 30), quantity="120", period=(date(2026, 6, 1), JULY[0]))
+    august = await ledger.issue("august", on=date(2026, 8, 20), quantity="30", period=AUGUST)
+
+    async with runtime.invoicing_unit_of_work() as uow:
+        assert isinstance(uow.account_ledger, SqlAccountLedger)
+        uow.account_ledger = SqlAccountLedger(
+            uow.account_ledger.session, (*LEDGER_SOURCES, PAYMENTS, CREDIT_NOTES)
+        )
+        found = await statement_for(
+            uow=uow, account_id="acct_1", from_=date(2026, 8, 1), to=date(2026, 8, 31)
+        )
+
+    statement = found.statement
+    assert statement.previous_balance == Decimal("1000.00")
+    assert [(line.entry.document_id, line.entry.on, line.balance) for line in statement.lines] == [
+        ("pay_1", date(2026, 8, 5), Decimal("400.00")),
+        ("cn_1", date(2026, 8, 12), Decimal("350.00")),
+        (august, date(2026, 8, 20), Decimal("650.00")),
+        ("pay_late", date(2026, 8, 31), Decimal("649.99")),
+    ]
+    assert statement.balance_due == Decimal("649.99")
