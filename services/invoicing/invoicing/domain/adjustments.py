@@ -176,7 +176,9 @@ class Adjustment:
         errors.raise_if_any("The adjustment is not valid")
 
 
-def require_currency(adjustment_currency: str, account_currency: str, *, field_name: str = "currency") -> None:
+def require_currency(
+    adjustment_currency: str, account_currency: str, *, field_name: str = "currency"
+) -> None:
     """Refuse (422) an amount in another currency than the account's: currencies never mix."""
     if adjustment_currency != account_currency:
         raise CurrencyMismatch.single(

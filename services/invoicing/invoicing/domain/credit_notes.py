@@ -121,7 +121,9 @@ def require_creditable(invoice: Invoice, currency: str | None = None) -> None:
     """Refuse a draft or void invoice (409) and a credit in another currency (422)."""
     if invoice.state not in CREDITABLE_STATES:
         shown = invoice.number_text or invoice.id
-        advice = "edit or void the draft instead" if invoice.state is InvoiceState.DRAFT else "it bills nothing"
+        advice = (
+            "edit or void the draft instead" if invoice.state is InvoiceState.DRAFT else "it bills nothing"
+        )
         raise InvoiceConflict(
             f"invoice {shown} is {invoice.state.value}: only an issued invoice is credited ({advice})"
         )
@@ -185,7 +187,9 @@ def credit_lines(
             continue
         invoice_line = by_key.get(request.charge_key)
         if invoice_line is None:
-            errors.add(f"{where}.charge_key", f"invoice {invoice.number_text} has no line {request.charge_key!r}")
+            errors.add(
+                f"{where}.charge_key", f"invoice {invoice.number_text} has no line {request.charge_key!r}"
+            )
             continue
         if request.charge_key in seen:
             errors.add(f"{where}.charge_key", f"line {request.charge_key!r} is asked twice; ask once")
@@ -195,8 +199,8 @@ def credit_lines(
         if request.amount > left:
             errors.add(
                 f"{where}.amount",
-                f"{request.amount} {currency} is more than the {max(zero, left)} {currency} left to credit on "
-                f"line {request.charge_key!r}",
+                f"{request.amount} {currency} is more than the {max(zero, left)} {currency} left to "
+                f"credit on line {request.charge_key!r}",
                 "exceeds_creditable",
             )
             continue

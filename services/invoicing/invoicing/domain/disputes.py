@@ -121,7 +121,9 @@ class Dispute:
     def start_review(self) -> None:
         """Take an open dispute under review."""
         if self.state is not DisputeState.OPEN:
-            raise DisputeConflict(f"dispute {self.id!r} is {self.state.value}: only an open one is taken under review")
+            raise DisputeConflict(
+                f"dispute {self.id!r} is {self.state.value}: only an open one is taken under review"
+            )
         self.state = DisputeState.UNDER_REVIEW
         self.events.append(DisputeRecord(self, "under_review"))
 

@@ -17,6 +17,9 @@ from invoicing.handlers.tax_rates import TaxRateRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 if TYPE_CHECKING:
+    from invoicing.handlers.adjustments_port import AdjustmentRepository
+    from invoicing.handlers.credit_notes_port import CreditNoteRepository
+    from invoicing.handlers.disputes_port import DisputeRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
 
 
@@ -27,6 +30,9 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     """The read model of billing inputs, kept from other services' events."""
     tax_rates: TaxRateRepository
     invoices: InvoiceRepository
+    adjustments: AdjustmentRepository
+    credit_notes: CreditNoteRepository
+    disputes: DisputeRepository
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -31,7 +31,7 @@ from invoicing.handlers.invoices_port import (
     InvoiceRepository,
 )
 from invoicing.models.invoices import InvoiceLineRow, InvoiceNumberSeries, InvoiceRow
-from libs.platform.errors import Conflict
+from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 
 Row = InvoiceRow
@@ -51,6 +51,16 @@ class SqlInvoiceRepository(InvoiceRepository):
             return self.seen[invoice_id]
         found = await self._invoices(col(Row.id) == invoice_id)
         return found[0] if found else None
+
+    async def lock(self, invoice_id: str) -> Invoice:
+        """The invoice read afresh with its row locked (FOR UPDATE; SQLite's write lock is held since
+        BEGIN IMMEDIATE), so a concurrent credit waits and then sees this one's credited total."""
+        stmt = select(Row).where(col(Row.id) == invoice_id).with_for_update()
+        row = (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+        if row is None:
+            raise NotFound("invoice", invoice_id)
+        self.seen.pop(invoice_id, None)
+        return (await self._load([row]))[0]
 
     async def find_by_key(self, key: BillingPeriodKey) -> Invoice | None:
         """The invoice that is not void holding `key`, if any."""
