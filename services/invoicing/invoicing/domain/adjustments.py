@@ -38,6 +38,7 @@ __all__ = [
     "AdjustmentKind",
     "AdjustmentRecord",
     "AdjustmentState",
+    "NewAdjustment",
     "adjustment_key",
 ]
 
@@ -174,6 +175,23 @@ class Adjustment:
         elif self.service_period_start is not None or self.service_period_end is not None:
             errors.add("service_period_start", "only a service credit names a service period")
         errors.raise_if_any("The adjustment is not valid")
+
+
+@dataclass(frozen=True)
+class NewAdjustment:
+    """What a caller asks for; the account's currency is checked against `currency`."""
+
+    account_id: str
+    currency: str
+    direction: AdjustmentDirection
+    amount: Decimal
+    reason: str
+    kind: AdjustmentKind = AdjustmentKind.ADJUSTMENT
+    effective_date: date | None = None
+    subscription_id: str | None = None
+    service_period_start: date | None = None
+    service_period_end: date | None = None
+    invoice_id: str | None = None
 
 
 def require_currency(

@@ -12,12 +12,9 @@ pending again.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from invoicing.domain.adjustments import Adjustment, AdjustmentDirection, AdjustmentKind, require_currency
+from invoicing.domain.adjustments import Adjustment, AdjustmentKind, NewAdjustment, require_currency
 from invoicing.domain.billing_inputs import PendingAdjustment
 from invoicing.domain.credit_notes import CREDITABLE_STATES
 from invoicing.events.adjustments import outgoing_of
@@ -28,23 +25,6 @@ from libs.platform.pagination import Page, PageRequest
 
 if TYPE_CHECKING:
     from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
-
-
-@dataclass(frozen=True)
-class NewAdjustment:
-    """What a caller asks for; the account's currency is checked against `currency`."""
-
-    account_id: str
-    currency: str
-    direction: AdjustmentDirection
-    amount: Decimal
-    reason: str
-    kind: AdjustmentKind = AdjustmentKind.ADJUSTMENT
-    effective_date: date | None = None
-    subscription_id: str | None = None
-    service_period_start: date | None = None
-    service_period_end: date | None = None
-    invoice_id: str | None = None
 
 
 async def create_adjustment(*, uow: InvoicingUnitOfWork, command: NewAdjustment) -> Adjustment:
