@@ -25,7 +25,6 @@ from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from tests.invoicing.unit.fakes_invoices import InvoiceTables
 
-
 T = TypeVar("T")
 
 
