@@ -29,7 +29,7 @@ from enum import StrEnum
 from invoicing.domain.billing_inputs import AdjustmentDirection, PendingAdjustment
 from invoicing.domain.charge_lines import adjustment_key
 from libs.platform.errors import Conflict, FieldErrors
-from libs.platform.money import CurrencyMismatch, minor_units_problem
+from libs.platform.money import CurrencyMismatch, minor_units_problem, round_money
 
 __all__ = [
     "Adjustment",
@@ -106,6 +106,8 @@ class Adjustment:
         that is not a credit of one subscription's period."""
         adjustment = cls(**fields)  # type: ignore[arg-type]
         adjustment._check()
+        # Held with exactly the currency's minor units ("25" is kept as 25.00), as invoice lines are.
+        adjustment.amount = round_money(adjustment.amount, adjustment.currency)
         adjustment.events.append(AdjustmentRecord(adjustment, "created"))
         return adjustment
 
@@ -148,7 +150,7 @@ class Adjustment:
             account_id=self.account_id,
             currency=self.currency,
             direction=self.direction,
-            amount=self.amount,
+            amount=round_money(self.amount, self.currency),
             description=self.reason,
             effective_date=self.effective_date,
             subscription_id=self.subscription_id,

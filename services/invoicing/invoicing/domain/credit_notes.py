@@ -20,7 +20,7 @@ changes. Credit notes are numbered `CN-YYYY-NNNNNN` when issued, gap-free (`invo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -166,12 +166,14 @@ def credit_lines(
         errors.add("lines", "a credit note credits at least one line")
     lines: list[CreditNoteLine] = []
     seen: set[str] = set()
-    for index, request in enumerate(requests):
+    for index, asked in enumerate(requests):
         where = f"lines.{index}"
-        problem = minor_units_problem(request.amount, currency)
-        if problem is not None or request.amount <= 0:
+        problem = minor_units_problem(asked.amount, currency)
+        if problem is not None or asked.amount <= 0:
             errors.add(f"{where}.amount", problem or "a credit is a positive net amount")
             continue
+        # Exactly the currency's minor units from here on ("500" is 500.00).
+        request = replace(asked, amount=round_money(asked.amount, currency))
         if request.charge_key is None:
             tax = _plain_tax(invoice, request.amount, max(zero, invoice_tax_left))
             invoice_tax_left -= tax
