@@ -183,7 +183,8 @@ def credit_lines(
                     description=request.description or f"Credit on invoice {invoice.number_text}",
                     amount=request.amount,
                     tax_amount=tax,
-                    tax_rate=_rate(request.amount, tax),
+                    tax_rate=_effective_rate(invoice),
+                    tax_jurisdiction=_sole_jurisdiction(invoice),
                 )
             )
             continue
@@ -285,9 +286,17 @@ def _plain_tax(invoice: Invoice, amount: Decimal, tax_left: Decimal) -> Decimal:
     return min(proportional, tax_left)
 
 
-def _rate(amount: Decimal, tax: Decimal) -> Decimal:
-    # The effective percent of a plain amount's tax, for the document (informational).
-    return (tax * 100 / amount).quantize(Decimal("0.0001")).normalize() if amount else Decimal(0)
+def _effective_rate(invoice: Invoice) -> Decimal:
+    # The percent the invoice charged overall, shown on a plain amount's line (informational).
+    if invoice.subtotal <= 0:
+        return Decimal(0)
+    return (invoice.tax_total * 100 / invoice.subtotal).quantize(Decimal("0.0001")).normalize()
+
+
+def _sole_jurisdiction(invoice: Invoice) -> str | None:
+    # A plain amount names the invoice's tax jurisdiction when all its taxed lines share one.
+    found = {line.tax_jurisdiction for line in invoice.lines if line.tax_amount}
+    return found.pop() if len(found) == 1 else None
 
 
 def _sum(amounts: Iterable[Decimal], currency: str) -> Decimal:
