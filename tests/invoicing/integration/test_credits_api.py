@@ -158,9 +158,7 @@ async def test_a_credit_note_on_a_paid_invoice_leaves_account_credit(invoicing: 
     assert (after["state"], after["amount_due"]) == ("paid", "0.00")
 
 
-async def test_the_credit_note_documents_show_the_credited_lines(
-    invoicing: Invoicing, tmp_path: Path
-) -> None:
+async def test_the_credit_note_documents_show_the_credited_lines(invoicing: Invoicing) -> None:
     invoice = await _issued(invoicing)
     created = await invoicing.client.post(
         "/v1/credit-notes",
