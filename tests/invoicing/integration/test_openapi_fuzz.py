@@ -2,8 +2,9 @@
 and the server agree, no request yields a 5xx. On SQLite and PostgreSQL.
 
 One run for the one service, seeded with one of everything first so that look-ups reach the
-handlers: a tax rate, and a draft, an issued and a void invoice (what a bill run leaves); each
-concept adds its seed and its rules as it adds routes. Sync on purpose: schemathesis runs the
+handlers: a tax rate, and a draft, an issued and a void invoice (what a bill run leaves), an
+adjustment, a credit note and a dispute on the issued invoice; each concept adds its seed and its
+rules as it adds routes. Sync on purpose: schemathesis runs the
 app's lifespan on its own event-loop thread.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from invoicing.app import create_app
 from invoicing.bootstrap import bootstrap
 from invoicing.handlers import invoices as handlers
+from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from tests.conftest import run_sync
 from tests.invoicing.factories import AUGUST, billing_account, invoice_line
 from tests.invoicing.integration.conftest import AUGUST_1, invoicing_settings
@@ -25,8 +27,9 @@ from tests.support.fuzz import (
 )
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
-MIN_LINKS = 2
-"""Tax rates 2 (get, end)."""
+MIN_LINKS = 2 + 2 + 3 + 3
+"""Tax rates 2 (get, end); adjustments 2 (get, cancel); credit notes 3 (get, html, pdf); disputes 3
+(get, review, resolve)."""
 
 _OVERLAP = "no overlap with a stored rate of the same country, region and tax code (stored)"
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields only.
@@ -38,6 +41,31 @@ RULES_BEYOND_SCHEMA = {
     },
     "POST /v1/tax-rates/{rate_id}/end": {
         "effective_to": "after the stored rate's effective_from and before its stored end",
+    },
+    "POST /v1/adjustments": {
+        "account_id": "an account the read model knows that is invoiced itself (stored)",
+        "currency": "the account's currency (stored): currencies never mix",
+        "amount": "positive, with at most the currency's minor units (another field)",
+        "reason": "not blank (spaces only)",
+        "direction": "a credit when kind is service_credit (another field)",
+        "subscription_id": "a subscription billed to the account (stored); required by a service credit",
+        "service_period_start": "set for a service credit only (kind, another field)",
+        "service_period_end": "after service_period_start and not over yet (another field, today)",
+        "invoice_id": "an issued invoice of the account (stored)",
+    },
+    "POST /v1/credit-notes": {
+        "currency": "the invoice's currency (stored): currencies never mix",
+        "lines": "amounts positive with the invoice currency's minor units, lines of the invoice (stored), "
+        "asked once, totalling no more than remains creditable on it (stored)",
+    },
+    "POST /v1/disputes": {
+        "charge_key": "a line of the invoice (stored)",
+        "disputed_amount": "positive, with the invoice currency's minor units (stored)",
+        "reason": "not blank (spaces only)",
+    },
+    "POST /v1/disputes/{dispute_id}/resolve": {
+        "amount": "set when the dispute named no amount (stored); positive, with minor units (stored)",
+        "lines": "the credit no more than remains creditable on the invoice or its line (stored)",
     },
 }
 
@@ -63,6 +91,10 @@ async def _invoices(database_url: str) -> None:
                 await handlers.finalize_invoice(uow=uow, invoice_id=invoice_id)
         async with runtime.invoicing_unit_of_work() as uow:
             await handlers.void_invoice(uow=uow, invoice_id=ids[2], reason="seeded")
+        async with runtime.invoicing_unit_of_work() as uow:
+            read_model: BillingInputsReadModel = uow.billing_inputs
+            await read_model.save_account(billing_account("acct_2"), event_at=uow.clock.now())
+            await uow.commit()
     finally:
         await runtime.db.dispose()
 
@@ -78,7 +110,35 @@ def _seeder(database_url: str) -> Any:
             run_sync(_invoices(database_url))
             listed = client.get("/v1/invoices")
             assert listed.status_code == 200 and len(listed.json()["data"]) == 3, listed.text
-        return {"rate_id": str(rate.json()["id"]), "invoice_id": listed.json()["data"][0]["id"]}
+            issued = listed.json()["data"][1]["id"]
+            seeded = {
+                "/v1/adjustments": {
+                    "account_id": "acct_2",
+                    "currency": "USD",
+                    "direction": "credit",
+                    "amount": "25.00",
+                    "reason": "Goodwill",
+                },
+                "/v1/credit-notes": {
+                    "invoice_id": issued,
+                    "currency": "USD",
+                    "reason": "Seats",
+                    "lines": [{"charge_key": "sub_1:2026-08", "amount": "100.00"}],
+                },
+                "/v1/disputes": {"invoice_id": issued, "reason": "Seats", "disputed_amount": "10.00"},
+            }
+            made = {}
+            for path, body in seeded.items():
+                created = client.post(path, json=body)
+                assert created.status_code == 201, created.text
+                made[path] = str(created.json()["id"])
+        return {
+            "rate_id": str(rate.json()["id"]),
+            "invoice_id": listed.json()["data"][0]["id"],
+            "adjustment_id": made["/v1/adjustments"],
+            "credit_note_id": made["/v1/credit-notes"],
+            "dispute_id": made["/v1/disputes"],
+        }
 
     return seed
 

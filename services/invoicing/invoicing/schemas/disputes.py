@@ -14,7 +14,7 @@ from libs.platform.text import MULTI_LINE, ONE_LINE
 
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000), MULTI_LINE]
 ChargeKey = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
-EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), ONE_LINE]
+EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class DisputeCreate(BaseModel):
