@@ -12,7 +12,7 @@ Corrections: an issued invoice is never edited. `credit_note.issued` credits it 
 amount due after it and what became account credit (a note on a paid invoice). Pre-billing
 credits and debits (`adjustment.created` / `adjustment.cancelled`) reach ERP as lines of the next
 `invoice.finalized` (charge key `adjustment:{adjustment_id}`); their events say they are pending.
-Disputes (`dispute.opened`, `dispute.under_review`, `dispute.resolved`) end in a credit note or a
+Disputes (`dispute.opened`, `dispute.review_started`, `dispute.resolved`) end in a credit note or a
 rejection.
 """
 
@@ -231,8 +231,8 @@ class DisputeOpened(DisputePayload):
     """A customer disputes an invoice (or a line): collections hold the disputed amount."""
 
 
-@event_type("dispute.under_review", topic=INVOICING_EVENTS)
-class DisputeUnderReview(DisputePayload):
+@event_type("dispute.review_started", topic=INVOICING_EVENTS)
+class DisputeReviewStarted(DisputePayload):
     """Finance took the dispute under review."""
 
 
@@ -256,7 +256,7 @@ __all__ = [
     "DisputeOpened",
     "DisputePayload",
     "DisputeResolved",
-    "DisputeUnderReview",
+    "DisputeReviewStarted",
     "InvoiceDrafted",
     "InvoiceFinalized",
     "InvoiceLinePayload",

@@ -149,7 +149,7 @@ def test_tax_is_rounded_per_line_to_the_currencys_minor_units(
 _CURRENCIES = st.sampled_from(["JPY", "USD", "BHD"])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(currency=_CURRENCIES, data=st.data())
 def test_a_sequence_of_partial_notes_never_credits_more_than_remains(
     currency: str, data: st.DataObject
@@ -186,8 +186,9 @@ def test_a_sequence_of_partial_notes_never_credits_more_than_remains(
             (c.tax_amount for note in notes for c in note.lines if c.charge_key == line.charge_key), D(0)
         )
         assert net <= line.amount and tax <= line.tax_amount
-        if net == line.amount:
-            assert tax == line.tax_amount
+        plain = any(c.charge_key is None for note in notes for c in note.lines)
+        if net == line.amount and not plain:
+            assert tax == line.tax_amount  # a line fully credited gives back exactly its tax
     for note in notes:
         for credited in note.lines:
             assert credited.amount > 0 and credited.tax_amount >= 0

@@ -6,7 +6,9 @@ key (crediting part or all of that line) or are a plain amount against the whole
 asked are net (prices are tax-exclusive); each line's tax is credited in proportion to the tax the
 invoice charged — a referenced line's own tax, a plain amount's share of the invoice's tax — and
 rounded on the line, half up, to the currency's minor units. The last credit of a line takes
-exactly the tax that is left on it, so a line fully credited gives back exactly its tax.
+exactly the tax that is left on it, so a line fully credited gives back exactly its tax — unless
+plain amounts took their share of the invoice's tax before: the tax credited over all notes never
+exceeds the invoice's tax.
 
 What can be credited is the invoice's total less the credit notes already issued against it:
 payments do not reduce it. A finance person's view: a credit note says the customer was billed
@@ -207,7 +209,9 @@ def credit_lines(
                 "exceeds_creditable",
             )
             continue
-        tax = _line_tax(invoice_line, request.amount, left, tax_left[request.charge_key])
+        # Never more tax than the invoice has left: plain credits took their share of it already.
+        line_tax = _line_tax(invoice_line, request.amount, left, tax_left[request.charge_key])
+        tax = min(line_tax, max(zero, invoice_tax_left))
         invoice_tax_left -= tax
         lines.append(
             CreditNoteLine(

@@ -1,4 +1,4 @@
-"""Dispute records -> `dispute.opened` / `dispute.under_review` / `dispute.resolved`, keyed by the account."""
+"""Dispute records -> `dispute.opened` / `dispute.review_started` / `dispute.resolved`, keyed by the account."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def outgoing_of(record: DisputeRecord) -> tuple[EventPayload, str]:
             resolved_at=dispute.resolved_at,
         )
     elif record.change == "under_review":
-        payload = contracts.DisputeUnderReview(**_fields(dispute))
+        payload = contracts.DisputeReviewStarted(**_fields(dispute))
     else:
         payload = contracts.DisputeOpened(**_fields(dispute))
     return payload, dispute.account_id

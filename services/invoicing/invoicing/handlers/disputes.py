@@ -46,11 +46,11 @@ async def open_dispute(
 
 
 async def start_review(*, uow: InvoicingUnitOfWork, dispute_id: str) -> Dispute:
-    """Take an open dispute under review (`dispute.under_review`); any other state is a 409."""
+    """Take an open dispute under review (`dispute.review_started`); any other state is a 409."""
     dispute = await uow.disputes.get(dispute_id)
     dispute.start_review()
     await uow.disputes.save(dispute)
-    await _commit(uow, dispute, "dispute.under_review", {"state": ["open", "under_review"]})
+    await _commit(uow, dispute, "dispute.review_started", {"state": ["open", "under_review"]})
     return dispute
 
 
