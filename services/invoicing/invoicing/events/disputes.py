@@ -1,4 +1,4 @@
-"""Dispute records -> `dispute.opened` / `dispute.review_started` / `dispute.resolved`, keyed by the account."""
+"""Dispute records -> `dispute.opened` / `.review_started` / `.resolved`, keyed by the account."""
 
 from __future__ import annotations
 
