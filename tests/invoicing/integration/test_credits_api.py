@@ -63,7 +63,12 @@ async def test_a_credit_note_credits_a_line_with_its_tax_and_lowers_the_amount_d
     replayed = await invoicing.client.post("/v1/credit-notes", json=body, headers=headers)
     assert replayed.headers.get("Idempotent-Replayed") == "true" and replayed.json()["id"] == note["id"]
     after = (await invoicing.client.get(f"/v1/invoices/{invoice['id']}", headers=ERP)).json()
-    assert (after["state"], after["total"], after["amount_due"]) == ("finalized", "3367.06", "2822.68")
+    assert (after["state"], after["total"], after["credited"], after["amount_due"]) == (
+        "finalized",
+        "3367.06",
+        "544.38",
+        "2822.68",
+    )
     [published] = await invoicing.outbox("credit_note.issued")
     assert (
         published["number"],
