@@ -6,6 +6,14 @@ bill-to, every line with its period, quantity, unit price, discount and tax, and
 runs that a draft was made (or its note changed); it bills nothing yet. `invoice.voided` cancels
 a draft or an issued invoice nobody had paid; an issued one's number stays used (the series keeps
 no gap). Amounts are decimal strings with the currency's minor units.
+
+Corrections: an issued invoice is never edited. `credit_note.issued` credits it (numbered
+`CN-YYYY-NNNNNN`, gap-free), naming the invoice, each credited line with its tax, the invoice's
+amount due after it and what became account credit (a note on a paid invoice). Pre-billing
+credits and debits (`adjustment.created` / `adjustment.cancelled`) reach ERP as lines of the next
+`invoice.finalized` (charge key `adjustment:{adjustment_id}`); their events say they are pending.
+Disputes (`dispute.opened`, `dispute.review_started`, `dispute.resolved`) end in a credit note or a
+rejection.
 """
 
 from __future__ import annotations
@@ -119,7 +127,136 @@ class InvoiceVoided(EventPayload):
     voided_at: datetime
 
 
+class CreditNoteLinePayload(EventPayload):
+    """One credited line: a net amount and its tax, positive, rounded on the line."""
+
+    charge_key: str | None = Field(
+        default=None, description="The invoice line credited; null for an amount against the whole invoice."
+    )
+    description: str
+    amount: Amount = Field(description="Net amount credited (tax-exclusive).")
+    tax_code: str | None = None
+    tax_rate: Percent = Field(description="The credited line's tax rate (effective rate for a plain amount).")
+    tax_amount: Amount = Field(description="Tax credited, in proportion to the tax the invoice charged.")
+    tax_jurisdiction: str | None = None
+
+
+@event_type("credit_note.issued", topic=INVOICING_EVENTS)
+class CreditNoteIssued(EventPayload):
+    """A credit note was issued against an invoice: ERP books it as a credit to the customer."""
+
+    credit_note_id: str = Field(examples=["cn_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    number: str = Field(examples=["CN-2026-000007"])
+    invoice_id: str
+    invoice_number: str = Field(examples=["INV-2026-000042"])
+    account_id: str
+    customer_id: str
+    currency: CurrencyCode
+    note_date: date
+    reason: str
+    dispute_id: str | None = Field(default=None, description="The dispute it resolves, if any.")
+    lines: list[CreditNoteLinePayload]
+    subtotal: Amount
+    tax_total: Amount
+    total: Amount = Field(description="subtotal + tax_total: what the note credits.")
+    invoice_credited: Amount = Field(description="All credit notes on the invoice so far, this one included.")
+    invoice_amount_due: Amount = Field(description="What remains due on the invoice after this note.")
+    invoice_state: InvoiceState
+    account_credit: Amount = Field(
+        description="What exceeded the invoice's amount due (it was paid already): the account's credit."
+    )
+    issued_at: datetime
+
+
+AdjustmentDirection = Literal["credit", "debit"]
+AdjustmentKind = Literal["adjustment", "service_credit"]
+
+
+class AdjustmentPayload(EventPayload):
+    """A pre-billing credit or debit, billed on the account's next invoice."""
+
+    adjustment_id: str = Field(examples=["adj_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    account_id: str
+    currency: CurrencyCode
+    direction: AdjustmentDirection
+    kind: AdjustmentKind
+    amount: Amount = Field(description="Positive; the direction gives the sign on the invoice.")
+    reason: str
+    effective_date: date = Field(description="Billed by the first run on or after this date.")
+    charge_key: str = Field(description="The key of the invoice line that will bill it.")
+    subscription_id: str | None = None
+    service_period_start: date | None = None
+    service_period_end: date | None = Field(
+        default=None, description="Exclusive end of a service credit's period."
+    )
+    invoice_id: str | None = Field(default=None, description="The issued invoice a debit corrects, if any.")
+    dispute_id: str | None = None
+
+
+@event_type("adjustment.created", topic=INVOICING_EVENTS)
+class AdjustmentCreated(AdjustmentPayload):
+    """A credit or debit is pending for the account's next invoice."""
+
+    created_at: datetime
+
+
+@event_type("adjustment.cancelled", topic=INVOICING_EVENTS)
+class AdjustmentCancelled(AdjustmentPayload):
+    """A pending adjustment was cancelled before any invoice billed it."""
+
+    cancel_reason: str | None = None
+    cancelled_at: datetime
+
+
+DisputeState = Literal["open", "under_review", "resolved_credit", "rejected"]
+
+
+class DisputePayload(EventPayload):
+    """A dispute on an issued invoice or one of its lines."""
+
+    dispute_id: str = Field(examples=["dsp_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    invoice_id: str
+    invoice_number: str
+    account_id: str
+    currency: CurrencyCode
+    charge_key: str | None = Field(default=None, description="The disputed line; null for the whole invoice.")
+    disputed_amount: Amount | None = None
+    reason: str
+    state: DisputeState
+    opened_at: datetime
+
+
+@event_type("dispute.opened", topic=INVOICING_EVENTS)
+class DisputeOpened(DisputePayload):
+    """A customer disputes an invoice (or a line): collections hold the disputed amount."""
+
+
+@event_type("dispute.review_started", topic=INVOICING_EVENTS)
+class DisputeReviewStarted(DisputePayload):
+    """Finance took the dispute under review."""
+
+
+@event_type("dispute.resolved", topic=INVOICING_EVENTS)
+class DisputeResolved(DisputePayload):
+    """A dispute ended: with a credit note (`resolved_credit`) or rejected."""
+
+    outcome: Literal["credit", "reject"]
+    credited_amount: Amount | None = Field(default=None, description="Net amount credited, for a credit.")
+    credit_note_id: str | None = None
+    resolution_note: str | None = None
+    resolved_at: datetime
+
+
 __all__ = [
+    "AdjustmentCancelled",
+    "AdjustmentCreated",
+    "AdjustmentPayload",
+    "CreditNoteIssued",
+    "CreditNoteLinePayload",
+    "DisputeOpened",
+    "DisputePayload",
+    "DisputeResolved",
+    "DisputeReviewStarted",
     "InvoiceDrafted",
     "InvoiceFinalized",
     "InvoiceLinePayload",

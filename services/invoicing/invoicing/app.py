@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from invoicing.api import invoices, statements, tax_rates
+from invoicing.api import adjustments, credit_notes, disputes, invoices, statements, tax_rates
 from invoicing.bootstrap import bootstrap
 from invoicing.config import InvoicingSettings
 from libs.platform.clock import SYSTEM_CLOCK, Clock
@@ -21,5 +21,12 @@ def create_app(settings: InvoicingSettings | None = None, *, clock: Clock = SYST
         runtime=bootstrap(settings, clock=clock),
         title="Invoicing service",
         description=DESCRIPTION,
-        routers=[invoices.router, statements.router, tax_rates.router],
+        routers=[
+            invoices.router,
+            credit_notes.router,
+            adjustments.router,
+            disputes.router,
+            statements.router,
+            tax_rates.router,
+        ],
     )

@@ -4,8 +4,9 @@ and the server agree, no request yields a 5xx. On SQLite and PostgreSQL.
 One run for the one service, seeded with one of everything first so that look-ups reach the
 handlers: a tax rate, and a draft, an issued and a void invoice (what a bill run leaves), their
 accounts in the read model (the statements' example account among them, so that statements are
-read through the ledger); each concept adds its seed and its rules as it adds routes. Sync on
-purpose: schemathesis runs the app's lifespan on its own event-loop thread.
+read through the ledger), and an adjustment, a credit note and a dispute on the issued invoice;
+each concept adds its seed and its rules as it adds routes. Sync on purpose: schemathesis runs
+the app's lifespan on its own event-loop thread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from invoicing.app import create_app
 from invoicing.bootstrap import bootstrap
 from invoicing.handlers import invoices as handlers
+from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from tests.conftest import run_sync
 from tests.invoicing.factories import AUGUST, billing_account, invoice_line
 from tests.invoicing.integration.conftest import AUGUST_1, invoicing_settings
@@ -26,8 +28,9 @@ from tests.support.fuzz import (
 )
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
-MIN_LINKS = 2
-"""Tax rates 2 (get, end)."""
+MIN_LINKS = 2 + 2 + 3 + 3
+"""Tax rates 2 (get, end); adjustments 2 (get, cancel); credit notes 3 (get, html, pdf); disputes 3
+(get, review, resolve)."""
 
 STATEMENT_ACCOUNT = "acct_01JD0S6Y4Q7V3J6C"
 """The account id the statement routes show as their example (api/statements.py)."""
@@ -49,6 +52,31 @@ RULES_BEYOND_SCHEMA = {
     "GET /v1/accounts/{account_id}/statements": _PERIOD,
     "GET /v1/accounts/{account_id}/statements/html": _PERIOD,
     "GET /v1/accounts/{account_id}/statements/pdf": _PERIOD,
+    "POST /v1/adjustments": {
+        "account_id": "an account the read model knows that is invoiced itself (stored)",
+        "currency": "the account's currency (stored): currencies never mix",
+        "amount": "positive, with at most the currency's minor units (another field)",
+        "reason": "not blank (spaces only)",
+        "direction": "a credit when kind is service_credit (another field)",
+        "subscription_id": "a subscription billed to the account (stored); required by a service credit",
+        "service_period_start": "set for a service credit only (kind, another field)",
+        "service_period_end": "after service_period_start and not over yet (another field, today)",
+        "invoice_id": "an issued invoice of the account (stored)",
+    },
+    "POST /v1/credit-notes": {
+        "currency": "the invoice's currency (stored): currencies never mix",
+        "lines": "amounts positive with the invoice currency's minor units, lines of the invoice (stored), "
+        "asked once, totalling no more than remains creditable on it (stored)",
+    },
+    "POST /v1/disputes": {
+        "charge_key": "a line of the invoice (stored)",
+        "disputed_amount": "positive, with the invoice currency's minor units (stored)",
+        "reason": "not blank (spaces only)",
+    },
+    "POST /v1/disputes/{dispute_id}/resolve": {
+        "amount": "set when the dispute named no amount (stored); positive, with minor units (stored)",
+        "lines": "the credit no more than remains creditable on the invoice or its line (stored)",
+    },
 }
 
 
@@ -77,6 +105,10 @@ async def _invoices(database_url: str) -> None:
                 await handlers.finalize_invoice(uow=uow, invoice_id=invoice_id)
         async with runtime.invoicing_unit_of_work() as uow:
             await handlers.void_invoice(uow=uow, invoice_id=ids[2], reason="seeded")
+        async with runtime.invoicing_unit_of_work() as uow:
+            read_model: BillingInputsReadModel = uow.billing_inputs
+            await read_model.save_account(billing_account("acct_2"), event_at=uow.clock.now())
+            await uow.commit()
     finally:
         await runtime.db.dispose()
 
@@ -92,7 +124,35 @@ def _seeder(database_url: str) -> Any:
             run_sync(_invoices(database_url))
             listed = client.get("/v1/invoices")
             assert listed.status_code == 200 and len(listed.json()["data"]) == 3, listed.text
-        return {"rate_id": str(rate.json()["id"]), "invoice_id": listed.json()["data"][0]["id"]}
+            issued = listed.json()["data"][1]["id"]
+            seeded = {
+                "/v1/adjustments": {
+                    "account_id": "acct_2",
+                    "currency": "USD",
+                    "direction": "credit",
+                    "amount": "25.00",
+                    "reason": "Goodwill",
+                },
+                "/v1/credit-notes": {
+                    "invoice_id": issued,
+                    "currency": "USD",
+                    "reason": "Seats",
+                    "lines": [{"charge_key": "sub_1:2026-08", "amount": "100.00"}],
+                },
+                "/v1/disputes": {"invoice_id": issued, "reason": "Seats", "disputed_amount": "10.00"},
+            }
+            made = {}
+            for path, body in seeded.items():
+                created = client.post(path, json=body)
+                assert created.status_code == 201, created.text
+                made[path] = str(created.json()["id"])
+        return {
+            "rate_id": str(rate.json()["id"]),
+            "invoice_id": listed.json()["data"][0]["id"],
+            "adjustment_id": made["/v1/adjustments"],
+            "credit_note_id": made["/v1/credit-notes"],
+            "dispute_id": made["/v1/disputes"],
+        }
 
     return seed
 

@@ -17,6 +17,12 @@ from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from libs.platform.clock import Clock, FixedClock
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from tests.invoicing.unit.fake_billing_inputs import BillingInputsStore, FakeBillingInputsReadModel
+from tests.invoicing.unit.fakes_credits import (
+    CreditTables,
+    FakeAdjustmentRepository,
+    FakeCreditNoteRepository,
+    FakeDisputeRepository,
+)
 from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository, InvoiceTables
 from tests.invoicing.unit.fakes_statements import FakeAccountLedger, RecordedActivity
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
@@ -34,6 +40,7 @@ class InvoicingStore:
     invoices: InvoiceTables = field(default_factory=InvoiceTables)
     activity: RecordedActivity = field(default_factory=RecordedActivity)
     """Ledger entries of kinds with no fake of their own yet (payments, credit notes)."""
+    credits: CreditTables = field(default_factory=CreditTables)
 
 
 class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
@@ -51,15 +58,26 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.tax_rates = FakeTaxRateRepository(self.store)
         self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
         self.account_ledger = FakeAccountLedger(self.store.invoices, self.store.activity)
+        self.adjustments: FakeAdjustmentRepository = FakeAdjustmentRepository(
+            self.store.credits, self.store.invoices
+        )
+        self.credit_notes: FakeCreditNoteRepository = FakeCreditNoteRepository(self.store.credits)
+        self.disputes: FakeDisputeRepository = FakeDisputeRepository(self.store.credits)
 
     async def commit(self) -> None:
         """Write the staged rows, then keep the staged events and audit records."""
         self.invoices.commit()
+        self.adjustments.commit()
+        self.credit_notes.commit()
+        self.disputes.commit()
         await super().commit()
 
     def drop_uncommitted(self) -> None:
         """A unit of work left without committing changes nothing."""
         self.invoices.rollback()
+        self.adjustments.rollback()
+        self.credit_notes.rollback()
+        self.disputes.rollback()
 
 
 class FakeTaxRateRepository(TaxRateRepository):

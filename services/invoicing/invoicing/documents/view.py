@@ -173,6 +173,8 @@ def invoice_document(
     totals.append(("Total", money(invoice.total)))
     if invoice.amount_paid:
         totals.append(("Amount paid", money(-invoice.amount_paid)))
+    if invoice.credited:
+        totals.append(("Credit notes", money(-invoice.credited)))
     return InvoiceDocument(
         title=TITLES.get(invoice.state, "Invoice"),
         number=number,

@@ -195,6 +195,8 @@ class Invoice:
     invoice_date: date | None = None
     due_date: date | None = None
     amount_paid: Decimal = Decimal(0)
+    credited: Decimal = Decimal(0)
+    """The totals (with tax) of the credit notes issued against it."""
     finalized_at: datetime | None = None
     voided_at: datetime | None = None
     void_reason: str | None = None
@@ -235,10 +237,17 @@ class Invoice:
 
     @property
     def amount_due(self) -> Decimal:
-        """What remains to pay (0 for a draft or a void invoice)."""
+        """What remains to pay: total less payments and credit notes, never below 0 (0 for a draft
+        or a void invoice; a credit beyond what was due is the account's credit, not a negative due)."""
         if self.state in (InvoiceState.DRAFT, InvoiceState.VOID):
             return self._sum(())
-        return self.total - self.amount_paid
+        return max(self._sum(()), self.total - self.amount_paid - self.credited)
+
+    @property
+    def creditable(self) -> Decimal:
+        """What credit notes may still credit: the total less the notes already issued (payments
+        do not reduce it: a credit on a paid invoice becomes account credit)."""
+        return self.total - self.credited
 
     @property
     def number_text(self) -> str | None:
@@ -271,6 +280,11 @@ class Invoice:
         """Void a draft (discard it) or a finalized invoice nobody has paid anything on."""
         if self.state is InvoiceState.VOID:
             raise InvoiceConflict(f"invoice {self.id!r} is already void")
+        if self.credited > 0:
+            raise InvoiceConflict(
+                f"invoice {self.number_text or self.id} has credit notes of {self.credited} {self.currency}; "
+                "an invoice with credit notes is corrected further by credit notes, not voided"
+            )
         if self.amount_paid > 0:
             raise InvoiceConflict(
                 f"invoice {self.id!r} has payments of {self.amount_paid} {self.currency}; "
@@ -299,6 +313,21 @@ class Invoice:
         self.amount_paid += amount
         self.state = InvoiceState.PAID if self.amount_due == 0 else InvoiceState.PARTIALLY_PAID
         return self.state
+
+    def apply_credit(self, total: Decimal) -> Decimal:
+        """Take an issued credit note's total off what remains; return what exceeds the amount due
+        (left to the account as credit). Settled (paid) once nothing remains due."""
+        if self.state not in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID, InvoiceState.PAID):
+            raise InvoiceConflict(f"only an issued invoice is credited, not a {self.state.value} one")
+        if total <= 0 or total > self.creditable:
+            raise InvoiceConflict(
+                f"{total} {self.currency} is not within the {self.creditable} {self.currency} creditable"
+            )
+        due_before = self.amount_due
+        self.credited += total
+        if self.amount_due == 0:
+            self.state = InvoiceState.PAID
+        return max(self._sum(()), total - due_before)
 
     # --- rules ----------------------------------------------------------------------------
 

@@ -71,6 +71,11 @@ class InvoiceRepository(abc.ABC):
     async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:
         """A page of invoices ordered by id (creation order)."""
 
+    async def lock(self, invoice_id: str) -> Invoice:
+        """One invoice read with its row locked until the transaction ends (404 when unknown): what
+        may still be credited on it is checked by one transaction at a time."""
+        return await self.get(invoice_id)
+
     async def get(self, invoice_id: str) -> Invoice:
         """One invoice, or NotFound (404)."""
         invoice = await self.find(invoice_id)

@@ -17,6 +17,9 @@ from invoicing.handlers.tax_rates import TaxRateRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 if TYPE_CHECKING:
+    from invoicing.handlers.adjustments_port import AdjustmentRepository
+    from invoicing.handlers.credit_notes_port import CreditNoteRepository
+    from invoicing.handlers.disputes_port import DisputeRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
     from invoicing.handlers.statements import AccountLedger
 
@@ -30,6 +33,9 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     invoices: InvoiceRepository
     account_ledger: AccountLedger
     """The account activity statements are read from (every concept's documents)."""
+    adjustments: AdjustmentRepository
+    credit_notes: CreditNoteRepository
+    disputes: DisputeRepository
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -13,5 +13,6 @@ import libs.platform.inbox
 import libs.platform.outbox  # noqa: F401
 from invoicing.models import (
     billing_inputs,  # noqa: F401
+    credits,  # noqa: F401
     invoices,  # noqa: F401
 )

@@ -87,6 +87,7 @@ class InvoiceRow(SQLModel, table=True):
     tax_total: Decimal = Field(sa_column=_money())
     total: Decimal = Field(sa_column=_money())
     amount_paid: Decimal = Field(sa_column=_money())
+    credited: Decimal = Field(sa_column=_money())
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     finalized_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     voided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

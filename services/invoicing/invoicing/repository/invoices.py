@@ -31,7 +31,7 @@ from invoicing.handlers.invoices_port import (
     InvoiceRepository,
 )
 from invoicing.models.invoices import InvoiceLineRow, InvoiceNumberSeries, InvoiceRow
-from libs.platform.errors import Conflict
+from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 
 Row = InvoiceRow
@@ -51,6 +51,16 @@ class SqlInvoiceRepository(InvoiceRepository):
             return self.seen[invoice_id]
         found = await self._invoices(col(Row.id) == invoice_id)
         return found[0] if found else None
+
+    async def lock(self, invoice_id: str) -> Invoice:
+        """The invoice read afresh with its row locked (FOR UPDATE; SQLite's write lock is held since
+        BEGIN IMMEDIATE), so a concurrent credit waits and then sees this one's credited total."""
+        stmt = select(Row).where(col(Row.id) == invoice_id).with_for_update()
+        row = (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+        if row is None:
+            raise NotFound("invoice", invoice_id)
+        self.seen.pop(invoice_id, None)
+        return (await self._load([row]))[0]
 
     async def find_by_key(self, key: BillingPeriodKey) -> Invoice | None:
         """The invoice that is not void holding `key`, if any."""
@@ -193,6 +203,7 @@ def _row_values(invoice: Invoice) -> dict[str, Any]:
         "tax_total": invoice.tax_total,
         "total": invoice.total,
         "amount_paid": invoice.amount_paid,
+        "credited": invoice.credited,
         "created_at": invoice.created_at,
         "finalized_at": invoice.finalized_at,
         "voided_at": invoice.voided_at,
@@ -292,6 +303,7 @@ def _invoice(row: Row, lines: list[InvoiceLine]) -> Invoice:
         invoice_date=row.invoice_date,
         due_date=row.due_date,
         amount_paid=row.amount_paid,
+        credited=row.credited,
         finalized_at=row.finalized_at,
         voided_at=row.voided_at,
         void_reason=row.void_reason,

@@ -7,7 +7,10 @@ from collections.abc import Callable
 from sqlalchemy import event
 
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+from invoicing.repository.adjustments import SqlAdjustmentRepository
 from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
+from invoicing.repository.credit_notes import SqlCreditNoteRepository
+from invoicing.repository.disputes import SqlDisputeRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
 from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
@@ -27,3 +30,6 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.tax_rates = SqlTaxRateRepository(self.session)
         self.invoices = SqlInvoiceRepository(self.session)
         self.account_ledger = SqlAccountLedger(self.session)
+        self.adjustments = SqlAdjustmentRepository(self.session)
+        self.credit_notes = SqlCreditNoteRepository(self.session)
+        self.disputes = SqlDisputeRepository(self.session)

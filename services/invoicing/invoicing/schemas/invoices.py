@@ -99,7 +99,8 @@ class InvoicePublic(BaseModel):
     tax_total: Amount
     total: Amount
     amount_paid: Amount
-    amount_due: Amount
+    credited: Amount = Field(description="The totals of the credit notes issued against it.")
+    amount_due: Amount = Field(description="total - amount_paid - credited, never below 0.")
     tax_exemption_note: str | None
     memo: str | None
     created_at: datetime
@@ -141,6 +142,7 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
         tax_total=amount_out(invoice.tax_total, currency),
         total=amount_out(invoice.total, currency),
         amount_paid=amount_out(invoice.amount_paid, currency),
+        credited=amount_out(invoice.credited, currency),
         amount_due=amount_out(invoice.amount_due, currency),
         tax_exemption_note=invoice.tax_exemption_note,
         memo=invoice.memo,
