@@ -7,13 +7,13 @@ dash (`4111 1111 1111 1111`, `4111-1111-1111-1111`, `4111111111111111`). A run i
 when all of these hold:
 
 1. it holds 13 to 19 digits, and they pass the Luhn check;
-2. its first digit is 2–9 (every card scheme), or 1 when it holds exactly 15 digits (UATP). No
+2. its first digit is 2 to 9 (every card scheme), or 1 when it holds exactly 15 digits (UATP). No
    issuer numbers from 0, and 13, 16 and 19 digits from 1 are epoch timestamps in ms, µs and ns;
 3. it stands on its own: no letter, digit or `_` touches either end (so a digit run inside a hash,
    a ULID or a base64 token is not a card number, while `card: 4111…` and `"4111…"` are); a JSON
    escape (`\\n4111…`) counts as a separator;
 4. it is not part of a decimal number (`1234567890123.45`) nor of a UUID;
-5. when it is written in groups, the first group holds 4–6 digits and every other group 3–6 (the
+5. when it is written in groups, the first group holds 4 to 6 digits and every other 3 to 6 (the
    groupings printed on cards: 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3), so two dates side by side
    (`2026-01-01 2026-01-31`) are not a card number.
 
@@ -39,10 +39,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
+
+from libs.platform.errors import FieldError, ValidationFailed
 
 MIN_DIGITS: Final = 13
 MAX_DIGITS: Final = 19
@@ -317,7 +319,7 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def mask_log_event(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def mask_log_event(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """structlog processor: every card number in a log event's values masked (last four)."""
     return {key: _masked(value) for key, value in event.items()}
 
@@ -332,3 +334,56 @@ class MaskingFilter(logging.Filter):
         if masked is not message:
             record.msg, record.args = masked, None
         return True
+
+
+# --- a request ------------------------------------------------------------------------------
+
+
+def url_and_header_card_fields(
+    path: str, query_string: bytes, headers: Iterable[tuple[bytes, bytes]]
+) -> list[tuple[str, str]]:
+    """(field, last four) of each card number in a request's path, query or header values."""
+    fields = [("path", found.last_four) for found in find_card_numbers(path.encode())]
+    fields += query_card_fields(query_string)
+    for name, value in headers:
+        for found in find_card_numbers(value):
+            fields.append((f"header.{name.decode('latin-1').lower()}", found.last_four))
+    return fields
+
+
+def body_card_fields(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    """(field, last four) of each card number in a request body of that media type.
+
+    The raw bytes are searched first (what every body costs); a JSON or NDJSON body is parsed
+    only when that finds one, to name its fields, or when it escapes a digit (`\\u0034`); a form
+    body is decoded (`4111+1111…`, `%34111…`).
+    """
+    media = content_type.split(";")[0].strip().lower()
+    found = first_card_number(body)
+    fields: list[tuple[str, str]] = []
+    if media == "application/x-www-form-urlencoded":
+        fields = form_card_fields(body)
+    elif found is not None or may_hide_escaped_digits(body):
+        if media.endswith(("ndjson", "jsonl", "jsonlines")):
+            fields = ndjson_card_fields(body)
+        elif media in {"", "application/json"} or media.endswith("+json"):
+            fields = json_card_fields(body)
+    if not fields and found is not None:
+        fields = [("body", found.last_four)]
+    return fields
+
+
+REFUSAL_DETAIL: Final = (
+    "The request holds a card number, which no service accepts or stores: send a payment method token"
+)
+
+
+def card_number_refusal(fields: Iterable[tuple[str, str]]) -> ValidationFailed:
+    """The 422 for card numbers found at these fields: each named, no number shown but its last four."""
+    return ValidationFailed(
+        REFUSAL_DETAIL,
+        [
+            FieldError(field, f"holds a card number (…{four}); send a payment method token", "card_number")
+            for field, four in fields
+        ],
+    )
