@@ -268,6 +268,8 @@ def query_card_fields(query_string: bytes) -> list[tuple[str, str]]:
 # --- a streamed body ------------------------------------------------------------------------
 
 _CARRY_LIMIT: Final = 256
+# Bytes on each side of a run that decide whether it is a card number (a UUID is 36 long).
+_CONTEXT: Final = 40
 _RUN_CHARS = frozenset(b"0123456789 -.")
 
 
@@ -285,10 +287,11 @@ class StreamScanner:
     def feed(self, chunk: bytes, *, last: bool) -> Found | None:
         """Search `chunk`; `last` says no more comes, so a run at its very end is judged too."""
         window = self._carry + chunk
+        settled = len(window) - _CONTEXT
         for found in find_card_numbers(window, first_run_cut=self._carry_cut):
-            if last or found.end < len(window):
+            if last or found.end <= settled:
                 return found
-            # A run that touches the window's end may go on in the next chunk: judged then.
+            # What follows a run decides it too (`.45`, the rest of a UUID): judged next time.
         if last:
             return None
         limit = max(0, len(window) - _CARRY_LIMIT)
@@ -296,9 +299,11 @@ class StreamScanner:
         while tail > limit and window[tail - 1] in _RUN_CHARS:
             tail -= 1
         # Past the limit the stretch is too long to end in a run of 19 digits that starts in it,
-        # except one it cut; else keep what precedes it too (its boundary, a UUID around it).
+        # except one it cut; else keep what precedes it too (its boundary, a UUID around it), and
+        # always the last bytes, where a run waits for what follows it.
         self._carry_cut = tail == limit and tail > 0 and window[tail - 1] in _RUN_CHARS
-        self._carry = window[tail if self._carry_cut else max(0, tail - _UUID_REACH) :]
+        keep = tail if self._carry_cut else max(0, min(tail, settled - _CONTEXT) - _CONTEXT)
+        self._carry = window[keep:]
         return None
 
 
