@@ -127,8 +127,8 @@ class Found:
 
     @property
     def masked(self) -> str:
-        """How a message may show it: never more than the last four digits."""
-        return f"…{self.last_four}"
+        """How a log line shows it (ASCII, so JSON lines keep it readable): the last four digits."""
+        return f"[card ****{self.last_four}]"
 
 
 def _stretches(data: bytes) -> Iterator[tuple[int, int]]:
@@ -180,7 +180,7 @@ def holds_card_number(text: str) -> bool:
 
 
 def mask_card_numbers(text: str) -> str:
-    """`text` with each card number replaced by `[card …1111]` (its last four digits)."""
+    """`text` with each card number replaced by `[card ****1111]` (its last four digits)."""
     data = text.encode()
     found = list(find_card_numbers(data))
     if not found:
@@ -189,7 +189,7 @@ def mask_card_numbers(text: str) -> str:
     done = 0
     for card in found:
         pieces.append(data[done : card.start])
-        pieces.append(f"[card {card.masked}]".encode())
+        pieces.append(card.masked.encode())
         done = card.end
     pieces.append(data[done:])
     return b"".join(pieces).decode(errors="replace")
