@@ -16,6 +16,13 @@
    (10,000; a route with a larger body limit gets proportionally more). Counting them costs one
    C-speed parse; without the cap a 1 MiB body of 100,000 unknown keys costs seconds of
    validation and one error each. Over the cap is a 422 problem+json, before pydantic runs.
+4. **Refuse card numbers.** A card number (libs/platform/card_numbers.py has the rule) in the
+   path, the query, a header or the body is a 422 problem+json naming the field, never the
+   number — checked here, before any route, idempotency record, audit row or log line sees the
+   request (the URL and headers before the key is checked: a 404's `instance` would echo a path).
+   A streamed body is searched chunk by chunk as the route reads it (a number split across two
+   chunks included); the route's read raises the 422 before the last chunk, so an idempotency
+   key is never claimed and the route discards what it spooled.
 
 A route may say more about its body with `edge_body(...)` on its endpoint (below the route
 decorator), and every other route keeps the defaults:
@@ -49,6 +56,14 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.platform.auth import UNAUTHENTICATED, presented_key, principal_for_key
+from libs.platform.card_numbers import (
+    REFUSAL_DETAIL,
+    StreamScanner,
+    body_card_fields,
+    card_number_refusal,
+    mask_card_numbers,
+    url_and_header_card_fields,
+)
 from libs.platform.errors import DomainError
 from libs.platform.problems import problem_response
 
@@ -167,6 +182,22 @@ def bounded_receive(receive: Receive, limit: int, detail: str) -> Receive:
     return bounded
 
 
+def card_scanning_receive(receive: Receive) -> Receive:
+    """A `receive` that raises the card-number 422 as soon as the streamed body shows one."""
+    scanner = StreamScanner()
+
+    async def scanning() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            last = not message.get("more_body", False)
+            found = scanner.feed(message.get("body", b""), last=last)
+            if found is not None:
+                raise card_number_refusal([("body", found.last_four)])
+        return message
+
+    return scanning
+
+
 def replaying_receive(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands over an already read body, then waits on the real one (disconnect)."""
     sent = False
@@ -235,6 +266,10 @@ class EdgeGuard:
             return
         app = scope["app"]
         settings = app.state.runtime.settings
+        card_fields = url_and_header_card_fields(scope["path"], scope["query_string"], scope["headers"])
+        if card_fields:
+            await _refuse_card_numbers(scope, receive, send, card_fields)
+            return
         route = matched_route(app, scope)
         if _needs_key(app, route) and not _known_key(app, scope):
             await _refuse(scope, receive, send, 401, "Unauthorized", "unauthorized", UNAUTHENTICATED)
@@ -247,7 +282,7 @@ class EdgeGuard:
             return
         declared = declared_body(route)
         if declared.stream:
-            await self.app(scope, bounded_receive(receive, limit, too_large), send)
+            await self.app(scope, card_scanning_receive(bounded_receive(receive, limit, too_large)), send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -266,6 +301,10 @@ class EdgeGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        card_fields = body_card_fields(body, headers.get("content-type", ""))
+        if card_fields:
+            await _refuse_card_numbers(scope, receive, send, card_fields)
+            return
         members = json_member_cap(declared, limit, settings.max_json_members, settings.max_body_bytes)
         if members is not None and body and _is_json(headers) and json_members_over(body, members):
             detail = f"A JSON body may hold at most {members} object members in all"
@@ -299,6 +338,23 @@ async def _refuse(
         headers = {"Connection": "close"}
     response = problem_response(
         Request(scope), status=status, title=title, code=code, detail=detail, headers=headers
+    )
+    await response(scope, receive, send)
+
+
+async def _refuse_card_numbers(
+    scope: Scope, receive: Receive, send: Send, fields: list[tuple[str, str]]
+) -> None:
+    refusal = card_number_refusal(fields)
+    request = Request(scope)
+    response = problem_response(
+        request,
+        status=422,
+        title=refusal.title,
+        code=refusal.code,
+        detail=REFUSAL_DETAIL,
+        errors=refusal.errors,
+        instance=mask_card_numbers(request.url.path),
     )
     await response(scope, receive, send)
 

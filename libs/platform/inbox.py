@@ -21,6 +21,9 @@ message (`libs.platform.batch_handlers` says how that stays exactly once).
 A failure of the database or of the group (a commit refused after a rebalance) never ends the
 loop: the batch is redone from the partitions this member still owns, the rest is redelivered
 to their new owner, whose inbox skips what was applied here.
+
+An event holding a card number is applied like any other: events come from services whose
+edge refused card numbers already (libs/platform/card_numbers.py), and every log line is masked.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """structlog configured once for every service: JSON when not on a terminal, console on one.
 
 The correlation id of the current HTTP request or event is kept in a context variable and
-bound to every log line.
+bound to every log line. A card number never reaches a log line: the edge refuses requests that
+hold one, and every line, structlog's and the stdlib's (uvicorn's access lines), is masked here
+as well (libs/platform/card_numbers.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from contextvars import ContextVar
 from typing import Any
 
 import structlog
+
+from libs.platform.card_numbers import MaskingFilter, mask_log_event
 
 CORRELATION_HEADER = "X-Correlation-ID"
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -54,12 +58,15 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     ]
     renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        # Masked last, so the text of an exception is masked too.
+        processors=[*shared, structlog.processors.format_exc_info, mask_log_event, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     _configured = True
 

@@ -19,6 +19,7 @@ from prometheus_client import (
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from libs.platform.auth import metrics_access
+from libs.platform.card_numbers import holds_card_number
 from libs.platform.dead_letters import count_pending
 from libs.platform.logging import (
     CORRELATION_HEADER,
@@ -103,6 +104,9 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+        if holds_card_number(correlation_id):
+            # The edge refuses the request; its answer and log lines must not carry the number.
+            correlation_id = new_correlation_id()
         token = set_correlation_id(correlation_id[:64])
         started = time.perf_counter()
         try:

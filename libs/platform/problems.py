@@ -76,8 +76,12 @@ def problem_response(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
     omitted_errors: int = 0,
+    instance: str | None = None,
 ) -> JSONResponse:
-    """Build a problem+json response (at most MAX_REPORTED_ERRORS field errors, the rest counted)."""
+    """Build a problem+json response (at most MAX_REPORTED_ERRORS field errors, the rest counted).
+
+    `instance` is the request's path unless given (a path that must not be echoed, masked).
+    """
     errors = errors or []
     omitted_errors += max(0, len(errors) - MAX_REPORTED_ERRORS)
     body = Problem(
@@ -85,7 +89,7 @@ def problem_response(
         title=title,
         status=status,
         detail=detail,
-        instance=request.url.path,
+        instance=request.url.path if instance is None else instance,
         code=code,
         correlation_id=current_correlation_id(),
         errors=[
