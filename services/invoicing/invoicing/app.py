@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from invoicing.bootstrap import bootstrap
+from invoicing.api import bill_runs
+from invoicing.bootstrap import InvoicingRuntime, bootstrap
 from invoicing.config import InvoicingSettings
 from libs.platform.service import create_service_app
 
@@ -13,11 +14,13 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
+def create_app(
+    settings: InvoicingSettings | None = None, *, runtime: InvoicingRuntime | None = None
+) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise, or on a runtime given whole)."""
     return create_service_app(
-        runtime=bootstrap(settings),
+        runtime=runtime or bootstrap(settings),
         title="Invoicing service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[bill_runs.router],
     )

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
+from invoicing.handlers.bill_runs_port import BillRunRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 
 class InvoicingUnitOfWork(UnitOfWorkPort):
     """One transaction of an invoicing use case: its repositories, audit records and events."""
+
+    bill_runs: BillRunRepository
+
+    @abc.abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A nested transaction: what is done inside is undone alone when the block raises."""
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -10,3 +10,4 @@ import libs.platform.audit
 import libs.platform.idempotency
 import libs.platform.inbox
 import libs.platform.outbox  # noqa: F401
+from invoicing.models import bill_runs  # noqa: F401

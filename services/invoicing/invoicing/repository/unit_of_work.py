@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import event
 
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+from invoicing.repository.bill_runs import SqlBillRunRepository
 from libs.platform.unit_of_work import UnitOfWork
 
 
@@ -17,5 +19,16 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         """Call `callback` when the session's transaction commits (the consumer's, or a request's)."""
         event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
 
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A SAVEPOINT on the session: the block's writes are undone alone when it raises."""
+        return _savepoint(self)
+
     def bind_repositories(self) -> None:
-        """The SQL repositories of each concept, on this unit of work's session (none yet)."""
+        """The SQL repositories of each concept, on this unit of work's session."""
+        self.bill_runs = SqlBillRunRepository(self.session)
+
+
+@asynccontextmanager
+async def _savepoint(uow: SqlInvoicingUnitOfWork) -> AsyncIterator[object]:
+    async with uow.session.begin_nested() as nested:
+        yield nested
