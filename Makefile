@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements rating-faults contracts-docs republish dead-letters load-usage compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements rating-faults contracts-docs republish dead-letters load-usage bill-run compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,12 @@ dead-letters: install
 load-usage: install
 	@test -n "$(FILE)" || (echo "usage: make load-usage FILE=usage.csv [URL=http://127.0.0.1:8003] [FORMAT=csv|ndjson]"; exit 2)
 	$(BIN)/python -m rating.cli load-usage $(FILE) $(if $(URL),--url $(URL)) $(if $(FORMAT),--format $(FORMAT))
+
+# A bill run on the invoicing database, its progress printed until it finishes (the running
+# invoicing replicas do the work; LOCAL=1 does it in this process).
+bill-run: install
+	@test -n "$(DATE)" || (echo "usage: make bill-run DATE=2026-08-01 [LOCAL=1] [DRY_RUN=1]"; exit 2)
+	$(BIN)/python -m invoicing.cli bill-run --date $(DATE) --watch $(if $(LOCAL),--local) $(if $(DRY_RUN),--dry-run)
 
 compose-up:
 	docker compose up --build -d

@@ -36,7 +36,7 @@ def invoice(currency: str, total: str, *, created: bool = True) -> BilledInvoice
 def new_run(**kwargs: object) -> BillRun:
     return BillRun(
         id="brun_1", bill_date=date(2026, 8, 1), kind=BillRunKind.ON_DEMAND, created_at=NOW, **kwargs
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_accounts_are_cut_into_numbered_chunks_in_order() -> None:

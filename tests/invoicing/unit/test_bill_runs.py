@@ -40,7 +40,7 @@ def accounts(n: int) -> list[str]:
 
 async def start(store: InvoicingStore, **body: object) -> BillRunPublic:
     async with FakeInvoicingUnitOfWork(store) as uow:
-        return await bill_runs.start_bill_run(uow, command=BillRunCreate(bill_date=BILL_DATE, **body))  # type: ignore[arg-type]
+        return await bill_runs.start_bill_run(uow, command=BillRunCreate(bill_date=BILL_DATE, **body))
 
 
 async def report(store: InvoicingStore, run_id: str) -> BillRunPublic:
