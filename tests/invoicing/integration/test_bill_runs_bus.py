@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from invoicing.app import create_app
 from invoicing.bootstrap import InvoicingRuntime, bootstrap
@@ -81,8 +83,8 @@ def _assigned_partitions(*processes: Process) -> Any:
 
 
 async def _finished(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
-    async def probe() -> dict[str, Any]:
-        return (await client.get(f"/v1/bill-runs/{run_id}", headers=auth("ops"))).json()  # type: ignore[no-any-return]
+    async def probe() -> Any:
+        return (await client.get(f"/v1/bill-runs/{run_id}", headers=auth("ops"))).json()
 
     return await eventually(probe, until=lambda r: r["state"].startswith("completed"), timeout_s=120)
 
@@ -95,8 +97,8 @@ async def _invoice_rows(runtime: InvoicingRuntime) -> int:
 async def _inbox_has(runtime: InvoicingRuntime, event_id: str) -> bool:
     async with runtime.db.engine.connect() as connection:
         statement = select(func.count()).where(
-            InboxEntry.consumer_group == BILL_RUNS_GROUP,  # type: ignore[arg-type]
-            InboxEntry.event_id == event_id,  # type: ignore[arg-type]
+            col(InboxEntry.consumer_group) == BILL_RUNS_GROUP,
+            col(InboxEntry.event_id) == event_id,
         )
         return int((await connection.execute(statement)).scalar_one()) == 1
 
@@ -106,9 +108,9 @@ async def _deliver_again(broker: str, runtime: InvoicingRuntime) -> list[str]:
     async with runtime.db.engine.connect() as connection:
         body = (
             await connection.execute(
-                select(OutboxMessage.body)
-                .where(OutboxMessage.event_type == "bill_run.chunk_requested")
-                .limit(1)  # type: ignore[arg-type]
+                select(col(OutboxMessage.body))
+                .where(col(OutboxMessage.event_type) == "bill_run.chunk_requested")
+                .limit(1)
             )
         ).scalar_one()
     original = Envelope.model_validate_json(body)
@@ -158,9 +160,7 @@ async def test_a_run_is_shared_by_two_processes_and_each_chunk_is_billed_once(
 
     # A chunk delivered again — the same message, and a new message for the same chunk — adds nothing.
     for event_id in await _deliver_again(broker, one.runtime):
-        await eventually(
-            lambda event_id=event_id: _inbox_has(one.runtime, event_id), until=bool, timeout_s=30
-        )
+        await eventually(partial(_inbox_has, one.runtime, event_id), until=bool, timeout_s=30)
     again = (await one.client.get(f"/v1/bill-runs/{run_id}", headers=auth("ops"))).json()
     assert (again["accounts_done"], again["chunks_done"], again["invoices_created"]) == (2000, 20, 1999)
     assert one.billing.accounts_billed + two.billing.accounts_billed == 1999
