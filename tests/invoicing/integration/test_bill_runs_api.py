@@ -91,7 +91,9 @@ async def test_a_run_is_started_once_followed_and_its_failures_retried(
     assert failures.json()["data"] == [{"account_id": "acct_0100", "reason": REASON}]
     assert failures.json()["has_more"] is False
 
-    runtime.account_billing.raising.clear()  # type: ignore[union-attr]  # the price was fixed
+    billing = runtime.account_billing
+    assert isinstance(billing, SqlFakeAccountBilling)
+    billing.raising.clear()  # the price was fixed
     retry = await client.post(f"/v1/bill-runs/{run['id']}/retry-failures", headers=auth("finance"))
     assert retry.status_code == 202 and retry.json()["retry_of"] == run["id"]
     retried = await _finished(client, retry.json()["id"])
