@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from invoicing.config import InvoicingSettings
-from invoicing.consumers import consumer_specs
+from invoicing.consumers import BILL_RUNS_GROUP, consumer_specs
 from invoicing.handlers.bill_run_chunks import BillRunSettings
 from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
@@ -88,6 +88,21 @@ class InvoicingRuntime(ServiceRuntime):
             chunk_accounts=settings.bill_run_chunk_accounts,
             lease=timedelta(seconds=settings.bill_run_lease_s),
         )
+
+    async def start(self) -> None:
+        """Start as every service does; the bill-run group then polls a few chunks at a time.
+
+        Each poll is one transaction: a poll of hundreds of chunks (CONSUMER_BATCH_SIZE, every
+        group's default) would bill a whole run at once, its progress jumping from 0 to the end
+        and a redo after a failure costing all of it. libs' consumers read `batch_size` at every
+        poll (and when they restart), so setting it here holds.
+        """
+        await super().start()
+        settings = self.settings
+        assert isinstance(settings, InvoicingSettings)
+        for consumer in self.consumers:
+            if consumer.group_id == BILL_RUNS_GROUP:
+                consumer.batch_size = settings.bill_run_chunks_per_poll
 
     def system_unit_of_work(self) -> InvoicingUnitOfWork:
         """A unit of work acting for the system (jobs and the CLI)."""

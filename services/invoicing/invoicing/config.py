@@ -17,6 +17,8 @@ class InvoicingSettings(ServiceSettings):
     # Bill runs (issue 9; invoicing.handlers.bill_run_chunks says how a run's work is done).
     bill_run_chunk_accounts: int = Field(default=500, ge=1, le=MAX_CHUNK_ACCOUNTS)
     """Accounts per chunk: one `bill_run.chunk_requested` message, billed in one transaction."""
+    bill_run_chunks_per_poll: int = Field(default=4, ge=1, le=500)
+    """Chunks the `invoicing.bill_runs` consumer takes per poll (one transaction)."""
     bill_run_poll_s: float = Field(default=1.0, ge=0)
     """How often this process looks for runs to enumerate and runs to complete (0: never; another
     replica does)."""
