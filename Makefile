@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements rating-faults contracts-docs republish dead-letters load-usage compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements bench-billrun rating-faults contracts-docs republish dead-letters load-usage bill-run compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,14 @@ bench-usage: install
 bench-entitlements: install
 	$(BIN)/python -m bench entitlements $(ENTITLEMENT_ARGS)
 
+# One bill run of 100,000 accounts, SQLite (and PostgreSQL with BILLRUN_BENCH_DATABASE_URL), one and two
+# invoicing processes, then the same run again. Until the real billing is wired it bills with a
+# stand-in (bench/billrun.py says what that measures).
+#   make bench-billrun BILLRUN_ACCOUNTS=20000 BILLRUN_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
+BILLRUN_ACCOUNTS ?= 100000
+bench-billrun: install
+	$(BIN)/python -m bench billrun --billrun-accounts $(BILLRUN_ACCOUNTS) $(BILLRUN_ARGS)
+
 # SIGKILL of the rating process and of the local broker in the middle of a 1M-event run.
 rating-faults: install
 	RATING_FAULTS=1 $(BIN)/pytest -q -p no:randomly tests/rating/faults
@@ -92,6 +100,12 @@ dead-letters: install
 load-usage: install
 	@test -n "$(FILE)" || (echo "usage: make load-usage FILE=usage.csv [URL=http://127.0.0.1:8003] [FORMAT=csv|ndjson]"; exit 2)
 	$(BIN)/python -m rating.cli load-usage $(FILE) $(if $(URL),--url $(URL)) $(if $(FORMAT),--format $(FORMAT))
+
+# A bill run on the invoicing database, its progress printed until it finishes (the running
+# invoicing replicas do the work; LOCAL=1 does it in this process).
+bill-run: install
+	@test -n "$(DATE)" || (echo "usage: make bill-run DATE=2026-08-01 [LOCAL=1] [DRY_RUN=1]"; exit 2)
+	$(BIN)/python -m invoicing.cli bill-run --date $(DATE) --watch $(if $(LOCAL),--local) $(if $(DRY_RUN),--dry-run)
 
 compose-up:
 	docker compose up --build -d

@@ -1,10 +1,10 @@
-"""`python -m bench [bus] [quote] [usage] [entitlements]`: run benchmarks and print one table.
+"""`python -m bench [bus] [quote] [usage] [entitlements] [billrun]`: run benchmarks and print one table.
 
 Progress goes to stderr, the table (and each benchmark's notes under it) to stdout. Every
 benchmark starts what it needs on loopback (a broker on a free port, SQLite files in a temporary
 directory, service processes), stops by itself and cleans up. With no name, the quick ones run
 (bus, quote); usage and entitlements start the rating service and run when named
-(`make bench-usage`, `make bench-entitlements`).
+(`make bench-usage`, `make bench-entitlements`, `make bench-billrun`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from bench import bus, entitlements, quote, usage
+from bench import billrun, bus, entitlements, quote, usage
 from bench.rating_stack import POSTGRES_ENV
 from bench.report import Figure, Section, render_table
 from bench.usage_workload import DEFAULT_BATCH_SIZE, DEFAULT_SUBSCRIPTIONS
@@ -60,6 +60,13 @@ BENCHMARKS: dict[str, Benchmark] = {
     ),
     "usage": _usage,
     "entitlements": _entitlements,
+    "billrun": lambda args: billrun.run(
+        billrun.BillRunOptions(
+            accounts=args.billrun_accounts,
+            chunk_accounts=args.billrun_chunk,
+            process_counts=tuple(int(n) for n in args.billrun_processes.split(",")),
+        )
+    ),
 }
 QUICK = ("bus", "quote")
 
@@ -120,6 +127,12 @@ def _parser() -> argparse.ArgumentParser:
         default=entitlements.DEFAULT_USAGE_EVENTS,
         help="usage events ingested before the checks",
     )
+    runs = parser.add_argument_group(
+        "billrun", f"(PostgreSQL as well as SQLite: {billrun.POSTGRES_ENV}=postgresql://user@host:port/db)"
+    )
+    runs.add_argument("--billrun-accounts", type=int, default=billrun.DEFAULT_ACCOUNTS, help="accounts a run")
+    runs.add_argument("--billrun-chunk", type=int, default=billrun.DEFAULT_CHUNK, help="accounts a chunk")
+    runs.add_argument("--billrun-processes", default="1,2", help="invoicing processes per run, e.g. 1,2")
     return parser
 
 

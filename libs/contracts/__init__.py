@@ -5,6 +5,7 @@ Importing this package registers every event type (see `registry.EVENT_TYPES`).
 
 from libs.contracts import (  # noqa: F401
     balances,
+    bill_runs,
     catalog,
     collections,
     envelope,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from invoicing.api import adjustments, credit_notes, disputes, invoices, statements, tax_rates
-from invoicing.bootstrap import bootstrap
+from invoicing.api import adjustments, bill_runs, credit_notes, disputes, invoices, statements, tax_rates
+from invoicing.bootstrap import InvoicingRuntime, bootstrap
 from invoicing.config import InvoicingSettings
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
@@ -15,13 +15,20 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: InvoicingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise; tests fix the `clock`)."""
+def create_app(
+    settings: InvoicingSettings | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    runtime: InvoicingRuntime | None = None,
+) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise, or on a runtime given whole;
+    tests fix the `clock`)."""
     return create_service_app(
-        runtime=bootstrap(settings, clock=clock),
+        runtime=runtime or bootstrap(settings, clock=clock),
         title="Invoicing service",
         description=DESCRIPTION,
         routers=[
+            bill_runs.router,
             invoices.router,
             credit_notes.router,
             adjustments.router,

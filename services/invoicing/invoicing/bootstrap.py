@@ -1,22 +1,36 @@
-"""Wires the invoicing service: settings, database, outbox relay, consumers, and the unit of work
-handlers get.
+"""Wires the invoicing service: settings, database, outbox relay, consumers, periodic jobs, and the
+unit of work handlers get.
 
 `bootstrap` is the seam: the app gets units of work on the SQL repositories; give it another
 factory (an in-memory fake, say) and the routes run the same handlers on that.
+
+Bill runs need two adapters more (`invoicing.handlers.bill_runs_port`): `account_billing`, the
+per-account work of a run and of a preview (charges due, tax, draft and finalize), and
+`billable_accounts`, the accounts a run pages through (the billing read model's repository on a
+unit of work). Until both are wired, starting a run or a preview answers 503 and the bill-run
+jobs do nothing.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from invoicing.config import InvoicingSettings
-from invoicing.consumers import consumer_specs
+from invoicing.consumers import BILL_RUNS_GROUP, consumer_specs
+from invoicing.handlers.bill_run_chunks import BillRunSettings
+from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+from invoicing.jobs import periodic_jobs
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
+from libs.platform.errors import RetryableError
 from libs.platform.service import ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -25,11 +39,24 @@ UnitOfWorkFactory = Callable[[Principal | None], InvoicingUnitOfWork]
 """A new unit of work acting for a caller (or the system)."""
 
 
+class BillRunsNotWired(RetryableError):
+    """No per-account billing or accounts source is wired into this process (503)."""
+
+    title = "Bill runs are not available"
+    code = "bill_runs_not_wired"
+
+
 @dataclass
 class InvoicingRuntime(ServiceRuntime):
     """The shared runtime plus the factory of the invoicing service's units of work."""
 
     unit_of_work_factory: UnitOfWorkFactory | None = None
+    account_billing: AccountBilling | None = None
+    """Bills a chunk of accounts (or previews one): the charge calculation, tax and invoices."""
+    billable_accounts: AccountsOf | None = None
+    """The accounts a run of every account pages through, on a unit of work."""
+    worker_name: str = field(default_factory=lambda: _worker_name())
+    """Names this process as the worker of the runs it enumerates."""
 
     def invoicing_unit_of_work(self, principal: Principal | None = None) -> InvoicingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""
@@ -40,12 +67,59 @@ class InvoicingRuntime(ServiceRuntime):
             base.db, producer=base.producer, actor=base.actor, on_commit=base.on_commit, clock=base.clock
         )
 
+    @property
+    def bill_runs_wired(self) -> bool:
+        """True when both adapters bill runs need are wired."""
+        return self.account_billing is not None and self.billable_accounts is not None
+
+    def require_account_billing(self) -> AccountBilling:
+        """The per-account billing (503 `bill_runs_not_wired` when none is wired)."""
+        if self.account_billing is None or self.billable_accounts is None:
+            raise BillRunsNotWired(
+                "bill runs are not wired in this process: no account billing is configured"
+            )
+        return self.account_billing
+
+    def bill_run_settings(self) -> BillRunSettings:
+        """How this process does the work of runs."""
+        settings = self.settings
+        assert isinstance(settings, InvoicingSettings)
+        return BillRunSettings(
+            chunk_accounts=settings.bill_run_chunk_accounts,
+            lease=timedelta(seconds=settings.bill_run_lease_s),
+        )
+
+    async def start(self) -> None:
+        """Start as every service does; the bill-run group then polls a few chunks at a time.
+
+        Each poll is one transaction: a poll of hundreds of chunks (CONSUMER_BATCH_SIZE, every
+        group's default) would bill a whole run at once, its progress jumping from 0 to the end
+        and a redo after a failure costing all of it. libs' consumers read `batch_size` at every
+        poll (and when they restart), so setting it here holds.
+        """
+        await super().start()
+        settings = self.settings
+        assert isinstance(settings, InvoicingSettings)
+        for consumer in self.consumers:
+            if consumer.group_id == BILL_RUNS_GROUP:
+                consumer.batch_size = settings.bill_run_chunks_per_poll
+
+    def system_unit_of_work(self) -> InvoicingUnitOfWork:
+        """A unit of work acting for the system (jobs and the CLI)."""
+        return self.invoicing_unit_of_work(None)
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
 
 def bootstrap(
     settings: InvoicingSettings | None = None,
     *,
     unit_of_work: UnitOfWorkFactory | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    account_billing: AccountBilling | None = None,
+    billable_accounts: AccountsOf | None = None,
 ) -> InvoicingRuntime:
     """Build the runtime of the invoicing service (SQL units of work unless a factory is given)."""
     runtime = InvoicingRuntime(
@@ -53,6 +127,9 @@ def bootstrap(
         migrations_dir=MIGRATIONS_DIR,
         clock=clock,
         unit_of_work_factory=unit_of_work,
+        account_billing=account_billing,
+        billable_accounts=billable_accounts,
     )
     runtime.consumer_specs = consumer_specs(runtime)
+    runtime.periodic_jobs = periodic_jobs(runtime)
     return runtime

@@ -28,7 +28,11 @@ AUGUST_1 = FixedClock(datetime(2026, 8, 1, 16, tzinfo=UTC))
 
 
 def invoicing_settings(database_url: str, broker: str | None = None, **extra: object) -> InvoicingSettings:
-    """Settings for invoicing under test (bus off when no broker is given)."""
+    """Settings for invoicing under test (bus off when no broker is given); no scheduled runs, runs
+    picked up at once, chunks of 100 accounts unless said otherwise."""
+    extra.setdefault("bill_run_schedule_enabled", False)
+    extra.setdefault("bill_run_poll_s", 0.05)
+    extra.setdefault("bill_run_chunk_accounts", 100)
     extra.setdefault("issuer_name", "Northwind Reseller LLC")
     extra.setdefault("issuer_address", "200 Park Avenue, Suite 1700\nNew York, NY 10166\nUnited States")
     extra.setdefault("issuer_tax_id", "US 12-3456789")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
+from invoicing.handlers.bill_runs_port import BillRunRepository
 from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from invoicing.handlers.tax_rates import TaxRateRepository
 from libs.platform.unit_of_work_port import UnitOfWorkPort
@@ -36,6 +38,11 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     adjustments: AdjustmentRepository
     credit_notes: CreditNoteRepository
     disputes: DisputeRepository
+    bill_runs: BillRunRepository
+
+    @abc.abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A nested transaction: what is done inside is undone alone when the block raises."""
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -12,6 +12,7 @@ import libs.platform.idempotency
 import libs.platform.inbox
 import libs.platform.outbox  # noqa: F401
 from invoicing.models import (
+    bill_runs,  # noqa: F401
     billing_inputs,  # noqa: F401
     credits,  # noqa: F401
     invoices,  # noqa: F401

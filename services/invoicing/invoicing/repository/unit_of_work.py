@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import event
 
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from invoicing.repository.adjustments import SqlAdjustmentRepository
+from invoicing.repository.bill_runs import SqlBillRunRepository
 from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
 from invoicing.repository.credit_notes import SqlCreditNoteRepository
 from invoicing.repository.disputes import SqlDisputeRepository
@@ -24,6 +26,10 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         """Call `callback` when the session's transaction commits (the consumer's, or a request's)."""
         event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
 
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A SAVEPOINT on the session: the block's writes are undone alone when it raises."""
+        return _savepoint(self)
+
     def bind_repositories(self) -> None:
         """The SQL repositories of each concept, on this unit of work's session."""
         self.billing_inputs = SqlBillingInputsReadModel(self.session)
@@ -33,3 +39,10 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.adjustments = SqlAdjustmentRepository(self.session)
         self.credit_notes = SqlCreditNoteRepository(self.session)
         self.disputes = SqlDisputeRepository(self.session)
+        self.bill_runs = SqlBillRunRepository(self.session)
+
+
+@asynccontextmanager
+async def _savepoint(uow: SqlInvoicingUnitOfWork) -> AsyncIterator[object]:
+    async with uow.session.begin_nested() as nested:
+        yield nested

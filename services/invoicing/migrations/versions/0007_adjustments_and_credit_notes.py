@@ -5,7 +5,7 @@ merged. `invoices.credited` is added in place (SQLite accepts ADD COLUMN with a 
 so the invoices' partial unique indexes are left untouched.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from libs.platform.migrations import ExactDecimal, UtcDateTime
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
