@@ -128,7 +128,7 @@ async def test_a_failing_account_is_recorded_and_the_others_are_billed() -> None
         ("acct_00042", "no price for product prd_9"),
         ("acct_00150", "currency EUR does not match the parent's USD"),
     ]
-    assert ("acct_00042", "USD", date(2026, 8, 1)) not in store.invoices
+    assert ("acct_00042", "USD", date(2026, 8, 1)) not in store.fake_billed
     assert ("acct_00041", "USD", date(2026, 8, 1)) in store.fake_billed  # its chunk neighbours are billed
     assert len(store.fake_billed) == 247
 

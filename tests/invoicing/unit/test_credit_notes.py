@@ -193,3 +193,20 @@ def test_a_sequence_of_partial_notes_never_credits_more_than_remains(
         for credited in note.lines:
             assert credited.amount > 0 and credited.tax_amount >= 0
             assert credited.tax_amount == credited.tax_amount.quantize(unit)
+
+
+def test_plain_credits_that_took_no_tax_cannot_credit_more_than_the_charges() -> None:
+    # A 10 JPY line taxed 8.875 % -> 0.8875 -> 1 yen: total 11. Plain credits of 4 yen each take
+    # round(1 x 4 / 10) = 0 yen of tax, so after two of them 3 yen "remain" of the total but only
+    # 2 of the charges (what Hypothesis found: the net credited went past the subtotal).
+    invoice = issued(invoice_line("sub_1", quantity="1", unit_price="10", currency="JPY"), currency="JPY")
+    first = credit_note(invoice, credit("4"))
+    second = credit_note(invoice, credit("4"), prior=[first])
+    assert (first.tax_total, second.tax_total, invoice.creditable) == (D("0"), D("0"), D("3"))
+
+    with pytest.raises(ValidationFailed) as refusal:
+        credit_lines(invoice, [credit("3")], [first, second])
+
+    assert [e.field for e in refusal.value.errors] == ["lines"]
+    assert "2 JPY of charges" in refusal.value.errors[0].message
+    assert credit_note(invoice, credit("2"), prior=[first, second]).subtotal == D("2")

@@ -225,6 +225,18 @@ def credit_lines(
             )
         )
     errors.raise_if_any("The credit note is not valid")
+    # The net and the tax are each credited at most once: a plain amount that took less than its
+    # share of tax (the invoice's tax was used up by rounding) must not credit more net than is left.
+    net_remaining = invoice.subtotal - _sum((note.subtotal for note in prior_notes), currency)
+    net = _sum((line.amount for line in lines), currency)
+    if net > net_remaining:
+        errors.add(
+            "lines",
+            f"the note credits {net} {currency} before tax, more than the {max(zero, net_remaining)} "
+            f"{currency} of charges that remain creditable on invoice {invoice.number_text}",
+            "exceeds_creditable",
+        )
+        errors.raise_if_any("The credit note credits more than remains on the invoice")
     total = _sum((line.total for line in lines), currency)
     remaining = invoice.creditable
     if total > remaining:
