@@ -47,8 +47,9 @@ class InvoiceLinePayload(EventPayload):
     period_start: date
     period_end: date = Field(description="Exclusive end: the line's period is [period_start, period_end).")
     quantity: Quantity
-    unit_price: Decimal = Field(
-        description="List price per unit, tax-exclusive, up to 6 decimals (negative on a credit line).",
+    unit_price: Decimal | None = Field(
+        description="List price per unit, tax-exclusive, up to 6 decimals; null where no one price per "
+        "unit holds (usage across tiers, a minimum, an adjustment).",
         examples=["12.50"],
     )
     list_amount: Amount

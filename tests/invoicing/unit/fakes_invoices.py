@@ -7,8 +7,10 @@ numbers included, as the database's transaction would).
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from invoicing.domain.billing_inputs import BilledCharge
 from invoicing.domain.invoices import Invoice, InvoiceState
 from invoicing.handlers.invoices_port import (
     BillingPeriodKey,
@@ -90,6 +92,17 @@ class FakeInvoiceRepository(InvoiceRepository):
         number = self.counters.get(series, self.tables.counters.get(series, 0)) + 1
         self.counters[series] = number
         return number
+
+    async def billed_charges(self, account_ids: Collection[str]) -> dict[str, list[BilledCharge]]:
+        """What the invoices of these accounts (not void) billed, line by line."""
+        billed: dict[str, list[BilledCharge]] = {}
+        for invoice in self._all().values():
+            if invoice.account_id in account_ids and invoice.state is not InvoiceState.VOID:
+                billed.setdefault(invoice.account_id, []).extend(
+                    BilledCharge(line.charge_key, line.amount, invoice.id, list_amount=line.list_amount)
+                    for line in invoice.lines
+                )
+        return billed
 
     async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:
         """A page in id order."""

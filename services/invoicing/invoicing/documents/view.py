@@ -158,7 +158,7 @@ def invoice_document(
             description=line.description,
             period=format_period(line.period_start, line.period_end, locale),
             quantity=format_decimal(line.quantity, locale=locale, decimal_quantization=False),
-            unit_price=money(line.unit_price, UNIT_PRICE_PLACES),
+            unit_price="" if line.unit_price is None else money(line.unit_price, UNIT_PRICE_PLACES),
             discount=money(line.discount_amount) if line.discount_amount else "",
             amount=money(line.amount),
             tax_rate=_percent(line.tax_rate, locale),

@@ -98,7 +98,8 @@ class InvoiceLine:
     period_start: date
     period_end: date
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Decimal | None
+    """None where no one price per unit holds (usage across tiers, a minimum, an adjustment)."""
     list_amount: Decimal
     discount_amount: Decimal
     amount: Decimal
@@ -125,6 +126,9 @@ class InvoiceLine:
         (`tax_code`, `tax_rate`, `tax_amount`, `tax_jurisdiction`, `billed_after`)."""
         names = [name for name in cls.__dataclass_fields__ if name not in tax]
         values = {name: getattr(charge, name) for name in names if hasattr(charge, name)}
+        if values.get("period_end") is None and values.get("period_start") is not None:
+            # A one-off (a fulfillment, a fee, an adjustment) is dated: its period is that day.
+            values["period_end"] = values["period_start"] + timedelta(days=1)
         for name in ("kind", "source_kind"):
             values[name] = str(getattr(values[name], "value", values[name]))
         return cls(**values, **tax)

@@ -133,17 +133,29 @@ async def finalize_invoice(
 ) -> Invoice:
     """Issue a draft: the next number of its year's series, its invoice date (default: today in the
     account's time zone) and due date; publishes `invoice.finalized`. Anything but a draft is a 409."""
-    invoice = await uow.invoices.get(invoice_id)
+    invoice = await stage_finalize(
+        uow=uow, invoice=await uow.invoices.get(invoice_id), invoice_date=invoice_date
+    )
+    await uow.commit()
+    return invoice
+
+
+async def stage_finalize(
+    *, uow: InvoicingUnitOfWork, invoice: Invoice, invoice_date: date | None = None
+) -> Invoice:
+    """`finalize_invoice` in `uow`, not committed (a bill run issues a chunk's drafts in its own
+    transaction: the number is taken there, so a rollback gives it back and no gap is left)."""
     invoice.require_draft("finalized")
     issued_on = invoice_date or uow.business_date(invoice.time_zone)
     series = invoice_series(issued_on)
     number = DocumentNumber(series, await uow.invoices.next_number(series))
     invoice.finalize(number=number, invoice_date=issued_on, at=uow.clock.now())
     await uow.invoices.save(invoice)
-    await _commit(
-        uow,
+    _stage_events(uow, invoice)
+    uow.audit(
         "invoice.finalized",
-        invoice,
+        "invoice",
+        invoice.id,
         {
             "number": invoice.number_text,
             "invoice_date": issued_on.isoformat(),
@@ -221,5 +233,6 @@ __all__ = [
     "get_invoice",
     "list_invoices",
     "stage_draft",
+    "stage_finalize",
     "void_invoice",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from invoicing.domain.billing_inputs import BilledCharge
 from invoicing.domain.invoices import Invoice, InvoiceState, RunKind
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest
@@ -66,6 +68,11 @@ class InvoiceRepository(abc.ABC):
     @abc.abstractmethod
     async def next_number(self, series: str) -> int:
         """The next number of `series`, counted in this transaction: a rollback gives it back."""
+
+    @abc.abstractmethod
+    async def billed_charges(self, account_ids: Collection[str]) -> dict[str, list[BilledCharge]]:
+        """What the invoices of these accounts (not void) billed, line by line, by invoiced account:
+        what the charge calculation compares with so that nothing is billed twice (one query)."""
 
     @abc.abstractmethod
     async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:

@@ -130,7 +130,7 @@ class InvoiceLineRow(SQLModel, table=True):
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))
     quantity: Decimal = Field(sa_column=_money())
-    unit_price: Decimal = Field(sa_column=_money())
+    unit_price: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(), nullable=True))
     list_amount: Decimal = Field(sa_column=_money())
     discount_amount: Decimal = Field(sa_column=_money())
     amount: Decimal = Field(sa_column=_money())

@@ -12,7 +12,7 @@ transaction at a time, and a rollback takes its number back.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, update
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from invoicing.domain.billing_inputs import BilledCharge
 from invoicing.domain.invoice_numbers import DocumentNumber
 from invoicing.domain.invoices import BillTo, Invoice, InvoiceLine, InvoiceState, RunKind
 from invoicing.handlers.invoices_port import (
@@ -131,6 +132,26 @@ class SqlInvoiceRepository(InvoiceRepository):
         )
         result = await self.session.exec(stmt)
         return int(result.scalar_one())
+
+    async def billed_charges(self, account_ids: Collection[str]) -> dict[str, list[BilledCharge]]:
+        """What the invoices of these accounts (not void) billed, line by line (one query)."""
+        if not account_ids:
+            return {}
+        statement = (
+            select(  # type: ignore[call-overload]
+                col(Row.account_id),
+                col(LineRow.charge_key),
+                col(LineRow.amount),
+                col(LineRow.list_amount),
+                col(Row.id),
+            )
+            .join(LineRow, col(LineRow.invoice_id) == col(Row.id))
+            .where(col(Row.account_id).in_(sorted(account_ids)), col(Row.state) != InvoiceState.VOID.value)
+        )
+        billed: dict[str, list[BilledCharge]] = defaultdict(list)
+        for account_id, charge_key, amount, list_amount, invoice_id in await self.session.exec(statement):
+            billed[account_id].append(BilledCharge(charge_key, amount, invoice_id, list_amount=list_amount))
+        return dict(billed)
 
     async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:
         """A page of invoices ordered by id, their lines read in one more query."""

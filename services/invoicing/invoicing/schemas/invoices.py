@@ -62,7 +62,10 @@ class InvoiceLinePublic(BaseModel):
     period_start: date
     period_end: date = Field(description="Exclusive end: the period is [period_start, period_end).")
     quantity: Decimal = Field(description="Decimal string.", examples=["12"])
-    unit_price: Decimal = Field(description="Tax-exclusive list price per unit, up to 6 decimals.")
+    unit_price: Decimal | None = Field(
+        description="Tax-exclusive list price per unit, up to 6 decimals; null where no one price per unit "
+        "holds (usage across tiers, a minimum, an adjustment)."
+    )
     list_amount: Amount
     discount_amount: Amount
     amount: Amount = Field(description="Net amount of the line, rounded once to minor units.")

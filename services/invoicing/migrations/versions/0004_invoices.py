@@ -95,7 +95,7 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date, nullable=False),
         sa.Column("period_end", sa.Date, nullable=False),
         _money("quantity"),
-        _money("unit_price"),
+        sa.Column("unit_price", ExactDecimal(), nullable=True),
         _money("list_amount"),
         _money("discount_amount"),
         _money("amount"),

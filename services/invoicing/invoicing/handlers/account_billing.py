@@ -1,0 +1,199 @@
+"""Account billing: what a bill run (and a preview) does for each account of a chunk.
+
+For the chunk as a whole, one query per kind of record: what the accounts' invoices already
+billed (by charge key), their pending adjustments (locked until the chunk commits, so a
+concurrent cancel waits), their billing inputs (children that bill to them merged in), the tax
+codes of the products charged and the tax rates in force on the bill date. Then per account:
+
+1. `charges_due` — the pure charge calculation — gives the lines due through the bill date
+   (only fulfillment lines on a fulfillment's run);
+2. the tax calculator taxes them line by line;
+3. `stage_draft` stores the invoice under its key — account, currency, period, run — or finds
+   the one a repeated run (or a concurrent one) stored: the database holds one invoice per key;
+4. `stage_finalize` numbers and issues it (`invoice.finalized`), in the chunk's transaction, so a
+   rollback gives its number back.
+
+The invoice of a cycle run is keyed by the account's monthly bill-cycle period that contains the
+bill date (one per account, currency and month, whatever the subscriptions' own frequencies);
+a fulfillment's invoice is keyed by the fulfillment. An account whose charges cannot be billed
+for a reason of its own (a currency that does not match, a charge another run billed meanwhile)
+comes back as an `AccountFailure` and the others go on; a dry run computes the same invoices and
+stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from invoicing.domain.bill_runs import (
+    AccountFailure,
+    AccountInvoiced,
+    AccountOutcome,
+    BilledInvoice,
+    BillRun,
+    BillRunKind,
+    ChunkResult,
+    InvoiceLineSummary,
+)
+from invoicing.domain.billing_inputs import BillingInputs
+from invoicing.domain.charge_lines import ChargeLine
+from invoicing.domain.charges import ChargeScope, charges_due
+from invoicing.domain.invoices import InvoiceLine, RunKind
+from invoicing.domain.tax import TaxableLine, TaxAssessment, TaxCalculator, TaxRequest
+from invoicing.handlers.invoices import stage_draft, stage_finalize
+from invoicing.handlers.tax_rates import tax_calculator_for
+from libs.platform.errors import DomainError
+from libs.platform.periods import BillingPeriod, monthly_period_containing
+
+if TYPE_CHECKING:
+    from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+
+
+@dataclass(frozen=True)
+class _ChunkContext:
+    """What one chunk's accounts are billed with (read once for the chunk)."""
+
+    run: BillRun
+    inputs: dict[str, BillingInputs]
+    tax_codes: dict[str, str]
+    taxes: TaxCalculator
+
+
+class InvoiceEngineBilling:
+    """The accounts of a chunk billed by the charge calculation, tax and the invoices' keys."""
+
+    async def bill_chunk(
+        self, uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]
+    ) -> ChunkResult:
+        """One outcome per account, in order; stores nothing when `run.dry_run`."""
+        context = await _read_chunk(uow, run, account_ids)
+        outcomes: list[AccountOutcome] = []
+        for account_id in account_ids:
+            inputs = context.inputs.get(account_id)
+            if inputs is None:
+                # Billed on its parent's invoice, or not (yet) known to the read model.
+                outcomes.append(AccountInvoiced(account_id))
+                continue
+            try:
+                outcomes.append(await _bill_account(uow, context, inputs))
+            except DomainError as refused:
+                outcomes.append(AccountFailure(account_id, refused.detail))
+        return ChunkResult(tuple(outcomes))
+
+
+async def _read_chunk(uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]) -> _ChunkContext:
+    billed = await uow.invoices.billed_charges(account_ids)
+    adjustments = await uow.adjustments.pending_adjustments(account_ids)
+    inputs = await uow.billing_inputs.billing_inputs(account_ids, billed=billed, adjustments=adjustments)
+    products = {
+        product_id
+        for billing in inputs.values()
+        for product_id in (
+            *(s.product_id for s in billing.subscriptions),
+            *(u.product_id for u in billing.rated_usage),
+            *(f.product_id for f in billing.fulfillments),
+            *(c.product_id for c in billing.one_time_charges if c.product_id),
+        )
+    }
+    tax_codes = await uow.billing_inputs.product_tax_codes(products) if products else {}
+    taxes = await tax_calculator_for(uow, run.bill_date, [billing.account.tax for billing in inputs.values()])
+    return _ChunkContext(run, inputs, tax_codes, taxes)
+
+
+async def _bill_account(
+    uow: InvoicingUnitOfWork, context: _ChunkContext, inputs: BillingInputs
+) -> AccountOutcome:
+    run, account = context.run, inputs.account
+    fulfillment = run.kind is BillRunKind.FULFILLMENT
+    charges = charges_due(
+        inputs, through=run.bill_date, scope=ChargeScope.FULFILLMENTS if fulfillment else ChargeScope.ALL
+    )
+    if not charges:
+        return AccountInvoiced(account.account_id)
+    assessment = await context.taxes.calculate(
+        TaxRequest(
+            account.tax,
+            run.bill_date,
+            account.currency,
+            [TaxableLine(c.charge_key, context.tax_codes.get(c.product_id or ""), c.amount) for c in charges],
+        )
+    )
+    lines = [_taxed(charge, assessment, context.tax_codes) for charge in charges]
+    period = _invoice_period(run, account.bill_cycle_day)
+    if run.dry_run:
+        return AccountInvoiced(account.account_id, (_summary(lines, account.currency, period, None, True),))
+    outcome = await stage_draft(
+        uow=uow,
+        account=account,
+        currency=account.currency,
+        period_start=period.start,
+        period_end=period.end,
+        lines=lines,
+        billed=inputs.billed,
+        run_kind=RunKind.ON_DEMAND if fulfillment else RunKind.CYCLE,
+        run_source_id=(run.fulfillment_id or "") if fulfillment else "",
+        tax_exemption_note=assessment.note if account.tax.exempt_on(run.bill_date) else None,
+    )
+    invoice = outcome.invoice
+    if outcome.created:
+        invoice = await stage_finalize(uow=uow, invoice=invoice, invoice_date=run.bill_date)
+    billed = BilledInvoice(
+        currency=invoice.currency,
+        total=invoice.total,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        invoice_id=invoice.id,
+        created=outcome.created,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax_total,
+    )
+    return AccountInvoiced(account.account_id, (billed,))
+
+
+def _taxed(charge: ChargeLine, assessment: TaxAssessment, tax_codes: dict[str, str]) -> InvoiceLine:
+    tax = assessment.by_line[charge.charge_key]
+    return InvoiceLine.of(
+        charge,
+        tax_code=tax_codes.get(charge.product_id or ""),
+        tax_rate=tax.rate if tax.rate is not None else 0,
+        tax_amount=tax.amount,
+        tax_jurisdiction=tax.jurisdiction,
+    )
+
+
+def _invoice_period(run: BillRun, bill_cycle_day: int) -> BillingPeriod:
+    """The period an invoice of this run is keyed by (see the module)."""
+    if run.kind is BillRunKind.FULFILLMENT:
+        return BillingPeriod(run.bill_date, run.bill_date + timedelta(days=1))
+    return monthly_period_containing(run.bill_date, bill_cycle_day)
+
+
+def _summary(
+    lines: Sequence[InvoiceLine], currency: str, period: BillingPeriod, invoice_id: str | None, created: bool
+) -> BilledInvoice:
+    subtotal = sum((line.amount for line in lines), start=Decimal(0))
+    tax = sum((line.tax_amount for line in lines), start=Decimal(0))
+    return BilledInvoice(
+        currency=currency,
+        total=subtotal + tax,
+        period_start=period.start,
+        period_end=period.end,
+        invoice_id=invoice_id,
+        created=created,
+        subtotal=subtotal,
+        tax=tax,
+        lines=tuple(
+            InvoiceLineSummary(
+                description=line.description,
+                amount=line.amount,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                charge_key=line.charge_key,
+            )
+            for line in lines
+        ),
+    )
