@@ -4,11 +4,11 @@ unit of work handlers get.
 `bootstrap` is the seam: the app gets units of work on the SQL repositories; give it another
 factory (an in-memory fake, say) and the routes run the same handlers on that.
 
-Bill runs need two adapters more (`invoicing.handlers.bill_runs_port`): `account_billing`, the
-per-account work of a run and of a preview (charges due, tax, draft and finalize), and
-`billable_accounts`, the accounts a run pages through (the billing read model's repository on a
-unit of work). Until both are wired, starting a run or a preview answers 503 and the bill-run
-jobs do nothing.
+Bill runs take two adapters more (`invoicing.handlers.bill_runs_port`): `account_billing`, the
+per-account work of a run and of a preview (`invoicing.handlers.account_billing`: charges due,
+tax, draft and finalize), and `billable_accounts`, the accounts a run pages through (the billing
+read model's, on a unit of work). Both are wired by default; built without them, starting a run
+or a preview answers 503 and the bill-run jobs do nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from invoicing.config import InvoicingSettings
 from invoicing.consumers import BILL_RUNS_GROUP, consumer_specs
+from invoicing.handlers.account_billing import InvoiceEngineBilling, ReadModelAccounts
 from invoicing.handlers.bill_run_chunks import BillRunSettings
 from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
@@ -118,10 +119,12 @@ def bootstrap(
     *,
     unit_of_work: UnitOfWorkFactory | None = None,
     clock: Clock = SYSTEM_CLOCK,
-    account_billing: AccountBilling | None = None,
-    billable_accounts: AccountsOf | None = None,
+    account_billing: AccountBilling | None = InvoiceEngineBilling(),
+    billable_accounts: AccountsOf | None = ReadModelAccounts,
 ) -> InvoicingRuntime:
-    """Build the runtime of the invoicing service (SQL units of work unless a factory is given)."""
+    """Build the runtime of the invoicing service (SQL units of work unless a factory is given;
+    bill runs on the invoice engine over the read model's accounts unless other adapters — or
+    None, to run without bill runs — are given)."""
     runtime = InvoicingRuntime(
         settings=settings or InvoicingSettings(),
         migrations_dir=MIGRATIONS_DIR,

@@ -169,7 +169,8 @@ async def test_unknown_runs_and_roles(wired: tuple[httpx.AsyncClient, InvoicingR
 
 
 async def test_without_account_billing_runs_are_refused_with_503(sqlite_url: str) -> None:
-    async with running_app(create_app(invoicing_settings(sqlite_url))) as client:
+    runtime = bootstrap(invoicing_settings(sqlite_url), account_billing=None, billable_accounts=None)
+    async with running_app(create_app(runtime=runtime)) as client:
         started = await client.post(
             "/v1/bill-runs", json={"bill_date": "2026-08-01"}, headers=auth("finance")
         )

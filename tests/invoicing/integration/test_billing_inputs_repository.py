@@ -43,8 +43,9 @@ R = TypeVar("R")
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    """Invoicing's database, migrated to head (by the app's start-up), bus off."""
-    app = create_app(invoicing_settings(database_url))
+    """Invoicing's database, migrated to head (by the app's start-up), bus off, no bill-run polls
+    (their queries would be counted with the read model's)."""
+    app = create_app(invoicing_settings(database_url, bill_run_poll_s=0))
     async with running_app(app):
         yield app.state.runtime.db
 

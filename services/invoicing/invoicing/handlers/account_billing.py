@@ -154,6 +154,34 @@ async def _bill_account(
     return AccountInvoiced(account.account_id, (billed,))
 
 
+class ReadModelAccounts:
+    """The accounts a run of every account pages through: those of the read model that get their
+    own invoice (an account billing to its parent is billed on its parent's), in id order."""
+
+    def __init__(self, uow: InvoicingUnitOfWork) -> None:
+        self.uow = uow
+
+    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[str]:
+        """Up to `limit` account ids after `after_account_id` (from the first when None), sorted."""
+        page = await self.uow.billing_inputs.accounts_page(after_account_id, limit)
+        return [account.account_id for account in page]
+
+
+async def invoiced_account(uow: InvoicingUnitOfWork, account_id: str) -> str:
+    """The account whose invoice carries `account_id`'s charges: itself, or the ancestor it bills to."""
+    seen: set[str] = set()
+    current = await uow.billing_inputs.find_account(account_id)
+    while current is not None and current.bills_to_parent and current.parent_account_id is not None:
+        if current.account_id in seen:
+            break  # a loop in the hierarchy: bill the account itself rather than spin
+        seen.add(current.account_id)
+        parent = await uow.billing_inputs.find_account(current.parent_account_id)
+        if parent is None:
+            break
+        current = parent
+    return current.account_id if current is not None else account_id
+
+
 def _taxed(charge: ChargeLine, assessment: TaxAssessment, tax_codes: dict[str, str]) -> InvoiceLine:
     tax = assessment.by_line[charge.charge_key]
     return InvoiceLine.of(

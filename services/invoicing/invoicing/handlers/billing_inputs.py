@@ -48,6 +48,8 @@ from invoicing.domain.read_model import (
     SubscriptionRecord,
     termination_fee_charge_id,
 )
+from invoicing.handlers import bill_runs
+from invoicing.handlers.account_billing import invoiced_account
 from libs.contracts.catalog import PricePublished, ProductChanged
 from libs.contracts.provisioning import (
     AccountProfile,
@@ -297,6 +299,14 @@ async def apply_fulfillment_completed(*, uow: InvoicingUnitOfWork, event: Fulfil
         for line in event.lines
     ]
     added = await uow.billing_inputs.add_fulfillment(lines)
+    if added:
+        # Invoiced at once: an on-demand run of the account whose invoice carries its charges.
+        await bill_runs.bill_fulfillment(
+            uow,
+            fulfillment_id=event.fulfillment_id,
+            account_id=await invoiced_account(uow, event.account_id),
+            bill_date=event.completed_on,
+        )
     await uow.commit()
     return added
 

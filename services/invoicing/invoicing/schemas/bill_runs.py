@@ -41,7 +41,8 @@ class BillRunCreate(BaseModel):
         default=None,
         min_length=1,
         max_length=MAX_LISTED_ACCOUNTS,
-        description="Only these accounts (default: every account).",
+        description="Only these accounts, each once (default: every account).",
+        json_schema_extra={"uniqueItems": True},
     )
     dry_run: StrictBool = Field(
         default=False, description="Compute the invoices and report them; store nothing, send nothing."
