@@ -187,7 +187,7 @@ def _taxed(charge: ChargeLine, assessment: TaxAssessment, tax_codes: dict[str, s
     return InvoiceLine.of(
         charge,
         tax_code=tax_codes.get(charge.product_id or ""),
-        tax_rate=tax.rate if tax.rate is not None else 0,
+        tax_rate=tax.rate if tax.rate is not None else Decimal(0),
         tax_amount=tax.amount,
         tax_jurisdiction=tax.jurisdiction,
     )
