@@ -8,8 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from invoicing.domain.tax import COUNTRY_CODES, TaxRate
+from invoicing.domain.tax import TaxRate
 from libs.contracts.types import IsoDate, Percent
+from libs.platform.countries import COUNTRY_CODES
 from libs.platform.money import percent_out
 from libs.platform.text import ONE_LINE
 
