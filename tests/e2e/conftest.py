@@ -242,3 +242,10 @@ async def rating(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the rating process."""
     async with httpx.AsyncClient(base_url=stack.url("rating"), timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+async def invoicing(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the invoicing process."""
+    async with httpx.AsyncClient(base_url=stack.url("invoicing"), timeout=30) as client:
+        yield client

@@ -48,8 +48,9 @@ async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any], he
     return await ok(await client.post(path, json=body, headers=headers), 201)
 
 
-async def resold_wfm_seats(catalog: httpx.AsyncClient) -> ResoldSeats:
-    """Seed 000: a vendor's seats on a volume book 1-100 12.00, 101-500 10.00, 501+ 8.50, +20 %."""
+async def resold_wfm_seats(catalog: httpx.AsyncClient, **price_terms: Any) -> ResoldSeats:
+    """Seed 000: a vendor's seats on a volume book 1-100 12.00, 101-500 10.00, 501+ 8.50, +20 %
+    (a monthly cost-plus price unless `price_terms` say otherwise)."""
     vendor_id = f"ven_wfm_{uuid.uuid4().hex[:8]}"
     book = await created(
         catalog,
@@ -74,7 +75,9 @@ async def resold_wfm_seats(catalog: httpx.AsyncClient) -> ResoldSeats:
     price = await created(
         catalog,
         "/v1/prices",
-        catalog_factories.cost_plus_price(product["id"], book["id"], effective_from="2026-01-01"),
+        catalog_factories.cost_plus_price(
+            product["id"], book["id"], **{"effective_from": "2026-01-01", **price_terms}
+        ),
         ADMIN,
     )
     return ResoldSeats(vendor_id, book["id"], product["id"], price["id"], int(price["version"]))
