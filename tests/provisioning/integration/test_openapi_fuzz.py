@@ -30,13 +30,13 @@ LINKS = 26
 RULES_BEYOND_SCHEMA = {
     "POST /v1/accounts": {
         "billing_profile.time_zone": "a canonical IANA zone (the zone list is data, not a pattern)",
-        "billing_profile.tax_address.country": "an ISO 3166 alpha-2 code (the country list is data, not a pattern)",
+        "billing_profile.tax_address.country": "an ISO 3166 alpha-2 code (the list is data)",
         "billing_profile.tax_status": "an exempt account needs its certificate (treatment, another field)",
         "bills_to_parent": "only an account with a parent bills to it (parent_account_id, another field)",
     },
     "PATCH /v1/accounts/{account_id}": {
         "body": "a change that changes nothing is refused (stored profile)",
-        "billing_profile.tax_address.country": "an ISO 3166 alpha-2 code (the country list is data, not a pattern)",
+        "billing_profile.tax_address.country": "an ISO 3166 alpha-2 code (the list is data)",
         "bills_to_parent": "only an account with a parent bills to it (the stored parent)",
         "billing_profile.time_zone": "a canonical IANA zone (the zone list is data, not a pattern)",
         "billing_profile.tax_status": "an exempt account needs its certificate (treatment, another field)",
