@@ -57,14 +57,12 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def render_pdf(document: InvoiceDocument) -> bytes:
-    """The invoice as PDF bytes."""
-    _register_fonts()
-    size = LETTER if document.locale.endswith(_LETTER_COUNTRIES) else A4
-    buffer = io.BytesIO()
-    frame = SimpleDocTemplate(
+def page_frame(document: Any, buffer: io.BytesIO) -> SimpleDocTemplate:
+    """The page every document is laid out on: Letter where the locale expects it (US, Canada,
+    the Philippines, Mexico), else A4, with the document's title and issuer as PDF metadata."""
+    return SimpleDocTemplate(
         buffer,
-        pagesize=size,
+        pagesize=LETTER if document.locale.endswith(_LETTER_COUNTRIES) else A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=18 * mm,
@@ -73,6 +71,13 @@ def render_pdf(document: InvoiceDocument) -> bytes:
         author=document.issuer.name,
         subject=f"{document.title} {document.number}",
     )
+
+
+def render_pdf(document: InvoiceDocument) -> bytes:
+    """The invoice as PDF bytes."""
+    _register_fonts()
+    buffer = io.BytesIO()
+    frame = page_frame(document, buffer)
     width = frame.width - 12  # the frame's own padding: 6 pt each side
     story: list[Any] = [
         _header(document, width),
@@ -94,11 +99,11 @@ def render_pdf(document: InvoiceDocument) -> bytes:
         canvas.setFillColor(_GREY)
         numbered = document.number if document.number.startswith("INV-") else ""
         footer = f"{document.issuer.name} · {document.title} {numbered} · page {doc.page}".replace("  ", " ")
-        canvas.drawCentredString(size[0] / 2, 10 * mm, footer)
+        canvas.drawCentredString(frame.pagesize[0] / 2, 10 * mm, footer)
         if document.watermark:
             canvas.setFont(BOLD, 96)
             canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.12))
-            canvas.translate(size[0] / 2, size[1] / 2)
+            canvas.translate(frame.pagesize[0] / 2, frame.pagesize[1] / 2)
             canvas.rotate(35)
             canvas.drawCentredString(0, 0, document.watermark)
         canvas.restoreState()

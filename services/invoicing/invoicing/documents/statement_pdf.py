@@ -8,13 +8,11 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from invoicing.documents.pdf import (
     _GREY,
-    _LETTER_COUNTRIES,
     _RULE,
     BOLD,
     REGULAR,
@@ -23,6 +21,7 @@ from invoicing.documents.pdf import (
     _p,
     _register_fonts,
     _style,
+    page_frame,
 )
 from invoicing.documents.statement_view import StatementDocument
 
@@ -30,19 +29,8 @@ from invoicing.documents.statement_view import StatementDocument
 def render_statement_pdf(document: StatementDocument) -> bytes:
     """The statement as PDF bytes."""
     _register_fonts()
-    size = LETTER if document.locale.endswith(_LETTER_COUNTRIES) else A4
     buffer = io.BytesIO()
-    frame = SimpleDocTemplate(
-        buffer,
-        pagesize=size,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=20 * mm,
-        title=f"{document.title} {document.number}",
-        author=document.issuer.name,
-        subject=f"{document.title} {document.number}",
-    )
+    frame = page_frame(document, buffer)
     width = frame.width - 12  # the frame's own padding: 6 pt each side
     story: list[Any] = [
         _header(document, width),
@@ -60,7 +48,7 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
         canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(_GREY)
         footer = f"{document.issuer.name} · {document.title} {document.number} · page {doc.page}"
-        canvas.drawCentredString(size[0] / 2, 10 * mm, footer)
+        canvas.drawCentredString(frame.pagesize[0] / 2, 10 * mm, footer)
         canvas.restoreState()
 
     frame.build(story, onFirstPage=decorate, onLaterPages=decorate)
