@@ -1,0 +1,111 @@
+"""Payments and receivables: what invoicing publishes on `invoicing.events` when money moves.
+
+`payment.received` says a payment (card, ACH, check, wire, a lockbox line) was taken and how it
+was applied: to which invoices, how much each, and what stayed on the account as credit.
+`payment.refunded` and `payment.reversed` (a bounced check, a charge-back) give money back or take
+a payment back; the invoices they reopen are named. `invoice.paid` tells that an invoice has
+nothing left due. `invoice.written_off` closes what collections gave up on. The general ledger
+and ERP book from these events alone. Amounts are decimal strings with the currency's minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from libs.contracts.envelope import EventPayload
+from libs.contracts.registry import event_type
+from libs.contracts.topics import INVOICING_EVENTS
+from libs.contracts.types import Amount, CurrencyCode
+
+PaymentMethodKind = Literal["card", "ach", "check", "wire"]
+
+
+class PaymentAllocation(EventPayload):
+    """The part of a payment applied to (or, on a refund or reversal, taken back from) an invoice."""
+
+    invoice_id: str
+    invoice_number: str = Field(examples=["INV-2026-000042"])
+    amount: Amount = Field(description="Positive: applied; taken back on a refund or reversal.")
+    invoice_amount_due: Amount = Field(description="What remains due on the invoice after this.")
+
+
+class PaymentPayload(EventPayload):
+    """Which payment, whose, how much and by what means."""
+
+    payment_id: str = Field(examples=["pay_01JD0S6Y4Q7V3J6C3M9W1K2X8Z"])
+    account_id: str
+    currency: CurrencyCode
+    amount: Amount = Field(description="The payment's full amount, positive.")
+    method_kind: PaymentMethodKind
+    reference: str | None = Field(default=None, description="Check number, wire reference, gateway id.")
+
+
+@event_type("payment.received", topic=INVOICING_EVENTS)
+class PaymentReceived(PaymentPayload):
+    """A payment was taken and applied to open invoices; the rest is account credit."""
+
+    received_on: date
+    allocations: list[PaymentAllocation]
+    unapplied: Amount = Field(description="What no invoice took: kept as the account's credit.")
+    received_at: datetime
+
+
+@event_type("payment.refunded", topic=INVOICING_EVENTS)
+class PaymentRefunded(PaymentPayload):
+    """Money of a payment was given back to the customer (all or part of it)."""
+
+    refund_id: str
+    refunded: Amount = Field(description="What this refund gave back.")
+    allocations: list[PaymentAllocation] = Field(description="Invoices reopened by the refund.")
+    account_credit_used: Amount = Field(description="What came out of the account's credit.")
+    refunded_at: datetime
+
+
+@event_type("payment.reversed", topic=INVOICING_EVENTS)
+class PaymentReversed(PaymentPayload):
+    """A payment was taken back (a bounced check, a charge-back): its invoices are open again."""
+
+    reason: str
+    allocations: list[PaymentAllocation] = Field(description="Invoices reopened by the reversal.")
+    account_credit_used: Amount = Field(description="What came out of the account's credit.")
+    reversed_at: datetime
+
+
+@event_type("invoice.paid", topic=INVOICING_EVENTS)
+class InvoicePaid(EventPayload):
+    """An invoice has nothing left due."""
+
+    invoice_id: str
+    invoice_number: str
+    account_id: str
+    currency: CurrencyCode
+    total: Amount
+    paid_at: datetime
+
+
+@event_type("invoice.written_off", topic=INVOICING_EVENTS)
+class InvoiceWrittenOff(EventPayload):
+    """Collections wrote off what remained due on an invoice (bad debt)."""
+
+    invoice_id: str
+    invoice_number: str
+    account_id: str
+    currency: CurrencyCode
+    amount: Amount = Field(description="What was written off: the invoice's amount due then.")
+    reason: str
+    written_off_at: datetime
+
+
+__all__ = [
+    "InvoicePaid",
+    "InvoiceWrittenOff",
+    "PaymentAllocation",
+    "PaymentMethodKind",
+    "PaymentPayload",
+    "PaymentReceived",
+    "PaymentRefunded",
+    "PaymentReversed",
+]
