@@ -335,7 +335,24 @@ class NamedUserTransferred(EventPayload):
     transfers_remaining: int = Field(ge=0, description="Transfers still allowed in that contract year.")
 
 
+ACCOUNT_PROFILE_EVENTS: tuple[type[AccountProfile], ...] = (AccountOpened, AccountChanged)
+"""The events that carry an account's whole billing profile (latest wins)."""
+
+SUBSCRIPTION_EVENTS: tuple[type[SubscriptionEvent], ...] = (
+    SubscriptionActivated,
+    SubscriptionChanged,
+    SubscriptionSuspended,
+    SubscriptionResumed,
+    SubscriptionCancelled,
+    SubscriptionExpired,
+    SubscriptionRenewed,
+)
+"""Every change of a subscription; each carries the subscription as it stands after it."""
+
+
 __all__ = [
+    "ACCOUNT_PROFILE_EVENTS",
+    "SUBSCRIPTION_EVENTS",
     "AccountChanged",
     "AccountOpened",
     "CustomerRegisteredEvent",

@@ -20,7 +20,6 @@ inbox entry commit together (a redelivered event changes nothing twice).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,15 +27,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from invoicing.handlers import billing_inputs
 from invoicing.handlers.bill_run_chunks import apply_chunk
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
-from libs.contracts import catalog, provisioning
 from libs.contracts.bill_runs import BillRunChunkRequested
-from libs.contracts.envelope import Envelope, EventPayload
+from libs.contracts.catalog import PricePublished, ProductChanged
+from libs.contracts.envelope import Envelope
+from libs.contracts.provisioning import (
+    ACCOUNT_PROFILE_EVENTS,
+    SUBSCRIPTION_EVENTS,
+    AccountProfile,
+    FulfillmentCompleted,
+    OrderApproved,
+    SubscriptionEvent,
+)
 from libs.contracts.registry import spec_of
 from libs.contracts.topics import CATALOG_EVENTS, INVOICING_EVENTS, PROVISIONING_EVENTS, RATING_EVENTS
 from libs.contracts.usage import UsageRated
-from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.errors import RetryableError
-from libs.platform.inbox import EventHandler
+from libs.platform.event_routes import EventRoutes
 from libs.platform.service import ConsumerSpec
 
 if TYPE_CHECKING:
@@ -44,20 +50,6 @@ if TYPE_CHECKING:
 
 READ_MODEL_GROUP = "invoicing.read_model"
 BILL_RUNS_GROUP = "invoicing.bill_runs"
-
-SUBSCRIPTION_EVENTS: tuple[type[provisioning.SubscriptionEvent], ...] = (
-    provisioning.SubscriptionActivated,
-    provisioning.SubscriptionChanged,
-    provisioning.SubscriptionSuspended,
-    provisioning.SubscriptionResumed,
-    provisioning.SubscriptionCancelled,
-    provisioning.SubscriptionExpired,
-    provisioning.SubscriptionRenewed,
-)
-ACCOUNT_EVENTS: tuple[type[provisioning.AccountProfile], ...] = (
-    provisioning.AccountOpened,
-    provisioning.AccountChanged,
-)
 
 
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
@@ -77,66 +69,53 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             clock=runtime.clock,
         )
 
-    def on(
-        model: type[EventPayload], apply: Callable[[SqlInvoicingUnitOfWork, Envelope], Awaitable[object]]
-    ) -> tuple[str, EventHandler]:
-        async def handler(session: AsyncSession, envelope: Envelope) -> None:
-            await apply(unit_of_work(session), envelope)
+    async def account_event(uow: SqlInvoicingUnitOfWork, profile: AccountProfile, envelope: Envelope) -> None:
+        await billing_inputs.apply_account_event(uow=uow, profile=profile, occurred_at=envelope.occurred_at)
 
-        return spec_of(model).type, handler
-
-    async def account_event(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        model = next(m for m in ACCOUNT_EVENTS if spec_of(m).type == envelope.type)
-        await billing_inputs.apply_account_event(
-            uow=uow, profile=envelope.payload_as(model), occurred_at=envelope.occurred_at
-        )
-
-    async def subscription_event(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        model = next(m for m in SUBSCRIPTION_EVENTS if spec_of(m).type == envelope.type)
+    async def subscription_event(
+        uow: SqlInvoicingUnitOfWork, event: SubscriptionEvent, envelope: Envelope
+    ) -> None:
         await billing_inputs.apply_subscription_event(
             uow=uow,
-            event=envelope.payload_as(model),
+            event=event,
             event_id=str(envelope.event_id),
             occurred_at=envelope.occurred_at,
             event_kind=envelope.type,
         )
 
-    async def order_approved(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        event = envelope.payload_as(provisioning.OrderApproved)
+    async def order_approved(uow: SqlInvoicingUnitOfWork, event: OrderApproved, envelope: Envelope) -> None:
         await billing_inputs.apply_order_approved(uow=uow, event=event, occurred_at=envelope.occurred_at)
 
-    async def fulfillment_completed(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        event = envelope.payload_as(provisioning.FulfillmentCompleted)
+    async def fulfillment_completed(
+        uow: SqlInvoicingUnitOfWork, event: FulfillmentCompleted, _envelope: Envelope
+    ) -> None:
         await billing_inputs.apply_fulfillment_completed(uow=uow, event=event)
 
-    async def usage_rated(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-        events = [envelope.payload_as(UsageRated) for envelope in envelopes]
-        await billing_inputs.apply_usage_rated(uow=unit_of_work(session), events=events)
+    async def usage_rated(uow: SqlInvoicingUnitOfWork, events: list[UsageRated]) -> None:
+        await billing_inputs.apply_usage_rated(uow=uow, events=events)
 
-    async def product_changed(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        event = envelope.payload_as(catalog.ProductChanged)
+    async def product_changed(uow: SqlInvoicingUnitOfWork, event: ProductChanged, envelope: Envelope) -> None:
         await billing_inputs.apply_product_changed(uow=uow, event=event, occurred_at=envelope.occurred_at)
 
-    async def price_published(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
-        await billing_inputs.apply_price_published(uow=uow, event=envelope.payload_as(catalog.PricePublished))
+    async def price_published(
+        uow: SqlInvoicingUnitOfWork, event: PricePublished, _envelope: Envelope
+    ) -> None:
+        await billing_inputs.apply_price_published(uow=uow, event=event)
 
-    handlers: dict[str, EventHandler] = dict(
-        [
-            *(on(model, account_event) for model in ACCOUNT_EVENTS),
-            *(on(model, subscription_event) for model in SUBSCRIPTION_EVENTS),
-            on(provisioning.OrderApproved, order_approved),
-            on(provisioning.FulfillmentCompleted, fulfillment_completed),
-            on(catalog.ProductChanged, product_changed),
-            on(catalog.PricePublished, price_published),
-        ]
-    )
+    routes = EventRoutes(unit_of_work)
+    routes.on(ACCOUNT_PROFILE_EVENTS, account_event)
+    routes.on(SUBSCRIPTION_EVENTS, subscription_event)
+    routes.on(OrderApproved, order_approved)
+    routes.on(FulfillmentCompleted, fulfillment_completed)
+    routes.on(ProductChanged, product_changed)
+    routes.on(PricePublished, price_published)
     # Rated usage comes many to a message and is kept by its own id: one call and one inbox row
     # per message (`libs.platform.batch_handlers`).
-    handlers[spec_of(UsageRated).type] = BatchEventHandler(usage_rated, idempotent=True)
+    routes.on_batch(UsageRated, usage_rated)
     return ConsumerSpec(
         group_id=READ_MODEL_GROUP,
         topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS],
-        handlers=handlers,
+        handlers=routes.handlers,
     )
 
 

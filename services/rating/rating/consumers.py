@@ -22,22 +22,27 @@ changes nothing twice); an event older than the state it would replace changes n
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.contracts import catalog, provisioning
-from libs.contracts.catalog import ContractTemplateChanged
-from libs.contracts.envelope import Envelope, EventPayload
-from libs.contracts.provisioning import SubscriptionCancelled
+from libs.contracts.catalog import ContractTemplateChanged, CostBookPublished, PricePublished
+from libs.contracts.envelope import Envelope
+from libs.contracts.provisioning import (
+    ACCOUNT_PROFILE_EVENTS,
+    SUBSCRIPTION_EVENTS,
+    AccountProfile,
+    SubscriptionCancelled,
+    SubscriptionEvent,
+)
 from libs.contracts.registry import spec_of
 from libs.contracts.topics import CATALOG_EVENTS, PROVISIONING_EVENTS, USAGE_RAW
 from libs.contracts.usage import UsageRecorded
 from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.errors import FieldError, ValidationFailed
-from libs.platform.inbox import EventHandler
+from libs.platform.event_routes import EventRoutes
 from libs.platform.service import ConsumerSpec
 from rating.config import RatingSettings
 from rating.domain.usage import UsageSource
@@ -53,20 +58,6 @@ if TYPE_CHECKING:
 USAGE_GROUP = "rating.usage"
 
 READ_MODEL_GROUP = "rating.read_model"
-
-SUBSCRIPTION_EVENTS: tuple[type[provisioning.SubscriptionEvent], ...] = (
-    provisioning.SubscriptionActivated,
-    provisioning.SubscriptionChanged,
-    provisioning.SubscriptionSuspended,
-    provisioning.SubscriptionResumed,
-    provisioning.SubscriptionCancelled,
-    provisioning.SubscriptionExpired,
-    provisioning.SubscriptionRenewed,
-)
-ACCOUNT_EVENTS: tuple[type[provisioning.AccountProfile], ...] = (
-    provisioning.AccountOpened,
-    provisioning.AccountChanged,
-)
 
 SUPPORT_GROUP = "rating.support"
 """Support-contract templates from the catalog (seed 004)."""
@@ -117,46 +108,31 @@ def _read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             price_cache=getattr(runtime, "price_cache", None),
         )
 
-    def on(
-        model: type[EventPayload], apply: Callable[[SqlRatingUnitOfWork, Envelope], Awaitable[object]]
-    ) -> tuple[str, EventHandler]:
-        async def handler(session: AsyncSession, envelope: Envelope) -> None:
-            await apply(unit_of_work(session), envelope)
-
-        return spec_of(model).type, handler
-
-    async def account_event(uow: SqlRatingUnitOfWork, envelope: Envelope) -> None:
-        model = next(m for m in ACCOUNT_EVENTS if spec_of(m).type == envelope.type)
-        profile = envelope.payload_as(model)
+    async def account_event(uow: SqlRatingUnitOfWork, profile: AccountProfile, envelope: Envelope) -> None:
         await subscriptions.apply_account_event(uow=uow, profile=profile, occurred_at=envelope.occurred_at)
 
-    async def subscription_event(uow: SqlRatingUnitOfWork, envelope: Envelope) -> None:
-        model = next(m for m in SUBSCRIPTION_EVENTS if spec_of(m).type == envelope.type)
+    async def subscription_event(
+        uow: SqlRatingUnitOfWork, event: SubscriptionEvent, envelope: Envelope
+    ) -> None:
         await subscriptions.apply_subscription_event(
-            uow=uow,
-            event=envelope.payload_as(model),
-            occurred_at=envelope.occurred_at,
-            event_kind=envelope.type,
+            uow=uow, event=event, occurred_at=envelope.occurred_at, event_kind=envelope.type
         )
 
-    async def price_published(uow: SqlRatingUnitOfWork, envelope: Envelope) -> None:
-        event = envelope.payload_as(catalog.PricePublished)
+    async def price_published(uow: SqlRatingUnitOfWork, event: PricePublished, envelope: Envelope) -> None:
         await prices.apply_price_published(uow=uow, event=event, occurred_at=envelope.occurred_at)
 
-    async def cost_book_published(uow: SqlRatingUnitOfWork, envelope: Envelope) -> None:
-        event = envelope.payload_as(catalog.CostBookPublished)
+    async def cost_book_published(
+        uow: SqlRatingUnitOfWork, event: CostBookPublished, envelope: Envelope
+    ) -> None:
         await prices.apply_cost_book_published(uow=uow, event=event, occurred_at=envelope.occurred_at)
 
-    handlers = dict(
-        [
-            *(on(model, account_event) for model in ACCOUNT_EVENTS),
-            *(on(model, subscription_event) for model in SUBSCRIPTION_EVENTS),
-            on(catalog.PricePublished, price_published),
-            on(catalog.CostBookPublished, cost_book_published),
-        ]
-    )
+    routes = EventRoutes(unit_of_work)
+    routes.on(ACCOUNT_PROFILE_EVENTS, account_event)
+    routes.on(SUBSCRIPTION_EVENTS, subscription_event)
+    routes.on(PricePublished, price_published)
+    routes.on(CostBookPublished, cost_book_published)
     return ConsumerSpec(
-        group_id=READ_MODEL_GROUP, topics=[PROVISIONING_EVENTS, CATALOG_EVENTS], handlers=handlers
+        group_id=READ_MODEL_GROUP, topics=[PROVISIONING_EVENTS, CATALOG_EVENTS], handlers=routes.handlers
     )
 
 

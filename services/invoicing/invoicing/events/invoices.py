@@ -84,12 +84,13 @@ def invoice_finalized(invoice: Invoice) -> contracts.InvoiceFinalized:
         total=amount_out(invoice.total, currency),
         amount_due=amount_out(invoice.amount_due, currency),
         tax_exemption_note=invoice.tax_exemption_note,
-        lines=[_line(line) for line in invoice.lines],
+        lines=[line_payload(line) for line in invoice.lines],
         finalized_at=invoice.finalized_at,
     )
 
 
-def _line(line: InvoiceLine) -> contracts.InvoiceLinePayload:
+def line_payload(line: InvoiceLine) -> contracts.InvoiceLinePayload:
+    """One line as ERP and the API see it: the one mapping of a line's fields to the wire."""
     currency = line.currency
     return contracts.InvoiceLinePayload(
         charge_key=line.charge_key,

@@ -13,8 +13,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceState, RunKind
+from invoicing.events.invoices import line_payload
 from libs.contracts.types import Amount, Percent
-from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
+from libs.platform.money import amount_out
 from libs.platform.text import MULTI_LINE
 
 Note = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
@@ -157,26 +158,4 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
 
 
 def _line(line: InvoiceLine) -> InvoiceLinePublic:
-    currency = line.currency
-    return InvoiceLinePublic(
-        charge_key=line.charge_key,
-        kind=line.kind,
-        description=line.description,
-        subscription_id=line.subscription_id,
-        product_id=line.product_id,
-        price_id=line.price_id,
-        price_version=line.price_version,
-        period_start=line.period_start,
-        period_end=line.period_end,
-        quantity=decimal_out(line.quantity),
-        unit_price=unit_price_out(line.unit_price),
-        list_amount=amount_out(line.list_amount, currency),
-        discount_amount=amount_out(line.discount_amount, currency),
-        amount=amount_out(line.amount, currency),
-        tax_code=line.tax_code,
-        tax_rate=percent_out(line.tax_rate),
-        tax_amount=amount_out(line.tax_amount, currency),
-        tax_jurisdiction=line.tax_jurisdiction,
-        source_kind=line.source_kind,
-        source_id=line.source_id,
-    )
+    return InvoiceLinePublic.model_validate(line_payload(line).model_dump())
