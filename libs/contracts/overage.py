@@ -82,7 +82,7 @@ class OverageRebillRequested(EventPayload):
     """A vendor overage charge to bill to the customer at our markup, once, on the next invoice."""
 
     charge_key: str = Field(
-        description="Stable id of the charge (`overage:{vendor}:{notice id}`): the same key is the same charge."
+        description="Stable id of the charge (`overage:{vendor}:{notice id}`): one key, one charge."
     )
     case_id: str
     notice_id: str = Field(description="The vendor's notice id.")

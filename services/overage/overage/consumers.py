@@ -51,7 +51,7 @@ def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
 
 
 def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
-    """`overage.read_model`: subscriptions' quantities and cost books' markups, each as of its latest event."""
+    """`overage.read_model`: subscriptions' quantities and cost books' markups, as of their latest event."""
 
     def unit_of_work(session: AsyncSession) -> SqlOverageUnitOfWork:
         return SqlOverageUnitOfWork(
