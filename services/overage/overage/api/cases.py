@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from libs.contracts.types import StrictBool
 from libs.platform.pagination import Page, PageParams
 from overage.api.deps import ID_PATTERN, FinanceUow, ReadUow, id_path, runtime_from
 from overage.domain.cases import CaseState
@@ -35,8 +34,8 @@ async def list_overage_cases(
     request: Request,
     state: Annotated[CaseState | None, Query()] = None,
     account_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
-    open_only: Annotated[StrictBool, Query(alias="open")] = False,
-    overdue: Annotated[StrictBool, Query()] = False,
+    open_only: Annotated[bool, Query(alias="open", description="Only open cases.")] = False,
+    overdue: Annotated[bool, Query(description="Only open cases past their deadline.")] = False,
 ) -> Page[CaseSummary]:
     filters = CaseFilters(state=state, account_id=account_id, open_only=open_only)
     return await handlers.list_cases(
