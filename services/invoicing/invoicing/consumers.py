@@ -8,8 +8,9 @@ inbox entry commit together (a redelivered event changes nothing twice).
   inputs bill runs read — accounts and their billing profiles, every subscription change (and a
   cancellation's termination fee), approved order lines (one-time ones are order fees), completed
   fulfillments, rated usage, catalog products (name, tax code) and price versions
-  (`invoicing.handlers.billing_inputs`). Other event types of those topics are ignored.
-  Overage re-bills will come from `overage.events` once the overage service publishes them.
+  (`invoicing.handlers.billing_inputs`); and from `overage.events`, each vendor overage
+  re-bill (`overage.rebill_requested`) as a one-time charge of the next monthly run. Other event
+  types of those topics are ignored.
 - `invoicing.bill_runs` (`invoicing.events`): `bill_run.chunk_requested`, the chunks of accounts
   a bill run fans out; each is billed once on the consumer's transaction, together with its
   inbox row and the chunk's counts (`invoicing.handlers.bill_run_chunks.apply_chunk`). Every
@@ -28,11 +29,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from invoicing.handlers import billing_inputs
 from invoicing.handlers.bill_run_chunks import apply_chunk
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
-from libs.contracts import catalog, provisioning
+from libs.contracts import catalog, overage, provisioning
 from libs.contracts.bill_runs import BillRunChunkRequested
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import spec_of
-from libs.contracts.topics import CATALOG_EVENTS, INVOICING_EVENTS, PROVISIONING_EVENTS, RATING_EVENTS
+from libs.contracts.topics import (
+    CATALOG_EVENTS,
+    INVOICING_EVENTS,
+    OVERAGE_EVENTS,
+    PROVISIONING_EVENTS,
+    RATING_EVENTS,
+)
 from libs.contracts.usage import UsageRated
 from libs.platform.batch_handlers import BatchEventHandler
 from libs.platform.errors import RetryableError
@@ -120,6 +127,10 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     async def price_published(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
         await billing_inputs.apply_price_published(uow=uow, event=envelope.payload_as(catalog.PricePublished))
 
+    async def overage_rebill(uow: SqlInvoicingUnitOfWork, envelope: Envelope) -> None:
+        event = envelope.payload_as(overage.OverageRebillRequested)
+        await billing_inputs.apply_overage_rebill(uow=uow, event=event)
+
     handlers: dict[str, EventHandler] = dict(
         [
             *(on(model, account_event) for model in ACCOUNT_EVENTS),
@@ -128,6 +139,7 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             on(provisioning.FulfillmentCompleted, fulfillment_completed),
             on(catalog.ProductChanged, product_changed),
             on(catalog.PricePublished, price_published),
+            on(overage.OverageRebillRequested, overage_rebill),
         ]
     )
     # Rated usage comes many to a message and is kept by its own id: one call and one inbox row
@@ -135,7 +147,7 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     handlers[spec_of(UsageRated).type] = BatchEventHandler(usage_rated, idempotent=True)
     return ConsumerSpec(
         group_id=READ_MODEL_GROUP,
-        topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS],
+        topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS, OVERAGE_EVENTS],
         handlers=handlers,
     )
 
