@@ -36,7 +36,7 @@ def _master_key(request: Request) -> str:
     summary="Add a vendor",
     description="A vendor we resell, its catalog cost book (our markup) and contacts (`account_director` "
     "for kickoff calls). The answer holds its first webhook secret — shown this once; give it to the vendor.",
-    responses=created_links("id", "get_vendor", "rotate_vendor_secret"),
+    responses=created_links("vendor_id", "get_vendor", "rotate_vendor_secret"),
 )
 async def create_vendor(body: VendorCreate, uow: FinanceUow, request: Request) -> VendorCreated:
     return await handlers.create_vendor(uow=uow, command=body, master_key=_master_key(request))
@@ -75,7 +75,7 @@ async def rotate_vendor_secret(
     summary="Map a vendor tenant to our account and subscription",
     description="Once per tenant of a vendor (409 after). Its notices are worked from then on; "
     "notices already waiting in the review queue are worked by `POST /v1/overage-notices/review/reprocess`.",
-    responses=created_links("id", "get_vendor_tenant"),
+    responses=created_links("tenant_id", "get_vendor_tenant"),
 )
 async def map_vendor_tenant(body: VendorTenantCreate, uow: FinanceUow) -> VendorTenantPublic:
     return await handlers.map_tenant(uow=uow, command=body)

@@ -14,6 +14,8 @@ from libs.platform.text import ONE_LINE
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 """An id at the vendor or in another service (letters, digits, `_ . : -`)."""
+ServiceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+"""An id of ours or of another service (`acct_…`, `sub_…`, `cb_…`)."""
 Short = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
 
 
@@ -49,7 +51,7 @@ class VendorCreate(Request):
     """A vendor we resell."""
 
     name: Name = Field(examples=["WFM Vendor"])
-    cost_book_id: Ref = Field(description="The vendor's cost book in the catalog (its markup).")
+    cost_book_id: ServiceId = Field(description="The vendor's cost book in the catalog (its markup).")
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
 
 
@@ -98,10 +100,10 @@ class SecretCreate(Request):
 class VendorTenantCreate(Request):
     """Map a tenant at a vendor to our account and subscription."""
 
-    vendor_id: Ref
+    vendor_id: ServiceId
     tenant_id: Ref = Field(description="The tenant's id at the vendor.")
-    account_id: Ref
-    subscription_id: Ref
+    account_id: ServiceId
+    subscription_id: ServiceId
 
 
 class VendorTenantPublic(BaseModel):
