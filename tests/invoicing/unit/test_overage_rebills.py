@@ -17,7 +17,9 @@ from tests.invoicing.upstream_events import account_opened
 T0 = datetime(2026, 8, 2, 9, tzinfo=UTC)
 
 
-def rebill_requested(notice: str = "monet-2026-07", overage: int = 12, amount: str = "144.00") -> OverageRebillRequested:
+def rebill_requested(
+    notice: str = "monet-2026-07", overage: int = 12, amount: str = "144.00"
+) -> OverageRebillRequested:
     """The overage service's re-bill of one vendor notice."""
     return OverageRebillRequested(
         charge_key=f"overage:ven_1:{notice}",
@@ -75,7 +77,8 @@ async def test_each_month_s_notice_is_its_own_charge() -> None:
     await apply_account_event(uow=FakeInvoicingUnitOfWork(store), profile=account_opened(), occurred_at=T0)
     await apply_overage_rebill(uow=FakeInvoicingUnitOfWork(store), event=rebill_requested())
     await apply_overage_rebill(
-        uow=FakeInvoicingUnitOfWork(store), event=rebill_requested("monet-2026-08", overage=14, amount="168.00")
+        uow=FakeInvoicingUnitOfWork(store),
+        event=rebill_requested("monet-2026-08", overage=14, amount="168.00"),
     )
     inputs = (await FakeInvoicingUnitOfWork(store).billing_inputs.billing_inputs(["acct_1"]))["acct_1"]
     assert sorted(c.amount for c in inputs.one_time_charges) == [Decimal("144.00"), Decimal("168.00")]

@@ -39,7 +39,9 @@ class Tenant:
     subscription_id: str
 
 
-def subscription_activated(subscription_id: str, account_id: str, quantity: str = "250") -> provisioning.SubscriptionActivated:
+def subscription_activated(
+    subscription_id: str, account_id: str, quantity: str = "250"
+) -> provisioning.SubscriptionActivated:
     """Seed 000's resold seats: a 3-year committed term from 2026-03-01."""
     return provisioning.SubscriptionActivated(
         subscription_id=subscription_id,
@@ -115,7 +117,12 @@ async def map_tenant(
     client: httpx.AsyncClient, vendor_id: str, tenant_ref: str, account_id: str, subscription_id: str
 ) -> str:
     """Map a vendor tenant; its id."""
-    body = {"vendor_id": vendor_id, "tenant_id": tenant_ref, "account_id": account_id, "subscription_id": subscription_id}
+    body = {
+        "vendor_id": vendor_id,
+        "tenant_id": tenant_ref,
+        "account_id": account_id,
+        "subscription_id": subscription_id,
+    }
     response = await client.post("/v1/vendor-tenants", json=body, headers=auth("finance"))
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

@@ -43,13 +43,17 @@ async def _send(publisher: KafkaPublisher, *envelopes: Envelope) -> None:
     assert all(outcome is None for outcome in await publisher.publish(messages))
 
 
-async def test_a_notice_goes_from_the_signed_webhook_to_invoicing_s_next_run(broker: str, tmp_path: object) -> None:
+async def test_a_notice_goes_from_the_signed_webhook_to_invoicing_s_next_run(
+    broker: str, tmp_path: object
+) -> None:
     run = uuid.uuid4().hex[:8]
     account_id, subscription_id = f"acct_{run}", f"sub_{run}"
     overage = create_app(
         overage_settings(f"sqlite+aiosqlite:///{tmp_path}/overage.db", broker, notice_worker_interval_s=0.1)
     )
-    invoicing = create_invoicing_app(invoicing_settings(f"sqlite+aiosqlite:///{tmp_path}/invoicing.db", broker))
+    invoicing = create_invoicing_app(
+        invoicing_settings(f"sqlite+aiosqlite:///{tmp_path}/invoicing.db", broker)
+    )
     publisher = KafkaPublisher(broker, client_id="test-upstream")
     await publisher.start()
     try:
@@ -74,7 +78,9 @@ async def test_a_notice_goes_from_the_signed_webhook_to_invoicing_s_next_run(bro
 
             body = notice_body(f"n-{run}", tenant=f"tenant-{run}")
             url = f"/v1/webhooks/vendors/{vendor_id}/overage"
-            posted = await client.post(url, content=body, headers=signed_headers(secret, body, datetime.now(UTC)))
+            posted = await client.post(
+                url, content=body, headers=signed_headers(secret, body, datetime.now(UTC))
+            )
             assert posted.status_code == 202, posted.text
 
             async def charges() -> list[OneTimeChargeRow]:

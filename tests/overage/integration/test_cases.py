@@ -26,7 +26,9 @@ from tests.overage.integration.factories import (
 MONTH = timedelta(days=30)
 
 
-async def _notice(client: httpx.AsyncClient, app: FastAPI, clock: MovableClock, vendor: str, secret: str, **kw: object) -> None:
+async def _notice(
+    client: httpx.AsyncClient, app: FastAPI, clock: MovableClock, vendor: str, secret: str, **kw: object
+) -> None:
     notice_id = f"monet-{kw.get('period', '2026-07')}"
     body = notice_body(notice_id, **kw)  # type: ignore[arg-type]
     response = await post_notice(client, vendor, secret, body, clock)
@@ -54,7 +56,11 @@ async def test_a_late_keep_is_charged_every_month_until_the_paperwork_is_signed(
     assert (decided.json()["state"], decided.json()["decision"]) == ("customer_decided", "keep")
     assert decided.json()["paperwork_opened_at"] is not None and decided.json()["paperwork_signed_at"] is None
     (kept,) = await outbox(overage_app, "overage.licenses_kept")
-    assert (kept["subscription_id"], kept["previous_quantity"], kept["new_quantity"]) == ("sub_wfm", "250", "264")
+    assert (kept["subscription_id"], kept["previous_quantity"], kept["new_quantity"]) == (
+        "sub_wfm",
+        "250",
+        "264",
+    )
     assert (await act(client, case_id, "inform_vendor")).status_code == 200
 
     # September, paperwork not signed yet: the vendor charges again, and so do we (15 x 12.00).
@@ -81,7 +87,12 @@ async def test_a_late_keep_is_charged_every_month_until_the_paperwork_is_signed(
         ("2026-09-01", "15", "180.00"),
     ]
     rebill = (await outbox(overage_app, "overage.rebill_requested"))[2]
-    assert (rebill["account_id"], rebill["vendor_unit_cost"], rebill["markup_percent"], rebill["unit_price"]) == (
+    assert (
+        rebill["account_id"],
+        rebill["vendor_unit_cost"],
+        rebill["markup_percent"],
+        rebill["unit_price"],
+    ) == (
         "acct_wfm",
         "10",
         "20",
@@ -101,7 +112,9 @@ async def test_a_late_keep_is_charged_every_month_until_the_paperwork_is_signed(
 
     # A new overage after the case closed opens a new case.
     clock.advance(MONTH)
-    await _notice(client, overage_app, clock, t.vendor_id, t.secret, period="2026-10", licensed=265, actual=270)
+    await _notice(
+        client, overage_app, clock, t.vendor_id, t.secret, period="2026-10", licensed=265, actual=270
+    )
     assert len(await cases(client, open="true")) == 1 and len(await cases(client)) == 2
 
 
@@ -118,7 +131,11 @@ async def test_a_removal_closes_the_case_when_a_notice_shows_the_tenant_within_i
     await _notice(client, overage_app, clock, t.vendor_id, t.secret, period="2026-08", actual=248)
     detail = await case(client, opened["id"])
     assert (detail["state"], detail["removal_confirmed_at"] is not None) == ("closed", True)
-    assert [(n["overage_count"], n["amount"], n["charge_key"]) for n in detail["notices"]][1] == ("0", "0.00", None)
+    assert [(n["overage_count"], n["amount"], n["charge_key"]) for n in detail["notices"]][1] == (
+        "0",
+        "0.00",
+        None,
+    )
     assert amounts(await outbox(overage_app, "overage.rebill_requested")) == [("2026-07-01", "12", "144.00")]
     # A notice within licenses with no open case opens nothing.
     clock.advance(MONTH)

@@ -18,8 +18,18 @@ from overage.app import create_app
 from overage.bootstrap import bootstrap
 from tests.conftest import run_sync
 from tests.overage.integration.conftest import overage_settings
-from tests.overage.integration.factories import cost_book_published, notice_body, signed_headers, subscription_activated
-from tests.support.fuzz import assert_links_follow_creation, examples_per_operation, fuzz_every_operation, seed_client
+from tests.overage.integration.factories import (
+    cost_book_published,
+    notice_body,
+    signed_headers,
+    subscription_activated,
+)
+from tests.support.fuzz import (
+    assert_links_follow_creation,
+    examples_per_operation,
+    fuzz_every_operation,
+    seed_client,
+)
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
@@ -64,7 +74,12 @@ def _seeder(database_url: str) -> Any:
             vendor = post("/v1/vendors", {"name": "WFM vendor", "cost_book_id": "cb_wfm"})
             post(
                 "/v1/vendor-tenants",
-                {"vendor_id": vendor["id"], "tenant_id": "t-1", "account_id": "acct_1", "subscription_id": "sub_1"},
+                {
+                    "vendor_id": vendor["id"],
+                    "tenant_id": "t-1",
+                    "account_id": "acct_1",
+                    "subscription_id": "sub_1",
+                },
             )
             body = notice_body("n-1", tenant="t-1")
             headers = signed_headers(vendor["webhook_secret"]["secret"], body, AUGUST_2.now())

@@ -51,7 +51,11 @@ async def test_a_signed_notice_is_acknowledged_then_worked_into_a_case_and_a_rep
     assert await runtime_of(overage_app).work_notices() == 1
     (opened,) = await cases(client)
     detail = await case(client, opened["id"])
-    assert (detail["state"], detail["account_id"], detail["licensed_mismatch"]) == ("notified", "acct_wfm", False)
+    assert (detail["state"], detail["account_id"], detail["licensed_mismatch"]) == (
+        "notified",
+        "acct_wfm",
+        False,
+    )
     (line,) = detail["notices"]
     assert (line["overage_count"], line["unit_price"], line["amount"], line["charge_key"]) == (
         "12",
@@ -63,7 +67,11 @@ async def test_a_signed_notice_is_acknowledged_then_worked_into_a_case_and_a_rep
 
     # The same notice again (a vendor retry, or an attacker replaying it freshly signed): 200, nothing new.
     again = await post_notice(client, tenant.vendor_id, tenant.secret, body, clock)
-    assert (again.status_code, again.json()["status"], again.json()["id"]) == (200, "duplicate", first.json()["id"])
+    assert (again.status_code, again.json()["status"], again.json()["id"]) == (
+        200,
+        "duplicate",
+        first.json()["id"],
+    )
     assert await runtime_of(overage_app).work_notices() == 0
     assert len(await _notices(client)) == 1
     assert len((await case(client, opened["id"]))["notices"]) == 1
@@ -81,25 +89,50 @@ async def test_attacks_are_refused_recorded_and_change_no_case(
     wrong_secret = await client.post(url, content=body, headers=signed_headers("not-the-secret", body, now))
     altered = notice_body("monet-2026-07", actual=300)
     altered_body = await client.post(url, content=altered, headers=signed_headers(tenant.secret, body, now))
-    stale = await client.post(url, content=body, headers=signed_headers(tenant.secret, body, now - timedelta(minutes=6)))
-    future = await client.post(url, content=body, headers=signed_headers(tenant.secret, body, now + timedelta(minutes=6)))
+    stale = await client.post(
+        url, content=body, headers=signed_headers(tenant.secret, body, now - timedelta(minutes=6))
+    )
+    future = await client.post(
+        url, content=body, headers=signed_headers(tenant.secret, body, now + timedelta(minutes=6))
+    )
     unsigned = await client.post(url, content=body, headers={"Content-Type": "application/json"})
     unknown_vendor = await client.post(
-        "/v1/webhooks/vendors/ven_nobody/overage", content=body, headers=signed_headers(tenant.secret, body, now)
+        "/v1/webhooks/vendors/ven_nobody/overage",
+        content=body,
+        headers=signed_headers(tenant.secret, body, now),
     )
     oversized_body = b'{"pad": "' + b"x" * (64 * 1024) + b'"}'
-    oversized = await client.post(url, content=oversized_body, headers=signed_headers(tenant.secret, oversized_body, now))
+    oversized = await client.post(
+        url, content=oversized_body, headers=signed_headers(tenant.secret, oversized_body, now)
+    )
     malformed_body = b'{"notice_id": "monet-2026-07", '
-    malformed = await client.post(url, content=malformed_body, headers=signed_headers(tenant.secret, malformed_body, now))
+    malformed = await client.post(
+        url, content=malformed_body, headers=signed_headers(tenant.secret, malformed_body, now)
+    )
     bad_counts = notice_body("monet-2026-07").replace(b'"overage_count": 12', b'"overage_count": 2')
-    miscounted = await client.post(url, content=bad_counts, headers=signed_headers(tenant.secret, bad_counts, now))
+    miscounted = await client.post(
+        url, content=bad_counts, headers=signed_headers(tenant.secret, bad_counts, now)
+    )
 
     statuses = [
         r.status_code
-        for r in (wrong_secret, altered_body, stale, future, unsigned, unknown_vendor, oversized, malformed, miscounted)
+        for r in (
+            wrong_secret,
+            altered_body,
+            stale,
+            future,
+            unsigned,
+            unknown_vendor,
+            oversized,
+            malformed,
+            miscounted,
+        )
     ]
     assert statuses == [401, 401, 401, 401, 401, 401, 413, 422, 422]
-    assert all(r.headers["content-type"].startswith("application/problem+json") for r in (wrong_secret, oversized, malformed))
+    assert all(
+        r.headers["content-type"].startswith("application/problem+json")
+        for r in (wrong_secret, oversized, malformed)
+    )
     assert malformed.json()["status"] == 422
 
     rejections = await _rejections(client)
@@ -134,17 +167,26 @@ async def test_a_rotated_secret_overlaps_the_old_one_for_24_hours(
     assert new_secret != tenant.secret
 
     vendor = (await client.get(f"/v1/vendors/{tenant.vendor_id}", headers=auth("ops"))).json()
-    assert [(s["active"], s["expires_at"] is None) for s in vendor["secrets"]] == [(True, False), (True, True)]
+    assert [(s["active"], s["expires_at"] is None) for s in vendor["secrets"]] == [
+        (True, False),
+        (True, True),
+    ]
     assert tenant.secret not in str(vendor) and new_secret not in str(vendor)  # shown once only
     assert vendor["account_director"]["name"] == "Brooks Morris"
 
     old = await post_notice(client, tenant.vendor_id, tenant.secret, notice_body("n-old"), clock)
-    new = await post_notice(client, tenant.vendor_id, new_secret, notice_body("n-new", period="2026-08"), clock)
+    new = await post_notice(
+        client, tenant.vendor_id, new_secret, notice_body("n-new", period="2026-08"), clock
+    )
     assert (old.status_code, new.status_code) == (202, 202)
 
     clock.advance(timedelta(hours=24))
-    expired = await post_notice(client, tenant.vendor_id, tenant.secret, notice_body("n-late", period="2026-09"), clock)
-    still = await post_notice(client, tenant.vendor_id, new_secret, notice_body("n-new-2", period="2026-09"), clock)
+    expired = await post_notice(
+        client, tenant.vendor_id, tenant.secret, notice_body("n-late", period="2026-09"), clock
+    )
+    still = await post_notice(
+        client, tenant.vendor_id, new_secret, notice_body("n-new-2", period="2026-09"), clock
+    )
     assert (expired.status_code, still.status_code) == (401, 202)
     assert [r["reason"] for r in await _rejections(client)] == ["bad_signature"]
 
@@ -157,13 +199,19 @@ async def test_a_notice_of_an_unmapped_tenant_waits_in_review_until_it_is_mapped
     assert (await post_notice(client, tenant.vendor_id, tenant.secret, body, clock)).status_code == 202
     await runtime_of(overage_app).work_notices()
     (waiting,) = await _notices(client, "/v1/overage-notices/review")
-    assert (waiting["status"], waiting["review_reason"], waiting["tenant_id"]) == ("review", "unknown_tenant", "monet-tenant-2")
+    assert (waiting["status"], waiting["review_reason"], waiting["tenant_id"]) == (
+        "review",
+        "unknown_tenant",
+        "monet-tenant-2",
+    )
     assert await cases(client) == []
 
     nothing_yet = await client.post("/v1/overage-notices/review/reprocess", headers=auth("finance"))
     assert nothing_yet.json() == {"applied": 0, "still_in_review": 1}
     await map_tenant(client, tenant.vendor_id, "monet-tenant-2", "acct_wfm", "sub_wfm")
-    done = await client.post("/v1/overage-notices/review/reprocess", headers=auth("finance"))
+    done = await client.post(
+        "/v1/overage-notices/review/reprocess", headers={**auth("finance"), "Idempotency-Key": "reprocess-1"}
+    )
     assert done.json() == {"applied": 1, "still_in_review": 0}
     assert await _notices(client, "/v1/overage-notices/review") == []
     (opened,) = await cases(client)
@@ -181,6 +229,10 @@ async def test_a_licensed_count_that_differs_from_our_subscription_is_flagged(
     detail = await case(client, opened["id"])
     assert detail["licensed_mismatch"] is True
     (line,) = detail["notices"]
-    assert (line["licensed_count"], line["our_licensed_quantity"], line["licensed_mismatch"]) == ("250", "240", True)
+    assert (line["licensed_count"], line["our_licensed_quantity"], line["licensed_mismatch"]) == (
+        "250",
+        "240",
+        True,
+    )
     # Still charged as the vendor charged it: 12 x 12.00.
     assert line["amount"] == "144.00"

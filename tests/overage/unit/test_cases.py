@@ -30,7 +30,12 @@ T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)
 
 def _case() -> OverageCase:
     return open_case(
-        case_id="ovc_1", vendor_id="ven_1", tenant_ref="t-1", account_id="acct_1", subscription_id="sub_1", at=T0
+        case_id="ovc_1",
+        vendor_id="ven_1",
+        tenant_ref="t-1",
+        account_id="acct_1",
+        subscription_id="sub_1",
+        at=T0,
     )
 
 
@@ -51,7 +56,9 @@ def test_a_kept_case_walks_every_step_and_closes_once_the_paperwork_is_signed() 
     with pytest.raises(IllegalTransition):
         take_action(case, CaseAction.CLOSE, at=T0 + timedelta(days=6))  # paperwork not signed
     case = take_action(case, CaseAction.SIGN_PAPERWORK, at=T0 + timedelta(days=40))
-    assert case.state is CaseState.VENDOR_INVOICE_RECEIVED and case.paperwork_signed_at == T0 + timedelta(days=40)
+    assert case.state is CaseState.VENDOR_INVOICE_RECEIVED and case.paperwork_signed_at == T0 + timedelta(
+        days=40
+    )
     case = take_action(case, CaseAction.CLOSE, at=T0 + timedelta(days=41))
     assert (case.state, case.closed_at) == (CaseState.CLOSED, T0 + timedelta(days=41))
 

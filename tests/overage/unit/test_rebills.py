@@ -35,7 +35,10 @@ def test_rebill_rounds_the_unit_price_to_6_places_then_the_line_to_minor_units(
     quantity: str, cost: str, markup: str, currency: str, unit_price: str, amount: str
 ) -> None:
     rebill = rebill_vendor_charge(
-        quantity=Decimal(quantity), vendor_unit_cost=Decimal(cost), markup_percent=Decimal(markup), currency=currency
+        quantity=Decimal(quantity),
+        vendor_unit_cost=Decimal(cost),
+        markup_percent=Decimal(markup),
+        currency=currency,
     )
     assert (str(rebill.unit_price), str(rebill.amount)) == (unit_price, amount)
 
@@ -62,7 +65,11 @@ def _notice(licensed: int, actual: int, overage: int) -> OverageNotice:
 
 def test_a_notice_on_its_case_is_priced_keyed_and_flagged_when_licensed_counts_differ() -> None:
     priced = case_notice(
-        _notice(250, 262, 12), case_id="ovc_1", our_licensed_quantity=Decimal(250), markup_percent=Decimal(20), currency="USD"
+        _notice(250, 262, 12),
+        case_id="ovc_1",
+        our_licensed_quantity=Decimal(250),
+        markup_percent=Decimal(20),
+        currency="USD",
     )
     assert (priced.amount, priced.charge_key, priced.licensed_mismatch) == (
         Decimal("144.00"),
@@ -70,11 +77,19 @@ def test_a_notice_on_its_case_is_priced_keyed_and_flagged_when_licensed_counts_d
         False,
     )
     flagged = case_notice(
-        _notice(250, 262, 12), case_id="ovc_1", our_licensed_quantity=Decimal(240), markup_percent=Decimal(20), currency="USD"
+        _notice(250, 262, 12),
+        case_id="ovc_1",
+        our_licensed_quantity=Decimal(240),
+        markup_percent=Decimal(20),
+        currency="USD",
     )
     assert flagged.licensed_mismatch
     at_licenses = case_notice(
-        _notice(250, 250, 0), case_id="ovc_1", our_licensed_quantity=None, markup_percent=Decimal(20), currency="USD"
+        _notice(250, 250, 0),
+        case_id="ovc_1",
+        our_licensed_quantity=None,
+        markup_percent=Decimal(20),
+        currency="USD",
     )
     assert (at_licenses.amount, at_licenses.charge_key) == (Decimal("0.00"), None)
 

@@ -30,10 +30,21 @@ def test_wrong_secret_altered_body_and_missing_headers_are_refused() -> None:
     assert verify(keys=[_key()], timestamp=TS, signature=sign(b"other", TS, BODY), body=BODY, now=NOW) == (
         Refusal.BAD_SIGNATURE
     )
-    assert verify(keys=[_key()], timestamp=TS, signature=good, body=BODY + b" ", now=NOW) == Refusal.BAD_SIGNATURE
-    assert verify(keys=[_key()], timestamp=None, signature=good, body=BODY, now=NOW) == Refusal.MISSING_SIGNATURE
-    assert verify(keys=[_key()], timestamp=TS, signature="md5=00", body=BODY, now=NOW) == Refusal.MALFORMED_SIGNATURE
-    assert verify(keys=[_key()], timestamp="12:00", signature=good, body=BODY, now=NOW) == Refusal.MALFORMED_SIGNATURE
+    assert (
+        verify(keys=[_key()], timestamp=TS, signature=good, body=BODY + b" ", now=NOW)
+        == Refusal.BAD_SIGNATURE
+    )
+    assert (
+        verify(keys=[_key()], timestamp=None, signature=good, body=BODY, now=NOW) == Refusal.MISSING_SIGNATURE
+    )
+    assert (
+        verify(keys=[_key()], timestamp=TS, signature="md5=00", body=BODY, now=NOW)
+        == Refusal.MALFORMED_SIGNATURE
+    )
+    assert (
+        verify(keys=[_key()], timestamp="12:00", signature=good, body=BODY, now=NOW)
+        == Refusal.MALFORMED_SIGNATURE
+    )
 
 
 def test_the_replay_window_is_five_minutes_either_way() -> None:

@@ -23,5 +23,7 @@ def test_rotation_keeps_the_old_secret_valid_for_the_overlap_window() -> None:
 def test_a_second_rotation_never_lengthens_an_ending_secret() -> None:
     now = T0 + timedelta(days=1)
     ending = VendorSecret("whs_1", "ven_1", "aaa", T0, expires_at=now + timedelta(hours=2))
-    secrets = rotate([ending], VendorSecret("whs_2", "ven_1", "bbb", now), now=now, overlap=timedelta(hours=24))
+    secrets = rotate(
+        [ending], VendorSecret("whs_2", "ven_1", "bbb", now), now=now, overlap=timedelta(hours=24)
+    )
     assert secrets[0].expires_at == now + timedelta(hours=2)

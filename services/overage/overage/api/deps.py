@@ -40,9 +40,6 @@ ReadUow = Annotated[OverageUnitOfWork, Depends(_uow_for(*ALL_ROLES))]
 FinanceUow = Annotated[OverageUnitOfWork, Depends(_uow_for(Role.FINANCE))]
 """Vendors, secrets, tenant mappings and case actions: admin and finance."""
 
-FinanceCaller = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
-"""Admin or finance (for work run outside one unit of work: reprocessing the review queue)."""
-
 
 def id_path(description: str) -> Any:
     """A path id; anything that is not an id shape is refused before it reaches the database."""

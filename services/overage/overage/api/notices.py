@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from libs.platform.pagination import Page, PageParams
-from overage.api.deps import ID_PATTERN, FinanceCaller, ReadUow, runtime_from
+from overage.api.deps import ID_PATTERN, FinanceUow, ReadUow
 from overage.domain.notices import NoticeStatus
 from overage.handlers import notices as handlers
 from overage.schemas.notices import NoticePublic, RejectionPublic, ReprocessResult
@@ -49,9 +49,8 @@ async def list_overage_review(uow: ReadUow, page: PageParams) -> Page[NoticePubl
     description="After mapping a tenant (or once the cost book is known): each waiting notice is worked "
     "as if it had just arrived; those still missing something stay in the queue.",
 )
-async def reprocess_overage_review(request: Request, caller: FinanceCaller) -> ReprocessResult:
-    runtime = runtime_from(request)
-    return await handlers.reprocess_review(units_of_work=lambda: runtime.overage_unit_of_work(caller))
+async def reprocess_overage_review(uow: FinanceUow) -> ReprocessResult:
+    return await handlers.reprocess_review(uow=uow)
 
 
 @router.get(

@@ -247,14 +247,16 @@ async def work_waiting_notices(*, units_of_work: UnitsOfWork, chunk: int = 200) 
             return worked
 
 
-async def reprocess_review(*, units_of_work: UnitsOfWork, limit: int = 500) -> ReprocessResult:
-    """Work the notices in the review queue again (after a tenant or cost book was mapped)."""
-    async with units_of_work() as uow:
-        found = await uow.notices.page(PageRequest(limit=limit), status=NoticeStatus.REVIEW, vendor_id=None)
+async def reprocess_review(*, uow: OverageUnitOfWork, limit: int = 500) -> ReprocessResult:
+    """Work the notices in the review queue again (after a tenant or cost book was mapped).
+
+    One unit of work, committed once per notice (a request with an Idempotency-Key keeps them
+    all in its one transaction).
+    """
+    found = await uow.notices.page(PageRequest(limit=limit), status=NoticeStatus.REVIEW, vendor_id=None)
     applied = still = 0
     for notice in found.data:
-        async with units_of_work() as uow:
-            status = await work_notice(uow=uow, notice_id=notice.id)
+        status = await work_notice(uow=uow, notice_id=notice.id)
         applied += status is NoticeStatus.APPLIED
         still += status is NoticeStatus.REVIEW
     return ReprocessResult(applied=applied, still_in_review=still)
