@@ -41,7 +41,7 @@ def overage_settings(database_url: str, broker: str | None = None, **extra: obje
     """Settings for overage under test (bus off when no broker is given; timers off unless given)."""
     extra.setdefault("notice_worker_interval_s", 0)
     extra.setdefault("escalation_interval_s", 0)
-    return service_settings(OverageSettings, database_url=database_url, bootstrap=broker, **extra)  # type: ignore[no-any-return]
+    return service_settings(OverageSettings, database_url=database_url, bootstrap=broker, **extra)
 
 
 def runtime_of(app: FastAPI) -> OverageRuntime:

@@ -85,7 +85,7 @@ async def test_a_notice_goes_from_the_signed_webhook_to_invoicing_s_next_run(
 
             async def charges() -> list[OneTimeChargeRow]:
                 async with invoicing.state.runtime.db.session() as session:
-                    stmt = select(OneTimeChargeRow).where(OneTimeChargeRow.account_id == account_id)  # type: ignore[arg-type]
+                    stmt = select(OneTimeChargeRow).where(OneTimeChargeRow.account_id == account_id)
                     return list((await session.exec(stmt)).all())
 
             (charge,) = await eventually(charges, until=lambda rows: len(rows) == 1)
