@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from libs.platform.settings import ServiceSettings
+from libs.platform.settings import ServiceSettings, shipped_example_values, weak_key_reason
 from overage.domain.cases import DEFAULT_DEADLINE_DAYS
 
 DEVELOPMENT_WEBHOOK_SECRET_KEY = "development-only-overage-webhook-secret-key"
@@ -35,8 +35,13 @@ class OverageSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _refuse_missing_webhook_key(self) -> OverageSettings:
-        if self.environment == "production" and len(self.webhook_secret_key) < 32:
-            raise ValueError("WEBHOOK_SECRET_KEY must be set (32+ characters) outside development")
+        if self.environment != "production":
+            return self
+        if len(self.webhook_secret_key) < 32:
+            raise ValueError("WEBHOOK_SECRET_KEY must be set (32+ characters) in production")
+        reason = weak_key_reason(self.webhook_secret_key, shipped_example_values())
+        if reason is not None:
+            raise ValueError(f"WEBHOOK_SECRET_KEY {reason}")
         return self
 
     def resolved_webhook_secret_key(self) -> str:
