@@ -10,6 +10,7 @@ from libs.contracts import (  # noqa: F401
     collections,
     envelope,
     invoicing,
+    overage,
     payments,
     provisioning,
     registry,

@@ -8,8 +8,9 @@ inbox entry commit together (a redelivered event changes nothing twice).
   inputs bill runs read — accounts and their billing profiles, every subscription change (and a
   cancellation's termination fee), approved order lines (one-time ones are order fees), completed
   fulfillments, rated usage, catalog products (name, tax code) and price versions
-  (`invoicing.handlers.billing_inputs`). Other event types of those topics are ignored.
-  Overage re-bills will come from `overage.events` once the overage service publishes them.
+  (`invoicing.handlers.billing_inputs`); and from `overage.events`, each vendor overage
+  re-bill (`overage.rebill_requested`) as a one-time charge of the next monthly run. Other event
+  types of those topics are ignored.
 - `invoicing.bill_runs` (`invoicing.events`): `bill_run.chunk_requested`, the chunks of accounts
   a bill run fans out; each is billed once on the consumer's transaction, together with its
   inbox row and the chunk's counts (`invoicing.handlers.bill_run_chunks.apply_chunk`). Every
@@ -30,6 +31,7 @@ from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
 from libs.contracts.bill_runs import BillRunChunkRequested
 from libs.contracts.catalog import PricePublished, ProductChanged
 from libs.contracts.envelope import Envelope
+from libs.contracts.overage import OverageRebillRequested
 from libs.contracts.provisioning import (
     ACCOUNT_PROFILE_EVENTS,
     SUBSCRIPTION_EVENTS,
@@ -39,7 +41,13 @@ from libs.contracts.provisioning import (
     SubscriptionEvent,
 )
 from libs.contracts.registry import spec_of
-from libs.contracts.topics import CATALOG_EVENTS, INVOICING_EVENTS, PROVISIONING_EVENTS, RATING_EVENTS
+from libs.contracts.topics import (
+    CATALOG_EVENTS,
+    INVOICING_EVENTS,
+    OVERAGE_EVENTS,
+    PROVISIONING_EVENTS,
+    RATING_EVENTS,
+)
 from libs.contracts.usage import UsageRated
 from libs.platform.errors import RetryableError
 from libs.platform.event_routes import EventRoutes
@@ -102,6 +110,11 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     ) -> None:
         await billing_inputs.apply_price_published(uow=uow, event=event)
 
+    async def overage_rebill(
+        uow: SqlInvoicingUnitOfWork, event: OverageRebillRequested, _envelope: Envelope
+    ) -> None:
+        await billing_inputs.apply_overage_rebill(uow=uow, event=event)
+
     routes = EventRoutes(unit_of_work)
     routes.on(ACCOUNT_PROFILE_EVENTS, account_event)
     routes.on(SUBSCRIPTION_EVENTS, subscription_event)
@@ -109,12 +122,13 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     routes.on(FulfillmentCompleted, fulfillment_completed)
     routes.on(ProductChanged, product_changed)
     routes.on(PricePublished, price_published)
+    routes.on(OverageRebillRequested, overage_rebill)
     # Rated usage comes many to a message and is kept by its own id: one call and one inbox row
     # per message (`libs.platform.batch_handlers`).
     routes.on_batch(UsageRated, usage_rated)
     return ConsumerSpec(
         group_id=READ_MODEL_GROUP,
-        topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS],
+        topics=[PROVISIONING_EVENTS, RATING_EVENTS, CATALOG_EVENTS, OVERAGE_EVENTS],
         handlers=routes.handlers,
     )
 

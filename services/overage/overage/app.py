@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
+from overage.api import cases, notices, vendors, webhooks
 from overage.bootstrap import bootstrap
 from overage.config import OverageSettings
 
@@ -13,11 +15,14 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: OverageSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
-    return create_service_app(
-        runtime=bootstrap(settings),
+def create_app(settings: OverageSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise; tests fix the `clock`)."""
+    app = create_service_app(
+        runtime=bootstrap(settings, clock=clock),
         title="Overage service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[vendors.router, webhooks.router, notices.router, cases.router],
+        extra_public_paths=[webhooks.WEBHOOK_PATH],
     )
+    app.add_middleware(webhooks.RejectionRecorder)
+    return app

@@ -10,7 +10,21 @@ from libs.contracts.registry import EVENT_TYPES
 # Past participles that do not end in -ed, and particles that may follow one
 # ("invoice.paid", "invoice.written_off").
 IRREGULAR_PAST = frozenset(
-    {"paid", "sent", "written", "built", "made", "held", "sold", "bought", "set", "run", "agreed", "freed"}
+    {
+        "paid",
+        "sent",
+        "written",
+        "built",
+        "made",
+        "held",
+        "sold",
+        "bought",
+        "set",
+        "run",
+        "agreed",
+        "freed",
+        "kept",
+    }
 )
 PARTICLES = frozenset({"off", "out", "up", "back", "down", "over"})
 

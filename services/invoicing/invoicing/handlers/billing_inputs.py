@@ -16,8 +16,9 @@ a replayed outbox (a rebuilt read model) changes nothing twice:
   kept once (the first time wins: they are facts that do not change);
 - a catalog price version is kept by (price id, version).
 
-Overage re-bills (`OneTimeChargeKind.OVERAGE_REBILL`) go in through `add_one_time_charge` too,
-once the overage service publishes them: no consumer of them exists yet.
+- an overage re-bill (`overage.rebill_requested`, `OneTimeChargeKind.OVERAGE_REBILL`) is kept
+  once by its `charge_key` (the overage service's stable key of one vendor notice's charge): the
+  amount is the overage service's, already rounded (cost-plus math in `libs.pricing.resold`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from invoicing.domain.read_model import (
 from invoicing.handlers import bill_runs
 from invoicing.handlers.account_billing import invoiced_account
 from libs.contracts.catalog import PricePublished, ProductChanged
+from libs.contracts.overage import OverageRebillRequested
 from libs.contracts.provisioning import (
     AccountProfile,
     FulfillmentCompleted,
@@ -270,6 +272,35 @@ def _termination_fee(event: SubscriptionCancelled) -> OneTimeCharge:
         price_id=fee.price_id,
         price_version=fee.price_version,
         source_id=event.subscription_id,
+    )
+
+
+async def apply_overage_rebill(*, uow: InvoicingUnitOfWork, event: OverageRebillRequested) -> bool:
+    """Keep a vendor overage re-bill as a one-time charge of the next monthly run (once per charge key)."""
+    added = await uow.billing_inputs.add_one_time_charge(overage_rebill_charge(event))
+    await uow.commit()
+    return added
+
+
+def overage_rebill_charge(event: OverageRebillRequested) -> OneTimeCharge:
+    """The one-time charge of a re-bill: the period and counts on the line's description."""
+    period = event.period_start.strftime("%Y-%m")
+    description = (
+        f"License overage {period}: {event.actual_count} users, {event.licensed_count} licensed, "
+        f"{event.overage_count} over (vendor tenant {event.tenant_id})"
+    )
+    return OneTimeCharge(
+        charge_id=event.charge_key,
+        kind=OneTimeChargeKind.OVERAGE_REBILL,
+        account_id=event.account_id,
+        currency=event.currency,
+        charge_date=event.requested_on,
+        description=description[:300],
+        quantity=Decimal(event.overage_count),
+        unit_price=Decimal(event.unit_price),
+        amount=Decimal(event.amount),
+        subscription_id=event.subscription_id,
+        source_id=event.case_id,
     )
 
 

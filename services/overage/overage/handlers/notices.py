@@ -1,0 +1,301 @@
+"""The vendor's webhook: verify, store and acknowledge a notice; then work it, after, from storage.
+
+`receive_notice` is the whole request: the signature and timestamp are checked against the
+vendor's valid secrets, the body is parsed, and the notice is stored and committed — a 2xx means
+it is in our database. A refused call (bad or stale signature, malformed body) is recorded in
+`overage_webhook_rejections` with its reason, size and SHA-256, never its body. The same notice
+id again changes nothing and is acknowledged.
+
+`work_notice` runs later, in the background worker (`work_waiting_notices`, a periodic job of the
+service), on its own transaction per notice: it finds the tenant's mapping and the vendor's cost
+book (a notice missing either waits in the review queue, reason given, until someone maps it and
+reprocesses), adds the notice to the tenant's open case (opening one when the tenant is over its
+licenses), flags a licensed count that differs from our subscription's quantity, closes a case
+whose removal the notice shows done, and publishes the re-bill of every charged notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from libs.platform.errors import FieldError, NotFound, ValidationFailed
+from libs.platform.ids import new_id
+from libs.platform.json_body import loads_exact
+from libs.platform.logging import get_logger
+from libs.platform.pagination import Page, PageRequest
+from overage.domain import cases as rules
+from overage.domain.cases import CaseStep
+from overage.domain.notices import NoticeStatus, OverageNotice, ReviewReason, counts_problem
+from overage.domain.rebills import case_notice
+from overage.domain.signatures import Refusal, SignatureRefused, SigningKey, derive_secret, verify
+from overage.events.cases import case_changed, rebill_requested
+from overage.handlers.notices_port import WebhookRejection
+from overage.schemas.notices import (
+    NoticePublic,
+    NoticeReceipt,
+    OverageNoticeBody,
+    RejectionPublic,
+    ReprocessResult,
+)
+
+if TYPE_CHECKING:
+    from overage.handlers.unit_of_work import OverageUnitOfWork
+
+log = get_logger("overage.notices")
+UnitsOfWork = Callable[[], "OverageUnitOfWork"]
+WORKER = "overage.worker"
+
+
+async def record_rejection(
+    *,
+    uow: OverageUnitOfWork,
+    vendor: str,
+    reason: Refusal,
+    status: int,
+    body: bytes,
+    detail: str,
+    body_size: int | None = None,
+) -> None:
+    """Record a refused webhook call (its size and digest, never its body) and commit."""
+    uow_now = uow.clock.now()
+    await uow.notices.add_rejection(
+        WebhookRejection(
+            id=new_id("whr"),
+            vendor=vendor[:64],
+            reason=reason.value,
+            status_code=status,
+            received_at=uow_now,
+            body_bytes=len(body) if body_size is None else body_size,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            detail=detail[:300],
+        )
+    )
+    await uow.commit()
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"]) for e in exc.errors()
+    ]
+
+
+async def receive_notice(
+    *,
+    uow: OverageUnitOfWork,
+    vendor_id: str,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    master_key: str,
+) -> NoticeReceipt:
+    """Verify, parse and store a notice (see the module); refusals are recorded, then raised."""
+    now = uow.clock.now()
+    vendor = await uow.vendors.get(vendor_id)
+    keys = (
+        []
+        if vendor is None
+        else [
+            SigningKey(s.id, derive_secret(master_key, s.id).encode(), s.expires_at)
+            for s in vendor.secrets
+            if s.created_at <= now
+        ]
+    )
+    refusal = (
+        Refusal.UNKNOWN_VENDOR
+        if vendor is None
+        else verify(keys=keys, timestamp=timestamp, signature=signature, body=body, now=now)
+    )
+    if refusal is not None:
+        await record_rejection(
+            uow=uow, vendor=vendor_id, reason=refusal, status=401, body=body, detail=refusal.value
+        )
+        raise SignatureRefused(refusal)
+    try:
+        parsed = OverageNoticeBody.model_validate(loads_exact(body))
+    except (ValueError, ValidationError) as exc:
+        errors = _field_errors(exc) if isinstance(exc, ValidationError) else [FieldError("body", "not JSON")]
+        detail = "; ".join(f"{e.field}: {e.code}" for e in errors)
+        await record_rejection(
+            uow=uow, vendor=vendor_id, reason=Refusal.MALFORMED_BODY, status=422, body=body, detail=detail
+        )
+        raise ValidationFailed("the notice is malformed", errors) from None
+    licensed, actual, overage = (
+        Decimal(parsed.licensed_count),
+        Decimal(parsed.actual_user_count),
+        Decimal(parsed.overage_count),
+    )
+    problem = counts_problem(licensed=licensed, actual=actual, overage=overage)
+    if problem is not None:
+        await record_rejection(
+            uow=uow, vendor=vendor_id, reason=Refusal.MALFORMED_BODY, status=422, body=body, detail=problem
+        )
+        raise ValidationFailed.single("overage_count", problem)
+    notice = OverageNotice(
+        id=new_id("ovn"),
+        vendor_id=vendor_id,
+        notice_ref=parsed.notice_id,
+        tenant_ref=parsed.tenant_id,
+        period_start=parsed.period_start(),
+        licensed_count=licensed,
+        actual_count=actual,
+        overage_count=overage,
+        vendor_unit_cost=Decimal(parsed.vendor_unit_cost),
+        received_at=now,
+    )
+    if not await uow.notices.add(notice):
+        stored = await uow.notices.find(vendor_id, parsed.notice_id)
+        return NoticeReceipt(notice_id=parsed.notice_id, id=stored.id if stored else "", status="duplicate")
+    await uow.commit()
+    return NoticeReceipt(notice_id=parsed.notice_id, id=notice.id, status="received")
+
+
+async def _review(uow: OverageUnitOfWork, notice: OverageNotice, reason: ReviewReason) -> NoticeStatus:
+    await uow.notices.save(notice.with_status(NoticeStatus.REVIEW, reason))
+    await uow.commit()
+    return NoticeStatus.REVIEW
+
+
+async def work_notice(*, uow: OverageUnitOfWork, notice_id: str) -> NoticeStatus:
+    """Work one stored notice (see the module); its status after. An applied notice changes nothing."""
+    notice = await uow.notices.get(notice_id)
+    if notice is None:
+        raise NotFound("notice", notice_id)
+    if notice.status is NoticeStatus.APPLIED:
+        return notice.status
+    tenant = await uow.vendors.find_tenant(notice.vendor_id, notice.tenant_ref)
+    if tenant is None:
+        return await _review(uow, notice, ReviewReason.UNKNOWN_TENANT)
+    vendor = await uow.vendors.get(notice.vendor_id)
+    book = None if vendor is None else await uow.read_model.cost_book(vendor.cost_book_id)
+    if book is None:
+        return await _review(uow, notice, ReviewReason.UNKNOWN_COST_BOOK)
+    now = uow.clock.now()
+    case = await uow.cases.open_case_of(notice.vendor_id, notice.tenant_ref)
+    if case is None and not notice.over_licenses:
+        await uow.notices.save(notice.with_status(NoticeStatus.APPLIED, None))
+        await uow.commit()
+        return NoticeStatus.APPLIED
+    opened = case is None
+    if case is None:
+        case = rules.open_case(
+            case_id=new_id("ovc"),
+            vendor_id=notice.vendor_id,
+            tenant_ref=notice.tenant_ref,
+            account_id=tenant.account_id,
+            subscription_id=tenant.subscription_id,
+            at=now,
+        )
+        if not await uow.cases.add(case):
+            raise ValidationFailed.single(
+                "tenant", "another worker opened the tenant's case; worked again later"
+            )
+        await uow.cases.add_step(CaseStep(case.id, "opened", case.state, WORKER, now))
+    subscription = await uow.read_model.subscription(tenant.subscription_id)
+    priced = case_notice(
+        notice,
+        case_id=case.id,
+        our_licensed_quantity=None if subscription is None else subscription.quantity,
+        markup_percent=book.markup_percent,
+        currency=book.currency,
+    )
+    await uow.cases.add_notice(priced)
+    updated = rules.after_notice(
+        case, within_licenses=notice.within_licenses(), actual_count=notice.actual_count, at=now
+    )
+    if priced.licensed_mismatch:
+        updated = rules.flag_licensed_mismatch(updated)
+    await uow.cases.save(updated)
+    await uow.cases.add_step(
+        CaseStep(case.id, "notice_added", updated.state, WORKER, now, f"notice {notice.notice_ref}")
+    )
+    if priced.charge_key is not None:
+        uow.emit(rebill_requested(updated, priced, on=now.date()), key=case.account_id)
+    change = "opened" if opened else ("closed_by_notice" if not updated.is_open else "notice_added")
+    uow.emit(case_changed(updated, change=change, actor=WORKER, at=now), key=case.account_id)
+    await uow.notices.save(notice.with_status(NoticeStatus.APPLIED, None, case_id=case.id))
+    uow.audit(
+        "overage_notice.applied",
+        "overage_case",
+        case.id,
+        {"notice_id": notice.id, "amount": str(priced.amount)},
+    )
+    await uow.commit()
+    return NoticeStatus.APPLIED
+
+
+async def work_waiting_notices(*, units_of_work: UnitsOfWork, chunk: int = 200) -> int:
+    """Work every received notice, each in its own transaction; how many were worked."""
+    worked = 0
+    while True:
+        async with units_of_work() as uow:
+            waiting = [n.id for n in await uow.notices.waiting(chunk)]
+        if not waiting:
+            return worked
+        for notice_id in waiting:
+            try:
+                async with units_of_work() as uow:
+                    await work_notice(uow=uow, notice_id=notice_id)
+                worked += 1
+            except Exception as exc:  # one bad notice must not stop the others; it is tried again
+                log.warning("overage.notice_failed", notice_id=notice_id, error=str(exc)[:200])
+        if len(waiting) < chunk:
+            return worked
+
+
+async def reprocess_review(*, uow: OverageUnitOfWork, limit: int = 500) -> ReprocessResult:
+    """Work the notices in the review queue again (after a tenant or cost book was mapped).
+
+    One unit of work, committed once per notice (a request with an Idempotency-Key keeps them
+    all in its one transaction).
+    """
+    found = await uow.notices.page(PageRequest(limit=limit), status=NoticeStatus.REVIEW, vendor_id=None)
+    applied = still = 0
+    for notice in found.data:
+        status = await work_notice(uow=uow, notice_id=notice.id)
+        applied += status is NoticeStatus.APPLIED
+        still += status is NoticeStatus.REVIEW
+    return ReprocessResult(applied=applied, still_in_review=still)
+
+
+def notice_public(notice: OverageNotice) -> NoticePublic:
+    """The view of a stored notice."""
+    return NoticePublic(
+        id=notice.id,
+        vendor_id=notice.vendor_id,
+        notice_id=notice.notice_ref,
+        tenant_id=notice.tenant_ref,
+        period_start=notice.period_start,
+        licensed_count=notice.licensed_count,
+        actual_user_count=notice.actual_count,
+        overage_count=notice.overage_count,
+        vendor_unit_cost=notice.vendor_unit_cost,
+        received_at=notice.received_at,
+        status=notice.status.value,
+        review_reason=None if notice.review_reason is None else notice.review_reason.value,
+        case_id=notice.case_id,
+    )
+
+
+async def list_notices(
+    *, uow: OverageUnitOfWork, page: PageRequest, status: NoticeStatus | None, vendor_id: str | None
+) -> Page[NoticePublic]:
+    """A page of stored notices."""
+    found = await uow.notices.page(page, status=status, vendor_id=vendor_id)
+    return Page[NoticePublic](
+        data=[notice_public(n) for n in found.data], next_cursor=found.next_cursor, has_more=found.has_more
+    )
+
+
+async def list_rejections(*, uow: OverageUnitOfWork, page: PageRequest) -> Page[RejectionPublic]:
+    """A page of refused webhook calls."""
+    found = await uow.notices.rejections_page(page)
+    return Page[RejectionPublic](
+        data=[RejectionPublic(**r.__dict__) for r in found.data],
+        next_cursor=found.next_cursor,
+        has_more=found.has_more,
+    )
