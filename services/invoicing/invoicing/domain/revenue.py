@@ -118,23 +118,47 @@ class RevenueSchedule:
         return self.amount - self.credited
 
 
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str, *, caps: Sequence[Decimal] = ()) -> list[Decimal]:
+    """Split `total` by `weights`: each part rounded half up, the last taking the remainder, so the
+    parts sum to `total` exactly. When that last part would leave the sign of `total` (or pass its
+    cap) — a few minor units spread over many parts — the parts are rounded cumulatively instead,
+    which keeps every part between zero and its share."""
+    weight_total = sum(weights, ZERO)
+    if not weights or not weight_total:
+        return [ZERO] * (len(weights) - 1) + [total] if weights else []
+    parts = [_round(total * w / weight_total, currency) for w in weights[:-1]]
+    parts.append(total - sum(parts, ZERO))
+    if _within(total, parts, caps):
+        return parts
+    parts, before, running = [], ZERO, ZERO
+    for weight in weights:
+        running += weight
+        reached = _round(total * running / weight_total, currency)
+        parts.append(reached - before)
+        before = reached
+    return parts
+
+
+def _within(total: Decimal, parts: Sequence[Decimal], caps: Sequence[Decimal]) -> bool:
+    if any(part * total < 0 for part in parts):
+        return False
+    return all(abs(part) <= abs(cap) for part, cap in zip(parts, caps, strict=False))
+
+
 def ratable_months(amount: Decimal, currency: str, start: date, end: date) -> tuple[ScheduleMonth, ...]:
     """Spread `amount` over `[start, end)` by days per calendar month; the months sum to `amount`."""
     if end <= start:
         return (ScheduleMonth(month_key(start), start, amount),)
-    total_days = (end - start).days
-    months: list[ScheduleMonth] = []
-    allocated = ZERO
+    spans: list[tuple[date, date]] = []
     cursor = start
     while cursor < end:
         boundary = min(next_month(cursor.replace(day=1)), end)
-        days = (boundary - cursor).days
-        last = boundary >= end
-        share = amount - allocated if last else _round(amount * days / total_days, currency)
-        allocated += share
-        months.append(ScheduleMonth(month_key(cursor), boundary - timedelta(days=1), share))
+        spans.append((cursor, boundary))
         cursor = boundary
-    return tuple(months)
+    shares = allocate(amount, [Decimal((b - a).days) for a, b in spans], currency)
+    return tuple(
+        ScheduleMonth(month_key(a), b - timedelta(days=1), share) for (a, b), share in zip(spans, shares, strict=True)
+    )
 
 
 def rule_for_line(kind: str, product_rule: RevenueRule | None) -> RevenueRule:
@@ -195,26 +219,21 @@ def credit_schedule(
         raise ValidationFailed.single(
             "amount", f"{amount} is more than the {schedule.remaining} that remains on {schedule.charge_key}"
         )
-    recognized = sum((m.amount for m in schedule.months if _is_recognized(m, on)), ZERO)
-    remaining = schedule.remaining
-    recognized_share = (
-        (amount if remaining == recognized else _round(amount * recognized / remaining, currency))
-        if remaining
-        else ZERO
+    # What remains is what is recognised (less what earlier credits reversed from revenue) plus
+    # what is still deferred (the months to come); the credit is split between them in proportion.
+    in_months = sum((m.amount for m in schedule.months), ZERO)
+    reversed_before = schedule.credited - (schedule.amount - in_months)
+    recognized = sum((m.amount for m in schedule.months if _is_recognized(m, on)), ZERO) - reversed_before
+    deferred = in_months - reversed_before - recognized
+    recognized_share, deferred_share = allocate(
+        amount, [recognized, deferred], currency, caps=[recognized, deferred]
     )
-    deferred_share = amount - recognized_share
     months = list(schedule.months)
     future = [i for i, m in enumerate(months) if not _is_recognized(m, on)]
-    future_total = sum((months[i].amount for i in future), ZERO)
-    taken = ZERO
-    for position, index in enumerate(future):
-        month = months[index]
-        if position == len(future) - 1:
-            cut = deferred_share - taken
-        else:
-            cut = _round(deferred_share * month.amount / future_total, currency) if future_total else ZERO
-        taken += cut
-        months[index] = replace(month, amount=month.amount - cut)
+    future_amounts = [months[i].amount for i in future]
+    cuts = allocate(deferred_share, future_amounts, currency, caps=future_amounts)
+    for index, cut in zip(future, cuts, strict=True):
+        months[index] = replace(months[index], amount=months[index].amount - cut)
     credited = replace(
         schedule,
         months=tuple(months),
