@@ -53,7 +53,9 @@ def test_the_chart_is_overridden_by_a_file_then_by_the_environment(tmp_path, mon
     chart_file = tmp_path / "chart.json"
     chart_file.write_text('{"cash": {"code": "1010", "name": "Operating bank"}, "revenue": {"code": "4100"}}')
     monkeypatch.setenv("LEDGER_CHART_OF_ACCOUNTS_FILE", str(chart_file))
-    monkeypatch.setenv("LEDGER_CHART_OF_ACCOUNTS", '{"revenue": {"code": "4200", "name": "Subscription revenue"}}')
+    monkeypatch.setenv(
+        "LEDGER_CHART_OF_ACCOUNTS", '{"revenue": {"code": "4200", "name": "Subscription revenue"}}'
+    )
     chart = InvoicingSettings().chart_of_accounts()
     assert chart[LedgerRole.CASH] == GlAccount("1010", "Operating bank")
     assert chart[LedgerRole.REVENUE] == GlAccount("4200", "Subscription revenue")
@@ -69,7 +71,10 @@ def test_a_chart_with_a_repeated_code_or_an_unknown_role_is_refused() -> None:
 
 def test_an_invoice_debits_receivable_and_credits_revenue_deferred_and_tax() -> None:
     lines = invoice_postings(
-        CHART, total=D("37087.50"), split=RevenueSplit(recognized=D("1000.00"), deferred=D("36000.00")), tax=D("87.50")
+        CHART,
+        total=D("37087.50"),
+        split=RevenueSplit(recognized=D("1000.00"), deferred=D("36000.00")),
+        tax=D("87.50"),
     )
     assert _sides(lines) == [
         ("1100", "37087.50", "0"),
@@ -81,7 +86,10 @@ def test_an_invoice_debits_receivable_and_credits_revenue_deferred_and_tax() -> 
 
 def test_a_credit_note_on_a_paid_invoice_credits_the_customer() -> None:
     lines = credit_postings(
-        CHART, split=RevenueSplit(recognized=D("6049.31"), deferred=D("5950.69")), tax=D(0), account_credit=D("2000.00")
+        CHART,
+        split=RevenueSplit(recognized=D("6049.31"), deferred=D("5950.69")),
+        tax=D(0),
+        account_credit=D("2000.00"),
     )
     assert _sides(lines) == [
         ("4000", "6049.31", "0"),
@@ -92,16 +100,23 @@ def test_a_credit_note_on_a_paid_invoice_credits_the_customer() -> None:
 
 
 def test_payments_refunds_write_offs_and_recognition() -> None:
-    assert _sides(payment_postings(CHART, amount=D("700.00"), applied=D("587.50"), unapplied=D("112.50"))) == [
+    assert _sides(
+        payment_postings(CHART, amount=D("700.00"), applied=D("587.50"), unapplied=D("112.50"))
+    ) == [
         ("1000", "700.00", "0"),
         ("1100", "0", "587.50"),
         ("2300", "0", "112.50"),
     ]
-    assert _sides(payment_return_postings(CHART, amount=D("112.50"), reopened=D(0), credit_used=D("112.50"))) == [
+    assert _sides(
+        payment_return_postings(CHART, amount=D("112.50"), reopened=D(0), credit_used=D("112.50"))
+    ) == [
         ("2300", "112.50", "0"),
         ("1000", "0", "112.50"),
     ]
-    assert _sides(write_off_postings(CHART, amount=D("200.00"))) == [("6100", "200.00", "0"), ("1100", "0", "200.00")]
+    assert _sides(write_off_postings(CHART, amount=D("200.00"))) == [
+        ("6100", "200.00", "0"),
+        ("1100", "0", "200.00"),
+    ]
     assert _sides(recognition_postings(CHART, amount=D("3057.53"))) == [
         ("2400", "3057.53", "0"),
         ("4000", "0", "3057.53"),
@@ -129,13 +144,17 @@ positive = st.decimals(min_value=D(0), max_value=D("1000000"), places=2)
 
 
 @given(recognized=money, deferred=money, tax=money, credit=positive)
-def test_every_entry_built_balances(recognized: Decimal, deferred: Decimal, tax: Decimal, credit: Decimal) -> None:
+def test_every_entry_built_balances(
+    recognized: Decimal, deferred: Decimal, tax: Decimal, credit: Decimal
+) -> None:
     split = RevenueSplit(recognized=recognized, deferred=deferred)
     built = [
         invoice_postings(CHART, total=recognized + deferred + tax, split=split, tax=tax),
         credit_postings(CHART, split=split, tax=tax, account_credit=credit),
         payment_postings(CHART, amount=abs(recognized) + credit, applied=abs(recognized), unapplied=credit),
-        payment_return_postings(CHART, amount=abs(deferred) + credit, reopened=abs(deferred), credit_used=credit),
+        payment_return_postings(
+            CHART, amount=abs(deferred) + credit, reopened=abs(deferred), credit_used=credit
+        ),
         write_off_postings(CHART, amount=abs(tax)),
         recognition_postings(CHART, amount=deferred),
     ]

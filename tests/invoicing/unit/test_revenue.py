@@ -46,7 +46,9 @@ YEAR_1 = [
 ]
 
 
-def _schedule(amount: str = "36000.00", start: date = date(2026, 3, 1), end: date = date(2027, 3, 1)) -> RevenueSchedule:
+def _schedule(
+    amount: str = "36000.00", start: date = date(2026, 3, 1), end: date = date(2027, 3, 1)
+) -> RevenueSchedule:
     return RevenueSchedule(
         id="rsch_1",
         invoice_id="inv_1",
@@ -144,9 +146,16 @@ def test_a_credit_note_reverses_its_share_of_recognised_and_deferred_revenue() -
 
 def test_a_month_posted_by_a_run_counts_as_recognised() -> None:
     schedule = _schedule()
-    posted = tuple(m if m.month != "2026-09" else type(m)(m.month, m.recognize_on, m.amount, True) for m in schedule.months)
+    posted = tuple(
+        m if m.month != "2026-09" else type(m)(m.month, m.recognize_on, m.amount, True)
+        for m in schedule.months
+    )
     _, share = credit_schedule(
-        replace(schedule, months=posted), credit_id="cn_1", amount=D("36000.00"), tax=D(0), on=date(2026, 9, 15)
+        replace(schedule, months=posted),
+        credit_id="cn_1",
+        amount=D("36000.00"),
+        tax=D(0),
+        on=date(2026, 9, 15),
     )
     # March-September (posted) = 18,147.92 + 2,958.90.
     assert share.recognized_share == D("21106.82")
@@ -155,7 +164,9 @@ def test_a_month_posted_by_a_run_counts_as_recognised() -> None:
 
 def test_no_credit_beyond_what_remains() -> None:
     with pytest.raises(ValidationFailed):
-        credit_schedule(_schedule("100.00"), credit_id="cn_1", amount=D("100.01"), tax=D(0), on=date(2026, 3, 1))
+        credit_schedule(
+            _schedule("100.00"), credit_id="cn_1", amount=D("100.01"), tax=D(0), on=date(2026, 3, 1)
+        )
 
 
 def test_a_plain_credit_is_spread_over_the_lines_in_proportion() -> None:
@@ -171,7 +182,10 @@ def test_the_waterfall_carries_the_closing_into_the_next_month() -> None:
     movements = WaterfallMovements()
     movements.add(billed=[("2026-03", D("36000.00"))], recognized=[(m, D(a)) for m, a in YEAR_1])
     rows = waterfall(movements, months_between("2026-02", "2026-04"))
-    assert [(r.month, str(r.deferred_opening), str(r.billed), str(r.recognized), str(r.deferred_closing)) for r in rows] == [
+    assert [
+        (r.month, str(r.deferred_opening), str(r.billed), str(r.recognized), str(r.deferred_closing))
+        for r in rows
+    ] == [
         ("2026-02", "0", "0", "0", "0"),
         ("2026-03", "0", "36000.00", "3057.53", "32942.47"),
         ("2026-04", "32942.47", "0", "2958.90", "29983.57"),
@@ -225,8 +239,12 @@ def test_a_second_credit_splits_what_remains_after_the_first() -> None:
     # After 12,000.00 on 2026-09-15 (6,049.31 recognised reversed), 24,000.00 remain: recognised
     # net 18,147.92 - 6,049.31 = 12,098.61, deferred 11,901.39. Crediting all of it on the same day
     # reverses exactly those two.
-    once, _ = credit_schedule(_schedule(), credit_id="cn_1", amount=D("12000.00"), tax=D(0), on=date(2026, 9, 15))
-    twice, share = credit_schedule(once, credit_id="cn_2", amount=D("24000.00"), tax=D(0), on=date(2026, 9, 15))
+    once, _ = credit_schedule(
+        _schedule(), credit_id="cn_1", amount=D("12000.00"), tax=D(0), on=date(2026, 9, 15)
+    )
+    twice, share = credit_schedule(
+        once, credit_id="cn_2", amount=D("24000.00"), tax=D(0), on=date(2026, 9, 15)
+    )
     assert (share.recognized_share, share.deferred_share) == (D("12098.61"), D("11901.39"))
     assert twice.remaining == 0
     assert all(m.amount == 0 for m in twice.months if m.month >= "2026-09")
@@ -245,8 +263,12 @@ def test_credits_in_date_order_never_reverse_more_than_was_recognised_or_deferre
     schedule = _schedule(str(amount), start, start + timedelta(days=days))
     reversed_recognised = D(0)
     for fraction, offset in zip(fractions, sorted(offsets), strict=False):
-        credit = (schedule.remaining * D(fraction.numerator) / D(fraction.denominator)).quantize(D("0.01"), rounding="ROUND_DOWN")  # type: ignore[attr-defined]
-        schedule, share = credit_schedule(schedule, credit_id="cn", amount=credit, tax=D(0), on=start + timedelta(days=offset))
+        credit = (schedule.remaining * D(fraction.numerator) / D(fraction.denominator)).quantize(
+            D("0.01"), rounding="ROUND_DOWN"
+        )  # type: ignore[attr-defined]
+        schedule, share = credit_schedule(
+            schedule, credit_id="cn", amount=credit, tax=D(0), on=start + timedelta(days=offset)
+        )
         assert share.recognized_share >= 0 and share.deferred_share >= 0
         reversed_recognised += share.recognized_share
     assert all(m.amount >= 0 for m in schedule.months)

@@ -118,7 +118,9 @@ class RevenueSchedule:
         return self.amount - self.credited
 
 
-def allocate(total: Decimal, weights: Sequence[Decimal], currency: str, *, caps: Sequence[Decimal] = ()) -> list[Decimal]:
+def allocate(
+    total: Decimal, weights: Sequence[Decimal], currency: str, *, caps: Sequence[Decimal] = ()
+) -> list[Decimal]:
     """Split `total` by `weights`: each part rounded half up, the last taking the remainder, so the
     parts sum to `total` exactly. When that last part would leave the sign of `total` (or pass its
     cap) — a few minor units spread over many parts — the parts are rounded cumulatively instead,
@@ -157,7 +159,8 @@ def ratable_months(amount: Decimal, currency: str, start: date, end: date) -> tu
         cursor = boundary
     shares = allocate(amount, [Decimal((b - a).days) for a, b in spans], currency)
     return tuple(
-        ScheduleMonth(month_key(a), b - timedelta(days=1), share) for (a, b), share in zip(spans, shares, strict=True)
+        ScheduleMonth(month_key(a), b - timedelta(days=1), share)
+        for (a, b), share in zip(spans, shares, strict=True)
     )
 
 

@@ -50,6 +50,10 @@ class SqlRevenueRepository(RevenueRepository):
         self.session = session
         self.rows: dict[str, RevenueScheduleRow] = {}
 
+    async def _rows(self, statement: Any) -> list[Any]:
+        connection = await self.session.connection()
+        return list((await connection.execute(statement)).all())
+
     async def product_rules(self, product_ids: Collection[str]) -> dict[str, RevenueRule]:
         """The known products' revenue rules, in one query."""
         if not product_ids:
@@ -283,17 +287,15 @@ class SqlRevenueRepository(RevenueRepository):
             recognized = recognized.where(months.currency == currency)
             credited = credited.where(credits.currency == currency)
         result: dict[str, WaterfallMovements] = defaultdict(WaterfallMovements)
-        for code, month, amount in (
-            await self.session.execute(billed.group_by(schedules.currency, schedules.billed_month))
-        ).all():
+        for code, month, amount in await self._rows(
+            billed.group_by(schedules.currency, schedules.billed_month)
+        ):
             result[code].add(billed=[(month, _decimal(amount))])
-        for code, month, amount in (
-            await self.session.execute(recognized.group_by(months.currency, months.month))
-        ).all():
+        for code, month, amount in await self._rows(recognized.group_by(months.currency, months.month)):
             result[code].add(recognized=[(month, _decimal(amount))])
-        for code, month, recognized_share, deferred_share in (
-            await self.session.execute(credited.group_by(credits.currency, credits.month))
-        ).all():
+        for code, month, recognized_share, deferred_share in await self._rows(
+            credited.group_by(credits.currency, credits.month)
+        ):
             rec, deferred = _decimal(recognized_share), _decimal(deferred_share)
             result[code].add(billed=[(month, -(rec + deferred))], recognized=[(month, -rec)])
         return dict(result)
