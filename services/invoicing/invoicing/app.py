@@ -20,7 +20,10 @@ from invoicing.config import InvoicingSettings
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
 
-DESCRIPTION = "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning, revenue schedules and the general ledger."
+DESCRIPTION = (
+    "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning, "
+    "revenue schedules and the general ledger."
+)
 
 
 def create_app(

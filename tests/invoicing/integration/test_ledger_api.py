@@ -376,27 +376,27 @@ async def test_payments_refunds_reversals_write_offs_and_voids_balance_and_a_rep
     assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 22
 
 
-@pytest.mark.parametrize(
-    ("path", "params"),
-    [
-        ("/v1/revenue/waterfall", {"from": "2026-05", "to": "2026-04"}),
-        ("/v1/revenue/waterfall", {"from": "2026-13", "to": "2027-01"}),
-        ("/v1/revenue/waterfall", {"from": "2026-1", "to": "2026-02"}),
-        ("/v1/revenue/waterfall", {"from": "2000-01", "to": "2026-02"}),
-        ("/v1/revenue/waterfall", {"to": "2026-02"}),
-        ("/v1/revenue/waterfall", {"from": "2026-01", "to": "2026-02", "currency": "usd"}),
-        ("/v1/revenue/waterfall.svg", {"from": "2026-03", "to": "2026-02"}),
-        ("/v1/gl/journal", {"from": "2026-08-31", "to": "2026-08-01"}),
-        ("/v1/gl/journal", {"from": "2026-02-30", "to": "2026-03-01"}),
-        ("/v1/gl/trial-balance", {"as_of": "yesterday"}),
-        ("/v1/gl/trial-balance", {}),
-        ("/v1/revenue-schedules", {"account_id": "acct 1"}),
-    ],
-)
-async def test_bad_input_is_a_4xx(ledger: Ledger, path: str, params: dict[str, str]) -> None:
-    response = await ledger.client.get(path, params=params, headers=OPS)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+BAD_QUERIES: list[tuple[str, dict[str, str]]] = [
+    ("/v1/revenue/waterfall", {"from": "2026-05", "to": "2026-04"}),
+    ("/v1/revenue/waterfall", {"from": "2026-13", "to": "2027-01"}),
+    ("/v1/revenue/waterfall", {"from": "2026-1", "to": "2026-02"}),
+    ("/v1/revenue/waterfall", {"from": "2000-01", "to": "2026-02"}),
+    ("/v1/revenue/waterfall", {"to": "2026-02"}),
+    ("/v1/revenue/waterfall", {"from": "2026-01", "to": "2026-02", "currency": "usd"}),
+    ("/v1/revenue/waterfall.svg", {"from": "2026-03", "to": "2026-02"}),
+    ("/v1/gl/journal", {"from": "2026-08-31", "to": "2026-08-01"}),
+    ("/v1/gl/journal", {"from": "2026-02-30", "to": "2026-03-01"}),
+    ("/v1/gl/trial-balance", {"as_of": "yesterday"}),
+    ("/v1/gl/trial-balance", {}),
+    ("/v1/revenue-schedules", {"account_id": "acct 1"}),
+]
+
+
+async def test_bad_input_is_a_4xx(ledger: Ledger) -> None:
+    for path, params in BAD_QUERIES:
+        response = await ledger.client.get(path, params=params, headers=OPS)
+        assert response.status_code == 422, (path, params, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_bad_recognition_runs_and_unknown_schedules(ledger: Ledger) -> None:

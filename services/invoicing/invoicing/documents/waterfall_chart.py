@@ -25,7 +25,7 @@ def waterfall_svg(currency: str, rows: Sequence[WaterfallMonth], *, title: str |
     months = [row.month for row in rows]
     positions = list(range(len(rows)))
     width = 0.38
-    figure = Figure(figsize=(max(8.0, 0.45 * len(rows) + 3), 4.8), dpi=100)
+    figure = Figure(figsize=(min(14.0, max(8.0, 0.3 * len(rows) + 3)), 4.8), dpi=100)
     axes = figure.add_subplot()
     axes.bar(
         [p - width / 2 for p in positions],

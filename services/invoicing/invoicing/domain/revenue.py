@@ -2,7 +2,7 @@
 
 - **ratable**: the line's amount is deferred when the invoice is issued and recognised over its
   service period `[period_start, period_end)` by days: each calendar month gets the line's amount
-  × its days / the period's days, rounded half up to minor units, the last month taking the
+  x its days / the period's days, rounded half up to minor units, the last month taking the
   remainder so the months add up to the line exactly (an annual line billed in advance is
   recognised month by month).
 - **on_fulfillment** and **on_invoice**: recognised at once, on the invoice date (a fulfillment

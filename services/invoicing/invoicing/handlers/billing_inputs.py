@@ -357,7 +357,7 @@ async def apply_price_published(*, uow: InvoicingUnitOfWork, event: PricePublish
 async def apply_product_changed(
     *, uow: InvoicingUnitOfWork, event: ProductChanged, occurred_at: datetime
 ) -> bool:
-    """Keep a product's name, tax code and revenue rule unless a newer event was applied; True when applied."""
+    """Keep a product's name, tax code and revenue rule unless a newer event was applied; True if so."""
     applied_at = await uow.billing_inputs.product_event_at(event.product_id)
     if applied_at is not None and occurred_at < applied_at:
         return False

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func
+from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,12 +119,12 @@ class SqlLedgerRepository(LedgerRepository):
     async def trial_balance(self, *, as_of: date, currency: str | None) -> list[TrialBalanceRow]:
         """Sums of debits and credits per account and currency, in one query."""
         stmt = (
-            select(
-                JournalLineRow.gl_account,
-                JournalLineRow.currency,
-                func.max(JournalLineRow.gl_account_name),
-                func.sum(JournalLineRow.debit),
-                func.sum(JournalLineRow.credit),
+            select_columns(
+                col(JournalLineRow.gl_account),
+                col(JournalLineRow.currency),
+                func.max(col(JournalLineRow.gl_account_name)),
+                func.sum(col(JournalLineRow.debit)),
+                func.sum(col(JournalLineRow.credit)),
             )
             .where(col(JournalLineRow.entry_date) <= as_of)
             .group_by(col(JournalLineRow.gl_account), col(JournalLineRow.currency))
@@ -131,10 +132,11 @@ class SqlLedgerRepository(LedgerRepository):
         )
         if currency is not None:
             stmt = stmt.where(col(JournalLineRow.currency) == currency)
-        found = await self.session.exec(stmt)
+        connection = await self.session.connection()
+        found = (await connection.execute(stmt)).all()
         return [
             TrialBalanceRow(GlAccount(code, name), code_currency, Decimal(str(debit)), Decimal(str(credit)))
-            for code, code_currency, name, debit, credit in found.all()
+            for code, code_currency, name, debit, credit in found
         ]
 
 

@@ -217,7 +217,7 @@ class SqlRevenueRepository(RevenueRepository):
                 col(RevenueScheduleRow.rule) == RATABLE,
             )
             .order_by(col(RevenueScheduleMonthRow.schedule_id))
-            .with_for_update(of=RevenueScheduleMonthRow)  # type: ignore[arg-type]
+            .with_for_update(of=RevenueScheduleMonthRow)
         )
         found = await self.session.exec(stmt)
         return [MonthToPost(row.schedule_id, row.month, row.currency, row.amount) for row in found.all()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -105,9 +106,9 @@ def trial_balance_public(as_of: date, rows: list[TrialBalanceRow]) -> TrialBalan
         totals=[
             TrialBalanceTotal(
                 currency=currency,
-                debit=amount_out(sum(r.debit for r in group), currency),
-                credit=amount_out(sum(r.credit for r in group), currency),
-                balance=amount_out(sum(r.balance for r in group), currency),
+                debit=amount_out(sum((r.debit for r in group), Decimal(0)), currency),
+                credit=amount_out(sum((r.credit for r in group), Decimal(0)), currency),
+                balance=amount_out(sum((r.balance for r in group), Decimal(0)), currency),
             )
             for currency, group in sorted(totals.items())
         ],
