@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,9 +25,10 @@ class SqlLedgerRepository(LedgerRepository):
         self.session = session
 
     async def add(self, entry: JournalEntry) -> None:
-        """Stage the entry and its lines (the unique source key refuses a second posting)."""
-        self.session.add(
-            JournalEntryRow(
+        """Insert the entry and its lines (the unique source key refuses a second posting)."""
+        connection = await self.session.connection()
+        await connection.execute(
+            insert(JournalEntryRow).values(
                 id=entry.id,
                 kind=entry.kind.value,
                 entry_date=entry.entry_date,
@@ -38,19 +39,22 @@ class SqlLedgerRepository(LedgerRepository):
                 created_at=_now(),
             )
         )
-        for number, line in enumerate(entry.lines, start=1):
-            self.session.add(
-                JournalLineRow(
-                    entry_id=entry.id,
-                    line_no=number,
-                    gl_account=line.account.code,
-                    gl_account_name=line.account.name,
-                    entry_date=entry.entry_date,
-                    currency=entry.currency,
-                    debit=line.debit,
-                    credit=line.credit,
-                )
-            )
+        await connection.execute(
+            insert(JournalLineRow),
+            [
+                {
+                    "entry_id": entry.id,
+                    "line_no": number,
+                    "gl_account": line.account.code,
+                    "gl_account_name": line.account.name,
+                    "entry_date": entry.entry_date,
+                    "currency": entry.currency,
+                    "debit": line.debit,
+                    "credit": line.credit,
+                }
+                for number, line in enumerate(entry.lines, start=1)
+            ],
+        )
 
     async def posted(self, kind: EntryKind, source_id: str) -> bool:
         """True when an entry of this kind books this source."""

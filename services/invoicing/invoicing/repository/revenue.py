@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -66,42 +66,50 @@ class SqlRevenueRepository(RevenueRepository):
         return {product_id: RevenueRule(rule) for product_id, rule in found.all() if rule}
 
     async def add(self, schedules: Sequence[RevenueSchedule], *, billing_entry_id: str | None) -> None:
-        """Stage the schedules and their months."""
+        """Insert the schedules and their months (two multi-row inserts: an invoice's lines at once)."""
+        if not schedules:
+            return
         now = datetime.now(UTC)
-        for schedule in schedules:
-            row = RevenueScheduleRow(
-                id=schedule.id,
-                invoice_id=schedule.invoice_id,
-                invoice_number=schedule.invoice_number,
-                account_id=schedule.account_id,
-                currency=schedule.currency,
-                charge_key=schedule.charge_key,
-                description=schedule.description,
-                product_id=schedule.product_id,
-                rule=schedule.rule.value,
-                invoice_date=schedule.invoice_date,
-                billed_month=month_key(schedule.invoice_date),
-                period_start=schedule.period_start,
-                period_end=schedule.period_end,
-                amount=schedule.amount,
-                tax_amount=schedule.tax_amount,
-                credited=schedule.credited,
-                tax_credited=schedule.tax_credited,
-                created_at=now,
-            )
-            self.session.add(row)
-            self.rows[schedule.id] = row
-            for month in schedule.months:
-                self.session.add(
-                    RevenueScheduleMonthRow(
-                        schedule_id=schedule.id,
-                        month=month.month,
-                        currency=schedule.currency,
-                        recognize_on=month.recognize_on,
-                        amount=month.amount,
-                        journal_entry_id=billing_entry_id if month.posted else None,
-                    )
-                )
+        connection = await self.session.connection()
+        await connection.execute(
+            insert(RevenueScheduleRow),
+            [
+                {
+                    "id": schedule.id,
+                    "invoice_id": schedule.invoice_id,
+                    "invoice_number": schedule.invoice_number,
+                    "account_id": schedule.account_id,
+                    "currency": schedule.currency,
+                    "charge_key": schedule.charge_key,
+                    "description": schedule.description,
+                    "product_id": schedule.product_id,
+                    "rule": schedule.rule.value,
+                    "invoice_date": schedule.invoice_date,
+                    "billed_month": month_key(schedule.invoice_date),
+                    "period_start": schedule.period_start,
+                    "period_end": schedule.period_end,
+                    "amount": schedule.amount,
+                    "tax_amount": schedule.tax_amount,
+                    "credited": schedule.credited,
+                    "tax_credited": schedule.tax_credited,
+                    "created_at": now,
+                }
+                for schedule in schedules
+            ],
+        )
+        months = [
+            {
+                "schedule_id": schedule.id,
+                "month": month.month,
+                "currency": schedule.currency,
+                "recognize_on": month.recognize_on,
+                "amount": month.amount,
+                "journal_entry_id": billing_entry_id if month.posted else None,
+            }
+            for schedule in schedules
+            for month in schedule.months
+        ]
+        await connection.execute(insert(RevenueScheduleMonthRow), months)
 
     async def save_credited(self, schedule: RevenueSchedule, credit: ScheduleCredit) -> None:
         """Stage the schedule's credited totals and months, and the credit's row."""
