@@ -273,3 +273,9 @@ def test_credits_in_date_order_never_reverse_more_than_was_recognised_or_deferre
         reversed_recognised += share.recognized_share
     assert all(m.amount >= 0 for m in schedule.months)
     assert sum(m.amount for m in schedule.months) - reversed_recognised == schedule.remaining
+
+
+def test_the_last_months_of_the_calendar() -> None:
+    assert months_between("9999-11", "9999-12") == ["9999-11", "9999-12"]
+    rows = waterfall(WaterfallMovements(), months_between("9999-12", "9999-12"))
+    assert [r.month for r in rows] == ["9999-12"]

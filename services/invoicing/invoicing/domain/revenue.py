@@ -59,11 +59,9 @@ def months_between(first: str, last: str) -> list[str]:
     start, end = month_start(first), month_start(last)
     if start > end:
         raise ValidationFailed.single("from", f"from {first} is after to {last}")
-    months: list[str] = []
-    while start <= end:
-        months.append(month_key(start))
-        start = next_month(start)
-    return months
+    count = (end.year - start.year) * 12 + end.month - start.month + 1
+    index = start.year * 12 + start.month - 1
+    return [f"{(index + n) // 12:04d}-{(index + n) % 12 + 1:02d}" for n in range(count)]
 
 
 def _quantum(currency: str) -> Decimal:

@@ -15,7 +15,7 @@ from libs.contracts.types import Amount, CurrencyCode
 from libs.contracts.vocabulary import RevenueRule
 from libs.platform.money import amount_out
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 
 
