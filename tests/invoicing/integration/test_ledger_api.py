@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,12 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from invoicing.app import create_app
 from invoicing.bootstrap import InvoicingRuntime
 from invoicing.handlers import ledger_postings
 from libs.contracts.catalog import ProductChanged
 from libs.contracts.envelope import EventPayload
+from libs.platform.audit import AuditRecord
 from libs.platform.clock import FixedClock
 from libs.platform.settings import Role
 from tests.invoicing.factories_ledger import (
@@ -374,6 +377,11 @@ async def test_payments_refunds_reversals_write_offs_and_voids_balance_and_a_rep
         headers={**ERP, "Accept": "text/csv"},
     )
     assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 22
+    async with ledger.runtime.db.session() as session:
+        audited = (
+            await session.exec(select(AuditRecord).where(col(AuditRecord.action) == "journal_entry.posted"))
+        ).all()
+    assert sorted(json.loads(record.changes)["kind"] for record in audited) == sorted(kinds)
 
 
 BAD_QUERIES: list[tuple[str, dict[str, str]]] = [

@@ -70,6 +70,18 @@ def _entry(
 async def _post(uow: InvoicingUnitOfWork, entry: JournalEntry | None) -> None:
     if entry is not None:
         await uow.ledger.add(entry)
+        uow.audit(
+            "journal_entry.posted",
+            "journal_entry",
+            entry.id,
+            {
+                "kind": entry.kind.value,
+                "source_id": entry.source_id,
+                "entry_date": entry.entry_date.isoformat(),
+                "currency": entry.currency,
+                "total": str(entry.total),
+            },
+        )
     await uow.commit()
 
 
