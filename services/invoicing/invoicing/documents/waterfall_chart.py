@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from invoicing.domain.revenue import WaterfallMonth
 
+MAX_LABELS = 24
+
 
 def waterfall_svg(currency: str, rows: Sequence[WaterfallMonth], *, title: str | None = None) -> bytes:
     """The waterfall of one currency as an SVG document."""
@@ -50,11 +52,14 @@ def waterfall_svg(currency: str, rows: Sequence[WaterfallMonth], *, title: str |
         markersize=3,
         linewidth=2,
     )
+    # At most MAX_LABELS month labels: text layout is most of the drawing's cost on long ranges.
+    step = max(1, -(-len(rows) // MAX_LABELS))
+    slanted = len(rows) > 12
     axes.set_xticks(
-        positions,
-        months,
-        rotation=60 if len(rows) > 12 else 0,
-        ha="right" if len(rows) > 12 else "center",
+        positions[::step],
+        months[::step],
+        rotation=60 if slanted else 0,
+        ha="right" if slanted else "center",
         fontsize=8,
     )
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
