@@ -322,6 +322,9 @@ async def test_payments_refunds_reversals_write_offs_and_voids_balance_and_a_rep
         invoice_written_off(support, "200.00", date(2026, 8, 20)),
     ]
     await ledger.post(*events)
+    # The workshop's rule came from the catalog's product (kept by the read model).
+    workshop_schedules = (await ledger.get("/v1/revenue-schedules", product_id="prod_workshop"))["data"]
+    assert [(s["rule"], s["months"][0]["posted"]) for s in workshop_schedules] == [("on_fulfillment", True)]
 
     expected = {
         "1000": "1087.50",  # 500.00 + 700.00 - 112.50 + 50.00 - 50.00
