@@ -14,6 +14,7 @@ from libs.contracts import (  # noqa: F401
     payments,
     provisioning,
     registry,
+    revenue,
     support,
     topics,
     usage,

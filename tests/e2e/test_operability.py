@@ -23,7 +23,7 @@ async def test_service_answers_health_readiness_docs_and_metrics(stack: Stack, s
         groups = {
             "provisioning": ["provisioning.collections"],
             "rating": ["rating.usage", "rating.read_model", "rating.balances", "rating.support"],
-            "invoicing": ["invoicing.read_model", "invoicing.bill_runs"],
+            "invoicing": ["invoicing.read_model", "invoicing.bill_runs", "invoicing.ledger"],
             "overage": ["overage.read_model"],
         }.get(service, [])
         consumers = {f"consumer:{group}": "ok" for group in groups}

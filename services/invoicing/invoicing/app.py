@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from invoicing.api import adjustments, bill_runs, credit_notes, disputes, invoices, statements, tax_rates
+from invoicing.api import (
+    adjustments,
+    bill_runs,
+    credit_notes,
+    disputes,
+    invoices,
+    ledger,
+    revenue,
+    statements,
+    tax_rates,
+)
 from invoicing.bootstrap import InvoicingRuntime, bootstrap
 from invoicing.config import InvoicingSettings
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
 
 DESCRIPTION = (
-    "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning and revenue schedules."
+    "Bill runs, invoices, statements, tax, credit notes, payments, A/R aging, dunning, "
+    "revenue schedules and the general ledger."
 )
 
 
@@ -35,5 +46,7 @@ def create_app(
             disputes.router,
             statements.router,
             tax_rates.router,
+            revenue.router,
+            ledger.router,
         ],
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from invoicing.config import InvoicingSettings
 from invoicing.consumers import BILL_RUNS_GROUP, consumer_specs
+from invoicing.domain.ledger import DEFAULT_CHART_OF_ACCOUNTS, ChartOfAccounts
 from invoicing.handlers.account_billing import InvoiceEngineBilling, ReadModelAccounts
 from invoicing.handlers.bill_run_chunks import BillRunSettings
 from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf
@@ -56,6 +57,8 @@ class InvoicingRuntime(ServiceRuntime):
     """Bills a chunk of accounts (or previews one): the charge calculation, tax and invoices."""
     billable_accounts: AccountsOf | None = None
     """The accounts a run of every account pages through, on a unit of work."""
+    chart: ChartOfAccounts = DEFAULT_CHART_OF_ACCOUNTS
+    """The general ledger's chart of accounts (settings: LEDGER_CHART_OF_ACCOUNTS[_FILE])."""
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the runs it enumerates."""
 
@@ -125,8 +128,10 @@ def bootstrap(
     """Build the runtime of the invoicing service (SQL units of work unless a factory is given;
     bill runs on the invoice engine over the read model's accounts unless other adapters — or
     None, to run without bill runs — are given)."""
+    settings = settings or InvoicingSettings()
     runtime = InvoicingRuntime(
-        settings=settings or InvoicingSettings(),
+        settings=settings,
+        chart=settings.chart_of_accounts(),
         migrations_dir=MIGRATIONS_DIR,
         clock=clock,
         unit_of_work_factory=unit_of_work,

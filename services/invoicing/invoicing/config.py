@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from pydantic import Field
 
+from invoicing.domain.ledger import ChartOfAccounts
 from libs.contracts.bill_runs import MAX_CHUNK_ACCOUNTS
 from libs.platform.settings import ServiceSettings
 
@@ -39,3 +43,19 @@ class InvoicingSettings(ServiceSettings):
     time zone from UTC-12 on; see `invoicing.domain.bill_runs.scheduled_bill_date`)."""
     bill_run_schedule_interval_s: float = Field(default=300.0, gt=0)
     """How often the schedule looks whether the day's run is due."""
+
+    # The general ledger (issue 10; invoicing.domain.ledger). The chart maps each role to an
+    # account: 1000 Cash, 1100 Accounts receivable, 2200 Tax payable, 2300 Customer credit,
+    # 2400 Deferred revenue, 4000 Revenue, 6100 Bad debt expense unless overridden here.
+    ledger_chart_of_accounts: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Overrides by role, as JSON: LEDGER_CHART_OF_ACCOUNTS='{"cash": {"code": "1010", "name": "Bank"}}'."""
+    ledger_chart_of_accounts_file: Path | None = None
+    """A JSON file of the same overrides (read at start; the environment's win over the file's)."""
+
+    def chart_of_accounts(self) -> ChartOfAccounts:
+        """The chart the ledger posts to: the default, overridden by the file, then by the environment."""
+        overrides: dict[str, dict[str, str]] = {}
+        if self.ledger_chart_of_accounts_file is not None:
+            overrides.update(json.loads(self.ledger_chart_of_accounts_file.read_text(encoding="utf-8")))
+        overrides.update(self.ledger_chart_of_accounts)
+        return ChartOfAccounts.with_overrides(overrides)

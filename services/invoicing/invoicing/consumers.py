@@ -17,20 +17,30 @@ inbox entry commit together (a redelivered event changes nothing twice).
   invoicing replica joins the group, so a run's chunks are shared by all of them. A chunk that
   arrives before this process has account billing wired is retried, then parked as a dead
   letter (replay it once wired).
+- `invoicing.ledger` (`invoicing.events`): the general ledger and the revenue schedules, booked
+  from invoicing's own events — `invoice.finalized` (a schedule per line, by its product's revenue
+  rule), `invoice.voided`, `credit_note.issued`, `payment.received`, `payment.refunded`,
+  `payment.reversed`, `invoice.written_off` (`invoicing.handlers.ledger_postings`). Payments and
+  collections publish their events and never call the ledger; each event is posted once (the
+  inbox, and the journal's unique source key). Other event types of the topic are ignored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from invoicing.handlers import billing_inputs
+from invoicing.domain.ledger import DEFAULT_CHART_OF_ACCOUNTS
+from invoicing.handlers import billing_inputs, ledger_postings
 from invoicing.handlers.bill_run_chunks import apply_chunk
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
+from libs.contracts import invoicing as invoicing_contracts
+from libs.contracts import payments
 from libs.contracts.bill_runs import BillRunChunkRequested
 from libs.contracts.catalog import PricePublished, ProductChanged
-from libs.contracts.envelope import Envelope
+from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.overage import OverageRebillRequested
 from libs.contracts.provisioning import (
     ACCOUNT_PROFILE_EVENTS,
@@ -58,11 +68,12 @@ if TYPE_CHECKING:
 
 READ_MODEL_GROUP = "invoicing.read_model"
 BILL_RUNS_GROUP = "invoicing.bill_runs"
+LEDGER_GROUP = "invoicing.ledger"
 
 
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
     """The consumer groups of the invoicing service, bound to its runtime."""
-    return [read_model_consumer(runtime), bill_runs_consumer(runtime)]
+    return [read_model_consumer(runtime), bill_runs_consumer(runtime), ledger_consumer(runtime)]
 
 
 def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
@@ -154,3 +165,42 @@ def bill_runs_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
         topics=[INVOICING_EVENTS],
         handlers={spec_of(BillRunChunkRequested).type: on_chunk},
     )
+
+
+LEDGER_POSTINGS: tuple[tuple[type[EventPayload], Callable[..., Awaitable[object]]], ...] = (
+    (invoicing_contracts.InvoiceFinalized, ledger_postings.post_invoice_finalized),
+    (invoicing_contracts.InvoiceVoided, ledger_postings.post_invoice_voided),
+    (invoicing_contracts.CreditNoteIssued, ledger_postings.post_credit_note),
+    (payments.PaymentReceived, ledger_postings.post_payment_received),
+    (payments.PaymentRefunded, ledger_postings.post_payment_refunded),
+    (payments.PaymentReversed, ledger_postings.post_payment_reversed),
+    (payments.InvoiceWrittenOff, ledger_postings.post_invoice_written_off),
+)
+"""Each event type the ledger books, with its posting."""
+
+
+def ledger_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
+    """`invoicing.ledger`: revenue schedules and journal entries from invoicing's events (see the module)."""
+    chart = getattr(runtime, "chart", None) or DEFAULT_CHART_OF_ACCOUNTS
+
+    def unit_of_work(session: AsyncSession) -> SqlInvoicingUnitOfWork:
+        return SqlInvoicingUnitOfWork(
+            runtime.db,
+            producer=runtime.settings.service_name,
+            actor=LEDGER_GROUP,
+            session=session,
+            clock=runtime.clock,
+        )
+
+    def posting(
+        post: Callable[..., Awaitable[object]],
+    ) -> Callable[[SqlInvoicingUnitOfWork, EventPayload, Envelope], Awaitable[object]]:
+        async def apply(uow: SqlInvoicingUnitOfWork, event: EventPayload, _envelope: Envelope) -> object:
+            return await post(uow=uow, event=event, chart=chart)
+
+        return apply
+
+    routes = EventRoutes(unit_of_work)
+    for model, post in LEDGER_POSTINGS:
+        routes.on(model, posting(post))
+    return ConsumerSpec(group_id=LEDGER_GROUP, topics=[INVOICING_EVENTS], handlers=routes.handlers)

@@ -38,6 +38,10 @@ _PERIOD = {
     "from": "on or before `to` (another field; default: today in the account's zone, stored)",
     "to": "at most five years after `from` (another field), on or after it",
 }
+_MONTHS = {
+    "from": "on or before `to` (another field)",
+    "to": "on or after `from`, at most 240 months after it (another field)",
+}
 _OVERLAP = "no overlap with a stored rate of the same country, region and tax code (stored)"
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields only.
 RULES_BEYOND_SCHEMA = {
@@ -73,6 +77,13 @@ RULES_BEYOND_SCHEMA = {
         "disputed_amount": "positive, with the invoice currency's minor units (stored)",
         "reason": "not blank (spaces only)",
     },
+    "GET /v1/gl/journal": {"from": "on or before `to` (another field)", "to": "on or after `from`"},
+    "GET /v1/revenue/waterfall": _MONTHS,
+    "GET /v1/revenue/waterfall.svg": {
+        **_MONTHS,
+        "currency": "named when revenue of several currencies is stored",
+    },
+    "POST /v1/revenue/recognition-runs": {"month": "a month that has ended (today)"},
     "POST /v1/disputes/{dispute_id}/resolve": {
         "amount": "set when the dispute named no amount (stored); positive, with minor units (stored)",
         "lines": "the credit no more than remains creditable on the invoice or its line (stored)",

@@ -47,6 +47,7 @@ from tests.invoicing.unit.fakes_credits import (
     FakeDisputeRepository,
 )
 from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository, InvoiceTables
+from tests.invoicing.unit.fakes_ledger import FakeLedgerRepository, FakeRevenueRepository, LedgerTables
 from tests.invoicing.unit.fakes_statements import FakeAccountLedger, RecordedActivity
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
@@ -67,6 +68,8 @@ class InvoicingStore:
     bill_runs: dict[str, BillRun] = field(default_factory=dict)
     bill_run_progress: dict[str, RunProgress] = field(default_factory=dict)
     bill_run_failures: dict[str, dict[str, AccountFailure]] = field(default_factory=dict)
+    ledger: LedgerTables = field(default_factory=LedgerTables)
+    """Revenue schedules, recognition postings and journal entries."""
     fake_billed: dict[tuple[str, str, date], tuple[str, str]] = field(default_factory=dict)
     """What FakeAccountBilling stored: (account, currency, period start) -> (invoice id, run id)."""
 
@@ -184,6 +187,8 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.credit_notes: FakeCreditNoteRepository = FakeCreditNoteRepository(self.store.credits)
         self.disputes: FakeDisputeRepository = FakeDisputeRepository(self.store.credits)
         self.bill_runs = FakeBillRunRepository(self.store)
+        self.revenue = FakeRevenueRepository(self.store.ledger)
+        self.ledger = FakeLedgerRepository(self.store.ledger)
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """The store and the rows staged in this unit of work are put back as they were when the

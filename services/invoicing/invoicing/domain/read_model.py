@@ -43,7 +43,7 @@ from invoicing.domain.billing_inputs import (
     RatedUsageCharge,
     SubscriptionVersion,
 )
-from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
+from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType, RevenueRule
 from libs.platform.periods import local_date
 from libs.pricing.discounts import Discount, DiscountKind, apply_discounts
 
@@ -87,11 +87,13 @@ class PriceTerms:
 
 @dataclass(frozen=True, slots=True)
 class CatalogProduct:
-    """A catalog product's name and tax code (from `catalog.product_changed`)."""
+    """A catalog product's name, tax code and revenue rule (from `catalog.product_changed`)."""
 
     product_id: str
     name: str
     tax_code: str
+    revenue_rule: RevenueRule | None = None
+    """How its revenue is recognised (`invoicing.domain.revenue`); None when not known."""
 
 
 @dataclass(frozen=True, slots=True)

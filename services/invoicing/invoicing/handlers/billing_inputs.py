@@ -388,12 +388,17 @@ async def apply_price_published(*, uow: InvoicingUnitOfWork, event: PricePublish
 async def apply_product_changed(
     *, uow: InvoicingUnitOfWork, event: ProductChanged, occurred_at: datetime
 ) -> bool:
-    """Keep a product's name and tax code unless a newer event was applied; True when applied."""
+    """Keep a product's name, tax code and revenue rule unless a newer event was applied; True if so."""
     applied_at = await uow.billing_inputs.product_event_at(event.product_id)
     if applied_at is not None and occurred_at < applied_at:
         return False
     await uow.billing_inputs.save_product(
-        CatalogProduct(product_id=event.product_id, name=event.name, tax_code=event.tax_code),
+        CatalogProduct(
+            product_id=event.product_id,
+            name=event.name,
+            tax_code=event.tax_code,
+            revenue_rule=event.revenue_rule,
+        ),
         event_at=occurred_at,
     )
     await uow.commit()

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from invoicing.handlers.credit_notes_port import CreditNoteRepository
     from invoicing.handlers.disputes_port import DisputeRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
+    from invoicing.handlers.ledger_port import LedgerRepository
+    from invoicing.handlers.revenue_port import RevenueRepository
     from invoicing.handlers.statements import AccountLedger
 
 
@@ -39,6 +41,10 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     credit_notes: CreditNoteRepository
     disputes: DisputeRepository
     bill_runs: BillRunRepository
+    revenue: RevenueRepository
+    """Revenue schedules and recognition postings."""
+    ledger: LedgerRepository
+    """The general ledger's journal."""
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

@@ -198,5 +198,7 @@ class CatalogProductRow(SQLModel, table=True):
     product_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     tax_code: str = Field(max_length=64)
+    revenue_rule: str | None = Field(default=None, max_length=20)
+    """ratable, on_fulfillment or on_invoice (null for a product kept before the ledger read it)."""
     event_at: datetime = Field(sa_column=_timestamp())
     """`occurred_at` of the event last applied; an older event changes nothing."""

@@ -305,7 +305,11 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         """Insert or replace the product's row."""
         await self.session.merge(
             CatalogProductRow(
-                product_id=product.product_id, name=product.name, tax_code=product.tax_code, event_at=event_at
+                product_id=product.product_id,
+                name=product.name,
+                tax_code=product.tax_code,
+                revenue_rule=None if product.revenue_rule is None else product.revenue_rule.value,
+                event_at=event_at,
             )
         )
 
