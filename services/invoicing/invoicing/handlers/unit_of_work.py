@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from invoicing.handlers.credit_notes_port import CreditNoteRepository
     from invoicing.handlers.disputes_port import DisputeRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
+    from invoicing.handlers.lockbox_port import LockboxRepository
+    from invoicing.handlers.payments_port import PaymentRepository
     from invoicing.handlers.statements import AccountLedger
 
 
@@ -39,6 +41,9 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     credit_notes: CreditNoteRepository
     disputes: DisputeRepository
     bill_runs: BillRunRepository
+    payments: PaymentRepository
+    """Payment methods, payments, their allocations and refunds."""
+    lockbox: LockboxRepository
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

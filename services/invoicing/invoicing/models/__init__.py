@@ -16,4 +16,6 @@ from invoicing.models import (
     billing_inputs,  # noqa: F401
     credits,  # noqa: F401
     invoices,  # noqa: F401
+    lockbox,  # noqa: F401
+    payments,  # noqa: F401
 )

@@ -14,6 +14,8 @@ from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
 from invoicing.repository.credit_notes import SqlCreditNoteRepository
 from invoicing.repository.disputes import SqlDisputeRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
+from invoicing.repository.lockbox import SqlLockboxRepository
+from invoicing.repository.payments import SqlPaymentRepository
 from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
 from libs.platform.unit_of_work import UnitOfWork
@@ -40,6 +42,8 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.credit_notes = SqlCreditNoteRepository(self.session)
         self.disputes = SqlDisputeRepository(self.session)
         self.bill_runs = SqlBillRunRepository(self.session)
+        self.payments = SqlPaymentRepository(self.session)
+        self.lockbox = SqlLockboxRepository(self.session)
 
 
 @asynccontextmanager
