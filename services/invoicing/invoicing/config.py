@@ -39,3 +39,8 @@ class InvoicingSettings(ServiceSettings):
     time zone from UTC-12 on; see `invoicing.domain.bill_runs.scheduled_bill_date`)."""
     bill_run_schedule_interval_s: float = Field(default=300.0, gt=0)
     """How often the schedule looks whether the day's run is due."""
+
+    # Payments (issue 10; invoicing.handlers.payments).
+    payment_retry_interval_s: float = Field(default=3600.0, ge=0)
+    """How often this process runs the declined-payment retries due today (UTC); a run of a day is
+    idempotent, so hourly runs retry each payment once on its day (0: never; another replica does)."""

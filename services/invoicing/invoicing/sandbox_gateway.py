@@ -58,7 +58,9 @@ class SandboxGateway(PaymentGateway):
         self.charges[idempotency_key] = SandboxCharge(token, amount, currency, level3, result)
         return result
 
-    async def refund(self, reference: str, amount: Decimal, currency: str, *, idempotency_key: str) -> GatewayResult:
+    async def refund(
+        self, reference: str, amount: Decimal, currency: str, *, idempotency_key: str
+    ) -> GatewayResult:
         """Always approved."""
         self.refunds.setdefault(idempotency_key, (reference, amount, currency))
         return GatewayResult(approved=True, reference=f"sbx_re_{len(self.refunds)}")

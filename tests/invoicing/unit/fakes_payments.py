@@ -39,7 +39,9 @@ def _page(items: list[T], key: str, page: PageRequest) -> Page[T]:
         found = [item for item in found if getattr(item, key) > page.after]
     more = len(found) > page.limit
     data = [copy.deepcopy(item) for item in found[: page.limit]]
-    return Page[T](data=data, next_cursor=encode_cursor(getattr(data[-1], key)) if more else None, has_more=more)
+    return Page[T](
+        data=data, next_cursor=encode_cursor(getattr(data[-1], key)) if more else None, has_more=more
+    )
 
 
 class FakePaymentRepository(PaymentRepository):
@@ -117,8 +119,8 @@ class FakePaymentRepository(PaymentRepository):
         ]
         return sorted(due)[:limit]
 
-    async def add_refund(self, refund: Refund, *, account_id: str, currency: str) -> None:
-        self.staged.refunds[refund.id] = (refund, account_id, currency)
+    async def add_refund(self, refund: Refund, *, account_id: str) -> None:
+        self.staged.refunds[refund.id] = (refund, account_id, refund.currency)
 
     async def refunds_of(self, payment_id: str) -> list[Refund]:
         every = {**self.tables.refunds, **self.staged.refunds}

@@ -167,9 +167,7 @@ class LineTarget:
     invoice_id: str | None = None
 
 
-def target_of(
-    line: LockboxLine, invoice: InvoiceOnFile | None, account_currency: str | None
-) -> LineTarget:
+def target_of(line: LockboxLine, invoice: InvoiceOnFile | None, account_currency: str | None) -> LineTarget:
     """Where a line's money goes, before it is applied: `invoice` is the one its number names (None:
     no number, or unknown); `account_currency` the currency of the account it names (None: unknown)."""
     if line.problem is not None or line.amount is None:

@@ -87,7 +87,9 @@ class PaymentMethod:
     def update_token(self, card: CardToken, *, at: datetime, reason: str | None) -> None:
         """The account updater: a new token and expiry in place of the old, which is kept as a version."""
         if self.kind is not PaymentMethodKind.CARD or self.card is None:
-            raise PaymentMethodConflict(f"payment method {self.id} is a {self.kind.value}: only cards get new tokens")
+            raise PaymentMethodConflict(
+                f"payment method {self.id} is a {self.kind.value}: only cards get new tokens"
+            )
         self.previous_tokens.append(TokenVersion(self.token_version, self.card, at, reason))
         self.card = card
         self.token_version += 1

@@ -185,6 +185,7 @@ class Refund:
     taken_back: tuple[TakenBack, ...]
     reason: str | None
     created_at: datetime
+    currency: str
     gateway_reference: str | None = None
 
 
@@ -261,7 +262,9 @@ class Payment:
     def decline(self, attempt: GatewayAttempt, *, schedule: Sequence[int] = RETRY_SCHEDULE_DAYS) -> None:
         """Record a declined attempt; schedule the next retry, or give up after the last."""
         self.attempts.append(attempt)
-        self.next_retry_on = next_retry_on(self.first_declined_on or attempt.attempted_on, self.retries, schedule)
+        self.next_retry_on = next_retry_on(
+            self.first_declined_on or attempt.attempted_on, self.retries, schedule
+        )
         self.state = PaymentState.DECLINED if self.next_retry_on is not None else PaymentState.FAILED
 
     @property
@@ -293,7 +296,12 @@ class Payment:
         return credit, taken
 
     def give_back(
-        self, credit: Decimal, taken: Sequence[tuple[Allocation, Decimal]], *, kind: RefundKind, reason: str | None
+        self,
+        credit: Decimal,
+        taken: Sequence[tuple[Allocation, Decimal]],
+        *,
+        kind: RefundKind,
+        reason: str | None,
     ) -> None:
         """Apply a planned take-back: the credit and allocations reduced, the state moved on."""
         self.unapplied -= credit
@@ -323,9 +331,7 @@ def next_retry_on(first_declined_on: date, retries_done: int, schedule: Sequence
     return first_declined_on + timedelta(days=schedule[retries_done])
 
 
-def take_credit(
-    holders: Sequence[Payment], amount_due: Decimal
-) -> list[tuple[Payment, Decimal]]:
+def take_credit(holders: Sequence[Payment], amount_due: Decimal) -> list[tuple[Payment, Decimal]]:
     """Which payments' credit pays an invoice of `amount_due`: the oldest credit first."""
     remaining = amount_due
     taken: list[tuple[Payment, Decimal]] = []

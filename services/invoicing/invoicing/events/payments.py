@@ -43,7 +43,7 @@ def payment_received(payment: Payment, due_after: Mapping[str, Decimal]) -> tupl
     """A received payment, how it was applied and the credit it left."""
     assert payment.received_on is not None and payment.received_at is not None
     payload = contracts.PaymentReceived(
-        **_base(payment),  # type: ignore[arg-type]
+        **_base(payment),
         received_on=payment.received_on,
         allocations=_allocations(payment, payment.allocations, due_after),
         unapplied=amount_out(payment.unapplied, payment.currency),
@@ -57,7 +57,7 @@ def credit_applied(
 ) -> tuple[EventPayload, str]:
     """A payment's account credit applied to a newly finalized invoice."""
     payload = contracts.PaymentCreditApplied(
-        **_base(payment),  # type: ignore[arg-type]
+        **_base(payment),
         allocations=_allocations(payment, allocations, due_after),
         unapplied=amount_out(payment.unapplied, payment.currency),
         applied_at=at,
@@ -81,7 +81,7 @@ def payment_given_back(payment: Payment, refund: Refund) -> tuple[EventPayload, 
     payload: EventPayload
     if refund.kind is RefundKind.REVERSAL:
         payload = contracts.PaymentReversed(
-            **_base(payment),  # type: ignore[arg-type]
+            **_base(payment),
             reason=refund.reason or "",
             allocations=allocations,
             account_credit_used=credit_used,
@@ -89,7 +89,7 @@ def payment_given_back(payment: Payment, refund: Refund) -> tuple[EventPayload, 
         )
     else:
         payload = contracts.PaymentRefunded(
-            **_base(payment),  # type: ignore[arg-type]
+            **_base(payment),
             refund_id=refund.id,
             refunded=amount_out(refund.amount, currency),
             allocations=allocations,

@@ -95,7 +95,9 @@ class PaymentGateway(abc.ABC):
         """Take `amount` from the card token or ACH mandate `token`, with its enhanced data."""
 
     @abc.abstractmethod
-    async def refund(self, reference: str, amount: Decimal, currency: str, *, idempotency_key: str) -> GatewayResult:
+    async def refund(
+        self, reference: str, amount: Decimal, currency: str, *, idempotency_key: str
+    ) -> GatewayResult:
         """Give back `amount` of the charge `reference`."""
 
 

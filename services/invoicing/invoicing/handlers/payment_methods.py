@@ -86,4 +86,8 @@ def _shown(method: PaymentMethod) -> dict[str, object]:
     if method.card is None:
         return {"bank_last_four": method.bank_last_four}
     card = method.card
-    return {"brand": card.brand, "last_four": card.last_four, "expiry": f"{card.exp_month:02d}/{card.exp_year}"}
+    return {
+        "brand": card.brand,
+        "last_four": card.last_four,
+        "expiry": f"{card.exp_month:02d}/{card.exp_year}",
+    }

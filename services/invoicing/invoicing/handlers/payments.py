@@ -11,8 +11,8 @@ stored (201, state `declined`), nothing is applied, and it is retried on the sch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -82,7 +82,8 @@ async def stage_payment(
         raise NotFound("account", request.account_id)
     if request.currency != account.currency:
         raise CurrencyMismatch.single(
-            "currency", f"account {account.account_id} is billed in {account.currency}, not {request.currency}"
+            "currency",
+            f"account {account.account_id} is billed in {account.currency}, not {request.currency}",
         )
     amount = require_payment_amount(request.amount, request.currency)
     method = await _method_of(uow, request)
@@ -105,7 +106,9 @@ async def stage_payment(
     )
     planned, _ = plan_allocations(amount, [_open(invoice) for invoice in invoices])
     if method is not None and kind.through_gateway:
-        attempt = await _charge(gateway, payment, method, invoices, planned, on=received_on, number=1, uow=uow)
+        attempt = await _charge(
+            gateway, payment, method, invoices, planned, on=received_on, number=1, uow=uow
+        )
         if not attempt.approved:
             payment.decline(attempt)
             await uow.payments.add(payment)
@@ -117,33 +120,32 @@ async def stage_payment(
 
 
 async def retry_declined(
-    *,
-    units_of_work: Callable[[], InvoicingUnitOfWork],
-    gateway: PaymentGateway,
-    on: date,
-    limit: int = 500,
+    *, uow: InvoicingUnitOfWork, gateway: PaymentGateway, on: date, limit: int = 500
 ) -> dict[str, int]:
-    """Try again every declined payment whose retry is due on `on`, each in its own transaction;
-    a payment already tried for its due day is not tried again (so a second run of a day does
-    nothing). Returns how many were approved, declined again, and given up."""
-    async with units_of_work() as uow:
-        due = await uow.payments.retries_due(on, limit=limit)
+    """Try again every declined payment whose retry is due on `on` (each in a savepoint: one that
+    fails is left as it was), committed together. A payment already tried for its due day is not
+    due again, so a second run of a day does nothing. Counts approved, declined again, given up."""
     counts = {"approved": 0, "declined": 0, "failed": 0}
-    for payment_id in due:
-        async with units_of_work() as uow:
-            payment = await retry_payment(uow=uow, gateway=gateway, payment_id=payment_id, on=on)
-            if payment is not None:
-                counts[_outcome_name(payment)] += 1
+    for payment_id in await uow.payments.retries_due(on, limit=limit):
+        async with uow.savepoint():
+            payment = await stage_retry(uow=uow, gateway=gateway, payment_id=payment_id, on=on)
+        if payment is not None:
+            counts[_outcome_name(payment)] += 1
+    await uow.commit()
     return counts
 
 
-async def retry_payment(
+async def stage_retry(
     *, uow: InvoicingUnitOfWork, gateway: PaymentGateway, payment_id: str, on: date
 ) -> Payment | None:
     """Retry one declined payment due on `on` with its method's current token (after an account
-    update, the new card); None when it is not due (already tried, approved, or given up). Committed."""
+    update, the new card), in `uow`; None when it is not due (already tried, approved, given up)."""
     payment = await uow.payments.get(payment_id, lock=True)
-    if payment.state is not PaymentState.DECLINED or payment.next_retry_on is None or payment.next_retry_on > on:
+    if (
+        payment.state is not PaymentState.DECLINED
+        or payment.next_retry_on is None
+        or payment.next_retry_on > on
+    ):
         return None
     method = await uow.payments.get_method(payment.payment_method_id or "")
     requested = [i for i in payment.requested_invoice_ids if await _still_open(uow, i)]
@@ -159,7 +161,6 @@ async def retry_payment(
         payment.decline(attempt)
         await uow.payments.save(payment)
         uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
-    await uow.commit()
     return payment
 
 
@@ -183,7 +184,7 @@ async def refund_payment(
             answer = await gateway.refund(
                 charged.gateway_reference, refund.amount, payment.currency, idempotency_key=refund.id
             )
-            refund = Refund(**{**_fields(refund), "gateway_reference": answer.reference})
+            refund = replace(refund, gateway_reference=answer.reference)
     await _store_refund(uow, payment, refund)
     await uow.commit()
     return refund
@@ -230,7 +231,9 @@ async def get_payment(*, uow: InvoicingUnitOfWork, payment_id: str) -> Payment:
     return await uow.payments.get(payment_id)
 
 
-async def list_payments(*, uow: InvoicingUnitOfWork, filters: PaymentFilters, page: PageRequest) -> Page[Payment]:
+async def list_payments(
+    *, uow: InvoicingUnitOfWork, filters: PaymentFilters, page: PageRequest
+) -> Page[Payment]:
     """A page of payments in creation order, narrowed by account, state and invoice paid."""
     return await uow.payments.page(filters, page)
 
@@ -254,7 +257,8 @@ async def _method_of(uow: InvoicingUnitOfWork, request: PaymentRequest) -> Payme
     method = await uow.payments.find_method(request.payment_method_id)
     if method is None or method.account_id != request.account_id:
         raise ValidationFailed.single(
-            "payment_method_id", f"account {request.account_id} has no payment method {request.payment_method_id}"
+            "payment_method_id",
+            f"account {request.account_id} has no payment method {request.payment_method_id}",
         )
     if request.method_kind is not None and request.method_kind is not method.kind:
         raise ValidationFailed.single("method_kind", f"the payment method is a {method.kind.value}")
@@ -277,11 +281,13 @@ async def _invoices_to_pay(
             invoice = await uow.invoices.lock(invoice_id)
             if invoice.account_id != account_id:
                 raise ValidationFailed.single(
-                    f"invoice_ids.{index}", f"invoice {invoice.number_text or invoice.id} is not account {account_id}'s"
+                    f"invoice_ids.{index}",
+                    f"invoice {invoice.number_text or invoice.id} is not account {account_id}'s",
                 )
             if invoice.currency != currency:
                 raise CurrencyMismatch.single(
-                    "currency", f"a {currency} payment cannot pay {invoice.currency} invoice {invoice.number_text}"
+                    "currency",
+                    f"a {currency} payment cannot pay {invoice.currency} invoice {invoice.number_text}",
                 )
             if invoice.state not in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID):
                 raise InvoiceConflict(
@@ -300,7 +306,9 @@ async def _still_open(uow: InvoicingUnitOfWork, invoice_id: str) -> bool:
 
 def _open(invoice: Invoice) -> OpenInvoice:
     assert invoice.invoice_date is not None
-    return OpenInvoice(invoice.id, invoice.number_text or invoice.id, invoice.invoice_date, invoice.amount_due)
+    return OpenInvoice(
+        invoice.id, invoice.number_text or invoice.id, invoice.invoice_date, invoice.amount_due
+    )
 
 
 async def _charge(
@@ -393,12 +401,13 @@ async def _give_back(
         taken_back=tuple(reopened),
         reason=reason,
         created_at=uow.clock.now(),
+        currency=payment.currency,
     )
 
 
 async def _store_refund(uow: InvoicingUnitOfWork, payment: Payment, refund: Refund) -> None:
     await uow.payments.save(payment)
-    await uow.payments.add_refund(refund, account_id=payment.account_id, currency=payment.currency)
+    await uow.payments.add_refund(refund, account_id=payment.account_id)
     _emit(uow, events.payment_given_back(payment, refund))
     uow.audit(
         f"payment.{'reversed' if refund.kind is RefundKind.REVERSAL else 'refunded'}",
@@ -413,10 +422,6 @@ async def _store_refund(uow: InvoicingUnitOfWork, payment: Payment, refund: Refu
             "state": payment.state.value,
         },
     )
-
-
-def _fields(refund: Refund) -> dict[str, Any]:
-    return {name: getattr(refund, name) for name in Refund.__dataclass_fields__}
 
 
 def _emit(uow: InvoicingUnitOfWork, outgoing: tuple[Any, str]) -> None:

@@ -77,7 +77,7 @@ class PaymentRepository(abc.ABC):
         """Ids of declined payments whose next retry is on or before `on`."""
 
     @abc.abstractmethod
-    async def add_refund(self, refund: Refund, *, account_id: str, currency: str) -> None:
+    async def add_refund(self, refund: Refund, *, account_id: str) -> None:
         """Store a refund or reversal."""
 
     @abc.abstractmethod

@@ -28,7 +28,9 @@ class SqlLockboxRepository(LockboxRepository):
 
     async def find(self, file_id: str) -> LockboxFile | None:
         """One file with its lines."""
-        row = (await self.session.exec(select(LockboxFileRow).where(col(LockboxFileRow.id) == file_id))).first()
+        row = (
+            await self.session.exec(select(LockboxFileRow).where(col(LockboxFileRow.id) == file_id))
+        ).first()
         return (await self._load([row]))[0] if row is not None else None
 
     async def find_by_hash(self, content_hash: str) -> LockboxFile | None:
@@ -43,7 +45,10 @@ class SqlLockboxRepository(LockboxRepository):
             async with self.session.begin_nested():
                 self.session.add(
                     LockboxFileRow(
-                        id=file.id, content_hash=file.content_hash, filename=file.filename, imported_at=file.imported_at
+                        id=file.id,
+                        content_hash=file.content_hash,
+                        filename=file.filename,
+                        imported_at=file.imported_at,
                     )
                 )
                 await self.session.flush()
@@ -64,7 +69,9 @@ class SqlLockboxRepository(LockboxRepository):
     async def page(self, page: PageRequest) -> Page[LockboxFile]:
         """A page of files by id, their lines in one more query."""
         rows = await paginate(self.session, select(LockboxFileRow), LockboxFileRow.id, page, lambda r: r)
-        return Page[LockboxFile](data=await self._load(rows.data), next_cursor=rows.next_cursor, has_more=rows.has_more)
+        return Page[LockboxFile](
+            data=await self._load(rows.data), next_cursor=rows.next_cursor, has_more=rows.has_more
+        )
 
     async def _load(self, rows: Sequence[LockboxFileRow]) -> list[LockboxFile]:
         lines: dict[str, list[ImportedLine]] = defaultdict(list)
@@ -76,16 +83,20 @@ class SqlLockboxRepository(LockboxRepository):
             )
             for r in (await self.session.exec(stmt)).all():
                 line = LockboxLine(
-                    r.number, r.check_number, r.amount, r.invoice_number, r.account_id, r.deposit_date, r.currency
+                    r.number,
+                    r.check_number,
+                    r.amount,
+                    r.invoice_number,
+                    r.account_id,
+                    r.deposit_date,
+                    r.currency,
+                    problem=r.reason if r.amount is None or r.deposit_date is None else None,
                 )
-                if r.amount is None or r.deposit_date is None:
-                    line = LockboxLine(**{**_fields(line), "problem": r.reason})
                 lines[r.file_id].append(ImportedLine(line, LineStatus(r.status), r.reason, r.payment_id))
-        return [LockboxFile(row.id, row.content_hash, row.filename, row.imported_at, lines[row.id]) for row in rows]
-
-
-def _fields(line: LockboxLine) -> dict[str, object]:
-    return {name: getattr(line, name) for name in LockboxLine.__dataclass_fields__}
+        return [
+            LockboxFile(row.id, row.content_hash, row.filename, row.imported_at, lines[row.id])
+            for row in rows
+        ]
 
 
 def _line_row(file_id: str, imported: ImportedLine) -> LockboxLineRow:

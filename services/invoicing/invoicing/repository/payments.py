@@ -62,7 +62,9 @@ class SqlPaymentRepository(PaymentRepository):
 
     async def find_method(self, method_id: str) -> PaymentMethod | None:
         """One method with its earlier tokens."""
-        row = (await self.session.exec(select(PaymentMethodRow).where(col(PaymentMethodRow.id) == method_id))).first()
+        row = (
+            await self.session.exec(select(PaymentMethodRow).where(col(PaymentMethodRow.id) == method_id))
+        ).first()
         return (await self._methods([row]))[0] if row is not None else None
 
     async def add_method(self, method: PaymentMethod) -> None:
@@ -127,7 +129,9 @@ class SqlPaymentRepository(PaymentRepository):
             )
             for t in (await self.session.exec(stmt)).all():
                 card = CardToken(t.token, t.brand, t.last_four, t.exp_month, t.exp_year)
-                versions[t.payment_method_id].append(TokenVersion(t.token_version, card, t.replaced_at, t.reason))
+                versions[t.payment_method_id].append(
+                    TokenVersion(t.token_version, card, t.replaced_at, t.reason)
+                )
         return [_method(row, versions[row.id]) for row in rows]
 
     # --- payments --------------------------------------------------------------------------
@@ -160,7 +164,9 @@ class SqlPaymentRepository(PaymentRepository):
         positions = set(
             (
                 await self.session.exec(
-                    select(PaymentAllocationRow.position).where(col(PaymentAllocationRow.payment_id) == payment.id)
+                    select(PaymentAllocationRow.position).where(
+                        col(PaymentAllocationRow.payment_id) == payment.id
+                    )
                 )
             ).all()
         )
@@ -230,8 +236,12 @@ class SqlPaymentRepository(PaymentRepository):
                 col(PaymentAllocationRow.invoice_id) == filters.invoice_id
             )
             where.append(col(PaymentRow.id).in_(paid))
-        rows = await paginate(self.session, select(PaymentRow).where(*where), PaymentRow.id, page, lambda r: r)
-        return Page[Payment](data=await self._load(rows.data), next_cursor=rows.next_cursor, has_more=rows.has_more)
+        rows = await paginate(
+            self.session, select(PaymentRow).where(*where), PaymentRow.id, page, lambda r: r
+        )
+        return Page[Payment](
+            data=await self._load(rows.data), next_cursor=rows.next_cursor, has_more=rows.has_more
+        )
 
     async def credit_holders(self, account_id: str, currency: str) -> list[Payment]:
         """Received payments of the account holding credit, locked, oldest first."""
@@ -259,19 +269,22 @@ class SqlPaymentRepository(PaymentRepository):
         )
         return list((await self.session.exec(stmt)).all())
 
-    async def add_refund(self, refund: Refund, *, account_id: str, currency: str) -> None:
+    async def add_refund(self, refund: Refund, *, account_id: str) -> None:
         """Insert the refund, what it took back as JSON."""
         self.session.add(
             PaymentRefundRow(
                 id=refund.id,
                 payment_id=refund.payment_id,
                 account_id=account_id,
-                currency=currency,
+                currency=refund.currency,
                 kind=refund.kind.value,
                 amount=refund.amount,
                 account_credit_used=refund.account_credit_used,
                 taken_back=json.dumps(
-                    [[t.invoice_id, t.invoice_number, str(t.amount), str(t.invoice_amount_due)] for t in refund.taken_back]
+                    [
+                        [t.invoice_id, t.invoice_number, str(t.amount), str(t.invoice_amount_due)]
+                        for t in refund.taken_back
+                    ]
                 ),
                 reason=refund.reason,
                 gateway_reference=refund.gateway_reference,
@@ -299,6 +312,7 @@ class SqlPaymentRepository(PaymentRepository):
                 ),
                 reason=row.reason,
                 created_at=row.created_at,
+                currency=row.currency,
                 gateway_reference=row.gateway_reference,
             )
             for row in (await self.session.exec(stmt)).all()
@@ -361,7 +375,9 @@ class SqlPaymentRepository(PaymentRepository):
             .order_by(col(InvoiceRow.invoice_date), col(InvoiceRow.number))
         )
         return [
-            OpenInvoice(row.id, row.number or row.id, row.invoice_date, row.total - row.amount_paid - row.credited)
+            OpenInvoice(
+                row.id, row.number or row.id, row.invoice_date, row.total - row.amount_paid - row.credited
+            )
             for row in (await self.session.exec(stmt)).all()
             if row.invoice_date is not None
         ]
