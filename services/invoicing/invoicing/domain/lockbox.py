@@ -84,7 +84,8 @@ def read_lockbox_file(content: bytes) -> list[LockboxLine]:
     reader.fieldnames = header
     lines: list[LockboxLine] = []
     try:
-        for number, row in enumerate(reader, start=1):
+        for row in reader:
+            number = reader.line_num - 1  # the file's own line, less the header: blank lines count
             if number > MAX_LINES:
                 raise ValidationFailed.single("file", f"a lockbox file holds at most {MAX_LINES} lines")
             if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
