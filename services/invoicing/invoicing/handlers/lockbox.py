@@ -12,6 +12,7 @@ lines and their payments commit together.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from invoicing.domain.invoices import InvoiceState
@@ -110,6 +111,7 @@ async def apply_line(
         lockbox_line=f"{file_id}:{number}",
     )
     imported.status, imported.payment_id = LineStatus.APPLIED_MANUALLY, payment.id
+    imported.line = replace(line, currency=payment.currency)
     await uow.lockbox.save_line(file_id, imported)
     uow.audit("lockbox_line.applied", "lockbox_file", file_id, {"line": number, "payment_id": payment.id})
     await uow.commit()
@@ -148,7 +150,7 @@ async def _apply_line(
             )
     except DomainError as refused:
         return ImportedLine(line, LineStatus.UNMATCHED, f"refused: {refused}")
-    return ImportedLine(line, target.status, target.reason, payment.id)
+    return ImportedLine(replace(line, currency=target.currency), target.status, target.reason, payment.id)
 
 
 async def _target(uow: InvoicingUnitOfWork, line: LockboxLine) -> LineTarget:

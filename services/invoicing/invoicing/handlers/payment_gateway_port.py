@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from invoicing.domain.invoices import Invoice
+from libs.platform.money import amount_out, decimal_out, unit_price_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +50,29 @@ class EnhancedData:
 
 
 def enhanced_data_for(
-    account_id: str, invoices: Iterable[Invoice], *, on: date, merchant_postal_code: str | None = None
+    account_id: str,
+    currency: str,
+    invoices: Iterable[Invoice],
+    *,
+    on: date,
+    merchant_postal_code: str | None = None,
 ) -> EnhancedData:
-    """Level 2/3 data of a payment of these invoices (none: Level 2 with no line items)."""
+    """Level 2/3 data of a payment of these invoices (none: Level 2 with no line items); amounts with
+    the currency's minor units, quantities and unit prices in their shortest exact form."""
     paid = list(invoices)
     return EnhancedData(
         customer_code=account_id,
-        tax_amount=sum((invoice.tax_total for invoice in paid), Decimal(0)),
+        tax_amount=amount_out(sum((invoice.tax_total for invoice in paid), Decimal(0)), currency),
         order_date=on,
         invoice_numbers=tuple(invoice.number_text or invoice.id for invoice in paid),
         merchant_postal_code=merchant_postal_code,
         line_items=tuple(
             LineItem(
                 description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                tax_amount=line.tax_amount,
+                quantity=decimal_out(line.quantity),
+                unit_price=unit_price_out(line.unit_price),
+                amount=amount_out(line.amount, currency),
+                tax_amount=amount_out(line.tax_amount, currency),
                 product_code=line.product_id,
                 invoice_number=invoice.number_text,
             )

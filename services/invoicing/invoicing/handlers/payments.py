@@ -323,7 +323,9 @@ async def _charge(
     uow: InvoicingUnitOfWork,
 ) -> GatewayAttempt:
     paid = {allocation.invoice_id for allocation in planned}
-    level3 = enhanced_data_for(payment.account_id, [i for i in invoices if i.id in paid], on=on)
+    level3 = enhanced_data_for(
+        payment.account_id, payment.currency, [i for i in invoices if i.id in paid], on=on
+    )
     token = method.token or ""
     result = await gateway.authorize_and_capture(
         token, payment.amount, payment.currency, level3, idempotency_key=f"{payment.id}:{number}"

@@ -63,7 +63,12 @@ class SqlLockboxRepository(LockboxRepository):
         await self.session.exec(
             update(LockboxLineRow)
             .where(col(LockboxLineRow.file_id) == file_id, col(LockboxLineRow.number) == line.line.number)
-            .values(status=line.status.value, reason=line.reason, payment_id=line.payment_id)
+            .values(
+                status=line.status.value,
+                reason=line.reason,
+                payment_id=line.payment_id,
+                currency=line.line.currency,
+            )
         )
 
     async def page(self, page: PageRequest) -> Page[LockboxFile]:

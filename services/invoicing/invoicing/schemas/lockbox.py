@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from invoicing.domain.lockbox import ImportedLine, LineStatus, LockboxFile
 from libs.contracts.types import Amount
+from libs.platform.money import amount_out, decimal_out
 
 EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -19,7 +21,7 @@ class LockboxLinePublic(BaseModel):
     number: int = Field(description="1 for the first line after the header.")
     check_number: str
     amount: Amount | None
-    currency: str | None
+    currency: str | None = Field(description="As the file said, else the currency the check was applied in.")
     invoice_number: str | None
     account_id: str | None
     deposit_date: date | None
@@ -59,13 +61,20 @@ class LineApply(BaseModel):
     invoice_ids: list[EntityId] = Field(default_factory=list, max_length=100)
 
 
+def _amount(amount: Decimal | None, currency: str | None) -> Decimal | None:
+    # With its currency known, an amount has its minor units; else its shortest exact form.
+    if amount is None:
+        return None
+    return amount_out(amount, currency) if currency else decimal_out(amount)
+
+
 def line_public(imported: ImportedLine) -> LockboxLinePublic:
     """The view of a line."""
     line = imported.line
     return LockboxLinePublic(
         number=line.number,
         check_number=line.check_number,
-        amount=line.amount,
+        amount=_amount(line.amount, line.currency),
         currency=line.currency,
         invoice_number=line.invoice_number,
         account_id=line.account_id,
