@@ -25,7 +25,9 @@ AUG_1 = date(2026, 8, 1)
 
 
 async def _issue(store: InvoicingStore, amount: str, on: date, *, key: str) -> str:
-    line = invoice_line(key, quantity=amount, unit_price="1", tax_rate="0", period=(on, on + timedelta(days=1)))
+    line = invoice_line(
+        key, quantity=amount, unit_price="1", tax_rate="0", period=(on, on + timedelta(days=1))
+    )
     async with FakeInvoicingUnitOfWork(store) as uow:
         drafted = await invoice_handlers.draft_invoice(
             uow=uow,
@@ -77,7 +79,9 @@ async def test_a_refused_payment_changes_nothing() -> None:
     invoice_id = await _issue(store, "100.00", AUG_1, key="a")
     async with FakeInvoicingUnitOfWork(store) as uow:
         with pytest.raises(CurrencyMismatch):
-            await payments.take_payment(uow=uow, gateway=SandboxGateway(), request=_check("10.00", currency="EUR"))
+            await payments.take_payment(
+                uow=uow, gateway=SandboxGateway(), request=_check("10.00", currency="EUR")
+            )
     async with FakeInvoicingUnitOfWork(store) as uow:
         await payments.take_payment(uow=uow, gateway=SandboxGateway(), request=_check("100.00", invoice_id))
     async with FakeInvoicingUnitOfWork(store) as uow:
@@ -107,7 +111,10 @@ async def test_a_declined_card_is_retried_on_its_day_once() -> None:
         "insufficient_funds",
     )
     assert uow.event_types == []
-    for expected in ({"approved": 0, "declined": 1, "failed": 0}, {"approved": 0, "declined": 0, "failed": 0}):
+    for expected in (
+        {"approved": 0, "declined": 1, "failed": 0},
+        {"approved": 0, "declined": 0, "failed": 0},
+    ):
         async with FakeInvoicingUnitOfWork(store) as uow:
             assert await payments.retry_declined(uow=uow, gateway=gateway, on=date(2026, 8, 2)) == expected
     assert store.payments.payments[payment.id].next_retry_on == date(2026, 8, 4)
