@@ -86,6 +86,7 @@ RULES_BEYOND_SCHEMA = {
         "payment_method_id": "a method of the account (stored); required for card and ACH (method_kind)",
         "method_kind": "the stored method's kind (stored)",
         "invoice_ids": "open invoices of the account (stored), each named once",
+        "received_on": "for a check or wire only (the stored method's kind)",
     },
     "POST /v1/payments/{payment_id}/refunds": {
         "amount": "positive, with the payment currency's minor units, no more than remains (stored)",

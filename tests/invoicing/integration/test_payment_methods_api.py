@@ -154,6 +154,7 @@ async def test_ach_check_and_wire_methods_hold_no_card(invoicing: Invoicing) -> 
     assert (ach["mandate_id"], ach["bank_last_four"], ach["card"]) == ("md_2026_7", "6789", None)
     payment = await books.pay("25.00", payment_method_id=ach["id"])
     assert (payment["state"], payment["method_kind"]) == ("received", "ach")
+    await books.pay("25.00", payment_method_id=ach["id"], received_on="2026-07-01", expect=422)
     conflict = await invoicing.client.post(
         f"/v1/payment-methods/{ach['id']}/token-update", json={"card": _card("tok_new")}, headers=key()
     )

@@ -89,6 +89,10 @@ async def stage_payment(
     method = await _method_of(uow, request)
     kind = method.kind if method is not None else request.method_kind
     assert kind is not None
+    if kind.through_gateway and request.received_on is not None and lockbox_line is None:
+        raise ValidationFailed.single(
+            "received_on", "a card or ACH payment is charged today: no received date"
+        )
     received_on = request.received_on or uow.business_date(account.time_zone)
     invoices = await _invoices_to_pay(uow, request.account_id, request.currency, request.invoice_ids)
     payment = Payment(

@@ -46,7 +46,9 @@ class PaymentCreate(BaseModel):
     )
     reference: Reference | None = Field(default=None, examples=["CHK 10442"])
     invoice_ids: list[EntityId] = Field(default_factory=list, max_length=100)
-    received_on: IsoDate | None = Field(default=None, description="Default: today in the account's zone.")
+    received_on: IsoDate | None = Field(
+        default=None, description="A check's or wire's received date; default today in the account's zone."
+    )
 
     def request(self) -> PaymentRequest:
         """The payment as the handler takes it."""
