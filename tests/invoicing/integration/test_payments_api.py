@@ -5,6 +5,7 @@ is worked by hand in the test's docstring. The service's clock is noon in New Yo
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from tests.invoicing.integration.conftest import Invoicing
@@ -205,3 +206,21 @@ async def test_yen_have_no_decimals(invoicing: Invoicing) -> None:
     assert (payment["amount"], payment["allocations"][0]["amount"]) == ("1000", "1000")
     assert await books.invoice(invoice) == ("partially_paid", "1000", "235")
     await books.pay("10.5", expect=422)
+
+
+async def test_two_payments_at_once_never_pay_an_invoice_twice(invoicing: Invoicing) -> None:
+    """An invoice of 300.00 and two checks of 200.00 sent at once: 300.00 applied in all, 100.00
+    left as credit on one of them, the invoice paid once."""
+    books = await Books(invoicing).open()
+    invoice = await books.issue("300.00", AUGUST_1)
+    body = {"account_id": "acct_1", "amount": "200.00", "currency": "USD", "method_kind": "check"}
+    first, second = await asyncio.gather(
+        invoicing.client.post("/v1/payments", json=body, headers=key()),
+        invoicing.client.post("/v1/payments", json=body, headers=key()),
+    )
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    paid = sorted([first.json()["applied"], second.json()["applied"]])
+    credit = sorted([first.json()["unapplied"], second.json()["unapplied"]])
+    assert (paid, credit) == (["100.00", "200.00"], ["0.00", "100.00"])
+    assert await books.invoice(invoice) == ("paid", "300.00", "0.00")
+    assert len(await invoicing.outbox("invoice.paid")) == 1
