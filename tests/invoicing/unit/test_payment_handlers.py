@@ -4,11 +4,14 @@ committed with the change. (What the fakes stand for: tests/invoicing/unit/fakes
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from invoicing.bootstrap import bootstrap
+from invoicing.config import InvoicingSettings
 from invoicing.domain.invoices import InvoiceConflict, InvoiceState, RunKind
 from invoicing.domain.payment_methods import CardToken
 from invoicing.domain.payments import PaymentMethodKind, PaymentState
@@ -16,6 +19,7 @@ from invoicing.handlers import invoices as invoice_handlers
 from invoicing.handlers import payment_methods, payments
 from invoicing.handlers.payments import PaymentRequest
 from invoicing.sandbox_gateway import SandboxGateway
+from libs.platform.clock import FixedClock
 from libs.platform.money import CurrencyMismatch
 from tests.invoicing.factories import billing_account, invoice_line
 from tests.invoicing.unit.fakes import FakeInvoicingUnitOfWork, InvoicingStore
@@ -119,3 +123,38 @@ async def test_a_declined_card_is_retried_on_its_day_once() -> None:
             assert await payments.retry_declined(uow=uow, gateway=gateway, on=date(2026, 8, 2)) == expected
     assert store.payments.payments[payment.id].next_retry_on == date(2026, 8, 4)
     assert len(gateway.charges) == 2
+
+
+async def test_the_retry_job_charges_the_declined_payments_due_today(tmp_path: Path) -> None:
+    """The job of a process whose clock says August 2 retries a card declined on August 1 with the
+    method's updated token: approved; its next run that day does nothing."""
+    store = await _store()
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        method = await payment_methods.add_payment_method(
+            uow=uow,
+            account_id="acct_1",
+            kind=PaymentMethodKind.CARD,
+            card=CardToken("tok_expired", "visa", "1111", 7, 2026),
+        )
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        request = PaymentRequest("acct_1", D("40.00"), "USD", payment_method_id=method.id)
+        payment = await payments.take_payment(uow=uow, gateway=SandboxGateway(), request=request)
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        await payment_methods.update_card_token(
+            uow=uow, method_id=method.id, card=CardToken("tok_renewed", "visa", "1111", 7, 2029), reason=None
+        )
+    clock = FixedClock(datetime(2026, 8, 2, 15, tzinfo=UTC))
+    runtime = bootstrap(
+        InvoicingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/jobs.db", bus_enabled=False),
+        unit_of_work=lambda _principal: FakeInvoicingUnitOfWork(store, clock=clock),
+        clock=clock,
+    )
+    [retry] = [j for j in runtime.periodic_jobs if j.name == "payments.retry-declined"]
+    assert await retry.run() == {"approved": 1, "declined": 0, "failed": 0}
+    assert await retry.run() == {"approved": 0, "declined": 0, "failed": 0}
+    stored = store.payments.payments[payment.id]
+    assert (stored.state, stored.unapplied, [a.token for a in stored.attempts]) == (
+        PaymentState.RECEIVED,
+        D("40.00"),
+        ["tok_expired", "tok_renewed"],
+    )
