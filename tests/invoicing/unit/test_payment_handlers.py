@@ -116,8 +116,8 @@ async def test_a_declined_card_is_retried_on_its_day_once() -> None:
     )
     assert uow.event_types == []
     for expected in (
-        {"approved": 0, "declined": 1, "failed": 0},
-        {"approved": 0, "declined": 0, "failed": 0},
+        {"approved": 0, "declined": 1, "failed": 0, "skipped": 0},
+        {"approved": 0, "declined": 0, "failed": 0, "skipped": 0},
     ):
         async with FakeInvoicingUnitOfWork(store) as uow:
             assert await payments.retry_declined(uow=uow, gateway=gateway, on=date(2026, 8, 2)) == expected
@@ -150,8 +150,8 @@ async def test_the_retry_job_charges_the_declined_payments_due_today(tmp_path: P
         clock=clock,
     )
     [retry] = [j for j in runtime.periodic_jobs if j.name == "payments.retry-declined"]
-    assert await retry.run() == {"approved": 1, "declined": 0, "failed": 0}
-    assert await retry.run() == {"approved": 0, "declined": 0, "failed": 0}
+    assert await retry.run() == {"approved": 1, "declined": 0, "failed": 0, "skipped": 0}
+    assert await retry.run() == {"approved": 0, "declined": 0, "failed": 0, "skipped": 0}
     stored = store.payments.payments[payment.id]
     assert (stored.state, stored.unapplied, [a.token for a in stored.attempts]) == (
         PaymentState.RECEIVED,

@@ -170,6 +170,15 @@ def test_declines_are_retried_after_1_3_and_7_days_then_given_up() -> None:
     assert next_retry_on(date(2026, 2, 27), 1, (1, 3, 7)) == date(2026, 3, 2)
 
 
+def test_a_retry_run_late_is_not_due_again_the_same_day() -> None:
+    """Declined August 1; the job next runs on August 10 and it declines again: the schedule's
+    August 4 has passed, so the next retry is August 11, not the 10th again."""
+    payment = _payment("100.00", method_kind=PaymentMethodKind.CARD)
+    payment.decline(GatewayAttempt(1, date(2026, 8, 1), AT, False, "tok_decline", "do_not_honor"))
+    payment.decline(GatewayAttempt(2, date(2026, 8, 10), AT, False, "tok_decline", "do_not_honor"))
+    assert (payment.state, payment.next_retry_on) == (PaymentState.DECLINED, date(2026, 8, 11))
+
+
 @given(
     amount=st.integers(min_value=1, max_value=10**9),
     dues=st.lists(st.integers(min_value=1, max_value=10**8), max_size=8),

@@ -262,9 +262,9 @@ class Payment:
     def decline(self, attempt: GatewayAttempt, *, schedule: Sequence[int] = RETRY_SCHEDULE_DAYS) -> None:
         """Record a declined attempt; schedule the next retry, or give up after the last."""
         self.attempts.append(attempt)
-        self.next_retry_on = next_retry_on(
-            self.first_declined_on or attempt.attempted_on, self.retries, schedule
-        )
+        due = next_retry_on(self.first_declined_on or attempt.attempted_on, self.retries, schedule)
+        # Retries run late (a job that did not run for days) are never due again the same day.
+        self.next_retry_on = None if due is None else max(due, attempt.attempted_on + timedelta(days=1))
         self.state = PaymentState.DECLINED if self.next_retry_on is not None else PaymentState.FAILED
 
     @property

@@ -96,6 +96,7 @@ class RetryOutcome(BaseModel):
     approved: int
     declined: int
     failed: int
+    skipped: int = Field(description="Refused by the rules (logged), left as they were.")
 
 
 class AllocationPublic(BaseModel):
