@@ -224,3 +224,18 @@ async def test_two_payments_at_once_never_pay_an_invoice_twice(invoicing: Invoic
     assert (paid, credit) == (["100.00", "200.00"], ["0.00", "100.00"])
     assert await books.invoice(invoice) == ("paid", "300.00", "0.00")
     assert len(await invoicing.outbox("invoice.paid")) == 1
+
+
+async def test_bahraini_dinars_have_three_decimals(invoicing: Invoicing) -> None:
+    """A BHD invoice of 10.125: 5.25 paid leaves 4.875 due; a refund of 0.0005 is refused (422); a
+    refund of 1.125 reopens it by 1.125: 5.250 - 1.125 = 4.125 paid, 10.125 - 4.125 = 6.000 due."""
+    books = await Books(invoicing, account_id="acct_bh", currency="BHD").open(time_zone="Asia/Bahrain")
+    invoice = await books.issue("10.125", AUGUST_1)
+    payment = await books.pay("5.25")
+    assert (payment["amount"], payment["allocations"][0]["amount"]) == ("5.250", "5.250")
+    assert await books.invoice(invoice) == ("partially_paid", "5.250", "4.875")
+    path = f"/v1/payments/{payment['id']}/refunds"
+    refused = await invoicing.client.post(path, json={"amount": "0.0005"}, headers=key())
+    assert refused.status_code == 422, refused.text
+    await books.post(path, {"amount": "1.125"}, expect=201)
+    assert await books.invoice(invoice) == ("partially_paid", "4.125", "6.000")
