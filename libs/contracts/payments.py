@@ -53,6 +53,16 @@ class PaymentReceived(PaymentPayload):
     received_at: datetime
 
 
+@event_type("payment.credit_applied", topic=INVOICING_EVENTS)
+class PaymentCreditApplied(PaymentPayload):
+    """Account credit an earlier payment left was applied to an invoice finalized later (no cash
+    moves: the ledger books it from customer credit to A/R)."""
+
+    allocations: list[PaymentAllocation] = Field(description="Invoices the credit went to now.")
+    unapplied: Amount = Field(description="What the payment still holds as account credit after.")
+    applied_at: datetime
+
+
 @event_type("payment.refunded", topic=INVOICING_EVENTS)
 class PaymentRefunded(PaymentPayload):
     """Money of a payment was given back to the customer (all or part of it)."""
@@ -103,6 +113,7 @@ __all__ = [
     "InvoicePaid",
     "InvoiceWrittenOff",
     "PaymentAllocation",
+    "PaymentCreditApplied",
     "PaymentMethodKind",
     "PaymentPayload",
     "PaymentReceived",

@@ -11,6 +11,9 @@ from invoicing.api import (
     disputes,
     invoices,
     ledger,
+    lockbox,
+    payment_methods,
+    payments,
     revenue,
     statements,
     tax_rates,
@@ -48,5 +51,8 @@ def create_app(
             tax_rates.router,
             revenue.router,
             ledger.router,
+            payment_methods.router,
+            payments.router,
+            lockbox.router,
         ],
     )

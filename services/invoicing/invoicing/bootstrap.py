@@ -9,6 +9,10 @@ per-account work of a run and of a preview (`invoicing.handlers.account_billing`
 tax, draft and finalize), and `billable_accounts`, the accounts a run pages through (the billing
 read model's, on a unit of work). Both are wired by default; built without them, starting a run
 or a preview answers 503 and the bill-run jobs do nothing.
+
+Payments take one adapter more: `payment_gateway` (`invoicing.handlers.payment_gateway_port`),
+where cards and ACH debits are charged — the built-in sandbox (`invoicing.sandbox_gateway`)
+unless another is given.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from invoicing.domain.ledger import DEFAULT_CHART_OF_ACCOUNTS, ChartOfAccounts
 from invoicing.handlers.account_billing import InvoiceEngineBilling, ReadModelAccounts
 from invoicing.handlers.bill_run_chunks import BillRunSettings
 from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf
+from invoicing.handlers.payment_gateway_port import PaymentGateway
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from invoicing.jobs import periodic_jobs
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
+from invoicing.sandbox_gateway import SandboxGateway
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.errors import RetryableError
@@ -59,6 +65,8 @@ class InvoicingRuntime(ServiceRuntime):
     """The accounts a run of every account pages through, on a unit of work."""
     chart: ChartOfAccounts = DEFAULT_CHART_OF_ACCOUNTS
     """The general ledger's chart of accounts (settings: LEDGER_CHART_OF_ACCOUNTS[_FILE])."""
+    payment_gateway: PaymentGateway = field(default_factory=SandboxGateway)
+    """Where card and ACH payments are charged (the built-in sandbox unless another is given)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the runs it enumerates."""
 
@@ -124,6 +132,7 @@ def bootstrap(
     clock: Clock = SYSTEM_CLOCK,
     account_billing: AccountBilling | None = InvoiceEngineBilling(),
     billable_accounts: AccountsOf | None = ReadModelAccounts,
+    payment_gateway: PaymentGateway | None = None,
 ) -> InvoicingRuntime:
     """Build the runtime of the invoicing service (SQL units of work unless a factory is given;
     bill runs on the invoice engine over the read model's accounts unless other adapters — or
@@ -137,6 +146,7 @@ def bootstrap(
         unit_of_work_factory=unit_of_work,
         account_billing=account_billing,
         billable_accounts=billable_accounts,
+        payment_gateway=payment_gateway or SandboxGateway(),
     )
     runtime.consumer_specs = consumer_specs(runtime)
     runtime.periodic_jobs = periodic_jobs(runtime)

@@ -59,3 +59,8 @@ class InvoicingSettings(ServiceSettings):
             overrides.update(json.loads(self.ledger_chart_of_accounts_file.read_text(encoding="utf-8")))
         overrides.update(self.ledger_chart_of_accounts)
         return ChartOfAccounts.with_overrides(overrides)
+
+    # Payments (issue 10; invoicing.handlers.payments).
+    payment_retry_interval_s: float = Field(default=3600.0, ge=0)
+    """How often this process runs the declined-payment retries due today (UTC); a run of a day is
+    idempotent, so hourly runs retry each payment once on its day (0: never; another replica does)."""

@@ -7,6 +7,11 @@
   has come (one per bill date: a unique key, whichever replica is first).
 
 Both do nothing while no account billing is wired (`bootstrap.InvoicingRuntime.bill_runs_wired`).
+
+- `payments.retry-declined` (every PAYMENT_RETRY_INTERVAL_S): charge again the declined payments
+  whose retry is due today (UTC; after 1, 3 and 7 days). A payment tried on its day is not due
+  again that day, so every run after the first of a day does nothing (as
+  `POST /v1/payments/retry-declined` run on demand).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from invoicing.config import InvoicingSettings
 from invoicing.domain.bill_runs import scheduled_bill_date
 from invoicing.handlers.bill_run_chunks import complete_runs, enumerate_runs
 from invoicing.handlers.bill_runs import start_scheduled_run
+from invoicing.handlers.payments import retry_declined
 from libs.platform.logging import get_logger
 from libs.platform.service import PeriodicJob
 
@@ -56,7 +62,16 @@ def periodic_jobs(runtime: InvoicingRuntime) -> list[PeriodicJob]:
         async with runtime.system_unit_of_work() as uow:
             return await start_scheduled_run(uow, bill_date=bill_date)
 
-    jobs = [PeriodicJob("bill-runs", settings.bill_run_poll_s, work_bill_runs)]
+    async def retry_payments() -> object:
+        async with runtime.system_unit_of_work() as uow:
+            return await retry_declined(
+                uow=uow, gateway=runtime.payment_gateway, on=runtime.clock.now().date()
+            )
+
+    jobs = [
+        PeriodicJob("bill-runs", settings.bill_run_poll_s, work_bill_runs),
+        PeriodicJob("payments.retry-declined", settings.payment_retry_interval_s, retry_payments),
+    ]
     if settings.bill_run_schedule_enabled:
         jobs.append(PeriodicJob("bill-runs.schedule", settings.bill_run_schedule_interval_s, schedule))
     return jobs

@@ -28,9 +28,10 @@ from tests.support.fuzz import (
 )
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
-MIN_LINKS = 2 + 2 + 3 + 3
+MIN_LINKS = 2 + 2 + 3 + 3 + 2 + 4 + 1
 """Tax rates 2 (get, end); adjustments 2 (get, cancel); credit notes 3 (get, html, pdf); disputes 3
-(get, review, resolve)."""
+(get, review, resolve); payment methods 2 (get, token update); payments 4 (get, refund, reverse,
+refunds); lockbox files 1 (get)."""
 
 STATEMENT_ACCOUNT = "acct_01JD0S6Y4Q7V3J6C"
 """The account id the statement routes show as their example (api/statements.py)."""
@@ -84,6 +85,27 @@ RULES_BEYOND_SCHEMA = {
         "currency": "named when revenue of several currencies is stored",
     },
     "POST /v1/revenue/recognition-runs": {"month": "a month that has ended (today)"},
+    "POST /v1/payment-methods": {
+        "account_id": "an account the read model knows (stored)",
+        "card": "set for a card only (kind, another field)",
+        "mandate_id": "set for ACH only (kind, another field)",
+        "ach": "set for ACH only (kind, another field)",
+    "POST /v1/payments": {
+        "currency": "the account's currency (stored): currencies never mix",
+        "amount": "positive, with at most the currency's minor units (another field)",
+        "payment_method_id": "a method of the account (stored); required for card and ACH (method_kind)",
+        "method_kind": "the stored method's kind (stored)",
+        "invoice_ids": "open invoices of the account (stored), each named once",
+        "received_on": "for a check or wire only (the stored method's kind)",
+    "POST /v1/payments/{payment_id}/refunds": {
+        "amount": "positive, with the payment currency's minor units, no more than remains (stored)",
+    "POST /v1/lockbox-files": {
+        "file": "UTF-8 CSV whose header names check_number, amount and deposit_date, with a line",
+    "POST /v1/lockbox-files/{file_id}/lines/{number}/apply": {
+        "number": "a line whose amount and date could be read (stored)",
+        "currency": "the line's currency is the account's (stored)",
+        "amount": "the line's amount has the account currency's minor units (stored)",
+        "invoice_ids": "open invoices of the account (stored), each named once",
     "POST /v1/disputes/{dispute_id}/resolve": {
         "amount": "set when the dispute named no amount (stored); positive, with minor units (stored)",
         "lines": "the credit no more than remains creditable on the invoice or its line (stored)",
@@ -152,17 +174,44 @@ def _seeder(database_url: str) -> Any:
                 },
                 "/v1/disputes": {"invoice_id": issued, "reason": "Seats", "disputed_amount": "10.00"},
             }
+            seeded["/v1/payment-methods"] = {
+                "account_id": "acct_2",
+                "kind": "card",
+                "card": {
+                    "token": "tok_visa_4242",
+                    "brand": "visa",
+                    "last_four": "4242",
+                    "exp_month": 12,
+                    "exp_year": 2030,
+                },
+            }
+            seeded["/v1/payments"] = {
+                "account_id": "acct_2",
+                "amount": "50.00",
+                "currency": "USD",
+                "method_kind": "check",
+            }
             made = {}
             for path, body in seeded.items():
                 created = client.post(path, json=body)
                 assert created.status_code == 201, created.text
                 made[path] = str(created.json()["id"])
+            lockbox = client.post(
+                "/v1/lockbox-files",
+                data=b"check_number,amount,invoice_number,account_id,deposit_date\n1,10.00,,acct_2,2026-08-01\n"
+                b"2,5.00,INV-2099-000001,,2026-08-01\n",
+                headers={"Content-Type": "text/csv"},
+            )
+            assert lockbox.status_code == 201, lockbox.text
         return {
             "rate_id": str(rate.json()["id"]),
             "invoice_id": listed.json()["data"][0]["id"],
             "adjustment_id": made["/v1/adjustments"],
             "credit_note_id": made["/v1/credit-notes"],
             "dispute_id": made["/v1/disputes"],
+            "method_id": made["/v1/payment-methods"],
+            "payment_id": made["/v1/payments"],
+            "file_id": str(lockbox.json()["id"]),
         }
 
     return seed

@@ -48,6 +48,7 @@ from tests.invoicing.unit.fakes_credits import (
 )
 from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository, InvoiceTables
 from tests.invoicing.unit.fakes_ledger import FakeLedgerRepository, FakeRevenueRepository, LedgerTables
+from tests.invoicing.unit.fakes_payments import FakeLockboxRepository, FakePaymentRepository, PaymentTables
 from tests.invoicing.unit.fakes_statements import FakeAccountLedger, RecordedActivity
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
@@ -65,6 +66,7 @@ class InvoicingStore:
     activity: RecordedActivity = field(default_factory=RecordedActivity)
     """Ledger entries of kinds with no fake of their own yet (payments, credit notes)."""
     credits: CreditTables = field(default_factory=CreditTables)
+    payments: PaymentTables = field(default_factory=PaymentTables)
     bill_runs: dict[str, BillRun] = field(default_factory=dict)
     bill_run_progress: dict[str, RunProgress] = field(default_factory=dict)
     bill_run_failures: dict[str, dict[str, AccountFailure]] = field(default_factory=dict)
@@ -189,6 +191,8 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.bill_runs = FakeBillRunRepository(self.store)
         self.revenue = FakeRevenueRepository(self.store.ledger)
         self.ledger = FakeLedgerRepository(self.store.ledger)
+        self.payments: FakePaymentRepository = FakePaymentRepository(self.store.payments, self.invoices)
+        self.lockbox = FakeLockboxRepository(self.store.payments)
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """The store and the rows staged in this unit of work are put back as they were when the
@@ -201,6 +205,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.adjustments.commit()
         self.credit_notes.commit()
         self.disputes.commit()
+        self.payments.commit()
         await super().commit()
 
     def drop_uncommitted(self) -> None:
@@ -209,6 +214,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.adjustments.rollback()
         self.credit_notes.rollback()
         self.disputes.rollback()
+        self.payments.rollback()
 
 
 class FakeTaxRateRepository(TaxRateRepository):
@@ -266,7 +272,7 @@ class FakeTaxRateRepository(TaxRateRepository):
 
 @asynccontextmanager
 async def _savepoint(uow: FakeInvoicingUnitOfWork) -> AsyncIterator[object]:
-    repositories = (uow.invoices, uow.adjustments, uow.credit_notes, uow.disputes)
+    repositories = (uow.invoices, uow.adjustments, uow.credit_notes, uow.disputes, uow.payments)
     # One deep copy of everything, so what the repositories share with the store stays shared.
     before = copy.deepcopy((uow.store.__dict__, [repository.__dict__ for repository in repositories]))
     try:

@@ -318,6 +318,23 @@ class Invoice:
         self.state = InvoiceState.PAID if self.amount_due == 0 else InvoiceState.PARTIALLY_PAID
         return self.state
 
+    def take_back_payment(self, amount: Decimal) -> InvoiceState:
+        """Take back money a payment applied (a refund, a reversal): the invoice is open again —
+        partially paid while other payments remain on it, else finalized; paid only if credit notes
+        still settle it."""
+        if self.state not in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID, InvoiceState.PAID):
+            raise InvoiceConflict(f"a {self.state.value} invoice holds no payment to take back")
+        if amount <= 0 or amount > self.amount_paid:
+            raise InvoiceConflict(
+                f"{amount} {self.currency} is not within the {self.amount_paid} {self.currency} paid on it"
+            )
+        self.amount_paid -= amount
+        if self.amount_due == 0:
+            self.state = InvoiceState.PAID
+        else:
+            self.state = InvoiceState.PARTIALLY_PAID if self.amount_paid > 0 else InvoiceState.FINALIZED
+        return self.state
+
     def apply_credit(self, total: Decimal) -> Decimal:
         """Take an issued credit note's total off what remains; return what exceeds the amount due
         (left to the account as credit). Settled (paid) once nothing remains due."""

@@ -26,6 +26,7 @@ from invoicing.domain.invoices import (
 )
 from invoicing.events.invoices import outgoing_of
 from invoicing.handlers.invoices_port import BillingPeriodKey, InvoiceFilters, InvoiceKeyTaken
+from invoicing.handlers.payments import apply_account_credit
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
 
@@ -152,6 +153,9 @@ async def stage_finalize(
     invoice.finalize(number=number, invoice_date=issued_on, at=uow.clock.now())
     await uow.invoices.save(invoice)
     _stage_events(uow, invoice)
+    # The account's credit (earlier overpayments) pays the new invoice at once.
+    if await apply_account_credit(uow=uow, invoice=invoice):
+        await uow.invoices.save(invoice)
     uow.audit(
         "invoice.finalized",
         "invoice",

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from invoicing.handlers.disputes_port import DisputeRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
     from invoicing.handlers.ledger_port import LedgerRepository
+    from invoicing.handlers.lockbox_port import LockboxRepository
+    from invoicing.handlers.payments_port import PaymentRepository
     from invoicing.handlers.revenue_port import RevenueRepository
     from invoicing.handlers.statements import AccountLedger
 
@@ -45,6 +47,9 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     """Revenue schedules and recognition postings."""
     ledger: LedgerRepository
     """The general ledger's journal."""
+    payments: PaymentRepository
+    """Payment methods, payments, their allocations and refunds."""
+    lockbox: LockboxRepository
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

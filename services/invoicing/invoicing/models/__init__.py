@@ -17,5 +17,7 @@ from invoicing.models import (
     credits,  # noqa: F401
     invoices,  # noqa: F401
     ledger,  # noqa: F401
+    lockbox,  # noqa: F401
+    payments,  # noqa: F401
     revenue,  # noqa: F401
 )

@@ -39,12 +39,18 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.invoices import InvoiceState
+from invoicing.domain.payments import RefundKind
 from invoicing.domain.statements import EntryKind, LedgerEntry
 from invoicing.handlers.statements import AccountActivity, AccountLedger
+from invoicing.models.credits import CreditNoteRow
 from invoicing.models.invoices import InvoiceRow
+from invoicing.models.payments import PaymentRefundRow, PaymentRow
 from libs.platform.periods import local_date, time_zone
 
 INVOICES = InvoiceRow.__table__  # type: ignore[attr-defined]
+CREDIT_NOTES = CreditNoteRow.__table__  # type: ignore[attr-defined]
+PAYMENTS = PaymentRow.__table__  # type: ignore[attr-defined]
+REFUNDS = PaymentRefundRow.__table__  # type: ignore[attr-defined]
 
 ENTRY_COLUMNS = ("document_id", "reference", "description", "entry_date", "posted_at", "amount", "due_date")
 """What a source's `during` selects, labelled so, in this order (the kind is added here)."""
@@ -125,8 +131,99 @@ _invoices_voided = LedgerSource(
 )
 """Issued invoices voided later, taken back on the day they were voided."""
 
-LEDGER_SOURCES: tuple[LedgerSource, ...] = (_invoices_issued, _invoices_voided)
-"""Every kind of entry a statement shows: credit notes, adjustments and payments append theirs."""
+
+def _document_entry(
+    table: Any, *, reference: Any, on: Any, posted_at: Any, amount: Any, description: Any = None
+) -> list[Any]:
+    return [
+        table.c.id.label("document_id"),
+        reference.label("reference"),
+        (description if description is not None else literal("", String)).label("description"),
+        on.label("entry_date"),
+        posted_at.label("posted_at"),
+        amount.label("amount"),
+        cast(null(), Date).label("due_date"),
+    ]
+
+
+def _mine(table: Any, scope: ActivityScope) -> list[Any]:
+    return [table.c.account_id == scope.account_id, table.c.currency == scope.currency]
+
+
+_credit_notes = LedgerSource(
+    EntryKind.CREDIT_NOTE,
+    before=lambda s: select(func.sum(CREDIT_NOTES.c.total)).where(
+        *_mine(CREDIT_NOTES, s), CREDIT_NOTES.c.note_date < s.from_
+    ),
+    during=lambda s: select(
+        *_document_entry(
+            CREDIT_NOTES,
+            reference=CREDIT_NOTES.c.number,
+            on=CREDIT_NOTES.c.note_date,
+            posted_at=CREDIT_NOTES.c.created_at,
+            amount=CREDIT_NOTES.c.total,
+            description=CREDIT_NOTES.c.reason,
+        )
+    ).where(*_mine(CREDIT_NOTES, s), CREDIT_NOTES.c.note_date.between(s.from_, s.to)),
+)
+"""Issued credit notes, on their note date, for their total (tax included)."""
+
+
+def _received(scope: ActivityScope) -> list[Any]:
+    return [*_mine(PAYMENTS, scope), PAYMENTS.c.received_on.is_not(None)]
+
+
+_payments = LedgerSource(
+    EntryKind.PAYMENT,
+    before=lambda s: select(func.sum(PAYMENTS.c.amount)).where(
+        *_received(s), PAYMENTS.c.received_on < s.from_
+    ),
+    during=lambda s: select(
+        *_document_entry(
+            PAYMENTS,
+            reference=func.coalesce(PAYMENTS.c.reference, PAYMENTS.c.id),
+            on=PAYMENTS.c.received_on,
+            posted_at=PAYMENTS.c.received_at,
+            amount=PAYMENTS.c.amount,
+            description=PAYMENTS.c.method_kind,
+        )
+    ).where(*_received(s), PAYMENTS.c.received_on.between(s.from_, s.to)),
+)
+"""Payments received (declined ones never were), on their received date, for their full amount —
+also those refunded or reversed later: the refund or reversal is its own entry, on its day."""
+
+
+def _given_back(kind: EntryKind, refund_kind: str) -> LedgerSource:
+    def mine(scope: ActivityScope) -> list[Any]:
+        return [*_mine(REFUNDS, scope), REFUNDS.c.kind == refund_kind]
+
+    return LedgerSource(
+        kind,
+        before=lambda s: select(func.sum(REFUNDS.c.amount)).where(
+            *mine(s), REFUNDS.c.created_at < s.starts_at
+        ),
+        during=lambda s: select(
+            *_document_entry(
+                REFUNDS,
+                reference=REFUNDS.c.payment_id,
+                on=cast(null(), Date),
+                posted_at=REFUNDS.c.created_at,
+                amount=REFUNDS.c.amount,
+                description=func.coalesce(REFUNDS.c.reason, ""),
+            )
+        ).where(*mine(s), REFUNDS.c.created_at >= s.starts_at, REFUNDS.c.created_at < s.ends_at),
+    )
+
+
+LEDGER_SOURCES: tuple[LedgerSource, ...] = (
+    _invoices_issued,
+    _invoices_voided,
+    _credit_notes,
+    _payments,
+    _given_back(EntryKind.REFUND, RefundKind.REFUND.value),
+    _given_back(EntryKind.PAYMENT_REVERSAL, RefundKind.REVERSAL.value),
+)
+"""Every kind of entry a statement shows; adjustments and write-offs append theirs."""
 
 
 def activity_scope(account_id: str, currency: str, from_: date, to: date, zone: str) -> ActivityScope:

@@ -15,6 +15,8 @@ from invoicing.repository.credit_notes import SqlCreditNoteRepository
 from invoicing.repository.disputes import SqlDisputeRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
 from invoicing.repository.ledger import SqlLedgerRepository
+from invoicing.repository.lockbox import SqlLockboxRepository
+from invoicing.repository.payments import SqlPaymentRepository
 from invoicing.repository.revenue import SqlRevenueRepository
 from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
@@ -44,6 +46,8 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.bill_runs = SqlBillRunRepository(self.session)
         self.revenue = SqlRevenueRepository(self.session)
         self.ledger = SqlLedgerRepository(self.session)
+        self.payments = SqlPaymentRepository(self.session)
+        self.lockbox = SqlLockboxRepository(self.session)
 
 
 @asynccontextmanager
