@@ -90,6 +90,7 @@ RULES_BEYOND_SCHEMA = {
         "card": "set for a card only (kind, another field)",
         "mandate_id": "set for ACH only (kind, another field)",
         "ach": "set for ACH only (kind, another field)",
+    },
     "POST /v1/payments": {
         "currency": "the account's currency (stored): currencies never mix",
         "amount": "positive, with at most the currency's minor units (another field)",
@@ -97,15 +98,19 @@ RULES_BEYOND_SCHEMA = {
         "method_kind": "the stored method's kind (stored)",
         "invoice_ids": "open invoices of the account (stored), each named once",
         "received_on": "for a check or wire only (the stored method's kind)",
+    },
     "POST /v1/payments/{payment_id}/refunds": {
         "amount": "positive, with the payment currency's minor units, no more than remains (stored)",
+    },
     "POST /v1/lockbox-files": {
         "file": "UTF-8 CSV whose header names check_number, amount and deposit_date, with a line",
+    },
     "POST /v1/lockbox-files/{file_id}/lines/{number}/apply": {
         "number": "a line whose amount and date could be read (stored)",
         "currency": "the line's currency is the account's (stored)",
         "amount": "the line's amount has the account currency's minor units (stored)",
         "invoice_ids": "open invoices of the account (stored), each named once",
+    },
     "POST /v1/disputes/{dispute_id}/resolve": {
         "amount": "set when the dispute named no amount (stored); positive, with minor units (stored)",
         "lines": "the credit no more than remains creditable on the invoice or its line (stored)",
