@@ -137,6 +137,7 @@ async def _bill_account(
         run_kind=RunKind.ON_DEMAND if fulfillment else RunKind.CYCLE,
         run_source_id=(run.fulfillment_id or "") if fulfillment else "",
         tax_exemption_note=assessment.note if account.tax.exempt_on(run.bill_date) else None,
+        locale=account.locale,
     )
     invoice = outcome.invoice
     if outcome.created:
