@@ -112,7 +112,8 @@ async def test_a_run_killed_at_random_moments_and_rerun_bills_each_account_once(
             invoices, keys, numbers, first, highest = (
                 await connection.execute(
                     text(
-                        "SELECT count(*), count(DISTINCT account_id || ':' || currency || ':' || period_start), "
+                        "SELECT count(*), "
+                        "count(DISTINCT account_id || ':' || currency || ':' || period_start), "
                         "count(DISTINCT sequence_number), min(sequence_number), max(sequence_number) "
                         "FROM invoices WHERE state <> 'void'"
                     )
