@@ -36,7 +36,7 @@ from libs.platform.migrations import upgrade_async
 
 POSTGRES_ENV: Final = "BILLRUN_BENCH_DATABASE_URL"
 DEFAULT_ACCOUNTS: Final = 100_000
-DEFAULT_CHUNK: Final = 500
+DEFAULT_CHUNK: Final = 250
 MIGRATIONS: Final = ROOT / "services" / "invoicing" / "migrations"
 BILL_DATE: Final = "2026-08-01"
 
@@ -134,7 +134,7 @@ async def _check_invoices(url: str) -> dict[str, Any]:
 
     from invoicing.models.invoices import InvoiceRow
 
-    table: Any = InvoiceRow.__table__  # type: ignore[attr-defined]
+    table: Any = InvoiceRow.__table__
     statement = select(
         func.count(),
         func.count(distinct(table.c.account_id + table.c.currency)),
@@ -182,6 +182,7 @@ async def _configuration(
             "BILL_RUN_CHUNK_ACCOUNTS": str(options.chunk_accounts),
             "BILL_RUN_SCHEDULE_ENABLED": "false",
             "BILL_RUN_POLL_S": "0.2",
+            "BILL_RUN_CHUNKS_PER_POLL": "1",
             "KAFKA_TOPIC_PARTITIONS": "6",
             "LOG_LEVEL": "WARNING",
         }
@@ -198,7 +199,7 @@ async def _configuration(
                 await worker.wait_ready()
             await asyncio.sleep(3.0)  # let the consumer group settle on every member's partitions
             headers = {"Authorization": f"Bearer {BENCH_API_KEY}"}
-            async with httpx.AsyncClient(base_url=workers[0].url, headers=headers, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=workers[0].url, headers=headers, timeout=120) as client:
                 run_s, report = await _run_once(client, options.timeout_s)
                 rerun_s, rerun_report = await _run_once(client, options.timeout_s)
             peaks = tuple(w.peak_rss_mib() for w in workers)

@@ -165,11 +165,11 @@ def _usage(n: int) -> dict[str, Any]:
 async def seed_read_model(connection: AsyncConnection, accounts: int) -> None:
     """Write the read model of `accounts` accounts (see the module), `SEED_BATCH` accounts a statement."""
     await connection.execute(
-        insert(CatalogProductRow.__table__),  # type: ignore[attr-defined]
+        insert(CatalogProductRow.__table__),
         [{"product_id": p, "name": name, "tax_code": code, "event_at": T0} for p, name, code in PRODUCTS],
     )
     await connection.execute(
-        insert(TaxRateRow.__table__),  # type: ignore[attr-defined]
+        insert(TaxRateRow.__table__),
         [
             {
                 "id": "txr_bench_ny",
@@ -189,14 +189,14 @@ async def seed_read_model(connection: AsyncConnection, accounts: int) -> None:
     for first in range(0, accounts, SEED_BATCH):
         numbers = range(first, min(first + SEED_BATCH, accounts))
         await connection.execute(
-            insert(BillingAccountRow.__table__),  # type: ignore[attr-defined]
+            insert(BillingAccountRow.__table__),
             [_account(n) for n in numbers],
         )
         await connection.execute(
-            insert(SubscriptionVersionRow.__table__),  # type: ignore[attr-defined]
+            insert(SubscriptionVersionRow.__table__),
             [row for n in numbers for row in _subscriptions(n)],
         )
         await connection.execute(
-            insert(RatedUsageRow.__table__),  # type: ignore[attr-defined]
+            insert(RatedUsageRow.__table__),
             [_usage(n) for n in numbers],
         )

@@ -23,11 +23,12 @@ stores nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from invoicing.domain.bill_runs import (
     AccountFailure,
@@ -51,6 +52,10 @@ from libs.platform.periods import BillingPeriod, monthly_period_containing
 
 if TYPE_CHECKING:
     from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+
+
+YIELD_EVERY: Final = 50
+"""Accounts whose charges are computed between two yields to the event loop."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,9 @@ async def _issue_chunk(
     chunk is billed again one account at a time (`bill_run_chunks.bill_accounts`)."""
     outcomes: dict[str, AccountOutcome] = {}
     requests: list[DraftRequest] = []
-    for account_id in account_ids:
+    for position, account_id in enumerate(account_ids):
+        if position and not position % YIELD_EVERY:
+            await asyncio.sleep(0)  # let the process answer its requests (progress, health) meanwhile
         inputs = context.inputs.get(account_id)
         try:
             request = None if inputs is None else await _draft_request(context, inputs)

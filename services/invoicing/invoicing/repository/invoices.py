@@ -122,9 +122,9 @@ class SqlInvoiceRepository(InvoiceRepository):
         try:
             await self.session.exec(
                 insert(row_table), params=[_row_values(i) | {"version": 1} for i in invoices]
-            )  # type: ignore[call-overload]
+            )
             if lines:
-                await self.session.exec(insert(line_table), params=lines)  # type: ignore[call-overload]
+                await self.session.exec(insert(line_table), params=lines)
         except IntegrityError:
             raise ChargeBilledMeanwhile(
                 "an invoice of this chunk was made, or one of its charges billed, by another run "
