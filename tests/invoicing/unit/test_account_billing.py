@@ -146,3 +146,15 @@ async def test_an_unknown_account_has_nothing_to_bill() -> None:
     (outcome,) = await _bill(store, _run(date(2026, 5, 1)), "acct_missing")
 
     assert outcome == AccountInvoiced("acct_missing")
+
+
+async def test_invoices_are_written_in_the_accounts_locale_alone_or_in_a_chunk() -> None:
+    store = _store("acct_1", "acct_2", "acct_3")
+    for account_id in ("acct_1", "acct_3"):
+        store.billing_inputs.accounts[account_id] = (billing_account(account_id, locale="de_DE"), AT)
+
+    await _bill(store, _run(date(2026, 5, 1)), "acct_1", "acct_2")
+    await _bill(store, _run(date(2026, 5, 1)), "acct_3")
+
+    locales = {invoice.account_id: invoice.locale for invoice in store.invoices.invoices.values()}
+    assert locales == {"acct_1": "de_DE", "acct_2": "en_US", "acct_3": "de_DE"}
