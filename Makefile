@@ -77,9 +77,9 @@ bench-usage: install
 bench-entitlements: install
 	$(BIN)/python -m bench entitlements $(ENTITLEMENT_ARGS)
 
-# One bill run of 100,000 accounts, SQLite (and PostgreSQL with BILLRUN_BENCH_DATABASE_URL), one and two
-# invoicing processes, then the same run again. Until the real billing is wired it bills with a
-# stand-in (bench/billrun.py says what that measures).
+# One bill run of 100,000 accounts (read model seeded in bulk: two monthly subscriptions and a rated
+# usage each) through the real invoice engine, SQLite (and PostgreSQL with BILLRUN_BENCH_DATABASE_URL),
+# one and two invoicing processes, then the same run again (a no-op).
 #   make bench-billrun BILLRUN_ACCOUNTS=20000 BILLRUN_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
 BILLRUN_ACCOUNTS ?= 100000
 bench-billrun: install

@@ -65,6 +65,13 @@ class AccountProfile(EventPayload):
     delivery: str = Field(description="email | post | portal")
     tax: TaxInfo
     contacts: list[ContactInfo] = Field(default_factory=list)
+    locale: str | None = Field(
+        default=None,
+        max_length=16,
+        description="Locale the account's invoices and statements are written in (amounts and dates), "
+        "e.g. de_DE; none: en_US.",
+        examples=["de_DE"],
+    )
 
 
 @event_type("customer.registered", topic=PROVISIONING_EVENTS)

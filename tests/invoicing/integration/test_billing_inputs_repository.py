@@ -89,7 +89,7 @@ async def _subscription(
 
 async def test_a_chunk_of_accounts_reads_exact_billing_inputs_with_children_merged(db: Database) -> None:
     # acct_a invoices itself, its child and the child's child; acct_b invoices itself.
-    await _account(db, "acct_a", bill_cycle_day=31, time_zone="Europe/Paris")
+    await _account(db, "acct_a", bill_cycle_day=31, time_zone="Europe/Paris", locale="fr_FR")
     await _account(db, "acct_a1", parent_account_id="acct_a", bills_to_parent=True)
     await _account(db, "acct_a11", parent_account_id="acct_a1", bills_to_parent=True)
     await _account(db, "acct_b", currency="USD")
@@ -133,7 +133,7 @@ async def test_a_chunk_of_accounts_reads_exact_billing_inputs_with_children_merg
 
     assert set(inputs) == {"acct_a", "acct_b"}
     a = inputs["acct_a"]
-    assert (a.account.bill_cycle_day, a.account.time_zone) == (31, "Europe/Paris")
+    assert (a.account.bill_cycle_day, a.account.time_zone, a.account.locale) == (31, "Europe/Paris", "fr_FR")
     (subscription,) = a.subscriptions
     assert subscription.product_name == "Workforce plan"
     assert [
@@ -154,7 +154,7 @@ async def test_a_chunk_of_accounts_reads_exact_billing_inputs_with_children_merg
     assert sum(f.billable_quantity * f.unit_price for f in a.fulfillments) == Decimal("12050.00")
 
     b = inputs["acct_b"]
-    assert (b.account.payment_terms_days, b.account.name) == (45, "Beta")
+    assert (b.account.payment_terms_days, b.account.name, b.account.locale) == (45, "Beta", "en_US")
     assert [(c.kind, c.amount, c.charge_date) for c in b.one_time_charges] == [
         (OneTimeChargeKind.ORDER_FEE, Decimal("2250.00"), date(2026, 4, 16)),
         (OneTimeChargeKind.TERMINATION_FEE, Decimal("1250.00"), date(2026, 9, 20)),

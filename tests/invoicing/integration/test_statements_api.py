@@ -231,6 +231,30 @@ async def test_the_pdf_and_html_show_the_balance_due(ledger: Ledger) -> None:
     assert "Balance brought forward" in html.text and "$1,300.00" in html.text
 
 
+async def test_a_german_account_gets_its_statement_in_german_formats(ledger: Ledger) -> None:
+    berlin = billing_account("acct_de", locale="de_DE")
+    await ledger.open(berlin)
+    await ledger.issue(
+        "de-june", on=date(2026, 6, 30), quantity="100", period=(date(2026, 6, 1), JULY[0]), account=berlin
+    )
+    await ledger.issue("de-august", on=date(2026, 8, 1), quantity="23.456", period=AUGUST, account=berlin)
+    params = {"from": "2026-08-01", "to": "2026-08-31"}
+
+    html = await ledger.invoicing.client.get(
+        "/v1/accounts/acct_de/statements/html", params=params, headers=ERP
+    )
+    assert html.status_code == 200
+    # 100 x 10.00 brought forward, then 23.456 x 10.00 = 234.56: 1,234.56 due, written the German way.
+    assert "1.234,56" in html.text and "1.000,00" in html.text and "01.08.2026" in html.text
+    assert "1,234.56" not in html.text and "Aug 1, 2026" not in html.text
+
+    pdf = await ledger.invoicing.client.get("/v1/accounts/acct_de/statements/pdf", params=params, headers=ERP)
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf.content)).pages
+    )
+    assert "1.234,56" in text and "31.08.2026" in text and "1,234.56" not in text
+
+
 async def test_unknown_account_is_404_and_a_bad_range_is_422(ledger: Ledger) -> None:
     client = ledger.invoicing.client
     for suffix in ("", "/html", "/pdf"):

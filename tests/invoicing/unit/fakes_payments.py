@@ -6,6 +6,7 @@ Writes are staged in the unit of work and reach the tables when it commits (a ro
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -110,6 +111,13 @@ class FakePaymentRepository(PaymentRepository):
             and p.unapplied > 0
         ]
         return [copy.deepcopy(p) for p in sorted(held, key=lambda p: (p.received_at, p.id))]
+
+    async def accounts_holding_credit(self, account_ids: Collection[str]) -> set[tuple[str, str]]:
+        return {
+            (p.account_id, p.currency)
+            for p in self._payments().values()
+            if p.account_id in account_ids and p.state is PaymentState.RECEIVED and p.unapplied > 0
+        }
 
     async def retries_due(self, on: date, *, limit: int) -> list[str]:
         due = [

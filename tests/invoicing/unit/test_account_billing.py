@@ -12,8 +12,12 @@ from decimal import Decimal
 
 from invoicing.domain.bill_runs import AccountFailure, AccountInvoiced, BillRun, BillRunKind
 from invoicing.domain.invoices import InvoiceState
+from invoicing.domain.payments import PaymentMethodKind
 from invoicing.domain.read_model import CatalogProduct, SubscriptionRecord
+from invoicing.handlers import payments
 from invoicing.handlers.account_billing import InvoiceEngineBilling
+from invoicing.handlers.payments import PaymentRequest
+from invoicing.sandbox_gateway import SandboxGateway
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType
 from tests.invoicing.factories import billing_account
 from tests.invoicing.unit.factories_charges import version
@@ -146,3 +150,39 @@ async def test_an_unknown_account_has_nothing_to_bill() -> None:
     (outcome,) = await _bill(store, _run(date(2026, 5, 1)), "acct_missing")
 
     assert outcome == AccountInvoiced("acct_missing")
+
+
+async def test_invoices_are_written_in_the_accounts_locale_alone_or_in_a_chunk() -> None:
+    store = _store("acct_1", "acct_2", "acct_3")
+    for account_id in ("acct_1", "acct_3"):
+        store.billing_inputs.accounts[account_id] = (billing_account(account_id, locale="de_DE"), AT)
+
+    await _bill(store, _run(date(2026, 5, 1)), "acct_1", "acct_2")
+    await _bill(store, _run(date(2026, 5, 1)), "acct_3")
+
+    locales = {invoice.account_id: invoice.locale for invoice in store.invoices.invoices.values()}
+    assert locales == {"acct_1": "de_DE", "acct_2": "en_US", "acct_3": "de_DE"}
+
+
+async def test_a_bill_run_pays_the_new_invoice_out_of_the_accounts_credit() -> None:
+    """acct_1 overpaid earlier: a check of 500.00 with nothing open is credit. Its May invoice
+    (150.00 + 300.00 + tax 13.31 + 26.63 = 489.94) is paid from it at once and 10.06 stays credit;
+    acct_2, with no credit, owes its whole invoice."""
+    store = _store("acct_1", "acct_2")
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        check = PaymentRequest("acct_1", Decimal("500.00"), "USD", PaymentMethodKind.CHECK)
+        payment = await payments.take_payment(uow=uow, gateway=SandboxGateway(), request=check)
+
+    await _bill(store, _run(date(2026, 5, 1)), "acct_1", "acct_2")
+
+    invoices = {invoice.account_id: invoice for invoice in store.invoices.invoices.values()}
+    assert (invoices["acct_1"].state, invoices["acct_1"].amount_paid, invoices["acct_1"].amount_due) == (
+        InvoiceState.PAID,
+        Decimal("489.94"),
+        Decimal("0.00"),
+    )
+    assert (invoices["acct_2"].state, invoices["acct_2"].amount_due) == (
+        InvoiceState.FINALIZED,
+        Decimal("489.94"),
+    )
+    assert store.payments.payments[payment.id].unapplied == Decimal("10.06")

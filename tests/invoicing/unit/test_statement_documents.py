@@ -96,6 +96,34 @@ def test_a_child_billed_to_its_parent_and_yen_in_the_pdf() -> None:
     assert any("parent account acct_p" in note for note in document.notes)
 
 
+def test_a_german_account_reads_its_statement_in_german_formats() -> None:
+    account = billing_account(currency="EUR", locale="de_DE")
+    statement = Statement.of(
+        account_id="acct_1",
+        currency="EUR",
+        period=AUGUST,
+        previous_balance=Decimal("1000.00"),
+        entries=[entry(EntryKind.INVOICE, date(2026, 8, 5), "234.56", "INV_7")],
+    )
+    document = statement_document(AccountStatement(account, statement), ISSUER, drawable=can_draw)
+
+    assert document.locale == "de_DE"
+    assert (document.balance_label, document.balance) == ("Balance due", "1.234,56\xa0€")
+    assert document.summary[0] == ("Previous balance", "1.000,00\xa0€")
+    assert [(line.date, line.charge, line.balance) for line in document.lines] == [
+        ("01.08.2026", "", "1.000,00\xa0€"),
+        ("05.08.2026", "234,56\xa0€", "1.234,56\xa0€"),
+    ]
+    assert 'lang="de"' in render_statement_html(document)
+    text = _pdf_text(render_statement_pdf(document))
+    assert "1.234,56" in text and "05.08.2026" in text and "1,234.56" not in text
+
+
+def test_an_account_without_a_locale_reads_en_us() -> None:
+    document = statement_document(AccountStatement(billing_account(), example_9()), ISSUER)
+    assert (document.locale, document.balance) == ("en_US", "$650.00")
+
+
 def test_the_html_escapes_names_from_other_systems() -> None:
     account = billing_account(name="<script>alert(1)</script> & Co")
     html = render_statement_html(statement_document(AccountStatement(account, example_9()), ISSUER))

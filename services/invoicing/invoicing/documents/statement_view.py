@@ -69,13 +69,14 @@ def statement_document(
     found: AccountStatement,
     issuer: Issuer,
     *,
-    locale_name: str = DEFAULT_LOCALE,
+    locale_name: str | None = None,
     drawable: Callable[[str], bool] | None = None,
 ) -> StatementDocument:
-    """The printed form of a statement (amounts with the ISO code where `drawable` says the output
+    """The printed form of a statement, amounts and dates in `locale_name` (by default the
+    account's locale, as its invoices; amounts with the ISO code where `drawable` says the output
     has no glyph for the currency symbol, as on invoices)."""
     account, statement = found.account, found.statement
-    locale = document_locale(locale_name)
+    locale = document_locale(locale_name or account.locale)
     currency = statement.currency
     symbol = drawable is None or drawable(get_currency_symbol(currency, locale=locale))
 

@@ -64,6 +64,8 @@ class BillingAccount:
     bills_to_parent: bool = False
     tax: AccountTaxStatus = field(default_factory=AccountTaxStatus)
     billing_email: str | None = None
+    locale: str = "en_US"
+    """The locale its invoices and statements are written in (amounts, dates)."""
 
 
 @dataclass(frozen=True, slots=True)

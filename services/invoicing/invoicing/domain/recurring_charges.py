@@ -12,6 +12,11 @@ Rules (DESIGN §7; Kill Bill's invoice generator is the model):
   its parent follows the parent's cycle), quarterly and annual anchored on the first version's
   term start (`libs.platform.periods`); a `term` price bills each term as one period
   (`BillingCalendar`: the first term, then one per renewal).
+- A change of the bill-cycle day never re-cuts monthly periods already billed: the day they
+  were cut on is read from the billed keys' period starts (`billed_cycle_day`), the days before
+  the end of the last billed period keep those periods, the next period runs from that end to
+  the new cycle day (prorated against the new cycle's month holding it), and later ones fall on
+  the new day.
 - A segment is a run of billable days of one period on one set of terms (price version,
   quantity, unit price, discount); its expected amount is quantity x unit price x days of the
   segment / days of the full period (`libs.pricing.proration`), less the discount while it
@@ -36,7 +41,12 @@ from itertools import pairwise
 from typing import Final
 
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType
-from libs.platform.periods import BillingPeriod, period_containing, periods_between
+from libs.platform.periods import (
+    BillingPeriod,
+    monthly_period_containing,
+    period_containing,
+    periods_between,
+)
 from libs.pricing.proration import prorate_amount
 
 from .billing_inputs import BillingSubscription, SubscriptionVersion
@@ -153,10 +163,18 @@ class BillingCalendar:
     anchor: date | int
     term_starts: tuple[date, ...]
     last_term_end: date
+    billed_day: int | None = None
+    """Monthly: the cycle day the billed periods were cut on, when it is not `anchor` (a moved
+    cycle day); the days before `rebased_on` keep those periods."""
+    rebased_on: date | None = None
+    """The end of the last period billed on `billed_day`: the new cycle day's periods from it."""
 
     @classmethod
-    def of(cls, subscription: BillingSubscription, bill_cycle_day: int) -> BillingCalendar:
-        """The calendar of a subscription whose invoice account bills on `bill_cycle_day`."""
+    def of(
+        cls, subscription: BillingSubscription, bill_cycle_day: int, billed: BilledLedger | None = None
+    ) -> BillingCalendar:
+        """The calendar of a subscription whose invoice account bills on `bill_cycle_day`, given
+        what was `billed` (its monthly periods stay as they were billed, see the module)."""
         versions = _ordered(subscription)
         first = versions[0]
         renewals = [
@@ -165,15 +183,26 @@ class BillingCalendar:
             if later.effective_date == earlier.term_end and later.term_end > later.effective_date
         ]
         monthly = subscription.billing_period is BillingFrequency.MONTHLY
+        billed_day, rebased_on = None, None
+        if monthly and billed is not None:
+            starts = sorted({start for _, start, _ in billed.recurring_keys(subscription.subscription_id)})
+            moved = billed_cycle_day(starts, bill_cycle_day)
+            if moved is not None:
+                billed_day, last_start = moved
+                rebased_on = monthly_period_containing(last_start, billed_day).end
         return cls(
             frequency=subscription.billing_period,
             anchor=bill_cycle_day if monthly else first.term_start,
             term_starts=tuple(sorted({first.term_start, *renewals})),
             last_term_end=max(version.term_end for version in versions),
+            billed_day=billed_day,
+            rebased_on=rebased_on,
         )
 
     def period_of(self, day: date) -> BillingPeriod:
         """The full billing period holding `day`."""
+        if self.billed_day is not None and self.rebased_on is not None and day < self.rebased_on:
+            return monthly_period_containing(day, self.billed_day)
         if self.frequency.is_fixed:
             return period_containing(day, self.frequency, self.anchor)
         start = max((s for s in self.term_starts if s <= day), default=self.term_starts[0])
@@ -182,6 +211,13 @@ class BillingCalendar:
 
     def pieces(self, span: BillingPeriod) -> Iterator[BillingPeriod]:
         """`span` cut where billing periods begin."""
+        if self.rebased_on is not None and span.start < self.rebased_on < span.end:
+            yield from self.pieces(BillingPeriod(span.start, self.rebased_on))
+            yield from self.pieces(BillingPeriod(self.rebased_on, span.end))
+            return
+        if self.billed_day is not None and self.rebased_on is not None and span.start < self.rebased_on:
+            yield from periods_between(span.start, span.end, self.frequency, self.billed_day)
+            return
         if self.frequency.is_fixed:
             yield from periods_between(span.start, span.end, self.frequency, self.anchor)
             return
@@ -197,14 +233,36 @@ class BillingCalendar:
         return sum(1 for s in self.term_starts if first.start < s <= period.start)
 
 
+def billed_cycle_day(billed_period_starts: list[date], bill_cycle_day: int) -> tuple[int, date] | None:
+    """The cycle day the monthly periods billed before a move of the cycle day were cut on, and
+    the start of the last of them, given the billed periods' starts (sorted); None when every
+    start falls on `bill_cycle_day`.
+
+    The starts off the current cycle are those of the last day before the move (a period billed
+    since the move falls on the new day). A start on a month's last day may come from any later
+    day (31 -> February 28): the other starts off the cycle settle which, else the latest day
+    is taken. Only the last move is remembered this way: the periods billed before an earlier
+    move are taken to fall on the day of the last one.
+    """
+
+    def cut_on(day: int, starts: list[date]) -> bool:
+        return all(monthly_period_containing(s, day).start == s for s in starts)
+
+    moved = [start for start in billed_period_starts if not cut_on(bill_cycle_day, [start])]
+    if not moved:
+        return None
+    candidates = [day for day in range(31, 0, -1) if cut_on(day, [moved[-1]])]
+    return next((day for day in candidates if cut_on(day, moved)), candidates[0]), moved[-1]
+
+
 def recurring_segments(
-    subscription: BillingSubscription, *, bill_cycle_day: int, until: date
+    subscription: BillingSubscription, *, bill_cycle_day: int, until: date, billed: BilledLedger | None = None
 ) -> Iterator[RecurringSegment]:
     """The subscription's segments in periods that start on or before `until`, in date order."""
     spans = billable_spans(subscription)
     if not spans:
         return
-    calendar = BillingCalendar.of(subscription, bill_cycle_day)
+    calendar = BillingCalendar.of(subscription, bill_cycle_day, billed)
     first_period = calendar.period_of(spans[0].span.start)
     for billable in spans:
         for piece in calendar.pieces(billable.span):
@@ -238,7 +296,9 @@ def recurring_lines(
     if subscription.charge_type is not ChargeType.RECURRING or not subscription.versions:
         return []
     by_period: dict[BillingPeriod, list[RecurringSegment]] = {}
-    for segment in recurring_segments(subscription, bill_cycle_day=bill_cycle_day, until=through):
+    for segment in recurring_segments(
+        subscription, bill_cycle_day=bill_cycle_day, until=through, billed=billed
+    ):
         by_period.setdefault(segment.period, []).append(segment)
     lines: list[ChargeLine] = []
     expected_keys: set[str] = set()
@@ -283,7 +343,7 @@ def _withdrawn_lines(
 ) -> Iterator[ChargeLine]:
     """Credits for keys billed before whose days are no longer billed on those terms at all."""
     versions = _ordered(subscription)
-    calendar = BillingCalendar.of(subscription, bill_cycle_day)
+    calendar = BillingCalendar.of(subscription, bill_cycle_day, billed)
     for key, period_start, segment_start in billed.recurring_keys(subscription.subscription_id):
         if key in expected_keys:
             continue

@@ -23,11 +23,12 @@ stores nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from invoicing.domain.bill_runs import (
     AccountFailure,
@@ -42,15 +43,19 @@ from invoicing.domain.bill_runs import (
 from invoicing.domain.billing_inputs import BillingInputs
 from invoicing.domain.charge_lines import ChargeLine
 from invoicing.domain.charges import ChargeScope, charges_due
-from invoicing.domain.invoices import InvoiceLine, RunKind
+from invoicing.domain.invoices import Invoice, InvoiceLine, RunKind
 from invoicing.domain.tax import TaxableLine, TaxAssessment, TaxCalculator, TaxRequest
-from invoicing.handlers.invoices import stage_draft, stage_finalize
+from invoicing.handlers.invoices import DraftRequest, stage_draft, stage_finalize, stage_issued
 from invoicing.handlers.tax_rates import tax_calculator_for
 from libs.platform.errors import DomainError
 from libs.platform.periods import BillingPeriod, monthly_period_containing
 
 if TYPE_CHECKING:
     from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
+
+
+YIELD_EVERY: Final = 50
+"""Accounts whose charges are computed between two yields to the event loop."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class InvoiceEngineBilling:
     ) -> ChunkResult:
         """One outcome per account, in order; stores nothing when `run.dry_run`."""
         context = await _read_chunk(uow, run, account_ids)
+        if not run.dry_run and len(account_ids) > 1:
+            return await _issue_chunk(uow, context, account_ids)
         outcomes: list[AccountOutcome] = []
         for account_id in account_ids:
             inputs = context.inputs.get(account_id)
@@ -102,6 +109,79 @@ async def _read_chunk(uow: InvoicingUnitOfWork, run: BillRun, account_ids: Seque
     tax_codes = await uow.billing_inputs.product_tax_codes(products) if products else {}
     taxes = await tax_calculator_for(uow, run.bill_date, [billing.account.tax for billing in inputs.values()])
     return _ChunkContext(run, inputs, tax_codes, taxes)
+
+
+async def _issue_chunk(
+    uow: InvoicingUnitOfWork, context: _ChunkContext, account_ids: Sequence[str]
+) -> ChunkResult:
+    """The chunk's invoices issued together (`stage_issued`: one query for those already there,
+    one statement for their numbers, one for the invoices, one for their lines). An account
+    refused for a reason of its own is a failure; a conflict with another run raises, and the
+    chunk is billed again one account at a time (`bill_run_chunks.bill_accounts`)."""
+    outcomes: dict[str, AccountOutcome] = {}
+    requests: list[DraftRequest] = []
+    for position, account_id in enumerate(account_ids):
+        if position and not position % YIELD_EVERY:
+            await asyncio.sleep(0)  # let the process answer its requests (progress, health) meanwhile
+        inputs = context.inputs.get(account_id)
+        try:
+            request = None if inputs is None else await _draft_request(context, inputs)
+        except DomainError as refused:
+            outcomes[account_id] = AccountFailure(account_id, refused.detail)
+            continue
+        if request is None:
+            outcomes[account_id] = AccountInvoiced(account_id)
+        else:
+            requests.append(request)
+    drafted = await stage_issued(uow=uow, requests=requests, invoice_date=context.run.bill_date)
+    for request, outcome in zip(requests, drafted, strict=True):
+        outcomes[request.account.account_id] = AccountInvoiced(
+            request.account.account_id, (_billed(outcome.invoice, outcome.created),)
+        )
+    return ChunkResult(tuple(outcomes[account_id] for account_id in account_ids))
+
+
+async def _draft_request(context: _ChunkContext, inputs: BillingInputs) -> DraftRequest | None:
+    """The invoice an account of a cycle run is due (None: nothing is due)."""
+    run, account = context.run, inputs.account
+    fulfillment = run.kind is BillRunKind.FULFILLMENT
+    scope = ChargeScope.FULFILLMENTS if fulfillment else ChargeScope.ALL
+    charges = charges_due(inputs, through=run.bill_date, scope=scope)
+    if not charges:
+        return None
+    assessment = await context.taxes.calculate(
+        TaxRequest(
+            account.tax,
+            run.bill_date,
+            account.currency,
+            [TaxableLine(c.charge_key, context.tax_codes.get(c.product_id or ""), c.amount) for c in charges],
+        )
+    )
+    period = _invoice_period(run, account.bill_cycle_day)
+    return DraftRequest(
+        account=account,
+        currency=account.currency,
+        period_start=period.start,
+        period_end=period.end,
+        lines=[_taxed(charge, assessment, context.tax_codes) for charge in charges],
+        billed=inputs.billed,
+        run_kind=RunKind.ON_DEMAND if fulfillment else RunKind.CYCLE,
+        run_source_id=(run.fulfillment_id or "") if fulfillment else "",
+        tax_exemption_note=assessment.note if account.tax.exempt_on(run.bill_date) else None,
+    )
+
+
+def _billed(invoice: Invoice, created: bool) -> BilledInvoice:
+    return BilledInvoice(
+        currency=invoice.currency,
+        total=invoice.total,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        invoice_id=invoice.id,
+        created=created,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax_total,
+    )
 
 
 async def _bill_account(
@@ -137,21 +217,12 @@ async def _bill_account(
         run_kind=RunKind.ON_DEMAND if fulfillment else RunKind.CYCLE,
         run_source_id=(run.fulfillment_id or "") if fulfillment else "",
         tax_exemption_note=assessment.note if account.tax.exempt_on(run.bill_date) else None,
+        locale=account.locale,
     )
     invoice = outcome.invoice
     if outcome.created:
         invoice = await stage_finalize(uow=uow, invoice=invoice, invoice_date=run.bill_date)
-    billed = BilledInvoice(
-        currency=invoice.currency,
-        total=invoice.total,
-        period_start=invoice.period_start,
-        period_end=invoice.period_end,
-        invoice_id=invoice.id,
-        created=outcome.created,
-        subtotal=invoice.subtotal,
-        tax=invoice.tax_total,
-    )
-    return AccountInvoiced(account.account_id, (billed,))
+    return AccountInvoiced(account.account_id, (_billed(invoice, outcome.created),))
 
 
 class ReadModelAccounts:

@@ -42,6 +42,7 @@ from invoicing.domain.billing_inputs import (
     SubscriptionVersion,
     TaxTreatment,
 )
+from invoicing.domain.invoices import DEFAULT_LOCALE
 from invoicing.domain.read_model import (
     ApprovedOrderLine,
     CatalogProduct,
@@ -169,6 +170,7 @@ def billing_account_of(profile: AccountProfile) -> BillingAccount:
             postal_code=tax.postal_code,
         ),
         billing_email=billing_email,
+        locale=profile.locale or DEFAULT_LOCALE,
     )
 
 

@@ -96,6 +96,92 @@ async def stage_draft(
     return DraftOutcome(invoice, created=True)
 
 
+@dataclass(frozen=True)
+class DraftRequest:
+    """One invoice a bill run's chunk issues (the arguments of `stage_draft`)."""
+
+    account: BillingAccount
+    currency: str
+    period_start: date
+    period_end: date
+    lines: Sequence[InvoiceLine]
+    billed: Sequence[BilledCharge] = ()
+    run_kind: RunKind = RunKind.CYCLE
+    run_source_id: str = ""
+    tax_exemption_note: str | None = None
+
+    @property
+    def key(self) -> BillingPeriodKey:
+        """The billing-period key its invoice is held under."""
+        return BillingPeriodKey(
+            self.account.account_id,
+            self.currency,
+            self.period_start,
+            self.period_end,
+            self.run_kind,
+            self.run_source_id,
+        )
+
+
+async def stage_issued(
+    *, uow: InvoicingUnitOfWork, requests: Sequence[DraftRequest], invoice_date: date
+) -> list[DraftOutcome]:
+    """`stage_draft` + `stage_finalize` for many invoices at once (a bill run's chunk), not committed.
+
+    The invoices already held under the requests' keys are read in one query (and answered,
+    `created=False`); the new ones are numbered in one statement — a block of the series' counter,
+    given back by a rollback like one number — and inserted with their lines in one statement
+    each. Their events and audit records are those of a draft and its finalization. A key taken,
+    or a charge billed, by a concurrent run meanwhile raises `ChargeBilledMeanwhile` with nothing
+    stored: the caller rolls its savepoint back and bills the accounts one by one.
+    """
+    held = await uow.invoices.find_by_keys([request.key for request in requests])
+    now = uow.clock.now()
+    fresh = [request for request in requests if request.key not in held]
+    series = invoice_series(invoice_date)
+    last = await uow.invoices.next_numbers(series, len(fresh)) if fresh else 0
+    issued: dict[BillingPeriodKey, Invoice] = {}
+    for offset, request in enumerate(fresh):
+        account = request.account
+        invoice = Invoice.draft(
+            id=new_id("inv"),
+            account_id=account.account_id,
+            currency=request.currency,
+            period_start=request.period_start,
+            period_end=request.period_end,
+            run_kind=request.run_kind,
+            run_source_id=request.run_source_id,
+            bill_to=bill_to_of(account, exempt=request.tax_exemption_note is not None),
+            time_zone=account.time_zone,
+            payment_terms_days=account.payment_terms_days,
+            locale=account.locale,
+            tax_exemption_note=request.tax_exemption_note,
+            lines=billed_after(request.lines, request.billed),
+            created_at=now,
+        )
+        number = DocumentNumber(series, last - len(fresh) + 1 + offset)
+        invoice.finalize(number=number, invoice_date=invoice_date, at=now)
+        issued[request.key] = invoice
+    await uow.invoices.add_issued(list(issued.values()))
+    for invoice in issued.values():
+        _stage_events(uow, invoice)
+        uow.audit("invoice.drafted", "invoice", invoice.id, _draft_audit(invoice))
+        uow.audit("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice))
+    # The accounts' credit (earlier overpayments) pays their new invoices at once, as on finalizing.
+    holding = await uow.payments.accounts_holding_credit({invoice.account_id for invoice in issued.values()})
+    for invoice in issued.values():
+        if (invoice.account_id, invoice.currency) in holding and await apply_account_credit(
+            uow=uow, invoice=invoice
+        ):
+            await uow.invoices.save(invoice)
+    return [
+        DraftOutcome(held[r.key], created=False)
+        if r.key in held
+        else DraftOutcome(issued[r.key], created=True)
+        for r in requests
+    ]
+
+
 async def draft_invoice(
     *,
     uow: InvoicingUnitOfWork,
@@ -156,18 +242,7 @@ async def stage_finalize(
     # The account's credit (earlier overpayments) pays the new invoice at once.
     if await apply_account_credit(uow=uow, invoice=invoice):
         await uow.invoices.save(invoice)
-    uow.audit(
-        "invoice.finalized",
-        "invoice",
-        invoice.id,
-        {
-            "number": invoice.number_text,
-            "invoice_date": issued_on.isoformat(),
-            "due_date": str(invoice.due_date),
-            "total": str(invoice.total),
-            "state": invoice.state.value,
-        },
-    )
+    uow.audit("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice))
     return invoice
 
 
@@ -215,6 +290,16 @@ def _stage_events(uow: InvoicingUnitOfWork, invoice: Invoice) -> None:
         payload, key = outgoing_of(record)
         uow.emit(payload, key=key)
     invoice.events.clear()
+
+
+def _finalized_audit(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "number": invoice.number_text,
+        "invoice_date": str(invoice.invoice_date),
+        "due_date": str(invoice.due_date),
+        "total": str(invoice.total),
+        "state": invoice.state.value,
+    }
 
 
 def _draft_audit(invoice: Invoice) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,6 +77,25 @@ class InvoiceRepository(abc.ABC):
     @abc.abstractmethod
     async def page(self, filters: InvoiceFilters, page: PageRequest) -> Page[Invoice]:
         """A page of invoices ordered by id (creation order)."""
+
+    async def find_by_keys(self, keys: Collection[BillingPeriodKey]) -> dict[BillingPeriodKey, Invoice]:
+        """The invoices that are not void holding any of `keys` (SQL: one query for them all)."""
+        found = {key: await self.find_by_key(key) for key in keys}
+        return {key: invoice for key, invoice in found.items() if invoice is not None}
+
+    async def next_numbers(self, series: str, count: int) -> int:
+        """Take `count` numbers of `series` at once; the last one (the first is last - count + 1)."""
+        last = 0
+        for _ in range(count):
+            last = await self.next_number(series)
+        return last
+
+    async def add_issued(self, invoices: Sequence[Invoice]) -> None:
+        """Store new invoices (issued already) with their lines at once (SQL: one statement for the
+        invoices, one for the lines), or store none and raise `InvoiceKeyTaken` or
+        `ChargeBilledMeanwhile`: the caller's savepoint is then to be rolled back."""
+        for invoice in invoices:
+            await self.add(invoice)
 
     async def lock(self, invoice_id: str) -> Invoice:
         """One invoice read with its row locked until the transaction ends (404 when unknown): what

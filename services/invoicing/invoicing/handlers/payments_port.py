@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -71,6 +72,10 @@ class PaymentRepository(abc.ABC):
     @abc.abstractmethod
     async def credit_holders(self, account_id: str, currency: str) -> list[Payment]:
         """The account's received payments that still hold credit (`unapplied` > 0), oldest first."""
+
+    @abc.abstractmethod
+    async def accounts_holding_credit(self, account_ids: Collection[str]) -> set[tuple[str, str]]:
+        """Which of the accounts hold credit, as (account id, currency): one query for a bill run's chunk."""
 
     @abc.abstractmethod
     async def retries_due(self, on: date, *, limit: int) -> list[str]:

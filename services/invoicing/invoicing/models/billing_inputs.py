@@ -51,6 +51,7 @@ class BillingAccountRow(SQLModel, table=True):
     tax_region: str | None = Field(default=None, max_length=100)
     tax_postal_code: str | None = Field(default=None, max_length=20)
     billing_email: str | None = Field(default=None, max_length=320)
+    locale: str = Field(default="en_US", max_length=16)
     event_at: datetime = Field(sa_column=_timestamp())
     """`occurred_at` of the event last applied; an older event changes nothing."""
 

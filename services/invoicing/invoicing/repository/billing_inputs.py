@@ -73,6 +73,7 @@ def account_of(row: BillingAccountRow) -> BillingAccount:
             postal_code=row.tax_postal_code,
         ),
         billing_email=row.billing_email,
+        locale=row.locale,
     )
 
 
@@ -95,6 +96,7 @@ def _account_row(account: BillingAccount, event_at: datetime) -> BillingAccountR
         tax_region=tax.region,
         tax_postal_code=tax.postal_code,
         billing_email=account.billing_email,
+        locale=account.locale,
         event_at=event_at,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -258,6 +258,21 @@ class SqlPaymentRepository(PaymentRepository):
             .execution_options(populate_existing=True)
         )
         return await self._load((await self.session.exec(stmt)).all())
+
+    async def accounts_holding_credit(self, account_ids: Collection[str]) -> set[tuple[str, str]]:
+        """Which of the accounts hold credit, as (account id, currency), in one query (see the port)."""
+        if not account_ids:
+            return set()
+        stmt = (
+            select(PaymentRow.account_id, PaymentRow.currency)
+            .where(
+                col(PaymentRow.account_id).in_(list(account_ids)),
+                col(PaymentRow.state) == PaymentState.RECEIVED.value,
+                col(PaymentRow.unapplied) > 0,
+            )
+            .distinct()
+        )
+        return {(account_id, currency) for account_id, currency in (await self.session.exec(stmt)).all()}
 
     async def retries_due(self, on: date, *, limit: int) -> list[str]:
         """Declined payments due for a retry on or before `on`, by id."""
