@@ -156,6 +156,23 @@ def payment_received(
     )
 
 
+def credit_applied(
+    payment_id: str, amount: str, on: date, invoice_id: str, unapplied: str
+) -> payments.PaymentCreditApplied:
+    """`payment.credit_applied`: credit an earlier payment left, applied to an invoice finalized later."""
+    return payments.PaymentCreditApplied(
+        payment_id=payment_id,
+        account_id="acct_1",
+        currency="USD",
+        amount=D(amount),
+        method_kind="check",
+        reference="1042",
+        allocations=_allocations([(invoice_id, amount)]),
+        unapplied=D(unapplied),
+        applied_at=_at(on),
+    )
+
+
 def payment_refunded(
     refund_id: str,
     payment_id: str,

@@ -172,6 +172,7 @@ LEDGER_POSTINGS: tuple[tuple[type[EventPayload], Callable[..., Awaitable[object]
     (invoicing_contracts.InvoiceVoided, ledger_postings.post_invoice_voided),
     (invoicing_contracts.CreditNoteIssued, ledger_postings.post_credit_note),
     (payments.PaymentReceived, ledger_postings.post_payment_received),
+    (payments.PaymentCreditApplied, ledger_postings.post_payment_credit_applied),
     (payments.PaymentRefunded, ledger_postings.post_payment_refunded),
     (payments.PaymentReversed, ledger_postings.post_payment_reversed),
     (payments.InvoiceWrittenOff, ledger_postings.post_invoice_written_off),

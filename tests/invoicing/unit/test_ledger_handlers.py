@@ -16,6 +16,7 @@ from libs.contracts.vocabulary import RevenueRule
 from libs.platform.clock import FixedClock
 from libs.platform.errors import RetryableError, ValidationFailed
 from tests.invoicing.factories_ledger import (
+    credit_applied,
     credit_note_issued,
     invoice_finalized,
     invoice_line,
@@ -150,3 +151,46 @@ async def test_a_month_not_ended_is_not_recognised() -> None:
     async with _uow(InvoicingStore()) as uow:
         with pytest.raises(ValidationFailed):
             await revenue_handlers.run_recognition(uow=uow, month="2026-10", chart=CHART)
+
+
+async def test_credit_left_by_an_overpayment_moves_to_receivables_when_a_later_invoice_takes_it() -> None:
+    """A check of 50,000.00 pays inv_1 (44,150.00) and leaves 5,850.00 of customer credit; inv_2 of
+    1,000.00 (recognised at invoice) is finalized and takes 1,000.00 of it: Dr 2300, Cr 1100. A/R
+    ends at zero, 4,850.00 of credit is left; a repeated event books nothing more."""
+    store = InvoicingStore()
+    store.ledger.product_rules.update(
+        prod_seats=RevenueRule.RATABLE,
+        prod_workshop=RevenueRule.ON_FULFILLMENT,
+        prod_fee=RevenueRule.ON_INVOICE,
+    )
+    later = invoice_finalized(
+        "inv_2",
+        "INV-2026-000002",
+        date(2026, 4, 1),
+        [
+            invoice_line(
+                "one_time:fee_1",
+                "1000.00",
+                period=(date(2026, 4, 1), date(2026, 4, 2)),
+                product_id="prod_fee",
+            )
+        ],
+    )
+    paid = payment_received(
+        "pay_1", "50000.00", date(2026, 3, 20), [("inv_1", "44150.00")], unapplied="5850.00"
+    )
+    async with _uow(store) as uow:
+        await postings.post_invoice_finalized(uow=uow, event=_invoice(), chart=CHART)  # type: ignore[arg-type]
+        await postings.post_payment_received(uow=uow, event=paid, chart=CHART)
+        await postings.post_invoice_finalized(uow=uow, event=later, chart=CHART)
+    applied = credit_applied("pay_1", "1000.00", date(2026, 4, 1), "inv_2", unapplied="4850.00")
+    async with _uow(store) as uow:
+        entry = await postings.post_payment_credit_applied(uow=uow, event=applied, chart=CHART)
+        again = await postings.post_payment_credit_applied(uow=uow, event=applied, chart=CHART)
+    assert entry is not None and again is None
+    assert [(line.account.code, str(line.debit), str(line.credit)) for line in entry.lines] == [
+        ("2300", "1000.00", "0"),
+        ("1100", "0", "1000.00"),
+    ]
+    trial = await _trial(store, date(2026, 4, 30))
+    assert (trial["1100"], trial["2300"], trial["1000"]) == ("0.00", "-4850.00", "50000.00")

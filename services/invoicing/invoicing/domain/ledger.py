@@ -88,6 +88,7 @@ class EntryKind(StrEnum):
     INVOICE_VOID = "invoice_void"
     CREDIT_NOTE = "credit_note"
     PAYMENT = "payment"
+    CREDIT_APPLIED = "credit_applied"
     REFUND = "refund"
     REVERSAL = "reversal"
     WRITE_OFF = "write_off"
@@ -211,6 +212,11 @@ def payment_postings(
             (chart[LedgerRole.CUSTOMER_CREDIT], -unapplied),
         ]
     )
+
+
+def credit_applied_postings(chart: ChartOfAccounts, *, amount: Decimal) -> tuple[JournalLine, ...]:
+    """Account credit applied to an invoice (no cash moves): Dr customer credit; Cr receivable."""
+    return postings([(chart[LedgerRole.CUSTOMER_CREDIT], amount), (chart[LedgerRole.RECEIVABLE], -amount)])
 
 
 def payment_return_postings(

@@ -21,6 +21,7 @@ from invoicing.domain.ledger import (
     JournalEntry,
     JournalLine,
     RevenueSplit,
+    credit_applied_postings,
     credit_postings,
     invoice_postings,
     payment_postings,
@@ -37,7 +38,13 @@ from invoicing.domain.revenue import (
 )
 from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from libs.contracts.invoicing import CreditNoteIssued, InvoiceFinalized, InvoiceVoided
-from libs.contracts.payments import InvoiceWrittenOff, PaymentReceived, PaymentRefunded, PaymentReversed
+from libs.contracts.payments import (
+    InvoiceWrittenOff,
+    PaymentCreditApplied,
+    PaymentReceived,
+    PaymentRefunded,
+    PaymentReversed,
+)
 from libs.platform.errors import RetryableError, ValidationFailed
 from libs.platform.ids import new_id
 
@@ -249,6 +256,27 @@ async def post_payment_received(
         account_id=event.account_id,
         description=f"Payment {event.payment_id} ({event.method_kind})",
         lines=payment_postings(chart, amount=event.amount, applied=applied, unapplied=event.unapplied),
+    )
+    await _post(uow, entry)
+    return entry
+
+
+async def post_payment_credit_applied(
+    *, uow: InvoicingUnitOfWork, event: PaymentCreditApplied, chart: ChartOfAccounts
+) -> JournalEntry | None:
+    """Dr customer credit; Cr receivable what the invoices took of the account's credit."""
+    source_id = ":".join([event.payment_id, *(allocation.invoice_id for allocation in event.allocations)])
+    if await uow.ledger.posted(EntryKind.CREDIT_APPLIED, source_id):
+        return None
+    applied = sum((allocation.amount for allocation in event.allocations), ZERO)
+    entry = _entry(
+        EntryKind.CREDIT_APPLIED,
+        on=event.applied_at.date(),
+        currency=event.currency,
+        source_id=source_id,
+        account_id=event.account_id,
+        description=f"Credit of payment {event.payment_id} applied",
+        lines=credit_applied_postings(chart, amount=applied),
     )
     await _post(uow, entry)
     return entry
