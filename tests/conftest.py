@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from libs.platform.broker import LocalBroker, free_port
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+# Property tests are judged by what they find, never by the wall clock: the suite runs in several
+# workers on 2 shared cores, where an example that takes 40 ms alone can take 400 ms. The number
+# of examples each test asks for is unchanged.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
