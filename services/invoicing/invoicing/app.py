@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from invoicing.api import adjustments, bill_runs, credit_notes, disputes, invoices, statements, tax_rates
+from invoicing.api import (
+    adjustments,
+    bill_runs,
+    collections,
+    credit_notes,
+    disputes,
+    dunning,
+    invoices,
+    receivables,
+    statements,
+    tax_rates,
+)
 from invoicing.bootstrap import InvoicingRuntime, bootstrap
 from invoicing.config import InvoicingSettings
 from libs.platform.clock import SYSTEM_CLOCK, Clock
@@ -35,5 +46,8 @@ def create_app(
             disputes.router,
             statements.router,
             tax_rates.router,
+            receivables.router,
+            dunning.router,
+            collections.router,
         ],
     )

@@ -39,3 +39,11 @@ class InvoicingSettings(ServiceSettings):
     time zone from UTC-12 on; see `invoicing.domain.bill_runs.scheduled_bill_date`)."""
     bill_run_schedule_interval_s: float = Field(default=300.0, gt=0)
     """How often the schedule looks whether the day's run is due."""
+
+    # Collections (issue 10; invoicing.handlers.collections says what a run does).
+    collections_schedule_enabled: bool = True
+    """Run the day's collections by itself, once a day per process (a run repeated changes nothing)."""
+    collections_schedule_hour_utc: int = Field(default=13, ge=0, le=23)
+    """The UTC hour from which the day's collections run is due (after the day's bill run)."""
+    collections_schedule_interval_s: float = Field(default=300.0, gt=0)
+    """How often the schedule looks whether the day's collections run is due."""

@@ -64,6 +64,9 @@ class BillingAccount:
     bills_to_parent: bool = False
     tax: AccountTaxStatus = field(default_factory=AccountTaxStatus)
     billing_email: str | None = None
+    crm_owner_name: str | None = None
+    """The account's CRM owner (its `crm_owner` contact): whom collections escalate to."""
+    crm_owner_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,12 @@ from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 if TYPE_CHECKING:
     from invoicing.handlers.adjustments_port import AdjustmentRepository
+    from invoicing.handlers.collections_port import CollectionsCaseRepository
     from invoicing.handlers.credit_notes_port import CreditNoteRepository
     from invoicing.handlers.disputes_port import DisputeRepository
+    from invoicing.handlers.dunning_port import DunningPolicyRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
+    from invoicing.handlers.receivables_port import ReceivablesRepository
     from invoicing.handlers.statements import AccountLedger
 
 
@@ -39,6 +42,10 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     credit_notes: CreditNoteRepository
     disputes: DisputeRepository
     bill_runs: BillRunRepository
+    receivables: ReceivablesRepository
+    """Issued invoices read as receivables (aging, balances, what is past due)."""
+    dunning_policies: DunningPolicyRepository
+    collections_cases: CollectionsCaseRepository
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

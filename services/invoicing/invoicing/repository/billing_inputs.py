@@ -73,6 +73,8 @@ def account_of(row: BillingAccountRow) -> BillingAccount:
             postal_code=row.tax_postal_code,
         ),
         billing_email=row.billing_email,
+        crm_owner_name=row.crm_owner_name,
+        crm_owner_email=row.crm_owner_email,
     )
 
 
@@ -95,6 +97,8 @@ def _account_row(account: BillingAccount, event_at: datetime) -> BillingAccountR
         tax_region=tax.region,
         tax_postal_code=tax.postal_code,
         billing_email=account.billing_email,
+        crm_owner_name=account.crm_owner_name,
+        crm_owner_email=account.crm_owner_email,
         event_at=event_at,
     )
 

@@ -11,9 +11,12 @@ from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from invoicing.repository.adjustments import SqlAdjustmentRepository
 from invoicing.repository.bill_runs import SqlBillRunRepository
 from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
+from invoicing.repository.collections import SqlCollectionsCaseRepository
 from invoicing.repository.credit_notes import SqlCreditNoteRepository
 from invoicing.repository.disputes import SqlDisputeRepository
+from invoicing.repository.dunning import SqlDunningPolicyRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
+from invoicing.repository.receivables import SqlReceivablesRepository
 from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
 from libs.platform.unit_of_work import UnitOfWork
@@ -40,6 +43,9 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.credit_notes = SqlCreditNoteRepository(self.session)
         self.disputes = SqlDisputeRepository(self.session)
         self.bill_runs = SqlBillRunRepository(self.session)
+        self.receivables = SqlReceivablesRepository(self.session)
+        self.dunning_policies = SqlDunningPolicyRepository(self.session)
+        self.collections_cases = SqlCollectionsCaseRepository(self.session)
 
 
 @asynccontextmanager
