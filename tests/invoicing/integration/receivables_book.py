@@ -101,8 +101,8 @@ class Book:
         return response.json()
 
 
-@pytest.fixture
-async def book(database_url: str) -> AsyncIterator[Book]:
+@pytest.fixture(name="book")
+async def book_fixture(database_url: str) -> AsyncIterator[Book]:
     clock = MovingClock(datetime(2027, 1, 4, 14, tzinfo=UTC))
     app = create_app(invoicing_settings(database_url), clock=clock)
     async with running_app(app) as client:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from invoicing.handlers.receivables import aging_pages
 from tests.invoicing.factories import billing_account
-from tests.invoicing.integration.receivables_book import ERP, Book, book  # noqa: F401
+from tests.invoicing.integration.receivables_book import ERP, Book, book_fixture  # noqa: F401
 
 AS_OF = "2026-12-31"
 
