@@ -106,7 +106,7 @@ async def test_a_policy_walks_an_account_to_suspension_and_back_on_payment(book:
         (3, "suspend", "2026-10-31", 30, "500.00"),
     ]
     assert {s["taken_by"] for s in history["steps"]} == {history["opened_by"]}
-    assert [s["taken_at"] for s in history["steps"]][0].startswith("2026-10-02T14:00:00")
+    assert history["steps"][0]["taken_at"].startswith("2026-10-02T14:00:00")
 
     # Part paid: 300.00 is still past due, the case stays open.
     book.clock.at = datetime(2026, 11, 3, 15, tzinfo=UTC)
