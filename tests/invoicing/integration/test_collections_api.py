@@ -7,6 +7,7 @@ write-off step; 4xx on bad input. (That provisioning suspends the account's subs
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from tests.invoicing.factories import billing_account
@@ -226,6 +227,17 @@ async def test_a_write_off_step_writes_off_what_is_past_due(book: Book) -> None:
     aging = await book.client.get("/v1/ar/aging", params={"as_of": "2026-12-30"}, headers=ERP)
     assert aging.json()["accounts"] == []
     assert (await _run(book, "2026-12-30"))["steps_taken"] == NOTHING
+    # The statement takes it off the balance on the day it was written off (09:00 in New York).
+    statement = await book.client.get(
+        "/v1/accounts/acct_1/statements", params={"from": "2026-12-01", "to": "2026-12-31"}, headers=ERP
+    )
+    body = statement.json()
+    assert [(e["date"], e["kind"], e["amount"]) for e in body["entries"]] == [
+        ("2026-12-30", "write_off", "-150.00")
+    ]
+    # (Whether the payment is on it too is the payments' ledger source's business: only the difference.)
+    summary = body["summary"]
+    assert Decimal(summary["previous_balance"]) - Decimal(summary["balance_due"]) == Decimal("150.00")
 
 
 async def test_a_used_policy_never_changes_and_bad_input_is_a_4xx(book: Book) -> None:

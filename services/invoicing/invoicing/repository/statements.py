@@ -125,7 +125,31 @@ _invoices_voided = LedgerSource(
 )
 """Issued invoices voided later, taken back on the day they were voided."""
 
-LEDGER_SOURCES: tuple[LedgerSource, ...] = (_invoices_issued, _invoices_voided)
+
+def _written_off(s: ActivityScope) -> list[Any]:
+    return [*_issued_invoices(s), INVOICES.c.written_off_at.is_not(None)]
+
+
+_invoices_written_off = LedgerSource(
+    EntryKind.WRITE_OFF,
+    before=lambda s: select(func.sum(INVOICES.c.written_off)).where(
+        *_written_off(s), INVOICES.c.written_off_at < s.starts_at
+    ),
+    during=lambda s: select(
+        INVOICES.c.id.label("document_id"),
+        INVOICES.c.number.label("reference"),
+        literal("Written off by collections", String).label("description"),
+        cast(null(), Date).label("entry_date"),
+        INVOICES.c.written_off_at.label("posted_at"),
+        INVOICES.c.written_off.label("amount"),
+        INVOICES.c.due_date.label("due_date"),
+    ).where(
+        *_written_off(s), INVOICES.c.written_off_at >= s.starts_at, INVOICES.c.written_off_at < s.ends_at
+    ),
+)
+"""What collections wrote off an invoice, on the (account-local) day it was written off."""
+
+LEDGER_SOURCES: tuple[LedgerSource, ...] = (_invoices_issued, _invoices_voided, _invoices_written_off)
 """Every kind of entry a statement shows: credit notes, adjustments and payments append theirs."""
 
 
