@@ -118,12 +118,12 @@ async def collect_accounts(
     invoices = await uow.receivables.open_invoices(account_ids)
     cases = {(c.account_id, c.currency): c for c in await uow.collections_cases.open_cases(account_ids)}
     assigned = await uow.dunning_policies.assigned(account_ids)
-    policies = _Policies(uow)
+    policies = _Policies(uow, account_ids)
+    currencies: dict[str, set[str]] = {}
+    for key in [*((i.account_id, i.currency) for i in invoices), *cases]:
+        currencies.setdefault(key[0], set()).add(key[1])
     for account_id in account_ids:
-        currencies = {i.currency for i in invoices if i.account_id == account_id} | {
-            currency for (owner, currency) in cases if owner == account_id
-        }
-        for currency in sorted(currencies):
+        for currency in sorted(currencies.get(account_id, ())):
             policy_id = assigned.get(account_id)
             await _collect(
                 uow,
@@ -172,13 +172,27 @@ async def list_cases(
 
 
 class _Policies:
-    """The policies a page of accounts needs, each read once."""
+    """What a page of accounts needs once: its policies (each read once, marked in use once) and
+    its accounts' profiles (read in one query the first time a step needs a contact)."""
 
-    def __init__(self, uow: InvoicingUnitOfWork) -> None:
+    def __init__(self, uow: InvoicingUnitOfWork, account_ids: Sequence[str]) -> None:
         self.uow = uow
+        self.account_ids = account_ids
         self.by_id: dict[str, DunningPolicy | None] = {}
         self.default_read = False
         self.default_policy: DunningPolicy | None = None
+        self.marked: set[str] = set()
+        self.profiles: dict[str, BillingAccount] | None = None
+
+    async def mark_in_use(self, policy: DunningPolicy) -> None:
+        if policy.id not in self.marked and not policy.in_use:
+            await self.uow.dunning_policies.mark_in_use(policy.id)
+        self.marked.add(policy.id)
+
+    async def account(self, account_id: str) -> BillingAccount | None:
+        if self.profiles is None:
+            self.profiles = await self.uow.receivables.accounts(self.account_ids)
+        return self.profiles.get(account_id)
 
     async def get(self, policy_id: str) -> DunningPolicy | None:
         if policy_id not in self.by_id:
@@ -218,6 +232,7 @@ async def _collect(
             tally.accounts_without_policy += 1
             return
         case = await _open_case(uow, past_due, policy, on=on, at=now)
+        await policies.mark_in_use(policy)
         if case is None:
             return  # a run at the same time opened it and takes its steps
         tally.cases_opened += 1
@@ -225,7 +240,6 @@ async def _collect(
     assert policy is not None, "a policy in use is never deleted"
     changed = on > case.last_run_on
     case.looked_at(on)
-    account: BillingAccount | None = None
     for number, step in policy.steps_due(
         days=past_due.days, amount=past_due.amount, currency=currency, taken=case.taken
     ):
@@ -243,10 +257,9 @@ async def _collect(
             continue  # taken by a run at the same time
         case.record(taken)
         changed = True
-        await uow.dunning_policies.mark_in_use(policy.id)
+        await policies.mark_in_use(policy)
         tally.steps_taken[step.action.value] += 1
-        if account is None:
-            account = await uow.billing_inputs.find_account(account_id)
+        account = await policies.account(account_id)
         await _take(uow, case, step, taken, past_due, account, tally)
         uow.audit(
             f"collections_case.{step.action.value}",
@@ -279,7 +292,6 @@ async def _open_case(
     )
     if not await uow.collections_cases.add(case):
         return None
-    await uow.dunning_policies.mark_in_use(policy.id)
     uow.emit(events.case_opened(case, past_due), key=case.account_id)
     uow.audit(
         "collections_case.opened",

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
+from invoicing.domain.billing_inputs import BillingAccount
 from invoicing.domain.collections import OpenInvoice
 from invoicing.domain.receivables import ReceivableFacts
 
@@ -31,6 +32,10 @@ class ReceivablesRepository(abc.ABC):
     @abc.abstractmethod
     async def account_names(self, account_ids: Collection[str]) -> dict[str, str]:
         """The read model's name of each known account."""
+
+    @abc.abstractmethod
+    async def accounts(self, account_ids: Collection[str]) -> dict[str, BillingAccount]:
+        """The read model's billing profile (contacts, CRM owner) of each known account."""
 
     @abc.abstractmethod
     async def open_invoices(self, account_ids: Collection[str]) -> list[OpenInvoice]:

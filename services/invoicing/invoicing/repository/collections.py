@@ -1,9 +1,9 @@
 """Collections cases in SQL: `collections_cases` and `collections_case_steps`.
 
-A new case and a new step are inserted in a savepoint: an account and currency with an open case
-already (`uq_collections_cases_open`), or a step the case has taken already
-(`uq_collections_case_steps_case_step`), fail on insert and change nothing — that is what makes
-two runs at once, or a run repeated, take each step once.
+A new case and a new step are inserted with ON CONFLICT DO NOTHING (one statement, no savepoint):
+an account and currency with an open case already (`uq_collections_cases_open`), or a step the
+case has taken already (`uq_collections_case_steps_case_step`), insert nothing — that is what
+makes two runs at once, or a run repeated, take each step once.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Table, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +26,8 @@ from libs.platform.pagination import Page, PageRequest, paginate
 
 Row = CollectionsCaseRow
 StepRow = CollectionsCaseStepRow
+CASES: Table = Row.__table__  # type: ignore[attr-defined]
+STEPS: Table = StepRow.__table__  # type: ignore[attr-defined]
 
 
 class SqlCollectionsCaseRepository(CollectionsCaseRepository):
@@ -53,38 +55,35 @@ class SqlCollectionsCaseRepository(CollectionsCaseRepository):
         return await self._with_steps(rows)
 
     async def add(self, case: CollectionsCase) -> bool:
-        """Insert in a savepoint; an open case there already is False."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(Row(**_values(case), version=1))
-                await self.session.flush()
-        except IntegrityError:
+        """Insert unless the account and currency have an open case (then False)."""
+        if not await self._insert_new(CASES, {**_values(case), "version": 1}):
             return False
         case.version = 1
         return True
 
     async def add_step(self, case: CollectionsCase, step: CaseStep) -> bool:
-        """Insert in a savepoint; a step taken already is False."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(
-                    StepRow(
-                        id=new_id("cst"),
-                        case_id=case.id,
-                        step_number=step.step_number,
-                        action=step.action.value,
-                        run_on=step.run_on,
-                        days_past_due=step.days_past_due,
-                        past_due_amount=step.past_due_amount,
-                        taken_at=step.taken_at,
-                        taken_by=step.taken_by,
-                        detail=step.detail,
-                    )
-                )
-                await self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        """Insert unless the case has taken the step (then False)."""
+        return await self._insert_new(
+            STEPS,
+            {
+                "id": new_id("cst"),
+                "case_id": case.id,
+                "step_number": step.step_number,
+                "action": step.action.value,
+                "run_on": step.run_on,
+                "days_past_due": step.days_past_due,
+                "past_due_amount": step.past_due_amount,
+                "taken_at": step.taken_at,
+                "taken_by": step.taken_by,
+                "detail": step.detail,
+            },
+        )
+
+    async def _insert_new(self, table: Table, values: dict[str, Any]) -> bool:
+        dialect = (await self.session.connection()).dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result: Any = await self.session.exec(insert(table).values(**values).on_conflict_do_nothing())
+        return bool(result.rowcount == 1)
 
     async def save(self, case: CollectionsCase) -> None:
         """Write a changed case; a stale copy is a 409."""

@@ -16,6 +16,7 @@ from sqlalchemy import union
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from invoicing.domain.billing_inputs import BillingAccount
 from invoicing.domain.collections import CaseState, OpenInvoice
 from invoicing.domain.invoices import InvoiceState
 from invoicing.domain.receivables import ReceivableFacts
@@ -24,6 +25,7 @@ from invoicing.models.billing_inputs import BillingAccountRow
 from invoicing.models.collections import CollectionsCaseRow
 from invoicing.models.credits import CreditNoteRow
 from invoicing.models.invoices import InvoiceRow
+from invoicing.repository.billing_inputs import account_of
 
 Row = InvoiceRow
 _OPEN_STATES = (InvoiceState.FINALIZED.value, InvoiceState.PARTIALLY_PAID.value)
@@ -114,6 +116,15 @@ class SqlReceivablesRepository(ReceivablesRepository):
             )
         )
         return dict(rows.all())
+
+    async def accounts(self, account_ids: Collection[str]) -> dict[str, BillingAccount]:
+        """One query over the read model's accounts."""
+        if not account_ids:
+            return {}
+        rows = await self.session.exec(
+            select(BillingAccountRow).where(col(BillingAccountRow.account_id).in_(sorted(account_ids)))
+        )
+        return {row.account_id: account_of(row) for row in rows.all()}
 
     async def open_invoices(self, account_ids: Collection[str]) -> list[OpenInvoice]:
         """The page's finalized and partially paid invoices, with what remains due on each."""
