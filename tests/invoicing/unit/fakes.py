@@ -40,6 +40,7 @@ from libs.platform.clock import Clock, FixedClock
 from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import Page, PageRequest, encode_cursor
 from tests.invoicing.unit.fake_billing_inputs import BillingInputsStore, FakeBillingInputsReadModel
+from tests.invoicing.unit.fakes_collections import CollectionsTables, FakeCollectionsCaseRepository
 from tests.invoicing.unit.fakes_credits import (
     CreditTables,
     FakeAdjustmentRepository,
@@ -67,6 +68,7 @@ class InvoicingStore:
     """Ledger entries of kinds with no fake of their own yet (payments, credit notes)."""
     credits: CreditTables = field(default_factory=CreditTables)
     payments: PaymentTables = field(default_factory=PaymentTables)
+    collections: CollectionsTables = field(default_factory=CollectionsTables)
     bill_runs: dict[str, BillRun] = field(default_factory=dict)
     bill_run_progress: dict[str, RunProgress] = field(default_factory=dict)
     bill_run_failures: dict[str, dict[str, AccountFailure]] = field(default_factory=dict)
@@ -193,6 +195,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.ledger = FakeLedgerRepository(self.store.ledger)
         self.payments: FakePaymentRepository = FakePaymentRepository(self.store.payments, self.invoices)
         self.lockbox = FakeLockboxRepository(self.store.payments)
+        self.collections_cases = FakeCollectionsCaseRepository(self.store.collections)
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """The store and the rows staged in this unit of work are put back as they were when the
@@ -206,6 +209,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.credit_notes.commit()
         self.disputes.commit()
         self.payments.commit()
+        self.collections_cases.commit()
         await super().commit()
 
     def drop_uncommitted(self) -> None:
@@ -215,6 +219,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         self.credit_notes.rollback()
         self.disputes.rollback()
         self.payments.rollback()
+        self.collections_cases.rollback()
 
 
 class FakeTaxRateRepository(TaxRateRepository):
@@ -272,7 +277,14 @@ class FakeTaxRateRepository(TaxRateRepository):
 
 @asynccontextmanager
 async def _savepoint(uow: FakeInvoicingUnitOfWork) -> AsyncIterator[object]:
-    repositories = (uow.invoices, uow.adjustments, uow.credit_notes, uow.disputes, uow.payments)
+    repositories = (
+        uow.invoices,
+        uow.adjustments,
+        uow.credit_notes,
+        uow.disputes,
+        uow.payments,
+        uow.collections_cases,
+    )
     # One deep copy of everything, so what the repositories share with the store stays shared.
     before = copy.deepcopy((uow.store.__dict__, [repository.__dict__ for repository in repositories]))
     try:

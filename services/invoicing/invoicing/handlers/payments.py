@@ -35,6 +35,7 @@ from invoicing.domain.payments import (
     take_credit,
 )
 from invoicing.events import payments as events
+from invoicing.handlers.collections import settle_collections_for_account
 from invoicing.handlers.payment_gateway_port import PaymentGateway, enhanced_data_for
 from invoicing.handlers.payments_port import PaymentFilters
 from libs.platform.errors import DomainError, NotFound, ValidationFailed
@@ -382,6 +383,8 @@ async def _receive(
     else:
         await uow.payments.save(payment)
     _emit(uow, events.payment_received(payment, due_after))
+    # Paid up: the account's collections cases close (and ask for resumption) with the payment.
+    await settle_collections_for_account(uow, payment.account_id, at)
     uow.audit(
         "payment.received",
         "payment",
