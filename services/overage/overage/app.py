@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
+from overage.api import margins, vendor_commitments, vendor_invoices
 from overage.bootstrap import bootstrap
 from overage.config import OverageSettings
 
@@ -13,11 +15,11 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: OverageSettings | None = None) -> FastAPI:
-    """Build the app (real adapters unless `settings` says otherwise)."""
+def create_app(settings: OverageSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app (real adapters unless `settings` says otherwise; tests fix the `clock`)."""
     return create_service_app(
-        runtime=bootstrap(settings),
+        runtime=bootstrap(settings, clock=clock),
         title="Overage service",
         description=DESCRIPTION,
-        routers=[],
+        routers=[vendor_commitments.router, vendor_invoices.router, margins.router],
     )

@@ -1,20 +1,109 @@
-"""What the overage service consumes: nothing yet.
+"""What the overage service consumes.
 
-The file is here so every service has the same shape: its consumer groups go in
-`consumer_specs`, each event parsed into its contract and handed to one handler with a unit of
-work on the consumer's transaction (see provisioning's consumers).
+Each consumer group is listed in `consumer_specs`; each event is parsed into its contract and
+handed to one handler with a unit of work on the consumer's transaction, so its effects, the
+inbox entry and the outbox rows of the events it causes commit together (a redelivered event
+changes nothing twice); an event older than the state it would replace changes nothing either.
+
+- `overage.payables_read_model` (`provisioning.events`, `catalog.events`, `invoicing.events`):
+  subscriptions, products, price versions and vendor cost books (what a vendor commitment is
+  priced from — an active resold subscription is committed as soon as all of it is here), and
+  issued customer invoices' lines (what margin compares with the vendor's invoices).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.contracts import catalog, invoicing, provisioning
+from libs.contracts.envelope import Envelope, EventPayload
+from libs.contracts.registry import spec_of
+from libs.contracts.topics import CATALOG_EVENTS, INVOICING_EVENTS, PROVISIONING_EVENTS
+from libs.platform.inbox import EventHandler
 from libs.platform.service import ConsumerSpec
+from overage.handlers import customer_billing, resold_subscriptions
+from overage.repository.unit_of_work import SqlOverageUnitOfWork
 
 if TYPE_CHECKING:
     from libs.platform.service import ServiceRuntime
 
+PAYABLES_READ_MODEL_GROUP = "overage.payables_read_model"
+
+SUBSCRIPTION_EVENTS: tuple[type[provisioning.SubscriptionEvent], ...] = (
+    provisioning.SubscriptionActivated,
+    provisioning.SubscriptionChanged,
+    provisioning.SubscriptionSuspended,
+    provisioning.SubscriptionResumed,
+    provisioning.SubscriptionCancelled,
+    provisioning.SubscriptionExpired,
+    provisioning.SubscriptionRenewed,
+)
+
 
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
-    """The consumer groups of the overage service, bound to its runtime (none today)."""
-    return []
+    """The consumer groups of the overage service, bound to its runtime."""
+    return [payables_read_model_consumer(runtime)]
+
+
+def payables_read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
+    """`overage.payables_read_model`: see the module."""
+
+    def on(
+        model: type[EventPayload], apply: Callable[[SqlOverageUnitOfWork, Envelope], Awaitable[object]]
+    ) -> tuple[str, EventHandler]:
+        async def handler(session: AsyncSession, envelope: Envelope) -> None:
+            uow = SqlOverageUnitOfWork(
+                runtime.db,
+                producer=runtime.settings.service_name,
+                actor=PAYABLES_READ_MODEL_GROUP,
+                session=session,
+                clock=runtime.clock,
+            )
+            await apply(uow, envelope)
+            await uow.commit()
+
+        return spec_of(model).type, handler
+
+    async def subscription_event(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        model = next(m for m in SUBSCRIPTION_EVENTS if spec_of(m).type == envelope.type)
+        await resold_subscriptions.apply_subscription_event(
+            uow, envelope.payload_as(model), envelope.occurred_at
+        )
+
+    async def product_changed(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        await resold_subscriptions.apply_product_changed(
+            uow, envelope.payload_as(catalog.ProductChanged), envelope.occurred_at
+        )
+
+    async def price_published(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        await resold_subscriptions.apply_price_published(uow, envelope.payload_as(catalog.PricePublished))
+
+    async def cost_book_published(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        await resold_subscriptions.apply_cost_book_published(
+            uow, envelope.payload_as(catalog.CostBookPublished)
+        )
+
+    async def invoice_finalized(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        await customer_billing.apply_invoice_finalized(uow, envelope.payload_as(invoicing.InvoiceFinalized))
+
+    async def invoice_voided(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        await customer_billing.apply_invoice_voided(uow, envelope.payload_as(invoicing.InvoiceVoided))
+
+    handlers = dict(
+        [
+            *(on(model, subscription_event) for model in SUBSCRIPTION_EVENTS),
+            on(catalog.ProductChanged, product_changed),
+            on(catalog.PricePublished, price_published),
+            on(catalog.CostBookPublished, cost_book_published),
+            on(invoicing.InvoiceFinalized, invoice_finalized),
+            on(invoicing.InvoiceVoided, invoice_voided),
+        ]
+    )
+    return ConsumerSpec(
+        group_id=PAYABLES_READ_MODEL_GROUP,
+        topics=[PROVISIONING_EVENTS, CATALOG_EVENTS, INVOICING_EVENTS],
+        handlers=handlers,
+    )

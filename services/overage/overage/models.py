@@ -1,8 +1,0 @@
-"""Tables of the overage service (its own database; the platform tables come from libs)."""
-
-from __future__ import annotations
-
-import libs.platform.audit
-import libs.platform.idempotency
-import libs.platform.inbox
-import libs.platform.outbox  # noqa: F401
