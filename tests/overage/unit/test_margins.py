@@ -1,0 +1,82 @@
+"""Margin per customer and month: billed - vendor, percent to 2 decimals half up, totals = sums."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from libs.platform.errors import ValidationFailed
+from overage.domain.margins import BilledAmount, margin_percent, margin_report, month_range, monthly_series
+
+
+def _amount(account: str, day: date, amount: str, currency: str = "USD") -> BilledAmount:
+    return BilledAmount(account, currency, day, Decimal(amount))
+
+
+def test_the_seed_year_keeps_6000_or_16_67_percent() -> None:
+    months = month_range("2026-03", "2027-02")
+    report = margin_report(
+        months,
+        [_amount("acct_acme", date(2026, 3, 1), "36000.00"), _amount("acct_acme", date(2026, 7, 1), "144.00")],
+        [_amount("acct_acme", date(2026, 3, 1), "30000.00"), _amount("acct_acme", date(2026, 7, 1), "120.00")],
+    )
+    rows = [(l.account_id, l.period, str(l.billed), str(l.vendor_billed), str(l.margin), str(l.margin_percent)) for l in report.lines]
+    assert rows == [
+        ("acct_acme", "2026-03", "36000.00", "30000.00", "6000.00", "16.67"),
+        ("acct_acme", "2026-07", "144.00", "120.00", "24.00", "16.67"),
+    ]
+    (total,) = report.totals
+    assert (str(total.billed), str(total.vendor_billed), str(total.margin), str(total.margin_percent)) == (
+        "36144.00",
+        "30120.00",
+        "6024.00",
+        "16.67",
+    )
+
+
+def test_percent_rounds_half_up_and_is_none_without_billing() -> None:
+    assert margin_percent(Decimal("1.00"), Decimal("8.00")) == Decimal("12.50")
+    assert margin_percent(Decimal("0.125"), Decimal("1")) == Decimal("12.50")
+    assert margin_percent(Decimal("1"), Decimal("6")) == Decimal("16.67")
+    assert margin_percent(Decimal("-1"), Decimal("6")) == Decimal("-16.67")
+    assert margin_percent(Decimal("-120.00"), Decimal("0")) is None
+
+
+def test_a_vendor_invoice_with_nothing_billed_is_a_loss_without_percent() -> None:
+    report = margin_report(month_range("2026-07", "2026-07"), [], [_amount("acct_b", date(2026, 7, 1), "120.00")])
+    (line,) = report.lines
+    assert (str(line.margin), line.margin_percent) == ("-120.00", None)
+
+
+def test_months_outside_the_range_and_currencies_are_kept_apart() -> None:
+    report = margin_report(
+        month_range("2026-03", "2026-04"),
+        [
+            _amount("acct_a", date(2026, 3, 1), "100.00"),
+            _amount("acct_a", date(2026, 3, 15), "50.00"),
+            _amount("acct_a", date(2026, 5, 1), "999.00"),
+            _amount("acct_e", date(2026, 4, 1), "80.00", "EUR"),
+        ],
+        [_amount("acct_a", date(2026, 2, 28), "999.00")],
+    )
+    assert [(l.account_id, l.period, l.currency, str(l.billed)) for l in report.lines] == [
+        ("acct_a", "2026-03", "USD", "150.00"),
+        ("acct_e", "2026-04", "EUR", "80.00"),
+    ]
+    assert [(t.currency, str(t.billed)) for t in report.totals] == [("EUR", "80.00"), ("USD", "150.00")]
+    assert [(m.period, str(m.billed)) for m in monthly_series(report, "USD")] == [
+        ("2026-03", "150.00"),
+        ("2026-04", "0"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [("2026-3", "2026-04", "from"), ("2026-13", "2027-01", "from"), ("2026-05", "2026-04", "to"), ("2016-01", "2026-02", "to")],
+)
+def test_bad_months_are_refused(first: str, last: str, field: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        month_range(first, last)
+    assert [e.field for e in refused.value.errors] == [field]
