@@ -189,7 +189,9 @@ def invoice_finalized(
     )
 
 
-def annual_invoice(year: int, amount: str = "36000.00", subscription_id: str = "sub_wfm") -> invoicing.InvoiceLinePayload:
+def annual_invoice(
+    year: int, amount: str = "36000.00", subscription_id: str = "sub_wfm"
+) -> invoicing.InvoiceLinePayload:
     """Our annual line for commitment year starting 1 March `year` (36,000.00 = 250 x 12.00 x 12)."""
     return invoice_line(
         f"{subscription_id}:{year}-03",

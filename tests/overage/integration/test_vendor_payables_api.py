@@ -43,8 +43,12 @@ def vendor_invoice(year: int = 2026, amount: str = "30000.00", **fields: Any) ->
 
 
 async def _commitment(overage: Overage) -> dict[str, Any]:
-    await overage.deliver(product_changed(), cost_book_published(), price_published(), subscription_activated())
-    found = await overage.client.get("/v1/vendor-commitments", params={"subscription_id": "sub_wfm"}, headers=FINANCE)
+    await overage.deliver(
+        product_changed(), cost_book_published(), price_published(), subscription_activated()
+    )
+    found = await overage.client.get(
+        "/v1/vendor-commitments", params={"subscription_id": "sub_wfm"}, headers=FINANCE
+    )
     assert found.status_code == 200, found.text
     (commitment,) = found.json()["data"]
     return commitment
@@ -52,7 +56,11 @@ async def _commitment(overage: Overage) -> dict[str, Any]:
 
 async def test_a_resold_activation_expects_three_annual_vendor_invoices(overage: Overage) -> None:
     commitment = await _commitment(overage)
-    assert (commitment["vendor_id"], commitment["account_id"], commitment["seats"]) == (VENDOR, "acct_acme", "250")
+    assert (commitment["vendor_id"], commitment["account_id"], commitment["seats"]) == (
+        VENDOR,
+        "acct_acme",
+        "250",
+    )
     assert (commitment["cost_book_id"], commitment["unit_cost"], commitment["book_period"]) == (
         COST_BOOK,
         "10",
@@ -88,7 +96,9 @@ async def test_a_resold_activation_expects_three_annual_vendor_invoices(overage:
     )
     assert again.status_code == 200, again.text
     assert again.json()["id"] == commitment["id"]
-    listed = await overage.client.get("/v1/vendor-commitments", params={"account_id": "acct_acme"}, headers=FINANCE)
+    listed = await overage.client.get(
+        "/v1/vendor-commitments", params={"account_id": "acct_acme"}, headers=FINANCE
+    )
     assert len(listed.json()["data"]) == 1
 
 
@@ -99,14 +109,14 @@ async def test_received_invoices_match_the_expected_ones(overage: Overage) -> No
         answer = await overage.client.post("/v1/vendor-invoices", json=vendor_invoice(year), headers=FINANCE)
         assert answer.status_code == 201, answer.text
         received.append(answer.json())
-    assert [(r["match"], r["flagged"], r["expected_amount"], r["difference"], r["account_id"]) for r in received] == [
-        ("matched", False, "30000.00", "0.00", "acct_acme")
-    ] * 3
+    assert [
+        (r["match"], r["flagged"], r["expected_amount"], r["difference"], r["account_id"]) for r in received
+    ] == [("matched", False, "30000.00", "0.00", "acct_acme")] * 3
     assert [r["expected_invoice_id"] for r in received] == [e["id"] for e in commitment["expected_invoices"]]
     view = (await overage.client.get(f"/v1/vendor-commitments/{commitment['id']}", headers=FINANCE)).json()
-    assert [(e["status"], e["received_amount"], e["vendor_invoice_id"]) for e in view["expected_invoices"]] == [
-        ("received", "30000.00", r["id"]) for r in received
-    ]
+    assert [
+        (e["status"], e["received_amount"], e["vendor_invoice_id"]) for e in view["expected_invoices"]
+    ] == [("received", "30000.00", r["id"]) for r in received]
     published = await overage.outbox("vendor.invoice_received")
     assert [(p["number"], p["amount"], p["match"], p["account_id"]) for p in published] == [
         (f"MON-{y}-0250", "30000.00", "matched", "acct_acme") for y in (2026, 2027, 2028)
@@ -115,7 +125,9 @@ async def test_received_invoices_match_the_expected_ones(overage: Overage) -> No
 
 async def test_an_amount_that_differs_is_flagged_and_approved_only_when_accepted(overage: Overage) -> None:
     await _commitment(overage)
-    answer = await overage.client.post("/v1/vendor-invoices", json=vendor_invoice(amount="30600.00"), headers=FINANCE)
+    answer = await overage.client.post(
+        "/v1/vendor-invoices", json=vendor_invoice(amount="30600.00"), headers=FINANCE
+    )
     assert answer.status_code == 201, answer.text
     flagged = answer.json()
     assert (flagged["match"], flagged["flagged"], flagged["expected_amount"], flagged["difference"]) == (
@@ -124,7 +136,9 @@ async def test_an_amount_that_differs_is_flagged_and_approved_only_when_accepted
         "30000.00",
         "600.00",
     )
-    listed = await overage.client.get("/v1/vendor-invoices", params={"match": "amount_differs"}, headers=FINANCE)
+    listed = await overage.client.get(
+        "/v1/vendor-invoices", params={"match": "amount_differs"}, headers=FINANCE
+    )
     assert [i["id"] for i in listed.json()["data"]] == [flagged["id"]]
     url = f"/v1/vendor-invoices/{flagged['id']}"
     refused = await overage.client.post(f"{url}/approve", json={}, headers=FINANCE)
@@ -137,7 +151,9 @@ async def test_an_amount_that_differs_is_flagged_and_approved_only_when_accepted
 
 async def test_approve_then_pay_and_nothing_out_of_order(overage: Overage) -> None:
     await _commitment(overage)
-    invoice = (await overage.client.post("/v1/vendor-invoices", json=vendor_invoice(), headers=FINANCE)).json()
+    invoice = (
+        await overage.client.post("/v1/vendor-invoices", json=vendor_invoice(), headers=FINANCE)
+    ).json()
     url = f"/v1/vendor-invoices/{invoice['id']}"
     assert (await overage.client.post(f"{url}/pay", json={}, headers=FINANCE)).status_code == 409
     assert (await overage.client.post(f"{url}/approve", json={}, headers=FINANCE)).status_code == 200
@@ -166,7 +182,9 @@ async def test_a_vendor_invoice_number_is_recorded_once(overage: Overage) -> Non
     assert duplicate.headers["content-type"].startswith("application/problem+json")
     # Another vendor may use the same number.
     other = await overage.client.post(
-        "/v1/vendor-invoices", json=vendor_invoice(vendor_id="ven_other", account_id="acct_acme"), headers=FINANCE
+        "/v1/vendor-invoices",
+        json=vendor_invoice(vendor_id="ven_other", account_id="acct_acme"),
+        headers=FINANCE,
     )
     assert (other.status_code, other.json()["match"]) == (201, "unmatched")
     listed = await overage.client.get("/v1/vendor-invoices", headers=FINANCE)
@@ -193,7 +211,9 @@ async def test_finance_enters_a_commitment_by_hand(overage: Overage) -> None:
         "term_start": "2026-04-15",
         "term_end": "2029-04-15",
     }
-    made = await overage.client.post("/v1/vendor-commitments", json=body, headers={**FINANCE, "Idempotency-Key": "c-1"})
+    made = await overage.client.post(
+        "/v1/vendor-commitments", json=body, headers={**FINANCE, "Idempotency-Key": "c-1"}
+    )
     assert made.status_code == 201, made.text
     # 80 seats: 12.00 a seat a month -> 11,520.00 a year.
     assert [(e["invoice_date"], e["amount"]) for e in made.json()["expected_invoices"]] == [
@@ -202,12 +222,13 @@ async def test_finance_enters_a_commitment_by_hand(overage: Overage) -> None:
         ("2028-04-15", "11520.00"),
     ]
     assert made.json()["source"] == "finance"
-    replay = await overage.client.post("/v1/vendor-commitments", json=body, headers={**FINANCE, "Idempotency-Key": "c-1"})
+    replay = await overage.client.post(
+        "/v1/vendor-commitments", json=body, headers={**FINANCE, "Idempotency-Key": "c-1"}
+    )
     assert (replay.status_code, replay.headers.get("idempotent-replayed")) == (201, "true")
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "status", "field"),
+BAD_INPUT: list[tuple[str, dict[str, Any], int, str | None]] = (
     [
         ("/v1/vendor-invoices", vendor_invoice(amount=30000), 422, "amount"),
         ("/v1/vendor-invoices", vendor_invoice(amount="30000.001"), 422, "amount"),
@@ -222,39 +243,75 @@ async def test_finance_enters_a_commitment_by_hand(overage: Overage) -> None:
         ("/v1/vendor-invoices", {**vendor_invoice(), "extra": 1}, 422, "extra"),
         (
             "/v1/vendor-commitments",
-            {"vendor_id": VENDOR, "account_id": "a", "subscription_id": "s", "cost_book_id": "cb_none", "seats": 5, "term_start": "2026-03-01", "term_months": 12},
+            {
+                "vendor_id": VENDOR,
+                "account_id": "a",
+                "subscription_id": "s",
+                "cost_book_id": "cb_none",
+                "seats": 5,
+                "term_start": "2026-03-01",
+                "term_months": 12,
+            },
             422,
             "cost_book_id",
         ),
         (
             "/v1/vendor-commitments",
-            {"vendor_id": "ven_x", "account_id": "a", "subscription_id": "s", "cost_book_id": COST_BOOK, "seats": 5, "term_start": "2026-03-01", "term_months": 12},
+            {
+                "vendor_id": "ven_x",
+                "account_id": "a",
+                "subscription_id": "s",
+                "cost_book_id": COST_BOOK,
+                "seats": 5,
+                "term_start": "2026-03-01",
+                "term_months": 12,
+            },
             422,
             "vendor_id",
         ),
         (
             "/v1/vendor-commitments",
-            {"vendor_id": VENDOR, "account_id": "a", "subscription_id": "s", "cost_book_id": COST_BOOK, "seats": 0, "term_start": "2026-03-01", "term_months": 12},
+            {
+                "vendor_id": VENDOR,
+                "account_id": "a",
+                "subscription_id": "s",
+                "cost_book_id": COST_BOOK,
+                "seats": 0,
+                "term_start": "2026-03-01",
+                "term_months": 12,
+            },
             422,
             "seats",
         ),
         (
             "/v1/vendor-commitments",
-            {"vendor_id": VENDOR, "account_id": "a", "subscription_id": "s", "cost_book_id": COST_BOOK, "seats": 5, "term_start": "2026-03-01", "term_months": 12, "term_end": "2027-03-01"},
+            {
+                "vendor_id": VENDOR,
+                "account_id": "a",
+                "subscription_id": "s",
+                "cost_book_id": COST_BOOK,
+                "seats": 5,
+                "term_start": "2026-03-01",
+                "term_months": 12,
+                "term_end": "2027-03-01",
+            },
             422,
             None,
         ),
     ],
 )
-async def test_bad_input_is_refused_and_changes_nothing(
-    overage: Overage, path: str, body: dict[str, Any], status: int, field: str | None
-) -> None:
+"""Refused requests: (path, body, status, a field the problem names)."""
+
+
+async def test_bad_input_is_refused_and_changes_nothing(overage: Overage) -> None:
     await _commitment(overage)
-    answer = await overage.client.post(path, json=body, headers=FINANCE)
-    assert answer.status_code == status, answer.text
-    problem = answer.json()
-    if field is not None:
-        assert any(e["field"].split(".")[-1] == field or e["field"] == field for e in problem["errors"]), problem
+    for path, body, status, field in BAD_INPUT:
+        answer = await overage.client.post(path, json=body, headers=FINANCE)
+        assert answer.status_code == status, (body, answer.text)
+        problem = answer.json()
+        assert problem["status"] == status
+        if field is not None:
+            assert any(e["field"].split(".")[-1] == field for e in problem["errors"]), problem
     assert (await overage.client.get("/v1/vendor-invoices", headers=FINANCE)).json()["data"] == []
     assert len((await overage.client.get("/v1/vendor-commitments", headers=FINANCE)).json()["data"]) == 1
 
@@ -263,6 +320,10 @@ async def test_unknown_ids_and_roles(overage: Overage) -> None:
     assert (await overage.client.get("/v1/vendor-invoices/vinv_nope", headers=FINANCE)).status_code == 404
     assert (await overage.client.get("/v1/vendor-commitments/vcom_nope", headers=FINANCE)).status_code == 404
     assert (await overage.client.get("/v1/vendor-invoices/bad id!", headers=FINANCE)).status_code == 422
-    assert (await overage.client.post("/v1/vendor-invoices/vinv_nope/approve", json={}, headers=FINANCE)).status_code == 404
-    assert (await overage.client.post("/v1/vendor-invoices", json=vendor_invoice(), headers=auth("ops"))).status_code == 403
+    assert (
+        await overage.client.post("/v1/vendor-invoices/vinv_nope/approve", json={}, headers=FINANCE)
+    ).status_code == 404
+    assert (
+        await overage.client.post("/v1/vendor-invoices", json=vendor_invoice(), headers=auth("ops"))
+    ).status_code == 403
     assert (await overage.client.get("/v1/vendor-invoices")).status_code == 401

@@ -19,10 +19,26 @@ def test_the_seed_year_keeps_6000_or_16_67_percent() -> None:
     months = month_range("2026-03", "2027-02")
     report = margin_report(
         months,
-        [_amount("acct_acme", date(2026, 3, 1), "36000.00"), _amount("acct_acme", date(2026, 7, 1), "144.00")],
-        [_amount("acct_acme", date(2026, 3, 1), "30000.00"), _amount("acct_acme", date(2026, 7, 1), "120.00")],
+        [
+            _amount("acct_acme", date(2026, 3, 1), "36000.00"),
+            _amount("acct_acme", date(2026, 7, 1), "144.00"),
+        ],
+        [
+            _amount("acct_acme", date(2026, 3, 1), "30000.00"),
+            _amount("acct_acme", date(2026, 7, 1), "120.00"),
+        ],
     )
-    rows = [(l.account_id, l.period, str(l.billed), str(l.vendor_billed), str(l.margin), str(l.margin_percent)) for l in report.lines]
+    rows = [
+        (
+            line.account_id,
+            line.period,
+            str(line.billed),
+            str(line.vendor_billed),
+            str(line.margin),
+            str(line.margin_percent),
+        )
+        for line in report.lines
+    ]
     assert rows == [
         ("acct_acme", "2026-03", "36000.00", "30000.00", "6000.00", "16.67"),
         ("acct_acme", "2026-07", "144.00", "120.00", "24.00", "16.67"),
@@ -45,7 +61,9 @@ def test_percent_rounds_half_up_and_is_none_without_billing() -> None:
 
 
 def test_a_vendor_invoice_with_nothing_billed_is_a_loss_without_percent() -> None:
-    report = margin_report(month_range("2026-07", "2026-07"), [], [_amount("acct_b", date(2026, 7, 1), "120.00")])
+    report = margin_report(
+        month_range("2026-07", "2026-07"), [], [_amount("acct_b", date(2026, 7, 1), "120.00")]
+    )
     (line,) = report.lines
     assert (str(line.margin), line.margin_percent) == ("-120.00", None)
 
@@ -61,7 +79,7 @@ def test_months_outside_the_range_and_currencies_are_kept_apart() -> None:
         ],
         [_amount("acct_a", date(2026, 2, 28), "999.00")],
     )
-    assert [(l.account_id, l.period, l.currency, str(l.billed)) for l in report.lines] == [
+    assert [(line.account_id, line.period, line.currency, str(line.billed)) for line in report.lines] == [
         ("acct_a", "2026-03", "USD", "150.00"),
         ("acct_e", "2026-04", "EUR", "80.00"),
     ]
@@ -74,7 +92,12 @@ def test_months_outside_the_range_and_currencies_are_kept_apart() -> None:
 
 @pytest.mark.parametrize(
     ("first", "last", "field"),
-    [("2026-3", "2026-04", "from"), ("2026-13", "2027-01", "from"), ("2026-05", "2026-04", "to"), ("2016-01", "2026-02", "to")],
+    [
+        ("2026-3", "2026-04", "from"),
+        ("2026-13", "2027-01", "from"),
+        ("2026-05", "2026-04", "to"),
+        ("2016-01", "2026-02", "to"),
+    ],
 )
 def test_bad_months_are_refused(first: str, last: str, field: str) -> None:
     with pytest.raises(ValidationFailed) as refused:

@@ -55,7 +55,9 @@ def test_three_year_commitment_of_250_seats_expects_three_annual_invoices_of_300
 def test_the_band_is_the_committed_seats_band() -> None:
     # 80 seats: 1-100 band at 12.00 -> 80 x 12.00 x 12 = 11,520.00; 600 seats: 8.50 -> 61,200.00.
     small = VendorCommitment.commit(id="vcom_s", request=_request("80"), cost_book=cost_book_version(), at=AT)
-    large = VendorCommitment.commit(id="vcom_l", request=_request("600"), cost_book=cost_book_version(), at=AT)
+    large = VendorCommitment.commit(
+        id="vcom_l", request=_request("600"), cost_book=cost_book_version(), at=AT
+    )
     assert {str(e.amount) for e in small.expected_invoices} == {"11520.00"}
     assert {str(e.amount) for e in large.expected_invoices} == {"61200.00"}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from decimal import Decimal
 from typing import Final
 
@@ -30,6 +31,8 @@ CSV_COLUMNS: Final = (
     "margin",
     "margin_percent",
 )
+_MAX_WIDTH_IN: Final = 12.0
+_MAX_LABELS: Final = 18
 _BILLED: Final = "#2f6db5"
 _VENDOR: Final = "#e08a2c"
 _MARGIN: Final = "#2e9e5b"
@@ -77,19 +80,23 @@ def margin_svg(report: MarginReport, currency: str, title: str) -> bytes:
     margin = [float(line.margin) for line in series]
     total = next((t for t in report.totals if t.currency == currency), None)
 
-    figure = Figure(figsize=(max(6.0, 0.55 * len(series) + 2.5), 4.2), dpi=100)
+    figure = Figure(figsize=(min(_MAX_WIDTH_IN, max(6.0, 0.55 * len(series) + 2.5)), 4.2), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     positions = list(range(len(series)))
     width = 0.38
     axes.bar([p - width / 2 for p in positions], billed, width, label="Billed to customer", color=_BILLED)
     axes.bar([p + width / 2 for p in positions], vendor, width, label="Billed by vendor", color=_VENDOR)
-    axes.plot(positions, margin, marker="o", color=_MARGIN, linewidth=1.8, label="Margin")
+    (margin_line,) = axes.plot(positions, margin, marker="o", color=_MARGIN, linewidth=1.8, label="Margin")
     axes.axhline(0, color="#555555", linewidth=0.6)
-    axes.set_xticks(positions)
-    axes.set_xticklabels(
-        labels, rotation=45 if len(series) > 6 else 0, ha="right" if len(series) > 6 else "center"
-    )
+    # At most about 18 month labels, so a long range stays readable at a fixed width.
+    step = max(1, math.ceil(len(series) / _MAX_LABELS))
+    slanted = len(series) > 6
+    axes.set_xticks(positions[::step])
+    axes.set_xticklabels(labels[::step], rotation=45 if slanted else 0, ha="right" if slanted else "center")
+    axes.set_xlim(-0.6, len(series) - 0.4)
+    if len(series) > 24:
+        margin_line.set_marker("")  # a marker a month would crowd a long range
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
     axes.set_ylabel(currency)
     axes.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -102,7 +109,7 @@ def margin_svg(report: MarginReport, currency: str, title: str) -> bytes:
             f"margin {_money(total.margin, currency)}" + ("" if percent is None else f" ({percent}%)")
         )
     axes.set_title(f"{title}\n{subtitle}" if subtitle else title, fontsize=10)
-    axes.legend(loc="upper right", fontsize=8, frameon=False)
+    axes.legend(loc="best", fontsize=8, framealpha=0.9)
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="svg", metadata={"Date": None})
