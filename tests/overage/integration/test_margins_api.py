@@ -149,7 +149,7 @@ async def test_margins_per_customer_and_month_add_up(overage: Overage) -> None:
     for _, _, billed, vendor, margin, _ in lines:
         assert Decimal(billed) - Decimal(vendor) == Decimal(margin)
     for column in (2, 3, 4):
-        assert sum(Decimal(line[column]) for line in lines) == Decimal(TOTAL[column])
+        assert sum(Decimal(line[column]) for line in lines) == Decimal(str(TOTAL[column]))
 
     one = await overage.client.get(
         "/v1/margins", params={**RANGE, "account_id": "acct_acme"}, headers=FINANCE

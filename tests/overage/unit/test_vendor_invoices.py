@@ -134,5 +134,5 @@ def test_a_flagged_invoice_is_approved_only_when_the_difference_is_accepted() ->
 )
 def test_bad_invoices_are_refused(change: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        _receive(replace(ANNUAL, **change))  # type: ignore[arg-type]
+        _receive(replace(ANNUAL, **change))
     assert field in [e.field for e in refused.value.errors]

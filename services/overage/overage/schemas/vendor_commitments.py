@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.contracts.types import Amount, IsoDate, Quantity, StrictInt
 from libs.platform.errors import ValidationFailed
@@ -47,14 +47,10 @@ class CommitmentCreate(BaseModel):
         examples=[36],
     )
 
-    @model_validator(mode="after")
-    def _one_end(self) -> CommitmentCreate:
-        if (self.term_end is None) == (self.term_months is None):
-            raise ValueError("give exactly one of term_end and term_months")
-        return self
-
     def entry(self) -> ManualCommitment:
         """The handler's view."""
+        if (self.term_end is None) == (self.term_months is None):
+            raise ValidationFailed.single("term_months", "give exactly one of term_end and term_months")
         end = self.term_end
         if end is None:
             assert self.term_months is not None
