@@ -8,7 +8,8 @@ changes nothing twice); an event older than the state it would replace changes n
 - `overage.payables_read_model` (`provisioning.events`, `catalog.events`, `invoicing.events`):
   subscriptions, products, price versions and vendor cost books (what a vendor commitment is
   priced from — an active resold subscription is committed as soon as all of it is here), and
-  issued customer invoices' lines (what margin compares with the vendor's invoices).
+  issued customer invoices' lines, less their credit notes and voids (what margin compares with
+  the vendor's invoices).
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def payables_read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     async def invoice_finalized(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
         await customer_billing.apply_invoice_finalized(uow, envelope.payload_as(invoicing.InvoiceFinalized))
 
+    async def credit_note_issued(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
+        await customer_billing.apply_credit_note_issued(uow, envelope.payload_as(invoicing.CreditNoteIssued))
+
     async def invoice_voided(uow: SqlOverageUnitOfWork, envelope: Envelope) -> None:
         await customer_billing.apply_invoice_voided(uow, envelope.payload_as(invoicing.InvoiceVoided))
 
@@ -100,6 +104,7 @@ def payables_read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             on(catalog.CostBookPublished, cost_book_published),
             on(invoicing.InvoiceFinalized, invoice_finalized),
             on(invoicing.InvoiceVoided, invoice_voided),
+            on(invoicing.CreditNoteIssued, credit_note_issued),
         ]
     )
     return ConsumerSpec(

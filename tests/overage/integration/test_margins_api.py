@@ -219,3 +219,47 @@ async def test_bad_months_are_refused(overage: Overage) -> None:
         assert answer.status_code == 422, (params, answer.text)
     chart = await overage.client.get("/v1/margins.svg", params={**RANGE, "currency": "ZZZ"}, headers=FINANCE)
     assert chart.status_code == 422
+
+
+async def test_a_credit_note_on_a_resold_line_bills_less_for_its_month(overage: Overage) -> None:
+    await _books(overage)
+    credit = invoicing.CreditNoteIssued(
+        credit_note_id="cn_1",
+        number="CN-2028-000001",
+        invoice_id="inv_2028",
+        invoice_number="INV-2028-000001",
+        account_id="acct_acme",
+        customer_id="cus_acme",
+        currency="USD",
+        note_date=date(2028, 4, 10),
+        reason="10 seats billed twice",
+        lines=[
+            invoicing.CreditNoteLinePayload(
+                charge_key="sub_wfm:2028-03",
+                description="seats",
+                amount="1000.00",
+                tax_rate="0",
+                tax_amount="0.00",
+            ),
+            # Against the whole invoice: no line, so no month to put it in.
+            invoicing.CreditNoteLinePayload(
+                description="goodwill", amount="5.00", tax_rate="0", tax_amount="0.00"
+            ),
+        ],
+        subtotal="1005.00",
+        tax_total="0.00",
+        total="1005.00",
+        invoice_credited="1005.00",
+        invoice_amount_due="34995.00",
+        invoice_state="finalized",
+        account_credit="0.00",
+        issued_at="2028-04-10T10:00:00Z",
+    )
+    await overage.deliver(credit, credit)  # redelivered: credited once
+    answer = await overage.client.get(
+        "/v1/margins", params={"from": "2028-03", "to": "2028-04", "account_id": "acct_acme"}, headers=FINANCE
+    )
+    # 36,000.00 - 1,000.00 = 35,000.00 billed; - 30,000.00 = 5,000.00; 5,000 / 35,000 = 14.2857% -> 14.29.
+    assert _rows(answer.json()["lines"]) == [
+        ("acct_acme", "2028-03", "35000.00", "30000.00", "5000.00", "14.29")
+    ]

@@ -3,7 +3,8 @@
 A line counts toward margin when it bills a resold subscription, or when it is a re-bill of a
 vendor overage charge (charge key `overage:...`, whether or not it names the subscription). A
 voided invoice bills nothing: its lines stay, marked void, so a redelivered finalization cannot
-bring them back.
+bring them back. A credit note on a kept line is kept as a negative line of the same period (the
+credit note's id in place of the invoice's).
 """
 
 from __future__ import annotations

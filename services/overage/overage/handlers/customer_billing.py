@@ -32,6 +32,19 @@ async def apply_invoice_finalized(uow: OverageUnitOfWork, event: invoicing.Invoi
         await uow.customer_billing.add_lines(lines)
 
 
+async def apply_credit_note_issued(uow: OverageUnitOfWork, event: invoicing.CreditNoteIssued) -> None:
+    """A credit on a line we keep bills less for that line's period (a credit against the whole
+    invoice names no line, so no margin month can be told: it is left out)."""
+    credits = [(line.charge_key, line.amount) for line in event.lines if line.charge_key is not None]
+    if credits:
+        await uow.customer_billing.credit_lines(
+            credit_note_id=event.credit_note_id,
+            invoice_id=event.invoice_id,
+            credits=credits,
+            note_date=event.note_date,
+        )
+
+
 async def apply_invoice_voided(uow: OverageUnitOfWork, event: invoicing.InvoiceVoided) -> None:
     """A voided invoice bills nothing."""
     await uow.customer_billing.void_invoice(event.invoice_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, or_, update
 from sqlmodel import col, select
@@ -48,6 +49,45 @@ class SqlCustomerBilling(CustomerBilling):
                     period_end=line.period_end,
                     invoice_date=line.invoice_date,
                     amount=line.amount,
+                    void=False,
+                )
+            )
+        await self.session.flush()
+
+    async def credit_lines(
+        self, *, credit_note_id: str, invoice_id: str, credits: list[tuple[str, Decimal]], note_date: date
+    ) -> None:
+        """Insert a negative line per credited kept line (once: a redelivered note adds nothing)."""
+        keys = [key for key, _ in credits]
+        originals = {
+            row.charge_key: row
+            for row in (
+                await self.session.exec(
+                    select(Row).where(col(Row.invoice_id) == invoice_id, col(Row.charge_key).in_(keys))
+                )
+            ).all()
+        }
+        kept = set(
+            (
+                await self.session.exec(select(Row.charge_key).where(col(Row.invoice_id) == credit_note_id))
+            ).all()
+        )
+        for key, amount in credits:
+            original = originals.get(key)
+            if original is None or key in kept:
+                continue
+            kept.add(key)
+            self.session.add(
+                Row(
+                    invoice_id=credit_note_id,
+                    charge_key=key,
+                    account_id=original.account_id,
+                    subscription_id=original.subscription_id,
+                    currency=original.currency,
+                    period_start=original.period_start,
+                    period_end=original.period_end,
+                    invoice_date=note_date,
+                    amount=-amount,
                     void=False,
                 )
             )
