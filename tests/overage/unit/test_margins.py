@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.platform.errors import ValidationFailed
 from overage.domain.margins import BilledAmount, margin_percent, margin_report, month_range, monthly_series
@@ -103,3 +105,35 @@ def test_bad_months_are_refused(first: str, last: str, field: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         month_range(first, last)
     assert [e.field for e in refused.value.errors] == [field]
+
+
+_CENTS = st.integers(min_value=0, max_value=10_000_000_00).map(lambda c: Decimal(c) / 100)
+_ENTRY = st.tuples(
+    st.sampled_from(["acct_a", "acct_b"]),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
+    _CENTS,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(billed=st.lists(_ENTRY, max_size=12), vendor=st.lists(_ENTRY, max_size=12))
+def test_lines_and_totals_always_add_up(
+    billed: list[tuple[str, date, Decimal]], vendor: list[tuple[str, date, Decimal]]
+) -> None:
+    report = margin_report(
+        month_range("2026-01", "2026-12"),
+        [BilledAmount(a, "USD", d, x) for a, d, x in billed],
+        [BilledAmount(a, "USD", d, x) for a, d, x in vendor],
+    )
+    assert sum(line.billed for line in report.lines) == sum(x for _, _, x in billed)
+    assert sum(line.vendor_billed for line in report.lines) == sum(x for _, _, x in vendor)
+    for line in [*report.lines, *report.totals]:
+        assert line.margin == line.billed - line.vendor_billed
+        if line.billed == 0:
+            assert line.margin_percent is None
+        else:
+            assert line.margin_percent is not None
+            assert abs(line.margin_percent - line.margin * 100 / line.billed) <= Decimal("0.005")
+    if report.lines:
+        (total,) = report.totals
+        assert total.margin == sum(line.margin for line in report.lines)
