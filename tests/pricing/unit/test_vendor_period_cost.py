@@ -11,7 +11,11 @@ from libs.contracts.vocabulary import TierMode, TierPeriod
 from libs.platform.errors import ValidationFailed
 from libs.pricing import CostBook, Tier, vendor_period_cost
 
-BANDS = (Tier(Decimal(100), Decimal("12.00")), Tier(Decimal(500), Decimal("10.00")), Tier(None, Decimal("8.50")))
+BANDS = (
+    Tier(Decimal(100), Decimal("12.00")),
+    Tier(Decimal(500), Decimal("10.00")),
+    Tier(None, Decimal("8.50")),
+)
 
 
 def _book(mode: TierMode = TierMode.VOLUME, period: TierPeriod = TierPeriod.MONTHLY) -> CostBook:

@@ -15,10 +15,6 @@ import math
 from decimal import Decimal
 from typing import Final
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-
 from libs.platform.money import amount_out
 from overage.domain.margins import MarginLine, MarginReport, monthly_series
 
@@ -73,6 +69,11 @@ def chart_currency(report: MarginReport, asked: str | None) -> str:
 
 def margin_svg(report: MarginReport, currency: str, title: str) -> bytes:
     """The chart as an SVG document."""
+    # Imported here: matplotlib takes a while to load and only this route needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     series = monthly_series(report, currency)
     labels = [line.period for line in series]
     billed = [float(line.billed) for line in series]
