@@ -159,8 +159,12 @@ async def list_commitments(
 ) -> Page[CommitmentView]:
     """A page of commitments in creation order."""
     found = await uow.vendor_commitments.page(filters, page)
+    # One look-up for the whole page's expected invoices.
+    received = await uow.vendor_invoices.matching([e.id for c in found.data for e in c.expected_invoices])
     return Page[CommitmentView](
-        data=[await _view(uow, c) for c in found.data], next_cursor=found.next_cursor, has_more=found.has_more
+        data=[CommitmentView(c, received) for c in found.data],
+        next_cursor=found.next_cursor,
+        has_more=found.has_more,
     )
 
 
