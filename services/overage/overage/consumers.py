@@ -14,6 +14,8 @@ changes nothing twice); an event older than the state it would replace changes n
   priced from — an active resold subscription is committed as soon as all of it is here), and
   issued customer invoices' lines, less their credit notes and voids (what margin compares with
   the vendor's invoices).
+- `overage.case_workflow` (`overage.events`, its own): `vendor.invoice_received` naming an overage
+  case moves a case waiting in vendor_informed to vendor_invoice_received.
 
 Notices are worked by the service's background worker from the stored notices (bootstrap's
 periodic job), not from a topic: the webhook's acknowledgement needs only the database.
@@ -30,10 +32,11 @@ from libs.contracts import catalog, invoicing, provisioning
 from libs.contracts.catalog import CostBookPublished
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import spec_of
-from libs.contracts.topics import CATALOG_EVENTS, INVOICING_EVENTS, PROVISIONING_EVENTS
+from libs.contracts.topics import CATALOG_EVENTS, INVOICING_EVENTS, OVERAGE_EVENTS, PROVISIONING_EVENTS
+from libs.contracts.vendor_payables import VendorInvoiceReceived
 from libs.platform.inbox import EventHandler
 from libs.platform.service import ConsumerSpec
-from overage.handlers import customer_billing, read_model, resold_subscriptions
+from overage.handlers import cases, customer_billing, read_model, resold_subscriptions
 from overage.repository.unit_of_work import SqlOverageUnitOfWork
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 
 READ_MODEL_GROUP = "overage.read_model"
 PAYABLES_READ_MODEL_GROUP = "overage.payables_read_model"
+CASE_WORKFLOW_GROUP = "overage.case_workflow"
 
 SUBSCRIPTION_EVENTS: tuple[type[provisioning.SubscriptionEvent], ...] = (
     provisioning.SubscriptionActivated,
@@ -55,7 +59,11 @@ SUBSCRIPTION_EVENTS: tuple[type[provisioning.SubscriptionEvent], ...] = (
 
 def consumer_specs(runtime: ServiceRuntime) -> list[ConsumerSpec]:
     """The consumer groups of the overage service, bound to its runtime."""
-    return [read_model_consumer(runtime), payables_read_model_consumer(runtime)]
+    return [
+        read_model_consumer(runtime),
+        payables_read_model_consumer(runtime),
+        case_workflow_consumer(runtime),
+    ]
 
 
 def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
@@ -154,4 +162,24 @@ def payables_read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
         group_id=PAYABLES_READ_MODEL_GROUP,
         topics=[PROVISIONING_EVENTS, CATALOG_EVENTS, INVOICING_EVENTS],
         handlers=handlers,
+    )
+
+
+def case_workflow_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
+    """`overage.case_workflow`: a vendor's overage invoice moves its case (see the module)."""
+
+    async def on_vendor_invoice_received(session: AsyncSession, envelope: Envelope) -> None:
+        uow = SqlOverageUnitOfWork(
+            runtime.db,
+            producer=runtime.settings.service_name,
+            actor=CASE_WORKFLOW_GROUP,
+            session=session,
+            clock=runtime.clock,
+        )
+        await cases.apply_vendor_invoice_received(uow=uow, event=envelope.payload_as(VendorInvoiceReceived))
+
+    return ConsumerSpec(
+        group_id=CASE_WORKFLOW_GROUP,
+        topics=[OVERAGE_EVENTS],
+        handlers={spec_of(VendorInvoiceReceived).type: on_vendor_invoice_received},
     )

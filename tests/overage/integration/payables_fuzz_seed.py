@@ -44,6 +44,8 @@ PAYABLES_RULES = {
         "currency": "the commitment's currency when it matches one (stored)",
         "account_id": "given, or the account of a known subscription (stored); they agree",
         "overage_case_id": "not on an annual invoice (kind, another field)",
+        "tenant_id": "a tenant the vendor mapped (stored); its account and subscription agree",
+        "subscription_id": "the tenant's subscription when a tenant is named (another field)",
     },
     "GET /v1/margins": _MONTHS,
     "GET /v1/margins.svg": _MONTHS,

@@ -97,6 +97,8 @@ class VendorInvoiceEntry:
     account_id: str | None = None
     subscription_id: str | None = None
     overage_case_id: str | None = None
+    tenant_id: str | None = None
+    """The vendor's id of our customer: its tenant mapping names the account and subscription."""
 
 
 @dataclass(eq=False)

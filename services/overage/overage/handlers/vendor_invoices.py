@@ -4,8 +4,10 @@ it, approve it, mark it paid, read and list them. Each change is audited and pub
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from libs.platform.errors import ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
 from overage.domain.vendor_invoices import (
@@ -22,10 +24,30 @@ if TYPE_CHECKING:
     from overage.handlers.unit_of_work import OverageUnitOfWork
 
 
+async def _with_tenant(uow: OverageUnitOfWork, entry: VendorInvoiceEntry) -> VendorInvoiceEntry:
+    """The entry with the account and subscription its tenant mapping names (422 on `tenant_id` when
+    the vendor never mapped that tenant, or on the field that disagrees with the mapping)."""
+    if entry.tenant_id is None:
+        return entry
+    tenant = await uow.vendors.find_tenant(entry.vendor_id, entry.tenant_id)
+    if tenant is None:
+        raise ValidationFailed.single(
+            "tenant_id", f"vendor {entry.vendor_id!r} has no tenant {entry.tenant_id!r} mapped to an account"
+        )
+    for field, given, mapped in (
+        ("account_id", entry.account_id, tenant.account_id),
+        ("subscription_id", entry.subscription_id, tenant.subscription_id),
+    ):
+        if given is not None and given != mapped:
+            raise ValidationFailed.single(field, f"the tenant {entry.tenant_id!r} is mapped to {mapped!r}")
+    return replace(entry, account_id=tenant.account_id, subscription_id=tenant.subscription_id)
+
+
 async def receive_vendor_invoice(*, uow: OverageUnitOfWork, entry: VendorInvoiceEntry) -> VendorInvoice:
     """Record a vendor invoice and match it (`vendor.invoice_received`): an annual one to the expected
     invoice of its vendor, subscription (or account) and period start, an overage one to its case.
     422 for bad input, 409 for a number the vendor used already."""
+    entry = await _with_tenant(uow, entry)
     known = None
     if entry.subscription_id is not None:
         subscription = await uow.resale.subscription(entry.subscription_id)

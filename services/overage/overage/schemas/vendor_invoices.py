@@ -39,6 +39,12 @@ class VendorInvoiceCreate(BaseModel):
     kind: VendorInvoiceKind
     account_id: EntityId | None = Field(default=None, description="Our account it bills; or a subscription.")
     subscription_id: EntityId | None = None
+    tenant_id: EntityId | None = Field(
+        default=None,
+        description="The vendor's tenant id of our customer: its mapping (/v1/vendor-tenants) names "
+        "the account and subscription.",
+        examples=["monet-4711"],
+    )
     overage_case_id: EntityId | None = Field(
         default=None, description="The overage case an overage invoice settles."
     )
@@ -67,6 +73,7 @@ class VendorInvoiceCreate(BaseModel):
             account_id=self.account_id,
             subscription_id=self.subscription_id,
             overage_case_id=self.overage_case_id,
+            tenant_id=self.tenant_id,
         )
 
 
