@@ -1,4 +1,4 @@
-"""`python -m bench [bus] [quote] [usage] [entitlements] [billrun] [webhook]`: run benchmarks and print one table.
+"""`python -m bench [bus] [quote] [usage] [entitlements] [billrun] [webhook]`: run benchmarks, print a table.
 
 Progress goes to stderr, the table (and each benchmark's notes under it) to stdout. Every
 benchmark starts what it needs on loopback (a broker on a free port, SQLite files in a temporary
@@ -144,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     hooks = parser.add_argument_group(
         "webhook", f"(PostgreSQL instead of SQLite: {webhook.POSTGRES_ENV}=postgresql://user@host:port/db)"
     )
-    hooks.add_argument("--webhook-notices", type=int, default=webhook.DEFAULT_NOTICES, help="distinct notices")
+    hooks.add_argument(
+        "--webhook-notices", type=int, default=webhook.DEFAULT_NOTICES, help="distinct notices"
+    )
     hooks.add_argument(
         "--webhook-duplicates", type=int, default=webhook.DEFAULT_DUPLICATES, help="notice ids sent again"
     )
