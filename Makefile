@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements bench-billrun rating-faults contracts-docs republish dead-letters load-usage bill-run collections-run compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements bench-billrun bench-webhook rating-faults contracts-docs republish dead-letters load-usage bill-run collections-run compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ bench-entitlements: install
 BILLRUN_ACCOUNTS ?= 100000
 bench-billrun: install
 	$(BIN)/python -m bench billrun --billrun-accounts $(BILLRUN_ACCOUNTS) $(BILLRUN_ARGS)
+
+# Signed overage notices into a real overage process beside /healthz (bench/webhook.py).
+#   make bench-webhook WEBHOOK_ARGS="--webhook-notices 5000 --webhook-concurrency 32"
+#   make bench-webhook WEBHOOK_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
+bench-webhook: install
+	$(BIN)/python -m bench webhook $(WEBHOOK_ARGS)
 
 # SIGKILL of the rating process and of the local broker in the middle of a 1M-event run.
 rating-faults: install

@@ -1,10 +1,11 @@
-"""`python -m bench [bus] [quote] [usage] [entitlements] [billrun]`: run benchmarks and print one table.
+"""`python -m bench [bus] [quote] [usage] [entitlements] [billrun] [webhook]`: run benchmarks, print a table.
 
 Progress goes to stderr, the table (and each benchmark's notes under it) to stdout. Every
 benchmark starts what it needs on loopback (a broker on a free port, SQLite files in a temporary
 directory, service processes), stops by itself and cleans up. With no name, the quick ones run
 (bus, quote); usage and entitlements start the rating service and run when named
-(`make bench-usage`, `make bench-entitlements`, `make bench-billrun`).
+(`make bench-usage`, `make bench-entitlements`, `make bench-billrun`); webhook starts the overage
+service (`make bench-webhook`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from bench import billrun, bus, entitlements, quote, usage
+from bench import billrun, bus, entitlements, quote, usage, webhook
 from bench.rating_stack import POSTGRES_ENV
 from bench.report import Figure, Section, render_table
 from bench.usage_workload import DEFAULT_BATCH_SIZE, DEFAULT_SUBSCRIPTIONS
@@ -65,6 +66,13 @@ BENCHMARKS: dict[str, Benchmark] = {
             accounts=args.billrun_accounts,
             chunk_accounts=args.billrun_chunk,
             process_counts=tuple(int(n) for n in args.billrun_processes.split(",")),
+        )
+    ),
+    "webhook": lambda args: webhook.run(
+        webhook.WebhookOptions(
+            notices=args.webhook_notices,
+            duplicates=args.webhook_duplicates,
+            concurrency=args.webhook_concurrency,
         )
     ),
 }
@@ -133,6 +141,18 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--billrun-accounts", type=int, default=billrun.DEFAULT_ACCOUNTS, help="accounts a run")
     runs.add_argument("--billrun-chunk", type=int, default=billrun.DEFAULT_CHUNK, help="accounts a chunk")
     runs.add_argument("--billrun-processes", default="1,2", help="invoicing processes per run, e.g. 1,2")
+    hooks = parser.add_argument_group(
+        "webhook", f"(PostgreSQL instead of SQLite: {webhook.POSTGRES_ENV}=postgresql://user@host:port/db)"
+    )
+    hooks.add_argument(
+        "--webhook-notices", type=int, default=webhook.DEFAULT_NOTICES, help="distinct notices"
+    )
+    hooks.add_argument(
+        "--webhook-duplicates", type=int, default=webhook.DEFAULT_DUPLICATES, help="notice ids sent again"
+    )
+    hooks.add_argument(
+        "--webhook-concurrency", type=int, default=webhook.DEFAULT_CONCURRENCY, help="requests in flight"
+    )
     return parser
 
 

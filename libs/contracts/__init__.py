@@ -18,4 +18,5 @@ from libs.contracts import (  # noqa: F401
     support,
     topics,
     usage,
+    vendor_payables,
 )

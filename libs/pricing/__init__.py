@@ -20,6 +20,7 @@ from libs.pricing.engine import (
     cost_plus_unit_price,
     rate,
     vendor_cost,
+    vendor_period_cost,
 )
 from libs.pricing.model import CostBook, PriceSpec, PriceTerms, Tier
 from libs.pricing.periods import billing_months, period_factor
@@ -51,4 +52,5 @@ __all__ = [
     "validate_cost_book",
     "validate_price_spec",
     "vendor_cost",
+    "vendor_period_cost",
 ]

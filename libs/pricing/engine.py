@@ -134,6 +134,21 @@ def vendor_cost(book: CostBook, quantity: Decimal) -> Decimal:
         return _graduated(book.tiers, qty, ZERO)[0]
 
 
+def vendor_period_cost(
+    book: CostBook, quantity: Decimal, billing_period: str, term_months: int | None = None
+) -> Decimal:
+    """What the vendor charges for `quantity` units over one `billing_period` (exact, no markup).
+
+    The book's cost for its own period x how many of its periods the billing period holds
+    (DESIGN §7 "Periods of prices"): a monthly book's annual invoice for 250 seats at 10.00 is
+    250 x 10.00 x 12.
+    """
+    factor = period_factor(book.period, billing_period, term_months)
+    cost = vendor_cost(book, quantity)
+    with _exact():
+        return cost * factor
+
+
 def cost_plus_unit_price(book: CostBook, quantity: Decimal) -> Decimal:
     """Our unit price for `quantity`: vendor unit cost x (1 + markup/100), to 6 decimals.
 

@@ -249,3 +249,10 @@ async def invoicing(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the invoicing process."""
     async with httpx.AsyncClient(base_url=stack.url("invoicing"), timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+async def overage(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the overage process."""
+    async with httpx.AsyncClient(base_url=stack.url("overage"), timeout=30) as client:
+        yield client

@@ -24,7 +24,7 @@ async def test_service_answers_health_readiness_docs_and_metrics(stack: Stack, s
             "provisioning": ["provisioning.collections"],
             "rating": ["rating.usage", "rating.read_model", "rating.balances", "rating.support"],
             "invoicing": ["invoicing.read_model", "invoicing.bill_runs", "invoicing.ledger"],
-            "overage": ["overage.read_model"],
+            "overage": ["overage.read_model", "overage.payables_read_model", "overage.case_workflow"],
         }.get(service, [])
         consumers = {f"consumer:{group}": "ok" for group in groups}
         assert ready.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", **consumers}}

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import create_service_app
-from overage.api import cases, notices, vendors, webhooks
+from overage.api import cases, margins, notices, vendor_commitments, vendor_invoices, vendors, webhooks
 from overage.bootstrap import bootstrap
 from overage.config import OverageSettings
 
@@ -21,7 +21,15 @@ def create_app(settings: OverageSettings | None = None, *, clock: Clock = SYSTEM
         runtime=bootstrap(settings, clock=clock),
         title="Overage service",
         description=DESCRIPTION,
-        routers=[vendors.router, webhooks.router, notices.router, cases.router],
+        routers=[
+            vendors.router,
+            webhooks.router,
+            notices.router,
+            cases.router,
+            vendor_commitments.router,
+            vendor_invoices.router,
+            margins.router,
+        ],
         extra_public_paths=[webhooks.WEBHOOK_PATH],
     )
     app.add_middleware(webhooks.RejectionRecorder)

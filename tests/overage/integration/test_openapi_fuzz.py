@@ -1,10 +1,12 @@
 """Schemathesis against overage's whole OpenAPI (vendors and secrets, tenants, the signed webhook,
-notices and the review queue, refused calls, cases and their actions), every check
-(tests/support/fuzz.py): the document and the server agree, no request yields a 5xx. On SQLite
-and PostgreSQL.
+notices and the review queue, refused calls, cases and their actions, vendor commitments, vendor
+invoices, margins), every check (tests/support/fuzz.py): the document and the server agree, no
+request yields a 5xx. On SQLite and PostgreSQL.
 
 Seeded first with a vendor, the read model, a mapped tenant and a worked notice (an open case),
-so look-ups and actions reach the handlers. The webhook answers 401 to every generated call (no
+and the payables read model (seed 000's cost book, resold product, price and an active 3-year
+subscription, its commitment made by the consumer's own handlers) with a vendor invoice received
+against it, so look-ups and actions reach the handlers. The webhook answers 401 to every generated call (no
 generated request carries a valid signature): that is its point.
 """
 
@@ -24,6 +26,7 @@ from tests.overage.integration.factories import (
     signed_headers,
     subscription_activated,
 )
+from tests.overage.integration.payables_fuzz_seed import PAYABLES_RULES, seed_payables
 from tests.support.fuzz import (
     assert_links_follow_creation,
     examples_per_operation,
@@ -33,8 +36,9 @@ from tests.support.fuzz import (
 
 EXAMPLES_PER_OPERATION = examples_per_operation(10)
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
-MIN_LINKS = 3
-"""A vendor: get it, rotate its secret; a tenant: get it."""
+MIN_LINKS = 3 + 1 + 3
+"""A vendor: get it, rotate its secret; a tenant: get it; vendor commitments: get; vendor invoices:
+get, approve, pay."""
 
 RULES_BEYOND_SCHEMA = {
     "POST /v1/vendor-tenants": {
@@ -42,6 +46,7 @@ RULES_BEYOND_SCHEMA = {
         "subscription_id": "the subscription's account, as provisioning told us (stored)",
     },
     "POST /v1/overage-cases/{case_id}/actions": {"decision": "with record_decision only (another field)"},
+    **PAYABLES_RULES,
 }
 
 
@@ -86,7 +91,8 @@ def _seeder(database_url: str) -> Any:
             stored = client.post(f"/v1/webhooks/vendors/{vendor['id']}/overage", data=body, headers=headers)
             assert stored.status_code == 202, stored.text
             run_sync(_read_model(database_url))
-        return {"vendor_id": vendor["id"]}
+            payables_ids = seed_payables(client, database_url)
+        return {"vendor_id": vendor["id"], **payables_ids}
 
     return seed
 

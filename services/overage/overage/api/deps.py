@@ -35,10 +35,14 @@ def _uow_for(*roles: Role) -> Callable[..., Any]:
 
 
 ReadUow = Annotated[OverageUnitOfWork, Depends(_uow_for(*ALL_ROLES))]
-"""Any role may read vendors, tenants, notices and cases."""
+"""Any role may read vendors, tenants, notices, cases, commitments, vendor invoices and margins."""
 
 FinanceUow = Annotated[OverageUnitOfWork, Depends(_uow_for(Role.FINANCE))]
-"""Vendors, secrets, tenant mappings and case actions: admin and finance."""
+"""Vendors, secrets, tenant mappings, case actions, commitments, approvals and payments:
+admin and finance."""
+
+PayablesUow = Annotated[OverageUnitOfWork, Depends(_uow_for(Role.FINANCE, Role.ERP))]
+"""Receiving vendor invoices: finance enters them, the vendor's feed posts them with an ERP key."""
 
 
 def id_path(description: str) -> Any:

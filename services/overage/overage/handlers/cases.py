@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from libs.contracts.vendor_payables import VendorInvoiceReceived
 from libs.platform.errors import NotFound
 from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
 from libs.platform.pagination import Page, PageRequest
@@ -188,3 +189,30 @@ async def escalate_overdue(
         if len(cases) < chunk:
             return escalated
         after = cases[-1].id
+
+
+async def apply_vendor_invoice_received(*, uow: OverageUnitOfWork, event: VendorInvoiceReceived) -> bool:
+    """The vendor's overage invoice for a case moves it from vendor_informed to
+    vendor_invoice_received (step `record_vendor_invoice`, the invoice number in its note). A case
+    in any other state, an annual invoice or one naming no case changes nothing (a redelivered
+    event finds the case moved already). Whether the case moved."""
+    if event.overage_case_id is None:
+        return False
+    case = await uow.cases.get(event.overage_case_id, for_update=True)
+    if case is None or not case.is_open or case.state is not CaseState.VENDOR_INFORMED:
+        return False
+    now = uow.clock.now()
+    action = CaseAction.RECORD_VENDOR_INVOICE
+    updated = rules.take_action(case, action, at=now)
+    note = f"vendor invoice {event.number} ({event.vendor_invoice_id})"
+    await uow.cases.save(updated)
+    await uow.cases.add_step(CaseStep(case.id, action.value, updated.state, uow.actor, now, note))
+    uow.emit(case_changed(updated, change=action.value, actor=uow.actor, at=now), key=case.account_id)
+    uow.audit(
+        f"overage_case.{action.value}",
+        "overage_case",
+        case.id,
+        {"from": case.state.value, "to": updated.state.value, "vendor_invoice_id": event.vendor_invoice_id},
+    )
+    await uow.commit()
+    return True

@@ -2,14 +2,17 @@
 
 Handlers see only `OverageUnitOfWork` — its repositories, the actor, `audit`, `emit` and
 `commit`. `bootstrap` builds the SQL one (`overage.repository.unit_of_work`); unit tests give
-handlers an in-memory fake.
+handlers an in-memory fake. Each concept adds its repository here, typed by its port.
 """
 
 from __future__ import annotations
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 from overage.handlers.cases_port import CaseRepository
+from overage.handlers.customer_billing_port import CustomerBilling
 from overage.handlers.notices_port import NoticeRepository
+from overage.handlers.resold_subscriptions_port import ResaleReadModel
+from overage.handlers.vendor_payables_port import VendorCommitmentRepository, VendorInvoiceRepository
 from overage.handlers.vendors_port import ReadModel, VendorRepository
 
 
@@ -20,3 +23,10 @@ class OverageUnitOfWork(UnitOfWorkPort):
     read_model: ReadModel
     notices: NoticeRepository
     cases: CaseRepository
+
+    # Vendor payables and margin (issue 11).
+    resale: ResaleReadModel
+    """The payables read model: products, prices, cost books, subscriptions."""
+    customer_billing: CustomerBilling
+    vendor_commitments: VendorCommitmentRepository
+    vendor_invoices: VendorInvoiceRepository
