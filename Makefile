@@ -16,7 +16,7 @@ endif
 export API_KEYS_FILE ?= $(CURDIR)/var/api-keys
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements bench-billrun rating-faults contracts-docs republish dead-letters load-usage bill-run compose-up compose-down clean
+.PHONY: install run migrate keys test lint types imports pytest bench bench-usage bench-entitlements bench-billrun rating-faults contracts-docs republish dead-letters load-usage bill-run collections-run compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -109,6 +109,10 @@ load-usage: install
 bill-run: install
 	@test -n "$(DATE)" || (echo "usage: make bill-run DATE=2026-08-01 [LOCAL=1] [DRY_RUN=1]"; exit 2)
 	$(BIN)/python -m invoicing.cli bill-run --date $(DATE) --watch $(if $(LOCAL),--local) $(if $(DRY_RUN),--dry-run)
+
+collections-run: install
+	@test -n "$(DATE)" || (echo "usage: make collections-run DATE=2026-10-31"; exit 2)
+	$(BIN)/python -m invoicing.cli collections-run --date $(DATE)
 
 compose-up:
 	docker compose up --build -d

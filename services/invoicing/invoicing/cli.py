@@ -8,6 +8,9 @@
   it in this process instead (no broker: each chunk is billed as it is enumerated). Exit status:
   0 started (or completed, with `--watch`), 1 completed with failures or failed, 2 bill runs are
   not wired in this process.
+- `collections-run --date YYYY-MM-DD` — run collections for a date in this process, a page of
+  accounts per transaction (as the daily job does; `POST /v1/collections/runs` in one request),
+  and print what it did. Repeating it, or running an earlier date, changes nothing. Exit status 0.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from invoicing.bootstrap import InvoicingRuntime, bootstrap
 from invoicing.domain.bill_runs import BillRunState
 from invoicing.handlers import bill_runs
 from invoicing.handlers.bill_run_chunks import enumerate_runs
+from invoicing.handlers.collections import CollectionsRunTally, run_collections
 from invoicing.schemas.bill_runs import BillRunCreate, BillRunPublic
 from libs.platform.logging import configure_logging
 from libs.platform.migrations import upgrade_async
@@ -116,10 +120,30 @@ async def bill_run(
     return 0 if finished.state is BillRunState.COMPLETED else 1
 
 
-async def _run(runtime: InvoicingRuntime, command: BillRunCreate, args: argparse.Namespace) -> int:
+def collections_text(tally: CollectionsRunTally) -> str:
+    """What a collections run did, on one line."""
+    steps = "  ".join(f"{action} {count:,}" for action, count in sorted(tally.steps_taken.items()))
+    return (
+        f"collections {tally.on.isoformat()}: {tally.accounts:,} accounts"
+        f"  cases opened {tally.cases_opened:,}  closed {tally.cases_closed:,}"
+        f"  steps: {steps or 'none'}  written off {tally.invoices_written_off:,}"
+        f"  resumes requested {tally.resumes_requested:,}  without a policy {tally.accounts_without_policy:,}"
+    )
+
+
+async def collections_run(runtime: InvoicingRuntime, on: date, *, out: TextIO) -> int:
+    """Run collections for `on` here; the exit status."""
+    tally = await run_collections(runtime.system_unit_of_work, on=on)
+    out.write(collections_text(tally) + "\n")
+    return 0
+
+
+async def _run(runtime: InvoicingRuntime, command: BillRunCreate | date, args: argparse.Namespace) -> int:
     try:
         if runtime.settings.migrate_on_start:
             await upgrade_async(runtime.migrations_dir, runtime.db.url)
+        if isinstance(command, date):
+            return await collections_run(runtime, command, out=sys.stdout)
         return await bill_run(
             runtime,
             command,
@@ -145,7 +169,13 @@ def main(argv: list[str] | None = None, runtime: InvoicingRuntime | None = None)
     run_parser.add_argument("--watch", action="store_true", help="print progress until the run has finished")
     run_parser.add_argument("--local", action="store_true", help="do the run's work in this process")
     run_parser.add_argument("--interval", type=float, default=1.0, help="seconds between progress polls")
+    collections_parser = sub.add_parser("collections-run", help="run collections for a date")
+    collections_parser.add_argument(
+        "--date", required=True, type=date.fromisoformat, help="the run date, YYYY-MM-DD"
+    )
     args = parser.parse_args(argv)
+    if args.command == "collections-run":
+        return asyncio.run(_run(runtime or bootstrap(), args.date, args))
     try:
         command = BillRunCreate(bill_date=args.date, account_ids=args.account, dry_run=args.dry_run)
     except ValueError as exc:

@@ -64,3 +64,11 @@ class InvoicingSettings(ServiceSettings):
     payment_retry_interval_s: float = Field(default=3600.0, ge=0)
     """How often this process runs the declined-payment retries due today (UTC); a run of a day is
     idempotent, so hourly runs retry each payment once on its day (0: never; another replica does)."""
+
+    # Collections (issue 10; invoicing.handlers.collections says what a run does).
+    collections_schedule_enabled: bool = True
+    """Run the day's collections by itself, once a day per process (a run repeated changes nothing)."""
+    collections_schedule_hour_utc: int = Field(default=13, ge=0, le=23)
+    """The UTC hour from which the day's collections run is due (after the day's bill run)."""
+    collections_schedule_interval_s: float = Field(default=300.0, gt=0)
+    """How often the schedule looks whether the day's collections run is due."""

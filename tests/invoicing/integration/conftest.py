@@ -31,6 +31,7 @@ def invoicing_settings(database_url: str, broker: str | None = None, **extra: ob
     """Settings for invoicing under test (bus off when no broker is given); no scheduled runs, runs
     picked up at once, chunks of 100 accounts unless said otherwise."""
     extra.setdefault("bill_run_schedule_enabled", False)
+    extra.setdefault("collections_schedule_enabled", False)
     extra.setdefault("bill_run_poll_s", 0.05)
     extra.setdefault("bill_run_chunk_accounts", 100)
     extra.setdefault("issuer_name", "Northwind Reseller LLC")

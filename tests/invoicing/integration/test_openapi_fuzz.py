@@ -43,6 +43,10 @@ _MONTHS = {
     "from": "on or before `to` (another field)",
     "to": "on or after `from`, at most 240 months after it (another field)",
 }
+_DUNNING_STEPS = {
+    "steps": "in order of days past due (never decreasing), a write_off only last, each threshold in "
+    "its currency's minor units (another field)",
+}
 _OVERLAP = "no overlap with a stored rate of the same country, region and tax code (stored)"
 # Rules JSON Schema cannot state; a schema-valid request may be refused (422) for these fields only.
 RULES_BEYOND_SCHEMA = {
@@ -111,6 +115,9 @@ RULES_BEYOND_SCHEMA = {
         "amount": "the line's amount has the account currency's minor units (stored)",
         "invoice_ids": "open invoices of the account (stored), each named once",
     },
+    "GET /v1/ar/aging": {"currency": "an active ISO 4217 currency code"},
+    "POST /v1/dunning-policies": _DUNNING_STEPS,
+    "PUT /v1/dunning-policies/{policy_id}": _DUNNING_STEPS,
     "POST /v1/disputes/{dispute_id}/resolve": {
         "amount": "set when the dispute named no amount (stored); positive, with minor units (stored)",
         "lines": "the credit no more than remains creditable on the invoice or its line (stored)",

@@ -66,6 +66,8 @@ async def test_nothing_is_scheduled_or_worked_before_billing_is_wired(tmp_path: 
 
 def test_tests_and_operators_can_turn_the_schedule_off(tmp_path: Path) -> None:
     settings = InvoicingSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/off.db", bill_run_schedule_enabled=False
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/off.db",
+        bill_run_schedule_enabled=False,
+        collections_schedule_enabled=False,
     )
     assert [j.name for j in bootstrap(settings).periodic_jobs] == ["bill-runs", "payments.retry-declined"]

@@ -33,6 +33,7 @@ STATE_LABELS = {
     InvoiceState.PARTIALLY_PAID: "PARTIALLY PAID",
     InvoiceState.PAID: "PAID",
     InvoiceState.VOID: "VOID",
+    InvoiceState.WRITTEN_OFF: "WRITTEN OFF",
 }
 
 

@@ -66,6 +66,9 @@ class BillingAccount:
     billing_email: str | None = None
     locale: str = "en_US"
     """The locale its invoices and statements are written in (amounts, dates)."""
+    crm_owner_name: str | None = None
+    """The account's CRM owner (its `crm_owner` contact): whom collections escalate to."""
+    crm_owner_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

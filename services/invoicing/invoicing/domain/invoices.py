@@ -40,6 +40,8 @@ class InvoiceState(StrEnum):
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     VOID = "void"
+    WRITTEN_OFF = "written_off"
+    """Collections gave up on what remained due (bad debt); nothing is due on it any more."""
 
 
 class RunKind(StrEnum):
@@ -201,6 +203,9 @@ class Invoice:
     amount_paid: Decimal = Decimal(0)
     credited: Decimal = Decimal(0)
     """The totals (with tax) of the credit notes issued against it."""
+    written_off: Decimal = Decimal(0)
+    """What collections wrote off (bad debt): no longer due."""
+    written_off_at: datetime | None = None
     finalized_at: datetime | None = None
     voided_at: datetime | None = None
     void_reason: str | None = None
@@ -245,7 +250,7 @@ class Invoice:
         or a void invoice; a credit beyond what was due is the account's credit, not a negative due)."""
         if self.state in (InvoiceState.DRAFT, InvoiceState.VOID):
             return self._sum(())
-        return max(self._sum(()), self.total - self.amount_paid - self.credited)
+        return max(self._sum(()), self.total - self.amount_paid - self.credited - self.written_off)
 
     @property
     def creditable(self) -> Decimal:
@@ -349,6 +354,19 @@ class Invoice:
         if self.amount_due == 0:
             self.state = InvoiceState.PAID
         return max(self._sum(()), total - due_before)
+
+    def write_off(self, *, at: datetime) -> Decimal:
+        """Write off what remains due on an open invoice (bad debt); the amount written off."""
+        if self.state not in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID):
+            raise InvoiceConflict(
+                f"only an open invoice is written off, not a {self.state.value} one "
+                f"({self.number_text or self.id})"
+            )
+        amount = self.amount_due
+        self.written_off += amount
+        self.written_off_at = at
+        self.state = InvoiceState.WRITTEN_OFF
+        return amount
 
     # --- rules ----------------------------------------------------------------------------
 

@@ -150,6 +150,7 @@ class BillingInputsReadModel(abc.ABC):
 def billing_account_of(profile: AccountProfile) -> BillingAccount:
     """The billing profile an account event carries."""
     billing_email = next((c.email for c in profile.contacts if c.role == "billing"), None)
+    crm_owner = next((c for c in profile.contacts if c.role == "crm_owner"), None)
     tax = profile.tax
     return BillingAccount(
         account_id=profile.account_id,
@@ -171,6 +172,8 @@ def billing_account_of(profile: AccountProfile) -> BillingAccount:
         ),
         billing_email=billing_email,
         locale=profile.locale or DEFAULT_LOCALE,
+        crm_owner_name=None if crm_owner is None else crm_owner.name[:200],
+        crm_owner_email=None if crm_owner is None else crm_owner.email[:320],
     )
 
 

@@ -20,12 +20,15 @@ from libs.platform.unit_of_work_port import UnitOfWorkPort
 
 if TYPE_CHECKING:
     from invoicing.handlers.adjustments_port import AdjustmentRepository
+    from invoicing.handlers.collections_port import CollectionsCaseRepository
     from invoicing.handlers.credit_notes_port import CreditNoteRepository
     from invoicing.handlers.disputes_port import DisputeRepository
+    from invoicing.handlers.dunning_port import DunningPolicyRepository
     from invoicing.handlers.invoices_port import InvoiceRepository
     from invoicing.handlers.ledger_port import LedgerRepository
     from invoicing.handlers.lockbox_port import LockboxRepository
     from invoicing.handlers.payments_port import PaymentRepository
+    from invoicing.handlers.receivables_port import ReceivablesRepository
     from invoicing.handlers.revenue_port import RevenueRepository
     from invoicing.handlers.statements import AccountLedger
 
@@ -50,6 +53,10 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     payments: PaymentRepository
     """Payment methods, payments, their allocations and refunds."""
     lockbox: LockboxRepository
+    receivables: ReceivablesRepository
+    """Issued invoices read as receivables (aging, balances, what is past due)."""
+    dunning_policies: DunningPolicyRepository
+    collections_cases: CollectionsCaseRepository
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

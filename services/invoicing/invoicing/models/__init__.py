@@ -14,6 +14,7 @@ import libs.platform.outbox  # noqa: F401
 from invoicing.models import (
     bill_runs,  # noqa: F401
     billing_inputs,  # noqa: F401
+    collections,  # noqa: F401
     credits,  # noqa: F401
     invoices,  # noqa: F401
     ledger,  # noqa: F401

@@ -52,6 +52,8 @@ class BillingAccountRow(SQLModel, table=True):
     tax_postal_code: str | None = Field(default=None, max_length=20)
     billing_email: str | None = Field(default=None, max_length=320)
     locale: str = Field(default="en_US", max_length=16)
+    crm_owner_name: str | None = Field(default=None, max_length=200)
+    crm_owner_email: str | None = Field(default=None, max_length=320)
     event_at: datetime = Field(sa_column=_timestamp())
     """`occurred_at` of the event last applied; an older event changes nothing."""
 

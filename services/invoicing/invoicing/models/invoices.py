@@ -88,6 +88,8 @@ class InvoiceRow(SQLModel, table=True):
     total: Decimal = Field(sa_column=_money())
     amount_paid: Decimal = Field(sa_column=_money())
     credited: Decimal = Field(sa_column=_money())
+    written_off: Decimal = Field(sa_column=_money())
+    written_off_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     finalized_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     voided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

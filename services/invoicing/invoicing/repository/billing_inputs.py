@@ -74,6 +74,8 @@ def account_of(row: BillingAccountRow) -> BillingAccount:
         ),
         billing_email=row.billing_email,
         locale=row.locale,
+        crm_owner_name=row.crm_owner_name,
+        crm_owner_email=row.crm_owner_email,
     )
 
 
@@ -97,6 +99,8 @@ def _account_row(account: BillingAccount, event_at: datetime) -> BillingAccountR
         tax_postal_code=tax.postal_code,
         billing_email=account.billing_email,
         locale=account.locale,
+        crm_owner_name=account.crm_owner_name,
+        crm_owner_email=account.crm_owner_email,
         event_at=event_at,
     )
 

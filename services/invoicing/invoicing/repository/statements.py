@@ -215,15 +215,40 @@ def _given_back(kind: EntryKind, refund_kind: str) -> LedgerSource:
     )
 
 
+def _written_off(s: ActivityScope) -> list[Any]:
+    return [*_issued_invoices(s), INVOICES.c.written_off_at.is_not(None)]
+
+
+_invoices_written_off = LedgerSource(
+    EntryKind.WRITE_OFF,
+    before=lambda s: select(func.sum(INVOICES.c.written_off)).where(
+        *_written_off(s), INVOICES.c.written_off_at < s.starts_at
+    ),
+    during=lambda s: select(
+        INVOICES.c.id.label("document_id"),
+        INVOICES.c.number.label("reference"),
+        literal("Written off by collections", String).label("description"),
+        cast(null(), Date).label("entry_date"),
+        INVOICES.c.written_off_at.label("posted_at"),
+        INVOICES.c.written_off.label("amount"),
+        INVOICES.c.due_date.label("due_date"),
+    ).where(
+        *_written_off(s), INVOICES.c.written_off_at >= s.starts_at, INVOICES.c.written_off_at < s.ends_at
+    ),
+)
+"""What collections wrote off an invoice, on the (account-local) day it was written off."""
+
+
 LEDGER_SOURCES: tuple[LedgerSource, ...] = (
     _invoices_issued,
     _invoices_voided,
+    _invoices_written_off,
     _credit_notes,
     _payments,
     _given_back(EntryKind.REFUND, RefundKind.REFUND.value),
     _given_back(EntryKind.PAYMENT_REVERSAL, RefundKind.REVERSAL.value),
 )
-"""Every kind of entry a statement shows; adjustments and write-offs append theirs."""
+"""Every kind of entry a statement shows; adjustments append theirs."""
 
 
 def activity_scope(account_id: str, currency: str, from_: date, to: date, zone: str) -> ActivityScope:

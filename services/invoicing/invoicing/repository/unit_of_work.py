@@ -11,12 +11,15 @@ from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
 from invoicing.repository.adjustments import SqlAdjustmentRepository
 from invoicing.repository.bill_runs import SqlBillRunRepository
 from invoicing.repository.billing_inputs import SqlBillingInputsReadModel
+from invoicing.repository.collections import SqlCollectionsCaseRepository
 from invoicing.repository.credit_notes import SqlCreditNoteRepository
 from invoicing.repository.disputes import SqlDisputeRepository
+from invoicing.repository.dunning import SqlDunningPolicyRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
 from invoicing.repository.ledger import SqlLedgerRepository
 from invoicing.repository.lockbox import SqlLockboxRepository
 from invoicing.repository.payments import SqlPaymentRepository
+from invoicing.repository.receivables import SqlReceivablesRepository
 from invoicing.repository.revenue import SqlRevenueRepository
 from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
@@ -48,6 +51,9 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.ledger = SqlLedgerRepository(self.session)
         self.payments = SqlPaymentRepository(self.session)
         self.lockbox = SqlLockboxRepository(self.session)
+        self.receivables = SqlReceivablesRepository(self.session)
+        self.dunning_policies = SqlDunningPolicyRepository(self.session)
+        self.collections_cases = SqlCollectionsCaseRepository(self.session)
 
 
 @asynccontextmanager

@@ -104,7 +104,8 @@ class InvoicePublic(BaseModel):
     total: Amount
     amount_paid: Amount
     credited: Amount = Field(description="The totals of the credit notes issued against it.")
-    amount_due: Amount = Field(description="total - amount_paid - credited, never below 0.")
+    written_off: Amount = Field(description="What collections wrote off (bad debt).")
+    amount_due: Amount = Field(description="total - amount_paid - credited - written_off, never below 0.")
     tax_exemption_note: str | None
     memo: str | None
     created_at: datetime
@@ -147,6 +148,7 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
         total=amount_out(invoice.total, currency),
         amount_paid=amount_out(invoice.amount_paid, currency),
         credited=amount_out(invoice.credited, currency),
+        written_off=amount_out(invoice.written_off, currency),
         amount_due=amount_out(invoice.amount_due, currency),
         tax_exemption_note=invoice.tax_exemption_note,
         memo=invoice.memo,
