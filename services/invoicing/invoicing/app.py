@@ -14,6 +14,7 @@ from invoicing.api import (
     invoices,
     ledger,
     lockbox,
+    metrics,
     payment_methods,
     payments,
     receivables,
@@ -60,5 +61,6 @@ def create_app(
             receivables.router,
             dunning.router,
             collections.router,
+            metrics.router,
         ],
     )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from invoicing.handlers.invoices_port import InvoiceRepository
     from invoicing.handlers.ledger_port import LedgerRepository
     from invoicing.handlers.lockbox_port import LockboxRepository
+    from invoicing.handlers.metrics_port import MetricsRepository
     from invoicing.handlers.payments_port import PaymentRepository
     from invoicing.handlers.receivables_port import ReceivablesRepository
     from invoicing.handlers.revenue_port import RevenueRepository
@@ -57,6 +58,8 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     """Issued invoices read as receivables (aging, balances, what is past due)."""
     dunning_policies: DunningPolicyRepository
     collections_cases: CollectionsCaseRepository
+    metrics: MetricsRepository
+    """Finance metrics: sums per month."""
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

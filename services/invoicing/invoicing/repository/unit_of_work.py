@@ -18,6 +18,7 @@ from invoicing.repository.dunning import SqlDunningPolicyRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
 from invoicing.repository.ledger import SqlLedgerRepository
 from invoicing.repository.lockbox import SqlLockboxRepository
+from invoicing.repository.metrics import SqlMetricsRepository
 from invoicing.repository.payments import SqlPaymentRepository
 from invoicing.repository.receivables import SqlReceivablesRepository
 from invoicing.repository.revenue import SqlRevenueRepository
@@ -54,6 +55,7 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.receivables = SqlReceivablesRepository(self.session)
         self.dunning_policies = SqlDunningPolicyRepository(self.session)
         self.collections_cases = SqlCollectionsCaseRepository(self.session)
+        self.metrics = SqlMetricsRepository(self.session)
 
 
 @asynccontextmanager
