@@ -1,6 +1,6 @@
 """Finance metrics in SQL: one grouped query for every dated movement, one for recurring prices.
 
-Both join a small table of the months asked (SQL `VALUES`), so each is one statement for the
+Both join a small table of the months asked (a CTE of one SELECT per month), so each is one statement for the
 whole range, however many months: movements are summed per month and currency in the database
 (exact `SUM` over money on SQLite and PostgreSQL), everything before the first month in one
 opening row; the recurring prices take, per month and subscription, the version in force at the
@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, String, and_, column, func, literal, or_, select, union_all, values
+from sqlalchemy import Date, String, and_, cast, func, literal, null, or_, select, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.invoices import InvoiceState
@@ -42,7 +42,7 @@ def _midnight(day: date) -> datetime:
 
 
 def _months_table(months: list[str], *, opening: bool) -> Any:
-    """(month, starts, ends, starts_at, ends_at): each month's first day and the next month's, as
+    """A CTE (month, starts, ends, starts_at, ends_at): each month's first day and the next month's, as
     dates and as UTC midnights; the opening row has no start and ends where the first month starts."""
     rows: list[tuple[str, date | None, date, datetime | None, datetime]] = []
     if opening:
@@ -52,18 +52,21 @@ def _months_table(months: list[str], *, opening: bool) -> Any:
         start = month_start(month)
         end = next_month(start)
         rows.append((month, start, end, _midnight(start), _midnight(end)))
-    return (
-        values(
-            column("month", String),
-            column("starts", Date),
-            column("ends", Date),
-            column("starts_at", UtcDateTime()),
-            column("ends_at", UtcDateTime()),
-            name="metric_months",
+
+    def row(
+        month: str, starts: date | None, ends: date, starts_at: datetime | None, ends_at: datetime
+    ) -> Any:
+        return select(
+            literal(month, String).label("month"),
+            (cast(null(), Date) if starts is None else literal(starts, Date)).label("starts"),
+            literal(ends, Date).label("ends"),
+            (cast(null(), UtcDateTime()) if starts_at is None else literal(starts_at, UtcDateTime())).label(
+                "starts_at"
+            ),
+            literal(ends_at, UtcDateTime()).label("ends_at"),
         )
-        .data(rows)
-        .alias("m")
-    )
+
+    return union_all(*(row(*values) for values in rows)).cte("m")
 
 
 def _sum(m: Any, table: Any, kind: Movement, amount: Any, *where: Any, on: Any = None, at: Any = None) -> Any:
@@ -154,7 +157,7 @@ class SqlMetricsRepository(MetricsRepository):
         ]
         if currency is not None:
             sources = [source.where(source.selected_columns.currency == currency) for source in sources]
-        rows = (await self.session.execute(union_all(*sources))).all()
+        rows = (await self.session.exec(union_all(*sources))).all()  # type: ignore[call-overload]
         return [
             (code, month, Movement(kind), Decimal(amount))
             for code, month, kind, amount in rows
@@ -228,7 +231,7 @@ class SqlMetricsRepository(MetricsRepository):
                 s.c.term_end,
             )
         )
-        rows = (await self.session.execute(stmt)).all()
+        rows = (await self.session.exec(stmt)).all()  # type: ignore[call-overload]
         return [
             RecurringPrice(
                 month=row.month,
