@@ -207,6 +207,7 @@ async def test_bad_input_is_refused(book: Book) -> None:
         ("/v1/metrics/finance", {"from": "2000-01", "to": "2026-02"}),  # over 240 months
         ("/v1/metrics/finance", {"from": "2026-01", "to": "2026-02", "currency": "XXZ"}),
         ("/v1/metrics/finance", {"to": "2026-02"}),
+        ("/v1/metrics/finance", {"from": "9998-12", "to": "9999-12"}),  # past the last month
         ("/v1/metrics/mrr.svg", {"from": "2026-03", "to": "2026-02"}),
         ("/v1/ar/aging.svg", {"as_of": "2026-02-30"}),
     ]:

@@ -11,11 +11,15 @@ from libs.platform.money import minor_units
 
 MAX_METRIC_MONTHS = 240
 """Months answered at most in one request (20 years)."""
+LAST_MONTH = "9998-12"
+"""The last month answered (the month after it must be a date)."""
 
 
 def metric_months(month_from: str, month_to: str) -> list[str]:
     """The months from `month_from` to `month_to` (422 when reversed or too many)."""
     months = months_between(month_from, month_to)
+    if month_to > LAST_MONTH:
+        raise ValidationFailed.single("to", f"months up to {LAST_MONTH}")
     if len(months) > MAX_METRIC_MONTHS:
         raise ValidationFailed.single("to", f"at most {MAX_METRIC_MONTHS} months at a time")
     return months
