@@ -117,6 +117,20 @@ RULES_BEYOND_SCHEMA = {
         "invoice_ids": "open invoices of the account (stored), each named once",
     },
     "GET /v1/ar/aging": {"currency": "an active ISO 4217 currency code"},
+    "GET /v1/ar/aging.svg": {
+        "currency": "an active ISO 4217 currency code; named when receivables of several currencies "
+        "are stored",
+    },
+    "GET /v1/metrics/finance": {
+        **_MONTHS,
+        "to": f"{_MONTHS['to']}; 9998-12 at the latest",
+        "currency": "an active ISO 4217 currency code",
+    },
+    "GET /v1/metrics/mrr.svg": {
+        **_MONTHS,
+        "to": f"{_MONTHS['to']}; 9998-12 at the latest",
+        "currency": "an active ISO 4217 currency code; named when several currencies are stored",
+    },
     "POST /v1/dunning-policies": _DUNNING_STEPS,
     "PUT /v1/dunning-policies/{policy_id}": _DUNNING_STEPS,
     "POST /v1/disputes/{dispute_id}/resolve": {

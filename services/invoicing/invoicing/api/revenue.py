@@ -140,5 +140,6 @@ async def revenue_waterfall_svg(
     if len(rows) > 1:
         raise ValidationFailed.single("currency", f"several currencies ({', '.join(rows)}): name one")
     code, months = next(iter(rows.items())) if rows else ("", handlers.empty_waterfall(month_from, month_to))
-    svg = await asyncio.to_thread(waterfall_svg, code, months)
+    title = f"Deferred revenue waterfall{f' ({code})' if code else ''}, {month_from} to {month_to}"
+    svg = await asyncio.to_thread(waterfall_svg, code, months, title=title)
     return Response(svg, media_type="image/svg+xml")

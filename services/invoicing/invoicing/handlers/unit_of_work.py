@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from invoicing.handlers.invoices_port import InvoiceRepository
     from invoicing.handlers.ledger_port import LedgerRepository
     from invoicing.handlers.lockbox_port import LockboxRepository
+    from invoicing.handlers.metrics_port import MetricsRepository
     from invoicing.handlers.payments_port import PaymentRepository
     from invoicing.handlers.receivables_port import ReceivablesRepository
     from invoicing.handlers.revenue_port import RevenueRepository
@@ -49,6 +50,8 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     revenue: RevenueRepository
     """Revenue schedules and recognition postings."""
     ledger: LedgerRepository
+    metrics: MetricsRepository
+    """Finance metrics: sums per month."""
     """The general ledger's journal."""
     payments: PaymentRepository
     """Payment methods, payments, their allocations and refunds."""

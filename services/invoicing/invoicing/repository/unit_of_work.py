@@ -18,6 +18,7 @@ from invoicing.repository.dunning import SqlDunningPolicyRepository
 from invoicing.repository.invoices import SqlInvoiceRepository
 from invoicing.repository.ledger import SqlLedgerRepository
 from invoicing.repository.lockbox import SqlLockboxRepository
+from invoicing.repository.metrics import SqlMetricsRepository
 from invoicing.repository.payments import SqlPaymentRepository
 from invoicing.repository.receivables import SqlReceivablesRepository
 from invoicing.repository.revenue import SqlRevenueRepository
@@ -49,6 +50,7 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.bill_runs = SqlBillRunRepository(self.session)
         self.revenue = SqlRevenueRepository(self.session)
         self.ledger = SqlLedgerRepository(self.session)
+        self.metrics = SqlMetricsRepository(self.session)
         self.payments = SqlPaymentRepository(self.session)
         self.lockbox = SqlLockboxRepository(self.session)
         self.receivables = SqlReceivablesRepository(self.session)
