@@ -24,6 +24,7 @@ from rating.handlers import rated_usage, usage_loads
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_guides import GuideMemory
 from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
@@ -42,6 +43,8 @@ class RatingRuntime(ServiceRuntime):
     unit_of_work_factory: UnitOfWorkFactory | None = None
     price_cache: PriceCache = field(default_factory=PriceCache)
     """Meters and prices kept in memory for entitlement checks (shared by this process's units of work)."""
+    guide_memory: GuideMemory = field(default_factory=GuideMemory)
+    """The usage guide of the read model's current generation (shared by this process's batches)."""
     usage_files: UsageFileStore | None = None
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
@@ -59,6 +62,7 @@ class RatingRuntime(ServiceRuntime):
             on_commit=base.on_commit,
             clock=base.clock,
             price_cache=self.price_cache,
+            guide_memory=self.guide_memory,
         )
 
     async def close_periods(self) -> rated_usage.CloseReport:

@@ -82,6 +82,13 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
 
     # --- read model -----------------------------------------------------------------------
 
+    async def read_model_generation(self) -> int | None:
+        """The counter migration 0010's triggers bump on any change of accounts or subscriptions."""
+        connection = await self.session.connection()
+        result = await connection.exec_driver_sql("SELECT generation FROM rating_read_model_generation")
+        row = result.first()
+        return int(row[0]) if row is not None else None
+
     async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
         """The accounts of these ids that rating knows, by id."""
         dialect = (await self._dialect()).name
