@@ -204,6 +204,8 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
         return found
 
     received = sqlite_time(received_at)
+    # Timestamps repeat within a batch (mediation data is per second at best): each formatted once.
+    times = {moment: sqlite_time(moment) for moment in {e.occurred_at for e in events}}
     return [
         (
             e.event_id,
@@ -211,7 +213,7 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
             e.subscription_id,
             e.account_id,
             format(e.quantity, "f"),
-            sqlite_time(e.occurred_at),
+            times[e.occurred_at],
             day(e.usage_date),
             day(e.period.start if e.period is not None else None),
             e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
