@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import Table, select, text
 from sqlalchemy.engine import Dialect
@@ -166,7 +166,8 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         result = await connection.exec_driver_sql(SQLITE_AGGREGATES, (keys_param(keys, "sqlite")["keys"],))
         found: dict[AggregateKey, StoredAggregate] = {}
         days: dict[str, date] = {}
-        for sub, meter, start, end, quantity, count, late_quantity, late_count, latest, rated in result.all():
+        rows = cast("list[tuple[Any, ...]]", result.all())  # the driver's rows, as tuples
+        for sub, meter, start, end, quantity, count, late_quantity, late_count, latest, rated in rows:
             state = AggregateState(
                 stored_decimal(quantity),
                 count,
