@@ -6,6 +6,8 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
@@ -49,6 +52,18 @@ class RatingRuntime(ServiceRuntime):
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
+
+    _usage_writes: asyncio.Lock | None = field(default=None, init=False, repr=False)
+
+    def usage_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued
+        here rather than in SQLite's busy handler (which sleeps between tries and gives up after
+        its timeout with "database is locked" — a 500 for a batch that only had to wait)."""
+        if self.db.dialect != "sqlite":
+            return contextlib.nullcontext()
+        if self._usage_writes is None:
+            self._usage_writes = asyncio.Lock()
+        return self._usage_writes
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""
