@@ -197,6 +197,7 @@ class IdempotentConsumer:
                 log.warning("consumer.log_went_back", group=self.group_id, partitions=sorted(map(str, reset)))
                 batches = {tp: records for tp, records in batches.items() if tp not in reset}
                 await rewind_to_committed(consumer, reset)
+                log.warning("consumer.rewound", group=self.group_id, partitions=len(reset))
             if not batches:
                 continue
             records = [r for part in batches.values() for r in part]

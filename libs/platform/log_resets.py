@@ -17,11 +17,15 @@ key), exactly once as ever.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+
+COMMITTED_TIMEOUT_S = 5.0
+"""How long to wait for a partition's committed offset before reading it from offset 0."""
 
 
 class LogResetWatch:
@@ -51,8 +55,9 @@ async def rewind_to_committed(consumer: AIOKafkaConsumer, partitions: Iterable[T
     or the broker cannot tell yet (below the log's start, the consumer's `earliest` reset applies)."""
     for tp in partitions:
         try:
-            committed = await consumer.committed(tp)
-        except KafkaError:
+            # Bounded: while the group rejoins on the new broker the answer may wait for it.
+            committed = await asyncio.wait_for(consumer.committed(tp), COMMITTED_TIMEOUT_S)
+        except (KafkaError, TimeoutError):
             committed = None
         with contextlib.suppress(KafkaError):  # no longer ours: its next owner starts from the commit
             consumer.seek(tp, committed or 0)
