@@ -51,6 +51,7 @@ from libs.platform.deliveries import (
     is_permanent,
 )
 from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
+from libs.platform.log_resets import LogResetWatch, rewind_to_committed
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
 __all__ = [
@@ -138,6 +139,7 @@ class IdempotentConsumer:
         # Set by the service's supervisor when the loop ended with an error (readiness).
         self.failure: str | None = None
         self._retries: dict[TopicPartition, _Retry] = {}
+        self._log_resets = LogResetWatch()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         # Offsets are committed by hand, after the database transaction (commit policy: manual).
@@ -188,6 +190,14 @@ class IdempotentConsumer:
                 log.warning("consumer.fetch_failed", group=self.group_id, error=describe(exc))
                 await _wait(stop, min(2.0 ** (failures - 1), MAX_BATCH_BACKOFF_S))
                 continue
+            reset = self._log_resets.went_back(consumer, consumer.assignment())
+            if reset:
+                # The broker lost these partitions' logs (libs/platform/log_resets.py): nothing
+                # fetched from them is applied; they are read again from their committed offset.
+                log.warning("consumer.log_went_back", group=self.group_id, partitions=sorted(map(str, reset)))
+                batches = {tp: records for tp, records in batches.items() if tp not in reset}
+                await rewind_to_committed(consumer, reset)
+                log.warning("consumer.rewound", group=self.group_id, partitions=len(reset))
             if not batches:
                 continue
             records = [r for part in batches.values() for r in part]

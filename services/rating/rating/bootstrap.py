@@ -6,6 +6,8 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
@@ -24,6 +27,7 @@ from rating.handlers import rated_usage, usage_loads
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_guides import GuideMemory
 from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
@@ -42,10 +46,24 @@ class RatingRuntime(ServiceRuntime):
     unit_of_work_factory: UnitOfWorkFactory | None = None
     price_cache: PriceCache = field(default_factory=PriceCache)
     """Meters and prices kept in memory for entitlement checks (shared by this process's units of work)."""
+    guide_memory: GuideMemory = field(default_factory=GuideMemory)
+    """The usage guide of the read model's current generation (shared by this process's batches)."""
     usage_files: UsageFileStore | None = None
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
+
+    _usage_writes: asyncio.Lock | None = field(default=None, init=False, repr=False)
+
+    def usage_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued
+        here rather than in SQLite's busy handler (which sleeps between tries and gives up after
+        its timeout with "database is locked" — a 500 for a batch that only had to wait)."""
+        if self.db.dialect != "sqlite":
+            return contextlib.nullcontext()
+        if self._usage_writes is None:
+            self._usage_writes = asyncio.Lock()
+        return self._usage_writes
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""
@@ -59,6 +77,7 @@ class RatingRuntime(ServiceRuntime):
             on_commit=base.on_commit,
             clock=base.clock,
             price_cache=self.price_cache,
+            guide_memory=self.guide_memory,
         )
 
     async def close_periods(self) -> rated_usage.CloseReport:

@@ -174,6 +174,8 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             actor=USAGE_GROUP,
             session=session,
             clock=runtime.clock,
+            # The process's guide, shared with the REST door (a RatingRuntime's; a private one else).
+            guide_memory=getattr(runtime, "guide_memory", None),
         )
         refusals = []
         async with uow:

@@ -67,6 +67,15 @@ class RatedSubscription(SQLModel, table=True):
     """The type of the event last applied (`subscription.activated`, ...)."""
 
 
+class ReadModelGeneration(SQLModel, table=True):
+    """One row: bumped by triggers on every change of the two tables above (migration 0010)."""
+
+    __tablename__ = "rating_read_model_generation"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    generation: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 # --- meters ------------------------------------------------------------------------------------
 
 

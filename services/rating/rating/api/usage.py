@@ -59,7 +59,7 @@ async def record_usage(request: Request, caller: UsageCaller) -> UsageReceipt:
     runtime, rules = runtime_from(request), ingestion_rules(request)
 
     async def attempt() -> UsageReceipt:
-        async with runtime.rating_unit_of_work(caller) as uow:
+        async with runtime.usage_write_turn(), runtime.rating_unit_of_work(caller) as uow:
             return await handlers.record_usage(uow=uow, events=received, source=UsageSource.REST, rules=rules)
 
     # Batches at once on PostgreSQL may cross on rows both lock; the one the server aborts runs

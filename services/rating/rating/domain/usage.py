@@ -150,8 +150,9 @@ class UsageGuide:
         accounts: Mapping[str, AccountTerms],
         account_subscriptions: Iterable[SubscriptionTerms] = (),
     ) -> None:
-        self.subscriptions = subscriptions
-        self.accounts = accounts
+        self.subscriptions: dict[str, SubscriptionTerms | None] = dict(subscriptions)
+        """By id; None for an id looked up and not found (a guide kept across batches knows it)."""
+        self.accounts: dict[str, AccountTerms | None] = dict(accounts)
         self.by_account_product: dict[tuple[str, str], list[SubscriptionTerms]] = {}
         for terms in account_subscriptions:
             self.by_account_product.setdefault((terms.account_id, terms.product_id), []).append(terms)
@@ -160,6 +161,40 @@ class UsageGuide:
         self._zones: dict[str, ZoneInfo] = {}
         self._periods: dict[tuple[str, date], BillingPeriod] = {}
         self._placements: dict[tuple[str, str, date], Placement] = {}
+
+    def learn(
+        self,
+        *,
+        subscriptions: Mapping[str, SubscriptionTerms],
+        accounts: Mapping[str, AccountTerms],
+        account_subscriptions: Iterable[SubscriptionTerms] = (),
+        asked_subscriptions: Iterable[str] = (),
+        asked_accounts: Iterable[str] = (),
+        asked_account_products: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Add read-model rows loaded for a batch; the ids and pairs asked for and not found are
+        remembered as absent (a guide kept per read-model generation never asks for them again)."""
+        for subscription_id in asked_subscriptions:
+            self.subscriptions.setdefault(subscription_id, None)
+        self.subscriptions.update(subscriptions)
+        for account_id in asked_accounts:
+            self.accounts.setdefault(account_id, None)
+        self.accounts.update(accounts)
+        for pair in asked_account_products:
+            self.by_account_product.setdefault(pair, [])
+        for terms in account_subscriptions:
+            candidates = self.by_account_product.setdefault((terms.account_id, terms.product_id), [])
+            if terms not in candidates:
+                candidates.append(terms)
+
+    def known_pair(self, account_id: str, product_id: str) -> bool:
+        """Tell whether the subscriptions of this account to this product are loaded."""
+        return (account_id, product_id) in self.by_account_product
+
+    @property
+    def remembered(self) -> int:
+        """How many placements and periods it keeps (a long-lived guide is dropped past a bound)."""
+        return len(self._placements) + len(self._periods)
 
     def place(
         self,
@@ -235,7 +270,9 @@ class UsageGuide:
         key = (terms.subscription_id, day)
         found = self._periods.get(key)
         if found is None:
-            found = self._periods[key] = terms.period_containing(day, self.accounts[terms.account_id])
+            account = self.accounts[terms.account_id]
+            assert account is not None  # an event is guided to a subscription only with its account
+            found = self._periods[key] = terms.period_containing(day, account)
         return found
 
     def next_period(self, subscription_id: str, period: BillingPeriod) -> BillingPeriod:

@@ -8,9 +8,10 @@ parsed — and, in one transaction of its unit of work (docs/rating.md "Ingestio
    meter cannot count (no value of its property); the valid ones are kept;
 2. keeps the first of several events with one `event_id` (the others are duplicates), marks
    events that do not pass their meter's filter `filtered`, and guides the others to their
-   subscription and period (`rating.domain.usage.UsageGuide`: one query per kind of read-model
-   row for the whole batch); the aggregates they touch are read in one query (locked on
-   PostgreSQL), and an event whose period is already rated moves to the next open one, `late`;
+   subscription and period (`rating.domain.usage.UsageGuide`, kept per read-model generation
+   by `rating.handlers.usage_guides`: no read-model query in the steady state); the aggregates
+   they touch are read in one query (locked on PostgreSQL), and an event whose period is
+   already rated moves to the next open one, `late`;
 3. inserts the events whose `event_id` is not stored yet (one statement: the primary key
    decides), adds the new distinct values of unique-count meters (one statement), folds the
    inserted events into their aggregates and writes them back (one statement), records one
@@ -51,6 +52,7 @@ from rating.domain.usage import (
     fold,
     timestamp_problem,
 )
+from rating.handlers.usage_guides import load_guide
 from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
 from rating.schemas.usage import (
     MAX_REPORTED_REFUSALS,
@@ -94,6 +96,11 @@ class UsageRepository(UsageReports):
     the rows it reads until the transaction ends (a period close that locks them too either
     waits for this batch or has already marked the period rated).
     """
+
+    async def read_model_generation(self) -> int | None:
+        """The read model's generation (bumped by any change of accounts or subscriptions), or
+        None when this store cannot tell: each batch then loads its own guide."""
+        return None
 
     @abc.abstractmethod
     async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
@@ -366,7 +373,7 @@ async def _guide(
     Returns the aggregates the counted events touch, as read (and locked) for the batch.
     """
     to_guide = [event for event in events if event.status is not UsageStatus.FILTERED]
-    guide = await _load_guide(uow, to_guide, meters)
+    guide = await load_guide(uow, to_guide, meters)
     products = {code: meter.product_id for code, meter in meters.items()}
     place = guide.place
     try:
@@ -400,20 +407,6 @@ def _placement(guide: UsageGuide, event: UsageEvent, product_id: str) -> Placeme
         # review queue rather than failing the batch.
         reason = exc.detail if isinstance(exc, DomainError) else str(exc)
         return Placement(UsageStatus.UNMATCHED, event.subscription_id, event.account_id, reason=reason[:200])
-
-
-async def _load_guide(
-    uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter]
-) -> UsageGuide:
-    """The read model the batch needs, in one query per kind of row."""
-    named = {e.subscription_id for e in events if e.subscription_id is not None}
-    subscriptions = await uow.usage.subscriptions(named) if named else {}
-    by_account = {e.account_id for e in events if e.subscription_id is None and e.account_id is not None}
-    products = {meters[e.meter].product_id for e in events if e.subscription_id is None}
-    candidates = await uow.usage.account_subscriptions(by_account, products) if by_account else []
-    account_ids = by_account | {terms.account_id for terms in subscriptions.values()}
-    accounts = await uow.usage.accounts(account_ids) if account_ids else {}
-    return UsageGuide(subscriptions=subscriptions, accounts=accounts, account_subscriptions=candidates)
 
 
 async def _move_late(

@@ -12,6 +12,7 @@ from rating.handlers import balances as prepaid_balances
 from rating.handlers.prepaid import PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.handlers.usage_guides import GuideMemory
 from rating.repository.balances import SqlBalanceRepository
 from rating.repository.meters import SqlMeterRepository
 from rating.repository.prices import SqlPriceReadModel
@@ -29,8 +30,15 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
     prepaid: PrepaidBalances = prepaid_balances
     """The period close and the checks draw from (and read) the prepaid balances."""
 
-    def __init__(self, *args: Any, price_cache: PriceCache | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        price_cache: PriceCache | None = None,
+        guide_memory: GuideMemory | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.price_cache = price_cache if price_cache is not None else PriceCache()
+        self.guide_memory = guide_memory if guide_memory is not None else GuideMemory()
         super().__init__(*args, **kwargs)
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Final
 
@@ -139,6 +140,7 @@ def _propertiesas_json(properties: Mapping[str, Any]) -> str:
 
 
 _ZERO: Final = timedelta(0)
+_ONE: Final = Decimal(1)
 
 
 def event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
@@ -158,6 +160,28 @@ def event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
         received_at,
         event.review_reason,
     )
+
+
+SQLITE_AGGREGATES: Final = (
+    "SELECT subscription_id, meter, period_start, period_end, quantity, event_count, late_quantity,"
+    " late_count, latest_at, rated_at FROM usage_aggregates WHERE (subscription_id, meter, period_start) IN"
+    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')"
+    " FROM json_each(?))"
+)
+"""The aggregate rows of a set of keys on SQLite (the keys as one JSON list), as stored."""
+
+
+def stored_decimal(text: str | int | float) -> Decimal:
+    """A quantity as SQLite stores it, as `ExactDecimal` reads it back (the shortest exact form)."""
+    value = Decimal(str(text))
+    if value == value.to_integral_value():
+        return value.quantize(_ONE)
+    return Decimal(format(value.normalize(), "f"))
+
+
+def stored_time(text: str | None) -> datetime | None:
+    """A `UtcDateTime` as SQLite stores it ("YYYY-MM-DD HH:MM:SS[.ffffff]", UTC), aware."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def sqlite_time(moment: datetime) -> str:
@@ -180,6 +204,8 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
         return found
 
     received = sqlite_time(received_at)
+    # Timestamps repeat within a batch (mediation data is per second at best): each formatted once.
+    times = {moment: sqlite_time(moment) for moment in {e.occurred_at for e in events}}
     return [
         (
             e.event_id,
@@ -187,7 +213,7 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
             e.subscription_id,
             e.account_id,
             format(e.quantity, "f"),
-            sqlite_time(e.occurred_at),
+            times[e.occurred_at],
             day(e.usage_date),
             day(e.period.start if e.period is not None else None),
             e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
@@ -205,14 +231,16 @@ def sqlite_aggregate_rows(rows: Sequence[tuple[Any, ...]], *, update: bool = Fal
     """Aggregate rows (AGGREGATE_COLUMNS order) in the text forms SQLite stores, as
     `sqlite_event_rows` builds events; an UPDATE binds the key last."""
     stored = []
+    times: dict[datetime, str] = {}  # `now` is the same on every row of a batch
     for sub, meter, start, end, account, quantity, count, late_quantity, late_count, latest, now in rows:
+        written = times.get(now) or times.setdefault(now, sqlite_time(now))
         values = (
             format(quantity, "f"),
             count,
             format(late_quantity, "f"),
             late_count,
             sqlite_time(latest) if latest is not None else None,
-            sqlite_time(now),
+            written,
         )
         key = (sub, meter, start.isoformat())
         stored.append(

@@ -154,7 +154,9 @@ def _checked(events: list[_WireEvent]) -> list[tuple[int, WireUsage]] | None:
     try:
         # Python reads these forms as pydantic does; a date out of range is an error in both
         # (hours, minutes, seconds and offsets out of range are not in the pattern).
-        moments = list(map(datetime.fromisoformat, timestamps))
+        # Each distinct text read once: timestamps repeat within a batch.
+        read = {text: datetime.fromisoformat(text) for text in set(timestamps)}
+        moments = [read[text] for text in timestamps]
     except ValueError:
         return None
     texts = [q for q in (e.quantity for e in events) if type(q) is str]
