@@ -25,7 +25,13 @@ from invoicing.handlers import billing_inputs as read_model
 from libs.contracts import provisioning
 from libs.platform.clock import FixedClock
 from tests.invoicing.integration.conftest import invoicing_settings
-from tests.invoicing.upstream_events import account_opened, subscription_event, usage_rated
+from tests.invoicing.upstream_events import (
+    account_opened,
+    price_published,
+    product_changed,
+    subscription_event,
+    usage_rated,
+)
 from tests.support.polling import eventually
 from tests.support.services import auth, running_app
 
@@ -36,9 +42,7 @@ ACCOUNTS = ("acct_a", "acct_b", "acct_c")
 
 @pytest.fixture
 async def invoicing(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, InvoicingRuntime]]:
-    app = create_app(
-        invoicing_settings(database_url), clock=FixedClock(datetime(2026, 5, 1, 6, tzinfo=UTC))
-    )
+    app = create_app(invoicing_settings(database_url), clock=FixedClock(datetime(2026, 5, 1, 6, tzinfo=UTC)))
     async with running_app(app) as client:
         runtime = app.state.runtime
         assert isinstance(runtime, InvoicingRuntime)
@@ -161,3 +165,47 @@ async def test_usage_kept_while_a_chunk_bills_its_account_is_not_lost(
 
     assert (run["accounts_total"], run["invoices_created"]) == (1, 1)
     assert await _totals(client, "acct_b") == ["557.59"]  # 150.00 + 300.00 + 107.59
+
+
+async def test_a_price_or_product_published_after_a_run_makes_the_accounts_charged_it_due_again(
+    invoicing: tuple[httpx.AsyncClient, InvoicingRuntime],
+) -> None:
+    client, runtime = invoicing
+    await _feed(runtime)
+    async with runtime.invoicing_unit_of_work() as uow:
+        await read_model.apply_account_event(uow=uow, profile=account_opened("acct_other"), occurred_at=AT)
+    async with runtime.invoicing_unit_of_work() as uow:  # the same plan at another price
+        await read_model.apply_subscription_event(
+            uow=uow,
+            event=subscription_event(
+                provisioning.SubscriptionActivated, "sub_other", "acct_other", price_id="price_other"
+            ),
+            event_id=str(uuid.uuid4()),
+            occurred_at=AT,
+            event_kind="subscription.activated",
+        )
+    await _run(client, "2026-05-01")
+
+    async with runtime.invoicing_unit_of_work() as uow:
+        await read_model.apply_price_published(
+            uow=uow,
+            event=price_published(
+                "price_other",
+                product_id="prod_plan",
+                charge_type="recurring",
+                billing_period="monthly",
+                amount="300.00",
+            ),
+        )
+    priced = await _run(client, "2026-05-01")
+    async with runtime.invoicing_unit_of_work() as uow:
+        await read_model.apply_product_changed(
+            uow=uow,
+            event=product_changed("prod_plan", change="updated", tax_code="SW052000"),
+            occurred_at=datetime(2026, 4, 20, tzinfo=UTC),
+        )
+    changed = await _run(client, "2026-05-01")
+
+    assert priced["accounts_total"] == 1  # acct_other alone is charged price_other
+    assert changed["accounts_total"] == 4  # every account is charged prod_plan
+    assert changed["invoices_created"] == 0 and (await _run(client, "2026-05-01"))["accounts_total"] == 0

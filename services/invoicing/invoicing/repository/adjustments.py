@@ -21,8 +21,8 @@ from invoicing.domain.billing_inputs import PendingAdjustment
 from invoicing.domain.charge_lines import adjustment_key
 from invoicing.handlers.adjustments_port import AdjustmentFilters, AdjustmentRepository
 from invoicing.models.credits import AdjustmentRow
-from invoicing.repository.billing_watermarks import clear_watermarks
 from invoicing.models.invoices import InvoiceLineRow
+from invoicing.repository.billing_watermarks import clear_watermarks
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest, paginate
 

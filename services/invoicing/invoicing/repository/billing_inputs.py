@@ -39,13 +39,6 @@ from invoicing.domain.read_model import (
     assemble_billing_inputs,
 )
 from invoicing.handlers.billing_inputs import BillingInputsReadModel
-from invoicing.repository.billing_watermarks import (
-    clear_watermarks,
-    clear_watermarks_of,
-    ensure_watermark,
-    mark_billed_through,
-    watermark_versions,
-)
 from invoicing.models.billing_inputs import (
     ApprovedOrderLineRow,
     BillingAccountRow,
@@ -56,6 +49,13 @@ from invoicing.models.billing_inputs import (
     PriceTermsRow,
     RatedUsageRow,
     SubscriptionVersionRow,
+)
+from invoicing.repository.billing_watermarks import (
+    clear_watermarks,
+    clear_watermarks_of,
+    ensure_watermark,
+    mark_billed_through,
+    watermark_versions,
 )
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
 
@@ -258,7 +258,9 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         ]
         for row in replaced:
             await self.session.merge(row)
-        await clear_watermarks(self.session, {r["account_id"] for r in rows} | {r.account_id for r in replaced})
+        await clear_watermarks(
+            self.session, {r["account_id"] for r in rows} | {r.account_id for r in replaced}
+        )
         return len(rows) + len(replaced)
 
     async def add_fulfillment(self, lines: Sequence[FulfilledCharge]) -> bool:
@@ -315,7 +317,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
                 timing=terms.timing.value,
             )
         )
-        await clear_watermarks_of(self.session, _charged_accounts(price_id=terms.price_id))
+        await clear_watermarks_of(self.session, *_charged_accounts(price_id=terms.price_id))
 
     async def product_event_at(self, product_id: str) -> datetime | None:
         """When the product's last applied event occurred."""
@@ -333,7 +335,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
                 event_at=event_at,
             )
         )
-        await clear_watermarks_of(self.session, _charged_accounts(product_id=product.product_id))
+        await clear_watermarks_of(self.session, *_charged_accounts(product_id=product.product_id))
 
     # --- what bill runs read -----------------------------------------------------------------
 
@@ -442,14 +444,18 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         return list((await self.session.exec(stmt)).all())
 
 
-def _charged_accounts(*, price_id: str | None = None, product_id: str | None = None) -> Any:
+def _charged_accounts(*, price_id: str | None = None, product_id: str | None = None) -> tuple[Any, Any]:
     """The accounts with a subscription version, or an approved order line, of a price or product."""
     if price_id is not None:
-        versions = select(SubscriptionVersionRow.account_id).where(col(SubscriptionVersionRow.price_id) == price_id)
+        versions = select(SubscriptionVersionRow.account_id).where(
+            col(SubscriptionVersionRow.price_id) == price_id
+        )
         orders = select(ApprovedOrderLineRow.account_id).where(col(ApprovedOrderLineRow.price_id) == price_id)
     else:
         versions = select(SubscriptionVersionRow.account_id).where(
             col(SubscriptionVersionRow.product_id) == product_id
         )
-        orders = select(ApprovedOrderLineRow.account_id).where(col(ApprovedOrderLineRow.product_id) == product_id)
-    return versions.union(orders)
+        orders = select(ApprovedOrderLineRow.account_id).where(
+            col(ApprovedOrderLineRow.product_id) == product_id
+        )
+    return versions, orders

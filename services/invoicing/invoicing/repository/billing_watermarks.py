@@ -17,7 +17,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import tuple_, update
-from sqlalchemy.sql import Executable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,10 +56,12 @@ async def clear_watermarks(session: AsyncSession, account_ids: Collection[str]) 
         )
 
 
-async def clear_watermarks_of(session: AsyncSession, accounts: Executable) -> None:
-    """Clear the marks of the accounts a query selects (those charged a price, or a product)."""
-    found = (await session.execute(accounts)).scalars().all()
-    await clear_watermarks(session, {a for a in found if a})
+async def clear_watermarks_of(session: AsyncSession, *queries: Any) -> None:
+    """Clear the marks of the accounts these queries select (those charged a price, or a product)."""
+    found: set[str] = set()
+    for query in queries:
+        found |= {a for a in (await session.exec(query)).all() if a}
+    await clear_watermarks(session, found)
 
 
 async def watermark_versions(session: AsyncSession, account_ids: Collection[str]) -> dict[str, int]:
@@ -68,7 +69,7 @@ async def watermark_versions(session: AsyncSession, account_ids: Collection[str]
     if not account_ids:
         return {}
     stmt = select(Mark.account_id, Mark.version).where(col(Mark.account_id).in_(set(account_ids)))
-    return {account_id: version for account_id, version in (await session.exec(stmt)).all()}
+    return dict((await session.exec(stmt)).all())
 
 
 async def mark_billed_through(session: AsyncSession, versions: Mapping[str, int], through: date) -> int:
