@@ -160,7 +160,12 @@ async def _run_once(client: httpx.AsyncClient, timeout_s: float) -> tuple[float,
     run_id = response.json()["id"]
     last = ""
     while time.perf_counter() - started < timeout_s:
-        report = (await client.get(f"/v1/bill-runs/{run_id}")).json()
+        polled = await client.get(f"/v1/bill-runs/{run_id}")
+        if polled.status_code != 200:  # SQLite busy past its timeout on a loaded machine: poll again
+            _say(f"{run_id} progress read failed ({polled.status_code}), polling again")
+            await asyncio.sleep(0.25)
+            continue
+        report = polled.json()
         line = f"{report['state']} {report['accounts_done']:,}/{report['accounts_total']:,}"
         if line != last:
             _say(f"{run_id} {line}")

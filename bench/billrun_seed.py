@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.models.billing_inputs import (
     BillingAccountRow,
+    BillingWatermarkRow,
     CatalogProductRow,
     RatedUsageRow,
     SubscriptionVersionRow,
@@ -191,6 +192,10 @@ async def seed_read_model(connection: AsyncConnection, accounts: int) -> None:
         await connection.execute(
             insert(BillingAccountRow.__table__),
             [_account(n) for n in numbers],
+        )
+        await connection.execute(  # unmarked (due), as `account.opened` leaves it
+            insert(BillingWatermarkRow.__table__),
+            [{"account_id": account_id(n), "billed_through": None, "version": 0} for n in numbers],
         )
         await connection.execute(
             insert(SubscriptionVersionRow.__table__),

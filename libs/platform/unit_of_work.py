@@ -14,14 +14,14 @@ instead of committing it, so the stored response commits in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope, EventPayload
-from libs.platform.audit import new_audit_record
+from libs.platform.audit import AuditChange, add_audit_records, new_audit_record
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.idempotent_requests import current_idempotent_request
@@ -93,6 +93,13 @@ class UnitOfWork:
                 changes=changes,
                 correlation_id=current_correlation_id(),
             )
+        )
+
+    async def audit_many(self, records: Sequence[AuditChange]) -> None:
+        """Record many changes at once, inserted now in this transaction with one statement (a
+        savepoint rolled back takes them back too)."""
+        await add_audit_records(
+            self.session, records, actor=self.actor, correlation_id=current_correlation_id()
         )
 
     async def flush(self) -> None:

@@ -9,6 +9,7 @@ touches a database, so handlers may import it.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import date
 from types import TracebackType
 from typing import Any, Self
@@ -42,6 +43,12 @@ class UnitOfWorkPort(abc.ABC):
     @abc.abstractmethod
     def audit(self, action: str, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
         """Record who changed what, in this unit of work."""
+
+    async def audit_many(self, records: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """Record many changes at once — (action, entity type, entity id, changes) each — as `audit`
+        would one by one (the SQL unit of work inserts them with one statement)."""
+        for action, entity_type, entity_id, changes in records:
+            self.audit(action, entity_type, entity_id, changes)
 
     @abc.abstractmethod
     def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from invoicing.domain.billing_inputs import (
     BilledCharge,
@@ -103,7 +103,10 @@ class FakeBillingInputsReadModel(BillingInputsReadModel):
         kept = self.store.accounts.get(account_id)
         return None if kept is None else kept[0]
 
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[BillingAccount]:
+        # The fake keeps no billing marks: every account may be due.
         accounts = sorted(
             (account for account, _ in self.store.accounts.values() if is_invoiced_itself(account)),
             key=lambda a: a.account_id,
@@ -135,6 +138,12 @@ class FakeBillingInputsReadModel(BillingInputsReadModel):
             products={product_id: product for product_id, (product, _) in self.store.products.items()},
         )
         return assemble_billing_inputs(account_ids, records, billed=billed, adjustments=adjustments)
+
+    async def watermark_versions(self, account_ids: Collection[str]) -> dict[str, int]:
+        return {}  # no marks (see accounts_page)
+
+    async def mark_billed_through(self, versions: Mapping[str, int], through: date) -> int:
+        return 0
 
     async def product_tax_codes(self, product_ids: Collection[str]) -> dict[str, str]:
         return {

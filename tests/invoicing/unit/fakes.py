@@ -323,7 +323,9 @@ class FakeAccountsDirectory:
     def __post_init__(self) -> None:
         self.account_ids = sorted(self.account_ids)
 
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[str]:
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[str]:
         self.pages += 1
         start = bisect.bisect_right(self.account_ids, after_account_id) if after_account_id is not None else 0
         return self.account_ids[start : start + limit]

@@ -238,7 +238,9 @@ class _DyingDirectory:
     def __init__(self, directory: FakeAccountsDirectory, *, pages: int) -> None:
         self.directory, self.left = directory, pages
 
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[str]:
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[str]:
         assert self.left > 0, "the worker died"
         self.left -= 1
         return await self.directory.accounts_page(after_account_id, limit)

@@ -256,3 +256,34 @@ async def test_metrics_count_outbox_events_the_broker_refused(
         await session.commit()
     after = (await client.get("/metrics")).text
     assert 'outbox_parked{service="rating"} 1.0' in after
+
+
+async def test_many_audit_records_are_inserted_at_once_and_read_like_single_ones(
+    client: httpx.AsyncClient, app_runtime: ServiceRuntime
+) -> None:
+    """`audit_many` (a bill run's chunk: two records per invoice) records who and what as `audit` does,
+    in the caller's transaction: a savepoint rolled back takes its records back."""
+    principal = Principal(key_id="key_ops_bot", role=Role.OPS)
+    async with app_runtime.unit_of_work(principal) as uow:
+        await uow.audit_many(
+            [
+                ("invoice.drafted", "invoice", "inv_many", {"total": "10.00"}),
+                ("invoice.finalized", "invoice", "inv_many", {"number": "INV-1"}),
+            ]
+        )
+        try:
+            async with uow.session.begin_nested():
+                await uow.audit_many([("invoice.drafted", "invoice", "inv_undone", {})])
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        await uow.commit()
+
+    log = await client.get("/v1/audit-log", params={"entity_id": "inv_many"}, headers=auth(Role.FINANCE))
+    records = log.json()["data"]
+    assert [(r["action"], r["actor"], r["changes"]) for r in records] == [
+        ("invoice.drafted", principal.actor, {"total": "10.00"}),
+        ("invoice.finalized", principal.actor, {"number": "INV-1"}),
+    ]
+    undone = await client.get("/v1/audit-log", params={"entity_id": "inv_undone"}, headers=auth(Role.FINANCE))
+    assert undone.json()["data"] == []

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
@@ -66,6 +66,8 @@ class _ChunkContext:
     inputs: dict[str, BillingInputs]
     tax_codes: dict[str, str]
     taxes: TaxCalculator
+    versions: dict[str, int]
+    """The version of each account's billing mark, read before its inputs (`_mark_billed`)."""
 
 
 class InvoiceEngineBilling:
@@ -77,7 +79,9 @@ class InvoiceEngineBilling:
         """One outcome per account, in order; stores nothing when `run.dry_run`."""
         context = await _read_chunk(uow, run, account_ids)
         if not run.dry_run and len(account_ids) > 1:
-            return await _issue_chunk(uow, context, account_ids)
+            result = await _issue_chunk(uow, context, account_ids)
+            await _mark_billed(uow, context, result.outcomes)
+            return result
         outcomes: list[AccountOutcome] = []
         for account_id in account_ids:
             inputs = context.inputs.get(account_id)
@@ -89,10 +93,33 @@ class InvoiceEngineBilling:
                 outcomes.append(await _bill_account(uow, context, inputs))
             except DomainError as refused:
                 outcomes.append(AccountFailure(account_id, refused.detail))
+        if not run.dry_run:
+            await _mark_billed(uow, context, outcomes)
         return ChunkResult(tuple(outcomes))
 
 
+async def _mark_billed(
+    uow: InvoicingUnitOfWork, context: _ChunkContext, outcomes: Sequence[AccountOutcome]
+) -> None:
+    """Mark the accounts a cycle run billed (or found nothing due for) billed through its bill date,
+    each only if no charge was kept for it since the chunk read its version. Not marked: an account
+    whose charges due found its period's invoice already issued (they wait for the next period's),
+    a failed one, and every account of a fulfillment's run (it bills only the fulfillment)."""
+    if context.run.kind is BillRunKind.FULFILLMENT:
+        return
+    versions = {
+        o.account_id: context.versions[o.account_id]
+        for o in outcomes
+        if isinstance(o, AccountInvoiced)
+        and all(invoice.created for invoice in o.invoices)
+        and o.account_id in context.inputs
+        and o.account_id in context.versions
+    }
+    await uow.billing_inputs.mark_billed_through(versions, context.run.bill_date)
+
+
 async def _read_chunk(uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]) -> _ChunkContext:
+    versions = await uow.billing_inputs.watermark_versions(account_ids)
     billed = await uow.invoices.billed_charges(account_ids)
     adjustments = await uow.adjustments.pending_adjustments(account_ids)
     inputs = await uow.billing_inputs.billing_inputs(account_ids, billed=billed, adjustments=adjustments)
@@ -108,7 +135,7 @@ async def _read_chunk(uow: InvoicingUnitOfWork, run: BillRun, account_ids: Seque
     }
     tax_codes = await uow.billing_inputs.product_tax_codes(products) if products else {}
     taxes = await tax_calculator_for(uow, run.bill_date, [billing.account.tax for billing in inputs.values()])
-    return _ChunkContext(run, inputs, tax_codes, taxes)
+    return _ChunkContext(run, inputs, tax_codes, taxes, versions)
 
 
 async def _issue_chunk(
@@ -232,9 +259,12 @@ class ReadModelAccounts:
     def __init__(self, uow: InvoicingUnitOfWork) -> None:
         self.uow = uow
 
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[str]:
-        """Up to `limit` account ids after `after_account_id` (from the first when None), sorted."""
-        page = await self.uow.billing_inputs.accounts_page(after_account_id, limit)
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[str]:
+        """Up to `limit` account ids after `after_account_id` (from the first when None), sorted;
+        with `due_on`, those not marked billed through it."""
+        page = await self.uow.billing_inputs.accounts_page(after_account_id, limit, due_on=due_on)
         return [account.account_id for account in page]
 
 

@@ -2,7 +2,9 @@
 
 - **Enumeration** (`enumerate_runs`, a periodic job of every invoicing process): a worker takes a
   pending run — or one whose worker stopped renewing its lease — and pages its accounts from the
-  cursor (`BillableAccounts.accounts_page`, or the run's own list). Each transaction takes up to
+  cursor (`BillableAccounts.accounts_page`, or the run's own list); a cycle run pages only the
+  accounts not marked billed through its bill date (the watermark, `billing_watermarks`), so a
+  rerun reads no account. Each transaction takes up to
   `chunks_per_transaction` chunks of `chunk_accounts` accounts, writes one
   `bill_run.chunk_requested` per chunk to the outbox (keyed by the chunk's first account, so the
   consumer group spreads chunks over partitions and replicas) and moves the run's cursor, all
@@ -36,6 +38,7 @@ from invoicing.domain.bill_runs import (
     AccountOutcome,
     BillRun,
     BillRunChunk,
+    BillRunKind,
     ChunkResult,
     ChunkTally,
     cut_into_chunks,
@@ -249,7 +252,8 @@ async def _accounts_after(
     if run.account_ids is not None:
         start = bisect.bisect_right(run.account_ids, run.cursor) if run.cursor is not None else 0
         return list(run.account_ids[start : start + limit])
-    return await accounts_of(uow).accounts_page(run.cursor, limit)
+    due_on = None if run.kind is BillRunKind.FULFILLMENT else run.bill_date
+    return await accounts_of(uow).accounts_page(run.cursor, limit, due_on=due_on)
 
 
 def chunk_requested(chunk: BillRunChunk) -> BillRunChunkRequested:

@@ -4,7 +4,7 @@ per-account billing a run (and a preview) calls.
 `invoicing.handlers.bill_runs` and `bill_run_chunks` see only these:
 - `BillRunRepository` — runs, their counted chunks, amounts and failures
   (`invoicing.repository.bill_runs` in SQL; an in-memory fake in the unit tests);
-- `BillableAccounts` — `accounts_page(after_account_id, limit)`: the ids of the accounts to bill,
+- `BillableAccounts` — `accounts_page(after_account_id, limit, due_on=)`: the ids of the accounts to bill,
   in id order (the billing read model implements it; a run of listed accounts pages its list);
 - `AccountBilling` — `bill_chunk(uow, run, account_ids)`: bills a chunk of accounts for the run's
   bill date in the caller's transaction (charges due, tax, draft and finalize; one invoice per
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from invoicing.domain.bill_runs import AccountFailure, BillRun, BillRunState, ChunkResult, ChunkTally
@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 class BillableAccounts(Protocol):
     """The accounts a run bills, page by page in account-id order."""
 
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[str]:
-        """Up to `limit` account ids after `after_account_id` (from the first when None), sorted."""
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[str]:
+        """Up to `limit` account ids after `after_account_id` (from the first when None), sorted;
+        with `due_on`, only those that may owe something on that date (not marked billed through it)."""
         ...
 
 

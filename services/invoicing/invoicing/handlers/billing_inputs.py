@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -122,8 +122,22 @@ class BillingInputsReadModel(abc.ABC):
         """One account's billing profile, if the read model holds it (statements look accounts up)."""
 
     @abc.abstractmethod
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
-        """Up to `limit` accounts with their own invoice (not billing to a parent), by id, after one."""
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[BillingAccount]:
+        """Up to `limit` accounts with their own invoice (not billing to a parent), by id, after one;
+        with `due_on`, only those not marked billed through that date (see `mark_billed_through`)."""
+
+    @abc.abstractmethod
+    async def watermark_versions(self, account_ids: Collection[str]) -> dict[str, int]:
+        """The version of each account's billing mark, read with its inputs by a chunk. Every write
+        above that can bring an account (or the account it bills to) a charge clears its mark and
+        bumps the version, in the write's transaction."""
+
+    @abc.abstractmethod
+    async def mark_billed_through(self, versions: Mapping[str, int], through: date) -> int:
+        """Mark each account billed through `through` (nothing due through it), only where its version
+        is still the one given — a charge kept meanwhile wins; how many were marked."""
 
     @abc.abstractmethod
     async def billing_inputs(

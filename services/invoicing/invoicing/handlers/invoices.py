@@ -165,8 +165,16 @@ async def stage_issued(
     await uow.invoices.add_issued(list(issued.values()))
     for invoice in issued.values():
         _stage_events(uow, invoice)
-        uow.audit("invoice.drafted", "invoice", invoice.id, _draft_audit(invoice))
-        uow.audit("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice))
+    await uow.audit_many(
+        [
+            record
+            for invoice in issued.values()
+            for record in (
+                ("invoice.drafted", "invoice", invoice.id, _draft_audit(invoice)),
+                ("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice)),
+            )
+        ]
+    )
     # The accounts' credit (earlier overpayments) pays their new invoices at once, as on finalizing.
     holding = await uow.payments.accounts_holding_credit({invoice.account_id for invoice in issued.values()})
     for invoice in issued.values():

@@ -205,3 +205,20 @@ class CatalogProductRow(SQLModel, table=True):
     """ratable, on_fulfillment or on_invoice (null for a product kept before the ledger read it)."""
     event_at: datetime = Field(sa_column=_timestamp())
     """`occurred_at` of the event last applied; an older event changes nothing."""
+
+
+class BillingWatermarkRow(SQLModel, table=True):
+    """How far an account is billed: nothing is due for it through `billed_through` (issue 9).
+
+    Set by a cycle run's chunk that billed the account (or found nothing due), only if `version`
+    is still the one the chunk read; every read-model write that can bring the account (or a child
+    billing to it) a charge clears it and bumps `version`. A run of every account pages only the
+    accounts whose mark is missing or before its bill date.
+    """
+
+    __tablename__ = "billing_watermarks"
+    __table_args__ = (Index("ix_billing_watermarks_billed_through", "billed_through"),)
+
+    account_id: str = Field(primary_key=True, max_length=64)
+    billed_through: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False))

@@ -22,6 +22,7 @@ from invoicing.domain.charge_lines import adjustment_key
 from invoicing.handlers.adjustments_port import AdjustmentFilters, AdjustmentRepository
 from invoicing.models.credits import AdjustmentRow
 from invoicing.models.invoices import InvoiceLineRow
+from invoicing.repository.billing_watermarks import clear_watermarks
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest, paginate
 
@@ -58,6 +59,7 @@ class SqlAdjustmentRepository(AdjustmentRepository):
         """Insert the adjustment."""
         self.session.add(Row(**_row_values(adjustment), version=1))
         await self.session.flush()
+        await clear_watermarks(self.session, [adjustment.account_id])  # due on its next invoice
         adjustment.version = 1
 
     async def save(self, adjustment: Adjustment) -> None:

@@ -9,7 +9,7 @@ into `BillingInputs` are `invoicing.domain.read_model`'s.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, or_
@@ -42,12 +42,20 @@ from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from invoicing.models.billing_inputs import (
     ApprovedOrderLineRow,
     BillingAccountRow,
+    BillingWatermarkRow,
     CatalogProductRow,
     FulfillmentLineRow,
     OneTimeChargeRow,
     PriceTermsRow,
     RatedUsageRow,
     SubscriptionVersionRow,
+)
+from invoicing.repository.billing_watermarks import (
+    clear_watermarks,
+    clear_watermarks_of,
+    ensure_watermark,
+    mark_billed_through,
+    watermark_versions,
 )
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
 
@@ -210,14 +218,20 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         return None if row is None else row.event_at
 
     async def save_account(self, account: BillingAccount, *, event_at: datetime) -> None:
-        """Insert or replace the account's row."""
+        """Insert or replace the account's row; it (and the account it billed to) is due again."""
+        before = await self.session.get(BillingAccountRow, account.account_id)
+        old_parent = None if before is None else before.parent_account_id
         await self.session.merge(_account_row(account, event_at))
+        await ensure_watermark(self.session, account.account_id)
+        await self.session.flush()
+        await clear_watermarks(self.session, [account.account_id, *([old_parent] if old_parent else [])])
 
     async def add_subscription_version(self, record: SubscriptionRecord) -> bool:
         """Insert the version unless its event id is kept."""
         if await self.session.get(SubscriptionVersionRow, record.event_id) is not None:
             return False
         self.session.add(_subscription_row(record))
+        await clear_watermarks(self.session, [record.account_id])
         return True
 
     async def save_rated_usage(self, rated: Sequence[tuple[RatedUsageCharge, datetime]]) -> int:
@@ -248,6 +262,9 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         ]
         for row in replaced:
             await self.session.merge(row)
+        await clear_watermarks(
+            self.session, {r["account_id"] for r in rows} | {r.account_id for r in replaced}
+        )
         return len(rows) + len(replaced)
 
     async def add_fulfillment(self, lines: Sequence[FulfilledCharge]) -> bool:
@@ -261,6 +278,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
             return False
         names = FulfilledCharge.__dataclass_fields__
         self.session.add_all([FulfillmentLineRow(**_fields(line, names)) for line in lines])
+        await clear_watermarks(self.session, {line.account_id for line in lines})
         return True
 
     async def add_one_time_charge(self, charge: OneTimeCharge) -> bool:
@@ -269,6 +287,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
             return False
         values = _fields(charge, OneTimeCharge.__dataclass_fields__)
         self.session.add(OneTimeChargeRow(**{**values, "kind": charge.kind.value}))
+        await clear_watermarks(self.session, [charge.account_id])
         return True
 
     async def add_order_lines(self, lines: Sequence[ApprovedOrderLine]) -> int:
@@ -286,6 +305,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
             if line.order_line_id not in kept
         ]
         self.session.add_all(new)
+        await clear_watermarks(self.session, {row.account_id for row in new})
         return len(new)
 
     async def save_price_terms(self, terms: PriceTerms) -> None:
@@ -301,6 +321,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
                 timing=terms.timing.value,
             )
         )
+        await clear_watermarks_of(self.session, *_charged_accounts(price_id=terms.price_id))
 
     async def product_event_at(self, product_id: str) -> datetime | None:
         """When the product's last applied event occurred."""
@@ -318,6 +339,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
                 event_at=event_at,
             )
         )
+        await clear_watermarks_of(self.session, *_charged_accounts(product_id=product.product_id))
 
     # --- what bill runs read -----------------------------------------------------------------
 
@@ -326,9 +348,22 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         row = await self.session.get(BillingAccountRow, account_id)
         return None if row is None else account_of(row)
 
-    async def accounts_page(self, after_account_id: str | None, limit: int) -> list[BillingAccount]:
-        """Accounts with their own invoice, by id, after `after_account_id`."""
-        stmt = select(BillingAccountRow).where(
+    async def accounts_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[BillingAccount]:
+        """Accounts with their own invoice, by id, after `after_account_id`; with `due_on`, only
+        those not marked billed through that date (one outer join on the marks)."""
+        stmt = select(BillingAccountRow)
+        if due_on is not None:
+            stmt = stmt.outerjoin(
+                BillingWatermarkRow, col(BillingWatermarkRow.account_id) == col(BillingAccountRow.account_id)
+            ).where(
+                or_(
+                    col(BillingWatermarkRow.billed_through).is_(None),
+                    col(BillingWatermarkRow.billed_through) < due_on,
+                )
+            )
+        stmt = stmt.where(
             or_(
                 col(BillingAccountRow.bills_to_parent).is_(False),
                 col(BillingAccountRow.parent_account_id).is_(None),
@@ -374,6 +409,14 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         )
         return assemble_billing_inputs(account_ids, records, billed=billed, adjustments=adjustments)
 
+    async def watermark_versions(self, account_ids: Collection[str]) -> dict[str, int]:
+        """The version of each account's billing mark (see the port)."""
+        return await watermark_versions(self.session, account_ids)
+
+    async def mark_billed_through(self, versions: Mapping[str, int], through: date) -> int:
+        """Mark the accounts billed through `through` where unchanged (see the port)."""
+        return await mark_billed_through(self.session, versions, through)
+
     async def product_tax_codes(self, product_ids: Collection[str]) -> dict[str, str]:
         """The tax codes of the known products among these ids, in one query."""
         rows = await self._rows(CatalogProductRow, CatalogProductRow.product_id, set(product_ids))
@@ -403,3 +446,20 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
             return []
         stmt = select(model).where(col(column).in_(set(values)))
         return list((await self.session.exec(stmt)).all())
+
+
+def _charged_accounts(*, price_id: str | None = None, product_id: str | None = None) -> tuple[Any, Any]:
+    """The accounts with a subscription version, or an approved order line, of a price or product."""
+    if price_id is not None:
+        versions = select(SubscriptionVersionRow.account_id).where(
+            col(SubscriptionVersionRow.price_id) == price_id
+        )
+        orders = select(ApprovedOrderLineRow.account_id).where(col(ApprovedOrderLineRow.price_id) == price_id)
+    else:
+        versions = select(SubscriptionVersionRow.account_id).where(
+            col(SubscriptionVersionRow.product_id) == product_id
+        )
+        orders = select(ApprovedOrderLineRow.account_id).where(
+            col(ApprovedOrderLineRow.product_id) == product_id
+        )
+    return versions, orders

@@ -32,6 +32,7 @@ from invoicing.handlers.invoices_port import (
     InvoiceRepository,
 )
 from invoicing.models.invoices import InvoiceLineRow, InvoiceNumberSeries, InvoiceRow
+from invoicing.repository.billing_watermarks import clear_watermarks
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 
@@ -172,6 +173,7 @@ class SqlInvoiceRepository(InvoiceRepository):
             await self.session.exec(
                 update(LineRow).where(col(LineRow.invoice_id) == invoice.id).values(voided=True)
             )
+            await clear_watermarks(self.session, [invoice.account_id])  # its charges are due again
         invoice.version += 1
         self.seen[invoice.id] = invoice
 

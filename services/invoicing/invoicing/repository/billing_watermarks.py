@@ -1,0 +1,85 @@
+"""The accounts' billing watermarks (`billing_watermarks`, issue 9): SQL shared by the
+repositories whose writes can make an account due again, and by bill runs.
+
+- `clear_watermarks` — in the transaction of the write that keeps a charge's source (subscription
+  version, rated usage, fulfillment, one-time charge, order line, account change, price or product,
+  adjustment, voided invoice): the accounts' marks and those of the accounts they bill to (parent
+  billing, level by level) are cleared and their `version` bumped, so a chunk that read the old
+  version cannot set a mark over the new charge (`mark_billed_through`'s guard).
+- `watermark_versions` / `mark_billed_through` — a chunk reads its accounts' versions with their
+  inputs, and marks the accounts it billed in one statement, each only if unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import tuple_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from invoicing.domain.read_model import MAX_HIERARCHY_DEPTH
+from invoicing.models.billing_inputs import BillingAccountRow, BillingWatermarkRow
+
+Mark = BillingWatermarkRow
+
+
+async def ensure_watermark(session: AsyncSession, account_id: str) -> None:
+    """The account's row (unmarked) when it has none yet."""
+    if await session.get(Mark, account_id) is None:
+        session.add(Mark(account_id=account_id, billed_through=None, version=0))
+        await session.flush()
+
+
+async def clear_watermarks(session: AsyncSession, account_ids: Collection[str]) -> None:
+    """Clear the marks of these accounts and of the accounts their charges are invoiced to."""
+    wanted = {a for a in account_ids if a}
+    frontier = set(wanted)
+    for _ in range(MAX_HIERARCHY_DEPTH):
+        if not frontier:
+            break
+        stmt = select(BillingAccountRow.parent_account_id).where(
+            col(BillingAccountRow.account_id).in_(frontier),
+            col(BillingAccountRow.bills_to_parent).is_(True),
+            col(BillingAccountRow.parent_account_id).is_not(None),
+        )
+        parents = {p for p in (await session.exec(stmt)).all() if p}
+        frontier = parents - wanted
+        wanted |= parents
+    if wanted:
+        await session.exec(
+            update(Mark)
+            .where(col(Mark.account_id).in_(sorted(wanted)))
+            .values(billed_through=None, version=col(Mark.version) + 1)
+        )
+
+
+async def clear_watermarks_of(session: AsyncSession, *queries: Any) -> None:
+    """Clear the marks of the accounts these queries select (those charged a price, or a product)."""
+    found: set[str] = set()
+    for query in queries:
+        found |= {a for a in (await session.exec(query)).all() if a}
+    await clear_watermarks(session, found)
+
+
+async def watermark_versions(session: AsyncSession, account_ids: Collection[str]) -> dict[str, int]:
+    """The version of each of these accounts' marks (accounts without a row are left out)."""
+    if not account_ids:
+        return {}
+    stmt = select(Mark.account_id, Mark.version).where(col(Mark.account_id).in_(set(account_ids)))
+    return dict((await session.exec(stmt)).all())
+
+
+async def mark_billed_through(session: AsyncSession, versions: Mapping[str, int], through: date) -> int:
+    """Mark each account billed through `through` if its version is still the one given; how many."""
+    if not versions:
+        return 0
+    pairs = sorted(versions.items())
+    result: Any = await session.exec(
+        update(Mark)
+        .where(tuple_(col(Mark.account_id), col(Mark.version)).in_(pairs))
+        .values(billed_through=through)
+    )
+    return int(result.rowcount)
