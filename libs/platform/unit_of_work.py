@@ -14,7 +14,8 @@ instead of committing it, so the stored response commits in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -101,6 +102,18 @@ class UnitOfWork:
         await add_audit_records(
             self.session, records, actor=self.actor, correlation_id=current_correlation_id()
         )
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[object]:
+        """A SAVEPOINT: what the block writes, and the events it emits, are undone alone when it
+        raises (the outbox gets only what the committed transaction did)."""
+        emitted = len(self.envelopes)
+        try:
+            async with self.session.begin_nested() as nested:
+                yield nested
+        except BaseException:
+            del self.envelopes[emitted:]
+            raise
 
     async def flush(self) -> None:
         """Send pending changes to the database without committing (to see constraint errors)."""

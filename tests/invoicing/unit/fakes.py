@@ -287,9 +287,11 @@ async def _savepoint(uow: FakeInvoicingUnitOfWork) -> AsyncIterator[object]:
     )
     # One deep copy of everything, so what the repositories share with the store stays shared.
     before = copy.deepcopy((uow.store.__dict__, [repository.__dict__ for repository in repositories]))
+    emitted = len(uow._staged_envelopes)
     try:
         yield uow.store
     except BaseException:
+        del uow._staged_envelopes[emitted:]
         uow.store.__dict__.update(before[0])
         for repository, state in zip(repositories, before[1], strict=True):
             repository.__dict__.update(state)

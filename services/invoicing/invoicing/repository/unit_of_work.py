@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
 
 from sqlalchemy import event
 
@@ -34,10 +33,6 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         """Call `callback` when the session's transaction commits (the consumer's, or a request's)."""
         event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
 
-    def savepoint(self) -> AbstractAsyncContextManager[object]:
-        """A SAVEPOINT on the session: the block's writes are undone alone when it raises."""
-        return _savepoint(self)
-
     def bind_repositories(self) -> None:
         """The SQL repositories of each concept, on this unit of work's session."""
         self.billing_inputs = SqlBillingInputsReadModel(self.session)
@@ -56,9 +51,3 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         self.receivables = SqlReceivablesRepository(self.session)
         self.dunning_policies = SqlDunningPolicyRepository(self.session)
         self.collections_cases = SqlCollectionsCaseRepository(self.session)
-
-
-@asynccontextmanager
-async def _savepoint(uow: SqlInvoicingUnitOfWork) -> AsyncIterator[object]:
-    async with uow.session.begin_nested() as nested:
-        yield nested
