@@ -29,9 +29,11 @@ from libs.platform.migrations import upgrade_async
 ROOT = Path(__file__).resolve().parents[3]
 MIGRATIONS = ROOT / "services" / "invoicing" / "migrations"
 LONG = os.environ.get("BILL_RUN_KILL_LONG") == "1"
-ACCOUNTS = 3_000 if LONG else 300
+ACCOUNTS = 3_000 if LONG else 600
 KILLS = 6 if LONG else 3
-CHUNK = 25 if LONG else 10
+# Small chunks, each its own transaction: a chunk is billed in milliseconds, so the kill must come
+# soon after the first invoices are seen for the run to be cut in its middle.
+CHUNK = 25 if LONG else 5
 
 
 def _bill_run(database_url: str, log: Path) -> subprocess.Popen[bytes]:
@@ -68,7 +70,7 @@ async def _kill_once_billing(
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
         if await _invoices(db) > before:
-            await asyncio.sleep(rng.uniform(0.0, 0.4))
+            await asyncio.sleep(rng.uniform(0.0, 0.1))
             if process.poll() is not None:
                 return None
             process.send_signal(signal.SIGKILL)
