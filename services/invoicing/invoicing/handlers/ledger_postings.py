@@ -92,6 +92,33 @@ async def _post(uow: InvoicingUnitOfWork, entry: JournalEntry | None) -> None:
     await uow.commit()
 
 
+async def _post_once(
+    uow: InvoicingUnitOfWork,
+    kind: EntryKind,
+    source_id: str,
+    *,
+    on: date,
+    currency: str,
+    account_id: str,
+    description: str,
+    lines: tuple[JournalLine, ...],
+) -> JournalEntry | None:
+    """Book what one event says, once: None when its entry (kind, source) is posted already."""
+    if await uow.ledger.posted(kind, source_id):
+        return None
+    entry = _entry(
+        kind,
+        on=on,
+        currency=currency,
+        source_id=source_id,
+        account_id=account_id,
+        description=description,
+        lines=lines,
+    )
+    await _post(uow, entry)
+    return entry
+
+
 async def post_invoice_finalized(
     *, uow: InvoicingUnitOfWork, event: InvoiceFinalized, chart: ChartOfAccounts
 ) -> JournalEntry | None:
@@ -245,101 +272,85 @@ async def post_payment_received(
     *, uow: InvoicingUnitOfWork, event: PaymentReceived, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Dr cash; Cr receivable what invoices took, Cr customer credit the unapplied rest."""
-    if await uow.ledger.posted(EntryKind.PAYMENT, event.payment_id):
-        return None
     applied = sum((allocation.amount for allocation in event.allocations), ZERO)
-    entry = _entry(
+    return await _post_once(
+        uow,
         EntryKind.PAYMENT,
+        event.payment_id,
         on=event.received_on,
         currency=event.currency,
-        source_id=event.payment_id,
         account_id=event.account_id,
         description=f"Payment {event.payment_id} ({event.method_kind})",
         lines=payment_postings(chart, amount=event.amount, applied=applied, unapplied=event.unapplied),
     )
-    await _post(uow, entry)
-    return entry
 
 
 async def post_payment_credit_applied(
     *, uow: InvoicingUnitOfWork, event: PaymentCreditApplied, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Dr customer credit; Cr receivable what the invoices took of the account's credit."""
-    source_id = ":".join([event.payment_id, *(allocation.invoice_id for allocation in event.allocations)])
-    if await uow.ledger.posted(EntryKind.CREDIT_APPLIED, source_id):
-        return None
     applied = sum((allocation.amount for allocation in event.allocations), ZERO)
-    entry = _entry(
+    return await _post_once(
+        uow,
         EntryKind.CREDIT_APPLIED,
+        ":".join([event.payment_id, *(allocation.invoice_id for allocation in event.allocations)]),
         on=event.applied_at.date(),
         currency=event.currency,
-        source_id=source_id,
         account_id=event.account_id,
         description=f"Credit of payment {event.payment_id} applied",
         lines=credit_applied_postings(chart, amount=applied),
     )
-    await _post(uow, entry)
-    return entry
 
 
 async def post_payment_refunded(
     *, uow: InvoicingUnitOfWork, event: PaymentRefunded, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Cr cash the refund; Dr receivable the invoices reopened, Dr customer credit what it used."""
-    if await uow.ledger.posted(EntryKind.REFUND, event.refund_id):
-        return None
     reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
-    entry = _entry(
+    return await _post_once(
+        uow,
         EntryKind.REFUND,
+        event.refund_id,
         on=event.refunded_at.date(),
         currency=event.currency,
-        source_id=event.refund_id,
         account_id=event.account_id,
         description=f"Refund {event.refund_id} of payment {event.payment_id}",
         lines=payment_return_postings(
             chart, amount=event.refunded, reopened=reopened, credit_used=event.account_credit_used
         ),
     )
-    await _post(uow, entry)
-    return entry
 
 
 async def post_payment_reversed(
     *, uow: InvoicingUnitOfWork, event: PaymentReversed, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """A payment taken back (bounced check): Cr cash; Dr receivable and customer credit."""
-    if await uow.ledger.posted(EntryKind.REVERSAL, event.payment_id):
-        return None
     reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
-    entry = _entry(
+    return await _post_once(
+        uow,
         EntryKind.REVERSAL,
+        event.payment_id,
         on=event.reversed_at.date(),
         currency=event.currency,
-        source_id=event.payment_id,
         account_id=event.account_id,
         description=f"Payment {event.payment_id} reversed: {event.reason}"[:500],
         lines=payment_return_postings(
             chart, amount=event.amount, reopened=reopened, credit_used=event.account_credit_used
         ),
     )
-    await _post(uow, entry)
-    return entry
 
 
 async def post_invoice_written_off(
     *, uow: InvoicingUnitOfWork, event: InvoiceWrittenOff, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Dr bad debt expense; Cr receivable what was written off."""
-    if await uow.ledger.posted(EntryKind.WRITE_OFF, event.invoice_id):
-        return None
-    entry = _entry(
+    return await _post_once(
+        uow,
         EntryKind.WRITE_OFF,
+        event.invoice_id,
         on=event.written_off_at.date(),
         currency=event.currency,
-        source_id=event.invoice_id,
         account_id=event.account_id,
         description=f"Invoice {event.invoice_number} written off",
         lines=write_off_postings(chart, amount=event.amount),
     )
-    await _post(uow, entry)
-    return entry
