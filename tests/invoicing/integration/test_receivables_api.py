@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from invoicing.handlers.receivables import aging_pages
 from tests.invoicing.factories import billing_account
-from tests.invoicing.integration.receivables_book import ERP, Book, book_fixture  # noqa: F401
+from tests.invoicing.integration.receivables_book import ERP, FINANCE, Book, book_fixture  # noqa: F401
 
 AS_OF = "2026-12-31"
 
@@ -42,7 +42,8 @@ def _buckets(row: dict) -> list[str]:  # type: ignore[type-arg]
 
 async def test_aging_in_every_bucket_at_the_boundaries_to_the_cent(book: Book) -> None:
     invoices = await _usd_book(book)
-    await book.pay(invoices["d"], "100.00")  # 200.00 left in 31-60
+    book.clock.at = datetime(2026, 12, 20, 15, tzinfo=UTC)
+    await book.pay(invoices["d"], "100.00")  # paid before the date: 200.00 left in 31-60
     voided = await book.issue("void", "77.00", on=date(2026, 10, 1))
     book.clock.at = datetime(2026, 12, 15, 15, tzinfo=UTC)
     await book.void(voided)  # voided before the date: it owed nothing then
@@ -207,4 +208,30 @@ async def test_an_overpayment_is_the_accounts_credit_in_its_balance(book: Book) 
         "account_credit": "60.00",
         "open_invoices": 1,
         "net": "40.00",
+    }
+
+
+async def test_aging_on_a_date_counts_the_payments_and_reversals_made_by_then(book: Book) -> None:
+    """500.00 issued 2026-09-01 (due 2026-10-01); a check of 200.00 received 2026-11-03 bounces on
+    2026-11-20. Owed: 500.00 on 2026-10-15 (1-30), 300.00 on 2026-11-10 (31-60), 300.00 on
+    2026-11-15 (31-60), 500.00 again on 2026-11-25 (31-60)."""
+    invoice = await book.issue("sep", "500.00", on=date(2026, 9, 1))
+    book.clock.at = datetime(2026, 11, 3, 15, tzinfo=UTC)
+    await book.pay(invoice, "200.00")
+    (payment,) = (await book.client.get("/v1/payments", headers=ERP)).json()["data"]
+    book.clock.at = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    response = await book.client.post(
+        f"/v1/payments/{payment['id']}/reverse", json={"reason": "check returned"}, headers=FINANCE
+    )
+    assert response.status_code in (200, 201), response.text
+
+    owed = {
+        as_of: _buckets((await _aging(book, as_of=as_of))["accounts"][0])
+        for as_of in ("2026-10-15", "2026-11-10", "2026-11-15", "2026-11-25")
+    }
+    assert owed == {
+        "2026-10-15": ["0.00", "500.00", "0.00", "0.00", "0.00", "500.00"],
+        "2026-11-10": ["0.00", "0.00", "300.00", "0.00", "0.00", "300.00"],
+        "2026-11-15": ["0.00", "0.00", "300.00", "0.00", "0.00", "300.00"],
+        "2026-11-25": ["0.00", "0.00", "500.00", "0.00", "0.00", "500.00"],
     }

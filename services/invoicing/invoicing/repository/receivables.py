@@ -8,10 +8,13 @@ paid on or before `as_of` plugs in here (`receivable_facts`), nothing else chang
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import union
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,14 +22,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from invoicing.domain.billing_inputs import BillingAccount
 from invoicing.domain.collections import CaseState, OpenInvoice
 from invoicing.domain.invoices import InvoiceState
-from invoicing.domain.payments import PaymentState
+from invoicing.domain.payments import AllocationSource, PaymentState
 from invoicing.domain.receivables import ReceivableFacts
 from invoicing.handlers.receivables_port import ReceivablesRepository
 from invoicing.models.billing_inputs import BillingAccountRow
 from invoicing.models.collections import CollectionsCaseRow
 from invoicing.models.credits import CreditNoteRow
 from invoicing.models.invoices import InvoiceRow
-from invoicing.models.payments import PaymentRow
+from invoicing.models.payments import PaymentAllocationRow, PaymentRefundRow, PaymentRow
 from invoicing.repository.billing_inputs import account_of
 
 Row = InvoiceRow
@@ -87,6 +90,7 @@ class SqlReceivablesRepository(ReceivablesRepository):
         )
         for invoice_id, total in notes.all():
             credited[invoice_id] = credited.get(invoice_id, Decimal(0)) + Decimal(total)
+        paid = await self._paid_by(account_ids, as_of)
         facts: list[ReceivableFacts] = []
         for row in invoices:
             assert row.invoice_date is not None and row.due_date is not None
@@ -99,7 +103,7 @@ class SqlReceivablesRepository(ReceivablesRepository):
                     invoice_date=row.invoice_date,
                     due_date=row.due_date,
                     total=row.total,
-                    paid=row.amount_paid,
+                    paid=paid.get(row.id, Decimal(0)),
                     credited=credited.get(row.id, Decimal(0)),
                     written_off=row.written_off,
                     written_off_on=_utc_date(row.written_off_at),
@@ -107,6 +111,36 @@ class SqlReceivablesRepository(ReceivablesRepository):
                 )
             )
         return facts
+
+    async def _paid_by(self, account_ids: Collection[str], as_of: date) -> dict[str, Decimal]:
+        """Per invoice, what payments had paid of it by `as_of`: the allocations made by then (a
+        payment's on its received date, account credit's on the day it was applied) less what
+        refunds and reversals made by then took back (UTC dates, as voids and write-offs)."""
+        paid: dict[str, Decimal] = {}
+        a: Any = PaymentAllocationRow.__table__  # type: ignore[attr-defined]
+        p: Any = PaymentRow.__table__  # type: ignore[attr-defined]
+        stmt = (
+            sa_select(a.c.invoice_id, a.c.amount, a.c.source, a.c.applied_at, p.c.received_on)
+            .select_from(a.join(p, a.c.payment_id == p.c.id))
+            .where(p.c.account_id.in_(sorted(account_ids)))
+        )
+        allocations = await self.session.exec(stmt)  # type: ignore[call-overload]
+        for invoice_id, amount, source, applied_at, received_on in allocations.all():
+            by_payment = source == AllocationSource.PAYMENT.value and received_on is not None
+            made_on = received_on if by_payment else _utc_date(applied_at)
+            if made_on is not None and made_on <= as_of:
+                paid[invoice_id] = paid.get(invoice_id, Decimal(0)) + Decimal(amount)
+        refunds = await self.session.exec(
+            select(col(PaymentRefundRow.taken_back), col(PaymentRefundRow.created_at)).where(
+                col(PaymentRefundRow.account_id).in_(sorted(account_ids))
+            )
+        )
+        for taken_back, created_at in refunds.all():
+            taken_on = _utc_date(created_at)
+            if taken_on is not None and taken_on <= as_of:
+                for invoice_id, _number, amount, _due in json.loads(taken_back):
+                    paid[invoice_id] = paid.get(invoice_id, Decimal(0)) - Decimal(amount)
+        return paid
 
     async def account_names(self, account_ids: Collection[str]) -> dict[str, str]:
         """One query over the read model's accounts."""
