@@ -21,7 +21,7 @@ async def test_service_answers_health_readiness_docs_and_metrics(stack: Stack, s
         assert ready.status_code == 200
         # Each consumer group of the service is a dependency of its own (running, not failed).
         groups = {
-            "provisioning": ["provisioning.collections"],
+            "provisioning": ["provisioning.collections", "provisioning.overage"],
             "rating": ["rating.usage", "rating.read_model", "rating.balances", "rating.support"],
             "invoicing": ["invoicing.read_model", "invoicing.bill_runs", "invoicing.ledger"],
             "overage": ["overage.read_model", "overage.payables_read_model", "overage.case_workflow"],

@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.collections import ResumeRequested, SuspendRequested
 from libs.contracts.envelope import Envelope
+from libs.contracts.overage import OverageLicensesKept
 from libs.contracts.registry import EVENT_TYPES
-from libs.contracts.topics import INVOICING_EVENTS, PROVISIONING_EVENTS
+from libs.contracts.topics import INVOICING_EVENTS, OVERAGE_EVENTS, PROVISIONING_EVENTS
 from libs.platform.broker import KafkaPublisher
 from libs.platform.db import Database
 from libs.platform.inbox import DeadLetter, IdempotentConsumer, InboxEntry
@@ -273,3 +275,55 @@ async def test_named_user_events_reach_a_consumer_exactly_once(
             stop.set()
             await task
             await consumer.stop()
+
+
+async def test_licenses_kept_after_a_vendor_overage_raise_the_subscription_once(
+    broker: str, sqlite_url: str, catalog: InMemoryCatalog
+) -> None:
+    """Overage decides the customer keeps 12 licenses of a 10-license subscription (seed 000): the
+    subscription goes to 12 from the account's local date of the decision, by `overage`, once —
+    the decision delivered twice, and a second decision for a quantity it holds, change nothing."""
+    app = create_app(provisioning_settings(sqlite_url, broker), catalog=catalog)
+    publisher = KafkaPublisher(broker, client_id="test-overage")
+    await publisher.start()
+    try:
+        async with running_app(app) as client:
+            _, account_id = await customer_with_account(client)
+            subscription_id = await active_subscription(client, account_id, quantity=10)
+
+            def decision(new_quantity: int) -> Envelope:
+                return build_envelope(
+                    OverageLicensesKept(
+                        case_id="ovc_1",
+                        account_id=account_id,
+                        subscription_id=subscription_id,
+                        vendor_id="vnd_1",
+                        tenant_id="tenant-7",
+                        previous_quantity=Decimal(10),
+                        new_quantity=Decimal(new_quantity),
+                        decided_at=datetime(2027, 3, 15, 16, tzinfo=UTC),
+                    ),
+                    producer="overage",
+                    key=account_id,
+                )
+
+            kept = decision(12)
+            for envelope in (kept, kept, decision(12)):
+                await publisher.publish([OutboundMessage(OVERAGE_EVENTS, account_id, envelope.to_bytes())])  # type: ignore[call-arg]
+
+            async def quantity() -> str:
+                response = await client.get(f"/v1/subscriptions/{subscription_id}", headers=OPS)
+                return str(response.json()["quantity"])
+
+            await eventually(quantity, until=lambda q: q == "12")
+            await asyncio.sleep(1)  # the repeated decisions arrive after the first
+            history = (
+                await ok(await client.get(f"/v1/subscriptions/{subscription_id}/history", headers=OPS))
+            )["data"]
+            assert [(h["kind"], h["effective_date"], h["by"]) for h in history] == [
+                ("activate", "2027-01-01", history[0]["by"]),
+                ("upgrade", "2027-03-15", "overage"),
+            ]
+            assert await quantity() == "12"
+    finally:
+        await publisher.stop()
