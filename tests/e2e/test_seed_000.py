@@ -15,15 +15,21 @@ seat a year, 250 x 144.00 = 36,000.00 an invoice. Each March the margin is 36,00
 Overage: 262 users on 250 licenses is 12 over a month; the vendor's 10.00 + 20 % = 12.00, so each
 month re-bills 12 x 12.00 = 144.00 (the next monthly invoice: 3 x 144.00 = 432.00) against the vendor's
 12 x 10.00 = 120.00: 24.00 margin a month, 24 / 144 = 16.67 %. With the overage the term bills
-108,432.00 against 90,360.00: 18,072.00, 18,072 / 108,432 = 16.6667 % → 16.67.
+The keep raises the subscription to 262 seats from the day of the decision (today: these
+processes run on the wall clock), d days before the year ends on 2027-03-01: the next invoice
+credits 250 x 144.00 x d / 365 and charges 262 x 144.00 x d / 365 (each rounded half up; 91 days
+give -8,975.34 + 9,406.16 = 430.82) beside the three re-bills, and the later years bill
+262 x 144.00 = 37,728.00. The vendor commitment stays at the 250 seats committed (the vendor's
+annual invoices of 30,000.00 match it), so those Marches make 37,728.00 - 30,000.00 = 7,728.00,
+20.48 %.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -46,6 +52,10 @@ FINANCE = auth("finance")
 YEARS = ("2026", "2027", "2028")
 MONTHS = ("2026-04", "2026-05", "2026-06")
 TENANT = "redfin-wfm-1"
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 async def _notice(overage: httpx.AsyncClient, vendor_id: str, secret: str, period: str) -> None:
@@ -174,6 +184,10 @@ async def test_seed_000_through_every_service_to_the_margin_report(
     # (the wall clock: these processes run on it), billed by the next monthly run after it.
     today = datetime.now(UTC).date()
     rebill_day = f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}-01"
+    # The keep's upgrade, from today to the end of the first year (worked as the docstring says).
+    days = (date(2027, 3, 1) - today).days
+    upgrade = _cents(Decimal(262 * 144 * days) / 365) - _cents(Decimal(250 * 144 * days) / 365)
+    first_monthly = Decimal("432.00") + upgrade
 
     async def july() -> list[dict[str, Any]]:
         response = await invoicing.get(
@@ -183,7 +197,7 @@ async def test_seed_000_through_every_service_to_the_margin_report(
         )
         return list(response.json()["invoices"]) if response.status_code == 200 else []
 
-    await eventually(july, until=lambda p: [i["total"] for i in p] == ["432.00"], timeout_s=60)
+    await eventually(july, until=lambda p: [i["total"] for i in p] == [str(first_monthly)], timeout_s=60)
     for day in sorted({rebill_day, "2027-03-01", "2028-03-01", "2029-03-01"}):
         await _bill_run(invoicing, day, account.account_id)
     listed = await invoicing.get("/v1/invoices", params={"account_id": account.account_id}, headers=FINANCE)
@@ -191,15 +205,25 @@ async def test_seed_000_through_every_service_to_the_margin_report(
     assert sorted((i["invoice_date"], i["total"]) for i in invoices) == sorted(
         [
             ("2026-03-01", "36000.00"),
-            (rebill_day, "432.00"),
-            ("2027-03-01", "36000.00"),
-            ("2028-03-01", "36000.00"),
+            (rebill_day, str(first_monthly)),
+            ("2027-03-01", "37728.00"),
+            ("2028-03-01", "37728.00"),
         ]
     )
     (rebilled,) = [i["lines"] for i in invoices if i["invoice_date"] == rebill_day]
     assert sorted(
-        (ln["description"][:24], ln["quantity"], ln["unit_price"], ln["amount"]) for ln in rebilled
+        (ln["description"][:24], ln["quantity"], ln["unit_price"], ln["amount"])
+        for ln in rebilled
+        if ln["description"].startswith("License overage")
     ) == [(f"License overage {month}:", "12", "12", "144.00") for month in MONTHS]
+    assert sorted(
+        (ln["quantity"], ln["amount"]) for ln in rebilled if ln["charge_key"].startswith("recurring:")
+    ) == sorted(
+        [
+            ("250", str(-_cents(Decimal(250 * 144 * days) / 365))),
+            ("262", str(_cents(Decimal(262 * 144 * days) / 365))),
+        ]
+    )
 
     # The vendor's overage invoices, one a month by tenant; the first moves the case.
     for month in MONTHS:
@@ -286,19 +310,20 @@ async def test_seed_000_through_every_service_to_the_margin_report(
         )
         return dict(found.json())
 
+    billed_total = Decimal("36000.00") + first_monthly + 2 * Decimal("37728.00")
+    margin_total = billed_total - Decimal("90360.00")
     report = await eventually(
         margins,
-        until=lambda r: (
-            sum(Decimal(ln["billed_to_customer"]) for ln in r.get("lines", [])) == Decimal("108432.00")
-        ),
+        until=lambda r: sum(Decimal(ln["billed_to_customer"]) for ln in r.get("lines", [])) == billed_total,
         timeout_s=60,
     )
     months = {
         ln["period"]: (ln["billed_to_customer"], ln["billed_by_vendor"], ln["margin"], ln["margin_percent"])
         for ln in report["lines"]
     }
-    for year in YEARS:
-        assert months[f"{year}-03"] == ("36000.00", "30000.00", "6000.00", "16.67")
+    assert months["2026-03"] == ("36000.00", "30000.00", "6000.00", "16.67")
+    for year in YEARS[1:]:
+        assert months[f"{year}-03"] == ("37728.00", "30000.00", "7728.00", "20.48")
     # The vendor's overage invoices fall in the months they bill; the re-bills in the month they
     # were worked (their line's service day), so the overage's margin shows over the term, not
     # month by month (docs/overage.md "Known limits").
@@ -311,8 +336,8 @@ async def test_seed_000_through_every_service_to_the_margin_report(
         total["margin"],
         total["margin_percent"],
     ) == (
-        "108432.00",
+        str(billed_total),
         "90360.00",
-        "18072.00",
-        "16.67",
+        str(margin_total),
+        str((margin_total * 100 / billed_total).quantize(Decimal("0.01"), ROUND_HALF_UP)),
     )
