@@ -205,7 +205,8 @@ async def test_a_write_off_step_writes_off_what_is_past_due(book: Book) -> None:
         },
     )
     invoice = await book.issue("sep", "250.00", on=date(2026, 9, 1))  # due 2026-10-01
-    await book.pay(invoice, "100.00")
+    book.clock.at = datetime(2026, 10, 15, 15, tzinfo=UTC)
+    await book.pay(invoice, "100.00")  # received 2026-10-15: 150.00 left
     await _run(book, "2026-10-31")
 
     run = await _run(book, "2026-12-30")  # 90 days
