@@ -103,7 +103,34 @@ class CollectionsCaseClosed(EventPayload):
     closed_at: datetime
 
 
+class DunningPolicyStep(EventPayload):
+    """A step of a dunning policy."""
+
+    days_past_due: int
+    action: Literal["reminder", "escalate", "suspend", "write_off"]
+    min_amounts: dict[str, Amount] = Field(
+        default_factory=dict, description="Per currency: the amount past due must be above this."
+    )
+
+
+@event_type("dunning_policy.changed", topic=INVOICING_EVENTS)
+class DunningPolicyChanged(EventPayload):
+    """A dunning policy was created, revised, deleted or made the default, or an account was given
+    one of its own (`assigned`) or had it taken away (`unassigned`); the policy as it stands."""
+
+    change: Literal["created", "revised", "deleted", "made_default", "assigned", "unassigned"]
+    policy_id: str | None = Field(description="None on `unassigned`: the account follows the default.")
+    name: str | None = None
+    description: str | None = None
+    is_default: bool = False
+    steps: list[DunningPolicyStep] = Field(default_factory=list)
+    account_id: str | None = Field(default=None, description="On `assigned` and `unassigned`.")
+    changed_at: datetime
+
+
 __all__ = [
+    "DunningPolicyChanged",
+    "DunningPolicyStep",
     "CollectionsCaseClosed",
     "CollectionsCaseOpened",
     "CollectionsCaseStep",
