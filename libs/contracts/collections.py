@@ -115,8 +115,10 @@ class DunningPolicyStep(EventPayload):
 
 @event_type("dunning_policy.changed", topic=INVOICING_EVENTS)
 class DunningPolicyChanged(EventPayload):
-    """A dunning policy was created, revised, deleted or made the default, or an account was given
-    one of its own (`assigned`) or had it taken away (`unassigned`); the policy as it stands."""
+    """A dunning policy or an account's own policy changed: the change and the policy as it stands.
+
+    `change`: created, revised, deleted, made_default; `assigned` (an account was given a policy of
+    its own) or `unassigned` (taken away: the default applies again, `policy_id` is None)."""
 
     change: Literal["created", "revised", "deleted", "made_default", "assigned", "unassigned"]
     policy_id: str | None = Field(description="None on `unassigned`: the account follows the default.")
@@ -129,13 +131,13 @@ class DunningPolicyChanged(EventPayload):
 
 
 __all__ = [
-    "DunningPolicyChanged",
-    "DunningPolicyStep",
     "CollectionsCaseClosed",
     "CollectionsCaseOpened",
     "CollectionsCaseStep",
     "CollectionsEscalated",
     "CollectionsRequest",
+    "DunningPolicyChanged",
+    "DunningPolicyStep",
     "PastDueInvoice",
     "ReminderRequested",
     "ResumeRequested",

@@ -7,7 +7,8 @@ a payment back; the invoices they reopen are named. `invoice.paid` tells that an
 nothing left due. `invoice.written_off` closes what collections gave up on. The general ledger
 and ERP book from these events alone. `payment.declined` tells a charge was declined (and whether it
 is retried); `payment_method.*` follow stored methods (brand, last four, expiry, never a token);
-`lockbox_file.imported` sums up a bank's check file. Amounts are decimal strings with the currency's minor units.
+`lockbox_file.imported` sums up a bank's check file. Amounts are decimal strings with the
+currency's minor units.
 """
 
 from __future__ import annotations
@@ -192,9 +193,9 @@ __all__ = [
     "PaymentCreditApplied",
     "PaymentDeclined",
     "PaymentMethodAdded",
+    "PaymentMethodKind",
     "PaymentMethodShown",
     "PaymentMethodTokenUpdated",
-    "PaymentMethodKind",
     "PaymentPayload",
     "PaymentReceived",
     "PaymentRefunded",

@@ -190,7 +190,14 @@ async def test_a_card_declined_on_every_retry_is_given_up(invoicing: Invoicing) 
     assert (after["state"], after["next_retry_on"], len(after["attempts"])) == ("failed", None, 4)
     declines = await invoicing.outbox("payment.declined")
     assert [
-        (d["payment_id"], d["amount"], d["attempt_number"], d["attempted_on"], d["next_retry_on"], d["given_up"])
+        (
+            d["payment_id"],
+            d["amount"],
+            d["attempt_number"],
+            d["attempted_on"],
+            d["next_retry_on"],
+            d["given_up"],
+        )
         for d in declines
     ] == [
         (payment["id"], "10.00", 1, "2026-08-01", "2026-08-02", False),

@@ -25,17 +25,17 @@ def policy_changed(
             "steps": [
                 contracts.DunningPolicyStep(
                     days_past_due=step.days_past_due,
-                    action=step.action.value,  # type: ignore[arg-type]
+                    action=step.action.value,
                     min_amounts={c: amount_out(a, c) for c, a in step.min_amounts.items()},
                 )
                 for step in policy.steps
             ],
         }
     payload = contracts.DunningPolicyChanged(
-        change=change,  # type: ignore[arg-type]
+        change=change,
         account_id=account_id,
         changed_at=at,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
     key = account_id if account_id is not None else (policy.id if policy is not None else "")
     return payload, key

@@ -26,7 +26,7 @@ def file_imported(file: LockboxFile, payments: Mapping[str, Payment]) -> tuple[E
                 currency=payment.currency,
                 amount=amount_out(payment.amount, payment.currency),
                 check_number=imported.line.check_number,
-                status=imported.status.value,  # type: ignore[arg-type]
+                status=imported.status.value,
             )
         )
     payload = contracts.LockboxFileImported(
