@@ -254,4 +254,5 @@ async def test_a_card_number_in_any_field_is_refused_and_not_stored(
     assert not any(PAN in str(a.changes) for a in audits)
     listed = await invoicing.client.get("/v1/payment-methods", headers=OPS)
     assert listed.json()["data"] == []
+    assert await invoicing.outbox("payment_method.added") == []  # refused: nothing published
     assert books.account_id == "acct_1"
