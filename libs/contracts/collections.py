@@ -103,12 +103,41 @@ class CollectionsCaseClosed(EventPayload):
     closed_at: datetime
 
 
+class DunningPolicyStep(EventPayload):
+    """A step of a dunning policy."""
+
+    days_past_due: int
+    action: Literal["reminder", "escalate", "suspend", "write_off"]
+    min_amounts: dict[str, Amount] = Field(
+        default_factory=dict, description="Per currency: the amount past due must be above this."
+    )
+
+
+@event_type("dunning_policy.changed", topic=INVOICING_EVENTS)
+class DunningPolicyChanged(EventPayload):
+    """A dunning policy or an account's own policy changed: the change and the policy as it stands.
+
+    `change`: created, revised, deleted, made_default; `assigned` (an account was given a policy of
+    its own) or `unassigned` (taken away: the default applies again, `policy_id` is None)."""
+
+    change: Literal["created", "revised", "deleted", "made_default", "assigned", "unassigned"]
+    policy_id: str | None = Field(description="None on `unassigned`: the account follows the default.")
+    name: str | None = None
+    description: str | None = None
+    is_default: bool = False
+    steps: list[DunningPolicyStep] = Field(default_factory=list)
+    account_id: str | None = Field(default=None, description="On `assigned` and `unassigned`.")
+    changed_at: datetime
+
+
 __all__ = [
     "CollectionsCaseClosed",
     "CollectionsCaseOpened",
     "CollectionsCaseStep",
     "CollectionsEscalated",
     "CollectionsRequest",
+    "DunningPolicyChanged",
+    "DunningPolicyStep",
     "PastDueInvoice",
     "ReminderRequested",
     "ResumeRequested",

@@ -190,6 +190,23 @@ async def test_thresholds_per_currency_an_account_policy_and_no_policy(book: Boo
     await book.client.delete("/v1/accounts/acct_jp/dunning-policy", headers=FINANCE)
     shown = (await book.client.get("/v1/accounts/acct_jp/dunning-policy", headers=ERP)).json()
     assert (shown["source"], shown["policy"]["id"]) == ("default", standard["id"])
+    for _ in range(2):  # the second time it is the default already: nothing changes
+        made = await book.client.post(f"/v1/dunning-policies/{strict['id']}/default", headers=FINANCE)
+        assert made.status_code == 200, made.text
+    changes = await book.invoicing.outbox("dunning_policy.changed")
+    assert [(c["change"], c["policy_id"], c["account_id"], c["is_default"]) for c in changes] == [
+        ("created", standard["id"], None, True),
+        ("created", strict["id"], None, False),
+        ("assigned", strict["id"], "acct_jp", False),
+        ("unassigned", None, "acct_jp", False),
+        ("made_default", strict["id"], None, True),
+    ]
+    assert changes[0]["name"] == "Standard net-30"
+    assert changes[0]["steps"] == [
+        {"days_past_due": 1, "action": "reminder", "min_amounts": {"USD": "50.00"}},
+        {"days_past_due": 15, "action": "escalate", "min_amounts": {}},
+        {"days_past_due": 30, "action": "suspend", "min_amounts": {"USD": "100.00", "JPY": "10000"}},
+    ]
 
 
 async def test_a_write_off_step_writes_off_what_is_past_due(book: Book) -> None:
@@ -264,6 +281,14 @@ async def test_a_used_policy_never_changes_and_bad_input_is_a_4xx(book: Book) ->
     assert (await client.delete(f"/v1/dunning-policies/{policy['id']}", headers=FINANCE)).status_code == 409
     unused = await _policy(book, {"name": "Spare", "steps": [{"days_past_due": 1, "action": "reminder"}]})
     assert (await client.delete(f"/v1/dunning-policies/{unused['id']}", headers=FINANCE)).status_code == 204
+    changes = await book.invoicing.outbox("dunning_policy.changed")
+    assert [(c["change"], c["policy_id"], c["name"]) for c in changes] == [
+        ("created", policy["id"], "Standard net-30"),
+        ("revised", policy["id"], "Softer"),
+        ("created", unused["id"], "Spare"),
+        ("deleted", unused["id"], "Spare"),
+    ]  # the refused revision and deletion (409) published nothing
+    assert changes[1]["steps"] == [{"days_past_due": 5, "action": "reminder", "min_amounts": {}}]
 
     def steps(*items: dict[str, Any]) -> dict[str, Any]:
         return {"name": "Bad", "steps": list(items)}

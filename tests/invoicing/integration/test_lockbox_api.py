@@ -74,11 +74,24 @@ async def test_a_lockbox_file_with_unmatched_lines_imported_twice(invoicing: Inv
         "60.00",
     )
 
+    (imported,) = await invoicing.outbox("lockbox_file.imported")
+    assert (imported["file_id"], imported["filename"], imported["lines"]) == (report["id"], "lbx_0803.csv", 5)
+    assert (imported["matched"], imported["partly_matched"], imported["unmatched"]) == (2, 1, 2)
+    assert [
+        (p["line_number"], p["check_number"], p["payment_id"], p["account_id"], p["amount"], p["status"])
+        for p in imported["payments"]
+    ] == [
+        (1, "5001", lines["5001"]["payment_id"], "acct_1", "300.00", "matched"),
+        (2, "5002", lines["5002"]["payment_id"], "acct_2", "250.00", "matched"),
+        (3, "5003", lines["5003"]["payment_id"], "acct_1", "260.00", "partly_matched"),
+    ]
+
     again = await _import(invoicing, FILE, 200)
     assert again["already_imported"] is True
     assert (again["id"], again["report"], again["lines"]) == (report["id"], report["report"], report["lines"])
     assert await books.count_payments() == 3
     assert len(await invoicing.outbox("payment.received")) == 3
+    assert len(await invoicing.outbox("lockbox_file.imported")) == 1
 
     path = f"/v1/lockbox-files/{report['id']}/lines/{lines['5004']['number']}/apply"
     applied = await books.post(path, {"account_id": "acct_2"}, expect=200)

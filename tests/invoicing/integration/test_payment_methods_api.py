@@ -97,6 +97,33 @@ async def test_a_declined_card_is_retried_with_the_updated_token_and_then_approv
     assert [(a["outcome"], a["decline_code"]) for a in declined["attempts"]] == [("declined", "expired_card")]
     assert await books.invoice(invoice) == ("finalized", "0.00", "300.00")
     assert await invoicing.outbox("payment.received") == []
+    (added,) = await invoicing.outbox("payment_method.added")
+    assert added == {
+        "payment_method_id": method["id"],
+        "account_id": "acct_1",
+        "kind": "card",
+        "brand": "visa",
+        "last_four": "4242",
+        "exp_month": 7,
+        "exp_year": 2026,
+        "bank_last_four": None,
+        "added_at": added["added_at"],
+    }
+    (decline,) = await invoicing.outbox("payment.declined")
+    assert {k: decline[k] for k in decline if k != "declined_at"} == {
+        "payment_id": declined["id"],
+        "account_id": "acct_1",
+        "currency": "USD",
+        "amount": "300.00",
+        "method_kind": "card",
+        "reference": None,
+        "payment_method_id": method["id"],
+        "decline_code": "expired_card",
+        "attempt_number": 1,
+        "attempted_on": "2026-08-01",
+        "next_retry_on": "2026-08-02",
+        "given_up": False,
+    }
 
     early = await books.post("/v1/payments/retry-declined", {"on": "2026-08-01"}, expect=200)
     assert (early["approved"], early["declined"], early["failed"]) == (0, 0, 0)
@@ -117,6 +144,23 @@ async def test_a_declined_card_is_retried_with_the_updated_token_and_then_approv
     assert [(v["version"], v["card"]["token"], v["reason"]) for v in updated["previous_tokens"]] == [
         (1, "tok_expired_0726", "renewed by the issuer")
     ]
+    (token_event,) = await invoicing.outbox("payment_method.token_updated")
+    assert "tok_visa_renewed" not in str(token_event) and "tok_expired_0726" not in str(token_event)
+    assert {k: token_event[k] for k in token_event if k != "updated_at"} == {
+        "payment_method_id": method["id"],
+        "account_id": "acct_1",
+        "kind": "card",
+        "brand": "visa",
+        "last_four": "4242",
+        "exp_month": 7,
+        "exp_year": 2029,
+        "bank_last_four": None,
+        "token_version": 2,
+        "previous_last_four": "4242",
+        "previous_exp_month": 7,
+        "previous_exp_year": 2026,
+        "reason": "renewed by the issuer",
+    }
 
     run = await books.post("/v1/payments/retry-declined", {"on": "2026-08-02"}, expect=200)
     assert (run["approved"], run["declined"], run["failed"]) == (1, 0, 0)
@@ -127,6 +171,8 @@ async def test_a_declined_card_is_retried_with_the_updated_token_and_then_approv
     again = await books.post("/v1/payments/retry-declined", {"on": "2026-08-02"}, expect=200)
     assert (again["approved"], again["declined"]) == (0, 0)
     assert len(await invoicing.outbox("payment.received")) == 1
+    assert len(await invoicing.outbox("payment.declined")) == 1
+    assert len(await invoicing.outbox("payment_method.token_updated")) == 1
     listed = await invoicing.client.get("/v1/payments", params={"account_id": "acct_1"}, headers=OPS)
     assert [p["payment_method_id"] for p in listed.json()["data"]] == [method["id"]]
 
@@ -142,6 +188,23 @@ async def test_a_card_declined_on_every_retry_is_given_up(invoicing: Invoicing) 
     assert last["failed"] == 1
     after = await books.payment(payment["id"])
     assert (after["state"], after["next_retry_on"], len(after["attempts"])) == ("failed", None, 4)
+    declines = await invoicing.outbox("payment.declined")
+    assert [
+        (
+            d["payment_id"],
+            d["amount"],
+            d["attempt_number"],
+            d["attempted_on"],
+            d["next_retry_on"],
+            d["given_up"],
+        )
+        for d in declines
+    ] == [
+        (payment["id"], "10.00", 1, "2026-08-01", "2026-08-02", False),
+        (payment["id"], "10.00", 2, "2026-08-02", "2026-08-04", False),
+        (payment["id"], "10.00", 3, "2026-08-04", "2026-08-08", False),
+        (payment["id"], "10.00", 4, "2026-08-08", None, True),
+    ]
 
 
 async def test_ach_check_and_wire_methods_hold_no_card(invoicing: Invoicing) -> None:
@@ -191,4 +254,5 @@ async def test_a_card_number_in_any_field_is_refused_and_not_stored(
     assert not any(PAN in str(a.changes) for a in audits)
     listed = await invoicing.client.get("/v1/payment-methods", headers=OPS)
     assert listed.json()["data"] == []
+    assert await invoicing.outbox("payment_method.added") == []  # refused: nothing published
     assert books.account_id == "acct_1"

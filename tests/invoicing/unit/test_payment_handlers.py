@@ -114,7 +114,15 @@ async def test_a_declined_card_is_retried_on_its_day_once() -> None:
         date(2026, 8, 2),
         "insufficient_funds",
     )
-    assert uow.event_types == []
+    assert uow.event_types == ["payment.declined"]
+    declined = uow.envelopes[0].payload
+    assert (
+        declined["amount"],
+        declined["decline_code"],
+        declined["attempt_number"],
+        declined["next_retry_on"],
+        declined["given_up"],
+    ) == ("40.00", "insufficient_funds", 1, "2026-08-02", False)
     for expected in (
         {"approved": 0, "declined": 1, "failed": 0, "skipped": 0},
         {"approved": 0, "declined": 0, "failed": 0, "skipped": 0},

@@ -1,5 +1,5 @@
-"""Payments -> `payment.received`, `payment.credit_applied`, `payment.refunded`, `payment.reversed`
-and `invoice.paid`, keyed by the account (libs/contracts/payments.py)."""
+"""Payments -> `payment.received`, `payment.declined`, `payment.credit_applied`, `payment.refunded`,
+`payment.reversed` and `invoice.paid`, keyed by the account (libs/contracts/payments.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from invoicing.domain.invoices import Invoice
-from invoicing.domain.payments import Allocation, Payment, Refund, RefundKind
+from invoicing.domain.payments import Allocation, GatewayAttempt, Payment, PaymentState, Refund, RefundKind
 from libs.contracts import payments as contracts
 from libs.contracts.envelope import EventPayload
 from libs.platform.money import amount_out
@@ -48,6 +48,21 @@ def payment_received(payment: Payment, due_after: Mapping[str, Decimal]) -> tupl
         allocations=_allocations(payment, payment.allocations, due_after),
         unapplied=amount_out(payment.unapplied, payment.currency),
         received_at=payment.received_at,
+    )
+    return payload, payment.account_id
+
+
+def payment_declined(payment: Payment, attempt: GatewayAttempt) -> tuple[EventPayload, str]:
+    """A declined charge (first or a retry): its code, and the next retry or none (given up)."""
+    payload = contracts.PaymentDeclined(
+        **_base(payment),
+        payment_method_id=payment.payment_method_id,
+        decline_code=attempt.decline_code,
+        attempt_number=attempt.number,
+        attempted_on=attempt.attempted_on,
+        next_retry_on=payment.next_retry_on,
+        given_up=payment.state is PaymentState.FAILED,
+        declined_at=attempt.attempted_at,
     )
     return payload, payment.account_id
 

@@ -6,7 +6,8 @@ report and changes nothing. Otherwise every line is read and matched (`domain/lo
 line that names an invoice or an account we know becomes a check payment (`payments.stage_payment`,
 dated its deposit day, referenced by its check number), each in a savepoint: a line the payment
 rules refuse is kept unmatched with the refusal as its reason, and the others go on. The file, its
-lines and their payments commit together.
+lines, their payments and the events (each `payment.received`, then `lockbox_file.imported` with
+the counts and the payments made) commit together.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from invoicing.domain.lockbox import (
     target_of,
 )
 from invoicing.domain.payments import PaymentMethodKind
+from invoicing.events import lockbox as lockbox_events
 from invoicing.handlers.payment_gateway_port import PaymentGateway
 from invoicing.handlers.payments import PaymentRequest, stage_payment
 from libs.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -58,6 +60,9 @@ async def import_lockbox_file(
     if not await uow.lockbox.add(file):
         # Imported by another request meanwhile: its import stands, ours is undone.
         raise Conflict("this lockbox file is being imported by another request; ask again for its report")
+    made = {i.payment_id: await uow.payments.get(i.payment_id) for i in file.lines if i.payment_id}
+    payload, key = lockbox_events.file_imported(file, made)
+    uow.emit(payload, key=key)
     uow.audit(
         "lockbox_file.imported",
         "lockbox_file",

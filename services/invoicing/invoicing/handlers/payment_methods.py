@@ -1,5 +1,6 @@
 """Use cases of payment methods: store one (tokens only), read and list them, and the account
-updater's token update (a new card token and expiry on the same method, the old kept as a version)."""
+updater's token update (a new card token and expiry on the same method, the old kept as a version).
+Each change publishes `payment_method.added` / `.token_updated` (brand, last four, expiry: no token)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from invoicing.domain.payment_methods import CardToken, PaymentMethod
 from invoicing.domain.payments import PaymentMethodKind
+from invoicing.events import payment_methods as events
+from libs.contracts.envelope import EventPayload
 from libs.platform.errors import NotFound
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
@@ -40,6 +43,7 @@ async def add_payment_method(
         label=label,
     )
     await uow.payments.add_method(method)
+    _emit(uow, events.method_added(method))
     uow.audit(
         "payment_method.added",
         "payment_method",
@@ -59,6 +63,7 @@ async def update_card_token(
     before = _shown(method)
     method.update_token(card, at=uow.clock.now(), reason=reason)
     await uow.payments.save_method(method)
+    _emit(uow, events.token_updated(method, uow.clock.now()))
     uow.audit(
         "payment_method.token_updated",
         "payment_method",
@@ -79,6 +84,11 @@ async def list_payment_methods(
 ) -> Page[PaymentMethod]:
     """A page of payment methods, of one account or all."""
     return await uow.payments.page_methods(account_id, page)
+
+
+def _emit(uow: InvoicingUnitOfWork, outgoing: tuple[EventPayload, str]) -> None:
+    payload, key = outgoing
+    uow.emit(payload, key=key)
 
 
 def _shown(method: PaymentMethod) -> dict[str, object]:

@@ -6,7 +6,8 @@ before it is refunded or retried: two payments of one account at once are applie
 other and never pay an invoice twice. The payment, its allocations, the invoices' paid amounts and
 states, the audit records and the events (`payment.*`, `invoice.paid`) commit together. A refusal
 (404, 409, 422) changes nothing. A declined card is a payment too: its attempt and decline code are
-stored (201, state `declined`), nothing is applied, and it is retried on the schedule.
+stored (201, state `declined`), nothing is applied, `payment.declined` is published, and it is
+retried on the schedule.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ async def stage_payment(
         if not attempt.approved:
             payment.decline(attempt)
             await uow.payments.add(payment)
+            _emit(uow, events.payment_declined(payment, attempt))
             uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
             return payment
         payment.attempts.append(attempt)
@@ -175,6 +177,7 @@ async def stage_retry(
     else:
         payment.decline(attempt)
         await uow.payments.save(payment)
+        _emit(uow, events.payment_declined(payment, attempt))
         uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
     return payment
 
