@@ -30,6 +30,13 @@ _NEVER: Final = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u
 _LINE_BREAKS: Final = r"\x09\x0a\x0d"
 PLAIN_TEXT_PATTERN: Final = rf"^[^{_NEVER}{_LINE_BREAKS}]*$"
 MULTILINE_TEXT_PATTERN: Final = rf"^[^{_NEVER}]*$"
+# What Python's str.strip() takes away beyond the characters refused above: a value made only
+# of these is blank. The "non-blank" patterns ask for one character outside them.
+_BLANKS: Final = r"\x20\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+NON_BLANK_PLAIN_TEXT_PATTERN: Final = (
+    rf"^[^{_NEVER}{_LINE_BREAKS}]*[^{_NEVER}{_LINE_BREAKS}{_BLANKS}][^{_NEVER}{_LINE_BREAKS}]*$"
+)
+NON_BLANK_MULTILINE_TEXT_PATTERN: Final = rf"^[^{_NEVER}]*[^{_NEVER}{_LINE_BREAKS}{_BLANKS}][^{_NEVER}]*$"
 _PLAIN_FORBIDDEN: Final = re.compile(rf"[{_NEVER}{_LINE_BREAKS}]")
 _MULTILINE_FORBIDDEN: Final = re.compile(rf"[{_NEVER}]")
 
@@ -45,6 +52,7 @@ class TextRule:
     forbidden: re.Pattern[str]
     pattern: str
     kind: str
+    non_blank: bool = False
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         """The source type's schema, then this rule."""
@@ -68,6 +76,8 @@ class TextRule:
                 "(found U+{code} at position {position})",
                 {"kind": self.kind, "code": f"{ord(found.group()):04X}", "position": found.start()},
             )
+        if self.non_blank and not value.strip():
+            raise PydanticCustomError("text_blank", "{kind} must not be blank", {"kind": self.kind})
         return value
 
 
@@ -75,6 +85,15 @@ ONE_LINE: Final = TextRule(_PLAIN_FORBIDDEN, PLAIN_TEXT_PATTERN, "one-line text"
 """Names, ids people type, addresses, e-mail addresses: no line break or tab either."""
 MULTI_LINE: Final = TextRule(_MULTILINE_FORBIDDEN, MULTILINE_TEXT_PATTERN, "text")
 """Notes, descriptions, reasons: tab, LF and CR allowed."""
+NON_BLANK_LINE: Final = TextRule(
+    _PLAIN_FORBIDDEN, NON_BLANK_PLAIN_TEXT_PATTERN, "one-line text", non_blank=True
+)
+"""A required name or id people type: `ONE_LINE`, and not only spaces (the schema says so too,
+so a client sees from the OpenAPI document what the domain's "is required" refuses)."""
+NON_BLANK_TEXT: Final = TextRule(
+    _MULTILINE_FORBIDDEN, NON_BLANK_MULTILINE_TEXT_PATTERN, "text", non_blank=True
+)
+"""A required note or reason: `MULTI_LINE`, and not only whitespace."""
 
 PlainText = Annotated[str, ONE_LINE]
 """One line of text of any length: no control character, line break, tab or bidi override."""
@@ -85,6 +104,10 @@ MultilineText = Annotated[str, MULTI_LINE]
 __all__ = [
     "MULTILINE_TEXT_PATTERN",
     "MULTI_LINE",
+    "NON_BLANK_LINE",
+    "NON_BLANK_MULTILINE_TEXT_PATTERN",
+    "NON_BLANK_PLAIN_TEXT_PATTERN",
+    "NON_BLANK_TEXT",
     "ONE_LINE",
     "PLAIN_TEXT_PATTERN",
     "MultilineText",

@@ -20,9 +20,9 @@ from invoicing.domain.adjustments import (
 )
 from libs.contracts.types import Amount, CurrencyCode, IsoDate, NonNegativeAmount
 from libs.platform.money import amount_out
-from libs.platform.text import MULTI_LINE
+from libs.platform.text import NON_BLANK_TEXT
 
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500), MULTI_LINE]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500), NON_BLANK_TEXT]
 EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from invoicing.domain.disputes import Dispute, DisputeOutcome, DisputeState
 from libs.contracts.types import Amount, NonNegativeAmount
 from libs.platform.money import amount_out
-from libs.platform.text import MULTI_LINE, ONE_LINE
+from libs.platform.text import NON_BLANK_TEXT, ONE_LINE
 
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000), MULTI_LINE]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000), NON_BLANK_TEXT]
 ChargeKey = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
 EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 

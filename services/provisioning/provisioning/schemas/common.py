@@ -18,13 +18,13 @@ from libs.contracts.types import (
     IsoDate,
     Quantity,
 )
-from libs.platform.text import MULTI_LINE, ONE_LINE
+from libs.platform.text import MULTI_LINE, NON_BLANK_LINE, ONE_LINE
 
 # Free text follows the one text rule (`libs.platform.text`), within the column's length:
 # one line, or (notes, details, reasons) several.
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), NON_BLANK_LINE]
 
 
 ShortText = Annotated[str, StringConstraints(max_length=200), ONE_LINE]
@@ -53,10 +53,10 @@ RefId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"
 CatalogId = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
 
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=120), NON_BLANK_LINE]
 
 
-ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100), ONE_LINE]
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=100), NON_BLANK_LINE]
 
 
 # Dates bounded to what every backend stores and no contract ever needs beyond.

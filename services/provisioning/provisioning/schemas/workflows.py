@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
-from libs.platform.text import MULTI_LINE
+from libs.platform.text import NON_BLANK_TEXT
 from provisioning.domain.workflows import TaskState, Workflow, WorkflowStatus, WorkflowTask
 from provisioning.schemas.common import Command, Day, UserId
 
@@ -67,13 +67,13 @@ class TaskComplete(Command):
 class TaskBlock(Command):
     """Block a task, with the reason."""
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000), MULTI_LINE]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000), NON_BLANK_TEXT]
 
 
 class TaskNoteCreate(Command):
     """A note for a task."""
 
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), NON_BLANK_TEXT]
 
 
 def task_public(workflow_id: str, t: WorkflowTask, today: date) -> TaskPublic:
