@@ -1,6 +1,22 @@
-"""Invoice records -> `invoice.drafted` / `invoice.finalized` / `invoice.voided`, keyed by the account."""
+"""Invoice records -> `invoice.drafted` / `invoice.finalized` / `invoice.voided`, keyed by the account.
+
+Two ways to the same payloads: `outgoing_of` builds the contract's pydantic models (validated,
+for one invoice at a time), and `serialized_of` builds their JSON form directly — what
+`model_dump(mode="json")` of those models gives, field for field — for a bill run's chunk, where
+two validated models per invoice with every line cost as much as the charge calculation. Tests
+hold the two equal and decode the serialized payloads with the contract. An invoice the contract
+would refuse (a quantity with more than six decimals, say) goes the validated way, and is
+refused as before.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from pydantic import TypeAdapter
 
 from invoicing.domain.invoices import (
     Invoice,
@@ -11,10 +27,18 @@ from invoicing.domain.invoices import (
 )
 from libs.contracts import invoicing as contracts
 from libs.contracts.envelope import EventPayload
-from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
+from libs.contracts.types import QUANTITY_PLACES
+from libs.platform.money import UNIT_PRICE_PLACES, amount_out, decimal_out, percent_out, unit_price_out
 
 Outgoing = tuple[EventPayload, str]
 """An invoice payload and its partition key (the account id)."""
+
+SerializedPayload = tuple[type[EventPayload], dict[str, Any], str]
+"""An invoice payload's contract, its JSON form and its partition key (the account id)."""
+
+_DATETIME: Final = TypeAdapter(datetime)
+_QUANTITY_EXPONENT: Final = -QUANTITY_PLACES
+_UNIT_PRICE_EXPONENT: Final = -UNIT_PRICE_PLACES
 
 
 def outgoing_of(record: InvoiceRecord) -> Outgoing:
@@ -114,3 +138,131 @@ def line_payload(line: InvoiceLine) -> contracts.InvoiceLinePayload:
         source_kind=line.source_kind,
         source_id=line.source_id,
     )
+
+
+# --- the same payloads, serialized directly (see the module) -------------------------------------
+
+
+def serialized_of(record: InvoiceRecord) -> SerializedPayload | None:
+    """The JSON form of a draft's or an issued invoice's payload, keyed by its account; None for
+    what goes the validated way (`outgoing_of`): a void, or lines the contract would refuse."""
+    invoice = record.invoice
+    if not _fits_contract(invoice.lines):
+        return None
+    if isinstance(record, InvoiceFinalizedRecord):
+        return contracts.InvoiceFinalized, invoice_finalized_json(invoice), invoice.account_id
+    if isinstance(record, InvoiceDraftedRecord):
+        return contracts.InvoiceDrafted, invoice_drafted_json(invoice, record.change), invoice.account_id
+    return None
+
+
+def _fits_contract(lines: Sequence[InvoiceLine]) -> bool:
+    """The lines' quantities, unit prices and tax rates are within what the contract takes (its
+    amounts always are: rounded to the currency's minor units)."""
+    for line in lines:
+        quantity, unit_price = decimal_out(line.quantity), unit_price_out(line.unit_price)
+        if quantity < 0 or _exponent(quantity) < _QUANTITY_EXPONENT:
+            return False
+        if unit_price is not None and (unit_price < 0 or _exponent(unit_price) < _UNIT_PRICE_EXPONENT):
+            return False
+        if not 0 <= line.tax_rate <= 100:
+            return False
+    return True
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return exponent
+
+
+def _text(value: Decimal) -> str:
+    """A decimal as the contract's decimal types write it (never "-0")."""
+    return format(value.copy_abs() if value.is_zero() else value, "f")
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    return _text(amount_out(value, currency))
+
+
+def _moment(value: datetime) -> Any:
+    return _DATETIME.dump_python(value, mode="json")
+
+
+def invoice_drafted_json(invoice: Invoice, change: str) -> dict[str, Any]:
+    """`invoice_drafted(invoice, change).model_dump(mode="json")`, built directly."""
+    currency = invoice.currency
+    return {
+        "invoice_id": invoice.id,
+        "change": "memo_changed" if change == "memo_changed" else "drafted",
+        "account_id": invoice.account_id,
+        "currency": currency,
+        "run_kind": invoice.run_kind.value,
+        "run_source_id": invoice.run_source_id,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "line_count": len(invoice.lines),
+        "subtotal": _amount(invoice.subtotal, currency),
+        "tax_total": _amount(invoice.tax_total, currency),
+        "total": _amount(invoice.total, currency),
+        "memo": invoice.memo,
+        "drafted_at": _moment(invoice.created_at),
+    }
+
+
+def invoice_finalized_json(invoice: Invoice) -> dict[str, Any]:
+    """`invoice_finalized(invoice).model_dump(mode="json")`, built directly."""
+    assert invoice.number_text is not None and invoice.invoice_date is not None
+    assert invoice.due_date is not None and invoice.finalized_at is not None
+    currency = invoice.currency
+    return {
+        "invoice_id": invoice.id,
+        "number": invoice.number_text,
+        "account_id": invoice.account_id,
+        "customer_id": invoice.bill_to.customer_id,
+        "bill_to_name": invoice.bill_to.name,
+        "currency": currency,
+        "run_kind": invoice.run_kind.value,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "invoice_date": invoice.invoice_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "payment_terms_days": invoice.payment_terms_days,
+        "subtotal": _amount(invoice.subtotal, currency),
+        "discount_total": _amount(invoice.discount_total, currency),
+        "tax_total": _amount(invoice.tax_total, currency),
+        "total": _amount(invoice.total, currency),
+        "amount_due": _amount(invoice.amount_due, currency),
+        "tax_exemption_note": invoice.tax_exemption_note,
+        "lines": [line_json(line) for line in invoice.lines],
+        "finalized_at": _moment(invoice.finalized_at),
+    }
+
+
+def line_json(line: InvoiceLine) -> dict[str, Any]:
+    """`line_payload(line).model_dump(mode="json")`, built directly."""
+    currency = line.currency
+    unit_price = unit_price_out(line.unit_price)
+    return {
+        "charge_key": line.charge_key,
+        "kind": line.kind,
+        "description": line.description,
+        "subscription_id": line.subscription_id,
+        "product_id": line.product_id,
+        "price_id": line.price_id,
+        "price_version": line.price_version,
+        "period_start": line.period_start.isoformat(),
+        "period_end": line.period_end.isoformat(),
+        "quantity": _text(decimal_out(line.quantity)),
+        # A plain Decimal field: pydantic writes str() of it (unit_price_out never has an exponent).
+        "unit_price": None if unit_price is None else str(unit_price),
+        "list_amount": _amount(line.list_amount, currency),
+        "discount_amount": _amount(line.discount_amount, currency),
+        "amount": _amount(line.amount, currency),
+        "tax_code": line.tax_code,
+        "tax_rate": _text(percent_out(line.tax_rate)),
+        "tax_amount": _amount(line.tax_amount, currency),
+        "tax_jurisdiction": line.tax_jurisdiction,
+        "source_kind": line.source_kind,
+        "source_id": line.source_id,
+    }
