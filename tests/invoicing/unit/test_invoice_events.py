@@ -82,7 +82,23 @@ def test_the_serialized_payloads_are_the_contracts(invoice: Invoice) -> None:
 
 
 def test_lines_the_contract_refuses_go_the_validated_way() -> None:
-    invoice = _issued(draft(invoice_line(quantity="1.0000001", unit_price="10.00")))
-    assert all(serialized_of(record) is None for record in invoice.events)
+    drafted, finalized = _issued(draft(invoice_line(quantity="1.0000001", unit_price="10.00"))).events
+    assert serialized_of(finalized) is None  # 7 decimals: Quantity takes 6
     with pytest.raises(ValidationError):
-        invoice_finalized(invoice)
+        invoice_finalized(finalized.invoice)
+    # The draft's event carries no line: it is the contract's as ever.
+    assert serialized_of(drafted) == (
+        contracts.InvoiceDrafted,
+        invoice_drafted(drafted.invoice, "drafted").model_dump(mode="json"),
+        "acct_1",
+    )
+
+
+def test_amounts_the_contract_refuses_go_the_validated_way() -> None:
+    huge = invoice_line(quantity="1", unit_price="1000000000000000000.00", tax_rate="0")  # 19 digits
+    drafted, finalized = _issued(draft(huge)).events
+    assert serialized_of(drafted) is None and serialized_of(finalized) is None
+    with pytest.raises(ValidationError):
+        invoice_drafted(drafted.invoice, "drafted")
+    with pytest.raises(ValidationError):
+        invoice_finalized(finalized.invoice)

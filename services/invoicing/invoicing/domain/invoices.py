@@ -229,6 +229,11 @@ class Invoice:
     void_reason: str | None = None
     version: int = 0
     events: list[InvoiceRecord] = field(default_factory=list)
+    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """(the lines and currency they were summed for, subtotal, discounts, tax): the totals are read
+    a dozen times while an invoice is issued (events, audit, rows)."""
 
     @classmethod
     def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
@@ -245,17 +250,30 @@ class Invoice:
     @property
     def subtotal(self) -> Decimal:
         """Sum of the lines' amounts, before tax."""
-        return self._sum(line.amount for line in self.lines)
+        return self._sums()[2]
 
     @property
     def discount_total(self) -> Decimal:
         """Sum of the lines' discounts (already taken off their amounts)."""
-        return self._sum(line.discount_amount for line in self.lines)
+        return self._sums()[3]
 
     @property
     def tax_total(self) -> Decimal:
         """Sum of the lines' tax, each rounded on its line."""
-        return self._sum(line.tax_amount for line in self.lines)
+        return self._sums()[4]
+
+    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal]:
+        cached = self._line_sums
+        if cached is None or cached[0] is not self.lines or cached[1] != self.currency:
+            cached = (
+                self.lines,
+                self.currency,
+                self._sum(line.amount for line in self.lines),
+                self._sum(line.discount_amount for line in self.lines),
+                self._sum(line.tax_amount for line in self.lines),
+            )
+            self._line_sums = cached
+        return cached
 
     @property
     def total(self) -> Decimal:

@@ -11,7 +11,6 @@ refused as before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -27,8 +26,8 @@ from invoicing.domain.invoices import (
 )
 from libs.contracts import invoicing as contracts
 from libs.contracts.envelope import EventPayload
-from libs.contracts.types import QUANTITY_PLACES
-from libs.platform.money import UNIT_PRICE_PLACES, amount_out, decimal_out, percent_out, unit_price_out
+from libs.contracts.types import AMOUNT_PLACES, PERCENT_PLACES, QUANTITY_PLACES
+from libs.platform.money import MAX_INTEGER_DIGITS, amount_out, decimal_out, percent_out, unit_price_out
 
 Outgoing = tuple[EventPayload, str]
 """An invoice payload and its partition key (the account id)."""
@@ -37,8 +36,7 @@ SerializedPayload = tuple[type[EventPayload], dict[str, Any], str]
 """An invoice payload's contract, its JSON form and its partition key (the account id)."""
 
 _DATETIME: Final = TypeAdapter(datetime)
-_QUANTITY_EXPONENT: Final = -QUANTITY_PLACES
-_UNIT_PRICE_EXPONENT: Final = -UNIT_PRICE_PLACES
+_LIMIT: Final = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
 def outgoing_of(record: InvoiceRecord) -> Outgoing:
@@ -145,48 +143,48 @@ def line_payload(line: InvoiceLine) -> contracts.InvoiceLinePayload:
 
 def serialized_of(record: InvoiceRecord) -> SerializedPayload | None:
     """The JSON form of a draft's or an issued invoice's payload, keyed by its account; None for
-    what goes the validated way (`outgoing_of`): a void, or lines the contract would refuse."""
+    what goes the validated way (`outgoing_of`): a void, or values the contract would refuse."""
     invoice = record.invoice
-    if not _fits_contract(invoice.lines):
+    try:
+        if isinstance(record, InvoiceFinalizedRecord):
+            return contracts.InvoiceFinalized, invoice_finalized_json(invoice), invoice.account_id
+        if isinstance(record, InvoiceDraftedRecord):
+            return contracts.InvoiceDrafted, invoice_drafted_json(invoice, record.change), invoice.account_id
+    except _Unfit:
         return None
-    if isinstance(record, InvoiceFinalizedRecord):
-        return contracts.InvoiceFinalized, invoice_finalized_json(invoice), invoice.account_id
-    if isinstance(record, InvoiceDraftedRecord):
-        return contracts.InvoiceDrafted, invoice_drafted_json(invoice, record.change), invoice.account_id
     return None
 
 
-def _fits_contract(lines: Sequence[InvoiceLine]) -> bool:
-    """The lines' quantities, unit prices and tax rates are within what the contract takes (its
-    amounts always are: rounded to the currency's minor units)."""
-    for line in lines:
-        quantity, unit_price = decimal_out(line.quantity), unit_price_out(line.unit_price)
-        if quantity < 0 or _exponent(quantity) < _QUANTITY_EXPONENT:
-            return False
-        if unit_price is not None and (unit_price < 0 or _exponent(unit_price) < _UNIT_PRICE_EXPONENT):
-            return False
-        if not 0 <= line.tax_rate <= 100:
-            return False
-    return True
+class _Unfit(Exception):
+    """A value the contract's types would refuse: the payload goes the validated way (and fails)."""
 
 
-def _exponent(value: Decimal) -> int:
+def _text(value: Decimal, *, max_places: int, allow_negative: bool = True) -> str:
+    """A decimal as the contract's decimal types write it (never "-0"), if they take it: at most
+    `max_places` decimals and MAX_INTEGER_DIGITS digits before the point."""
+    if value.is_zero():
+        value = value.copy_abs()
+    elif not (-_LIMIT < value < _LIMIT) or (value < 0 and not allow_negative):
+        raise _Unfit
     exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    return exponent
-
-
-def _text(value: Decimal) -> str:
-    """A decimal as the contract's decimal types write it (never "-0")."""
-    return format(value.copy_abs() if value.is_zero() else value, "f")
+    if not isinstance(exponent, int) or -exponent > max_places:
+        raise _Unfit
+    return format(value, "f")
 
 
 def _amount(value: Decimal, currency: str) -> str:
-    return _text(amount_out(value, currency))
+    return _text(amount_out(value, currency), max_places=AMOUNT_PLACES)
 
 
 def _moment(value: datetime) -> Any:
     return _DATETIME.dump_python(value, mode="json")
+
+
+def _percent(rate: Decimal) -> str:
+    shown = percent_out(rate)
+    if shown > 100:
+        raise _Unfit
+    return _text(shown, max_places=PERCENT_PLACES, allow_negative=False)
 
 
 def invoice_drafted_json(invoice: Invoice, change: str) -> dict[str, Any]:
@@ -240,7 +238,8 @@ def invoice_finalized_json(invoice: Invoice) -> dict[str, Any]:
 
 
 def line_json(line: InvoiceLine) -> dict[str, Any]:
-    """`line_payload(line).model_dump(mode="json")`, built directly."""
+    """`line_payload(line).model_dump(mode="json")`, built directly (raises `_Unfit` where the
+    contract would refuse a value)."""
     currency = line.currency
     unit_price = unit_price_out(line.unit_price)
     return {
@@ -253,14 +252,14 @@ def line_json(line: InvoiceLine) -> dict[str, Any]:
         "price_version": line.price_version,
         "period_start": line.period_start.isoformat(),
         "period_end": line.period_end.isoformat(),
-        "quantity": _text(decimal_out(line.quantity)),
+        "quantity": _text(decimal_out(line.quantity), max_places=QUANTITY_PLACES, allow_negative=False),
         # A plain Decimal field: pydantic writes str() of it (unit_price_out never has an exponent).
         "unit_price": None if unit_price is None else str(unit_price),
         "list_amount": _amount(line.list_amount, currency),
         "discount_amount": _amount(line.discount_amount, currency),
         "amount": _amount(line.amount, currency),
         "tax_code": line.tax_code,
-        "tax_rate": _text(percent_out(line.tax_rate)),
+        "tax_rate": _percent(line.tax_rate),
         "tax_amount": _amount(line.tax_amount, currency),
         "tax_jurisdiction": line.tax_jurisdiction,
         "source_kind": line.source_kind,
