@@ -78,10 +78,15 @@ def minor_units(currency: str) -> int:
         ) from None
 
 
+# 1, 0.1, 0.01, ... 0.000001: the steps money and unit prices are rounded to (built once).
+_STEPS: Final = tuple(Decimal(1).scaleb(-places) for places in range(UNIT_PRICE_PLACES + 1))
+
+
 def _quantize(amount: Decimal, places: int) -> Decimal:
     if not amount.is_finite():
         raise ValueError(f"cannot round non-finite amount {amount}")
-    result = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_CONTEXT)
+    step = _STEPS[places] if 0 <= places < len(_STEPS) else Decimal(1).scaleb(-places)
+    result = amount.quantize(step, rounding=ROUND_HALF_UP, context=_CONTEXT)
     # -0.001 rounds to -0.00; a negative zero must never reach an invoice.
     return result.copy_abs() if result.is_zero() else result
 
@@ -175,6 +180,10 @@ def minor_units_problem(amount: Decimal | int, currency: str) -> str | None:
     they keep up to 6 decimals, and only the line is rounded.
     """
     places = minor_units(currency)
+    if isinstance(amount, Decimal) and amount.is_finite():
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent <= places:
+            return None  # no more decimals written than the currency has (the common case)
     if decimal_places(amount) <= places:
         return None
     return f"must have at most {places} decimal place{'' if places == 1 else 's'} for {currency}"

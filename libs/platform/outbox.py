@@ -119,6 +119,30 @@ def build_envelope(
     )
 
 
+def build_serialized_envelope(
+    payload_type: type[EventPayload],
+    payload: dict[str, Any],
+    *,
+    producer: str,
+    key: str,
+    correlation_id: str | None = None,
+) -> Envelope:
+    """`build_envelope` for a payload already in its JSON form (`payload_type`'s
+    `model_dump(mode="json")`): nothing is validated again (`UnitOfWork.emit_serialized`)."""
+    spec = spec_of(payload_type)
+    return Envelope.model_construct(
+        event_id=uuid.uuid4(),
+        occurred_at=utcnow(),
+        type=spec.type,
+        schema_version=spec.schema_version,
+        producer=producer,
+        key=key,
+        correlation_id=correlation_id or current_correlation_id(),
+        causation_id=None,
+        payload=payload,
+    )
+
+
 _STAGED_COLUMNS = ("event_id", "event_type", "topic", "key", "body", "created_at")
 
 

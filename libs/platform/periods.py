@@ -9,6 +9,7 @@ days is pricing math: `libs.pricing.proration.prorate` takes these periods.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime
@@ -73,9 +74,12 @@ def add_months(d: date, n: int, day: int | None = None) -> date:
     return cycle_date(index // 12, index % 12 + 1, d.day if day is None else day)
 
 
+@functools.lru_cache(maxsize=4096)
 def _period_around(d: date, anchor: date, day: int, months: int) -> BillingPeriod:
     # Periods are anchor + k * months, each recomputed from the original day so that a short
-    # month never shifts the ones after it.
+    # month never shifts the ones after it. Memoized (bounded): a bill run asks the same few
+    # periods for every account, and a BillingPeriod is immutable; the callers have checked
+    # the arguments, and a refused date raises each time (exceptions are not cached).
     elapsed = (d.year - anchor.year) * 12 + (d.month - anchor.month)
     k = elapsed // months
     start = add_months(anchor, k * months, day)

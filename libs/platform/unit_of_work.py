@@ -27,7 +27,7 @@ from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.idempotent_requests import current_idempotent_request
 from libs.platform.logging import current_correlation_id
-from libs.platform.outbox import add_to_outbox, build_envelope
+from libs.platform.outbox import add_to_outbox, build_envelope, build_serialized_envelope
 
 SYSTEM_ACTOR = "system"
 
@@ -80,6 +80,15 @@ class UnitOfWork:
     def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
         """Record an event to publish when (and only if) this unit of work commits."""
         envelope = build_envelope(payload, producer=self.producer, key=key, causation_id=causation_id)
+        self.envelopes.append(envelope)
+        return envelope
+
+    def emit_serialized(
+        self, payload_type: type[EventPayload], payload: dict[str, Any], *, key: str
+    ) -> Envelope:
+        """Record an event whose payload is already its contract's JSON form (not validated again:
+        see `UnitOfWorkPort.emit_serialized`), to publish when this unit of work commits."""
+        envelope = build_serialized_envelope(payload_type, payload, producer=self.producer, key=key)
         self.envelopes.append(envelope)
         return envelope
 

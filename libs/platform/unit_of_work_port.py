@@ -54,6 +54,18 @@ class UnitOfWorkPort(abc.ABC):
     def emit(self, payload: EventPayload, *, key: str, causation_id: str | None = None) -> Envelope:
         """Record an event to publish when (and only if) this unit of work commits."""
 
+    def emit_serialized(
+        self, payload_type: type[EventPayload], payload: dict[str, Any], *, key: str
+    ) -> Envelope:
+        """Record an event whose payload is already in its JSON form (`payload_type`'s
+        `model_dump(mode="json")`, built by a producer's fast serializer on a hot path).
+
+        This default validates it against the contract and emits it as `emit` does; the SQL unit
+        of work takes it as it is (the producer's tests decode what it serializes with the
+        contract), skipping a pydantic model per event.
+        """
+        return self.emit(payload_type.model_validate(payload), key=key)
+
     @abc.abstractmethod
     async def commit(self) -> None:
         """Commit the staged changes, audit records and events together."""

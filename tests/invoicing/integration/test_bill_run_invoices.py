@@ -14,16 +14,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from invoicing.app import create_app
 from invoicing.bootstrap import InvoicingRuntime
 from invoicing.handlers import billing_inputs as read_model
+from libs.contracts import invoicing as invoicing_contracts
 from libs.contracts import provisioning
+from libs.contracts.envelope import Envelope
 from libs.platform.clock import FixedClock
+from libs.platform.outbox import OutboxMessage
 from tests.invoicing.integration.conftest import invoicing_settings
 from tests.invoicing.upstream_events import (
     account_opened,
@@ -88,6 +93,17 @@ async def _invoices(client: httpx.AsyncClient, account_id: str) -> list[dict[str
     return list(listed.json()["data"])
 
 
+async def _outbox(runtime: InvoicingRuntime, event_type: str) -> list[str]:
+    """The bodies of the outbox's events of one type, oldest first."""
+    async with runtime.db.session() as session:
+        rows = await session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.event_type == event_type)
+            .order_by(col(OutboxMessage.id))
+        )
+        return [row.body for row in rows.all()]
+
+
 async def test_a_bill_run_issues_each_account_one_invoice_and_a_rerun_adds_none(
     invoicing: tuple[httpx.AsyncClient, InvoicingRuntime],
 ) -> None:
@@ -122,6 +138,23 @@ async def test_a_bill_run_issues_each_account_one_invoice_and_a_rerun_adds_none(
         assert invoice["invoice_date"] == "2026-05-01" and invoice["due_date"] == "2026-05-31"
         numbers.append(invoice["number"])
     assert sorted(numbers) == ["INV-2026-000001", "INV-2026-000002", "INV-2026-000003"]
+    # What the chunk serialized for its events is the contract's, and says what the API shows.
+    issued = [Envelope.model_validate_json(body) for body in await _outbox(runtime, "invoice.finalized")]
+    finalized = [envelope.payload_as(invoicing_contracts.InvoiceFinalized) for envelope in issued]
+    assert sorted((f.number, f.account_id, f.total, f.tax_total) for f in finalized) == [
+        ("INV-2026-000001", "acct_a", Decimal("482.63"), Decimal("32.63")),
+        ("INV-2026-000002", "acct_b", Decimal("482.63"), Decimal("32.63")),
+        ("INV-2026-000003", "acct_c", Decimal("482.63"), Decimal("32.63")),
+    ]
+    assert [[(line.amount, line.tax_amount) for line in f.lines] for f in finalized] == 3 * [
+        [(Decimal("150.00"), Decimal("10.88")), (Decimal("300.00"), Decimal("21.75"))]
+    ]
+    assert {e.key for e in issued} == {"acct_a", "acct_b", "acct_c"}
+    drafted = await _outbox(runtime, "invoice.drafted")
+    assert [
+        Envelope.model_validate_json(body).payload_as(invoicing_contracts.InvoiceDrafted).line_count
+        for body in drafted
+    ] == [2, 2, 2]
 
     again = await _run(client, "2026-05-01")
 

@@ -17,12 +17,13 @@ payment may not (the payment must be refunded or reallocated first).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
 from invoicing.domain.invoice_numbers import DocumentNumber
@@ -126,8 +127,12 @@ class InvoiceLine:
     def of(cls, charge: Any, **tax: Any) -> InvoiceLine:
         """A line from a charge-calculation line (any object with the same field names) and its tax
         (`tax_code`, `tax_rate`, `tax_amount`, `tax_jurisdiction`, `billed_after`)."""
-        names = [name for name in cls.__dataclass_fields__ if name not in tax]
-        values = {name: getattr(charge, name) for name in names if hasattr(charge, name)}
+        missing: Any = object()
+        values: dict[str, Any] = {
+            name: value
+            for name in _LINE_FIELDS
+            if name not in tax and (value := getattr(charge, name, missing)) is not missing
+        }
         if values.get("period_end") is None and values.get("period_start") is not None:
             # A one-off (a fulfillment, a fee, an adjustment) is dated: its period is that day.
             values["period_end"] = values["period_start"] + timedelta(days=1)
@@ -142,8 +147,12 @@ def billed_after(lines: Iterable[InvoiceLine], billed: Iterable[BilledCharge]) -
     latest: dict[str, str] = {}
     for charge in billed:
         latest[charge.charge_key] = max(latest.get(charge.charge_key, ""), charge.invoice_id)
+    # A line stays as it is when it names one already or nothing billed its charge before (the
+    # common case: `replace` re-builds a line, the costliest step of a new invoice's lines).
     return tuple(
-        line if line.billed_after else replace(line, billed_after=latest.get(line.charge_key, ""))
+        line
+        if line.billed_after or not latest.get(line.charge_key)
+        else replace(line, billed_after=latest[line.charge_key])
         for line in lines
     )
 
@@ -170,6 +179,15 @@ class InvoiceVoidedRecord:
 
     invoice: Invoice
     number: str | None
+
+
+_LINE_FIELDS: Final = tuple(InvoiceLine.__dataclass_fields__)
+
+
+@functools.lru_cache(maxsize=256)
+def _zero_of(currency: str) -> Decimal:
+    """0 with the currency's minor units (0.00 in USD): where an invoice's sums start."""
+    return Decimal(0).scaleb(-minor_units(currency))
 
 
 InvoiceRecord = InvoiceDraftedRecord | InvoiceFinalizedRecord | InvoiceVoidedRecord
@@ -211,6 +229,11 @@ class Invoice:
     void_reason: str | None = None
     version: int = 0
     events: list[InvoiceRecord] = field(default_factory=list)
+    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """(the lines and currency they were summed for, subtotal, discounts, tax): the totals are read
+    a dozen times while an invoice is issued (events, audit, rows)."""
 
     @classmethod
     def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
@@ -227,17 +250,30 @@ class Invoice:
     @property
     def subtotal(self) -> Decimal:
         """Sum of the lines' amounts, before tax."""
-        return self._sum(line.amount for line in self.lines)
+        return self._sums()[2]
 
     @property
     def discount_total(self) -> Decimal:
         """Sum of the lines' discounts (already taken off their amounts)."""
-        return self._sum(line.discount_amount for line in self.lines)
+        return self._sums()[3]
 
     @property
     def tax_total(self) -> Decimal:
         """Sum of the lines' tax, each rounded on its line."""
-        return self._sum(line.tax_amount for line in self.lines)
+        return self._sums()[4]
+
+    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal]:
+        cached = self._line_sums
+        if cached is None or cached[0] is not self.lines or cached[1] != self.currency:
+            cached = (
+                self.lines,
+                self.currency,
+                self._sum(line.amount for line in self.lines),
+                self._sum(line.discount_amount for line in self.lines),
+                self._sum(line.tax_amount for line in self.lines),
+            )
+            self._line_sums = cached
+        return cached
 
     @property
     def total(self) -> Decimal:
@@ -379,7 +415,7 @@ class Invoice:
             )
 
     def _sum(self, amounts: Iterable[Decimal]) -> Decimal:
-        return sum(amounts, Decimal(0).scaleb(-minor_units(self.currency)))
+        return sum(amounts, _zero_of(self.currency))
 
     def _check(self) -> None:
         minor_units(self.currency)  # an unknown currency is a 422

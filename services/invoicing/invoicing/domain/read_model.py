@@ -215,7 +215,10 @@ def subscriptions_of(
                 billing_timing=latest.billing_timing
                 or (price.timing if price else None)
                 or BillingTiming.IN_ADVANCE,
-                versions=tuple(replace(r.version, sequence=i) for i, r in enumerate(ordered)),
+                versions=tuple(
+                    r.version if r.version.sequence == i else replace(r.version, sequence=i)
+                    for i, r in enumerate(ordered)
+                ),
                 product_name=product.name if product else None,
             )
         )

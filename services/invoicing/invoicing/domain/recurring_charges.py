@@ -342,11 +342,16 @@ def _withdrawn_lines(
     billed: BilledLedger,
 ) -> Iterator[ChargeLine]:
     """Credits for keys billed before whose days are no longer billed on those terms at all."""
+    withdrawn = [
+        billed_key
+        for billed_key in billed.recurring_keys(subscription.subscription_id)
+        if billed_key[0] not in expected_keys
+    ]
+    if not withdrawn:
+        return  # the common case: nothing billed before, or every billed key still expected
     versions = _ordered(subscription)
     calendar = BillingCalendar.of(subscription, bill_cycle_day, billed)
-    for key, period_start, segment_start in billed.recurring_keys(subscription.subscription_id):
-        if key in expected_keys:
-            continue
+    for key, period_start, segment_start in withdrawn:
         period = calendar.period_of(period_start)
         if not _is_due(subscription.billing_timing, period, segment_start, through):
             continue

@@ -1,6 +1,21 @@
-"""Invoice records -> `invoice.drafted` / `invoice.finalized` / `invoice.voided`, keyed by the account."""
+"""Invoice records -> `invoice.drafted` / `invoice.finalized` / `invoice.voided`, keyed by the account.
+
+Two ways to the same payloads: `outgoing_of` builds the contract's pydantic models (validated,
+for one invoice at a time), and `serialized_of` builds their JSON form directly — what
+`model_dump(mode="json")` of those models gives, field for field — for a bill run's chunk, where
+two validated models per invoice with every line cost as much as the charge calculation. Tests
+hold the two equal and decode the serialized payloads with the contract. An invoice the contract
+would refuse (a quantity with more than six decimals, say) goes the validated way, and is
+refused as before.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from pydantic import TypeAdapter
 
 from invoicing.domain.invoices import (
     Invoice,
@@ -11,10 +26,17 @@ from invoicing.domain.invoices import (
 )
 from libs.contracts import invoicing as contracts
 from libs.contracts.envelope import EventPayload
-from libs.platform.money import amount_out, decimal_out, percent_out, unit_price_out
+from libs.contracts.types import AMOUNT_PLACES, PERCENT_PLACES, QUANTITY_PLACES
+from libs.platform.money import MAX_INTEGER_DIGITS, amount_out, decimal_out, percent_out, unit_price_out
 
 Outgoing = tuple[EventPayload, str]
 """An invoice payload and its partition key (the account id)."""
+
+SerializedPayload = tuple[type[EventPayload], dict[str, Any], str]
+"""An invoice payload's contract, its JSON form and its partition key (the account id)."""
+
+_DATETIME: Final = TypeAdapter(datetime)
+_LIMIT: Final = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
 def outgoing_of(record: InvoiceRecord) -> Outgoing:
@@ -114,3 +136,132 @@ def line_payload(line: InvoiceLine) -> contracts.InvoiceLinePayload:
         source_kind=line.source_kind,
         source_id=line.source_id,
     )
+
+
+# --- the same payloads, serialized directly (see the module) -------------------------------------
+
+
+def serialized_of(record: InvoiceRecord) -> SerializedPayload | None:
+    """The JSON form of a draft's or an issued invoice's payload, keyed by its account; None for
+    what goes the validated way (`outgoing_of`): a void, or values the contract would refuse."""
+    invoice = record.invoice
+    try:
+        if isinstance(record, InvoiceFinalizedRecord):
+            return contracts.InvoiceFinalized, invoice_finalized_json(invoice), invoice.account_id
+        if isinstance(record, InvoiceDraftedRecord):
+            return contracts.InvoiceDrafted, invoice_drafted_json(invoice, record.change), invoice.account_id
+    except _Unfit:
+        return None
+    return None
+
+
+class _Unfit(Exception):
+    """A value the contract's types would refuse: the payload goes the validated way (and fails)."""
+
+
+def _text(value: Decimal, *, max_places: int, allow_negative: bool = True) -> str:
+    """A decimal as the contract's decimal types write it (never "-0"), if they take it: at most
+    `max_places` decimals and MAX_INTEGER_DIGITS digits before the point."""
+    if value.is_zero():
+        value = value.copy_abs()
+    elif not (-_LIMIT < value < _LIMIT) or (value < 0 and not allow_negative):
+        raise _Unfit
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or -exponent > max_places:
+        raise _Unfit
+    return format(value, "f")
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    return _text(amount_out(value, currency), max_places=AMOUNT_PLACES)
+
+
+def _moment(value: datetime) -> Any:
+    return _DATETIME.dump_python(value, mode="json")
+
+
+def _percent(rate: Decimal) -> str:
+    shown = percent_out(rate)
+    if shown > 100:
+        raise _Unfit
+    return _text(shown, max_places=PERCENT_PLACES, allow_negative=False)
+
+
+def invoice_drafted_json(invoice: Invoice, change: str) -> dict[str, Any]:
+    """`invoice_drafted(invoice, change).model_dump(mode="json")`, built directly."""
+    currency = invoice.currency
+    return {
+        "invoice_id": invoice.id,
+        "change": "memo_changed" if change == "memo_changed" else "drafted",
+        "account_id": invoice.account_id,
+        "currency": currency,
+        "run_kind": invoice.run_kind.value,
+        "run_source_id": invoice.run_source_id,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "line_count": len(invoice.lines),
+        "subtotal": _amount(invoice.subtotal, currency),
+        "tax_total": _amount(invoice.tax_total, currency),
+        "total": _amount(invoice.total, currency),
+        "memo": invoice.memo,
+        "drafted_at": _moment(invoice.created_at),
+    }
+
+
+def invoice_finalized_json(invoice: Invoice) -> dict[str, Any]:
+    """`invoice_finalized(invoice).model_dump(mode="json")`, built directly."""
+    assert invoice.number_text is not None and invoice.invoice_date is not None
+    assert invoice.due_date is not None and invoice.finalized_at is not None
+    currency = invoice.currency
+    return {
+        "invoice_id": invoice.id,
+        "number": invoice.number_text,
+        "account_id": invoice.account_id,
+        "customer_id": invoice.bill_to.customer_id,
+        "bill_to_name": invoice.bill_to.name,
+        "currency": currency,
+        "run_kind": invoice.run_kind.value,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "invoice_date": invoice.invoice_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "payment_terms_days": invoice.payment_terms_days,
+        "subtotal": _amount(invoice.subtotal, currency),
+        "discount_total": _amount(invoice.discount_total, currency),
+        "tax_total": _amount(invoice.tax_total, currency),
+        "total": _amount(invoice.total, currency),
+        "amount_due": _amount(invoice.amount_due, currency),
+        "tax_exemption_note": invoice.tax_exemption_note,
+        "lines": [line_json(line) for line in invoice.lines],
+        "finalized_at": _moment(invoice.finalized_at),
+    }
+
+
+def line_json(line: InvoiceLine) -> dict[str, Any]:
+    """`line_payload(line).model_dump(mode="json")`, built directly (raises `_Unfit` where the
+    contract would refuse a value)."""
+    currency = line.currency
+    unit_price = unit_price_out(line.unit_price)
+    return {
+        "charge_key": line.charge_key,
+        "kind": line.kind,
+        "description": line.description,
+        "subscription_id": line.subscription_id,
+        "product_id": line.product_id,
+        "price_id": line.price_id,
+        "price_version": line.price_version,
+        "period_start": line.period_start.isoformat(),
+        "period_end": line.period_end.isoformat(),
+        "quantity": _text(decimal_out(line.quantity), max_places=QUANTITY_PLACES, allow_negative=False),
+        # A plain Decimal field: pydantic writes str() of it (unit_price_out never has an exponent).
+        "unit_price": None if unit_price is None else str(unit_price),
+        "list_amount": _amount(line.list_amount, currency),
+        "discount_amount": _amount(line.discount_amount, currency),
+        "amount": _amount(line.amount, currency),
+        "tax_code": line.tax_code,
+        "tax_rate": _percent(line.tax_rate),
+        "tax_amount": _amount(line.tax_amount, currency),
+        "tax_jurisdiction": line.tax_jurisdiction,
+        "source_kind": line.source_kind,
+        "source_id": line.source_id,
+    }

@@ -24,7 +24,7 @@ from invoicing.domain.invoices import (
     bill_to_of,
     billed_after,
 )
-from invoicing.events.invoices import outgoing_of
+from invoicing.events.invoices import outgoing_of, serialized_of
 from invoicing.handlers.invoices_port import BillingPeriodKey, InvoiceFilters, InvoiceKeyTaken
 from invoicing.handlers.payments import apply_account_credit
 from libs.platform.ids import new_id
@@ -295,8 +295,13 @@ async def _commit(uow: InvoicingUnitOfWork, action: str, invoice: Invoice, chang
 
 def _stage_events(uow: InvoicingUnitOfWork, invoice: Invoice) -> None:
     for record in invoice.events:
-        payload, key = outgoing_of(record)
-        uow.emit(payload, key=key)
+        serialized = serialized_of(record)
+        if serialized is not None:
+            payload_type, data, key = serialized
+            uow.emit_serialized(payload_type, data, key=key)
+        else:
+            payload, key = outgoing_of(record)
+            uow.emit(payload, key=key)
     invoice.events.clear()
 
 

@@ -8,11 +8,13 @@ into `BillingInputs` are `invoicing.domain.read_model`'s.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_
+from sqlalchemy import Select, insert, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,8 +61,11 @@ from invoicing.repository.billing_watermarks import (
 )
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
 
+_ACCOUNTS: Any = BillingAccountRow.__table__  # type: ignore[attr-defined]
+_MARKS: Any = BillingWatermarkRow.__table__  # type: ignore[attr-defined]
 
-def account_of(row: BillingAccountRow) -> BillingAccount:
+
+def account_of(row: Any) -> BillingAccount:
     """The billing profile of a row."""
     return BillingAccount(
         account_id=row.account_id,
@@ -113,7 +118,10 @@ def _account_row(account: BillingAccount, event_at: datetime) -> BillingAccountR
     )
 
 
+@functools.cache
 def _optional(enum: Any, value: str | None) -> Any:
+    # Memoized: an Enum(value) look-up costs more than the rest of a row's conversion, and a
+    # chunk converts thousands of rows holding the same few values (errors are not cached).
     return None if value is None else enum(value)
 
 
@@ -353,26 +361,17 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
     ) -> list[BillingAccount]:
         """Accounts with their own invoice, by id, after `after_account_id`; with `due_on`, only
         those not marked billed through that date (one outer join on the marks)."""
-        stmt = select(BillingAccountRow)
+        accounts, marks = _ACCOUNTS.c, _MARKS.c
+        stmt = core_select(_ACCOUNTS)
         if due_on is not None:
-            stmt = stmt.outerjoin(
-                BillingWatermarkRow, col(BillingWatermarkRow.account_id) == col(BillingAccountRow.account_id)
-            ).where(
-                or_(
-                    col(BillingWatermarkRow.billed_through).is_(None),
-                    col(BillingWatermarkRow.billed_through) < due_on,
-                )
+            stmt = stmt.outerjoin(_MARKS, marks.account_id == accounts.account_id).where(
+                or_(marks.billed_through.is_(None), marks.billed_through < due_on)
             )
-        stmt = stmt.where(
-            or_(
-                col(BillingAccountRow.bills_to_parent).is_(False),
-                col(BillingAccountRow.parent_account_id).is_(None),
-            )
-        )
+        stmt = stmt.where(or_(accounts.bills_to_parent.is_(False), accounts.parent_account_id.is_(None)))
         if after_account_id is not None:
-            stmt = stmt.where(col(BillingAccountRow.account_id) > after_account_id)
-        stmt = stmt.order_by(col(BillingAccountRow.account_id)).limit(limit)
-        return [account_of(row) for row in (await self.session.exec(stmt)).all()]
+            stmt = stmt.where(accounts.account_id > after_account_id)
+        stmt = stmt.order_by(accounts.account_id).limit(limit)
+        return [account_of(row) for row in await self._core_rows(stmt)]
 
     async def billing_inputs(
         self,
@@ -432,20 +431,25 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         for _ in range(MAX_HIERARCHY_DEPTH):
             if not parents:
                 break
-            stmt = select(BillingAccountRow).where(
-                col(BillingAccountRow.parent_account_id).in_(parents),
-                col(BillingAccountRow.bills_to_parent).is_(True),
+            stmt = core_select(_ACCOUNTS).where(
+                _ACCOUNTS.c.parent_account_id.in_(parents), _ACCOUNTS.c.bills_to_parent.is_(True)
             )
-            children = [account_of(row) for row in (await self.session.exec(stmt)).all()]
+            children = [account_of(row) for row in await self._core_rows(stmt)]
             parents = {child.account_id for child in children if child.account_id not in found}
             found.update({child.account_id: child for child in children})
         return found
 
     async def _rows(self, model: Any, column: Any, values: Collection[str]) -> list[Any]:
+        """The rows of `model`'s table whose `column` is in `values`, as plain rows (Core: no ORM
+        object a row; the converters read them by column name as they would a model)."""
         if not values:
             return []
-        stmt = select(model).where(col(column).in_(set(values)))
-        return list((await self.session.exec(stmt)).all())
+        table = model.__table__
+        return await self._core_rows(core_select(table).where(table.c[column.key].in_(set(values))))
+
+    async def _core_rows(self, stmt: Select[Any]) -> list[Any]:
+        # Through the session (its pending changes flushed first, as for an ORM query).
+        return list((await self.session.exec(stmt)).all())  # type: ignore[call-overload]
 
 
 def _charged_accounts(*, price_id: str | None = None, product_id: str | None = None) -> tuple[Any, Any]:

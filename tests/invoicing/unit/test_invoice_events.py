@@ -1,0 +1,104 @@
+"""The invoice events a bill run serializes directly (`events.invoices.serialized_of`) are the
+contract's payloads: field for field what the pydantic models dump, and they decode with them.
+
+Covered: 2-, 0- and 3-decimal currencies, an exempt invoice (no tax), a credit line, a line with
+no unit price, a zero discount and a fractional quantity and unit price; an invoice whose lines
+the contract would refuse goes the validated way (None here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from invoicing.domain.invoice_numbers import DocumentNumber
+from invoicing.domain.invoices import Invoice, InvoiceDraftedRecord, InvoiceFinalizedRecord
+from invoicing.events.invoices import invoice_drafted, invoice_finalized, serialized_of
+from libs.contracts import invoicing as contracts
+from tests.invoicing.factories import draft, invoice_line
+
+NUMBER = DocumentNumber("INV-2026", 42)
+
+
+AT = datetime(2026, 8, 1, 16, 5, 7, 123456, tzinfo=UTC)
+
+
+def _issued(invoice: Invoice, *, at: datetime = AT) -> Invoice:
+    invoice.finalize(number=NUMBER, invoice_date=date(2026, 8, 1), at=at)
+    return invoice
+
+
+def _invoices() -> list[Invoice]:
+    return [
+        _issued(draft()),
+        _issued(
+            draft(
+                invoice_line("seats", quantity="25", unit_price="12.00", discount="30.00"),
+                replace(
+                    invoice_line("credit", quantity="1", unit_price="300.00", tax_rate="8.875"),
+                    kind="recurring_credit",
+                    list_amount=Decimal("-150.00"),
+                    amount=Decimal("-150.00"),
+                    tax_amount=Decimal("-13.31"),
+                ),
+                invoice_line("usage", quantity="1234.5", unit_price="0.000108", tax_rate="0"),
+                replace(invoice_line("minimum", tax_rate="0"), unit_price=None),
+            )
+        ),
+        _issued(draft(invoice_line(currency="JPY", unit_price="1200", tax_rate="10"), currency="JPY")),
+        _issued(draft(invoice_line(currency="BHD", unit_price="12.345", tax_rate="10"), currency="BHD")),
+        _issued(
+            draft(
+                invoice_line(tax_rate="0", tax_code=None, tax_jurisdiction=None), tax_exemption_note="EX-1"
+            ),
+            at=datetime(2026, 8, 1, 12, tzinfo=timezone(timedelta(hours=-4))),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("invoice", _invoices(), ids=["usd", "mixed", "jpy", "bhd", "exempt"])
+def test_the_serialized_payloads_are_the_contracts(invoice: Invoice) -> None:
+    drafted, finalized = invoice.events
+    assert isinstance(drafted, InvoiceDraftedRecord) and isinstance(finalized, InvoiceFinalizedRecord)
+    serialized_draft, serialized_issue = serialized_of(drafted), serialized_of(finalized)
+    assert serialized_draft is not None and serialized_issue is not None
+    assert serialized_draft == (
+        contracts.InvoiceDrafted,
+        invoice_drafted(invoice, drafted.change).model_dump(mode="json"),
+        invoice.account_id,
+    )
+    assert serialized_issue == (
+        contracts.InvoiceFinalized,
+        invoice_finalized(invoice).model_dump(mode="json"),
+        invoice.account_id,
+    )
+    decoded = contracts.InvoiceFinalized.model_validate(serialized_issue[1])
+    assert decoded.total == invoice.total
+    assert [line.amount for line in decoded.lines] == [line.amount for line in invoice.lines]
+
+
+def test_lines_the_contract_refuses_go_the_validated_way() -> None:
+    drafted, finalized = _issued(draft(invoice_line(quantity="1.0000001", unit_price="10.00"))).events
+    assert serialized_of(finalized) is None  # 7 decimals: Quantity takes 6
+    with pytest.raises(ValidationError):
+        invoice_finalized(finalized.invoice)
+    # The draft's event carries no line: it is the contract's as ever.
+    assert serialized_of(drafted) == (
+        contracts.InvoiceDrafted,
+        invoice_drafted(drafted.invoice, "drafted").model_dump(mode="json"),
+        "acct_1",
+    )
+
+
+def test_amounts_the_contract_refuses_go_the_validated_way() -> None:
+    huge = invoice_line(quantity="1", unit_price="1000000000000000000.00", tax_rate="0")  # 19 digits
+    drafted, finalized = _issued(draft(huge)).events
+    assert serialized_of(drafted) is None and serialized_of(finalized) is None
+    with pytest.raises(ValidationError):
+        invoice_drafted(drafted.invoice, "drafted")
+    with pytest.raises(ValidationError):
+        invoice_finalized(finalized.invoice)
