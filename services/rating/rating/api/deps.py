@@ -17,14 +17,13 @@ from rating.handlers.unit_of_work import RatingUnitOfWork
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-def _uow_for(*roles: Role, read_only: bool = False) -> Callable[..., Any]:
+def _uow_for(*roles: Role) -> Callable[..., Any]:
     async def dependency(
         request: Request, principal: Annotated[Principal, Depends(require_roles(*roles))]
     ) -> AsyncIterator[RatingUnitOfWork]:
         runtime = runtime_of(request)
         assert isinstance(runtime, RatingRuntime)
-        make = runtime.rating_read_unit_of_work if read_only else runtime.rating_unit_of_work
-        async with make(principal) as uow:
+        async with runtime.rating_unit_of_work(principal) as uow:
             yield uow
 
     return dependency
@@ -37,11 +36,9 @@ UsageUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.CRM, Role.FINANCE, 
 """Sending usage, checking entitlements and logging support time: admin, crm, finance and erp
 (the network, mediation and apps call with an erp or crm key)."""
 
-CheckUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.CRM, Role.FINANCE, Role.ERP, read_only=True))]
-"""Checking entitlements (the callers of `UsageUow`): a read-only unit of work."""
-
 UsageCaller = Annotated[Principal, Depends(require_roles(Role.CRM, Role.FINANCE, Role.ERP))]
-"""Who may send usage: admin, crm, finance and erp (a transaction per attempt is the route's)."""
+"""Who may send usage or check entitlements: admin, crm, finance and erp (the route opens its unit
+of work: a transaction per attempt, or a read-only one)."""
 
 WriteUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.FINANCE))]
 """Meters, balances and contracts: admin and finance."""
