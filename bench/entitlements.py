@@ -9,8 +9,10 @@ the same rate against the same process, alternating so both see the same machine
 baseline is the service's floor (routing, middleware, the event loop, the client) for a request
 that does no work. Each check names a random subscription and meter and a quantity of 1 to 5.
 
-Every answer must be a 200; the figures are the checks' p50 and p99 beside `/healthz`'s. The
-goal of issue 8 is a p99 under 5 ms.
+Before the rounds each distinct check is sent once (the process keeps the subscriptions it was
+asked about in memory, per read-model generation: the rounds measure the steady state), then
+1,000 `/healthz`. Every answer must be a 200; the figures are the checks' p50 and p99 beside
+`/healthz`'s. The goal of issue 8 is a p99 under 5 ms.
 """
 
 from __future__ import annotations
@@ -176,7 +178,9 @@ async def _drive(stack: Stack, report: EntitlementReport) -> None:
     try:
         checks = check_bodies(pool, options.subscriptions, DISTINCT_BODIES)
         health = pool.request_bytes("GET", "/healthz")
-        _, answers = await open_loop(pool, checks[: min(WARM_UP_REQUESTS, options.rate)], options.rate)
+        # Warm-up: each distinct check once, so the rounds measure a process that has served these
+        # subscriptions (kept in memory per read-model generation), not its first look at each.
+        _, answers = await open_loop(pool, checks, options.rate)
         _require_ok(answers, CHECK_PATH)
         _, answers = await open_loop(pool, [health] * min(WARM_UP_REQUESTS, options.rate), options.rate)
         _require_ok(answers, "GET /healthz")
