@@ -70,7 +70,7 @@ class RatingRuntime(ServiceRuntime):
         """Stop the service's tasks, then close the checks' read-only connection."""
         await super().stop()
         if self._entitlement_reads is not None:
-            self._entitlement_reads.close()
+            await self._entitlement_reads.close()
 
     def usage_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued

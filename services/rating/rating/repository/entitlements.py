@@ -12,8 +12,8 @@ thread: an indexed point read in WAL mode takes some tens of microseconds and ne
 writer (a reader sees the last committed state), far less than handing each statement to
 aiosqlite's worker thread and back (about a millisecond of CPU and four thread switches a
 check, measured with `python -m bench.entitlement_check`) or taking the write lock that every
-session's `BEGIN IMMEDIATE` takes. Elsewhere (PostgreSQL) they run on a pooled connection of
-the engine.
+session's `BEGIN IMMEDIATE` takes. On PostgreSQL they run on a connection of their own small
+asyncpg pool (one round trip a read), or the engine's with another driver.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import Date, Select, and_, bindparam, exists, literal_column, or_, select
+from sqlalchemy import Date, Select, TypeDecorator, and_, bindparam, exists, literal_column, or_, select
 from sqlalchemy.engine import Dialect, make_url
 
 from libs.platform.db import Database
@@ -62,6 +62,8 @@ _ACCOUNT_FIELDS: Final = (
     "time_zone",
     "event_at",
 )
+CHECK_POOL_SIZE: Final = 4
+"""PostgreSQL connections the checks of one process read on (their own pool)."""
 READ_TIMEOUT_S: Final = 1.0
 """How long a read on the loop waits for a lock (a WAL reader waits only while a checkpoint
 resets the log, a few milliseconds at most)."""
@@ -142,9 +144,7 @@ class _Compiled:
         self.sql = str(compiled)
         names: Sequence[str] = compiled.positiontup or []
         self.params = [(name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in names]
-        self.results = [
-            column.type._cached_result_processor(dialect, None) for column in statement.selected_columns
-        ]
+        self.results = [_result_processor(column.type, dialect) for column in statement.selected_columns]
 
     def arguments(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(
@@ -157,20 +157,35 @@ class _Compiled:
         )
 
 
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's conversion of a driver value: SQLAlchemy's own for SQLite (text to dates and
+    exact decimals); asyncpg hands over dates and decimals already, so only a type decorator's
+    own step is left (NUMERIC's padding zeros trimmed, as the ORM would)."""
+    if dialect.name == "sqlite":
+        processor: Callable[[Any], Any] | None = type_._cached_result_processor(dialect, None)
+        return processor
+    if isinstance(type_, TypeDecorator) and type_._has_result_processor:
+        return lambda value: type_.process_result_value(value, dialect)
+    return None
+
+
 class SqlEntitlementReads:
     """What a check reads, in one statement (two the first time a subscription is asked about)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._path = _sqlite_file(db.url) if db.dialect == "sqlite" else None
+        self._asyncpg = db.engine.dialect.driver == "asyncpg"
         self._connection: sqlite3.Connection | None = None
+        self._pool: Any = None
         self._compiled: tuple[_Compiled, _Compiled] | None = None
 
     def _statements(self) -> tuple[_Compiled, _Compiled]:
-        """The open-usage and subscription statements, compiled when first used (compiled for the
-        driver only where statements go to it directly: SQLite)."""
+        """The open-usage and subscription statements, compiled when first used (for the driver
+        where statements go to it directly: SQLite, asyncpg)."""
         if self._compiled is None:
-            dialect = self.db.engine.dialect if self._path is not None else None
+            direct = self._path is not None or self._asyncpg
+            dialect = self.db.engine.dialect if direct else None
             self._compiled = (
                 _Compiled(_open_usage_statement(), dialect),
                 _Compiled(_subscription_statement(), dialect),
@@ -207,19 +222,36 @@ class SqlEntitlementReads:
             series=tuple((r[2], r[3], r[4]) for r in rows if r[2] is not None),
         )
 
-    def close(self) -> None:
-        """Close the read-only connection (the runtime's stop)."""
+    async def close(self) -> None:
+        """Close the read-only connection or pool (the runtime's stop)."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
 
     async def _rows(self, compiled: _Compiled, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         if self._path is not None:
             cursor = self._sqlite().execute(compiled.sql, compiled.arguments(values))
             return [compiled.row(raw) for raw in cursor.fetchall()]
+        if self._asyncpg:
+            # A small pool of its own: one round trip a read (the engine's checkout pings first,
+            # and its connection begins and rolls back a transaction around the statement).
+            async with (await self._asyncpg_pool()).acquire() as connection:
+                records = await connection.fetch(compiled.sql, *compiled.arguments(values))
+            return [compiled.row(tuple(record)) for record in records]
         async with self.db.engine.connect() as connection:
             result = await connection.execute(compiled.statement, values)
             return [tuple(row) for row in result.all()]
+
+    async def _asyncpg_pool(self) -> Any:
+        if self._pool is None:
+            import asyncpg
+
+            dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+            self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=CHECK_POOL_SIZE)
+        return self._pool
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
