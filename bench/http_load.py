@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -163,27 +164,28 @@ class Latencies:
 
 async def open_loop(pool: HttpPool, requests: Sequence[bytes], rate: float) -> tuple[Latencies, list[Answer]]:
     """Send `requests` at `rate` per second on schedule; each latency counted from its due time."""
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 0.01
+    # perf_counter, not loop.time(): uvloop's clock moves in whole milliseconds.
+    clock = time.perf_counter
+    start = clock() + 0.01
     answers: list[Answer | None] = [None] * len(requests)
     latencies = [0.0] * len(requests)
     lags = [0.0] * len(requests)
 
     async def one(index: int, due: float) -> None:
-        sent = loop.time()
+        sent = clock()
         lags[index] = sent - due
         answers[index] = await pool.send(requests[index])
-        latencies[index] = loop.time() - sent
+        latencies[index] = clock() - sent
 
     tasks: list[asyncio.Task[None]] = []
     for index in range(len(requests)):
         due = start + index / rate
-        delay = due - loop.time()
+        delay = due - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(index, due)))
     await asyncio.gather(*tasks)
-    elapsed = loop.time() - start
+    elapsed = clock() - start
     done = [a for a in answers if a is not None]
     return Latencies(latencies, [a.status for a in done], elapsed, lags), done
 

@@ -54,6 +54,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+READ_ONLY: Final = "billing_read_only"
+"""The execution option of a read-only session's connections (`Database.read_only_sessions`)."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the pragmas every SQLite connection needs."""
     url = async_url(url)
@@ -82,7 +86,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
             # then writes fails at once with SQLITE_BUSY when another writer got in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only session never writes: its deferred BEGIN reads beside the writer (WAL).
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -97,6 +103,11 @@ class Database:
         self.url = async_url(url)
         self.engine = create_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.read_only_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), class_=AsyncSession, expire_on_commit=False
+        )
+        """Sessions that only read: on SQLite they never take the write lock (so never wait for a
+        writer); the caller must not write through them."""
 
     @property
     def dialect(self) -> str:

@@ -91,11 +91,21 @@ def _validated(spec_repr: str, spec: PriceSpec) -> None:
     validate_price_spec(spec)
 
 
+_VALIDATED_OBJECTS: dict[int, PriceSpec] = {}
+"""Specs validated, by identity (each kept, so its id is never another object's)."""
+
+
 def _validate_once(spec: PriceSpec) -> None:
     # A price is rated many times (every line of a bill run): validate each distinct spec once.
     # The key is the repr, which tells Decimal("1") from 1.0 — equal, and equal-hashing, as
-    # values, but only the first is a valid price.
+    # values, but only the first is a valid price. A spec object rated again (a cached one: an
+    # entitlement check rates its spec twice a call) skips even the repr.
+    if _VALIDATED_OBJECTS.get(id(spec)) is spec:
+        return
     _validated(repr(spec), spec)
+    if len(_VALIDATED_OBJECTS) >= 4096:
+        _VALIDATED_OBJECTS.clear()
+    _VALIDATED_OBJECTS[id(spec)] = spec
 
 
 def rate(spec: PriceSpec, quantity: Decimal) -> Charge:

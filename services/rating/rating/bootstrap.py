@@ -24,13 +24,15 @@ from rating.config import RatingSettings
 from rating.consumers import consumer_specs
 from rating.domain.usage_loads import UsageLoad
 from rating.handlers import rated_usage, usage_loads
+from rating.handlers.entitlements import SubscriptionMemory
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.handlers.usage import IngestionRules
 from rating.handlers.usage_guides import GuideMemory
 from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
-from rating.repository.unit_of_work import SqlRatingUnitOfWork
+from rating.repository.entitlements import SqlEntitlementReads
+from rating.repository.unit_of_work import SqlRatingUnitOfWork, SqlReadOnlyRatingUnitOfWork
 from rating.repository.usage_files import SpoolDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -48,12 +50,27 @@ class RatingRuntime(ServiceRuntime):
     """Meters and prices kept in memory for entitlement checks (shared by this process's units of work)."""
     guide_memory: GuideMemory = field(default_factory=GuideMemory)
     """The usage guide of the read model's current generation (shared by this process's batches)."""
+    check_memory: SubscriptionMemory = field(default_factory=SubscriptionMemory)
+    """The subscriptions entitlement checks were asked about, of the read model's current generation."""
     usage_files: UsageFileStore | None = None
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
 
     _usage_writes: asyncio.Lock | None = field(default=None, init=False, repr=False)
+    _entitlement_reads: SqlEntitlementReads | None = field(default=None, init=False, repr=False)
+
+    def entitlement_reads(self) -> SqlEntitlementReads:
+        """The statements entitlement checks read with (one read-only connection on SQLite)."""
+        if self._entitlement_reads is None:
+            self._entitlement_reads = SqlEntitlementReads(self.db)
+        return self._entitlement_reads
+
+    async def stop(self) -> None:
+        """Stop the service's tasks, then close the checks' read-only connection."""
+        await super().stop()
+        if self._entitlement_reads is not None:
+            await self._entitlement_reads.close()
 
     def usage_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued
@@ -67,10 +84,17 @@ class RatingRuntime(ServiceRuntime):
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""
+        return self._unit_of_work(SqlRatingUnitOfWork, principal)
+
+    def rating_read_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
+        """A read-only unit of work (entitlement checks): no session unless a repository is used."""
+        return self._unit_of_work(SqlReadOnlyRatingUnitOfWork, principal)
+
+    def _unit_of_work(self, kind: type[SqlRatingUnitOfWork], principal: Principal | None) -> RatingUnitOfWork:
         if self.unit_of_work_factory is not None:
             return self.unit_of_work_factory(principal)
         base = self.unit_of_work(principal)
-        return SqlRatingUnitOfWork(
+        return kind(
             base.db,
             producer=base.producer,
             actor=base.actor,
@@ -78,6 +102,8 @@ class RatingRuntime(ServiceRuntime):
             clock=base.clock,
             price_cache=self.price_cache,
             guide_memory=self.guide_memory,
+            entitlement_reads=self.entitlement_reads(),
+            check_memory=self.check_memory,
         )
 
     async def close_periods(self) -> rated_usage.CloseReport:

@@ -19,11 +19,13 @@ from rating.domain.meters import Meter
 from rating.domain.prices import CostBookVersion, PriceVersion
 from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.domain.subscriptions import Account, Subscription
+from rating.handlers.entitlements import SubscriptionMemory
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.rated_usage import SeriesKey
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from tests.rating.unit.fakes_balances import FakeBalanceRepository
 from tests.rating.unit.fakes_rating import (
+    FakeEntitlementReads,
     FakeMeterRepository,
     FakePrepaid,
     FakePriceReadModel,
@@ -62,12 +64,18 @@ class RatingStore:
     support_requests: FakeSupportRequests = field(default_factory=FakeSupportRequests)
     reads: int = 0
     """Store reads (to show what a cache saves)."""
+    generation: int = 1
+    """The read model's generation: bumped by each committed change of an account or subscription."""
     closing_elsewhere: bool = False
     """Another close holds the close's lock."""
 
     def add_series(self, series: UsageSeries) -> None:
         """Insert an aggregate row."""
         self.aggregates[series.key] = StoredAggregate(series)
+
+    def bump_generation(self) -> None:
+        """A change of the read model was committed."""
+        self.generation += 1
 
 
 class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
@@ -88,12 +96,17 @@ class FakeRatingUnitOfWork(FakeUnitOfWorkBase, RatingUnitOfWork):
         *,
         clock: Clock | None = None,
         price_cache: PriceCache | None = None,
+        check_memory: SubscriptionMemory | None = None,
         prepaid: FakePrepaid | None = None,
         actor: str = "test",
     ) -> None:
         self.start_fake(actor, clock or FixedClock(DEFAULT_NOW))
         self.store = store = store if store is not None else RatingStore()
-        self.subscriptions = FakeSubscriptionReadModel(store)
+        self.subscriptions = FakeSubscriptionReadModel(
+            store, lambda: self.after_commit(store.bump_generation)
+        )
+        self.entitlement_reads = FakeEntitlementReads(store)
+        self.check_memory = check_memory if check_memory is not None else SubscriptionMemory()
         self.prices = FakePriceReadModel(store)
         self.meters = FakeMeterRepository(store)
         self.rated_usage = FakeRatedUsageRepository(store)

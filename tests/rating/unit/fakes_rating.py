@@ -5,7 +5,7 @@ counterparts do (key order, filters, the claim of unrated aggregates).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from rating.domain.meters import Meter
 from rating.domain.prices import CostBookVersion, PriceVersion
 from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.domain.subscriptions import Account, Subscription
+from rating.handlers.entitlements import OpenUsage
 from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import Prepaid
 from rating.handlers.prices import PriceReadModel
@@ -30,10 +31,12 @@ ZERO = Decimal(0)
 
 
 class FakeSubscriptionReadModel(SubscriptionReadModel):
-    """Accounts and subscriptions in the store."""
+    """Accounts and subscriptions in the store; a change bumps the store's generation when the
+    unit of work commits (`on_change`), as migration 0010's triggers do in the transaction."""
 
-    def __init__(self, store: RatingStore) -> None:
+    def __init__(self, store: RatingStore, on_change: Callable[[], None] = lambda: None) -> None:
         self.store = store
+        self.on_change = on_change
 
     async def accounts(self, account_ids: Collection[str]) -> dict[str, Account]:
         self.store.reads += 1
@@ -54,9 +57,11 @@ class FakeSubscriptionReadModel(SubscriptionReadModel):
 
     async def save_account(self, account: Account) -> None:
         self.store.accounts[account.account_id] = account
+        self.on_change()
 
     async def save_subscription(self, subscription: Subscription) -> None:
         self.store.subscriptions[subscription.subscription_id] = subscription
+        self.on_change()
 
 
 class FakePriceReadModel(PriceReadModel):
@@ -211,9 +216,25 @@ class FakeRatedUsageRepository(RatedUsageRepository):
             data=data, next_cursor=encode_cursor(data[-1].id) if more else None, has_more=more
         )
 
-    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
+
+class FakeEntitlementReads:
+    """What a check reads, from the store: its generation counts committed read-model changes."""
+
+    def __init__(self, store: RatingStore) -> None:
+        self.store = store
+
+    async def subscription_and_account(
+        self, subscription_id: str
+    ) -> tuple[int | None, tuple[Subscription, Account | None] | None]:
         self.store.reads += 1
-        return sorted(
+        subscription = self.store.subscriptions.get(subscription_id)
+        if subscription is None:
+            return self.store.generation, None
+        return self.store.generation, (subscription, self.store.accounts.get(subscription.account_id))
+
+    async def open_usage(self, *, subscription_id: str, account_id: str, meter: str, on: date) -> OpenUsage:
+        self.store.reads += 1
+        series = sorted(
             (
                 row.series
                 for row in self.store.aggregates.values()
@@ -223,6 +244,10 @@ class FakeRatedUsageRepository(RatedUsageRepository):
                 and row.series.period_start <= on < row.series.period_end
             ),
             key=lambda s: s.period_start,
+        )
+        # Balances are the unit of work's `prepaid` stand-in: always asked.
+        return OpenUsage(
+            self.store.generation, True, tuple((s.period_start, s.period_end, s.quantity) for s in series)
         )
 
 

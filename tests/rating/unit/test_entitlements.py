@@ -16,9 +16,10 @@ from libs.platform.clock import FixedClock
 from libs.platform.errors import NotFound
 from rating.domain.entitlements import Refusal, marginal_cost
 from rating.domain.prices import price_spec
-from rating.handlers.entitlements import NO_PRICE, check_entitlement
+from rating.handlers.entitlements import NO_PRICE, SubscriptionMemory, check_entitlement
 from rating.handlers.meters import update_meter
 from rating.handlers.price_cache import PriceCache
+from rating.schemas.entitlements import entitlement_json, entitlement_public
 from rating.schemas.meters import MeterUpdate
 from tests.rating.unit.factories_rating import EVENT_AT, account, meter, series, subscription, usage_price
 from tests.rating.unit.fakes import FakeRatingUnitOfWork, RatingStore
@@ -113,21 +114,25 @@ async def test_a_volume_band_can_make_more_usage_cheaper() -> None:
 
 async def test_repeated_checks_read_only_the_aggregate_and_a_suspension_reaches_them_at_once() -> None:
     store = _store("10")
-    cache = PriceCache(ttl_s=60)
-    await _check(store, price_cache=cache)
+    cache, memory = PriceCache(ttl_s=60), SubscriptionMemory()
+    await _check(store, price_cache=cache, check_memory=memory)
     reads = store.reads
     for _ in range(5):
-        answer = await _check(store, price_cache=cache)
+        answer = await _check(store, price_cache=cache, check_memory=memory)
         assert answer.cost_rounded == D("0.50")
     assert store.reads - reads == 5  # the open period's aggregate, nothing else
-    # The consumer applies a suspension: once committed, the cached subscription is dropped.
+    # The consumer applies a suspension: once committed, the read model's generation moves on
+    # and the kept subscription is read again (no cache to drop by hand, in any process).
     suspended = replace(store.subscriptions["sub_1"], state="suspended")
     uow = FakeRatingUnitOfWork(store, price_cache=cache)
     await uow.subscriptions.save_subscription(suspended)
-    uow.after_commit(cache.invalidate_subscriptions)
-    assert (await _check(store, price_cache=cache)).allowed  # not committed yet
+    assert (await _check(store, price_cache=cache, check_memory=memory)).allowed  # not committed yet
     await uow.commit()
-    assert (await _check(store, price_cache=cache)).reason == Refusal.SUBSCRIPTION_NOT_ACTIVE
+    refused = await _check(store, price_cache=cache, check_memory=memory)
+    assert refused.reason == Refusal.SUBSCRIPTION_NOT_ACTIVE
+    reads = store.reads
+    assert (await _check(store, price_cache=cache, check_memory=memory)).reason == refused.reason
+    assert store.reads - reads == 1  # the suspended subscription is kept for the new generation
 
 
 async def test_a_meter_deactivated_through_the_meters_handler_reaches_cached_checks_at_once() -> None:
@@ -167,3 +172,16 @@ def test_costs_of_successive_checks_add_up_to_the_cost_of_both_at_once(
     assert one.amount + two.amount == both.amount
     assert one.rounded_amount + two.rounded_amount == both.rounded_amount
     assert one.amount >= 0 and both.amount <= (first + second) * D("0.0100")
+
+
+async def test_the_answers_bytes_are_the_views_own() -> None:
+    # The route writes `entitlement_json` (no second validation): it must be the model's dump.
+    answers = [
+        await _check(_store("10"), "3", prepaid=FakePrepaid(units=D(2), amount=D("4.5"))),
+        await _check(_store(None), "2.5"),
+        await _check(_store("3"), meter_code="sms"),
+        await _check(_store("3", state="suspended")),
+        replace(await _check(_store("12")), currency="JPY", cost=D("-7.4125"), cost_rounded=D("-7")),
+    ]
+    for answer in answers:
+        assert entitlement_json(answer) == entitlement_public(answer).model_dump_json().encode()

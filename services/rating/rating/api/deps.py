@@ -37,7 +37,8 @@ UsageUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.CRM, Role.FINANCE, 
 (the network, mediation and apps call with an erp or crm key)."""
 
 UsageCaller = Annotated[Principal, Depends(require_roles(Role.CRM, Role.FINANCE, Role.ERP))]
-"""Who may send usage: admin, crm, finance and erp (a transaction per attempt is the route's)."""
+"""Who may send usage or check entitlements: admin, crm, finance and erp (the route opens its unit
+of work: a transaction per attempt, or a read-only one)."""
 
 WriteUow = Annotated[RatingUnitOfWork, Depends(_uow_for(Role.FINANCE))]
 """Meters, balances and contracts: admin and finance."""

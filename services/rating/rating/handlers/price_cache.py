@@ -1,12 +1,13 @@
 """The in-process cache of what rating prices with: meters, price and cost book versions, and
-the subscriptions (with their accounts) entitlement checks are asked about.
+the price each wanted price resolves to.
 
 Entitlement checks answer from memory plus one read of the store (DESIGN §3.3): the open
-period's aggregate, never cached, so usage counts at once. An entry lives `ttl_s` seconds; the
-read-model consumer drops the entries a change touches once it has committed it (this process
-at once, other replicas within the TTL: a suspension stops checks there within `ttl_s`). A
-`PriceBook` is the part of the cache one use case needs, loaded in a few queries (a period
-close loads one per chunk of aggregates, fresh from the store).
+period's aggregate, never cached, so usage counts at once (their subscriptions are kept per
+read-model generation: `handlers/entitlements.py`). An entry lives `ttl_s` seconds; the
+read-model consumer and the meters' handler drop the entries a change touches once it has
+committed it (this process at once, other replicas within the TTL). A `PriceBook` is the part
+of the cache one use case needs, loaded in a few queries (a period close loads one per chunk of
+aggregates, fresh from the store).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from libs.pricing import PriceSpec, rate
 from rating.domain.meters import Meter
 from rating.domain.prices import CostBookVersion, PriceVersion, price_spec, version_in_force
 from rating.domain.rated_usage import PriceWanted, choose_usage_price
-from rating.domain.subscriptions import Account, Subscription
 
 if TYPE_CHECKING:
     from rating.handlers.unit_of_work import RatingUnitOfWork
 
 T = TypeVar("T")
+MAX_PRICED = 100_000
+"""Resolved prices kept before starting afresh (one per price, period start and term length)."""
 K = TypeVar("K")
 
 
@@ -116,7 +118,7 @@ class PriceCache:
         self._product_prices: dict[str, _Entry[tuple[PriceVersion, ...]]] = {}
         self._cost_books: dict[str, _Entry[tuple[CostBookVersion, ...]]] = {}
         self._specs: dict[tuple[object, ...], PriceSpec] = {}
-        self._subscriptions: dict[str, _Entry[tuple[Subscription, Account | None]]] = {}
+        self._priced: dict[tuple[PriceWanted, int | None], _Entry[PricedUsage]] = {}
         self.loads = 0
         """Store reads made to fill the cache (tests and metrics)."""
 
@@ -127,23 +129,23 @@ class PriceCache:
         self._product_prices.clear()
         self._cost_books.clear()
         self._specs.clear()
+        self._priced.clear()
 
-    def invalidate_subscriptions(self) -> None:
-        """Forget every subscription and account (a provisioning change was committed)."""
-        self._subscriptions.clear()
-
-    async def subscription_and_account(
-        self, uow: RatingUnitOfWork, subscription_id: str
-    ) -> tuple[Subscription, Account | None] | None:
-        """A subscription with its account (an unknown subscription is never cached)."""
-        found, missing = self._fresh(self._subscriptions, [subscription_id])
-        if not missing:
-            return found[subscription_id]
-        self.loads += 1
-        loaded = await uow.subscriptions.subscription_and_account(subscription_id)
-        if loaded is not None:
-            self._keep(self._subscriptions, {subscription_id: loaded})
-        return loaded
+    async def priced(
+        self, uow: RatingUnitOfWork, wanted: PriceWanted, months: int | None = None
+    ) -> PricedUsage | Unpriced:
+        """The price and spec `wanted` resolves to (as `PriceBook.resolve`), kept like the versions
+        it comes from; an `Unpriced` answer is never kept, so a price received later counts at once."""
+        key = (wanted, months)
+        entry = self._priced.get(key)
+        if entry is not None and entry.expires > self._now():
+            return entry.value
+        if len(self._priced) >= MAX_PRICED:
+            self._priced.clear()
+        resolved = (await self.price_book(uow, [wanted])).resolve(wanted, months)
+        if isinstance(resolved, PricedUsage):
+            self._keep(self._priced, {key: resolved})
+        return resolved
 
     def _fresh(self, entries: dict[K, _Entry[T]], keys: Iterable[K]) -> tuple[dict[K, T], list[K]]:
         now = self._now()

@@ -97,11 +97,6 @@ class RatedUsageRepository(abc.ABC):
     ) -> Page[RatedUsage]:
         """Rated periods in id order (that is, rating order), filtered."""
 
-    @abc.abstractmethod
-    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
-        """The subscription's unrated aggregate of `meter` whose period contains `on` (none or one;
-        an entitlement check reads it on every call)."""
-
 
 # ----- the period close ----------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 account.opened / account.changed keep an account's currency, bill-cycle day, time zone and
 parent; every subscription.* event keeps the subscription's state, quantity, pinned price and
 term. Each event carries the whole state after the change; an event older than the one last
-applied (by `occurred_at`) changes nothing. A committed change drops the cached subscriptions
-of this process (entitlement checks read them from the cache).
+applied (by `occurred_at`) changes nothing. A committed change bumps the read model's
+generation (migration 0010's triggers), which drops what usage ingestion and entitlement checks
+keep of it, in every process.
 """
 
 from __future__ import annotations
@@ -98,7 +99,6 @@ async def apply_account_event(
     if not supersedes(occurred_at, None if stored is None else stored.event_at):
         return False
     await uow.subscriptions.save_account(account_of(profile, occurred_at))
-    uow.after_commit(uow.price_cache.invalidate_subscriptions)
     await uow.commit()
     return True
 
@@ -111,6 +111,5 @@ async def apply_subscription_event(
     if not supersedes(occurred_at, None if stored is None else stored.event_at):
         return False
     await uow.subscriptions.save_subscription(subscription_of(event, occurred_at, event_kind))
-    uow.after_commit(uow.price_cache.invalidate_subscriptions)
     await uow.commit()
     return True

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 from rating.handlers.balances_port import BalanceRepository
+from rating.handlers.entitlements import EntitlementReads, SubscriptionMemory
 from rating.handlers.meters import MeterRepository
 from rating.handlers.prepaid import NO_PREPAID, PrepaidBalances
 from rating.handlers.price_cache import PriceCache
@@ -44,6 +45,12 @@ class RatingUnitOfWork(UnitOfWorkPort):
     """The process's cache of meters and prices (a private one unless the runtime shares its own)."""
     prepaid: PrepaidBalances = NO_PREPAID
     """Prepaid balances the close draws from and checks report (none unless wired in)."""
+
+    # Entitlement checks.
+    entitlement_reads: EntitlementReads
+    check_memory: SubscriptionMemory = SubscriptionMemory()
+    """The subscriptions checks were asked about, per read-model generation (a private one unless the
+    runtime shares its own; this default keeps nothing from a repository without generations)."""
 
     @abc.abstractmethod
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, text, tuple_, update
+from sqlalchemy import insert, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -206,23 +206,3 @@ class SqlRatedUsageRepository(RatedUsageRepository):
         if period_start is not None:
             stmt = stmt.where(col(RatedUsageRow.period_start) == period_start)
         return await paginate(self.session, stmt, col(RatedUsageRow.id), page, rated_usage_of)
-
-    async def open_series(self, subscription_id: str, on: date, meter: str) -> list[UsageSeries]:
-        """The unrated aggregate of the subscription's meter whose period contains `on`."""
-        params = {"subscription_id": subscription_id, "on": on, "meter": meter}
-        rows = (await self.session.exec(_OPEN_SERIES, params=params)).all()  # type: ignore[call-overload]
-        return [_series(row) for row in rows]
-
-
-# Built once: an entitlement check runs this on every call (the hot path reads one aggregate).
-_OPEN_SERIES = (
-    sa_select(*_SERIES_COLUMNS)
-    .where(
-        _AGGREGATES.c.subscription_id == bindparam("subscription_id"),
-        _AGGREGATES.c.meter == bindparam("meter"),
-        _AGGREGATES.c.rated_at.is_(None),
-        _AGGREGATES.c.period_start <= bindparam("on", type_=Date),
-        _AGGREGATES.c.period_end > bindparam("on", type_=Date),
-    )
-    .order_by(_AGGREGATES.c.period_start)
-)
