@@ -7,17 +7,19 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
+from libs.platform.group_commit import GroupCommit
 from libs.platform.service import PeriodicJob, ServiceRuntime
 from overage.config import OverageSettings
 from overage.consumers import consumer_specs
-from overage.handlers import cases, notices
+from overage.handlers import cases, notices, webhook_calls
 from overage.handlers.unit_of_work import OverageUnitOfWork
+from overage.handlers.webhook_calls import CallOutcome, WebhookCall
 from overage.repository.unit_of_work import SqlOverageUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -31,6 +33,22 @@ class OverageRuntime(ServiceRuntime):
     """The shared runtime plus the factory of the overage service's units of work."""
 
     unit_of_work_factory: UnitOfWorkFactory | None = None
+    webhook_intake: GroupCommit[WebhookCall, CallOutcome] = field(init=False)
+    """The webhook's calls, verified and stored in groups (one transaction for the calls that
+    arrive together; `overage.handlers.webhook_calls`)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.webhook_intake = GroupCommit("overage-webhook", self._store_webhook_calls)
+        self.group_commits = [self.webhook_intake]
+
+    async def _store_webhook_calls(self, calls: Sequence[WebhookCall]) -> list[CallOutcome]:
+        async with self.db.write_turn():
+            return await webhook_calls.store_call_groups(
+                calls,
+                units_of_work=self.overage_unit_of_work,
+                master_key=self.overage_settings.resolved_webhook_secret_key(),
+            )
 
     @property
     def overage_settings(self) -> OverageSettings:
@@ -50,7 +68,9 @@ class OverageRuntime(ServiceRuntime):
 
     async def work_notices(self) -> int:
         """Work every stored notice not worked yet (the notice worker's timer runs this)."""
-        return await notices.work_waiting_notices(units_of_work=self.overage_unit_of_work)
+        return await notices.work_waiting_notices(
+            units_of_work=self.overage_unit_of_work, write_turn=self.db.write_turn
+        )
 
     async def escalate_overdue(self) -> int:
         """Escalate overdue cases (the escalation timer runs this)."""

@@ -7,7 +7,7 @@ tenant); writes land in the store at once (no rollback), which the handlers unde
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -127,6 +127,19 @@ class FakeNotices(NoticeRepository):
             return False
         self.store.notices[notice.id] = notice
         return True
+
+    async def add_many(self, notices: Sequence[OverageNotice]) -> None:
+        for notice in notices:
+            if not await self.add(notice):
+                raise ValueError(f"notice {notice.notice_ref} is stored already")
+
+    async def stored_refs(self, vendor_id: str, notice_refs: Sequence[str]) -> dict[str, str]:
+        wanted = set(notice_refs)
+        return {
+            n.notice_ref: n.id
+            for n in self.store.notices.values()
+            if n.vendor_id == vendor_id and n.notice_ref in wanted
+        }
 
     async def get(self, notice_id: str) -> OverageNotice | None:
         return self.store.notices.get(notice_id)

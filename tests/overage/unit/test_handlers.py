@@ -18,7 +18,7 @@ from overage.domain.cases import CaseAction, Decision
 from overage.domain.notices import NoticeStatus, ReviewReason
 from overage.domain.signatures import SignatureRefused, derive_secret, sign
 from overage.domain.vendors import CostBookTerms, LicensedSubscription
-from overage.handlers import cases, notices, vendors
+from overage.handlers import cases, notices, vendors, webhook_calls
 from overage.schemas.cases import CaseActionRequest
 from overage.schemas.vendors import VendorCreate, VendorTenantCreate
 from tests.overage.unit.fakes import NOW, FakeOverageUnitOfWork, OverageStore
@@ -59,7 +59,7 @@ def _body(notice_id: str, period: str, actual: int, licensed: int = 250) -> byte
 
 async def _receive(store: OverageStore, vendor_id: str, secret: str, body: bytes, **kw: str) -> str:
     ts = str(int(NOW.timestamp()))
-    receipt = await notices.receive_notice(
+    receipt = await webhook_calls.receive_notice(
         uow=FakeOverageUnitOfWork(store),
         vendor_id=vendor_id,
         timestamp=kw.get("timestamp", ts),

@@ -1,10 +1,6 @@
-"""The vendor's webhook: verify, store and acknowledge a notice; then work it, after, from storage.
+"""Stored notices: worked after the acknowledgement, from storage; listed; the review queue.
 
-`receive_notice` is the whole request: the signature and timestamp are checked against the
-vendor's valid secrets, the body is parsed, and the notice is stored and committed — a 2xx means
-it is in our database. A refused call (bad or stale signature, malformed body) is recorded in
-`overage_webhook_rejections` with its reason, size and SHA-256, never its body. The same notice
-id again changes nothing and is acknowledged.
+Receiving them (verify, store, acknowledge — in groups) is `overage.handlers.webhook_calls`.
 
 `work_notice` runs later, in the background worker (`work_waiting_notices`, a periodic job of the
 service), on its own transaction per notice: it finds the tenant's mapping and the vendor's cost
@@ -16,29 +12,21 @@ whose removal the notice shows done, and publishes the re-bill of every charged 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from decimal import Decimal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from libs.platform.errors import FieldError, NotFound, ValidationFailed
+from libs.platform.errors import NotFound, ValidationFailed
 from libs.platform.ids import new_id
-from libs.platform.json_body import loads_exact
 from libs.platform.logging import get_logger
 from libs.platform.pagination import Page, PageRequest
 from overage.domain import cases as rules
 from overage.domain.cases import CaseStep
-from overage.domain.notices import NoticeStatus, OverageNotice, ReviewReason, counts_problem
+from overage.domain.notices import NoticeStatus, OverageNotice, ReviewReason
 from overage.domain.rebills import case_notice
-from overage.domain.signatures import Refusal, SignatureRefused, SigningKey, derive_secret, verify
 from overage.events.cases import case_changed, rebill_requested
-from overage.handlers.notices_port import WebhookRejection
 from overage.schemas.notices import (
     NoticePublic,
-    NoticeReceipt,
-    OverageNoticeBody,
     RejectionPublic,
     ReprocessResult,
 )
@@ -48,110 +36,14 @@ if TYPE_CHECKING:
 
 log = get_logger("overage.notices")
 UnitsOfWork = Callable[[], "OverageUnitOfWork"]
+WriteTurn = Callable[[], AbstractAsyncContextManager[None]]
+"""The process's turn to write (`Database.write_turn`): held around each transaction of a loop."""
+
+
+@asynccontextmanager
+async def _no_turn() -> AsyncIterator[None]:
+    yield
 WORKER = "overage.worker"
-
-
-async def record_rejection(
-    *,
-    uow: OverageUnitOfWork,
-    vendor: str,
-    reason: Refusal,
-    status: int,
-    body: bytes,
-    detail: str,
-    body_size: int | None = None,
-) -> None:
-    """Record a refused webhook call (its size and digest, never its body) and commit."""
-    uow_now = uow.clock.now()
-    await uow.notices.add_rejection(
-        WebhookRejection(
-            id=new_id("whr"),
-            vendor=vendor[:64],
-            reason=reason.value,
-            status_code=status,
-            received_at=uow_now,
-            body_bytes=len(body) if body_size is None else body_size,
-            body_sha256=hashlib.sha256(body).hexdigest(),
-            detail=detail[:300],
-        )
-    )
-    await uow.commit()
-
-
-def _field_errors(exc: ValidationError) -> list[FieldError]:
-    return [
-        FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"]) for e in exc.errors()
-    ]
-
-
-async def receive_notice(
-    *,
-    uow: OverageUnitOfWork,
-    vendor_id: str,
-    timestamp: str | None,
-    signature: str | None,
-    body: bytes,
-    master_key: str,
-) -> NoticeReceipt:
-    """Verify, parse and store a notice (see the module); refusals are recorded, then raised."""
-    now = uow.clock.now()
-    vendor = await uow.vendors.get(vendor_id)
-    keys = (
-        []
-        if vendor is None
-        else [
-            SigningKey(s.id, derive_secret(master_key, s.id).encode(), s.expires_at)
-            for s in vendor.secrets
-            if s.created_at <= now
-        ]
-    )
-    refusal = (
-        Refusal.UNKNOWN_VENDOR
-        if vendor is None
-        else verify(keys=keys, timestamp=timestamp, signature=signature, body=body, now=now)
-    )
-    if refusal is not None:
-        await record_rejection(
-            uow=uow, vendor=vendor_id, reason=refusal, status=401, body=body, detail=refusal.value
-        )
-        raise SignatureRefused(refusal)
-    try:
-        parsed = OverageNoticeBody.model_validate(loads_exact(body))
-    except (ValueError, ValidationError) as exc:
-        errors = _field_errors(exc) if isinstance(exc, ValidationError) else [FieldError("body", "not JSON")]
-        detail = "; ".join(f"{e.field}: {e.code}" for e in errors)
-        await record_rejection(
-            uow=uow, vendor=vendor_id, reason=Refusal.MALFORMED_BODY, status=422, body=body, detail=detail
-        )
-        raise ValidationFailed("the notice is malformed", errors) from None
-    licensed, actual, overage = (
-        Decimal(parsed.licensed_count),
-        Decimal(parsed.actual_user_count),
-        Decimal(parsed.overage_count),
-    )
-    problem = counts_problem(licensed=licensed, actual=actual, overage=overage)
-    if problem is not None:
-        await record_rejection(
-            uow=uow, vendor=vendor_id, reason=Refusal.MALFORMED_BODY, status=422, body=body, detail=problem
-        )
-        raise ValidationFailed.single("overage_count", problem)
-    notice = OverageNotice(
-        id=new_id("ovn"),
-        vendor_id=vendor_id,
-        notice_ref=parsed.notice_id,
-        tenant_ref=parsed.tenant_id,
-        period_start=parsed.period_start(),
-        licensed_count=licensed,
-        actual_count=actual,
-        overage_count=overage,
-        vendor_unit_cost=Decimal(parsed.vendor_unit_cost),
-        received_at=now,
-    )
-    if not await uow.notices.add(notice):
-        stored = await uow.notices.find(vendor_id, parsed.notice_id)
-        return NoticeReceipt(notice_id=parsed.notice_id, id=stored.id if stored else "", status="duplicate")
-    await uow.commit()
-    return NoticeReceipt(notice_id=parsed.notice_id, id=notice.id, status="received")
 
 
 async def _review(uow: OverageUnitOfWork, notice: OverageNotice, reason: ReviewReason) -> NoticeStatus:
@@ -228,8 +120,11 @@ async def work_notice(*, uow: OverageUnitOfWork, notice_id: str) -> NoticeStatus
     return NoticeStatus.APPLIED
 
 
-async def work_waiting_notices(*, units_of_work: UnitsOfWork, chunk: int = 200) -> int:
-    """Work every received notice, each in its own transaction; how many were worked."""
+async def work_waiting_notices(
+    *, units_of_work: UnitsOfWork, chunk: int = 200, write_turn: WriteTurn = _no_turn
+) -> int:
+    """Work every received notice, each in its own transaction (taken in `write_turn`, so the
+    webhook's writer is never starved by this loop); how many were worked."""
     worked = 0
     while True:
         async with units_of_work() as uow:
@@ -238,7 +133,7 @@ async def work_waiting_notices(*, units_of_work: UnitsOfWork, chunk: int = 200) 
             return worked
         for notice_id in waiting:
             try:
-                async with units_of_work() as uow:
+                async with write_turn(), units_of_work() as uow:
                     await work_notice(uow=uow, notice_id=notice_id)
                 worked += 1
             except Exception as exc:  # one bad notice must not stop the others; it is tried again
