@@ -43,6 +43,8 @@ WriteTurn = Callable[[], AbstractAsyncContextManager[None]]
 @asynccontextmanager
 async def _no_turn() -> AsyncIterator[None]:
     yield
+
+
 WORKER = "overage.worker"
 
 
