@@ -47,6 +47,7 @@ DEFAULT_CONCURRENCY = 16
 DEFAULT_CLIENTS = 1
 GOAL_PER_S = 500
 TENANT = "bench-tenant-1"
+PROCESS_ENV: Final = {"BUS_ENABLED": "false", "WEBHOOK_SECRET_KEY": "bench-webhook-master-key-0123456789ab"}
 ADMIN = {"Authorization": f"Bearer {BENCH_API_KEY}"}
 
 
@@ -92,7 +93,8 @@ def notice_body(notice_id: str, month: int) -> bytes:
     ).encode()
 
 
-async def _setup(client: httpx.AsyncClient) -> tuple[str, str]:
+async def setup_vendor(client: httpx.AsyncClient) -> tuple[str, str]:
+    """A vendor (its id and webhook secret) and its tenant, mapped, over the API."""
     vendor = await client.post(
         "/v1/vendors", json={"name": "Bench vendor", "cost_book_id": "cb_bench"}, headers=ADMIN
     )
@@ -154,7 +156,7 @@ def signed_requests(host: str, path: str, secret: str, bodies: list[bytes]) -> l
 
 async def _drive(process: OverageProcess, options: WebhookOptions) -> Phases:
     async with httpx.AsyncClient(base_url=process.url, timeout=60.0) as client:
-        vendor_id, secret = await _setup(client)
+        vendor_id, secret = await setup_vendor(client)
         path = f"/v1/webhooks/vendors/{vendor_id}/overage"
         ids = [f"n-{i:07d}" for i in range(options.notices)]
         resent = random.Random(11).sample(range(options.notices), options.duplicates)
@@ -195,7 +197,7 @@ async def _run(options: WebhookOptions) -> list[Figure | Section]:
             url,
             "127.0.0.1:1",
             Path(tmp) / "overage.log",
-            extra_env={"BUS_ENABLED": "false", "WEBHOOK_SECRET_KEY": "bench-webhook-master-key-0123456789ab"},
+            extra_env=PROCESS_ENV,
         ).start()
         try:
             await process.wait_ready()
