@@ -7,7 +7,8 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +70,25 @@ class OverageRuntime(ServiceRuntime):
     async def work_notices(self) -> int:
         """Work every stored notice not worked yet (the notice worker's timer runs this)."""
         return await notices.work_waiting_notices(
-            units_of_work=self.overage_unit_of_work, write_turn=self.db.write_turn
+            units_of_work=self.overage_unit_of_work, batches=self.notice_batch
         )
+
+    @asynccontextmanager
+    async def notice_batch(self) -> AsyncIterator[OverageUnitOfWork]:
+        """One transaction for a chunk of the worker's notices, in this process's write turn (so
+        the webhook's group commit waits behind one chunk at most, never in SQLite's busy handler)."""
+        async with self.db.write_turn(), self.db.sessions() as session:
+            uow = SqlOverageUnitOfWork(
+                self.db, producer=self.settings.service_name, session=session, clock=self.clock
+            )
+            try:
+                yield uow
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if self.relay is not None:
+            self.relay.wakeup.set()
 
     async def escalate_overdue(self) -> int:
         """Escalate overdue cases (the escalation timer runs this)."""
