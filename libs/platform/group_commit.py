@@ -63,6 +63,9 @@ class GroupCommitStats:
     write_seconds: float = 0.0
     failed_groups: int = 0
     failed_entries: int = 0
+    last_group_at: float = float("-inf")
+    """When (`time.monotonic()`) the last group was written: background work may give way while
+    groups keep coming."""
 
 
 class GroupCommit(Generic[Entry, Outcome]):
@@ -192,6 +195,7 @@ class GroupCommit(Generic[Entry, Outcome]):
         stats.groups += 1
         stats.largest_group = max(stats.largest_group, entries)
         stats.write_seconds += seconds
+        stats.last_group_at = time.monotonic()
 
 
 def _resolve(future: asyncio.Future[Outcome], outcome: Outcome) -> None:

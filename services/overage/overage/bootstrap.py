@@ -7,6 +7,8 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,12 @@ from overage.handlers.unit_of_work import OverageUnitOfWork
 from overage.handlers.webhook_calls import CallOutcome, WebhookCall
 from overage.repository.unit_of_work import SqlOverageUnitOfWork
 
+WEBHOOK_BUSY_S = 0.1
+"""The webhook counts as busy while its last group was written this recently."""
+WEBHOOK_BUSY_S = 0.1
+"""The webhook counts as busy while its last group was written this recently."""
+WORKER_MAX_PAUSE_S = 1.0
+"""The longest the notice worker waits between two chunks for the webhook to pause."""
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 UnitOfWorkFactory = Callable[[Principal | None], OverageUnitOfWork]
@@ -69,9 +77,22 @@ class OverageRuntime(ServiceRuntime):
 
     async def work_notices(self) -> int:
         """Work every stored notice not worked yet (the notice worker's timer runs this)."""
-        return await notices.work_waiting_notices(
-            units_of_work=self.overage_unit_of_work, batches=self.notice_batch
-        )
+        return await notices.work_waiting_notices(batches=self.notice_batch, pace=self._give_way_to_webhook)
+
+    async def _give_way_to_webhook(self, chunk_seconds: float) -> None:
+        """While the webhook's calls keep coming, the worker gives way: after a chunk it waits
+        until the calls pause, but never longer than `WORKER_MAX_PAUSE_S` (a flood that never
+        stops still gets its notices worked, a chunk a pause). Acknowledging a notice (durable) is
+        what the vendor waits for; working it can follow — a notice costs the worker several
+        times what its acknowledgement costs, and on two cores the two would share the CPU."""
+        del chunk_seconds
+        deadline = time.monotonic() + WORKER_MAX_PAUSE_S
+        while True:
+            now = time.monotonic()
+            quiet_in = self.webhook_intake.stats.last_group_at + WEBHOOK_BUSY_S - now
+            if quiet_in <= 0 or now >= deadline:
+                return
+            await asyncio.sleep(min(quiet_in, deadline - now))
 
     @asynccontextmanager
     async def notice_batch(self) -> AsyncIterator[OverageUnitOfWork]:

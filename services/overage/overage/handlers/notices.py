@@ -13,7 +13,8 @@ bill of every charged notice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = get_logger("overage.notices")
 UnitsOfWork = Callable[[], "OverageUnitOfWork"]
+Pace = Callable[[float], Awaitable[None]]
 NoticeBatches = Callable[[], AbstractAsyncContextManager["OverageUnitOfWork"]]
 """A unit of work spanning one transaction for a chunk of notices: its `commit` only flushes (the
 chunk commits when the block ends); `savepoint` sets one notice's work apart."""
@@ -119,20 +121,22 @@ async def work_notice(*, uow: OverageUnitOfWork, notice_id: str) -> NoticeStatus
     return NoticeStatus.APPLIED
 
 
-async def work_waiting_notices(*, units_of_work: UnitsOfWork, batches: NoticeBatches, chunk: int = 25) -> int:
+async def work_waiting_notices(*, batches: NoticeBatches, chunk: int = 25, pace: Pace | None = None) -> int:
     """Work every received notice, `chunk` of them per transaction, each in a savepoint of its own
     (one that fails is undone alone and tried again on the next run); how many were worked.
 
     A chunk's transaction, not one per notice: the commit and the transaction's set-up cost more
-    than working a notice. It stays short (the webhook's writer waits behind it on SQLite).
+    than working a notice. It stays short (the webhook's writer waits behind it on SQLite). After
+    each chunk `pace` gets how long it took (and may wait: the acknowledgements come first).
     """
     worked = 0
     while True:
-        async with units_of_work() as uow:
-            waiting = [n.id for n in await uow.notices.waiting(chunk)]
-        if not waiting:
-            return worked
+        started = time.perf_counter()
+        # The look-up shares the chunk's transaction: on SQLite every transaction takes the write
+        # lock, and one taken outside the write turn would send the webhook's writer to sleep in
+        # SQLite's busy handler.
         async with batches() as uow:
+            waiting = [n.id for n in await uow.notices.waiting(chunk)]
             for notice_id in waiting:
                 try:
                     async with uow.savepoint():
@@ -142,6 +146,8 @@ async def work_waiting_notices(*, units_of_work: UnitsOfWork, batches: NoticeBat
                     log.warning("overage.notice_failed", notice_id=notice_id, error=str(exc)[:200])
         if len(waiting) < chunk:
             return worked
+        if pace is not None:
+            await pace(time.perf_counter() - started)
 
 
 async def reprocess_review(*, uow: OverageUnitOfWork, limit: int = 500) -> ReprocessResult:
