@@ -25,8 +25,12 @@ from overage.handlers.unit_of_work import OverageUnitOfWork
 from overage.handlers.webhook_calls import CallOutcome, WebhookCall
 from overage.repository.unit_of_work import SqlOverageUnitOfWork
 
+VENDORS_REMEMBERED_S = 1.0
+"""How long the webhook's writer remembers a vendor's secrets (`webhook_calls.VendorsRead`)."""
 WEBHOOK_BUSY_S = 0.1
 """The webhook counts as busy while its last group was written this recently."""
+VENDORS_REMEMBERED_S = 1.0
+"""How long the webhook's writer remembers a vendor's secrets (`webhook_calls.VendorsRead`)."""
 WEBHOOK_BUSY_S = 0.1
 """The webhook counts as busy while its last group was written this recently."""
 WORKER_MAX_PAUSE_S = 1.0
@@ -48,6 +52,7 @@ class OverageRuntime(ServiceRuntime):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self.webhook_vendors = webhook_calls.VendorsRead(ttl_s=VENDORS_REMEMBERED_S)
         self.webhook_intake = GroupCommit("overage-webhook", self._store_webhook_calls)
         self.group_commits = [self.webhook_intake]
 
@@ -57,6 +62,7 @@ class OverageRuntime(ServiceRuntime):
                 calls,
                 units_of_work=self.overage_unit_of_work,
                 master_key=self.overage_settings.resolved_webhook_secret_key(),
+                vendors=self.webhook_vendors,
             )
 
     @property
@@ -98,6 +104,10 @@ class OverageRuntime(ServiceRuntime):
     async def notice_batch(self) -> AsyncIterator[OverageUnitOfWork]:
         """One transaction for a chunk of the worker's notices, in this process's write turn (so
         the webhook's group commit waits behind one chunk at most, never in SQLite's busy handler)."""
+        if self.unit_of_work_factory is not None:  # the seam: a fake's units of work commit themselves
+            async with self.unit_of_work_factory(None) as given:
+                yield given
+            return
         async with self.db.write_turn(), self.db.sessions() as session:
             uow = SqlOverageUnitOfWork(
                 self.db, producer=self.settings.service_name, session=session, clock=self.clock

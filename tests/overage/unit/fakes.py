@@ -7,7 +7,8 @@ tenant); writes land in the store at once (no rollback), which the handlers unde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -259,3 +260,13 @@ class FakeOverageUnitOfWork(FakeUnitOfWorkBase, OverageUnitOfWork):
 
     def stage_recorded_events(self) -> None:
         """Nothing: overage's handlers emit their events themselves before committing."""
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[object]:
+        """The block's events are dropped when it raises (the store's writes are not undone)."""
+        emitted = len(self._staged_envelopes)
+        try:
+            yield self
+        except BaseException:
+            del self._staged_envelopes[emitted:]
+            raise

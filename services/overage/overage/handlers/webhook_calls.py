@@ -20,6 +20,7 @@ Only after the commit does each call get its outcome, which the route turns into
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,6 +136,41 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
     ]
 
 
+def _bad_signature(result: OverageNotice | Refused) -> bool:
+    return isinstance(result, Refused) and result.reason is Refusal.BAD_SIGNATURE
+
+
+class VendorsRead:
+    """The vendors (with their secrets) a webhook writer has read, remembered for `ttl_s`.
+
+    Every group of calls would read its vendor and the vendor's secrets again: two of the five
+    statements of a group. Remembered for a second instead, a vendor costs nothing to most
+    groups. What it cannot miss: a call refused on remembered secrets is checked again on secrets
+    read now (a new secret works at once); a secret's end moved earlier by a rotation is seen at
+    most `ttl_s` late (its expiry itself is checked on every call). Only vendors that exist are
+    remembered, so calls for made-up vendor ids cannot grow it.
+    """
+
+    def __init__(self, ttl_s: float = 0.0) -> None:
+        self.ttl_s = ttl_s
+        self._read: dict[str, tuple[float, Vendor]] = {}
+        self.remembered: set[str] = set()
+
+    async def get(self, uow: OverageUnitOfWork, vendor_id: str, *, fresh: bool = False) -> Vendor | None:
+        """The vendor: as remembered when read less than `ttl_s` ago (unless `fresh`), else read now."""
+        seen = self._read.get(vendor_id)
+        if not fresh and seen is not None and time.monotonic() - seen[0] < self.ttl_s:
+            self.remembered.add(vendor_id)
+            return seen[1]
+        self.remembered.discard(vendor_id)
+        vendor = await uow.vendors.get(vendor_id)
+        if vendor is None:
+            self._read.pop(vendor_id, None)
+        elif self.ttl_s > 0:
+            self._read[vendor_id] = (time.monotonic(), vendor)
+        return vendor
+
+
 def _signing_keys(vendor: Vendor, master_key: str, now: datetime) -> list[SigningKey]:
     return [
         SigningKey(s.id, derive_secret(master_key, s.id).encode(), s.expires_at)
@@ -183,15 +219,32 @@ def check_call(call: WebhookCall, *, keys: list[SigningKey] | None, now: datetim
 
 
 async def store_calls(
-    *, uow: OverageUnitOfWork, calls: Sequence[WebhookCall], master_key: str
+    *,
+    uow: OverageUnitOfWork,
+    calls: Sequence[WebhookCall],
+    master_key: str,
+    vendors: VendorsRead | None = None,
 ) -> list[CallOutcome]:
     """Check every call, store the group's new notices and refusals, commit once (see the module)."""
     now = uow.clock.now()
+    vendors = vendors or VendorsRead()
     keys: dict[str, list[SigningKey] | None] = {}
     for vendor_id in dict.fromkeys(call.vendor_id for call in calls):
-        vendor = await uow.vendors.get(vendor_id)
+        vendor = await vendors.get(uow, vendor_id)
         keys[vendor_id] = None if vendor is None else _signing_keys(vendor, master_key, now)
     checked = [check_call(call, keys=keys[call.vendor_id], now=now) for call in calls]
+    # A signature refused on secrets remembered from an earlier group is checked again on the
+    # vendor's secrets read now: a secret created since works at once.
+    remembered = {
+        c.vendor_id for c, r in zip(calls, checked, strict=True) if _bad_signature(r)
+    } & vendors.remembered
+    for vendor_id in remembered:
+        vendor = await vendors.get(uow, vendor_id, fresh=True)
+        keys[vendor_id] = None if vendor is None else _signing_keys(vendor, master_key, now)
+    checked = [
+        check_call(call, keys=keys[call.vendor_id], now=now) if call.vendor_id in remembered else result
+        for call, result in zip(calls, checked, strict=True)
+    ]
     notices = [c for c in checked if isinstance(c, OverageNotice)]
     stored: dict[tuple[str, str], str] = {}
     for vendor_id in dict.fromkeys(n.vendor_id for n in notices):
@@ -227,11 +280,11 @@ async def store_calls(
 
 
 async def store_call_groups(
-    calls: Sequence[WebhookCall], *, units_of_work: UnitsOfWork, master_key: str
+    calls: Sequence[WebhookCall], *, units_of_work: UnitsOfWork, master_key: str, vendors: VendorsRead
 ) -> list[CallOutcome]:
     """The group commit's write: one unit of work, one commit, for the whole group."""
     async with units_of_work() as uow:
-        return await store_calls(uow=uow, calls=calls, master_key=master_key)
+        return await store_calls(uow=uow, calls=calls, master_key=master_key, vendors=vendors)
 
 
 async def receive_notice(
