@@ -291,8 +291,8 @@ def _report(
                 f"({entries / max(groups, 1):.1f} a group), {writing / max(groups, 1) * 1000:.2f} ms a group "
                 f"(checks, insert, commit); the writer busy "
                 f"{writing / max(notices.elapsed, 1e-9):.0%} of the run",
-                "the worker (one transaction per 25 notices; half the time at most while notices "
-                "arrive) had worked every notice "
+                "the worker (one transaction per 10 notices; while notices arrive, one chunk a second "
+                "at least) had worked every notice "
                 + (
                     f"{phases.worked_after_s:.1f} s after the last acknowledgement"
                     if phases.worked_after_s is not None

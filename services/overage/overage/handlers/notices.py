@@ -121,7 +121,7 @@ async def work_notice(*, uow: OverageUnitOfWork, notice_id: str) -> NoticeStatus
     return NoticeStatus.APPLIED
 
 
-async def work_waiting_notices(*, batches: NoticeBatches, chunk: int = 25, pace: Pace | None = None) -> int:
+async def work_waiting_notices(*, batches: NoticeBatches, chunk: int = 10, pace: Pace | None = None) -> int:
     """Work every received notice, `chunk` of them per transaction, each in a savepoint of its own
     (one that fails is undone alone and tried again on the next run); how many were worked.
 
