@@ -73,6 +73,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             notices=args.webhook_notices,
             duplicates=args.webhook_duplicates,
             concurrency=args.webhook_concurrency,
+            clients=args.webhook_clients,
         )
     ),
 }
@@ -152,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     hooks.add_argument(
         "--webhook-concurrency", type=int, default=webhook.DEFAULT_CONCURRENCY, help="requests in flight"
+    )
+    hooks.add_argument(
+        "--webhook-clients", type=int, default=webhook.DEFAULT_CLIENTS, help="load-generating processes"
     )
     return parser
 

@@ -108,6 +108,7 @@ class Database:
         )
         """Sessions that only read: on SQLite they never take the write lock (so never wait for a
         writer); the caller must not write through them."""
+        self._write_turns = asyncio.Lock() if is_sqlite(self.url) else None
 
     @property
     def dialect(self) -> str:
@@ -123,6 +124,23 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Hold this process's turn to write (SQLite; on PostgreSQL it waits for nothing).
+
+        SQLite has one writer at a time and every transaction here takes the write lock at its
+        start (BEGIN IMMEDIATE). A writer that finds it taken waits in SQLite's busy handler,
+        which sleeps and retries in growing steps (1 ms up to 100 ms): behind a loop of short
+        transactions (a background worker) a waiting writer can sleep through many of them. Hot
+        writers of one process that take their turn here instead queue first come, first served
+        and start the moment the previous one ends.
+        """
+        if self._write_turns is None:
+            yield
+            return
+        async with self._write_turns:
+            yield
 
     async def ping(self) -> None:
         """Raise if the database cannot answer `SELECT 1`."""

@@ -95,6 +95,30 @@ class ServiceMetrics:
             ["service"],
             registry=self.registry,
         )
+        self.group_commit_entries = Gauge(
+            "group_commit_entries_total",
+            "Entries written by a group commit",
+            ["service", "name"],
+            registry=self.registry,
+        )
+        self.group_commit_groups = Gauge(
+            "group_commit_groups_total",
+            "Transactions (groups) of a group commit",
+            ["service", "name"],
+            registry=self.registry,
+        )
+        self.group_commit_seconds = Gauge(
+            "group_commit_write_seconds_total",
+            "Time a group commit's writer spent writing and committing groups",
+            ["service", "name"],
+            registry=self.registry,
+        )
+        self.group_commit_failed_groups = Gauge(
+            "group_commit_failed_groups_total",
+            "Groups whose transaction failed (their entries written again one by one)",
+            ["service", "name"],
+            registry=self.registry,
+        )
         self.service = service
 
 
@@ -188,6 +212,12 @@ def health_router() -> APIRouter:
         m.events_parked.labels(m.service).set(sum(c.parked_total for c in runtime.consumers))
         m.event_retries.labels(m.service).set(sum(c.retries_total for c in runtime.consumers))
         m.consumer_restarts.labels(m.service).set(sum(runtime.consumer_restarts.values()))
+        for group_commit in runtime.group_commits:
+            stats = group_commit.stats
+            m.group_commit_entries.labels(m.service, group_commit.name).set(stats.entries)
+            m.group_commit_groups.labels(m.service, group_commit.name).set(stats.groups)
+            m.group_commit_seconds.labels(m.service, group_commit.name).set(stats.write_seconds)
+            m.group_commit_failed_groups.labels(m.service, group_commit.name).set(stats.failed_groups)
         with contextlib.suppress(Exception):  # metrics still answer while the database is down
             m.dead_letters_pending.labels(m.service).set(await count_pending(runtime.db))
             m.outbox_parked.labels(m.service).set(await count_parked(runtime.db))

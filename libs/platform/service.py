@@ -39,6 +39,7 @@ from libs.platform.broker import KafkaPublisher, ensure_topics
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.edge import EdgeGuard, public_paths
+from libs.platform.group_commit import GroupCommit
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
 from libs.platform.json_body import read_bodies_exactly
@@ -92,6 +93,9 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
     consumer_restarts: dict[str, int] = field(default_factory=dict)
+    group_commits: Sequence[GroupCommit[Any, Any]] = ()
+    """The service's group commits (libs/platform/group_commit.py): drained and closed on stop,
+    counted in `/metrics`."""
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -226,7 +230,11 @@ class ServiceRuntime:
                 await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
-        """Stop consumers and relay, flush the producer, close the database."""
+        """Write what the group commits hold, stop consumers and relay, flush the producer, close
+        the database."""
+        for group_commit in self.group_commits:
+            with contextlib.suppress(Exception):
+                await group_commit.close()
         self._stop.set()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):

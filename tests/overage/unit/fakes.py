@@ -7,7 +7,8 @@ tenant); writes land in the store at once (no rollback), which the handlers unde
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -128,6 +129,19 @@ class FakeNotices(NoticeRepository):
         self.store.notices[notice.id] = notice
         return True
 
+    async def add_many(self, notices: Sequence[OverageNotice]) -> None:
+        for notice in notices:
+            if not await self.add(notice):
+                raise ValueError(f"notice {notice.notice_ref} is stored already")
+
+    async def stored_refs(self, vendor_id: str, notice_refs: Sequence[str]) -> dict[str, str]:
+        wanted = set(notice_refs)
+        return {
+            n.notice_ref: n.id
+            for n in self.store.notices.values()
+            if n.vendor_id == vendor_id and n.notice_ref in wanted
+        }
+
     async def get(self, notice_id: str) -> OverageNotice | None:
         return self.store.notices.get(notice_id)
 
@@ -246,3 +260,13 @@ class FakeOverageUnitOfWork(FakeUnitOfWorkBase, OverageUnitOfWork):
 
     def stage_recorded_events(self) -> None:
         """Nothing: overage's handlers emit their events themselves before committing."""
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[object]:
+        """The block's events are dropped when it raises (the store's writes are not undone)."""
+        emitted = len(self._staged_envelopes)
+        try:
+            yield self
+        except BaseException:
+            del self._staged_envelopes[emitted:]
+            raise

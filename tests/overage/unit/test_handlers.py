@@ -18,9 +18,9 @@ from overage.domain.cases import CaseAction, Decision
 from overage.domain.notices import NoticeStatus, ReviewReason
 from overage.domain.signatures import SignatureRefused, derive_secret, sign
 from overage.domain.vendors import CostBookTerms, LicensedSubscription
-from overage.handlers import cases, notices, vendors
+from overage.handlers import cases, notices, vendors, webhook_calls
 from overage.schemas.cases import CaseActionRequest
-from overage.schemas.vendors import VendorCreate, VendorTenantCreate
+from overage.schemas.vendors import SecretCreate, VendorCreate, VendorTenantCreate
 from tests.overage.unit.fakes import NOW, FakeOverageUnitOfWork, OverageStore
 
 MASTER = "unit-test-master-key-0123456789abcdef"
@@ -59,7 +59,7 @@ def _body(notice_id: str, period: str, actual: int, licensed: int = 250) -> byte
 
 async def _receive(store: OverageStore, vendor_id: str, secret: str, body: bytes, **kw: str) -> str:
     ts = str(int(NOW.timestamp()))
-    receipt = await notices.receive_notice(
+    receipt = await webhook_calls.receive_notice(
         uow=FakeOverageUnitOfWork(store),
         vendor_id=vendor_id,
         timestamp=kw.get("timestamp", ts),
@@ -156,3 +156,43 @@ async def test_the_bootstrap_seam_runs_the_notice_worker_on_the_fake() -> None:
     assert await runtime.work_notices() == 0
     assert [n.status for n in store.notices.values()] == [NoticeStatus.APPLIED]
     await runtime.db.dispose()
+
+
+async def test_a_group_stores_a_notice_once_and_a_secret_made_after_the_vendor_was_remembered_works() -> None:
+    store = OverageStore()
+    vendor_id, secret = await _world(store)
+    remembered = webhook_calls.VendorsRead(ttl_s=3600)
+    ts = str(int(NOW.timestamp()))
+
+    def call(notice_id: str, key: str) -> webhook_calls.WebhookCall:
+        body = _body(notice_id, "2026-07", 262)
+        return webhook_calls.WebhookCall(vendor_id, ts, sign(key, ts, body), body)
+
+    first = await webhook_calls.store_calls(
+        uow=FakeOverageUnitOfWork(store),
+        calls=[call("n-1", secret), call("n-1", secret), call("n-2", "wrong")],
+        master_key=MASTER,
+        vendors=remembered,
+    )
+    assert [
+        o.receipt.status if o.receipt else o.refused.reason.value for o in first if o.receipt or o.refused
+    ] == [
+        "received",
+        "duplicate",
+        "bad_signature",
+    ]
+    rotated = await vendors.add_secret(
+        uow=FakeOverageUnitOfWork(store),
+        vendor_id=vendor_id,
+        command=SecretCreate(overlap_hours=0),
+        master_key=MASTER,
+    )
+    (second,) = await webhook_calls.store_calls(
+        uow=FakeOverageUnitOfWork(store),
+        calls=[call("n-3", rotated.secret)],
+        master_key=MASTER,
+        vendors=remembered,
+    )
+    assert second.receipt is not None and second.receipt.status == "received"
+    assert sorted(n.notice_ref for n in store.notices.values()) == ["n-1", "n-3"]
+    assert [r.reason for r in store.rejections] == ["bad_signature"]

@@ -15,7 +15,8 @@ from libs.platform.edge import edge_body
 from libs.platform.logging import get_logger
 from overage.api.deps import id_path, runtime_from
 from overage.domain.signatures import Refusal
-from overage.handlers import notices as handlers
+from overage.handlers import webhook_calls as handlers
+from overage.handlers.webhook_calls import WebhookCall
 from overage.schemas.notices import WEBHOOK_MAX_BODY_BYTES, NoticeReceipt, OverageNoticeBody
 
 router = APIRouter(tags=["webhooks"])
@@ -57,17 +58,9 @@ async def receive_overage_notice(
     x_signature_timestamp: Annotated[str | None, Header(max_length=20)] = None,
     x_signature: Annotated[str | None, Header(max_length=100)] = None,
 ) -> NoticeReceipt:
-    runtime = runtime_from(request)
-    body = await request.body()
-    async with runtime.overage_unit_of_work(None) as uow:
-        receipt = await handlers.receive_notice(
-            uow=uow,
-            vendor_id=vendor_id,
-            timestamp=x_signature_timestamp,
-            signature=x_signature,
-            body=body,
-            master_key=runtime.overage_settings.resolved_webhook_secret_key(),
-        )
+    call = WebhookCall(vendor_id, x_signature_timestamp, x_signature, await request.body())
+    outcome = await runtime_from(request).webhook_intake.append(call)
+    receipt = outcome.raise_refusal()
     if receipt.status == "duplicate":
         response.status_code = 200
     return receipt

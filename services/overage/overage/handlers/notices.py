@@ -1,44 +1,34 @@
-"""The vendor's webhook: verify, store and acknowledge a notice; then work it, after, from storage.
+"""Stored notices: worked after the acknowledgement, from storage; listed; the review queue.
 
-`receive_notice` is the whole request: the signature and timestamp are checked against the
-vendor's valid secrets, the body is parsed, and the notice is stored and committed — a 2xx means
-it is in our database. A refused call (bad or stale signature, malformed body) is recorded in
-`overage_webhook_rejections` with its reason, size and SHA-256, never its body. The same notice
-id again changes nothing and is acknowledged.
+Receiving them (verify, store, acknowledge — in groups) is `overage.handlers.webhook_calls`.
 
 `work_notice` runs later, in the background worker (`work_waiting_notices`, a periodic job of the
-service), on its own transaction per notice: it finds the tenant's mapping and the vendor's cost
-book (a notice missing either waits in the review queue, reason given, until someone maps it and
-reprocesses), adds the notice to the tenant's open case (opening one when the tenant is over its
-licenses), flags a licensed count that differs from our subscription's quantity, closes a case
-whose removal the notice shows done, and publishes the re-bill of every charged notice.
+service; a transaction per chunk of notices, a savepoint per notice): it finds the tenant's
+mapping and the vendor's cost book (a notice missing either waits in the review queue, reason
+given, until someone maps it and reprocesses), adds the notice to the tenant's open case (opening
+one when the tenant is over its licenses), flags a licensed count that differs from our
+subscription's quantity, closes a case whose removal the notice shows done, and publishes the re-
+bill of every charged notice.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from decimal import Decimal
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from libs.platform.errors import FieldError, NotFound, ValidationFailed
+from libs.platform.errors import NotFound, ValidationFailed
 from libs.platform.ids import new_id
-from libs.platform.json_body import loads_exact
 from libs.platform.logging import get_logger
 from libs.platform.pagination import Page, PageRequest
 from overage.domain import cases as rules
 from overage.domain.cases import CaseStep
-from overage.domain.notices import NoticeStatus, OverageNotice, ReviewReason, counts_problem
+from overage.domain.notices import NoticeStatus, OverageNotice, ReviewReason
 from overage.domain.rebills import case_notice
-from overage.domain.signatures import Refusal, SignatureRefused, SigningKey, derive_secret, verify
 from overage.events.cases import case_changed, rebill_requested
-from overage.handlers.notices_port import WebhookRejection
 from overage.schemas.notices import (
     NoticePublic,
-    NoticeReceipt,
-    OverageNoticeBody,
     RejectionPublic,
     ReprocessResult,
 )
@@ -48,110 +38,13 @@ if TYPE_CHECKING:
 
 log = get_logger("overage.notices")
 UnitsOfWork = Callable[[], "OverageUnitOfWork"]
+Pace = Callable[[float], Awaitable[None]]
+NoticeBatches = Callable[[], AbstractAsyncContextManager["OverageUnitOfWork"]]
+"""A unit of work spanning one transaction for a chunk of notices: its `commit` only flushes (the
+chunk commits when the block ends); `savepoint` sets one notice's work apart."""
+
+
 WORKER = "overage.worker"
-
-
-async def record_rejection(
-    *,
-    uow: OverageUnitOfWork,
-    vendor: str,
-    reason: Refusal,
-    status: int,
-    body: bytes,
-    detail: str,
-    body_size: int | None = None,
-) -> None:
-    """Record a refused webhook call (its size and digest, never its body) and commit."""
-    uow_now = uow.clock.now()
-    await uow.notices.add_rejection(
-        WebhookRejection(
-            id=new_id("whr"),
-            vendor=vendor[:64],
-            reason=reason.value,
-            status_code=status,
-            received_at=uow_now,
-            body_bytes=len(body) if body_size is None else body_size,
-            body_sha256=hashlib.sha256(body).hexdigest(),
-            detail=detail[:300],
-        )
-    )
-    await uow.commit()
-
-
-def _field_errors(exc: ValidationError) -> list[FieldError]:
-    return [
-        FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"]) for e in exc.errors()
-    ]
-
-
-async def receive_notice(
-    *,
-    uow: OverageUnitOfWork,
-    vendor_id: str,
-    timestamp: str | None,
-    signature: str | None,
-    body: bytes,
-    master_key: str,
-) -> NoticeReceipt:
-    """Verify, parse and store a notice (see the module); refusals are recorded, then raised."""
-    now = uow.clock.now()
-    vendor = await uow.vendors.get(vendor_id)
-    keys = (
-        []
-        if vendor is None
-        else [
-            SigningKey(s.id, derive_secret(master_key, s.id).encode(), s.expires_at)
-            for s in vendor.secrets
-            if s.created_at <= now
-        ]
-    )
-    refusal = (
-        Refusal.UNKNOWN_VENDOR
-        if vendor is None
-        else verify(keys=keys, timestamp=timestamp, signature=signature, body=body, now=now)
-    )
-    if refusal is not None:
-        await record_rejection(
-            uow=uow, vendor=vendor_id, reason=refusal, status=401, body=body, detail=refusal.value
-        )
-        raise SignatureRefused(refusal)
-    try:
-        parsed = OverageNoticeBody.model_validate(loads_exact(body))
-    except (ValueError, ValidationError) as exc:
-        errors = _field_errors(exc) if isinstance(exc, ValidationError) else [FieldError("body", "not JSON")]
-        detail = "; ".join(f"{e.field}: {e.code}" for e in errors)
-        await record_rejection(
-            uow=uow, vendor=vendor_id, reason=Refusal.MALFORMED_BODY, status=422, body=body, detail=detail
-        )
-        raise ValidationFailed("the notice is malformed", errors) from None
-    licensed, actual, overage = (
-        Decimal(parsed.licensed_count),
-        Decimal(parsed.actual_user_count),
-        Decimal(parsed.overage_count),
-    )
-    problem = counts_problem(licensed=licensed, actual=actual, overage=overage)
-    if problem is not None:
-        await record_rejection(
-            uow=uow, vendor=vendor_id, reason=Refusal.MALFORMED_BODY, status=422, body=body, detail=problem
-        )
-        raise ValidationFailed.single("overage_count", problem)
-    notice = OverageNotice(
-        id=new_id("ovn"),
-        vendor_id=vendor_id,
-        notice_ref=parsed.notice_id,
-        tenant_ref=parsed.tenant_id,
-        period_start=parsed.period_start(),
-        licensed_count=licensed,
-        actual_count=actual,
-        overage_count=overage,
-        vendor_unit_cost=Decimal(parsed.vendor_unit_cost),
-        received_at=now,
-    )
-    if not await uow.notices.add(notice):
-        stored = await uow.notices.find(vendor_id, parsed.notice_id)
-        return NoticeReceipt(notice_id=parsed.notice_id, id=stored.id if stored else "", status="duplicate")
-    await uow.commit()
-    return NoticeReceipt(notice_id=parsed.notice_id, id=notice.id, status="received")
 
 
 async def _review(uow: OverageUnitOfWork, notice: OverageNotice, reason: ReviewReason) -> NoticeStatus:
@@ -228,23 +121,33 @@ async def work_notice(*, uow: OverageUnitOfWork, notice_id: str) -> NoticeStatus
     return NoticeStatus.APPLIED
 
 
-async def work_waiting_notices(*, units_of_work: UnitsOfWork, chunk: int = 200) -> int:
-    """Work every received notice, each in its own transaction; how many were worked."""
+async def work_waiting_notices(*, batches: NoticeBatches, chunk: int = 10, pace: Pace | None = None) -> int:
+    """Work every received notice, `chunk` of them per transaction, each in a savepoint of its own
+    (one that fails is undone alone and tried again on the next run); how many were worked.
+
+    A chunk's transaction, not one per notice: the commit and the transaction's set-up cost more
+    than working a notice. It stays short (the webhook's writer waits behind it on SQLite). After
+    each chunk `pace` gets how long it took (and may wait: the acknowledgements come first).
+    """
     worked = 0
     while True:
-        async with units_of_work() as uow:
+        started = time.perf_counter()
+        # The look-up shares the chunk's transaction: on SQLite every transaction takes the write
+        # lock, and one taken outside the write turn would send the webhook's writer to sleep in
+        # SQLite's busy handler.
+        async with batches() as uow:
             waiting = [n.id for n in await uow.notices.waiting(chunk)]
-        if not waiting:
-            return worked
-        for notice_id in waiting:
-            try:
-                async with units_of_work() as uow:
-                    await work_notice(uow=uow, notice_id=notice_id)
-                worked += 1
-            except Exception as exc:  # one bad notice must not stop the others; it is tried again
-                log.warning("overage.notice_failed", notice_id=notice_id, error=str(exc)[:200])
+            for notice_id in waiting:
+                try:
+                    async with uow.savepoint():
+                        await work_notice(uow=uow, notice_id=notice_id)
+                    worked += 1
+                except Exception as exc:  # one bad notice must not stop the others; it is tried again
+                    log.warning("overage.notice_failed", notice_id=notice_id, error=str(exc)[:200])
         if len(waiting) < chunk:
             return worked
+        if pace is not None:
+            await pace(time.perf_counter() - started)
 
 
 async def reprocess_review(*, uow: OverageUnitOfWork, limit: int = 500) -> ReprocessResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,15 @@ class NoticeRepository(abc.ABC):
     @abc.abstractmethod
     async def add(self, notice: OverageNotice) -> bool:
         """Insert a notice; False (nothing changed) when the vendor's notice id is stored already."""
+
+    @abc.abstractmethod
+    async def add_many(self, notices: Sequence[OverageNotice]) -> None:
+        """Insert notices checked new (`stored_refs`); a notice id stored meanwhile raises (the
+        unique constraint) and the whole transaction fails."""
+
+    @abc.abstractmethod
+    async def stored_refs(self, vendor_id: str, notice_refs: Sequence[str]) -> dict[str, str]:
+        """Which of the vendor's notice ids are stored: notice id → our id."""
 
     @abc.abstractmethod
     async def get(self, notice_id: str) -> OverageNotice | None:

@@ -7,6 +7,8 @@ handlers an in-memory fake. Each concept adds its repository here, typed by its 
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 from libs.platform.unit_of_work_port import UnitOfWorkPort
 from overage.handlers.cases_port import CaseRepository
 from overage.handlers.customer_billing_port import CustomerBilling
@@ -30,3 +32,7 @@ class OverageUnitOfWork(UnitOfWorkPort):
     customer_billing: CustomerBilling
     vendor_commitments: VendorCommitmentRepository
     vendor_invoices: VendorInvoiceRepository
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A SAVEPOINT: what the block writes and emits is undone alone when it raises."""
+        raise NotImplementedError

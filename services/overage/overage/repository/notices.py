@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,11 +35,15 @@ def _notice_of(row: NoticeRow) -> OverageNotice:
     )
 
 
-def _row_of(notice: OverageNotice) -> NoticeRow:
+def _values_of(notice: OverageNotice) -> dict[str, Any]:
     values = asdict(notice)
     values["status"] = notice.status.value
     values["review_reason"] = None if notice.review_reason is None else notice.review_reason.value
-    return NoticeRow(**values)
+    return values
+
+
+def _row_of(notice: OverageNotice) -> NoticeRow:
+    return NoticeRow(**_values_of(notice))
 
 
 def _rejection_of(row: WebhookRejectionRow) -> WebhookRejection:
@@ -68,6 +75,21 @@ class SqlNoticeRepository(NoticeRepository):
         except IntegrityError:
             return False
         return True
+
+    async def add_many(self, notices: Sequence[OverageNotice]) -> None:
+        """Insert the notices in one statement (executemany); a stored notice id raises IntegrityError."""
+        if notices:
+            connection = await self.session.connection()
+            await connection.execute(insert(NoticeRow), [_values_of(n) for n in notices])
+
+    async def stored_refs(self, vendor_id: str, notice_refs: Sequence[str]) -> dict[str, str]:
+        """The vendor's stored notice ids among `notice_refs`, with our ids (one query)."""
+        if not notice_refs:
+            return {}
+        stmt = select(NoticeRow.notice_ref, NoticeRow.id).where(
+            col(NoticeRow.vendor_id) == vendor_id, col(NoticeRow.notice_ref).in_(set(notice_refs))
+        )
+        return dict((await self.session.exec(stmt)).all())
 
     async def get(self, notice_id: str) -> OverageNotice | None:
         """A notice by our id."""
