@@ -27,6 +27,7 @@ from rating.handlers import rated_usage, usage_loads
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_aggregates import AggregateMemory
 from rating.handlers.usage_guides import GuideMemory
 from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
@@ -48,6 +49,8 @@ class RatingRuntime(ServiceRuntime):
     """Meters and prices kept in memory for entitlement checks (shared by this process's units of work)."""
     guide_memory: GuideMemory = field(default_factory=GuideMemory)
     """The usage guide of the read model's current generation (shared by this process's batches)."""
+    aggregate_memory: AggregateMemory = field(default_factory=AggregateMemory)
+    """The aggregates this process's usage batches wrote, while no other writer touched them."""
     usage_files: UsageFileStore | None = None
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
@@ -78,6 +81,7 @@ class RatingRuntime(ServiceRuntime):
             clock=base.clock,
             price_cache=self.price_cache,
             guide_memory=self.guide_memory,
+            aggregate_memory=self.aggregate_memory,
         )
 
     async def close_periods(self) -> rated_usage.CloseReport:

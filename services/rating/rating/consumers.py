@@ -186,6 +186,7 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             clock=runtime.clock,
             # The process's guide, shared with the REST door (a RatingRuntime's; a private one else).
             guide_memory=getattr(runtime, "guide_memory", None),
+            aggregate_memory=getattr(runtime, "aggregate_memory", None),
         )
         refusals = []
         async with uow:

@@ -12,6 +12,7 @@ from rating.handlers import balances as prepaid_balances
 from rating.handlers.prepaid import PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.handlers.usage_aggregates import AggregateMemory
 from rating.handlers.usage_guides import GuideMemory
 from rating.repository.balances import SqlBalanceRepository
 from rating.repository.meters import SqlMeterRepository
@@ -35,10 +36,12 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         *args: Any,
         price_cache: PriceCache | None = None,
         guide_memory: GuideMemory | None = None,
+        aggregate_memory: AggregateMemory | None = None,
         **kwargs: Any,
     ) -> None:
         self.price_cache = price_cache if price_cache is not None else PriceCache()
         self.guide_memory = guide_memory if guide_memory is not None else GuideMemory()
+        self.aggregate_memory = aggregate_memory if aggregate_memory is not None else AggregateMemory()
         super().__init__(*args, **kwargs)
 
     def after_commit(self, callback: Callable[[], None]) -> None:

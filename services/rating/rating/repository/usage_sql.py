@@ -269,3 +269,14 @@ def sqlite_insert(table: Table, columns: Sequence[str]) -> str:
 def sqlite_aggregate_update() -> str:
     sets = ", ".join(f"{name} = ?" for name in AGGREGATE_COLUMNS[3:])
     return f"UPDATE usage_aggregates SET {sets} WHERE subscription_id = ? AND meter = ? AND period_start = ?"
+
+
+STAMP_GENERATION: Final = "UPDATE rating_usage_generation SET generation = :token"
+"""A batch's token as the aggregates' generation (migration 0011)."""
+
+
+def generation_select(dialect: str, *, lock: bool) -> str:
+    """The aggregates' generation, locked on PostgreSQL when `lock` (before any aggregate row:
+    every writer of the aggregates takes it first, so none waits for another crosswise)."""
+    statement = "SELECT generation FROM rating_usage_generation"
+    return statement + " FOR UPDATE" if lock and dialect == "postgresql" else statement
