@@ -75,14 +75,20 @@ class AggregateReads:
             return {}
         if self.memory is None:
             return await self.uow.usage.aggregates(keys, lock=True)
-        rows = self.memory.rows
-        found = {key: rows[key] for key in keys if key in rows}
-        missing = [key for key in keys if key not in rows]
+        kept = self.memory.rows.get
+        found: dict[AggregateKey, StoredAggregate] = {}
+        missing: list[AggregateKey] = []
+        for key in keys:
+            row = kept(key)
+            if row is None:
+                missing.append(key)
+            else:
+                found[key] = row
         if missing:
             read = await self.uow.usage.aggregates(missing, lock=True)
             found.update(read)
             if self.memory.token is not None:
-                rows.update(read)  # as the table holds them at the kept token
+                self.memory.rows.update(read)  # as the table holds them at the kept token
         return found
 
     async def wrote(self, written: Mapping[AggregateKey, StoredAggregate]) -> None:

@@ -231,21 +231,25 @@ def sqlite_aggregate_rows(rows: Sequence[tuple[Any, ...]], *, update: bool = Fal
     """Aggregate rows (AGGREGATE_COLUMNS order) in the text forms SQLite stores, as
     `sqlite_event_rows` builds events; an UPDATE binds the key last."""
     stored = []
-    times: dict[datetime, str] = {}  # `now` is the same on every row of a batch
+    # `now` is the same on every row of a batch, and the latest times and days repeat: each
+    # distinct one is formatted once.
+    times: dict[datetime | None, str | None] = {None: None}
+    days: dict[date, str] = {}
     for sub, meter, start, end, account, quantity, count, late_quantity, late_count, latest, now in rows:
         written = times.get(now) or times.setdefault(now, sqlite_time(now))
+        latest_text = times[latest] if latest in times else times.setdefault(latest, sqlite_time(latest))
         values = (
             format(quantity, "f"),
             count,
             format(late_quantity, "f"),
             late_count,
-            sqlite_time(latest) if latest is not None else None,
+            latest_text,
             written,
         )
-        key = (sub, meter, start.isoformat())
-        stored.append(
-            (end.isoformat(), account, *values, *key) if update else (*key, end.isoformat(), account, *values)
-        )
+        start_text = days.get(start) or days.setdefault(start, start.isoformat())
+        end_text = days.get(end) or days.setdefault(end, end.isoformat())
+        key = (sub, meter, start_text)
+        stored.append((end_text, account, *values, *key) if update else (*key, end_text, account, *values))
     return stored
 
 
