@@ -52,7 +52,7 @@ from libs.platform.deliveries import (
     is_permanent,
 )
 from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
-from libs.platform.log_resets import LogResetWatch, rewind_to_committed
+from libs.platform.log_resets import LogResetWatch, past_the_end, rewind_to_committed
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
 __all__ = [
@@ -207,6 +207,12 @@ class IdempotentConsumer:
                 await rewind_to_committed(consumer, reset)
                 log.warning("consumer.rewound", group=self.group_id, partitions=len(reset))
             if not batches:
+                beyond = await past_the_end(consumer, consumer.assignment())
+                if beyond:
+                    log.warning(
+                        "consumer.past_log_end", group=self.group_id, partitions=sorted(map(str, beyond))
+                    )
+                    await rewind_to_committed(consumer, beyond)
                 continue
             records = [r for part in batches.values() for r in part]
             try:
