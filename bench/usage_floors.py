@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 from bench.rating_stack import ROOT, Databases
 from bench.report import per_second
 from bench.usage_workload import Batch, UsageWorkload
-from libs.contracts.batch import decode_message
+from libs.contracts.batch import PayloadDecoders, decode_message
 from libs.contracts.usage import UsageRecord, UsageRecorded
+from rating.schemas.usage_wire import WireEvent, check_events
 
 FLOOR_BATCHES = 3
 
@@ -45,10 +46,18 @@ def parse_floors(workload: UsageWorkload) -> list[str]:
             for envelope in decode_message(value, headers).events:
                 UsageRecorded.model_validate(envelope.payload)
 
+    payloads = PayloadDecoders({"usage.recorded": WireEvent})
+
+    def decode_whole() -> None:
+        for _, value, headers in messages:
+            found = payloads.decode_payloads(value, headers)
+            assert found is not None and check_events(found.payloads) is not None
+
     lines = []
     for label, work in (
         ("parse a REST body into UsageRecords", parse),
         ("decode a batch message into UsageRecorded", decode),
+        ("decode a batch message as the rating consumer does (msgspec, whole)", decode_whole),
     ):
         best = float("inf")
         for _ in range(3):

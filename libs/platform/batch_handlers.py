@@ -33,6 +33,13 @@ indexing) 1,000 inbox rows per message, the largest cost of the consumer beside 
 own insert (`python -m bench.inbox_items` measures it). A redelivered message is still skipped
 whole on its one row; the per-event path (below) still records its events' rows.
 
+An idempotent handler may also take the payload fast path, `BatchEventHandler(apply,
+idempotent=True, payloads=PayloadHandler(PayloadStruct, apply_payloads))`: a batch message
+whose items are all valid envelopes of its type is then read by msgspec in one pass, straight
+into `PayloadStruct`s (`libs.contracts.batch.PayloadDecoders`), and `apply_payloads` takes
+them without an `Envelope` per item; a message the fast path will not vouch for goes to
+`apply` as before, and so does everything on the per-event path.
+
 When a batch handler raises, the consumer falls back to the per-event path for the poll: it
 redoes it with a savepoint per event, calling the handler with one event at a time, so that
 only the failing event is retried or parked (as its own envelope JSON, so an operator's replay
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +59,16 @@ from libs.contracts.envelope import Envelope
 from libs.platform.deliveries import Delivery
 
 ApplyEvents = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+ApplyPayloads = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadHandler:
+    """The payload fast path of a batch handler: batch messages whose items are all valid are
+    read by msgspec straight into `payload_type` (no `Envelope` per item) and handed to `apply`."""
+
+    payload_type: type[Any]
+    apply: ApplyPayloads
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +79,13 @@ class BatchEventHandler:
     idempotent: bool = False
     """True when `apply_events` applies each event at most once by a key of its own: the consumer
     then keeps one inbox row per message and none per item (see the module)."""
+    payloads: PayloadHandler | None = None
+    """The payload fast path (an idempotent handler's only: the items' envelopes are not read,
+    so neither are their ids); `apply_events` still takes whatever the fast path leaves."""
+
+    def __post_init__(self) -> None:
+        if self.payloads is not None and not self.idempotent:
+            raise ValueError("the payload fast path needs a handler idempotent by its own keys")
 
     async def __call__(self, session: AsyncSession, envelope: Envelope) -> None:
         """Apply one event (per-event path: single messages, fallback, replay)."""
@@ -76,6 +101,16 @@ class BatchDelivery:
     handler: BatchEventHandler
     deliveries: list[Delivery]
 
+    @property
+    def size(self) -> int:
+        """How many events the message carries."""
+        return sum(delivery.size for delivery in self.deliveries)
+
+    @property
+    def read_whole(self) -> bool:
+        """True when the message's payloads were read by the payload fast path."""
+        return self.deliveries[0].payloads is not None
+
 
 def by_message(
     deliveries: Sequence[Delivery], handlers: Mapping[str, object]
@@ -87,7 +122,7 @@ def by_message(
         handler = handlers.get(delivery.event_type or "")
         if (
             delivery.message_id is None
-            or delivery.envelope is None
+            or (delivery.envelope is None and delivery.payloads is None)
             or not isinstance(handler, BatchEventHandler)
         ):
             units.append(delivery)
@@ -96,19 +131,25 @@ def by_message(
         if isinstance(last, BatchDelivery) and last.message_id == delivery.message_id:
             last.deliveries.append(delivery)
         else:
-            units.append(BatchDelivery(delivery.message_id, delivery.envelope.type, handler, [delivery]))
+            event_type = delivery.envelope.type if delivery.envelope is not None else delivery.event_type
+            assert event_type is not None
+            units.append(BatchDelivery(delivery.message_id, event_type, handler, [delivery]))
     return units
 
 
 def runs_by_handler(units: Sequence[Delivery | BatchDelivery]) -> list[Delivery | list[BatchDelivery]]:
     """The units of a poll in order, consecutive batch messages of one type gathered (one call of
-    their batch handler)."""
+    their batch handler), messages read by the payload fast path apart from the others."""
     runs: list[Delivery | list[BatchDelivery]] = []
     for unit in units:
         last = runs[-1] if runs else None
         if not isinstance(unit, BatchDelivery):
             runs.append(unit)
-        elif isinstance(last, list) and last[0].event_type == unit.event_type:
+        elif (
+            isinstance(last, list)
+            and last[0].event_type == unit.event_type
+            and last[0].read_whole == unit.read_whole
+        ):
             last.append(unit)
         else:
             runs.append([unit])

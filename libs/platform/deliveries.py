@@ -21,7 +21,7 @@ from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from libs.contracts.batch import BusMessage, KafkaHeaders, decode_message, is_batch
+from libs.contracts.batch import BusMessage, KafkaHeaders, PayloadDecoders, decode_message, is_batch
 from libs.contracts.envelope import Envelope
 from libs.contracts.registry import unsupported_version
 from libs.platform.errors import DomainError
@@ -65,14 +65,29 @@ class Delivery:
     event_type: str | None = None
     message_id: str | None = None
     """The batch id when the event came in a batch message (None for a single event)."""
+    payloads: list[Any] | None = None
+    """All the payloads of a batch message read whole by `PayloadDecoders` (then `envelope` is
+    None): one delivery stands for the message's events."""
+
+    @property
+    def size(self) -> int:
+        """How many events this delivery carries."""
+        return len(self.payloads) if self.payloads is not None else 1
 
 
-def deliveries_of(record: ConsumerRecord[Any, Any], handled: Container[str]) -> list[Delivery]:
+def deliveries_of(
+    record: ConsumerRecord[Any, Any], handled: Container[str], decoders: PayloadDecoders | None = None
+) -> list[Delivery]:
     """The events a record carries, or one undeliverable entry saying why.
 
     The schema version is judged only for `handled` types: an event nobody here reads is
-    harmless in any version.
+    harmless in any version. A batch message of a type `decoders` reads is one delivery of its
+    payloads when they are all valid (`libs.contracts.batch.decode_payloads`).
     """
+    if decoders and record.value is not None:
+        fast = decoders.decode_payloads(record.value, record.headers)
+        if fast is not None:
+            return [Delivery(record, None, "", fast.event_type, fast.message_id, fast.payloads)]
     try:
         message = message_of(record.value, record.headers)
     except MalformedMessage as exc:

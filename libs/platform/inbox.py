@@ -38,6 +38,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from libs.contracts.batch import PayloadDecoders
 from libs.contracts.envelope import Envelope
 from libs.platform.batch_handlers import BatchDelivery, BatchEventHandler, by_message, runs_by_handler
 from libs.platform.db import Database, utcnow
@@ -51,7 +52,7 @@ from libs.platform.deliveries import (
     is_permanent,
 )
 from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
-from libs.platform.log_resets import LogResetWatch, rewind_to_committed
+from libs.platform.log_resets import LogResetWatch, past_the_end, rewind_to_committed
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
 __all__ = [
@@ -124,6 +125,13 @@ class IdempotentConsumer:
         self.group_id = group_id
         self.topics = list(topics)
         self.handlers = dict(handlers)
+        self._decoders = PayloadDecoders(
+            {
+                event_type: handler.payloads.payload_type
+                for event_type, handler in self.handlers.items()
+                if isinstance(handler, BatchEventHandler) and handler.payloads is not None
+            }
+        )
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.client_id = client_id or group_id
@@ -199,6 +207,12 @@ class IdempotentConsumer:
                 await rewind_to_committed(consumer, reset)
                 log.warning("consumer.rewound", group=self.group_id, partitions=len(reset))
             if not batches:
+                beyond = await past_the_end(consumer, consumer.assignment())
+                if beyond:
+                    log.warning(
+                        "consumer.past_log_end", group=self.group_id, partitions=sorted(map(str, beyond))
+                    )
+                    await rewind_to_committed(consumer, beyond)
                 continue
             records = [r for part in batches.values() for r in part]
             try:
@@ -263,7 +277,7 @@ class IdempotentConsumer:
         statement). Only when a handler raises is the batch redone with a savepoint per event,
         so that the failing event is parked or its partition stopped, and the others apply.
         """
-        deliveries = [d for record in records for d in deliveries_of(record, self.handlers)]
+        deliveries = [d for record in records for d in deliveries_of(record, self.handlers, self._decoders)]
         async with self.db.session() as session:
             try:
                 outcome = await self._apply_batch(session, deliveries)
@@ -271,6 +285,9 @@ class IdempotentConsumer:
                 if is_infrastructure(failed.error):
                     raise failed.error from None
                 await session.rollback()
+                if any(d.payloads is not None for d in deliveries):
+                    # The redo needs each event's envelope (to park it on its own, say).
+                    deliveries = [d for record in records for d in deliveries_of(record, self.handlers)]
                 # The event that failed counts as tried: the redo does not call its handler again.
                 # A batch handler's failure blames no event yet: the redo tries each on its own.
                 known = None if failed.whole_message else failed
@@ -367,13 +384,17 @@ class IdempotentConsumer:
         """Hand a batch handler the events not applied yet of consecutive batch messages of its
         type, in one call (fast path)."""
         fresh: list[Envelope] = []
+        payloads: list[Any] = []
         # A handler idempotent by its own keys needs no inbox row per item (batch_handlers).
         item_rows = not messages[0].handler.idempotent
         for message in messages:
             if message.message_id in seen:
-                outcome.skipped += len(message.deliveries)
+                outcome.skipped += message.size
                 continue
             for delivery in message.deliveries:
+                if delivery.payloads is not None:  # read whole by the payload fast path
+                    payloads += delivery.payloads
+                    continue
                 assert delivery.envelope is not None  # by_message gathers envelopes only
                 event_id = str(delivery.envelope.event_id)
                 if delivery.problem:
@@ -388,16 +409,21 @@ class IdempotentConsumer:
                         inbox_rows.append((event_id, message.event_type))
             seen.add(message.message_id)
             inbox_rows.append((message.message_id, message.event_type))
-        if fresh:
+        if fresh or payloads:
+            handler = messages[0].handler
             try:
-                await messages[0].handler.apply_events(session, fresh)
+                if payloads:
+                    assert handler.payloads is not None  # only its messages are read whole
+                    await handler.payloads.apply(session, payloads)
+                else:
+                    await handler.apply_events(session, fresh)
                 # Objects the handler added are written now, so that their failure is this
                 # call's; a handler that wrote through the connection left nothing to flush.
                 if session.new or session.dirty or session.deleted:
                     await session.flush()
             except Exception as exc:
                 raise _HandlerFailed(messages[0].deliveries[0], exc, whole_message=True) from exc
-            outcome.applied += len(fresh)
+            outcome.applied += len(fresh) + len(payloads)
 
     def _retry_or_park(
         self, session: AsyncSession, delivery: Delivery, tp: TopicPartition, exc: Exception, outcome: _Outcome

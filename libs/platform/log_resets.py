@@ -50,14 +50,44 @@ class LogResetWatch:
         return back
 
 
+async def past_the_end(
+    consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]
+) -> set[TopicPartition]:
+    """The partitions whose fetch position is beyond their log's high watermark.
+
+    A position only advances over records the log had, so one past the end means the log is
+    shorter than it was: a broker that lost it, met with a position taken from a commit of the
+    old log (the consumer's last commit before the loss may reach the new broker, and a rejoin
+    then starts from it). A real broker answers such a fetch with OFFSET_OUT_OF_RANGE and the
+    `earliest` reset applies; the local broker answers nothing at all, so the consumer would
+    wait there for ever.
+    """
+    beyond: set[TopicPartition] = set()
+    for tp in partitions:
+        high = consumer.highwater(tp)
+        if high is None:
+            continue
+        try:
+            position = await asyncio.wait_for(consumer.position(tp), COMMITTED_TIMEOUT_S)
+        except (KafkaError, TimeoutError):
+            continue
+        if position > high:
+            beyond.add(tp)
+    return beyond
+
+
 async def rewind_to_committed(consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
-    """Fetch these partitions again from their committed offset; from offset 0 when there is none
-    or the broker cannot tell yet (below the log's start, the consumer's `earliest` reset applies)."""
+    """Fetch these partitions again from their committed offset; from offset 0 when there is none,
+    when the broker cannot tell yet, or when it lies beyond the log's end (a commit of the log
+    that was lost); below the log's start, the consumer's `earliest` reset applies."""
     for tp in partitions:
         try:
             # Bounded: while the group rejoins on the new broker the answer may wait for it.
             committed = await asyncio.wait_for(consumer.committed(tp), COMMITTED_TIMEOUT_S)
         except (KafkaError, TimeoutError):
+            committed = None
+        high = consumer.highwater(tp)
+        if committed is not None and high is not None and committed > high:
             committed = None
         with contextlib.suppress(KafkaError):  # no longer ours: its next owner starts from the commit
             consumer.seek(tp, committed or 0)

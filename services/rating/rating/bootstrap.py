@@ -28,6 +28,7 @@ from rating.handlers.entitlements import SubscriptionMemory
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
 from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_aggregates import AggregateMemory
 from rating.handlers.usage_guides import GuideMemory
 from rating.handlers.usage_loads_port import UsageFileStore
 from rating.jobs import periodic_jobs
@@ -52,6 +53,8 @@ class RatingRuntime(ServiceRuntime):
     """The usage guide of the read model's current generation (shared by this process's batches)."""
     check_memory: SubscriptionMemory = field(default_factory=SubscriptionMemory)
     """The subscriptions entitlement checks were asked about, of the read model's current generation."""
+    aggregate_memory: AggregateMemory = field(default_factory=AggregateMemory)
+    """The aggregates this process's usage batches wrote, while no other writer touched them."""
     usage_files: UsageFileStore | None = None
     """Where uploaded mediation files wait to be loaded (USAGE_LOAD_DIR)."""
     worker_name: str = field(default_factory=lambda: _worker_name())
@@ -104,6 +107,7 @@ class RatingRuntime(ServiceRuntime):
             guide_memory=self.guide_memory,
             entitlement_reads=self.entitlement_reads(),
             check_memory=self.check_memory,
+            aggregate_memory=self.aggregate_memory,
         )
 
     async def close_periods(self) -> rated_usage.CloseReport:

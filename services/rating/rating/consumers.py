@@ -11,7 +11,10 @@ changes nothing twice); an event older than the state it would replace changes n
   part of the subscription's balances (`rating.handlers.balances_settlement`).
 - `rating.support` (`catalog.events`): support-contract templates (seed 004).
 - `rating.usage` (`usage.raw`): the `usage.recorded` events of a poll's batch messages go
-  to `handlers.usage.record_usage` in one call, the same handler as `POST /v1/usage`. The usage
+  to `handlers.usage.record_usage` in one call, the same handler as `POST /v1/usage`. A batch
+  message whose items are all valid is read by msgspec straight into the handler's input (its
+  payloads as `WireEvent`s, no pydantic envelope per item: `libs.contracts.batch`); any other
+  is read item by item as before. The usage
   table's primary key (the producer's `event_id`) is the dedup of both doors, so the handler is
   registered `idempotent` and the consumer keeps one inbox row per message, none per event. An
   event the handler refuses (unknown or inactive meter, a timestamp too far ahead, an invalid
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,7 +43,7 @@ from libs.contracts.provisioning import (
 from libs.contracts.registry import spec_of
 from libs.contracts.topics import CATALOG_EVENTS, PROVISIONING_EVENTS, USAGE_RAW
 from libs.contracts.usage import UsageRecorded
-from libs.platform.batch_handlers import BatchEventHandler
+from libs.platform.batch_handlers import BatchEventHandler, PayloadHandler
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.event_routes import EventRoutes
 from libs.platform.service import ConsumerSpec
@@ -50,7 +53,8 @@ from rating.handlers import prices, subscriptions, support_contracts
 from rating.handlers.balances_settlement import refund_cancelled_subscription
 from rating.handlers.usage import IngestionRules, record_usage
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
-from rating.schemas.usage import MAX_BATCH_EVENTS
+from rating.schemas.usage import MAX_BATCH_EVENTS, receive_events, receive_wire_events
+from rating.schemas.usage_wire import WireEvent
 
 if TYPE_CHECKING:
     from libs.platform.service import ServiceRuntime
@@ -168,6 +172,12 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     rules = IngestionRules(max_future=timedelta(minutes=minutes))
 
     async def record(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        await record_payloads(session, [e.payload for e in envelopes])
+
+    async def record_wire_events(session: AsyncSession, events: Sequence[WireEvent]) -> None:
+        await record_payloads(session, events)
+
+    async def record_payloads(session: AsyncSession, payloads: Sequence[Any]) -> None:
         uow = SqlRatingUnitOfWork(
             runtime.db,
             producer=settings.service_name,
@@ -176,14 +186,19 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             clock=runtime.clock,
             # The process's guide, shared with the REST door (a RatingRuntime's; a private one else).
             guide_memory=getattr(runtime, "guide_memory", None),
+            aggregate_memory=getattr(runtime, "aggregate_memory", None),
         )
         refusals = []
         async with uow:
             # A poll may hold many batch messages: recorded in chunks the size of a REST batch,
             # so that no statement grows with the poll (all in the consumer's one transaction).
-            for start in range(0, len(envelopes), MAX_BATCH_EVENTS):
-                chunk = [e.payload for e in envelopes[start : start + MAX_BATCH_EVENTS]]
-                receipt = await record_usage(uow=uow, events=chunk, source=UsageSource.TOPIC, rules=rules)
+            for start in range(0, len(payloads), MAX_BATCH_EVENTS):
+                chunk = payloads[start : start + MAX_BATCH_EVENTS]
+                # Payloads msgspec read (all WireEvents), or an envelope's JSON (the slow path).
+                received = (
+                    receive_wire_events(chunk) if isinstance(chunk[0], WireEvent) else receive_events(chunk)
+                )
+                receipt = await record_usage(uow=uow, events=received, source=UsageSource.TOPIC, rules=rules)
                 refusals += receipt.refusals
         if refusals:
             # A dead letter's error is this message: it names each refused event and why.
@@ -197,5 +212,9 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     return ConsumerSpec(
         group_id=USAGE_GROUP,
         topics=[USAGE_RAW],
-        handlers={spec_of(UsageRecorded).type: BatchEventHandler(record, idempotent=True)},
+        handlers={
+            spec_of(UsageRecorded).type: BatchEventHandler(
+                record, idempotent=True, payloads=PayloadHandler(WireEvent, record_wire_events)
+            )
+        },
     )

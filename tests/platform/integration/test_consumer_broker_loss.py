@@ -13,6 +13,7 @@ import asyncio
 import uuid
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from libs.platform.broker import KafkaPublisher, LocalBroker, ensure_topics, free_port
 from libs.platform.inbox import IdempotentConsumer
@@ -69,6 +70,49 @@ async def test_messages_sent_to_a_restarted_empty_broker_are_all_applied(sqlite_
 
         # All 30 new events, the 20 at offsets the consumer had already passed included.
         await eventually(lambda: _count(db), until=lambda n: n == 50, timeout_s=90)
+    finally:
+        stop.set()
+        if running is not None:
+            await running
+        await consumer.stop()
+        await db.dispose()
+        local.stop()
+
+
+@pytest.mark.broker
+async def test_a_group_whose_commit_lies_beyond_the_log_reads_the_log_from_its_start(sqlite_url: str) -> None:
+    """The rating fault run's stall: the consumer's last commit of the lost log reached the new
+    broker, a rejoin started from it, past the end of the new log, where nothing ever arrives."""
+    model, topic, name = _fresh_event_type()
+    local = LocalBroker(port=free_port()).start()
+    db = await _database(sqlite_url)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    consumer = IdempotentConsumer(
+        db,
+        group_id=group,
+        topics=[topic],
+        handlers={name: _apply_posting},
+        bootstrap_servers=local.bootstrap_servers,
+        batch_size=5,
+        session_timeout_ms=6_000,
+        rebalance_timeout_ms=1_000,
+    )
+    stop = asyncio.Event()
+    running: asyncio.Task[None] | None = None
+    try:
+        await ensure_topics(local.bootstrap_servers, [topic], partitions=1)
+        await _publish(db, model, local.bootstrap_servers, 3, start=0)
+        stale = AIOKafkaConsumer(bootstrap_servers=local.bootstrap_servers, group_id=group)
+        await stale.start()
+        try:
+            partition = TopicPartition(topic, 0)
+            stale.assign([partition])
+            await stale.commit({partition: 20})  # the old log's offset, on the new log of 3
+        finally:
+            await stale.stop()
+        running = asyncio.create_task(consumer.run(stop))
+
+        await eventually(lambda: _count(db), until=lambda n: n == 3, timeout_s=60)
     finally:
         stop.set()
         if running is not None:

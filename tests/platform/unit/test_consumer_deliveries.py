@@ -8,12 +8,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from libs.contracts.batch import BATCH_HEADERS, batch_id_for, encode_batch
+from libs.contracts.batch import BATCH_HEADERS, PayloadDecoders, batch_id_for, decode_message, encode_batch
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import event_type, unsupported_version
 from libs.platform.dead_letters import DeadLetter, dead_letter_table
@@ -130,6 +131,44 @@ def test_a_batch_record_gives_one_delivery_per_item_judged_each_on_its_own() -> 
     stray = [json.dumps(_wire()).encode(), json.dumps(_wire(key="acct_2")).encode()]
     with pytest.raises(MalformedMessage, match=r"not an event batch.*acct_2"):
         envelopes_of(encode_batch(stray, event_ids=["a", "b"]), BATCH_HEADERS)
+
+
+class _FeeWire(msgspec.Struct):
+    account_id: str
+
+
+def _batch_value(items: list[dict[str, Any]]) -> bytes:
+    return encode_batch([json.dumps(i).encode() for i in items], event_ids=[i["event_id"] for i in items])
+
+
+def test_the_payload_fast_path_reads_a_valid_batch_whole_and_leaves_anything_else_to_pydantic() -> None:
+    decoders = PayloadDecoders({"test.unit.fee_charged": _FeeWire})
+    items = [_wire(), _wire(payload={"account_id": "acct_2", "extra": 1})]
+    value = _batch_value(items)
+
+    fast = decoders.decode_payloads(value, BATCH_HEADERS)
+
+    assert fast is not None and fast.event_type == "test.unit.fee_charged"
+    assert fast.message_id == decode_message(value, BATCH_HEADERS).message_id
+    assert [p.account_id for p in fast.payloads] == ["acct_1", "acct_2"]
+    record: Any = ConsumerRecord(
+        "test.unit.fees", 0, 7, 0, 0, b"acct_1", value, None, 0, 0, list(BATCH_HEADERS)
+    )
+    (whole,) = deliveries_of(record, {"test.unit.fee_charged"}, decoders)
+    assert whole.envelope is None and whole.size == 2 and whole.message_id == fast.message_id
+    # Whatever pydantic must judge (and may park, or word) takes the item-by-item path.
+    for spoiled in (
+        [_wire(), _wire(schema_version=3)],  # a version this code predates
+        [_wire(), _wire(key="acct_2")],  # an item of another key
+        [_wire(occurred_at="2026-11-30T10:00:00")],  # no time zone
+        [_wire(occurred_at="2026-11-30 10:00:00+00:00")],  # a form left to pydantic
+        [_wire(event_id="not-a-uuid")],
+        [_wire(payload={"account_id": 7})],  # a payload its type refuses
+    ):
+        assert decoders.decode_payloads(_batch_value(spoiled), BATCH_HEADERS) is None
+    assert decoders.decode_payloads(value, ()) is None  # not marked as a batch
+    other = PayloadDecoders({"test.unit.other": _FeeWire})
+    assert other.decode_payloads(value, BATCH_HEADERS) is None  # a type it has no decoder for
 
 
 def test_failures_are_judged_permanent_transient_or_infrastructure() -> None:

@@ -23,6 +23,7 @@ from rating.handlers.subscriptions import SubscriptionReadModel
 from rating.handlers.support_contracts import SupportContractRepository
 from rating.handlers.support_requests import SupportRequestRepository
 from rating.handlers.usage import UsageRepository
+from rating.handlers.usage_aggregates import AggregateMemory
 from rating.handlers.usage_guides import GuideMemory
 from rating.handlers.usage_loads_port import UsageLoadRepository
 
@@ -33,6 +34,9 @@ class RatingUnitOfWork(UnitOfWorkPort):
     # Meters and usage ingestion.
     meters: MeterRepository
     usage: UsageRepository
+    aggregate_memory: AggregateMemory = AggregateMemory()
+    """The aggregates this process's batches wrote (a private one unless the runtime shares its
+    own; unused by a repository without aggregate generations)."""
     guide_memory: GuideMemory = GuideMemory()
     """The process's usage guide per read-model generation (a private one unless the runtime shares its own;
     this default is never kept in: a repository without generations guides each batch afresh)."""

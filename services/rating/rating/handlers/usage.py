@@ -52,6 +52,7 @@ from rating.domain.usage import (
     fold,
     timestamp_problem,
 )
+from rating.handlers.usage_aggregates import AggregateReads
 from rating.handlers.usage_guides import load_guide
 from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
 from rating.schemas.usage import (
@@ -101,6 +102,15 @@ class UsageRepository(UsageReports):
         """The read model's generation (bumped by any change of accounts or subscriptions), or
         None when this store cannot tell: each batch then loads its own guide."""
         return None
+
+    async def aggregate_generation(self, *, lock: bool) -> int | None:
+        """The aggregates' generation (a batch's token, or bumped by any other change of them;
+        locked on PostgreSQL when `lock`), or None when this store cannot tell: each batch then
+        reads its aggregates (`rating.handlers.usage_aggregates`)."""
+        return None
+
+    async def stamp_aggregate_generation(self, token: int) -> None:
+        """Set the aggregates' generation to this batch's token (in its transaction)."""
 
     @abc.abstractmethod
     async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
@@ -232,13 +242,14 @@ async def stage_usage(
         event.source = source
         event.load_id = load_id
     watch.lap("validate")
-    stored = await _guide(uow, accepted, meters)
+    reads = await AggregateReads.start(uow)
+    stored = await _guide(uow, accepted, meters, reads)
     watch.lap("guide")
     stored_ids = await uow.usage.insert_events(accepted, received_at=uow.clock.now())
     watch.lap("insert")
     inserted = [event for event in accepted if event.event_id in stored_ids]
     duplicates += len(accepted) - len(inserted)
-    await _count(uow, inserted, meters, stored)
+    await _count(uow, inserted, meters, stored, reads)
     watch.lap("aggregate")
     tally = _Tally()
     tally.add(inserted)
@@ -273,11 +284,12 @@ async def reprocess_unmatched(*, uow: RatingUnitOfWork, request: ReprocessReques
     events = events[: request.limit]
     meters = await uow.meters.by_codes({event.meter for event in events})
     known = [event for event in events if event.meter in meters]
-    stored = await _guide(uow, known, meters)
+    reads = await AggregateReads.start(uow)
+    stored = await _guide(uow, known, meters, reads)
     guided = [event for event in known if event.status in COUNTING]
     flipped = await uow.usage.mark_guided(guided)
     moved = [event for event in guided if event.event_id in flipped]
-    await _count(uow, moved, meters, stored)
+    await _count(uow, moved, meters, stored, reads)
     tally = _Tally()
     tally.add(moved)
     result = ReprocessResult(
@@ -366,7 +378,7 @@ def _state_problems(
 
 
 async def _guide(
-    uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter]
+    uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter], reads: AggregateReads
 ) -> dict[AggregateKey, StoredAggregate]:
     """Place every non-filtered event (subscription, local date, period), moving late ones on.
 
@@ -391,7 +403,7 @@ async def _guide(
         # row cannot guide wait in the review queue.
         for event in to_guide:
             event.place(_placement(guide, event, products[event.meter]))
-    return await _move_late(uow, guide, [e for e in to_guide if e.status is UsageStatus.COUNTED])
+    return await _move_late(reads, guide, [e for e in to_guide if e.status is UsageStatus.COUNTED])
 
 
 def _placement(guide: UsageGuide, event: UsageEvent, product_id: str) -> Placement:
@@ -410,10 +422,10 @@ def _placement(guide: UsageGuide, event: UsageEvent, product_id: str) -> Placeme
 
 
 async def _move_late(
-    uow: RatingUnitOfWork, guide: UsageGuide, counted: Sequence[UsageEvent]
+    reads: AggregateReads, guide: UsageGuide, counted: Sequence[UsageEvent]
 ) -> dict[AggregateKey, StoredAggregate]:
     """Move events whose period is rated to the next open one (late); the aggregates read."""
-    stored = await uow.usage.aggregates({event.key for event in counted}, lock=True) if counted else {}
+    stored = await reads.read({event.key for event in counted})
     if not any(found.rated for found in stored.values()):
         return stored  # the common case: every period touched is open
     pending = list(counted)
@@ -426,7 +438,7 @@ async def _move_late(
             event.move_late(guide.next_period(event.subscription_id, event.period))
         unseen = {event.key for event in pending} - stored.keys()
         if unseen:
-            stored.update(await uow.usage.aggregates(unseen, lock=True))
+            stored.update(await reads.read(unseen))
     for event in pending:
         event.place(
             Placement(UsageStatus.UNMATCHED, event.subscription_id, event.account_id, reason="no open period")
@@ -439,6 +451,7 @@ async def _count(
     events: Sequence[UsageEvent],
     meters: Mapping[str, Meter],
     stored: dict[AggregateKey, StoredAggregate],
+    reads: AggregateReads,
 ) -> None:
     """Fold newly stored counted and late events into their aggregates and write them back."""
     by_key: dict[AggregateKey, list[UsageEvent]] = {}
@@ -470,12 +483,17 @@ async def _count(
         return AggregateChange(key, group[0].period.end, group[0].account_id, after, found is not None)
 
     now = uow.clock.now()
-    conflicted = await uow.usage.write_aggregates([change(k, stored.get(k)) for k in by_key], now=now)
-    if conflicted:
-        # Another transaction created these rows after the read (PostgreSQL): read them again,
-        # locked now, and fold the same events into what it wrote.
-        again = await uow.usage.aggregates(conflicted, lock=True)
-        if any(key not in again or again[key].rated for key in conflicted):
-            raise RetryableError("usage of this batch raced with a period close; send the batch again")
-        if await uow.usage.write_aggregates([change(k, again[k]) for k in conflicted], now=now):
-            raise RetryableError("usage of this batch raced with another batch; send it again")
+    changes = [change(k, stored.get(k)) for k in by_key]
+    conflicted = await uow.usage.write_aggregates(changes, now=now)
+    if not conflicted:
+        # The rows written are open periods' (late events were moved to one).
+        await reads.wrote({c.key: StoredAggregate(c.state, c.period_end, False) for c in changes})
+        return
+    # Another transaction created these rows after the read (PostgreSQL, a store without the
+    # generation lock): read them again, locked now, and fold the same events into what it wrote.
+    reads.forget()
+    again = await uow.usage.aggregates(conflicted, lock=True)
+    if any(key not in again or again[key].rated for key in conflicted):
+        raise RetryableError("usage of this batch raced with a period close; send the batch again")
+    if await uow.usage.write_aggregates([change(k, again[k]) for k in conflicted], now=now):
+        raise RetryableError("usage of this batch raced with another batch; send it again")

@@ -28,7 +28,13 @@ from rating.models.support import (
     SupportTimeAllocationRow,
     SupportTimeEntryRow,
 )
-from rating.models.usage import RatedUsageRow, UsageAggregate, UsageEventRow, UsageUniqueValue
+from rating.models.usage import (
+    RatedUsageRow,
+    UsageAggregate,
+    UsageEventRow,
+    UsageGeneration,
+    UsageUniqueValue,
+)
 from rating.models.usage_loads import UsageLoadRejectionRow, UsageLoadRow
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "SupportTimeEntryRow",
     "UsageAggregate",
     "UsageEventRow",
+    "UsageGeneration",
     "UsageLoadRejectionRow",
     "UsageLoadRow",
     "UsageUniqueValue",

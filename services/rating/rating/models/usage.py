@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from libs.platform.db import ExactDecimal, UtcDateTime
@@ -134,3 +134,13 @@ Index(
     sqlite_where=text("rated_at IS NULL"),
     postgresql_where=text("rated_at IS NULL"),
 )
+
+
+class UsageGeneration(SQLModel, table=True):
+    """One row: the token of the batch that last wrote `usage_aggregates`, or bumped by
+    triggers on any other change of them (migration 0011)."""
+
+    __tablename__ = "rating_usage_generation"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    generation: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -26,6 +26,7 @@ from libs.pricing import TierLine
 from rating.domain.rated_usage import RatedUsage, UsageSeries
 from rating.handlers.rated_usage import DueSeries, RatedUsageRepository, SeriesKey
 from rating.models import RatedAccount, RatedUsageRow, UsageAggregate
+from rating.repository.usage_sql import generation_select
 
 _AGGREGATES = UsageAggregate.__table__  # type: ignore[attr-defined]
 # Fixed key of the period close's lock (one closer per database at a time).
@@ -167,6 +168,9 @@ class SqlRatedUsageRepository(RatedUsageRepository):
         """Set `rated_at` on those of these aggregates still unrated; return them as they are now."""
         if not keys:
             return []
+        connection = await self.session.connection()
+        # The aggregates' generation first, as usage ingestion takes it (repository/usage_sql.py).
+        await connection.exec_driver_sql(generation_select(connection.dialect.name, lock=True))
         stmt = (
             update(_AGGREGATES)
             .where(_KEY.in_(list(keys)), _AGGREGATES.c.rated_at.is_(None))

@@ -14,6 +14,7 @@ from rating.handlers.entitlements import EntitlementReads, SubscriptionMemory
 from rating.handlers.prepaid import PrepaidBalances
 from rating.handlers.price_cache import PriceCache
 from rating.handlers.unit_of_work import RatingUnitOfWork
+from rating.handlers.usage_aggregates import AggregateMemory
 from rating.handlers.usage_guides import GuideMemory
 from rating.repository.balances import SqlBalanceRepository
 from rating.repository.entitlements import SqlEntitlementReads
@@ -40,11 +41,13 @@ class SqlRatingUnitOfWork(UnitOfWork, RatingUnitOfWork):
         guide_memory: GuideMemory | None = None,
         entitlement_reads: EntitlementReads | None = None,
         check_memory: SubscriptionMemory | None = None,
+        aggregate_memory: AggregateMemory | None = None,
         **kwargs: Any,
     ) -> None:
         self.price_cache = price_cache if price_cache is not None else PriceCache()
         self.guide_memory = guide_memory if guide_memory is not None else GuideMemory()
         self.check_memory = check_memory if check_memory is not None else SubscriptionMemory()
+        self.aggregate_memory = aggregate_memory if aggregate_memory is not None else AggregateMemory()
         super().__init__(*args, **kwargs)
         self.entitlement_reads = (
             entitlement_reads if entitlement_reads is not None else SqlEntitlementReads(self.db)

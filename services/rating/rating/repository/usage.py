@@ -45,9 +45,11 @@ from rating.repository.usage_sql import (
     EVENT_ID,
     EVENTS,
     SQLITE_AGGREGATES,
+    STAMP_GENERATION,
     as_json,
     column_arrays,
     event_values,
+    generation_select,
     in_set,
     keys_in,
     keys_param,
@@ -91,6 +93,19 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         result = await connection.exec_driver_sql("SELECT generation FROM rating_read_model_generation")
         row = result.first()
         return int(row[0]) if row is not None else None
+
+    async def aggregate_generation(self, *, lock: bool) -> int | None:
+        """The row migration 0011's triggers bump and batches stamp (locked on PostgreSQL when
+        `lock`: SQLite locked the whole database at BEGIN)."""
+        connection = await self.session.connection()
+        statement = generation_select(connection.dialect.name, lock=lock)
+        row = (await connection.exec_driver_sql(statement)).first()
+        return int(row[0]) if row is not None else None
+
+    async def stamp_aggregate_generation(self, token: int) -> None:
+        """Set the aggregates' generation to a batch's token."""
+        connection = await self.session.connection()
+        await connection.execute(text(STAMP_GENERATION), {"token": token})
 
     async def accounts(self, account_ids: Collection[str]) -> dict[str, AccountTerms]:
         """The accounts of these ids that rating knows, by id."""

@@ -231,21 +231,25 @@ def sqlite_aggregate_rows(rows: Sequence[tuple[Any, ...]], *, update: bool = Fal
     """Aggregate rows (AGGREGATE_COLUMNS order) in the text forms SQLite stores, as
     `sqlite_event_rows` builds events; an UPDATE binds the key last."""
     stored = []
-    times: dict[datetime, str] = {}  # `now` is the same on every row of a batch
+    # `now` is the same on every row of a batch, and the latest times and days repeat: each
+    # distinct one is formatted once.
+    times: dict[datetime | None, str | None] = {None: None}
+    days: dict[date, str] = {}
     for sub, meter, start, end, account, quantity, count, late_quantity, late_count, latest, now in rows:
         written = times.get(now) or times.setdefault(now, sqlite_time(now))
+        latest_text = times[latest] if latest in times else times.setdefault(latest, sqlite_time(latest))
         values = (
             format(quantity, "f"),
             count,
             format(late_quantity, "f"),
             late_count,
-            sqlite_time(latest) if latest is not None else None,
+            latest_text,
             written,
         )
-        key = (sub, meter, start.isoformat())
-        stored.append(
-            (end.isoformat(), account, *values, *key) if update else (*key, end.isoformat(), account, *values)
-        )
+        start_text = days.get(start) or days.setdefault(start, start.isoformat())
+        end_text = days.get(end) or days.setdefault(end, end.isoformat())
+        key = (sub, meter, start_text)
+        stored.append((end_text, account, *values, *key) if update else (*key, end_text, account, *values))
     return stored
 
 
@@ -269,3 +273,14 @@ def sqlite_insert(table: Table, columns: Sequence[str]) -> str:
 def sqlite_aggregate_update() -> str:
     sets = ", ".join(f"{name} = ?" for name in AGGREGATE_COLUMNS[3:])
     return f"UPDATE usage_aggregates SET {sets} WHERE subscription_id = ? AND meter = ? AND period_start = ?"
+
+
+STAMP_GENERATION: Final = "UPDATE rating_usage_generation SET generation = :token"
+"""A batch's token as the aggregates' generation (migration 0011)."""
+
+
+def generation_select(dialect: str, *, lock: bool) -> str:
+    """The aggregates' generation, locked on PostgreSQL when `lock` (before any aggregate row:
+    every writer of the aggregates takes it first, so none waits for another crosswise)."""
+    statement = "SELECT generation FROM rating_usage_generation"
+    return statement + " FOR UPDATE" if lock and dialect == "postgresql" else statement

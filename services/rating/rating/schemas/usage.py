@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Protocol
 
+import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -27,7 +28,7 @@ from libs.contracts.types import Quantity
 from libs.contracts.usage import UsageRecord
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.json_body import loads_exact
-from rating.schemas.usage_wire import convert_items, decode_batch, decode_lines
+from rating.schemas.usage_wire import WireEvent, check_events, convert_items, decode_batch, decode_lines
 
 MAX_BATCH_EVENTS: Final = 10_000
 USAGE_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
@@ -159,6 +160,15 @@ def receive_events(items: Sequence[UsageRecord | Mapping[str, Any] | Any]) -> Re
         except ValidationError as exc:
             batch.refusals.append(Refusal(index, _event_id_of(item), field_errors(exc)))
     return batch
+
+
+def receive_wire_events(events: Sequence[WireEvent]) -> ReceivedBatch:
+    """Events msgspec read already (the topic door): whole by the fast checks when every one is
+    valid, else each validated (or refused, with its reasons) by pydantic from what was read."""
+    wire = check_events(events)
+    if wire is not None:
+        return ReceivedBatch(list(wire))
+    return receive_events([msgspec.to_builtins(event) for event in events])
 
 
 def parse_json_batch(body: bytes) -> ReceivedBatch:

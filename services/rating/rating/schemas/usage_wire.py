@@ -1,11 +1,12 @@
 """The fast path of a usage batch: msgspec reads the events, whole-batch checks apply the rules.
 
-`decode_batch` (a JSON body), `decode_lines` (NDJSON) and `convert_items` (payloads already read:
-the topic door) accept a batch only when every event is valid, and then give exactly the values
-pydantic's `UsageRecord` would; otherwise it answers None and the caller takes pydantic's path
-(which also words each refusal). It is a subset of pydantic's rules, never a superset: what it
-cannot decide cheaply (a float quantity, an unusual timestamp form, a duplicated key that the
-two parsers might read differently) it leaves to pydantic. Property tests hold the two to that
+`decode_batch` (a JSON body), `decode_lines` (NDJSON), `convert_items` (payloads already read)
+and `check_events` (payloads msgspec read into `WireEvent`s: the topic door) accept a batch
+only when every event is valid, and then give exactly the values pydantic's `UsageRecord`
+would; otherwise they answer None and the caller takes pydantic's path (which also words each
+refusal). It is a subset of pydantic's rules, never a superset: what it cannot decide cheaply
+(a float quantity, an unusual timestamp form, a duplicated key that the two parsers might read
+differently) it leaves to pydantic. Property tests hold the two to that
 (tests/rating/unit/test_usage_wire.py).
 
 Where the time goes matters here: msgspec reads 10,000 events in a few milliseconds, but one
@@ -46,8 +47,9 @@ _Quantity = (
 )
 
 
-class _WireEvent(msgspec.Struct, gc=False):
-    """An event as the body holds it (unknown fields ignored, as `UsageRecord` ignores them)."""
+class WireEvent(msgspec.Struct, gc=False, omit_defaults=True):
+    """An event as the body (or a `usage.recorded` payload) holds it, unknown fields ignored as
+    `UsageRecord` ignores them; fields left at their default are left out of its builtins."""
 
     event_id: _Id
     meter: _Meter
@@ -59,7 +61,7 @@ class _WireEvent(msgspec.Struct, gc=False):
 
 
 class _WireBatch(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    events: Annotated[list[_WireEvent], msgspec.Meta(min_length=1, max_length=_MAX_BATCH_EVENTS)]
+    events: Annotated[list[WireEvent], msgspec.Meta(min_length=1, max_length=_MAX_BATCH_EVENTS)]
 
 
 class WireUsage(msgspec.Struct, frozen=True, gc=False):
@@ -75,7 +77,7 @@ class WireUsage(msgspec.Struct, frozen=True, gc=False):
 
 
 _DECODER: Final = msgspec.json.Decoder(_WireBatch)
-_LINE_DECODER: Final = msgspec.json.Decoder(_WireEvent)
+_LINE_DECODER: Final = msgspec.json.Decoder(WireEvent)
 _UNREADABLE: Final = (msgspec.MsgspecError, ValueError, TypeError, RecursionError)
 """What msgspec raises on a body or item it will not read (a lone surrogate is a ValueError)."""
 
@@ -129,7 +131,14 @@ def convert_items(items: Sequence[object]) -> list[tuple[int, WireUsage]] | None
     return _checked(events.events)
 
 
-def _checked(events: list[_WireEvent]) -> list[tuple[int, WireUsage]] | None:
+def check_events(events: Sequence[WireEvent]) -> list[tuple[int, WireUsage]] | None:
+    """The same for events msgspec read already (`usage.recorded` payloads of `usage.raw`)."""
+    if not 1 <= len(events) <= _MAX_BATCH_EVENTS:
+        return None
+    return _checked(events)
+
+
+def _checked(events: Sequence[WireEvent]) -> list[tuple[int, WireUsage]] | None:
     if not _ID_CHARS.fullmatch("".join([e.event_id for e in events])):
         return None
     if not all(_METER.fullmatch(code) for code in {e.meter for e in events}):

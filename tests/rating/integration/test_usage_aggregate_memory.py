@@ -1,0 +1,110 @@
+"""The aggregates a process keeps in memory never stand in for rows someone else changed.
+
+Ingestion keeps the aggregates its batches wrote while the table's generation is the token its
+last batch stamped (`rating.handlers.usage_aggregates`, migration 0011). Each case first counts
+a batch (so the memory holds the row), then changes the table another way — a statement of
+another writer, a second rating process on the same database, a batch that rolled back — and
+checks that the next batch folds into what the table holds. SQLite and PostgreSQL; the clock
+is fixed at 2026-07-15T12:00Z.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from libs.platform.clock import FixedClock
+from libs.platform.db import Database
+from rating.app import create_app
+from rating.domain.usage import UsageSource
+from rating.handlers.usage import stage_usage
+from tests.rating.integration.conftest import rating_settings
+from tests.rating.integration.factories import (
+    create_meter,
+    post_usage,
+    rated_account,
+    rated_subscription,
+    usage_event,
+)
+from tests.support.services import auth, running_app
+
+NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Rating:
+    client: httpx.AsyncClient
+    db: Database
+    app: object
+
+    async def july(self, subscription_id: str, meter: str) -> tuple[str, int]:
+        response = await self.client.get(f"/v1/subscriptions/{subscription_id}/usage", headers=auth("ops"))
+        assert response.status_code == 200, response.text
+        found = {(p["meter"], p["period_start"]): p for p in response.json()["periods"]}
+        period = found[(meter, "2026-07-01")]
+        return period["quantity"], period["event_count"]
+
+
+@pytest.fixture
+async def rating(database_url: str) -> AsyncIterator[Rating]:
+    app = create_app(rating_settings(database_url), clock=FixedClock(NOW))
+    async with running_app(app) as client:
+        yield Rating(client, app.state.runtime.db, app)
+
+
+async def _counted_once(rating: Rating) -> tuple[str, str]:
+    meter = (await create_meter(rating.client))["code"]
+    sub = await rated_subscription(rating.db, account_id=await rated_account(rating.db))
+    first = await post_usage(rating.client, [usage_event(meter, subscription_id=sub, quantity=2)])
+    assert first["counted"] == 1
+    return meter, sub
+
+
+async def test_a_change_by_another_writer_is_folded_into_not_overwritten(rating: Rating) -> None:
+    meter, sub = await _counted_once(rating)
+    async with rating.db.session() as session:
+        await session.execute(
+            text(
+                "UPDATE usage_aggregates SET quantity = quantity + 10, event_count = event_count + 1"
+                " WHERE subscription_id = :sub"
+            ),
+            {"sub": sub},
+        )
+        await session.commit()
+
+    await post_usage(rating.client, [usage_event(meter, subscription_id=sub, quantity=3)])
+
+    assert await rating.july(sub, meter) == ("15", 3)
+
+
+async def test_two_rating_processes_on_one_database_count_every_event_once(
+    rating: Rating, database_url: str
+) -> None:
+    meter, sub = await _counted_once(rating)
+    other = create_app(rating_settings(database_url), clock=FixedClock(NOW))
+    async with running_app(other) as second:
+        for quantity in (3, 4, 5):
+            await post_usage(second, [usage_event(meter, subscription_id=sub, quantity=quantity)])
+            await post_usage(rating.client, [usage_event(meter, subscription_id=sub, quantity=quantity)])
+
+    assert await rating.july(sub, meter) == ("26", 7)
+
+
+async def test_a_batch_that_rolled_back_after_writing_leaves_nothing_behind(rating: Rating) -> None:
+    meter, sub = await _counted_once(rating)
+    runtime = rating.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.rating_unit_of_work() as uow:
+        receipt = await stage_usage(
+            uow=uow, events=[usage_event(meter, subscription_id=sub, quantity=100)], source=UsageSource.REST
+        )
+        assert receipt.counted == 1
+        await uow.rollback()
+
+    await post_usage(rating.client, [usage_event(meter, subscription_id=sub, quantity=3)])
+
+    assert await rating.july(sub, meter) == ("5", 2)
