@@ -25,8 +25,8 @@ from invoicing.domain.invoices import (
     billed_after,
 )
 from invoicing.events.invoices import outgoing_of
+from invoicing.handlers.account_credit import settle_issued
 from invoicing.handlers.invoices_port import BillingPeriodKey, InvoiceFilters, InvoiceKeyTaken
-from invoicing.handlers.payments import apply_account_credit
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
 
@@ -175,13 +175,8 @@ async def stage_issued(
             )
         ]
     )
-    # The accounts' credit (earlier overpayments) pays their new invoices at once, as on finalizing.
-    holding = await uow.payments.accounts_holding_credit({invoice.account_id for invoice in issued.values()})
-    for invoice in issued.values():
-        if (invoice.account_id, invoice.currency) in holding and await apply_account_credit(
-            uow=uow, invoice=invoice
-        ):
-            await uow.invoices.save(invoice)
+    # The accounts' credit pays their new invoices at once, and an excess of credits is carried.
+    await settle_issued(uow=uow, invoices=list(issued.values()))
     return [
         DraftOutcome(held[r.key], created=False)
         if r.key in held
@@ -247,9 +242,8 @@ async def stage_finalize(
     invoice.finalize(number=number, invoice_date=issued_on, at=uow.clock.now())
     await uow.invoices.save(invoice)
     _stage_events(uow, invoice)
-    # The account's credit (earlier overpayments) pays the new invoice at once.
-    if await apply_account_credit(uow=uow, invoice=invoice):
-        await uow.invoices.save(invoice)
+    # The account's credit pays the new invoice at once; an excess of credits is carried to it.
+    await settle_issued(uow=uow, invoices=[invoice])
     uow.audit("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice))
     return invoice
 

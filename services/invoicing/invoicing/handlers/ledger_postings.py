@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from invoicing.domain.invoices import ACCOUNT_CREDIT_KIND
 from invoicing.domain.ledger import (
     ChartOfAccounts,
     EntryKind,
@@ -127,7 +128,11 @@ async def post_invoice_finalized(
         return None
     rules = await uow.revenue.product_rules({line.product_id for line in event.lines if line.product_id})
     schedules: list[RevenueSchedule] = []
+    # The excess credit the invoice carried to the account is no revenue: it is customer credit.
+    carried = sum((line.amount for line in event.lines if line.kind == ACCOUNT_CREDIT_KIND), ZERO)
     for line in event.lines:
+        if line.kind == ACCOUNT_CREDIT_KIND:
+            continue
         rule = rule_for_line(line.kind, rules.get(line.product_id) if line.product_id else None)
         schedules.append(
             RevenueSchedule(
@@ -166,7 +171,9 @@ async def post_invoice_finalized(
         source_id=event.invoice_id,
         account_id=event.account_id,
         description=f"Invoice {event.number}",
-        lines=invoice_postings(chart, total=event.total, split=split, tax=event.tax_total),
+        lines=invoice_postings(
+            chart, total=event.total, split=split, tax=event.tax_total, account_credit=carried
+        ),
     )
     await uow.revenue.add(schedules, billing_entry_id=None if entry is None else entry.id)
     await _post(uow, entry)

@@ -106,6 +106,10 @@ class InvoicePublic(BaseModel):
     credited: Amount = Field(description="The totals of the credit notes issued against it.")
     written_off: Amount = Field(description="What collections wrote off (bad debt).")
     amount_due: Amount = Field(description="total - amount_paid - credited - written_off, never below 0.")
+    account_credit_carried: Amount = Field(
+        description="What its credits exceeded its charges by: carried to the account as credit (its "
+        "`account_credit` line), so the invoice totals 0; the next invoices take it when issued."
+    )
     tax_exemption_note: str | None
     memo: str | None
     created_at: datetime
@@ -150,6 +154,7 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
         credited=amount_out(invoice.credited, currency),
         written_off=amount_out(invoice.written_off, currency),
         amount_due=amount_out(invoice.amount_due, currency),
+        account_credit_carried=amount_out(invoice.account_credit_carried, currency),
         tax_exemption_note=invoice.tax_exemption_note,
         memo=invoice.memo,
         created_at=invoice.created_at,
