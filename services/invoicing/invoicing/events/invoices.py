@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from invoicing.domain.invoices import (
     Invoice,
     InvoiceDraftedRecord,
@@ -89,10 +91,14 @@ def invoice_finalized(invoice: Invoice) -> contracts.InvoiceFinalized:
     )
 
 
-def line_payload(line: InvoiceLine) -> contracts.InvoiceLinePayload:
-    """One line as ERP and the API see it: the one mapping of a line's fields to the wire."""
+Line = TypeVar("Line", bound=contracts.InvoiceLinePayload)
+
+
+def line_payload(line: InvoiceLine, model: type[Line] = contracts.InvoiceLinePayload) -> Line:  # type: ignore[assignment]
+    """One line as ERP and the API see it (`model`: the contract, or the API's view of it, which
+    adds nothing): the one mapping of a line's fields to the wire."""
     currency = line.currency
-    return contracts.InvoiceLinePayload(
+    return model(
         charge_key=line.charge_key,
         kind=line.kind,
         description=line.description,

@@ -7,14 +7,14 @@ prices and quantities in their shortest exact form; tax rates are percents ("8.8
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceState, RunKind
 from invoicing.events.invoices import line_payload
-from libs.contracts.types import Amount, Percent
+from libs.contracts.invoicing import InvoiceLinePayload
+from libs.contracts.types import Amount
 from libs.platform.money import amount_out
 from libs.platform.text import MULTI_LINE
 
@@ -50,32 +50,9 @@ class BillToPublic(BaseModel):
     tax_certificate: str | None = Field(description="The exemption certificate, when it exempts the invoice.")
 
 
-class InvoiceLinePublic(BaseModel):
-    """One line: its period, quantity, unit price, discount, amount and tax."""
-
-    charge_key: str
-    kind: str
-    description: str
-    subscription_id: str | None
-    product_id: str | None
-    price_id: str | None
-    price_version: int | None
-    period_start: date
-    period_end: date = Field(description="Exclusive end: the period is [period_start, period_end).")
-    quantity: Decimal = Field(description="Decimal string.", examples=["12"])
-    unit_price: Decimal | None = Field(
-        description="Tax-exclusive list price per unit, up to 6 decimals; null where no one price per unit "
-        "holds (usage across tiers, a minimum, an adjustment)."
-    )
-    list_amount: Amount
-    discount_amount: Amount
-    amount: Amount = Field(description="Net amount of the line, rounded once to minor units.")
-    tax_code: str | None
-    tax_rate: Percent
-    tax_amount: Amount
-    tax_jurisdiction: str | None
-    source_kind: str
-    source_id: str
+class InvoiceLinePublic(InvoiceLinePayload):
+    """One line: its period, quantity, unit price, discount, amount and tax — the fields and wire
+    form of the line `invoice.finalized` carries (`events.invoices.line_payload` maps both)."""
 
 
 class InvoicePublic(BaseModel):
@@ -165,4 +142,4 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
 
 
 def _line(line: InvoiceLine) -> InvoiceLinePublic:
-    return InvoiceLinePublic.model_validate(line_payload(line).model_dump())
+    return line_payload(line, InvoiceLinePublic)
