@@ -57,8 +57,7 @@ async def apply_account_credit(*, uow: InvoicingUnitOfWork, invoice: Invoice) ->
         invoice.apply_payment(amount, invoice.currency)
         applied += amount
         await uow.payments.save(payment)
-        payload, key = events.credit_applied(payment, [allocation], {invoice.id: invoice.amount_due}, at)
-        uow.emit(payload, key=key)
+        uow.emit_outgoing(events.credit_applied(payment, [allocation], {invoice.id: invoice.amount_due}, at))
         uow.audit(
             "payment.credit_applied",
             "payment",
@@ -66,8 +65,7 @@ async def apply_account_credit(*, uow: InvoicingUnitOfWork, invoice: Invoice) ->
             {"invoice_id": invoice.id, "amount": str(amount), "unapplied": str(payment.unapplied)},
         )
     if applied and invoice.state is InvoiceState.PAID:
-        payload, key = events.invoice_paid(invoice, at)
-        uow.emit(payload, key=key)
+        uow.emit_outgoing(events.invoice_paid(invoice, at))
     return applied
 
 

@@ -91,7 +91,7 @@ async def stage_draft(
         if holder is None:
             raise
         return DraftOutcome(holder, created=False)
-    _stage_events(uow, invoice)
+    uow.emit_recorded(invoice.events, outgoing_of)
     uow.audit("invoice.drafted", "invoice", invoice.id, _draft_audit(invoice))
     return DraftOutcome(invoice, created=True)
 
@@ -164,7 +164,7 @@ async def stage_issued(
         issued[request.key] = invoice
     await uow.invoices.add_issued(list(issued.values()))
     for invoice in issued.values():
-        _stage_events(uow, invoice)
+        uow.emit_recorded(invoice.events, outgoing_of)
     await uow.audit_many(
         [
             record
@@ -241,7 +241,7 @@ async def stage_finalize(
     number = DocumentNumber(series, await uow.invoices.next_number(series))
     invoice.finalize(number=number, invoice_date=issued_on, at=uow.clock.now())
     await uow.invoices.save(invoice)
-    _stage_events(uow, invoice)
+    uow.emit_recorded(invoice.events, outgoing_of)
     # The account's credit pays the new invoice at once; an excess of credits is carried to it.
     await settle_issued(uow=uow, invoices=[invoice])
     uow.audit("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice))
@@ -282,16 +282,9 @@ async def list_invoices(
 
 async def _commit(uow: InvoicingUnitOfWork, action: str, invoice: Invoice, changes: dict[str, Any]) -> None:
     # Audit the change, put the events the invoice recorded in the outbox, commit them together.
-    _stage_events(uow, invoice)
+    uow.emit_recorded(invoice.events, outgoing_of)
     uow.audit(action, "invoice", invoice.id, changes)
     await uow.commit()
-
-
-def _stage_events(uow: InvoicingUnitOfWork, invoice: Invoice) -> None:
-    for record in invoice.events:
-        payload, key = outgoing_of(record)
-        uow.emit(payload, key=key)
-    invoice.events.clear()
 
 
 def _finalized_audit(invoice: Invoice) -> dict[str, Any]:

@@ -313,18 +313,15 @@ async def post_payment_refunded(
     *, uow: InvoicingUnitOfWork, event: PaymentRefunded, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Cr cash the refund; Dr receivable the invoices reopened, Dr customer credit what it used."""
-    reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
-    return await _post_once(
+    return await _post_money_back(
         uow,
+        chart,
+        event,
         EntryKind.REFUND,
         event.refund_id,
         on=event.refunded_at.date(),
-        currency=event.currency,
-        account_id=event.account_id,
+        amount=event.refunded,
         description=f"Refund {event.refund_id} of payment {event.payment_id}",
-        lines=payment_return_postings(
-            chart, amount=event.refunded, reopened=reopened, credit_used=event.account_credit_used
-        ),
     )
 
 
@@ -332,17 +329,41 @@ async def post_payment_reversed(
     *, uow: InvoicingUnitOfWork, event: PaymentReversed, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """A payment taken back (bounced check): Cr cash; Dr receivable and customer credit."""
-    reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
-    return await _post_once(
+    return await _post_money_back(
         uow,
+        chart,
+        event,
         EntryKind.REVERSAL,
         event.payment_id,
         on=event.reversed_at.date(),
+        amount=event.amount,
+        description=f"Payment {event.payment_id} reversed: {event.reason}"[:500],
+    )
+
+
+async def _post_money_back(
+    uow: InvoicingUnitOfWork,
+    chart: ChartOfAccounts,
+    event: PaymentRefunded | PaymentReversed,
+    kind: EntryKind,
+    source_id: str,
+    *,
+    on: date,
+    amount: Decimal,
+    description: str,
+) -> JournalEntry | None:
+    """A refund or a reversal booked once: what it reopened on invoices and took from credit, out of cash."""
+    reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
+    return await _post_once(
+        uow,
+        kind,
+        source_id,
+        on=on,
         currency=event.currency,
         account_id=event.account_id,
-        description=f"Payment {event.payment_id} reversed: {event.reason}"[:500],
+        description=description,
         lines=payment_return_postings(
-            chart, amount=event.amount, reopened=reopened, credit_used=event.account_credit_used
+            chart, amount=amount, reopened=reopened, credit_used=event.account_credit_used
         ),
     )
 

@@ -120,7 +120,7 @@ async def stage_payment(
         if not attempt.approved:
             payment.decline(attempt)
             await uow.payments.add(payment)
-            _emit(uow, events.payment_declined(payment, attempt))
+            uow.emit_outgoing(events.payment_declined(payment, attempt))
             uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
             return payment
         payment.attempts.append(attempt)
@@ -176,7 +176,7 @@ async def stage_retry(
     else:
         payment.decline(attempt)
         await uow.payments.save(payment)
-        _emit(uow, events.payment_declined(payment, attempt))
+        uow.emit_outgoing(events.payment_declined(payment, attempt))
         uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
     return payment
 
@@ -359,12 +359,12 @@ async def _receive(
         await uow.invoices.save(invoice)
         due_after[invoice.id] = invoice.amount_due
         if invoice.state is InvoiceState.PAID:
-            _emit(uow, events.invoice_paid(invoice, at))
+            uow.emit_outgoing(events.invoice_paid(invoice, at))
     if add:
         await uow.payments.add(payment)
     else:
         await uow.payments.save(payment)
-    _emit(uow, events.payment_received(payment, due_after))
+    uow.emit_outgoing(events.payment_received(payment, due_after))
     # Paid up: the account's collections cases close (and ask for resumption) with the payment.
     await settle_collections_for_account(uow, payment.account_id, at)
     uow.audit(
@@ -409,7 +409,7 @@ async def _give_back(
 async def _store_refund(uow: InvoicingUnitOfWork, payment: Payment, refund: Refund) -> None:
     await uow.payments.save(payment)
     await uow.payments.add_refund(refund, account_id=payment.account_id)
-    _emit(uow, events.payment_given_back(payment, refund))
+    uow.emit_outgoing(events.payment_given_back(payment, refund))
     uow.audit(
         f"payment.{'reversed' if refund.kind is RefundKind.REVERSAL else 'refunded'}",
         "payment",
@@ -423,11 +423,6 @@ async def _store_refund(uow: InvoicingUnitOfWork, payment: Payment, refund: Refu
             "state": payment.state.value,
         },
     )
-
-
-def _emit(uow: InvoicingUnitOfWork, outgoing: tuple[Any, str]) -> None:
-    payload, key = outgoing
-    uow.emit(payload, key=key)
 
 
 def _decline_audit(payment: Payment, attempt: GatewayAttempt) -> dict[str, Any]:
