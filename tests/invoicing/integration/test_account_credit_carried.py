@@ -55,6 +55,15 @@ async def test_a_credit_larger_than_the_invoice_is_carried_to_the_account_and_ta
     created = await client.post("/v1/adjustments", json=credit, headers=FINANCE)
     assert created.status_code == 201, created.text
 
+    # The preview is the same calculation: the invoice it shows carries the excess, totals 0.00.
+    preview = await client.get(
+        "/v1/accounts/acct_cr/invoice-preview", params={"bill_date": "2026-05-01"}, headers=FINANCE
+    )
+    assert preview.status_code == 200, preview.text
+    (previewed,) = preview.json()["invoices"]
+    assert (previewed["subtotal"], previewed["tax"], previewed["total"]) == ("39.87", "-39.87", "0.00")
+    assert [line["amount"] for line in previewed["lines"]] == ["150.00", "300.00", "-1000.00", "589.87"]
+
     may = await _run(client, "2026-05-01")
 
     assert (may["state"], may["invoices_created"]) == ("completed", 2), may
