@@ -61,7 +61,7 @@ async def test_a_credit_larger_than_the_invoice_is_carried_to_the_account_and_ta
     )
     assert preview.status_code == 200, preview.text
     (previewed,) = preview.json()["invoices"]
-    assert (previewed["subtotal"], previewed["tax"], previewed["total"]) == ("39.87", "-39.87", "0.00")
+    assert (previewed["subtotal"], previewed["tax"], previewed["total"]) == ("-550.00", "-39.87", "0.00")
     assert [line["amount"] for line in previewed["lines"]] == ["150.00", "300.00", "-1000.00", "589.87"]
 
     may = await _run(client, "2026-05-01")
@@ -69,7 +69,7 @@ async def test_a_credit_larger_than_the_invoice_is_carried_to_the_account_and_ta
     assert (may["state"], may["invoices_created"]) == ("completed", 2), may
     (invoice,) = await _issued(client, "acct_cr")
     assert (invoice["subtotal"], invoice["tax_total"], invoice["total"], invoice["amount_due"]) == (
-        "39.87",
+        "-550.00",
         "-39.87",
         "0.00",
         "0.00",

@@ -105,3 +105,25 @@ def test_a_cjk_bill_to_is_drawn_with_a_font_that_has_its_glyphs(name: str, font:
     assert "経理@example.jp" in text
     # Drawn in a CJK font (no boxes), the Latin text still in the embedded Vera.
     assert {font, "BitstreamVeraSans-Roman"} <= _fonts_drawing(pdf)
+
+
+def test_credit_carried_to_the_account_is_a_total_of_its_own_not_a_taxable_line() -> None:
+    invoice = draft(
+        invoice_line("a", quantity="1", unit_price="450.00", tax_rate="7.25"),
+        invoice_line("adjustment:adj_1", quantity="1", unit_price="-1000.00", tax_rate="7.25"),
+    )
+    invoice.finalize(number=DocumentNumber("INV-2026", 7), invoice_date=date(2026, 5, 1), at=NOW)
+    document = invoice_document(invoice, ISSUER)
+    # 450.00 + 32.63 - 1,000.00 - 72.50 = -589.87, carried: the invoice is 0.00.
+    assert document.totals == [
+        ("Subtotal (excl. tax)", "-$550.00"),
+        ("Tax", "-$39.87"),
+        ("Credit carried to your account", "$589.87"),
+        ("Total", "$0.00"),
+    ]
+    assert len(document.lines) == 2
+    assert [(t.label, t.taxable, t.tax) for t in document.taxes] == [("US-NY 7.25%", "-$550.00", "-$39.87")]
+    assert any("$589.87 is carried to your account" in note for note in document.notes)
+    pdf = PdfReader(io.BytesIO(render_pdf(document)))
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    assert "Credit carried to your account" in text and "$589.87" in text

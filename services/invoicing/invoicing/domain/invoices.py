@@ -240,8 +240,8 @@ class Invoice:
 
     @property
     def subtotal(self) -> Decimal:
-        """Sum of the lines' amounts, before tax."""
-        return self._sum(line.amount for line in self.lines)
+        """Sum of the lines' amounts, before tax (the line carrying credit to the account aside)."""
+        return self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND)
 
     @property
     def discount_total(self) -> Decimal:
@@ -255,8 +255,9 @@ class Invoice:
 
     @property
     def total(self) -> Decimal:
-        """What the invoice bills: subtotal + tax."""
-        return self.subtotal + self.tax_total
+        """What the invoice bills: subtotal + tax + the credit carried to the account; never negative
+        once drafted (the sum of all its lines)."""
+        return self.subtotal + self.tax_total + self.account_credit_carried
 
     @property
     def account_credit_carried(self) -> Decimal:

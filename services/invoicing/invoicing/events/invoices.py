@@ -83,6 +83,7 @@ def invoice_finalized(invoice: Invoice) -> contracts.InvoiceFinalized:
         subtotal=amount_out(invoice.subtotal, currency),
         discount_total=amount_out(invoice.discount_total, currency),
         tax_total=amount_out(invoice.tax_total, currency),
+        account_credit_carried=amount_out(invoice.account_credit_carried, currency),
         total=amount_out(invoice.total, currency),
         amount_due=amount_out(invoice.amount_due, currency),
         tax_exemption_note=invoice.tax_exemption_note,

@@ -75,10 +75,12 @@ class InvoicePublic(BaseModel):
     bill_to: BillToPublic
     locale: str
     lines: list[InvoiceLinePublic]
-    subtotal: Amount = Field(description="Sum of the lines' amounts, tax-exclusive.")
+    subtotal: Amount = Field(
+        description="Sum of the lines' amounts, tax-exclusive (the `account_credit` line aside)."
+    )
     discount_total: Amount
     tax_total: Amount
-    total: Amount
+    total: Amount = Field(description="subtotal + tax_total + account_credit_carried; never negative.")
     amount_paid: Amount
     credited: Amount = Field(description="The totals of the credit notes issued against it.")
     written_off: Amount = Field(description="What collections wrote off (bad debt).")
