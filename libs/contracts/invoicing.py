@@ -101,10 +101,17 @@ class InvoiceFinalized(EventPayload):
     invoice_date: date
     due_date: date = Field(description="Invoice date + the account's payment terms.")
     payment_terms_days: int = Field(ge=0)
-    subtotal: Amount = Field(description="Sum of the lines' amounts, tax-exclusive.")
+    subtotal: Amount = Field(
+        description="Sum of the lines' amounts, tax-exclusive (the `account_credit` line aside)."
+    )
     discount_total: Amount
     tax_total: Amount = Field(description="Sum of the lines' tax.")
-    total: Amount = Field(description="subtotal + tax_total.")
+    account_credit_carried: Amount = Field(
+        default=Decimal(0),
+        description="What the invoice's credits exceeded its charges by (its `account_credit` line): "
+        "carried to the account as credit, so the invoice totals 0.",
+    )
+    total: Amount = Field(description="subtotal + tax_total + account_credit_carried; never negative.")
     amount_due: Amount
     tax_exemption_note: str | None = Field(
         default=None, description="Why the invoice carries no tax (an exemption certificate), if so."

@@ -23,7 +23,8 @@ from libs.contracts.registry import event_type
 from libs.contracts.topics import INVOICING_EVENTS
 from libs.contracts.types import Amount, CurrencyCode
 
-PaymentMethodKind = Literal["card", "ach", "check", "wire"]
+PaymentMethodKind = Literal["card", "ach", "check", "wire", "credit"]
+"""`credit`: no money moved — the excess credit an issued invoice carried to the account."""
 
 
 class PaymentAllocation(EventPayload):

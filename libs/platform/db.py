@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from decimal import Context, Decimal
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Dialect, String, event, text
+from sqlalchemy import Dialect, String, bindparam, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -345,3 +345,19 @@ async def retrying_conflicts(
                 raise
             await asyncio.sleep(backoff_s * 2**tried * (1 + random.random()))
     raise AssertionError("unreachable")
+
+
+_DRIVER_INSERTS: dict[tuple[str, tuple[str, ...], str, str], str] = {}
+
+
+def driver_insert(table: Any, columns: tuple[str, ...], dialect: Dialect) -> str:
+    """An INSERT of `columns` into `table` in the driver's own parameter style, compiled once per
+    dialect and driver: for `exec_driver_sql` with rows of values in `columns` order (a bulk
+    insert of many rows without the ORM's per-row work)."""
+    cache_key = (table.name, columns, dialect.name, dialect.driver)
+    if cache_key not in _DRIVER_INSERTS:
+        statement = insert(table).inline().values({name: bindparam(name) for name in columns})
+        compiled = statement.compile(dialect=dialect)
+        assert tuple(compiled.positiontup or ()) == columns, compiled.positiontup
+        _DRIVER_INSERTS[cache_key] = str(compiled)
+    return _DRIVER_INSERTS[cache_key]

@@ -13,12 +13,11 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Column, bindparam, insert, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Column, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.platform.db import UtcDateTime, utcnow
+from libs.platform.db import UtcDateTime, driver_insert, utcnow
 
 
 class InboxEntry(SQLModel, table=True):
@@ -43,7 +42,6 @@ _APPLIED = {
     ),
 }
 _COLUMNS = ("consumer_group", "event_id", "event_type", "processed_at")
-_INSERTS: dict[tuple[str, str], str] = {}
 
 
 async def applied_ids(session: AsyncSession, group: str, ids: Sequence[str]) -> set[str]:
@@ -71,16 +69,5 @@ async def record_applied(session: AsyncSession, group: str, entries: Sequence[tu
     # The dialect's own form (SQLite: the same text the ORM writes), so that times compare as text.
     now = column_type.bind_processor(dialect)(utcnow())
     rows = [(group, event_id, event_type, now) for event_id, event_type in entries]
-    await connection.exec_driver_sql(_insert_statement(dialect), rows)
-
-
-def _insert_statement(dialect: Dialect) -> str:
-    """The inbox INSERT in the driver's own parameter style, columns in `_COLUMNS` order."""
-    cache_key = (dialect.name, dialect.driver)
-    if cache_key not in _INSERTS:
-        table = InboxEntry.__table__  # type: ignore[attr-defined]
-        statement = insert(table).inline().values({name: bindparam(name) for name in _COLUMNS})
-        compiled = statement.compile(dialect=dialect)
-        assert tuple(compiled.positiontup or ()) == _COLUMNS, compiled.positiontup
-        _INSERTS[cache_key] = str(compiled)
-    return _INSERTS[cache_key]
+    table = InboxEntry.__table__  # type: ignore[attr-defined]
+    await connection.exec_driver_sql(driver_insert(table, _COLUMNS, dialect), rows)

@@ -22,14 +22,12 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
-    Dialect,
     Index,
     Integer,
     Text,
     bindparam,
     delete,
     func,
-    insert,
     text,
     update,
 )
@@ -40,7 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.contracts.registry import EVENT_TYPES, spec_of
-from libs.platform.db import Database, UtcDateTime, utcnow
+from libs.platform.db import Database, UtcDateTime, driver_insert, utcnow
 from libs.platform.logging import current_correlation_id, get_logger
 from libs.platform.outbox_messages import (
     EventPublisher,
@@ -146,21 +144,6 @@ def build_serialized_envelope(
 _STAGED_COLUMNS = ("event_id", "event_type", "topic", "key", "body", "created_at")
 
 
-_STAGING_STATEMENTS: dict[tuple[str, str], str] = {}
-
-
-def _staging_statement(dialect: Dialect) -> str:
-    """The outbox INSERT in the driver's own parameter style, columns in `_STAGED_COLUMNS` order."""
-    cache_key = (dialect.name, dialect.driver)
-    if cache_key not in _STAGING_STATEMENTS:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        statement = insert(table).inline().values({name: bindparam(name) for name in _STAGED_COLUMNS})
-        compiled = statement.compile(dialect=dialect)
-        assert tuple(compiled.positiontup or ()) == _STAGED_COLUMNS, compiled.positiontup
-        _STAGING_STATEMENTS[cache_key] = str(compiled)
-    return _STAGING_STATEMENTS[cache_key]
-
-
 async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
     """Stage envelopes in the caller's transaction (one statement); published after it commits."""
     if not envelopes:
@@ -184,7 +167,8 @@ async def add_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) ->
         )
         for envelope in envelopes
     ]
-    await connection.exec_driver_sql(_staging_statement(dialect), rows)
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    await connection.exec_driver_sql(driver_insert(table, _STAGED_COLUMNS, dialect), rows)
 
 
 @dataclass

@@ -9,13 +9,17 @@ touches a database, so handlers may import it.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from libs.contracts.envelope import Envelope, EventPayload
 from libs.platform.clock import SYSTEM_CLOCK, Clock, business_date
+
+Record = TypeVar("Record")
+Outgoing = tuple[EventPayload, str]
+"""An event payload and its partition key, as the services' `events/` modules build them."""
 
 
 class UnitOfWorkPort(abc.ABC):
@@ -65,6 +69,18 @@ class UnitOfWorkPort(abc.ABC):
         contract), skipping a pydantic model per event.
         """
         return self.emit(payload_type.model_validate(payload), key=key)
+
+    def emit_outgoing(self, outgoing: Outgoing) -> Envelope:
+        """`emit` of a (payload, partition key) pair."""
+        payload, key = outgoing
+        return self.emit(payload, key=key)
+
+    def emit_recorded(self, records: list[Record], outgoing_of: Callable[[Record], Outgoing]) -> None:
+        """Emit, in order, every event an aggregate recorded (`outgoing_of` maps each to its contract
+        and key), and empty its list so that none is emitted twice."""
+        for record in records:
+            self.emit_outgoing(outgoing_of(record))
+        records.clear()
 
     @abc.abstractmethod
     async def commit(self) -> None:

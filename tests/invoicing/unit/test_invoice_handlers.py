@@ -165,3 +165,32 @@ async def test_a_draft_is_published_once_and_its_note_change_too() -> None:
         "memo_changed",
         "PO 4711",
     )
+
+
+async def test_credit_carried_by_a_finalized_invoice_pays_the_next_one() -> None:
+    store = InvoicingStore()
+    charge = invoice_line("sub_1:2026-08", quantity="1", unit_price="50.00", tax_rate="0")
+    credit = invoice_line("adjustment:adj_1", quantity="1", unit_price="-80.00", tax_rate="0")
+    carrying = await _draft(store, lines=[charge, credit])
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        issued = await handlers.finalize_invoice(uow=uow, invoice_id=carrying.invoice.id)
+    assert (str(issued.total), str(issued.account_credit_carried), issued.state) == (
+        "0.00",
+        "30.00",
+        InvoiceState.PAID,
+    )
+    assert "account_credit.carried" in [a.action for a in uow.audits]
+
+    september = await _draft(
+        store,
+        period_start=AUGUST[1],
+        period_end=date(2026, 10, 1),
+        lines=[invoice_line("sub_1:2026-09", quantity="1", unit_price="100.00", tax_rate="0")],
+    )
+    async with FakeInvoicingUnitOfWork(store) as uow:
+        next_one = await handlers.finalize_invoice(uow=uow, invoice_id=september.invoice.id)
+    assert (next_one.amount_paid, next_one.amount_due) == (Decimal("30.00"), Decimal("70.00"))
+    assert "payment.credit_applied" in uow.event_types
+    with pytest.raises(InvoiceConflict):
+        async with FakeInvoicingUnitOfWork(store) as uow:
+            await handlers.void_invoice(uow=uow, invoice_id=carrying.invoice.id)

@@ -177,3 +177,27 @@ def test_a_line_is_made_from_a_charge_line_and_its_tax() -> None:
     assert (line.kind, line.amount, line.tax_amount) == ("usage", Decimal("92.59"), Decimal("8.22"))
     assert line.total == Decimal("100.81")
     assert line.billed_after == ""
+
+
+def test_credits_beyond_the_charges_are_carried_to_the_account_and_the_total_is_never_negative() -> None:
+    # JPY (no minor units): 1,000 + 10 % tax = 1,100; a credit of 3,000 without tax → -1,900.
+    charge = invoice_line("a", currency="JPY", quantity="1", unit_price="1000", tax_rate="10")
+    credit = invoice_line("adjustment:adj_1", currency="JPY", quantity="1", unit_price="-3000", tax_rate="0")
+    invoice = draft(charge, credit, currency="JPY")
+
+    *_, carried = invoice.lines
+    assert (carried.kind, carried.charge_key, carried.amount, carried.tax_amount) == (
+        "account_credit",
+        f"account_credit:{invoice.id}",
+        Decimal("1900"),
+        Decimal(0),
+    )
+    assert (str(invoice.total), str(invoice.account_credit_carried)) == ("0", "1900")
+    assert (str(invoice.subtotal), str(invoice.tax_total)) == ("-2000", "100")
+    assert invoice.subtotal + invoice.tax_total + invoice.account_credit_carried == invoice.total
+    assert str(draft(charge, currency="JPY").account_credit_carried) == "0"
+
+    invoice.finalize(number=NUMBER, invoice_date=date(2026, 9, 1), at=AT)
+    assert (invoice.state, invoice.amount_due) == (InvoiceState.PAID, Decimal(0))
+    with pytest.raises(InvoiceConflict, match="carried 1900 JPY"):
+        invoice.void(reason="billed twice", at=AT)

@@ -69,6 +69,23 @@ def test_a_chart_with_a_repeated_code_or_an_unknown_role_is_refused() -> None:
         ChartOfAccounts.with_overrides({"petty_cash": {"code": "1001"}})
 
 
+def test_an_invoice_whose_credits_exceeded_its_charges_credits_customer_credit_the_excess() -> None:
+    # Charges 450.00 + 32.63 tax, a credit of 1,000.00 + 72.50: -589.87 net, carried as credit.
+    lines = invoice_postings(
+        CHART,
+        total=D("0.00"),
+        split=RevenueSplit(recognized=D("-1000.00"), deferred=D("450.00")),
+        tax=D("-39.87"),
+        account_credit=D("589.87"),
+    )
+    assert _sides(lines) == [
+        ("4000", "1000.00", "0"),
+        ("2400", "0", "450.00"),
+        ("2200", "39.87", "0"),
+        ("2300", "0", "589.87"),
+    ]
+
+
 def test_an_invoice_debits_receivable_and_credits_revenue_deferred_and_tax() -> None:
     lines = invoice_postings(
         CHART,

@@ -194,3 +194,33 @@ async def test_credit_left_by_an_overpayment_moves_to_receivables_when_a_later_i
     ]
     trial = await _trial(store, date(2026, 4, 30))
     assert (trial["1100"], trial["2300"], trial["1000"]) == ("0.00", "-4850.00", "50000.00")
+
+
+async def test_an_invoice_whose_credits_exceed_its_charges_books_the_excess_as_customer_credit() -> None:
+    store = InvoicingStore()
+    may = (date(2026, 5, 1), date(2026, 5, 2))
+    event = invoice_finalized(
+        "inv_cr",
+        "INV-2026-000009",
+        date(2026, 5, 1),
+        [
+            invoice_line("one_time:fee", "450.00", period=may, kind="one_time", tax="32.63"),
+            invoice_line("adjustment:adj_1", "-1000.00", period=may, kind="adjustment", tax="-72.50"),
+            invoice_line(
+                "account_credit:inv_cr", "589.87", period=may, product_id=None, kind="account_credit"
+            ),
+        ],
+    )
+    async with _uow(store) as uow:
+        entry = await postings.post_invoice_finalized(uow=uow, event=event, chart=CHART)
+    assert entry is not None
+    # Nothing owed (A/R 0); revenue and tax reversed beyond the charges; the excess is the customer's.
+    assert [(line.account.code, str(line.debit), str(line.credit)) for line in entry.lines] == [
+        ("4000", "550.00", "0"),
+        ("2200", "39.87", "0"),
+        ("2300", "0", "589.87"),
+    ]
+    assert sorted(s.charge_key for s in store.ledger.schedules.values()) == [
+        "adjustment:adj_1",
+        "one_time:fee",
+    ]

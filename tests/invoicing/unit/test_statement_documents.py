@@ -10,7 +10,7 @@ from decimal import Decimal
 from pypdf import PdfReader
 
 from invoicing.documents.html import render_statement_html
-from invoicing.documents.pdf import can_draw
+from invoicing.documents.pdf_layout import can_draw
 from invoicing.documents.statement_pdf import render_statement_pdf
 from invoicing.documents.statement_view import statement_document
 from invoicing.documents.view import Issuer
@@ -129,3 +129,10 @@ def test_the_html_escapes_names_from_other_systems() -> None:
     html = render_statement_html(statement_document(AccountStatement(account, example_9()), ISSUER))
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "Balance brought forward" in html and "$650.00" in html
+
+
+def test_a_japanese_account_name_is_in_the_statement_pdf() -> None:
+    account = billing_account(name="株式会社ヤマダ商事 経理部", locale="ja_JP")
+    document = statement_document(AccountStatement(account, example_9()), ISSUER, drawable=can_draw)
+    text = _pdf_text(render_statement_pdf(document))
+    assert "株式会社ヤマダ商事 経理部" in text

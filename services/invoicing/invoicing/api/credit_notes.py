@@ -17,7 +17,8 @@ from invoicing.api.invoices import issuer_of
 from invoicing.config import InvoicingSettings
 from invoicing.documents.credit_note_view import credit_note_document
 from invoicing.documents.html import render_html
-from invoicing.documents.pdf import can_draw, render_pdf
+from invoicing.documents.pdf import render_pdf
+from invoicing.documents.pdf_layout import can_draw
 from invoicing.documents.view import InvoiceDocument
 from invoicing.handlers import credit_notes as handlers
 from invoicing.handlers import invoices as invoice_handlers

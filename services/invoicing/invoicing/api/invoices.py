@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from invoicing.api.deps import ID_PATTERN, ReadUow, WriteUow, id_path, runtime_from
 from invoicing.config import InvoicingSettings
 from invoicing.documents.html import render_html
-from invoicing.documents.pdf import can_draw, render_pdf
+from invoicing.documents.pdf import render_pdf
+from invoicing.documents.pdf_layout import can_draw
 from invoicing.documents.view import InvoiceDocument, Issuer, invoice_document
 from invoicing.domain.invoices import InvoiceState
 from invoicing.handlers import invoices as handlers

@@ -12,6 +12,7 @@ from invoicing.api.deps import ReadUow
 from invoicing.handlers import ledger as handlers
 from invoicing.schemas.ledger import JournalEntryPublic, TrialBalancePublic
 from libs.contracts.types import CurrencyCode, IsoDate
+from libs.platform.csv_export import csv_download, wants_csv
 from libs.platform.money import amount_out
 from libs.platform.pagination import Page, PageParams
 
@@ -50,7 +51,7 @@ async def journal(
     date_to: DateTo,
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
 ) -> Response:
-    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+    if wants_csv(request, format):
         entries = await handlers.journal_export(uow=uow, date_from=date_from, date_to=date_to)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -72,12 +73,7 @@ async def journal(
                         entry.description,
                     ]
                 )
-        name = f"journal-{date_from.isoformat()}-{date_to.isoformat()}.csv"
-        return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_download(out.getvalue(), f"journal-{date_from.isoformat()}-{date_to.isoformat()}.csv")
     found = await handlers.journal_page(uow=uow, page=page, date_from=date_from, date_to=date_to)
     return Response(found.model_dump_json(), media_type="application/json")
 

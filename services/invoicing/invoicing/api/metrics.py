@@ -20,6 +20,7 @@ from invoicing.schemas.metrics import CSV_HEADER, FinanceMetricsPublic, csv_rows
 from invoicing.schemas.revenue import MONTH_PATTERN
 from libs.contracts.types import CurrencyCode, IsoDate
 from libs.platform.auth import ALL_ROLES, Principal, require_roles
+from libs.platform.csv_export import csv_download, wants_csv
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import minor_units
 
@@ -61,13 +62,8 @@ async def finance_metrics(
         uow=uow, month_from=month_from, month_to=month_to, currency=currency
     )
     public = metrics_public(month_from, month_to, rows)
-    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-        name = f"finance-metrics-{month_from}-{month_to}.csv"
-        return Response(
-            _csv(public),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    if wants_csv(request, format):
+        return csv_download(_csv(public), f"finance-metrics-{month_from}-{month_to}.csv")
     return Response(public.model_dump_json(by_alias=True), media_type="application/json")
 
 

@@ -23,6 +23,7 @@ from invoicing.schemas.receivables import (
 )
 from libs.contracts.types import IsoDate
 from libs.platform.auth import ALL_ROLES, Principal, require_roles
+from libs.platform.csv_export import csv_stream
 from libs.platform.money import minor_units
 
 router = APIRouter(tags=["receivables"])
@@ -57,11 +58,7 @@ async def aging(
         return runtime.invoicing_unit_of_work(principal)
 
     if format == "csv":
-        return StreamingResponse(
-            _csv(units_of_work, when, currency),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="ar-aging-{when.isoformat()}.csv"'},
-        )
+        return csv_stream(_csv(units_of_work, when, currency), f"ar-aging-{when.isoformat()}.csv")
     report = await handlers.aging_report(units_of_work, as_of=when, currency=currency)
     return aging_public(report, currency)
 

@@ -22,6 +22,7 @@ from invoicing.schemas.revenue import (
     WaterfallPublic,
 )
 from libs.contracts.types import CurrencyCode
+from libs.platform.csv_export import csv_download, wants_csv
 from libs.platform.errors import ValidationFailed
 from libs.platform.pagination import Page, PageParams
 
@@ -113,13 +114,8 @@ async def revenue_waterfall(
     public, _rows = await handlers.revenue_waterfall(
         uow=uow, month_from=month_from, month_to=month_to, currency=currency
     )
-    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-        name = f"revenue-waterfall-{month_from}-{month_to}.csv"
-        return Response(
-            _csv(public),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    if wants_csv(request, format):
+        return csv_download(_csv(public), f"revenue-waterfall-{month_from}-{month_to}.csv")
     return Response(public.model_dump_json(by_alias=True), media_type="application/json")
 
 

@@ -17,7 +17,7 @@ from invoicing.api.deps import ID_PATTERN, ReadUow, runtime_from
 from invoicing.api.invoices import issuer_of
 from invoicing.config import InvoicingSettings
 from invoicing.documents.html import render_statement_html
-from invoicing.documents.pdf import can_draw
+from invoicing.documents.pdf_layout import can_draw
 from invoicing.documents.statement_pdf import render_statement_pdf
 from invoicing.documents.statement_view import StatementDocument, statement_document
 from invoicing.handlers import statements as handlers

@@ -18,7 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import NumberPattern, format_decimal, format_percent, get_currency_symbol
 
-from invoicing.domain.invoices import DEFAULT_LOCALE, Invoice, InvoiceState
+from invoicing.domain.invoices import ACCOUNT_CREDIT_KIND, DEFAULT_LOCALE, Invoice, InvoiceState
 from libs.platform.money import UNIT_PRICE_PLACES, minor_units
 
 EN_DASH = "\u2013"
@@ -166,11 +166,14 @@ def invoice_document(
             tax_amount=money(line.tax_amount),
         )
         for line in invoice.lines
+        if line.kind != ACCOUNT_CREDIT_KIND
     ]
     totals = [("Subtotal (excl. tax)", money(invoice.subtotal))]
     if invoice.discount_total:
         totals.append(("Discounts included above", money(invoice.discount_total)))
     totals.append(("Tax", money(invoice.tax_total)))
+    if invoice.account_credit_carried:
+        totals.append(("Credit carried to your account", money(invoice.account_credit_carried)))
     totals.append(("Total", money(invoice.total)))
     if invoice.amount_paid:
         totals.append(("Amount paid", money(-invoice.amount_paid)))
@@ -214,6 +217,8 @@ def _taxes(invoice: Invoice, locale: Locale, money: Callable[[Decimal], str]) ->
     taxable: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
     tax: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
     for line in invoice.lines:
+        if line.kind == ACCOUNT_CREDIT_KIND:
+            continue  # no supply: the excess of credits, carried to the account
         key = (line.tax_jurisdiction or "No jurisdiction", line.tax_rate)
         taxable[key] += line.amount
         tax[key] += line.tax_amount
@@ -233,6 +238,11 @@ def _notes(invoice: Invoice, issuer: Issuer, money: Callable[[Decimal], str], lo
         notes.append(invoice.tax_exemption_note)
     if invoice.memo:
         notes.append(invoice.memo)
+    if invoice.account_credit_carried:
+        notes.append(
+            f"Credits exceeded the charges: {money(invoice.account_credit_carried)} is carried to your "
+            "account and taken off your next invoices."
+        )
     if invoice.state in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID) and invoice.due_date:
         notes.append(
             f"Please pay {money(invoice.amount_due)} by {format_day(invoice.due_date, locale)}, "

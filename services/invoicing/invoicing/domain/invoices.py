@@ -13,6 +13,11 @@ series, `invoice_numbers`), its invoice date and due date (invoice date + paymen
 then on it is never edited — a correction is a credit note or a debit adjustment. Payments move
 it to partially paid or paid; a finalized invoice nobody has paid may be voided, one with a
 payment may not (the payment must be refunded or reallocated first).
+
+An invoice never totals below zero (Kill Bill's credit balance adjustment): when its credits
+(adjustments, service credits, credit lines for unused time) exceed its charges with their tax,
+it gets one more line, `account_credit`, of the excess, so it totals 0; once issued, that excess
+is the account's credit, which the next invoices take when they are issued (as an overpayment's).
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.money import CurrencyMismatch, minor_units, minor_units_problem
 
 DEFAULT_LOCALE = "en_US"
+
+ACCOUNT_CREDIT_KIND = "account_credit"
+"""The kind (and source kind) of the line carrying an invoice's excess credit to the account."""
+
+
+def account_credit_key(invoice_id: str) -> str:
+    """The charge key of the line carrying an invoice's excess credit to the account."""
+    return f"account_credit:{invoice_id}"
 
 
 class InvoiceState(StrEnum):
@@ -229,11 +242,11 @@ class Invoice:
     void_reason: str | None = None
     version: int = 0
     events: list[InvoiceRecord] = field(default_factory=list)
-    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal] | None = field(
+    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal] | None = field(
         default=None, init=False, repr=False, compare=False
     )
-    """(the lines and currency they were summed for, subtotal, discounts, tax): the totals are read
-    a dozen times while an invoice is issued (events, audit, rows)."""
+    """(the lines and currency they were summed for, subtotal, discounts, tax, credit carried): the
+    totals are read a dozen times while an invoice is issued (events, audit, rows)."""
 
     @classmethod
     def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
@@ -241,6 +254,7 @@ class Invoice:
         invoice = cls(lines=tuple(lines), **fields)
         if not invoice.lines:
             raise ValidationFailed.single("lines", "an invoice bills at least one line")
+        invoice._carry_excess_credit()
         invoice.events.append(InvoiceDraftedRecord(invoice, "drafted"))
         invoice._check()
         return invoice
@@ -249,7 +263,7 @@ class Invoice:
 
     @property
     def subtotal(self) -> Decimal:
-        """Sum of the lines' amounts, before tax."""
+        """Sum of the lines' amounts, before tax (the line carrying credit to the account aside)."""
         return self._sums()[2]
 
     @property
@@ -262,23 +276,30 @@ class Invoice:
         """Sum of the lines' tax, each rounded on its line."""
         return self._sums()[4]
 
-    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal]:
+    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal]:
         cached = self._line_sums
         if cached is None or cached[0] is not self.lines or cached[1] != self.currency:
             cached = (
                 self.lines,
                 self.currency,
-                self._sum(line.amount for line in self.lines),
+                self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND),
                 self._sum(line.discount_amount for line in self.lines),
                 self._sum(line.tax_amount for line in self.lines),
+                self._sum(line.amount for line in self.lines if line.kind == ACCOUNT_CREDIT_KIND),
             )
             self._line_sums = cached
         return cached
 
     @property
     def total(self) -> Decimal:
-        """What the invoice bills: subtotal + tax."""
-        return self.subtotal + self.tax_total
+        """What the invoice bills: subtotal + tax + the credit carried to the account; never negative
+        once drafted (the sum of all its lines)."""
+        return self.subtotal + self.tax_total + self.account_credit_carried
+
+    @property
+    def account_credit_carried(self) -> Decimal:
+        """The excess of its credits over its charges, carried to the account (0 when none)."""
+        return self._sums()[5]
 
     @property
     def amount_due(self) -> Decimal:
@@ -329,6 +350,12 @@ class Invoice:
             raise InvoiceConflict(
                 f"invoice {self.number_text or self.id} has credit notes of {self.credited} {self.currency}; "
                 "an invoice with credit notes is corrected further by credit notes, not voided"
+            )
+        if self.state is not InvoiceState.DRAFT and self.account_credit_carried > 0:
+            raise InvoiceConflict(
+                f"invoice {self.number_text or self.id} carried {self.account_credit_carried} "
+                f"{self.currency} of credit to the account; correct it with a debit adjustment, "
+                "not a void"
             )
         if self.amount_paid > 0:
             raise InvoiceConflict(
@@ -416,6 +443,30 @@ class Invoice:
 
     def _sum(self, amounts: Iterable[Decimal]) -> Decimal:
         return sum(amounts, _zero_of(self.currency))
+
+    def _carry_excess_credit(self) -> None:
+        # Credits beyond the charges (tax included) never make the invoice negative: the excess goes
+        # to the account as one line of its own, so the total is 0 and still the sum of the lines.
+        if self.total >= 0 or any(line.kind == ACCOUNT_CREDIT_KIND for line in self.lines):
+            return
+        excess = -self.total
+        carried = InvoiceLine(
+            charge_key=account_credit_key(self.id),
+            kind=ACCOUNT_CREDIT_KIND,
+            description="Credit carried to the account (applied to the next invoices)",
+            account_id=self.account_id,
+            currency=self.currency,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            quantity=Decimal(1),
+            unit_price=None,
+            list_amount=excess,
+            discount_amount=self._sum(()),
+            amount=excess,
+            source_kind=ACCOUNT_CREDIT_KIND,
+            source_id=self.id,
+        )
+        self.lines = (*self.lines, carried)
 
     def _check(self) -> None:
         minor_units(self.currency)  # an unknown currency is a 422

@@ -170,16 +170,23 @@ class RevenueSplit:
 
 
 def invoice_postings(
-    chart: ChartOfAccounts, *, total: Decimal, split: RevenueSplit, tax: Decimal
+    chart: ChartOfAccounts,
+    *,
+    total: Decimal,
+    split: RevenueSplit,
+    tax: Decimal,
+    account_credit: Decimal = ZERO,
 ) -> tuple[JournalLine, ...]:
     """An issued invoice: Dr receivable the total; Cr revenue (recognised at once), deferred revenue
-    (ratable lines) and tax payable."""
+    (ratable lines) and tax payable; Cr customer credit the excess credit it carried to the account
+    (its credits exceeded its charges: net revenue and tax are then negative, debits)."""
     return postings(
         [
             (chart[LedgerRole.RECEIVABLE], total),
             (chart[LedgerRole.REVENUE], -split.recognized),
             (chart[LedgerRole.DEFERRED_REVENUE], -split.deferred),
             (chart[LedgerRole.TAX_PAYABLE], -tax),
+            (chart[LedgerRole.CUSTOMER_CREDIT], -account_credit),
         ]
     )
 

@@ -66,6 +66,8 @@ class PaymentMethod:
         """A method, checked: a card has its token, an ACH method its mandate (422 otherwise)."""
         method = cls(**fields)  # type: ignore[arg-type]
         errors = FieldErrors()
+        if method.kind is PaymentMethodKind.CREDIT:
+            errors.add("kind", "account credit is carried from invoices: it is no payment method")
         if method.kind is PaymentMethodKind.CARD and method.card is None:
             errors.add("card", "a card method holds a card token (token, brand, last four, expiry)")
         if method.kind is not PaymentMethodKind.CARD and method.card is not None:

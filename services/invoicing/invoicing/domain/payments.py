@@ -38,6 +38,9 @@ class PaymentMethodKind(StrEnum):
     ACH = "ach"
     CHECK = "check"
     WIRE = "wire"
+    CREDIT = "credit"
+    """No money moved: the excess credit an issued invoice carried to the account
+    (`Invoice.account_credit_carried`); never taken from a caller."""
 
     @property
     def through_gateway(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -103,6 +103,7 @@ def invoice_finalized(invoice: Invoice) -> contracts.InvoiceFinalized:
         subtotal=amount_out(invoice.subtotal, currency),
         discount_total=amount_out(invoice.discount_total, currency),
         tax_total=amount_out(invoice.tax_total, currency),
+        account_credit_carried=amount_out(invoice.account_credit_carried, currency),
         total=amount_out(invoice.total, currency),
         amount_due=amount_out(invoice.amount_due, currency),
         tax_exemption_note=invoice.tax_exemption_note,
@@ -111,10 +112,14 @@ def invoice_finalized(invoice: Invoice) -> contracts.InvoiceFinalized:
     )
 
 
-def line_payload(line: InvoiceLine) -> contracts.InvoiceLinePayload:
-    """One line as ERP and the API see it: the one mapping of a line's fields to the wire."""
+Line = TypeVar("Line", bound=contracts.InvoiceLinePayload)
+
+
+def line_payload(line: InvoiceLine, model: type[Line] = contracts.InvoiceLinePayload) -> Line:  # type: ignore[assignment]
+    """One line as ERP and the API see it (`model`: the contract, or the API's view of it, which
+    adds nothing): the one mapping of a line's fields to the wire."""
     currency = line.currency
-    return contracts.InvoiceLinePayload(
+    return model(
         charge_key=line.charge_key,
         kind=line.kind,
         description=line.description,
@@ -229,6 +234,7 @@ def invoice_finalized_json(invoice: Invoice) -> dict[str, Any]:
         "subtotal": _amount(invoice.subtotal, currency),
         "discount_total": _amount(invoice.discount_total, currency),
         "tax_total": _amount(invoice.tax_total, currency),
+        "account_credit_carried": _amount(invoice.account_credit_carried, currency),
         "total": _amount(invoice.total, currency),
         "amount_due": _amount(invoice.amount_due, currency),
         "tax_exemption_note": invoice.tax_exemption_note,

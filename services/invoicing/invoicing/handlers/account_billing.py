@@ -232,7 +232,10 @@ async def _bill_account(
     lines = [_taxed(charge, assessment, context.tax_codes) for charge in charges]
     period = _invoice_period(run, account.bill_cycle_day)
     if run.dry_run:
-        return AccountInvoiced(account.account_id, (_summary(lines, account.currency, period, None, True),))
+        # The invoice the run would draft (an excess of credits carried, as on the real one).
+        request = DraftRequest(account, account.currency, period.start, period.end, lines, inputs.billed)
+        preview = request.draft(locale=account.locale, created_at=uow.clock.now())
+        return AccountInvoiced(account.account_id, (_summary(preview),))
     outcome = await stage_draft(
         uow=uow,
         account=account,
@@ -301,20 +304,17 @@ def _invoice_period(run: BillRun, bill_cycle_day: int) -> BillingPeriod:
     return monthly_period_containing(run.bill_date, bill_cycle_day)
 
 
-def _summary(
-    lines: Sequence[InvoiceLine], currency: str, period: BillingPeriod, invoice_id: str | None, created: bool
-) -> BilledInvoice:
-    subtotal = sum((line.amount for line in lines), start=Decimal(0))
-    tax = sum((line.tax_amount for line in lines), start=Decimal(0))
+def _summary(invoice: Invoice) -> BilledInvoice:
+    """A dry run's invoice, with its lines: computed, not stored."""
     return BilledInvoice(
-        currency=currency,
-        total=subtotal + tax,
-        period_start=period.start,
-        period_end=period.end,
-        invoice_id=invoice_id,
-        created=created,
-        subtotal=subtotal,
-        tax=tax,
+        currency=invoice.currency,
+        total=invoice.total,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        invoice_id=None,
+        created=True,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax_total,
         lines=tuple(
             InvoiceLineSummary(
                 description=line.description,
@@ -323,6 +323,6 @@ def _summary(
                 unit_price=line.unit_price,
                 charge_key=line.charge_key,
             )
-            for line in lines
+            for line in invoice.lines
         ),
     )

@@ -73,7 +73,7 @@ async def create_adjustment(*, uow: InvoicingUnitOfWork, command: NewAdjustment)
         invoice_id=command.invoice_id,
     )
     await uow.adjustments.add(adjustment)
-    _stage_events(uow, adjustment)
+    uow.emit_recorded(adjustment.events, outgoing_of)
     uow.audit(
         "adjustment.created",
         "adjustment",
@@ -101,7 +101,7 @@ async def cancel_adjustment(
     adjustment = await uow.adjustments.get(adjustment_id, lock=True)
     adjustment.cancel(reason=reason, at=uow.clock.now())
     await uow.adjustments.save(adjustment)
-    _stage_events(uow, adjustment)
+    uow.emit_recorded(adjustment.events, outgoing_of)
     uow.audit(
         "adjustment.cancelled",
         "adjustment",
@@ -145,10 +145,3 @@ async def _require_corrected_invoice(uow: InvoicingUnitOfWork, command: NewAdjus
             "invoice_id", f"invoice {command.invoice_id!r} is {invoice.state.value}, not issued"
         )
     require_currency(command.currency, invoice.currency)
-
-
-def _stage_events(uow: InvoicingUnitOfWork, adjustment: Adjustment) -> None:
-    for record in adjustment.events:
-        payload, key = outgoing_of(record)
-        uow.emit(payload, key=key)
-    adjustment.events.clear()

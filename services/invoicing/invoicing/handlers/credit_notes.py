@@ -78,10 +78,7 @@ async def stage_credit_note(
     )
     await uow.invoices.save(invoice)
     await uow.credit_notes.add(note)
-    for record in note.events:
-        payload, key = outgoing_of(record)
-        uow.emit(payload, key=key)
-    note.events.clear()
+    uow.emit_recorded(note.events, outgoing_of)
     uow.audit(
         "credit_note.issued",
         "credit_note",

@@ -112,9 +112,6 @@ async def list_disputes(
 async def _commit(
     uow: InvoicingUnitOfWork, dispute: Dispute, action: str, changes: dict[str, object]
 ) -> None:
-    for record in dispute.events:
-        payload, key = outgoing_of(record)
-        uow.emit(payload, key=key)
-    dispute.events.clear()
+    uow.emit_recorded(dispute.events, outgoing_of)
     uow.audit(action, "dispute", dispute.id, changes)
     await uow.commit()

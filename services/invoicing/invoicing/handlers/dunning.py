@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Literal
 
 from invoicing.domain.dunning import DunningPolicy, DunningStep
 from invoicing.events.dunning import policy_changed
-from libs.contracts.envelope import EventPayload
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
@@ -44,7 +43,7 @@ async def create_policy(
     await uow.dunning_policies.add(policy)
     if is_default:
         await uow.dunning_policies.make_default(policy)
-    _emit(uow, policy_changed("created", policy, now))
+    uow.emit_outgoing(policy_changed("created", policy, now))
     uow.audit("dunning_policy.created", "dunning_policy", policy.id, {"name": name, "default": is_default})
     await uow.commit()
     return policy
@@ -62,7 +61,7 @@ async def revise_policy(
     policy = await uow.dunning_policies.get(policy_id)
     policy.revise(name=name, description=description, steps=steps, at=uow.clock.now())
     await uow.dunning_policies.save(policy)
-    _emit(uow, policy_changed("revised", policy, uow.clock.now()))
+    uow.emit_outgoing(policy_changed("revised", policy, uow.clock.now()))
     uow.audit(
         "dunning_policy.revised", "dunning_policy", policy.id, {"name": name, "steps": len(policy.steps)}
     )
@@ -79,7 +78,7 @@ async def delete_policy(*, uow: InvoicingUnitOfWork, policy_id: str) -> None:
     if await uow.dunning_policies.is_assigned(policy.id):
         raise Conflict(f"dunning policy {policy.id} is assigned to accounts; assign them another first")
     await uow.dunning_policies.delete(policy)
-    _emit(uow, policy_changed("deleted", policy, uow.clock.now()))
+    uow.emit_outgoing(policy_changed("deleted", policy, uow.clock.now()))
     uow.audit("dunning_policy.deleted", "dunning_policy", policy.id, {"name": policy.name})
     await uow.commit()
 
@@ -89,7 +88,7 @@ async def make_default(*, uow: InvoicingUnitOfWork, policy_id: str) -> DunningPo
     policy = await uow.dunning_policies.get(policy_id)
     if not policy.is_default:
         await uow.dunning_policies.make_default(policy)
-        _emit(uow, policy_changed("made_default", policy, uow.clock.now()))
+        uow.emit_outgoing(policy_changed("made_default", policy, uow.clock.now()))
         uow.audit("dunning_policy.made_default", "dunning_policy", policy.id, {})
         await uow.commit()
     return policy
@@ -110,7 +109,7 @@ async def assign_policy(*, uow: InvoicingUnitOfWork, account_id: str, policy_id:
     await _require_account(uow, account_id)
     policy = await uow.dunning_policies.get(policy_id)
     await uow.dunning_policies.assign(account_id, policy.id, at=uow.clock.now())
-    _emit(uow, policy_changed("assigned", policy, uow.clock.now(), account_id=account_id))
+    uow.emit_outgoing(policy_changed("assigned", policy, uow.clock.now(), account_id=account_id))
     uow.audit("dunning_policy.assigned", "account", account_id, {"policy_id": policy.id})
     await uow.commit()
     return AccountPolicy(account_id, policy, "account")
@@ -120,7 +119,7 @@ async def unassign_policy(*, uow: InvoicingUnitOfWork, account_id: str) -> Accou
     """Take an account's own policy away: the default applies again (404 unknown account)."""
     await _require_account(uow, account_id)
     if await uow.dunning_policies.unassign(account_id):
-        _emit(uow, policy_changed("unassigned", None, uow.clock.now(), account_id=account_id))
+        uow.emit_outgoing(policy_changed("unassigned", None, uow.clock.now(), account_id=account_id))
         uow.audit("dunning_policy.unassigned", "account", account_id, {})
         await uow.commit()
     return await account_policy(uow=uow, account_id=account_id)
@@ -134,11 +133,6 @@ async def account_policy(*, uow: InvoicingUnitOfWork, account_id: str) -> Accoun
         return AccountPolicy(account_id, await uow.dunning_policies.get(own), "account")
     default = await uow.dunning_policies.default()
     return AccountPolicy(account_id, default, "default" if default is not None else "none")
-
-
-def _emit(uow: InvoicingUnitOfWork, outgoing: tuple[EventPayload, str]) -> None:
-    payload, key = outgoing
-    uow.emit(payload, key=key)
 
 
 async def _require_account(uow: InvoicingUnitOfWork, account_id: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
@@ -25,8 +25,8 @@ from invoicing.domain.invoices import (
     billed_after,
 )
 from invoicing.events.invoices import outgoing_of, serialized_of
+from invoicing.handlers.account_credit import settle_issued
 from invoicing.handlers.invoices_port import BillingPeriodKey, InvoiceFilters, InvoiceKeyTaken
-from invoicing.handlers.payments import apply_account_credit
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
 
@@ -63,26 +63,22 @@ async def stage_draft(
     concurrent run billed meanwhile is refused with `ChargeBilledMeanwhile`, 409, and recomputed).
     An on-demand run names what it bills in `run_source_id` (the fulfillment id).
     """
-    key = BillingPeriodKey(account.account_id, currency, period_start, period_end, run_kind, run_source_id)
+    request = DraftRequest(
+        account,
+        currency,
+        period_start,
+        period_end,
+        lines,
+        billed,
+        run_kind,
+        run_source_id,
+        tax_exemption_note,
+    )
+    key = request.key
     existing = await uow.invoices.find_by_key(key)
     if existing is not None:
         return DraftOutcome(existing, created=False)
-    invoice = Invoice.draft(
-        id=new_id("inv"),
-        account_id=account.account_id,
-        currency=currency,
-        period_start=period_start,
-        period_end=period_end,
-        run_kind=run_kind,
-        run_source_id=run_source_id,
-        bill_to=bill_to_of(account, exempt=tax_exemption_note is not None),
-        time_zone=account.time_zone,
-        payment_terms_days=account.payment_terms_days,
-        locale=locale,
-        tax_exemption_note=tax_exemption_note,
-        lines=billed_after(lines, billed),
-        created_at=uow.clock.now(),
-    )
+    invoice = request.draft(locale=locale, created_at=uow.clock.now())
     try:
         await uow.invoices.add(invoice)
     except InvoiceKeyTaken:
@@ -109,6 +105,26 @@ class DraftRequest:
     run_kind: RunKind = RunKind.CYCLE
     run_source_id: str = ""
     tax_exemption_note: str | None = None
+
+    def draft(self, *, locale: str, created_at: datetime) -> Invoice:
+        """The new draft it asks for, each line naming the invoice that last billed its charge."""
+        account = self.account
+        return Invoice.draft(
+            id=new_id("inv"),
+            account_id=account.account_id,
+            currency=self.currency,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            run_kind=self.run_kind,
+            run_source_id=self.run_source_id,
+            bill_to=bill_to_of(account, exempt=self.tax_exemption_note is not None),
+            time_zone=account.time_zone,
+            payment_terms_days=account.payment_terms_days,
+            locale=locale,
+            tax_exemption_note=self.tax_exemption_note,
+            lines=billed_after(self.lines, self.billed),
+            created_at=created_at,
+        )
 
     @property
     def key(self) -> BillingPeriodKey:
@@ -142,23 +158,7 @@ async def stage_issued(
     last = await uow.invoices.next_numbers(series, len(fresh)) if fresh else 0
     issued: dict[BillingPeriodKey, Invoice] = {}
     for offset, request in enumerate(fresh):
-        account = request.account
-        invoice = Invoice.draft(
-            id=new_id("inv"),
-            account_id=account.account_id,
-            currency=request.currency,
-            period_start=request.period_start,
-            period_end=request.period_end,
-            run_kind=request.run_kind,
-            run_source_id=request.run_source_id,
-            bill_to=bill_to_of(account, exempt=request.tax_exemption_note is not None),
-            time_zone=account.time_zone,
-            payment_terms_days=account.payment_terms_days,
-            locale=account.locale,
-            tax_exemption_note=request.tax_exemption_note,
-            lines=billed_after(request.lines, request.billed),
-            created_at=now,
-        )
+        invoice = request.draft(locale=request.account.locale, created_at=now)
         number = DocumentNumber(series, last - len(fresh) + 1 + offset)
         invoice.finalize(number=number, invoice_date=invoice_date, at=now)
         issued[request.key] = invoice
@@ -175,13 +175,8 @@ async def stage_issued(
             )
         ]
     )
-    # The accounts' credit (earlier overpayments) pays their new invoices at once, as on finalizing.
-    holding = await uow.payments.accounts_holding_credit({invoice.account_id for invoice in issued.values()})
-    for invoice in issued.values():
-        if (invoice.account_id, invoice.currency) in holding and await apply_account_credit(
-            uow=uow, invoice=invoice
-        ):
-            await uow.invoices.save(invoice)
+    # The accounts' credit pays their new invoices at once, and an excess of credits is carried.
+    await settle_issued(uow=uow, invoices=list(issued.values()))
     return [
         DraftOutcome(held[r.key], created=False)
         if r.key in held
@@ -247,9 +242,8 @@ async def stage_finalize(
     invoice.finalize(number=number, invoice_date=issued_on, at=uow.clock.now())
     await uow.invoices.save(invoice)
     _stage_events(uow, invoice)
-    # The account's credit (earlier overpayments) pays the new invoice at once.
-    if await apply_account_credit(uow=uow, invoice=invoice):
-        await uow.invoices.save(invoice)
+    # The account's credit pays the new invoice at once; an excess of credits is carried to it.
+    await settle_issued(uow=uow, invoices=[invoice])
     uow.audit("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice))
     return invoice
 

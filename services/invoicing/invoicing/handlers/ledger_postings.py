@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from invoicing.domain.invoices import ACCOUNT_CREDIT_KIND
 from invoicing.domain.ledger import (
     ChartOfAccounts,
     EntryKind,
@@ -127,7 +128,11 @@ async def post_invoice_finalized(
         return None
     rules = await uow.revenue.product_rules({line.product_id for line in event.lines if line.product_id})
     schedules: list[RevenueSchedule] = []
+    # The excess credit the invoice carried to the account is no revenue: it is customer credit.
+    carried = sum((line.amount for line in event.lines if line.kind == ACCOUNT_CREDIT_KIND), ZERO)
     for line in event.lines:
+        if line.kind == ACCOUNT_CREDIT_KIND:
+            continue
         rule = rule_for_line(line.kind, rules.get(line.product_id) if line.product_id else None)
         schedules.append(
             RevenueSchedule(
@@ -166,7 +171,9 @@ async def post_invoice_finalized(
         source_id=event.invoice_id,
         account_id=event.account_id,
         description=f"Invoice {event.number}",
-        lines=invoice_postings(chart, total=event.total, split=split, tax=event.tax_total),
+        lines=invoice_postings(
+            chart, total=event.total, split=split, tax=event.tax_total, account_credit=carried
+        ),
     )
     await uow.revenue.add(schedules, billing_entry_id=None if entry is None else entry.id)
     await _post(uow, entry)
@@ -306,18 +313,15 @@ async def post_payment_refunded(
     *, uow: InvoicingUnitOfWork, event: PaymentRefunded, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Cr cash the refund; Dr receivable the invoices reopened, Dr customer credit what it used."""
-    reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
-    return await _post_once(
+    return await _post_money_back(
         uow,
+        chart,
+        event,
         EntryKind.REFUND,
         event.refund_id,
         on=event.refunded_at.date(),
-        currency=event.currency,
-        account_id=event.account_id,
+        amount=event.refunded,
         description=f"Refund {event.refund_id} of payment {event.payment_id}",
-        lines=payment_return_postings(
-            chart, amount=event.refunded, reopened=reopened, credit_used=event.account_credit_used
-        ),
     )
 
 
@@ -325,17 +329,41 @@ async def post_payment_reversed(
     *, uow: InvoicingUnitOfWork, event: PaymentReversed, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """A payment taken back (bounced check): Cr cash; Dr receivable and customer credit."""
-    reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
-    return await _post_once(
+    return await _post_money_back(
         uow,
+        chart,
+        event,
         EntryKind.REVERSAL,
         event.payment_id,
         on=event.reversed_at.date(),
+        amount=event.amount,
+        description=f"Payment {event.payment_id} reversed: {event.reason}"[:500],
+    )
+
+
+async def _post_money_back(
+    uow: InvoicingUnitOfWork,
+    chart: ChartOfAccounts,
+    event: PaymentRefunded | PaymentReversed,
+    kind: EntryKind,
+    source_id: str,
+    *,
+    on: date,
+    amount: Decimal,
+    description: str,
+) -> JournalEntry | None:
+    """A refund or a reversal booked once: what it reopened on invoices and took from credit, out of cash."""
+    reopened = sum((allocation.amount for allocation in event.allocations), ZERO)
+    return await _post_once(
+        uow,
+        kind,
+        source_id,
+        on=on,
         currency=event.currency,
         account_id=event.account_id,
-        description=f"Payment {event.payment_id} reversed: {event.reason}"[:500],
+        description=description,
         lines=payment_return_postings(
-            chart, amount=event.amount, reopened=reopened, credit_used=event.account_credit_used
+            chart, amount=amount, reopened=reopened, credit_used=event.account_credit_used
         ),
     )
 

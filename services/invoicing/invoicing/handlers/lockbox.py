@@ -61,8 +61,7 @@ async def import_lockbox_file(
         # Imported by another request meanwhile: its import stands, ours is undone.
         raise Conflict("this lockbox file is being imported by another request; ask again for its report")
     made = {i.payment_id: await uow.payments.get(i.payment_id) for i in file.lines if i.payment_id}
-    payload, key = lockbox_events.file_imported(file, made)
-    uow.emit(payload, key=key)
+    uow.emit_outgoing(lockbox_events.file_imported(file, made))
     uow.audit(
         "lockbox_file.imported",
         "lockbox_file",

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from invoicing.domain.payment_methods import CardToken, PaymentMethod
 from invoicing.domain.payments import PaymentMethodKind
 from invoicing.events import payment_methods as events
-from libs.contracts.envelope import EventPayload
 from libs.platform.errors import NotFound
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageRequest
@@ -43,7 +42,7 @@ async def add_payment_method(
         label=label,
     )
     await uow.payments.add_method(method)
-    _emit(uow, events.method_added(method))
+    uow.emit_outgoing(events.method_added(method))
     uow.audit(
         "payment_method.added",
         "payment_method",
@@ -63,7 +62,7 @@ async def update_card_token(
     before = _shown(method)
     method.update_token(card, at=uow.clock.now(), reason=reason)
     await uow.payments.save_method(method)
-    _emit(uow, events.token_updated(method, uow.clock.now()))
+    uow.emit_outgoing(events.token_updated(method, uow.clock.now()))
     uow.audit(
         "payment_method.token_updated",
         "payment_method",
@@ -84,11 +83,6 @@ async def list_payment_methods(
 ) -> Page[PaymentMethod]:
     """A page of payment methods, of one account or all."""
     return await uow.payments.page_methods(account_id, page)
-
-
-def _emit(uow: InvoicingUnitOfWork, outgoing: tuple[EventPayload, str]) -> None:
-    payload, key = outgoing
-    uow.emit(payload, key=key)
 
 
 def _shown(method: PaymentMethod) -> dict[str, object]:

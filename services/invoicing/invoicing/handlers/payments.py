@@ -1,5 +1,5 @@
 """Use cases of payments: take one (through the gateway, or record a check or wire), retry declined
-ones on their schedule, refund or reverse one, apply account credit to a newly finalized invoice.
+ones on their schedule, refund or reverse one (account credit: `handlers/account_credit.py`).
 
 Invoices are locked (`invoices.lock`) before money is applied to them or taken back, and a payment
 before it is refunded or retried: two payments of one account at once are applied one after the
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from invoicing.domain.invoices import Invoice, InvoiceConflict, InvoiceState
 from invoicing.domain.payment_methods import PaymentMethod
 from invoicing.domain.payments import (
-    AllocationSource,
     GatewayAttempt,
     OpenInvoice,
     Payment,
+    PaymentConflict,
     PaymentMethodKind,
     PaymentState,
     PlannedAllocation,
@@ -33,7 +33,6 @@ from invoicing.domain.payments import (
     TakenBack,
     plan_allocations,
     require_payment_amount,
-    take_credit,
 )
 from invoicing.events import payments as events
 from invoicing.handlers.collections import settle_collections_for_account
@@ -121,7 +120,7 @@ async def stage_payment(
         if not attempt.approved:
             payment.decline(attempt)
             await uow.payments.add(payment)
-            _emit(uow, events.payment_declined(payment, attempt))
+            uow.emit_outgoing(events.payment_declined(payment, attempt))
             uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
             return payment
         payment.attempts.append(attempt)
@@ -177,7 +176,7 @@ async def stage_retry(
     else:
         payment.decline(attempt)
         await uow.payments.save(payment)
-        _emit(uow, events.payment_declined(payment, attempt))
+        uow.emit_outgoing(events.payment_declined(payment, attempt))
         uow.audit("payment.declined", "payment", payment.id, _decline_audit(payment, attempt))
     return payment
 
@@ -212,36 +211,12 @@ async def reverse_payment(*, uow: InvoicingUnitOfWork, payment_id: str, reason: 
     """Take back a received payment whole (a bounced check, a charge-back): what it still holds as
     account credit, then every invoice it paid, latest first, reopened. 409 unless received."""
     payment = await uow.payments.get(payment_id, lock=True)
+    if payment.method_kind is PaymentMethodKind.CREDIT:
+        raise PaymentConflict(f"{payment.id} is account credit an invoice carried: no bank takes it back")
     refund = await _give_back(uow, payment, payment.refundable, kind=RefundKind.REVERSAL, reason=reason)
     await _store_refund(uow, payment, refund)
     await uow.commit()
     return refund
-
-
-async def apply_account_credit(*, uow: InvoicingUnitOfWork, invoice: Invoice) -> Decimal:
-    """Pay a just-finalized invoice out of its account's credit (earlier payments' unapplied money,
-    oldest first), in `uow`, not committed; returns what was applied. The invoice is saved by the caller."""
-    if invoice.state not in (InvoiceState.FINALIZED, InvoiceState.PARTIALLY_PAID) or invoice.amount_due <= 0:
-        return Decimal(0)
-    holders = await uow.payments.credit_holders(invoice.account_id, invoice.currency)
-    applied = Decimal(0)
-    at = uow.clock.now()
-    for payment, amount in take_credit(holders, invoice.amount_due):
-        planned = PlannedAllocation(invoice.id, invoice.number_text or invoice.id, amount)
-        allocation = payment.allocate(planned, at=at, source=AllocationSource.CREDIT)
-        invoice.apply_payment(amount, invoice.currency)
-        applied += amount
-        await uow.payments.save(payment)
-        _emit(uow, events.credit_applied(payment, [allocation], {invoice.id: invoice.amount_due}, at))
-        uow.audit(
-            "payment.credit_applied",
-            "payment",
-            payment.id,
-            {"invoice_id": invoice.id, "amount": str(amount), "unapplied": str(payment.unapplied)},
-        )
-    if applied and invoice.state is InvoiceState.PAID:
-        _emit(uow, events.invoice_paid(invoice, at))
-    return applied
 
 
 async def get_payment(*, uow: InvoicingUnitOfWork, payment_id: str) -> Payment:
@@ -266,6 +241,10 @@ async def refunds_of(*, uow: InvoicingUnitOfWork, payment_id: str) -> list[Refun
 
 
 async def _method_of(uow: InvoicingUnitOfWork, request: PaymentRequest) -> PaymentMethod | None:
+    if request.method_kind is PaymentMethodKind.CREDIT:
+        raise ValidationFailed.single(
+            "method_kind", "account credit is carried from invoices, never received as a payment"
+        )
     if request.payment_method_id is None:
         if request.method_kind is None or request.method_kind.through_gateway:
             raise ValidationFailed.single(
@@ -380,12 +359,12 @@ async def _receive(
         await uow.invoices.save(invoice)
         due_after[invoice.id] = invoice.amount_due
         if invoice.state is InvoiceState.PAID:
-            _emit(uow, events.invoice_paid(invoice, at))
+            uow.emit_outgoing(events.invoice_paid(invoice, at))
     if add:
         await uow.payments.add(payment)
     else:
         await uow.payments.save(payment)
-    _emit(uow, events.payment_received(payment, due_after))
+    uow.emit_outgoing(events.payment_received(payment, due_after))
     # Paid up: the account's collections cases close (and ask for resumption) with the payment.
     await settle_collections_for_account(uow, payment.account_id, at)
     uow.audit(
@@ -430,7 +409,7 @@ async def _give_back(
 async def _store_refund(uow: InvoicingUnitOfWork, payment: Payment, refund: Refund) -> None:
     await uow.payments.save(payment)
     await uow.payments.add_refund(refund, account_id=payment.account_id)
-    _emit(uow, events.payment_given_back(payment, refund))
+    uow.emit_outgoing(events.payment_given_back(payment, refund))
     uow.audit(
         f"payment.{'reversed' if refund.kind is RefundKind.REVERSAL else 'refunded'}",
         "payment",
@@ -444,11 +423,6 @@ async def _store_refund(uow: InvoicingUnitOfWork, payment: Payment, refund: Refu
             "state": payment.state.value,
         },
     )
-
-
-def _emit(uow: InvoicingUnitOfWork, outgoing: tuple[Any, str]) -> None:
-    payload, key = outgoing
-    uow.emit(payload, key=key)
 
 
 def _decline_audit(payment: Payment, attempt: GatewayAttempt) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Never written by invoicing's API: provisioning's accounts, subscription events, fulfillments and
 approved order lines; rating's rated usage; the catalog's products and price versions; one-time
 charges (termination fees today, overage re-bills later). Money and quantities use
-`ExactDecimal`, timestamps `UtcDateTime`.
+`ExactDecimal`, timestamps `UtcDateTime`
+(the shared column shapes of `libs.platform.columns`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, String
+from sqlalchemy import Boolean, Column, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
-from libs.platform.db import ExactDecimal, UtcDateTime
-
-
-def _timestamp() -> Column[datetime]:
-    return Column(UtcDateTime(), nullable=False)
-
-
-def _exact() -> Column[Decimal]:
-    return Column(ExactDecimal(), nullable=False)
-
-
-def _day() -> Column[date]:
-    return Column(Date, nullable=False)
+from libs.platform.columns import (
+    currency_field,
+    day_column,
+    exact_column,
+    id_field,
+    integer_column,
+    timestamp_column,
+)
 
 
 class BillingAccountRow(SQLModel, table=True):
@@ -35,18 +31,18 @@ class BillingAccountRow(SQLModel, table=True):
     __tablename__ = "billing_accounts"
     __table_args__ = (Index("ix_billing_accounts_parent", "parent_account_id"),)
 
-    account_id: str = Field(primary_key=True, max_length=64)
-    customer_id: str = Field(max_length=64)
+    account_id: str = id_field(primary_key=True)
+    customer_id: str = id_field()
     name: str = Field(max_length=200)
-    currency: str = Field(max_length=3)
-    bill_cycle_day: int = Field(sa_column=Column(Integer, nullable=False))
-    time_zone: str = Field(max_length=64)
-    payment_terms_days: int = Field(sa_column=Column(Integer, nullable=False))
-    parent_account_id: str | None = Field(default=None, max_length=64)
+    currency: str = currency_field()
+    bill_cycle_day: int = Field(sa_column=integer_column())
+    time_zone: str = id_field()
+    payment_terms_days: int = Field(sa_column=integer_column())
+    parent_account_id: str | None = id_field(optional=True)
     bills_to_parent: bool = Field(sa_column=Column(Boolean, nullable=False))
     tax_treatment: str = Field(max_length=20)
     tax_certificate_number: str | None = Field(default=None, max_length=100)
-    tax_certificate_expiry: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    tax_certificate_expiry: date | None = Field(default=None, sa_column=day_column(nullable=True))
     tax_country: str | None = Field(default=None, max_length=2)
     tax_region: str | None = Field(default=None, max_length=100)
     tax_postal_code: str | None = Field(default=None, max_length=20)
@@ -54,7 +50,7 @@ class BillingAccountRow(SQLModel, table=True):
     locale: str = Field(default="en_US", max_length=16)
     crm_owner_name: str | None = Field(default=None, max_length=200)
     crm_owner_email: str | None = Field(default=None, max_length=320)
-    event_at: datetime = Field(sa_column=_timestamp())
+    event_at: datetime = Field(sa_column=timestamp_column())
     """`occurred_at` of the event last applied; an older event changes nothing."""
 
 
@@ -69,24 +65,24 @@ class SubscriptionVersionRow(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=36)
     """The envelope's id: a redelivered event adds no second version."""
-    event_at: datetime = Field(sa_column=_timestamp())
+    event_at: datetime = Field(sa_column=timestamp_column())
     event_kind: str = Field(sa_column=Column(String(40), nullable=False))
-    subscription_id: str = Field(max_length=64)
-    account_id: str = Field(max_length=64)
-    product_id: str = Field(max_length=64)
-    currency: str = Field(max_length=3)
+    subscription_id: str = id_field()
+    account_id: str = id_field()
+    product_id: str = id_field()
+    currency: str = currency_field()
     charge_type: str | None = Field(default=None, max_length=20)
     billing_period: str | None = Field(default=None, max_length=20)
     billing_timing: str | None = Field(default=None, max_length=20)
-    effective_date: date = Field(sa_column=_day())
+    effective_date: date = Field(sa_column=day_column())
     state: str = Field(max_length=20)
-    quantity: Decimal = Field(sa_column=_exact())
-    unit_price: Decimal = Field(sa_column=_exact())
-    discount_percent: Decimal = Field(sa_column=_exact())
-    price_id: str = Field(max_length=64)
-    price_version: int = Field(sa_column=Column(Integer, nullable=False))
-    term_start: date = Field(sa_column=_day())
-    term_end: date = Field(sa_column=_day())
+    quantity: Decimal = Field(sa_column=exact_column())
+    unit_price: Decimal = Field(sa_column=exact_column())
+    discount_percent: Decimal = Field(sa_column=exact_column())
+    price_id: str = id_field()
+    price_version: int = Field(sa_column=integer_column())
+    term_start: date = Field(sa_column=day_column())
+    term_end: date = Field(sa_column=day_column())
 
 
 class RatedUsageRow(SQLModel, table=True):
@@ -95,25 +91,25 @@ class RatedUsageRow(SQLModel, table=True):
     __tablename__ = "billing_rated_usage"
     __table_args__ = (Index("ix_billing_rated_usage_account", "account_id"),)
 
-    rated_usage_id: str = Field(primary_key=True, max_length=64)
-    subscription_id: str = Field(max_length=64)
-    account_id: str = Field(max_length=64)
-    product_id: str = Field(max_length=64)
-    meter: str = Field(max_length=64)
-    unit_of_measure: str = Field(max_length=64)
-    period_start: date = Field(sa_column=_day())
-    period_end: date = Field(sa_column=_day())
-    quantity: Decimal = Field(sa_column=_exact())
-    billable_quantity: Decimal = Field(sa_column=_exact())
-    late_quantity: Decimal = Field(sa_column=_exact())
-    currency: str = Field(max_length=3)
-    price_id: str = Field(max_length=64)
-    price_version: int = Field(sa_column=Column(Integer, nullable=False))
-    charge_amount: Decimal = Field(sa_column=_exact())
-    minimum_shortfall: Decimal = Field(sa_column=_exact())
-    prepaid_amount: Decimal = Field(sa_column=_exact())
-    amount: Decimal = Field(sa_column=_exact())
-    rated_at: datetime = Field(sa_column=_timestamp())
+    rated_usage_id: str = id_field(primary_key=True)
+    subscription_id: str = id_field()
+    account_id: str = id_field()
+    product_id: str = id_field()
+    meter: str = id_field()
+    unit_of_measure: str = id_field()
+    period_start: date = Field(sa_column=day_column())
+    period_end: date = Field(sa_column=day_column())
+    quantity: Decimal = Field(sa_column=exact_column())
+    billable_quantity: Decimal = Field(sa_column=exact_column())
+    late_quantity: Decimal = Field(sa_column=exact_column())
+    currency: str = currency_field()
+    price_id: str = id_field()
+    price_version: int = Field(sa_column=integer_column())
+    charge_amount: Decimal = Field(sa_column=exact_column())
+    minimum_shortfall: Decimal = Field(sa_column=exact_column())
+    prepaid_amount: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = Field(sa_column=exact_column())
+    rated_at: datetime = Field(sa_column=timestamp_column())
     """When rating priced it; a later rating of the same id replaces this one, an older one does not."""
 
 
@@ -123,17 +119,17 @@ class FulfillmentLineRow(SQLModel, table=True):
     __tablename__ = "billing_fulfillment_lines"
     __table_args__ = (Index("ix_billing_fulfillment_lines_account", "account_id"),)
 
-    fulfillment_id: str = Field(primary_key=True, max_length=64)
-    order_line_id: str = Field(primary_key=True, max_length=64)
-    order_id: str = Field(max_length=64)
-    account_id: str = Field(max_length=64)
-    product_id: str = Field(max_length=64)
-    currency: str = Field(max_length=3)
-    completed_on: date = Field(sa_column=_day())
-    billable_quantity: Decimal = Field(sa_column=_exact())
-    unit_price: Decimal = Field(sa_column=_exact())
-    discount_percent: Decimal = Field(sa_column=_exact())
-    associated_project_id: str | None = Field(default=None, max_length=64)
+    fulfillment_id: str = id_field(primary_key=True)
+    order_line_id: str = id_field(primary_key=True)
+    order_id: str = id_field()
+    account_id: str = id_field()
+    product_id: str = id_field()
+    currency: str = currency_field()
+    completed_on: date = Field(sa_column=day_column())
+    billable_quantity: Decimal = Field(sa_column=exact_column())
+    unit_price: Decimal = Field(sa_column=exact_column())
+    discount_percent: Decimal = Field(sa_column=exact_column())
+    associated_project_id: str | None = id_field(optional=True)
 
 
 class OneTimeChargeRow(SQLModel, table=True):
@@ -144,18 +140,18 @@ class OneTimeChargeRow(SQLModel, table=True):
 
     charge_id: str = Field(primary_key=True, max_length=100)
     kind: str = Field(max_length=20)
-    account_id: str = Field(max_length=64)
-    currency: str = Field(max_length=3)
-    charge_date: date = Field(sa_column=_day())
+    account_id: str = id_field()
+    currency: str = currency_field()
+    charge_date: date = Field(sa_column=day_column())
     description: str = Field(max_length=300)
-    quantity: Decimal = Field(sa_column=_exact())
-    unit_price: Decimal = Field(sa_column=_exact())
-    amount: Decimal = Field(sa_column=_exact())
-    subscription_id: str | None = Field(default=None, max_length=64)
-    product_id: str | None = Field(default=None, max_length=64)
-    price_id: str | None = Field(default=None, max_length=64)
-    price_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
-    source_id: str | None = Field(default=None, max_length=64)
+    quantity: Decimal = Field(sa_column=exact_column())
+    unit_price: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = Field(sa_column=exact_column())
+    subscription_id: str | None = id_field(optional=True)
+    product_id: str | None = id_field(optional=True)
+    price_id: str | None = id_field(optional=True)
+    price_version: int | None = Field(default=None, sa_column=integer_column(nullable=True))
+    source_id: str | None = id_field(optional=True)
 
 
 class ApprovedOrderLineRow(SQLModel, table=True):
@@ -164,19 +160,19 @@ class ApprovedOrderLineRow(SQLModel, table=True):
     __tablename__ = "billing_order_lines"
     __table_args__ = (Index("ix_billing_order_lines_account", "account_id"),)
 
-    order_line_id: str = Field(primary_key=True, max_length=64)
-    order_id: str = Field(max_length=64)
-    account_id: str = Field(max_length=64)
-    currency: str = Field(max_length=3)
-    approved_at: datetime = Field(sa_column=_timestamp())
-    product_id: str = Field(max_length=64)
-    price_id: str = Field(max_length=64)
-    price_version: int = Field(sa_column=Column(Integer, nullable=False))
-    quantity: Decimal = Field(sa_column=_exact())
-    unit_price: Decimal = Field(sa_column=_exact())
-    discount_percent: Decimal = Field(sa_column=_exact())
+    order_line_id: str = id_field(primary_key=True)
+    order_id: str = id_field()
+    account_id: str = id_field()
+    currency: str = currency_field()
+    approved_at: datetime = Field(sa_column=timestamp_column())
+    product_id: str = id_field()
+    price_id: str = id_field()
+    price_version: int = Field(sa_column=integer_column())
+    quantity: Decimal = Field(sa_column=exact_column())
+    unit_price: Decimal = Field(sa_column=exact_column())
+    discount_percent: Decimal = Field(sa_column=exact_column())
     license_type: str = Field(max_length=20)
-    subscription_id: str | None = Field(default=None, max_length=64)
+    subscription_id: str | None = id_field(optional=True)
 
 
 class PriceTermsRow(SQLModel, table=True):
@@ -184,10 +180,10 @@ class PriceTermsRow(SQLModel, table=True):
 
     __tablename__ = "billing_prices"
 
-    price_id: str = Field(primary_key=True, max_length=64)
+    price_id: str = id_field(primary_key=True)
     version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    product_id: str = Field(max_length=64)
-    currency: str = Field(max_length=3)
+    product_id: str = id_field()
+    currency: str = currency_field()
     charge_type: str = Field(max_length=20)
     billing_period: str | None = Field(default=None, max_length=20)
     timing: str = Field(max_length=20)
@@ -198,12 +194,12 @@ class CatalogProductRow(SQLModel, table=True):
 
     __tablename__ = "billing_products"
 
-    product_id: str = Field(primary_key=True, max_length=64)
+    product_id: str = id_field(primary_key=True)
     name: str = Field(max_length=200)
-    tax_code: str = Field(max_length=64)
+    tax_code: str = id_field()
     revenue_rule: str | None = Field(default=None, max_length=20)
     """ratable, on_fulfillment or on_invoice (null for a product kept before the ledger read it)."""
-    event_at: datetime = Field(sa_column=_timestamp())
+    event_at: datetime = Field(sa_column=timestamp_column())
     """`occurred_at` of the event last applied; an older event changes nothing."""
 
 
@@ -219,6 +215,6 @@ class BillingWatermarkRow(SQLModel, table=True):
     __tablename__ = "billing_watermarks"
     __table_args__ = (Index("ix_billing_watermarks_billed_through", "billed_through"),)
 
-    account_id: str = Field(primary_key=True, max_length=64)
-    billed_through: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    version: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    account_id: str = id_field(primary_key=True)
+    billed_through: date | None = Field(default=None, sa_column=day_column(nullable=True))
+    version: int = Field(default=0, sa_column=integer_column())

@@ -26,14 +26,11 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from libs.platform.columns import exact_column
 from libs.platform.db import ExactDecimal, UtcDateTime
 
 _NOT_VOID = text("state <> 'void'")
 _LINE_NOT_VOID = text("NOT voided")
-
-
-def _money() -> Column[Decimal]:
-    return Column(ExactDecimal(), nullable=False)
 
 
 class InvoiceRow(SQLModel, table=True):
@@ -82,13 +79,13 @@ class InvoiceRow(SQLModel, table=True):
     number: str | None = Field(default=None, max_length=24)
     invoice_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    subtotal: Decimal = Field(sa_column=_money())
-    discount_total: Decimal = Field(sa_column=_money())
-    tax_total: Decimal = Field(sa_column=_money())
-    total: Decimal = Field(sa_column=_money())
-    amount_paid: Decimal = Field(sa_column=_money())
-    credited: Decimal = Field(sa_column=_money())
-    written_off: Decimal = Field(sa_column=_money())
+    subtotal: Decimal = Field(sa_column=exact_column())
+    discount_total: Decimal = Field(sa_column=exact_column())
+    tax_total: Decimal = Field(sa_column=exact_column())
+    total: Decimal = Field(sa_column=exact_column())
+    amount_paid: Decimal = Field(sa_column=exact_column())
+    credited: Decimal = Field(sa_column=exact_column())
+    written_off: Decimal = Field(sa_column=exact_column())
     written_off_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     finalized_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
@@ -131,14 +128,14 @@ class InvoiceLineRow(SQLModel, table=True):
     price_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))
-    quantity: Decimal = Field(sa_column=_money())
+    quantity: Decimal = Field(sa_column=exact_column())
     unit_price: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(), nullable=True))
-    list_amount: Decimal = Field(sa_column=_money())
-    discount_amount: Decimal = Field(sa_column=_money())
-    amount: Decimal = Field(sa_column=_money())
+    list_amount: Decimal = Field(sa_column=exact_column())
+    discount_amount: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = Field(sa_column=exact_column())
     tax_code: str | None = Field(default=None, max_length=64)
-    tax_rate: Decimal = Field(sa_column=_money())
-    tax_amount: Decimal = Field(sa_column=_money())
+    tax_rate: Decimal = Field(sa_column=exact_column())
+    tax_amount: Decimal = Field(sa_column=exact_column())
     tax_jurisdiction: str | None = Field(default=None, max_length=128)
     source_kind: str = Field(max_length=32)
     source_id: str = Field(max_length=200)

@@ -9,11 +9,8 @@ from decimal import Decimal
 from sqlalchemy import Column, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from libs.platform.db import ExactDecimal, UtcDateTime
-
-
-def _money() -> Column[Decimal]:
-    return Column(ExactDecimal(), nullable=False)
+from libs.platform.columns import exact_column
+from libs.platform.db import UtcDateTime
 
 
 class RevenueScheduleRow(SQLModel, table=True):
@@ -40,10 +37,10 @@ class RevenueScheduleRow(SQLModel, table=True):
     """`YYYY-MM` of the invoice date: the month the waterfall counts the line as billed."""
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))
-    amount: Decimal = Field(sa_column=_money())
-    tax_amount: Decimal = Field(sa_column=_money())
-    credited: Decimal = Field(sa_column=_money())
-    tax_credited: Decimal = Field(sa_column=_money())
+    amount: Decimal = Field(sa_column=exact_column())
+    tax_amount: Decimal = Field(sa_column=exact_column())
+    credited: Decimal = Field(sa_column=exact_column())
+    tax_credited: Decimal = Field(sa_column=exact_column())
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -57,7 +54,7 @@ class RevenueScheduleMonthRow(SQLModel, table=True):
     month: str = Field(primary_key=True, max_length=7)
     currency: str = Field(max_length=3)
     recognize_on: date = Field(sa_column=Column(Date, nullable=False))
-    amount: Decimal = Field(sa_column=_money())
+    amount: Decimal = Field(sa_column=exact_column())
     journal_entry_id: str | None = Field(default=None, max_length=40)
 
 
@@ -73,9 +70,9 @@ class RevenueCreditRow(SQLModel, table=True):
     credit_date: date = Field(sa_column=Column(Date, nullable=False))
     month: str = Field(max_length=7)
     currency: str = Field(max_length=3)
-    recognized_share: Decimal = Field(sa_column=_money())
-    deferred_share: Decimal = Field(sa_column=_money())
-    tax_share: Decimal = Field(sa_column=_money())
+    recognized_share: Decimal = Field(sa_column=exact_column())
+    deferred_share: Decimal = Field(sa_column=exact_column())
+    tax_share: Decimal = Field(sa_column=exact_column())
 
 
 class RecognitionPostingRow(SQLModel, table=True):
@@ -87,6 +84,6 @@ class RecognitionPostingRow(SQLModel, table=True):
     journal_entry_id: str = Field(primary_key=True, max_length=40)
     month: str = Field(max_length=7)
     currency: str = Field(max_length=3)
-    amount: Decimal = Field(sa_column=_money())
+    amount: Decimal = Field(sa_column=exact_column())
     schedule_months: int
     posted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.invoices import InvoiceState
 from invoicing.domain.metrics import OPENING, Movement, RecurringPrice, term_months
-from invoicing.domain.payments import AllocationSource
+from invoicing.domain.payments import AllocationSource, PaymentMethodKind
 from invoicing.domain.revenue import month_start, next_month
 from invoicing.handlers.metrics_port import MetricsRepository
 from invoicing.models.billing_inputs import PriceTermsRow, SubscriptionVersionRow
@@ -136,7 +136,16 @@ class SqlMetricsRepository(MetricsRepository):
                 i.c.written_off_at.is_not(None),
                 at=i.c.written_off_at,
             ),
-            _sum(m, p, Movement.PAID_IN, p.c.amount, p.c.received_on.is_not(None), on=p.c.received_on),
+            _sum(
+                m,
+                p,
+                Movement.PAID_IN,
+                p.c.amount,
+                p.c.received_on.is_not(None),
+                # Credit an invoice carried to the account moved no money: it is not collected.
+                p.c.method_kind != PaymentMethodKind.CREDIT.value,
+                on=p.c.received_on,
+            ),
             _sum(m, r, Movement.REFUNDED, r.c.amount, at=r.c.created_at),
             _sum(m, r, Movement.REFUNDED_FROM_CREDIT, r.c.account_credit_used, at=r.c.created_at),
             *(

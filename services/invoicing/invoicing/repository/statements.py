@@ -39,7 +39,7 @@ from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.invoices import InvoiceState
-from invoicing.domain.payments import RefundKind
+from invoicing.domain.payments import PaymentMethodKind, RefundKind
 from invoicing.domain.statements import EntryKind, LedgerEntry
 from invoicing.handlers.statements import AccountActivity, AccountLedger
 from invoicing.models.credits import CreditNoteRow
@@ -169,28 +169,40 @@ _credit_notes = LedgerSource(
 """Issued credit notes, on their note date, for their total (tax included)."""
 
 
-def _received(scope: ActivityScope) -> list[Any]:
-    return [*_mine(PAYMENTS, scope), PAYMENTS.c.received_on.is_not(None)]
+def _received_source(kind: EntryKind, *, carried: bool, description: Any) -> LedgerSource:
+    def received(scope: ActivityScope) -> list[Any]:
+        credit = PAYMENTS.c.method_kind == PaymentMethodKind.CREDIT.value
+        return [*_mine(PAYMENTS, scope), PAYMENTS.c.received_on.is_not(None), credit if carried else ~credit]
+
+    return LedgerSource(
+        kind,
+        before=lambda s: select(func.sum(PAYMENTS.c.amount)).where(
+            *received(s), PAYMENTS.c.received_on < s.from_
+        ),
+        during=lambda s: select(
+            *_document_entry(
+                PAYMENTS,
+                reference=func.coalesce(PAYMENTS.c.reference, PAYMENTS.c.id),
+                on=PAYMENTS.c.received_on,
+                posted_at=PAYMENTS.c.received_at,
+                amount=PAYMENTS.c.amount,
+                description=description,
+            )
+        ).where(*received(s), PAYMENTS.c.received_on.between(s.from_, s.to)),
+    )
 
 
-_payments = LedgerSource(
-    EntryKind.PAYMENT,
-    before=lambda s: select(func.sum(PAYMENTS.c.amount)).where(
-        *_received(s), PAYMENTS.c.received_on < s.from_
-    ),
-    during=lambda s: select(
-        *_document_entry(
-            PAYMENTS,
-            reference=func.coalesce(PAYMENTS.c.reference, PAYMENTS.c.id),
-            on=PAYMENTS.c.received_on,
-            posted_at=PAYMENTS.c.received_at,
-            amount=PAYMENTS.c.amount,
-            description=PAYMENTS.c.method_kind,
-        )
-    ).where(*_received(s), PAYMENTS.c.received_on.between(s.from_, s.to)),
-)
+_payments = _received_source(EntryKind.PAYMENT, carried=False, description=PAYMENTS.c.method_kind)
 """Payments received (declined ones never were), on their received date, for their full amount —
 also those refunded or reversed later: the refund or reversal is its own entry, on its day."""
+
+_credit_carried = _received_source(
+    EntryKind.CREDIT_ADJUSTMENT,
+    carried=True,
+    description=literal("Credit carried to the account (credits exceeded the invoice)", String),
+)
+"""The excess credit an issued invoice carried to the account (it totals 0), on its invoice date,
+referenced by its number; the invoices that take it later are paid by it, as by a payment."""
 
 
 def _given_back(kind: EntryKind, refund_kind: str) -> LedgerSource:
@@ -244,6 +256,7 @@ LEDGER_SOURCES: tuple[LedgerSource, ...] = (
     _invoices_written_off,
     _credit_notes,
     _payments,
+    _credit_carried,
     _given_back(EntryKind.REFUND, RefundKind.REFUND.value),
     _given_back(EntryKind.PAYMENT_REVERSAL, RefundKind.REVERSAL.value),
 )

@@ -7,14 +7,14 @@ prices and quantities in their shortest exact form; tax rates are percents ("8.8
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceState, RunKind
 from invoicing.events.invoices import line_payload
-from libs.contracts.types import Amount, Percent
+from libs.contracts.invoicing import InvoiceLinePayload
+from libs.contracts.types import Amount
 from libs.platform.money import amount_out
 from libs.platform.text import MULTI_LINE
 
@@ -50,32 +50,9 @@ class BillToPublic(BaseModel):
     tax_certificate: str | None = Field(description="The exemption certificate, when it exempts the invoice.")
 
 
-class InvoiceLinePublic(BaseModel):
-    """One line: its period, quantity, unit price, discount, amount and tax."""
-
-    charge_key: str
-    kind: str
-    description: str
-    subscription_id: str | None
-    product_id: str | None
-    price_id: str | None
-    price_version: int | None
-    period_start: date
-    period_end: date = Field(description="Exclusive end: the period is [period_start, period_end).")
-    quantity: Decimal = Field(description="Decimal string.", examples=["12"])
-    unit_price: Decimal | None = Field(
-        description="Tax-exclusive list price per unit, up to 6 decimals; null where no one price per unit "
-        "holds (usage across tiers, a minimum, an adjustment)."
-    )
-    list_amount: Amount
-    discount_amount: Amount
-    amount: Amount = Field(description="Net amount of the line, rounded once to minor units.")
-    tax_code: str | None
-    tax_rate: Percent
-    tax_amount: Amount
-    tax_jurisdiction: str | None
-    source_kind: str
-    source_id: str
+class InvoiceLinePublic(InvoiceLinePayload):
+    """One line: its period, quantity, unit price, discount, amount and tax — the fields and wire
+    form of the line `invoice.finalized` carries (`events.invoices.line_payload` maps both)."""
 
 
 class InvoicePublic(BaseModel):
@@ -98,14 +75,20 @@ class InvoicePublic(BaseModel):
     bill_to: BillToPublic
     locale: str
     lines: list[InvoiceLinePublic]
-    subtotal: Amount = Field(description="Sum of the lines' amounts, tax-exclusive.")
+    subtotal: Amount = Field(
+        description="Sum of the lines' amounts, tax-exclusive (the `account_credit` line aside)."
+    )
     discount_total: Amount
     tax_total: Amount
-    total: Amount
+    total: Amount = Field(description="subtotal + tax_total + account_credit_carried; never negative.")
     amount_paid: Amount
     credited: Amount = Field(description="The totals of the credit notes issued against it.")
     written_off: Amount = Field(description="What collections wrote off (bad debt).")
     amount_due: Amount = Field(description="total - amount_paid - credited - written_off, never below 0.")
+    account_credit_carried: Amount = Field(
+        description="What its credits exceeded its charges by: carried to the account as credit (its "
+        "`account_credit` line), so the invoice totals 0; the next invoices take it when issued."
+    )
     tax_exemption_note: str | None
     memo: str | None
     created_at: datetime
@@ -150,6 +133,7 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
         credited=amount_out(invoice.credited, currency),
         written_off=amount_out(invoice.written_off, currency),
         amount_due=amount_out(invoice.amount_due, currency),
+        account_credit_carried=amount_out(invoice.account_credit_carried, currency),
         tax_exemption_note=invoice.tax_exemption_note,
         memo=invoice.memo,
         created_at=invoice.created_at,
@@ -160,4 +144,4 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
 
 
 def _line(line: InvoiceLine) -> InvoiceLinePublic:
-    return InvoiceLinePublic.model_validate(line_payload(line).model_dump())
+    return line_payload(line, InvoiceLinePublic)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from libs.contracts.types import CurrencyCode
+from libs.platform.csv_export import csv_download
 from overage.api.deps import ID_PATTERN, ReadUow
 from overage.documents.margins import chart_currency, margin_csv, margin_svg
 from overage.domain.margins import month_range
@@ -45,12 +46,7 @@ async def get_margins(
 ) -> MarginReportPublic | Response:
     report = await report_margins(uow=uow, months=month_range(from_month, to_month), account_id=account_id)
     if format == "csv":
-        name = f"margins-{report.months.first}-{report.months.last}.csv"
-        return Response(
-            margin_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_download(margin_csv(report), f"margins-{report.months.first}-{report.months.last}.csv")
     return margin_report_public(report, account_id)
 
 

@@ -152,9 +152,6 @@ async def list_vendor_invoices(
 async def _commit(
     uow: OverageUnitOfWork, invoice: VendorInvoice, action: str, changes: dict[str, object]
 ) -> None:
-    for record in invoice.events:
-        payload, key = outgoing_of(record)
-        uow.emit(payload, key=key)
-    invoice.events.clear()
+    uow.emit_recorded(invoice.events, outgoing_of)
     uow.audit(action, "vendor_invoice", invoice.id, changes)
     await uow.commit()

@@ -8,15 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Column, Date, Index, text
 from sqlmodel import Field, SQLModel
 
-from libs.platform.db import ExactDecimal, UtcDateTime
-
-
-def _timestamp(nullable: bool = False) -> Column[datetime]:
-    return Column(UtcDateTime(), nullable=nullable)
-
-
-def _exact(nullable: bool = False) -> Column[Decimal]:
-    return Column(ExactDecimal(), nullable=nullable)
+from libs.platform.columns import exact_column, timestamp_column
 
 
 class CaseRow(SQLModel, table=True):
@@ -42,14 +34,14 @@ class CaseRow(SQLModel, table=True):
     subscription_id: str = Field(max_length=64)
     state: str = Field(max_length=30)
     decision: str | None = Field(default=None, max_length=10)
-    opened_at: datetime = Field(sa_column=_timestamp())
-    state_entered_at: datetime = Field(sa_column=_timestamp())
-    paperwork_opened_at: datetime | None = Field(default=None, sa_column=_timestamp(True))
-    paperwork_signed_at: datetime | None = Field(default=None, sa_column=_timestamp(True))
-    removal_confirmed_at: datetime | None = Field(default=None, sa_column=_timestamp(True))
-    closed_at: datetime | None = Field(default=None, sa_column=_timestamp(True))
+    opened_at: datetime = Field(sa_column=timestamp_column())
+    state_entered_at: datetime = Field(sa_column=timestamp_column())
+    paperwork_opened_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
+    paperwork_signed_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
+    removal_confirmed_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
+    closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
     licensed_mismatch: bool = Field(sa_column=Column(Boolean, nullable=False))
-    last_actual_count: Decimal = Field(sa_column=_exact())
+    last_actual_count: Decimal = Field(sa_column=exact_column())
     escalated_state: str | None = Field(default=None, max_length=30)
 
 
@@ -63,7 +55,7 @@ class CaseStepRow(SQLModel, table=True):
     action: str = Field(max_length=40)
     state: str = Field(max_length=30)
     actor: str = Field(max_length=120)
-    at: datetime = Field(sa_column=_timestamp())
+    at: datetime = Field(sa_column=timestamp_column())
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -76,14 +68,14 @@ class CaseNoticeRow(SQLModel, table=True):
     case_id: str = Field(max_length=40, index=True)
     notice_ref: str = Field(max_length=100)
     period_start: date = Field(sa_column=Column(Date, nullable=False))
-    licensed_count: Decimal = Field(sa_column=_exact())
-    actual_count: Decimal = Field(sa_column=_exact())
-    overage_count: Decimal = Field(sa_column=_exact())
-    our_licensed_quantity: Decimal | None = Field(default=None, sa_column=_exact(True))
+    licensed_count: Decimal = Field(sa_column=exact_column())
+    actual_count: Decimal = Field(sa_column=exact_column())
+    overage_count: Decimal = Field(sa_column=exact_column())
+    our_licensed_quantity: Decimal | None = Field(default=None, sa_column=exact_column(True))
     licensed_mismatch: bool = Field(sa_column=Column(Boolean, nullable=False))
-    vendor_unit_cost: Decimal = Field(sa_column=_exact())
-    markup_percent: Decimal = Field(sa_column=_exact())
-    unit_price: Decimal = Field(sa_column=_exact())
-    amount: Decimal = Field(sa_column=_exact())
+    vendor_unit_cost: Decimal = Field(sa_column=exact_column())
+    markup_percent: Decimal = Field(sa_column=exact_column())
+    unit_price: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = Field(sa_column=exact_column())
     currency: str = Field(max_length=3)
     charge_key: str | None = Field(default=None, max_length=100)
