@@ -2,7 +2,8 @@
 contract's payloads: field for field what the pydantic models dump, and they decode with them.
 
 Covered: 2-, 0- and 3-decimal currencies, an exempt invoice (no tax), a credit line, a line with
-no unit price, a zero discount and a fractional quantity and unit price; an invoice whose lines
+no unit price, a zero discount, a fractional quantity and unit price, and credits beyond the
+charges carried to the account; an invoice whose lines
 the contract would refuse goes the validated way (None here).
 """
 
@@ -57,10 +58,30 @@ def _invoices() -> list[Invoice]:
             ),
             at=datetime(2026, 8, 1, 12, tzinfo=timezone(timedelta(hours=-4))),
         ),
+        _issued(
+            draft(
+                invoice_line("seats", quantity="1", unit_price="100.00", tax_rate="0"),
+                replace(
+                    invoice_line("goodwill", quantity="1", unit_price="250.00", tax_rate="0"),
+                    kind="adjustment",
+                    list_amount=Decimal("-250.00"),
+                    amount=Decimal("-250.00"),
+                ),
+            )
+        ),
     ]
 
 
-@pytest.mark.parametrize("invoice", _invoices(), ids=["usd", "mixed", "jpy", "bhd", "exempt"])
+def test_the_carried_case_carries_150_to_the_account() -> None:
+    carried = _invoices()[-1]
+    assert (carried.subtotal, carried.account_credit_carried, carried.total) == (
+        Decimal("-150.00"),
+        Decimal("150.00"),
+        Decimal("0.00"),
+    )
+
+
+@pytest.mark.parametrize("invoice", _invoices(), ids=["usd", "mixed", "jpy", "bhd", "exempt", "carried"])
 def test_the_serialized_payloads_are_the_contracts(invoice: Invoice) -> None:
     drafted, finalized = invoice.events
     assert isinstance(drafted, InvoiceDraftedRecord) and isinstance(finalized, InvoiceFinalizedRecord)
