@@ -324,11 +324,10 @@ async def test_seed_000_through_every_service_to_the_margin_report(
     assert months["2026-03"] == ("36000.00", "30000.00", "6000.00", "16.67")
     for year in YEARS[1:]:
         assert months[f"{year}-03"] == ("37728.00", "30000.00", "7728.00", "20.48")
-    # The vendor's overage invoices fall in the months they bill; the re-bills in the month they
-    # were worked (their line's service day), so the overage's margin shows over the term, not
-    # month by month (docs/overage.md "Known limits").
+    # Both sides of each month's overage fall in the month it is for (the notice's period), not
+    # the month it was worked or invoiced: 144.00 against 120.00, 24.00, 16.67 %.
     for month in MONTHS:
-        assert months[month][1] == "120.00"
+        assert months[month] == ("144.00", "120.00", "24.00", "16.67")
     (total,) = report["totals"]
     assert (
         total["billed_to_customer"],
