@@ -56,20 +56,23 @@ async def _three_months_of_overage(
 
 
 def _rebills(vendor_id: str) -> list[Any]:
-    # As invoicing bills a one-time charge: on the day the notice was worked (2 August).
-    return [
-        invoice_line(
-            f"overage:{vendor_id}:monet-{month}",
+    # As invoicing bills a re-bill: a one-time charge (`one_time:{our charge key}`, its source our
+    # charge key) on the day the notice was worked (2 August). Two name the subscription, one not.
+    lines = []
+    for n, month in enumerate(MONTHS):
+        key = f"overage:{vendor_id}:monet-{month}"
+        line = invoice_line(
+            f"one_time:{key}",
             "144.00",
             period_start=date(2026, 8, 2),
             period_end=date(2026, 8, 2),
-            subscription_id="sub_wfm",
+            subscription_id="sub_wfm" if n else None,
             quantity="12",
             unit_price="12.00",
             kind="one_time",
         )
-        for month in MONTHS
-    ]
+        lines.append(line.model_copy(update={"source_kind": "one_time_charge", "source_id": key}))
+    return lines
 
 
 async def test_both_sides_of_an_overage_fall_in_the_notice_period(

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from overage.domain.customer_billing import OVERAGE_CHARGE_PREFIX, BilledLine
+from overage.domain.customer_billing import BilledLine
 from overage.domain.margins import BilledAmount
 from overage.handlers.customer_billing_port import CustomerBilling
 from overage.models.cases import CaseNoticeRow
@@ -51,6 +51,7 @@ class SqlCustomerBilling(CustomerBilling):
                     invoice_date=line.invoice_date,
                     amount=line.amount,
                     void=False,
+                    rebill_key=line.rebill_key,
                 )
             )
         await self.session.flush()
@@ -90,6 +91,7 @@ class SqlCustomerBilling(CustomerBilling):
                     invoice_date=note_date,
                     amount=-amount,
                     void=False,
+                    rebill_key=original.rebill_key,
                 )
             )
         await self.session.flush()
@@ -109,19 +111,12 @@ class SqlCustomerBilling(CustomerBilling):
         stmt = (
             select(col(Row.account_id), col(Row.currency), period, func.sum(col(Row.amount)))
             .select_from(Row)
-            .outerjoin(
-                CaseNoticeRow,
-                (col(CaseNoticeRow.charge_key) == col(Row.charge_key))
-                & col(Row.charge_key).startswith(OVERAGE_CHARGE_PREFIX),
-            )
+            .outerjoin(CaseNoticeRow, col(CaseNoticeRow.charge_key) == col(Row.rebill_key))
             .where(
                 period >= start,
                 period < end,
                 col(Row.void).is_(False),
-                or_(
-                    col(Row.subscription_id).in_(committed),
-                    col(Row.charge_key).startswith(OVERAGE_CHARGE_PREFIX),
-                ),
+                or_(col(Row.subscription_id).in_(committed), col(Row.rebill_key).is_not(None)),
             )
         )
         if account_id is not None:

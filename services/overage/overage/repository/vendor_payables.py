@@ -66,6 +66,25 @@ class SqlVendorCommitmentRepository(VendorCommitmentRepository):
         except IntegrityError:
             raise CommitmentTaken(commitment.subscription_id) from None
 
+    async def save_seats(self, commitment: VendorCommitment, changed: list[ExpectedVendorInvoice]) -> None:
+        """Update the commitment's seats and cost and the repriced expected invoices."""
+        await self.session.exec(
+            update(VendorCommitmentRow)
+            .where(col(VendorCommitmentRow.id) == commitment.id)
+            .values(
+                seats=commitment.seats,
+                cost_book_version=commitment.cost_book_version,
+                unit_cost=commitment.unit_cost,
+                annual_amount=commitment.annual_amount,
+            )
+        )
+        for expected in changed:
+            await self.session.exec(
+                update(ExpectedVendorInvoiceRow)
+                .where(col(ExpectedVendorInvoiceRow.id) == expected.id)
+                .values(amount=expected.amount)
+            )
+
     async def page(self, filters: CommitmentFilters, page: PageRequest) -> Page[VendorCommitment]:
         """A page ordered by id."""
         Row = VendorCommitmentRow
