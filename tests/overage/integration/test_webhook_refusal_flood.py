@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from overage.app import create_app
 from overage.domain.rejections import DEFAULT_REJECTION_POLICY
-from tests.overage.integration.conftest import MovableClock
+from tests.overage.integration.conftest import MovableClock, overage_settings
 from tests.overage.integration.factories import notice_body, post_notice, seeded_tenant, signed_headers
-from tests.support.services import auth
+from tests.support.services import auth, running_app
 
 
 async def _rejections(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -80,3 +81,21 @@ async def test_a_flood_of_different_bodies_stops_at_the_cap_and_is_still_counted
     assert {r["reason"] for r in records} == {"bad_signature"}
     assert sum(r["count"] for r in records) == calls
     assert records[-1]["count"] == 31
+
+
+async def test_the_window_and_the_cap_are_settings(database_url: str, clock: MovableClock) -> None:
+    app = create_app(
+        overage_settings(database_url, rejection_window_s=10, rejection_records_per_window=3), clock=clock
+    )
+    async with running_app(app) as http:
+        tenant = await seeded_tenant(http, app)
+        for n in range(5):
+            body = notice_body(f"forged-{n}")
+            assert (
+                await post_notice(http, tenant.vendor_id, "not-the-secret", body, clock)
+            ).status_code == 401
+        assert [r["count"] for r in await _rejections(http)] == [1, 1, 3]
+        clock.advance(timedelta(seconds=11))
+        body = notice_body("forged-0")
+        assert (await post_notice(http, tenant.vendor_id, "not-the-secret", body, clock)).status_code == 401
+        assert [r["count"] for r in await _rejections(http)] == [1, 1, 3, 1]
