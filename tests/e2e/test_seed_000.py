@@ -19,9 +19,11 @@ The keep raises the subscription to 262 seats from the day of the decision (toda
 processes run on the wall clock), d days before the year ends on 2027-03-01: the next invoice
 credits 250 x 144.00 x d / 365 and charges 262 x 144.00 x d / 365 (each rounded half up; 91 days
 give -8,975.34 + 9,406.16 = 430.82) beside the three re-bills, and the later years bill
-262 x 144.00 = 37,728.00. The vendor commitment stays at the 250 seats committed (the vendor's
-annual invoices of 30,000.00 match it), so those Marches make 37,728.00 - 30,000.00 = 7,728.00,
-20.48 %.
+262 x 144.00 = 37,728.00. The vendor commitment follows the raise for the years not begun yet:
+262 seats are still in the 101-500 band, 262 x 10.00 x 12 = 31,440.00 for 2027 and 2028 (2026,
+billed in advance for 250, stays 30,000.00), so those Marches make 37,728.00 - 31,440.00 =
+6,288.00, 6,288 / 37,728 = 16.666...% → 16.67; the vendor bills 30,000.00 + 2 x 31,440.00 +
+3 x 120.00 = 93,240.00 over the term.
 """
 
 from __future__ import annotations
@@ -260,6 +262,18 @@ async def test_seed_000_through_every_service_to_the_margin_report(
     closed = await _act(overage, case_id, "close")
     assert closed["state"] == "closed"
 
+    # The keep's raise reached the commitment: the years not begun expect 262 seats.
+    raised = await eventually(
+        commitments,
+        until=lambda found: (
+            bool(found)
+            and [e["amount"] for e in found[0]["expected_invoices"]] == ["30000.00", "31440.00", "31440.00"]
+        ),
+        timeout_s=30,
+    )
+    assert raised[0]["seats"] == "262"
+    annual = {"2026": "30000.00", "2027": "31440.00", "2028": "31440.00"}
+
     # The vendor's three annual invoices, each matched to its expected one, approved and paid.
     for year in YEARS:
         received = await ok(
@@ -271,7 +285,7 @@ async def test_seed_000_through_every_service_to_the_margin_report(
                     "kind": "annual",
                     "subscription_id": subscription_id,
                     "currency": "USD",
-                    "amount": "30000.00",
+                    "amount": annual[year],
                     "invoice_date": f"{year}-03-01",
                     "period_start": f"{year}-03-01",
                     "period_end": f"{int(year) + 1}-03-01",
@@ -281,7 +295,7 @@ async def test_seed_000_through_every_service_to_the_margin_report(
             ),
             201,
         )
-        assert (received["match"], received["amount"]) == ("matched", "30000.00")
+        assert (received["match"], received["amount"]) == ("matched", annual[year])
         await ok(
             await overage.post(f"/v1/vendor-invoices/{received['id']}/approve", json={}, headers=FINANCE)
         )
@@ -294,8 +308,8 @@ async def test_seed_000_through_every_service_to_the_margin_report(
         )
     (matched,) = await commitments()
     assert [(e["status"], e["received_amount"]) for e in matched["expected_invoices"]] == [
-        ("received", "30000.00")
-    ] * 3
+        ("received", annual[year]) for year in YEARS
+    ]
 
     # The margin report: invoicing's finalized invoices reach overage through its events.
     async def margins() -> dict[str, Any]:
@@ -311,7 +325,7 @@ async def test_seed_000_through_every_service_to_the_margin_report(
         return dict(found.json())
 
     billed_total = Decimal("36000.00") + first_monthly + 2 * Decimal("37728.00")
-    margin_total = billed_total - Decimal("90360.00")
+    margin_total = billed_total - Decimal("93240.00")
     report = await eventually(
         margins,
         until=lambda r: sum(Decimal(ln["billed_to_customer"]) for ln in r.get("lines", [])) == billed_total,
@@ -323,12 +337,11 @@ async def test_seed_000_through_every_service_to_the_margin_report(
     }
     assert months["2026-03"] == ("36000.00", "30000.00", "6000.00", "16.67")
     for year in YEARS[1:]:
-        assert months[f"{year}-03"] == ("37728.00", "30000.00", "7728.00", "20.48")
-    # The vendor's overage invoices fall in the months they bill; the re-bills in the month they
-    # were worked (their line's service day), so the overage's margin shows over the term, not
-    # month by month (docs/overage.md "Known limits").
+        assert months[f"{year}-03"] == ("37728.00", "31440.00", "6288.00", "16.67")
+    # Both sides of each month's overage fall in the month it is for (the notice's period), not
+    # the month it was worked or invoiced: 144.00 against 120.00, 24.00, 16.67 %.
     for month in MONTHS:
-        assert months[month][1] == "120.00"
+        assert months[month] == ("144.00", "120.00", "24.00", "16.67")
     (total,) = report["totals"]
     assert (
         total["billed_to_customer"],
@@ -337,7 +350,7 @@ async def test_seed_000_through_every_service_to_the_margin_report(
         total["margin_percent"],
     ) == (
         str(billed_total),
-        "90360.00",
+        "93240.00",
         str(margin_total),
         str((margin_total * 100 / billed_total).quantize(Decimal("0.01"), ROUND_HALF_UP)),
     )

@@ -20,6 +20,7 @@ from libs.platform.group_commit import GroupCommit
 from libs.platform.service import PeriodicJob, ServiceRuntime
 from overage.config import OverageSettings
 from overage.consumers import consumer_specs
+from overage.domain.rejections import RejectionPolicy
 from overage.handlers import cases, notices, webhook_calls
 from overage.handlers.unit_of_work import OverageUnitOfWork
 from overage.handlers.webhook_calls import CallOutcome, WebhookCall
@@ -63,7 +64,14 @@ class OverageRuntime(ServiceRuntime):
                 units_of_work=self.overage_unit_of_work,
                 master_key=self.overage_settings.resolved_webhook_secret_key(),
                 vendors=self.webhook_vendors,
+                refusals=self.rejection_policy,
             )
+
+    @property
+    def rejection_policy(self) -> RejectionPolicy:
+        """How refused webhook calls are counted (`REJECTION_WINDOW_S`, `REJECTION_RECORDS_PER_WINDOW`)."""
+        settings = self.overage_settings
+        return RejectionPolicy(settings.rejection_window_s, settings.rejection_records_per_window)
 
     @property
     def overage_settings(self) -> OverageSettings:

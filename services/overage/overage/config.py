@@ -32,6 +32,18 @@ class OverageSettings(ServiceSettings):
         default=0.5, ge=0, description="How often stored notices are worked (0: never; a replica without it)."
     )
     escalation_interval_s: float = Field(default=300.0, ge=0, description="How often overdue cases escalate.")
+    rejection_window_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Identical refused webhook calls within this many seconds of the first are counted "
+        "on one record (docs/overage.md).",
+    )
+    rejection_records_per_window: int = Field(
+        default=100,
+        ge=1,
+        description="Records one refusal reason may start per window; past it refusals are counted on "
+        "the reason's latest record.",
+    )
 
     @model_validator(mode="after")
     def _refuse_missing_webhook_key(self) -> OverageSettings:

@@ -18,6 +18,7 @@ from libs.platform.pagination import Page, PageRequest, encode_cursor
 from overage.domain.cases import CaseState, CaseStep, OverageCase
 from overage.domain.notices import NoticeStatus, OverageNotice
 from overage.domain.rebills import CaseNotice
+from overage.domain.rejections import DEFAULT_REJECTION_POLICY, RejectionPolicy
 from overage.domain.vendors import CostBookTerms, LicensedSubscription, Vendor, VendorSecret, VendorTenant
 from overage.handlers.cases_port import CaseFilters, CaseRepository
 from overage.handlers.notices_port import NoticeRepository, WebhookRejection
@@ -173,7 +174,9 @@ class FakeNotices(NoticeRepository):
         ]
         return _page(found, lambda n: n.id, page)
 
-    async def add_rejection(self, rejection: WebhookRejection) -> None:
+    async def add_rejection(
+        self, rejection: WebhookRejection, policy: RejectionPolicy = DEFAULT_REJECTION_POLICY
+    ) -> None:
         self.store.rejections.append(rejection)
 
     async def rejections_page(self, page: PageRequest) -> Page[WebhookRejection]:

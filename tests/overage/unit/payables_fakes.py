@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from libs.platform.clock import Clock, FixedClock
 from libs.platform.pagination import Page, PageRequest
-from overage.domain.customer_billing import OVERAGE_CHARGE_PREFIX, BilledLine
+from overage.domain.customer_billing import BilledLine
 from overage.domain.margins import BilledAmount
 from overage.domain.resold_subscriptions import (
     CostBookVersion,
@@ -148,7 +148,7 @@ class FakeCustomerBilling(CustomerBilling):
             if start <= line.period_start < end
             and line.invoice_id not in self.store.void
             and (account_id is None or line.account_id == account_id)
-            and (line.subscription_id in committed or line.charge_key.startswith(OVERAGE_CHARGE_PREFIX))
+            and (line.subscription_id in committed or line.is_overage_rebill)
         ]
 
 
@@ -167,6 +167,9 @@ class FakeVendorCommitments(VendorCommitmentRepository):
     async def add(self, commitment: VendorCommitment) -> None:
         if await self.of_subscription(commitment.subscription_id) is not None:
             raise CommitmentTaken(commitment.subscription_id)
+        self.store.commitments[commitment.id] = commitment
+
+    async def save_seats(self, commitment: VendorCommitment, changed: list[ExpectedVendorInvoice]) -> None:
         self.store.commitments[commitment.id] = commitment
 
     async def page(self, filters: CommitmentFilters, page: PageRequest) -> Page[VendorCommitment]:

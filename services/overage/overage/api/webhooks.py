@@ -108,6 +108,7 @@ async def _record_too_large(scope: Scope, vendor: str) -> None:
                 body=b"",
                 body_size=size,
                 detail=f"body over {WEBHOOK_MAX_BODY_BYTES} bytes (declared {size})",
+                refusals=runtime.rejection_policy,
             )
     except Exception as exc:  # recording must never turn a 413 into a 500
         log.warning("overage.rejection_not_recorded", error=str(exc)[:200])

@@ -2,10 +2,14 @@
 
 A month holds what was billed *for* it: a customer invoice line by the start of its service
 period, a vendor invoice by the start of the period it bills — so the annual invoices of one
-commitment year (ours and the vendor's, both on the year's first day) meet in the same month, and
-a month's overage re-bill (invoiced the month after) meets the vendor's overage invoice for that
-month. margin = billed - vendor; margin percent = margin / billed x 100, 2 decimals half up, none
-when nothing was billed. Totals are sums of the months, per currency.
+commitment year (ours and the vendor's, both on the year's first day) meet in the same month.
+An overage counts in the month it is for (its notice's period) on both sides, not in the month it
+was worked or invoiced: a re-bill line (and a credit on it) counts in its notice's month
+(`resale_amounts`), and a vendor overage invoice settling a case is spread over the months of the
+case's charged notices within the period it bills (`spread_overage_invoice`). So a month's
+re-bill meets the vendor's charge for the same month. margin = billed - vendor; margin percent =
+margin / billed x 100, 2 decimals half up, none when nothing was billed. Totals are sums of the
+months, per currency.
 """
 
 from __future__ import annotations
@@ -98,6 +102,43 @@ class BilledAmount:
     currency: str
     period_start: date
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class NoticeCharge:
+    """What the vendor charged for one notice of a case: its period and overage x unit cost."""
+
+    period_start: date
+    vendor_charge: Decimal
+
+
+def spread_overage_invoice(
+    invoice: BilledAmount, period_end: date, notices: Iterable[NoticeCharge]
+) -> list[BilledAmount]:
+    """A vendor overage invoice for [invoice.period_start, period_end) over its notices' months.
+
+    Each month of a charged notice in the invoice's period takes the invoice's amount in
+    proportion to the vendor's charge for that month (rounded to the currency's minor units); the
+    last month takes what is left, so the parts add up to the invoice to the cent. With no charged
+    notice in its period the invoice stays in the month of its period start.
+    """
+    weights: dict[Month, Decimal] = {}
+    for notice in notices:
+        if invoice.period_start <= notice.period_start < period_end and notice.vendor_charge > 0:
+            month = Month.of(notice.period_start)
+            weights[month] = weights.get(month, Decimal(0)) + notice.vendor_charge
+    if not weights:
+        return [invoice]
+    total = sum(weights.values(), Decimal(0))
+    parts: list[BilledAmount] = []
+    left = invoice.amount
+    months = sorted(weights)
+    for month in months[:-1]:
+        share = round_money(invoice.amount * weights[month] / total, invoice.currency)
+        parts.append(BilledAmount(invoice.account_id, invoice.currency, month.first_day, share))
+        left -= share
+    parts.append(BilledAmount(invoice.account_id, invoice.currency, months[-1].first_day, left))
+    return parts
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ one on each anniversary, each for a year of the committed seats at the cost book
 many seats (`libs.pricing.vendor_period_cost`: a monthly book's unit cost x 12 x seats). A term
 that is not a whole number of years ends on a shorter last year, billed for its days. One
 commitment per subscription: a second request for the same subscription is answered with the
-first.
+first. A raise of the subscription's seats reprices the years not begun nor invoiced yet
+(`VendorCommitment.raise_seats`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -164,6 +165,52 @@ class VendorCommitment:
                 )
             )
         return commitment
+
+    def raise_seats(
+        self, *, seats: Decimal, effective: date, cost_book: CostBookVersion, received_ids: set[str]
+    ) -> list[ExpectedVendorInvoice]:
+        """Follow a raise of the subscription's seats from `effective`; the expected invoices changed.
+
+        The vendor's band is set by the tenant's total seats (DESIGN §7 "Resold seats"), so each
+        year that begins on or after `effective` and has no received invoice yet is expected at
+        the book's price for the new seat count (a short last year for its days, as at commit). A
+        year already begun was billed in advance for the seats then; the seed has the vendor
+        charge the extra users of that year by its monthly overage invoices until the paperwork is
+        signed and says nothing of a prorated invoice for them, so none is expected. A seat count
+        not above the commitment's changes nothing (a committed term is never reduced).
+        """
+        if seats <= self.seats:
+            return []
+        check_request(
+            CommitmentRequest(
+                self.vendor_id,
+                self.account_id,
+                self.subscription_id,
+                self.product_id,
+                seats,
+                self.term_start,
+                self.term_end,
+                self.source,
+            )
+        )
+        book = cost_book.book()
+        annual = vendor_period_cost(book, seats, BillingFrequency.ANNUAL)
+        self.seats = seats
+        self.cost_book_version = cost_book.version
+        self.unit_cost = round_unit_price(vendor_cost(book, seats) / seats)
+        self.annual_amount = round_money(annual, self.currency)
+        full_years = {period.start: full for period, full in annual_periods(self.term_start, self.term_end)}
+        changed: list[ExpectedVendorInvoice] = []
+        for n, expected in enumerate(self.expected_invoices):
+            if expected.period_start < effective or expected.id in received_ids:
+                continue
+            period = BillingPeriod(expected.period_start, expected.period_end)
+            full = full_years.get(expected.period_start, period)
+            amount = round_money(annual if period == full else prorate(annual, period, full), self.currency)
+            if amount != expected.amount:
+                self.expected_invoices[n] = replace(expected, amount=amount)
+                changed.append(self.expected_invoices[n])
+        return changed
 
     @property
     def total_amount(self) -> Decimal:

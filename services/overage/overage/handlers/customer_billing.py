@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from libs.contracts import invoicing
-from overage.domain.customer_billing import BilledLine, may_bill_resale
+from overage.domain.customer_billing import BilledLine, may_bill_resale, rebill_key_of
 
 if TYPE_CHECKING:
     from overage.handlers.unit_of_work import OverageUnitOfWork
@@ -24,9 +24,11 @@ async def apply_invoice_finalized(uow: OverageUnitOfWork, event: invoicing.Invoi
             period_end=line.period_end,
             invoice_date=event.invoice_date,
             amount=line.amount,
+            rebill_key=rebill_key,
         )
         for line in event.lines
-        if may_bill_resale(line.charge_key, line.subscription_id)
+        for rebill_key in (rebill_key_of(line.charge_key, line.source_id),)
+        if may_bill_resale(line.subscription_id, rebill_key)
     ]
     if lines:
         await uow.customer_billing.add_lines(lines)

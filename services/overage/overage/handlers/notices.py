@@ -198,7 +198,14 @@ async def list_rejections(*, uow: OverageUnitOfWork, page: PageRequest) -> Page[
     """A page of refused webhook calls."""
     found = await uow.notices.rejections_page(page)
     return Page[RejectionPublic](
-        data=[RejectionPublic(**r.__dict__) for r in found.data],
+        data=[
+            RejectionPublic(
+                **{k: v for k, v in r.__dict__.items() if k != "last_seen_at"},
+                first_seen_at=r.received_at,
+                last_seen_at=r.last_seen_at or r.received_at,
+            )
+            for r in found.data
+        ],
         next_cursor=found.next_cursor,
         has_more=found.has_more,
     )

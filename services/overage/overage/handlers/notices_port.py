@@ -9,6 +9,7 @@ from datetime import datetime
 
 from libs.platform.pagination import Page, PageRequest
 from overage.domain.notices import NoticeStatus, OverageNotice
+from overage.domain.rejections import DEFAULT_REJECTION_POLICY, RejectionPolicy
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class WebhookRejection:
     body_bytes: int
     body_sha256: str
     detail: str
+    count: int = 1
+    """Identical refusals counted on this record (`overage.domain.rejections`)."""
+    last_seen_at: datetime | None = None
+    """The latest of them (None: only the first, at `received_at`)."""
 
 
 class NoticeRepository(abc.ABC):
@@ -64,8 +69,10 @@ class NoticeRepository(abc.ABC):
         """A page of notices by id, filtered."""
 
     @abc.abstractmethod
-    async def add_rejection(self, rejection: WebhookRejection) -> None:
-        """Record a refused webhook call."""
+    async def add_rejection(
+        self, rejection: WebhookRejection, policy: RejectionPolicy = DEFAULT_REJECTION_POLICY
+    ) -> None:
+        """Record a refused webhook call, or count it on a record of the window (`policy`)."""
 
     @abc.abstractmethod
     async def rejections_page(self, page: PageRequest) -> Page[WebhookRejection]:

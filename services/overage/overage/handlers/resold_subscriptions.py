@@ -17,7 +17,7 @@ from overage.domain.resold_subscriptions import (
     ResoldProduct,
     ResoldSubscription,
 )
-from overage.handlers.vendor_commitments import commit_subscriptions
+from overage.handlers.vendor_commitments import commit_subscriptions, follow_seat_change
 
 if TYPE_CHECKING:
     from overage.handlers.unit_of_work import OverageUnitOfWork
@@ -97,3 +97,5 @@ async def apply_subscription_event(
     )
     if await uow.resale.apply_subscription(subscription):
         await commit_subscriptions(uow, [subscription])
+        if isinstance(event, provisioning.SubscriptionChanged) and subscription.state == "active":
+            await follow_seat_change(uow, subscription, event.effective_date)

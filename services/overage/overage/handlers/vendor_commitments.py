@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from libs.platform.errors import ValidationFailed
@@ -97,6 +98,43 @@ async def commit_subscriptions(
         _audit(uow, commitment)
         made.append(commitment)
     return made
+
+
+async def follow_seat_change(
+    uow: OverageUnitOfWork, subscription: ResoldSubscription, effective: date
+) -> None:
+    """A raise of a committed subscription's seats (a keep's amendment, `subscription.changed`)
+    reprices the commitment's years not begun nor received by `effective` (the caller commits)."""
+    commitment = await uow.vendor_commitments.of_subscription(subscription.subscription_id)
+    if commitment is None:
+        return
+    seats = max(subscription.quantity, subscription.committed_seats)
+    if seats <= commitment.seats:
+        return
+    versions = await uow.resale.cost_book_versions(commitment.cost_book_id)
+    book = next((v for v in versions if v.version == commitment.cost_book_version), None)
+    if book is None:
+        return
+    received = await uow.vendor_invoices.matching([e.id for e in commitment.expected_invoices])
+    previous = commitment.seats
+    changed = commitment.raise_seats(
+        seats=seats, effective=effective, cost_book=book, received_ids=set(received)
+    )
+    await uow.vendor_commitments.save_seats(commitment, changed)
+    uow.audit(
+        "vendor_commitment.seats_raised",
+        "vendor_commitment",
+        commitment.id,
+        {
+            "subscription_id": commitment.subscription_id,
+            "previous_seats": str(previous),
+            "seats": str(seats),
+            "effective_date": effective.isoformat(),
+            "repriced": [
+                {"period_start": e.period_start.isoformat(), "amount": str(e.amount)} for e in changed
+            ],
+        },
+    )
 
 
 async def enter_commitment(

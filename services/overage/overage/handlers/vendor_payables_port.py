@@ -52,6 +52,10 @@ class VendorCommitmentRepository(abc.ABC):
         """Store a commitment and its expected invoices; `CommitmentTaken` when the subscription has one."""
 
     @abc.abstractmethod
+    async def save_seats(self, commitment: VendorCommitment, changed: list[ExpectedVendorInvoice]) -> None:
+        """Write a commitment's new seats and cost, and the expected invoices repriced for them."""
+
+    @abc.abstractmethod
     async def page(self, filters: CommitmentFilters, page: PageRequest) -> Page[VendorCommitment]:
         """A page of commitments in creation order."""
 

@@ -33,6 +33,7 @@ from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.ids import new_id
 from libs.platform.json_body import loads_exact
 from overage.domain.notices import OverageNotice, counts_problem
+from overage.domain.rejections import DEFAULT_REJECTION_POLICY, RejectionPolicy
 from overage.domain.signatures import Refusal, SignatureRefused, SigningKey, derive_secret, verify
 from overage.domain.vendors import Vendor
 from overage.handlers.notices_port import WebhookRejection
@@ -114,6 +115,7 @@ async def record_rejection(
     body: bytes,
     detail: str,
     body_size: int | None = None,
+    refusals: RejectionPolicy = DEFAULT_REJECTION_POLICY,
 ) -> None:
     """Record a refused webhook call the route never saw (an oversized body) and commit."""
     await uow.notices.add_rejection(
@@ -125,7 +127,8 @@ async def record_rejection(
             detail=detail,
             at=uow.clock.now(),
             body_size=body_size,
-        )
+        ),
+        refusals,
     )
     await uow.commit()
 
@@ -224,6 +227,7 @@ async def store_calls(
     calls: Sequence[WebhookCall],
     master_key: str,
     vendors: VendorsRead | None = None,
+    refusals: RejectionPolicy = DEFAULT_REJECTION_POLICY,
 ) -> list[CallOutcome]:
     """Check every call, store the group's new notices and refusals, commit once (see the module)."""
     now = uow.clock.now()
@@ -271,7 +275,8 @@ async def store_calls(
                 body=call.body,
                 detail=result.detail,
                 at=now,
-            )
+            ),
+            refusals,
         )
         outcomes.append(CallOutcome(refused=result))
     await uow.notices.add_many(new)
@@ -280,11 +285,18 @@ async def store_calls(
 
 
 async def store_call_groups(
-    calls: Sequence[WebhookCall], *, units_of_work: UnitsOfWork, master_key: str, vendors: VendorsRead
+    calls: Sequence[WebhookCall],
+    *,
+    units_of_work: UnitsOfWork,
+    master_key: str,
+    vendors: VendorsRead,
+    refusals: RejectionPolicy = DEFAULT_REJECTION_POLICY,
 ) -> list[CallOutcome]:
     """The group commit's write: one unit of work, one commit, for the whole group."""
     async with units_of_work() as uow:
-        return await store_calls(uow=uow, calls=calls, master_key=master_key, vendors=vendors)
+        return await store_calls(
+            uow=uow, calls=calls, master_key=master_key, vendors=vendors, refusals=refusals
+        )
 
 
 async def receive_notice(

@@ -15,7 +15,10 @@ class PayablesBilledLineRow(SQLModel, table=True):
     """One line of an issued customer invoice; `void` once invoicing voided the invoice."""
 
     __tablename__ = "payables_billed_lines"
-    __table_args__ = (Index("ix_payables_billed_lines_period", "period_start", "account_id"),)
+    __table_args__ = (
+        Index("ix_payables_billed_lines_period", "period_start", "account_id"),
+        Index("ix_payables_billed_lines_rebill", "rebill_key"),
+    )
 
     invoice_id: str = Field(primary_key=True, max_length=64)
     charge_key: str = Field(primary_key=True, max_length=200)
@@ -27,3 +30,5 @@ class PayablesBilledLineRow(SQLModel, table=True):
     invoice_date: date = Field(sa_column=Column(Date, nullable=False))
     amount: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
     void: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    rebill_key: str | None = Field(default=None, max_length=200)
+    """Our overage charge key when the line re-bills one (migration 0005)."""

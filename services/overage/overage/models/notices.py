@@ -39,6 +39,10 @@ class WebhookRejectionRow(SQLModel, table=True):
     """A refused webhook call: why, when, its size and digest — never its body or signature."""
 
     __tablename__ = "overage_webhook_rejections"
+    __table_args__ = (
+        Index("ix_overage_webhook_rejections_same", "vendor", "reason", "body_sha256", "received_at"),
+        Index("ix_overage_webhook_rejections_reason", "reason", "received_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     vendor: str = Field(max_length=64)
@@ -48,3 +52,5 @@ class WebhookRejectionRow(SQLModel, table=True):
     body_bytes: int = Field(sa_column=Column(Integer, nullable=False))
     body_sha256: str = Field(max_length=64)
     detail: str = Field(max_length=300)
+    count: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

@@ -9,9 +9,10 @@ from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from overage.domain.customer_billing import OVERAGE_CHARGE_PREFIX, BilledLine
+from overage.domain.customer_billing import BilledLine
 from overage.domain.margins import BilledAmount
 from overage.handlers.customer_billing_port import CustomerBilling
+from overage.models.cases import CaseNoticeRow
 from overage.models.customer_billing import PayablesBilledLineRow
 from overage.models.vendor_payables import VendorCommitmentRow
 
@@ -50,6 +51,7 @@ class SqlCustomerBilling(CustomerBilling):
                     invoice_date=line.invoice_date,
                     amount=line.amount,
                     void=False,
+                    rebill_key=line.rebill_key,
                 )
             )
         await self.session.flush()
@@ -89,6 +91,7 @@ class SqlCustomerBilling(CustomerBilling):
                     invoice_date=note_date,
                     amount=-amount,
                     void=False,
+                    rebill_key=original.rebill_key,
                 )
             )
         await self.session.flush()
@@ -98,20 +101,31 @@ class SqlCustomerBilling(CustomerBilling):
         await self.session.exec(update(Row).where(col(Row.invoice_id) == invoice_id).values(void=True))
 
     async def resale_amounts(self, start: date, end: date, account_id: str | None) -> list[BilledAmount]:
-        """Sums of committed subscriptions' lines and overage re-bills per account, currency, start."""
+        """Sums of committed subscriptions' lines and overage re-bills per account, currency, start.
+
+        A re-bill (and a credit on it) counts from its notice's period, not from the day its line
+        was billed for (the day the notice was worked): the month the overage is for.
+        """
         committed = select(VendorCommitmentRow.subscription_id)
-        stmt = select(
-            col(Row.account_id), col(Row.currency), col(Row.period_start), func.sum(col(Row.amount))
-        ).where(
-            col(Row.period_start) >= start,
-            col(Row.period_start) < end,
-            col(Row.void).is_(False),
-            or_(
-                col(Row.subscription_id).in_(committed), col(Row.charge_key).startswith(OVERAGE_CHARGE_PREFIX)
-            ),
+        period = func.coalesce(col(CaseNoticeRow.period_start), col(Row.period_start))
+        stmt = (
+            select(col(Row.account_id), col(Row.currency), period, func.sum(col(Row.amount)))
+            .select_from(Row)
+            .outerjoin(CaseNoticeRow, col(CaseNoticeRow.charge_key) == col(Row.rebill_key))
+            .where(
+                period >= start,
+                period < end,
+                col(Row.void).is_(False),
+                or_(col(Row.subscription_id).in_(committed), col(Row.rebill_key).is_not(None)),
+            )
         )
         if account_id is not None:
             stmt = stmt.where(col(Row.account_id) == account_id)
-        stmt = stmt.group_by(col(Row.account_id), col(Row.currency), col(Row.period_start))
+        stmt = stmt.group_by(col(Row.account_id), col(Row.currency), period)
         rows = (await self.session.exec(stmt)).all()
-        return [BilledAmount(a, c, p, amount) for a, c, p, amount in rows]
+        return [BilledAmount(a, c, _day(p), amount) for a, c, p, amount in rows]
+
+
+def _day(value: date | str) -> date:
+    """A date column through COALESCE (SQLite hands back its text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.pagination import Page, PageRequest, paginate
 from overage.domain.notices import NoticeStatus, OverageNotice, ReviewReason
+from overage.domain.rejections import DEFAULT_REJECTION_POLICY, RejectionPolicy
 from overage.handlers.notices_port import NoticeRepository, WebhookRejection
 from overage.models.notices import NoticeRow, WebhookRejectionRow
 
@@ -56,6 +57,8 @@ def _rejection_of(row: WebhookRejectionRow) -> WebhookRejection:
         row.body_bytes,
         row.body_sha256,
         row.detail,
+        row.count,
+        row.last_seen_at,
     )
 
 
@@ -129,9 +132,33 @@ class SqlNoticeRepository(NoticeRepository):
             stmt = stmt.where(col(NoticeRow.vendor_id) == vendor_id)
         return await paginate(self.session, stmt, NoticeRow.id, page, _notice_of)
 
-    async def add_rejection(self, rejection: WebhookRejection) -> None:
-        """Insert the refusal."""
-        self.session.add(WebhookRejectionRow(**asdict(rejection)))
+    async def add_rejection(
+        self, rejection: WebhookRejection, policy: RejectionPolicy = DEFAULT_REJECTION_POLICY
+    ) -> None:
+        """Count the refusal on an identical record of its window, or on the reason's latest when
+        the window has all the records it allows; else insert it (`overage.domain.rejections`)."""
+        R = WebhookRejectionRow
+        since = policy.window_start(rejection.received_at)
+        in_window = (col(R.reason) == rejection.reason) & (col(R.received_at) >= since)
+        latest = (col(R.received_at).desc(), col(R.id).desc())
+        same = select(R).where(
+            in_window,
+            col(R.vendor) == rejection.vendor,
+            col(R.status_code) == rejection.status_code,
+            col(R.body_sha256) == rejection.body_sha256,
+        )
+        row = (await self.session.exec(same.order_by(*latest).limit(1))).first()
+        if row is None:
+            started = (await self.session.exec(select(func.count()).select_from(R).where(in_window))).one()
+            if policy.flooded(started):
+                row = (await self.session.exec(select(R).where(in_window).order_by(*latest).limit(1))).first()
+        if row is None:
+            self.session.add(R(**asdict(rejection)))
+        else:
+            row.count += 1
+            row.last_seen_at = max(row.last_seen_at or row.received_at, rejection.received_at)
+            self.session.add(row)
+        await self.session.flush()
 
     async def rejections_page(self, page: PageRequest) -> Page[WebhookRejection]:
         """A page of refusals by id."""

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest, paginate
-from overage.domain.margins import BilledAmount
+from overage.domain.margins import BilledAmount, NoticeCharge, spread_overage_invoice
 from overage.domain.vendor_commitments import CommitmentSource, ExpectedVendorInvoice, VendorCommitment
 from overage.domain.vendor_invoices import (
     VendorInvoice,
@@ -34,6 +34,7 @@ from overage.handlers.vendor_payables_port import (
     VendorInvoiceFilters,
     VendorInvoiceRepository,
 )
+from overage.models.cases import CaseNoticeRow
 from overage.models.vendor_payables import ExpectedVendorInvoiceRow, VendorCommitmentRow, VendorInvoiceRow
 
 
@@ -64,6 +65,25 @@ class SqlVendorCommitmentRepository(VendorCommitmentRepository):
                 await self.session.flush()
         except IntegrityError:
             raise CommitmentTaken(commitment.subscription_id) from None
+
+    async def save_seats(self, commitment: VendorCommitment, changed: list[ExpectedVendorInvoice]) -> None:
+        """Update the commitment's seats and cost and the repriced expected invoices."""
+        await self.session.exec(
+            update(VendorCommitmentRow)
+            .where(col(VendorCommitmentRow.id) == commitment.id)
+            .values(
+                seats=commitment.seats,
+                cost_book_version=commitment.cost_book_version,
+                unit_cost=commitment.unit_cost,
+                annual_amount=commitment.annual_amount,
+            )
+        )
+        for expected in changed:
+            await self.session.exec(
+                update(ExpectedVendorInvoiceRow)
+                .where(col(ExpectedVendorInvoiceRow.id) == expected.id)
+                .values(amount=expected.amount)
+            )
 
     async def page(self, filters: CommitmentFilters, page: PageRequest) -> Page[VendorCommitment]:
         """A page ordered by id."""
@@ -183,15 +203,42 @@ class SqlVendorInvoiceRepository(VendorInvoiceRepository):
         }
 
     async def billed_amounts(self, start: date, end: date, account_id: str | None) -> list[BilledAmount]:
-        """Sums per account, currency and period start."""
+        """Sums per account, currency and period start; an overage invoice settling a case is
+        spread over its charged notices' months (`spread_overage_invoice`)."""
         Row = VendorInvoiceRow
+        settles_case = (col(Row.kind) == VendorInvoiceKind.OVERAGE.value) & col(Row.overage_case_id).is_not(
+            None
+        )
         stmt = select(
             col(Row.account_id), col(Row.currency), col(Row.period_start), func.sum(col(Row.amount))
-        ).where(col(Row.period_start) >= start, col(Row.period_start) < end)
+        ).where(col(Row.period_start) >= start, col(Row.period_start) < end, ~settles_case)
+        overage = select(Row).where(settles_case, col(Row.period_start) < end, col(Row.period_end) > start)
         if account_id is not None:
             stmt = stmt.where(col(Row.account_id) == account_id)
+            overage = overage.where(col(Row.account_id) == account_id)
         stmt = stmt.group_by(col(Row.account_id), col(Row.currency), col(Row.period_start))
-        return [BilledAmount(a, c, p, amount) for a, c, p, amount in (await self.session.exec(stmt)).all()]
+        amounts = [BilledAmount(a, c, p, amount) for a, c, p, amount in (await self.session.exec(stmt)).all()]
+        invoices = (await self.session.exec(overage)).all()
+        charges = await self._notice_charges({row.overage_case_id for row in invoices if row.overage_case_id})
+        for row in invoices:
+            billed = BilledAmount(row.account_id, row.currency, row.period_start, row.amount)
+            amounts.extend(
+                spread_overage_invoice(billed, row.period_end, charges.get(row.overage_case_id or "", []))
+            )
+        return amounts
+
+    async def _notice_charges(self, case_ids: set[str]) -> dict[str, list[NoticeCharge]]:
+        """The vendor's charge (overage x unit cost) of each notice on the cases."""
+        if not case_ids:
+            return {}
+        N = CaseNoticeRow
+        stmt = select(
+            col(N.case_id), col(N.period_start), col(N.overage_count), col(N.vendor_unit_cost)
+        ).where(col(N.case_id).in_(case_ids))
+        charges: dict[str, list[NoticeCharge]] = {}
+        for case_id, period_start, overage_count, unit_cost in (await self.session.exec(stmt)).all():
+            charges.setdefault(case_id, []).append(NoticeCharge(period_start, overage_count * unit_cost))
+        return charges
 
 
 def _commitment_row(c: VendorCommitment) -> VendorCommitmentRow:

@@ -96,3 +96,9 @@ class RejectionPublic(BaseModel):
     body_bytes: int
     body_sha256: str
     detail: str
+    count: int = Field(
+        description="Identical refusals counted on this record (same vendor, reason, status, "
+        "body digest within the window; past the window's cap of records, any of the reason)."
+    )
+    first_seen_at: datetime = Field(description="When the first of them came (= received_at).")
+    last_seen_at: datetime = Field(description="When the latest of them came.")
