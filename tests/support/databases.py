@@ -7,11 +7,12 @@ database at head and does nothing:
 
 - PostgreSQL: `CREATE DATABASE t_x TEMPLATE tpl_<service>_<digest>`. The digest covers the
   service's migration files and the platform code they use, so a changed migration builds a new
-  template and older ones of that service are dropped. Templates are shared by the xdist workers
+  template; a service keeps its newest few (other checkouts may be testing other migrations on
+  the same server) and older ones are dropped. Templates are shared by the xdist workers
   and kept between sessions: a worker builds one under an advisory lock, under a temporary name
   renamed when complete, so nobody clones a half-migrated template and nobody holds a connection
-  on it while others clone. A clone that finds its template dropped (another checkout's session
-  dropped it as stale) builds it again.
+  on it while others clone. A clone that finds its template dropped (as stale, by a session of
+  another checkout) builds it again.
 - SQLite: a copy of a template file migrated once per worker.
 
 The migration tests themselves do not use this: they start from an empty database.
@@ -35,6 +36,8 @@ from libs.platform.migrations import upgrade
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_MIGRATION_CODE = (ROOT / "libs" / "platform" / "migrations.py", ROOT / "libs" / "platform" / "db.py")
 CLONE_ATTEMPTS = 5
+TEMPLATES_KEPT = 3
+"""Templates kept per service, the current one included (one per checkout testing at once)."""
 
 
 def migrations_dir(service: str) -> Path:
@@ -67,8 +70,19 @@ def _lock_key(name: str) -> int:
 
 
 async def _databases(conn: asyncpg.Connection, pattern: str) -> list[str]:
-    rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", pattern)
+    rows = await conn.fetch(
+        "SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY oid DESC", pattern
+    )
     return [row["datname"] for row in rows]
+
+
+async def _drop_stale_templates(conn: asyncpg.Connection, service: str) -> None:
+    """Drop the service's older templates but the newest few: other checkouts (branches with other
+    migrations) testing on the same server keep theirs instead of rebuilding them at every test."""
+    pattern = re.compile(rf"^tpl_{re.escape(service)}_[0-9a-f]{{12}}$")
+    names = await _databases(conn, f"tpl\\_{service}\\_%")  # newest first
+    for name in [n for n in names if pattern.match(n)][TEMPLATES_KEPT:]:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def ensure_postgres_template(admin_url: str, service: str) -> str:
@@ -91,10 +105,7 @@ async def ensure_postgres_template(admin_url: str, service: str) -> str:
             except BaseException:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
                 raise
-            stale = re.compile(rf"^tpl_{re.escape(service)}_[0-9a-f]{{12}}$")
-            for name in await _databases(conn, f"tpl\\_{service}\\_%"):
-                if stale.match(name) and name != template:
-                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await _drop_stale_templates(conn, service)
             return template
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(template))
