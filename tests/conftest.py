@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from libs.platform.broker import LocalBroker, free_port
+from tests.support.databases import SqliteTemplates, create_postgres_database
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -80,24 +81,42 @@ def postgres_admin_url() -> str:
 
 
 @pytest.fixture
-def postgres_url(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def migrated_service() -> str | None:
+    """The service whose migrations the test databases come with (none: empty databases).
+
+    Each `tests/<service>/integration/conftest.py` names its service, so the databases of its
+    tests are copies of a template migrated once (see `tests.support.databases`); the app's
+    start-up then finds them at head. Elsewhere, and in the migration tests, they start empty.
+    """
+    return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    """SQLite files migrated once per service in this worker, copied for each test."""
+    return SqliteTemplates(tmp_path_factory.mktemp("db-templates"))
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str, migrated_service: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (empty, or at `migrated_service`'s head), dropped
+    afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    run_sync(_execute(postgres_admin_url, f'CREATE DATABASE "{name}"'))
+    run_sync(create_postgres_database(postgres_admin_url, name, migrated_service))
     base, _, _ = postgres_admin_url.rpartition("/")
     yield f"{base}/{name}"
     run_sync(_execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A fresh SQLite file for one test."""
-    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+def sqlite_url(tmp_path: Path, sqlite_templates: SqliteTemplates, migrated_service: str | None) -> str:
+    """A fresh SQLite file for one test (empty, or at `migrated_service`'s head)."""
+    return sqlite_templates.copy_to(tmp_path / "test.db", migrated_service)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest) -> str:
     """Each test using it runs on SQLite and on PostgreSQL (skipped when unreachable)."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("postgres_url"))

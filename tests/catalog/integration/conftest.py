@@ -20,6 +20,12 @@ from libs.platform.settings import Role
 from tests.support.services import auth, running_app, service_settings
 
 
+@pytest.fixture
+def migrated_service() -> str:
+    """The databases of these tests come migrated to catalog's head (copies of a template)."""
+    return "catalog"
+
+
 class CatalogClient:
     """An API client that sends the admin key and checks the status of setup calls."""
 

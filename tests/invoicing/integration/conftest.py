@@ -23,6 +23,13 @@ from libs.platform.outbox import OutboxMessage
 from tests.invoicing.factories import AUGUST, billing_account, invoice_line
 from tests.support.services import running_app, service_settings
 
+
+@pytest.fixture
+def migrated_service() -> str:
+    """The databases of these tests come migrated to invoicing's head (copies of a template)."""
+    return "invoicing"
+
+
 AUGUST_1 = FixedClock(datetime(2026, 8, 1, 16, tzinfo=UTC))
 """Noon in New York on the first day of August: the bill date of the tests."""
 

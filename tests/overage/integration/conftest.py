@@ -29,6 +29,13 @@ from overage.config import OverageSettings
 from overage.consumers import PAYABLES_READ_MODEL_GROUP
 from tests.support.services import running_app, service_settings
 
+
+@pytest.fixture
+def migrated_service() -> str:
+    """The databases of these tests come migrated to overage's head (copies of a template)."""
+    return "overage"
+
+
 START = datetime(2026, 8, 2, 12, tzinfo=UTC)
 MARCH_2 = FixedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))
 

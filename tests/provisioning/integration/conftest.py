@@ -15,6 +15,12 @@ from tests.support.services import running_app, service_settings
 
 
 @pytest.fixture
+def migrated_service() -> str:
+    """The databases of these tests come migrated to provisioning's head (copies of a template)."""
+    return "provisioning"
+
+
+@pytest.fixture
 def catalog() -> InMemoryCatalog:
     """A catalog with the products of the worked cases (seeds 000 and 003)."""
     fake = InMemoryCatalog()

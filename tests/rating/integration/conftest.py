@@ -16,6 +16,12 @@ from rating.config import RatingSettings
 from tests.support.services import running_app, service_settings
 
 
+@pytest.fixture
+def migrated_service() -> str:
+    """The databases of these tests come migrated to rating's head (copies of a template)."""
+    return "rating"
+
+
 def rating_settings(database_url: str, broker: str | None = None, **extra: object) -> RatingSettings:
     """Settings for rating under test (bus off when no broker is given); uploaded usage files
     wait in a temporary directory (made on the first upload) unless `usage_load_dir` is given."""
