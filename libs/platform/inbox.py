@@ -52,7 +52,7 @@ from libs.platform.deliveries import (
     is_permanent,
 )
 from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
-from libs.platform.log_resets import LogResetWatch, past_the_end, rewind_to_committed
+from libs.platform.log_resets import LogResetWatch
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
 
 __all__ = [
@@ -198,21 +198,9 @@ class IdempotentConsumer:
                 log.warning("consumer.fetch_failed", group=self.group_id, error=describe(exc))
                 await _wait(stop, min(2.0 ** (failures - 1), MAX_BATCH_BACKOFF_S))
                 continue
-            reset = self._log_resets.went_back(consumer, consumer.assignment())
-            if reset:
-                # The broker lost these partitions' logs (libs/platform/log_resets.py): nothing
-                # fetched from them is applied; they are read again from their committed offset.
-                log.warning("consumer.log_went_back", group=self.group_id, partitions=sorted(map(str, reset)))
-                batches = {tp: records for tp, records in batches.items() if tp not in reset}
-                await rewind_to_committed(consumer, reset)
-                log.warning("consumer.rewound", group=self.group_id, partitions=len(reset))
+            # A broker that lost its logs (libs/platform/log_resets.py): read them again.
+            batches = await self._log_resets.keep_in_log(consumer, batches, group=self.group_id)
             if not batches:
-                beyond = await past_the_end(consumer, consumer.assignment())
-                if beyond:
-                    log.warning(
-                        "consumer.past_log_end", group=self.group_id, partitions=sorted(map(str, beyond))
-                    )
-                    await rewind_to_committed(consumer, beyond)
                 continue
             records = [r for part in batches.values() for r in part]
             try:

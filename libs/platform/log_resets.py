@@ -19,10 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+
+from libs.platform.logging import get_logger
+
+log = get_logger("inbox")
+
+Fetched = TypeVar("Fetched")
 
 COMMITTED_TIMEOUT_S = 5.0
 """How long to wait for a partition's committed offset before reading it from offset 0."""
@@ -48,6 +55,26 @@ class LogResetWatch:
                 back.add(tp)
             self._highest[tp] = now
         return back
+
+    async def keep_in_log(
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Fetched], *, group: str
+    ) -> dict[TopicPartition, Fetched]:
+        """What a poll fetched, less the partitions whose log went back: nothing fetched from
+        those is applied, they are read again from their committed offset. After a poll that
+        fetched nothing, partitions positioned past their log's end are read again the same way."""
+        kept = dict(batches)
+        reset = self.went_back(consumer, consumer.assignment())
+        if reset:
+            log.warning("consumer.log_went_back", group=group, partitions=sorted(map(str, reset)))
+            kept = {tp: records for tp, records in kept.items() if tp not in reset}
+            await rewind_to_committed(consumer, reset)
+            log.warning("consumer.rewound", group=group, partitions=len(reset))
+        if not kept:
+            beyond = await past_the_end(consumer, consumer.assignment())
+            if beyond:
+                log.warning("consumer.past_log_end", group=group, partitions=sorted(map(str, beyond)))
+                await rewind_to_committed(consumer, beyond)
+        return kept
 
 
 async def past_the_end(
