@@ -29,7 +29,7 @@ from libs.platform.migrations import upgrade_async
 ROOT = Path(__file__).resolve().parents[3]
 MIGRATIONS = ROOT / "services" / "invoicing" / "migrations"
 LONG = os.environ.get("BILL_RUN_KILL_LONG") == "1"
-ACCOUNTS = 3_000 if LONG else 600
+ACCOUNTS = 3_000 if LONG else 1_500
 KILLS = 6 if LONG else 3
 # Small chunks, each its own transaction: a chunk is billed in milliseconds, so the kill must come
 # soon after the first invoices are seen for the run to be cut in its middle.
