@@ -135,8 +135,8 @@ class ServiceRuntime:
             retention=timedelta(hours=self.settings.outbox_retention_hours),
         )
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
-        for spec in self.consumer_specs:
-            consumer = IdempotentConsumer(
+        consumers = [
+            IdempotentConsumer(
                 self.db,
                 group_id=spec.group_id,
                 topics=spec.topics,
@@ -148,11 +148,19 @@ class ServiceRuntime:
                 max_attempts=self.settings.consumer_max_attempts,
                 retry_backoff_s=self.settings.consumer_retry_backoff_s,
             )
-            await consumer.start()
-            self.consumers.append(consumer)
-            task = asyncio.create_task(self._supervise(consumer), name=f"consumer-{spec.group_id}")
+            for spec in self.consumer_specs
+        ]
+        # The groups join at once: a join waits out the broker's rebalance delay (seconds), and
+        # one after another a service with four groups took four times that to start.
+        joined = await asyncio.gather(*(c.start() for c in consumers), return_exceptions=True)
+        self.consumers.extend(consumers)  # stop() leaves the groups joined so far
+        failure = next((outcome for outcome in joined if isinstance(outcome, BaseException)), None)
+        if failure is not None:
+            raise failure
+        for consumer in consumers:
+            task = asyncio.create_task(self._supervise(consumer), name=f"consumer-{consumer.group_id}")
             self._tasks.append(task)
-            self._supervisors[spec.group_id] = task
+            self._supervisors[consumer.group_id] = task
 
     async def _run_periodically(self, job: PeriodicJob) -> None:
         """Run `job` every interval until stop; a failed run is logged, the next one comes anyway."""
