@@ -47,6 +47,7 @@ def _entitlements(args: argparse.Namespace) -> Sequence[Figure | Section]:
             seconds=args.entitlement_seconds,
             subscriptions=args.usage_subscriptions,
             usage_events=args.entitlement_usage_events,
+            profile=args.entitlement_profile,
         )
     )
 
@@ -135,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=entitlements.DEFAULT_USAGE_EVENTS,
         help="usage events ingested before the checks",
+    )
+    rating.add_argument(
+        "--entitlement-profile",
+        default=None,
+        help="write py-spy's samples of the service during the check rounds here (needs py-spy)",
     )
     runs = parser.add_argument_group(
         "billrun", f"(PostgreSQL as well as SQLite: {billrun.POSTGRES_ENV}=postgresql://user@host:port/db)"

@@ -12,7 +12,11 @@ best of three rounds:
   parsing and the JSON answer — the service's own CPU a request, less uvicorn's HTTP parsing;
 - `asgi healthz` — `GET /healthz` the same way: the floor of a request that does no work;
 - `httpx` and `httpx healthz` — the same through httpx's ASGI transport (the client's own work
-  included: what the integration tests pay).
+  included: what the integration tests pay);
+- `server` and `server healthz` — a real `python -m rating` (uvicorn, bus off) on the same
+  database, sent the same checks over keep-alive connections (four in flight): the server
+  process's CPU (user + system, from /proc) a request, uvicorn's HTTP work and the sockets'
+  included — what `make bench-entitlements` counts, less the consumers and the relay.
 
 `--profile FILE` writes a cProfile of the `asgi` checks (read it with `python -m pstats FILE`).
 """
@@ -26,14 +30,18 @@ import gc
 import json
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.http_load import HttpPool
+from bench.rating_stack import RatingProcess
 from bench.scratch_db import scratch_database
 from libs.platform.clock import FixedClock
 from libs.platform.migrations import upgrade_async
@@ -220,10 +228,57 @@ async def run(subscriptions: int, checks: int, database_url: str | None, profile
                     profiler.disable()
                     profiler.dump_stats(profile)
         await runtime.db.dispose()
+        figures.update(await _server_cpu(url, bodies))
     backend = "PostgreSQL" if database_url else "SQLite"
     print(f"entitlement checks, {subscriptions:,} subscriptions, {backend}; CPU per call, best of 3 rounds")
     for name, seconds in figures.items():
         print(f"{name:<16}{seconds * 1e6:>10.0f} µs")
+
+
+async def _server_cpu(database_url: str, bodies: list[bytes]) -> dict[str, float]:
+    """CPU a request of a real server process (bus off) on `database_url`, checks and `/healthz`."""
+    with tempfile.TemporaryDirectory(prefix="bench-entitlement-server-") as tmp:
+        server = RatingProcess(
+            "rating-server",
+            database_url,
+            "127.0.0.1:9",  # never used: the bus is off
+            Path(tmp) / "rating.log",
+            {"BUS_ENABLED": "false", "API_KEYS": f"erp:{API_KEY}"},
+        ).start()
+        try:
+            await server.wait_ready()
+            pool = HttpPool(server.url, {"Authorization": f"Bearer {API_KEY}"})
+            checks = [_raw_post(pool, body) for body in bodies]
+            health = pool.request_bytes("GET", "/healthz")
+            figures = {}
+            for name, requests in (("server", checks), ("server healthz", [health] * len(checks))):
+                await _closed_loop(pool, requests)  # warm: connections open, subscriptions kept
+                best = float("inf")
+                for _ in range(3):
+                    before = server.cpu_seconds()
+                    await _closed_loop(pool, requests)
+                    best = min(best, (server.cpu_seconds() - before) / len(requests))
+                figures[name] = best
+            pool.close()
+            return figures
+        finally:
+            server.stop()
+
+
+def _raw_post(pool: HttpPool, body: bytes) -> bytes:
+    return pool.request_bytes("POST", "/v1/entitlements/check", json.loads(body))
+
+
+async def _closed_loop(pool: HttpPool, requests: list[bytes], in_flight: int = 4) -> None:
+    """Send every request, `in_flight` at a time; each must be answered 200."""
+    queue = list(reversed(requests))
+
+    async def worker() -> None:
+        while queue:
+            answer = await pool.send(queue.pop())
+            assert answer.status == 200, answer.body[:300]
+
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
 
 
 async def _asgi(app: Any, method: str, path: str, body: bytes) -> int:

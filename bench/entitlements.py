@@ -17,7 +17,14 @@ asked about in memory, per read-model generation: the rounds measure the steady 
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import json
 import random
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -50,6 +57,8 @@ class EntitlementOptions:
     """Rounds: each is one second of checks then one second of `/healthz`."""
     subscriptions: int = DEFAULT_SUBSCRIPTIONS
     usage_events: int = DEFAULT_USAGE_EVENTS
+    profile: str | None = None
+    """Write py-spy's samples of the service during the rounds here (collapsed stacks), if set."""
 
 
 @dataclass
@@ -185,6 +194,8 @@ async def _drive(stack: Stack, report: EntitlementReport) -> None:
         _, answers = await open_loop(pool, [health] * min(WARM_UP_REQUESTS, options.rate), options.rate)
         _require_ok(answers, "GET /healthz")
         cpu_before = stack.cpu_seconds()
+        log_offset = stack.processes[0].log.stat().st_size
+        profiler = _start_profiler(stack.processes[0].pid, options.profile) if options.profile else None
         started = time.perf_counter()
         for round_ in range(options.seconds):
             offset = (round_ * options.rate) % len(checks)
@@ -202,6 +213,9 @@ async def _drive(stack: Stack, report: EntitlementReport) -> None:
             report.health.append(latencies)
         cpu_after = stack.cpu_seconds()
         wall = time.perf_counter() - started
+        if profiler is not None:
+            report.notes.append(_stop_profiler(profiler, options.profile or ""))
+        report.notes.extend(_stalls(stack.processes[0].log, log_offset))
         report.notes.append(
             "CPU over the rounds (share of the wall time): "
             + ", ".join(
@@ -212,6 +226,72 @@ async def _drive(stack: Stack, report: EntitlementReport) -> None:
         )
     finally:
         pool.close()
+
+
+def _stalls(log: Path, offset: int) -> list[str]:
+    """What the service's stall watch logged during the rounds (LOOP_STALL_LOG_MS set), if anything."""
+    with log.open("rb") as lines:
+        lines.seek(offset)
+        events = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if isinstance(event, dict) and str(event.get("event", "")).startswith("loop."):
+                    events.append(event)
+    resumed = [e for e in events if e["event"] == "loop.resumed"]
+    if not events:
+        return []
+    where = collections.Counter(
+        " <- ".join(_innermost_frames(str(e.get("stack", "")), 3))
+        for e in events
+        if e["event"] == "loop.stalled"
+    )
+
+    def total(name: str) -> float:
+        return float(sum(e[name] for e in resumed))
+
+    def longest(name: str) -> float:
+        return float(max((e[name] for e in resumed), default=0))
+
+    return [
+        f"loop stalls: {len(resumed)}, longest {longest('stalled_ms'):.0f} ms, "
+        f"{total('stalled_ms'):.0f} ms in all, {total('collections'):.0f} collector runs in them "
+        f"({total('collection_ms'):.0f} ms; {total('full_collections'):.0f} full, "
+        f"the longest {longest('longest_collection_ms'):.0f} ms)",
+        *(f"  {n} stalled at: {frame}" for frame, n in where.most_common(8)),
+    ]
+
+
+def _innermost_frames(stack: str, count: int) -> list[str]:
+    """`file:line func` of the innermost `count` frames of a formatted stack, innermost first."""
+    frames = []
+    for line in stack.splitlines():
+        text = line.strip()
+        if text.startswith("File "):
+            path, _, rest = text[len("File ") :].partition(", line ")
+            number, _, function = rest.partition(", in ")
+            frames.append(f"{Path(path.strip(chr(34))).name}:{number} {function}")
+    return frames[::-1][:count]
+
+
+def _start_profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the service (without pausing it) until stopped."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [py_spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking", "--format", "raw"]
+    return subprocess.Popen([*command, "--output", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _stop_profiler(profiler: subprocess.Popen[bytes], path: str) -> str:
+    """Stop py-spy (it writes its samples on SIGINT); a note saying where they went."""
+    profiler.send_signal(signal.SIGINT)
+    try:
+        _, errors = profiler.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        profiler.kill()
+        return "py-spy did not stop: no profile"
+    if not Path(path).exists():
+        return f"py-spy wrote no profile: {errors.decode(errors='replace')[-300:]}"
+    return f"py-spy samples of the service during the rounds (collapsed stacks): {path}"
 
 
 async def measure(options: EntitlementOptions) -> EntitlementReport:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 
 from libs.platform.settings import Role
 
+_ADMITTED = "admitted_roles"
 UNAUTHENTICATED = "A valid API key is required (Authorization: Bearer <key> or X-API-Key)"
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
@@ -46,10 +47,24 @@ def key_fingerprint(key: str) -> str:
 
 def presented_key(request: HTTPConnection) -> str | None:
     """The API key in the request headers, if any."""
-    auth = request.headers.get("authorization", "")
+    return presented_key_in(request.headers.raw)
+
+
+def presented_key_in(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The API key in raw ASGI headers, if any: the first `Authorization: Bearer` value, else the
+    first `X-API-Key` (as `presented_key` reads a request's headers)."""
+    authorization: bytes | None = None
+    api_key: bytes | None = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"authorization" and authorization is None:
+            authorization = value
+        elif lowered == b"x-api-key" and api_key is None:
+            api_key = value
+    auth = (authorization or b"").decode("latin-1")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip() or None
-    return request.headers.get("x-api-key") or None
+    return api_key.decode("latin-1") if api_key else None
 
 
 def principal_for_key(keys: Mapping[str, Role], key: str | None) -> Principal | None:
@@ -87,7 +102,20 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
         request.state.principal = principal
         return principal
 
+    setattr(dependency, _ADMITTED, frozenset(allowed))
     return dependency
+
+
+def admitted_roles(dependant: Any) -> frozenset[Role] | None:
+    """The roles a route's `require_roles` dependency admits (searched through its FastAPI
+    dependency tree), or None when it has none."""
+    for dependency in getattr(dependant, "dependencies", ()):
+        roles = getattr(dependency.call, _ADMITTED, None)
+        if roles is None:
+            roles = admitted_roles(dependency)
+        if roles is not None:
+            return frozenset(roles)
+    return None
 
 
 async def metrics_access(request: Request) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
+import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -40,6 +41,7 @@ from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.group_commit import GroupCommit
+from libs.platform.hot_routes import HotRoutes
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
 from libs.platform.json_body import read_bodies_exactly
@@ -49,6 +51,7 @@ from libs.platform.observability import RequestContextMiddleware, ServiceMetrics
 from libs.platform.outbox import OutboxRelay
 from libs.platform.problems import PROBLEM_RESPONSES, NulInUrlGuard, install_problem_handlers
 from libs.platform.settings import ServiceSettings
+from libs.platform.stall_watch import StallWatch
 from libs.platform.unit_of_work import SYSTEM_ACTOR, UnitOfWork
 
 log = get_logger("service")
@@ -96,6 +99,7 @@ class ServiceRuntime:
     group_commits: Sequence[GroupCommit[Any, Any]] = ()
     """The service's group commits (libs/platform/group_commit.py): drained and closed on stop,
     counted in `/metrics`."""
+    stall_watch: StallWatch | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -118,6 +122,9 @@ class ServiceRuntime:
         if self.settings.migrate_on_start:
             await upgrade_async(self.migrations_dir, self.db.url)
         self._stop = asyncio.Event()
+        if self.settings.loop_stall_log_ms > 0:
+            self.stall_watch = StallWatch(self.settings.loop_stall_log_ms / 1000)
+            self.stall_watch.start()
         for job in self.periodic_jobs:
             if job.interval_s > 0:
                 self._tasks.append(asyncio.create_task(self._run_periodically(job), name=f"job-{job.name}"))
@@ -244,6 +251,9 @@ class ServiceRuntime:
             with contextlib.suppress(Exception):
                 await group_commit.close()
         self._stop.set()
+        if self.stall_watch is not None:
+            await self.stall_watch.stop()
+            self.stall_watch = None
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)
@@ -362,10 +372,12 @@ def create_service_app(
         metrics_public=settings.metrics_are_public(), extra=extra_public_paths
     )
     install_problem_handlers(app)
-    # Outermost last: context → NUL guard → edge (401 before the body, 413, JSON cap) → idempotency.
+    # Outermost last: context → hot routes (their plain requests answered, libs/platform/hot_routes.py)
+    # → NUL guard → edge (401 before the body, 413, JSON cap) → idempotency.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(EdgeGuard)
     app.add_middleware(NulInUrlGuard)
+    app.add_middleware(HotRoutes)
     app.add_middleware(RequestContextMiddleware)
     _mount_local_docs(app, title)
     app.include_router(health_router())
@@ -373,6 +385,22 @@ def create_service_app(
     for router in routers:
         app.include_router(read_bodies_exactly(router))
     return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run a service's app with uvicorn on its host and port: uvloop's event loop and httptools'
+    HTTP parser, named rather than left to uvicorn's "auto", so a missing extra fails at start
+    instead of the service quietly running on the slower pure-Python ones; uvicorn's access
+    line per request only when ACCESS_LOG says so (see `ServiceSettings.access_log`)."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.access_log,
+    )
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

@@ -118,6 +118,14 @@ class ServiceSettings(BaseSettings):
     # A consumer task that ended is restarted after this back-off, doubling up to 30 s.
     consumer_restart_backoff_s: float = Field(default=1.0, gt=0)
     log_json: bool | None = None
+    # uvicorn's line per request ("POST /v1/... 200"): off by default. `/metrics` counts every
+    # request by route and status already, and the line is a blocking write to stderr on the
+    # event loop's thread (about 30 µs of CPU a request, and a stall whenever the log's file or
+    # pipe is slow), which at an entitlement check's 1,000 requests/s costs more than the check.
+    access_log: bool = False
+    # Above 0: log `loop.stalled` with the loop thread's stack when the event loop has not
+    # answered for this many milliseconds (libs/platform/stall_watch.py). A diagnosis tool.
+    loop_stall_log_ms: float = Field(default=0, ge=0)
     log_level: str = "INFO"
     migrate_on_start: bool = True
 

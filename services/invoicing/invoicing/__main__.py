@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from invoicing.app import create_app
 from invoicing.config import InvoicingSettings
+from libs.platform.service import serve
 
 
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = InvoicingSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

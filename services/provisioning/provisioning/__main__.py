@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uvicorn
-
+from libs.platform.service import serve
 from provisioning.app import create_app
 from provisioning.config import ProvisioningSettings
 
@@ -11,7 +10,7 @@ from provisioning.config import ProvisioningSettings
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = ProvisioningSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uvicorn
-
+from libs.platform.service import serve
 from rating.app import create_app
 from rating.config import RatingSettings
 
@@ -11,7 +10,7 @@ from rating.config import RatingSettings
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = RatingSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -130,3 +130,41 @@ async def test_a_period_without_usage_is_the_one_ingestion_would_count_in(app: F
         "10",
         "0.50",
     )
+
+
+async def test_a_check_refuses_what_it_always_refused_with_the_same_problems(app: FastAPI) -> None:
+    """The check is a hot route: only a plain, authorised, valid request skips the framework;
+    a missing or wrong key, a role not admitted and a bad body get the usual problem+json."""
+    client: httpx.AsyncClient = app.state.client
+    path = "/v1/entitlements/check"
+    refusals = [
+        (await client.post(path, json=CHECK), 401, "unauthorized"),
+        (
+            await client.post(path, json=CHECK, headers={"Authorization": "Bearer not-a-key"}),
+            401,
+            "unauthorized",
+        ),
+        (await client.post(path, json=CHECK, headers=auth(Role.OPS)), 403, "forbidden"),
+        (await client.post(path, json={**CHECK, "quantity": -1}, headers=CRM), 422, "validation_failed"),
+        (await client.post(path, json={**CHECK, "extra": 1}, headers=CRM), 422, "validation_failed"),
+        (await client.post(path, content=b'{"subscription_id": ', headers=CRM), 422, "validation_failed"),
+        (await client.post(path, json={**CHECK, "meter": "x" * 5000}, headers=CRM), 413, "content_too_large"),
+        (
+            await client.post(path, json={**CHECK, "subscription_id": "sub_none"}, headers=CRM),
+            404,
+            "not_found",
+        ),
+    ]
+    for response, status, code in refusals:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert (problem["status"], problem["code"], problem["instance"]) == (status, code, path)
+        assert problem["correlation_id"] == response.headers["x-correlation-id"]
+    assert refusals[0][0].headers["www-authenticate"] == "Bearer"
+    assert [e["field"] for e in refusals[3][0].json()["errors"]] == ["quantity"]
+    # And the plain request is answered, with a request id like any other.
+    answered = await client.post(path, json=CHECK, headers={**CRM, "X-Correlation-ID": "chk-1"})
+    assert answered.status_code == 200
+    assert answered.headers["x-correlation-id"] == "chk-1"
+    assert answered.json()["allowed"] is True

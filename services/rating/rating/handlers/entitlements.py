@@ -139,12 +139,13 @@ async def check_entitlement(
             usage = await uow.entitlement_reads.open_usage(
                 subscription_id=subscription_id, account_id=subscription.account_id, meter=meter, on=on
             )
-    answer = EntitlementCheck(
+    reason = refusal(subscription, found)
+    refused = EntitlementCheck(
         subscription_id=subscription_id,
         meter=meter,
         quantity=quantity,
         allowed=False,
-        reason=refusal(subscription, found),
+        reason=reason,
         on=on,
         period_start=None,
         period_end=None,
@@ -161,7 +162,7 @@ async def check_entitlement(
         cost_rounded=None,
     )
     if found is None or usage is None:
-        return answer
+        return refused
     if usage.series:
         period_start, period_end, current = usage.series[0]
     else:
@@ -172,9 +173,14 @@ async def check_entitlement(
     priced = await uow.price_cache.priced(
         uow, want, term_months(subscription.term_start, subscription.term_end)
     )
-    answer = replace(answer, period_start=period_start, period_end=period_end, current_quantity=current)
     if isinstance(priced, Unpriced):
-        return replace(answer, reason=answer.reason or NO_PRICE)
+        return replace(
+            refused,
+            reason=reason or NO_PRICE,
+            period_start=period_start,
+            period_end=period_end,
+            current_quantity=current,
+        )
     spec = priced.spec
     units = amount = ZERO
     if usage.has_balances:
@@ -188,9 +194,17 @@ async def check_entitlement(
         )
         units, amount = max(ZERO, available.units), max(ZERO, available.amount)
     cost = marginal_cost(spec, current, quantity, units)
-    return replace(
-        answer,
-        allowed=answer.reason is None,
+    # Built once (not `replace`d twice from the refusal: a check is on the hot path).
+    return EntitlementCheck(
+        subscription_id=subscription_id,
+        meter=meter,
+        quantity=quantity,
+        allowed=reason is None,
+        reason=reason,
+        on=on,
+        period_start=period_start,
+        period_end=period_end,
+        current_quantity=current,
         included_quantity=Decimal(spec.included_quantity),
         included_remaining=cost.included_remaining,
         prepaid_units_remaining=units,
