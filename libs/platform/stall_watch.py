@@ -67,14 +67,15 @@ class StallWatch:
     _task: asyncio.Task[None] | None = None
     _thread: threading.Thread | None = None
     _loop_thread_id: int = 0
-    _collections: _Collections = field(default_factory=_Collections)
+    collections: _Collections = field(default_factory=_Collections)
+    """Collector runs seen while watching."""
 
     def start(self) -> None:
         """Start beating on the running loop and watching from a daemon thread."""
         self._loop_thread_id = threading.get_ident()
         self._last_beat = time.perf_counter()
         self._task = asyncio.get_running_loop().create_task(self._beat(), name="stall-watch")
-        gc.callbacks.append(self._collections)
+        gc.callbacks.append(self.collections)
         self._thread = threading.Thread(target=self._watch, name="stall-watch", daemon=True)
         self._thread.start()
 
@@ -88,7 +89,7 @@ class StallWatch:
         if self._thread is not None:
             self._thread.join(timeout=1)
         with contextlib.suppress(ValueError):
-            gc.callbacks.remove(self._collections)
+            gc.callbacks.remove(self.collections)
 
     async def _beat(self) -> None:
         while True:
@@ -104,9 +105,9 @@ class StallWatch:
             late = now - self._last_beat
             if stalled_since is None and late > self.threshold_s:
                 stalled_since = self._last_beat
-                runs_before, seconds_before = self._collections.runs, self._collections.seconds
-                full_before = self._collections.full_runs
-                self._collections.longest_s = 0.0
+                runs_before, seconds_before = self.collections.runs, self.collections.seconds
+                full_before = self.collections.full_runs
+                self.collections.longest_s = 0.0
                 frame = sys._current_frames().get(self._loop_thread_id)
                 stack = traceback.format_stack(frame, limit=STACK_FRAMES) if frame is not None else []
                 log.warning("loop.stalled", after_ms=round(late * 1000, 1), stack="".join(stack))
@@ -117,9 +118,9 @@ class StallWatch:
                 log.warning(
                     "loop.resumed",
                     stalled_ms=round(lasted * 1000, 1),
-                    collections=self._collections.runs - runs_before,
-                    collection_ms=round((self._collections.seconds - seconds_before) * 1000, 1),
-                    full_collections=self._collections.full_runs - full_before,
-                    longest_collection_ms=round(self._collections.longest_s * 1000, 1),
+                    collections=self.collections.runs - runs_before,
+                    collection_ms=round((self.collections.seconds - seconds_before) * 1000, 1),
+                    full_collections=self.collections.full_runs - full_before,
+                    longest_collection_ms=round(self.collections.longest_s * 1000, 1),
                 )
                 stalled_since = None
