@@ -106,6 +106,12 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     return dependency
 
 
+def admitted_roles_of_call(call: Any) -> frozenset[Role] | None:
+    """The roles a dependency callable made by `require_roles` admits (None: not one)."""
+    roles = getattr(call, _ADMITTED, None)
+    return frozenset(roles) if roles is not None else None
+
+
 def admitted_roles(dependant: Any) -> frozenset[Role] | None:
     """The roles a route's `require_roles` dependency admits (searched through its FastAPI
     dependency tree), or None when it has none."""

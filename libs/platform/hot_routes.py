@@ -38,7 +38,13 @@ from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.platform.auth import Principal, admitted_roles, presented_key_in, principal_for_key
+from libs.platform.auth import (
+    Principal,
+    admitted_roles,
+    admitted_roles_of_call,
+    presented_key_in,
+    principal_for_key,
+)
 from libs.platform.card_numbers import body_card_fields, url_and_header_card_fields
 from libs.platform.edge import declared_body, json_member_cap, json_members_over, route_body_limit
 from libs.platform.errors import DomainError
@@ -89,11 +95,17 @@ def hot_routes_of(app: Any) -> dict[tuple[str, str], HotRoute]:
         answer = getattr(context.endpoint, _HOT, None)
         if answer is None:
             continue
-        roles = admitted_roles(context.dependant)
+        dependant = context.dependant
+        roles = admitted_roles(dependant)
         body_field = getattr(context, "body_field", None)
         path = context.path
         if roles is None or body_field is None or path is None:
             raise ValueError(f"hot route {context.path}: needs a require_roles dependency and a body model")
+        if not _only_roles_and_body(dependant):
+            raise ValueError(
+                f"hot route {path}: the fast path would skip its other parameters or dependencies; "
+                "a hot route takes only its body, the request and its require_roles caller"
+            )
         limit = route_body_limit(context, settings)
         cap = json_member_cap(
             declared_body(context), limit, settings.max_json_members, settings.max_body_bytes
@@ -110,6 +122,15 @@ def hot_routes_of(app: Any) -> dict[tuple[str, str], HotRoute]:
                 member_cap=cap,
             )
     return found
+
+
+def _only_roles_and_body(dependant: Any) -> bool:
+    """Whether the route asks for nothing the fast path does not do itself: no path, query,
+    header or cookie parameters, one body, and no dependency but its `require_roles`."""
+    params = (dependant.path_params, dependant.query_params, dependant.header_params, dependant.cookie_params)
+    if any(params) or len(dependant.body_params) != 1:
+        return False
+    return all(admitted_roles_of_call(dependency.call) is not None for dependency in dependant.dependencies)
 
 
 class HotRoutes:

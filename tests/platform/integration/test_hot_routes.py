@@ -259,3 +259,28 @@ async def test_a_streamed_body_over_the_limit_is_the_edges_413(client: httpx.Asy
     ]
     assert answers[0].status_code == 413
     _same(*answers)
+
+
+def test_a_hot_route_with_another_dependency_or_parameter_is_refused(sqlite_url: str) -> None:
+    async def rate_limit() -> None:
+        return None
+
+    for extra in ("dependency", "query"):
+        router = APIRouter()
+        if extra == "dependency":
+
+            @router.post("/v1/limited", dependencies=[Depends(rate_limit)])
+            @hot_json(answer)
+            async def limited(body: Ask, caller: Caller) -> dict[str, str]:
+                return {}
+        else:
+
+            @router.post("/v1/queried")
+            @hot_json(answer)
+            async def queried(body: Ask, caller: Caller, verbose: bool = False) -> dict[str, str]:
+                return {}
+
+        runtime = bootstrap(service_settings(RatingSettings, database_url=sqlite_url, bootstrap=None))
+        app = create_service_app(runtime=runtime, title="Test", description="test", routers=[router])
+        with pytest.raises(ValueError, match="would skip"):
+            hot_routes_of(app)
