@@ -41,7 +41,7 @@ from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.edge import EdgeGuard, public_paths
 from libs.platform.group_commit import GroupCommit
-from libs.platform.hot_routes import HotRoutes
+from libs.platform.hot_routes import HotRoutes, hot_routes_of
 from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
 from libs.platform.json_body import read_bodies_exactly
@@ -384,6 +384,7 @@ def create_service_app(
     app.include_router(audit_router())
     for router in routers:
         app.include_router(read_bodies_exactly(router))
+    hot_routes_of(app)  # a hot route the fast path cannot serve as declared fails here, not per request
     return app
 
 
