@@ -349,6 +349,9 @@ def create_service_app(
         # as long as the process: move it out of the collector's reach, so the full collections
         # that a consumer's poll of thousands of envelopes triggers do not scan it every time.
         gc.freeze()
+        if settings.gc_young_threshold:
+            _, older, oldest = gc.get_threshold()
+            gc.set_threshold(settings.gc_young_threshold, older, oldest)
         log.info("service.started", service=settings.service_name, port=settings.port)
         try:
             yield

@@ -126,6 +126,11 @@ class ServiceSettings(BaseSettings):
     # Above 0: log `loop.stalled` with the loop thread's stack when the event loop has not
     # answered for this many milliseconds (libs/platform/stall_watch.py). A diagnosis tool.
     loop_stall_log_ms: float = Field(default=0, ge=0)
+    # Allocations between two collections of the youngest generation (Python's default: 700).
+    # Every request in flight when one runs is promoted to an older generation, and a full
+    # collection (the whole heap built since start-up) comes once enough has been promoted; a
+    # larger young generation lets request objects die young. 0 keeps Python's default.
+    gc_young_threshold: int = Field(default=50_000, ge=0)
     log_level: str = "INFO"
     migrate_on_start: bool = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -287,3 +288,19 @@ async def test_many_audit_records_are_inserted_at_once_and_read_like_single_ones
     ]
     undone = await client.get("/v1/audit-log", params={"entity_id": "inv_undone"}, headers=auth(Role.FINANCE))
     assert undone.json()["data"] == []
+
+
+async def test_a_started_service_collects_its_young_generation_as_configured(sqlite_url: str) -> None:
+    saved = gc.get_threshold()
+    try:
+        for young in (50_000, 0):
+            gc.set_threshold(700, saved[1], saved[2])
+            settings = service_settings(
+                RatingSettings, database_url=sqlite_url, bootstrap=None, gc_young_threshold=young
+            )
+            runtime = bootstrap(settings)
+            app = create_service_app(runtime=runtime, title="Test", description="test", routers=[])
+            async with running_app(app):
+                assert gc.get_threshold() == (young or 700, saved[1], saved[2])
+    finally:
+        gc.set_threshold(*saved)
