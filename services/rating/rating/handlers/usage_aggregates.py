@@ -116,7 +116,7 @@ class AggregateReads:
             self.memory = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per key of every batch, a frozen one costs ~1 µs more
 class StoredAggregate:
     """An aggregate row as read: its state, its period's end, and whether the period is rated."""
 
@@ -125,7 +125,7 @@ class StoredAggregate:
     rated: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per key of every batch, a frozen one costs ~1 µs more
 class AggregateChange:
     """The new state of one aggregate; `existed` says whether the row was there when read."""
 
