@@ -62,3 +62,20 @@ def test_a_collector_someone_else_disabled_is_left_off() -> None:
     with gc_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_a_pause_past_the_longest_collects_only_young_objects_until_the_full_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gc_pause, "MAX_PAUSE_SECONDS", 0.0)
+    outer = gc_paused()
+    outer.__enter__()
+    full_before = gc.get_stats()[2]["collections"]
+    with gc_paused():
+        pass
+    assert gc.get_stats()[2]["collections"] == full_before  # young generations only
+    monkeypatch.setattr(gc_pause, "MAX_FULL_PAUSE_SECONDS", 0.0)
+    with gc_paused():
+        pass
+    outer.__exit__(None, None, None)
+    assert gc.get_stats()[2]["collections"] == full_before + 1
