@@ -139,6 +139,10 @@ class DoorRun:
             lines.append(f"  batches sent again after a failure: {self.retries}")
         cpu = ", ".join(f"{name} {s:.1f} s ({s / self.seconds:.0%})" for name, s in self.cpu.items())
         lines.append(f"  CPU over the run (share of the wall time): {cpu}")
+        rating = sum(s for name, s in self.cpu.items() if name.startswith("rating"))
+        if rating and w.events:
+            # The figure a shared machine does not blur: CPU of the rating processes per event.
+            lines.append(f"  rating CPU per event (all its processes): {rating / w.events * 1e6:.1f} µs")
         rss = ", ".join(
             f"{before:.0f} → {peak:.0f} MiB"
             for before, peak in zip(self.rss_before_mib, self.rss_peak_mib, strict=True)

@@ -46,6 +46,7 @@ from libs.contracts.usage import UsageRecorded
 from libs.platform.batch_handlers import BatchEventHandler, PayloadHandler
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.event_routes import EventRoutes
+from libs.platform.gc_pause import gc_paused
 from libs.platform.service import ConsumerSpec
 from rating.config import RatingSettings
 from rating.domain.usage import UsageSource
@@ -53,7 +54,7 @@ from rating.handlers import prices, subscriptions, support_contracts
 from rating.handlers.balances_settlement import refund_cancelled_subscription
 from rating.handlers.usage import IngestionRules, record_usage
 from rating.repository.unit_of_work import SqlRatingUnitOfWork
-from rating.schemas.usage import MAX_BATCH_EVENTS, receive_events, receive_wire_events
+from rating.schemas.usage import MAX_BATCH_EVENTS, RefusalPublic, receive_events, receive_wire_events
 from rating.schemas.usage_wire import WireEvent
 
 if TYPE_CHECKING:
@@ -177,18 +178,8 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     async def record_wire_events(session: AsyncSession, events: Sequence[WireEvent]) -> None:
         await record_payloads(session, events)
 
-    async def record_payloads(session: AsyncSession, payloads: Sequence[Any]) -> None:
-        uow = SqlRatingUnitOfWork(
-            runtime.db,
-            producer=settings.service_name,
-            actor=USAGE_GROUP,
-            session=session,
-            clock=runtime.clock,
-            # The process's guide, shared with the REST door (a RatingRuntime's; a private one else).
-            guide_memory=getattr(runtime, "guide_memory", None),
-            aggregate_memory=getattr(runtime, "aggregate_memory", None),
-        )
-        refusals = []
+    async def record_chunks(uow: SqlRatingUnitOfWork, payloads: Sequence[Any]) -> list[RefusalPublic]:
+        refusals: list[RefusalPublic] = []
         async with uow:
             # A poll may hold many batch messages: recorded in chunks the size of a REST batch,
             # so that no statement grows with the poll (all in the consumer's one transaction).
@@ -200,6 +191,22 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
                 )
                 receipt = await record_usage(uow=uow, events=received, source=UsageSource.TOPIC, rules=rules)
                 refusals += receipt.refusals
+        return refusals
+
+    async def record_payloads(session: AsyncSession, payloads: Sequence[Any]) -> None:
+        uow = SqlRatingUnitOfWork(
+            runtime.db,
+            producer=settings.service_name,
+            actor=USAGE_GROUP,
+            session=session,
+            clock=runtime.clock,
+            # The process's guide, shared with the REST door (a RatingRuntime's; a private one else).
+            guide_memory=getattr(runtime, "guide_memory", None),
+            aggregate_memory=getattr(runtime, "aggregate_memory", None),
+        )
+        # The batch's objects die by reference counting (libs/platform/gc_pause.py).
+        with gc_paused():
+            refusals = await record_chunks(uow, payloads)
         if refusals:
             # A dead letter's error is this message: it names each refused event and why.
             reasons = "; ".join(

@@ -28,11 +28,12 @@ import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from libs.contracts.usage import UsageRecord
-from libs.platform.errors import DomainError, FieldError, RetryableError
+from libs.platform.errors import DomainError, FieldError
+from libs.platform.gc_pause import gc_paused
 from libs.platform.ids import new_id
 from libs.platform.pagination import decode_cursor
 from rating.domain.meters import Aggregation, Meter
@@ -42,17 +43,15 @@ from rating.domain.usage import (
     MAX_LATE_PERIODS,
     AccountTerms,
     AggregateKey,
-    AggregateState,
     Placement,
     SubscriptionTerms,
     UsageEvent,
     UsageGuide,
     UsageSource,
     UsageStatus,
-    fold,
     timestamp_problem,
 )
-from rating.handlers.usage_aggregates import AggregateReads
+from rating.handlers.usage_aggregates import AggregateChange, AggregateReads, StoredAggregate, count_events
 from rating.handlers.usage_guides import load_guide
 from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
 from rating.schemas.usage import (
@@ -68,26 +67,6 @@ from rating.schemas.usage_reports import ReprocessRequest, ReprocessResult
 
 if TYPE_CHECKING:
     from rating.handlers.unit_of_work import RatingUnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAggregate:
-    """An aggregate row as read: its state, its period's end, and whether the period is rated."""
-
-    state: AggregateState
-    period_end: date
-    rated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AggregateChange:
-    """The new state of one aggregate; `existed` says whether the row was there when read."""
-
-    key: AggregateKey
-    period_end: date
-    account_id: str
-    state: AggregateState
-    existed: bool
 
 
 class UsageRepository(UsageReports):
@@ -213,10 +192,11 @@ async def record_usage(
 ) -> UsageReceipt:
     """Store a batch of usage events exactly once and count them (see the module); commits."""
     watch = stopwatch or _NoStopwatch()
-    receipt = await stage_usage(
-        uow=uow, events=events, source=source, rules=rules, load_id=load_id, stopwatch=watch
-    )
-    await uow.commit()
+    with gc_paused():  # the batch's objects die by reference counting (libs/platform/gc_pause.py)
+        receipt = await stage_usage(
+            uow=uow, events=events, source=source, rules=rules, load_id=load_id, stopwatch=watch
+        )
+        await uow.commit()
     watch.lap("commit")
     return receipt
 
@@ -249,7 +229,7 @@ async def stage_usage(
     watch.lap("insert")
     inserted = [event for event in accepted if event.event_id in stored_ids]
     duplicates += len(accepted) - len(inserted)
-    await _count(uow, inserted, meters, stored, reads)
+    await count_events(uow, inserted, meters, stored, reads)
     watch.lap("aggregate")
     tally = _Tally()
     tally.add(inserted)
@@ -289,7 +269,7 @@ async def reprocess_unmatched(*, uow: RatingUnitOfWork, request: ReprocessReques
     guided = [event for event in known if event.status in COUNTING]
     flipped = await uow.usage.mark_guided(guided)
     moved = [event for event in guided if event.event_id in flipped]
-    await _count(uow, moved, meters, stored, reads)
+    await count_events(uow, moved, meters, stored, reads)
     tally = _Tally()
     tally.add(moved)
     result = ReprocessResult(
@@ -444,56 +424,3 @@ async def _move_late(
             Placement(UsageStatus.UNMATCHED, event.subscription_id, event.account_id, reason="no open period")
         )
     return stored
-
-
-async def _count(
-    uow: RatingUnitOfWork,
-    events: Sequence[UsageEvent],
-    meters: Mapping[str, Meter],
-    stored: dict[AggregateKey, StoredAggregate],
-    reads: AggregateReads,
-) -> None:
-    """Fold newly stored counted and late events into their aggregates and write them back."""
-    by_key: dict[AggregateKey, list[UsageEvent]] = {}
-    distinct: set[tuple[AggregateKey, str]] = set()
-    for event in events:
-        if event.status not in COUNTING:
-            continue
-        key = event.key
-        by_key.setdefault(key, []).append(event)
-        meter = meters[event.meter]
-        if meter.aggregation is Aggregation.UNIQUE_COUNT:
-            value = meter.distinct_value(event.properties)
-            if value is not None:
-                distinct.add((key, value))
-    if not by_key:
-        return
-    new_values = await uow.usage.add_distinct_values(distinct) if distinct else Counter()
-
-    def change(key: AggregateKey, found: StoredAggregate | None) -> AggregateChange:
-        group = by_key[key]
-        before = found.state if found is not None else AggregateState.empty()
-        after = fold(
-            before,
-            meters[key[1]].aggregation,
-            ((e.quantity, e.occurred_at, e.status is UsageStatus.LATE) for e in group),
-            new_distinct_values=new_values[key],
-        )
-        assert group[0].period is not None and group[0].account_id is not None
-        return AggregateChange(key, group[0].period.end, group[0].account_id, after, found is not None)
-
-    now = uow.clock.now()
-    changes = [change(k, stored.get(k)) for k in by_key]
-    conflicted = await uow.usage.write_aggregates(changes, now=now)
-    if not conflicted:
-        # The rows written are open periods' (late events were moved to one).
-        await reads.wrote({c.key: StoredAggregate(c.state, c.period_end, False) for c in changes})
-        return
-    # Another transaction created these rows after the read (PostgreSQL, a store without the
-    # generation lock): read them again, locked now, and fold the same events into what it wrote.
-    reads.forget()
-    again = await uow.usage.aggregates(conflicted, lock=True)
-    if any(key not in again or again[key].rated for key in conflicted):
-        raise RetryableError("usage of this batch raced with a period close; send the batch again")
-    if await uow.usage.write_aggregates([change(k, again[k]) for k in conflicted], now=now):
-        raise RetryableError("usage of this batch raced with another batch; send it again")

@@ -68,6 +68,11 @@ from rating.repository.usage_sql import (
 ACCOUNTS: Final[Table] = RatedAccount.__table__  # type: ignore[attr-defined]
 SUBSCRIPTIONS: Final[Table] = RatedSubscription.__table__  # type: ignore[attr-defined]
 _INCOMING: Final = "usage_events_incoming"
+_SQLITE_INSERT_NEW: Final = (
+    sqlite_insert(EVENTS, EVENT_COLUMNS).removesuffix(";") + " ON CONFLICT (event_id) DO NOTHING"
+)
+_SQLITE_LAST_ROWID: Final = "SELECT max(rowid) FROM usage_events"
+_SQLITE_WRITTEN_SINCE: Final = "SELECT event_id FROM usage_events WHERE rowid > ?"
 """The temporary table a PostgreSQL batch is copied into (per connection)."""
 
 
@@ -299,16 +304,16 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         ordered = sorted(events, key=EVENT_ID)
         if dialect.name == "postgresql":
             return await self._insert_events_postgresql(ordered, received_at)
-        ids = [event.event_id for event in ordered]
-        existing = await self._rows(
-            text(f"SELECT event_id FROM usage_events WHERE {in_set('event_id', 'ids', 'sqlite')}"),
-            {"ids": as_json(ids)},
-        )
-        known = {row[0] for row in existing}
-        fresh = sqlite_event_rows([e for e in ordered if e.event_id not in known], received_at)
-        if fresh:
-            await connection.exec_driver_sql(sqlite_insert(EVENTS, EVENT_COLUMNS), fresh)
-        return set(ids) - known
+        # No look-up of the ids first: the primary key decides (ON CONFLICT DO NOTHING), and the
+        # count of rows written tells whether every event was new (the usual case). When some
+        # were not, the rows this statement wrote are those past the table's last rowid before
+        # it: the transaction holds SQLite's write lock, so no other writer interleaves.
+        before = (await connection.exec_driver_sql(_SQLITE_LAST_ROWID)).scalar()
+        result = await connection.exec_driver_sql(_SQLITE_INSERT_NEW, sqlite_event_rows(ordered, received_at))
+        if result.rowcount == len(ordered):
+            return {event.event_id for event in ordered}
+        written = await connection.exec_driver_sql(_SQLITE_WRITTEN_SINCE, (before or 0,))
+        return {row[0] for row in written}
 
     async def _insert_events_postgresql(
         self, ordered: Sequence[UsageEvent], received_at: datetime

@@ -193,18 +193,13 @@ def sqlite_time(moment: datetime) -> str:
 def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> list[tuple[Any, ...]]:
     """Event rows in the text forms SQLite stores (those SQLAlchemy's column types write), built
     without a per-value type call: dates are shared by many events, so each is formatted once."""
-    days: dict[date, str] = {}
-
-    def day(value: date | None) -> str | None:
-        if value is None:
-            return None
-        found = days.get(value)
-        if found is None:
-            found = days[value] = value.isoformat()
-        return found
-
+    # Dates and timestamps repeat within a batch (one placement per subscription and day;
+    # mediation data is per second at best): each distinct one is formatted once, then looked up.
+    days: dict[date | None, str | None] = {None: None}
+    for value in {e.usage_date for e in events} | {e.period.start for e in events if e.period is not None}:
+        if value is not None:
+            days[value] = value.isoformat()
     received = sqlite_time(received_at)
-    # Timestamps repeat within a batch (mediation data is per second at best): each formatted once.
     times = {moment: sqlite_time(moment) for moment in {e.occurred_at for e in events}}
     return [
         (
@@ -214,8 +209,8 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
             e.account_id,
             format(e.quantity, "f"),
             times[e.occurred_at],
-            day(e.usage_date),
-            day(e.period.start if e.period is not None else None),
+            days[e.usage_date],
+            days[e.period.start] if e.period is not None else None,
             e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
             _propertiesas_json(e.properties) if e.properties else None,
             e.source,
