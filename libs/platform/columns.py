@@ -51,3 +51,29 @@ def id_field(*, primary_key: bool = False, optional: bool = False) -> Any:
 def currency_field() -> Any:
     """The field of an ISO 4217 currency code ("USD")."""
     return Field(max_length=3)
+
+
+def exact_field(*, nullable: bool = False) -> Any:
+    """The field of an exact decimal (`exact_column`); `nullable`: null by default."""
+    return _column_field(exact_column(nullable), nullable)
+
+
+def timestamp_field(*, nullable: bool = False) -> Any:
+    """The field of an aware UTC instant (`timestamp_column`); `nullable`: null by default."""
+    return _column_field(timestamp_column(nullable), nullable)
+
+
+def day_field(*, nullable: bool = False) -> Any:
+    """The field of a calendar day (`day_column`); `nullable`: null by default."""
+    return _column_field(day_column(nullable), nullable)
+
+
+def integer_field(*, nullable: bool = False) -> Any:
+    """The field of a whole number (`integer_column`); `nullable`: null by default."""
+    return _column_field(integer_column(nullable), nullable)
+
+
+def _column_field(column: Column[Any], nullable: bool) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(sa_column=column)

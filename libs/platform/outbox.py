@@ -94,6 +94,29 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+def _envelope_fields(
+    payload_type: type[EventPayload],
+    *,
+    producer: str,
+    key: str,
+    correlation_id: str | None,
+    causation_id: str | None,
+) -> dict[str, Any]:
+    """The envelope's fields but its payload: one place for `build_envelope` and
+    `build_serialized_envelope`."""
+    spec = spec_of(payload_type)
+    return {
+        "event_id": uuid.uuid4(),
+        "occurred_at": utcnow(),
+        "type": spec.type,
+        "schema_version": spec.schema_version,
+        "producer": producer,
+        "key": key,
+        "correlation_id": correlation_id or current_correlation_id(),
+        "causation_id": causation_id,
+    }
+
+
 def build_envelope(
     payload: EventPayload,
     *,
@@ -103,18 +126,14 @@ def build_envelope(
     causation_id: str | None = None,
 ) -> Envelope:
     """Wrap a registered payload in the envelope, carrying the current correlation id."""
-    spec = spec_of(payload)
-    return Envelope(
-        event_id=uuid.uuid4(),
-        occurred_at=utcnow(),
-        type=spec.type,
-        schema_version=spec.schema_version,
+    fields = _envelope_fields(
+        type(payload),
         producer=producer,
         key=key,
-        correlation_id=correlation_id or current_correlation_id(),
+        correlation_id=correlation_id,
         causation_id=causation_id,
-        payload=payload.model_dump(mode="json"),
     )
+    return Envelope(**fields, payload=payload.model_dump(mode="json"))
 
 
 def build_serialized_envelope(
@@ -127,18 +146,10 @@ def build_serialized_envelope(
 ) -> Envelope:
     """`build_envelope` for a payload already in its JSON form (`payload_type`'s
     `model_dump(mode="json")`): nothing is validated again (`UnitOfWork.emit_serialized`)."""
-    spec = spec_of(payload_type)
-    return Envelope.model_construct(
-        event_id=uuid.uuid4(),
-        occurred_at=utcnow(),
-        type=spec.type,
-        schema_version=spec.schema_version,
-        producer=producer,
-        key=key,
-        correlation_id=correlation_id or current_correlation_id(),
-        causation_id=None,
-        payload=payload,
+    fields = _envelope_fields(
+        payload_type, producer=producer, key=key, correlation_id=correlation_id, causation_id=None
     )
+    return Envelope.model_construct(**fields, payload=payload)
 
 
 _STAGED_COLUMNS = ("event_id", "event_type", "topic", "key", "body", "created_at")

@@ -20,7 +20,12 @@ import pytest
 
 from libs.platform.broker import LocalBroker, free_port
 from libs.platform.settings import Role
-from tests.support.services import API_KEYS, API_KEYS_SETTING
+from tests.support.services import (
+    API_KEYS,
+    API_KEYS_SETTING,
+    GROUP_REBALANCE_TIMEOUT_MS,
+    GROUP_SESSION_TIMEOUT_MS,
+)
 
 SERVICES = ("catalog", "provisioning", "rating", "invoicing", "overage")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -112,8 +117,8 @@ def _environment(bootstrap_servers: str, catalog_port: int) -> dict[str, str]:
             "API_KEYS": API_KEYS_SETTING,
             "CATALOG_URL": f"http://127.0.0.1:{catalog_port}",
             "CATALOG_API_KEY": API_KEYS[Role.CRM],
-            "CONSUMER_REBALANCE_TIMEOUT_MS": "1000",
-            "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+            "CONSUMER_REBALANCE_TIMEOUT_MS": str(GROUP_REBALANCE_TIMEOUT_MS),
+            "CONSUMER_SESSION_TIMEOUT_MS": str(GROUP_SESSION_TIMEOUT_MS),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -32,6 +32,7 @@ from tests.e2e.journeys import (
 )
 from tests.provisioning.integration.factories import OPS, ok
 from tests.support.polling import eventually
+from tests.support.services import GROUP_TIMEOUTS
 
 
 async def test_resold_wfm_seats_from_catalog_to_an_active_three_year_subscription(
@@ -138,8 +139,7 @@ async def listener(stack: Stack, tmp_path: Path) -> AsyncIterator[Listener]:
         topics=[PROVISIONING_EVENTS, CATALOG_EVENTS],
         handlers=dict.fromkeys(interesting, _record),
         bootstrap_servers=stack.bootstrap_servers,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))

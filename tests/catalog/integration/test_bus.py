@@ -23,7 +23,7 @@ from libs.platform.service import ServiceRuntime
 from tests.catalog.integration import factories as f
 from tests.catalog.integration.conftest import CatalogClient
 from tests.support.polling import eventually
-from tests.support.services import running_app, service_settings
+from tests.support.services import GROUP_TIMEOUTS, running_app, service_settings
 
 
 class KnownProduct(SQLModel, table=True):
@@ -58,8 +58,7 @@ class Downstream:
             handlers={"catalog.product_changed": _remember_product},
             bootstrap_servers=self.broker,
             batch_size=10,
-            session_timeout_ms=6_000,
-            rebalance_timeout_ms=1_000,
+            **GROUP_TIMEOUTS,
         )
 
     async def known(self, product_ids: set[str]) -> list[str]:

@@ -7,7 +7,7 @@ port in `catalog.handlers.unit_of_work`, so the fakes cannot drift from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -32,7 +32,8 @@ from catalog.handlers.unit_of_work import (
     Repository,
     VersionedRepository,
 )
-from libs.platform.pagination import Page, PageRequest, encode_cursor
+from libs.platform.pagination import Page, PageRequest
+from tests.support.fake_pages import page_of
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 A = TypeVar("A", bound=Aggregate)
@@ -57,8 +58,8 @@ class FakeRepository(Repository[A]):
         """Every aggregate, by id."""
         return sorted(self.items.values(), key=lambda a: a.id)
 
-    def _page(self, page: PageRequest, **equal: Any) -> Page[A]:
-        return _page([a for a in self.all() if _matches(a, equal)], lambda a: a.id, page)
+    def page_of(self, page: PageRequest, **equal: Any) -> Page[A]:
+        return page_of([a for a in self.all() if _matches(a, equal)], lambda a: a.id, page)
 
 
 class FakeVersionedRepository(FakeRepository[A], VersionedRepository[A, V]):
@@ -92,7 +93,7 @@ class FakeVersionedRepository(FakeRepository[A], VersionedRepository[A, V]):
 
     async def versions_page(self, owner_id: str, page: PageRequest) -> Page[V]:
         versions = sorted(await self.versions(owner_id), key=lambda v: v.id)
-        return _page(versions, lambda v: v.id, page)
+        return page_of(versions, lambda v: v.id, page)
 
     def _latest_page(self, page: PageRequest, **equal: Any) -> Page[V]:
         latest = [
@@ -102,7 +103,7 @@ class FakeVersionedRepository(FakeRepository[A], VersionedRepository[A, V]):
             and self.items[self._owner(v)].latest_version == v.version  # type: ignore[attr-defined]
             and _matches(v, equal)
         ]
-        return _page(latest, self._owner, page)
+        return page_of(latest, self._owner, page)
 
 
 class FakeProductRepository(FakeRepository[Product], ProductRepository):
@@ -180,15 +181,6 @@ class FakeCatalogRepository:
 
 def _matches(item: Any, equal: dict[str, Any]) -> bool:
     return all(getattr(item, name) == value for name, value in equal.items() if value is not None)
-
-
-def _page(items: list[T], key: Callable[[T], str], page: PageRequest) -> Page[T]:
-    after = [item for item in items if page.after is None or key(item) > page.after]
-    data = after[: page.limit]
-    has_more = len(after) > page.limit
-    return Page[T](
-        data=data, next_cursor=encode_cursor(key(data[-1])) if has_more else None, has_more=has_more
-    )
 
 
 class FakeCatalogUnitOfWork(FakeUnitOfWorkBase, CatalogUnitOfWork):

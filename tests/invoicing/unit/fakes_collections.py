@@ -7,12 +7,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from invoicing.domain.collections import CaseState, CaseStep, CollectionsCase
 from invoicing.handlers.collections_port import CaseFilters, CollectionsCaseRepository
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest
-from tests.invoicing.unit.fakes_payments import _page
+from tests.support.fake_pages import page_of
 
 
 @dataclass
@@ -75,7 +76,7 @@ class FakeCollectionsCaseRepository(CollectionsCaseRepository):
             if (filters.account_id is None or case.account_id == filters.account_id)
             and (filters.state is None or case.state is filters.state)
         ]
-        return _page(mine, "id", page)
+        return page_of(mine, attrgetter("id"), page)
 
     def commit(self) -> None:
         self.tables.cases.update(self.staged)

@@ -11,7 +11,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TypeVar
+from operator import attrgetter
 
 from invoicing.domain.adjustments import Adjustment, AdjustmentState
 from invoicing.domain.billing_inputs import PendingAdjustment
@@ -22,10 +22,11 @@ from invoicing.handlers.adjustments_port import AdjustmentFilters, AdjustmentRep
 from invoicing.handlers.credit_notes_port import CreditNoteFilters, CreditNoteRepository
 from invoicing.handlers.disputes_port import DisputeFilters, DisputeRepository
 from libs.platform.errors import Conflict
-from libs.platform.pagination import Page, PageRequest, encode_cursor
+from libs.platform.pagination import Page, PageRequest
 from tests.invoicing.unit.fakes_invoices import InvoiceTables
+from tests.support.fake_pages import page_of
 
-T = TypeVar("T")
+_BY_ID = attrgetter("id")
 
 
 @dataclass
@@ -35,17 +36,6 @@ class CreditTables:
     adjustments: dict[str, Adjustment] = field(default_factory=dict)
     credit_notes: dict[str, CreditNote] = field(default_factory=dict)
     disputes: dict[str, Dispute] = field(default_factory=dict)
-
-
-def _page(items: list[T], key: str, page: PageRequest) -> Page[T]:
-    found = sorted(items, key=lambda item: getattr(item, key))
-    if page.after is not None:
-        found = [item for item in found if getattr(item, key) > page.after]
-    more = len(found) > page.limit
-    data = [copy.deepcopy(item) for item in found[: page.limit]]
-    return Page[T](
-        data=data, next_cursor=encode_cursor(getattr(data[-1], key)) if more else None, has_more=more
-    )
 
 
 class FakeAdjustmentRepository(AdjustmentRepository):
@@ -99,7 +89,7 @@ class FakeAdjustmentRepository(AdjustmentRepository):
             and (filters.direction is None or a.direction is filters.direction)
             and (filters.subscription_id is None or a.subscription_id == filters.subscription_id)
         ]
-        return _page(found, "id", page)
+        return page_of(found, _BY_ID, page)
 
     async def pending_adjustments(self, account_ids: Collection[str]) -> dict[str, list[PendingAdjustment]]:
         """Counted: the bill run asks once per chunk."""
@@ -156,7 +146,7 @@ class FakeCreditNoteRepository(CreditNoteRepository):
             and (filters.note_date_from is None or n.note_date >= filters.note_date_from)
             and (filters.note_date_to is None or n.note_date <= filters.note_date_to)
         ]
-        return _page(found, "id", page)
+        return page_of(found, _BY_ID, page)
 
     def commit(self) -> None:
         for note in self.staged.values():
@@ -211,7 +201,7 @@ class FakeDisputeRepository(DisputeRepository):
             and (filters.invoice_id is None or d.invoice_id == filters.invoice_id)
             and (filters.state is None or d.state is filters.state)
         ]
-        return _page(found, "id", page)
+        return page_of(found, _BY_ID, page)
 
     def commit(self) -> None:
         for dispute in self.staged.values():

@@ -9,7 +9,7 @@ import copy
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from operator import attrgetter
 
 from invoicing.domain.invoices import InvoiceState
 from invoicing.domain.lockbox import ImportedLine, LockboxFile
@@ -18,10 +18,11 @@ from invoicing.domain.payments import OpenInvoice, Payment, PaymentState, Refund
 from invoicing.handlers.lockbox_port import LockboxRepository
 from invoicing.handlers.payments_port import PaymentFilters, PaymentRepository
 from libs.platform.errors import Conflict
-from libs.platform.pagination import Page, PageRequest, encode_cursor
+from libs.platform.pagination import Page, PageRequest
 from tests.invoicing.unit.fakes_invoices import FakeInvoiceRepository
+from tests.support.fake_pages import page_of
 
-T = TypeVar("T")
+_BY_ID = attrgetter("id")
 
 
 @dataclass
@@ -32,17 +33,6 @@ class PaymentTables:
     payments: dict[str, Payment] = field(default_factory=dict)
     refunds: dict[str, tuple[Refund, str, str]] = field(default_factory=dict)
     lockbox: dict[str, LockboxFile] = field(default_factory=dict)
-
-
-def _page(items: list[T], key: str, page: PageRequest) -> Page[T]:
-    found = sorted(items, key=lambda item: getattr(item, key))
-    if page.after is not None:
-        found = [item for item in found if getattr(item, key) > page.after]
-    more = len(found) > page.limit
-    data = [copy.deepcopy(item) for item in found[: page.limit]]
-    return Page[T](
-        data=data, next_cursor=encode_cursor(getattr(data[-1], key)) if more else None, has_more=more
-    )
 
 
 class FakePaymentRepository(PaymentRepository):
@@ -75,7 +65,7 @@ class FakePaymentRepository(PaymentRepository):
 
     async def page_methods(self, account_id: str | None, page: PageRequest) -> Page[PaymentMethod]:
         mine = [m for m in self._methods().values() if account_id is None or m.account_id == account_id]
-        return _page(mine, "id", page)
+        return page_of(mine, _BY_ID, page)
 
     async def find(self, payment_id: str, *, lock: bool = False) -> Payment | None:
         found = self._payments().get(payment_id)
@@ -99,7 +89,7 @@ class FakePaymentRepository(PaymentRepository):
             and (filters.state is None or p.state is filters.state)
             and (filters.invoice_id is None or any(a.invoice_id == filters.invoice_id for a in p.allocations))
         ]
-        return _page(mine, "id", page)
+        return page_of(mine, _BY_ID, page)
 
     async def credit_holders(self, account_id: str, currency: str) -> list[Payment]:
         held = [
@@ -184,4 +174,4 @@ class FakeLockboxRepository(LockboxRepository):
         stored.lines = [copy.deepcopy(line) if x.line.number == line.line.number else x for x in stored.lines]
 
     async def page(self, page: PageRequest) -> Page[LockboxFile]:
-        return _page(list(self.tables.lockbox.values()), "id", page)
+        return page_of(self.tables.lockbox.values(), _BY_ID, page)

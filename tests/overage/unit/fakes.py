@@ -7,14 +7,14 @@ tenant); writes land in the store at once (no rollback), which the handlers unde
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from libs.platform.clock import Clock, FixedClock
-from libs.platform.pagination import Page, PageRequest, encode_cursor
+from libs.platform.pagination import Page, PageRequest
 from overage.domain.cases import CaseState, CaseStep, OverageCase
 from overage.domain.notices import NoticeStatus, OverageNotice
 from overage.domain.rebills import CaseNotice
@@ -24,17 +24,11 @@ from overage.handlers.cases_port import CaseFilters, CaseRepository
 from overage.handlers.notices_port import NoticeRepository, WebhookRejection
 from overage.handlers.unit_of_work import OverageUnitOfWork
 from overage.handlers.vendors_port import ReadModel, VendorRepository
+from tests.support.fake_pages import page_of
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 NOW = datetime(2026, 8, 2, 12, tzinfo=UTC)
 T = TypeVar("T")
-
-
-def _page(items: list[T], key: Callable[[T], str], page: PageRequest) -> Page[T]:
-    ordered = sorted((i for i in items if page.after is None or key(i) > page.after), key=key)
-    chunk = ordered[: page.limit]
-    more = len(ordered) > page.limit
-    return Page[T](data=chunk, next_cursor=encode_cursor(key(chunk[-1])) if more else None, has_more=more)
 
 
 @dataclass
@@ -63,7 +57,7 @@ class FakeVendors(VendorRepository):
         return self.store.vendors.get(vendor_id)
 
     async def page(self, page: PageRequest) -> Page[Vendor]:
-        return _page(list(self.store.vendors.values()), lambda v: v.id, page)
+        return page_of(list(self.store.vendors.values()), lambda v: v.id, page)
 
     async def save_secrets(self, secrets: list[VendorSecret]) -> None:
         for secret in secrets:
@@ -100,7 +94,7 @@ class FakeVendors(VendorRepository):
             for t in self.store.tenants.values()
             if vendor_id in (None, t.vendor_id) and account_id in (None, t.account_id)
         ]
-        return _page(found, lambda t: t.id, page)
+        return page_of(found, lambda t: t.id, page)
 
 
 class FakeReadModel(ReadModel):
@@ -172,7 +166,7 @@ class FakeNotices(NoticeRepository):
             for n in self.store.notices.values()
             if status in (None, n.status) and vendor_id in (None, n.vendor_id)
         ]
-        return _page(found, lambda n: n.id, page)
+        return page_of(found, lambda n: n.id, page)
 
     async def add_rejection(
         self, rejection: WebhookRejection, policy: RejectionPolicy = DEFAULT_REJECTION_POLICY
@@ -180,7 +174,7 @@ class FakeNotices(NoticeRepository):
         self.store.rejections.append(rejection)
 
     async def rejections_page(self, page: PageRequest) -> Page[WebhookRejection]:
-        return _page(self.store.rejections, lambda r: r.id, page)
+        return page_of(self.store.rejections, lambda r: r.id, page)
 
 
 class FakeCases(CaseRepository):
@@ -232,7 +226,7 @@ class FakeCases(CaseRepository):
                 and (not filters.overdue_before or (cutoff is not None and c.state_entered_at <= cutoff))
             )
 
-        return _page([c for c in self.store.cases.values() if kept(c)], lambda c: c.id, page)
+        return page_of([c for c in self.store.cases.values() if kept(c)], lambda c: c.id, page)
 
     async def open_cases(self, after_id: str | None, limit: int) -> list[OverageCase]:
         found = sorted(

@@ -41,6 +41,7 @@ from tests.platform.integration.test_bus import (
     _post_events,
 )
 from tests.support.polling import eventually
+from tests.support.services import GROUP_TIMEOUTS
 
 PARTITIONS = 3
 EVENTS = 60  # over 7 accounts (`_post_events`): several batch messages on every partition
@@ -105,8 +106,7 @@ def _consumer(
         handlers={kind[2]: handler},
         bootstrap_servers=broker,
         batch_size=40,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
 
 
@@ -300,8 +300,7 @@ async def test_an_item_whose_data_is_missing_stops_its_partition_mid_batch_and_a
         handlers={kind[2]: BatchEventHandler(book.post)},
         bootstrap_servers=broker,
         batch_size=40,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
         max_attempts=50,
         retry_backoff_s=0.05,
     )

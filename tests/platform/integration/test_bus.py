@@ -21,6 +21,7 @@ from libs.platform.inbox import DeadLetter, IdempotentConsumer, InboxEntry
 from libs.platform.outbox import OutboundMessage, OutboxMessage, OutboxRelay
 from libs.platform.unit_of_work import UnitOfWork
 from tests.support.polling import eventually
+from tests.support.services import GROUP_TIMEOUTS
 
 
 class LedgerPosted(EventPayload):
@@ -100,8 +101,7 @@ def _consumer(
         handlers={name: _apply_posting},
         bootstrap_servers=broker,
         batch_size=40,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
 
 
@@ -205,8 +205,7 @@ async def test_an_event_the_handler_rejects_is_parked_and_the_rest_of_its_batch_
         topics=[kind[1]],
         handlers={name: refuse_negative},
         bootstrap_servers=broker,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))

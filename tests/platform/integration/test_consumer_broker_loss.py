@@ -26,6 +26,7 @@ from tests.platform.integration.test_bus import (
     _post_events,
 )
 from tests.support.polling import eventually
+from tests.support.services import GROUP_TIMEOUTS
 
 
 async def _publish(db, model, bootstrap_servers: str, n: int, start: int) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +51,7 @@ async def test_messages_sent_to_a_restarted_empty_broker_are_all_applied(sqlite_
         handlers={name: _apply_posting},
         bootstrap_servers=local.bootstrap_servers,
         batch_size=5,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
     stop = asyncio.Event()
     running: asyncio.Task[None] | None = None
@@ -94,8 +94,7 @@ async def test_a_group_whose_commit_lies_beyond_the_log_reads_the_log_from_its_s
         handlers={name: _apply_posting},
         bootstrap_servers=local.bootstrap_servers,
         batch_size=5,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
     stop = asyncio.Event()
     running: asyncio.Task[None] | None = None

@@ -42,7 +42,7 @@ from tests.platform.integration.test_bus import (
     _post_events,
 )
 from tests.support.polling import eventually
-from tests.support.services import auth, running_app, service_settings
+from tests.support.services import GROUP_TIMEOUTS, auth, running_app, service_settings
 
 PARTITIONS = 3
 Kind = tuple[type[LedgerPosted], str, str]
@@ -89,8 +89,7 @@ def _consumer(
         handlers={kind[2]: handler},
         bootstrap_servers=broker,
         batch_size=40,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
         **extra,
     )
 

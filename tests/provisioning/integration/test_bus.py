@@ -33,7 +33,7 @@ from tests.provisioning.fakes import InMemoryCatalog
 from tests.provisioning.integration.conftest import provisioning_settings
 from tests.provisioning.integration.factories import CRM, OPS, active_subscription, customer_with_account, ok
 from tests.support.polling import eventually
-from tests.support.services import running_app
+from tests.support.services import GROUP_TIMEOUTS, running_app
 
 
 class ReceivedEvent(SQLModel, table=True):
@@ -102,8 +102,7 @@ def _downstream_consumer(downstream: Database, broker: str) -> IdempotentConsume
         topics=[PROVISIONING_EVENTS],
         handlers=dict.fromkeys(consumer_types, _record),
         bootstrap_servers=broker,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
 
 

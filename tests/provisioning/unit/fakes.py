@@ -7,14 +7,14 @@ forgets to save is lost here as it is in the database.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import TypeVar
 
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import utcnow
 from libs.platform.errors import NotFound
-from libs.platform.pagination import Page, PageRequest, encode_cursor
+from libs.platform.pagination import Page, PageRequest
 from provisioning.domain.accounts import Account, AccountHierarchy, Customer
 from provisioning.domain.deals import DealRegistration, DealStatus, Partner
 from provisioning.domain.fulfillments import Fulfillment, FulfillmentStatus
@@ -41,6 +41,7 @@ from provisioning.handlers.unit_of_work import (
     SubscriptionRepository,
     WorkflowRepository,
 )
+from tests.support.fake_pages import page_of
 from tests.support.fake_unit_of_work import FakeUnitOfWorkBase
 
 T = TypeVar("T")
@@ -53,18 +54,6 @@ def _stored_copy(value: T) -> T:
         if isinstance(getattr(holder, "events", None), list):
             holder.events.clear()
     return kept
-
-
-def _page(items: Iterable[T], key: Callable[[T], str], page: PageRequest) -> Page[T]:
-    ordered = sorted(items, key=key)
-    after = [item for item in ordered if page.after is None or key(item) > page.after]
-    data = after[: page.limit]
-    has_more = len(after) > page.limit
-    return Page[T](
-        data=[copy.deepcopy(item) for item in data],
-        next_cursor=encode_cursor(key(data[-1])) if has_more else None,
-        has_more=has_more,
-    )
 
 
 def _get(table: dict[str, T], entity: str, key: str) -> T:
@@ -92,7 +81,7 @@ class FakeCustomerRepository(CustomerRepository):
 
     async def customers_page(self, page: PageRequest, *, partner_id: str | None) -> Page[Customer]:
         found = [c for c in self.customers.values() if not partner_id or c.partner_id == partner_id]
-        return _page(found, lambda c: c.id, page)
+        return page_of(found, lambda c: c.id, page)
 
     async def save_account(self, account: Account) -> Account:
         now = utcnow()
@@ -130,7 +119,7 @@ class FakeCustomerRepository(CustomerRepository):
             if (not customer_id or a.customer_id == customer_id)
             and (not parent_account_id or a.parent_account_id == parent_account_id)
         ]
-        return _page(found, lambda a: a.id, page)
+        return page_of(found, lambda a: a.id, page)
 
 
 class FakeDealRepository(DealRepository):
@@ -151,7 +140,7 @@ class FakeDealRepository(DealRepository):
         return _get(self.partners, "partner", partner_id)
 
     async def partners_page(self, page: PageRequest) -> Page[Partner]:
-        return _page(self.partners.values(), lambda p: p.id, page)
+        return page_of(self.partners.values(), lambda p: p.id, page)
 
     async def get_deal(self, deal_id: str, *, for_update: bool = False) -> DealRegistration:
         return _get(self.deals, "deal registration", deal_id)
@@ -175,7 +164,7 @@ class FakeDealRepository(DealRepository):
             for d in self.deals.values()
             if (not partner_id or d.partner_id == partner_id) and (status is None or d.status is status)
         ]
-        return _page(found, lambda d: d.id, page)
+        return page_of(found, lambda d: d.id, page)
 
 
 class FakeOrderRepository(OrderRepository):
@@ -204,7 +193,7 @@ class FakeOrderRepository(OrderRepository):
             if (not account_id or s.order.account_id == account_id)
             and (status is None or s.order.status is status)
         ]
-        return _page(found, lambda s: s.order.id, page)
+        return page_of(found, lambda s: s.order.id, page)
 
 
 class FakeSubscriptionRepository(SubscriptionRepository):
@@ -264,12 +253,12 @@ class FakeSubscriptionRepository(SubscriptionRepository):
             and (state is None or s.subscription.state is state)
             and (not order_id or s.subscription.order_id == order_id)
         ]
-        return _page(found, lambda s: s.subscription.id, page)
+        return page_of(found, lambda s: s.subscription.id, page)
 
     async def history_page(self, subscription_id: str, page: PageRequest) -> Page[RecordedChange]:
         history = self.subscriptions[subscription_id].subscription.history
         entries = [RecordedChange(n, change, utcnow()) for n, change in enumerate(history, start=1)]
-        return _page(entries, lambda e: f"{e.sequence:09d}", page)
+        return page_of(entries, lambda e: f"{e.sequence:09d}", page)
 
 
 class FakeWorkflowRepository(WorkflowRepository):
@@ -311,7 +300,7 @@ class FakeWorkflowRepository(WorkflowRepository):
             and (not account_id or s.workflow.account_id == account_id)
             and (status is None or s.workflow.status is status)
         ]
-        return _page(found, lambda s: s.workflow.id, page)
+        return page_of(found, lambda s: s.workflow.id, page)
 
     async def tasks_page(self, page: PageRequest, where: TaskFilter) -> Page[tuple[str, WorkflowTask]]:
         def shown(task: WorkflowTask) -> bool:
@@ -335,7 +324,7 @@ class FakeWorkflowRepository(WorkflowRepository):
             for t in s.workflow.tasks
             if shown(t)
         ]
-        return _page(found, lambda found: found[1].id, page)
+        return page_of(found, lambda found: found[1].id, page)
 
 
 class FakeFulfillmentRepository(FulfillmentRepository):
@@ -371,7 +360,7 @@ class FakeFulfillmentRepository(FulfillmentRepository):
             if (not order_id or s.fulfillment.order_id == order_id)
             and (status is None or s.fulfillment.status is status)
         ]
-        return _page(found, lambda s: s.fulfillment.id, page)
+        return page_of(found, lambda s: s.fulfillment.id, page)
 
 
 class FakeNamedUserRepository(NamedUserRepository):
@@ -392,12 +381,12 @@ class FakeNamedUserRepository(NamedUserRepository):
 
     async def page(self, page: PageRequest, *, account_id: str | None) -> Page[StoredPool]:
         found = [s for s in self.pools.values() if not account_id or s.pool.account_id == account_id]
-        return _page(found, lambda s: s.pool.id, page)
+        return page_of(found, lambda s: s.pool.id, page)
 
     async def assignments_page(self, pool_id: str, page: PageRequest) -> Page[NamedUserAssignment]:
         pool = self.pools[pool_id].pool
         found = [NamedUserAssignment(pool_id, user, programs) for user, programs in pool.assignments.items()]
-        return _page(found, lambda a: a.user_id, page)
+        return page_of(found, lambda a: a.user_id, page)
 
 
 class FakeProvisioningUnitOfWork(FakeUnitOfWorkBase, ProvisioningUnitOfWork):

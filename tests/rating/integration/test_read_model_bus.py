@@ -40,7 +40,7 @@ from tests.rating.upstream_events import (
     subscription_event,
 )
 from tests.support.polling import eventually
-from tests.support.services import auth, running_app
+from tests.support.services import GROUP_TIMEOUTS, auth, running_app
 
 AUGUST_2 = FixedClock(datetime(2026, 8, 2, 12, tzinfo=UTC))
 T0 = datetime(2026, 7, 1, 9, tzinfo=UTC)
@@ -109,8 +109,7 @@ async def test_catalog_and_provisioning_events_build_the_read_model_and_rated_us
         topics=[RATING_EVENTS],
         handlers={spec_of(UsageRated).type: _record},
         bootstrap_servers=broker,
-        session_timeout_ms=6_000,
-        rebalance_timeout_ms=1_000,
+        **GROUP_TIMEOUTS,
     )
     stop = asyncio.Event()
     async with running_app(app) as client:

@@ -17,11 +17,12 @@ from sqlmodel import Field, SQLModel
 
 from libs.platform.columns import (
     currency_field,
-    day_column,
-    exact_column,
+    day_field,
+    exact_field,
     id_field,
     integer_column,
-    timestamp_column,
+    integer_field,
+    timestamp_field,
 )
 
 
@@ -35,14 +36,14 @@ class BillingAccountRow(SQLModel, table=True):
     customer_id: str = id_field()
     name: str = Field(max_length=200)
     currency: str = currency_field()
-    bill_cycle_day: int = Field(sa_column=integer_column())
+    bill_cycle_day: int = integer_field()
     time_zone: str = id_field()
-    payment_terms_days: int = Field(sa_column=integer_column())
+    payment_terms_days: int = integer_field()
     parent_account_id: str | None = id_field(optional=True)
     bills_to_parent: bool = Field(sa_column=Column(Boolean, nullable=False))
     tax_treatment: str = Field(max_length=20)
     tax_certificate_number: str | None = Field(default=None, max_length=100)
-    tax_certificate_expiry: date | None = Field(default=None, sa_column=day_column(nullable=True))
+    tax_certificate_expiry: date | None = day_field(nullable=True)
     tax_country: str | None = Field(default=None, max_length=2)
     tax_region: str | None = Field(default=None, max_length=100)
     tax_postal_code: str | None = Field(default=None, max_length=20)
@@ -50,7 +51,7 @@ class BillingAccountRow(SQLModel, table=True):
     locale: str = Field(default="en_US", max_length=16)
     crm_owner_name: str | None = Field(default=None, max_length=200)
     crm_owner_email: str | None = Field(default=None, max_length=320)
-    event_at: datetime = Field(sa_column=timestamp_column())
+    event_at: datetime = timestamp_field()
     """`occurred_at` of the event last applied; an older event changes nothing."""
 
 
@@ -65,7 +66,7 @@ class SubscriptionVersionRow(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=36)
     """The envelope's id: a redelivered event adds no second version."""
-    event_at: datetime = Field(sa_column=timestamp_column())
+    event_at: datetime = timestamp_field()
     event_kind: str = Field(sa_column=Column(String(40), nullable=False))
     subscription_id: str = id_field()
     account_id: str = id_field()
@@ -74,15 +75,15 @@ class SubscriptionVersionRow(SQLModel, table=True):
     charge_type: str | None = Field(default=None, max_length=20)
     billing_period: str | None = Field(default=None, max_length=20)
     billing_timing: str | None = Field(default=None, max_length=20)
-    effective_date: date = Field(sa_column=day_column())
+    effective_date: date = day_field()
     state: str = Field(max_length=20)
-    quantity: Decimal = Field(sa_column=exact_column())
-    unit_price: Decimal = Field(sa_column=exact_column())
-    discount_percent: Decimal = Field(sa_column=exact_column())
+    quantity: Decimal = exact_field()
+    unit_price: Decimal = exact_field()
+    discount_percent: Decimal = exact_field()
     price_id: str = id_field()
-    price_version: int = Field(sa_column=integer_column())
-    term_start: date = Field(sa_column=day_column())
-    term_end: date = Field(sa_column=day_column())
+    price_version: int = integer_field()
+    term_start: date = day_field()
+    term_end: date = day_field()
 
 
 class RatedUsageRow(SQLModel, table=True):
@@ -97,19 +98,19 @@ class RatedUsageRow(SQLModel, table=True):
     product_id: str = id_field()
     meter: str = id_field()
     unit_of_measure: str = id_field()
-    period_start: date = Field(sa_column=day_column())
-    period_end: date = Field(sa_column=day_column())
-    quantity: Decimal = Field(sa_column=exact_column())
-    billable_quantity: Decimal = Field(sa_column=exact_column())
-    late_quantity: Decimal = Field(sa_column=exact_column())
+    period_start: date = day_field()
+    period_end: date = day_field()
+    quantity: Decimal = exact_field()
+    billable_quantity: Decimal = exact_field()
+    late_quantity: Decimal = exact_field()
     currency: str = currency_field()
     price_id: str = id_field()
-    price_version: int = Field(sa_column=integer_column())
-    charge_amount: Decimal = Field(sa_column=exact_column())
-    minimum_shortfall: Decimal = Field(sa_column=exact_column())
-    prepaid_amount: Decimal = Field(sa_column=exact_column())
-    amount: Decimal = Field(sa_column=exact_column())
-    rated_at: datetime = Field(sa_column=timestamp_column())
+    price_version: int = integer_field()
+    charge_amount: Decimal = exact_field()
+    minimum_shortfall: Decimal = exact_field()
+    prepaid_amount: Decimal = exact_field()
+    amount: Decimal = exact_field()
+    rated_at: datetime = timestamp_field()
     """When rating priced it; a later rating of the same id replaces this one, an older one does not."""
 
 
@@ -125,10 +126,10 @@ class FulfillmentLineRow(SQLModel, table=True):
     account_id: str = id_field()
     product_id: str = id_field()
     currency: str = currency_field()
-    completed_on: date = Field(sa_column=day_column())
-    billable_quantity: Decimal = Field(sa_column=exact_column())
-    unit_price: Decimal = Field(sa_column=exact_column())
-    discount_percent: Decimal = Field(sa_column=exact_column())
+    completed_on: date = day_field()
+    billable_quantity: Decimal = exact_field()
+    unit_price: Decimal = exact_field()
+    discount_percent: Decimal = exact_field()
     associated_project_id: str | None = id_field(optional=True)
 
 
@@ -142,15 +143,15 @@ class OneTimeChargeRow(SQLModel, table=True):
     kind: str = Field(max_length=20)
     account_id: str = id_field()
     currency: str = currency_field()
-    charge_date: date = Field(sa_column=day_column())
+    charge_date: date = day_field()
     description: str = Field(max_length=300)
-    quantity: Decimal = Field(sa_column=exact_column())
-    unit_price: Decimal = Field(sa_column=exact_column())
-    amount: Decimal = Field(sa_column=exact_column())
+    quantity: Decimal = exact_field()
+    unit_price: Decimal = exact_field()
+    amount: Decimal = exact_field()
     subscription_id: str | None = id_field(optional=True)
     product_id: str | None = id_field(optional=True)
     price_id: str | None = id_field(optional=True)
-    price_version: int | None = Field(default=None, sa_column=integer_column(nullable=True))
+    price_version: int | None = integer_field(nullable=True)
     source_id: str | None = id_field(optional=True)
 
 
@@ -164,13 +165,13 @@ class ApprovedOrderLineRow(SQLModel, table=True):
     order_id: str = id_field()
     account_id: str = id_field()
     currency: str = currency_field()
-    approved_at: datetime = Field(sa_column=timestamp_column())
+    approved_at: datetime = timestamp_field()
     product_id: str = id_field()
     price_id: str = id_field()
-    price_version: int = Field(sa_column=integer_column())
-    quantity: Decimal = Field(sa_column=exact_column())
-    unit_price: Decimal = Field(sa_column=exact_column())
-    discount_percent: Decimal = Field(sa_column=exact_column())
+    price_version: int = integer_field()
+    quantity: Decimal = exact_field()
+    unit_price: Decimal = exact_field()
+    discount_percent: Decimal = exact_field()
     license_type: str = Field(max_length=20)
     subscription_id: str | None = id_field(optional=True)
 
@@ -199,7 +200,7 @@ class CatalogProductRow(SQLModel, table=True):
     tax_code: str = id_field()
     revenue_rule: str | None = Field(default=None, max_length=20)
     """ratable, on_fulfillment or on_invoice (null for a product kept before the ledger read it)."""
-    event_at: datetime = Field(sa_column=timestamp_column())
+    event_at: datetime = timestamp_field()
     """`occurred_at` of the event last applied; an older event changes nothing."""
 
 
@@ -216,5 +217,5 @@ class BillingWatermarkRow(SQLModel, table=True):
     __table_args__ = (Index("ix_billing_watermarks_billed_through", "billed_through"),)
 
     account_id: str = id_field(primary_key=True)
-    billed_through: date | None = Field(default=None, sa_column=day_column(nullable=True))
+    billed_through: date | None = day_field(nullable=True)
     version: int = Field(default=0, sa_column=integer_column())

@@ -21,7 +21,9 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from libs.platform.columns import exact_column
+from libs.platform.columns import (
+    exact_field,
+)
 from libs.platform.db import ExactDecimal, UtcDateTime
 
 _ACTIVE_DISPUTE = text("state IN ('open', 'under_review')")
@@ -38,7 +40,7 @@ class AdjustmentRow(SQLModel, table=True):
     currency: str = Field(max_length=3)
     direction: str = Field(max_length=8)
     kind: str = Field(max_length=16)
-    amount: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
     reason: str = Field(sa_column=Column(Text, nullable=False))
     effective_date: date = Field(sa_column=Column(Date, nullable=False))
     subscription_id: str | None = Field(default=None, max_length=64)
@@ -75,10 +77,10 @@ class CreditNoteRow(SQLModel, table=True):
     number: str = Field(max_length=24)
     note_date: date = Field(sa_column=Column(Date, nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
-    subtotal: Decimal = Field(sa_column=exact_column())
-    tax_total: Decimal = Field(sa_column=exact_column())
-    total: Decimal = Field(sa_column=exact_column())
-    account_credit: Decimal = Field(sa_column=exact_column())
+    subtotal: Decimal = exact_field()
+    tax_total: Decimal = exact_field()
+    total: Decimal = exact_field()
+    account_credit: Decimal = exact_field()
     dispute_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -94,9 +96,9 @@ class CreditNoteLineRow(SQLModel, table=True):
     position: int = Field(sa_column=Column(Integer, primary_key=True, nullable=False))
     charge_key: str | None = Field(default=None, max_length=200)
     description: str = Field(sa_column=Column(Text, nullable=False))
-    amount: Decimal = Field(sa_column=exact_column())
-    tax_amount: Decimal = Field(sa_column=exact_column())
-    tax_rate: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
+    tax_amount: Decimal = exact_field()
+    tax_rate: Decimal = exact_field()
     tax_code: str | None = Field(default=None, max_length=64)
     tax_jurisdiction: str | None = Field(default=None, max_length=128)
 

@@ -26,7 +26,9 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from libs.platform.columns import exact_column
+from libs.platform.columns import (
+    exact_field,
+)
 from libs.platform.db import ExactDecimal, UtcDateTime
 
 _NOT_VOID = text("state <> 'void'")
@@ -79,13 +81,13 @@ class InvoiceRow(SQLModel, table=True):
     number: str | None = Field(default=None, max_length=24)
     invoice_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    subtotal: Decimal = Field(sa_column=exact_column())
-    discount_total: Decimal = Field(sa_column=exact_column())
-    tax_total: Decimal = Field(sa_column=exact_column())
-    total: Decimal = Field(sa_column=exact_column())
-    amount_paid: Decimal = Field(sa_column=exact_column())
-    credited: Decimal = Field(sa_column=exact_column())
-    written_off: Decimal = Field(sa_column=exact_column())
+    subtotal: Decimal = exact_field()
+    discount_total: Decimal = exact_field()
+    tax_total: Decimal = exact_field()
+    total: Decimal = exact_field()
+    amount_paid: Decimal = exact_field()
+    credited: Decimal = exact_field()
+    written_off: Decimal = exact_field()
     written_off_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     finalized_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
@@ -128,14 +130,14 @@ class InvoiceLineRow(SQLModel, table=True):
     price_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))
-    quantity: Decimal = Field(sa_column=exact_column())
+    quantity: Decimal = exact_field()
     unit_price: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(), nullable=True))
-    list_amount: Decimal = Field(sa_column=exact_column())
-    discount_amount: Decimal = Field(sa_column=exact_column())
-    amount: Decimal = Field(sa_column=exact_column())
+    list_amount: Decimal = exact_field()
+    discount_amount: Decimal = exact_field()
+    amount: Decimal = exact_field()
     tax_code: str | None = Field(default=None, max_length=64)
-    tax_rate: Decimal = Field(sa_column=exact_column())
-    tax_amount: Decimal = Field(sa_column=exact_column())
+    tax_rate: Decimal = exact_field()
+    tax_amount: Decimal = exact_field()
     tax_jurisdiction: str | None = Field(default=None, max_length=128)
     source_kind: str = Field(max_length=32)
     source_id: str = Field(max_length=200)

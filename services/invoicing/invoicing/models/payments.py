@@ -21,7 +21,9 @@ from decimal import Decimal
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from libs.platform.columns import exact_column
+from libs.platform.columns import (
+    exact_field,
+)
 from libs.platform.db import UtcDateTime
 
 
@@ -78,7 +80,7 @@ class PaymentRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     account_id: str = Field(max_length=64)
     currency: str = Field(max_length=3)
-    amount: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
     method_kind: str = Field(max_length=8)
     payment_method_id: str | None = Field(default=None, max_length=40)
     reference: str | None = Field(default=None, max_length=200)
@@ -87,8 +89,8 @@ class PaymentRow(SQLModel, table=True):
     state: str = Field(max_length=12)
     received_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     received_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-    unapplied: Decimal = Field(sa_column=exact_column())
-    refunded: Decimal = Field(sa_column=exact_column())
+    unapplied: Decimal = exact_field()
+    refunded: Decimal = exact_field()
     next_retry_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     reversal_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lockbox_line: str | None = Field(default=None, max_length=60)
@@ -110,8 +112,8 @@ class PaymentAllocationRow(SQLModel, table=True):
     position: int = Field(sa_column=Column(Integer, nullable=False))
     invoice_id: str = Field(max_length=40)
     invoice_number: str = Field(max_length=24)
-    amount: Decimal = Field(sa_column=exact_column())
-    returned: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
+    returned: Decimal = exact_field()
     source: str = Field(max_length=16)
     applied_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -146,8 +148,8 @@ class PaymentRefundRow(SQLModel, table=True):
     account_id: str = Field(max_length=64)
     currency: str = Field(max_length=3)
     kind: str = Field(max_length=10)
-    amount: Decimal = Field(sa_column=exact_column())
-    account_credit_used: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
+    account_credit_used: Decimal = exact_field()
     taken_back: str = Field(sa_column=Column(Text, nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     gateway_reference: str | None = Field(default=None, max_length=200)

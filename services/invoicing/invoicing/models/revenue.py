@@ -9,7 +9,9 @@ from decimal import Decimal
 from sqlalchemy import Column, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from libs.platform.columns import exact_column
+from libs.platform.columns import (
+    exact_field,
+)
 from libs.platform.db import UtcDateTime
 
 
@@ -37,10 +39,10 @@ class RevenueScheduleRow(SQLModel, table=True):
     """`YYYY-MM` of the invoice date: the month the waterfall counts the line as billed."""
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))
-    amount: Decimal = Field(sa_column=exact_column())
-    tax_amount: Decimal = Field(sa_column=exact_column())
-    credited: Decimal = Field(sa_column=exact_column())
-    tax_credited: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
+    tax_amount: Decimal = exact_field()
+    credited: Decimal = exact_field()
+    tax_credited: Decimal = exact_field()
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -54,7 +56,7 @@ class RevenueScheduleMonthRow(SQLModel, table=True):
     month: str = Field(primary_key=True, max_length=7)
     currency: str = Field(max_length=3)
     recognize_on: date = Field(sa_column=Column(Date, nullable=False))
-    amount: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
     journal_entry_id: str | None = Field(default=None, max_length=40)
 
 
@@ -70,9 +72,9 @@ class RevenueCreditRow(SQLModel, table=True):
     credit_date: date = Field(sa_column=Column(Date, nullable=False))
     month: str = Field(max_length=7)
     currency: str = Field(max_length=3)
-    recognized_share: Decimal = Field(sa_column=exact_column())
-    deferred_share: Decimal = Field(sa_column=exact_column())
-    tax_share: Decimal = Field(sa_column=exact_column())
+    recognized_share: Decimal = exact_field()
+    deferred_share: Decimal = exact_field()
+    tax_share: Decimal = exact_field()
 
 
 class RecognitionPostingRow(SQLModel, table=True):
@@ -84,6 +86,6 @@ class RecognitionPostingRow(SQLModel, table=True):
     journal_entry_id: str = Field(primary_key=True, max_length=40)
     month: str = Field(max_length=7)
     currency: str = Field(max_length=3)
-    amount: Decimal = Field(sa_column=exact_column())
+    amount: Decimal = exact_field()
     schedule_months: int
     posted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

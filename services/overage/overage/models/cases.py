@@ -8,7 +8,10 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Column, Date, Index, text
 from sqlmodel import Field, SQLModel
 
-from libs.platform.columns import exact_column, timestamp_column
+from libs.platform.columns import (
+    exact_field,
+    timestamp_field,
+)
 
 
 class CaseRow(SQLModel, table=True):
@@ -34,14 +37,14 @@ class CaseRow(SQLModel, table=True):
     subscription_id: str = Field(max_length=64)
     state: str = Field(max_length=30)
     decision: str | None = Field(default=None, max_length=10)
-    opened_at: datetime = Field(sa_column=timestamp_column())
-    state_entered_at: datetime = Field(sa_column=timestamp_column())
-    paperwork_opened_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
-    paperwork_signed_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
-    removal_confirmed_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
-    closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(True))
+    opened_at: datetime = timestamp_field()
+    state_entered_at: datetime = timestamp_field()
+    paperwork_opened_at: datetime | None = timestamp_field(nullable=True)
+    paperwork_signed_at: datetime | None = timestamp_field(nullable=True)
+    removal_confirmed_at: datetime | None = timestamp_field(nullable=True)
+    closed_at: datetime | None = timestamp_field(nullable=True)
     licensed_mismatch: bool = Field(sa_column=Column(Boolean, nullable=False))
-    last_actual_count: Decimal = Field(sa_column=exact_column())
+    last_actual_count: Decimal = exact_field()
     escalated_state: str | None = Field(default=None, max_length=30)
 
 
@@ -55,7 +58,7 @@ class CaseStepRow(SQLModel, table=True):
     action: str = Field(max_length=40)
     state: str = Field(max_length=30)
     actor: str = Field(max_length=120)
-    at: datetime = Field(sa_column=timestamp_column())
+    at: datetime = timestamp_field()
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -68,14 +71,14 @@ class CaseNoticeRow(SQLModel, table=True):
     case_id: str = Field(max_length=40, index=True)
     notice_ref: str = Field(max_length=100)
     period_start: date = Field(sa_column=Column(Date, nullable=False))
-    licensed_count: Decimal = Field(sa_column=exact_column())
-    actual_count: Decimal = Field(sa_column=exact_column())
-    overage_count: Decimal = Field(sa_column=exact_column())
-    our_licensed_quantity: Decimal | None = Field(default=None, sa_column=exact_column(True))
+    licensed_count: Decimal = exact_field()
+    actual_count: Decimal = exact_field()
+    overage_count: Decimal = exact_field()
+    our_licensed_quantity: Decimal | None = exact_field(nullable=True)
     licensed_mismatch: bool = Field(sa_column=Column(Boolean, nullable=False))
-    vendor_unit_cost: Decimal = Field(sa_column=exact_column())
-    markup_percent: Decimal = Field(sa_column=exact_column())
-    unit_price: Decimal = Field(sa_column=exact_column())
-    amount: Decimal = Field(sa_column=exact_column())
+    vendor_unit_cost: Decimal = exact_field()
+    markup_percent: Decimal = exact_field()
+    unit_price: Decimal = exact_field()
+    amount: Decimal = exact_field()
     currency: str = Field(max_length=3)
     charge_key: str | None = Field(default=None, max_length=100)

@@ -8,7 +8,9 @@ from decimal import Decimal
 from sqlalchemy import Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from libs.platform.columns import timestamp_column
+from libs.platform.columns import (
+    timestamp_field,
+)
 from libs.platform.db import ExactDecimal
 
 
@@ -21,7 +23,7 @@ class VendorRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     cost_book_id: str = Field(max_length=64)
     contacts: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = timestamp_field()
 
 
 class VendorSecretRow(SQLModel, table=True):
@@ -32,8 +34,8 @@ class VendorSecretRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     vendor_id: str = Field(max_length=40, index=True)
     fingerprint: str = Field(max_length=16)
-    created_at: datetime = Field(sa_column=timestamp_column())
-    expires_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    created_at: datetime = timestamp_field()
+    expires_at: datetime | None = timestamp_field(nullable=True)
 
 
 class VendorTenantRow(SQLModel, table=True):
@@ -47,7 +49,7 @@ class VendorTenantRow(SQLModel, table=True):
     tenant_ref: str = Field(max_length=100)
     account_id: str = Field(max_length=64)
     subscription_id: str = Field(max_length=64, index=True)
-    created_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = timestamp_field()
 
 
 class LicensedSubscriptionRow(SQLModel, table=True):
@@ -60,7 +62,7 @@ class LicensedSubscriptionRow(SQLModel, table=True):
     quantity: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
     currency: str = Field(max_length=3)
     state: str = Field(max_length=20)
-    event_at: datetime = Field(sa_column=timestamp_column())
+    event_at: datetime = timestamp_field()
 
 
 class CostBookRow(SQLModel, table=True):
@@ -73,4 +75,4 @@ class CostBookRow(SQLModel, table=True):
     vendor_id: str = Field(max_length=64)
     currency: str = Field(max_length=3)
     markup_percent: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
-    event_at: datetime = Field(sa_column=timestamp_column())
+    event_at: datetime = timestamp_field()

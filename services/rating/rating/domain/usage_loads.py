@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -85,9 +85,9 @@ class RejectedRow:
     errors: list[FieldError]
 
 
-@dataclass(slots=True)
-class LoadProgress:
-    """How far a load got: the position reached (byte and line) and what became of its rows."""
+@dataclass(frozen=True, slots=True)
+class _RowTally:
+    """A position in a file (byte, line) and what became of the rows read up to it."""
 
     bytes_done: int = 0
     lines_done: int = 0
@@ -100,34 +100,28 @@ class LoadProgress:
     duplicates: int = 0
     rejected: int = 0
 
-    def add(self, chunk: ChunkOutcome) -> None:
-        """Count a committed chunk in and move the position to its end."""
-        self.bytes_done = chunk.bytes_done
-        self.lines_done = chunk.lines_done
-        self.rows_read += chunk.rows_read
-        self.accepted += chunk.accepted
-        self.counted += chunk.counted
-        self.late += chunk.late
-        self.unmatched += chunk.unmatched
-        self.filtered += chunk.filtered
-        self.duplicates += chunk.duplicates
-        self.rejected += chunk.rejected
+
+_ROW_COUNTS: Final = tuple(f.name for f in fields(_RowTally) if f.name not in ("bytes_done", "lines_done"))
+"""The tallies a load's chunks add up (the position is not added: a chunk ends where it ends)."""
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkOutcome:
+class LoadProgress(_RowTally):
+    """How far a load got: the position reached (byte and line) and what became of its rows."""
+
+    def plus(self, chunk: ChunkOutcome) -> LoadProgress:
+        """This progress with a committed chunk counted in, the position moved to its end."""
+        counts = {name: getattr(self, name) + getattr(chunk, name) for name in _ROW_COUNTS}
+        return LoadProgress(bytes_done=chunk.bytes_done, lines_done=chunk.lines_done, **counts)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkOutcome(_RowTally):
     """What became of one chunk of rows, and the position (byte, line) just after it."""
 
     bytes_done: int
     lines_done: int
     rows_read: int
-    accepted: int = 0
-    counted: int = 0
-    late: int = 0
-    unmatched: int = 0
-    filtered: int = 0
-    duplicates: int = 0
-    rejected: int = 0
 
 
 @dataclass
@@ -185,7 +179,7 @@ class UsageLoad:
 
     def add_chunk(self, chunk: ChunkOutcome, *, kept: int, now: datetime) -> None:
         """Count a chunk in (committed with its events); `kept` of its rejections were stored."""
-        self.progress.add(chunk)
+        self.progress = self.progress.plus(chunk)
         self.rejections_kept += kept
         self.updated_at = now
 
