@@ -40,7 +40,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.batch import PayloadDecoders
 from libs.contracts.envelope import Envelope
-from libs.platform.batch_handlers import BatchDelivery, BatchEventHandler, by_message, runs_by_handler
+from libs.platform.batch_handlers import (
+    BatchDelivery,
+    BatchEventHandler,
+    by_message,
+    inert_first,
+    runs_by_handler,
+)
 from libs.platform.db import Database, utcnow
 from libs.platform.dead_letters import DeadLetter
 from libs.platform.deliveries import (
@@ -305,7 +311,7 @@ class IdempotentConsumer:
         seen = await self._applied(session, units)
         outcome = _Outcome()
         inbox_rows: list[tuple[str, str]] = []
-        for delivery in runs_by_handler(units):
+        for delivery in runs_by_handler(units if isolate else inert_first(units, self.handlers)):
             if isinstance(delivery, list):
                 await self._apply_messages(session, delivery, seen, outcome, inbox_rows)
                 continue
@@ -355,7 +361,10 @@ class IdempotentConsumer:
         items = [
             str(d.envelope.event_id)
             for u in units
-            if isinstance(u, BatchDelivery) and u.message_id not in seen and not u.handler.idempotent
+            if isinstance(u, BatchDelivery)
+            and not u.single
+            and u.message_id not in seen
+            and not u.handler.idempotent
             for d in u.deliveries
             if d.envelope is not None
         ]
@@ -376,6 +385,8 @@ class IdempotentConsumer:
         # A handler idempotent by its own keys needs no inbox row per item (batch_handlers).
         item_rows = not messages[0].handler.idempotent
         for message in messages:
+            # A single-event message's row is its event's row.
+            message_items = item_rows and not message.single
             if message.message_id in seen:
                 outcome.skipped += message.size
                 continue
@@ -393,7 +404,7 @@ class IdempotentConsumer:
                 else:
                     seen.add(event_id)
                     fresh.append(delivery.envelope)
-                    if item_rows:
+                    if message_items:
                         inbox_rows.append((event_id, message.event_type))
             seen.add(message.message_id)
             inbox_rows.append((message.message_id, message.event_type))
