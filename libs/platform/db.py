@@ -58,10 +58,6 @@ READ_ONLY: Final = "billing_read_only"
 """The execution option of a read-only session's connections (`Database.read_only_sessions`)."""
 
 
-SQLITE_HEAP_LIMIT_BYTES: Final = 96 * 1024 * 1024
-"""What SQLite may hold in one process, page caches included (`PRAGMA soft_heap_limit`)."""
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the pragmas every SQLite connection needs."""
     url = async_url(url)
@@ -84,11 +80,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # high rate (usage events, the inbox) keeps its indexes' hot pages in memory, so an
             # insert of 10,000 rows stays ~85 ms at 120,000 rows instead of growing past 150 ms.
             cursor.execute("PRAGMA cache_size=-65536")
-            # ... but one ceiling for the whole process (a process-wide setting): each pooled
-            # connection a consumer, the outbox relay or a job holds would otherwise fill its own
-            # 64 MiB as the database grows — a bill run of 100,000 accounts took a worker to
-            # 300 MiB. Near the ceiling a connection recycles its own pages instead of adding more.
-            cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_LIMIT_BYTES}")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
