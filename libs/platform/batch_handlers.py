@@ -16,8 +16,8 @@ high-volume topic), so the events of several keys may come in one call, each key
 first. Each message is taken whole (never split across calls). Single-event messages count as
 messages of one (their inbox row is their event id, as on the per-event path): an event type
 published one per message but in bursts — `invoice.finalized` during a bill run — is applied a
-poll at a time too. Events of the poll that no handler reads (they only get their inbox row) do
-not break a run.
+poll at a time too. Events of the poll that no handler reads (nothing to apply, no inbox row)
+do not break a run.
 Exactly once holds without asking the handler to be idempotent:
 
 - the inbox gets one row per message, keyed by its message id (the batch id): a redelivered
@@ -172,18 +172,13 @@ def runs_by_handler(units: Sequence[Delivery | BatchDelivery]) -> list[Delivery 
     return runs
 
 
-def inert_first(
-    units: Sequence[Delivery | BatchDelivery], handlers: Mapping[str, object]
-) -> list[Delivery | BatchDelivery]:
-    """The units of a poll with the events no handler reads first: they only get their inbox row,
-    so their place cannot matter, and left in between they would cut a batch handler's run."""
-
-    def inert(unit: Delivery | BatchDelivery) -> bool:
-        return (
-            isinstance(unit, Delivery)
-            and not unit.problem
-            and unit.envelope is not None
-            and unit.envelope.type not in handlers
-        )
-
-    return [u for u in units if inert(u)] + [u for u in units if not inert(u)]
+def unread(unit: Delivery | BatchDelivery, handlers: Mapping[str, object]) -> bool:
+    """True for a valid event that no handler of the consumer reads: applying it does nothing, so
+    it needs neither an inbox row nor a look-up (a topic's other types — a bill run's invoice
+    events on `invoicing.events` — would otherwise cost a row each, for every group)."""
+    return (
+        isinstance(unit, Delivery)
+        and not unit.problem
+        and unit.envelope is not None
+        and unit.envelope.type not in handlers
+    )

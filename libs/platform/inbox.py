@@ -14,7 +14,8 @@ isolated and the rest of the batch applies:
   for a doubling back-off while the other partitions go on, and after `max_attempts` the event
   is parked and its partition moves past it.
 
-A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`).
+A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`); nor
+does an event of a type no handler reads (there is nothing to apply).
 A batch message (`libs.contracts.batch`) is applied like its events sent one by one, or, for a
 handler registered as a `BatchEventHandler`, whole in one call with one inbox row for the
 message (`libs.platform.batch_handlers` says how that stays exactly once).
@@ -44,8 +45,8 @@ from libs.platform.batch_handlers import (
     BatchDelivery,
     BatchEventHandler,
     by_message,
-    inert_first,
     runs_by_handler,
+    unread,
 )
 from libs.platform.db import Database, utcnow
 from libs.platform.dead_letters import DeadLetter
@@ -308,10 +309,11 @@ class IdempotentConsumer:
         known: _HandlerFailed | None = None,
     ) -> _Outcome:
         units = list(deliveries) if isolate else by_message(deliveries, self.handlers)
+        units = [unit for unit in units if not unread(unit, self.handlers)]
         seen = await self._applied(session, units)
         outcome = _Outcome()
         inbox_rows: list[tuple[str, str]] = []
-        for delivery in runs_by_handler(units if isolate else inert_first(units, self.handlers)):
+        for delivery in runs_by_handler(units):
             if isinstance(delivery, list):
                 await self._apply_messages(session, delivery, seen, outcome, inbox_rows)
                 continue
