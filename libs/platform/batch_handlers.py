@@ -176,9 +176,7 @@ def unread(unit: Delivery | BatchDelivery, handlers: Mapping[str, object]) -> bo
     """True for a valid event that no handler of the consumer reads: applying it does nothing, so
     it needs neither an inbox row nor a look-up (a topic's other types — a bill run's invoice
     events on `invoicing.events` — would otherwise cost a row each, for every group)."""
-    return (
-        isinstance(unit, Delivery)
-        and not unit.problem
-        and unit.envelope is not None
-        and unit.envelope.type not in handlers
-    )
+    if not isinstance(unit, Delivery) or unit.problem or unit.payloads is not None:
+        return False
+    kind = unit.envelope.type if unit.envelope is not None else unit.event_type
+    return kind is not None and kind not in handlers
