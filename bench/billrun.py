@@ -61,6 +61,11 @@ class RunFigures:
     rerun_s: float
     baseline_s: float
     peak_rss_mib: tuple[float, ...]
+    run_cpu_s: float
+    """CPU seconds of all the processes during the run (the machine is shared: CPU per invoice is
+    the figure that load does not skew)."""
+    load: float
+    """The 1-minute load average when the run ended."""
     report: dict[str, Any]
     rerun_report: dict[str, Any]
     rows: int
@@ -205,7 +210,10 @@ async def _configuration(
             await asyncio.sleep(3.0)  # let the consumer group settle on every member's partitions
             headers = {"Authorization": f"Bearer {BENCH_API_KEY}"}
             async with httpx.AsyncClient(base_url=workers[0].url, headers=headers, timeout=120) as client:
+                cpu_before = sum(w.cpu_seconds() for w in workers)
                 run_s, report = await _run_once(client, options.timeout_s)
+                run_cpu_s = sum(w.cpu_seconds() for w in workers) - cpu_before
+                load = os.getloadavg()[0]
                 rerun_s, rerun_report = await _run_once(client, options.timeout_s)
             peaks = tuple(w.peak_rss_mib() for w in workers)
         except BaseException:
@@ -228,6 +236,8 @@ async def _configuration(
         rerun_s,
         baseline_s,
         peaks,
+        run_cpu_s,
+        load,
         report,
         rerun_report,
         checks["invoices"],
@@ -263,7 +273,9 @@ def _figures(results: list[RunFigures], options: BillRunOptions) -> list[Figure 
             and not r.report["failures"]
         )
         lines.append(
-            f"{r.database} x{r.processes}: run {r.run_s:.1f}s ({created:,} invoices), "
+            f"{r.database} x{r.processes}: run {r.run_s:.1f}s ({created:,} invoices; "
+            f"{r.run_cpu_s:.1f} CPU s, {1000 * r.run_cpu_s / max(created, 1):.2f} ms an invoice, "
+            f"load {r.load:.1f}), "
             f"no-op rerun {r.rerun_s:.1f}s ({100 * r.rerun_s / r.run_s:.0f}% of the run), "
             f"baseline {r.baseline_s:.1f}s, peak RSS "
             + ", ".join(f"{p:.0f} MiB" for p in r.peak_rss_mib)

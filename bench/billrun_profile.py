@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -90,6 +91,9 @@ async def main(accounts: int, profile: bool) -> None:
                 bill_run_schedule_enabled=False,
             )
             runtime = bootstrap(settings, clock=FixedClock(datetime(2026, 8, 1, 6, tzinfo=UTC)))
+            # As a service does once started (`libs.platform.service`): what start-up built is
+            # kept out of the collector's full scans (without it they are ~10% of the run here).
+            gc.freeze()
             profiler = cProfile.Profile() if profile else None
             try:
                 cpu, wall, loop = await _one_run(runtime, profiler)

@@ -10,10 +10,14 @@ one per event — is registered wrapped in `BatchEventHandler`, in the same `han
 
     async def record_usage(session: AsyncSession, envelopes: Sequence[Envelope]) -> None: ...
 
-For batch messages the consumer then calls it once with their events, without a flush,
-savepoint or log binding per event: once for each run of consecutive batch messages of its type
-in a poll (a whole poll of a high-volume topic), so the events of several keys may come in one
-call, each key's events oldest first. Each message is taken whole (never split across calls).
+The consumer then calls it once with their events, without a flush, savepoint or log binding
+per event: once for each run of consecutive messages of its type in a poll (a whole poll of a
+high-volume topic), so the events of several keys may come in one call, each key's events oldest
+first. Each message is taken whole (never split across calls). Single-event messages count as
+messages of one (their inbox row is their event id, as on the per-event path): an event type
+published one per message but in bursts — `invoice.finalized` during a bill run — is applied a
+poll at a time too. Events of the poll that no handler reads (nothing to apply, no inbox row)
+do not break a run.
 Exactly once holds without asking the handler to be idempotent:
 
 - the inbox gets one row per message, keyed by its message id (the batch id): a redelivered
@@ -43,8 +47,7 @@ them without an `Envelope` per item; a message the fast path will not vouch for 
 When a batch handler raises, the consumer falls back to the per-event path for the poll: it
 redoes it with a savepoint per event, calling the handler with one event at a time, so that
 only the failing event is retried or parked (as its own envelope JSON, so an operator's replay
-works) and the others apply. A single-event message, a replay, and the fallback call the
-handler with a list of one.
+works) and the others apply. A replay and the fallback call the handler with a list of one.
 """
 
 from __future__ import annotations
@@ -107,6 +110,11 @@ class BatchDelivery:
         return sum(delivery.size for delivery in self.deliveries)
 
     @property
+    def single(self) -> bool:
+        """True for a single-event message (its message id is its event's id)."""
+        return self.deliveries[0].message_id is None
+
+    @property
     def read_whole(self) -> bool:
         """True when the message's payloads were read by the payload fast path."""
         return self.deliveries[0].payloads is not None
@@ -120,11 +128,19 @@ def by_message(
     units: list[Delivery | BatchDelivery] = []
     for delivery in deliveries:
         handler = handlers.get(delivery.event_type or "")
-        if (
-            delivery.message_id is None
-            or (delivery.envelope is None and delivery.payloads is None)
-            or not isinstance(handler, BatchEventHandler)
-        ):
+        if not isinstance(handler, BatchEventHandler):
+            units.append(delivery)
+            continue
+        if delivery.message_id is None:
+            if delivery.envelope is None or delivery.problem:
+                units.append(delivery)
+            else:
+                # A single-event message is a message of one, known by its event id (the inbox
+                # row the per-event path writes for it too).
+                event_id = str(delivery.envelope.event_id)
+                units.append(BatchDelivery(event_id, delivery.envelope.type, handler, [delivery]))
+            continue
+        if delivery.envelope is None and delivery.payloads is None:
             units.append(delivery)
             continue
         last = units[-1] if units else None
@@ -154,3 +170,13 @@ def runs_by_handler(units: Sequence[Delivery | BatchDelivery]) -> list[Delivery 
         else:
             runs.append([unit])
     return runs
+
+
+def unread(unit: Delivery | BatchDelivery, handlers: Mapping[str, object]) -> bool:
+    """True for a valid event that no handler of the consumer reads: applying it does nothing, so
+    it needs neither an inbox row nor a look-up (a topic's other types — a bill run's invoice
+    events on `invoicing.events` — would otherwise cost a row each, for every group)."""
+    if not isinstance(unit, Delivery) or unit.problem or unit.payloads is not None:
+        return False
+    kind = unit.envelope.type if unit.envelope is not None else unit.event_type
+    return kind is not None and kind not in handlers

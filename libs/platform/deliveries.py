@@ -15,8 +15,9 @@ import contextlib
 import json
 from collections.abc import Container
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+import msgspec
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -81,13 +82,17 @@ def deliveries_of(
     """The events a record carries, or one undeliverable entry saying why.
 
     The schema version is judged only for `handled` types: an event nobody here reads is
-    harmless in any version. A batch message of a type `decoders` reads is one delivery of its
-    payloads when they are all valid (`libs.contracts.batch.decode_payloads`).
+    harmless in any version (a single-event message of such a type is not even parsed: one
+    delivery of its type, without an envelope). A batch message of a type `decoders` reads is
+    one delivery of its payloads when they are all valid (`libs.contracts.batch.decode_payloads`).
     """
     if decoders and record.value is not None:
         fast = decoders.decode_payloads(record.value, record.headers)
         if fast is not None:
             return [Delivery(record, None, "", fast.event_type, fast.message_id, fast.payloads)]
+    unread = _unread_type(record, handled)
+    if unread is not None:
+        return [Delivery(record, None, "", unread)]
     try:
         message = message_of(record.value, record.headers)
     except MalformedMessage as exc:
@@ -98,6 +103,31 @@ def deliveries_of(
         problem = (version_problem(envelope) or "") if envelope.type in handled else ""
         deliveries.append(Delivery(record, envelope, problem, envelope.type, batch_id))
     return deliveries
+
+
+class _Head(msgspec.Struct):
+    """What tells a single envelope's type (a batch's body has no `event_id`)."""
+
+    event_id: str
+    type: str
+
+
+_HEAD: Final = msgspec.json.Decoder(_Head)
+
+
+def _unread_type(record: ConsumerRecord[Any, Any], handled: Container[str]) -> str | None:
+    """The type of a single-event message that no handler here reads, read alone (the rest of the
+    envelope is not parsed: a topic's other types — a bill run's invoice events, for the groups
+    that read one type of `invoicing.events` — would each cost a full validation for nothing);
+    None when it is read here, or it does not look like an envelope (the full parse judges it; a
+    flaw further in an envelope of a type nobody here reads is left to the groups that read it)."""
+    if record.value is None or is_batch(record.headers):
+        return None
+    try:
+        kind = _HEAD.decode(record.value).type
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return kind if kind and kind not in handled else None
 
 
 def version_problem(envelope: Envelope) -> str | None:

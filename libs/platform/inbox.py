@@ -14,7 +14,8 @@ isolated and the rest of the batch applies:
   for a doubling back-off while the other partitions go on, and after `max_attempts` the event
   is parked and its partition moves past it.
 
-A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`).
+A parked event gets no inbox row, so an operator can replay it (`libs.platform.replay`); nor
+does an event of a type no handler reads (there is nothing to apply).
 A batch message (`libs.contracts.batch`) is applied like its events sent one by one, or, for a
 handler registered as a `BatchEventHandler`, whole in one call with one inbox row for the
 message (`libs.platform.batch_handlers` says how that stays exactly once).
@@ -40,7 +41,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.batch import PayloadDecoders
 from libs.contracts.envelope import Envelope
-from libs.platform.batch_handlers import BatchDelivery, BatchEventHandler, by_message, runs_by_handler
+from libs.platform.batch_handlers import (
+    BatchDelivery,
+    BatchEventHandler,
+    by_message,
+    runs_by_handler,
+    unread,
+)
 from libs.platform.db import Database, utcnow
 from libs.platform.dead_letters import DeadLetter
 from libs.platform.deliveries import (
@@ -302,6 +309,7 @@ class IdempotentConsumer:
         known: _HandlerFailed | None = None,
     ) -> _Outcome:
         units = list(deliveries) if isolate else by_message(deliveries, self.handlers)
+        units = [unit for unit in units if not unread(unit, self.handlers)]
         seen = await self._applied(session, units)
         outcome = _Outcome()
         inbox_rows: list[tuple[str, str]] = []
@@ -355,7 +363,10 @@ class IdempotentConsumer:
         items = [
             str(d.envelope.event_id)
             for u in units
-            if isinstance(u, BatchDelivery) and u.message_id not in seen and not u.handler.idempotent
+            if isinstance(u, BatchDelivery)
+            and not u.single
+            and u.message_id not in seen
+            and not u.handler.idempotent
             for d in u.deliveries
             if d.envelope is not None
         ]
@@ -376,6 +387,8 @@ class IdempotentConsumer:
         # A handler idempotent by its own keys needs no inbox row per item (batch_handlers).
         item_rows = not messages[0].handler.idempotent
         for message in messages:
+            # A single-event message's row is its event's row.
+            message_items = item_rows and not message.single
             if message.message_id in seen:
                 outcome.skipped += message.size
                 continue
@@ -393,7 +406,7 @@ class IdempotentConsumer:
                 else:
                     seen.add(event_id)
                     fresh.append(delivery.envelope)
-                    if item_rows:
+                    if message_items:
                         inbox_rows.append((event_id, message.event_type))
             seen.add(message.message_id)
             inbox_rows.append((message.message_id, message.event_type))

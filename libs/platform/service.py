@@ -46,6 +46,7 @@ from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
 from libs.platform.json_body import read_bodies_exactly
 from libs.platform.logging import configure_logging, get_logger
+from libs.platform.memory import limit_malloc_arenas
 from libs.platform.migrations import upgrade_async
 from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
 from libs.platform.outbox import OutboxRelay
@@ -340,6 +341,8 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Before the database's connection threads start (`libs.platform.memory`).
+        limit_malloc_arenas()
         await runtime.start()
         if on_startup is not None:
             result = on_startup(runtime)

@@ -19,10 +19,11 @@ inbox entry commit together (a redelivered event changes nothing twice).
   letter (replay it once wired).
 - `invoicing.ledger` (`invoicing.events`): the general ledger and the revenue schedules, booked
   from invoicing's own events — `invoice.finalized` (a schedule per line, by its product's revenue
-  rule), `invoice.voided`, `credit_note.issued`, `payment.received`, `payment.refunded`,
-  `payment.reversed`, `invoice.written_off` (`invoicing.handlers.ledger_postings`). Payments and
-  collections publish their events and never call the ledger; each event is posted once (the
-  inbox, and the journal's unique source key). Other event types of the topic are ignored.
+  rule; the consecutive ones of a poll in one call), `invoice.voided`, `credit_note.issued`,
+  `payment.received`, `payment.refunded`, `payment.reversed`, `invoice.written_off`
+  (`invoicing.handlers.ledger_postings`). Payments and collections publish their events and never
+  call the ledger; each event is posted once (the inbox, and the journal's unique source key).
+  Other event types of the topic are ignored.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from libs.contracts import payments
 from libs.contracts.bill_runs import BillRunChunkRequested
 from libs.contracts.catalog import PricePublished, ProductChanged
 from libs.contracts.envelope import Envelope, EventPayload
+from libs.contracts.invoicing import InvoiceFinalized
 from libs.contracts.overage import OverageRebillRequested
 from libs.contracts.provisioning import (
     ACCOUNT_PROFILE_EVENTS,
@@ -201,7 +203,14 @@ def ledger_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
 
         return apply
 
+    async def invoices_finalized(uow: SqlInvoicingUnitOfWork, events: list[InvoiceFinalized]) -> None:
+        await ledger_postings.post_invoices_finalized(uow=uow, events=events, chart=chart)
+
     routes = EventRoutes(unit_of_work)
     for model, post in LEDGER_POSTINGS:
         routes.on(model, posting(post))
+    # A bill run finalizes invoices by the thousand: the consecutive ones of a poll are booked in
+    # one call (one look-up of rules, one insert per table; `libs.platform.batch_handlers`), each
+    # still once — by its invoice's schedules and the journal's unique source key.
+    routes.on_batch(InvoiceFinalized, invoices_finalized)
     return ConsumerSpec(group_id=LEDGER_GROUP, topics=[INVOICING_EVENTS], handlers=routes.handlers)

@@ -212,3 +212,16 @@ def test_the_operator_table_shows_one_line_per_dead_letter() -> None:
         "5",
     ]
     assert "NotFound: account 'acct_9' does not exist" in row and "2026-11-30T10:00:00+00:00" in row
+
+
+def test_a_single_event_of_a_type_nobody_here_reads_is_not_parsed_and_not_parked() -> None:
+    def record(value: bytes) -> Any:
+        return ConsumerRecord("test.unit.fees", 0, 9, 0, 0, b"acct_1", value, None, 0, 0, [])
+
+    # Its payload would not even validate: only its type was read.
+    body = _wire(payload={"account_id": 7}, schema_version=9)
+    (unread,) = deliveries_of(record(json.dumps(body).encode()), {"test.unit.other"})
+    assert (unread.envelope, unread.problem, unread.event_type) == (None, "", "test.unit.fee_charged")
+    # What does not look like an envelope is judged whole, read here or not.
+    (junk,) = deliveries_of(record(b'{"type": "test.unit.fee_charged"}'), {"test.unit.other"})
+    assert junk.problem and junk.envelope is None

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal
 from itertools import pairwise
 from typing import Final
 
@@ -63,6 +63,8 @@ from .charge_lines import (
 BILLABLE_STATES: Final = frozenset({"active", "suspended"})
 _HUNDRED: Final = Decimal(100)
 _PRECISION: Final = 50
+_NET_CONTEXT: Final = Context(prec=_PRECISION)
+"""`localcontext(prec=_PRECISION)` built once (the default rounding, half even)."""
 _DAY: Final = timedelta(days=1)
 
 
@@ -94,10 +96,15 @@ class RecurringSegment:
     @property
     def amount(self) -> Decimal:
         """The list amount less the discount while it lasts (unrounded)."""
+        return self.net_of(self.list_amount)
+
+    def net_of(self, list_amount: Decimal) -> Decimal:
+        """`list_amount` (the segment's) less the discount while it lasts (unrounded)."""
         if not self.discounted:
-            return self.list_amount
-        with localcontext(prec=_PRECISION):
-            return self.list_amount * (_HUNDRED - self.version.discount_percent) / _HUNDRED
+            return list_amount
+        net = _NET_CONTEXT
+        kept = net.subtract(_HUNDRED, self.version.discount_percent)
+        return net.divide(net.multiply(list_amount, kept), _HUNDRED)
 
 
 def _ordered(subscription: BillingSubscription) -> list[SubscriptionVersion]:
@@ -322,7 +329,8 @@ def _segment_line(
     currency: str,
     billed: BilledLedger,
 ) -> ChargeLine | None:
-    due = owed(segment.list_amount, segment.amount, billed.of(key), currency)
+    list_amount = segment.list_amount
+    due = owed(list_amount, segment.net_of(list_amount), billed.of(key), currency)
     if due is None:
         return None
     span = segment.span

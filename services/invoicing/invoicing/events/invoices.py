@@ -167,14 +167,19 @@ class _Unfit(Exception):
 def _text(value: Decimal, *, max_places: int, allow_negative: bool = True) -> str:
     """A decimal as the contract's decimal types write it (never "-0"), if they take it: at most
     `max_places` decimals and MAX_INTEGER_DIGITS digits before the point."""
+    if not value.is_finite():
+        raise _Unfit
     if value.is_zero():
         value = value.copy_abs()
     elif not (-_LIMIT < value < _LIMIT) or (value < 0 and not allow_negative):
         raise _Unfit
-    exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int) or -exponent > max_places:
+    text = format(value, "f")
+    # The decimals written are the exponent's (read off the text: `as_tuple()` builds a named
+    # tuple in Python, and cost a tenth of a bill run's CPU here).
+    point = text.find(".")
+    if point >= 0 and len(text) - point - 1 > max_places:
         raise _Unfit
-    return format(value, "f")
+    return text
 
 
 def _amount(value: Decimal, currency: str) -> str:

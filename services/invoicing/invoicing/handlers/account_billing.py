@@ -267,8 +267,7 @@ class ReadModelAccounts:
     ) -> list[str]:
         """Up to `limit` account ids after `after_account_id` (from the first when None), sorted;
         with `due_on`, those not marked billed through it."""
-        page = await self.uow.billing_inputs.accounts_page(after_account_id, limit, due_on=due_on)
-        return [account.account_id for account in page]
+        return await self.uow.billing_inputs.account_ids_page(after_account_id, limit, due_on=due_on)
 
 
 async def invoiced_account(uow: InvoicingUnitOfWork, account_id: str) -> str:

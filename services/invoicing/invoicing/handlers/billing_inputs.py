@@ -128,6 +128,13 @@ class BillingInputsReadModel(abc.ABC):
         """Up to `limit` accounts with their own invoice (not billing to a parent), by id, after one;
         with `due_on`, only those not marked billed through that date (see `mark_billed_through`)."""
 
+    async def account_ids_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[str]:
+        """The ids of `accounts_page` (a bill run's enumeration needs no more)."""
+        page = await self.accounts_page(after_account_id, limit, due_on=due_on)
+        return [account.account_id for account in page]
+
     @abc.abstractmethod
     async def watermark_versions(self, account_ids: Collection[str]) -> dict[str, int]:
         """The version of each account's billing mark, read with its inputs by a chunk. Every write

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import date
 
 from invoicing.domain.ledger import EntryKind, JournalEntry, TrialBalanceRow
@@ -15,6 +16,11 @@ class LedgerRepository(abc.ABC):
     @abc.abstractmethod
     async def add(self, entry: JournalEntry) -> None:
         """Stage a new entry with its lines."""
+
+    async def add_many(self, entries: Sequence[JournalEntry]) -> None:
+        """Stage many new entries with their lines."""
+        for entry in entries:
+            await self.add(entry)
 
     @abc.abstractmethod
     async def posted(self, kind: EntryKind, source_id: str) -> bool:

@@ -11,7 +11,7 @@ Each event is applied once (the consumer's inbox, and the journal's unique sourc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -46,6 +46,8 @@ from libs.contracts.payments import (
     PaymentRefunded,
     PaymentReversed,
 )
+from libs.contracts.vocabulary import RevenueRule
+from libs.platform.audit import AuditChange
 from libs.platform.errors import RetryableError, ValidationFailed
 from libs.platform.ids import new_id
 
@@ -75,21 +77,25 @@ def _entry(
     )
 
 
+def _posted(entry: JournalEntry) -> AuditChange:
+    return (
+        "journal_entry.posted",
+        "journal_entry",
+        entry.id,
+        {
+            "kind": entry.kind.value,
+            "source_id": entry.source_id,
+            "entry_date": entry.entry_date.isoformat(),
+            "currency": entry.currency,
+            "total": str(entry.total),
+        },
+    )
+
+
 async def _post(uow: InvoicingUnitOfWork, entry: JournalEntry | None) -> None:
     if entry is not None:
         await uow.ledger.add(entry)
-        uow.audit(
-            "journal_entry.posted",
-            "journal_entry",
-            entry.id,
-            {
-                "kind": entry.kind.value,
-                "source_id": entry.source_id,
-                "entry_date": entry.entry_date.isoformat(),
-                "currency": entry.currency,
-                "total": str(entry.total),
-            },
-        )
+        uow.audit(*_posted(entry))
     await uow.commit()
 
 
@@ -124,9 +130,45 @@ async def post_invoice_finalized(
     *, uow: InvoicingUnitOfWork, event: InvoiceFinalized, chart: ChartOfAccounts
 ) -> JournalEntry | None:
     """Schedule every line of an issued invoice and book it; None when it was booked already."""
-    if await uow.revenue.of_invoice(event.invoice_id):
-        return None
-    rules = await uow.revenue.product_rules({line.product_id for line in event.lines if line.product_id})
+    return (await post_invoices_finalized(uow=uow, events=[event], chart=chart))[0]
+
+
+async def post_invoices_finalized(
+    *, uow: InvoicingUnitOfWork, events: Sequence[InvoiceFinalized], chart: ChartOfAccounts
+) -> list[JournalEntry | None]:
+    """Schedule and book many issued invoices at once (a bill run's burst of `invoice.finalized`):
+    one look-up of what is booked already and of the products' rules, one insert per table for
+    all of them. Each invoice is booked exactly as on its own; its entry, or None when it was
+    booked already (before, or earlier in `events`)."""
+    booked = await uow.revenue.invoices_scheduled({event.invoice_id for event in events})
+    rules = await uow.revenue.product_rules(
+        {line.product_id for event in events for line in event.lines if line.product_id}
+    )
+    results: list[JournalEntry | None] = []
+    bookings: list[tuple[list[RevenueSchedule], str | None]] = []
+    entries: list[JournalEntry] = []
+    for event in events:
+        if event.invoice_id in booked:
+            results.append(None)
+            continue
+        booked.add(event.invoice_id)
+        schedules, entry = _invoice_booking(event, rules, chart)
+        bookings.append((schedules, None if entry is None else entry.id))
+        if entry is not None:
+            entries.append(entry)
+        results.append(entry)
+    await uow.revenue.add_many(bookings)
+    await uow.ledger.add_many(entries)
+    await uow.audit_many([_posted(entry) for entry in entries])
+    await uow.commit()
+    return results
+
+
+def _invoice_booking(
+    event: InvoiceFinalized, rules: Mapping[str, RevenueRule], chart: ChartOfAccounts
+) -> tuple[list[RevenueSchedule], JournalEntry | None]:
+    """An issued invoice's schedules (one per line, by its product's revenue rule) and its entry
+    (Dr receivable; Cr revenue / deferred revenue; Cr tax payable)."""
     schedules: list[RevenueSchedule] = []
     # The excess credit the invoice carried to the account is no revenue: it is customer credit.
     carried = sum((line.amount for line in event.lines if line.kind == ACCOUNT_CREDIT_KIND), ZERO)
@@ -175,9 +217,7 @@ async def post_invoice_finalized(
             chart, total=event.total, split=split, tax=event.tax_total, account_credit=carried
         ),
     )
-    await uow.revenue.add(schedules, billing_entry_id=None if entry is None else entry.id)
-    await _post(uow, entry)
-    return entry
+    return schedules, entry
 
 
 async def _schedules_of(uow: InvoicingUnitOfWork, invoice_id: str) -> list[RevenueSchedule]:

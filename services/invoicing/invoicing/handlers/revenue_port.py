@@ -61,6 +61,15 @@ class RevenueRepository(abc.ABC):
         """Stage new schedules with their months; months recognised at once (`posted`) are marked
         as posted by the invoice's entry."""
 
+    async def add_many(self, bookings: Sequence[tuple[Sequence[RevenueSchedule], str | None]]) -> None:
+        """`add` for many invoices at once: each one's schedules with its billing entry's id."""
+        for schedules, billing_entry_id in bookings:
+            await self.add(schedules, billing_entry_id=billing_entry_id)
+
+    async def invoices_scheduled(self, invoice_ids: Collection[str]) -> set[str]:
+        """Those of these invoices that have schedules already (booked), in one query."""
+        return {invoice_id for invoice_id in invoice_ids if await self.of_invoice(invoice_id)}
+
     @abc.abstractmethod
     async def save_credited(self, schedule: RevenueSchedule, credit: ScheduleCredit) -> None:
         """Stage a schedule's new months and credited totals, and the credit taken off it."""

@@ -361,8 +361,19 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
     ) -> list[BillingAccount]:
         """Accounts with their own invoice, by id, after `after_account_id`; with `due_on`, only
         those not marked billed through that date (one outer join on the marks)."""
+        stmt = self._page_of(core_select(_ACCOUNTS), after_account_id, limit, due_on)
+        return [account_of(row) for row in await self._core_rows(stmt)]
+
+    async def account_ids_page(
+        self, after_account_id: str | None, limit: int, *, due_on: date | None = None
+    ) -> list[str]:
+        """The ids of `accounts_page`, read alone."""
+        stmt = self._page_of(core_select(_ACCOUNTS.c.account_id), after_account_id, limit, due_on)
+        return [row[0] for row in await self._core_rows(stmt)]
+
+    @staticmethod
+    def _page_of(stmt: Any, after_account_id: str | None, limit: int, due_on: date | None) -> Any:
         accounts, marks = _ACCOUNTS.c, _MARKS.c
-        stmt = core_select(_ACCOUNTS)
         if due_on is not None:
             stmt = stmt.outerjoin(_MARKS, marks.account_id == accounts.account_id).where(
                 or_(marks.billed_through.is_(None), marks.billed_through < due_on)
@@ -370,8 +381,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         stmt = stmt.where(or_(accounts.bills_to_parent.is_(False), accounts.parent_account_id.is_(None)))
         if after_account_id is not None:
             stmt = stmt.where(accounts.account_id > after_account_id)
-        stmt = stmt.order_by(accounts.account_id).limit(limit)
-        return [account_of(row) for row in await self._core_rows(stmt)]
+        return stmt.order_by(accounts.account_id).limit(limit)
 
     async def billing_inputs(
         self,

@@ -26,18 +26,29 @@ class SqlLedgerRepository(LedgerRepository):
 
     async def add(self, entry: JournalEntry) -> None:
         """Insert the entry and its lines (the unique source key refuses a second posting)."""
+        await self.add_many([entry])
+
+    async def add_many(self, entries: Sequence[JournalEntry]) -> None:
+        """Insert the entries and their lines: two multi-row inserts in all."""
+        if not entries:
+            return
+        now = _now()
         connection = await self.session.connection()
         await connection.execute(
-            insert(JournalEntryRow).values(
-                id=entry.id,
-                kind=entry.kind.value,
-                entry_date=entry.entry_date,
-                currency=entry.currency,
-                source_id=entry.source_id,
-                account_id=entry.account_id,
-                description=entry.description,
-                created_at=_now(),
-            )
+            insert(JournalEntryRow),
+            [
+                {
+                    "id": entry.id,
+                    "kind": entry.kind.value,
+                    "entry_date": entry.entry_date,
+                    "currency": entry.currency,
+                    "source_id": entry.source_id,
+                    "account_id": entry.account_id,
+                    "description": entry.description,
+                    "created_at": now,
+                }
+                for entry in entries
+            ],
         )
         await connection.execute(
             insert(JournalLineRow),
@@ -52,6 +63,7 @@ class SqlLedgerRepository(LedgerRepository):
                     "debit": line.debit,
                     "credit": line.credit,
                 }
+                for entry in entries
                 for number, line in enumerate(entry.lines, start=1)
             ],
         )

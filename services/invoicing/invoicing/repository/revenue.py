@@ -67,7 +67,11 @@ class SqlRevenueRepository(RevenueRepository):
 
     async def add(self, schedules: Sequence[RevenueSchedule], *, billing_entry_id: str | None) -> None:
         """Insert the schedules and their months (two multi-row inserts: an invoice's lines at once)."""
-        if not schedules:
+        await self.add_many([(schedules, billing_entry_id)])
+
+    async def add_many(self, bookings: Sequence[tuple[Sequence[RevenueSchedule], str | None]]) -> None:
+        """Insert the schedules of many invoices and their months: two multi-row inserts in all."""
+        if not any(schedules for schedules, _ in bookings):
             return
         now = datetime.now(UTC)
         connection = await self.session.connection()
@@ -94,6 +98,7 @@ class SqlRevenueRepository(RevenueRepository):
                     "tax_credited": schedule.tax_credited,
                     "created_at": now,
                 }
+                for schedules, _ in bookings
                 for schedule in schedules
             ],
         )
@@ -106,10 +111,23 @@ class SqlRevenueRepository(RevenueRepository):
                 "amount": month.amount,
                 "journal_entry_id": billing_entry_id if month.posted else None,
             }
+            for schedules, billing_entry_id in bookings
             for schedule in schedules
             for month in schedule.months
         ]
-        await connection.execute(insert(RevenueScheduleMonthRow), months)
+        if months:
+            await connection.execute(insert(RevenueScheduleMonthRow), months)
+
+    async def invoices_scheduled(self, invoice_ids: Collection[str]) -> set[str]:
+        """Those of these invoices that have schedules already, in one query."""
+        if not invoice_ids:
+            return set()
+        rows = await self._rows(
+            select_columns(RevenueScheduleRow.invoice_id)  # type: ignore[call-overload]
+            .where(col(RevenueScheduleRow.invoice_id).in_(list(invoice_ids)))
+            .distinct()
+        )
+        return {row[0] for row in rows}
 
     async def save_credited(self, schedule: RevenueSchedule, credit: ScheduleCredit) -> None:
         """Stage the schedule's credited totals and months, and the credit's row."""
