@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ from libs.platform.idempotency import IdempotencyMiddleware
 from libs.platform.inbox import EventHandler, IdempotentConsumer
 from libs.platform.json_body import read_bodies_exactly
 from libs.platform.logging import configure_logging, get_logger
-from libs.platform.memory import limit_malloc_arenas
+from libs.platform.memory import limit_malloc_arenas, settle_collector
 from libs.platform.migrations import upgrade_async
 from libs.platform.observability import RequestContextMiddleware, ServiceMetrics, health_router
 from libs.platform.outbox import OutboxRelay
@@ -348,13 +347,7 @@ def create_service_app(
             result = on_startup(runtime)
             if asyncio.iscoroutine(result):
                 await result
-        # Everything built at start-up (modules, pydantic and SQLAlchemy schemas, settings) lives
-        # as long as the process: move it out of the collector's reach, so the full collections
-        # that a consumer's poll of thousands of envelopes triggers do not scan it every time.
-        gc.freeze()
-        if settings.gc_young_threshold:
-            _, older, oldest = gc.get_threshold()
-            gc.set_threshold(settings.gc_young_threshold, older, oldest)
+        settle_collector(settings.gc_young_threshold)  # libs.platform.memory
         log.info("service.started", service=settings.service_name, port=settings.port)
         try:
             yield

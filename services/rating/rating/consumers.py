@@ -46,7 +46,7 @@ from libs.contracts.usage import UsageRecorded
 from libs.platform.batch_handlers import BatchEventHandler, PayloadHandler
 from libs.platform.errors import FieldError, ValidationFailed
 from libs.platform.event_routes import EventRoutes
-from libs.platform.gc_pause import gc_paused
+from libs.platform.memory import gc_paused
 from libs.platform.service import ConsumerSpec
 from rating.config import RatingSettings
 from rating.domain.usage import UsageSource
@@ -204,7 +204,7 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             guide_memory=getattr(runtime, "guide_memory", None),
             aggregate_memory=getattr(runtime, "aggregate_memory", None),
         )
-        # The batch's objects die by reference counting (libs/platform/gc_pause.py).
+        # The batch's objects die by reference counting (libs/platform/memory.py).
         with gc_paused():
             refusals = await record_chunks(uow, payloads)
         if refusals:

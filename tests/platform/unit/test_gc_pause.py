@@ -1,4 +1,4 @@
-"""`gc_paused`: the cyclic collector off over a stretch, on again after the last overlapping one."""
+"""`gc_paused` (libs.platform.memory): the collector off over a stretch, on after the last one."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from libs.platform import gc_pause
-from libs.platform.gc_pause import gc_paused
+from libs.platform import memory as gc_pause
+from libs.platform.memory import gc_paused
 
 
 @pytest.fixture(autouse=True)

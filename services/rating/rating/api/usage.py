@@ -12,7 +12,7 @@ from libs.contracts.usage import METER_CODE_PATTERN
 from libs.platform.db import retrying_conflicts
 from libs.platform.edge import edge_body
 from libs.platform.errors import ValidationFailed
-from libs.platform.gc_pause import gc_paused
+from libs.platform.memory import gc_paused
 from libs.platform.pagination import PageParams
 from rating.api.deps import ID_PATTERN, ReadUow, UsageCaller, UsageUow, id_path, runtime_from
 from rating.config import RatingSettings
@@ -57,7 +57,7 @@ def ingestion_rules(request: Request) -> IngestionRules:
 @edge_body(json_members=None)  # bounded by the parser itself (schemas/usage.py), at C speed
 async def record_usage(request: Request, caller: UsageCaller) -> UsageReceipt:
     body = await request.body()
-    with gc_paused():  # the parsed batch's objects die by reference counting (libs/platform/gc_pause.py)
+    with gc_paused():  # the parsed batch's objects die by reference counting (libs/platform/memory.py)
         received = parse_usage_body(body, request.headers.get("content-type"))
     runtime, rules = runtime_from(request), ingestion_rules(request)
 

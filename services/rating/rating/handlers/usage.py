@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from libs.contracts.usage import UsageRecord
 from libs.platform.errors import DomainError, FieldError
-from libs.platform.gc_pause import gc_paused
 from libs.platform.ids import new_id
+from libs.platform.memory import gc_paused
 from libs.platform.pagination import decode_cursor
 from rating.domain.meters import Aggregation, Meter
 from rating.domain.usage import (
@@ -192,7 +192,7 @@ async def record_usage(
 ) -> UsageReceipt:
     """Store a batch of usage events exactly once and count them (see the module); commits."""
     watch = stopwatch or _NoStopwatch()
-    with gc_paused():  # the batch's objects die by reference counting (libs/platform/gc_pause.py)
+    with gc_paused():  # the batch's objects die by reference counting (libs/platform/memory.py)
         receipt = await stage_usage(
             uow=uow, events=events, source=source, rules=rules, load_id=load_id, stopwatch=watch
         )
