@@ -16,8 +16,13 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Integer, Text, func
 from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.platform.db import Database, UtcDateTime
+from libs.platform.db import Database, UtcDateTime, utcnow
+from libs.platform.deliveries import Delivery
+from libs.platform.logging import get_logger
+
+log = get_logger("inbox")
 
 
 class DeadLetter(SQLModel, table=True):
@@ -92,3 +97,36 @@ def dead_letter_table(letters: Sequence[DeadLetter]) -> str:
 def _one_line(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def park(session: AsyncSession, delivery: Delivery, *, group: str, error: str, attempts: int) -> None:
+    """Keep an event that cannot apply as a dead letter of `group` (logged): an event of a batch
+    message as its own envelope, the one a replay applies; anything else as the record's bytes."""
+    record = delivery.record
+    if delivery.message_id is not None and delivery.envelope is not None:
+        body = delivery.envelope.model_dump_json()
+    else:
+        body = (record.value or b"").decode("utf-8", "replace")
+    log.error(
+        "consumer.dead_letter",
+        group=group,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        attempts=attempts,
+        error=error,
+    )
+    session.add(
+        DeadLetter(
+            consumer_group=group,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            event_id=str(delivery.envelope.event_id) if delivery.envelope else None,
+            event_type=delivery.event_type,
+            error=error,
+            attempts=attempts,
+            body=body,
+            created_at=utcnow(),
+        )
+    )

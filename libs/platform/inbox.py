@@ -48,8 +48,8 @@ from libs.platform.batch_handlers import (
     runs_by_handler,
     unread,
 )
-from libs.platform.db import Database, utcnow
-from libs.platform.dead_letters import DeadLetter
+from libs.platform.db import Database
+from libs.platform.dead_letters import DeadLetter, park
 from libs.platform.deliveries import (
     Delivery,
     deliveries_of,
@@ -477,35 +477,7 @@ class IdempotentConsumer:
             return exc
 
     def _park(self, session: AsyncSession, delivery: Delivery, error: str, *, attempts: int) -> None:
-        record = delivery.record
-        if delivery.message_id is not None and delivery.envelope is not None:
-            # An event of a batch is kept as its own envelope, the one a replay applies.
-            body = delivery.envelope.model_dump_json()
-        else:
-            body = (record.value or b"").decode("utf-8", "replace")
-        log.error(
-            "consumer.dead_letter",
-            group=self.group_id,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            attempts=attempts,
-            error=error,
-        )
-        session.add(
-            DeadLetter(
-                consumer_group=self.group_id,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                event_id=str(delivery.envelope.event_id) if delivery.envelope else None,
-                event_type=delivery.event_type,
-                error=error,
-                attempts=attempts,
-                body=body,
-                created_at=utcnow(),
-            )
-        )
+        park(session, delivery, group=self.group_id, error=error, attempts=attempts)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
