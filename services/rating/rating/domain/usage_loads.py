@@ -101,7 +101,9 @@ class _RowTally:
     rejected: int = 0
 
 
-_ROW_COUNTS: Final = tuple(f.name for f in fields(_RowTally) if f.name not in ("bytes_done", "lines_done"))
+PROGRESS_FIELDS: Final = tuple(f.name for f in fields(_RowTally))
+"""A load's progress, field by field: the position reached, then the row tallies (what a store keeps)."""
+_ROW_COUNTS: Final = tuple(name for name in PROGRESS_FIELDS if name not in ("bytes_done", "lines_done"))
 """The tallies a load's chunks add up (the position is not added: a chunk ends where it ends)."""
 
 

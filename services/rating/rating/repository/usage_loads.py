@@ -18,7 +18,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.errors import FieldError
-from rating.domain.usage_loads import PENDING, LoadFormat, LoadProgress, LoadState, RejectedRow, UsageLoad
+from rating.domain.usage_loads import (
+    PENDING,
+    PROGRESS_FIELDS,
+    LoadFormat,
+    LoadProgress,
+    LoadState,
+    RejectedRow,
+    UsageLoad,
+)
 from rating.handlers.usage_loads_port import UsageLoadRepository
 from rating.models import UsageLoadRejectionRow, UsageLoadRow
 
@@ -43,18 +51,7 @@ def load_of(row: UsageLoadRow) -> UsageLoad:
         updated_at=row.updated_at,
         failure_reason=row.failure_reason,
         same_content_as=row.same_content_as,
-        progress=LoadProgress(
-            bytes_done=row.bytes_done,
-            lines_done=row.lines_done,
-            rows_read=row.rows_read,
-            accepted=row.accepted,
-            counted=row.counted,
-            late=row.late,
-            unmatched=row.unmatched,
-            filtered=row.filtered,
-            duplicates=row.duplicates,
-            rejected=row.rejected,
-        ),
+        progress=LoadProgress(**{name: getattr(row, name) for name in PROGRESS_FIELDS}),
         rejections_kept=row.rejections_kept,
         worker=row.worker,
         lease_until=row.lease_until,
@@ -67,16 +64,7 @@ def _changing(load: UsageLoad) -> dict[str, Any]:
     return {
         "state": load.state.value,
         "failure_reason": load.failure_reason,
-        "bytes_done": progress.bytes_done,
-        "lines_done": progress.lines_done,
-        "rows_read": progress.rows_read,
-        "accepted": progress.accepted,
-        "counted": progress.counted,
-        "late": progress.late,
-        "unmatched": progress.unmatched,
-        "filtered": progress.filtered,
-        "duplicates": progress.duplicates,
-        "rejected": progress.rejected,
+        **{name: getattr(progress, name) for name in PROGRESS_FIELDS},
         "rejections_kept": load.rejections_kept,
         "worker": load.worker,
         "lease_until": load.lease_until,
