@@ -198,15 +198,16 @@ def card_scanning_receive(receive: Receive) -> Receive:
     return scanning
 
 
-def replaying_receive(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands over an already read body, then waits on the real one (disconnect)."""
+def replaying_receive(body: bytes, receive: Receive, *, more_body: bool = False) -> Receive:
+    """A `receive` that hands over an already read body (the whole body, or its start with
+    `more_body`), then reads on from the real one (the rest, or a disconnect)."""
     sent = False
 
     async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": more_body}
         return await receive()
 
     return replay

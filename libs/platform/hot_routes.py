@@ -46,7 +46,13 @@ from libs.platform.auth import (
     principal_for_key,
 )
 from libs.platform.card_numbers import body_card_fields, url_and_header_card_fields
-from libs.platform.edge import declared_body, json_member_cap, json_members_over, route_body_limit
+from libs.platform.edge import (
+    declared_body,
+    json_member_cap,
+    json_members_over,
+    replaying_receive,
+    route_body_limit,
+)
 from libs.platform.errors import DomainError
 from libs.platform.idempotent_requests import HEADER as IDEMPOTENCY_HEADER
 from libs.platform.json_body import loads_exact
@@ -161,14 +167,14 @@ class HotRoutes:
             return
         value = _valid_body(scope, hot, body)
         if value is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replaying_receive(body, receive), send)
             return
         scope["route"] = hot.route
         try:
             answer = await hot.answer(scope["app"].state.runtime, principal, value)
         except DomainError as exc:
             response = await _domain_error_response(scope, exc)
-            await response(scope, _replay(body, receive), send)
+            await response(scope, replaying_receive(body, receive), send)
             return
         await send(
             {
@@ -216,7 +222,7 @@ async def _read_bounded(receive: Receive, limit: int) -> tuple[bytes | None, Rec
         size += len(chunk)
         chunks.append(chunk)
         if size > limit:
-            return None, _replay(b"".join(chunks), receive, more_body=True)
+            return None, replaying_receive(b"".join(chunks), receive, more_body=True)
         if not message.get("more_body", False):
             return b"".join(chunks), receive
 
@@ -242,20 +248,6 @@ async def _domain_error_response(scope: Scope, exc: DomainError) -> Any:
         if cls in handlers:
             return await handlers[cls](Request(scope), exc)
     raise exc
-
-
-def _replay(body: bytes, receive: Receive, *, more_body: bool = False) -> Receive:
-    """A `receive` that hands over an already read body, then reads on from `receive`."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": more_body}
-        return await receive()
-
-    return replay
 
 
 def _replay_then(body: bytes, message: Message) -> Receive:
