@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Context, Decimal
@@ -361,3 +361,32 @@ def driver_insert(table: Any, columns: tuple[str, ...], dialect: Dialect) -> str
         assert tuple(compiled.positiontup or ()) == columns, compiled.positiontup
         _DRIVER_INSERTS[cache_key] = str(compiled)
     return _DRIVER_INSERTS[cache_key]
+
+
+_BIND_PROCESSORS: dict[
+    tuple[str, tuple[str, ...], str, str], tuple[tuple[int, Callable[[Any], Any]], ...]
+] = {}
+
+
+def driver_rows(
+    table: Any, columns: tuple[str, ...], dialect: Dialect, rows: Iterable[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """Rows of Python values in `columns` order, converted as SQLAlchemy binds them (each column
+    type's bind processor, looked up once per dialect and driver, applied only to the columns
+    that have one): the parameters of a `driver_insert` of typed values (dates, ExactDecimal,
+    UtcDateTime, booleans) without SQLAlchemy's per-row parameter work."""
+    cache_key = (table.name, columns, dialect.name, dialect.driver)
+    processors = _BIND_PROCESSORS.get(cache_key)
+    if processors is None:
+        found = (
+            (i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for i, name in enumerate(columns)
+        )
+        processors = _BIND_PROCESSORS[cache_key] = tuple((i, p) for i, p in found if p is not None)
+    converted: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = list(row)
+        for i, process in processors:
+            values[i] = process(values[i])
+        converted.append(tuple(values))
+    return converted

@@ -18,8 +18,17 @@ from pydantic import ValidationError
 
 from invoicing.domain.invoice_numbers import DocumentNumber
 from invoicing.domain.invoices import Invoice, InvoiceDraftedRecord, InvoiceFinalizedRecord
-from invoicing.events.invoices import invoice_drafted, invoice_finalized, serialized_of
+from invoicing.events.invoices import (
+    _amount,
+    _text,
+    _Unfit,
+    invoice_drafted,
+    invoice_finalized,
+    serialized_of,
+)
 from libs.contracts import invoicing as contracts
+from libs.contracts.types import AMOUNT_PLACES
+from libs.platform.money import amount_out
 from tests.invoicing.factories import draft, invoice_line
 
 NUMBER = DocumentNumber("INV-2026", 42)
@@ -123,3 +132,43 @@ def test_amounts_the_contract_refuses_go_the_validated_way() -> None:
         invoice_drafted(drafted.invoice, "drafted")
     with pytest.raises(ValidationError):
         invoice_finalized(finalized.invoice)
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "BHD", "CLF"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "-0",
+        "-0.00",
+        "0.00",
+        "1.5",
+        "1.50",
+        "1.505",
+        "-3.10",
+        "-3.1",
+        "1E+2",
+        "100",
+        "12.3456",
+        "0.0001",
+        "-0.0000",
+        "123456.789",
+        "1e30",
+        "99999999999999999.99",
+        "-1E-7",
+    ],
+)
+def test_an_amount_is_written_as_rounding_then_writing_it_would(value: str, currency: str) -> None:
+    """The shortcut for an amount already at its currency's minor units writes what rounding it
+    (`amount_out`) and writing that would, or refuses what that would refuse."""
+
+    def outcome(write: object) -> str:
+        try:
+            return write()  # type: ignore[operator,no-any-return]
+        except _Unfit:
+            return "refused"
+
+    amount = Decimal(value)
+    assert outcome(lambda: _amount(amount, currency)) == outcome(
+        lambda: _text(amount_out(amount, currency), max_places=AMOUNT_PLACES)
+    )

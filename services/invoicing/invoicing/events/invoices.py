@@ -27,7 +27,14 @@ from invoicing.domain.invoices import (
 from libs.contracts import invoicing as contracts
 from libs.contracts.envelope import EventPayload
 from libs.contracts.types import AMOUNT_PLACES, PERCENT_PLACES, QUANTITY_PLACES
-from libs.platform.money import MAX_INTEGER_DIGITS, amount_out, decimal_out, percent_out, unit_price_out
+from libs.platform.money import (
+    CURRENCY_MINOR_UNITS,
+    MAX_INTEGER_DIGITS,
+    amount_out,
+    decimal_out,
+    percent_out,
+    unit_price_out,
+)
 
 Outgoing = tuple[EventPayload, str]
 """An invoice payload and its partition key (the account id)."""
@@ -183,6 +190,17 @@ def _text(value: Decimal, *, max_places: int, allow_negative: bool = True) -> st
 
 
 def _amount(value: Decimal, currency: str) -> str:
+    """`_text(amount_out(value, currency))`. An amount already at exactly its currency's minor
+    units — every amount of an invoice: its lines are rounded, its totals are their sums — is
+    written as it is, since rounding it changes nothing (the rounding cost a tenth of a bill
+    run's serialization)."""
+    text = format(value, "f")
+    point = text.find(".")
+    if point > 0 and len(text) - point - 1 == CURRENCY_MINOR_UNITS.get(currency):
+        if value.is_zero():
+            return text.removeprefix("-")
+        if -_LIMIT < value < _LIMIT:
+            return text
     return _text(amount_out(value, currency), max_places=AMOUNT_PLACES)
 
 

@@ -50,6 +50,7 @@ from libs.platform.db import is_retryable_conflict
 from libs.platform.deliveries import is_infrastructure
 from libs.platform.errors import DomainError, NotFound
 from libs.platform.logging import get_logger
+from libs.platform.memory import gc_paused
 
 if TYPE_CHECKING:
     from invoicing.handlers.unit_of_work import InvoicingUnitOfWork
@@ -143,7 +144,8 @@ async def bill_chunk_once(
     if not await uow.bill_runs.claim_chunk(run.id, chunk.chunk_id, now=uow.clock.now()):
         log.info("bill_run.chunk_duplicate", run_id=run.id, chunk_id=chunk.chunk_id)
         return None
-    result = await bill_accounts(uow, billing, run, chunk.account_ids)
+    with gc_paused():  # the chunk's objects die by reference counting (libs/platform/memory.py)
+        result = await bill_accounts(uow, billing, run, chunk.account_ids)
     counted = tally(result)
     await uow.bill_runs.count_chunk(run.id, chunk.chunk_id, counted, result.failures)
     return counted
