@@ -213,6 +213,34 @@ def replaying_receive(body: bytes, receive: Receive, *, more_body: bool = False)
     return replay
 
 
+@dataclass(frozen=True)
+class BoundedBody:
+    """A request body read up to a limit, and the `receive` that reads on from where it stopped."""
+
+    body: bytes | None
+    """The whole body; None when it passed the limit or the client went away first."""
+    over_limit: bool
+    receive: Receive
+    """What was read, then the rest as it came (more of the body, or the disconnect)."""
+
+
+async def read_bounded(receive: Receive, limit: int) -> BoundedBody:
+    """Read the body until it ends, passes `limit` bytes, or the client goes away."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return BoundedBody(None, False, replaying_receive(b"".join(chunks), _then(message)))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit:
+            return BoundedBody(None, True, replaying_receive(b"".join(chunks), receive, more_body=True))
+        if not message.get("more_body", False):
+            return BoundedBody(b"".join(chunks), False, receive)
+
+
 async def read_body(receive: Receive) -> bytes:
     """The whole request body (bounded already by `EdgeGuard`)."""
     chunks = []
@@ -285,23 +313,14 @@ class EdgeGuard:
         if declared.stream:
             await self.app(scope, card_scanning_receive(bounded_receive(receive, limit, too_large)), send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                # The client went away: pass that on to the app as it came.
-                await self.app(scope, replaying_receive(b"".join(chunks), _then(message)), send)
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        read = await read_bounded(receive, limit)
+        if read.over_limit:
+            await _refuse(scope, receive, send, 413, "Content too large", "content_too_large", too_large)
+            return
+        if read.body is None:  # the client went away: pass that on to the app as it came
+            await self.app(scope, read.receive, send)
+            return
+        body = read.body
         card_fields = body_card_fields(body, headers.get("content-type", ""))
         if card_fields:
             await _refuse_card_numbers(scope, receive, send, card_fields)

@@ -36,7 +36,7 @@ from typing import Any, Final, TypeVar
 
 from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.platform.auth import (
     Principal,
@@ -50,6 +50,7 @@ from libs.platform.edge import (
     declared_body,
     json_member_cap,
     json_members_over,
+    read_bounded,
     replaying_receive,
     route_body_limit,
 )
@@ -161,10 +162,11 @@ class HotRoutes:
         if principal is None:  # the full stack answers (or refuses) it, unread
             await self.app(scope, receive, send)
             return
-        body, receive = await _read_bounded(receive, hot.body_limit)
-        if body is None:  # over the limit: the edge refuses it (413)
-            await self.app(scope, receive, send)
+        read = await read_bounded(receive, hot.body_limit)
+        if read.body is None:  # over the limit (the edge refuses it: 413) or the client went away
+            await self.app(scope, read.receive, send)
             return
+        body, receive = read.body, read.receive
         value = _valid_body(scope, hot, body)
         if value is None:
             await self.app(scope, replaying_receive(body, receive), send)
@@ -210,23 +212,6 @@ def _plain_request_principal(scope: Scope, hot: HotRoute) -> Principal | None:
     return principal
 
 
-async def _read_bounded(receive: Receive, limit: int) -> tuple[bytes | None, Receive]:
-    """The whole body, or None once it passes `limit` (with a `receive` replaying what was read)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None, _replay_then(b"".join(chunks), message)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        chunks.append(chunk)
-        if size > limit:
-            return None, replaying_receive(b"".join(chunks), receive, more_body=True)
-        if not message.get("more_body", False):
-            return b"".join(chunks), receive
-
-
 def _valid_body(scope: Scope, hot: HotRoute, body: bytes) -> Any | None:
     """The validated body model, or None when the full stack must answer (it refuses)."""
     if body_card_fields(body, "application/json"):
@@ -248,13 +233,3 @@ async def _domain_error_response(scope: Scope, exc: DomainError) -> Any:
         if cls in handlers:
             return await handlers[cls](Request(scope), exc)
     raise exc
-
-
-def _replay_then(body: bytes, message: Message) -> Receive:
-    """A `receive` that hands over what was read, then the message that ended the reading."""
-    messages = [message, {"type": "http.request", "body": body, "more_body": True}]
-
-    async def replay() -> Message:
-        return messages.pop() if len(messages) > 1 else messages[0]
-
-    return replay
