@@ -84,6 +84,21 @@ def compare_per_second(
     return per_second(count, subject_best), per_second(count, baseline_best)
 
 
+def reference_loop_seconds(repeats: int = 3) -> float:
+    """Seconds this machine takes for a fixed pure-Python loop (10,000,000 integer additions,
+    best of `repeats`): printed beside every report so that figures from two machines can be
+    put side by side (the same code ran 2.3x slower on one machine of this workplace than on
+    another: compare a change's figures on one machine only, or scale by this)."""
+
+    def loop() -> int:
+        total = 0
+        for value in range(10_000_000):
+            total += value
+        return total
+
+    return min(_timed(loop, 1) for _ in range(repeats))
+
+
 def _number(value: float) -> str:
     if value >= 100:
         return f"{value:,.0f}"
