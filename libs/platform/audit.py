@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import Column, Index, Text, insert
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.auth import Principal, require_roles
-from libs.platform.db import UtcDateTime, utcnow
+from libs.platform.db import UtcDateTime, driver_insert, driver_rows, utcnow
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageParams, paginate
 from libs.platform.settings import Role
@@ -85,20 +85,38 @@ async def add_audit_records(
         return
     occurred_at = utcnow()
     rows = [
-        {
-            "id": new_id("aud"),
-            "occurred_at": occurred_at,
-            "actor": actor,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "changes": json.dumps(changes, default=str, sort_keys=True),
-            "correlation_id": correlation_id,
-        }
+        (
+            new_id("aud"),
+            occurred_at,
+            actor,
+            action,
+            entity_type,
+            entity_id,
+            json.dumps(changes, default=str, sort_keys=True),
+            correlation_id,
+        )
         for action, entity_type, entity_id, changes in records
     ]
+    # Straight to the driver's executemany (as the outbox stages its rows): SQLAlchemy's per-row
+    # parameter processing cost more than the rows' own work.
+    table: Any = AuditRecord.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
-    await connection.execute(insert(AuditRecord.__table__), rows)  # type: ignore[attr-defined]
+    dialect = connection.dialect
+    await connection.exec_driver_sql(
+        driver_insert(table, _AUDIT_COLUMNS, dialect), driver_rows(table, _AUDIT_COLUMNS, dialect, rows)
+    )
+
+
+_AUDIT_COLUMNS: Final = (
+    "id",
+    "occurred_at",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "changes",
+    "correlation_id",
+)
 
 
 def _public(record: AuditRecord) -> AuditEntry:

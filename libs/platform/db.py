@@ -58,8 +58,25 @@ READ_ONLY: Final = "billing_read_only"
 """The execution option of a read-only session's connections (`Database.read_only_sessions`)."""
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine with the pragmas every SQLite connection needs."""
+SQLITE_CACHE_KIB: Final = 65_536
+"""Each SQLite connection's page cache (SQLite's default is 2 MiB; see `create_engine`)."""
+SQLITE_HEAP_LIMIT_BYTES: Final = 96 * 2**20
+"""SQLite's memory in the whole process (its soft heap limit): the page caches of every
+connection together stay near it, whatever the number of connections and the database's size."""
+
+
+def create_engine(
+    url: str, *, sqlite_heap_limit: int = SQLITE_HEAP_LIMIT_BYTES, **kwargs: Any
+) -> AsyncEngine:
+    """An async engine with the pragmas every SQLite connection needs.
+
+    SQLite's memory: a connection keeps the pages it read or wrote, up to `SQLITE_CACHE_KIB`
+    each, so a process writing a growing database grew with it — a bill run by ~2 MiB a chunk of
+    250 accounts (`bench.billrun_profile`, SQLite's own counter) until a cache was full, and a
+    pool holds several. The soft heap limit (`sqlite_heap_limit` bytes; SQLite's, one for the
+    process, set again by each connection) bounds them all together: near it, a connection
+    recycles its own least recent pages instead of taking more memory.
+    """
     url = async_url(url)
     if is_sqlite(url):
         # The factory registers the exact money aggregates on each connection, in the thread
@@ -79,7 +96,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # 64 MiB of page cache per connection (SQLite's default is 2 MiB): a table written at
             # high rate (usage events, the inbox) keeps its indexes' hot pages in memory, so an
             # insert of 10,000 rows stays ~85 ms at 120,000 rows instead of growing past 150 ms.
-            cursor.execute("PRAGMA cache_size=-65536")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            cursor.execute(f"PRAGMA soft_heap_limit={int(sqlite_heap_limit)}")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")

@@ -105,7 +105,10 @@ class ServiceRuntime:
     _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.db = Database(self.settings.resolved_database_url())
+        self.db = Database(
+            self.settings.resolved_database_url(),
+            sqlite_heap_limit=self.settings.sqlite_heap_limit_mib * 2**20,
+        )
 
     def unit_of_work(self, principal: Principal | None = None) -> UnitOfWork:
         """A new unit of work acting for `principal` (or the system)."""

@@ -131,6 +131,10 @@ class ServiceSettings(BaseSettings):
     # collection (the whole heap built since start-up) comes once enough has been promoted; a
     # larger young generation lets request objects die young. 0 keeps Python's default.
     gc_young_threshold: int = Field(default=50_000, ge=0)
+    # SQLite's memory in the whole process, page caches of every connection together (its soft
+    # heap limit, libs/platform/db.py). A service writing a growing database grows with it up
+    # to this; 0 sets no limit.
+    sqlite_heap_limit_mib: int = Field(default=96, ge=0)
     log_level: str = "INFO"
     migrate_on_start: bool = True
 

@@ -39,6 +39,8 @@ def change_proration(
 
 
 def _check_days(days: int, period_days: int, days_field: str) -> None:
+    if type(days) is int and type(period_days) is int and 0 <= days <= period_days and period_days > 0:
+        return  # the usual case, without building the collector of problems (a bill run's hot path)
     errors = FieldErrors()
     period_ok = _is_int(period_days) and period_days > 0
     if not period_ok:

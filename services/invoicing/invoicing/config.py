@@ -26,6 +26,12 @@ class InvoicingSettings(ServiceSettings):
     issuer_payment_instructions: str = ""
     """How to pay (bank account, remittance address), printed under the totals."""
 
+    sqlite_heap_limit_mib: int = Field(default=16, ge=0)
+    """SQLite's memory in the process (libs/platform/settings.py): a bill run writes far more than
+    it reads again, so a small cache costs it nothing measurable and keeps it from growing with
+    the accounts (bench billrun 16,000 accounts, one process: peak RSS 213 MiB with 96, 193 with
+    16; 3.05 ms CPU an invoice with 16, load 12.5)."""
+
     # Bill runs (issue 9; invoicing.handlers.bill_run_chunks says how a run's work is done).
     bill_run_chunk_accounts: int = Field(default=500, ge=1, le=MAX_CHUNK_ACCOUNTS)
     """Accounts per chunk: one `bill_run.chunk_requested` message, billed in one transaction."""

@@ -413,3 +413,33 @@ def test_usage_and_one_time_subscriptions_have_no_recurring_lines() -> None:
         ),
     )
     assert charges_due(given, through=date(2026, 6, 1)) == []
+
+
+# A bill run's accounts share their subscriptions' shapes (prices, terms, cycle days): the
+# periods and segments of a shape are worked out once and kept, in a bounded memo.
+def test_accounts_of_the_same_terms_written_differently_keep_their_own_quantities_and_prices() -> None:
+    term = (date(2026, 4, 16), date(2027, 4, 16))
+    plain = subscription(version(date(2026, 4, 16), term=term, quantity="25", unit_price="12.00"))
+    wider = subscription(
+        version(date(2026, 4, 16), term=term, quantity="25.000", unit_price="12.0000"),
+        subscription_id="sub_2",
+        account_id="acct_2",
+    )
+    first = charges_due(inputs(plain), through=date(2026, 5, 16))
+    second = charges_due(inputs(wider, billing_account=account("acct_2")), through=date(2026, 5, 16))
+    # 25 x 12.00 for 15 of 30 days, then the period from May 1.
+    assert amounts(first) == amounts(second) == [D("150.00"), D("300.00")]
+    assert [(line.quantity, line.unit_price) for line in first] == [(D("25"), D("12.00"))] * 2
+    assert [str(line.quantity) for line in second] == ["25.000", "25.000"]
+    assert [str(line.unit_price) for line in second] == ["12.0000", "12.0000"]
+    assert [(line.account_id, line.source_id) for line in second] == [("acct_2", "sub_2")] * 2
+
+
+def test_the_memo_of_periods_stays_bounded_over_many_different_subscriptions() -> None:
+    from invoicing.domain.recurring_charges import PLAN_CACHE_SIZE, _cached_plan
+
+    for n in range(PLAN_CACHE_SIZE + 200):
+        start = date.fromordinal(date(2026, 1, 1).toordinal() + n)
+        one = subscription(version(start, term=(start, date(2030, 1, 1))))
+        assert charges_due(inputs(one), through=start)[0].period_start == start
+    assert _cached_plan.cache_info().currsize <= PLAN_CACHE_SIZE

@@ -19,11 +19,15 @@ from pydantic import ValidationError
 from invoicing.domain.invoice_numbers import DocumentNumber
 from invoicing.domain.invoices import Invoice, InvoiceDraftedRecord, InvoiceFinalizedRecord
 from invoicing.events.invoices import (
+    WRITTEN_MEMO_SIZE,
     _amount,
+    _amount_text,
     _text,
     _Unfit,
     invoice_drafted,
     invoice_finalized,
+    line_json,
+    line_payload,
     serialized_of,
 )
 from libs.contracts import invoicing as contracts
@@ -172,3 +176,25 @@ def test_an_amount_is_written_as_rounding_then_writing_it_would(value: str, curr
     assert outcome(lambda: _amount(amount, currency)) == outcome(
         lambda: _text(amount_out(amount, currency), max_places=AMOUNT_PLACES)
     )
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_values_written_differently_are_written_as_their_own_value_in_either_order(order: int) -> None:
+    """The written forms are kept by value (a bill run writes the same few values again and
+    again): a value written another way first is written as itself all the same."""
+    lines = [
+        invoice_line(quantity=q, unit_price=p, tax_rate=r)
+        for q, p, r in [("25", "12.00", "8.875"), ("25.000", "12", "8.8750")][::order]
+    ]
+    written = [line_json(line) for line in lines]
+    assert [w["quantity"] for w in written] == ["25", "25"]
+    assert [w["unit_price"] for w in written] == ["12", "12"]
+    assert [w["tax_rate"] for w in written] == ["8.875", "8.875"]
+    assert [w["amount"] for w in written] == ["300.00", "300.00"]
+    assert written == [line_payload(line).model_dump(mode="json") for line in lines]
+
+
+def test_the_kept_written_forms_stay_bounded() -> None:
+    for n in range(WRITTEN_MEMO_SIZE + 100):
+        assert _amount(Decimal(n).scaleb(-2), "USD") == f"{n // 100}.{n % 100:02d}"
+    assert _amount_text.cache_info().currsize <= WRITTEN_MEMO_SIZE

@@ -29,3 +29,13 @@ def test_ids_do_not_repeat() -> None:
 def test_ids_made_in_the_same_millisecond_keep_their_order() -> None:
     made = [new_id("task") for _ in range(1_000)]
     assert made == sorted(made)
+
+
+def test_an_id_spells_its_body_in_crockford_base32_most_significant_digit_first() -> None:
+    value = new_id("inv")
+    body = 0
+    for char in value.removeprefix("inv_"):
+        body = body * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
+    # 48 bits of milliseconds (about now), then 80 bits of randomness: 128 bits in 26 digits.
+    assert body < 2**128
+    assert abs((body >> 80) - time.time() * 1000) < 60_000

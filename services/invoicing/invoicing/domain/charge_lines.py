@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from libs.platform.money import round_money
 
@@ -144,6 +145,10 @@ class BilledSoFar:
     list_amount: Decimal | None = ZERO
 
 
+NOTHING_BILLED: Final = BilledSoFar()
+"""What a key that was never billed has billed so far."""
+
+
 class BilledLedger:
     """What was already billed, by charge key (several invoices' lines on one key add up)."""
 
@@ -167,8 +172,8 @@ class BilledLedger:
             self._by_key[charge.charge_key] = BilledSoFar(before.amount + charge.amount, lists)
 
     def of(self, key: str) -> BilledSoFar:
-        """What was billed under `key` (zero when nothing was)."""
-        return self._by_key.get(key, BilledSoFar())
+        """What was billed under `key` (`NOTHING_BILLED` when nothing was)."""
+        return self._by_key.get(key, NOTHING_BILLED)
 
     def recurring_keys(self, subscription_id: str) -> list[tuple[str, date, date]]:
         """The subscription's billed recurring keys as (key, period start, segment start), sorted."""
@@ -191,6 +196,14 @@ def owed(expected_list: Decimal, expected_amount: Decimal, billed: BilledSoFar, 
     up to its rounded expected amount. A difference line shows its own list amount when the
     earlier lines' list amounts are known, else its net difference as list with no discount.
     """
+    if billed is NOTHING_BILLED:
+        # The usual case of a bill run: what is due is the expected amounts, rounded (the same
+        # as the general case, where subtracting zero and rounding again change nothing).
+        amount = round_money(expected_amount, currency)
+        if amount.is_zero():
+            return None
+        list_amount = round_money(expected_list, currency)
+        return Owed(list_amount, list_amount - amount, amount)
     # Rounded before subtracting: earlier lines were rounded the same way, so a key's lines add
     # up to exactly its rounded expected amount and no minor unit drifts across re-runs.
     amount = round_money(round_money(expected_amount, currency) - billed.amount, currency)

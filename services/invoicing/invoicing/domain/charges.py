@@ -89,14 +89,19 @@ def charges_due(
     subscriptions = sorted(inputs.subscriptions, key=lambda s: s.subscription_id)
     if scope is ChargeScope.FULFILLMENTS:
         subscriptions, usage, one_time, adjustments = [], [], [], []
-    _refuse_other_currencies(
-        currency,
-        [("subscriptions", s.subscription_id, s.currency) for s in subscriptions]
-        + [("rated_usage", u.rated_usage_id, u.currency) for u in usage]
-        + [("fulfillments", f"{f.fulfillment_id}:{f.order_line_id}", f.currency) for f in fulfillments]
-        + [("one_time_charges", c.charge_id, c.currency) for c in one_time]
-        + [("adjustments", a.adjustment_id, a.currency) for a in adjustments],
-    )
+    if not all(
+        charge.currency == currency
+        for charges in (subscriptions, usage, fulfillments, one_time, adjustments)
+        for charge in charges
+    ):
+        _refuse_other_currencies(
+            currency,
+            [("subscriptions", s.subscription_id, s.currency) for s in subscriptions]
+            + [("rated_usage", u.rated_usage_id, u.currency) for u in usage]
+            + [("fulfillments", f"{f.fulfillment_id}:{f.order_line_id}", f.currency) for f in fulfillments]
+            + [("one_time_charges", c.charge_id, c.currency) for c in one_time]
+            + [("adjustments", a.adjustment_id, a.currency) for a in adjustments],
+        )
     lines: list[ChargeLine] = []
     for subscription in subscriptions:
         lines.extend(

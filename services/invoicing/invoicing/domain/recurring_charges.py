@@ -33,7 +33,8 @@ Rules (DESIGN §7; Kill Bill's invoice generator is the model):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Context, Decimal
@@ -66,6 +67,8 @@ _PRECISION: Final = 50
 _NET_CONTEXT: Final = Context(prec=_PRECISION)
 """`localcontext(prec=_PRECISION)` built once (the default rounding, half even)."""
 _DAY: Final = timedelta(days=1)
+PLAN_CACHE_SIZE: Final = 1024
+"""Segment plans kept (`_cached_plan`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +114,13 @@ def _ordered(subscription: BillingSubscription) -> list[SubscriptionVersion]:
     return sorted(subscription.versions, key=lambda v: (v.effective_date, v.sequence))
 
 
-def _in_force(versions: list[SubscriptionVersion], day: date) -> SubscriptionVersion:
-    current = versions[0]  # before the activation's effective date: bill-back to term start
-    for version in versions:
+def _in_force(versions: Sequence[SubscriptionVersion], day: date) -> int:
+    """The index of the version in force on `day`."""
+    current = 0  # before the activation's effective date: bill-back to term start
+    for index, version in enumerate(versions):
         if version.effective_date > day:
             break
-        current = version
+        current = index
     return current
 
 
@@ -134,6 +138,11 @@ def _terms(version: SubscriptionVersion) -> tuple[object, ...]:
 def billable_spans(subscription: BillingSubscription) -> list[BillableSpan]:
     """The subscription's billable days as runs on one set of terms, in date order."""
     versions = _ordered(subscription)
+    return [BillableSpan(span, versions[index]) for span, index in _spans(versions)]
+
+
+def _spans(versions: Sequence[SubscriptionVersion]) -> list[tuple[BillingPeriod, int]]:
+    """`billable_spans` of versions in effective order, each with the index of its version."""
     if not versions:
         return []
     first = versions[0]
@@ -143,16 +152,17 @@ def billable_spans(subscription: BillingSubscription) -> list[BillableSpan]:
     for version in versions:
         edges.update((version.effective_date, version.term_start, version.term_end))
     points = sorted(edge for edge in edges if edge >= start)
-    spans: list[BillableSpan] = []
+    spans: list[tuple[BillingPeriod, int]] = []
     for lower, upper in pairwise(points):
-        version = _in_force(versions, lower)
+        index = _in_force(versions, lower)
+        version = versions[index]
         if version.state not in BILLABLE_STATES or not version.term_start <= lower < version.term_end:
             continue
         previous = spans[-1] if spans else None
-        if previous and previous.span.end == lower and _terms(previous.version) == _terms(version):
-            spans[-1] = BillableSpan(BillingPeriod(previous.span.start, upper), previous.version)
+        if previous and previous[0].end == lower and _terms(versions[previous[1]]) == _terms(version):
+            spans[-1] = (BillingPeriod(previous[0].start, upper), previous[1])
         else:
-            spans.append(BillableSpan(BillingPeriod(lower, upper), version))
+            spans.append((BillingPeriod(lower, upper), index))
     return spans
 
 
@@ -182,23 +192,37 @@ class BillingCalendar:
     ) -> BillingCalendar:
         """The calendar of a subscription whose invoice account bills on `bill_cycle_day`, given
         what was `billed` (its monthly periods stay as they were billed, see the module)."""
-        versions = _ordered(subscription)
+        return cls.of_versions(
+            _ordered(subscription),
+            subscription.billing_period,
+            bill_cycle_day,
+            _billed_starts(subscription, billed),
+        )
+
+    @classmethod
+    def of_versions(
+        cls,
+        versions: Sequence[SubscriptionVersion],
+        frequency: BillingFrequency,
+        bill_cycle_day: int,
+        billed_starts: tuple[date, ...],
+    ) -> BillingCalendar:
+        """`of` from the versions in effective order and the starts of the billed monthly periods."""
         first = versions[0]
         renewals = [
             later.effective_date
             for earlier, later in pairwise(versions)
             if later.effective_date == earlier.term_end and later.term_end > later.effective_date
         ]
-        monthly = subscription.billing_period is BillingFrequency.MONTHLY
+        monthly = frequency is BillingFrequency.MONTHLY
         billed_day, rebased_on = None, None
-        if monthly and billed is not None:
-            starts = sorted({start for _, start, _ in billed.recurring_keys(subscription.subscription_id)})
-            moved = billed_cycle_day(starts, bill_cycle_day)
+        if monthly:
+            moved = billed_cycle_day(list(billed_starts), bill_cycle_day)
             if moved is not None:
                 billed_day, last_start = moved
                 rebased_on = monthly_period_containing(last_start, billed_day).end
         return cls(
-            frequency=subscription.billing_period,
+            frequency=frequency,
             anchor=bill_cycle_day if monthly else first.term_start,
             term_starts=tuple(sorted({first.term_start, *renewals})),
             last_term_end=max(version.term_end for version in versions),
@@ -262,27 +286,68 @@ def billed_cycle_day(billed_period_starts: list[date], bill_cycle_day: int) -> t
     return next((day for day in candidates if cut_on(day, moved)), candidates[0]), moved[-1]
 
 
+def _billed_starts(subscription: BillingSubscription, billed: BilledLedger | None) -> tuple[date, ...]:
+    """The starts of a monthly subscription's billed periods, sorted (what its calendar keeps)."""
+    if billed is None or subscription.billing_period is not BillingFrequency.MONTHLY:
+        return ()
+    return tuple(sorted({start for _, start, _ in billed.recurring_keys(subscription.subscription_id)}))
+
+
 def recurring_segments(
     subscription: BillingSubscription, *, bill_cycle_day: int, until: date, billed: BilledLedger | None = None
 ) -> Iterator[RecurringSegment]:
     """The subscription's segments in periods that start on or before `until`, in date order."""
-    spans = billable_spans(subscription)
-    if not spans:
+    versions = tuple(_ordered(subscription))
+    if not versions:
         return
-    calendar = BillingCalendar.of(subscription, bill_cycle_day, billed)
-    first_period = calendar.period_of(spans[0].span.start)
-    for billable in spans:
-        for piece in calendar.pieces(billable.span):
+    arguments = (
+        versions,
+        subscription.billing_period,
+        bill_cycle_day,
+        until,
+        _billed_starts(subscription, billed),
+    )
+    try:
+        plan = _cached_plan(*arguments)
+    except TypeError:  # a value that cannot be hashed (a signalling NaN): the same plan, uncached
+        plan = _plan(*arguments)
+    for period, span, index, discounted in plan:
+        yield RecurringSegment(period=period, span=span, version=versions[index], discounted=discounted)
+
+
+_Plan = tuple[tuple[BillingPeriod, BillingPeriod, int, bool], ...]
+"""Segments as (period, span, index of the version in effective order, discounted)."""
+
+
+def _plan(
+    versions: tuple[SubscriptionVersion, ...],
+    frequency: BillingFrequency,
+    bill_cycle_day: int,
+    until: date,
+    billed_starts: tuple[date, ...],
+) -> _Plan:
+    spans = _spans(versions)
+    if not spans:
+        return ()
+    calendar = BillingCalendar.of_versions(versions, frequency, bill_cycle_day, billed_starts)
+    first_period = calendar.period_of(spans[0][0].start)
+    plan: list[tuple[BillingPeriod, BillingPeriod, int, bool]] = []
+    for span, index in spans:
+        cycles = versions[index].discount_cycles
+        for piece in calendar.pieces(span):
             period = calendar.period_of(piece.start)
             if period.start > until:
-                return
-            cycles = billable.version.discount_cycles
-            yield RecurringSegment(
-                period=period,
-                span=piece,
-                version=billable.version,
-                discounted=cycles is None or calendar.index_of(period, first_period) < cycles,
-            )
+                return tuple(plan)
+            discounted = cycles is None or calendar.index_of(period, first_period) < cycles
+            plan.append((period, piece, index, discounted))
+    return tuple(plan)
+
+
+_cached_plan = functools.lru_cache(maxsize=PLAN_CACHE_SIZE)(_plan)
+"""`_plan` memoized: it depends only on the versions' values (compared by value, so it gives
+indices, never a version that is equal but written otherwise, 25 and 25.0), and the accounts of
+a bill run share a few plans (the same prices, terms and cycle days), so a run computes each
+once instead of once per subscription (~40 % of the charge calculation before). Bounded."""
 
 
 def _is_due(timing: BillingTiming, period: BillingPeriod, first_day: date, through: date) -> bool:
@@ -367,7 +432,7 @@ def _withdrawn_lines(
         if due is None:
             continue
         span = BillingPeriod(segment_start, max(period.end, segment_start + _DAY))
-        yield _line(subscription, _in_force(versions, segment_start), period, span, key, due)
+        yield _line(subscription, versions[_in_force(versions, segment_start)], period, span, key, due)
 
 
 def _line(

@@ -7,10 +7,16 @@ two validated models per invoice with every line cost as much as the charge calc
 hold the two equal and decode the serialized payloads with the contract. An invoice the contract
 would refuse (a quantity with more than six decimals, say) goes the validated way, and is
 refused as before.
+
+Memos: the text of an amount, a quantity, a unit price or a tax rate depends only on its
+value (and the currency: `amount_out` rounds equal values alike, `decimal_out` gives the
+shortest form of any way of writing a value), and a bill run writes the same few values for
+thousands of invoices, so each is worked out once and kept (bounded; a refusal is not kept).
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar
@@ -43,6 +49,8 @@ SerializedPayload = tuple[type[EventPayload], dict[str, Any], str]
 """An invoice payload's contract, its JSON form and its partition key (the account id)."""
 
 _DATETIME: Final = TypeAdapter(datetime)
+WRITTEN_MEMO_SIZE: Final = 4096
+"""Decimals kept with their written form, per kind (see the module)."""
 _LIMIT: Final = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
@@ -190,10 +198,17 @@ def _text(value: Decimal, *, max_places: int, allow_negative: bool = True) -> st
 
 
 def _amount(value: Decimal, currency: str) -> str:
-    """`_text(amount_out(value, currency))`. An amount already at exactly its currency's minor
-    units — every amount of an invoice: its lines are rounded, its totals are their sums — is
-    written as it is, since rounding it changes nothing (the rounding cost a tenth of a bill
-    run's serialization)."""
+    """`_text(amount_out(value, currency))` (memoized: see the module)."""
+    if value.is_snan():  # the one Decimal that cannot be hashed (nor written)
+        raise _Unfit
+    return _amount_text(value, currency)
+
+
+@functools.lru_cache(maxsize=WRITTEN_MEMO_SIZE)
+def _amount_text(value: Decimal, currency: str) -> str:
+    # An amount already at exactly its currency's minor units — every amount of an invoice: its
+    # lines are rounded, its totals are their sums — is written as it is, since rounding it
+    # changes nothing (the rounding cost a tenth of a bill run's serialization).
     text = format(value, "f")
     point = text.find(".")
     if point > 0 and len(text) - point - 1 == CURRENCY_MINOR_UNITS.get(currency):
@@ -209,10 +224,42 @@ def _moment(value: datetime) -> Any:
 
 
 def _percent(rate: Decimal) -> str:
+    if rate.is_snan():
+        raise _Unfit
+    return _percent_text(rate)
+
+
+@functools.lru_cache(maxsize=WRITTEN_MEMO_SIZE)
+def _percent_text(rate: Decimal) -> str:
     shown = percent_out(rate)
     if shown > 100:
         raise _Unfit
     return _text(shown, max_places=PERCENT_PLACES, allow_negative=False)
+
+
+def _quantity(value: Decimal) -> str:
+    if value.is_snan():
+        raise _Unfit
+    return _quantity_text(value)
+
+
+@functools.lru_cache(maxsize=WRITTEN_MEMO_SIZE)
+def _quantity_text(value: Decimal) -> str:
+    return _text(decimal_out(value), max_places=QUANTITY_PLACES, allow_negative=False)
+
+
+def _unit_price(value: Decimal | None) -> str | None:
+    # A plain Decimal field: pydantic writes str() of it (unit_price_out never has an exponent).
+    if value is None:
+        return None
+    if value.is_snan():
+        raise _Unfit
+    return _unit_price_text(value)
+
+
+@functools.lru_cache(maxsize=WRITTEN_MEMO_SIZE)
+def _unit_price_text(value: Decimal) -> str:
+    return str(unit_price_out(value))
 
 
 def invoice_drafted_json(invoice: Invoice, change: str) -> dict[str, Any]:
@@ -270,7 +317,6 @@ def line_json(line: InvoiceLine) -> dict[str, Any]:
     """`line_payload(line).model_dump(mode="json")`, built directly (raises `_Unfit` where the
     contract would refuse a value)."""
     currency = line.currency
-    unit_price = unit_price_out(line.unit_price)
     return {
         "charge_key": line.charge_key,
         "kind": line.kind,
@@ -281,9 +327,8 @@ def line_json(line: InvoiceLine) -> dict[str, Any]:
         "price_version": line.price_version,
         "period_start": line.period_start.isoformat(),
         "period_end": line.period_end.isoformat(),
-        "quantity": _text(decimal_out(line.quantity), max_places=QUANTITY_PLACES, allow_negative=False),
-        # A plain Decimal field: pydantic writes str() of it (unit_price_out never has an exponent).
-        "unit_price": None if unit_price is None else str(unit_price),
+        "quantity": _quantity(line.quantity),
+        "unit_price": _unit_price(line.unit_price),
         "list_amount": _amount(line.list_amount, currency),
         "discount_amount": _amount(line.discount_amount, currency),
         "amount": _amount(line.amount, currency),
