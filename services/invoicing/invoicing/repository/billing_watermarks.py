@@ -92,7 +92,7 @@ async def mark_billed_through(session: AsyncSession, versions: Mapping[str, int]
     pairs = sorted(versions.items())
     if (await session.connection()).dialect.name == "postgresql":
         result: Any = await session.exec(
-            _MARK_PAIRS,  # type: ignore[call-overload]
+            _MARK_PAIRS,
             params={"through": through, "ids": [a for a, _ in pairs], "versions": [v for _, v in pairs]},
         )
         return int(result.rowcount)
