@@ -181,6 +181,7 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
     ) -> None:
         self.start_fake(actor, clock or FixedClock(DEFAULT_NOW))
         self.store = store if store is not None else InvoicingStore()
+        self.commit_steps = []
         self.billing_inputs = FakeBillingInputsReadModel(self.store.billing_inputs)
         self.tax_rates = FakeTaxRateRepository(self.store)
         self.invoices: FakeInvoiceRepository = FakeInvoiceRepository(self.store.invoices)
@@ -203,7 +204,8 @@ class FakeInvoicingUnitOfWork(FakeUnitOfWorkBase, InvoicingUnitOfWork):
         return _savepoint(self)
 
     async def commit(self) -> None:
-        """Write the staged rows, then keep the staged events and audit records."""
+        """Run the commit steps, write the staged rows, then keep the staged events and audit records."""
+        await self.run_commit_steps()
         self.invoices.commit()
         self.adjustments.commit()
         self.credit_notes.commit()
@@ -287,11 +289,12 @@ async def _savepoint(uow: FakeInvoicingUnitOfWork) -> AsyncIterator[object]:
     )
     # One deep copy of everything, so what the repositories share with the store stays shared.
     before = copy.deepcopy((uow.store.__dict__, [repository.__dict__ for repository in repositories]))
-    emitted = len(uow._staged_envelopes)
+    emitted, steps = len(uow._staged_envelopes), len(uow.commit_steps)
     try:
         yield uow.store
     except BaseException:
         del uow._staged_envelopes[emitted:]
+        del uow.commit_steps[steps:]
         uow.store.__dict__.update(before[0])
         for repository, state in zip(repositories, before[1], strict=True):
             repository.__dict__.update(state)

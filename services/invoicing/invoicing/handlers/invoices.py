@@ -145,44 +145,60 @@ async def stage_issued(
     """`stage_draft` + `stage_finalize` for many invoices at once (a bill run's chunk), not committed.
 
     The invoices already held under the requests' keys are read in one query (and answered,
-    `created=False`); the new ones are numbered in one statement — a block of the series' counter,
-    given back by a rollback like one number — and inserted with their lines in one statement
-    each. Their events and audit records are those of a draft and its finalization. A key taken,
-    or a charge billed, by a concurrent run meanwhile raises `ChargeBilledMeanwhile` with nothing
-    stored: the caller rolls its savepoint back and bills the accounts one by one.
+    `created=False`); the new ones are stored as drafts with their lines in one statement each,
+    with their drafts' events and audit records. A key taken, or a charge billed, by a concurrent
+    run meanwhile raises `ChargeBilledMeanwhile` with nothing stored: the caller rolls its
+    savepoint back and bills the accounts one by one.
+
+    They are numbered and finalized when the unit of work commits (`before_commit`), after
+    whatever else its transaction does: the series' counter row, locked from the moment a block
+    of numbers is taken until the commit (given back by a rollback like one number, so numbers
+    have no gap), is then held only for the numbering itself — one statement for the block, one
+    for the invoices' numbers and dates, their `invoice.finalized` and the credit of accounts
+    holding any — and not while the chunk's rows are written, so concurrent chunks of other
+    invoicing processes wait for it that much less.
     """
     held = await uow.invoices.find_by_keys([request.key for request in requests])
     now = uow.clock.now()
-    fresh = [request for request in requests if request.key not in held]
-    series = invoice_series(invoice_date)
-    last = await uow.invoices.next_numbers(series, len(fresh)) if fresh else 0
-    issued: dict[BillingPeriodKey, Invoice] = {}
-    for offset, request in enumerate(fresh):
-        invoice = request.draft(locale=request.account.locale, created_at=now)
-        number = DocumentNumber(series, last - len(fresh) + 1 + offset)
-        invoice.finalize(number=number, invoice_date=invoice_date, at=now)
-        issued[request.key] = invoice
-    await uow.invoices.add_issued(list(issued.values()))
-    for invoice in issued.values():
+    drafted = {
+        request.key: request.draft(locale=request.account.locale, created_at=now)
+        for request in requests
+        if request.key not in held
+    }
+    fresh = list(drafted.values())
+    await uow.invoices.add_issued(fresh)
+    for invoice in fresh:
         _stage_events(uow, invoice)
-    await uow.audit_many(
-        [
-            record
-            for invoice in issued.values()
-            for record in (
-                ("invoice.drafted", "invoice", invoice.id, _draft_audit(invoice)),
-                ("invoice.finalized", "invoice", invoice.id, _finalized_audit(invoice)),
-            )
-        ]
-    )
-    # The accounts' credit pays their new invoices at once, and an excess of credits is carried.
-    await settle_issued(uow=uow, invoices=list(issued.values()))
+    await uow.audit_many([("invoice.drafted", "invoice", i.id, _draft_audit(i)) for i in fresh])
+    if fresh:
+
+        async def number_and_finalize() -> None:
+            await _number_issued(uow, fresh, invoice_date=invoice_date, at=now)
+
+        uow.before_commit(number_and_finalize)
     return [
         DraftOutcome(held[r.key], created=False)
         if r.key in held
-        else DraftOutcome(issued[r.key], created=True)
+        else DraftOutcome(drafted[r.key], created=True)
         for r in requests
     ]
+
+
+async def _number_issued(
+    uow: InvoicingUnitOfWork, invoices: Sequence[Invoice], *, invoice_date: date, at: datetime
+) -> None:
+    """Finalize drafts `stage_issued` stored: a block of numbers of their series, in their order."""
+    series = invoice_series(invoice_date)
+    last = await uow.invoices.next_numbers(series, len(invoices))
+    for offset, invoice in enumerate(invoices):
+        number = DocumentNumber(series, last - len(invoices) + 1 + offset)
+        invoice.finalize(number=number, invoice_date=invoice_date, at=at)
+    await uow.invoices.save_numbered(invoices)
+    for invoice in invoices:
+        _stage_events(uow, invoice)
+    await uow.audit_many([("invoice.finalized", "invoice", i.id, _finalized_audit(i)) for i in invoices])
+    # The accounts' credit pays their new invoices at once, and an excess of credits is carried.
+    await settle_issued(uow=uow, invoices=list(invoices))
 
 
 async def draft_invoice(

@@ -91,11 +91,18 @@ class InvoiceRepository(abc.ABC):
         return last
 
     async def add_issued(self, invoices: Sequence[Invoice]) -> None:
-        """Store new invoices (issued already) with their lines at once (SQL: one statement for the
-        invoices, one for the lines), or store none and raise `InvoiceKeyTaken` or
-        `ChargeBilledMeanwhile`: the caller's savepoint is then to be rolled back."""
+        """Store new invoices (drafts, numbered later in the transaction: `save_numbered`) with their
+        lines at once (SQL: one statement for the invoices, one for the lines), or store none and
+        raise `InvoiceKeyTaken` or `ChargeBilledMeanwhile`: the caller's savepoint is then to be
+        rolled back."""
         for invoice in invoices:
             await self.add(invoice)
+
+    async def save_numbered(self, invoices: Sequence[Invoice]) -> None:
+        """Write invoices `add_issued` stored as drafts, now finalized: their state, number and dates
+        (SQL: one statement for them all)."""
+        for invoice in invoices:
+            await self.save(invoice)
 
     async def lock(self, invoice_id: str) -> Invoice:
         """One invoice read with its row locked until the transaction ends (404 when unknown): what

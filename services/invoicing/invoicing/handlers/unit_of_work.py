@@ -9,7 +9,7 @@ here as an attribute typed by its port (an abstract class in `invoicing/handlers
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,20 @@ class InvoicingUnitOfWork(UnitOfWorkPort):
     """Issued invoices read as receivables (aging, balances, what is past due)."""
     dunning_policies: DunningPolicyRepository
     collections_cases: CollectionsCaseRepository
+    commit_steps: list[Callable[[], Awaitable[None]]]
+    """What `before_commit` staged, run by `commit` first (each implementation starts it empty)."""
+
+    def before_commit(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` when this unit of work commits, before its events and audit records are
+        written, in the order staged; a step staged inside a savepoint that rolls back is dropped
+        with it. A bill run's chunk numbers its invoices so: last, to hold its series' counter for
+        as short a time as it can (`invoicing.handlers.invoices.stage_issued`)."""
+        self.commit_steps.append(step)
+
+    async def run_commit_steps(self) -> None:
+        """Run the staged steps (and any they stage) once each; `commit` calls it first."""
+        while self.commit_steps:
+            await self.commit_steps.pop(0)()
 
     @abc.abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[object]:

@@ -7,7 +7,11 @@ repositories whose writes can make an account due again, and by bill runs.
   billing, level by level) are cleared and their `version` bumped, so a chunk that read the old
   version cannot set a mark over the new charge (`mark_billed_through`'s guard).
 - `watermark_versions` / `mark_billed_through` — a chunk reads its accounts' versions with their
-  inputs, and marks the accounts it billed in one statement, each only if unchanged.
+  inputs, and marks the accounts it billed in one statement, each only if unchanged. On PostgreSQL
+  the (account, version) pairs travel as two arrays joined to the table by its key (`unnest`): a
+  row-value `IN` list there is an OR of pairs that the planner, on a freshly loaded table, checks
+  against every row — a chunk's update cost grew with the accounts of the database (148 ms a chunk
+  of 250 at 4,000 accounts).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import bindparam, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Integer, String
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,12 +78,25 @@ async def watermark_versions(session: AsyncSession, account_ids: Collection[str]
     return dict((await session.exec(stmt)).all())
 
 
+_MARK_PAIRS: Any = text(
+    "UPDATE billing_watermarks AS m SET billed_through = :through"
+    " FROM unnest(:ids, :versions) AS v(account_id, version)"
+    " WHERE m.account_id = v.account_id AND m.version = v.version"
+).bindparams(bindparam("ids", type_=ARRAY(String)), bindparam("versions", type_=ARRAY(Integer)))
+
+
 async def mark_billed_through(session: AsyncSession, versions: Mapping[str, int], through: date) -> int:
     """Mark each account billed through `through` if its version is still the one given; how many."""
     if not versions:
         return 0
     pairs = sorted(versions.items())
-    result: Any = await session.exec(
+    if (await session.connection()).dialect.name == "postgresql":
+        result: Any = await session.exec(
+            _MARK_PAIRS,
+            params={"through": through, "ids": [a for a, _ in pairs], "versions": [v for _, v in pairs]},
+        )
+        return int(result.rowcount)
+    result = await session.exec(
         update(Mark)
         .where(tuple_(col(Mark.account_id), col(Mark.version)).in_(pairs))
         .values(billed_through=through)

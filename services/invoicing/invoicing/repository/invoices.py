@@ -6,7 +6,10 @@ goes on (models/invoices.py says what each key guarantees). Each save bumps `ver
 made on a stale copy is a 409. The series counter is one upsert that increments and returns the
 number: on PostgreSQL it holds the row lock until the finalizing transaction ends, on SQLite the
 transaction holds the database's write lock (BEGIN IMMEDIATE) — so numbers are handed out one
-transaction at a time, and a rollback takes its number back.
+transaction at a time, and a rollback takes its number back. A bill run's chunk stores its
+invoices as drafts (`add_issued`) and numbers them at the end of its transaction
+(`save_numbered`: one UPDATE, on PostgreSQL from arrays joined by the key), so that the lock is
+held for the numbering alone.
 """
 
 from __future__ import annotations
@@ -147,6 +150,29 @@ class SqlInvoiceRepository(InvoiceRepository):
             invoice.version = 1
             self.seen[invoice.id] = invoice
 
+    async def save_numbered(self, invoices: Sequence[Invoice]) -> None:
+        """Write the state, number and dates of invoices `add_issued` stored as drafts, now
+        finalized, in one statement (each only at the version it was stored with)."""
+        if not invoices:
+            return
+        connection = await self.session.connection()
+        dialect = connection.dialect
+        row_table: Any = Row.__table__  # type: ignore[attr-defined]
+        values = driver_rows(
+            row_table,
+            _NUMBERED_COLUMNS,
+            dialect,
+            [(*_numbered_values(invoice), invoice.id, invoice.version) for invoice in invoices],
+        )
+        if dialect.name == "postgresql":
+            arrays = tuple(list(column) for column in zip(*values, strict=True))
+            await connection.exec_driver_sql(_PG_SAVE_NUMBERED, arrays)
+        else:
+            await connection.exec_driver_sql(_SQLITE_SAVE_NUMBERED, values)
+        for invoice in invoices:
+            invoice.version += 1
+            self.seen[invoice.id] = invoice
+
     async def add(self, invoice: Invoice) -> None:
         """Insert the draft and its lines in a savepoint; a taken key or a charge billed meanwhile
         changes nothing and is raised as its own 409."""
@@ -250,6 +276,46 @@ class SqlInvoiceRepository(InvoiceRepository):
             if row.id not in self.seen:
                 self.seen[row.id] = _invoice(row, lines[row.id])
         return [self.seen[row.id] for row in rows]
+
+
+_NUMBERED_COLUMNS: tuple[str, ...] = (
+    "state",
+    "series",
+    "sequence_number",
+    "number",
+    "invoice_date",
+    "due_date",
+    "finalized_at",
+    "id",
+    "version",
+)
+"""What `save_numbered` writes (the first seven) of the invoice of an id at a version (the last two)."""
+_PG_TYPES = ("varchar", "varchar", "integer", "varchar", "date", "date", "timestamptz", "varchar", "integer")
+_PG_SAVE_NUMBERED = (
+    "UPDATE invoices AS i SET "
+    + ", ".join(f"{name} = v.{name}" for name in _NUMBERED_COLUMNS[:7])
+    + ", version = i.version + 1 FROM unnest("
+    + ", ".join(f"${n}::{t}[]" for n, t in enumerate(_PG_TYPES, start=1))
+    + f") AS v({', '.join(_NUMBERED_COLUMNS)}) WHERE i.id = v.id AND i.version = v.version"
+)
+_SQLITE_SAVE_NUMBERED = (
+    "UPDATE invoices SET "
+    + ", ".join(f"{name} = ?" for name in _NUMBERED_COLUMNS[:7])
+    + ", version = version + 1 WHERE id = ? AND version = ?"
+)
+
+
+def _numbered_values(invoice: Invoice) -> tuple[Any, ...]:
+    number = invoice.number
+    return (
+        invoice.state.value,
+        None if number is None else number.series,
+        None if number is None else number.sequence,
+        invoice.number_text,
+        invoice.invoice_date,
+        invoice.due_date,
+        invoice.finalized_at,
+    )
 
 
 def _key_of(invoice: Invoice) -> BillingPeriodKey:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from sqlalchemy import event
 
@@ -23,6 +24,7 @@ from invoicing.repository.receivables import SqlReceivablesRepository
 from invoicing.repository.revenue import SqlRevenueRepository
 from invoicing.repository.statements import SqlAccountLedger
 from invoicing.repository.tax_rates import SqlTaxRateRepository
+from libs.platform.outbox import add_to_outbox
 from libs.platform.unit_of_work import UnitOfWork
 
 
@@ -33,8 +35,31 @@ class SqlInvoicingUnitOfWork(UnitOfWork, InvoicingUnitOfWork):
         """Call `callback` when the session's transaction commits (the consumer's, or a request's)."""
         event.listen(self.session.sync_session, "after_commit", lambda _session: callback(), once=True)
 
+    async def commit(self) -> None:
+        """The staged steps (`before_commit`), then the platform's commit: outbox, audit, COMMIT.
+
+        The events emitted before the steps go to the outbox first, so that a step holding a lock
+        until the commit (a chunk's invoice numbers) does not hold it while they are written."""
+        if self.commit_steps:
+            await add_to_outbox(self.session, self.envelopes)
+            self.envelopes = []
+            await self.run_commit_steps()
+        await super().commit()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[object]:
+        """The platform's SAVEPOINT; the commit steps staged inside are dropped when it rolls back."""
+        staged = len(self.commit_steps)
+        try:
+            async with super().savepoint() as nested:
+                yield nested
+        except BaseException:
+            del self.commit_steps[staged:]
+            raise
+
     def bind_repositories(self) -> None:
         """The SQL repositories of each concept, on this unit of work's session."""
+        self.commit_steps = []
         self.billing_inputs = SqlBillingInputsReadModel(self.session)
         self.tax_rates = SqlTaxRateRepository(self.session)
         self.invoices = SqlInvoiceRepository(self.session)
