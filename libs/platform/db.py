@@ -58,10 +58,19 @@ READ_ONLY: Final = "billing_read_only"
 """The execution option of a read-only session's connections (`Database.read_only_sessions`)."""
 
 
+def _bound_null(value: None) -> None:
+    return value
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the pragmas every SQLite connection needs."""
     url = async_url(url)
     if is_sqlite(url):
+        # None is bound as NULL either way; without an adapter of its own the driver first asks
+        # the adaptation protocol, which raises and clears an AttributeError per None value
+        # (~3,000 instructions: a tenth of inserting a usage event with two NULL columns).
+        # With one, it finds it in its registry and binds NULL as before.
+        sqlite3.register_adapter(type(None), _bound_null)
         # The factory registers the exact money aggregates on each connection, in the thread
         # that owns it (aiosqlite opens connections in a worker thread of their own).
         connect_args = {"timeout": 30, "factory": ExactMoneyConnection}
