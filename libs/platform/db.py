@@ -65,6 +65,10 @@ SQLITE_HEAP_LIMIT_BYTES: Final = 96 * 2**20
 connection together stay near it, whatever the number of connections and the database's size."""
 
 
+def _bound_null(value: None) -> None:
+    return value
+
+
 def create_engine(
     url: str, *, sqlite_heap_limit: int = SQLITE_HEAP_LIMIT_BYTES, **kwargs: Any
 ) -> AsyncEngine:
@@ -79,6 +83,11 @@ def create_engine(
     """
     url = async_url(url)
     if is_sqlite(url):
+        # None is bound as NULL either way; without an adapter of its own the driver first asks
+        # the adaptation protocol, which raises and clears an AttributeError per None value
+        # (~3,000 instructions: a tenth of inserting a usage event with two NULL columns).
+        # With one, it finds it in its registry and binds NULL as before.
+        sqlite3.register_adapter(type(None), _bound_null)
         # The factory registers the exact money aggregates on each connection, in the thread
         # that owns it (aiosqlite opens connections in a worker thread of their own).
         connect_args = {"timeout": 30, "factory": ExactMoneyConnection}

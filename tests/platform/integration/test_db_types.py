@@ -73,3 +73,21 @@ async def test_sqlite_connections_use_wal_and_a_busy_timeout(sqlite_url: str) ->
             assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() == 30000
     finally:
         await db.dispose()
+
+
+async def test_none_is_stored_as_null_in_batched_driver_inserts(database_url: str) -> None:
+    # SQLite binds None through an adapter of its own (libs/platform/db.py): still NULL.
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            placeholders = "(?, ?, ?)" if db.engine.dialect.name == "sqlite" else "($1, $2, $3)"
+            await conn.exec_driver_sql(
+                f"INSERT INTO test_ledger (id, amount, at) VALUES {placeholders}",
+                [(1, None, None), (2, None, None)],
+            )
+            nulls = "SELECT count(*) FROM test_ledger WHERE amount IS NULL AND at IS NULL"
+            assert (await conn.exec_driver_sql(nulls)).scalar_one() == 2
+            assert (await conn.execute(select(ledger.c.amount).where(ledger.c.id == 1))).scalar_one() is None
+    finally:
+        await db.dispose()

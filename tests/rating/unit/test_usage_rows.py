@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
 from libs.platform.periods import BillingPeriod
-from rating.domain.usage import UsageEvent, UsageStatus
+from rating.domain.usage import AggregateState, UsageEvent, UsageStatus
+from rating.handlers.usage_aggregates import AggregateChange
 from rating.repository.usage_sql import (
     AGGREGATE_COLUMNS,
     AGGREGATES,
     EVENT_COLUMNS,
     EVENTS,
-    sqlite_aggregate_rows,
+    sqlite_aggregate_writes,
     sqlite_event_rows,
     sqlite_time,
     storage_forms,
@@ -115,4 +116,9 @@ def test_an_aggregate_row_matches_the_orm_form_of_every_column(
         datetime(2026, 7, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2))),
     )
     forms = storage_forms(AGGREGATES, AGGREGATE_COLUMNS, DIALECT)
-    assert sqlite_aggregate_rows([row], update=update) == [stored_form(row, forms, update=update)]
+    state = AggregateState(quantity, 7, late_quantity, 2, latest)
+    key = ("sub_1", "api_calls", date(2026, 7, 1))
+    change = AggregateChange(key, date(2026, 8, 1), "acct_1", state, update)
+    updates, inserts = sqlite_aggregate_writes([change], row[-1])
+    assert (updates if update else inserts) == [stored_form(row, forms, update=update)]
+    assert (inserts if update else updates) == []

@@ -196,20 +196,21 @@ async def count_events(
         return
     new_values = await uow.usage.add_distinct_values(distinct) if distinct else Counter()
 
-    def change(key: AggregateKey, running: _Running) -> AggregateChange:
+    changes: list[AggregateChange] = []
+    counting = Aggregation.COUNT
+    for key, running in groups.items():
         quantity, count, late_quantity, late_count, latest_at = running.values
         aggregation = aggregations[key[1]]
-        if aggregation is Aggregation.COUNT:
+        if aggregation is counting:
             quantity = Decimal(count)
         elif aggregation is unique:
             quantity += new_values[key]
         first = running.first
-        assert first.period is not None and first.account_id is not None
+        period = first.period
+        assert period is not None and first.account_id is not None
         state = AggregateState(quantity, count, late_quantity, late_count, latest_at)
-        return AggregateChange(key, first.period.end, first.account_id, state, running.existed)
-
+        changes.append(AggregateChange(key, period.end, first.account_id, state, running.existed))
     now = uow.clock.now()
-    changes = [change(key, running) for key, running in groups.items()]
     conflicted = await uow.usage.write_aggregates(changes, now=now)
     if not conflicted:
         # The rows written are open periods' (late events were moved to one).

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, select, text
@@ -54,8 +55,8 @@ from rating.repository.usage_sql import (
     keys_in,
     keys_param,
     set_param,
-    sqlite_aggregate_rows,
     sqlite_aggregate_update,
+    sqlite_aggregate_writes,
     sqlite_event_rows,
     sqlite_insert,
     storage_forms,
@@ -71,6 +72,7 @@ _INCOMING: Final = "usage_events_incoming"
 _SQLITE_INSERT_NEW: Final = (
     sqlite_insert(EVENTS, EVENT_COLUMNS).removesuffix(";") + " ON CONFLICT (event_id) DO NOTHING"
 )
+_CHANGE_KEY: Final = attrgetter("key")
 _SQLITE_LAST_ROWID: Final = "SELECT max(rowid) FROM usage_events"
 _SQLITE_WRITTEN_SINCE: Final = "SELECT event_id FROM usage_events WHERE rowid > ?"
 """The temporary table a PostgreSQL batch is copied into (per connection)."""
@@ -205,34 +207,32 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
     ) -> set[AggregateKey]:
         """Update the rows that existed, insert the others; the keys another batch inserted first."""
         connection = await self.session.connection()
-        dialect = connection.dialect
-        ordered = sorted(changes, key=lambda change: change.key)
-        values = {
-            change.key: (
-                *change.key,
-                change.period_end,
-                change.account_id,
-                change.state.quantity,
-                change.state.event_count,
-                change.state.late_quantity,
-                change.state.late_count,
-                change.state.latest_at,
-                now,
-            )
-            for change in ordered
-        }
-        updates = [values[c.key] for c in ordered if c.existed]
-        inserts = [values[c.key] for c in ordered if not c.existed]
-        if dialect.name == "postgresql":
+        ordered = sorted(changes, key=_CHANGE_KEY)
+        if connection.dialect.name == "postgresql":
+            values = [
+                (
+                    *change.key,
+                    change.period_end,
+                    change.account_id,
+                    change.state.quantity,
+                    change.state.event_count,
+                    change.state.late_quantity,
+                    change.state.late_count,
+                    change.state.latest_at,
+                    now,
+                )
+                for change in ordered
+            ]
+            updates = [row for row, change in zip(values, ordered, strict=True) if change.existed]
+            inserts = [row for row, change in zip(values, ordered, strict=True) if not change.existed]
             return await self._write_aggregates_postgresql(updates, inserts)
-        if updates:
-            await connection.exec_driver_sql(
-                sqlite_aggregate_update(), sqlite_aggregate_rows(updates, update=True)
-            )
-        if inserts:
-            await connection.exec_driver_sql(
-                sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), sqlite_aggregate_rows(inserts)
-            )
+        # SQLite: the rows in their stored text forms, built in one pass (no row per change in
+        # between: 10,000 aggregates a batch).
+        stored_updates, stored_inserts = sqlite_aggregate_writes(ordered, now)
+        if stored_updates:
+            await connection.exec_driver_sql(sqlite_aggregate_update(), stored_updates)
+        if stored_inserts:
+            await connection.exec_driver_sql(sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), stored_inserts)
         return set()
 
     async def _write_aggregates_postgresql(

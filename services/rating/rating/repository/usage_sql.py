@@ -3,11 +3,11 @@ selects, and rows in the stored forms SQLite keeps (see `rating.repository.usage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from sqlalchemy import Table
@@ -15,6 +15,9 @@ from sqlalchemy.engine import Dialect
 
 from rating.domain.usage import AggregateKey, UsageEvent
 from rating.models import UsageAggregate, UsageEventRow
+
+if TYPE_CHECKING:
+    from rating.handlers.usage_aggregates import AggregateChange
 
 EVENTS: Final[Table] = UsageEventRow.__table__  # type: ignore[attr-defined]
 AGGREGATES: Final[Table] = UsageAggregate.__table__  # type: ignore[attr-defined]
@@ -222,30 +225,66 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
     ]
 
 
-def sqlite_aggregate_rows(rows: Sequence[tuple[Any, ...]], *, update: bool = False) -> list[tuple[Any, ...]]:
-    """Aggregate rows (AGGREGATE_COLUMNS order) in the text forms SQLite stores, as
-    `sqlite_event_rows` builds events; an UPDATE binds the key last."""
-    stored = []
-    # `now` is the same on every row of a batch, and the latest times and days repeat: each
-    # distinct one is formatted once.
+def sqlite_aggregate_writes(
+    changes: Iterable[AggregateChange], now: datetime
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of new aggregate states in the text forms SQLite stores, as `sqlite_event_rows`
+    builds events, straight from the changes: (updates, inserts), each in the changes' order;
+    an update binds AGGREGATE_COLUMNS[3:] then the key (`sqlite_aggregate_update`), an insert
+    AGGREGATE_COLUMNS."""
+    updates: list[tuple[Any, ...]] = []
+    inserts: list[tuple[Any, ...]] = []
+    written = sqlite_time(now)
+    # The latest times and days repeat within a batch: each distinct one is formatted once.
     times: dict[datetime | None, str | None] = {None: None}
     days: dict[date, str] = {}
-    for sub, meter, start, end, account, quantity, count, late_quantity, late_count, latest, now in rows:
-        written = times.get(now) or times.setdefault(now, sqlite_time(now))
-        latest_text = times[latest] if latest in times else times.setdefault(latest, sqlite_time(latest))
-        values = (
-            format(quantity, "f"),
-            count,
-            format(late_quantity, "f"),
-            late_count,
-            latest_text,
-            written,
-        )
+    for change in changes:
+        sub, meter, start = change.key
+        state = change.state
+        latest = state.latest_at
+        latest_text = times.get(latest, _UNSEEN)
+        if latest_text is _UNSEEN:
+            assert latest is not None
+            latest_text = times[latest] = sqlite_time(latest)
+        end = change.period_end
         start_text = days.get(start) or days.setdefault(start, start.isoformat())
         end_text = days.get(end) or days.setdefault(end, end.isoformat())
-        key = (sub, meter, start_text)
-        stored.append((end_text, account, *values, *key) if update else (*key, end_text, account, *values))
-    return stored
+        if change.existed:
+            updates.append(
+                (
+                    end_text,
+                    change.account_id,
+                    format(state.quantity, "f"),
+                    state.event_count,
+                    format(state.late_quantity, "f"),
+                    state.late_count,
+                    latest_text,
+                    written,
+                    sub,
+                    meter,
+                    start_text,
+                )
+            )
+        else:
+            inserts.append(
+                (
+                    sub,
+                    meter,
+                    start_text,
+                    end_text,
+                    change.account_id,
+                    format(state.quantity, "f"),
+                    state.event_count,
+                    format(state.late_quantity, "f"),
+                    state.late_count,
+                    latest_text,
+                    written,
+                )
+            )
+    return updates, inserts
+
+
+_UNSEEN: Final[Any] = object()
 
 
 def stored_form(
