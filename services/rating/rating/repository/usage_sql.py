@@ -249,38 +249,21 @@ def sqlite_aggregate_writes(
         end = change.period_end
         start_text = days.get(start) or days.setdefault(start, start.isoformat())
         end_text = days.get(end) or days.setdefault(end, end.isoformat())
+        key = (sub, meter, start_text)
+        values = (
+            end_text,
+            change.account_id,
+            format(state.quantity, "f"),
+            state.event_count,
+            format(state.late_quantity, "f"),
+            state.late_count,
+            latest_text,
+            written,
+        )
         if change.existed:
-            updates.append(
-                (
-                    end_text,
-                    change.account_id,
-                    format(state.quantity, "f"),
-                    state.event_count,
-                    format(state.late_quantity, "f"),
-                    state.late_count,
-                    latest_text,
-                    written,
-                    sub,
-                    meter,
-                    start_text,
-                )
-            )
+            updates.append(values + key)
         else:
-            inserts.append(
-                (
-                    sub,
-                    meter,
-                    start_text,
-                    end_text,
-                    change.account_id,
-                    format(state.quantity, "f"),
-                    state.event_count,
-                    format(state.late_quantity, "f"),
-                    state.late_count,
-                    latest_text,
-                    written,
-                )
-            )
+            inserts.append(key + values)
     return updates, inserts
 
 
