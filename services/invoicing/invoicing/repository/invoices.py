@@ -25,8 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.billing_inputs import BilledCharge
-from invoicing.domain.invoice_numbers import DocumentNumber
-from invoicing.domain.invoices import BillTo, Invoice, InvoiceLine, InvoiceState, RunKind
+from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceState
 from invoicing.handlers.invoices_port import (
     BillingPeriodKey,
     ChargeBilledMeanwhile,
@@ -36,6 +35,14 @@ from invoicing.handlers.invoices_port import (
 )
 from invoicing.models.invoices import InvoiceLineRow, InvoiceNumberSeries, InvoiceRow
 from invoicing.repository.billing_watermarks import clear_watermarks
+from invoicing.repository.invoice_rows import (
+    invoice_line,
+    invoice_of,
+    invoice_values,
+    line_row,
+    line_values,
+    row_key,
+)
 from libs.platform.db import driver_insert, driver_rows
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
@@ -95,7 +102,7 @@ class SqlInvoiceRepository(InvoiceRepository):
                 )
             )
         ).all()
-        held = [row for row in rows if _row_key(row) in wanted]
+        held = [row for row in rows if row_key(row) in wanted]
         return {_key_of(invoice): invoice for invoice in await self._load(held)}
 
     async def next_numbers(self, series: str, count: int) -> int:
@@ -123,9 +130,9 @@ class SqlInvoiceRepository(InvoiceRepository):
         # per-row parameter processing cost more than SQLite's inserts of a chunk.
         connection = await self.session.connection()
         dialect = connection.dialect
-        rows = [_row_values(invoice) for invoice in invoices]
+        rows = [invoice_values(invoice) for invoice in invoices]
         lines = [
-            _line_values(invoice, position, line)
+            line_values(invoice, position, line)
             for invoice in invoices
             for position, line in enumerate(invoice.lines)
         ]
@@ -178,10 +185,10 @@ class SqlInvoiceRepository(InvoiceRepository):
         changes nothing and is raised as its own 409."""
         try:
             async with self.session.begin_nested():
-                self.session.add(Row(**_row_values(invoice), version=1))
+                self.session.add(Row(**invoice_values(invoice), version=1))
                 await self.session.flush()
                 self.session.add_all(
-                    _line_row(invoice, position, line) for position, line in enumerate(invoice.lines)
+                    line_row(invoice, position, line) for position, line in enumerate(invoice.lines)
                 )
                 await self.session.flush()
         except IntegrityError:
@@ -199,7 +206,7 @@ class SqlInvoiceRepository(InvoiceRepository):
 
     async def save(self, invoice: Invoice) -> None:
         """Write a changed invoice; its lines follow a void; a stale copy is a 409."""
-        values = _row_values(invoice)
+        values = invoice_values(invoice)
         result: Any = await self.session.exec(
             update(Row)
             .where(col(Row.id) == invoice.id, col(Row.version) == invoice.version)
@@ -271,10 +278,10 @@ class SqlInvoiceRepository(InvoiceRepository):
                 .order_by(col(LineRow.invoice_id), col(LineRow.position))
             )
             for line in (await self.session.exec(stmt)).all():
-                lines[line.invoice_id].append(_line(line))
+                lines[line.invoice_id].append(invoice_line(line))
         for row in rows:
             if row.id not in self.seen:
-                self.seen[row.id] = _invoice(row, lines[row.id])
+                self.seen[row.id] = invoice_of(row, lines[row.id])
         return [self.seen[row.id] for row in rows]
 
 
@@ -326,166 +333,6 @@ def _key_of(invoice: Invoice) -> BillingPeriodKey:
         invoice.period_end,
         invoice.run_kind,
         invoice.run_source_id,
-    )
-
-
-def _row_values(invoice: Invoice) -> dict[str, Any]:
-    number = invoice.number
-    return {
-        "id": invoice.id,
-        "account_id": invoice.account_id,
-        "customer_id": invoice.bill_to.customer_id,
-        "currency": invoice.currency,
-        "period_start": invoice.period_start,
-        "period_end": invoice.period_end,
-        "run_kind": invoice.run_kind.value,
-        "run_source_id": invoice.run_source_id,
-        "state": invoice.state.value,
-        "bill_to_name": invoice.bill_to.name,
-        "bill_to_email": invoice.bill_to.email,
-        "bill_to_country": invoice.bill_to.country,
-        "bill_to_region": invoice.bill_to.region,
-        "bill_to_postal_code": invoice.bill_to.postal_code,
-        "tax_certificate": invoice.bill_to.tax_certificate,
-        "time_zone": invoice.time_zone,
-        "payment_terms_days": invoice.payment_terms_days,
-        "locale": invoice.locale,
-        "tax_exemption_note": invoice.tax_exemption_note,
-        "memo": invoice.memo,
-        "series": None if number is None else number.series,
-        "sequence_number": None if number is None else number.sequence,
-        "number": invoice.number_text,
-        "invoice_date": invoice.invoice_date,
-        "due_date": invoice.due_date,
-        "subtotal": invoice.subtotal,
-        "discount_total": invoice.discount_total,
-        "tax_total": invoice.tax_total,
-        "total": invoice.total,
-        "amount_paid": invoice.amount_paid,
-        "credited": invoice.credited,
-        "written_off": invoice.written_off,
-        "written_off_at": invoice.written_off_at,
-        "created_at": invoice.created_at,
-        "finalized_at": invoice.finalized_at,
-        "voided_at": invoice.voided_at,
-        "void_reason": invoice.void_reason,
-    }
-
-
-def _row_key(row: Row) -> BillingPeriodKey:
-    return BillingPeriodKey(
-        row.account_id,
-        row.currency,
-        row.period_start,
-        row.period_end,
-        RunKind(row.run_kind),
-        row.run_source_id,
-    )
-
-
-def _line_row(invoice: Invoice, position: int, line: InvoiceLine) -> LineRow:
-    return LineRow(**_line_values(invoice, position, line))
-
-
-def _line_values(invoice: Invoice, position: int, line: InvoiceLine) -> dict[str, Any]:
-    return {
-        "invoice_id": invoice.id,
-        "position": position,
-        "account_id": invoice.account_id,
-        "charge_key": line.charge_key,
-        "billed_after": line.billed_after,
-        "voided": invoice.state is InvoiceState.VOID,
-        "kind": line.kind,
-        "description": line.description,
-        "currency": line.currency,
-        "subscription_id": line.subscription_id,
-        "product_id": line.product_id,
-        "price_id": line.price_id,
-        "price_version": line.price_version,
-        "period_start": line.period_start,
-        "period_end": line.period_end,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "list_amount": line.list_amount,
-        "discount_amount": line.discount_amount,
-        "amount": line.amount,
-        "tax_code": line.tax_code,
-        "tax_rate": line.tax_rate,
-        "tax_amount": line.tax_amount,
-        "tax_jurisdiction": line.tax_jurisdiction,
-        "source_kind": line.source_kind,
-        "source_id": line.source_id,
-    }
-
-
-def _line(row: LineRow) -> InvoiceLine:
-    return InvoiceLine(
-        charge_key=row.charge_key,
-        kind=row.kind,
-        description=row.description,
-        account_id=row.account_id,
-        currency=row.currency,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        quantity=row.quantity,
-        unit_price=row.unit_price,
-        list_amount=row.list_amount,
-        discount_amount=row.discount_amount,
-        amount=row.amount,
-        source_kind=row.source_kind,
-        source_id=row.source_id,
-        subscription_id=row.subscription_id,
-        product_id=row.product_id,
-        price_id=row.price_id,
-        price_version=row.price_version,
-        tax_code=row.tax_code,
-        tax_rate=row.tax_rate,
-        tax_amount=row.tax_amount,
-        tax_jurisdiction=row.tax_jurisdiction,
-        billed_after=row.billed_after,
-    )
-
-
-def _invoice(row: Row, lines: list[InvoiceLine]) -> Invoice:
-    number = None
-    if row.series is not None and row.sequence_number is not None:
-        number = DocumentNumber(row.series, row.sequence_number)
-    return Invoice(
-        id=row.id,
-        account_id=row.account_id,
-        currency=row.currency,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        run_kind=RunKind(row.run_kind),
-        run_source_id=row.run_source_id,
-        bill_to=BillTo(
-            name=row.bill_to_name,
-            customer_id=row.customer_id,
-            email=row.bill_to_email,
-            country=row.bill_to_country,
-            region=row.bill_to_region,
-            postal_code=row.bill_to_postal_code,
-            tax_certificate=row.tax_certificate,
-        ),
-        time_zone=row.time_zone,
-        payment_terms_days=row.payment_terms_days,
-        lines=tuple(lines),
-        created_at=row.created_at,
-        state=InvoiceState(row.state),
-        locale=row.locale,
-        tax_exemption_note=row.tax_exemption_note,
-        memo=row.memo,
-        number=number,
-        invoice_date=row.invoice_date,
-        due_date=row.due_date,
-        amount_paid=row.amount_paid,
-        credited=row.credited,
-        written_off=row.written_off,
-        written_off_at=row.written_off_at,
-        finalized_at=row.finalized_at,
-        voided_at=row.voided_at,
-        void_reason=row.void_reason,
-        version=row.version,
     )
 
 
