@@ -17,6 +17,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from libs.platform.db import SQLITE_HEAP_LIMIT_BYTES
+
 
 class Role(StrEnum):
     """API-key roles (DESIGN §6)."""
@@ -134,7 +136,7 @@ class ServiceSettings(BaseSettings):
     # SQLite's memory in the whole process, page caches of every connection together (its soft
     # heap limit, libs/platform/db.py). A service writing a growing database grows with it up
     # to this; 0 sets no limit.
-    sqlite_heap_limit_mib: int = Field(default=96, ge=0)
+    sqlite_heap_limit_mib: int = Field(default=SQLITE_HEAP_LIMIT_BYTES // 2**20, ge=0)
     log_level: str = "INFO"
     migrate_on_start: bool = True
 
