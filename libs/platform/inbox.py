@@ -79,6 +79,15 @@ EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 MAX_RETRY_BACKOFF_S = 30.0
 MAX_BATCH_BACKOFF_S = 30.0
 
+FETCH_MAX_BYTES = 52_428_800
+"""aiokafka's default for the most one fetch brings back (all partitions together). The consumer
+keeps a response until its records are polled, so a group that lags behind a busy topic holds
+full responses all the time: a bill run's worker (two groups reading `invoicing.events` behind
+the run) held 11 MiB of them and its RSS grew with the run's length. A service with little to
+gain from large fetches sets less (`consumer_fetch_max_kib`, at least 1 MiB: aiokafka's limit
+per partition, which already relies on the broker returning a first record batch larger than
+the limit whole — the producers' messages may reach 8 MiB, libs/platform/broker.py)."""
+
 
 @dataclass
 class _Retry:
@@ -122,6 +131,7 @@ class IdempotentConsumer:
         handlers: Mapping[str, EventHandler],
         bootstrap_servers: str,
         batch_size: int = 500,
+        fetch_max_bytes: int = FETCH_MAX_BYTES,
         client_id: str | None = None,
         session_timeout_ms: int = 10_000,
         rebalance_timeout_ms: int = 5_000,
@@ -141,6 +151,7 @@ class IdempotentConsumer:
         )
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
+        self.fetch_max_bytes = fetch_max_bytes
         self.client_id = client_id or group_id
         self.session_timeout_ms = session_timeout_ms
         self.rebalance_timeout_ms = rebalance_timeout_ms
@@ -166,6 +177,9 @@ class IdempotentConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,
+            # A fetch's response stays in memory until the group has polled all of its records;
+            # a group that lags gets full ones (see FETCH_MAX_BYTES).
+            fetch_max_bytes=self.fetch_max_bytes,
             # A joining member waits up to the rebalance timeout for the others; a member that
             # vanished without leaving is noticed after the session timeout.
             session_timeout_ms=self.session_timeout_ms,

@@ -153,6 +153,7 @@ class ServiceRuntime:
                 handlers=spec.handlers,
                 bootstrap_servers=bootstrap,
                 batch_size=self.settings.consumer_batch_size,
+                fetch_max_bytes=self.settings.consumer_fetch_max_kib * 1024,
                 session_timeout_ms=self.settings.consumer_session_timeout_ms,
                 rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
                 max_attempts=self.settings.consumer_max_attempts,

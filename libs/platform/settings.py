@@ -102,6 +102,10 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = Field(default=0.2, gt=0)
     outbox_retention_hours: int = Field(default=24 * 7, ge=1)
     consumer_batch_size: int = Field(default=500, ge=1)
+    # The most a consumer's fetch brings back at once, all its partitions together (aiokafka's
+    # `fetch_max_bytes`; its default is 50 MiB). A lagging group holds a fetched response until
+    # its records are polled (libs/platform/inbox.py).
+    consumer_fetch_max_kib: int = Field(default=50 * 1024, ge=1024)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_rebalance_timeout_ms: int = Field(default=5_000, ge=500)
     # Edge limits (libs/platform/edge.py): a route may declare a larger `max_body_size`.
