@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -105,15 +105,17 @@ def _envelope_fields(
     """The envelope's fields but its payload: one place for `build_envelope` and
     `build_serialized_envelope`."""
     spec = spec_of(payload_type)
+    # In the order of the envelope's fields: an envelope built without validation (below) keeps
+    # the order it is given, and its JSON is written in it.
     return {
         "event_id": uuid.uuid4(),
-        "occurred_at": utcnow(),
         "type": spec.type,
         "schema_version": spec.schema_version,
+        "occurred_at": utcnow(),
         "producer": producer,
-        "key": key,
         "correlation_id": correlation_id or current_correlation_id(),
         "causation_id": causation_id,
+        "key": key,
     }
 
 
@@ -149,7 +151,24 @@ def build_serialized_envelope(
     fields = _envelope_fields(
         payload_type, producer=producer, key=key, correlation_id=correlation_id, causation_id=None
     )
-    return Envelope.model_construct(**fields, payload=payload)
+    fields["payload"] = payload
+    return _constructed(fields)
+
+
+_ENVELOPE_FIELDS: Final = tuple(Envelope.model_fields)
+_set_attribute: Final = object.__setattr__
+
+
+def _constructed(fields: dict[str, Any]) -> Envelope:
+    """`Envelope.model_construct(**fields)` for a value of every field given in the model's order:
+    what it sets, without its walk over the model's fields (half the cost of staging a bill run's
+    event). Tests hold the two equal, down to the order of the fields and the JSON written."""
+    envelope = Envelope.__new__(Envelope)
+    _set_attribute(envelope, "__dict__", fields)
+    _set_attribute(envelope, "__pydantic_fields_set__", set(_ENVELOPE_FIELDS))
+    _set_attribute(envelope, "__pydantic_extra__", None)
+    _set_attribute(envelope, "__pydantic_private__", None)
+    return envelope
 
 
 _STAGED_COLUMNS = ("event_id", "event_type", "topic", "key", "body", "created_at")

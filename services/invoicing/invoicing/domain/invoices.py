@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
+from invoicing.domain.charge_lines import ChargeLine
 from invoicing.domain.invoice_numbers import DocumentNumber
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.money import CurrencyMismatch, minor_units, minor_units_problem
@@ -140,6 +141,32 @@ class InvoiceLine:
     def of(cls, charge: Any, **tax: Any) -> InvoiceLine:
         """A line from a charge-calculation line (any object with the same field names) and its tax
         (`tax_code`, `tax_rate`, `tax_amount`, `tax_jurisdiction`, `billed_after`)."""
+        if type(charge) is ChargeLine and tax.keys() <= _TAX_FIELDS:
+            # The bill run's case, field by field: the look-ups below cost a tenth of an invoice.
+            end = charge.period_end
+            if end is None and charge.period_start is not None:
+                end = charge.period_start + timedelta(days=1)
+            return cls(
+                charge_key=charge.charge_key,
+                kind=str(getattr(charge.kind, "value", charge.kind)),
+                description=charge.description,
+                account_id=charge.account_id,
+                currency=charge.currency,
+                period_start=charge.period_start,  # type: ignore[arg-type]  # as the look-ups pass it
+                period_end=end,  # type: ignore[arg-type]
+                quantity=charge.quantity,
+                unit_price=charge.unit_price,
+                list_amount=charge.list_amount,
+                discount_amount=charge.discount_amount,
+                amount=charge.amount,
+                source_kind=str(getattr(charge.source_kind, "value", charge.source_kind)),
+                source_id=charge.source_id,
+                subscription_id=charge.subscription_id,
+                product_id=charge.product_id,
+                price_id=charge.price_id,
+                price_version=charge.price_version,
+                **tax,
+            )
         missing: Any = object()
         values: dict[str, Any] = {
             name: value
@@ -195,6 +222,7 @@ class InvoiceVoidedRecord:
 
 
 _LINE_FIELDS: Final = tuple(InvoiceLine.__dataclass_fields__)
+_TAX_FIELDS: Final = frozenset(("tax_code", "tax_rate", "tax_amount", "tax_jurisdiction", "billed_after"))
 
 
 @functools.lru_cache(maxsize=256)
