@@ -389,6 +389,21 @@ class UtcDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        process = super().bind_processor(dialect)
+        if process is None or dialect.name != "sqlite":
+            return process
+        # SQLite stores the UTC moment as text formatted in Python; the moments bound repeat (a
+        # chunk's invoices, events and audit records are all written at one moment), so each
+        # moment's text is kept. Equal aware datetimes are one instant, hence one UTC text; a
+        # naive one raises (and is not kept).
+        memoized = functools.lru_cache(maxsize=256)(process)
+
+        def bind(value: Any) -> Any:
+            return memoized(value) if type(value) is datetime else process(value)
+
+        return bind
+
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""

@@ -158,12 +158,13 @@ async def stage_issued(
     holding any — and not while the chunk's rows are written, so concurrent chunks of other
     invoicing processes wait for it that much less.
     """
-    held = await uow.invoices.find_by_keys([request.key for request in requests])
+    keys = [request.key for request in requests]  # each built once (a dataclass a request)
+    held = await uow.invoices.find_by_keys(keys)
     now = uow.clock.now()
     drafted = {
-        request.key: request.draft(locale=request.account.locale, created_at=now)
-        for request in requests
-        if request.key not in held
+        key: request.draft(locale=request.account.locale, created_at=now)
+        for key, request in zip(keys, requests, strict=True)
+        if key not in held
     }
     fresh = list(drafted.values())
     await uow.invoices.add_issued(fresh)
@@ -177,10 +178,8 @@ async def stage_issued(
 
         uow.before_commit(number_and_finalize)
     return [
-        DraftOutcome(held[r.key], created=False)
-        if r.key in held
-        else DraftOutcome(drafted[r.key], created=True)
-        for r in requests
+        DraftOutcome(held[key], created=False) if key in held else DraftOutcome(drafted[key], created=True)
+        for key in keys
     ]
 
 

@@ -1,8 +1,9 @@
-"""ExactDecimal's SQLite processors (bound to skip TypeDecorator's wrapping) convert as its
-`process_bind_param` / `process_result_value` do, value for value."""
+"""The money and time columns' SQLite processors (ExactDecimal's without TypeDecorator's wrapping,
+both memoized) convert as the decorated ones do, value for value."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import String
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import asyncpg
 
-from libs.platform.db import ExactDecimal
+from libs.platform.db import ExactDecimal, UtcDateTime
 
 TEXTS = ["0", "0.00", "-0.00", "10", "10.50", "107.5875", "-10.005", "1E+3", "123456789012345678.123456"]
 
@@ -45,3 +46,21 @@ def test_postgresql_keeps_the_decorated_processors() -> None:
     assert bind is not None and bind(Decimal("1.50")) == Decimal("1.50")
     result = column.dialect_impl(dialect).result_processor(dialect, 1700)  # NUMERIC
     assert result is not None and str(result(Decimal("1.500000000000"))) == "1.5"
+
+
+def test_one_moment_is_bound_as_one_utc_text_whatever_its_zone() -> None:
+    dialect = sqlite.dialect()
+    column = UtcDateTime()
+    process = column.dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    utc = datetime(2026, 8, 1, 6, 0, 0, 123456, tzinfo=UTC)
+    east = utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    datetime_bind = column.dialect_impl(dialect).impl_instance.bind_processor(dialect)
+    assert datetime_bind is not None
+    expected = datetime_bind(utc)  # SQLite's DATETIME's own, of the UTC moment
+    assert [process(utc), process(east), process(utc)] == [expected] * 3
+    assert expected.startswith("2026-08-01 06:00:00.123456")
+    assert process(None) is None
+    for _ in range(2):  # refused each time: a refusal is not kept
+        with pytest.raises(ValueError, match="naive datetime"):
+            process(datetime(2026, 8, 1, 6))
