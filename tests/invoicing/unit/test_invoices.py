@@ -12,6 +12,7 @@ import pytest
 
 from invoicing.domain.billing_inputs import BilledCharge
 from invoicing.domain.charge_lines import ChargeKind, ChargeLine, ChargeSource
+from invoicing.domain.invoice_lines import billed_after
 from invoicing.domain.invoice_numbers import DocumentNumber, invoice_series, parse_number
 from invoicing.domain.invoices import (
     InvoiceConflict,
@@ -20,7 +21,6 @@ from invoicing.domain.invoices import (
     InvoiceLine,
     InvoiceState,
     InvoiceVoidedRecord,
-    billed_after,
 )
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import CurrencyMismatch

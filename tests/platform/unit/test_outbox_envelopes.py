@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from libs.contracts.envelope import Envelope
 from libs.contracts.invoicing import InvoiceVoided
-from libs.platform.outbox import build_envelope, build_serialized_envelope
+from libs.platform.outbox_envelopes import build_envelope, build_serialized_envelope
 
 PAYLOAD = InvoiceVoided(
     invoice_id="inv_1",

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
+from invoicing.domain.invoice_lines import billed_after
 from invoicing.domain.invoice_numbers import DocumentNumber, invoice_series
 from invoicing.domain.invoices import (
     DEFAULT_LOCALE,
@@ -22,7 +23,6 @@ from invoicing.domain.invoices import (
     InvoiceLine,
     RunKind,
     bill_to_of,
-    billed_after,
 )
 from invoicing.events.invoices import outgoing_of, serialized_of
 from invoicing.handlers.account_credit import settle_issued
