@@ -245,3 +245,11 @@ def test_a_charge_calculation_line_becomes_the_same_invoice_line_as_any_object_w
     assert line == InvoiceLine.of(duck, **tax)
     assert (line.kind, line.source_kind) == (kind.value, "subscription")
     assert line.period_end == (period_end or date(2026, 8, 2))
+
+
+def test_the_total_kept_with_the_sums_follows_the_lines() -> None:
+    invoice = draft(invoice_line("a", quantity="2", unit_price="10.00", tax_rate="10"))
+    assert invoice.total == invoice.subtotal + invoice.tax_total + invoice.account_credit_carried
+    assert invoice.total == Decimal("22.00")
+    invoice.lines = (*invoice.lines, invoice_line("b", quantity="1", unit_price="5.00", tax_rate="0"))
+    assert (invoice.subtotal, invoice.total) == (Decimal("25.00"), Decimal("27.00"))

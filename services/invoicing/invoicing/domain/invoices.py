@@ -167,11 +167,11 @@ class Invoice:
     void_reason: str | None = None
     version: int = 0
     events: list[InvoiceRecord] = field(default_factory=list)
-    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal] | None = field(
-        default=None, init=False, repr=False, compare=False
+    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal, Decimal] | None = (
+        field(default=None, init=False, repr=False, compare=False)
     )
-    """(the lines and currency they were summed for, subtotal, discounts, tax, credit carried): the
-    totals are read a dozen times while an invoice is issued (events, audit, rows)."""
+    """(the lines and currency they were summed for, subtotal, discounts, tax, credit carried, total):
+    the totals are read a dozen times while an invoice is issued (events, audit, rows)."""
 
     @classmethod
     def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
@@ -201,17 +201,14 @@ class Invoice:
         """Sum of the lines' tax, each rounded on its line."""
         return self._sums()[4]
 
-    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal]:
+    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal, Decimal]:
         cached = self._line_sums
         if cached is None or cached[0] is not self.lines or cached[1] != self.currency:
-            cached = (
-                self.lines,
-                self.currency,
-                self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND),
-                self._sum(line.discount_amount for line in self.lines),
-                self._sum(line.tax_amount for line in self.lines),
-                self._sum(line.amount for line in self.lines if line.kind == ACCOUNT_CREDIT_KIND),
-            )
+            subtotal = self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND)
+            tax = self._sum(line.tax_amount for line in self.lines)
+            carried = self._sum(line.amount for line in self.lines if line.kind == ACCOUNT_CREDIT_KIND)
+            discounts = self._sum(line.discount_amount for line in self.lines)
+            cached = (self.lines, self.currency, subtotal, discounts, tax, carried, subtotal + tax + carried)
             self._line_sums = cached
         return cached
 
@@ -219,7 +216,7 @@ class Invoice:
     def total(self) -> Decimal:
         """What the invoice bills: subtotal + tax + the credit carried to the account; never negative
         once drafted (the sum of all its lines)."""
-        return self.subtotal + self.tax_total + self.account_credit_carried
+        return self._sums()[6]
 
     @property
     def account_credit_carried(self) -> Decimal:
