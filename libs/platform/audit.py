@@ -49,6 +49,11 @@ class AuditEntry(BaseModel):
     correlation_id: str | None = None
 
 
+_CHANGES: Final = json.JSONEncoder(default=str, sort_keys=True)
+"""What `json.dumps(changes, default=str, sort_keys=True)` builds on every call, built once (a bill
+run writes two records an invoice)."""
+
+
 def new_audit_record(
     *,
     actor: str,
@@ -66,7 +71,7 @@ def new_audit_record(
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
-        changes=json.dumps(changes, default=str, sort_keys=True),
+        changes=_CHANGES.encode(changes),
         correlation_id=correlation_id,
     )
 
@@ -92,7 +97,7 @@ async def add_audit_records(
             action,
             entity_type,
             entity_id,
-            json.dumps(changes, default=str, sort_keys=True),
+            _CHANGES.encode(changes),
             correlation_id,
         )
         for action, entity_type, entity_id, changes in records

@@ -15,6 +15,7 @@ money column itself; SQLite arithmetic or comparisons on it in SQL are not exact
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -206,7 +207,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        value = Decimal(value)
+        if type(value) is not Decimal:
+            value = Decimal(value)
         if dialect.name == "postgresql":
             return value
         return format(value, "f")
@@ -214,11 +216,53 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        result = Decimal(str(value)) if not isinstance(value, Decimal) else value
-        # NUMERIC(38,12) pads zeros; normalise to the shortest exact form without exponent.
-        if result == result.to_integral_value():
-            return result.quantize(Decimal(1))
-        return Decimal(format(result.normalize(), "f"))
+        if isinstance(value, str):
+            return _decimal_of_text(value)
+        return _shortest(Decimal(str(value)) if not isinstance(value, Decimal) else value)
+
+    # On SQLite, whose String has no processor of its own, a value goes straight to the conversion
+    # below rather than through TypeDecorator's two calls a value (a bill run's chunk binds and reads
+    # some ten thousand amounts); the results of the same few texts are memoized.
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if self.impl_instance.bind_processor(dialect) is not None or dialect.name == "postgresql":
+            return super().bind_processor(dialect)
+        return _text_bind
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if self.impl_instance.result_processor(dialect, coltype) is not None or dialect.name == "postgresql":
+            return super().result_processor(dialect, coltype)
+        return _text_result
+
+
+def _shortest(result: Decimal) -> Decimal:
+    # NUMERIC(38,12) pads zeros; normalise to the shortest exact form without exponent.
+    if result == result.to_integral_value():
+        return result.quantize(Decimal(1))
+    return Decimal(format(result.normalize(), "f"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_of_text(text: str) -> Decimal:
+    """A stored text as its Decimal (memoized: a Decimal is immutable, and the same few amounts and
+    quantities are read over and over; an invalid text raises and is not kept)."""
+    return _shortest(Decimal(text))
+
+
+def _text_bind(value: Any) -> str | None:
+    """`ExactDecimal.process_bind_param` on SQLite."""
+    if value is None:
+        return None
+    return format(value if type(value) is Decimal else Decimal(value), "f")
+
+
+def _text_result(value: Any) -> Decimal | None:
+    """`ExactDecimal.process_result_value` on SQLite."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _decimal_of_text(value)
+    return _shortest(Decimal(str(value)) if not isinstance(value, Decimal) else value)
 
 
 # Wide enough that a sum of 18-digit amounts with 12 decimals never rounds.
@@ -344,6 +388,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        process = super().bind_processor(dialect)
+        if process is None or dialect.name != "sqlite":
+            return process
+        # SQLite stores the UTC moment as text formatted in Python; the moments bound repeat (a
+        # chunk's invoices, events and audit records are all written at one moment), so each
+        # moment's text is kept. Equal aware datetimes are one instant, hence one UTC text; a
+        # naive one raises (and is not kept).
+        memoized = functools.lru_cache(maxsize=256)(process)
+
+        def bind(value: Any) -> Any:
+            return memoized(value) if type(value) is datetime else process(value)
+
+        return bind
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,10 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.contracts.envelope import Envelope, EventPayload
-from libs.contracts.registry import EVENT_TYPES, spec_of
+from libs.contracts.envelope import Envelope
+from libs.contracts.registry import EVENT_TYPES
 from libs.platform.db import Database, UtcDateTime, driver_insert, utcnow
-from libs.platform.logging import current_correlation_id, get_logger
+from libs.platform.logging import get_logger
+from libs.platform.outbox_envelopes import build_envelope
 from libs.platform.outbox_messages import (
     EventPublisher,
     MessageRefused,
@@ -92,64 +92,6 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     parked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-
-
-def _envelope_fields(
-    payload_type: type[EventPayload],
-    *,
-    producer: str,
-    key: str,
-    correlation_id: str | None,
-    causation_id: str | None,
-) -> dict[str, Any]:
-    """The envelope's fields but its payload: one place for `build_envelope` and
-    `build_serialized_envelope`."""
-    spec = spec_of(payload_type)
-    return {
-        "event_id": uuid.uuid4(),
-        "occurred_at": utcnow(),
-        "type": spec.type,
-        "schema_version": spec.schema_version,
-        "producer": producer,
-        "key": key,
-        "correlation_id": correlation_id or current_correlation_id(),
-        "causation_id": causation_id,
-    }
-
-
-def build_envelope(
-    payload: EventPayload,
-    *,
-    producer: str,
-    key: str,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-) -> Envelope:
-    """Wrap a registered payload in the envelope, carrying the current correlation id."""
-    fields = _envelope_fields(
-        type(payload),
-        producer=producer,
-        key=key,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-    )
-    return Envelope(**fields, payload=payload.model_dump(mode="json"))
-
-
-def build_serialized_envelope(
-    payload_type: type[EventPayload],
-    payload: dict[str, Any],
-    *,
-    producer: str,
-    key: str,
-    correlation_id: str | None = None,
-) -> Envelope:
-    """`build_envelope` for a payload already in its JSON form (`payload_type`'s
-    `model_dump(mode="json")`): nothing is validated again (`UnitOfWork.emit_serialized`)."""
-    fields = _envelope_fields(
-        payload_type, producer=producer, key=key, correlation_id=correlation_id, causation_id=None
-    )
-    return Envelope.model_construct(**fields, payload=payload)
 
 
 _STAGED_COLUMNS = ("event_id", "event_type", "topic", "key", "body", "created_at")

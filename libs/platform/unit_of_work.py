@@ -27,7 +27,8 @@ from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.db import Database
 from libs.platform.idempotent_requests import current_idempotent_request
 from libs.platform.logging import current_correlation_id
-from libs.platform.outbox import add_to_outbox, build_envelope, build_serialized_envelope
+from libs.platform.outbox import add_to_outbox
+from libs.platform.outbox_envelopes import build_envelope, build_serialized_envelope
 
 SYSTEM_ACTOR = "system"
 

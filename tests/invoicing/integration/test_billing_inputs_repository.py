@@ -17,8 +17,9 @@ from sqlmodel import func, select
 
 from invoicing.app import create_app
 from invoicing.domain.billing_inputs import OneTimeChargeKind
+from invoicing.domain.read_model import CatalogProduct
 from invoicing.handlers import billing_inputs as handlers
-from invoicing.models.billing_inputs import SubscriptionVersionRow
+from invoicing.models.billing_inputs import CatalogProductRow, SubscriptionVersionRow
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
 from libs.contracts import provisioning
 from libs.platform.db import Database
@@ -200,3 +201,52 @@ async def test_a_chunk_is_read_in_the_same_number_of_queries_whatever_its_size(d
     assert (two[0], six[0]) == (2, 6)
     # Three levels of accounts (the chunk, the children, none below) and one query per kind of row.
     assert two[1] == six[1] == 3 + 7
+
+
+async def test_a_chunks_tax_codes_come_from_its_read_and_a_product_saved_since_is_read_again(
+    db: Database,
+) -> None:
+    """`billing_inputs` reads the products of every charge of the chunk: the tax codes the bill run
+    asks next come from that read, in the same transaction, without a query; a product saved since
+    (in the transaction) and the next transaction read them again."""
+    await _account(db, "acct_t")
+    event = subscription_event(provisioning.SubscriptionActivated, "sub_t", "acct_t")
+    await _subscription(db, "00000000-0000-0000-0000-0000000000a1", event, T0)
+    await _apply(db, handlers.apply_usage_rated, events=[usage_rated("ru_t", "sub_t", "acct_t")])
+    for product_id, code in [("prod_plan", "SW050000"), ("prod_calls", "SW052000")]:
+        event = product_changed(product_id, tax_code=code)
+        await _apply(db, handlers.apply_product_changed, event=event, occurred_at=T0)
+    asked = ["prod_plan", "prod_calls", "prod_x"]  # the chunk's two, and one it does not charge
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    async def chunk_then_codes(uow: SqlInvoicingUnitOfWork) -> list[dict[str, str]]:
+        await uow.billing_inputs.billing_inputs(["acct_t"])
+        engine = db.engine.sync_engine
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            first = await uow.billing_inputs.product_tax_codes(asked[:2])
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        await uow.billing_inputs.save_product(
+            CatalogProduct("prod_calls", "Calls", "SW053000"), event_at=T0 + timedelta(days=1)
+        )
+        changed = await uow.billing_inputs.product_tax_codes(asked)
+        await uow.session.commit()
+        # Another transaction of the same session: changed elsewhere meanwhile, read again.
+        await (await uow.session.connection()).execute(
+            CatalogProductRow.__table__.update()  # type: ignore[attr-defined]
+            .where(CatalogProductRow.__table__.c.product_id == "prod_plan")  # type: ignore[attr-defined]
+            .values(tax_code="SW054000")
+        )
+        return [first, changed, await uow.billing_inputs.product_tax_codes(asked)]
+
+    first, changed, next_transaction = await _in_transaction(db, chunk_then_codes)
+    assert statements == []  # the chunk's own products: no query
+    assert first == {"prod_plan": "SW050000", "prod_calls": "SW052000"}
+    assert changed == {"prod_plan": "SW050000", "prod_calls": "SW053000"}
+    assert next_transaction == {"prod_plan": "SW054000", "prod_calls": "SW053000"}
+    fresh = await _in_transaction(db, lambda uow: uow.billing_inputs.product_tax_codes(asked))
+    assert fresh == next_transaction

@@ -198,3 +198,17 @@ def test_the_kept_written_forms_stay_bounded() -> None:
     for n in range(WRITTEN_MEMO_SIZE + 100):
         assert _amount(Decimal(n).scaleb(-2), "USD") == f"{n // 100}.{n % 100:02d}"
     assert _amount_text.cache_info().currsize <= WRITTEN_MEMO_SIZE
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_one_moment_in_two_time_zones_is_written_in_each_ones_own_way(order: int) -> None:
+    """Moments are kept with their written form too: the same instant at another offset is an
+    equal datetime, yet it is written with its own offset."""
+    utc = datetime(2026, 8, 1, 16, 5, 7, 123456, tzinfo=UTC)
+    moments = [utc, utc.astimezone(timezone(timedelta(hours=-4)))][::order]
+    invoices = [_issued(draft(), at=at) for at in moments]
+    written = [serialized_of(invoice.events[1]) for invoice in invoices]
+    assert [w[1]["finalized_at"] for w in written if w is not None] == [
+        invoice_finalized(invoice).model_dump(mode="json")["finalized_at"] for invoice in invoices
+    ]
+    assert len({w[1]["finalized_at"] for w in written if w is not None}) == 2

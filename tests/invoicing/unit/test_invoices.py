@@ -6,10 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import SimpleNamespace
 
 import pytest
 
 from invoicing.domain.billing_inputs import BilledCharge
+from invoicing.domain.charge_lines import ChargeKind, ChargeLine, ChargeSource
+from invoicing.domain.invoice_lines import billed_after
 from invoicing.domain.invoice_numbers import DocumentNumber, invoice_series, parse_number
 from invoicing.domain.invoices import (
     InvoiceConflict,
@@ -18,7 +21,6 @@ from invoicing.domain.invoices import (
     InvoiceLine,
     InvoiceState,
     InvoiceVoidedRecord,
-    billed_after,
 )
 from libs.platform.errors import ValidationFailed
 from libs.platform.money import CurrencyMismatch
@@ -201,3 +203,53 @@ def test_credits_beyond_the_charges_are_carried_to_the_account_and_the_total_is_
     assert (invoice.state, invoice.amount_due) == (InvoiceState.PAID, Decimal(0))
     with pytest.raises(InvoiceConflict, match="carried 1900 JPY"):
         invoice.void(reason="billed twice", at=AT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "period_end", "tax"),
+    [
+        (ChargeKind.RECURRING, date(2026, 9, 1), {"tax_code": "SaaS", "tax_rate": Decimal("8.875")}),
+        (ChargeKind.RECURRING_CREDIT, date(2026, 9, 1), {"tax_amount": Decimal("-1"), "billed_after": "i"}),
+        (ChargeKind.FULFILLMENT, None, {"tax_jurisdiction": "US-NY"}),
+        (ChargeKind.ONE_TIME, None, {}),
+    ],
+)
+def test_a_charge_calculation_line_becomes_the_same_invoice_line_as_any_object_with_its_fields(
+    kind: ChargeKind, period_end: date | None, tax: dict[str, object]
+) -> None:
+    # `InvoiceLine.of` reads a `ChargeLine` field by field (the bill run's case) and anything else
+    # by name: the two give the same line.
+    charge = ChargeLine(
+        charge_key=f"{kind.value}:x",
+        kind=kind,
+        description="Seats",
+        account_id="acc_1",
+        currency="USD",
+        amount=Decimal("-90.00"),
+        list_amount=Decimal("-100.00"),
+        discount_amount=Decimal("-10.00"),
+        quantity=Decimal("2.5"),
+        unit_price=Decimal("40.000001"),
+        source_kind=ChargeSource.SUBSCRIPTION,
+        source_id="sub_1",
+        period_start=date(2026, 8, 1),
+        period_end=period_end,
+        subscription_id="sub_1",
+        product_id="prod_1",
+        price_id="price_1",
+        price_version=3,
+        reference_id="ord_1",
+    )
+    duck = SimpleNamespace(**{name: getattr(charge, name) for name in ChargeLine.__dataclass_fields__})
+    line = InvoiceLine.of(charge, **tax)
+    assert line == InvoiceLine.of(duck, **tax)
+    assert (line.kind, line.source_kind) == (kind.value, "subscription")
+    assert line.period_end == (period_end or date(2026, 8, 2))
+
+
+def test_the_total_kept_with_the_sums_follows_the_lines() -> None:
+    invoice = draft(invoice_line("a", quantity="2", unit_price="10.00", tax_rate="10"))
+    assert invoice.total == invoice.subtotal + invoice.tax_total + invoice.account_credit_carried
+    assert invoice.total == Decimal("22.00")
+    invoice.lines = (*invoice.lines, invoice_line("b", quantity="1", unit_price="5.00", tax_rate="0"))
+    assert (invoice.subtotal, invoice.total) == (Decimal("25.00"), Decimal("27.00"))

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invoicing.domain.tax import (
+    CHOSEN_RATES_KEPT,
     RateTableTaxCalculator,
     TaxOutcome,
     TaxRate,
@@ -170,6 +171,24 @@ async def test_the_rate_table_calculator_answers_for_its_date_only() -> None:
     assert assessment.by_line[assessment.lines[0].line_id].rate_name == "VAT"
     with pytest.raises(ValueError, match="loaded for 2026-08-01"):
         await calculator.calculate(request(line("10.00"), on=date(2026, 8, 2)))
+
+
+def test_the_rate_table_calculator_taxes_as_the_table_does_invoice_after_invoice() -> None:
+    """The calculator keeps the rate it chose for a place and code (a chunk asks the same few):
+    asked again, for other places and codes in any order, it answers what the table says."""
+    calculator = RateTableTaxCalculator(ALL, valid_on=AUGUST_1)
+    asks = [(region, code) for region in ("CA", " ca ", "NY", None) for code in ("SW050000", "OTHER", None)]
+    for region, code in [*asks, *reversed(asks), *asks]:
+        ask = request(line("100.00", tax_code=code), account=taxable("US", region), currency="USD")
+        assert calculator.assess(ask).lines == assess_tax(ALL, ask).lines
+
+
+def test_the_rate_table_calculator_keeps_a_bounded_number_of_choices() -> None:
+    calculator = RateTableTaxCalculator(ALL)
+    for n in range(CHOSEN_RATES_KEPT + 10):
+        ask = request(line("1.00", tax_code=f"C{n}"), account=taxable("US", "CA"), currency="USD")
+        assert calculator.assess(ask).lines[0].rate_name == "Sales tax"
+    assert len(calculator._chosen) <= CHOSEN_RATES_KEPT
 
 
 # --- what a rate table refuses -------------------------------------------------------------------

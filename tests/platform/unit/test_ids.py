@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import time
 
-from libs.platform.ids import is_valid_id, new_id
+from libs.platform.ids import _spelled, is_valid_id, new_id
 
 
 def test_ids_carry_their_prefix_and_shape() -> None:
@@ -39,3 +41,15 @@ def test_an_id_spells_its_body_in_crockford_base32_most_significant_digit_first(
     # 48 bits of milliseconds (about now), then 80 bits of randomness: 128 bits in 26 digits.
     assert body < 2**128
     assert abs((body >> 80) - time.time() * 1000) < 60_000
+
+
+def test_a_body_is_spelled_as_base32_of_its_bytes_in_crockfords_digits() -> None:
+    # The reference: RFC 4648 base32 of the body in 20 bytes, digit for digit in Crockford's
+    # alphabet, its last 26 digits (what ids were spelled with before the ten-bit look-ups).
+    crockford = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    rng = random.Random(9)
+    bodies = [0, 1, 1023, 1024, 2**80 - 1, 2**80, 2**127, 2**128 - 1]
+    bodies += [rng.getrandbits(128) for _ in range(2_000)]
+    for body in bodies:
+        expected = base64.b32encode(body.to_bytes(20, "big")).translate(crockford)[-26:].decode()
+        assert _spelled(body) == expected, body

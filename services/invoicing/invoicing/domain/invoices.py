@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any
 
-from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
+from invoicing.domain.billing_inputs import BillingAccount
+from invoicing.domain.invoice_lines import InvoiceLine
 from invoicing.domain.invoice_numbers import DocumentNumber
 from libs.platform.errors import Conflict, FieldErrors, ValidationFailed
 from libs.platform.money import CurrencyMismatch, minor_units, minor_units_problem
@@ -98,79 +99,6 @@ def bill_to_of(account: BillingAccount, *, exempt: bool) -> BillTo:
 
 
 @dataclass(frozen=True, slots=True)
-class InvoiceLine:
-    """One line: what the charge calculation billed (its fields, by the same names) plus its tax.
-
-    `amount` and `tax_amount` are already rounded to the currency's minor units; `billed_after`
-    is the invoice that last billed the same `charge_key` before this one ("" when none): two
-    runs that computed a charge from the same state cannot both store it (see the repository).
-    """
-
-    charge_key: str
-    kind: str
-    description: str
-    account_id: str
-    currency: str
-    period_start: date
-    period_end: date
-    quantity: Decimal
-    unit_price: Decimal | None
-    """None where no one price per unit holds (usage across tiers, a minimum, an adjustment)."""
-    list_amount: Decimal
-    discount_amount: Decimal
-    amount: Decimal
-    source_kind: str
-    source_id: str
-    subscription_id: str | None = None
-    product_id: str | None = None
-    price_id: str | None = None
-    price_version: int | None = None
-    tax_code: str | None = None
-    tax_rate: Decimal = Decimal(0)
-    tax_amount: Decimal = Decimal(0)
-    tax_jurisdiction: str | None = None
-    billed_after: str = ""
-
-    @property
-    def total(self) -> Decimal:
-        """The line with its tax."""
-        return self.amount + self.tax_amount
-
-    @classmethod
-    def of(cls, charge: Any, **tax: Any) -> InvoiceLine:
-        """A line from a charge-calculation line (any object with the same field names) and its tax
-        (`tax_code`, `tax_rate`, `tax_amount`, `tax_jurisdiction`, `billed_after`)."""
-        missing: Any = object()
-        values: dict[str, Any] = {
-            name: value
-            for name in _LINE_FIELDS
-            if name not in tax and (value := getattr(charge, name, missing)) is not missing
-        }
-        if values.get("period_end") is None and values.get("period_start") is not None:
-            # A one-off (a fulfillment, a fee, an adjustment) is dated: its period is that day.
-            values["period_end"] = values["period_start"] + timedelta(days=1)
-        for name in ("kind", "source_kind"):
-            values[name] = str(getattr(values[name], "value", values[name]))
-        return cls(**values, **tax)
-
-
-def billed_after(lines: Iterable[InvoiceLine], billed: Iterable[BilledCharge]) -> tuple[InvoiceLine, ...]:
-    """The lines, each naming the latest invoice that billed its charge before (from `billed`, what
-    the charges were computed against); a line that names one already keeps it."""
-    latest: dict[str, str] = {}
-    for charge in billed:
-        latest[charge.charge_key] = max(latest.get(charge.charge_key, ""), charge.invoice_id)
-    # A line stays as it is when it names one already or nothing billed its charge before (the
-    # common case: `replace` re-builds a line, the costliest step of a new invoice's lines).
-    return tuple(
-        line
-        if line.billed_after or not latest.get(line.charge_key)
-        else replace(line, billed_after=latest[line.charge_key])
-        for line in lines
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class InvoiceDraftedRecord:
     """Recorded when a draft is made or its note changes (published as `invoice.drafted`)."""
 
@@ -192,9 +120,6 @@ class InvoiceVoidedRecord:
 
     invoice: Invoice
     number: str | None
-
-
-_LINE_FIELDS: Final = tuple(InvoiceLine.__dataclass_fields__)
 
 
 @functools.lru_cache(maxsize=256)
@@ -242,11 +167,11 @@ class Invoice:
     void_reason: str | None = None
     version: int = 0
     events: list[InvoiceRecord] = field(default_factory=list)
-    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal] | None = field(
-        default=None, init=False, repr=False, compare=False
+    _line_sums: tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal, Decimal] | None = (
+        field(default=None, init=False, repr=False, compare=False)
     )
-    """(the lines and currency they were summed for, subtotal, discounts, tax, credit carried): the
-    totals are read a dozen times while an invoice is issued (events, audit, rows)."""
+    """(the lines and currency they were summed for, subtotal, discounts, tax, credit carried, total):
+    the totals are read a dozen times while an invoice is issued (events, audit, rows)."""
 
     @classmethod
     def draft(cls, *, lines: Iterable[InvoiceLine], **fields: Any) -> Invoice:
@@ -276,17 +201,14 @@ class Invoice:
         """Sum of the lines' tax, each rounded on its line."""
         return self._sums()[4]
 
-    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal]:
+    def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal, Decimal]:
         cached = self._line_sums
         if cached is None or cached[0] is not self.lines or cached[1] != self.currency:
-            cached = (
-                self.lines,
-                self.currency,
-                self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND),
-                self._sum(line.discount_amount for line in self.lines),
-                self._sum(line.tax_amount for line in self.lines),
-                self._sum(line.amount for line in self.lines if line.kind == ACCOUNT_CREDIT_KIND),
-            )
+            subtotal = self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND)
+            tax = self._sum(line.tax_amount for line in self.lines)
+            carried = self._sum(line.amount for line in self.lines if line.kind == ACCOUNT_CREDIT_KIND)
+            discounts = self._sum(line.discount_amount for line in self.lines)
+            cached = (self.lines, self.currency, subtotal, discounts, tax, carried, subtotal + tax + carried)
             self._line_sums = cached
         return cached
 
@@ -294,7 +216,7 @@ class Invoice:
     def total(self) -> Decimal:
         """What the invoice bills: subtotal + tax + the credit carried to the account; never negative
         once drafted (the sum of all its lines)."""
-        return self.subtotal + self.tax_total + self.account_credit_carried
+        return self._sums()[6]
 
     @property
     def account_credit_carried(self) -> Decimal:

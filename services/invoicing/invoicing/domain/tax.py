@@ -27,11 +27,12 @@ Rules (DESIGN §6, §7, issue 9):
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from invoicing.domain.billing_inputs import AccountTaxStatus, TaxTreatment
 from libs.platform.countries import COUNTRY_CODES
@@ -299,7 +300,17 @@ def _not_exempt_note(account_tax: AccountTaxStatus, invoice_date: date) -> str |
     )
 
 
-def assess_tax(rates: Iterable[TaxRate], request: TaxRequest) -> TaxAssessment:
+RateChoice = Callable[[list[TaxRate], TaxJurisdiction, "str | None", date], "TaxRate | None"]
+"""How a line's rate is chosen from the table: `rate_for`, or a calculator's memo of it."""
+
+
+def _rate_of(rates: list[TaxRate], place: TaxJurisdiction, tax_code: str | None, on: date) -> TaxRate | None:
+    return rate_for(rates, country=place.country, region=place.region, tax_code=tax_code, on=on)
+
+
+def assess_tax(
+    rates: Iterable[TaxRate], request: TaxRequest, *, choose: RateChoice = _rate_of
+) -> TaxAssessment:
     """Tax each line of one invoice with the most specific rate in force on the invoice date."""
     account = request.account_tax
     if account.exempt_on(request.invoice_date):
@@ -327,17 +338,15 @@ def assess_tax(rates: Iterable[TaxRate], request: TaxRequest) -> TaxAssessment:
     place = TaxJurisdiction(account.country, account.region)
     return TaxAssessment(
         currency=request.currency,
-        lines=tuple(_line_tax(table, place, line, request) for line in request.lines),
+        lines=tuple(_line_tax(table, place, line, request, choose) for line in request.lines),
         note=note,
     )
 
 
 def _line_tax(
-    rates: list[TaxRate], place: TaxJurisdiction, line: TaxableLine, request: TaxRequest
+    rates: list[TaxRate], place: TaxJurisdiction, line: TaxableLine, request: TaxRequest, choose: RateChoice
 ) -> LineTax:
-    rate = rate_for(
-        rates, country=place.country, region=place.region, tax_code=line.tax_code, on=request.invoice_date
-    )
+    rate = choose(rates, place, line.tax_code, request.invoice_date)
     if rate is None:
         code = f", tax code {line.tax_code}" if line.tax_code else ""
         return LineTax(
@@ -360,6 +369,10 @@ def _line_tax(
     )
 
 
+CHOSEN_RATES_KEPT: Final = 1024
+"""Choices a calculator keeps (a long-lived one asked for ever more days starts again)."""
+
+
 class RateTableTaxCalculator(TaxCalculator):
     """The built-in calculator: a pure look-up in a table of published rates.
 
@@ -370,6 +383,9 @@ class RateTableTaxCalculator(TaxCalculator):
     def __init__(self, rates: Iterable[TaxRate], *, valid_on: date | None = None) -> None:
         self.rates = tuple(rates)
         self.valid_on = valid_on
+        self._chosen: dict[tuple[str, str | None, str | None, date], TaxRate | None] = {}
+        """The rate chosen for each (country, region, tax code, day): a bill run's chunk asks the
+        same few, its table does not change, and choosing scanned the table for every line."""
 
     async def calculate(self, request: TaxRequest) -> TaxAssessment:
         """The tax of each line of one invoice, from the table."""
@@ -382,4 +398,14 @@ class RateTableTaxCalculator(TaxCalculator):
                 f"this rate table was loaded for {self.valid_on.isoformat()}, "
                 f"not {request.invoice_date.isoformat()}"
             )
-        return assess_tax(self.rates, request)
+        return assess_tax(self.rates, request, choose=self._choose)
+
+    def _choose(
+        self, rates: list[TaxRate], place: TaxJurisdiction, tax_code: str | None, on: date
+    ) -> TaxRate | None:
+        key = (place.country, place.region, tax_code, on)
+        if key not in self._chosen:
+            if len(self._chosen) >= CHOSEN_RATES_KEPT:
+                self._chosen.clear()
+            self._chosen[key] = _rate_of(rates, place, tax_code, on)
+        return self._chosen[key]

@@ -17,7 +17,7 @@ thousands of invoices, so each is worked out once and kept (bounded; a refusal i
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
@@ -220,6 +220,13 @@ def _amount_text(value: Decimal, currency: str) -> str:
 
 
 def _moment(value: datetime) -> Any:
+    # Memoized too (a chunk's invoices are drafted, and finalized, at one moment), keyed with the
+    # offset: equal moments in two time zones are equal datetimes but are written differently.
+    return _moment_text(value, value.utcoffset())
+
+
+@functools.lru_cache(maxsize=256)
+def _moment_text(value: datetime, offset: timedelta | None) -> Any:
     return _DATETIME.dump_python(value, mode="json")
 
 

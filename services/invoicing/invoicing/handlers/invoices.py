@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from invoicing.domain.billing_inputs import BilledCharge, BillingAccount
+from invoicing.domain.invoice_lines import billed_after
 from invoicing.domain.invoice_numbers import DocumentNumber, invoice_series
 from invoicing.domain.invoices import (
     DEFAULT_LOCALE,
@@ -22,7 +23,6 @@ from invoicing.domain.invoices import (
     InvoiceLine,
     RunKind,
     bill_to_of,
-    billed_after,
 )
 from invoicing.events.invoices import outgoing_of, serialized_of
 from invoicing.handlers.account_credit import settle_issued
@@ -158,12 +158,13 @@ async def stage_issued(
     holding any — and not while the chunk's rows are written, so concurrent chunks of other
     invoicing processes wait for it that much less.
     """
-    held = await uow.invoices.find_by_keys([request.key for request in requests])
+    keys = [request.key for request in requests]  # each built once (a dataclass a request)
+    held = await uow.invoices.find_by_keys(keys)
     now = uow.clock.now()
     drafted = {
-        request.key: request.draft(locale=request.account.locale, created_at=now)
-        for request in requests
-        if request.key not in held
+        key: request.draft(locale=request.account.locale, created_at=now)
+        for key, request in zip(keys, requests, strict=True)
+        if key not in held
     }
     fresh = list(drafted.values())
     await uow.invoices.add_issued(fresh)
@@ -177,10 +178,8 @@ async def stage_issued(
 
         uow.before_commit(number_and_finalize)
     return [
-        DraftOutcome(held[r.key], created=False)
-        if r.key in held
-        else DraftOutcome(drafted[r.key], created=True)
-        for r in requests
+        DraftOutcome(held[key], created=False) if key in held else DraftOutcome(drafted[key], created=True)
+        for key in keys
     ]
 
 

@@ -217,6 +217,11 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # The tax codes of the products read in the session's transaction `_read_in` and the ids read
+        # (found or not): a chunk's, read by `billing_inputs`, are not read again for their tax codes.
+        self._tax_codes: dict[str, str] = {}
+        self._products_read: set[str] = set()
+        self._read_in: object = None
 
     # --- what the consumers write ----------------------------------------------------------
 
@@ -338,6 +343,8 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
 
     async def save_product(self, product: CatalogProduct, *, event_at: datetime) -> None:
         """Insert or replace the product's row."""
+        self._products_read.discard(product.product_id)
+        self._tax_codes.pop(product.product_id, None)
         await self.session.merge(
             CatalogProductRow(
                 product_id=product.product_id,
@@ -403,7 +410,13 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         price_ids = {row.price_id for row in versions} | {row.price_id for row in order_lines}
         prices = await self._rows(PriceTermsRow, PriceTermsRow.price_id, price_ids)
         product_ids = {row.product_id for row in versions} | {row.product_id for row in order_lines}
+        # With the products of the rest of the chunk's charges: the bill run asks their tax codes next.
+        product_ids |= {row.product_id for rows in (usage, fulfillments, one_time) for row in rows}
+        product_ids.discard(None)
         products = await self._rows(CatalogProductRow, CatalogProductRow.product_id, product_ids)
+        self._this_transaction()
+        self._products_read |= product_ids
+        self._tax_codes.update({row.product_id: row.tax_code for row in products})
         records = ReadModelRecords(
             accounts=accounts,
             subscriptions=[subscription_record_of(row) for row in versions],
@@ -427,9 +440,22 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         return await mark_billed_through(self.session, versions, through)
 
     async def product_tax_codes(self, product_ids: Collection[str]) -> dict[str, str]:
-        """The tax codes of the known products among these ids, in one query."""
-        rows = await self._rows(CatalogProductRow, CatalogProductRow.product_id, set(product_ids))
-        return {row.product_id: row.tax_code for row in rows}
+        """The tax codes of the known products among these ids, in one query (none for the products
+        `billing_inputs` read in this transaction)."""
+        self._this_transaction()
+        unread = set(product_ids) - self._products_read
+        rows = await self._rows(CatalogProductRow, CatalogProductRow.product_id, unread)
+        self._this_transaction()
+        self._products_read |= unread
+        codes = self._tax_codes
+        codes.update({row.product_id: row.tax_code for row in rows})
+        return {product_id: codes[product_id] for product_id in product_ids if product_id in codes}
+
+    def _this_transaction(self) -> None:
+        # Forget the products read in an earlier transaction of this session.
+        transaction = self.session.sync_session.get_transaction()
+        if transaction is not self._read_in:
+            self._tax_codes, self._products_read, self._read_in = {}, set(), transaction
 
     async def _accounts_with_children(self, account_ids: set[str]) -> dict[str, BillingAccount]:
         """The accounts of these ids and, level by level, the children that bill to them."""
