@@ -292,6 +292,12 @@ def sqlite_aggregate_update() -> str:
     return f"UPDATE usage_aggregates SET {sets} WHERE subscription_id = ? AND meter = ? AND period_start = ?"
 
 
+QUIET_GENERATION: Final = "UPDATE rating_usage_generation SET generation = -2 - generation"
+"""SQLite: the generation made negative (a generation g >= 0 becomes -2 - g): migration 0012's
+row triggers skip the aggregate writes of the batch that set it, until `BUMPED_GENERATION`."""
+BUMPED_GENERATION: Final = "UPDATE rating_usage_generation SET generation = -1 - generation"
+"""SQLite: after `QUIET_GENERATION`, the generation one higher than before it (-2 - g becomes g + 1)."""
+
 STAMP_GENERATION: Final = "UPDATE rating_usage_generation SET generation = :token"
 """A batch's token as the aggregates' generation (migration 0011)."""
 
