@@ -156,3 +156,27 @@ async def test_a_batch_s_own_aggregate_writes_move_the_generation_once_on_sqlite
     assert generation == before + 1  # one bump for four rows: the row triggers skipped them
     assert await _generation(rating) == before + 1
     assert await rating.july(others[0], meter) == ("1", 1)
+
+
+async def test_rows_are_updated_by_the_rowid_kept_and_a_stale_rowid_touches_no_other_row(
+    rating: Rating,
+) -> None:
+    if rating.db.dialect != "sqlite":
+        pytest.skip("rowids are SQLite's")
+    meter, sub = await _counted_once(rating)
+    other = await rated_subscription(rating.db, account_id=await rated_account(rating.db))
+    await post_usage(rating.client, [usage_event(meter, subscription_id=other, quantity=7)])
+    runtime = rating.app.state.runtime  # type: ignore[attr-defined]
+    kept = runtime.aggregate_memory.rows
+    async with rating.db.session() as session:
+        rows = await session.execute(text("SELECT subscription_id, rowid FROM usage_aggregates"))
+        rowids = dict(rows.tuples().all())
+    key = (sub, meter, date(2026, 7, 1))
+    assert kept[key].rowid == rowids[sub]  # as numbered at its insert
+    assert kept[(other, meter, date(2026, 7, 1))].rowid == rowids[other]
+
+    kept[key].rowid = rowids[other]  # as if the table had been renumbered (VACUUM)
+    await post_usage(rating.client, [usage_event(meter, subscription_id=sub, quantity=3)])
+
+    assert await rating.july(sub, meter) == ("5", 2)
+    assert await rating.july(other, meter) == ("7", 1)
