@@ -137,8 +137,10 @@ class IdempotentConsumer:
         rebalance_timeout_ms: int = 5_000,
         max_attempts: int = 5,
         retry_backoff_s: float = 0.5,
+        write_turn: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None,
     ) -> None:
         self.db = db
+        self._write_turn = write_turn or contextlib.nullcontext
         self.group_id = group_id
         self.topics = list(topics)
         self.handlers = dict(handlers)
@@ -287,7 +289,7 @@ class IdempotentConsumer:
         so that the failing event is parked or its partition stopped, and the others apply.
         """
         deliveries = [d for record in records for d in deliveries_of(record, self.handlers, self._decoders)]
-        async with self.db.session() as session:
+        async with self._write_turn(), self.db.session() as session:
             try:
                 outcome = await self._apply_batch(session, deliveries)
             except _HandlerFailed as failed:

@@ -64,6 +64,10 @@ class ConsumerSpec:
     group_id: str
     topics: Sequence[str]
     handlers: Mapping[str, EventHandler]
+    write_turn: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None
+    """A turn each poll's transaction waits for before it starts (none by default): on SQLite a
+    service queues its hot writers on it, REST and consumer alike, instead of in SQLite's busy
+    handler (rating's usage batches: `rating.usage_write_turns`)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class ServiceRuntime:
                 rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
                 max_attempts=self.settings.consumer_max_attempts,
                 retry_backoff_s=self.settings.consumer_retry_backoff_s,
+                write_turn=spec.write_turn,
             )
             for spec in self.consumer_specs
         ]

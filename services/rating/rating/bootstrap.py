@@ -6,7 +6,6 @@ factory (an in-memory fake, say) and the routes run the same handlers on that.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import socket
@@ -16,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
@@ -35,6 +36,7 @@ from rating.jobs import periodic_jobs
 from rating.repository.entitlements import SqlEntitlementReads
 from rating.repository.unit_of_work import SqlRatingUnitOfWork, SqlReadOnlyRatingUnitOfWork
 from rating.repository.usage_files import SpoolDirectory
+from rating.usage_write_turns import UsageWriteTurns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -60,7 +62,7 @@ class RatingRuntime(ServiceRuntime):
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
 
-    _usage_writes: asyncio.Lock | None = field(default=None, init=False, repr=False)
+    _usage_writes: UsageWriteTurns | None = field(default=None, init=False, repr=False)
     _entitlement_reads: SqlEntitlementReads | None = field(default=None, init=False, repr=False)
 
     def entitlement_reads(self) -> SqlEntitlementReads:
@@ -74,16 +76,19 @@ class RatingRuntime(ServiceRuntime):
         await super().stop()
         if self._entitlement_reads is not None:
             await self._entitlement_reads.close()
+        if self._usage_writes is not None:
+            self._usage_writes.close()
 
     def usage_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued
         here rather than in SQLite's busy handler (which sleeps between tries and gives up after
-        its timeout with "database is locked" — a 500 for a batch that only had to wait)."""
+        its timeout with "database is locked" — a 500 for a batch that only had to wait), and
+        behind the batches of the other processes on the same file (`rating.usage_write_turns`)."""
         if self.db.dialect != "sqlite":
             return contextlib.nullcontext()
         if self._usage_writes is None:
-            self._usage_writes = asyncio.Lock()
-        return self._usage_writes
+            self._usage_writes = UsageWriteTurns(make_url(self.db.url).database)
+        return self._usage_writes.turn()
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""

@@ -219,6 +219,9 @@ def usage_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     return ConsumerSpec(
         group_id=USAGE_GROUP,
         topics=[USAGE_RAW],
+        # The REST door's turn (RatingRuntime.usage_write_turn): a poll queues with the batches
+        # of this process and of the others on the same SQLite file, not in the busy handler.
+        write_turn=getattr(runtime, "usage_write_turn", None),
         handlers={
             spec_of(UsageRecorded).type: BatchEventHandler(
                 record, idempotent=True, payloads=PayloadHandler(WireEvent, record_wire_events)

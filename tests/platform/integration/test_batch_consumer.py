@@ -6,6 +6,7 @@ falls back to per-event isolation, and a malformed batch is parked whole."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -403,3 +404,43 @@ async def test_a_handler_idempotent_by_its_own_key_gets_one_inbox_row_per_messag
     expected = {m.message_id for m in regrouped if m.is_batch}
     expected |= {str(m.events[0].event_id) for m in regrouped if not m.is_batch}
     assert await _inbox_ids(db, group) == expected
+
+
+async def test_every_poll_s_transaction_runs_inside_the_consumer_s_write_turn(
+    batched: tuple[Database, KafkaPublisher, Kind], broker: str
+) -> None:
+    db, publisher, kind = batched
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    await _post_events(db, kind[0], EVENTS)
+    assert await OutboxRelay(db, publisher, batch_size=100).drain() == EVENTS
+    book = PostingBook()
+    turns: list[str] = []
+    inside = False
+
+    @contextlib.asynccontextmanager
+    async def write_turn() -> AsyncIterator[None]:
+        nonlocal inside
+        turns.append("taken")
+        inside = True
+        try:
+            yield
+        finally:
+            inside = False
+
+    async def post(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        turns.append("inside" if inside else "outside")
+        await book.post(session, envelopes)
+
+    consumer = IdempotentConsumer(
+        db,
+        group_id=group,
+        topics=[kind[1]],
+        handlers={kind[2]: BatchEventHandler(post)},
+        bootstrap_servers=broker,
+        batch_size=40,
+        write_turn=write_turn,
+        **GROUP_TIMEOUTS,
+    )
+    await _run_until(consumer, lambda c: c.applied_total == EVENTS)
+    assert await _count(db) == EVENTS
+    assert "outside" not in turns and turns.count("inside") == len(book.calls) > 0

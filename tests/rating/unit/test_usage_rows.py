@@ -119,6 +119,13 @@ def test_an_aggregate_row_matches_the_orm_form_of_every_column(
     state = AggregateState(quantity, 7, late_quantity, 2, latest)
     key = ("sub_1", "api_calls", date(2026, 7, 1))
     change = AggregateChange(key, date(2026, 8, 1), "acct_1", state, update)
-    updates, inserts = sqlite_aggregate_writes([change], row[-1])
+    by_rowid, updates, inserts = sqlite_aggregate_writes([change], row[-1])
     assert (updates if update else inserts) == [stored_form(row, forms, update=update)]
-    assert (inserts if update else updates) == []
+    assert (inserts if update else updates) == [] and by_rowid == []
+    change.rowid = 42
+    by_rowid, updates, inserts = sqlite_aggregate_writes([change], row[-1])
+    if update:  # the rowid bound before the key (SQLITE_AGGREGATE_UPDATE_BY_ROWID)
+        values = stored_form(row, forms, update=True)
+        assert (by_rowid, updates, inserts) == ([(*values[:-3], 42, *values[-3:])], [], [])
+    else:
+        assert (by_rowid, updates, inserts) == ([], [], [stored_form(row, forms)])

@@ -20,6 +20,7 @@ from rating.domain.usage import UsageSource
 from rating.handlers import usage as handlers
 from rating.handlers import usage_reports as reports
 from rating.handlers.usage import IngestionRules
+from rating.handlers.usage_preparation import prepare_usage
 from rating.handlers.usage_reports import SummaryQuery, UnmatchedSelection
 from rating.schemas.meters import PROPERTY_NAME_PATTERN
 from rating.schemas.usage import USAGE_MAX_BODY_BYTES, UsageReceipt, batch_request_body, parse_usage_body
@@ -62,8 +63,12 @@ async def record_usage(request: Request, caller: UsageCaller) -> UsageReceipt:
     runtime, rules = runtime_from(request), ingestion_rules(request)
 
     async def attempt() -> UsageReceipt:
+        # Validated and guided on a read-only unit of work first: on SQLite outside the write
+        # lock, beside another process's batch (rating.handlers.usage_preparation).
+        async with runtime.rating_read_unit_of_work(caller) as reader:
+            prepared = await prepare_usage(uow=reader, events=received, rules=rules)
         async with runtime.usage_write_turn(), runtime.rating_unit_of_work(caller) as uow:
-            return await handlers.record_usage(uow=uow, events=received, source=UsageSource.REST, rules=rules)
+            return await handlers.record_usage(uow=uow, events=prepared, source=UsageSource.REST, rules=rules)
 
     # Batches at once on PostgreSQL may cross on rows both lock; the one the server aborts runs
     # again (recording is idempotent by event_id), so no batch answers 500.

@@ -1,7 +1,9 @@
 """Usage ingestion: one handler for every door (REST batch, `usage.raw`, files), working in sets.
 
-`record_usage` takes a batch — raw dicts, `UsageRecord`s, or a `ReceivedBatch` the REST door
-parsed — and, in one transaction of its unit of work (docs/rating.md "Ingestion"):
+`record_usage` takes a batch — raw dicts, `UsageRecord`s, a `ReceivedBatch` the REST door
+parsed, or a `PreparedUsage` it validated and guided on a read-only unit of work before
+(`rating.handlers.usage_preparation`: steps 1-2 outside the write lock, checked again in the
+write transaction) — and, in one transaction of its unit of work (docs/rating.md "Ingestion"):
 
 1. refuses, one by one with reasons, events whose meter is unknown or inactive, whose
    timestamp is too far ahead (USAGE_MAX_FUTURE_MINUTES) or before 2000, or that a unique-count
@@ -24,22 +26,18 @@ are updated instead of inserted). Nothing is half-applied: any failure rolls the
 from __future__ import annotations
 
 import abc
-import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from libs.contracts.usage import UsageRecord
-from libs.platform.errors import DomainError, FieldError
 from libs.platform.ids import new_id
 from libs.platform.memory import gc_paused
 from libs.platform.pagination import decode_cursor
-from rating.domain.meters import Aggregation, Meter
 from rating.domain.usage import (
     COUNTING,
-    EARLIEST_USAGE,
     MAX_LATE_PERIODS,
     AccountTerms,
     AggregateKey,
@@ -49,20 +47,18 @@ from rating.domain.usage import (
     UsageGuide,
     UsageSource,
     UsageStatus,
-    timestamp_problem,
 )
 from rating.handlers.usage_aggregates import AggregateChange, AggregateReads, StoredAggregate, count_events
-from rating.handlers.usage_guides import load_guide
-from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
-from rating.schemas.usage import (
-    MAX_REPORTED_REFUSALS,
-    ReceivedBatch,
-    Refusal,
-    UsageFields,
-    UsageReceipt,
-    receive_events,
-    refusal_public,
+from rating.handlers.usage_preparation import (
+    IngestionRules,
+    NoStopwatch,
+    PreparedUsage,
+    Stopwatch,
+    place_events,
+    prepare_usage,
 )
+from rating.handlers.usage_reports import UnmatchedSelection, UsageReports, review_cursor, review_position
+from rating.schemas.usage import MAX_REPORTED_REFUSALS, ReceivedBatch, UsageReceipt, refusal_public
 from rating.schemas.usage_reports import ReprocessRequest, ReprocessResult
 
 if TYPE_CHECKING:
@@ -136,32 +132,6 @@ class UsageRepository(UsageReports):
         """
 
 
-@dataclass(frozen=True)
-class IngestionRules:
-    """Settings the ingestion applies (from RatingSettings)."""
-
-    max_future: timedelta = timedelta(minutes=60)
-
-
-@dataclass
-class Stopwatch:
-    """Times of the stages of one batch, in seconds (the benchmark prints them); off by default."""
-
-    stages: dict[str, float] = field(default_factory=dict)
-    _last: float = field(default_factory=time.perf_counter)
-
-    def lap(self, stage: str) -> None:
-        """Charge the time since the last lap to `stage`."""
-        now = time.perf_counter()
-        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._last
-        self._last = now
-
-
-class _NoStopwatch(Stopwatch):
-    def lap(self, stage: str) -> None:
-        """Nothing: timing is off."""
-
-
 @dataclass
 class _Tally:
     counted: int = 0
@@ -184,14 +154,14 @@ class _Tally:
 async def record_usage(
     *,
     uow: RatingUnitOfWork,
-    events: ReceivedBatch | Sequence[UsageRecord | Mapping[str, Any]],
+    events: PreparedUsage | ReceivedBatch | Sequence[UsageRecord | Mapping[str, Any]],
     source: UsageSource,
     rules: IngestionRules = IngestionRules(),
     load_id: str | None = None,
     stopwatch: Stopwatch | None = None,
 ) -> UsageReceipt:
     """Store a batch of usage events exactly once and count them (see the module); commits."""
-    watch = stopwatch or _NoStopwatch()
+    watch = stopwatch or NoStopwatch()
     with gc_paused():  # the batch's objects die by reference counting (libs/platform/memory.py)
         receipt = await stage_usage(
             uow=uow, events=events, source=source, rules=rules, load_id=load_id, stopwatch=watch
@@ -204,7 +174,7 @@ async def record_usage(
 async def stage_usage(
     *,
     uow: RatingUnitOfWork,
-    events: ReceivedBatch | Sequence[UsageRecord | Mapping[str, Any]],
+    events: PreparedUsage | ReceivedBatch | Sequence[UsageRecord | Mapping[str, Any]],
     source: UsageSource,
     rules: IngestionRules = IngestionRules(),
     load_id: str | None = None,
@@ -212,31 +182,35 @@ async def stage_usage(
 ) -> UsageReceipt:
     """`record_usage` without the commit: the caller commits it with changes of its own (a file
     load commits each chunk's events with the load's progress)."""
-    watch = stopwatch or _NoStopwatch()
-    received = events if isinstance(events, ReceivedBatch) else receive_events(events)
-    watch.lap("validate")
-    meters = await uow.meters.by_codes({record.meter for _, record in received.records})
-    refusals = list(received.refusals)
-    accepted, duplicates = _accept(received, meters, refusals, now=uow.clock.now(), rules=rules)
+    watch = stopwatch or NoStopwatch()
+    prepared = events if isinstance(events, PreparedUsage) else None
+    if prepared is not None and await prepared.holds_in(uow):
+        watch.lap("recheck")
+    else:
+        # Not prepared, or prepared on meters or a read model that changed since: steps 1-2 here.
+        batch = prepared.received if prepared is not None else events
+        assert not isinstance(batch, PreparedUsage)
+        prepared = await prepare_usage(uow=uow, events=batch, rules=rules, stopwatch=watch)
+    accepted, refusals, duplicates = prepared.accepted, prepared.refusals, prepared.duplicates
     for event in accepted:
         event.source = source
         event.load_id = load_id
-    watch.lap("validate")
     reads = await AggregateReads.start(uow)
-    stored = await _guide(uow, accepted, meters, reads)
-    watch.lap("guide")
+    counted = [e for e in accepted if e.status is UsageStatus.COUNTED]
+    stored = await _move_late(reads, prepared.guide, counted)
+    watch.lap("reads")
     stored_ids = await uow.usage.insert_events(accepted, received_at=uow.clock.now())
     watch.lap("insert")
     inserted = [event for event in accepted if event.event_id in stored_ids]
     duplicates += len(accepted) - len(inserted)
-    await count_events(uow, inserted, meters, stored, reads)
+    await count_events(uow, inserted, prepared.meters, stored, reads)
     watch.lap("aggregate")
     tally = _Tally()
     tally.add(inserted)
     refusals.sort(key=lambda r: r.index)
     receipt = UsageReceipt(
         batch_id=new_id("ub"),
-        received=received.size,
+        received=prepared.received.size,
         accepted=len(inserted),
         counted=tally.counted,
         late=tally.late,
@@ -264,8 +238,9 @@ async def reprocess_unmatched(*, uow: RatingUnitOfWork, request: ReprocessReques
     events = events[: request.limit]
     meters = await uow.meters.by_codes({event.meter for event in events})
     known = [event for event in events if event.meter in meters]
+    guide, _ = await place_events(uow, known, meters)
     reads = await AggregateReads.start(uow)
-    stored = await _guide(uow, known, meters, reads)
+    stored = await _move_late(reads, guide, [e for e in known if e.status is UsageStatus.COUNTED])
     guided = [event for event in known if event.status in COUNTING]
     flipped = await uow.usage.mark_guided(guided)
     moved = [event for event in guided if event.event_id in flipped]
@@ -283,122 +258,6 @@ async def reprocess_unmatched(*, uow: RatingUnitOfWork, request: ReprocessReques
     uow.audit("usage.reprocessed", "usage_review", new_id("ur"), result.model_dump(exclude={"next_cursor"}))
     await uow.commit()
     return result
-
-
-def _accept(
-    received: ReceivedBatch,
-    meters: Mapping[str, Meter],
-    refusals: list[Refusal],
-    *,
-    now: datetime,
-    rules: IngestionRules,
-) -> tuple[list[UsageEvent], int]:
-    """The batch's valid events, first of each id, filtered ones marked; refusals appended; duplicates."""
-    accepted: list[UsageEvent] = []
-    seen: set[str] = set()
-    duplicates = 0
-    latest_allowed = now + rules.max_future
-    # Per meter, once: None when its events need the full checks (unknown, inactive, unique
-    # count), else whether it has a filter to apply.
-    filters: dict[str, bool | None] = {}
-    for code, meter in meters.items():
-        usual = meter.active and meter.aggregation is not Aggregation.UNIQUE_COUNT
-        filters[code] = bool(meter.filter) if usual else None
-    filtered = UsageStatus.FILTERED
-    for index, record in received.records:
-        code = record.meter
-        has_filter = filters.get(code)
-        timestamp = record.timestamp
-        # The common case in one cheap test; the reasons are worked out only for a refusal.
-        if has_filter is None or not EARLIEST_USAGE <= timestamp <= latest_allowed:
-            errors = _state_problems(record, meters.get(code), now=now, rules=rules)
-            if errors:
-                refusals.append(Refusal(index, record.event_id, errors))
-                continue
-        event_id = record.event_id
-        if event_id in seen:
-            duplicates += 1
-            continue
-        seen.add(event_id)
-        properties = record.properties
-        event = UsageEvent(
-            event_id, code, record.quantity, timestamp, properties, record.subscription_id, record.account_id
-        )
-        if (has_filter or has_filter is None) and not meters[code].admits(properties):
-            event.status = filtered
-        accepted.append(event)
-    return accepted, duplicates
-
-
-def _state_problems(
-    record: UsageFields, meter: Meter | None, *, now: datetime, rules: IngestionRules
-) -> list[FieldError]:
-    """Why an otherwise valid record is refused: its meter, its timestamp, its distinct value."""
-    errors: list[FieldError] = []
-    if meter is None:
-        errors.append(FieldError("meter", f"no meter has the code {record.meter!r}", "unknown_meter"))
-    elif not meter.active:
-        errors.append(FieldError("meter", f"meter {record.meter!r} is inactive", "inactive_meter"))
-    elif (
-        meter.aggregation is Aggregation.UNIQUE_COUNT
-        and meter.admits(record.properties)
-        and meter.distinct_value(record.properties) is None
-    ):
-        errors.append(
-            FieldError(
-                f"properties.{meter.property}",
-                f"meter {meter.code!r} counts distinct values of this property: it is required",
-                "missing",
-            )
-        )
-    problem = timestamp_problem(record.timestamp, now=now, max_future=rules.max_future)
-    if problem is not None:
-        errors.append(problem)
-    return errors
-
-
-async def _guide(
-    uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter], reads: AggregateReads
-) -> dict[AggregateKey, StoredAggregate]:
-    """Place every non-filtered event (subscription, local date, period), moving late ones on.
-
-    Returns the aggregates the counted events touch, as read (and locked) for the batch.
-    """
-    to_guide = [event for event in events if event.status is not UsageStatus.FILTERED]
-    guide = await load_guide(uow, to_guide, meters)
-    products = {code: meter.product_id for code, meter in meters.items()}
-    place = guide.place
-    try:
-        for event in to_guide:
-            event.place(
-                place(
-                    subscription_id=event.subscription_id,
-                    account_id=event.account_id,
-                    product_id=products[event.meter],
-                    occurred_at=event.occurred_at,
-                )
-            )
-    except (ValueError, DomainError):
-        # Rare: the batch is guided again event by event, so that only the events a read-model
-        # row cannot guide wait in the review queue.
-        for event in to_guide:
-            event.place(_placement(guide, event, products[event.meter]))
-    return await _move_late(reads, guide, [e for e in to_guide if e.status is UsageStatus.COUNTED])
-
-
-def _placement(guide: UsageGuide, event: UsageEvent, product_id: str) -> Placement:
-    try:
-        return guide.place(
-            subscription_id=event.subscription_id,
-            account_id=event.account_id,
-            product_id=product_id,
-            occurred_at=event.occurred_at,
-        )
-    except (ValueError, DomainError) as exc:
-        # A read-model row guiding cannot use (an unknown time zone, say): the event waits in the
-        # review queue rather than failing the batch.
-        reason = exc.detail if isinstance(exc, DomainError) else str(exc)
-        return Placement(UsageStatus.UNMATCHED, event.subscription_id, event.account_id, reason=reason[:200])
 
 
 async def _move_late(

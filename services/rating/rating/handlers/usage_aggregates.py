@@ -123,6 +123,8 @@ class StoredAggregate:
     state: AggregateState
     period_end: date
     rated: bool
+    rowid: int | None = None
+    """SQLite's rowid of the row, when known (an update by rowid skips the primary key's index)."""
 
 
 @dataclass(slots=True)  # not frozen: built per key of every batch, a frozen one costs ~1 µs more
@@ -134,6 +136,8 @@ class AggregateChange:
     account_id: str
     state: AggregateState
     existed: bool
+    rowid: int | None = None
+    """SQLite: the row's rowid as read, or as inserted (set by `write_aggregates`), when known."""
 
 
 async def count_events(
@@ -170,7 +174,7 @@ async def count_events(
             running = groups[key] = _Running(
                 [state.quantity, state.event_count, state.late_quantity, state.late_count, state.latest_at],
                 event,
-                found is not None,
+                found,
             )
         values = running.values
         amount, occurred_at = event.quantity, event.occurred_at
@@ -209,12 +213,14 @@ async def count_events(
         period = first.period
         assert period is not None and first.account_id is not None
         state = AggregateState(quantity, count, late_quantity, late_count, latest_at)
-        changes.append(AggregateChange(key, period.end, first.account_id, state, running.existed))
+        found = running.found
+        existed, rowid = (True, found.rowid) if found is not None else (False, None)
+        changes.append(AggregateChange(key, period.end, first.account_id, state, existed, rowid))
     now = uow.clock.now()
     conflicted = await uow.usage.write_aggregates(changes, now=now)
     if not conflicted:
         # The rows written are open periods' (late events were moved to one).
-        await reads.wrote({c.key: StoredAggregate(c.state, c.period_end, False) for c in changes})
+        await reads.wrote({c.key: StoredAggregate(c.state, c.period_end, False, c.rowid) for c in changes})
         return
     # Another transaction created these rows after the read (PostgreSQL, a store without the
     # generation lock): read them again, locked now, and fold the same events into what it wrote.
@@ -248,8 +254,8 @@ _EMPTY: Final = AggregateState.empty()
 @dataclass(slots=True)
 class _Running:
     """One aggregate while a batch folds into it: [quantity, count, late quantity, late count,
-    latest], its first event (period end, account), and whether its row existed."""
+    latest], its first event (period end, account), and its row as read (None: a new one)."""
 
     values: list[Any]
     first: UsageEvent
-    existed: bool
+    found: StoredAggregate | None

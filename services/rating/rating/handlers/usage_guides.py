@@ -55,9 +55,10 @@ class GuideMemory:
 
 async def load_guide(
     uow: RatingUnitOfWork, events: Sequence[UsageEvent], meters: Mapping[str, Meter]
-) -> UsageGuide:
-    """The guide for these events: the kept one of the current generation, completed with the
-    rows it lacks (one query per kind of row, only for the ids it has not looked up)."""
+) -> tuple[UsageGuide, int | None]:
+    """The guide for these events and the read-model generation it is of: the kept one of the
+    current generation, completed with the rows it lacks (one query per kind of row, only for
+    the ids it has not looked up)."""
     generation = await uow.usage.read_model_generation()
     guide = uow.guide_memory.guide_for(generation)
     named = {e.subscription_id for e in events if e.subscription_id is not None}
@@ -84,4 +85,4 @@ async def load_guide(
         asked_accounts=account_ids,
         asked_account_products=[(a, p) for a in by_account for p in products],
     )
-    return guide
+    return guide, generation

@@ -42,10 +42,14 @@ from rating.repository.usage_reports import SqlUsageReports
 from rating.repository.usage_sql import (
     AGGREGATE_COLUMNS,
     AGGREGATES,
+    BUMPED_GENERATION,
     EVENT_COLUMNS,
     EVENT_ID,
     EVENTS,
+    QUIET_GENERATION,
+    SQLITE_AGGREGATE_UPDATE_BY_ROWID,
     SQLITE_AGGREGATES,
+    SQLITE_LAST_AGGREGATE_ROWID,
     STAMP_GENERATION,
     as_json,
     column_arrays,
@@ -189,7 +193,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
         found: dict[AggregateKey, StoredAggregate] = {}
         days: dict[str, date] = {}
         rows = cast("list[tuple[Any, ...]]", result.all())  # the driver's rows, as tuples
-        for sub, meter, start, end, quantity, count, late_quantity, late_count, latest, rated in rows:
+        for sub, meter, start, end, quantity, count, late_quantity, late_count, latest, rated, rowid in rows:
             state = AggregateState(
                 stored_decimal(quantity),
                 count,
@@ -199,7 +203,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             )
             start_day = days.get(start) or days.setdefault(start, date.fromisoformat(start))
             end_day = days.get(end) or days.setdefault(end, date.fromisoformat(end))
-            found[(sub, meter, start_day)] = StoredAggregate(state, end_day, rated is not None)
+            found[(sub, meter, start_day)] = StoredAggregate(state, end_day, rated is not None, rowid)
         return found
 
     async def write_aggregates(
@@ -228,12 +232,40 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
             return await self._write_aggregates_postgresql(updates, inserts)
         # SQLite: the rows in their stored text forms, built in one pass (no row per change in
         # between: 10,000 aggregates a batch).
-        stored_updates, stored_inserts = sqlite_aggregate_writes(ordered, now)
-        if stored_updates:
-            await connection.exec_driver_sql(sqlite_aggregate_update(), stored_updates)
-        if stored_inserts:
-            await connection.exec_driver_sql(sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), stored_inserts)
+        by_rowid, by_key, inserts = sqlite_aggregate_writes(ordered, now)
+        # Migration 0012's row triggers skip the batch's own rows while the generation is
+        # negative; it ends one higher than it was: one bump for the batch, not one a row. No
+        # other writer sees the mark (one writer at a time; a rollback takes it back).
+        await connection.exec_driver_sql(QUIET_GENERATION)
+        try:
+            if by_rowid:
+                result = await connection.exec_driver_sql(SQLITE_AGGREGATE_UPDATE_BY_ROWID, by_rowid)
+                if result.rowcount != len(by_rowid):
+                    # A rowid named another row (renumbered): all of them again by key (the
+                    # values are absolute, so a row updated twice ends the same).
+                    by_key += [(*row[:-4], *row[-3:]) for row in by_rowid]
+            if by_key:
+                await connection.exec_driver_sql(sqlite_aggregate_update(), by_key)
+            if inserts:
+                await self._sqlite_insert_aggregates(
+                    inserts, [change for change in ordered if not change.existed]
+                )
+        finally:
+            await connection.exec_driver_sql(BUMPED_GENERATION)
         return set()
+
+    async def _sqlite_insert_aggregates(
+        self, rows: list[tuple[Any, ...]], changes: Sequence[AggregateChange]
+    ) -> None:
+        """Insert new aggregate rows; their rowids set on `changes` when SQLite numbered them in
+        a row after the table's last (its usual choice: one higher than the largest rowid)."""
+        connection = await self.session.connection()
+        before = (await connection.exec_driver_sql(SQLITE_LAST_AGGREGATE_ROWID)).scalar() or 0
+        await connection.exec_driver_sql(sqlite_insert(AGGREGATES, AGGREGATE_COLUMNS), rows)
+        after = (await connection.exec_driver_sql(SQLITE_LAST_AGGREGATE_ROWID)).scalar()
+        if after == before + len(rows):
+            for offset, change in enumerate(changes, start=1):
+                change.rowid = before + offset
 
     async def _write_aggregates_postgresql(
         self, updates: list[tuple[Any, ...]], inserts: list[tuple[Any, ...]]

@@ -167,11 +167,12 @@ def event_values(event: UsageEvent, received_at: datetime) -> tuple[Any, ...]:
 
 SQLITE_AGGREGATES: Final = (
     "SELECT subscription_id, meter, period_start, period_end, quantity, event_count, late_quantity,"
-    " late_count, latest_at, rated_at FROM usage_aggregates WHERE (subscription_id, meter, period_start) IN"
+    " late_count, latest_at, rated_at, rowid FROM usage_aggregates"
+    " WHERE (subscription_id, meter, period_start) IN"
     " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')"
     " FROM json_each(?))"
 )
-"""The aggregate rows of a set of keys on SQLite (the keys as one JSON list), as stored."""
+"""The aggregate rows of a set of keys on SQLite (the keys as one JSON list), as stored, and their rowids."""
 
 
 def stored_decimal(text: str | int | float) -> Decimal:
@@ -227,11 +228,13 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
 
 def sqlite_aggregate_writes(
     changes: Iterable[AggregateChange], now: datetime
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The rows of new aggregate states in the text forms SQLite stores, as `sqlite_event_rows`
-    builds events, straight from the changes: (updates, inserts), each in the changes' order;
-    an update binds AGGREGATE_COLUMNS[3:] then the key (`sqlite_aggregate_update`), an insert
-    AGGREGATE_COLUMNS."""
+    builds events, straight from the changes: (updates by rowid, updates by key, inserts), each
+    in the changes' order; an update binds AGGREGATE_COLUMNS[3:] then the key
+    (`sqlite_aggregate_update`), an update by rowid the same with the rowid before the key
+    (`SQLITE_AGGREGATE_UPDATE_BY_ROWID`), an insert AGGREGATE_COLUMNS."""
+    by_rowid: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
     written = sqlite_time(now)
@@ -260,11 +263,13 @@ def sqlite_aggregate_writes(
             latest_text,
             written,
         )
-        if change.existed:
-            updates.append(values + key)
-        else:
+        if not change.existed:
             inserts.append(key + values)
-    return updates, inserts
+        elif change.rowid is not None:
+            by_rowid.append((*values, change.rowid, *key))
+        else:
+            updates.append(values + key)
+    return by_rowid, updates, inserts
 
 
 _UNSEEN: Final[Any] = object()
@@ -291,6 +296,21 @@ def sqlite_aggregate_update() -> str:
     sets = ", ".join(f"{name} = ?" for name in AGGREGATE_COLUMNS[3:])
     return f"UPDATE usage_aggregates SET {sets} WHERE subscription_id = ? AND meter = ? AND period_start = ?"
 
+
+SQLITE_AGGREGATE_UPDATE_BY_ROWID: Final = sqlite_aggregate_update().replace(
+    " WHERE ", " WHERE rowid = ? AND "
+)
+"""An aggregate's update found by its rowid (one b-tree search instead of the primary key's index
+and then the table), the key checked on the row found: a rowid that names another row now (a
+VACUUM renumbers them) updates nothing, and the caller updates by key instead."""
+SQLITE_LAST_AGGREGATE_ROWID: Final = "SELECT max(rowid) FROM usage_aggregates"
+
+
+QUIET_GENERATION: Final = "UPDATE rating_usage_generation SET generation = -2 - generation"
+"""SQLite: the generation made negative (a generation g >= 0 becomes -2 - g): migration 0012's
+row triggers skip the aggregate writes of the batch that set it, until `BUMPED_GENERATION`."""
+BUMPED_GENERATION: Final = "UPDATE rating_usage_generation SET generation = -1 - generation"
+"""SQLite: after `QUIET_GENERATION`, the generation one higher than before it (-2 - g becomes g + 1)."""
 
 STAMP_GENERATION: Final = "UPDATE rating_usage_generation SET generation = :token"
 """A batch's token as the aggregates' generation (migration 0011)."""

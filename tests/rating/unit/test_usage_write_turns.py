@@ -1,0 +1,69 @@
+"""Usage batches of processes on one SQLite file take turns by a file lock (`rating.usage_write_turns`)."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+from rating.usage_write_turns import UsageWriteTurns
+
+
+def _hold(database: str, held: Any, release: Any) -> None:
+    async def run() -> None:
+        turns = UsageWriteTurns(database)
+        async with turns.turn():
+            held.set()
+            release.wait(10)
+        turns.close()
+
+    asyncio.run(run())
+
+
+async def test_a_process_waits_for_the_turn_another_process_holds(tmp_path: Path) -> None:
+    database = str(tmp_path / "rating.db")
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    other = context.Process(target=_hold, args=(database, held, release))
+    other.start()
+    try:
+        assert held.wait(30)
+        turns = UsageWriteTurns(database)
+        waiting = asyncio.ensure_future(_take(turns))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # the other process holds the turn
+        release.set()
+        await asyncio.wait_for(waiting, 10)
+        turns.close()
+    finally:
+        release.set()
+        other.join(10)
+
+
+async def _take(turns: UsageWriteTurns) -> float:
+    async with turns.turn():
+        return time.monotonic()
+
+
+async def test_a_cancelled_wait_gives_the_turn_back(tmp_path: Path) -> None:
+    database = str(tmp_path / "rating.db")
+    first, second = UsageWriteTurns(database), UsageWriteTurns(database)  # two open files: two holders
+    async with first.turn():
+        waiting = asyncio.ensure_future(_take(second))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        await asyncio.sleep(0)
+    # The cancelled waiter got the lock once `first` let go and gave it back at once.
+    await asyncio.wait_for(_take(first), 5)
+    assert waiting.cancelled()
+    first.close()
+    second.close()
+
+
+async def test_a_memory_database_takes_turns_in_the_process_only() -> None:
+    turns = UsageWriteTurns(":memory:")
+    async with turns.turn():
+        pass
+    turns.close()
