@@ -25,6 +25,28 @@ settings.register_profile("suite", deadline=None, suppress_health_check=[HealthC
 settings.load_profile("suite")
 
 
+END_TO_END = "tests/e2e/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` (xdist's `load`): each test goes to whichever worker is free, except the end-to-end
+    tests, which all go to one worker. Each worker that runs one starts the broker and all five
+    services (20-40 s of both cores under load) and kept them running to its end; now one does,
+    and stops them after the last (the `stack` fixture is package-scoped). `xdist_group` with
+    `--dist loadgroup` would say this, but xdist 3.8 sets `item._nodeid`, which pytest 9 no
+    longer reads, so its groups are silently ignored."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class EndToEndTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return END_TO_END if nodeid.startswith(END_TO_END) else nodeid
+
+    return EndToEndTogether(config, log)
+
+
 @pytest.fixture(scope="session")
 def broker() -> Iterator[str]:
     """Bootstrap servers of a Kafka-protocol broker: KAFKA_BOOTSTRAP_SERVERS, else a local Tansu."""

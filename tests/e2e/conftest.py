@@ -203,9 +203,11 @@ def _report_logs(request: pytest.FixtureRequest, services: dict[str, ServiceProc
         print(text, file=sys.stderr)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A local broker and all five services as processes, ready (database and broker ok)."""
+    """A local broker and all five services as processes, ready (database and broker ok); stopped
+    after the last end-to-end test (all run on one xdist worker: tests/conftest.py), not left
+    running while the worker goes on with other tests."""
     workdir = tmp_path_factory.mktemp("e2e")
     broker = LocalBroker(port=free_port()).start()
     taken = {broker.port}

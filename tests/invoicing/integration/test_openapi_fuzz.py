@@ -256,7 +256,8 @@ AREAS = {
     "payments": r"^/v1/(payments|payment-methods|lockbox-files)",
     "receivables": r"^/v1/(ar/|collections/|dunning-policies"
     r"|accounts/\{account_id\}/(balance|dunning-policy))",
-    "finance": r"^/v1/(revenue/|revenue-schedules|gl/|metrics/)",
+    "revenue": r"^/v1/(revenue/|revenue-schedules)",
+    "ledger": r"^/v1/(gl/|metrics/)",
     "platform": r"^/(healthz|readyz|metrics)$",
 }
 

@@ -23,7 +23,10 @@ from tests.rating.integration.factories import meter_body
 from tests.support.services import API_KEYS, API_KEYS_SETTING, auth
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-ROWS = 200_000
+# 20 chunks of 2,000 rows: the kill lands after the first chunk's commit and long before the last.
+CHUNK_ROWS = 2_000
+ROWS = 20 * CHUNK_ROWS
+CLI_ROWS = 3 * CHUNK_ROWS
 
 
 class RatingProcess:
@@ -43,6 +46,7 @@ class RatingProcess:
             "BUS_ENABLED": "false",
             "USAGE_LOAD_DIR": str(tmp_path / "loads"),
             "USAGE_LOAD_POLL_S": "0.2",
+            "USAGE_LOAD_CHUNK_ROWS": str(CHUNK_ROWS),
             "USAGE_LOAD_LEASE_S": "2",  # a dead worker's load is taken over 2 s after its last chunk
             "PYTHONUNBUFFERED": "1",
         }
@@ -167,7 +171,7 @@ def test_the_cli_uploads_to_the_running_service_and_follows_the_load(
     rating_process.start()
     with httpx.Client(base_url=rating_process.url, headers=auth(), timeout=30) as client:
         meter = client.post("/v1/meters", json=meter_body()).json()["code"]
-    path = _usage_file(tmp_path / "small.csv", meter, 30_000, "cli")
+    path = _usage_file(tmp_path / "small.csv", meter, CLI_ROWS, "cli")
 
     finished = subprocess.run(
         [
@@ -192,5 +196,5 @@ def test_the_cli_uploads_to_the_running_service_and_follows_the_load(
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "small.csv: received as ul_" in finished.stdout
-    assert " completed: 30,000 rows of " in finished.stdout
-    assert "accepted 30,000 (counted 0, late 0, unmatched 30,000, filtered 0)" in finished.stdout
+    assert f" completed: {CLI_ROWS:,} rows of " in finished.stdout
+    assert f"accepted {CLI_ROWS:,} (counted 0, late 0, unmatched {CLI_ROWS:,}, filtered 0)" in finished.stdout
