@@ -55,9 +55,11 @@ async def test_a_cancelled_wait_gives_the_turn_back(tmp_path: Path) -> None:
         await asyncio.sleep(0.1)
         waiting.cancel()
         await asyncio.sleep(0)
-    # The cancelled waiter got the lock once `first` let go and gave it back at once.
-    await asyncio.wait_for(_take(first), 5)
+    # The cancelled waiter still takes the lock once `first` lets go (its thread was waiting
+    # for it), gives it back and ends cancelled; the turn can be taken again afterwards.
+    await asyncio.wait([waiting], timeout=5)
     assert waiting.cancelled()
+    await asyncio.wait_for(_take(first), 5)
     first.close()
     second.close()
 
