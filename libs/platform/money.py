@@ -94,6 +94,15 @@ def _quantize(amount: Decimal, places: int) -> Decimal:
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor units, half away from zero (JPY 1234.5 → 1235)."""
+    if isinstance(amount, Decimal) and amount.is_finite():
+        # The result depends on the value only (10.5 and 10.50 round alike, to the same digits):
+        # kept per (value, currency), as a bill run rounds the same few amounts over and over.
+        return _rounded(amount, currency)
+    return _quantize(amount, minor_units(currency))
+
+
+@functools.lru_cache(maxsize=4096)
+def _rounded(amount: Decimal, currency: str) -> Decimal:
     return _quantize(amount, minor_units(currency))
 
 
