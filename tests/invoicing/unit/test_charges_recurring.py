@@ -443,3 +443,31 @@ def test_the_memo_of_periods_stays_bounded_over_many_different_subscriptions() -
         one = subscription(version(start, term=(start, date(2030, 1, 1))))
         assert charges_due(inputs(one), through=start)[0].period_start == start
     assert _cached_plan.cache_info().currsize <= PLAN_CACHE_SIZE
+
+
+def test_the_amounts_due_shared_by_accounts_of_equal_terms_are_those_each_gets_alone() -> None:
+    # What a segment is due with nothing billed is kept per its terms' values and days: an
+    # account whose terms are written otherwise (25 / 25.000, 20 / 20.0 % off) must get, digit
+    # for digit, what it gets when computed first.
+    from invoicing.domain.recurring_charges import _owed_anew
+
+    term = (date(2026, 4, 16), date(2027, 4, 16))
+    writings = [("25", "12.00", "20"), ("25.000", "12.0000", "20.0"), ("2.5E+1", "12", "2E+1")]
+
+    def shown(quantity: str, unit_price: str, discount: str, currency: str) -> list[tuple[str, str, str]]:
+        terms = version(
+            date(2026, 4, 16), term=term, quantity=quantity, unit_price=unit_price, discount=discount
+        )
+        given = inputs(subscription(terms, currency=currency), billing_account=account(currency=currency))
+        lines = charges_due(given, through=date(2026, 5, 16))
+        return [(str(line.list_amount), str(line.discount_amount), str(line.amount)) for line in lines]
+
+    for currency in ("USD", "JPY", "BHD"):
+        alone = []
+        for writing in writings:
+            _owed_anew.cache_clear()
+            alone.append(shown(*writing, currency))
+        assert alone[0] == alone[1] == alone[2]
+        for writing in writings:  # the memo now holds the first writing's amounts
+            assert shown(*writing, currency) == alone[0]
+    assert alone[0] == [("150.000", "30.000", "120.000"), ("300.000", "60.000", "240.000")]  # BHD, 3 places

@@ -104,6 +104,21 @@ def test_round_money_is_idempotent_and_within_half_a_minor_unit(amount: Decimal,
     assert abs(rounded - amount) <= half
 
 
+@given(amounts, st.integers(min_value=0, max_value=4), currencies)
+def test_round_money_writes_the_same_digits_for_a_value_however_it_was_written(
+    amount: Decimal, zeros: int, currency: str
+) -> None:
+    # Results are kept per value and currency: 10.5 and 10.500 (one key) must round to the same
+    # digits, and to what rounding the value gives, whichever was asked first.
+    sign, digits, exponent = amount.as_tuple()
+    padded = Decimal((sign, digits + (0,) * zeros, exponent - zeros))  # type: ignore[operator]
+    assert padded == amount
+    direct = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding="ROUND_HALF_UP")
+    expected = str(abs(direct) if direct.is_zero() else direct)  # never "-0.00"
+    for value in (padded, amount, padded):
+        assert str(round_money(value, currency)) == expected
+
+
 @given(amounts, currencies)
 def test_round_money_is_symmetric_around_zero(amount: Decimal, currency: str) -> None:
     assert round_money(-amount, currency) == -round_money(amount, currency)

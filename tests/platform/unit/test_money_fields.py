@@ -59,3 +59,31 @@ def test_an_accepted_amount_is_billed_as_it_is(amount: Decimal, currency: str) -
         assert round_money(amount, currency) == amount
     else:
         assert round_money(amount, currency) != amount
+
+
+@given(
+    digits=st.integers(min_value=-(10**12), max_value=10**12),
+    places=st.integers(min_value=0, max_value=8),
+    zeros=st.integers(min_value=0, max_value=4),
+    currency=st.sampled_from(sorted(CURRENCY_MINOR_UNITS)),
+)
+def test_the_answer_depends_on_the_value_whatever_was_asked_before(
+    digits: int, places: int, zeros: int, currency: str
+) -> None:
+    # Answers are kept per value and currency: the same value written with more zeros (10.5 and
+    # 10.500 are one key) must get the answer its decimals give, asked first or second.
+    amount = Decimal(digits).scaleb(-places)
+    padded = Decimal(digits * 10**zeros).scaleb(-(places + zeros))
+    assert padded == amount
+    expected = decimal_places(amount) <= CURRENCY_MINOR_UNITS[currency]
+    for value in (padded, amount, padded):
+        assert (minor_units_problem(value, currency) is None) is expected
+
+
+def test_unknown_currencies_and_non_finite_amounts_are_still_refused() -> None:
+    with pytest.raises(ValidationFailed):
+        minor_units_problem(Decimal("1.00"), "XXX1")
+    with pytest.raises(ValidationFailed):
+        minor_units_problem(Decimal("1.00"), "XXX1")  # not remembered as fine the second time
+    with pytest.raises(ValueError):
+        minor_units_problem(Decimal("Infinity"), "USD")

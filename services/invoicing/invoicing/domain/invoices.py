@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from invoicing.domain.billing_inputs import BillingAccount
 from invoicing.domain.invoice_lines import InvoiceLine
@@ -40,6 +40,8 @@ DEFAULT_LOCALE = "en_US"
 
 ACCOUNT_CREDIT_KIND = "account_credit"
 """The kind (and source kind) of the line carrying an invoice's excess credit to the account."""
+_LINE_AMOUNTS: Final = ("amount", "discount_amount", "list_amount", "tax_amount")
+"""The amounts of a line that must keep to the currency's minor units (`Invoice._check`)."""
 
 
 def account_credit_key(invoice_id: str) -> str:
@@ -405,8 +407,9 @@ class Invoice:
             if line.charge_key in seen:
                 errors.add(f"lines.{index}.charge_key", f"charge {line.charge_key!r} is on the invoice twice")
             seen.add(line.charge_key)
-            for name in ("amount", "discount_amount", "list_amount", "tax_amount"):
-                problem = minor_units_problem(getattr(line, name), self.currency)
+            amounts = (line.amount, line.discount_amount, line.list_amount, line.tax_amount)
+            for name, amount in zip(_LINE_AMOUNTS, amounts, strict=True):
+                problem = minor_units_problem(amount, self.currency)
                 if problem is not None:
                     errors.add(f"lines.{index}.{name}", f"{problem} (lines are rounded once, before)")
         errors.raise_if_any("The invoice's lines are not valid")

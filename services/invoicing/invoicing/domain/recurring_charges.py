@@ -52,6 +52,7 @@ from libs.pricing.proration import prorate_amount
 
 from .billing_inputs import BillingSubscription, SubscriptionVersion
 from .charge_lines import (
+    NOTHING_BILLED,
     BilledLedger,
     ChargeKind,
     ChargeLine,
@@ -105,9 +106,23 @@ class RecurringSegment:
         """`list_amount` (the segment's) less the discount while it lasts (unrounded)."""
         if not self.discounted:
             return list_amount
-        net = _NET_CONTEXT
-        kept = net.subtract(_HUNDRED, self.version.discount_percent)
-        return net.divide(net.multiply(list_amount, kept), _HUNDRED)
+        return _net_of(list_amount, self.version.discount_percent)
+
+
+def _net_of(list_amount: Decimal, discount_percent: Decimal) -> Decimal:
+    net = _NET_CONTEXT
+    return net.divide(net.multiply(list_amount, net.subtract(_HUNDRED, discount_percent)), _HUNDRED)
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _owed_anew(terms: tuple[Decimal, Decimal, Decimal | None, int, int, str]) -> Owed | None:
+    """What a segment is due with nothing billed under its key: a function of the values of its
+    terms and days alone (every amount ends rounded to the currency, so 25 and 25.0 give the same
+    digits), shared by a run's accounts on one price and period (memoized, bounded)."""
+    quantity, unit_price, discount, days, period_days, currency = terms
+    list_amount = prorate_amount(quantity * unit_price, days, period_days)  # as `list_amount`
+    net = list_amount if discount is None else _net_of(list_amount, discount)
+    return owed(list_amount, net, NOTHING_BILLED, currency)
 
 
 def _ordered(subscription: BillingSubscription) -> list[SubscriptionVersion]:
@@ -394,8 +409,18 @@ def _segment_line(
     currency: str,
     billed: BilledLedger,
 ) -> ChargeLine | None:
-    list_amount = segment.list_amount
-    due = owed(list_amount, segment.net_of(list_amount), billed.of(key), currency)
+    before, version = billed.of(key), segment.version
+    if before is NOTHING_BILLED:
+        discount = version.discount_percent if segment.discounted else None
+        days, period_days = segment.span.days, segment.period.days
+        terms = (version.quantity, version.unit_price, discount, days, period_days, currency)
+        try:
+            due = _owed_anew(terms)
+        except TypeError:  # a value that cannot be hashed (a signalling NaN): the same, uncached
+            due = _owed_anew.__wrapped__(terms)
+    else:
+        list_amount = segment.list_amount
+        due = owed(list_amount, segment.net_of(list_amount), before, currency)
     if due is None:
         return None
     span = segment.span

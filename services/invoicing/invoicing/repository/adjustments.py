@@ -25,6 +25,7 @@ from invoicing.models.invoices import InvoiceLineRow
 from invoicing.repository.billing_watermarks import clear_watermarks
 from libs.platform.errors import Conflict
 from libs.platform.pagination import Page, PageRequest, paginate
+from libs.platform.value_sets import in_values
 
 Row = AdjustmentRow
 LineRow = InvoiceLineRow
@@ -87,7 +88,7 @@ class SqlAdjustmentRepository(AdjustmentRepository):
         stmt = (
             select(Row)
             .where(
-                col(Row.account_id).in_(list(account_ids)), col(Row.cancelled).is_(False), ~_billing_line()
+                in_values(col(Row.account_id), account_ids), col(Row.cancelled).is_(False), ~_billing_line()
             )
             .order_by(col(Row.account_id), col(Row.effective_date), col(Row.id))
             .with_for_update(of=Row)

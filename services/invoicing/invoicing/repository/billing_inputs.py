@@ -60,6 +60,7 @@ from invoicing.repository.billing_watermarks import (
     watermark_versions,
 )
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
+from libs.platform.value_sets import in_values
 
 _ACCOUNTS: Any = BillingAccountRow.__table__  # type: ignore[attr-defined]
 _MARKS: Any = BillingWatermarkRow.__table__  # type: ignore[attr-defined]
@@ -468,7 +469,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
             if not parents:
                 break
             stmt = core_select(_ACCOUNTS).where(
-                _ACCOUNTS.c.parent_account_id.in_(parents), _ACCOUNTS.c.bills_to_parent.is_(True)
+                in_values(_ACCOUNTS.c.parent_account_id, parents), _ACCOUNTS.c.bills_to_parent.is_(True)
             )
             children = [account_of(row) for row in await self._core_rows(stmt)]
             parents = {child.account_id for child in children if child.account_id not in found}
@@ -481,7 +482,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         if not values:
             return []
         table = model.__table__
-        return await self._core_rows(core_select(table).where(table.c[column.key].in_(set(values))))
+        return await self._core_rows(core_select(table).where(in_values(table.c[column.key], set(values))))
 
     async def _core_rows(self, stmt: Select[Any]) -> list[Any]:
         # Through the session (its pending changes flushed first, as for an ORM query).

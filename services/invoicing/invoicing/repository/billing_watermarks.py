@@ -16,18 +16,20 @@ repositories whose writes can make an account due again, and by bill runs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, text, tuple_, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Integer, String
+from sqlalchemy.types import Date, Integer, String
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.read_model import MAX_HIERARCHY_DEPTH
 from invoicing.models.billing_inputs import BillingAccountRow, BillingWatermarkRow
+from libs.platform.value_sets import in_values
 
 Mark = BillingWatermarkRow
 
@@ -74,7 +76,7 @@ async def watermark_versions(session: AsyncSession, account_ids: Collection[str]
     """The version of each of these accounts' marks (accounts without a row are left out)."""
     if not account_ids:
         return {}
-    stmt = select(Mark.account_id, Mark.version).where(col(Mark.account_id).in_(set(account_ids)))
+    stmt = select(Mark.account_id, Mark.version).where(in_values(col(Mark.account_id), set(account_ids)))
     return dict((await session.exec(stmt)).all())
 
 
@@ -83,6 +85,14 @@ _MARK_PAIRS: Any = text(
     " FROM unnest(:ids, :versions) AS v(account_id, version)"
     " WHERE m.account_id = v.account_id AND m.version = v.version"
 ).bindparams(bindparam("ids", type_=ARRAY(String)), bindparam("versions", type_=ARRAY(Integer)))
+
+# On SQLite the pairs travel as one JSON list of [account, version]: one statement, compiled
+# once, whatever the chunk (a row-value IN list was 500 parameters rendered at every chunk).
+_MARK_PAIRS_JSON: Any = text(
+    "UPDATE billing_watermarks SET billed_through = :through"
+    " WHERE (account_id, version) IN"
+    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:pairs))"
+).bindparams(bindparam("through", type_=Date))
 
 
 async def mark_billed_through(session: AsyncSession, versions: Mapping[str, int], through: date) -> int:
@@ -97,8 +107,6 @@ async def mark_billed_through(session: AsyncSession, versions: Mapping[str, int]
         )
         return int(result.rowcount)
     result = await session.exec(
-        update(Mark)
-        .where(tuple_(col(Mark.account_id), col(Mark.version)).in_(pairs))
-        .values(billed_through=through)
+        _MARK_PAIRS_JSON, params={"through": through, "pairs": json.dumps(pairs, separators=(",", ":"))}
     )
     return int(result.rowcount)

@@ -46,6 +46,7 @@ from invoicing.repository.invoice_rows import (
 from libs.platform.db import driver_insert, driver_rows
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
+from libs.platform.value_sets import in_values
 
 Row = InvoiceRow
 LineRow = InvoiceLineRow
@@ -96,7 +97,7 @@ class SqlInvoiceRepository(InvoiceRepository):
         rows = (
             await self.session.exec(
                 select(Row).where(
-                    col(Row.account_id).in_(sorted({k.account_id for k in wanted})),
+                    in_values(col(Row.account_id), {k.account_id for k in wanted}),
                     col(Row.period_start).in_(sorted({k.period_start for k in wanted})),
                     col(Row.state) != InvoiceState.VOID.value,
                 )
@@ -251,7 +252,7 @@ class SqlInvoiceRepository(InvoiceRepository):
                 col(Row.id),
             )
             .join(LineRow, col(LineRow.invoice_id) == col(Row.id))
-            .where(col(Row.account_id).in_(sorted(account_ids)), col(Row.state) != InvoiceState.VOID.value)
+            .where(in_values(col(Row.account_id), account_ids), col(Row.state) != InvoiceState.VOID.value)
         )
         billed: dict[str, list[BilledCharge]] = defaultdict(list)
         for account_id, charge_key, amount, list_amount, invoice_id in await self.session.exec(statement):

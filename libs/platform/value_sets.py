@@ -1,0 +1,77 @@
+"""`column IN <a set of values>` bound as ONE parameter, so that the statement is compiled once.
+
+`column.in_(values)` renders one bound parameter a value at every execution (SQLAlchemy's
+"expanding" parameters are spelled out after its compiled cache), and coerces each value into a
+parameter object first: for a bill run's chunk of 250 accounts, a dozen such reads cost about a
+tenth of its CPU. `in_values(column, values)` binds the whole set as one parameter instead — a
+JSON list read by `json_each` on SQLite, an array compared with `= ANY` on PostgreSQL (as the
+outbox and the inbox do in their hand-written SQL) — and its SQL, the same whatever the values,
+is rendered once and kept by the compiled cache. Only for text values (ids, keys).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import String, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import Boolean
+from sqlalchemy.sql.type_api import TypeEngine
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator
+
+
+class _TextSet(TypeDecorator[list[str]]):
+    """A set of texts as one parameter: a text array on PostgreSQL, a JSON list elsewhere."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(String()))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return list(value)
+        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+
+
+class InValues(ColumnElement[bool]):
+    """`column IN values`, the values bound as one parameter (`in_values`)."""
+
+    __visit_name__ = "in_values"
+    inherit_cache = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+    type = Boolean()
+    _is_implicitly_boolean = True  # no "= 1" after it on SQLite, which would hide the index
+
+    def __init__(self, column: Any, values: Collection[str]) -> None:
+        self.column = column
+        self.values = bindparam(None, list(values), type_=_TextSet())
+
+
+def in_values(column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """`column IN values` (texts), bound as one parameter: the same SQL whatever the values."""
+    return InValues(column, values)
+
+
+@compiles(InValues)
+def _json_each(element: InValues, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+
+
+@compiles(InValues, "postgresql")
+def _any(element: InValues, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
