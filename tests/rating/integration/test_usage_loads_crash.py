@@ -23,9 +23,10 @@ from tests.rating.integration.factories import meter_body
 from tests.support.services import API_KEYS, API_KEYS_SETTING, auth
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-# 20 chunks of 2,000 rows: the kill lands after the first chunk's commit and long before the last.
+# 100 chunks of 2,000 rows (the 200,000 rows of before): the kill lands after the first chunk's
+# commit and long before the last. 20 chunks were loaded in full before the kill on a fast machine.
 CHUNK_ROWS = 2_000
-ROWS = 20 * CHUNK_ROWS
+ROWS = 100 * CHUNK_ROWS
 CLI_ROWS = 3 * CHUNK_ROWS
 
 
