@@ -56,11 +56,11 @@ from libs.platform.deliveries import (
     describe,
     envelopes_of,
     is_infrastructure,
-    is_permanent,
 )
 from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
 from libs.platform.log_resets import LogResetWatch
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
+from libs.platform.partition_retries import PartitionRetries, Retry
 
 __all__ = [
     "BatchEventHandler",
@@ -75,9 +75,9 @@ log = get_logger("inbox")
 
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
-# Back-off ceilings: an event's retries, and the whole loop after a database or broker failure.
-MAX_RETRY_BACKOFF_S = 30.0
 MAX_BATCH_BACKOFF_S = 30.0
+"""The longest the whole loop waits after a database or broker failure (an event's own retries:
+libs/platform/partition_retries.py)."""
 
 FETCH_MAX_BYTES = 52_428_800
 """aiokafka's default for the most one fetch brings back (all partitions together). The consumer
@@ -90,22 +90,11 @@ the limit whole — the producers' messages may reach 8 MiB, libs/platform/broke
 
 
 @dataclass
-class _Retry:
-    """The event a partition is stopped at, how often it failed, and when to try again."""
-
-    offset: int
-    attempts: int
-    due: float
-    error: str
-    event_id: str | None = None  # which event of the message (a batch message carries several)
-
-
-@dataclass
 class _Outcome:
     applied: int = 0
     skipped: int = 0
     parked: int = 0
-    retries: dict[TopicPartition, _Retry] = field(default_factory=dict)
+    retries: dict[TopicPartition, Retry] = field(default_factory=dict)
 
 
 class _HandlerFailed(Exception):
@@ -157,8 +146,9 @@ class IdempotentConsumer:
         self.client_id = client_id or group_id
         self.session_timeout_ms = session_timeout_ms
         self.rebalance_timeout_ms = rebalance_timeout_ms
-        self.max_attempts = max_attempts
-        self.retry_backoff_s = retry_backoff_s
+        self._partition_retries = PartitionRetries(
+            group_id=group_id, max_attempts=max_attempts, backoff_s=retry_backoff_s
+        )
         self.applied_total = 0
         self.skipped_duplicates = 0
         self.parked_total = 0
@@ -166,7 +156,6 @@ class IdempotentConsumer:
         self.consumer: AIOKafkaConsumer | None = None
         # Set by the service's supervisor when the loop ended with an error (readiness).
         self.failure: str | None = None
-        self._retries: dict[TopicPartition, _Retry] = {}
         self._log_resets = LogResetWatch()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
@@ -192,7 +181,7 @@ class IdempotentConsumer:
     async def start(self) -> None:
         """Join the group (with a new Kafka consumer)."""
         self.consumer = self._new_consumer()
-        self._retries.clear()
+        self._partition_retries.clear()
         await self.consumer.start()
 
     async def stop(self) -> None:
@@ -213,7 +202,7 @@ class IdempotentConsumer:
         consumer = self.consumer
         failures = 0
         while not stop.is_set():
-            self._resume_due_partitions(consumer)
+            self._partition_retries.resume_due(consumer)
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             except KafkaError as exc:
@@ -237,15 +226,6 @@ class IdempotentConsumer:
             failures = 0
             await self._commit(consumer, batches)
 
-    def _resume_due_partitions(self, consumer: AIOKafkaConsumer) -> None:
-        if not self._retries:
-            return
-        now = asyncio.get_running_loop().time()
-        paused = consumer.paused()
-        for tp, retry in self._retries.items():
-            if tp in paused and retry.due <= now:
-                consumer.resume(tp)
-
     def _rewind(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]) -> None:
         # Nothing of the batch was kept: fetch it again, but only from partitions still ours
         # (a rebalance may have given the others to another member, which starts from the
@@ -259,19 +239,7 @@ class IdempotentConsumer:
     async def _commit(
         self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]
     ) -> None:
-        owned = consumer.assignment()
-        offsets: dict[TopicPartition, int] = {}
-        for tp, records in batches.items():
-            if tp not in owned:
-                continue
-            retry = self._retries.get(tp)
-            if retry is not None and records[0].offset <= retry.offset <= records[-1].offset:
-                # The partition stops at its failing event until the back-off is over.
-                consumer.seek(tp, retry.offset)
-                consumer.pause(tp)
-                offsets[tp] = retry.offset
-            else:
-                offsets[tp] = records[-1].offset + 1
+        offsets = self._partition_retries.commit_offsets(consumer, batches)
         if not offsets:
             return
         try:
@@ -305,11 +273,9 @@ class IdempotentConsumer:
                 outcome = await self._apply_batch(session, deliveries, isolate=True, known=known)
             await session.commit()
         # Only now that the transaction holds: partitions that went through forget their retry.
-        for tp in {TopicPartition(r.topic, r.partition) for r in records}:
-            if tp in outcome.retries:
-                self._retries[tp] = outcome.retries[tp]
-            else:
-                self._retries.pop(tp, None)
+        self._partition_retries.settle(
+            {TopicPartition(r.topic, r.partition) for r in records}, outcome.retries
+        )
         self.retries_total += len(outcome.retries)
         self.applied_total += outcome.applied
         self.skipped_duplicates += outcome.skipped
@@ -446,28 +412,11 @@ class IdempotentConsumer:
         self, session: AsyncSession, delivery: Delivery, tp: TopicPartition, exc: Exception, outcome: _Outcome
     ) -> None:
         """Stop the partition at the event for a later attempt, or park the event."""
-        offset = delivery.record.offset
-        event_id = str(delivery.envelope.event_id) if delivery.envelope else None
-        previous = self._retries.get(tp)
-        same = previous is not None and (previous.offset, previous.event_id) == (offset, event_id)
-        attempts = previous.attempts + 1 if previous is not None and same else 1
-        error = describe(exc)
-        if not is_permanent(exc) and attempts < self.max_attempts:
-            backoff = min(self.retry_backoff_s * 2 ** (attempts - 1), MAX_RETRY_BACKOFF_S)
-            due = asyncio.get_running_loop().time() + backoff
-            outcome.retries[tp] = _Retry(offset, attempts, due, error, event_id)
-            log.warning(
-                "consumer.event_retry",
-                group=self.group_id,
-                topic=tp.topic,
-                partition=tp.partition,
-                offset=offset,
-                attempts=attempts,
-                backoff_s=backoff,
-                error=error,
-            )
+        retry = self._partition_retries.next_attempt(delivery, tp, exc)
+        if retry.due is not None:
+            outcome.retries[tp] = retry
             return
-        self._park(session, delivery, error, attempts=attempts)
+        self._park(session, delivery, retry.error, attempts=retry.attempts)
         outcome.parked += 1
 
     async def _apply_one(self, session: AsyncSession, handler: EventHandler, envelope: Envelope) -> None:
