@@ -359,3 +359,16 @@ async def post_usage(client: httpx.AsyncClient, events: list[dict[str, Any]]) ->
     assert response.status_code == 200, response.text
     receipt: dict[str, Any] = response.json()
     return receipt
+
+
+async def period_usage(
+    client: httpx.AsyncClient, subscription_id: str, meter: str, period_start: str = "2026-07-01"
+) -> tuple[str, int]:
+    """(quantity, event count) of a subscription's period of a meter, as
+    `GET /v1/subscriptions/{id}/usage` shows it; ("0", 0) before any usage of it."""
+    response = await client.get(f"/v1/subscriptions/{subscription_id}/usage", headers=auth("ops"))
+    assert response.status_code == 200, response.text
+    for period in response.json()["periods"]:
+        if (period["meter"], period["period_start"]) == (meter, period_start):
+            return period["quantity"], period["event_count"]
+    return "0", 0

@@ -28,12 +28,13 @@ from rating.handlers.usage_aggregates import AggregateChange
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
     create_meter,
+    period_usage,
     post_usage,
     rated_account,
     rated_subscription,
     usage_event,
 )
-from tests.support.services import auth, running_app
+from tests.support.services import running_app
 
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
 
@@ -45,11 +46,8 @@ class Rating:
     app: object
 
     async def july(self, subscription_id: str, meter: str) -> tuple[str, int]:
-        response = await self.client.get(f"/v1/subscriptions/{subscription_id}/usage", headers=auth("ops"))
-        assert response.status_code == 200, response.text
-        found = {(p["meter"], p["period_start"]): p for p in response.json()["periods"]}
-        period = found[(meter, "2026-07-01")]
-        return period["quantity"], period["event_count"]
+        """(quantity, event count) of the subscription's July period."""
+        return await period_usage(self.client, subscription_id, meter)
 
 
 @pytest.fixture

@@ -28,13 +28,14 @@ from rating.consumers import USAGE_GROUP
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
     create_meter,
+    period_usage,
     post_usage,
     rated_account,
     rated_subscription,
     usage_event,
 )
 from tests.support.polling import eventually
-from tests.support.services import auth, running_app
+from tests.support.services import running_app
 
 pytestmark = pytest.mark.broker
 
@@ -48,12 +49,8 @@ class Service:
     broker: str
 
     async def july(self, subscription_id: str, meter: str) -> tuple[str, int]:
-        """(quantity, event count) of the subscription's July period, ("0", 0) before any usage."""
-        response = await self.client.get(f"/v1/subscriptions/{subscription_id}/usage", headers=auth("ops"))
-        for period in response.json()["periods"]:
-            if (period["meter"], period["period_start"]) == (meter, "2026-07-01"):
-                return period["quantity"], period["event_count"]
-        return "0", 0
+        """(quantity, event count) of the subscription's July period."""
+        return await period_usage(self.client, subscription_id, meter)
 
     async def send(self, envelopes: Sequence[Envelope], *, key: str) -> None:
         """One batch message on usage.raw, as a mediation system publishes it."""

@@ -23,6 +23,7 @@ from rating.app import create_app
 from tests.rating.integration.conftest import rating_settings
 from tests.rating.integration.factories import (
     create_meter,
+    period_usage,
     post_usage,
     rated_account,
     rated_subscription,
@@ -39,11 +40,8 @@ class Rating:
     db: Database
 
     async def july(self, subscription_id: str, meter: str) -> tuple[str, int]:
-        response = await self.client.get(f"/v1/subscriptions/{subscription_id}/usage", headers=auth("ops"))
-        assert response.status_code == 200, response.text
-        found = {(p["meter"], p["period_start"]): p for p in response.json()["periods"]}
-        period = found[(meter, "2026-07-01")]
-        return period["quantity"], period["event_count"]
+        """(quantity, event count) of the subscription's July period."""
+        return await period_usage(self.client, subscription_id, meter)
 
     async def change(self, statement: str, **params: object) -> None:
         async with self.db.session() as session:
