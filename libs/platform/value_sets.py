@@ -7,14 +7,17 @@ tenth of its CPU. `in_values(column, values)` binds the whole set as one paramet
 JSON list read by `json_each` on SQLite, an array compared with `= ANY` on PostgreSQL (as the
 outbox and the inbox do in their hand-written SQL) — and its SQL, the same whatever the values,
 is rendered once and kept by the compiled cache. Only for text values (ids, keys).
+
+Statements written as SQL text (the usage ingestion's, built once per process) use the same
+form through `in_set` and `set_param`: one way to bind a set, whichever way the SQL is written.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 
+import orjson
 from sqlalchemy import String, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -39,9 +42,24 @@ class _TextSet(TypeDecorator[list[str]]):
         return dialect.type_descriptor(String())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if dialect.name == "postgresql":
-            return list(value)
-        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+        return set_param(value, dialect.name)
+
+
+def set_param(values: Collection[Any], dialect: str) -> Any:
+    """A set of values as ONE bound parameter: a list (an array) on PostgreSQL, elsewhere a
+    compact JSON list (orjson: non-ASCII text kept as is, dates as "YYYY-MM-DD", as SQLite
+    stores them)."""
+    if dialect == "postgresql":
+        return list(values)
+    return orjson.dumps(list(values)).decode()
+
+
+def in_set(column: str, param: str, dialect: str) -> str:
+    """SQL text of `column IN <the set bound as :param by set_param>`, for hand-written
+    statements: `= ANY` of the array on PostgreSQL, `json_each` of the JSON list elsewhere."""
+    if dialect == "postgresql":
+        return f"{column} = ANY(:{param})"
+    return f"{column} IN (SELECT value FROM json_each(:{param}))"
 
 
 class InValues(ColumnElement[bool]):

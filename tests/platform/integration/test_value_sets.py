@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.elements import ColumnElement
 
 from libs.platform.db import Database
-from libs.platform.value_sets import in_values
+from libs.platform.value_sets import in_set, in_values, set_param
 
 metadata = MetaData()
 accounts = Table(
@@ -35,9 +35,16 @@ async def test_in_values_selects_what_in_selects(database_url: str, wanted: list
                 stmt = select(accounts.c.n).where(where).order_by(accounts.c.n)
                 return list((await conn.execute(stmt)).scalars())
 
-            assert await ns(in_values(accounts.c.account_id, wanted)) == await ns(
-                accounts.c.account_id.in_(list(wanted))
+            expected = await ns(accounts.c.account_id.in_(list(wanted)))
+            assert await ns(in_values(accounts.c.account_id, wanted)) == expected
+            # The SQL-text form of hand-written statements binds the set the same way.
+            dialect = conn.dialect.name
+            where = in_set("account_id", "ids", dialect)
+            rows = await conn.execute(
+                text(f"SELECT n FROM test_value_set_accounts WHERE {where} ORDER BY n"),
+                {"ids": set_param(wanted, dialect)},
             )
+            assert list(rows.scalars()) == expected
     finally:
         await db.dispose()
 

@@ -24,6 +24,7 @@ from rating.repository.usage_sql import (
     sqlite_time,
     storage_forms,
     stored_form,
+    stored_quantity,
 )
 
 DIALECT = sqlite.dialect()
@@ -43,6 +44,14 @@ def _orm_form(column: str, value: object) -> object:
 def test_times_are_written_as_the_orm_writes_them(moment: datetime, offset_minutes: int) -> None:
     local = moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
     assert sqlite_time(local) == _orm_form("occurred_at", local)
+
+
+@given(
+    quantity=st.decimals(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([Decimal("1E+2"), Decimal("1E-7"), Decimal("0.000001"), Decimal("-0"), Decimal("0E-9")])
+)
+def test_quantities_are_written_as_the_orm_writes_them(quantity: Decimal) -> None:
+    assert stored_quantity(quantity) == _orm_form("quantity", quantity)
 
 
 def test_an_event_row_matches_the_orm_form_of_every_column() -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.vocabulary import BillingFrequency
+from libs.platform.value_sets import in_set, set_param
 from rating.domain.usage import (
     AccountTerms,
     AggregateKey,
@@ -55,10 +56,8 @@ from rating.repository.usage_sql import (
     column_arrays,
     event_values,
     generation_select,
-    in_set,
     keys_in,
     keys_param,
-    set_param,
     sqlite_aggregate_update,
     sqlite_aggregate_writes,
     sqlite_event_rows,
@@ -415,7 +414,7 @@ class SqlUsageRepository(SqlUsageReports, UsageRepository):
                 "SELECT event_id FROM usage_events WHERE status = 'unmatched' AND "
                 + in_set("event_id", "ids", "sqlite")
             ),
-            {"ids": as_json([row[0] for row in rows])},
+            {"ids": set_param([row[0] for row in rows], "sqlite")},
         )
         unmatched = {row[0] for row in still}
         forms = storage_forms(EVENTS, columns, dialect)

@@ -1,5 +1,6 @@
-"""The SQL building blocks of the usage repository: sets as one parameter, PostgreSQL `unnest`
-selects, and rows in the stored forms SQLite keeps (see `rating.repository.usage`)."""
+"""The SQL building blocks of the usage repository: keys as one parameter, PostgreSQL `unnest`
+selects, and rows in the stored forms SQLite keeps (see `rating.repository.usage`). A set of
+scalar values is bound as `libs.platform.value_sets` binds every set (`in_set`, `set_param`)."""
 
 from __future__ import annotations
 
@@ -69,18 +70,6 @@ _SQL_TYPES: Final = {
 def as_json(value: Any) -> str:
     """JSON text of a parameter (orjson: dates as "YYYY-MM-DD", as SQLite stores them)."""
     return orjson.dumps(value).decode()
-
-
-def in_set(column: str, param: str, dialect: str) -> str:
-    """SQL for `column IN <the set bound as param>` (an array, or a JSON list on SQLite)."""
-    if dialect == "postgresql":
-        return f"{column} = ANY(:{param})"
-    return f"{column} IN (SELECT value FROM json_each(:{param}))"
-
-
-def set_param(values: Collection[Any], dialect: str) -> Any:
-    """A set of scalar values as one parameter of `in_set`."""
-    return list(values) if dialect == "postgresql" else as_json(list(values))
 
 
 def keys_in(dialect: str) -> str:
@@ -194,6 +183,14 @@ def sqlite_time(moment: datetime) -> str:
     return utc.isoformat(" ", "microseconds")[:26]
 
 
+def stored_quantity(value: Decimal) -> str:
+    """A quantity as `ExactDecimal` stores it (`format(value, "f")`: never an exponent). `str`
+    writes the same text whenever it writes no exponent (the usual case: an exponent only shows
+    for a positive exponent or a number below 1e-6) and costs a third of `format`."""
+    text = str(value)
+    return text if "E" not in text else format(value, "f")
+
+
 def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> list[tuple[Any, ...]]:
     """Event rows in the text forms SQLite stores (those SQLAlchemy's column types write), built
     without a per-value type call: dates are shared by many events, so each is formatted once."""
@@ -205,25 +202,30 @@ def sqlite_event_rows(events: Sequence[UsageEvent], received_at: datetime) -> li
             days[value] = value.isoformat()
     received = sqlite_time(received_at)
     times = {moment: sqlite_time(moment) for moment in {e.occurred_at for e in events}}
-    return [
-        (
-            e.event_id,
-            e.meter,
-            e.subscription_id,
-            e.account_id,
-            format(e.quantity, "f"),
-            times[e.occurred_at],
-            days[e.usage_date],
-            days[e.period.start] if e.period is not None else None,
-            e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
-            _propertiesas_json(e.properties) if e.properties else None,
-            e.source,
-            e.load_id,
-            received,
-            e.review_reason,
+    quantity_text, dumps = stored_quantity, orjson.dumps
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for e in events:
+        period, properties = e.period, e.properties
+        append(
+            (
+                e.event_id,
+                e.meter,
+                e.subscription_id,
+                e.account_id,
+                quantity_text(e.quantity),
+                times[e.occurred_at],
+                days[e.usage_date],
+                days[period.start] if period is not None else None,
+                e.status,  # a StrEnum is a str: bound as its value, without the enum's descriptor
+                dumps(properties).decode() if properties else None,  # compact JSON text
+                e.source,
+                e.load_id,
+                received,
+                e.review_reason,
+            )
         )
-        for e in events
-    ]
+    return rows
 
 
 def sqlite_aggregate_writes(
@@ -238,6 +240,7 @@ def sqlite_aggregate_writes(
     updates: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
     written = sqlite_time(now)
+    quantity_text = stored_quantity
     # The latest times and days repeat within a batch: each distinct one is formatted once.
     times: dict[datetime | None, str | None] = {None: None}
     days: dict[date, str] = {}
@@ -252,23 +255,58 @@ def sqlite_aggregate_writes(
         end = change.period_end
         start_text = days.get(start) or days.setdefault(start, start.isoformat())
         end_text = days.get(end) or days.setdefault(end, end.isoformat())
-        key = (sub, meter, start_text)
-        values = (
-            end_text,
-            change.account_id,
-            format(state.quantity, "f"),
-            state.event_count,
-            format(state.late_quantity, "f"),
-            state.late_count,
-            latest_text,
-            written,
-        )
+        quantity = quantity_text(state.quantity)
+        late_quantity = quantity_text(state.late_quantity)
+        # Each row built as one tuple display (no tuple of the values in between).
         if not change.existed:
-            inserts.append(key + values)
-        elif change.rowid is not None:
-            by_rowid.append((*values, change.rowid, *key))
+            inserts.append(
+                (
+                    sub,
+                    meter,
+                    start_text,
+                    end_text,
+                    change.account_id,
+                    quantity,
+                    state.event_count,
+                    late_quantity,
+                    state.late_count,
+                    latest_text,
+                    written,
+                )
+            )
+        elif (rowid := change.rowid) is not None:
+            by_rowid.append(
+                (
+                    end_text,
+                    change.account_id,
+                    quantity,
+                    state.event_count,
+                    late_quantity,
+                    state.late_count,
+                    latest_text,
+                    written,
+                    rowid,
+                    sub,
+                    meter,
+                    start_text,
+                )
+            )
         else:
-            updates.append(values + key)
+            updates.append(
+                (
+                    end_text,
+                    change.account_id,
+                    quantity,
+                    state.event_count,
+                    late_quantity,
+                    state.late_count,
+                    latest_text,
+                    written,
+                    sub,
+                    meter,
+                    start_text,
+                )
+            )
     return by_rowid, updates, inserts
 
 
