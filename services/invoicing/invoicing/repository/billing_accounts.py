@@ -25,7 +25,7 @@ from invoicing.models.billing_inputs import (
     BillingWatermarkRow,
     SubscriptionVersionRow,
 )
-from libs.platform.value_sets import in_values
+from libs.platform.value_sets import in_parameter
 
 ACCOUNTS: Any = BillingAccountRow.__table__  # type: ignore[attr-defined]
 _MARKS: Any = BillingWatermarkRow.__table__  # type: ignore[attr-defined]
@@ -152,14 +152,15 @@ def page_of(stmt: Any, after_account_id: str | None, limit: int, due_on: date | 
     return stmt.order_by(accounts.account_id).limit(limit)
 
 
-def of_ids(account_ids: Collection[str]) -> Any:
-    """The condition: an account of these ids."""
-    return in_values(ACCOUNTS.c.account_id, set(account_ids))
-
-
-def billing_to(parent_ids: Collection[str]) -> Any:
-    """The condition: an account that bills to one of these parents."""
-    return in_values(ACCOUNTS.c.parent_account_id, set(parent_ids)) & ACCOUNTS.c.bills_to_parent.is_(True)
+_OF_CHUNK: Final = accounts_where(
+    in_parameter(ACCOUNTS.c.account_id, "ids")
+    | (in_parameter(ACCOUNTS.c.parent_account_id, "ids") & ACCOUNTS.c.bills_to_parent.is_(True))
+)
+"""The accounts of the ids and the children billing to them (built once: see `in_parameter`)."""
+_CHILDREN: Final = accounts_where(
+    in_parameter(ACCOUNTS.c.parent_account_id, "ids"), ACCOUNTS.c.bills_to_parent.is_(True)
+)
+"""The children billing to the ids."""
 
 
 async def accounts_with_children(session: AsyncSession, account_ids: set[str]) -> dict[str, BillingAccount]:
@@ -167,14 +168,14 @@ async def accounts_with_children(session: AsyncSession, account_ids: set[str]) -
     level read with the accounts themselves: one query for a chunk without a hierarchy)."""
     if not account_ids:
         return {}
-    accounts = await _accounts(session, of_ids(account_ids) | billing_to(account_ids))
+    accounts = await _accounts(session, _OF_CHUNK, account_ids)
     found = {account.account_id: account for account in accounts if account.account_id in account_ids}
     parents: set[str] = set()
     for level in range(MAX_HIERARCHY_DEPTH):
         if level:
             if not parents:
                 break
-            accounts = await _accounts(session, billing_to(parents))
+            accounts = await _accounts(session, _CHILDREN, parents)
         # The children of the accounts found (not of an id that is not found; not one found already).
         children = [
             child
@@ -186,9 +187,10 @@ async def accounts_with_children(session: AsyncSession, account_ids: set[str]) -
     return found
 
 
-async def _accounts(session: AsyncSession, condition: Any) -> list[BillingAccount]:
+async def _accounts(session: AsyncSession, statement: Any, ids: Collection[str]) -> list[BillingAccount]:
     # Through the session (its pending changes flushed first, as for an ORM query).
-    return [account_of(row) for row in await session.exec(accounts_where(condition))]
+    rows = await session.exec(statement, params={"ids": list(ids)})
+    return [account_of(row) for row in rows]
 
 
 def charged_accounts(*, price_id: str | None = None, product_id: str | None = None) -> tuple[Any, Any]:

@@ -66,7 +66,7 @@ from invoicing.repository.billing_watermarks import (
     watermark_versions,
 )
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
-from libs.platform.value_sets import in_values
+from libs.platform.value_sets import in_parameter
 
 
 @functools.cache
@@ -202,8 +202,20 @@ def _price_terms_of(row: PriceTermsRow) -> PriceTerms:
     )
 
 
-_PRICES: Any = PriceTermsRow.__table__  # type: ignore[attr-defined]
-_PRODUCTS: Any = CatalogProductRow.__table__  # type: ignore[attr-defined]
+def _read(columns: Sequence[Any], key: str) -> Any:
+    """The statement reading `columns` of the rows whose column `key` is one of the parameter `ids`:
+    built once (`in_parameter`), not at every chunk with its cache key."""
+    table = columns[0].table
+    return core_select(*columns).where(in_parameter(table.c[key], "ids"))
+
+
+_SUBSCRIPTIONS_OF: Final = _read(_SUBSCRIPTION_COLUMNS, "account_id")
+_USAGE_OF: Final = _read(_USAGE_COLUMNS, "account_id")
+_FULFILLMENTS_OF: Final = _read(_FULFILLMENT_COLUMNS, "account_id")
+_ONE_TIME_CHARGES_OF: Final = _read(_ONE_TIME_COLUMNS, "account_id")
+_ORDER_LINES_OF: Final = _read(_ORDER_LINE_COLUMNS, "account_id")
+_PRICES_OF: Final = _read(tuple(PriceTermsRow.__table__.c), "price_id")  # type: ignore[attr-defined]
+_PRODUCTS_OF: Final = _read(tuple(CatalogProductRow.__table__.c), "product_id")  # type: ignore[attr-defined]
 
 
 class SqlBillingInputsReadModel(BillingInputsReadModel):
@@ -384,27 +396,19 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         if not accounts:
             return {}
         ids = list(accounts)
-        subscriptions = [
-            subscription_record_of(row) for row in await self._rows(_SUBSCRIPTION_COLUMNS, "account_id", ids)
-        ]
-        usage = [RatedUsageCharge(*row) for row in await self._rows(_USAGE_COLUMNS, "account_id", ids)]
-        fulfillments = [
-            FulfilledCharge(*row) for row in await self._rows(_FULFILLMENT_COLUMNS, "account_id", ids)
-        ]
-        one_time = [
-            _one_time_charge_of(row) for row in await self._rows(_ONE_TIME_COLUMNS, "account_id", ids)
-        ]
-        order_lines = [
-            _order_line_of(row) for row in await self._rows(_ORDER_LINE_COLUMNS, "account_id", ids)
-        ]
+        subscriptions = [subscription_record_of(row) for row in await self._rows(_SUBSCRIPTIONS_OF, ids)]
+        usage = [RatedUsageCharge(*row) for row in await self._rows(_USAGE_OF, ids)]
+        fulfillments = [FulfilledCharge(*row) for row in await self._rows(_FULFILLMENTS_OF, ids)]
+        one_time = [_one_time_charge_of(row) for row in await self._rows(_ONE_TIME_CHARGES_OF, ids)]
+        order_lines = [_order_line_of(row) for row in await self._rows(_ORDER_LINES_OF, ids)]
         price_ids = {s.version.price_id for s in subscriptions} | {line.price_id for line in order_lines}
-        prices = await self._rows(_PRICES.c, "price_id", price_ids)
+        prices = await self._rows(_PRICES_OF, price_ids)
         product_ids = {s.product_id for s in subscriptions} | {line.product_id for line in order_lines}
         # With the products of the rest of the chunk's charges (a one-time charge may have none):
         # the bill run asks their tax codes next.
         product_ids |= {charge.product_id for charges in (usage, fulfillments) for charge in charges}
         product_ids |= {charge.product_id for charge in one_time if charge.product_id is not None}
-        products = await self._rows(_PRODUCTS.c, "product_id", product_ids)
+        products = await self._rows(_PRODUCTS_OF, product_ids)
         self._this_transaction()
         self._products_read |= product_ids
         self._tax_codes.update({row.product_id: row.tax_code for row in products})
@@ -435,7 +439,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         `billing_inputs` read in this transaction)."""
         self._this_transaction()
         unread = set(product_ids) - self._products_read
-        rows = await self._rows(_PRODUCTS.c, "product_id", unread)
+        rows = await self._rows(_PRODUCTS_OF, unread)
         self._this_transaction()
         self._products_read |= unread
         codes = self._tax_codes
@@ -448,12 +452,11 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         if transaction is not self._read_in:
             self._tax_codes, self._products_read, self._read_in = {}, set(), transaction
 
-    async def _rows(self, columns: Any, key: str, values: Collection[str]) -> list[Any]:
-        """The rows of `columns` (of one table) whose column `key` is in `values`."""
+    async def _rows(self, statement: Any, values: Collection[str]) -> list[Any]:
+        """The rows a statement of `_read` reads for these values."""
         if not values:
             return []
-        table = next(iter(columns)).table
-        return await self._core_rows(core_select(*columns).where(in_values(table.c[key], set(values))))
+        return list((await self.session.exec(statement, params={"ids": list(values)})).all())
 
     async def _core_rows(self, stmt: Select[Any]) -> list[Any]:
         # Through the session (its pending changes flushed first, as for an ORM query).
