@@ -89,8 +89,12 @@ def _period_around(d: date, anchor: date, day: int, months: int) -> BillingPerio
     return BillingPeriod(start, add_months(anchor, (k + 1) * months, day))
 
 
+@functools.lru_cache(maxsize=1024)
 def monthly_period_containing(d: date, bill_cycle_day: int) -> BillingPeriod:
-    """The monthly period that contains `d`, starting on the (clamped) bill-cycle day."""
+    """The monthly period that contains `d`, starting on the (clamped) bill-cycle day.
+
+    Memoized (bounded; a refused day raises and is not kept): a bill run asks it of every account
+    for one bill date and a few cycle days, and the period is immutable."""
     _check_cycle_day(bill_cycle_day)
     return _period_around(d, date(d.year, d.month, 1), bill_cycle_day, 1)
 

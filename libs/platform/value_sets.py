@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.sqltypes import Boolean
 from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -74,14 +74,21 @@ class InValues(ColumnElement[bool]):
     type = Boolean()
     _is_implicitly_boolean = True  # no "= 1" after it on SQLite, which would hide the index
 
-    def __init__(self, column: Any, values: Collection[str]) -> None:
+    def __init__(self, column: Any, values: BindParameter[Any]) -> None:
         self.column = column
-        self.values = bindparam(None, list(values), type_=_TextSet())
+        self.values = values
 
 
 def in_values(column: Any, values: Collection[str]) -> ColumnElement[bool]:
     """`column IN values` (texts), bound as one parameter: the same SQL whatever the values."""
-    return InValues(column, values)
+    return InValues(column, bindparam(None, list(values), type_=_TextSet()))
+
+
+def in_parameter(column: Any, name: str) -> ColumnElement[bool]:
+    """`column IN` the texts given at execution as the parameter `name` (`{name: values}`), bound
+    as one parameter as by `in_values`: for a statement built once and run many times, which
+    then is neither built again nor has its cache key computed again at each run."""
+    return InValues(column, bindparam(name, type_=_TextSet()))
 
 
 @compiles(InValues)

@@ -199,8 +199,30 @@ async def test_a_chunk_is_read_in_the_same_number_of_queries_whatever_its_size(d
 
     two, six = await queries_for(["acct_0", "acct_1"]), await queries_for([f"acct_{n}" for n in range(6)])
     assert (two[0], six[0]) == (2, 6)
-    # Three levels of accounts (the chunk, the children, none below) and one query per kind of row.
-    assert two[1] == six[1] == 3 + 7
+    # Two reads of accounts (the chunk with its children, then the none below them) and one query
+    # per kind of row.
+    assert two[1] == six[1] == 2 + 7
+
+
+async def test_a_child_of_an_account_not_known_is_on_no_invoice_and_one_asked_with_its_parent_is_on_its(
+    db: Database,
+) -> None:
+    """The chunk's accounts and their children are read in one query: a child billing to an id
+    the read model does not know (asked for, or not) is on no account's inputs, and a child asked
+    for with its parent is on the parent's inputs, not on its own."""
+    await _account(db, "acct_p")
+    await _account(db, "acct_c", parent_account_id="acct_p", bills_to_parent=True)
+    await _account(db, "acct_orphan", parent_account_id="acct_gone", bills_to_parent=True)
+    for n, account_id in enumerate(("acct_p", "acct_c", "acct_orphan")):
+        event = subscription_event(provisioning.SubscriptionActivated, f"sub_{account_id}", account_id)
+        await _subscription(db, f"00000000-0000-0000-0000-0000000000b{n}", event, T0)
+
+    inputs = await _in_transaction(
+        db, lambda uow: uow.billing_inputs.billing_inputs(["acct_gone", "acct_c", "acct_p"])
+    )
+
+    assert list(inputs) == ["acct_p"]
+    assert sorted(s.subscription_id for s in inputs["acct_p"].subscriptions) == ["sub_acct_c", "sub_acct_p"]
 
 
 async def test_a_chunks_tax_codes_come_from_its_read_and_a_product_saved_since_is_read_again(

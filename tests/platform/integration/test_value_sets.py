@@ -1,4 +1,5 @@
-"""`in_values`: a set bound as one parameter selects what `IN (...)` selects, compiled once."""
+"""`in_values` and `in_parameter`: a set bound as one parameter selects what `IN (...)` selects,
+compiled once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.elements import ColumnElement
 
 from libs.platform.db import Database
-from libs.platform.value_sets import in_set, in_values, set_param
+from libs.platform.value_sets import in_parameter, in_set, in_values, set_param
 
 metadata = MetaData()
 accounts = Table(
@@ -64,5 +65,25 @@ async def test_its_sql_is_the_same_whatever_the_values(database_url: str) -> Non
             stmt = select(accounts.c.n).where(in_values(accounts.c.account_id, ["a"]))
             sql = str(stmt.compile(conn.engine))
             assert "= 1" not in sql  # the IN itself, not a comparison of its result (the index stays usable)
+    finally:
+        await db.dispose()
+
+
+async def test_a_statement_built_once_with_in_parameter_selects_the_values_given_at_each_run(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.execute(insert(accounts), [{"account_id": a, "n": i} for i, a in enumerate(IDS)])
+            either = in_parameter(accounts.c.account_id, "ids") | (
+                in_parameter(accounts.c.account_id, "ids") & (accounts.c.n > 100)
+            )
+            stmt = select(accounts.c.n).where(either).order_by(accounts.c.n)
+            for wanted in (["acc_1", "acc_10", "missing"], {"é'\"x", "a,b", ""}, [], IDS):
+                got = list((await conn.execute(stmt, {"ids": list(wanted)})).scalars())
+                expected = select(accounts.c.n).where(accounts.c.account_id.in_(list(wanted)))
+                assert got == list((await conn.execute(expected.order_by(accounts.c.n))).scalars())
     finally:
         await db.dispose()

@@ -57,13 +57,14 @@ class InvoiceLine:
         """A line from a charge-calculation line (any object with the same field names) and its tax
         (`tax_code`, `tax_rate`, `tax_amount`, `tax_jurisdiction`, `billed_after`)."""
         if type(charge) is ChargeLine and tax.keys() <= _TAX_FIELDS:
-            # The bill run's case, field by field: the look-ups below cost a tenth of an invoice.
+            # The bill run's case, field by field: the look-ups below cost a tenth of an invoice. Its
+            # kinds are `StrEnum`s, whose str() is their value (`.value` is a Python property).
             end = charge.period_end
             if end is None and charge.period_start is not None:
                 end = charge.period_start + timedelta(days=1)
             return cls(
                 charge_key=charge.charge_key,
-                kind=str(getattr(charge.kind, "value", charge.kind)),
+                kind=str(charge.kind),
                 description=charge.description,
                 account_id=charge.account_id,
                 currency=charge.currency,
@@ -74,7 +75,7 @@ class InvoiceLine:
                 list_amount=charge.list_amount,
                 discount_amount=charge.discount_amount,
                 amount=charge.amount,
-                source_kind=str(getattr(charge.source_kind, "value", charge.source_kind)),
+                source_kind=str(charge.source_kind),
                 source_id=charge.source_id,
                 subscription_id=charge.subscription_id,
                 product_id=charge.product_id,

@@ -206,10 +206,15 @@ class Invoice:
     def _sums(self) -> tuple[tuple[InvoiceLine, ...], str, Decimal, Decimal, Decimal, Decimal, Decimal]:
         cached = self._line_sums
         if cached is None or cached[0] is not self.lines or cached[1] != self.currency:
-            subtotal = self._sum(line.amount for line in self.lines if line.kind != ACCOUNT_CREDIT_KIND)
-            tax = self._sum(line.tax_amount for line in self.lines)
-            carried = self._sum(line.amount for line in self.lines if line.kind == ACCOUNT_CREDIT_KIND)
-            discounts = self._sum(line.discount_amount for line in self.lines)
+            # One pass over the lines, each sum added up in the lines' order from the currency's 0.
+            subtotal = tax = carried = discounts = _zero_of(self.currency)
+            for line in self.lines:
+                if line.kind == ACCOUNT_CREDIT_KIND:
+                    carried += line.amount
+                else:
+                    subtotal += line.amount
+                tax += line.tax_amount
+                discounts += line.discount_amount
             cached = (self.lines, self.currency, subtotal, discounts, tax, carried, subtotal + tax + carried)
             self._line_sums = cached
         return cached

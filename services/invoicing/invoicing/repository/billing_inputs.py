@@ -11,15 +11,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Select, insert, or_
+from sqlalchemy import Select, insert
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.billing_inputs import (
-    AccountTaxStatus,
     BilledCharge,
     BillingAccount,
     BillingInputs,
@@ -29,10 +28,8 @@ from invoicing.domain.billing_inputs import (
     PendingAdjustment,
     RatedUsageCharge,
     SubscriptionVersion,
-    TaxTreatment,
 )
 from invoicing.domain.read_model import (
-    MAX_HIERARCHY_DEPTH,
     ApprovedOrderLine,
     CatalogProduct,
     PriceTerms,
@@ -44,13 +41,22 @@ from invoicing.handlers.billing_inputs import BillingInputsReadModel
 from invoicing.models.billing_inputs import (
     ApprovedOrderLineRow,
     BillingAccountRow,
-    BillingWatermarkRow,
     CatalogProductRow,
     FulfillmentLineRow,
     OneTimeChargeRow,
     PriceTermsRow,
     RatedUsageRow,
     SubscriptionVersionRow,
+)
+from invoicing.repository.billing_accounts import (
+    ACCOUNT_COLUMNS,
+    ACCOUNTS,
+    account_of,
+    account_row,
+    accounts_where,
+    accounts_with_children,
+    charged_accounts,
+    page_of,
 )
 from invoicing.repository.billing_watermarks import (
     clear_watermarks,
@@ -60,63 +66,7 @@ from invoicing.repository.billing_watermarks import (
     watermark_versions,
 )
 from libs.contracts.vocabulary import BillingFrequency, BillingTiming, ChargeType, LicenseType
-from libs.platform.value_sets import in_values
-
-_ACCOUNTS: Any = BillingAccountRow.__table__  # type: ignore[attr-defined]
-_MARKS: Any = BillingWatermarkRow.__table__  # type: ignore[attr-defined]
-
-
-def account_of(row: Any) -> BillingAccount:
-    """The billing profile of a row."""
-    return BillingAccount(
-        account_id=row.account_id,
-        customer_id=row.customer_id,
-        name=row.name,
-        currency=row.currency,
-        bill_cycle_day=row.bill_cycle_day,
-        time_zone=row.time_zone,
-        payment_terms_days=row.payment_terms_days,
-        parent_account_id=row.parent_account_id,
-        bills_to_parent=row.bills_to_parent,
-        tax=AccountTaxStatus(
-            treatment=TaxTreatment(row.tax_treatment),
-            certificate_number=row.tax_certificate_number,
-            certificate_expiry=row.tax_certificate_expiry,
-            country=row.tax_country,
-            region=row.tax_region,
-            postal_code=row.tax_postal_code,
-        ),
-        billing_email=row.billing_email,
-        locale=row.locale,
-        crm_owner_name=row.crm_owner_name,
-        crm_owner_email=row.crm_owner_email,
-    )
-
-
-def _account_row(account: BillingAccount, event_at: datetime) -> BillingAccountRow:
-    tax = account.tax
-    return BillingAccountRow(
-        account_id=account.account_id,
-        customer_id=account.customer_id,
-        name=account.name,
-        currency=account.currency,
-        bill_cycle_day=account.bill_cycle_day,
-        time_zone=account.time_zone,
-        payment_terms_days=account.payment_terms_days,
-        parent_account_id=account.parent_account_id,
-        bills_to_parent=account.bills_to_parent,
-        tax_treatment=tax.treatment.value,
-        tax_certificate_number=tax.certificate_number,
-        tax_certificate_expiry=tax.certificate_expiry,
-        tax_country=tax.country,
-        tax_region=tax.region,
-        tax_postal_code=tax.postal_code,
-        billing_email=account.billing_email,
-        locale=account.locale,
-        crm_owner_name=account.crm_owner_name,
-        crm_owner_email=account.crm_owner_email,
-        event_at=event_at,
-    )
+from libs.platform.value_sets import in_parameter
 
 
 @functools.cache
@@ -126,30 +76,62 @@ def _optional(enum: Any, value: str | None) -> Any:
     return None if value is None else enum(value)
 
 
-def subscription_record_of(row: SubscriptionVersionRow) -> SubscriptionRecord:
-    """The subscription event a row keeps."""
+_VERSIONS: Any = SubscriptionVersionRow.__table__  # type: ignore[attr-defined]
+_SUBSCRIPTION_COLUMNS: Final = tuple(
+    _VERSIONS.c[name]
+    for name in (
+        "event_id",
+        "event_at",
+        "event_kind",
+        "subscription_id",
+        "account_id",
+        "product_id",
+        "currency",
+        "charge_type",
+        "billing_period",
+        "billing_timing",
+        # Then the version's terms, in `SubscriptionVersion`'s order.
+        "effective_date",
+        "state",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "price_id",
+        "price_version",
+        "term_start",
+        "term_end",
+    )
+)
+"""What a subscription event is read from, in the order `subscription_record_of` takes it."""
+
+
+def subscription_record_of(row: Sequence[Any]) -> SubscriptionRecord:
+    """The subscription event a row of `_SUBSCRIPTION_COLUMNS` keeps."""
+    (
+        event_id,
+        event_at,
+        event_kind,
+        subscription_id,
+        account_id,
+        product_id,
+        currency,
+        charge_type,
+        billing_period,
+        billing_timing,
+        *terms,
+    ) = row
     return SubscriptionRecord(
-        event_id=row.event_id,
-        event_at=row.event_at,
-        event_kind=row.event_kind,
-        subscription_id=row.subscription_id,
-        account_id=row.account_id,
-        product_id=row.product_id,
-        currency=row.currency,
-        charge_type=_optional(ChargeType, row.charge_type),
-        billing_period=_optional(BillingFrequency, row.billing_period),
-        billing_timing=_optional(BillingTiming, row.billing_timing),
-        version=SubscriptionVersion(
-            effective_date=row.effective_date,
-            state=row.state,
-            quantity=row.quantity,
-            unit_price=row.unit_price,
-            discount_percent=row.discount_percent,
-            price_id=row.price_id,
-            price_version=row.price_version,
-            term_start=row.term_start,
-            term_end=row.term_end,
-        ),
+        event_id=event_id,
+        event_at=event_at,
+        event_kind=event_kind,
+        subscription_id=subscription_id,
+        account_id=account_id,
+        product_id=product_id,
+        currency=currency,
+        charge_type=_optional(ChargeType, charge_type),
+        billing_period=_optional(BillingFrequency, billing_period),
+        billing_timing=_optional(BillingTiming, billing_timing),
+        version=SubscriptionVersion(*terms),
     )
 
 
@@ -179,26 +161,33 @@ def _subscription_row(record: SubscriptionRecord) -> SubscriptionVersionRow:
 
 
 def _fields(value: Any, names: Collection[str]) -> dict[str, Any]:
-    """The named attributes of a row or a record (the columns and fields that share their names)."""
+    """The named attributes of a record (the fields its row's columns share the names of)."""
     return {name: getattr(value, name) for name in names}
 
 
-def _usage_of(row: RatedUsageRow) -> RatedUsageCharge:
-    return RatedUsageCharge(**_fields(row, RatedUsageCharge.__dataclass_fields__))
+def _columns_of(table: Any, record_type: Any) -> tuple[Any, ...]:
+    """The columns of a kind of record, in the order of its fields (which the columns share)."""
+    return tuple(table.c[name] for name in record_type.__dataclass_fields__)
 
 
-def _fulfillment_of(row: FulfillmentLineRow) -> FulfilledCharge:
-    return FulfilledCharge(**_fields(row, FulfilledCharge.__dataclass_fields__))
+_USAGE_COLUMNS: Final = _columns_of(RatedUsageRow.__table__, RatedUsageCharge)  # type: ignore[attr-defined]
+_FULFILLMENT_COLUMNS: Final = _columns_of(FulfillmentLineRow.__table__, FulfilledCharge)  # type: ignore[attr-defined]
+_ONE_TIME_COLUMNS: Final = _columns_of(OneTimeChargeRow.__table__, OneTimeCharge)  # type: ignore[attr-defined]
+_ORDER_LINE_COLUMNS: Final = _columns_of(ApprovedOrderLineRow.__table__, ApprovedOrderLine)  # type: ignore[attr-defined]
+_KIND: Final = tuple(OneTimeCharge.__dataclass_fields__).index("kind")
+_LICENSE_TYPE: Final = tuple(ApprovedOrderLine.__dataclass_fields__).index("license_type")
 
 
-def _one_time_charge_of(row: OneTimeChargeRow) -> OneTimeCharge:
-    values = _fields(row, OneTimeCharge.__dataclass_fields__)
-    return OneTimeCharge(**{**values, "kind": OneTimeChargeKind(row.kind)})
+def _one_time_charge_of(row: Sequence[Any]) -> OneTimeCharge:
+    values = list(row)
+    values[_KIND] = OneTimeChargeKind(values[_KIND])
+    return OneTimeCharge(*values)
 
 
-def _order_line_of(row: ApprovedOrderLineRow) -> ApprovedOrderLine:
-    values = _fields(row, ApprovedOrderLine.__dataclass_fields__)
-    return ApprovedOrderLine(**{**values, "license_type": LicenseType(row.license_type)})
+def _order_line_of(row: Sequence[Any]) -> ApprovedOrderLine:
+    values = list(row)
+    values[_LICENSE_TYPE] = LicenseType(values[_LICENSE_TYPE])
+    return ApprovedOrderLine(*values)
 
 
 def _price_terms_of(row: PriceTermsRow) -> PriceTerms:
@@ -211,6 +200,22 @@ def _price_terms_of(row: PriceTermsRow) -> PriceTerms:
         billing_period=_optional(BillingFrequency, row.billing_period),
         timing=BillingTiming(row.timing),
     )
+
+
+def _read(columns: Sequence[Any], key: str) -> Any:
+    """The statement reading `columns` of the rows whose column `key` is one of the parameter `ids`:
+    built once (`in_parameter`), not at every chunk with its cache key."""
+    table = columns[0].table
+    return core_select(*columns).where(in_parameter(table.c[key], "ids"))
+
+
+_SUBSCRIPTIONS_OF: Final = _read(_SUBSCRIPTION_COLUMNS, "account_id")
+_USAGE_OF: Final = _read(_USAGE_COLUMNS, "account_id")
+_FULFILLMENTS_OF: Final = _read(_FULFILLMENT_COLUMNS, "account_id")
+_ONE_TIME_CHARGES_OF: Final = _read(_ONE_TIME_COLUMNS, "account_id")
+_ORDER_LINES_OF: Final = _read(_ORDER_LINE_COLUMNS, "account_id")
+_PRICES_OF: Final = _read(tuple(PriceTermsRow.__table__.c), "price_id")  # type: ignore[attr-defined]
+_PRODUCTS_OF: Final = _read(tuple(CatalogProductRow.__table__.c), "product_id")  # type: ignore[attr-defined]
 
 
 class SqlBillingInputsReadModel(BillingInputsReadModel):
@@ -235,7 +240,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         """Insert or replace the account's row; it (and the account it billed to) is due again."""
         before = await self.session.get(BillingAccountRow, account.account_id)
         old_parent = None if before is None else before.parent_account_id
-        await self.session.merge(_account_row(account, event_at))
+        await self.session.merge(account_row(account, event_at))
         await ensure_watermark(self.session, account.account_id)
         await self.session.flush()
         await clear_watermarks(self.session, [account.account_id, *([old_parent] if old_parent else [])])
@@ -335,7 +340,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
                 timing=terms.timing.value,
             )
         )
-        await clear_watermarks_of(self.session, *_charged_accounts(price_id=terms.price_id))
+        await clear_watermarks_of(self.session, *charged_accounts(price_id=terms.price_id))
 
     async def product_event_at(self, product_id: str) -> datetime | None:
         """When the product's last applied event occurred."""
@@ -355,41 +360,29 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
                 event_at=event_at,
             )
         )
-        await clear_watermarks_of(self.session, *_charged_accounts(product_id=product.product_id))
+        await clear_watermarks_of(self.session, *charged_accounts(product_id=product.product_id))
 
     # --- what bill runs read -----------------------------------------------------------------
 
     async def find_account(self, account_id: str) -> BillingAccount | None:
         """The account's row, as a billing profile."""
-        row = await self.session.get(BillingAccountRow, account_id)
-        return None if row is None else account_of(row)
+        rows = await self._core_rows(accounts_where(ACCOUNTS.c.account_id == account_id))
+        return account_of(rows[0]) if rows else None
 
     async def accounts_page(
         self, after_account_id: str | None, limit: int, *, due_on: date | None = None
     ) -> list[BillingAccount]:
         """Accounts with their own invoice, by id, after `after_account_id`; with `due_on`, only
         those not marked billed through that date (one outer join on the marks)."""
-        stmt = self._page_of(core_select(_ACCOUNTS), after_account_id, limit, due_on)
+        stmt = page_of(core_select(*ACCOUNT_COLUMNS), after_account_id, limit, due_on)
         return [account_of(row) for row in await self._core_rows(stmt)]
 
     async def account_ids_page(
         self, after_account_id: str | None, limit: int, *, due_on: date | None = None
     ) -> list[str]:
         """The ids of `accounts_page`, read alone."""
-        stmt = self._page_of(core_select(_ACCOUNTS.c.account_id), after_account_id, limit, due_on)
+        stmt = page_of(core_select(ACCOUNTS.c.account_id), after_account_id, limit, due_on)
         return [row[0] for row in await self._core_rows(stmt)]
-
-    @staticmethod
-    def _page_of(stmt: Any, after_account_id: str | None, limit: int, due_on: date | None) -> Any:
-        accounts, marks = _ACCOUNTS.c, _MARKS.c
-        if due_on is not None:
-            stmt = stmt.outerjoin(_MARKS, marks.account_id == accounts.account_id).where(
-                or_(marks.billed_through.is_(None), marks.billed_through < due_on)
-            )
-        stmt = stmt.where(or_(accounts.bills_to_parent.is_(False), accounts.parent_account_id.is_(None)))
-        if after_account_id is not None:
-            stmt = stmt.where(accounts.account_id > after_account_id)
-        return stmt.order_by(accounts.account_id).limit(limit)
 
     async def billing_inputs(
         self,
@@ -399,32 +392,33 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         adjustments: Mapping[str, Sequence[PendingAdjustment]] | None = None,
     ) -> dict[str, BillingInputs]:
         """The chunk's billing inputs (see the port)."""
-        accounts = await self._accounts_with_children(set(account_ids))
+        accounts = await accounts_with_children(self.session, set(account_ids))
         if not accounts:
             return {}
         ids = list(accounts)
-        versions = await self._rows(SubscriptionVersionRow, SubscriptionVersionRow.account_id, ids)
-        usage = await self._rows(RatedUsageRow, RatedUsageRow.account_id, ids)
-        fulfillments = await self._rows(FulfillmentLineRow, FulfillmentLineRow.account_id, ids)
-        one_time = await self._rows(OneTimeChargeRow, OneTimeChargeRow.account_id, ids)
-        order_lines = await self._rows(ApprovedOrderLineRow, ApprovedOrderLineRow.account_id, ids)
-        price_ids = {row.price_id for row in versions} | {row.price_id for row in order_lines}
-        prices = await self._rows(PriceTermsRow, PriceTermsRow.price_id, price_ids)
-        product_ids = {row.product_id for row in versions} | {row.product_id for row in order_lines}
-        # With the products of the rest of the chunk's charges: the bill run asks their tax codes next.
-        product_ids |= {row.product_id for rows in (usage, fulfillments, one_time) for row in rows}
-        product_ids.discard(None)
-        products = await self._rows(CatalogProductRow, CatalogProductRow.product_id, product_ids)
+        subscriptions = [subscription_record_of(row) for row in await self._rows(_SUBSCRIPTIONS_OF, ids)]
+        usage = [RatedUsageCharge(*row) for row in await self._rows(_USAGE_OF, ids)]
+        fulfillments = [FulfilledCharge(*row) for row in await self._rows(_FULFILLMENTS_OF, ids)]
+        one_time = [_one_time_charge_of(row) for row in await self._rows(_ONE_TIME_CHARGES_OF, ids)]
+        order_lines = [_order_line_of(row) for row in await self._rows(_ORDER_LINES_OF, ids)]
+        price_ids = {s.version.price_id for s in subscriptions} | {line.price_id for line in order_lines}
+        prices = await self._rows(_PRICES_OF, price_ids)
+        product_ids = {s.product_id for s in subscriptions} | {line.product_id for line in order_lines}
+        # With the products of the rest of the chunk's charges (a one-time charge may have none):
+        # the bill run asks their tax codes next.
+        product_ids |= {charge.product_id for charges in (usage, fulfillments) for charge in charges}
+        product_ids |= {charge.product_id for charge in one_time if charge.product_id is not None}
+        products = await self._rows(_PRODUCTS_OF, product_ids)
         self._this_transaction()
         self._products_read |= product_ids
         self._tax_codes.update({row.product_id: row.tax_code for row in products})
         records = ReadModelRecords(
             accounts=accounts,
-            subscriptions=[subscription_record_of(row) for row in versions],
-            rated_usage=[_usage_of(row) for row in usage],
-            fulfillments=[_fulfillment_of(row) for row in fulfillments],
-            one_time_charges=[_one_time_charge_of(row) for row in one_time],
-            order_lines=[_order_line_of(row) for row in order_lines],
+            subscriptions=subscriptions,
+            rated_usage=usage,
+            fulfillments=fulfillments,
+            one_time_charges=one_time,
+            order_lines=order_lines,
             prices={(row.price_id, row.version): _price_terms_of(row) for row in prices},
             products={
                 row.product_id: CatalogProduct(row.product_id, row.name, row.tax_code) for row in products
@@ -445,7 +439,7 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         `billing_inputs` read in this transaction)."""
         self._this_transaction()
         unread = set(product_ids) - self._products_read
-        rows = await self._rows(CatalogProductRow, CatalogProductRow.product_id, unread)
+        rows = await self._rows(_PRODUCTS_OF, unread)
         self._this_transaction()
         self._products_read |= unread
         codes = self._tax_codes
@@ -458,49 +452,12 @@ class SqlBillingInputsReadModel(BillingInputsReadModel):
         if transaction is not self._read_in:
             self._tax_codes, self._products_read, self._read_in = {}, set(), transaction
 
-    async def _accounts_with_children(self, account_ids: set[str]) -> dict[str, BillingAccount]:
-        """The accounts of these ids and, level by level, the children that bill to them."""
-        found = {
-            row.account_id: account_of(row)
-            for row in await self._rows(BillingAccountRow, BillingAccountRow.account_id, account_ids)
-        }
-        parents = set(found)
-        for _ in range(MAX_HIERARCHY_DEPTH):
-            if not parents:
-                break
-            stmt = core_select(_ACCOUNTS).where(
-                in_values(_ACCOUNTS.c.parent_account_id, parents), _ACCOUNTS.c.bills_to_parent.is_(True)
-            )
-            children = [account_of(row) for row in await self._core_rows(stmt)]
-            parents = {child.account_id for child in children if child.account_id not in found}
-            found.update({child.account_id: child for child in children})
-        return found
-
-    async def _rows(self, model: Any, column: Any, values: Collection[str]) -> list[Any]:
-        """The rows of `model`'s table whose `column` is in `values`, as plain rows (Core: no ORM
-        object a row; the converters read them by column name as they would a model)."""
+    async def _rows(self, statement: Any, values: Collection[str]) -> list[Any]:
+        """The rows a statement of `_read` reads for these values."""
         if not values:
             return []
-        table = model.__table__
-        return await self._core_rows(core_select(table).where(in_values(table.c[column.key], set(values))))
+        return list((await self.session.exec(statement, params={"ids": list(values)})).all())
 
     async def _core_rows(self, stmt: Select[Any]) -> list[Any]:
         # Through the session (its pending changes flushed first, as for an ORM query).
         return list((await self.session.exec(stmt)).all())  # type: ignore[call-overload]
-
-
-def _charged_accounts(*, price_id: str | None = None, product_id: str | None = None) -> tuple[Any, Any]:
-    """The accounts with a subscription version, or an approved order line, of a price or product."""
-    if price_id is not None:
-        versions = select(SubscriptionVersionRow.account_id).where(
-            col(SubscriptionVersionRow.price_id) == price_id
-        )
-        orders = select(ApprovedOrderLineRow.account_id).where(col(ApprovedOrderLineRow.price_id) == price_id)
-    else:
-        versions = select(SubscriptionVersionRow.account_id).where(
-            col(SubscriptionVersionRow.product_id) == product_id
-        )
-        orders = select(ApprovedOrderLineRow.account_id).where(
-            col(ApprovedOrderLineRow.product_id) == product_id
-        )
-    return versions, orders

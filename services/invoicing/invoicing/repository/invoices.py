@@ -36,11 +36,14 @@ from invoicing.handlers.invoices_port import (
 from invoicing.models.invoices import InvoiceLineRow, InvoiceNumberSeries, InvoiceRow
 from invoicing.repository.billing_watermarks import clear_watermarks
 from invoicing.repository.invoice_rows import (
+    INVOICE_COLUMNS,
+    LINE_COLUMNS,
     invoice_line,
     invoice_of,
+    invoice_row,
     invoice_values,
     line_row,
-    line_values,
+    line_row_values,
     row_key,
 )
 from libs.platform.db import driver_insert, driver_rows
@@ -131,23 +134,22 @@ class SqlInvoiceRepository(InvoiceRepository):
         # per-row parameter processing cost more than SQLite's inserts of a chunk.
         connection = await self.session.connection()
         dialect = connection.dialect
-        rows = [invoice_values(invoice) for invoice in invoices]
+        rows = [(*invoice_row(invoice), 1) for invoice in invoices]
         lines = [
-            line_values(invoice, position, line)
+            line_row_values(invoice, position, line)
             for invoice in invoices
             for position, line in enumerate(invoice.lines)
         ]
         try:
-            row_columns = (*rows[0], "version")
+            row_columns = (*INVOICE_COLUMNS, "version")
             await connection.exec_driver_sql(
                 driver_insert(row_table, row_columns, dialect),
-                driver_rows(row_table, row_columns, dialect, [(*row.values(), 1) for row in rows]),
+                driver_rows(row_table, row_columns, dialect, rows),
             )
             if lines:
-                line_columns = tuple(lines[0])
                 await connection.exec_driver_sql(
-                    driver_insert(line_table, line_columns, dialect),
-                    driver_rows(line_table, line_columns, dialect, [tuple(line.values()) for line in lines]),
+                    driver_insert(line_table, LINE_COLUMNS, dialect),
+                    driver_rows(line_table, LINE_COLUMNS, dialect, lines),
                 )
         except IntegrityError:
             raise ChargeBilledMeanwhile(

@@ -30,7 +30,7 @@ from invoicing.models.collections import CollectionsCaseRow
 from invoicing.models.credits import CreditNoteRow
 from invoicing.models.invoices import InvoiceRow
 from invoicing.models.payments import PaymentAllocationRow, PaymentRefundRow, PaymentRow
-from invoicing.repository.billing_inputs import account_of
+from invoicing.repository.billing_accounts import ACCOUNTS, account_of, accounts_where
 
 Row = InvoiceRow
 _OPEN_STATES = (InvoiceState.FINALIZED.value, InvoiceState.PARTIALLY_PAID.value)
@@ -157,10 +157,8 @@ class SqlReceivablesRepository(ReceivablesRepository):
         """One query over the read model's accounts."""
         if not account_ids:
             return {}
-        rows = await self.session.exec(
-            select(BillingAccountRow).where(col(BillingAccountRow.account_id).in_(sorted(account_ids)))
-        )
-        return {row.account_id: account_of(row) for row in rows.all()}
+        rows = await self.session.exec(accounts_where(ACCOUNTS.c.account_id.in_(sorted(account_ids))))
+        return {row[0]: account_of(row) for row in rows.all()}
 
     async def open_invoices(self, account_ids: Collection[str]) -> list[OpenInvoice]:
         """The page's finalized and partially paid invoices, with what remains due on each."""
