@@ -127,9 +127,11 @@ class IdempotentConsumer:
         max_attempts: int = 5,
         retry_backoff_s: float = 0.5,
         write_turn: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+        prepare: Callable[[Sequence[Envelope]], Awaitable[object]] | None = None,
     ) -> None:
         self.db = db
         self._write_turn = write_turn or contextlib.nullcontext
+        self._prepare = prepare
         self.group_id = group_id
         self.topics = list(topics)
         self.handlers = dict(handlers)
@@ -257,6 +259,8 @@ class IdempotentConsumer:
         so that the failing event is parked or its partition stopped, and the others apply.
         """
         deliveries = [d for record in records for d in deliveries_of(record, self.handlers, self._decoders)]
+        if self._prepare is not None:
+            await self._prepare_batch(self._prepare, deliveries)
         async with self._write_turn(), self.db.session() as session:
             try:
                 outcome = await self._apply_batch(session, deliveries)
@@ -281,6 +285,19 @@ class IdempotentConsumer:
         self.skipped_duplicates += outcome.skipped
         self.parked_total += outcome.parked
         return outcome.applied
+
+    async def _prepare_batch(
+        self, prepare: Callable[[Sequence[Envelope]], Awaitable[object]], deliveries: Sequence[Delivery]
+    ) -> None:
+        """The handlers' read-only work on the batch's events, before its write turn (see
+        `ConsumerSpec.prepare`). A preparation that fails only leaves that work to the handlers."""
+        envelopes = [d.envelope for d in deliveries if d.envelope is not None and not d.problem]
+        if not envelopes:
+            return
+        try:
+            await prepare(envelopes)
+        except Exception as exc:
+            log.warning("consumer.prepare_failed", group=self.group_id, error=describe(exc))
 
     async def _apply_batch(
         self,

@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from libs.contracts.envelope import Envelope
 from libs.contracts.topics import ALL_TOPICS
 from libs.platform.audit import audit_router
 from libs.platform.auth import Principal
@@ -67,7 +68,13 @@ class ConsumerSpec:
     write_turn: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None
     """A turn each poll's transaction waits for before it starts (none by default): on SQLite a
     service queues its hot writers on it, REST and consumer alike, instead of in SQLite's busy
-    handler (rating's usage batches: `rating.usage_write_turns`)."""
+    handler (`libs.platform.write_turns`: rating's usage batches, invoicing's bill-run chunks)."""
+    prepare: Callable[[Sequence[Envelope]], Awaitable[object]] | None = None
+    """Work on a poll's events that only reads, done before its write turn (none by default):
+    on a read-only session that on SQLite reads beside the writer, so that the turn holds the
+    write lock only for what must be consistent with the writes. What it leaves for the handlers
+    (invoicing's prepared bill-run chunks) they must check again inside their transaction; a
+    preparation that raises is logged and leaves its work to the handlers."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,7 @@ class ServiceRuntime:
                 max_attempts=self.settings.consumer_max_attempts,
                 retry_backoff_s=self.settings.consumer_retry_backoff_s,
                 write_turn=spec.write_turn,
+                prepare=spec.prepare,
             )
             for spec in self.consumer_specs
         ]

@@ -28,14 +28,16 @@ inbox entry commit together (a redelivered event changes nothing twice).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from invoicing.domain.ledger import DEFAULT_CHART_OF_ACCOUNTS
 from invoicing.handlers import billing_inputs, ledger_postings
-from invoicing.handlers.bill_run_chunks import apply_chunk
+from invoicing.handlers.bill_run_chunks import apply_chunk, prepare_chunk
+from invoicing.handlers.bill_runs_port import PreparedBilling
 from invoicing.repository.unit_of_work import SqlInvoicingUnitOfWork
 from libs.contracts import invoicing as invoicing_contracts
 from libs.contracts import payments
@@ -147,25 +149,58 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
 
 
 def bill_runs_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
-    """`invoicing.bill_runs`: bills each chunk of a run once (see the module)."""
+    """`invoicing.bill_runs`: bills each chunk of a run once (see the module).
 
-    async def on_chunk(session: AsyncSession, envelope: Envelope) -> None:
-        billing = getattr(runtime, "account_billing", None)
-        if billing is None:
-            raise RetryableError("no account billing is wired in this process")
-        uow = SqlInvoicingUnitOfWork(
+    On SQLite the chunks of every process on the database file take turns to write (a `flock`
+    of `<database>.bill-run-turn`, `libs.platform.write_turns`), and a poll's chunks are read and
+    drafted before the turn, on a read-only session (`bill_run_chunks.prepare_chunk`), so that
+    a process prepares its next chunk while another writes. PostgreSQL has concurrent writers:
+    there a chunk is read and billed in its transaction alone."""
+    chunk_type = spec_of(BillRunChunkRequested).type
+    prepared: dict[uuid.UUID, PreparedBilling] = {}
+
+    def unit_of_work(session: AsyncSession) -> SqlInvoicingUnitOfWork:
+        return SqlInvoicingUnitOfWork(
             runtime.db,
             producer=runtime.settings.service_name,
             actor=BILL_RUNS_GROUP,
             session=session,
             clock=runtime.clock,
         )
-        await apply_chunk(uow, billing=billing, request=envelope.payload_as(BillRunChunkRequested))
 
+    async def prepare(envelopes: Sequence[Envelope]) -> None:
+        prepared.clear()  # what a failed poll left: its redo reads in its transaction
+        billing = getattr(runtime, "account_billing", None)
+        if billing is None:
+            return
+        for envelope in envelopes:
+            if envelope.type != chunk_type:
+                continue
+            async with runtime.db.read_only_sessions() as session:
+                ready = await prepare_chunk(
+                    unit_of_work(session), billing=billing, request=envelope.payload_as(BillRunChunkRequested)
+                )
+            if ready is not None:
+                prepared[envelope.event_id] = ready
+
+    async def on_chunk(session: AsyncSession, envelope: Envelope) -> None:
+        billing = getattr(runtime, "account_billing", None)
+        if billing is None:
+            raise RetryableError("no account billing is wired in this process")
+        await apply_chunk(
+            unit_of_work(session),
+            billing=billing,
+            request=envelope.payload_as(BillRunChunkRequested),
+            prepared=prepared.pop(envelope.event_id, None),
+        )
+
+    sqlite = runtime.db.dialect == "sqlite"
     return ConsumerSpec(
         group_id=BILL_RUNS_GROUP,
         topics=[INVOICING_EVENTS],
-        handlers={spec_of(BillRunChunkRequested).type: on_chunk},
+        handlers={chunk_type: on_chunk},
+        write_turn=getattr(runtime, "bill_run_write_turn", None) if sqlite else None,
+        prepare=prepare if sqlite else None,
     )
 
 

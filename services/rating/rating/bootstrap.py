@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
+from libs.platform.write_turns import WriteTurns
 from rating.config import RatingSettings
 from rating.consumers import consumer_specs
 from rating.domain.usage_loads import UsageLoad
@@ -36,7 +37,6 @@ from rating.jobs import periodic_jobs
 from rating.repository.entitlements import SqlEntitlementReads
 from rating.repository.unit_of_work import SqlRatingUnitOfWork, SqlReadOnlyRatingUnitOfWork
 from rating.repository.usage_files import SpoolDirectory
-from rating.usage_write_turns import UsageWriteTurns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -62,7 +62,7 @@ class RatingRuntime(ServiceRuntime):
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
 
-    _usage_writes: UsageWriteTurns | None = field(default=None, init=False, repr=False)
+    _usage_writes: WriteTurns | None = field(default=None, init=False, repr=False)
     _entitlement_reads: SqlEntitlementReads | None = field(default=None, init=False, repr=False)
 
     def entitlement_reads(self) -> SqlEntitlementReads:
@@ -83,11 +83,11 @@ class RatingRuntime(ServiceRuntime):
         """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued
         here rather than in SQLite's busy handler (which sleeps between tries and gives up after
         its timeout with "database is locked" — a 500 for a batch that only had to wait), and
-        behind the batches of the other processes on the same file (`rating.usage_write_turns`)."""
+        behind the batches of the other processes on the same file (`libs.platform.write_turns`)."""
         if self.db.dialect != "sqlite":
             return contextlib.nullcontext()
         if self._usage_writes is None:
-            self._usage_writes = UsageWriteTurns(make_url(self.db.url).database)
+            self._usage_writes = WriteTurns(make_url(self.db.url).database, name="usage")
         return self._usage_writes.turn()
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:

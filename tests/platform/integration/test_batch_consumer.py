@@ -444,3 +444,48 @@ async def test_every_poll_s_transaction_runs_inside_the_consumer_s_write_turn(
     await _run_until(consumer, lambda c: c.applied_total == EVENTS)
     assert await _count(db) == EVENTS
     assert "outside" not in turns and turns.count("inside") == len(book.calls) > 0
+
+
+async def test_a_poll_is_prepared_before_its_write_turn_and_a_failed_preparation_leaves_it_whole(
+    batched: tuple[Database, KafkaPublisher, Kind], broker: str
+) -> None:
+    db, publisher, kind = batched
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    await _post_events(db, kind[0], EVENTS)
+    assert await OutboxRelay(db, publisher, batch_size=100).drain() == EVENTS
+    book = PostingBook()
+    steps: list[str] = []
+    inside = False
+
+    @contextlib.asynccontextmanager
+    async def write_turn() -> AsyncIterator[None]:
+        nonlocal inside
+        inside = True
+        try:
+            yield
+        finally:
+            inside = False
+
+    async def prepare(envelopes: Sequence[Envelope]) -> None:
+        steps.append("prepared inside" if inside else "prepared")
+        if len(steps) == 1:
+            raise RuntimeError("the first preparation fails: its poll is applied all the same")
+
+    async def post(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        steps.append("applied")
+        await book.post(session, envelopes)
+
+    consumer = IdempotentConsumer(
+        db,
+        group_id=group,
+        topics=[kind[1]],
+        handlers={kind[2]: BatchEventHandler(post)},
+        bootstrap_servers=broker,
+        batch_size=40,
+        write_turn=write_turn,
+        prepare=prepare,
+        **GROUP_TIMEOUTS,
+    )
+    await _run_until(consumer, lambda c: c.applied_total == EVENTS)
+    assert await _count(db) == EVENTS
+    assert "prepared inside" not in steps and steps[0] == "prepared" and steps[1] == "applied"

@@ -44,7 +44,13 @@ from invoicing.domain.billing_inputs import BillingInputs
 from invoicing.domain.charge_lines import ChargeLine
 from invoicing.domain.charges import ChargeScope, charges_due
 from invoicing.domain.invoices import Invoice, InvoiceLine, RunKind
-from invoicing.domain.tax import TaxableLine, TaxAssessment, TaxCalculator, TaxRequest
+from invoicing.domain.tax import (
+    RateTableTaxCalculator,
+    TaxableLine,
+    TaxAssessment,
+    TaxCalculator,
+    TaxRequest,
+)
 from invoicing.handlers.invoices import DraftRequest, stage_draft, stage_finalize, stage_issued
 from invoicing.handlers.tax_rates import tax_calculator_for
 from libs.platform.errors import DomainError
@@ -56,6 +62,11 @@ if TYPE_CHECKING:
 
 YIELD_EVERY: Final = 50
 """Accounts whose charges are computed between two yields to the event loop."""
+
+
+Drafted = DraftRequest | AccountOutcome
+"""What an account of a chunk is due: the invoice to issue, or its outcome already (nothing due,
+billed on its parent's invoice, refused for a reason of its own)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,16 @@ class _ChunkContext:
 
 class InvoiceEngineBilling:
     """The accounts of a chunk billed by the charge calculation, tax and the invoices' keys."""
+
+    async def prepare_chunk(
+        self, uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]
+    ) -> PreparedChunk | None:
+        """The chunk read and drafted on a read-only `uow` (see `PreparedChunk`); None when only
+        its write transaction can bill it (a dry run, a chunk of one account)."""
+        if run.dry_run or len(account_ids) < 2:
+            return None
+        context = await _read_chunk(uow, run, account_ids)
+        return PreparedChunk(context, tuple(account_ids), await _draft_chunk(context, account_ids))
 
     async def bill_chunk(
         self, uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]
@@ -96,6 +117,65 @@ class InvoiceEngineBilling:
         if not run.dry_run:
             await _mark_billed(uow, context, outcomes)
         return ChunkResult(tuple(outcomes))
+
+
+@dataclass(frozen=True)
+class PreparedChunk:
+    """A chunk's billing inputs read, and its invoices drafted, before its write transaction.
+
+    On SQLite every write transaction holds the database's one write lock from its start; a
+    chunk's reads and its drafting (about half its time) need none, so `prepare_chunk` does them
+    on a read-only unit of work (WAL: it reads beside the writer, at one snapshot), and two
+    invoicing processes on one file overlap them with each other's writes (issue 9).
+
+    What was read must still hold when the chunk writes. Every write that changes what an
+    account is due bumps its billing watermark's version in its own transaction (migration 0012:
+    subscriptions, usage, charges, account, prices and products, adjustments, voided invoices),
+    so `bill_in` reads the chunk's versions again (one query) and the tax rates in force (one
+    query): the accounts whose version moved (or that had none) are read and drafted again
+    inside the transaction; a change of rates drafts them all again. Invoices another run issued
+    meanwhile are found by their keys (`stage_issued`), a charge billed by another run is refused
+    by the database (`ChargeBilledMeanwhile`), and numbers are taken at commit as before.
+    """
+
+    context: _ChunkContext
+    account_ids: tuple[str, ...]
+    drafted: dict[str, Drafted]
+
+    async def moved_in(self, uow: InvoicingUnitOfWork) -> list[str]:
+        """The accounts whose inputs may have changed since they were read (in `uow`'s transaction);
+        all of them when the tax rates did."""
+        context = self.context
+        rates = await tax_calculator_for(
+            uow, context.run.bill_date, [billing.account.tax for billing in context.inputs.values()]
+        )
+        if not isinstance(context.taxes, RateTableTaxCalculator) or set(rates.rates) != set(
+            context.taxes.rates
+        ):
+            return list(self.account_ids)
+        now = await uow.billing_inputs.watermark_versions(self.account_ids)
+        read = context.versions
+        return [a for a in self.account_ids if a not in read or now.get(a) != read[a]]
+
+    async def bill_in(self, uow: InvoicingUnitOfWork) -> ChunkResult:
+        """Issue the prepared invoices in `uow`'s write transaction, the accounts that moved
+        read and drafted again there (see the class); marks the accounts billed."""
+        context, drafted = self.context, self.drafted
+        moved = await self.moved_in(uow)
+        if moved:
+            again = await _read_chunk(uow, context.run, moved)
+            changed = set(moved)
+            context = _ChunkContext(
+                context.run,
+                {a: i for a, i in context.inputs.items() if a not in changed} | again.inputs,
+                context.tax_codes | again.tax_codes,
+                again.taxes,
+                {a: v for a, v in context.versions.items() if a not in changed} | again.versions,
+            )
+            drafted = dict(drafted) | await _draft_chunk(again, moved)
+        result = await _issue_drafted(uow, context, self.account_ids, drafted)
+        await _mark_billed(uow, context, result.outcomes)
+        return result
 
 
 async def _mark_billed(
@@ -141,12 +221,13 @@ async def _read_chunk(uow: InvoicingUnitOfWork, run: BillRun, account_ids: Seque
 async def _issue_chunk(
     uow: InvoicingUnitOfWork, context: _ChunkContext, account_ids: Sequence[str]
 ) -> ChunkResult:
-    """The chunk's invoices issued together (`stage_issued`: one query for those already there,
-    one statement for their numbers, one for the invoices, one for their lines). An account
-    refused for a reason of its own is a failure; a conflict with another run raises, and the
-    chunk is billed again one account at a time (`bill_run_chunks.bill_accounts`)."""
-    outcomes: dict[str, AccountOutcome] = {}
-    requests: list[DraftRequest] = []
+    """The chunk's invoices drafted, then issued together (`_issue_drafted`)."""
+    return await _issue_drafted(uow, context, account_ids, await _draft_chunk(context, account_ids))
+
+
+async def _draft_chunk(context: _ChunkContext, account_ids: Sequence[str]) -> dict[str, Drafted]:
+    """The invoice each account is due (pure computation on what the chunk read)."""
+    drafted: dict[str, Drafted] = {}
     for position, account_id in enumerate(account_ids):
         if position and not position % YIELD_EVERY:
             await asyncio.sleep(0)  # let the process answer its requests (progress, health) meanwhile
@@ -154,14 +235,23 @@ async def _issue_chunk(
         try:
             request = None if inputs is None else await _draft_request(context, inputs)
         except DomainError as refused:
-            outcomes[account_id] = AccountFailure(account_id, refused.detail)
+            drafted[account_id] = AccountFailure(account_id, refused.detail)
             continue
-        if request is None:
-            outcomes[account_id] = AccountInvoiced(account_id)
-        else:
-            requests.append(request)
-    drafted = await stage_issued(uow=uow, requests=requests, invoice_date=context.run.bill_date)
-    for request, outcome in zip(requests, drafted, strict=True):
+        drafted[account_id] = AccountInvoiced(account_id) if request is None else request
+    return drafted
+
+
+async def _issue_drafted(
+    uow: InvoicingUnitOfWork, context: _ChunkContext, account_ids: Sequence[str], drafted: dict[str, Drafted]
+) -> ChunkResult:
+    """The chunk's invoices issued together (`stage_issued`: one query for those already there,
+    one statement for their numbers, one for the invoices, one for their lines). An account
+    refused for a reason of its own is a failure; a conflict with another run raises, and the
+    chunk is billed again one account at a time (`bill_run_chunks.bill_accounts`)."""
+    requests = [d for d in drafted.values() if isinstance(d, DraftRequest)]
+    outcomes = {a: d for a, d in drafted.items() if not isinstance(d, DraftRequest)}
+    issued = await stage_issued(uow=uow, requests=requests, invoice_date=context.run.bill_date)
+    for request, outcome in zip(requests, issued, strict=True):
         outcomes[request.account.account_id] = AccountInvoiced(
             request.account.account_id, (_billed(outcome.invoice, outcome.created),)
         )

@@ -13,6 +13,11 @@
 - **A chunk** (`apply_chunk`, the `invoicing.bill_runs` consumer; or inline as above) is claimed
   by inserting its row — the primary key (run, chunk) makes a chunk count once, whoever gets it
   and however often — then billed and counted in the same transaction as the claim.
+- **Preparation** (`prepare_chunk`, on SQLite): the consumer reads a chunk's billing inputs and
+  drafts its invoices on a read-only unit of work before its write turn
+  (`libs.platform.write_turns`), so that two processes on one database file overlap that work
+  with each other's writes; the transaction then checks that what was read still holds, drafts
+  again the accounts that moved, and numbers and stores the invoices (`account_billing.PreparedChunk`).
 - **Failure isolation**: the chunk is billed by one `bill_chunk` call inside a savepoint (the
   fast path: one round of set-based work for the whole chunk). Accounts the biller cannot bill
   for a reason of their own it reports as failures without raising. Only when the call raises
@@ -44,7 +49,7 @@ from invoicing.domain.bill_runs import (
     cut_into_chunks,
     tally,
 )
-from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf
+from invoicing.handlers.bill_runs_port import AccountBilling, AccountsOf, ChunkPreparation, PreparedBilling
 from libs.contracts.bill_runs import BillRunChunkRequested, BillRunCompleted, CurrencyAmount
 from libs.platform.db import is_retryable_conflict
 from libs.platform.deliveries import is_infrastructure
@@ -90,12 +95,19 @@ def _must_raise(exc: BaseException) -> bool:
 
 
 async def _bill_in_savepoint(
-    uow: InvoicingUnitOfWork, billing: AccountBilling, run: BillRun, account_ids: Sequence[str]
+    uow: InvoicingUnitOfWork,
+    billing: AccountBilling,
+    run: BillRun,
+    account_ids: Sequence[str],
+    prepared: PreparedBilling | None = None,
 ) -> ChunkResult:
     result: ChunkResult | None = None
     try:
         async with uow.savepoint():
-            result = await billing.bill_chunk(uow, run, account_ids)
+            if prepared is not None:
+                result = await prepared.bill_in(uow)
+            else:
+                result = await billing.bill_chunk(uow, run, account_ids)
             if run.dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:
@@ -114,12 +126,17 @@ def _in_order(result: ChunkResult, account_ids: Sequence[str]) -> list[AccountOu
 
 
 async def bill_accounts(
-    uow: InvoicingUnitOfWork, billing: AccountBilling, run: BillRun, account_ids: Sequence[str]
+    uow: InvoicingUnitOfWork,
+    billing: AccountBilling,
+    run: BillRun,
+    account_ids: Sequence[str],
+    prepared: PreparedBilling | None = None,
 ) -> ChunkResult:
-    """Bill a chunk: all at once, or — when that raises — one account per savepoint (see the module)."""
+    """Bill a chunk: all at once (from what was `prepared`, if given), or — when that raises —
+    one account per savepoint, each read in this transaction (see the module)."""
     try:
         return ChunkResult(
-            tuple(_in_order(await _bill_in_savepoint(uow, billing, run, account_ids), account_ids))
+            tuple(_in_order(await _bill_in_savepoint(uow, billing, run, account_ids, prepared), account_ids))
         )
     except Exception as exc:
         if _must_raise(exc):
@@ -138,29 +155,51 @@ async def bill_accounts(
 
 
 async def bill_chunk_once(
-    uow: InvoicingUnitOfWork, billing: AccountBilling, run: BillRun, chunk: BillRunChunk
+    uow: InvoicingUnitOfWork,
+    billing: AccountBilling,
+    run: BillRun,
+    chunk: BillRunChunk,
+    prepared: PreparedBilling | None = None,
 ) -> ChunkTally | None:
     """Claim, bill and count a chunk in the caller's transaction; None when it was counted before."""
     if not await uow.bill_runs.claim_chunk(run.id, chunk.chunk_id, now=uow.clock.now()):
         log.info("bill_run.chunk_duplicate", run_id=run.id, chunk_id=chunk.chunk_id)
         return None
     with gc_paused():  # the chunk's objects die by reference counting (libs/platform/memory.py)
-        result = await bill_accounts(uow, billing, run, chunk.account_ids)
+        result = await bill_accounts(uow, billing, run, chunk.account_ids, prepared)
     counted = tally(result)
     await uow.bill_runs.count_chunk(run.id, chunk.chunk_id, counted, result.failures)
     return counted
 
 
-async def apply_chunk(
+async def prepare_chunk(
     uow: InvoicingUnitOfWork, *, billing: AccountBilling, request: BillRunChunkRequested
+) -> PreparedBilling | None:
+    """A `bill_run.chunk_requested` read and drafted on a read-only `uow`, before its write turn
+    (`ChunkPreparation`); None when the billing cannot prepare it, or the chunk needs no billing."""
+    if not isinstance(billing, ChunkPreparation):
+        return None
+    run = await uow.bill_runs.get(request.run_id)
+    if run is None or run.is_finished:
+        return None
+    with gc_paused():
+        return await billing.prepare_chunk(uow, run, request.account_ids)
+
+
+async def apply_chunk(
+    uow: InvoicingUnitOfWork,
+    *,
+    billing: AccountBilling,
+    request: BillRunChunkRequested,
+    prepared: PreparedBilling | None = None,
 ) -> None:
-    """Bill one `bill_run.chunk_requested` (the consumer's transaction), and complete its run if it was
-    the last chunk."""
+    """Bill one `bill_run.chunk_requested` (the consumer's transaction) — from what `prepare_chunk`
+    read and drafted, if given, checked again here — and complete its run if it was the last chunk."""
     run = await uow.bill_runs.get(request.run_id)
     if run is None:
         raise NotFound("bill run", request.run_id)
     chunk = BillRunChunk(run.id, request.chunk_id, request.bill_date, tuple(request.account_ids))
-    if await bill_chunk_once(uow, billing, run, chunk) is not None:
+    if await bill_chunk_once(uow, billing, run, chunk, prepared) is not None:
         fresh = await uow.bill_runs.get(run.id)
         if fresh is not None:
             await _complete_if_done(uow, fresh)

@@ -12,6 +12,8 @@ per-account billing a run (and a preview) calls.
   invoices and stores nothing. Accounts it cannot bill for a reason of their own (a missing
   price, a currency that does not match) come back as `AccountFailure`s; an exception fails the
   whole call, and the caller then bills the chunk's accounts one by one (see `bill_run_chunks`).
+  One that is also a `ChunkPreparation` reads and drafts a chunk before its write transaction
+  (`prepare_chunk`), and the transaction bills what was prepared (`PreparedBilling.bill_in`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from invoicing.domain.bill_runs import AccountFailure, BillRun, BillRunState, ChunkResult, ChunkTally
 
@@ -45,6 +47,27 @@ class AccountBilling(Protocol):
         self, uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]
     ) -> ChunkResult:
         """One outcome per account, in order; writes nothing when `run.dry_run`."""
+        ...
+
+
+class PreparedBilling(Protocol):
+    """A chunk's billing read and computed before its write transaction (`ChunkPreparation`)."""
+
+    async def bill_in(self, uow: InvoicingUnitOfWork) -> ChunkResult:
+        """Bill the chunk in `uow`'s write transaction as `bill_chunk` would, first checking that
+        what was read still holds (and reading again what does not); one outcome per account."""
+        ...
+
+
+@runtime_checkable
+class ChunkPreparation(Protocol):
+    """An `AccountBilling` that can do a chunk's reads and computation on a read-only unit of work,
+    before the write transaction (on SQLite, outside the one write lock: `bill_run_chunks`)."""
+
+    async def prepare_chunk(
+        self, uow: InvoicingUnitOfWork, run: BillRun, account_ids: Sequence[str]
+    ) -> PreparedBilling | None:
+        """The chunk prepared; None when it can only be billed in its write transaction."""
         ...
 
 

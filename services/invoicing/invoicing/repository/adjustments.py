@@ -72,6 +72,9 @@ class SqlAdjustmentRepository(AdjustmentRepository):
         )
         if result.rowcount != 1:
             raise Conflict(f"adjustment {adjustment.id!r} changed meanwhile; read it and retry")
+        # A cancelled adjustment leaves the account's next invoice: a chunk prepared with it
+        # (`account_billing.PreparedChunk`) must see the account moved and draft it again.
+        await clear_watermarks(self.session, [adjustment.account_id])
         adjustment.version += 1
 
     async def page(self, filters: AdjustmentFilters, page: PageRequest) -> Page[Adjustment]:

@@ -1,4 +1,4 @@
-"""Usage batches of processes on one SQLite file take turns by a file lock (`rating.usage_write_turns`)."""
+"""Writers of processes on one SQLite file take turns by a file lock (`libs.platform.write_turns`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rating.usage_write_turns import UsageWriteTurns
+from libs.platform.write_turns import WriteTurns
 
 
 def _hold(database: str, held: Any, release: Any) -> None:
     async def run() -> None:
-        turns = UsageWriteTurns(database)
+        turns = WriteTurns(database, name="usage")
         async with turns.turn():
             held.set()
             release.wait(10)
@@ -23,14 +23,14 @@ def _hold(database: str, held: Any, release: Any) -> None:
 
 
 async def test_a_process_waits_for_the_turn_another_process_holds(tmp_path: Path) -> None:
-    database = str(tmp_path / "rating.db")
+    database = str(tmp_path / "billing.db")
     context = multiprocessing.get_context("spawn")
     held, release = context.Event(), context.Event()
     other = context.Process(target=_hold, args=(database, held, release))
     other.start()
     try:
         assert held.wait(30)
-        turns = UsageWriteTurns(database)
+        turns = WriteTurns(database, name="usage")
         waiting = asyncio.ensure_future(_take(turns))
         await asyncio.sleep(0.2)
         assert not waiting.done()  # the other process holds the turn
@@ -42,14 +42,17 @@ async def test_a_process_waits_for_the_turn_another_process_holds(tmp_path: Path
         other.join(10)
 
 
-async def _take(turns: UsageWriteTurns) -> float:
+async def _take(turns: WriteTurns) -> float:
     async with turns.turn():
         return time.monotonic()
 
 
 async def test_a_cancelled_wait_gives_the_turn_back(tmp_path: Path) -> None:
-    database = str(tmp_path / "rating.db")
-    first, second = UsageWriteTurns(database), UsageWriteTurns(database)  # two open files: two holders
+    database = str(tmp_path / "billing.db")
+    first, second = (
+        WriteTurns(database, name="usage"),
+        WriteTurns(database, name="usage"),
+    )  # two open files: two holders
     async with first.turn():
         waiting = asyncio.ensure_future(_take(second))
         await asyncio.sleep(0.1)
@@ -65,7 +68,7 @@ async def test_a_cancelled_wait_gives_the_turn_back(tmp_path: Path) -> None:
 
 
 async def test_a_memory_database_takes_turns_in_the_process_only() -> None:
-    turns = UsageWriteTurns(":memory:")
+    turns = WriteTurns(":memory:", name="usage")
     async with turns.turn():
         pass
     turns.close()
