@@ -60,6 +60,7 @@ from libs.platform.deliveries import (
 from libs.platform.inbox_entries import InboxEntry, applied_ids, record_applied
 from libs.platform.log_resets import LogResetWatch
 from libs.platform.logging import get_logger, reset_correlation_id, set_correlation_id
+from libs.platform.memory import gc_paused
 from libs.platform.partition_retries import PartitionRetries, Retry
 
 __all__ = [
@@ -259,9 +260,32 @@ class IdempotentConsumer:
         so that the failing event is parked or its partition stopped, and the others apply.
         """
         deliveries = [d for record in records for d in deliveries_of(record, self.handlers, self._decoders)]
-        if self._prepare is not None:
-            await self._prepare_batch(self._prepare, deliveries)
-        async with self._write_turn(), self.db.session() as session:
+        # A poll of only events no handler reads (a bill run's own invoice events, for the
+        # bill-run group) writes nothing: it neither prepares nor queues behind other writers.
+        idle = all(unread(d, self.handlers) for d in deliveries)
+        prepared = self._prepare is not None and not idle
+        # What a preparation leaves the handlers dies by reference counting when the poll ends:
+        # the cyclic collector stays off until then, or every collection meanwhile (the process's
+        # other consumers allocate while this one waits for its turn) walks it, and promotes it.
+        with gc_paused() if prepared else contextlib.nullcontext():
+            if self._prepare is not None and prepared:
+                await self._prepare_batch(self._prepare, deliveries)
+            outcome = await self._apply_in_turn(records, deliveries, idle)
+        # Only now that the transaction holds: partitions that went through forget their retry.
+        self._partition_retries.settle(
+            {TopicPartition(r.topic, r.partition) for r in records}, outcome.retries
+        )
+        self.retries_total += len(outcome.retries)
+        self.applied_total += outcome.applied
+        self.skipped_duplicates += outcome.skipped
+        self.parked_total += outcome.parked
+        return outcome.applied
+
+    async def _apply_in_turn(
+        self, records: Sequence[ConsumerRecord[Any, Any]], deliveries: list[Delivery], idle: bool
+    ) -> _Outcome:
+        turn = contextlib.nullcontext() if idle else self._write_turn()
+        async with turn, self.db.session() as session:
             try:
                 outcome = await self._apply_batch(session, deliveries)
             except _HandlerFailed as failed:
@@ -276,15 +300,7 @@ class IdempotentConsumer:
                 known = None if failed.whole_message else failed
                 outcome = await self._apply_batch(session, deliveries, isolate=True, known=known)
             await session.commit()
-        # Only now that the transaction holds: partitions that went through forget their retry.
-        self._partition_retries.settle(
-            {TopicPartition(r.topic, r.partition) for r in records}, outcome.retries
-        )
-        self.retries_total += len(outcome.retries)
-        self.applied_total += outcome.applied
-        self.skipped_duplicates += outcome.skipped
-        self.parked_total += outcome.parked
-        return outcome.applied
+        return outcome
 
     async def _prepare_batch(
         self, prepare: Callable[[Sequence[Envelope]], Awaitable[object]], deliveries: Sequence[Delivery]

@@ -44,6 +44,11 @@ class InvoicingSettings(ServiceSettings):
     """Accounts per chunk: one `bill_run.chunk_requested` message, billed in one transaction."""
     bill_run_chunks_per_poll: int = Field(default=4, ge=1, le=500)
     """Chunks the `invoicing.bill_runs` consumer takes per poll (one transaction)."""
+    bill_run_prepared_chunks: bool = False
+    """On SQLite, read and draft each chunk before its write turn, the turns of every process on
+    the database file queued on a file lock (`bill_run_chunks.prepare_chunk`). Off by default:
+    `make bench-billrun` on a loaded two-core machine measured it slower, one process and two
+    (see docs/invoicing.md)."""
     bill_run_poll_s: float = Field(default=1.0, ge=0)
     """How often this process looks for runs to enumerate and runs to complete (0: never; another
     replica does)."""

@@ -151,11 +151,12 @@ def read_model_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
 def bill_runs_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
     """`invoicing.bill_runs`: bills each chunk of a run once (see the module).
 
-    On SQLite the chunks of every process on the database file take turns to write (a `flock`
-    of `<database>.bill-run-turn`, `libs.platform.write_turns`), and a poll's chunks are read and
-    drafted before the turn, on a read-only session (`bill_run_chunks.prepare_chunk`), so that
-    a process prepares its next chunk while another writes. PostgreSQL has concurrent writers:
-    there a chunk is read and billed in its transaction alone."""
+    With `BILL_RUN_PREPARED_CHUNKS` on SQLite, the chunks of every process on the database file
+    take turns to write (a `flock` of `<database>.bill-run-turn`, `libs.platform.write_turns`),
+    and a poll's chunks are read and drafted before the turn, on a read-only session
+    (`bill_run_chunks.prepare_chunk`), so that a process prepares its next chunk while another
+    writes. Otherwise (the default, and PostgreSQL, which has concurrent writers) a chunk is read
+    and billed in its transaction alone."""
     chunk_type = spec_of(BillRunChunkRequested).type
     prepared: dict[uuid.UUID, PreparedBilling] = {}
 
@@ -194,13 +195,15 @@ def bill_runs_consumer(runtime: ServiceRuntime) -> ConsumerSpec:
             prepared=prepared.pop(envelope.event_id, None),
         )
 
-    sqlite = runtime.db.dialect == "sqlite"
+    prepared_chunks = runtime.db.dialect == "sqlite" and getattr(
+        runtime.settings, "bill_run_prepared_chunks", False
+    )
     return ConsumerSpec(
         group_id=BILL_RUNS_GROUP,
         topics=[INVOICING_EVENTS],
         handlers={chunk_type: on_chunk},
-        write_turn=getattr(runtime, "bill_run_write_turn", None) if sqlite else None,
-        prepare=prepare if sqlite else None,
+        write_turn=getattr(runtime, "bill_run_write_turn", None) if prepared_chunks else None,
+        prepare=prepare if prepared_chunks else None,
     )
 
 

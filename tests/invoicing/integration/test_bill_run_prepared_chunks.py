@@ -23,7 +23,8 @@ from sqlalchemy import text
 
 from bench.billrun_seed import account_id, invoice_total, seed_read_model
 from invoicing.app import create_app
-from invoicing.bootstrap import InvoicingRuntime
+from invoicing.bootstrap import InvoicingRuntime, bootstrap
+from invoicing.consumers import BILL_RUNS_GROUP
 from invoicing.domain.billing_inputs import AdjustmentDirection
 from invoicing.handlers import adjustments as adjustment_handlers
 from invoicing.handlers import bill_runs
@@ -36,6 +37,7 @@ from invoicing.schemas.adjustments import AdjustmentCreate
 from invoicing.schemas.bill_runs import BillRunCreate
 from libs.contracts.bill_runs import BillRunChunkRequested
 from libs.platform.db import Database
+from libs.platform.service import ConsumerSpec
 from libs.platform.write_turns import WriteTurns
 from tests.invoicing.integration.conftest import AUGUST_1, invoicing_settings
 from tests.invoicing.upstream_events import usage_rated
@@ -268,3 +270,14 @@ async def test_two_workers_on_one_sqlite_file_bill_every_account_once_while_usag
         async with runtime.invoicing_unit_of_work() as uow:
             _, progress = await uow.bill_runs.progress(run_id)
             assert (progress.accounts, progress.invoices_created) == (120, 120)
+
+
+def test_the_bill_run_group_prepares_its_chunks_only_when_told_to(sqlite_url: str) -> None:
+    def spec(**extra: object) -> ConsumerSpec:
+        runtime = bootstrap(invoicing_settings(sqlite_url, **extra))
+        return next(s for s in runtime.consumer_specs if s.group_id == BILL_RUNS_GROUP)
+
+    default, prepared = spec(), spec(bill_run_prepared_chunks=True)
+
+    assert default.prepare is None and default.write_turn is None
+    assert prepared.prepare is not None and prepared.write_turn is not None

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import multiprocessing
 import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from aiokafka import ConsumerRecord
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from libs.contracts.envelope import Envelope
+from libs.platform.db import Database
+from libs.platform.inbox import IdempotentConsumer
 from libs.platform.write_turns import WriteTurns
 
 
@@ -72,3 +82,49 @@ async def test_a_memory_database_takes_turns_in_the_process_only() -> None:
     async with turns.turn():
         pass
     turns.close()
+
+
+async def test_a_poll_with_nothing_for_the_handlers_takes_no_turn_and_prepares_nothing(
+    tmp_path: Path,
+) -> None:
+    """A bill-run group reads `invoicing.events` whole, the run's own invoice events included
+    (two for each invoice): those polls must not queue behind the other processes' chunks."""
+    steps: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def write_turn() -> AsyncIterator[None]:
+        steps.append("turn")
+        yield
+
+    async def prepare(envelopes: Sequence[Envelope]) -> None:
+        steps.append("prepared")
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        steps.append("applied")
+
+    db = Database(f"sqlite:///{tmp_path / 'billing.db'}")
+    consumer = IdempotentConsumer(
+        db,
+        group_id="g",
+        topics=["invoicing.events"],
+        handlers={"bill_run.chunk_requested": handle},
+        bootstrap_servers="127.0.0.1:9",
+        write_turn=write_turn,
+        prepare=prepare,
+    )
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "type": "invoice.finalized",
+        "occurred_at": "2026-08-01T10:00:00+00:00",
+        "producer": "invoicing",
+        "key": "acct_1",
+        "payload": {},
+    }
+    record: Any = ConsumerRecord(
+        "invoicing.events", 0, 7, 0, 0, b"acct_1", json.dumps(event).encode(), None, 0, 0, []
+    )
+    try:
+        assert await consumer.apply([record]) == 0
+    finally:
+        await db.dispose()
+    assert steps == []

@@ -13,11 +13,12 @@
 - **A chunk** (`apply_chunk`, the `invoicing.bill_runs` consumer; or inline as above) is claimed
   by inserting its row — the primary key (run, chunk) makes a chunk count once, whoever gets it
   and however often — then billed and counted in the same transaction as the claim.
-- **Preparation** (`prepare_chunk`, on SQLite): the consumer reads a chunk's billing inputs and
-  drafts its invoices on a read-only unit of work before its write turn
-  (`libs.platform.write_turns`), so that two processes on one database file overlap that work
-  with each other's writes; the transaction then checks that what was read still holds, drafts
-  again the accounts that moved, and numbers and stores the invoices (`account_billing.PreparedChunk`).
+- **Preparation** (`prepare_chunk`, on SQLite with `BILL_RUN_PREPARED_CHUNKS`): the consumer
+  reads a chunk's billing inputs and drafts its invoices on a read-only unit of work before its
+  write turn (`libs.platform.write_turns`), so that two processes on one database file overlap
+  that work with each other's writes; the transaction then checks that what was read still
+  holds, drafts again the accounts that moved, and numbers and stores the invoices
+  (`account_billing.PreparedChunk`).
 - **Failure isolation**: the chunk is billed by one `bill_chunk` call inside a savepoint (the
   fast path: one round of set-based work for the whole chunk). Accounts the biller cannot bill
   for a reason of their own it reports as failures without raising. Only when the call raises
