@@ -1,9 +1,7 @@
 """Async database access shared by every service: engine, sessions and exact column types.
 
 SQLite (aiosqlite) by default, PostgreSQL (asyncpg) by configuration. SQLite connections get
-WAL and a busy timeout because the outbox relay and the API write at the same time, and a WAL
-checkpointed every `SQLITE_WAL_CHECKPOINT_PAGES` (not SQLite's 1,000) because a usage batch
-writes ~10,000 index pages, then cut back to `SQLITE_WAL_KEPT_BYTES` on disk.
+WAL and a busy timeout because the outbox relay and the API write at the same time.
 
 Money in SQL: `ExactDecimal` is NUMERIC on PostgreSQL (exact) and TEXT on SQLite, whose
 NUMERIC is a float. So that SQL aggregates over money are exact on both, `SUM`, `MIN` and
@@ -66,22 +64,6 @@ SQLITE_CACHE_KIB: Final = 65_536
 SQLITE_HEAP_LIMIT_BYTES: Final = 96 * 2**20
 """SQLite's memory in the whole process (its soft heap limit): the page caches of every
 connection together stay near it, whatever the number of connections and the database's size."""
-SQLITE_WAL_CHECKPOINT_PAGES: Final = 25_000
-"""Pages the WAL may hold before a commit copies them into the database (SQLite's default is 1,000).
-
-A rating usage batch of 10,000 events dirties ~10,000 index leaf pages (one per event), so with
-1,000 every batch was copied back at once, and a hot page rewritten by the next batches was
-copied again each time. Copied every ~2.5 batches instead, SQLite's CPU a stored event at
-300,000 rows fell by 13-32 % (`bench.usage_store`, 6 alternating pairs, median 17 %; 8.7 -> 6.2
-µs in one set of three) and an aggregate's by ~10 % (3.5 -> 3.1 µs). The bill run neither
-gains nor loses (0.57 ms an invoice either way: its chunks mostly write new pages). The cost:
-a WAL of up to ~100 MiB (4 KiB pages) plus one transaction on disk while writing, cut back by
-`SQLITE_WAL_KEPT_BYTES` when it starts over; the WAL index (-shm, mapped in memory) grows by
-~200 KiB; a reader looking pages up in a 25,000-frame WAL spent the CPU it spends in a
-1,700-frame one (100,000 point lookups, cold cache: 440 vs 432 ms, noise)."""
-SQLITE_WAL_KEPT_BYTES: Final = 16 * 2**20
-"""The WAL file's size on disk once checkpointed (`journal_size_limit`): SQLite leaves a WAL at its
-largest size and reuses it; this truncates it back when it starts over (no CPU cost measured)."""
 
 
 def _bound_null(value: None) -> None:
@@ -136,8 +118,6 @@ def create_engine(
             # insert of 10,000 rows stays ~85 ms at 120,000 rows instead of growing past 150 ms.
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.execute(f"PRAGMA soft_heap_limit={int(sqlite_heap_limit)}")
-            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
-            cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_KEPT_BYTES}")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")

@@ -9,14 +9,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 from sqlalchemy.exc import StatementError
 
-from libs.platform.db import (
-    SQLITE_WAL_CHECKPOINT_PAGES,
-    SQLITE_WAL_KEPT_BYTES,
-    Database,
-    ExactDecimal,
-    UtcDateTime,
-    async_url,
-)
+from libs.platform.db import Database, ExactDecimal, UtcDateTime, async_url
 
 metadata = MetaData()
 ledger = Table(
@@ -78,18 +71,6 @@ async def test_sqlite_connections_use_wal_and_a_busy_timeout(sqlite_url: str) ->
         async with db.engine.connect() as conn:
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one() == "wal"
             assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() == 30000
-    finally:
-        await db.dispose()
-
-
-async def test_sqlite_connections_checkpoint_the_wal_at_the_platform_interval(sqlite_url: str) -> None:
-    db = Database(sqlite_url)
-    try:
-        async with db.engine.connect() as conn:
-            checkpoint = (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one()
-            kept = (await conn.exec_driver_sql("PRAGMA journal_size_limit")).scalar_one()
-        assert checkpoint == SQLITE_WAL_CHECKPOINT_PAGES > 1_000
-        assert kept == SQLITE_WAL_KEPT_BYTES
     finally:
         await db.dispose()
 
