@@ -31,6 +31,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 
 from libs.contracts.envelope import Envelope
 from libs.contracts.topics import ALL_TOPICS
@@ -54,6 +55,7 @@ from libs.platform.problems import PROBLEM_RESPONSES, NulInUrlGuard, install_pro
 from libs.platform.settings import ServiceSettings
 from libs.platform.stall_watch import StallWatch
 from libs.platform.unit_of_work import SYSTEM_ACTOR, UnitOfWork
+from libs.platform.write_turns import WriteTurns
 
 log = get_logger("service")
 
@@ -114,12 +116,25 @@ class ServiceRuntime:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _supervisors: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _write_turns: dict[str, WriteTurns] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.db = Database(
             self.settings.resolved_database_url(),
             sqlite_heap_limit=self.settings.sqlite_heap_limit_mib * 2**20,
         )
+
+    def write_turn(self, name: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Wait for this process's turn to write as one of the writers `name` (rating's usage
+        batches, invoicing's bill-run chunks): on SQLite one at a time, behind the writers of that
+        name of the other processes on the same file (`libs.platform.write_turns`); on a database
+        with concurrent writers, at once."""
+        if self.db.dialect != "sqlite":
+            return contextlib.nullcontext()
+        turns = self._write_turns.get(name)
+        if turns is None:
+            turns = self._write_turns[name] = WriteTurns(make_url(self.db.url).database, name=name)
+        return turns.turn()
 
     def unit_of_work(self, principal: Principal | None = None) -> UnitOfWork:
         """A new unit of work acting for `principal` (or the system)."""
@@ -285,6 +300,9 @@ class ServiceRuntime:
                 await self.publisher.stop()
             self.publisher = None
         await self.db.dispose()
+        for turns in self._write_turns.values():
+            turns.close()
+        self._write_turns.clear()
 
     async def readiness(self) -> dict[str, str]:
         """`ok` or the error of each dependency."""

@@ -27,8 +27,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from invoicing.config import InvoicingSettings
 from invoicing.consumers import BILL_RUNS_GROUP, consumer_specs
 from invoicing.domain.ledger import DEFAULT_CHART_OF_ACCOUNTS, ChartOfAccounts
@@ -44,7 +42,6 @@ from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.errors import RetryableError
 from libs.platform.service import ServiceRuntime
-from libs.platform.write_turns import WriteTurns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -75,23 +72,10 @@ class InvoicingRuntime(ServiceRuntime):
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the runs it enumerates."""
 
-    _bill_run_writes: WriteTurns | None = field(default=None, init=False, repr=False)
-
     def bill_run_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Wait for this process's turn to write a bill-run chunk: on SQLite one at a time, behind
-        the chunks of the other processes on the same file (`libs.platform.write_turns`)."""
-        if self.db.dialect != "sqlite":
-            return contextlib.nullcontext()
-        if self._bill_run_writes is None:
-            self._bill_run_writes = WriteTurns(make_url(self.db.url).database, name="bill-run")
-        return self._bill_run_writes.turn()
-
-    async def stop(self) -> None:
-        """Stop the service's tasks, then close the bill-run turns' lock file."""
-        await super().stop()
-        if self._bill_run_writes is not None:
-            self._bill_run_writes.close()
-            self._bill_run_writes = None
+        the chunks of the other processes on the same file (`ServiceRuntime.write_turn`)."""
+        return self.write_turn("bill-run")
 
     def invoicing_unit_of_work(self, principal: Principal | None = None) -> InvoicingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""

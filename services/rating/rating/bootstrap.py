@@ -16,12 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from libs.platform.auth import Principal
 from libs.platform.clock import SYSTEM_CLOCK, Clock
 from libs.platform.service import ServiceRuntime
-from libs.platform.write_turns import WriteTurns
 from rating.config import RatingSettings
 from rating.consumers import consumer_specs
 from rating.domain.usage_loads import UsageLoad
@@ -62,7 +59,6 @@ class RatingRuntime(ServiceRuntime):
     worker_name: str = field(default_factory=lambda: _worker_name())
     """Names this process as the worker of the usage loads it takes."""
 
-    _usage_writes: WriteTurns | None = field(default=None, init=False, repr=False)
     _entitlement_reads: SqlEntitlementReads | None = field(default=None, init=False, repr=False)
 
     def entitlement_reads(self) -> SqlEntitlementReads:
@@ -76,19 +72,13 @@ class RatingRuntime(ServiceRuntime):
         await super().stop()
         if self._entitlement_reads is not None:
             await self._entitlement_reads.close()
-        if self._usage_writes is not None:
-            self._usage_writes.close()
 
     def usage_write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Wait for this process's turn to write a usage batch: on SQLite one at a time, queued
         here rather than in SQLite's busy handler (which sleeps between tries and gives up after
         its timeout with "database is locked" — a 500 for a batch that only had to wait), and
-        behind the batches of the other processes on the same file (`libs.platform.write_turns`)."""
-        if self.db.dialect != "sqlite":
-            return contextlib.nullcontext()
-        if self._usage_writes is None:
-            self._usage_writes = WriteTurns(make_url(self.db.url).database, name="usage")
-        return self._usage_writes.turn()
+        behind the batches of the other processes on the same file (`ServiceRuntime.write_turn`)."""
+        return self.write_turn("usage")
 
     def rating_unit_of_work(self, principal: Principal | None = None) -> RatingUnitOfWork:
         """A unit of work for `principal`: the given factory's, or one on the service's database."""
