@@ -263,13 +263,13 @@ class IdempotentConsumer:
         # A poll of only events no handler reads (a bill run's own invoice events, for the
         # bill-run group) writes nothing: it neither prepares nor queues behind other writers.
         idle = all(unread(d, self.handlers) for d in deliveries)
-        prepared = self._prepare is not None and not idle
+        prepare = None if idle else self._prepare
         # What a preparation leaves the handlers dies by reference counting when the poll ends:
         # the cyclic collector stays off until then, or every collection meanwhile (the process's
         # other consumers allocate while this one waits for its turn) walks it, and promotes it.
-        with gc_paused() if prepared else contextlib.nullcontext():
-            if self._prepare is not None and prepared:
-                await self._prepare_batch(self._prepare, deliveries)
+        with gc_paused() if prepare is not None else contextlib.nullcontext():
+            if prepare is not None:
+                await self._prepare_batch(prepare, deliveries)
             outcome = await self._apply_in_turn(records, deliveries, idle)
         # Only now that the transaction holds: partitions that went through forget their retry.
         self._partition_retries.settle(

@@ -57,9 +57,14 @@ def set_param(values: Collection[Any], dialect: str) -> Any:
 def in_set(column: str, param: str, dialect: str) -> str:
     """SQL text of `column IN <the set bound as :param by set_param>`, for hand-written
     statements: `= ANY` of the array on PostgreSQL, `json_each` of the JSON list elsewhere."""
+    return _in_sql(column, f":{param}", dialect)
+
+
+def _in_sql(column: str, values: str, dialect: str) -> str:
+    """`column IN` the set bound as `values` (SQL of the parameter), in `dialect`'s form."""
     if dialect == "postgresql":
-        return f"{column} = ANY(:{param})"
-    return f"{column} IN (SELECT value FROM json_each(:{param}))"
+        return f"{column} = ANY({values})"
+    return f"{column} IN (SELECT value FROM json_each({values}))"
 
 
 class InValues(ColumnElement[bool]):
@@ -92,11 +97,6 @@ def in_parameter(column: Any, name: str) -> ColumnElement[bool]:
 
 
 @compiles(InValues)
-def _json_each(element: InValues, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.column, **kw)
-    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
-
-
-@compiles(InValues, "postgresql")
-def _any(element: InValues, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
+def _in_values_sql(element: InValues, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
+    return _in_sql(column, values, compiler.dialect.name)
