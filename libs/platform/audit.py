@@ -14,7 +14,8 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.platform.auth import Principal, require_roles
-from libs.platform.db import UtcDateTime, driver_insert, driver_rows, utcnow
+from libs.platform.db import UtcDateTime, utcnow
+from libs.platform.driver_rows import driver_insert, driver_rows
 from libs.platform.ids import new_id
 from libs.platform.pagination import Page, PageParams, paginate
 from libs.platform.settings import Role

@@ -17,7 +17,8 @@ from sqlalchemy import Column, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from libs.platform.db import UtcDateTime, driver_insert, utcnow
+from libs.platform.db import UtcDateTime, utcnow
+from libs.platform.driver_rows import driver_insert
 
 
 class InboxEntry(SQLModel, table=True):

@@ -37,7 +37,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from libs.contracts.envelope import Envelope
 from libs.contracts.registry import EVENT_TYPES
-from libs.platform.db import Database, UtcDateTime, driver_insert, utcnow
+from libs.platform.db import Database, UtcDateTime, utcnow
+from libs.platform.driver_rows import driver_insert
 from libs.platform.logging import get_logger
 from libs.platform.outbox_envelopes import build_envelope
 from libs.platform.outbox_messages import (

@@ -46,7 +46,7 @@ from invoicing.repository.invoice_rows import (
     line_row_values,
     row_key,
 )
-from libs.platform.db import driver_insert, driver_rows
+from libs.platform.driver_rows import driver_insert, driver_rows
 from libs.platform.errors import Conflict, NotFound
 from libs.platform.pagination import Page, PageRequest, paginate
 from libs.platform.value_sets import in_values
