@@ -75,7 +75,9 @@ RULES_BEYOND_SCHEMA = {
         "lines.commitment_quantity": "at most the line's quantity (another field)",
         "lines.termination_fee_price_id": "a stored one-time fee price in force on the order's date",
     },
-    "POST /v1/tasks/{task_id}/complete": {"completed_on": "not before the stored workflow started"},
+    "POST /v1/tasks/{task_id}/complete": {
+        "completed_on": "not before the stored workflow started, before the stored subscription's term ends"
+    },
     "POST /v1/subscriptions/{subscription_id}/change": {
         "effective_date": "within the stored subscription's term",
         "quantity": "differs from the stored quantity",

@@ -120,3 +120,32 @@ async def test_overdue_tasks_and_who_may_touch_them(client: httpx.AsyncClient) -
     assert (await client.post(f"/v1/tasks/{task_id}/start", headers=OPS)).status_code == 403
     assert (await client.post("/v1/tasks/task_nope/start", headers=CRM)).status_code == 404
     assert (await client.get("/v1/workflows/wf_nope", headers=OPS)).status_code == 404
+
+
+async def test_a_last_task_completed_after_the_term_ended_is_refused_naming_its_completion_date(
+    client: httpx.AsyncClient,
+) -> None:
+    _, account_id = await customer_with_account(client)
+    start = date.today()
+    order = await approved_order(
+        client, account_id, [line("price_support", 1, term_months=12, effective_date=start.isoformat())]
+    )
+    workflow = (await ok(await client.get(f"/v1/workflows?order_id={order['id']}", headers=OPS)))["data"][0]
+    *earlier, last = workflow["tasks"]
+    for task in earlier:
+        await ok(await client.post(f"/v1/tasks/{task['id']}/start", headers=ADMIN))
+        await ok(await client.post(f"/v1/tasks/{task['id']}/complete", json={}, headers=ADMIN))
+    await ok(await client.post(f"/v1/tasks/{last['id']}/start", headers=ADMIN))
+    term_end = add_months(start, 12)
+
+    refused = await client.post(
+        f"/v1/tasks/{last['id']}/complete", json={"completed_on": term_end.isoformat()}, headers=ADMIN
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert [(e["field"], e["message"]) for e in refused.json()["errors"]] == [
+        ("completed_on", f"must be before the subscription's term ends on {term_end}")
+    ]
+    still = await ok(await client.get(f"/v1/workflows/{workflow['id']}", headers=OPS))
+    assert still["status"] != "completed"
+    assert [t["state"] for t in still["tasks"]][-1] == "in_progress"

@@ -95,6 +95,11 @@ async def _workflow_completed(
         sub_stored = await uow.subscriptions.get(wf.subscription_id, for_update=True)
         sub = sub_stored.subscription
         if sub.state in {SubscriptionState.PENDING, SubscriptionState.TRIAL}:
+            if on >= sub.term_end:
+                # The request's own date is what is wrong: the subscription's term is over by then.
+                raise ValidationFailed.single(
+                    "completed_on", f"must be before the subscription's term ends on {sub.term_end}"
+                )
             # Provisioned ahead of the contract start: billing starts with the term.
             sub.activate(effective=max(on, sub.term_start), by=actor)
             await uow.subscriptions.save(sub_stored)
